@@ -1,0 +1,379 @@
+/*
+ * app.c - the request loop shared by every program.
+ *
+ * A program runs in one of three ways, found out at start:
+ *   --listen ADDR   it opens the socket itself and forks --children N
+ *                   workers, restarting any that die (nginx, mod_proxy_fcgi);
+ *   FastCGI         the server passed it a listening socket on fd 0
+ *                   (mod_fcgid, spawn-fcgi);
+ *   plain CGI       anything else: one request from the environment.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <sodium.h>
+
+#include "app.h"
+#include "auth.h"
+#include "http.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t stopping;
+
+int
+app_status(sup_err e)
+{
+	switch (e) {
+	case SUP_OK:
+		return 200;
+	case SUP_EINVAL:
+	case SUP_EJSON:
+	case SUP_EUNKNOWN:
+	case SUP_EIO:
+		return 400;
+	case SUP_EUNAUTH:
+		return 401;
+	case SUP_EFORBIDDEN:
+	case SUP_ELIMIT:
+		return 403;
+	case SUP_ENOTFOUND:
+		return 404;
+	case SUP_EMETHOD:
+		return 405;
+	case SUP_ECONFLICT:
+	case SUP_ECLOSED:
+	case SUP_EEXIST:
+		return 409;
+	case SUP_ETOOLARGE:
+		return 413;
+	case SUP_EMEDIA:
+		return 415;
+	case SUP_EDEADLOCK:
+	case SUP_EBUSY:
+	case SUP_ERECOVER:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+sup_err
+app_reply(struct sup_req *r, int status, json_object *body)
+{
+	r->status = status;
+	json_object_put(r->reply);
+	r->reply = body;
+	return SUP_OK;
+}
+
+/* Everything between the parsed request and the handler, in DESIGN order. */
+static sup_err
+dispatch(struct app *app, struct sup_req *r)
+{
+	const struct route *route;
+	sup_err e;
+
+	if ((e = route_find(app->routes, app->nroutes, r, &route)) != SUP_OK)
+		return e;
+	if (route->flags & ROUTE_BODY) {
+		/* The size is checked before a byte of the body is read. */
+		const char *cl = req_env(r, "CONTENT_LENGTH");
+		long len;
+		if (cl != NULL && parse_long(cl, 0, LONG_MAX, &len) &&
+		    len > app->conf.max_body_bytes)
+			return SUP_ETOOLARGE;
+	}
+	if ((e = auth_request(&app->store, &app->conf, r)) != SUP_OK)
+		return e;
+	if ((route->flags & (ROUTE_LOGIN | ROUTE_STAFF)) && r->user.rec == NULL)
+		return SUP_EUNAUTH;
+	if ((route->flags & ROUTE_STAFF) && !user_is_staff(&r->user))
+		return SUP_EFORBIDDEN;
+	if (route->flags & ROUTE_BODY) {
+		if ((e = req_read_body(r, app->conf.max_body_bytes)) != SUP_OK)
+			return e;
+		if ((e = req_parse_json(r)) != SUP_OK)
+			return e;
+	}
+	r->status = 200;
+	return route->handler(app, r);
+}
+
+/* One request: parse, dispatch, answer.  Returns the error, if any. */
+static sup_err
+serve_one(struct app *app, char **envp, struct sup_io io)
+{
+	struct sup_req r;
+	sup_err e;
+
+	e = req_parse(&r, envp, io, app->conf.url_prefix);
+	if (e == SUP_OK)
+		e = app->store_open ? dispatch(app, &r) : SUP_EDB;
+	if (e == SUP_OK && !r.sent)
+		e = http_send_json(&r, r.status, r.reply);
+	else if (e != SUP_OK && !r.sent) {
+		if (e == SUP_EINVAL && r.err_fields == NULL)
+			snprintf(r.err_msg, sizeof(r.err_msg),
+			    "The query string is malformed.");
+		http_send_error(&r, app_status(e), e);
+	}
+	req_free(&r);
+	return e;
+}
+
+/* After each request: recover from another process's recovery. */
+static void
+after_request(struct app *app, sup_err e)
+{
+	if (e == SUP_ERECOVER) {
+		fprintf(stderr, "%s: environment recovered elsewhere; "
+		    "reopening\n", app->name);
+		app->store_open = store_reopen(&app->store, &app->conf) ==
+		    SUP_OK;
+	} else if (app->store_open)
+		store_checkpoint(&app->store, false);
+}
+
+/* --- FastCGI --------------------------------------------------------- */
+
+static int
+fcgi_read(void *ctx, char *buf, int n)
+{
+	return FCGX_GetStr(buf, n, ((FCGX_Request *)ctx)->in);
+}
+
+static int
+fcgi_write(void *ctx, const char *buf, int n)
+{
+	return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out);
+}
+
+static void
+on_stop(int sig SUP_UNUSED)
+{
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);	/* mod_fcgid asks this way */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+open_store(struct app *app)
+{
+	app->store_open = store_open(&app->store, &app->conf) == SUP_OK;
+	if (!app->store_open)
+		fprintf(stderr, "%s: cannot open the store in %s\n", app->name,
+		    app->conf.data_dir);
+	return app->store_open ? 0 : -1;
+}
+
+/* Serve FastCGI requests from listening socket fd until told to stop. */
+static int
+serve_fcgi(struct app *app, int fd)
+{
+	FCGX_Request req;
+
+	if (open_store(app) != 0)
+		return 1;
+	if (FCGX_InitRequest(&req, fd, 0) != 0)
+		return 1;
+	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		struct sup_io io = { fcgi_read, fcgi_write, &req };
+		sup_err e = serve_one(app, req.envp, io);
+		FCGX_Finish_r(&req);
+		after_request(app, e);
+	}
+	FCGX_Free(&req, 1);
+	if (app->store_open)
+		store_close(&app->store);
+	return 0;
+}
+
+/* --- Plain CGI ------------------------------------------------------- */
+
+static int
+cgi_read(void *ctx SUP_UNUSED, char *buf, int n)
+{
+	ssize_t got;
+
+	do
+		got = read(STDIN_FILENO, buf, (size_t)n);
+	while (got < 0 && errno == EINTR);
+	return (int)got;
+}
+
+static int
+cgi_write(void *ctx SUP_UNUSED, const char *buf, int n)
+{
+	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n ? n : -1;
+}
+
+static int
+serve_cgi(struct app *app)
+{
+	struct sup_io io = { cgi_read, cgi_write, NULL };
+
+	open_store(app);
+	serve_one(app, environ, io);
+	fflush(stdout);
+	if (app->store_open)
+		store_close(&app->store);
+	return 0;
+}
+
+/* --- Self-listening: a parent and its workers ------------------------ */
+
+static pid_t
+spawn(struct app *app, int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(serve_fcgi(app, fd));
+	return pid;
+}
+
+/*
+ * Keep n workers serving fd.  A worker that dies is replaced, at most one
+ * a second, so a worker that cannot start does not spin.
+ */
+static int
+supervise(struct app *app, int fd, int n)
+{
+	pid_t *kids = calloc((size_t)n, sizeof(*kids));
+	time_t last_spawn = 0;
+
+	if (kids == NULL)
+		return 1;
+	for (int i = 0; i < n; i++)
+		kids[i] = spawn(app, fd);
+	while (!stopping) {
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (kids[i] == pid) {
+				if (time(NULL) - last_spawn < 1)
+					sleep(1);
+				if (stopping)
+					break;
+				last_spawn = time(NULL);
+				kids[i] = spawn(app, fd);
+			}
+	}
+	for (int i = 0; i < n; i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	free(kids);
+	return 0;
+}
+
+static void
+usage(const char *name)
+{
+	fprintf(stderr, "usage: %s [--conf FILE] [--listen unix:PATH | "
+	    "HOST:PORT [--children N]]\n"
+	    "Without --listen it serves FastCGI on fd 0 when started by a "
+	    "FastCGI manager,\nand one plain CGI request otherwise.\n", name);
+}
+
+int
+app_main(int argc, char **argv, const char *name, const struct route *routes,
+    size_t nroutes)
+{
+	static const struct option opts[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "children", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct app app = { .name = name, .routes = routes, .nroutes = nroutes };
+	const char *conf_file = NULL, *listen_addr = NULL;
+	long children = 2;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:l:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			conf_file = optarg;
+			break;
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 'n':
+			if (!parse_long(optarg, 1, 256, &children)) {
+				fprintf(stderr, "%s: --children takes 1 to "
+				    "256\n", name);
+				return 2;
+			}
+			break;
+		default:
+			usage(name);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (conf_load(&app.conf, conf_path(conf_file)) != SUP_OK) {
+		fprintf(stderr, "%s: %s\n", name, app.conf.errmsg);
+		if (listen_addr == NULL && FCGX_IsCGI()) {
+			/* A CGI client still gets a readable answer. */
+			printf("Status: 500 Internal Server Error\r\n"
+			    "Content-Type: application/json\r\n\r\n"
+			    "{\"error\":{\"code\":\"internal_error\","
+			    "\"message\":\"The server is misconfigured.\"}}\n");
+		}
+		conf_free(&app.conf);
+		return 1;
+	}
+	if (sodium_init() < 0 || FCGX_Init() != 0)
+		return 1;
+	catch_signals();
+	if (listen_addr != NULL) {
+		const char *addr = strncmp(listen_addr, "unix:", 5) == 0 ?
+		    listen_addr + 5 : listen_addr;
+		if (addr != listen_addr)
+			unlink(addr);
+		int fd = FCGX_OpenSocket(addr, 128);
+		if (fd < 0) {
+			fprintf(stderr, "%s: cannot listen on %s\n", name,
+			    listen_addr);
+			return 1;
+		}
+		/* The web server's user must reach the socket. */
+		if (addr != listen_addr)
+			chmod(addr, 0666);
+		rc = supervise(&app, fd, (int)children);
+		if (addr != listen_addr)
+			unlink(addr);
+	} else if (!FCGX_IsCGI())
+		rc = serve_fcgi(&app, 0);
+	else
+		rc = serve_cgi(&app);
+	conf_free(&app.conf);
+	return rc;
+}

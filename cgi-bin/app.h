@@ -1,0 +1,33 @@
+/*
+ * app.h - what every program in cgi-bin/ shares: the per-process state,
+ * the request loop (FastCGI, self-listening FastCGI, or plain CGI) and the
+ * one place where a sup_err becomes an HTTP status.
+ */
+#ifndef SUP_APP_H
+#define SUP_APP_H
+
+#include "conf.h"
+#include "route.h"
+#include "store.h"
+
+/* Per-process state: lives as long as the process. */
+struct app {
+	const char *name;
+	const struct route *routes;
+	size_t nroutes;
+	struct sup_conf conf;
+	struct store store;
+	bool store_open;
+};
+
+/* Run the program: parse argv, then serve until told to stop. */
+int app_main(int argc, char **argv, const char *name,
+    const struct route *routes, size_t nroutes);
+
+/* The HTTP status for an error. */
+int app_status(sup_err e);
+
+/* Answer with r->reply (or nothing) and status: for handlers. */
+sup_err app_reply(struct sup_req *r, int status, json_object *body);
+
+#endif

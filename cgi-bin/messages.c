@@ -1,0 +1,89 @@
+/*
+ * messages - the chat thread of a ticket.
+ *
+ *   GET  /api/support/tickets/{uuid}/messages/[?after=<message uuid>]
+ *   POST /api/support/tickets/{uuid}/messages/ {content, is_internal?}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "msg.h"
+#include "ticket.h"
+#include "valid.h"
+
+/*
+ * GET /api/support/tickets/{uuid}/messages/?after=<uuid>
+ * The owner or staff.  200 a JSON array, oldest first, with an ETag; 304
+ * when If-None-Match has it; 400 a malformed "after"; 404.
+ */
+static sup_err
+thread_show(void *ctx, struct sup_req *r)
+{
+	static const struct field fields[] = {
+		{ "after", F_STRING, 0, 1, UUID_STRLEN, NULL, NULL },
+	};
+	struct app *app = ctx;
+	struct value v[1];
+	uint8_t after[UUID_LEN];
+	json_object *list;
+	sup_err e;
+
+	if ((e = valid_query(r, fields, 1, v)) != SUP_OK)
+		return e;
+	if (v[0].present && !uuid_parse(v[0].str, v[0].len, after))
+		return valid_fail(r, "after", "Must be a message uuid.");
+	e = msg_list(&app->store, &r->user, r->uuid[0],
+	    v[0].present ? after : NULL, req_env(r, "HTTP_IF_NONE_MATCH"),
+	    r->etag, &list);
+	if (e != SUP_OK)
+		return e;
+	return app_reply(r, list ? 200 : 304, list);
+}
+
+/*
+ * POST /api/support/tickets/{uuid}/messages/ {content | text, is_internal?}
+ * The owner or staff; internal notes staff only.  201 the message; 400;
+ * 403 a customer's internal note; 404; 409 ticket_closed.
+ */
+static sup_err
+thread_post(void *ctx, struct sup_req *r)
+{
+	enum { CONTENT, INTERNAL, NFIELDS };
+	static const struct field fields[NFIELDS] = {
+		[CONTENT] = { "content", F_TEXT, FIELD_REQUIRED, 1, CONTENT_MAX,
+			NULL, "text" },
+		[INTERNAL] = { "is_internal", F_BOOL, 0, 0, 0, NULL, NULL },
+	};
+	struct app *app = ctx;
+	struct value v[NFIELDS];
+	char ticket[UUID_STRLEN + 1];
+	json_object *m;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+		return e;
+	e = msg_post(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
+	    v[CONTENT].len, v[INTERNAL].present && v[INTERNAL].b, &m);
+	if (e != SUP_OK)
+		return e;
+	uuid_format(r->uuid[0], ticket);
+	if (asprintf(&r->location, "%s/api/support/tickets/%s/messages/",
+	    app->conf.url_prefix, ticket) < 0)
+		r->location = NULL;
+	return app_reply(r, 201, m);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
+		ROUTE_LOGIN },
+	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
+		ROUTE_LOGIN | ROUTE_BODY },
+};
+
+int
+main(int argc, char **argv)
+{
+	return app_main(argc, argv, "messages", routes, SUP_NELEM(routes));
+}

@@ -1,0 +1,184 @@
+/*
+ * conf.c - read support.conf.  Unknown keys are errors, so that a typo in a
+ * setting is found at start-up rather than silently ignored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "util.h"
+
+enum kind { K_STR, K_BOOL, K_LONG };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t off;
+	long min, max;
+};
+
+#define O(f) offsetof(struct sup_conf, f)
+static const struct key keys[] = {
+	{ "support", "data_dir", K_STR, O(data_dir), 0, 0 },
+	{ "support", "cache_kb", K_LONG, O(cache_kb), 512, 4L << 20 },
+	{ "support", "lock_timeout_ms", K_LONG, O(lock_timeout_ms), 10, 600000 },
+	{ "support", "max_body_bytes", K_LONG, O(max_body_bytes), 1024, 1L << 30 },
+	{ "support", "max_tickets_per_user", K_LONG, O(max_tickets_per_user), 0, 1000000 },
+	{ "support", "ticket_retention_days", K_LONG, O(ticket_retention_days), 1, 100000 },
+	{ "support", "enable_chat", K_BOOL, O(enable_chat), 0, 0 },
+	{ "support", "enable_file_uploads", K_BOOL, O(enable_file_uploads), 0, 0 },
+	{ "support", "auto_assign", K_BOOL, O(auto_assign), 0, 0 },
+	{ "support", "trust_remote_user", K_BOOL, O(trust_remote_user), 0, 0 },
+	{ "support", "support_email", K_STR, O(support_email), 0, 0 },
+	{ "support", "url_prefix", K_STR, O(url_prefix), 0, 0 },
+};
+#undef O
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < SUP_NELEM(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* inih callback: 1 to go on, 0 to stop with an error on this line. */
+static int
+on_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct sup_conf *conf = user;
+	char *field;
+
+	/* "durability" maps onto a bool with names the admin reads. */
+	if (strcmp(section, "support") == 0 && strcmp(name, "durability") == 0) {
+		if (strcmp(value, "sync") == 0)
+			conf->durable = true;
+		else if (strcmp(value, "nosync") == 0)
+			conf->durable = false;
+		else {
+			snprintf(conf->errmsg, sizeof(conf->errmsg),
+			    "durability must be sync or nosync");
+			return 0;
+		}
+		return 1;
+	}
+	/* Sections later versions read are accepted as they are. */
+	if (strcmp(section, "support") != 0)
+		return 1;
+	for (size_t i = 0; i < SUP_NELEM(keys); i++) {
+		const struct key *k = &keys[i];
+		if (strcmp(k->name, name) != 0)
+			continue;
+		field = (char *)conf + k->off;
+		switch (k->kind) {
+		case K_STR: {
+			char *copy = strdup(value);
+			if (copy == NULL) {
+				snprintf(conf->errmsg, sizeof(conf->errmsg),
+				    "out of memory");
+				return 0;
+			}
+			free(*(char **)field);
+			*(char **)field = copy;
+			return 1;
+		}
+		case K_BOOL:
+			if (parse_bool(value, (bool *)field) == 0)
+				return 1;
+			snprintf(conf->errmsg, sizeof(conf->errmsg),
+			    "%s must be yes or no", name);
+			return 0;
+		case K_LONG:
+			if (parse_long(value, k->min, k->max, (long *)field))
+				return 1;
+			snprintf(conf->errmsg, sizeof(conf->errmsg),
+			    "%s must be a whole number from %ld to %ld",
+			    name, k->min, k->max);
+			return 0;
+		}
+	}
+	snprintf(conf->errmsg, sizeof(conf->errmsg), "unknown key %s", name);
+	return 0;
+}
+
+static sup_err
+set_default(char **field, const char *value)
+{
+	if ((*field = strdup(value)) == NULL)
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
+sup_err
+conf_load(struct sup_conf *conf, const char *path)
+{
+	int rc;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->durable = true;
+	conf->cache_kb = 16384;
+	conf->lock_timeout_ms = 5000;
+	conf->max_body_bytes = 262144;
+	conf->max_tickets_per_user = 10;
+	conf->ticket_retention_days = 365;
+	conf->enable_chat = true;
+	conf->enable_file_uploads = true;
+	if (set_default(&conf->data_dir, "/var/lib/support") != SUP_OK ||
+	    set_default(&conf->support_email, "") != SUP_OK ||
+	    set_default(&conf->url_prefix, "") != SUP_OK)
+		return SUP_ENOMEM;
+
+	rc = ini_parse(path, on_value, conf);
+	if (rc < 0) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg),
+		    "%s: cannot be read", path);
+		return SUP_ECONFIG;
+	}
+	if (rc > 0) {
+		char why[sizeof(conf->errmsg)], where[64];
+		memcpy(why, conf->errmsg, sizeof(why));
+		snprintf(where, sizeof(where), "line %d", rc);
+		/* A long path may cut the message short; the line is kept. */
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "%s: %s: %.*s",
+		    where, why[0] ? why : "syntax error", 160, path);
+		return SUP_ECONFIG;
+	}
+	return SUP_OK;
+}
+
+void
+conf_free(struct sup_conf *conf)
+{
+	free(conf->data_dir);
+	free(conf->support_email);
+	free(conf->url_prefix);
+	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
+}
+
+const char *
+conf_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL)
+		return explicit_path;
+	if ((env = getenv("SUPPORT_CONF")) != NULL && *env != '\0')
+		return env;
+	return SUPPORT_CONF_DEFAULT;
+}

@@ -1,0 +1,43 @@
+/*
+ * conf.h - support.conf, an INI file read with libinih.
+ */
+#ifndef SUP_CONF_H
+#define SUP_CONF_H
+
+#include <stdbool.h>
+
+#include "sup.h"
+
+#ifndef SUPPORT_CONF_DEFAULT
+#define SUPPORT_CONF_DEFAULT "/etc/support/support.conf"
+#endif
+
+struct sup_conf {
+	char *data_dir;			/* Berkeley DB environment */
+	bool durable;			/* fsync every commit (durability = sync) */
+	long cache_kb;			/* BDB cache size */
+	long lock_timeout_ms;		/* a lock wait longer than this fails */
+	long max_body_bytes;		/* request bodies over this get 413 */
+	long max_tickets_per_user;	/* tickets not resolved or closed */
+	long ticket_retention_days;
+	bool enable_chat;
+	bool enable_file_uploads;
+	bool auto_assign;
+	bool trust_remote_user;
+	char *support_email;
+	char *url_prefix;		/* stripped from paths before routing */
+	char errmsg[256];		/* why conf_load failed */
+};
+
+/*
+ * Fill conf with defaults, then read path over them.  A missing file, an
+ * unknown key or a bad value is SUP_ECONFIG with conf->errmsg saying where.
+ * conf_free() releases the strings, on success or failure.
+ */
+sup_err conf_load(struct sup_conf *conf, const char *path);
+void conf_free(struct sup_conf *conf);
+
+/* The path to read: explicit, else $SUPPORT_CONF, else the compiled default. */
+const char *conf_path(const char *explicit_path);
+
+#endif

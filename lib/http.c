@@ -1,0 +1,126 @@
+/*
+ * http.c - responses.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Sent with every response (DESIGN §6).  The API answers only data, so its
+ * policy allows nothing to load. */
+static const char security_headers[] =
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: same-origin\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+    "Cache-Control: private, no-cache\r\n";
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "";
+	}
+}
+
+static int
+put(struct sup_req *r, const char *s, size_t n)
+{
+	return r->io.write(r->io.ctx, s, (int)n) == (int)n ? 0 : -1;
+}
+
+/* Append a formatted header line; -1 when it would not fit. */
+SUP_PRINTF(4, 5) static int
+add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+sup_err
+http_send_json(struct sup_req *r, int status, json_object *body)
+{
+	char head[2048];
+	size_t hlen = 0, blen = 0;
+	const char *text = NULL;
+	int rc = 0;
+
+	if (body != NULL && (text = json_object_to_json_string_length(body,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	    &blen)) == NULL)
+		return SUP_ENOMEM;
+	rc |= add(head, sizeof(head), &hlen, "Status: %d %s\r\n%s", status,
+	    http_reason(status), security_headers);
+	if (text != NULL)
+		rc |= add(head, sizeof(head), &hlen,
+		    "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n", blen + 1);
+	if (r->location != NULL)
+		rc |= add(head, sizeof(head), &hlen, "Location: %s\r\n",
+		    r->location);
+	if (r->etag[0] != '\0')
+		rc |= add(head, sizeof(head), &hlen, "ETag: %s\r\n", r->etag);
+	if (r->allow[0] != '\0')
+		rc |= add(head, sizeof(head), &hlen, "Allow: %s\r\n", r->allow);
+	if (status == 401)
+		rc |= add(head, sizeof(head), &hlen,
+		    "WWW-Authenticate: Basic realm=\"support\"\r\n");
+	rc |= add(head, sizeof(head), &hlen, "\r\n");
+	if (rc != 0)
+		return SUP_ENOMEM;
+	r->sent = true;
+	if (strcmp(r->method, "HEAD") == 0)
+		text = NULL;
+	if (put(r, head, hlen) != 0 ||
+	    (text != NULL && (put(r, text, blen) != 0 || put(r, "\n", 1) != 0)))
+		return SUP_EIO;
+	return SUP_OK;
+}
+
+sup_err
+http_send_error(struct sup_req *r, int status, sup_err e)
+{
+	json_object *env, *err;
+	sup_err rc;
+
+	if ((env = json_object_new_object()) == NULL ||
+	    (err = json_object_new_object()) == NULL) {
+		json_object_put(env);
+		return SUP_ENOMEM;
+	}
+	json_object_object_add(env, "error", err);
+	json_object_object_add(err, "code",
+	    json_object_new_string(sup_errcode(e)));
+	json_object_object_add(err, "message", json_object_new_string(
+	    r->err_msg[0] != '\0' ? r->err_msg : sup_strerror(e)));
+	if (r->err_fields != NULL)
+		json_object_object_add(err, "fields",
+		    json_object_get(r->err_fields));
+	rc = http_send_json(r, status, env);
+	json_object_put(env);
+	return rc;
+}

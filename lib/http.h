@@ -1,0 +1,28 @@
+/*
+ * http.h - write a response: status, the headers every response carries,
+ * and a JSON body through json-c.
+ */
+#ifndef SUP_HTTP_H
+#define SUP_HTTP_H
+
+#include <json-c/json.h>
+
+#include "req.h"
+#include "sup.h"
+
+/* The reason phrase of a status code ("" when unknown). */
+const char *http_reason(int status);
+
+/*
+ * Send status with body as JSON (body may be NULL for an empty response),
+ * adding r->location, r->etag and r->allow when set.  Marks r as sent.
+ */
+sup_err http_send_json(struct sup_req *r, int status, json_object *body);
+
+/*
+ * Send the JSON error envelope {"error": {"code", "message", "fields"?}}
+ * for e with the given status; r->err_msg and r->err_fields refine it.
+ */
+sup_err http_send_error(struct sup_req *r, int status, sup_err e);
+
+#endif

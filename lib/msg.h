@@ -1,0 +1,46 @@
+/*
+ * msg.h - the messages of a ticket: the chat thread.
+ */
+#ifndef SUP_MSG_H
+#define SUP_MSG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "store.h"
+#include "user.h"
+#include "util.h"
+
+#define ETAG_MAX 64
+
+/*
+ * Store one message of ticket at time us, with content rendered from
+ * Markdown by cmark in safe mode.  *rec is the stored record (new,
+ * json_object_put) when rec != NULL.
+ */
+sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
+    uint32_t sender, const char *content, size_t len, bool internal,
+    bool from_user, int64_t us, json_object **rec);
+
+/*
+ * Post a message as u, moving the ticket's status (DESIGN §4).  Customers
+ * get SUP_EFORBIDDEN for an internal note and SUP_ECLOSED on a closed
+ * ticket.  *out is the message as u sees it.
+ */
+sup_err msg_post(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    bool internal, json_object **out);
+
+/*
+ * The thread as u sees it, oldest first; after (may be NULL) keeps only the
+ * messages after that one (SUP_ENOTFOUND when it is not in this ticket).
+ * etag gets the thread's current tag; when it equals one in if_none_match
+ * (may be NULL), *out is NULL: not modified.  Otherwise *out is an array.
+ */
+sup_err msg_list(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t *after,
+    const char *if_none_match, char etag[ETAG_MAX], json_object **out);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * req.c - parse a CGI/FastCGI request.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "req.h"
+
+const char *
+req_env(const struct sup_req *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **e = r->envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/* Decode %XX and '+' of s[0..n) into a new string; NULL on a bad escape. */
+static char *
+url_decode(const char *s, size_t n, bool *bad)
+{
+	char *out = malloc(n + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+')
+			*o++ = ' ';
+		else if (s[i] == '%') {
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2])) {
+				*bad = true;
+				free(out);
+				return NULL;
+			}
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+static sup_err
+parse_query(struct sup_req *r, const char *qs)
+{
+	size_t cap = 0;
+	bool bad = false;
+
+	while (qs != NULL && *qs != '\0') {
+		const char *amp = strchr(qs, '&');
+		size_t len = amp ? (size_t)(amp - qs) : strlen(qs);
+		const char *eq = memchr(qs, '=', len);
+		size_t klen = eq ? (size_t)(eq - qs) : len;
+
+		if (len > 0) {
+			if (r->nquery == cap) {
+				size_t ncap = cap ? cap * 2 : 8;
+				struct kv *q = realloc(r->query,
+				    ncap * sizeof(*q));
+				if (q == NULL)
+					return SUP_ENOMEM;
+				r->query = q;
+				cap = ncap;
+			}
+			struct kv *kv = &r->query[r->nquery];
+			kv->key = url_decode(qs, klen, &bad);
+			kv->val = kv->key == NULL ? NULL : eq ?
+			    url_decode(eq + 1, len - klen - 1, &bad) :
+			    strdup("");
+			if (kv->key == NULL || kv->val == NULL) {
+				free(kv->key);
+				return bad ? SUP_EINVAL : SUP_ENOMEM;
+			}
+			r->nquery++;
+		}
+		qs = amp ? amp + 1 : NULL;
+	}
+	return SUP_OK;
+}
+
+sup_err
+req_parse(struct sup_req *r, char **envp, struct sup_io io,
+    const char *url_prefix)
+{
+	const char *path, *uri, *q;
+	size_t plen, pre = url_prefix ? strlen(url_prefix) : 0;
+
+	memset(r, 0, sizeof(*r));
+	r->envp = envp;
+	r->io = io;
+	if ((r->method = req_env(r, "REQUEST_METHOD")) == NULL)
+		r->method = "GET";
+
+	path = req_env(r, "PATH_INFO");
+	if (path != NULL && *path == '/')
+		plen = strlen(path);
+	else if ((uri = req_env(r, "REQUEST_URI")) != NULL && *uri == '/') {
+		path = uri;
+		plen = strcspn(uri, "?#");
+	} else if ((path = req_env(r, "SCRIPT_NAME")) != NULL)
+		plen = strlen(path);
+	else {
+		path = "/";
+		plen = 1;
+	}
+	if (pre > 0 && plen >= pre && strncmp(path, url_prefix, pre) == 0) {
+		path += pre;
+		plen -= pre;
+	}
+	if ((r->path = strndup(path, plen)) == NULL)
+		return SUP_ENOMEM;
+
+	if ((q = req_env(r, "QUERY_STRING")) == NULL &&
+	    (uri = req_env(r, "REQUEST_URI")) != NULL &&
+	    (q = strchr(uri, '?')) != NULL)
+		q++;
+	return parse_query(r, q);
+}
+
+void
+req_free(struct sup_req *r)
+{
+	for (size_t i = 0; i < r->nquery; i++) {
+		free(r->query[i].key);
+		free(r->query[i].val);
+	}
+	free(r->query);
+	free(r->path);
+	free(r->body);
+	free(r->location);
+	json_object_put(r->json);
+	json_object_put(r->reply);
+	json_object_put(r->err_fields);
+	user_clear(&r->user);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *
+req_query(const struct sup_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, name) == 0)
+			return r->query[i].val;
+	return NULL;
+}
+
+sup_err
+req_read_body(struct sup_req *r, long cap)
+{
+	const char *cl = req_env(r, "CONTENT_LENGTH");
+	long len = 0;
+	size_t got = 0;
+
+	if (cl != NULL && *cl != '\0' && !parse_long(cl, 0, LONG_MAX, &len))
+		return SUP_EIO;
+	if (len > cap)
+		return SUP_ETOOLARGE;
+	if ((r->body = malloc((size_t)len + 1)) == NULL)
+		return SUP_ENOMEM;
+	while (got < (size_t)len) {
+		int n = r->io.read(r->io.ctx, r->body + got,
+		    (int)((size_t)len - got));
+		if (n <= 0)
+			return SUP_EIO;
+		got += (size_t)n;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	return SUP_OK;
+}
+
+sup_err
+req_parse_json(struct sup_req *r)
+{
+	const char *ct = req_env(r, "CONTENT_TYPE");
+	json_tokener *tok;
+	json_object *obj;
+	size_t n;
+
+	/* application/json, with or without parameters such as charset. */
+	n = strlen("application/json");
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
+	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
+		return SUP_EMEDIA;
+	if ((tok = json_tokener_new_ex(32)) == NULL)
+		return SUP_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
+	if (obj != NULL && json_tokener_get_parse_end(tok) != r->body_len) {
+		/* Only white space may follow the value. */
+		for (size_t i = json_tokener_get_parse_end(tok);
+		    i < r->body_len; i++)
+			if (!isspace((unsigned char)r->body[i])) {
+				json_object_put(obj);
+				obj = NULL;
+				break;
+			}
+	}
+	json_tokener_free(tok);
+	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return SUP_EJSON;
+	}
+	r->json = obj;
+	return SUP_OK;
+}
+
+sup_err
+req_field_error(struct sup_req *r, const char *field, const char *why)
+{
+	if (r->err_fields == NULL &&
+	    (r->err_fields = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	if (!json_object_object_get_ex(r->err_fields, field, NULL))
+		json_object_object_add(r->err_fields, field,
+		    json_object_new_string(why));
+	return SUP_OK;
+}
+
+/* A growing string for building URLs. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* Append s percent-encoded as a query component. */
+static void
+sbuf_add_encoded(struct sbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("-._~", c) != NULL)
+			sbuf_add(b, s, 1);
+		else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			sbuf_add(b, esc, 3);
+		}
+	}
+}
+
+char *
+req_page_url(const struct sup_req *r, const char *url_prefix, long page)
+{
+	struct sbuf b = { 0 };
+	char num[24];
+	char sep = '?';
+
+	snprintf(num, sizeof(num), "%ld", page);
+	/* The path matched a route, so it needs no escaping. */
+	if (url_prefix != NULL)
+		sbuf_add(&b, url_prefix, strlen(url_prefix));
+	sbuf_add(&b, r->path, strlen(r->path));
+	for (size_t i = 0; i < r->nquery; i++) {
+		if (strcmp(r->query[i].key, "page") == 0)
+			continue;
+		sbuf_add(&b, &sep, 1);
+		sbuf_add_encoded(&b, r->query[i].key);
+		sbuf_add(&b, "=", 1);
+		sbuf_add_encoded(&b, r->query[i].val);
+		sep = '&';
+	}
+	sbuf_add(&b, &sep, 1);
+	sbuf_add(&b, "page=", 5);
+	sbuf_add(&b, num, strlen(num));
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}

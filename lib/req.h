@@ -1,0 +1,99 @@
+/*
+ * req.h - one request, parsed once: method, path, query, cookies, headers,
+ * and the body (size-capped before it is read).  Everything a request
+ * allocates hangs off struct sup_req and is released by req_free().
+ */
+#ifndef SUP_REQ_H
+#define SUP_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "sup.h"
+#include "user.h"
+#include "util.h"
+
+/* How the program reads the body and writes the response. */
+struct sup_io {
+	int (*read)(void *ctx, char *buf, int n);	/* bytes read, <0 error */
+	int (*write)(void *ctx, const char *buf, int n);/* n, or <0 error */
+	void *ctx;
+};
+
+struct kv {
+	char *key;
+	char *val;
+};
+
+#define REQ_MAX_UUIDS 2
+
+struct sup_req {
+	char **envp;
+	struct sup_io io;
+
+	/* Parsed by req_parse. */
+	const char *method;		/* points into envp */
+	char *path;			/* owned: the path routed on */
+	struct kv *query;		/* owned: decoded pairs in order */
+	size_t nquery;
+	char *body;			/* owned, NUL-terminated */
+	size_t body_len;
+	json_object *json;		/* owned: the body, once parsed */
+
+	/* Filled by the router and the authenticator. */
+	uint8_t uuid[REQ_MAX_UUIDS][UUID_LEN];
+	int nuuid;
+	struct sup_user user;		/* user.rec NULL when anonymous */
+
+	/* The reply a handler builds. */
+	int status;
+	json_object *reply;		/* owned */
+	char *location;			/* owned: Location header */
+	char etag[64];			/* ETag header when set */
+	char allow[64];			/* Allow header for 405 */
+	json_object *err_fields;	/* owned: {"field": "why"} */
+	char err_msg[256];		/* overrides the error's sentence */
+	bool sent;			/* the response has been written */
+};
+
+/*
+ * Parse envp into r.  Which path is routed: PATH_INFO when the server gives
+ * one, else the path of REQUEST_URI, else SCRIPT_NAME; url_prefix (may be
+ * empty) is removed from its front.  SUP_ENOMEM or SUP_EINVAL (bad %-escapes
+ * in the query).  Call req_free() in every case.
+ */
+sup_err req_parse(struct sup_req *r, char **envp, struct sup_io io,
+    const char *url_prefix);
+void req_free(struct sup_req *r);
+
+/* A CGI variable, or NULL. */
+const char *req_env(const struct sup_req *r, const char *name);
+
+/* The first value of a query parameter, or NULL. */
+const char *req_query(const struct sup_req *r, const char *name);
+
+/*
+ * Read the body.  SUP_ETOOLARGE, without reading it, when CONTENT_LENGTH is
+ * over cap; SUP_EIO when the client sent less than it announced.
+ */
+sup_err req_read_body(struct sup_req *r, long cap);
+
+/*
+ * Parse the body read as a JSON object into r->json.  SUP_EMEDIA for a
+ * Content-Type other than application/json; SUP_EJSON for bad JSON.
+ */
+sup_err req_parse_json(struct sup_req *r);
+
+/* Set an error detail for a field (the first one per field wins). */
+sup_err req_field_error(struct sup_req *r, const char *field, const char *why);
+
+/*
+ * The URL path of this request with its query, page set to page (the
+ * prefix the server strips is put back).  New string (free()), or NULL.
+ */
+char *req_page_url(const struct sup_req *r, const char *url_prefix, long page);
+
+#endif

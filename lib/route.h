@@ -1,0 +1,35 @@
+/*
+ * route.h - a program's routes: a table of method, path pattern, handler
+ * and flags.  Patterns are literal text with "{uuid}" for a UUID segment.
+ */
+#ifndef SUP_ROUTE_H
+#define SUP_ROUTE_H
+
+#include <stddef.h>
+
+#include "req.h"
+#include "sup.h"
+
+enum route_flags {
+	ROUTE_LOGIN = 1 << 0,	/* 401 without credentials */
+	ROUTE_STAFF = 1 << 1,	/* 403 unless agent or admin */
+	ROUTE_BODY = 1 << 2,	/* read and parse a JSON object body */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;
+	sup_err (*handler)(void *app, struct sup_req *r);
+	unsigned flags;
+};
+
+/*
+ * Find the route for r->method and r->path, storing its UUIDs in r->uuid.
+ * SUP_ENOTFOUND when no pattern matches the path; SUP_EMETHOD when one does
+ * but not with this method (r->allow then lists the methods).  HEAD is
+ * served by the GET route.
+ */
+sup_err route_find(const struct route *routes, size_t n, struct sup_req *r,
+    const struct route **out);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * store.c - the Berkeley DB environment: open, transactions with retry,
+ * records as JSON, secondary index keys, counters, sequences, verify.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "store.h"
+#include "util.h"
+
+#define RETRIES 10
+
+const char *const ticket_status_names[ST_MAX + 1] = {
+	"open", "waiting_for_admin", "waiting_for_user", "resolved", "closed",
+	NULL
+};
+
+int
+ticket_status_from(const char *name)
+{
+	for (int i = 0; i < ST_MAX; i++)
+		if (strcmp(ticket_status_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+sup_err
+store_err(int rc, const char *what)
+{
+	switch (rc) {
+	case 0:
+		return SUP_OK;
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:
+		return SUP_ENOTFOUND;
+	case DB_KEYEXIST:
+		return SUP_EEXIST;
+	case DB_LOCK_DEADLOCK:
+	case DB_LOCK_NOTGRANTED:
+		return SUP_EDEADLOCK;
+	case DB_RUNRECOVERY:
+		return SUP_ERECOVER;
+	case ENOMEM:
+		return SUP_ENOMEM;
+	default:
+		fprintf(stderr, "support: %s: %s\n", what, db_strerror(rc));
+		return SUP_EDB;
+	}
+}
+
+/* --- Records --------------------------------------------------------- */
+
+sup_err
+store_parse(const DBT *data, json_object **out)
+{
+	json_tokener *tok;
+	json_object *obj;
+
+	if ((tok = json_tokener_new()) == NULL)
+		return SUP_ENOMEM;
+	obj = json_tokener_parse_ex(tok, data->data, (int)data->size);
+	if (obj != NULL && json_tokener_get_parse_end(tok) != data->size) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		fprintf(stderr, "support: a stored record is not a JSON object\n");
+		return SUP_EDB;
+	}
+	*out = obj;
+	return SUP_OK;
+}
+
+sup_err
+store_get(DB *db, DB_TXN *txn, const void *key, size_t klen, uint32_t flags,
+    json_object **out)
+{
+	DBT k = { .data = (void *)key, .size = (u_int32_t)klen };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	sup_err e;
+	int rc;
+
+	*out = NULL;
+	if ((rc = db->get(db, txn, &k, &d, flags)) != 0)
+		return store_err(rc, "get");
+	e = store_parse(&d, out);
+	free(d.data);
+	return e;
+}
+
+sup_err
+store_put(DB *db, DB_TXN *txn, const void *key, size_t klen, json_object *val,
+    uint32_t flags)
+{
+	const char *text;
+	size_t len;
+
+	text = json_object_to_json_string_length(val,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text == NULL)
+		return SUP_ENOMEM;
+	DBT k = { .data = (void *)key, .size = (u_int32_t)klen };
+	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+	return store_err(db->put(db, txn, &k, &d, flags), "put");
+}
+
+/* --- Secondary index keys -------------------------------------------- */
+
+/*
+ * The ticket fields the indexes are made of.  The callbacks below get the
+ * stored bytes, so they parse the record; a record they cannot read is left
+ * out of the index rather than failing the write.
+ */
+struct tfields {
+	uint8_t uuid[UUID_LEN];
+	uint64_t number;
+	int64_t updated_us;
+	uint32_t user, assignee;
+	int status;
+};
+
+static bool
+tfields_of(json_object *rec, struct tfields *f)
+{
+	json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(rec, "uuid", &v) ||
+	    (s = json_object_get_string(v)) == NULL ||
+	    !uuid_parse(s, strlen(s), f->uuid))
+		return false;
+	if (!json_object_object_get_ex(rec, "updated_at", &v) ||
+	    (s = json_object_get_string(v)) == NULL ||
+	    !time_parse(s, &f->updated_us))
+		return false;
+	if (!json_object_object_get_ex(rec, "status", &v) ||
+	    (s = json_object_get_string(v)) == NULL ||
+	    (f->status = ticket_status_from(s)) < 0)
+		return false;
+	if (!json_object_object_get_ex(rec, "number", &v))
+		return false;
+	f->number = (uint64_t)json_object_get_int64(v);
+	if (!json_object_object_get_ex(rec, "user", &v))
+		return false;
+	f->user = (uint32_t)json_object_get_int64(v);
+	f->assignee = json_object_object_get_ex(rec, "assignee", &v) ?
+	    (uint32_t)json_object_get_int64(v) : 0;
+	return true;
+}
+
+size_t
+store_ticket_key(enum store_index idx, json_object *rec,
+    uint8_t key[T_IDX_KEY_MAX])
+{
+	struct tfields f;
+	size_t n = 0;
+
+	if (!tfields_of(rec, &f))
+		return 0;
+	switch (idx) {
+	case IDX_NUMBER:
+		be64_put(key, f.number);
+		return 8;
+	case IDX_UPDATED:
+		break;
+	case IDX_USER:
+		be32_put(key, f.user);
+		n = 4;
+		break;
+	case IDX_STATUS:
+		key[0] = (uint8_t)f.status;
+		n = 1;
+		break;
+	case IDX_ASSIGNEE:
+		be32_put(key, f.assignee);
+		n = 4;
+		break;
+	default:
+		return 0;
+	}
+	be64_put(key + n, (uint64_t)f.updated_us);
+	memcpy(key + n + 8, f.uuid, UUID_LEN);
+	return n + 8 + UUID_LEN;
+}
+
+static int
+ticket_index_cb(enum store_index idx, const DBT *data, DBT *result)
+{
+	json_object *rec;
+	uint8_t key[T_IDX_KEY_MAX];
+	size_t n;
+
+	if (store_parse(data, &rec) != SUP_OK)
+		return DB_DONOTINDEX;
+	n = store_ticket_key(idx, rec, key);
+	json_object_put(rec);
+	if (n == 0)
+		return DB_DONOTINDEX;
+	if ((result->data = malloc(n)) == NULL)
+		return ENOMEM;
+	memcpy(result->data, key, n);
+	result->size = (u_int32_t)n;
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+#define TICKET_INDEX(name, idx)						\
+static int								\
+name(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r) \
+{									\
+	return ticket_index_cb(idx, d, r);				\
+}
+TICKET_INDEX(idx_number, IDX_NUMBER)
+TICKET_INDEX(idx_updated, IDX_UPDATED)
+TICKET_INDEX(idx_user, IDX_USER)
+TICKET_INDEX(idx_status, IDX_STATUS)
+TICKET_INDEX(idx_assignee, IDX_ASSIGNEE)
+
+/* A user's lowercased field as the key of a unique index. */
+static int
+user_index_cb(const char *field, const DBT *data, DBT *result)
+{
+	json_object *rec, *v;
+	const char *s;
+	char *key;
+	size_t n;
+
+	if (store_parse(data, &rec) != SUP_OK)
+		return DB_DONOTINDEX;
+	if (!json_object_object_get_ex(rec, field, &v) ||
+	    (s = json_object_get_string(v)) == NULL || *s == '\0') {
+		json_object_put(rec);
+		return DB_DONOTINDEX;
+	}
+	n = strlen(s);
+	if ((key = malloc(n)) == NULL) {
+		json_object_put(rec);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		key[i] = (char)tolower((unsigned char)s[i]);
+	json_object_put(rec);
+	result->data = key;
+	result->size = (u_int32_t)n;
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int
+idx_username(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)
+{
+	return user_index_cb("username", d, r);
+}
+
+static int
+idx_email(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)
+{
+	return user_index_cb("email", d, r);
+}
+
+/* A message's uuid is the last 16 bytes of its primary key. */
+static int
+idx_msg_uuid(DB *sec SUP_UNUSED, const DBT *k, const DBT *d SUP_UNUSED, DBT *r)
+{
+	if (k->size != MSG_KEY_LEN)
+		return DB_DONOTINDEX;
+	r->data = (uint8_t *)k->data + MSG_KEY_LEN - UUID_LEN;
+	r->size = UUID_LEN;
+	return 0;
+}
+
+/* --- Opening --------------------------------------------------------- */
+
+static void
+log_db_error(const DB_ENV *env SUP_UNUSED, const char *pfx SUP_UNUSED,
+    const char *msg)
+{
+	fprintf(stderr, "support: db: %s\n", msg);
+}
+
+static sup_err
+open_db(struct store *s, DB **out, const char *file, DBTYPE type)
+{
+	DB *db;
+	int rc;
+
+	*out = NULL;
+	if ((rc = db_create(&db, s->env, 0)) != 0)
+		return store_err(rc, file);
+	rc = db->open(db, NULL, file, NULL, type, DB_CREATE | DB_AUTO_COMMIT,
+	    0660);
+	if (rc != 0) {
+		db->close(db, 0);
+		return store_err(rc, file);
+	}
+	*out = db;
+	return SUP_OK;
+}
+
+static sup_err
+open_index(struct store *s, DB *primary, DB **out, const char *file,
+    int (*cb)(DB *, const DBT *, const DBT *, DBT *))
+{
+	sup_err e;
+	int rc;
+
+	if ((e = open_db(s, out, file, DB_BTREE)) != SUP_OK)
+		return e;
+	/* DB_CREATE builds the index from the primary if it is empty. */
+	rc = primary->associate(primary, NULL, *out, cb, DB_CREATE);
+	return store_err(rc, file);
+}
+
+static sup_err
+open_seq(struct store *s, DB_SEQUENCE **out, const char *name)
+{
+	DB_SEQUENCE *seq;
+	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	int rc;
+
+	*out = NULL;
+	if ((rc = db_sequence_create(&seq, s->seqs, 0)) != 0)
+		return store_err(rc, name);
+	if ((rc = seq->initial_value(seq, 1)) != 0 ||
+	    (rc = seq->open(seq, NULL, &k, DB_CREATE)) != 0) {
+		seq->close(seq, 0);
+		return store_err(rc, name);
+	}
+	*out = seq;
+	return SUP_OK;
+}
+
+sup_err
+store_open(struct store *s, const struct sup_conf *conf)
+{
+	static const char *const idx_files[IDX_MAX] = {
+		"t_by_number.db", "t_by_updated.db", "t_by_user.db",
+		"t_by_status.db", "t_by_assignee.db",
+	};
+	static int (*const idx_cbs[IDX_MAX])(DB *, const DBT *, const DBT *,
+	    DBT *) = {
+		idx_number, idx_updated, idx_user, idx_status, idx_assignee,
+	};
+	DB_ENV *env;
+	sup_err e;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->durable = conf->durable;
+	if ((rc = db_env_create(&env, 0)) != 0)
+		return store_err(rc, "db_env_create");
+	s->env = env;
+	env->set_errcall(env, log_db_error);
+	env->set_cachesize(env, 0, (u_int32_t)conf->cache_kb * 1024, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_timeout(env, (db_timeout_t)conf->lock_timeout_ms * 1000,
+	    DB_SET_LOCK_TIMEOUT);
+	/* Room for many processes, each holding a few cursors. */
+	env->set_lk_max_lockers(env, 4000);
+	env->set_lk_max_locks(env, 20000);
+	env->set_lk_max_objects(env, 20000);
+	env->set_lg_bsize(env, 256 * 1024);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	if (!conf->durable)
+		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+	rc = env->open(env, conf->data_dir, DB_CREATE | DB_INIT_TXN |
+	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_REGISTER |
+	    DB_RECOVER, 0660);
+	if (rc != 0) {
+		e = store_err(rc, conf->data_dir);
+		if (e != SUP_EDB)
+			fprintf(stderr, "support: %s: %s\n", conf->data_dir,
+			    db_strerror(rc));
+		goto err;
+	}
+
+	if ((e = open_db(s, &s->users, "users.db", DB_BTREE)) != SUP_OK ||
+	    (e = open_index(s, s->users, &s->users_by_name,
+		"users_by_name.db", idx_username)) != SUP_OK ||
+	    (e = open_index(s, s->users, &s->users_by_email,
+		"users_by_email.db", idx_email)) != SUP_OK ||
+	    (e = open_db(s, &s->tokens, "tokens.db", DB_BTREE)) != SUP_OK ||
+	    (e = open_db(s, &s->tickets, "tickets.db", DB_BTREE)) != SUP_OK ||
+	    (e = open_db(s, &s->messages, "messages.db", DB_BTREE)) != SUP_OK ||
+	    (e = open_index(s, s->messages, &s->m_by_uuid, "m_by_uuid.db",
+		idx_msg_uuid)) != SUP_OK ||
+	    (e = open_db(s, &s->counters, "counters.db", DB_BTREE)) != SUP_OK ||
+	    (e = open_db(s, &s->seqs, "seqs.db", DB_BTREE)) != SUP_OK)
+		goto err;
+	for (int i = 0; i < IDX_MAX; i++)
+		if ((e = open_index(s, s->tickets, &s->t_idx[i], idx_files[i],
+		    idx_cbs[i])) != SUP_OK)
+			goto err;
+	if ((e = open_seq(s, &s->ticket_seq, "ticket_number")) != SUP_OK ||
+	    (e = open_seq(s, &s->user_seq, "user_id")) != SUP_OK)
+		goto err;
+	return SUP_OK;
+err:
+	store_close(s);
+	return e;
+}
+
+static void
+close_db(DB **db)
+{
+	if (*db != NULL)
+		(*db)->close(*db, 0);
+	*db = NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s->ticket_seq != NULL)
+		s->ticket_seq->close(s->ticket_seq, 0);
+	if (s->user_seq != NULL)
+		s->user_seq->close(s->user_seq, 0);
+	s->ticket_seq = s->user_seq = NULL;
+	/* Secondaries before their primaries. */
+	for (int i = 0; i < IDX_MAX; i++)
+		close_db(&s->t_idx[i]);
+	close_db(&s->users_by_name);
+	close_db(&s->users_by_email);
+	close_db(&s->m_by_uuid);
+	close_db(&s->users);
+	close_db(&s->tokens);
+	close_db(&s->tickets);
+	close_db(&s->messages);
+	close_db(&s->counters);
+	close_db(&s->seqs);
+	if (s->env != NULL)
+		s->env->close(s->env, 0);
+	s->env = NULL;
+}
+
+sup_err
+store_reopen(struct store *s, const struct sup_conf *conf)
+{
+	store_close(s);
+	return store_open(s, conf);
+}
+
+/* --- Transactions ---------------------------------------------------- */
+
+sup_err
+store_run(struct store *s, unsigned flags, store_fn fn, void *arg)
+{
+	uint32_t tflags = (flags & STORE_READ) ? DB_READ_COMMITTED : 0;
+	DB_TXN *txn;
+	sup_err e;
+	int rc;
+
+	for (int attempt = 0; attempt < RETRIES; attempt++) {
+		if ((rc = s->env->txn_begin(s->env, NULL, &txn, tflags)) != 0)
+			return store_err(rc, "txn_begin");
+		e = fn(s, txn, arg);
+		if (e == SUP_OK) {
+			rc = txn->commit(txn, 0);
+			e = store_err(rc, "commit");
+		} else
+			txn->abort(txn);
+		if (e != SUP_EDEADLOCK)
+			return e;
+		/* Back off a random 0.1 to 2^attempt ms before trying again. */
+		usleep(100 + randombytes_uniform(1000u << (attempt < 6 ?
+		    attempt : 6)));
+	}
+	return SUP_EBUSY;
+}
+
+/* --- Counters and sequences ------------------------------------------ */
+
+sup_err
+store_count_get(struct store *s, DB_TXN *txn, const char *name, int64_t *out)
+{
+	uint8_t buf[8];
+	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int rc;
+
+	*out = 0;
+	rc = s->counters->get(s->counters, txn, &k, &d, 0);
+	if (rc == DB_NOTFOUND)
+		return SUP_OK;
+	if (rc != 0)
+		return store_err(rc, "counter get");
+	if (d.size == 8)
+		*out = (int64_t)be64_get(buf);
+	return SUP_OK;
+}
+
+sup_err
+store_count_add(struct store *s, DB_TXN *txn, const char *name, int64_t delta)
+{
+	uint8_t buf[8];
+	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int64_t v = 0;
+	int rc;
+
+	if (delta == 0)
+		return SUP_OK;
+	rc = s->counters->get(s->counters, txn, &k, &d, DB_RMW);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "counter get");
+	if (rc == 0 && d.size == 8)
+		v = (int64_t)be64_get(buf);
+	be64_put(buf, (uint64_t)(v + delta));
+	d.size = 8;
+	return store_err(s->counters->put(s->counters, txn, &k, &d, 0),
+	    "counter put");
+}
+
+sup_err
+store_seq_next(DB_SEQUENCE *seq, DB_TXN *txn, int64_t *out)
+{
+	db_seq_t v;
+	int rc;
+
+	if ((rc = seq->get(seq, txn, 1, &v, 0)) != 0)
+		return store_err(rc, "sequence");
+	*out = (int64_t)v;
+	return SUP_OK;
+}
+
+void
+store_checkpoint(struct store *s, bool force)
+{
+	/* Nothing happens until 1 MB of log or a minute has gone by. */
+	s->env->txn_checkpoint(s->env, force ? 0 : 1024, force ? 0 : 1,
+	    force ? DB_FORCE : 0);
+}

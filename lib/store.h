@@ -1,0 +1,128 @@
+/*
+ * store.h - the Berkeley DB environment of DESIGN §5: every database, its
+ * keys and secondary indexes, transactions with bounded deadlock retry,
+ * counters and sequences.  Records are compact JSON values.
+ *
+ * Keys (all integers big-endian, so that byte order is numeric order):
+ *   users            id(4)                               -> user record
+ *   users_by_name    lowercase username                  (unique)
+ *   users_by_email   lowercase e-mail                    (unique)
+ *   tokens           sha256(token)(32)                   -> {user, name, created_at}
+ *   tickets          uuid(16)                            -> ticket record
+ *   t_by_number      number(8)                           (unique)
+ *   t_by_updated     updated_us(8) uuid(16)
+ *   t_by_user        user(4) updated_us(8) uuid(16)
+ *   t_by_status      status(1) updated_us(8) uuid(16)
+ *   t_by_assignee    assignee(4, 0 = none) updated_us(8) uuid(16)
+ *   messages         ticket(16) created_us(8) uuid(16)  -> message record
+ *   m_by_uuid        uuid(16)                            (unique)
+ *   counters         name (text)                         -> int64(8)
+ *   seqs             name (text)                         -> DB_SEQUENCE
+ */
+#ifndef SUP_STORE_H
+#define SUP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <db.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "sup.h"
+
+#define MSG_KEY_LEN 40		/* ticket(16) created_us(8) uuid(16) */
+#define T_IDX_KEY_MAX 29	/* the longest ticket index key */
+
+enum store_index {
+	IDX_NUMBER,
+	IDX_UPDATED,
+	IDX_USER,
+	IDX_STATUS,
+	IDX_ASSIGNEE,
+	IDX_MAX
+};
+
+struct store {
+	DB_ENV *env;
+	DB *users, *users_by_name, *users_by_email, *tokens;
+	DB *tickets, *t_idx[IDX_MAX];
+	DB *messages, *m_by_uuid;
+	DB *counters, *seqs;
+	DB_SEQUENCE *ticket_seq, *user_seq;
+	bool durable;
+};
+
+/* The status names, in the order of their one-byte index key. */
+enum ticket_status {
+	ST_OPEN,
+	ST_WAITING_FOR_ADMIN,
+	ST_WAITING_FOR_USER,
+	ST_RESOLVED,
+	ST_CLOSED,
+	ST_MAX
+};
+extern const char *const ticket_status_names[ST_MAX + 1];
+int ticket_status_from(const char *name);	/* -1 when unknown */
+
+/*
+ * Open (creating when needed) the environment in conf->data_dir and every
+ * database.  Recovery runs only when a process died holding the
+ * environment (DB_REGISTER).  On error the store is left closed.
+ */
+sup_err store_open(struct store *s, const struct sup_conf *conf);
+void store_close(struct store *s);
+
+/* Reopen after SUP_ERECOVER: another process ran recovery. */
+sup_err store_reopen(struct store *s, const struct sup_conf *conf);
+
+/*
+ * Run fn in one transaction, committing when it returns SUP_OK and aborting
+ * otherwise.  A deadlock or lock timeout aborts and runs fn again, a bounded
+ * number of times with a short random back-off; then SUP_EBUSY.  fn must
+ * start its work afresh each time it is called (reset what it wrote to arg).
+ * flags: STORE_READ for transactions that only read (read-committed).
+ */
+typedef sup_err (*store_fn)(struct store *s, DB_TXN *txn, void *arg);
+#define STORE_READ 1u
+sup_err store_run(struct store *s, unsigned flags, store_fn fn, void *arg);
+
+/* Map a Berkeley DB return code to sup_err (logging the unexpected ones). */
+sup_err store_err(int rc, const char *what);
+
+/* Get a record and parse it.  *out is new; json_object_put() it. */
+sup_err store_get(DB *db, DB_TXN *txn, const void *key, size_t klen,
+    uint32_t flags, json_object **out);
+
+/* Write a record as compact JSON.  flags: 0 or DB_NOOVERWRITE. */
+sup_err store_put(DB *db, DB_TXN *txn, const void *key, size_t klen,
+    json_object *val, uint32_t flags);
+
+/* Parse a stored record.  *out is new; json_object_put() it. */
+sup_err store_parse(const DBT *data, json_object **out);
+
+/* Counters kept in the same transaction as the change they count. */
+sup_err store_count_add(struct store *s, DB_TXN *txn, const char *name,
+    int64_t delta);
+sup_err store_count_get(struct store *s, DB_TXN *txn, const char *name,
+    int64_t *out);
+
+/* The next value of a sequence, inside txn (rolled back with it). */
+sup_err store_seq_next(DB_SEQUENCE *seq, DB_TXN *txn, int64_t *out);
+
+/* Let the log be trimmed once enough of it has been written. */
+void store_checkpoint(struct store *s, bool force);
+
+/* Ticket index keys of a ticket record (for building scan bounds). */
+size_t store_ticket_key(enum store_index idx, json_object *rec,
+    uint8_t key[T_IDX_KEY_MAX]);
+
+/*
+ * Check every database file page by page, then that the indexes and
+ * counters agree with the records.  Run with no server writing.  Each
+ * problem found is written to report (one line each).
+ */
+sup_err store_verify(const struct sup_conf *conf,
+    void (*report)(void *ctx, const char *line), void *ctx, long *problems);
+
+#endif

@@ -1,0 +1,754 @@
+/*
+ * ticket.c - tickets and the status machine.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "ticket.h"
+#include "util.h"
+#include "req.h"
+#include "valid.h"
+#include "view.h"
+
+const char *const ticket_priority_names[PRI_MAX + 1] = {
+	"low", "normal", "high", "urgent", NULL
+};
+
+void
+ticket_counter(char *buf, size_t n, const char *kind, int64_t id)
+{
+	snprintf(buf, n, "%s:%" PRId64, kind, id);
+}
+
+static bool
+status_active(int status)
+{
+	return status != ST_RESOLVED && status != ST_CLOSED;
+}
+
+static json_object *
+new_time(int64_t us)
+{
+	char buf[TIME_STRLEN + 1];
+
+	time_format(us, buf);
+	return json_object_new_string(buf);
+}
+
+static sup_err
+count_add(struct store *s, DB_TXN *txn, const char *kind, int64_t id,
+    int64_t delta)
+{
+	char name[64];
+
+	ticket_counter(name, sizeof(name), kind, id);
+	return store_count_add(s, txn, name, delta);
+}
+
+sup_err
+ticket_set_status(struct store *s, DB_TXN *txn, json_object *t, int status,
+    int64_t now)
+{
+	const char *old_name = rec_str(t, "status");
+	int old = old_name ? ticket_status_from(old_name) : -1;
+	int64_t user = rec_int(t, "user");
+	sup_err e;
+
+	if (old < 0)
+		return SUP_EDB;
+	if (old == status)
+		return SUP_OK;
+	if ((e = store_count_add(s, txn, old_name, -1)) != SUP_OK ||
+	    (e = store_count_add(s, txn, ticket_status_names[status], 1)) !=
+	    SUP_OK)
+		return e;
+	if (status_active(old) != status_active(status) &&
+	    (e = count_add(s, txn, "active", user,
+	    status_active(status) ? 1 : -1)) != SUP_OK)
+		return e;
+	json_object_object_add(t, "status",
+	    json_object_new_string(ticket_status_names[status]));
+	if (status == ST_RESOLVED)
+		json_object_object_add(t, "resolved_at", new_time(now));
+	else if (status == ST_CLOSED)
+		json_object_object_add(t, "closed_at", new_time(now));
+	else {
+		/* Re-opened: neither resolved nor closed any more. */
+		json_object_object_add(t, "resolved_at", NULL);
+		json_object_object_add(t, "closed_at", NULL);
+	}
+	return SUP_OK;
+}
+
+sup_err
+ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], uint32_t flags, json_object **out)
+{
+	json_object *t;
+	sup_err e;
+
+	*out = NULL;
+	if ((e = store_get(s->tickets, txn, uuid, UUID_LEN, flags, &t)) !=
+	    SUP_OK)
+		return e;
+	/* Another customer's ticket does not exist, as far as they know. */
+	if (!user_is_staff(u) && (uint32_t)rec_int(t, "user") != u->id) {
+		json_object_put(t);
+		return SUP_ENOTFOUND;
+	}
+	*out = t;
+	return SUP_OK;
+}
+
+sup_err
+ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now)
+{
+	uint8_t uuid[UUID_LEN];
+	const char *us = rec_str(t, "uuid");
+
+	if (us == NULL || !uuid_parse(us, strlen(us), uuid))
+		return SUP_EDB;
+	json_object_object_add(t, "rev",
+	    json_object_new_int64(rec_int(t, "rev") + 1));
+	json_object_object_add(t, "updated_at", new_time(now));
+	return store_put(s->tickets, txn, uuid, UUID_LEN, t, 0);
+}
+
+/* Render t for u inside txn into *out. */
+static sup_err
+render(struct store *s, DB_TXN *txn, const struct sup_user *u, json_object *t,
+    bool with_messages, json_object **out)
+{
+	struct view v;
+	sup_err e;
+
+	view_begin(&v, s, txn, u);
+	e = view_ticket(&v, t, with_messages, out);
+	view_end(&v);
+	return e;
+}
+
+/* --- Create ---------------------------------------------------------- */
+
+struct create_args {
+	const struct sup_conf *conf;
+	const struct sup_user *u;
+	const struct ticket_new *in;
+	json_object *out;
+};
+
+static sup_err
+create_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct create_args *a = arg;
+	const struct sup_user *u = a->u;
+	uint8_t uuid[UUID_LEN];
+	char us[UUID_STRLEN + 1];
+	int64_t number, active, now;
+	json_object *t;
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	if (!user_is_staff(u) && a->conf->max_tickets_per_user > 0) {
+		char name[64];
+		ticket_counter(name, sizeof(name), "active", u->id);
+		if ((e = store_count_get(s, txn, name, &active)) != SUP_OK)
+			return e;
+		if (active >= a->conf->max_tickets_per_user)
+			return SUP_ELIMIT;
+	}
+	if ((e = store_seq_next(s->ticket_seq, txn, &number)) != SUP_OK)
+		return e;
+	uuid_gen(uuid);
+	uuid_format(uuid, us);
+	now = time_now_us();
+	if ((t = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	json_object_object_add(t, "uuid", json_object_new_string(us));
+	json_object_object_add(t, "number", json_object_new_int64(number));
+	json_object_object_add(t, "subject", json_object_new_string_len(
+	    a->in->subject, (int)a->in->subject_len));
+	json_object_object_add(t, "status", json_object_new_string("open"));
+	json_object_object_add(t, "priority", json_object_new_string(
+	    ticket_priority_names[a->in->priority]));
+	json_object_object_add(t, "user", json_object_new_int64(u->id));
+	json_object_object_add(t, "assignee", NULL);
+	json_object_object_add(t, "created_at", new_time(now));
+	json_object_object_add(t, "updated_at", new_time(now));
+	json_object_object_add(t, "first_response_at", NULL);
+	json_object_object_add(t, "resolved_at", NULL);
+	json_object_object_add(t, "closed_at", NULL);
+	json_object_object_add(t, "public_count", json_object_new_int64(1));
+	json_object_object_add(t, "note_count", json_object_new_int64(0));
+	json_object_object_add(t, "unanswered", json_object_new_int64(1));
+	json_object_object_add(t, "rev", json_object_new_int64(1));
+	json_object_object_add(t, "last_us", json_object_new_int64(now));
+
+	if ((e = store_put(s->tickets, txn, uuid, UUID_LEN, t,
+	    DB_NOOVERWRITE)) != SUP_OK ||
+	    (e = msg_insert(s, txn, uuid, u->id, a->in->content,
+	    a->in->content_len, false, true, now, NULL)) != SUP_OK ||
+	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
+	    (e = store_count_add(s, txn, "open", 1)) != SUP_OK ||
+	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, "active", u->id, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, "assignee", 0, 1)) != SUP_OK)
+		goto out;
+	e = render(s, txn, u, t, true, &a->out);
+out:
+	json_object_put(t);
+	return e;
+}
+
+sup_err
+ticket_create(struct store *s, const struct sup_conf *conf,
+    const struct sup_user *u, const struct ticket_new *in, json_object **out)
+{
+	struct create_args a = { .conf = conf, .u = u, .in = in };
+	sup_err e;
+
+	e = store_run(s, 0, create_txn, &a);
+	*out = e == SUP_OK ? a.out : NULL;
+	if (e != SUP_OK)
+		json_object_put(a.out);
+	return e;
+}
+
+/* --- Show ------------------------------------------------------------ */
+
+struct show_args {
+	const struct sup_user *u;
+	const uint8_t *uuid;
+	json_object *out;
+};
+
+static sup_err
+show_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct show_args *a = arg;
+	json_object *t;
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	if ((e = ticket_load(s, txn, a->u, a->uuid, 0, &t)) != SUP_OK)
+		return e;
+	e = render(s, txn, a->u, t, true, &a->out);
+	json_object_put(t);
+	return e;
+}
+
+sup_err
+ticket_show(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], json_object **out)
+{
+	struct show_args a = { .u = u, .uuid = uuid };
+	sup_err e;
+
+	e = store_run(s, STORE_READ, show_txn, &a);
+	*out = e == SUP_OK ? a.out : NULL;
+	if (e != SUP_OK)
+		json_object_put(a.out);
+	return e;
+}
+
+/* --- Update ---------------------------------------------------------- */
+
+struct update_args {
+	const struct sup_user *u;
+	const uint8_t *uuid;
+	const struct ticket_patch *p;
+	json_object *out;
+};
+
+/* May u move the ticket from status old to status new? */
+static bool
+transition_allowed(const struct sup_user *u, int old, int new)
+{
+	if (old == new || user_is_staff(u))
+		return true;
+	/* Owners may resolve or close, but a closed ticket stays closed. */
+	return old != ST_CLOSED && (new == ST_RESOLVED || new == ST_CLOSED);
+}
+
+static sup_err
+update_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct update_args *a = arg;
+	const struct ticket_patch *p = a->p;
+	const struct sup_user *u = a->u;
+	bool changed = false;
+	json_object *t, *staff_rec;
+	int64_t now = time_now_us(), old_assignee;
+	sup_err e;
+	int old;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	if ((e = ticket_load(s, txn, u, a->uuid, DB_RMW, &t)) != SUP_OK)
+		return e;
+	old = ticket_status_from(rec_str(t, "status") ? rec_str(t, "status") :
+	    "");
+	if (!user_is_staff(u) && (p->priority >= 0 || p->subject != NULL ||
+	    p->set_assignee)) {
+		e = SUP_EFORBIDDEN;
+		goto out;
+	}
+	if (p->status >= 0 && p->status != old) {
+		if (!transition_allowed(u, old, p->status)) {
+			e = SUP_ECONFLICT;
+			goto out;
+		}
+		if ((e = ticket_set_status(s, txn, t, p->status, now)) !=
+		    SUP_OK)
+			goto out;
+		changed = true;
+	}
+	if (p->subject != NULL) {
+		json_object_object_add(t, "subject", json_object_new_string_len(
+		    p->subject, (int)p->subject_len));
+		changed = true;
+	}
+	if (p->priority >= 0) {
+		json_object_object_add(t, "priority", json_object_new_string(
+		    ticket_priority_names[p->priority]));
+		changed = true;
+	}
+	old_assignee = rec_int(t, "assignee");
+	if (p->set_assignee && p->assignee != old_assignee) {
+		if (p->assignee != 0) {
+			struct sup_user a_user;
+			e = user_get(s, txn, p->assignee, &staff_rec);
+			if (e == SUP_ENOTFOUND)
+				e = SUP_EINVAL;
+			if (e != SUP_OK)
+				goto out;
+			if ((e = user_from_record(&a_user, staff_rec)) !=
+			    SUP_OK)
+				goto out;
+			bool ok = user_is_staff(&a_user);
+			user_clear(&a_user);
+			if (!ok) {
+				e = SUP_EINVAL;
+				goto out;
+			}
+		}
+		json_object_object_add(t, "assignee", p->assignee ?
+		    json_object_new_int64(p->assignee) : NULL);
+		if ((e = count_add(s, txn, "assignee", old_assignee, -1)) !=
+		    SUP_OK ||
+		    (e = count_add(s, txn, "assignee", p->assignee, 1)) !=
+		    SUP_OK)
+			goto out;
+		changed = true;
+	}
+	if (changed && (e = ticket_save(s, txn, t, now)) != SUP_OK)
+		goto out;
+	e = render(s, txn, u, t, true, &a->out);
+out:
+	json_object_put(t);
+	return e;
+}
+
+sup_err
+ticket_update(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], const struct ticket_patch *p,
+    json_object **out)
+{
+	struct update_args a = { .u = u, .uuid = uuid, .p = p };
+	sup_err e;
+
+	e = store_run(s, 0, update_txn, &a);
+	*out = e == SUP_OK ? a.out : NULL;
+	if (e != SUP_OK)
+		json_object_put(a.out);
+	return e;
+}
+
+/* --- List ------------------------------------------------------------ */
+
+struct list_args {
+	const struct sup_user *u;
+	struct ticket_query q;		/* with the customer's own id forced */
+	json_object *out;
+};
+
+static bool
+list_match(const struct ticket_query *q, json_object *t)
+{
+	const char *status = rec_str(t, "status"), *pri, *subject;
+	int64_t created;
+	long num;
+
+	if (q->has_user && (uint32_t)rec_int(t, "user") != q->user)
+		return false;
+	if (q->status_mask != 0 && (status == NULL ||
+	    !(q->status_mask & (1u << ticket_status_from(status)))))
+		return false;
+	if (q->priority >= 0 && ((pri = rec_str(t, "priority")) == NULL ||
+	    strcmp(pri, ticket_priority_names[q->priority]) != 0))
+		return false;
+	if (q->has_assignee && (uint32_t)rec_int(t, "assignee") != q->assignee)
+		return false;
+	if ((q->has_after || q->has_before) &&
+	    (rec_str(t, "created_at") == NULL ||
+	    !time_parse(rec_str(t, "created_at"), &created) ||
+	    (q->has_after && created < q->created_after) ||
+	    (q->has_before && created >= q->created_before)))
+		return false;
+	if (q->q != NULL) {
+		/* "#123" is ticket 123; "123" is that or a subject with it. */
+		bool hash = q->q[0] == '#';
+		char digits[24];
+		size_t n = q->q_len - hash;
+		bool is_num = n > 0 && n < sizeof(digits);
+		if (is_num) {
+			memcpy(digits, q->q + hash, n);
+			digits[n] = '\0';
+			is_num = parse_long(digits, 1, LONG_MAX, &num) &&
+			    num == rec_int(t, "number");
+		}
+		subject = rec_str(t, "subject");
+		if (!is_num && (hash || subject == NULL ||
+		    !str_icontains(subject, q->q, q->q_len)))
+			return false;
+	}
+	return true;
+}
+
+/* The index to walk, its key prefix, and whether a counter gives the count. */
+struct plan {
+	enum store_index idx;
+	uint8_t prefix[4];
+	size_t plen;
+	char counter[64];	/* "" when the matches must be counted */
+	bool sort_by_number;	/* collect all, then sort */
+};
+
+static void
+plan_list(const struct ticket_query *q, struct plan *p)
+{
+	unsigned single = 0;
+	bool status_only = false;
+
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < ST_MAX; i++)
+		if (q->status_mask == (1u << i))
+			single = (unsigned)i + 1;
+	if (q->order == ORDER_UPDATED) {
+		if (q->has_user) {
+			p->idx = IDX_USER;
+			be32_put(p->prefix, q->user);
+			p->plen = 4;
+		} else if (q->has_assignee) {
+			p->idx = IDX_ASSIGNEE;
+			be32_put(p->prefix, q->assignee);
+			p->plen = 4;
+		} else if (single) {
+			p->idx = IDX_STATUS;
+			p->prefix[0] = (uint8_t)(single - 1);
+			p->plen = 1;
+			status_only = true;
+		} else
+			p->idx = IDX_UPDATED;
+	} else if (q->has_user) {
+		p->idx = IDX_USER;
+		be32_put(p->prefix, q->user);
+		p->plen = 4;
+		p->sort_by_number = true;
+	} else
+		p->idx = IDX_NUMBER;
+
+	/* With no filter beyond the index's own, a counter has the count. */
+	if (q->priority >= 0 || q->q != NULL || q->has_after || q->has_before)
+		return;
+	int filters = q->has_user + q->has_assignee + (q->status_mask != 0);
+	if (filters == 0)
+		snprintf(p->counter, sizeof(p->counter), "tickets");
+	else if (filters == 1 && q->has_user)
+		ticket_counter(p->counter, sizeof(p->counter), "user", q->user);
+	else if (filters == 1 && q->has_assignee)
+		ticket_counter(p->counter, sizeof(p->counter), "assignee",
+		    q->assignee);
+	else if (filters == 1 && single && (status_only ||
+	    p->idx == IDX_NUMBER || p->idx == IDX_UPDATED))
+		snprintf(p->counter, sizeof(p->counter), "%s",
+		    ticket_status_names[single - 1]);
+}
+
+static int
+by_number(const void *a, const void *b)
+{
+	int64_t x = rec_int(*(json_object *const *)a, "number");
+	int64_t y = rec_int(*(json_object *const *)b, "number");
+
+	return (x > y) - (x < y);
+}
+
+static sup_err
+list_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct list_args *a = arg;
+	const struct ticket_query *q = &a->q;
+	struct plan p;
+	DB *idx;
+	DBC *c = NULL;
+	uint8_t kbuf[T_IDX_KEY_MAX];
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT pk = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	json_object **hits = NULL, *results = NULL;
+	size_t nhits = 0, caphits = 0;
+	int64_t count = 0, first = (q->page - 1) * q->page_size;
+	struct view v;
+	sup_err e = SUP_OK;
+	int rc;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	plan_list(q, &p);
+	idx = s->t_idx[p.idx];
+	if (p.counter[0] != '\0' &&
+	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
+		return e;
+	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+
+	/* Position on the first key of the range in the walking direction. */
+	bool desc = q->desc && !p.sort_by_number;
+	memcpy(kbuf, p.prefix, p.plen);
+	k.size = (u_int32_t)p.plen;
+	if (!desc)
+		rc = c->pget(c, &k, &pk, &d, p.plen ? DB_SET_RANGE : DB_FIRST);
+	else {
+		/* Just past the prefix: the prefix plus one, then back. */
+		size_t i = p.plen;
+		while (i > 0 && kbuf[i - 1] == 0xff)
+			kbuf[--i] = 0;
+		if (i > 0) {
+			kbuf[i - 1]++;
+			rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE);
+			if (rc == 0 || rc == DB_NOTFOUND)
+				rc = c->pget(c, &k, &pk, &d,
+				    rc == 0 ? DB_PREV : DB_LAST);
+		} else
+			rc = c->pget(c, &k, &pk, &d, DB_LAST);
+	}
+
+	int64_t matched = 0;
+	while (rc == 0 && k.size >= p.plen && memcmp(kbuf, p.prefix, p.plen) ==
+	    0) {
+		json_object *t;
+		if ((e = store_parse(&d, &t)) != SUP_OK)
+			break;
+		if (list_match(q, t)) {
+			bool keep = p.sort_by_number ||
+			    (matched >= first && matched < first + q->page_size);
+			matched++;
+			if (keep) {
+				if (nhits == caphits) {
+					size_t cap = caphits ? caphits * 2 : 32;
+					json_object **h = realloc(hits,
+					    cap * sizeof(*h));
+					if (h == NULL) {
+						json_object_put(t);
+						e = SUP_ENOMEM;
+						break;
+					}
+					hits = h;
+					caphits = cap;
+				}
+				hits[nhits++] = json_object_get(t);
+			}
+		}
+		json_object_put(t);
+		/* The counter has the count: stop when the page is full. */
+		if (p.counter[0] != '\0' && !p.sort_by_number &&
+		    matched >= first + q->page_size)
+			break;
+		rc = c->pget(c, &k, &pk, &d, desc ? DB_PREV : DB_NEXT);
+	}
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "list");
+	c->close(c);
+	free(pk.data);
+	free(d.data);
+	if (e != SUP_OK)
+		goto out;
+	if (p.counter[0] == '\0')
+		count = matched;
+
+	size_t from = 0, to = nhits;
+	if (p.sort_by_number) {
+		qsort(hits, nhits, sizeof(*hits), by_number);
+		if (q->desc)
+			for (size_t i = 0; i < nhits / 2; i++) {
+				json_object *x = hits[i];
+				hits[i] = hits[nhits - 1 - i];
+				hits[nhits - 1 - i] = x;
+			}
+		from = (size_t)first < nhits ? (size_t)first : nhits;
+		to = from + (size_t)q->page_size < nhits ?
+		    from + (size_t)q->page_size : nhits;
+	}
+	if (q->page > 1 && first >= count) {
+		e = SUP_ENOTFOUND;
+		goto out;
+	}
+	if ((a->out = json_object_new_object()) == NULL ||
+	    (results = json_object_new_array()) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	json_object_object_add(a->out, "count", json_object_new_int64(count));
+	json_object_object_add(a->out, "results", results);
+	view_begin(&v, s, txn, a->u);
+	for (size_t i = from; i < to && e == SUP_OK; i++) {
+		json_object *o;
+		if ((e = view_ticket(&v, hits[i], false, &o)) == SUP_OK)
+			json_object_array_add(results, o);
+	}
+	view_end(&v);
+out:
+	for (size_t i = 0; i < nhits; i++)
+		json_object_put(hits[i]);
+	free(hits);
+	return e;
+}
+
+sup_err
+ticket_list(struct store *s, const struct sup_user *u,
+    const struct ticket_query *q, json_object **out)
+{
+	struct list_args a = { .u = u, .q = *q };
+	sup_err e;
+
+	if (!user_is_staff(u)) {
+		a.q.has_user = true;
+		a.q.user = u->id;
+	}
+	e = store_run(s, STORE_READ, list_txn, &a);
+	*out = e == SUP_OK ? a.out : NULL;
+	if (e != SUP_OK)
+		json_object_put(a.out);
+	return e;
+}
+
+/* --- The list's query string ----------------------------------------- */
+
+static const char *const orderings[] = {
+	"updated_at", "-updated_at", "created_at", "-created_at", "number",
+	"-number", NULL
+};
+
+enum {
+	Q_STATUS, Q_PRIORITY, Q_ASSIGNEE, Q_USER, Q_Q, Q_AFTER, Q_BEFORE,
+	Q_ORDERING, Q_PAGE, Q_PAGE_SIZE, Q_MAX
+};
+
+static const struct field query_fields[Q_MAX] = {
+	[Q_STATUS] = { "status", F_STRING, 0, 1, 200, NULL, NULL },
+	[Q_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
+		NULL },
+	[Q_ASSIGNEE] = { "assignee", F_STRING, 0, 1, 12, NULL, NULL },
+	[Q_USER] = { "user", F_INT, 0, 1, UINT32_MAX, NULL, NULL },
+	[Q_Q] = { "q", F_STRING, 0, 1, 200, NULL, NULL },
+	[Q_AFTER] = { "created_after", F_TIME, 0, 0, 0, NULL, NULL },
+	[Q_BEFORE] = { "created_before", F_TIME, 0, 0, 0, NULL, NULL },
+	[Q_ORDERING] = { "ordering", F_ENUM, 0, 0, 0, orderings, NULL },
+	[Q_PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
+	[Q_PAGE_SIZE] = { "page_size", F_INT, 0, 1, 100, NULL, NULL },
+};
+
+/* "open,waiting_for_admin" into a bit mask; false on an unknown name. */
+static bool
+status_mask(const char *s, size_t len, unsigned *mask)
+{
+	*mask = 0;
+	while (len > 0) {
+		const char *comma = memchr(s, ',', len);
+		size_t n = comma ? (size_t)(comma - s) : len;
+		int st = -1;
+		for (int i = 0; i < ST_MAX; i++)
+			if (strlen(ticket_status_names[i]) == n &&
+			    strncmp(ticket_status_names[i], s, n) == 0)
+				st = i;
+		if (st < 0)
+			return false;
+		*mask |= 1u << st;
+		s += n;
+		len -= n;
+		if (comma) {
+			s++;
+			len--;
+		}
+	}
+	return *mask != 0;
+}
+
+sup_err
+ticket_query_parse(struct sup_req *r, const struct sup_user *u,
+    struct ticket_query *q)
+{
+	struct value v[Q_MAX];
+	long id;
+	sup_err e;
+
+	memset(q, 0, sizeof(*q));
+	q->priority = -1;
+	q->order = ORDER_UPDATED;
+	q->desc = true;
+	q->page = 1;
+	q->page_size = 20;
+	if ((e = valid_query(r, query_fields, Q_MAX, v)) != SUP_OK)
+		return e;
+	if (v[Q_STATUS].present &&
+	    !status_mask(v[Q_STATUS].str, v[Q_STATUS].len, &q->status_mask))
+		e = valid_fail(r, "status", "Must be one or more of open, "
+		    "waiting_for_admin, waiting_for_user, resolved, closed, "
+		    "separated by commas.");
+	if (v[Q_ASSIGNEE].present) {
+		q->has_assignee = true;
+		if (strcmp(v[Q_ASSIGNEE].str, "none") != 0) {
+			if (parse_long(v[Q_ASSIGNEE].str, 1, UINT32_MAX, &id))
+				q->assignee = (uint32_t)id;
+			else
+				e = valid_fail(r, "assignee", "Must be a "
+				    "user id or \"none\".");
+		}
+	}
+	if (e != SUP_OK)
+		return e;
+	if (v[Q_USER].present) {
+		if (!user_is_staff(u) && (uint32_t)v[Q_USER].num != u->id)
+			return SUP_EFORBIDDEN;
+		q->has_user = true;
+		q->user = (uint32_t)v[Q_USER].num;
+	}
+	if (v[Q_PRIORITY].present)
+		q->priority = (int)v[Q_PRIORITY].num;
+	if (v[Q_Q].present) {
+		q->q = v[Q_Q].str;
+		q->q_len = v[Q_Q].len;
+	}
+	q->has_after = v[Q_AFTER].present;
+	q->created_after = v[Q_AFTER].us;
+	q->has_before = v[Q_BEFORE].present;
+	q->created_before = v[Q_BEFORE].us;
+	if (v[Q_ORDERING].present) {
+		const char *o = orderings[v[Q_ORDERING].num];
+		q->desc = o[0] == '-';
+		o += q->desc;
+		q->order = strcmp(o, "updated_at") == 0 ? ORDER_UPDATED :
+		    strcmp(o, "created_at") == 0 ? ORDER_CREATED : ORDER_NUMBER;
+	}
+	if (v[Q_PAGE].present)
+		q->page = v[Q_PAGE].num;
+	if (v[Q_PAGE_SIZE].present)
+		q->page_size = v[Q_PAGE_SIZE].num;
+	return SUP_OK;
+}

@@ -1,0 +1,116 @@
+/*
+ * ticket.h - tickets: create, show, change, list; the status machine of
+ * DESIGN §4 (docs/api.md says who may move a ticket where).
+ */
+#ifndef SUP_TICKET_H
+#define SUP_TICKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "store.h"
+#include "user.h"
+#include "util.h"
+
+#define SUBJECT_MAX 255		/* characters */
+#define CONTENT_MAX 65536	/* bytes */
+
+enum ticket_priority { PRI_LOW, PRI_NORMAL, PRI_HIGH, PRI_URGENT, PRI_MAX };
+extern const char *const ticket_priority_names[PRI_MAX + 1];
+
+struct ticket_new {
+	const char *subject;
+	size_t subject_len;
+	const char *content;
+	size_t content_len;
+	enum ticket_priority priority;
+};
+
+/*
+ * Open a ticket for u with its first message.  SUP_ELIMIT when a customer
+ * already has conf->max_tickets_per_user tickets neither resolved nor
+ * closed.  *out is the new ticket as u sees it, with "messages".
+ */
+sup_err ticket_create(struct store *s, const struct sup_conf *conf,
+    const struct sup_user *u, const struct ticket_new *in, json_object **out);
+
+/* The ticket with its messages; SUP_ENOTFOUND when absent or not u's. */
+sup_err ticket_show(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], json_object **out);
+
+struct ticket_patch {
+	int status;		/* -1: unchanged */
+	int priority;		/* -1: unchanged */
+	const char *subject;	/* NULL: unchanged */
+	size_t subject_len;
+	bool set_assignee;
+	uint32_t assignee;	/* 0: nobody */
+};
+
+/*
+ * Change a ticket.  Owners may only resolve or close (SUP_EFORBIDDEN for
+ * anything else); SUP_ECONFLICT for a transition the machine refuses;
+ * SUP_EINVAL when the assignee is not a staff user.  *out as u sees it.
+ */
+sup_err ticket_update(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], const struct ticket_patch *p,
+    json_object **out);
+
+enum ticket_order { ORDER_UPDATED, ORDER_CREATED, ORDER_NUMBER };
+
+struct ticket_query {
+	bool has_user;
+	uint32_t user;
+	unsigned status_mask;	/* bit per status; 0: any */
+	int priority;		/* -1: any */
+	bool has_assignee;
+	uint32_t assignee;	/* 0: unassigned */
+	const char *q;		/* subject substring or #number; NULL: any */
+	size_t q_len;
+	bool has_after, has_before;
+	int64_t created_after, created_before;
+	enum ticket_order order;
+	bool desc;
+	long page;		/* 1-based */
+	long page_size;
+};
+
+/*
+ * Read the list's query string into q (defaults for what is absent).
+ * SUP_EINVAL / SUP_EUNKNOWN with the parameters named in r->err_fields;
+ * SUP_EFORBIDDEN when a customer asks for someone else's tickets.
+ */
+struct sup_req;
+sup_err ticket_query_parse(struct sup_req *r, const struct sup_user *u,
+    struct ticket_query *q);
+
+/*
+ * One page of tickets u may see (customers: only their own, whatever
+ * q->user says).  *out is {"count", "results"}; SUP_ENOTFOUND for a page
+ * past the end.
+ */
+sup_err ticket_list(struct store *s, const struct sup_user *u,
+    const struct ticket_query *q, json_object **out);
+
+/*
+ * Move a stored ticket to status at time now, keeping resolved_at,
+ * closed_at and the counters right.  Used by ticket_update and by
+ * messages.  The caller writes the record back.
+ */
+sup_err ticket_set_status(struct store *s, DB_TXN *txn, json_object *t,
+    int status, int64_t now);
+
+/* Read a ticket for update (write-locked) and check u may see it. */
+sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], uint32_t flags, json_object **out);
+
+/* Write a ticket record back, with its revision and updated_at moved on. */
+sup_err ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now);
+
+/* Counter names, kept in the transaction of each change. */
+void ticket_counter(char *buf, size_t n, const char *kind, int64_t id);
+
+#endif

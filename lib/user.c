@@ -1,0 +1,351 @@
+/*
+ * user.c - accounts, argon2id passwords and API tokens.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "user.h"
+#include "util.h"
+
+static const char *const role_names[] = { "user", "agent", "admin" };
+
+int
+user_role_from(const char *name)
+{
+	for (size_t i = 0; i < SUP_NELEM(role_names); i++)
+		if (strcmp(role_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+user_role_name(enum user_role role)
+{
+	return (unsigned)role < SUP_NELEM(role_names) ? role_names[role] :
+	    "user";
+}
+
+bool
+user_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > USERNAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && strchr("@.+-_", c) == NULL)
+			return false;
+	}
+	return true;
+}
+
+bool
+user_email_valid(const char *email)
+{
+	const char *at = strchr(email, '@');
+	size_t n = strlen(email);
+
+	/* Local part @ domain; "admin@localhost" is a fine address too. */
+	if (n < 3 || n > EMAIL_MAX || at == NULL || at == email ||
+	    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+	    email[n - 1] == '.' || at[1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (isspace((unsigned char)email[i]) ||
+		    iscntrl((unsigned char)email[i]))
+			return false;
+	return true;
+}
+
+struct create_args {
+	const char *username, *email, *display_name, *hash;
+	enum user_role role;
+	uint32_t id;
+};
+
+static sup_err
+create_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct create_args *a = arg;
+	char now[TIME_STRLEN + 1];
+	uint8_t key[4];
+	json_object *rec;
+	int64_t id;
+	sup_err e;
+
+	if ((e = store_seq_next(s->user_seq, txn, &id)) != SUP_OK)
+		return e;
+	a->id = (uint32_t)id;
+	time_format(time_now_us(), now);
+	if ((rec = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	json_object_object_add(rec, "id", json_object_new_int64(id));
+	json_object_object_add(rec, "username",
+	    json_object_new_string(a->username));
+	json_object_object_add(rec, "email", json_object_new_string(a->email));
+	json_object_object_add(rec, "display_name",
+	    json_object_new_string(a->display_name));
+	json_object_object_add(rec, "role",
+	    json_object_new_string(user_role_name(a->role)));
+	json_object_object_add(rec, "password", json_object_new_string(a->hash));
+	json_object_object_add(rec, "is_active", json_object_new_boolean(1));
+	json_object_object_add(rec, "created_at", json_object_new_string(now));
+	be32_put(key, a->id);
+	/* A taken name or e-mail fails here, in the unique indexes. */
+	e = store_put(s->users, txn, key, sizeof(key), rec, DB_NOOVERWRITE);
+	json_object_put(rec);
+	return e;
+}
+
+sup_err
+user_create(struct store *s, const char *username, const char *email,
+    const char *display_name, enum user_role role, const char *password,
+    uint32_t *id_out)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	size_t plen = strlen(password);
+	struct create_args a = {
+		.username = username, .email = email, .hash = hash,
+		.display_name = display_name ? display_name : username,
+		.role = role,
+	};
+	sup_err e;
+
+	if (!user_name_valid(username) || !user_email_valid(email) ||
+	    plen == 0 || plen > PASSWORD_MAX)
+		return SUP_EINVAL;
+	if (crypto_pwhash_str(hash, password, plen,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return SUP_ENOMEM;
+	e = store_run(s, 0, create_txn, &a);
+	sodium_memzero(hash, sizeof(hash));
+	if (e == SUP_OK && id_out != NULL)
+		*id_out = a.id;
+	return e;
+}
+
+sup_err
+user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out)
+{
+	uint8_t key[4];
+
+	be32_put(key, id);
+	return store_get(s->users, txn, key, sizeof(key), 0, out);
+}
+
+sup_err
+user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
+{
+	DB *idx = strchr(name, '@') != NULL ? s->users_by_email :
+	    s->users_by_name;
+	size_t n = strlen(name);
+	char low[EMAIL_MAX + 1];
+	DBT k = { .data = low, .size = (u_int32_t)n };
+	DBT pk = { .flags = DB_DBT_MALLOC }, d = { .flags = DB_DBT_MALLOC };
+	sup_err e;
+	int rc;
+
+	*out = NULL;
+	if (n == 0 || n > EMAIL_MAX)
+		return SUP_ENOTFOUND;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	rc = idx->pget(idx, txn, &k, &pk, &d, 0);
+	if (rc != 0 && idx == s->users_by_email) {
+		/* Usernames may hold '@' too (Django allows it). */
+		idx = s->users_by_name;
+		rc = idx->pget(idx, txn, &k, &pk, &d, 0);
+	}
+	if (rc != 0)
+		return store_err(rc, "user find");
+	e = store_parse(&d, out);
+	free(pk.data);
+	free(d.data);
+	return e;
+}
+
+sup_err
+user_from_record(struct sup_user *u, json_object *rec)
+{
+	json_object *v;
+	int role;
+
+	memset(u, 0, sizeof(*u));
+	if (!json_object_object_get_ex(rec, "id", &v))
+		goto bad;
+	u->id = (uint32_t)json_object_get_int64(v);
+	if (!json_object_object_get_ex(rec, "role", &v) ||
+	    (role = user_role_from(json_object_get_string(v))) < 0)
+		goto bad;
+	u->role = (enum user_role)role;
+	u->rec = rec;
+	return SUP_OK;
+bad:
+	json_object_put(rec);
+	return SUP_EDB;
+}
+
+void
+user_clear(struct sup_user *u)
+{
+	json_object_put(u->rec);
+	memset(u, 0, sizeof(*u));
+}
+
+bool
+user_check_password(json_object *rec, const char *password, size_t len)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(rec, "password", &v) ||
+	    !json_object_object_get_ex(rec, "is_active", &v) ||
+	    !json_object_get_boolean(v))
+		return false;
+	json_object_object_get_ex(rec, "password", &v);
+	return crypto_pwhash_str_verify(json_object_get_string(v), password,
+	    len) == 0;
+}
+
+json_object *
+user_public(json_object *rec, bool with_email)
+{
+	static const char *const pub[] = { "id", "username", "display_name" };
+	json_object *o, *v;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	for (size_t i = 0; i < SUP_NELEM(pub); i++)
+		if (json_object_object_get_ex(rec, pub[i], &v))
+			json_object_object_add(o, pub[i], json_object_get(v));
+	json_object_object_get_ex(rec, "role", &v);
+	json_object_object_add(o, "is_staff", json_object_new_boolean(
+	    user_role_from(json_object_get_string(v)) > ROLE_USER));
+	if (with_email && json_object_object_get_ex(rec, "email", &v))
+		json_object_object_add(o, "email", json_object_get(v));
+	return o;
+}
+
+sup_err
+user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
+    void *ctx)
+{
+	DBC *c;
+	DBT k = { 0 }, d = { 0 };
+	json_object *rec;
+	sup_err e = SUP_OK;
+	int rc;
+
+	if ((rc = s->users->cursor(s->users, NULL, &c, DB_READ_COMMITTED)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		if ((e = store_parse(&d, &rec)) != SUP_OK)
+			break;
+		e = fn(ctx, rec);
+		json_object_put(rec);
+		if (e != SUP_OK)
+			break;
+	}
+	if (e == SUP_OK && rc != DB_NOTFOUND)
+		e = store_err(rc, "user list");
+	c->close(c);
+	return e;
+}
+
+/* --- Tokens ---------------------------------------------------------- */
+
+struct token_args {
+	const char *username, *name;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+};
+
+static sup_err
+token_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct token_args *a = arg;
+	char now[TIME_STRLEN + 1];
+	json_object *user, *rec, *id;
+	sup_err e;
+
+	if ((e = user_find(s, txn, a->username, &user)) != SUP_OK)
+		return e;
+	if ((rec = json_object_new_object()) == NULL) {
+		json_object_put(user);
+		return SUP_ENOMEM;
+	}
+	json_object_object_get_ex(user, "id", &id);
+	time_format(time_now_us(), now);
+	json_object_object_add(rec, "user", json_object_get(id));
+	json_object_object_add(rec, "name", json_object_new_string(a->name));
+	json_object_object_add(rec, "created_at", json_object_new_string(now));
+	e = store_put(s->tokens, txn, a->hash, sizeof(a->hash), rec,
+	    DB_NOOVERWRITE);
+	json_object_put(rec);
+	json_object_put(user);
+	return e;
+}
+
+sup_err
+token_create(struct store *s, const char *username, const char *name,
+    char **token)
+{
+	struct token_args a = { .username = username, .name = name };
+	uint8_t raw[32];
+	size_t b64len = sodium_base64_ENCODED_LEN(sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *t;
+	sup_err e;
+
+	*token = NULL;
+	if (strlen(name) > TOKEN_NAME_MAX)
+		return SUP_EINVAL;
+	if ((t = malloc(4 + b64len)) == NULL)
+		return SUP_ENOMEM;
+	randombytes_buf(raw, sizeof(raw));
+	memcpy(t, "sup_", 4);
+	sodium_bin2base64(t + 4, b64len, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	crypto_hash_sha256(a.hash, (const unsigned char *)t, strlen(t));
+	if ((e = store_run(s, 0, token_txn, &a)) != SUP_OK) {
+		free(t);
+		return e;
+	}
+	*token = t;
+	return SUP_OK;
+}
+
+sup_err
+token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
+    json_object **user_rec)
+{
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	json_object *rec, *id, *active;
+	sup_err e;
+
+	*user_rec = NULL;
+	crypto_hash_sha256(hash, (const unsigned char *)token, len);
+	e = store_get(s->tokens, txn, hash, sizeof(hash), 0, &rec);
+	if (e == SUP_ENOTFOUND)
+		return SUP_EUNAUTH;
+	if (e != SUP_OK)
+		return e;
+	if (!json_object_object_get_ex(rec, "user", &id)) {
+		json_object_put(rec);
+		return SUP_EDB;
+	}
+	e = user_get(s, txn, (uint32_t)json_object_get_int64(id), user_rec);
+	json_object_put(rec);
+	if (e == SUP_ENOTFOUND)
+		return SUP_EUNAUTH;
+	if (e == SUP_OK && (!json_object_object_get_ex(*user_rec, "is_active",
+	    &active) || !json_object_get_boolean(active))) {
+		json_object_put(*user_rec);
+		*user_rec = NULL;
+		return SUP_EUNAUTH;
+	}
+	return e;
+}

@@ -1,0 +1,89 @@
+/*
+ * user.h - accounts, passwords (argon2id) and API tokens.
+ *
+ * A user record: {"id", "username", "email", "display_name", "role",
+ * "password", "is_active", "created_at"}; "password" is libsodium's argon2id
+ * string and never leaves lib/.
+ */
+#ifndef SUP_USER_H
+#define SUP_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "store.h"
+#include "sup.h"
+
+enum user_role { ROLE_USER, ROLE_AGENT, ROLE_ADMIN };
+
+#define USERNAME_MAX 150
+#define EMAIL_MAX 254
+#define PASSWORD_MAX 1024
+#define TOKEN_NAME_MAX 100
+
+/* The authenticated caller of a request. */
+struct sup_user {
+	uint32_t id;
+	enum user_role role;
+	json_object *rec;	/* owned: json_object_put() */
+};
+
+static inline bool
+user_is_staff(const struct sup_user *u)
+{
+	return u->role != ROLE_USER;
+}
+
+int user_role_from(const char *name);		/* -1 when unknown */
+const char *user_role_name(enum user_role role);
+
+/* Check a username (Django's rules) / an e-mail address; false if bad. */
+bool user_name_valid(const char *name);
+bool user_email_valid(const char *email);
+
+/*
+ * Create a user.  SUP_EINVAL for a bad name, e-mail or empty password,
+ * SUP_EEXIST when the name or e-mail is taken.  *id_out gets the new id.
+ */
+sup_err user_create(struct store *s, const char *username, const char *email,
+    const char *display_name, enum user_role role, const char *password,
+    uint32_t *id_out);
+
+/* The record of user id.  *out is new; json_object_put() it. */
+sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);
+
+/* The record of the user with this username or e-mail (either case). */
+sup_err user_find(struct store *s, DB_TXN *txn, const char *name,
+    json_object **out);
+
+/* Fill u from a record, taking the reference; SUP_EDB if it is malformed. */
+sup_err user_from_record(struct sup_user *u, json_object *rec);
+void user_clear(struct sup_user *u);
+
+/* True when password matches the record's argon2id hash (constant time). */
+bool user_check_password(json_object *rec, const char *password, size_t len);
+
+/*
+ * The public User object of DESIGN §4; the e-mail only when with_email.
+ * Returns a new object (json_object_put) or NULL when out of memory.
+ */
+json_object *user_public(json_object *rec, bool with_email);
+
+/* Call fn for each user in id order; stops at the first error fn returns. */
+sup_err user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
+    void *ctx);
+
+/*
+ * Create an API token for the user with this username or e-mail.  *token
+ * is new (free()); only its SHA-256 is stored, so it is shown once.
+ */
+sup_err token_create(struct store *s, const char *username, const char *name,
+    char **token);
+
+/* The user record the token belongs to; SUP_EUNAUTH when none. */
+sup_err token_lookup(struct store *s, DB_TXN *txn, const char *token,
+    size_t len, json_object **user_rec);
+
+#endif

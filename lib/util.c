@@ -1,0 +1,259 @@
+/*
+ * util.c - UUIDs, times, UTF-8 and string helpers.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "util.h"
+
+void
+uuid_gen(uint8_t out[UUID_LEN])
+{
+	randombytes_buf(out, UUID_LEN);
+	out[6] = (out[6] & 0x0f) | 0x40;	/* version 4 */
+	out[8] = (out[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+uuid_parse(const char *s, size_t len, uint8_t out[UUID_LEN])
+{
+	size_t i, o = 0;
+
+	if (len != UUID_STRLEN)
+		return false;
+	for (i = 0; i < UUID_STRLEN; ) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i++] != '-')
+				return false;
+			continue;
+		}
+		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[o++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	return true;
+}
+
+void
+uuid_format(const uint8_t u[UUID_LEN], char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = buf;
+
+	for (int i = 0; i < UUID_LEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[u[i] >> 4];
+		*p++ = hex[u[i] & 15];
+	}
+	*p = '\0';
+}
+
+int64_t
+time_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+time_format(int64_t us, char *buf)
+{
+	time_t sec = (time_t)(us / 1000000);
+	long frac = (long)(us % 1000000);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000;
+		sec--;
+	}
+	gmtime_r(&sec, &tm);
+	/* Years past 9999 would not fit: they are clamped. */
+	if (tm.tm_year > 9999 - 1900)
+		tm.tm_year = 9999 - 1900;
+	if (tm.tm_year < -1900)
+		tm.tm_year = -1900;
+	snprintf(buf, TIME_STRLEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned long)frac % 1000000ul);
+}
+
+/* Read exactly n digits at *p into *v; advances *p. */
+static bool
+digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)**p))
+			return false;
+		*v = *v * 10 + (*(*p)++ - '0');
+	}
+	return true;
+}
+
+bool
+time_parse(const char *s, int64_t *us)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	long frac = 0;
+	struct tm tm;
+	const char *p = s;
+
+	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
+	    *p++ != '-' || !digits(&p, 2, &d))
+		return false;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
+			return false;
+		if (*p == ':') {
+			p++;
+			if (!digits(&p, 2, &sec))
+				return false;
+			if (*p == '.') {
+				int n = 0;
+				p++;
+				while (isdigit((unsigned char)*p)) {
+					if (n++ < 6)
+						frac = frac * 10 + (*p - '0');
+					p++;
+				}
+				if (n == 0)
+					return false;
+				for (; n < 6; n++)
+					frac *= 10;
+			}
+		}
+		if (*p == 'Z')
+			p++;
+		else if (strcmp(p, "+00:00") == 0)
+			p += 6;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*us = (int64_t)t * 1000000 + frac;
+	return true;
+}
+
+long
+utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	long count = 0;
+
+	while (p < end) {
+		unsigned c = *p;
+		size_t need;
+		uint32_t cp;
+
+		if (c == 0)
+			return -1;
+		if (c < 0x80) {
+			p++;
+			count++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			need = 3;
+			cp = c & 0x07;
+		} else
+			return -1;
+		if ((size_t)(end - p) <= need)
+			return -1;
+		for (size_t i = 1; i <= need; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -1;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
+		    (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		p += need + 1;
+		count++;
+	}
+	return count;
+}
+
+void
+str_trim(const char *s, size_t n, const char **start, size_t *len)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	*start = s;
+	*len = n;
+}
+
+bool
+str_icontains(const char *hay, const char *needle, size_t n)
+{
+	if (n == 0)
+		return true;
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+bool
+parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}

@@ -1,0 +1,79 @@
+/*
+ * util.h - small pieces every module uses: UUIDs, times, UTF-8, big-endian
+ * keys.  Nothing here allocates unless its comment says so.
+ */
+#ifndef SUP_UTIL_H
+#define SUP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UUID_LEN 16		/* bytes */
+#define UUID_STRLEN 36		/* 8-4-4-4-12 hex, without the NUL */
+#define TIME_STRLEN 27		/* 2026-11-23T10:04:05.123456Z */
+
+/* A random (version 4) UUID from libsodium's generator. */
+void uuid_gen(uint8_t out[UUID_LEN]);
+
+/* Parse the canonical text form, either case; false when it is not one. */
+bool uuid_parse(const char *s, size_t len, uint8_t out[UUID_LEN]);
+
+/* Lowercase canonical text form into buf (at least UUID_STRLEN + 1). */
+void uuid_format(const uint8_t u[UUID_LEN], char *buf);
+
+/* Microseconds since the epoch, from the real-time clock. */
+int64_t time_now_us(void);
+
+/* ISO 8601 UTC with microseconds into buf (at least TIME_STRLEN + 1). */
+void time_format(int64_t us, char *buf);
+
+/*
+ * Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.ffffff]]" with an optional "Z" or
+ * "+00:00".  False when it is none of those.
+ */
+bool time_parse(const char *s, int64_t *us);
+
+/* Number of code points of valid UTF-8 without NUL, or -1 when invalid. */
+long utf8_len(const char *s, size_t n);
+
+/* The span of s without leading and trailing ASCII white space. */
+void str_trim(const char *s, size_t n, const char **start, size_t *len);
+
+/* Is needle[0..n) in hay, ignoring the case of ASCII letters? */
+bool str_icontains(const char *hay, const char *needle, size_t n);
+
+/* Parse a whole decimal integer in [min, max]; false otherwise. */
+bool parse_long(const char *s, long min, long max, long *out);
+
+static inline void
+be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void
+be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint32_t
+be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+#endif

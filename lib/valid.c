@@ -1,0 +1,213 @@
+/*
+ * valid.c - check request fields against their declarations.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+#include "valid.h"
+
+static const struct field *
+field_named(const struct field *fields, size_t n, const char *name, size_t *i)
+{
+	for (*i = 0; *i < n; (*i)++)
+		if (strcmp(fields[*i].name, name) == 0 ||
+		    (fields[*i].alias && strcmp(fields[*i].alias, name) == 0))
+			return &fields[*i];
+	return NULL;
+}
+
+/* Check a text value of field f; the reason when bad, else NULL. */
+static const char *
+check_text(const struct field *f, const char *s, size_t n, struct value *v,
+    char *why, size_t whylen)
+{
+	long chars = utf8_len(s, n);
+
+	if (chars < 0)
+		return "Must be valid UTF-8 text without NUL characters.";
+	if (f->type == F_STRING || f->type == F_TEXT) {
+		str_trim(s, n, &v->str, &v->len);
+		long size = f->type == F_STRING ? utf8_len(v->str, v->len) :
+		    (long)v->len;
+		if (size == 0 && f->min > 0)
+			return "This field may not be blank.";
+		if (size < f->min || size > f->max) {
+			snprintf(why, whylen, "Ensure this field has no more "
+			    "than %ld %s.", f->max, f->type == F_STRING ?
+			    "characters" : "bytes");
+			return why;
+		}
+		return NULL;
+	}
+	v->str = s;
+	v->len = n;
+	switch (f->type) {
+	case F_ENUM:
+		for (long i = 0; f->choices[i] != NULL; i++)
+			if (strcmp(f->choices[i], s) == 0) {
+				v->num = i;
+				return NULL;
+			}
+		snprintf(why, whylen, "\"%.40s\" is not a valid choice.", s);
+		return why;
+	case F_TIME:
+		if (!time_parse(s, &v->us))
+			return "Must be an ISO 8601 date or date-time.";
+		return NULL;
+	case F_INT:
+		if (!parse_long(s, f->min, f->max, &v->num)) {
+			snprintf(why, whylen, "Must be a whole number from %ld "
+			    "to %ld.", f->min, f->max);
+			return why;
+		}
+		return NULL;
+	case F_BOOL:
+		if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+			v->b = true;
+		else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+			v->b = false;
+		else
+			return "Must be true or false.";
+		return NULL;
+	default:
+		return "Unsupported field.";
+	}
+}
+
+static const char *
+check_json(const struct field *f, json_object *j, struct value *v, char *why,
+    size_t whylen)
+{
+	if (j == NULL) {
+		if (f->flags & FIELD_NULLABLE) {
+			v->is_null = true;
+			return NULL;
+		}
+		return "This field may not be null.";
+	}
+	switch (f->type) {
+	case F_STRING:
+	case F_TEXT:
+	case F_ENUM:
+	case F_TIME:
+		if (!json_object_is_type(j, json_type_string))
+			return "Must be a string.";
+		return check_text(f, json_object_get_string(j),
+		    (size_t)json_object_get_string_len(j), v, why, whylen);
+	case F_BOOL:
+		if (!json_object_is_type(j, json_type_boolean))
+			return "Must be true or false.";
+		v->b = json_object_get_boolean(j);
+		return NULL;
+	case F_INT:
+		if (!json_object_is_type(j, json_type_int))
+			return "Must be a whole number.";
+		int64_t x = json_object_get_int64(j);
+		if (x < f->min || x > f->max) {
+			snprintf(why, whylen, "Must be a whole number from %ld "
+			    "to %ld.", f->min, f->max);
+			return why;
+		}
+		v->num = (long)x;
+		return NULL;
+	}
+	return "Unsupported field.";
+}
+
+/* After the values are filled: the required fields nobody sent. */
+static sup_err
+check_required(struct sup_req *r, const struct field *fields, size_t n,
+    struct value *vals, sup_err e)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((fields[i].flags & FIELD_REQUIRED) && !vals[i].present) {
+			if (req_field_error(r, fields[i].name,
+			    "This field is required.") != SUP_OK)
+				return SUP_ENOMEM;
+			if (e == SUP_OK)
+				e = SUP_EINVAL;
+		}
+	return e;
+}
+
+sup_err
+valid_json(struct sup_req *r, json_object *body, const struct field *fields,
+    size_t n, struct value *vals)
+{
+	sup_err e = SUP_OK;
+	char why[128];
+
+	memset(vals, 0, n * sizeof(*vals));
+	json_object_object_foreach(body, key, val) {
+		size_t i;
+		const struct field *f = field_named(fields, n, key, &i);
+		const char *bad;
+
+		if (f == NULL) {
+			if (req_field_error(r, key, "Unknown field.") != SUP_OK)
+				return SUP_ENOMEM;
+			e = SUP_EUNKNOWN;
+			continue;
+		}
+		if (vals[i].present) {
+			bad = "Given twice (directly and by its alias).";
+		} else {
+			vals[i].present = true;
+			bad = check_json(f, val, &vals[i], why, sizeof(why));
+		}
+		if (bad != NULL) {
+			if (req_field_error(r, key, bad) != SUP_OK)
+				return SUP_ENOMEM;
+			if (e == SUP_OK)
+				e = SUP_EINVAL;
+		}
+	}
+	return check_required(r, fields, n, vals, e);
+}
+
+sup_err
+valid_query(struct sup_req *r, const struct field *fields, size_t n,
+    struct value *vals)
+{
+	sup_err e = SUP_OK;
+	char why[128];
+
+	memset(vals, 0, n * sizeof(*vals));
+	for (size_t q = 0; q < r->nquery; q++) {
+		const char *key = r->query[q].key, *bad;
+		size_t i;
+		const struct field *f = field_named(fields, n, key, &i);
+
+		if (f == NULL) {
+			if (req_field_error(r, key,
+			    "Unknown query parameter.") != SUP_OK)
+				return SUP_ENOMEM;
+			e = SUP_EUNKNOWN;
+			continue;
+		}
+		if (vals[i].present)
+			bad = "Given more than once.";
+		else {
+			vals[i].present = true;
+			bad = check_text(f, r->query[q].val,
+			    strlen(r->query[q].val), &vals[i], why,
+			    sizeof(why));
+		}
+		if (bad != NULL) {
+			if (req_field_error(r, key, bad) != SUP_OK)
+				return SUP_ENOMEM;
+			if (e == SUP_OK)
+				e = SUP_EINVAL;
+		}
+	}
+	return check_required(r, fields, n, vals, e);
+}
+
+sup_err
+valid_fail(struct sup_req *r, const char *field, const char *why)
+{
+	sup_err e = req_field_error(r, field, why);
+
+	return e == SUP_OK ? SUP_EINVAL : e;
+}

@@ -1,0 +1,65 @@
+/*
+ * valid.h - declared input: each endpoint lists the fields it takes, with
+ * type, length and range.  The validators only compute: they fill a value
+ * per field and name every problem in r->err_fields.
+ */
+#ifndef SUP_VALID_H
+#define SUP_VALID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "req.h"
+#include "sup.h"
+
+enum field_type {
+	F_STRING,	/* trimmed; min..max characters (code points) */
+	F_TEXT,		/* trimmed; min..max bytes */
+	F_BOOL,
+	F_INT,		/* min..max */
+	F_ENUM,		/* one of choices */
+	F_TIME,		/* ISO 8601 date or date-time */
+};
+
+struct field {
+	const char *name;
+	enum field_type type;
+	unsigned flags;
+	long min, max;
+	const char *const *choices;	/* F_ENUM: NULL-terminated */
+	const char *alias;		/* another name for the same field */
+};
+
+enum field_flags {
+	FIELD_REQUIRED = 1 << 0,
+	FIELD_NULLABLE = 1 << 1,	/* JSON null is a value */
+};
+
+struct value {
+	bool present;
+	bool is_null;
+	const char *str;	/* F_STRING, F_TEXT, F_ENUM, F_TIME: borrowed */
+	size_t len;
+	long num;		/* F_INT; F_ENUM: index into choices */
+	bool b;			/* F_BOOL */
+	int64_t us;		/* F_TIME */
+};
+
+/*
+ * Check the JSON object body against fields (n of them), filling vals[n].
+ * Unknown members give SUP_EUNKNOWN, bad ones SUP_EINVAL; either way every
+ * problem is named in r->err_fields.  Strings stay owned by body.
+ */
+sup_err valid_json(struct sup_req *r, json_object *body,
+    const struct field *fields, size_t n, struct value *vals);
+
+/* The same for the query string (all values are text). */
+sup_err valid_query(struct sup_req *r, const struct field *fields, size_t n,
+    struct value *vals);
+
+/* Name a bad field in r->err_fields: SUP_EINVAL (or SUP_ENOMEM). */
+sup_err valid_fail(struct sup_req *r, const char *field, const char *why);
+
+#endif

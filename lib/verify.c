@@ -1,0 +1,258 @@
+/*
+ * verify.c - store_verify: are the files sound, and do the indexes and
+ * counters agree with the records?  Run with no server writing.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "ticket.h"
+#include "util.h"
+#include "view.h"
+
+static const char *const files[] = {
+	"users.db", "users_by_name.db", "users_by_email.db", "tokens.db",
+	"tickets.db", "t_by_number.db", "t_by_updated.db", "t_by_user.db",
+	"t_by_status.db", "t_by_assignee.db", "messages.db", "m_by_uuid.db",
+	"counters.db", "seqs.db",
+};
+
+struct check {
+	void (*report)(void *ctx, const char *line);
+	void *ctx;
+	long problems;
+	/* Counts as the records say they should be. */
+	struct tally {
+		char name[64];
+		int64_t n;
+	} *tally;
+	size_t ntally, captally;
+};
+
+SUP_PRINTF(2, 3) static void
+problem(struct check *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->problems++;
+	c->report(c->ctx, line);
+}
+
+static sup_err
+tally(struct check *c, const char *name, int64_t delta)
+{
+	for (size_t i = 0; i < c->ntally; i++)
+		if (strcmp(c->tally[i].name, name) == 0) {
+			c->tally[i].n += delta;
+			return SUP_OK;
+		}
+	if (c->ntally == c->captally) {
+		size_t cap = c->captally ? c->captally * 2 : 64;
+		struct tally *t = realloc(c->tally, cap * sizeof(*t));
+		if (t == NULL)
+			return SUP_ENOMEM;
+		c->tally = t;
+		c->captally = cap;
+	}
+	snprintf(c->tally[c->ntally].name, sizeof(c->tally[0].name), "%s",
+	    name);
+	c->tally[c->ntally++].n = delta;
+	return SUP_OK;
+}
+
+/* Count the records of db. */
+static sup_err
+count_db(DB *db, int64_t *n)
+{
+	DBC *cur;
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	int rc;
+
+	*n = 0;
+	if ((rc = db->cursor(db, NULL, &cur, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0)
+		(*n)++;
+	cur->close(cur);
+	free(k.data);
+	free(d.data);
+	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "count");
+}
+
+/* The messages of one ticket: public and internal counts. */
+static sup_err
+count_messages(struct store *s, const uint8_t uuid[UUID_LEN], int64_t *pub,
+    int64_t *notes)
+{
+	uint8_t key[MSG_KEY_LEN];
+	DBT k = { .data = key, .ulen = sizeof(key), .size = UUID_LEN,
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_REALLOC };
+	DBC *cur;
+	json_object *m;
+	sup_err e = SUP_OK;
+	int rc;
+
+	*pub = *notes = 0;
+	memcpy(key, uuid, UUID_LEN);
+	if ((rc = s->messages->cursor(s->messages, NULL, &cur, 0)) != 0)
+		return store_err(rc, "cursor");
+	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE);
+	    rc == 0 && memcmp(key, uuid, UUID_LEN) == 0;
+	    rc = cur->get(cur, &k, &d, DB_NEXT)) {
+		if ((e = store_parse(&d, &m)) != SUP_OK)
+			break;
+		if (rec_bool(m, "is_internal"))
+			(*notes)++;
+		else
+			(*pub)++;
+		json_object_put(m);
+	}
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "messages");
+	cur->close(cur);
+	free(d.data);
+	return e;
+}
+
+static sup_err
+check_ticket(struct store *s, struct check *c, json_object *t)
+{
+	const char *us = rec_str(t, "uuid"), *status = rec_str(t, "status");
+	uint8_t uuid[UUID_LEN], key[T_IDX_KEY_MAX];
+	int64_t pub, notes, user = rec_int(t, "user");
+	char name[64];
+	sup_err e;
+
+	if (us == NULL || !uuid_parse(us, strlen(us), uuid) || status == NULL ||
+	    ticket_status_from(status) < 0) {
+		problem(c, "ticket with a bad uuid or status: %s",
+		    json_object_to_json_string(t));
+		return SUP_OK;
+	}
+	if ((e = count_messages(s, uuid, &pub, &notes)) != SUP_OK)
+		return e;
+	if (pub != rec_int(t, "public_count") ||
+	    notes != rec_int(t, "note_count"))
+		problem(c, "ticket %s: %" PRId64 " messages and %" PRId64
+		    " notes stored, the ticket says %" PRId64 " and %" PRId64,
+		    us, pub, notes, rec_int(t, "public_count"),
+		    rec_int(t, "note_count"));
+	for (int i = 0; i < IDX_MAX; i++) {
+		size_t n = store_ticket_key(i, t, key);
+		DBT k = { .data = key, .size = (u_int32_t)n };
+		DBT pk = { .flags = DB_DBT_MALLOC }, d = { .flags = DB_DBT_MALLOC };
+		int rc = s->t_idx[i]->pget(s->t_idx[i], NULL, &k, &pk, &d, 0);
+		if (rc != 0 || pk.size != UUID_LEN ||
+		    memcmp(pk.data, uuid, UUID_LEN) != 0)
+			problem(c, "ticket %s is missing from index %d", us, i);
+		free(pk.data);
+		free(d.data);
+	}
+	if ((e = tally(c, "tickets", 1)) != SUP_OK ||
+	    (e = tally(c, status, 1)) != SUP_OK)
+		return e;
+	ticket_counter(name, sizeof(name), "user", user);
+	if ((e = tally(c, name, 1)) != SUP_OK)
+		return e;
+	ticket_counter(name, sizeof(name), "assignee", rec_int(t, "assignee"));
+	if ((e = tally(c, name, 1)) != SUP_OK)
+		return e;
+	ticket_counter(name, sizeof(name), "active", user);
+	return tally(c, name, strcmp(status, "resolved") != 0 &&
+	    strcmp(status, "closed") != 0);
+}
+
+static sup_err
+check_records(struct store *s, struct check *c)
+{
+	DBC *cur;
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	int64_t ntickets = 0, n;
+	json_object *t;
+	sup_err e = SUP_OK;
+	int rc;
+
+	if ((rc = s->tickets->cursor(s->tickets, NULL, &cur, 0)) != 0)
+		return store_err(rc, "cursor");
+	while (e == SUP_OK && (rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		ntickets++;
+		if ((e = store_parse(&d, &t)) != SUP_OK) {
+			problem(c, "a ticket record is not JSON");
+			e = SUP_OK;
+			continue;
+		}
+		e = check_ticket(s, c, t);
+		json_object_put(t);
+	}
+	cur->close(cur);
+	free(k.data);
+	free(d.data);
+	if (e != SUP_OK)
+		return e;
+	if (rc != DB_NOTFOUND)
+		return store_err(rc, "tickets");
+	for (int i = 0; i < IDX_MAX; i++) {
+		if ((e = count_db(s->t_idx[i], &n)) != SUP_OK)
+			return e;
+		if (n != ntickets)
+			problem(c, "index %d has %" PRId64 " entries for %"
+			    PRId64 " tickets", i, n, ntickets);
+	}
+	int64_t nmsg, nuuid;
+	if ((e = count_db(s->messages, &nmsg)) != SUP_OK ||
+	    (e = count_db(s->m_by_uuid, &nuuid)) != SUP_OK)
+		return e;
+	if (nmsg != nuuid)
+		problem(c, "%" PRId64 " messages but %" PRId64 " in their index",
+		    nmsg, nuuid);
+	/* Every counter the records imply, against the one kept. */
+	for (size_t i = 0; i < c->ntally; i++) {
+		if ((e = store_count_get(s, NULL, c->tally[i].name, &n)) !=
+		    SUP_OK)
+			return e;
+		if (n != c->tally[i].n)
+			problem(c, "counter %s is %" PRId64 ", the records say %"
+			    PRId64, c->tally[i].name, n, c->tally[i].n);
+	}
+	return SUP_OK;
+}
+
+sup_err
+store_verify(const struct sup_conf *conf,
+    void (*report)(void *ctx, const char *line), void *ctx, long *problems)
+{
+	struct check c = { .report = report, .ctx = ctx };
+	struct store s;
+	char path[4096];
+	sup_err e;
+
+	/* Recover if needed and put every page on disk before reading files. */
+	if ((e = store_open(&s, conf)) != SUP_OK)
+		return e;
+	store_checkpoint(&s, true);
+	s.env->memp_sync(s.env, NULL);
+	store_close(&s);
+	for (size_t i = 0; i < SUP_NELEM(files); i++) {
+		DB *db;
+		snprintf(path, sizeof(path), "%s/%s", conf->data_dir, files[i]);
+		if (db_create(&db, NULL, 0) != 0)
+			return SUP_ENOMEM;
+		if (db->verify(db, path, NULL, NULL, 0) != 0)
+			problem(&c, "%s: the file is damaged", files[i]);
+	}
+	if ((e = store_open(&s, conf)) != SUP_OK)
+		return e;
+	e = check_records(&s, &c);
+	store_close(&s);
+	free(c.tally);
+	*problems = c.problems;
+	return e;
+}
