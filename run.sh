@@ -21,7 +21,7 @@ PROGRAMS="tickets messages"
 # Build and run-time packages, by their Debian names.
 PACKAGES="build-essential autoconf automake pkg-config libdb5.3-dev db5.3-util
  libfcgi-dev libjson-c-dev libinih-dev libsodium-dev libcmark-dev nginx-light
- curl python3"
+ curl python3 procps"
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
@@ -49,17 +49,23 @@ build() {
 	make -s -j2
 }
 
+# Is process $1 still running?  (A zombie waiting to be reaped is not.)
+running() {
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case $state in Z*) return 1 ;; esac
+}
+
 # Stop the process in pid file $1 (ours: we wrote it) and wait for it.
 stop_pid() {
 	[ -f "$1" ] || return 0
 	pid=$(cat "$1")
 	if kill "$pid" 2>/dev/null; then
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
+		while running "$pid" && [ $i -lt 100 ]; do
+			sleep 0.05
 			i=$((i + 1))
 		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+		running "$pid" && kill -9 "$pid" 2>/dev/null
 	fi
 	rm -f "$1"
 }
@@ -154,7 +160,7 @@ while :; do
 	sleep 1 &
 	wait $! || true
 	for p in $PROGRAMS; do
-		kill -0 "$(cat "$VAR/run/$p.pid")" 2>/dev/null || {
+		running "$(cat "$VAR/run/$p.pid")" || {
 			say "$p stopped; see $VAR/log/$p.log"
 			stop
 			exit 1

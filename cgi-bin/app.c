@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +80,16 @@ app_reply(struct sup_req *r, int status, json_object *body)
 	return SUP_OK;
 }
 
+/* Reopen the store after another process ran recovery; true when open. */
+static bool
+reopen_store(struct app *app)
+{
+	fprintf(stderr, "%s: the store was recovered by another process; "
+	    "reopening\n", app->name);
+	app->store_open = store_reopen(&app->store, &app->conf) == SUP_OK;
+	return app->store_open;
+}
+
 /* Everything between the parsed request and the handler, in DESIGN order. */
 static sup_err
 dispatch(struct app *app, struct sup_req *r)
@@ -100,7 +113,7 @@ dispatch(struct app *app, struct sup_req *r)
 		return SUP_EUNAUTH;
 	if ((route->flags & ROUTE_STAFF) && !user_is_staff(&r->user))
 		return SUP_EFORBIDDEN;
-	if (route->flags & ROUTE_BODY) {
+	if ((route->flags & ROUTE_BODY) && r->json == NULL) {
 		if ((e = req_read_body(r, app->conf.max_body_bytes)) != SUP_OK)
 			return e;
 		if ((e = req_parse_json(r)) != SUP_OK)
@@ -110,7 +123,11 @@ dispatch(struct app *app, struct sup_req *r)
 	return route->handler(app, r);
 }
 
-/* One request: parse, dispatch, answer.  Returns the error, if any. */
+/*
+ * One request: parse, dispatch, answer.  When another process ran recovery
+ * meanwhile, the store is reopened and the request served again, once: the
+ * transaction it was in was aborted, so nothing of it was written.
+ */
 static sup_err
 serve_one(struct app *app, char **envp, struct sup_io io)
 {
@@ -120,6 +137,10 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 	e = req_parse(&r, envp, io, app->conf.url_prefix);
 	if (e == SUP_OK)
 		e = app->store_open ? dispatch(app, &r) : SUP_EDB;
+	if (e == SUP_ERECOVER && !r.sent && reopen_store(app)) {
+		req_reset_reply(&r);
+		e = dispatch(app, &r);
+	}
 	if (e == SUP_OK && !r.sent)
 		e = http_send_json(&r, r.status, r.reply);
 	else if (e != SUP_OK && !r.sent) {
@@ -132,16 +153,13 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 	return e;
 }
 
-/* After each request: recover from another process's recovery. */
+/* After each request: reopen a store left by recovery, or checkpoint. */
 static void
 after_request(struct app *app, sup_err e)
 {
-	if (e == SUP_ERECOVER) {
-		fprintf(stderr, "%s: environment recovered elsewhere; "
-		    "reopening\n", app->name);
-		app->store_open = store_reopen(&app->store, &app->conf) ==
-		    SUP_OK;
-	} else if (app->store_open)
+	if (e == SUP_ERECOVER)
+		reopen_store(app);
+	else if (app->store_open)
 		store_checkpoint(&app->store, false);
 }
 
@@ -197,7 +215,7 @@ serve_fcgi(struct app *app, int fd)
 
 	if (open_store(app) != 0)
 		return 1;
-	if (FCGX_InitRequest(&req, fd, 0) != 0)
+	if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		return 1;
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
 		struct sup_io io = { fcgi_read, fcgi_write, &req };
@@ -248,10 +266,17 @@ serve_cgi(struct app *app)
 static pid_t
 spawn(struct app *app, int fd)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+#ifdef __linux__
+		/* Workers do not outlive a supervisor killed with -9. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
+#endif
 		_exit(serve_fcgi(app, fd));
+	}
 	return pid;
 }
 

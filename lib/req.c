@@ -144,6 +144,20 @@ req_free(struct sup_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void
+req_reset_reply(struct sup_req *r)
+{
+	json_object_put(r->reply);
+	json_object_put(r->err_fields);
+	free(r->location);
+	user_clear(&r->user);
+	r->reply = r->err_fields = NULL;
+	r->location = NULL;
+	r->status = 0;
+	r->etag[0] = r->allow[0] = r->err_msg[0] = '\0';
+	r->nuuid = 0;
+}
+
 const char *
 req_query(const struct sup_req *r, const char *name)
 {

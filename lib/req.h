@@ -87,6 +87,9 @@ sup_err req_read_body(struct sup_req *r, long cap);
  */
 sup_err req_parse_json(struct sup_req *r);
 
+/* Forget the reply and error details, to serve the request again. */
+void req_reset_reply(struct sup_req *r);
+
 /* Set an error detail for a field (the first one per field wins). */
 sup_err req_field_error(struct sup_req *r, const char *field, const char *why);
 
