@@ -49,40 +49,61 @@ url_decode(const char *s, size_t n, bool *bad)
 	return out;
 }
 
+/* Append a pair to a growing array; takes key and val (freed on failure). */
 static sup_err
-parse_query(struct sup_req *r, const char *qs)
+kv_push(struct kv **arr, size_t *n, char *key, char *val)
 {
-	size_t cap = 0;
+	/* The capacity is the next power of two: full when n is one (or 0). */
+	if ((*n & (*n - 1)) == 0) {
+		size_t cap = *n ? *n * 2 : 1;
+		struct kv *a = realloc(*arr, cap * sizeof(*a));
+		if (a == NULL) {
+			free(key);
+			free(val);
+			return SUP_ENOMEM;
+		}
+		*arr = a;
+	}
+	(*arr)[*n].key = key;
+	(*arr)[(*n)++].val = val;
+	return SUP_OK;
+}
+
+/*
+ * Split s at sep into name=value pairs.  decode: %-decode them (the query);
+ * otherwise names and values are taken as they are, trimmed (cookies).
+ */
+static sup_err
+parse_pairs(struct kv **arr, size_t *n, const char *s, char sep, bool decode)
+{
 	bool bad = false;
 
-	while (qs != NULL && *qs != '\0') {
-		const char *amp = strchr(qs, '&');
-		size_t len = amp ? (size_t)(amp - qs) : strlen(qs);
-		const char *eq = memchr(qs, '=', len);
-		size_t klen = eq ? (size_t)(eq - qs) : len;
+	while (s != NULL && *s != '\0') {
+		const char *end = strchr(s, sep);
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		const char *eq = memchr(s, '=', len);
+		size_t klen = eq ? (size_t)(eq - s) : len;
+		const char *v = eq ? eq + 1 : s + len;
+		size_t vlen = eq ? len - klen - 1 : 0;
+		char *key, *val;
 
-		if (len > 0) {
-			if (r->nquery == cap) {
-				size_t ncap = cap ? cap * 2 : 8;
-				struct kv *q = realloc(r->query,
-				    ncap * sizeof(*q));
-				if (q == NULL)
-					return SUP_ENOMEM;
-				r->query = q;
-				cap = ncap;
-			}
-			struct kv *kv = &r->query[r->nquery];
-			kv->key = url_decode(qs, klen, &bad);
-			kv->val = kv->key == NULL ? NULL : eq ?
-			    url_decode(eq + 1, len - klen - 1, &bad) :
-			    strdup("");
-			if (kv->key == NULL || kv->val == NULL) {
-				free(kv->key);
+		if (!decode) {
+			str_trim(s, klen, &s, &klen);
+			str_trim(v, vlen, &v, &vlen);
+		}
+		if (klen > 0) {
+			key = decode ? url_decode(s, klen, &bad) :
+			    strndup(s, klen);
+			val = key == NULL ? NULL : decode ?
+			    url_decode(v, vlen, &bad) : strndup(v, vlen);
+			if (key == NULL || val == NULL) {
+				free(key);
 				return bad ? SUP_EINVAL : SUP_ENOMEM;
 			}
-			r->nquery++;
+			if (kv_push(arr, n, key, val) != SUP_OK)
+				return SUP_ENOMEM;
 		}
-		qs = amp ? amp + 1 : NULL;
+		s = end ? end + 1 : NULL;
 	}
 	return SUP_OK;
 }
@@ -123,17 +144,27 @@ req_parse(struct sup_req *r, char **envp, struct sup_io io,
 	    (uri = req_env(r, "REQUEST_URI")) != NULL &&
 	    (q = strchr(uri, '?')) != NULL)
 		q++;
-	return parse_query(r, q);
+	if (parse_pairs(&r->cookies, &r->ncookies, req_env(r, "HTTP_COOKIE"),
+	    ';', false) != SUP_OK)
+		return SUP_ENOMEM;
+	return parse_pairs(&r->query, &r->nquery, q, '&', true);
+}
+
+static void
+kv_free(struct kv *arr, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(arr[i].key);
+		free(arr[i].val);
+	}
+	free(arr);
 }
 
 void
 req_free(struct sup_req *r)
 {
-	for (size_t i = 0; i < r->nquery; i++) {
-		free(r->query[i].key);
-		free(r->query[i].val);
-	}
-	free(r->query);
+	kv_free(r->query, r->nquery);
+	kv_free(r->cookies, r->ncookies);
 	free(r->path);
 	free(r->body);
 	free(r->location);
@@ -164,6 +195,15 @@ req_query(const struct sup_req *r, const char *name)
 	for (size_t i = 0; i < r->nquery; i++)
 		if (strcmp(r->query[i].key, name) == 0)
 			return r->query[i].val;
+	return NULL;
+}
+
+const char *
+req_cookie(const struct sup_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncookies; i++)
+		if (strcmp(r->cookies[i].key, name) == 0)
+			return r->cookies[i].val;
 	return NULL;
 }
 

@@ -39,6 +39,8 @@ struct sup_req {
 	char *path;			/* owned: the path routed on */
 	struct kv *query;		/* owned: decoded pairs in order */
 	size_t nquery;
+	struct kv *cookies;		/* owned: from HTTP_COOKIE */
+	size_t ncookies;
 	char *body;			/* owned, NUL-terminated */
 	size_t body_len;
 	json_object *json;		/* owned: the body, once parsed */
@@ -74,6 +76,9 @@ const char *req_env(const struct sup_req *r, const char *name);
 
 /* The first value of a query parameter, or NULL. */
 const char *req_query(const struct sup_req *r, const char *name);
+
+/* The value of a cookie, or NULL. */
+const char *req_cookie(const struct sup_req *r, const char *name);
 
 /*
  * Read the body.  SUP_ETOOLARGE, without reading it, when CONTENT_LENGTH is
