@@ -8,13 +8,17 @@
 #
 # SUPPORT_VAR (default ./var) holds the store, the config, sockets and logs;
 # SUPPORT_PORT (default 8080) is the port on 127.0.0.1; SUPPORT_CHILDREN
-# (default 2) the worker processes per program.
+# (default 2) the worker processes per program; SUPPORT_BUILD (default this
+# tree) where the built programs are.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
 VAR=${SUPPORT_VAR:-$ROOT/var}
 case $VAR in /*) ;; *) VAR=$(pwd)/$VAR ;; esac
 PORT=${SUPPORT_PORT:-8080}
+# Where the built programs are: this tree, or another build of it (the
+# tests run a sanitizer build this way).
+BUILD=${SUPPORT_BUILD:-$ROOT}
 CHILDREN=${SUPPORT_CHILDREN:-2}
 PROGRAMS="tickets messages"
 
@@ -43,6 +47,7 @@ deps() {
 }
 
 build() {
+	[ "$BUILD" = "$ROOT" ] || return 0
 	cd "$ROOT"
 	[ -x configure ] || ./autogen.sh
 	[ -f Makefile ] || ./configure -q
@@ -95,14 +100,14 @@ setup() {
 	if [ ! -f "$VAR/admin-password" ]; then
 		pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 		(umask 077 && echo "$pw" >"$VAR/admin-password")
-		echo "$pw" | "$ROOT/bin/supportctl" user add admin \
+		echo "$pw" | "$BUILD/bin/supportctl" user add admin \
 		    --email admin@localhost --role admin --password-stdin >/dev/null
 	fi
 }
 
 start() {
 	for p in $PROGRAMS; do
-		"$ROOT/cgi-bin/$p" --conf "$VAR/support.conf" \
+		"$BUILD/cgi-bin/$p" --conf "$VAR/support.conf" \
 		    --listen "unix:$VAR/run/$p.sock" --children "$CHILDREN" \
 		    </dev/null >>"$VAR/log/$p.log" 2>&1 &
 		echo $! >"$VAR/run/$p.pid"

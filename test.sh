@@ -29,6 +29,21 @@ count_tap() {
 
 note "dependencies"
 ./run.sh deps || { echo "0 passed, 1 failed"; exit 1; }
+# What only the tests need: clang and its runtimes for the sanitizer and
+# fuzzing build.
+missing=""
+for p in clang libclang-rt-14-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+	    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	else
+		echo "missing packages: apt-get install -y$missing"
+	fi
+fi
 
 note "build"
 if ! { ./autogen.sh && ./configure -q && make -s -j2; } >"$OUT/build.log" 2>&1; then
@@ -68,6 +83,56 @@ for t in tests/http/test_*.py; do
 		tail -20 "$OUT/$name.log"
 		failed=$((failed + 1))
 	fi
+done
+
+# Sanitizers and fuzz corpus: the same sources built again, by clang with
+# AddressSanitizer, UBSan and libFuzzer's coverage, in a copy of the tree
+# (automake will not build out of a configured source directory).
+note "sanitizers: build"
+SAN="$OUT/sanitize"
+REPORTS="$OUT/sanitizer-reports"
+mkdir -p "$SAN" "$REPORTS"
+git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$SAN"
+if ! (cd "$SAN" && ./autogen.sh && ./configure -q CC=clang --enable-fuzzing &&
+    make -s -j2) >"$OUT/sanitize-build.log" 2>&1; then
+	tail -30 "$OUT/sanitize-build.log"
+	failed=$((failed + 1))
+else
+	export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:print_stacktrace=1"
+	note "sanitizers: unit"
+	(cd "$SAN" && make -s -j2 check) >"$OUT/sanitize-unit.log" 2>&1
+	cat "$SAN"/tests/unit/*.log >"$OUT/sanitize-unit-tap.log" 2>/dev/null
+	count_tap "$OUT/sanitize-unit-tap.log"
+
+	for dir in tests/fuzz/corpus/*/; do
+		target=fuzz_$(basename "$dir")
+		note "fuzz corpus: $target"
+		if "$SAN/tests/fuzz/$target" "$dir"* >"$OUT/$target.log" 2>&1; then
+			echo "ok - $target replays $(ls "$dir" | wc -l) inputs"
+			passed=$((passed + 1))
+		else
+			echo "not ok - $target"
+			tail -30 "$OUT/$target.log"
+			failed=$((failed + 1))
+		fi
+	done
+
+	# Programs in a FastCGI loop keep per-process state on purpose; leaks
+	# per request are what the unit tier and bench/ memory figure catch.
+	export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=0"
+	note "sanitizers: http test_api"
+	SUPPORT_BUILD="$SAN" TEST_OUT="$OUT" timeout 900 python3 tests/http/test_api.py \
+	    >"$OUT/sanitize-http.log" 2>&1
+	count_tap "$OUT/sanitize-http.log"
+	grep -A6 '^not ok' "$OUT/sanitize-http.log" | head -40
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+for report in "$REPORTS"/*; do
+	[ -f "$report" ] || continue
+	echo "sanitizer report: $report"
+	head -30 "$report"
+	failed=$((failed + 1))
 done
 
 echo "$passed passed, $failed failed"
