@@ -29,6 +29,7 @@
 #include "app.h"
 #include "auth.h"
 #include "http.h"
+#include "valid.h"
 
 extern char **environ;
 
@@ -113,6 +114,9 @@ dispatch(struct app *app, struct sup_req *r)
 		return SUP_EUNAUTH;
 	if ((route->flags & ROUTE_STAFF) && !user_is_staff(&r->user))
 		return SUP_EFORBIDDEN;
+	if (!(route->flags & ROUTE_QUERY) && r->nquery > 0 &&
+	    (e = valid_query(r, NULL, 0, NULL)) != SUP_OK)
+		return e;
 	if ((route->flags & ROUTE_BODY) && r->json == NULL) {
 		if ((e = req_read_body(r, app->conf.max_body_bytes)) != SUP_OK)
 			return e;

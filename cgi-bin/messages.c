@@ -77,7 +77,7 @@ thread_post(void *ctx, struct sup_req *r)
 
 static const struct route routes[] = {
 	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
-		ROUTE_LOGIN },
+		ROUTE_LOGIN | ROUTE_QUERY },
 	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
 		ROUTE_LOGIN | ROUTE_BODY },
 };

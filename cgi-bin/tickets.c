@@ -169,7 +169,7 @@ ticket_change(void *ctx, struct sup_req *r)
 
 static const struct route routes[] = {
 	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY },
-	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN },
+	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN | ROUTE_QUERY },
 	{ "GET", TICKETS_PATH "{uuid}/", ticket_detail, ROUTE_LOGIN },
 	{ "PATCH", TICKETS_PATH "{uuid}/", ticket_change,
 		ROUTE_LOGIN | ROUTE_BODY },

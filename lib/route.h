@@ -14,6 +14,8 @@ enum route_flags {
 	ROUTE_LOGIN = 1 << 0,	/* 401 without credentials */
 	ROUTE_STAFF = 1 << 1,	/* 403 unless agent or admin */
 	ROUTE_BODY = 1 << 2,	/* read and parse a JSON object body */
+	ROUTE_QUERY = 1 << 3,	/* the handler reads the query string; for
+				 * the others any parameter is refused */
 };
 
 struct route {

@@ -21,13 +21,30 @@ const char *const ticket_status_names[ST_MAX + 1] = {
 	NULL
 };
 
+const char *const ticket_priority_names[PRI_MAX + 1] = {
+	"low", "normal", "high", "urgent", NULL
+};
+
+/* The index of name in a NULL-terminated list, or -1. */
+static int
+name_index(const char *const *names, const char *name)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
 int
 ticket_status_from(const char *name)
 {
-	for (int i = 0; i < ST_MAX; i++)
-		if (strcmp(ticket_status_names[i], name) == 0)
-			return i;
-	return -1;
+	return name_index(ticket_status_names, name);
+}
+
+int
+ticket_priority_from(const char *name)
+{
+	return name_index(ticket_priority_names, name);
 }
 
 sup_err
@@ -124,7 +141,7 @@ struct tfields {
 	uint64_t number;
 	int64_t updated_us;
 	uint32_t user, assignee;
-	int status;
+	int status, priority;
 };
 
 static bool
@@ -144,6 +161,10 @@ tfields_of(json_object *rec, struct tfields *f)
 	if (!json_object_object_get_ex(rec, "status", &v) ||
 	    (s = json_object_get_string(v)) == NULL ||
 	    (f->status = ticket_status_from(s)) < 0)
+		return false;
+	if (!json_object_object_get_ex(rec, "priority", &v) ||
+	    (s = json_object_get_string(v)) == NULL ||
+	    (f->priority = ticket_priority_from(s)) < 0)
 		return false;
 	if (!json_object_object_get_ex(rec, "number", &v))
 		return false;
@@ -182,6 +203,10 @@ store_ticket_key(enum store_index idx, json_object *rec,
 	case IDX_ASSIGNEE:
 		be32_put(key, f.assignee);
 		n = 4;
+		break;
+	case IDX_PRIORITY:
+		key[0] = (uint8_t)f.priority;
+		n = 1;
 		break;
 	default:
 		return 0;
@@ -223,6 +248,7 @@ TICKET_INDEX(idx_updated, IDX_UPDATED)
 TICKET_INDEX(idx_user, IDX_USER)
 TICKET_INDEX(idx_status, IDX_STATUS)
 TICKET_INDEX(idx_assignee, IDX_ASSIGNEE)
+TICKET_INDEX(idx_priority, IDX_PRIORITY)
 
 /* A user's lowercased field as the key of a unique index. */
 static int
@@ -343,11 +369,12 @@ store_open(struct store *s, const struct sup_conf *conf)
 {
 	static const char *const idx_files[IDX_MAX] = {
 		"t_by_number.db", "t_by_updated.db", "t_by_user.db",
-		"t_by_status.db", "t_by_assignee.db",
+		"t_by_status.db", "t_by_assignee.db", "t_by_priority.db",
 	};
 	static int (*const idx_cbs[IDX_MAX])(DB *, const DBT *, const DBT *,
 	    DBT *) = {
 		idx_number, idx_updated, idx_user, idx_status, idx_assignee,
+		idx_priority,
 	};
 	DB_ENV *env;
 	sup_err e;

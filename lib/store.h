@@ -14,6 +14,7 @@
  *   t_by_user        user(4) updated_us(8) uuid(16)
  *   t_by_status      status(1) updated_us(8) uuid(16)
  *   t_by_assignee    assignee(4, 0 = none) updated_us(8) uuid(16)
+ *   t_by_priority    priority(1) updated_us(8) uuid(16)
  *   messages         ticket(16) created_us(8) uuid(16)  -> message record
  *   m_by_uuid        uuid(16)                            (unique)
  *   counters         name (text)                         -> int64(8)
@@ -40,6 +41,7 @@ enum store_index {
 	IDX_USER,
 	IDX_STATUS,
 	IDX_ASSIGNEE,
+	IDX_PRIORITY,
 	IDX_MAX
 };
 
@@ -64,6 +66,11 @@ enum ticket_status {
 };
 extern const char *const ticket_status_names[ST_MAX + 1];
 int ticket_status_from(const char *name);	/* -1 when unknown */
+
+/* The priorities, in the order of their one-byte index key. */
+enum ticket_priority { PRI_LOW, PRI_NORMAL, PRI_HIGH, PRI_URGENT, PRI_MAX };
+extern const char *const ticket_priority_names[PRI_MAX + 1];
+int ticket_priority_from(const char *name);	/* -1 when unknown */
 
 /*
  * Open (creating when needed) the environment in conf->data_dir and every

@@ -14,10 +14,6 @@
 #include "valid.h"
 #include "view.h"
 
-const char *const ticket_priority_names[PRI_MAX + 1] = {
-	"low", "normal", "high", "urgent", NULL
-};
-
 void
 ticket_counter(char *buf, size_t n, const char *kind, int64_t id)
 {
@@ -72,11 +68,13 @@ ticket_set_status(struct store *s, DB_TXN *txn, json_object *t, int status,
 		return e;
 	json_object_object_add(t, "status",
 	    json_object_new_string(ticket_status_names[status]));
-	if (status == ST_RESOLVED)
+	if (status == ST_RESOLVED) {
 		json_object_object_add(t, "resolved_at", new_time(now));
-	else if (status == ST_CLOSED)
+		json_object_object_add(t, "closed_at", NULL);
+	} else if (status == ST_CLOSED) {
+		/* A resolved ticket, once closed, keeps when it was resolved. */
 		json_object_object_add(t, "closed_at", new_time(now));
-	else {
+	} else {
 		/* Re-opened: neither resolved nor closed any more. */
 		json_object_object_add(t, "resolved_at", NULL);
 		json_object_object_add(t, "closed_at", NULL);
@@ -427,14 +425,13 @@ struct plan {
 	uint8_t prefix[4];
 	size_t plen;
 	char counter[64];	/* "" when the matches must be counted */
-	bool sort_by_number;	/* collect all, then sort */
+	bool sort;		/* a user's tickets: collect all, then sort */
 };
 
 static void
 plan_list(const struct ticket_query *q, struct plan *p)
 {
 	unsigned single = 0;
-	bool status_only = false;
 
 	memset(p, 0, sizeof(*p));
 	for (int i = 0; i < ST_MAX; i++)
@@ -453,16 +450,15 @@ plan_list(const struct ticket_query *q, struct plan *p)
 			p->idx = IDX_STATUS;
 			p->prefix[0] = (uint8_t)(single - 1);
 			p->plen = 1;
-			status_only = true;
 		} else
 			p->idx = IDX_UPDATED;
 	} else if (q->has_user) {
 		p->idx = IDX_USER;
 		be32_put(p->prefix, q->user);
 		p->plen = 4;
-		p->sort_by_number = true;
+		p->sort = true;
 	} else
-		p->idx = IDX_NUMBER;
+		p->idx = q->order == ORDER_PRIORITY ? IDX_PRIORITY : IDX_NUMBER;
 
 	/* With no filter beyond the index's own, a counter has the count. */
 	if (q->priority >= 0 || q->q != NULL || q->has_after || q->has_before)
@@ -475,8 +471,7 @@ plan_list(const struct ticket_query *q, struct plan *p)
 	else if (filters == 1 && q->has_assignee)
 		ticket_counter(p->counter, sizeof(p->counter), "assignee",
 		    q->assignee);
-	else if (filters == 1 && single && (status_only ||
-	    p->idx == IDX_NUMBER || p->idx == IDX_UPDATED))
+	else if (filters == 1 && single)
 		snprintf(p->counter, sizeof(p->counter), "%s",
 		    ticket_status_names[single - 1]);
 }
@@ -488,6 +483,20 @@ by_number(const void *a, const void *b)
 	int64_t y = rec_int(*(json_object *const *)b, "number");
 
 	return (x > y) - (x < y);
+}
+
+/* Priority, then last activity: the order of the priority index. */
+static int
+by_priority(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	const char *px = rec_str(x, "priority"), *py = rec_str(y, "priority");
+	const char *ux = rec_str(x, "updated_at"), *uy = rec_str(y, "updated_at");
+	int d = ticket_priority_from(px ? px : "") -
+	    ticket_priority_from(py ? py : "");
+
+	/* ISO 8601 times of one format sort as text. */
+	return d != 0 ? d : strcmp(ux ? ux : "", uy ? uy : "");
 }
 
 static sup_err
@@ -519,7 +528,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "cursor");
 
 	/* Position on the first key of the range in the walking direction. */
-	bool desc = q->desc && !p.sort_by_number;
+	bool desc = q->desc && !p.sort;
 	memcpy(kbuf, p.prefix, p.plen);
 	k.size = (u_int32_t)p.plen;
 	if (!desc)
@@ -546,7 +555,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		if ((e = store_parse(&d, &t)) != SUP_OK)
 			break;
 		if (list_match(q, t)) {
-			bool keep = p.sort_by_number ||
+			bool keep = p.sort ||
 			    (matched >= first && matched < first + q->page_size);
 			matched++;
 			if (keep) {
@@ -567,7 +576,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		}
 		json_object_put(t);
 		/* The counter has the count: stop when the page is full. */
-		if (p.counter[0] != '\0' && !p.sort_by_number &&
+		if (p.counter[0] != '\0' && !p.sort &&
 		    matched >= first + q->page_size)
 			break;
 		rc = c->pget(c, &k, &pk, &d, desc ? DB_PREV : DB_NEXT);
@@ -583,8 +592,9 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		count = matched;
 
 	size_t from = 0, to = nhits;
-	if (p.sort_by_number) {
-		qsort(hits, nhits, sizeof(*hits), by_number);
+	if (p.sort) {
+		qsort(hits, nhits, sizeof(*hits),
+		    q->order == ORDER_PRIORITY ? by_priority : by_number);
 		if (q->desc)
 			for (size_t i = 0; i < nhits / 2; i++) {
 				json_object *x = hits[i];
@@ -642,7 +652,7 @@ ticket_list(struct store *s, const struct sup_user *u,
 
 static const char *const orderings[] = {
 	"updated_at", "-updated_at", "created_at", "-created_at", "number",
-	"-number", NULL
+	"-number", "priority", "-priority", NULL
 };
 
 enum {
@@ -744,7 +754,8 @@ ticket_query_parse(struct sup_req *r, const struct sup_user *u,
 		q->desc = o[0] == '-';
 		o += q->desc;
 		q->order = strcmp(o, "updated_at") == 0 ? ORDER_UPDATED :
-		    strcmp(o, "created_at") == 0 ? ORDER_CREATED : ORDER_NUMBER;
+		    strcmp(o, "created_at") == 0 ? ORDER_CREATED :
+		    strcmp(o, "priority") == 0 ? ORDER_PRIORITY : ORDER_NUMBER;
 	}
 	if (v[Q_PAGE].present)
 		q->page = v[Q_PAGE].num;

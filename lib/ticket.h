@@ -18,9 +18,6 @@
 #define SUBJECT_MAX 255		/* characters */
 #define CONTENT_MAX 65536	/* bytes */
 
-enum ticket_priority { PRI_LOW, PRI_NORMAL, PRI_HIGH, PRI_URGENT, PRI_MAX };
-extern const char *const ticket_priority_names[PRI_MAX + 1];
-
 struct ticket_new {
 	const char *subject;
 	size_t subject_len;
@@ -59,7 +56,7 @@ sup_err ticket_update(struct store *s, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], const struct ticket_patch *p,
     json_object **out);
 
-enum ticket_order { ORDER_UPDATED, ORDER_CREATED, ORDER_NUMBER };
+enum ticket_order { ORDER_UPDATED, ORDER_CREATED, ORDER_NUMBER, ORDER_PRIORITY };
 
 struct ticket_query {
 	bool has_user;

@@ -173,7 +173,8 @@ valid_query(struct sup_req *r, const struct field *fields, size_t n,
 	sup_err e = SUP_OK;
 	char why[128];
 
-	memset(vals, 0, n * sizeof(*vals));
+	if (n > 0)
+		memset(vals, 0, n * sizeof(*vals));
 	for (size_t q = 0; q < r->nquery; q++) {
 		const char *key = r->query[q].key, *bad;
 		size_t i;

@@ -16,7 +16,8 @@
 static const char *const files[] = {
 	"users.db", "users_by_name.db", "users_by_email.db", "tokens.db",
 	"tickets.db", "t_by_number.db", "t_by_updated.db", "t_by_user.db",
-	"t_by_status.db", "t_by_assignee.db", "messages.db", "m_by_uuid.db",
+	"t_by_status.db", "t_by_assignee.db", "t_by_priority.db", "messages.db",
+	"m_by_uuid.db",
 	"counters.db", "seqs.db",
 };
 
