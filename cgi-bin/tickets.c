@@ -17,14 +17,13 @@
 
 /* The path of a ticket, with the configured prefix.  New string or NULL. */
 static char *
-ticket_url(const struct app *app, json_object *ticket)
+ticket_url(const struct app *app, const uint8_t uuid[UUID_LEN])
 {
-	json_object *uuid;
-	char *url;
+	char us[UUID_STRLEN + 1], *url;
 
-	if (!json_object_object_get_ex(ticket, "uuid", &uuid) ||
-	    asprintf(&url, "%s" TICKETS_PATH "%s/", app->conf.url_prefix,
-	    json_object_get_string(uuid)) < 0)
+	uuid_format(uuid, us);
+	if (asprintf(&url, "%s" TICKETS_PATH "%s/", app->conf.url_prefix,
+	    us) < 0)
 		return NULL;
 	return url;
 }
@@ -63,7 +62,7 @@ ticket_open(void *ctx, struct sup_req *r)
 	if ((e = ticket_create(&app->store, &app->conf, &r->user, &in, &t)) !=
 	    SUP_OK)
 		return e;
-	r->location = ticket_url(app, t);
+	r->location = ticket_url(app, in.uuid);
 	return app_reply(r, 201, t);
 }
 

@@ -42,7 +42,6 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 	json_object_object_add(m, "uuid", json_object_new_string(ubuf));
 	uuid_format(ticket, ubuf);
 	json_object_object_add(m, "ticket", json_object_new_string(ubuf));
-	json_object_object_add(m, "user", json_object_new_int64(sender));
 	json_object_object_add(m, "content",
 	    json_object_new_string_len(content, (int)len));
 	json_object_object_add(m, "content_html", json_object_new_string(html));
@@ -54,6 +53,8 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 	json_object_object_add(m, "attachments", json_object_new_array());
 	time_format(us, tbuf);
 	json_object_object_add(m, "created_at", json_object_new_string(tbuf));
+	/* Last, where view.c looks for it (see "Records" there). */
+	json_object_object_add(m, "user", json_object_new_int64(sender));
 	e = store_put(s->messages, txn, key, sizeof(key), m, DB_NOOVERWRITE);
 	if (e == SUP_OK && rec != NULL)
 		*rec = json_object_get(m);

@@ -280,33 +280,6 @@ req_field_error(struct sup_req *r, const char *field, const char *why)
 	return SUP_OK;
 }
 
-/* A growing string for building URLs. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* Append s percent-encoded as a query component. */
 static void
 sbuf_add_encoded(struct sbuf *b, const char *s)

@@ -135,7 +135,7 @@ render(struct store *s, DB_TXN *txn, const struct sup_user *u, json_object *t,
 struct create_args {
 	const struct sup_conf *conf;
 	const struct sup_user *u;
-	const struct ticket_new *in;
+	struct ticket_new *in;
 	json_object *out;
 };
 
@@ -164,6 +164,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	uuid_gen(uuid);
 	uuid_format(uuid, us);
+	memcpy(a->in->uuid, uuid, UUID_LEN);
 	now = time_now_us();
 	if ((t = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
@@ -174,13 +175,14 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(t, "status", json_object_new_string("open"));
 	json_object_object_add(t, "priority", json_object_new_string(
 	    ticket_priority_names[a->in->priority]));
-	json_object_object_add(t, "user", json_object_new_int64(u->id));
-	json_object_object_add(t, "assignee", NULL);
 	json_object_object_add(t, "created_at", new_time(now));
 	json_object_object_add(t, "updated_at", new_time(now));
 	json_object_object_add(t, "first_response_at", NULL);
 	json_object_object_add(t, "resolved_at", NULL);
 	json_object_object_add(t, "closed_at", NULL);
+	/* The internal fields last, in this order (see "Records" in view.c). */
+	json_object_object_add(t, "user", json_object_new_int64(u->id));
+	json_object_object_add(t, "assignee", NULL);
 	json_object_object_add(t, "public_count", json_object_new_int64(1));
 	json_object_object_add(t, "note_count", json_object_new_int64(0));
 	json_object_object_add(t, "unanswered", json_object_new_int64(1));
@@ -205,7 +207,7 @@ out:
 
 sup_err
 ticket_create(struct store *s, const struct sup_conf *conf,
-    const struct sup_user *u, const struct ticket_new *in, json_object **out)
+    const struct sup_user *u, struct ticket_new *in, json_object **out)
 {
 	struct create_args a = { .conf = conf, .u = u, .in = in };
 	sup_err e;

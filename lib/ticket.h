@@ -24,6 +24,7 @@ struct ticket_new {
 	const char *content;
 	size_t content_len;
 	enum ticket_priority priority;
+	uint8_t uuid[UUID_LEN];		/* out: the new ticket's */
 };
 
 /*
@@ -32,7 +33,7 @@ struct ticket_new {
  * closed.  *out is the new ticket as u sees it, with "messages".
  */
 sup_err ticket_create(struct store *s, const struct sup_conf *conf,
-    const struct sup_user *u, const struct ticket_new *in, json_object **out);
+    const struct sup_user *u, struct ticket_new *in, json_object **out);
 
 /* The ticket with its messages; SUP_ENOTFOUND when absent or not u's. */
 sup_err ticket_show(struct store *s, const struct sup_user *u,

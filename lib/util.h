@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sup.h"
+
 #define UUID_LEN 16		/* bytes */
 #define UUID_STRLEN 36		/* 8-4-4-4-12 hex, without the NUL */
 #define TIME_STRLEN 27		/* 2026-11-23T10:04:05.123456Z */
@@ -42,6 +44,21 @@ void str_trim(const char *s, size_t n, const char **start, size_t *len);
 
 /* Is needle[0..n) in hay, ignoring the case of ASCII letters? */
 bool str_icontains(const char *hay, const char *needle, size_t n);
+
+/*
+ * A growing byte string.  Appending never fails loudly: the first failed
+ * allocation sets failed and later appends do nothing, so a caller checks
+ * once at the end.  p is NUL-terminated; free(p) releases it.
+ */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_adds(struct sbuf *b, const char *s);	/* a C string */
+SUP_PRINTF(2, 3) void sbuf_printf(struct sbuf *b, const char *fmt, ...);
 
 /* Parse a whole decimal integer in [min, max]; false otherwise. */
 bool parse_long(const char *s, long min, long max, long *out);

@@ -89,8 +89,8 @@ count_db(DB *db, int64_t *n)
 
 /* The messages of one ticket: public and internal counts. */
 static sup_err
-count_messages(struct store *s, const uint8_t uuid[UUID_LEN], int64_t *pub,
-    int64_t *notes)
+count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
+    int64_t *pub, int64_t *notes)
 {
 	uint8_t key[MSG_KEY_LEN];
 	DBT k = { .data = key, .ulen = sizeof(key), .size = UUID_LEN,
@@ -108,6 +108,9 @@ count_messages(struct store *s, const uint8_t uuid[UUID_LEN], int64_t *pub,
 	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE);
 	    rc == 0 && memcmp(key, uuid, UUID_LEN) == 0;
 	    rc = cur->get(cur, &k, &d, DB_NEXT)) {
+		if (!view_message_layout_ok(d.data, d.size))
+			problem(c, "a message is not laid out as the view "
+			    "expects");
 		if ((e = store_parse(&d, &m)) != SUP_OK)
 			break;
 		if (rec_bool(m, "is_internal"))
@@ -124,8 +127,10 @@ count_messages(struct store *s, const uint8_t uuid[UUID_LEN], int64_t *pub,
 }
 
 static sup_err
-check_ticket(struct store *s, struct check *c, json_object *t)
+check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 {
+	struct ticket_tail tt;
+
 	const char *us = rec_str(t, "uuid"), *status = rec_str(t, "status");
 	uint8_t uuid[UUID_LEN], key[T_IDX_KEY_MAX];
 	int64_t pub, notes, user = rec_int(t, "user");
@@ -138,7 +143,9 @@ check_ticket(struct store *s, struct check *c, json_object *t)
 		    json_object_to_json_string(t));
 		return SUP_OK;
 	}
-	if ((e = count_messages(s, uuid, &pub, &notes)) != SUP_OK)
+	if (!view_ticket_tail(d->data, d->size, &tt))
+		problem(c, "ticket %s is not laid out as the view expects", us);
+	if ((e = count_messages(s, c, uuid, &pub, &notes)) != SUP_OK)
 		return e;
 	if (pub != rec_int(t, "public_count") ||
 	    notes != rec_int(t, "note_count"))
@@ -149,13 +156,14 @@ check_ticket(struct store *s, struct check *c, json_object *t)
 	for (int i = 0; i < IDX_MAX; i++) {
 		size_t n = store_ticket_key(i, t, key);
 		DBT k = { .data = key, .size = (u_int32_t)n };
-		DBT pk = { .flags = DB_DBT_MALLOC }, d = { .flags = DB_DBT_MALLOC };
-		int rc = s->t_idx[i]->pget(s->t_idx[i], NULL, &k, &pk, &d, 0);
+		DBT pk = { .flags = DB_DBT_MALLOC };
+		DBT pd = { .flags = DB_DBT_MALLOC };
+		int rc = s->t_idx[i]->pget(s->t_idx[i], NULL, &k, &pk, &pd, 0);
 		if (rc != 0 || pk.size != UUID_LEN ||
 		    memcmp(pk.data, uuid, UUID_LEN) != 0)
 			problem(c, "ticket %s is missing from index %d", us, i);
 		free(pk.data);
-		free(d.data);
+		free(pd.data);
 	}
 	if ((e = tally(c, "tickets", 1)) != SUP_OK ||
 	    (e = tally(c, status, 1)) != SUP_OK)
@@ -190,7 +198,7 @@ check_records(struct store *s, struct check *c)
 			e = SUP_OK;
 			continue;
 		}
-		e = check_ticket(s, c, t);
+		e = check_ticket(s, c, t, &d);
 		json_object_put(t);
 	}
 	cur->close(cur);

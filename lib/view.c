@@ -1,8 +1,26 @@
 /*
  * view.c - stored records to API objects, per reader.
+ *
+ * Records.  The API object of a message is its stored record with the
+ * author's id swapped for the author's User object; that of a ticket is
+ * its record with the internal fields swapped for User objects, counts and
+ * the last message.  Parsing every record with json-c only to print it
+ * again was most of the cost of a read (a ticket with 20 messages is 21
+ * records), and json-c cannot print a value it has not parsed, so the view
+ * splices the stored text instead.  It relies on the layout msg_insert()
+ * and ticket_create() write: the fields to swap come last, from the key
+ * "user" on, in a fixed order (json-c keeps the order of members, also
+ * when one is replaced).  In JSON text `,"user":` can only be a key (a
+ * quote inside a string is escaped), and the last such key is the
+ * record's own.  `supportctl db verify` checks every record has the
+ * layout.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/printbuf.h>
 
 #include "util.h"
 #include "view.h"
@@ -10,6 +28,8 @@
 struct view_user {
 	uint32_t id;
 	json_object *rec;
+	char *text;		/* the public object as this reader sees it */
+	size_t len;
 };
 
 int64_t
@@ -53,131 +73,328 @@ view_begin(struct view *v, struct store *s, DB_TXN *txn,
 void
 view_end(struct view *v)
 {
-	for (size_t i = 0; i < v->nusers; i++)
+	for (size_t i = 0; i < v->nusers; i++) {
 		json_object_put(v->users[i].rec);
+		free(v->users[i].text);
+	}
 	free(v->users);
 	memset(v, 0, sizeof(*v));
 }
 
-bool
-view_can_see(const struct view *v, json_object *ticket)
+/* --- Raw objects ----------------------------------------------------- */
+
+/* A raw object's text, kept as its json-c user data. */
+struct raw {
+	size_t len;
+	char text[];
+};
+
+static int
+raw_print(json_object *o, struct printbuf *pb, int level SUP_UNUSED,
+    int flags SUP_UNUSED)
 {
-	return user_is_staff(v->reader) ||
-	    (uint32_t)rec_int(ticket, "user") == v->reader->id;
+	const struct raw *r = json_object_get_userdata(o);
+
+	return printbuf_memappend(pb, r->text, (int)r->len);
 }
 
-/* The public User object of id; each user is read once per view. */
-static sup_err
-user_object(struct view *v, uint32_t id, json_object **out)
+static void
+raw_free(json_object *o SUP_UNUSED, void *userdata)
 {
-	json_object *rec = NULL;
-	sup_err e;
-	size_t i;
+	free(userdata);
+}
 
-	for (i = 0; i < v->nusers; i++)
-		if (v->users[i].id == id) {
-			rec = v->users[i].rec;
-			break;
-		}
-	if (rec == NULL) {
+/* A raw object printing as text[0..len); NULL when out of memory. */
+static json_object *
+raw_new(const char *text, size_t len)
+{
+	json_object *o = json_object_new_object();
+	struct raw *r = malloc(sizeof(*r) + len);
+
+	if (o == NULL || r == NULL) {
+		json_object_put(o);
+		free(r);
+		return NULL;
+	}
+	r->len = len;
+	memcpy(r->text, text, len);
+	json_object_set_serializer(o, raw_print, r, raw_free);
+	return o;
+}
+
+json_object *
+view_expand(json_object *o)
+{
+	const struct raw *r;
+	json_tokener *tok;
+	json_object *parsed;
+
+	/* Only raw objects carry user data and have no members. */
+	if (o == NULL || json_object_get_userdata(o) == NULL ||
+	    !json_object_is_type(o, json_type_object) ||
+	    json_object_object_length(o) != 0)
+		return json_object_get(o);
+	r = json_object_get_userdata(o);
+	if ((tok = json_tokener_new()) == NULL)
+		return NULL;
+	parsed = json_tokener_parse_ex(tok, r->text, (int)r->len);
+	json_tokener_free(tok);
+	return parsed;
+}
+
+/* --- Users ----------------------------------------------------------- */
+
+/* The public User object of id as text; each user is read once per view. */
+static sup_err
+user_text(struct view *v, uint32_t id, const char **text, size_t *len)
+{
+	struct view_user *u = NULL;
+	json_object *rec, *pub;
+	const char *s;
+	sup_err e;
+
+	for (size_t i = 0; i < v->nusers; i++)
+		if (v->users[i].id == id)
+			u = &v->users[i];
+	if (u == NULL) {
 		if ((e = user_get(v->s, v->txn, id, &rec)) != SUP_OK)
 			return e;
 		if (v->nusers == v->capusers) {
 			size_t cap = v->capusers ? v->capusers * 2 : 4;
-			struct view_user *u = realloc(v->users,
-			    cap * sizeof(*u));
-			if (u == NULL) {
+			struct view_user *a = realloc(v->users,
+			    cap * sizeof(*a));
+			if (a == NULL) {
 				json_object_put(rec);
 				return SUP_ENOMEM;
 			}
-			v->users = u;
+			v->users = a;
 			v->capusers = cap;
 		}
-		v->users[v->nusers].id = id;
-		v->users[v->nusers++].rec = rec;
+		u = &v->users[v->nusers];
+		/* E-mail addresses only to staff and to the user themself. */
+		pub = user_public(rec, user_is_staff(v->reader) ||
+		    id == v->reader->id);
+		s = pub ? json_object_to_json_string_length(pub,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &u->len) : NULL;
+		u->text = s ? strdup(s) : NULL;
+		json_object_put(pub);
+		if (u->text == NULL) {
+			json_object_put(rec);
+			return SUP_ENOMEM;
+		}
+		u->id = id;
+		u->rec = rec;
+		v->nusers++;
 	}
-	/* E-mail addresses only to staff and to the user themself. */
-	*out = user_public(rec, user_is_staff(v->reader) ||
-	    id == v->reader->id);
-	return *out ? SUP_OK : SUP_ENOMEM;
+	*text = u->text;
+	*len = u->len;
+	return SUP_OK;
 }
 
-static void
-copy_field(json_object *to, json_object *from, const char *name)
+static sup_err
+add_user(struct view *v, struct sbuf *out, const char *key, uint32_t id)
 {
-	json_object *val;
+	const char *text;
+	size_t len;
+	sup_err e;
 
-	if (json_object_object_get_ex(from, name, &val))
-		json_object_object_add(to, name, json_object_get(val));
+	sbuf_adds(out, key);
+	if (id == 0) {
+		sbuf_adds(out, "null");
+		return SUP_OK;
+	}
+	if ((e = user_text(v, id, &text, &len)) != SUP_OK)
+		return e;
+	sbuf_add(out, text, len);
+	return SUP_OK;
+}
+
+/* --- Messages -------------------------------------------------------- */
+
+/* Where the last `key` begins in t[0..n), or NULL. */
+static const char *
+last_key(const char *t, size_t n, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (size_t i = n >= k ? n - k + 1 : 0; i-- > 0; )
+		if (memcmp(t + i, key, k) == 0)
+			return t + i;
+	return NULL;
+}
+
+/* The author and the internal flag at the end of a stored message. */
+static bool
+message_tail(const char *t, size_t n, size_t *cut, uint32_t *user,
+    bool *internal)
+{
+	const char *p = last_key(t, n, ",\"user\":"), *flag;
+	char digits[16];
+	size_t k;
+	long id;
+
+	if (p == NULL || n == 0 || t[n - 1] != '}')
+		return false;
+	k = (size_t)(t + n - 1 - (p + 8));
+	if (k == 0 || k >= sizeof(digits))
+		return false;
+	memcpy(digits, p + 8, k);
+	digits[k] = '\0';
+	if (!parse_long(digits, 1, UINT32_MAX, &id))
+		return false;
+	if ((flag = last_key(t, (size_t)(p - t), ",\"is_internal\":")) == NULL)
+		return false;
+	flag += 15;
+	if (strncmp(flag, "true", 4) == 0)
+		*internal = true;
+	else if (strncmp(flag, "false", 5) == 0)
+		*internal = false;
 	else
-		json_object_object_add(to, name, NULL);
+		return false;
+	*cut = (size_t)(p - t);
+	*user = (uint32_t)id;
+	return true;
+}
+
+bool
+view_message_layout_ok(const char *rec, size_t len)
+{
+	uint32_t author;
+	bool internal;
+	size_t cut;
+
+	return message_tail(rec, len, &cut, &author, &internal);
+}
+
+/*
+ * Append the API text of the stored message rec (when the reader may see
+ * it) to out.  *shown says whether it was.
+ */
+static sup_err
+message_text(struct view *v, const char *rec, size_t len, struct sbuf *out,
+    bool *shown)
+{
+	uint32_t author;
+	bool internal;
+	size_t cut;
+	sup_err e;
+
+	*shown = false;
+	if (!message_tail(rec, len, &cut, &author, &internal)) {
+		fprintf(stderr, "support: a message record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
+	}
+	if (internal && !user_is_staff(v->reader))
+		return SUP_OK;
+	*shown = true;
+	sbuf_add(out, rec, cut);
+	if ((e = add_user(v, out, ",\"user\":", author)) != SUP_OK ||
+	    (e = add_user(v, out, ",\"sender\":", author)) != SUP_OK)
+		return e;
+	sbuf_adds(out, "}");
+	return SUP_OK;
 }
 
 sup_err
 view_message(struct view *v, json_object *msg, json_object **out)
 {
-	static const char *const fields[] = {
-		"uuid", "ticket", "content", "content_html", "is_from_user",
-		"is_internal", "attachments", "created_at",
-	};
-	json_object *o, *sender;
+	struct sbuf b = { 0 };
+	const char *text;
+	size_t len;
+	bool shown;
 	sup_err e;
 
 	*out = NULL;
-	if ((e = user_object(v, (uint32_t)rec_int(msg, "user"), &sender)) !=
-	    SUP_OK)
-		return e;
-	if ((o = json_object_new_object()) == NULL) {
-		json_object_put(sender);
+	text = json_object_to_json_string_length(msg,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text == NULL)
 		return SUP_ENOMEM;
-	}
-	for (size_t i = 0; i < SUP_NELEM(fields); i++)
-		copy_field(o, msg, fields[i]);
-	/* The original client reads the author as "user"; "sender" too. */
-	json_object_object_add(o, "user", sender);
-	json_object_object_add(o, "sender", json_object_get(sender));
-	*out = o;
-	return SUP_OK;
+	/* The writer itself sees what it wrote, internal or not. */
+	e = message_text(v, text, len, &b, &shown);
+	if (e == SUP_OK && (b.failed || (*out = raw_new(b.p, b.len)) == NULL))
+		e = SUP_ENOMEM;
+	free(b.p);
+	return e;
 }
 
-/* The newest message of the ticket the reader may see, or NULL. */
+/*
+ * Walk the ticket's messages after after_key (NULL: all), oldest first,
+ * appending each visible one to out as text (comma-separated), or to
+ * array as a raw object.  last: only the newest visible one.
+ */
 static sup_err
-last_message(struct view *v, const uint8_t ticket[UUID_LEN], json_object **out)
+walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
+    const uint8_t *after_key, bool last, struct sbuf *out, json_object *array)
 {
 	uint8_t key[MSG_KEY_LEN];
-	DBT k = { .data = key, .ulen = sizeof(key), .size = UUID_LEN,
-		.flags = DB_DBT_USERMEM };
+	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
 	DBT d = { .flags = DB_DBT_REALLOC };
+	struct sbuf one = { 0 };
+	bool first = true, shown;
 	DBC *c;
 	sup_err e = SUP_OK;
 	int rc;
 
-	*out = NULL;
 	if ((rc = v->s->messages->cursor(v->s->messages, v->txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
-	/* Just past the ticket's range, then step back. */
 	memcpy(key, ticket, UUID_LEN);
-	memset(key + UUID_LEN, 0xff, MSG_KEY_LEN - UUID_LEN);
-	k.size = MSG_KEY_LEN;
-	rc = c->get(c, &k, &d, DB_SET_RANGE);
-	if (rc == 0 || rc == DB_NOTFOUND)
-		rc = c->get(c, &k, &d, rc == DB_NOTFOUND ? DB_LAST : DB_PREV);
-	while (rc == 0 && k.size == MSG_KEY_LEN &&
-	    memcmp(key, ticket, UUID_LEN) == 0) {
-		json_object *msg;
-		if ((e = store_parse(&d, &msg)) != SUP_OK)
-			break;
-		if (!rec_bool(msg, "is_internal") ||
-		    user_is_staff(v->reader)) {
-			e = view_message(v, msg, out);
-			json_object_put(msg);
-			break;
+	if (last) {
+		/* Just past the ticket's range, then backwards. */
+		memset(key + UUID_LEN, 0xff, MSG_KEY_LEN - UUID_LEN);
+		k.size = MSG_KEY_LEN;
+		rc = c->get(c, &k, &d, DB_SET_RANGE);
+		if (rc == 0 || rc == DB_NOTFOUND)
+			rc = c->get(c, &k, &d, rc == 0 ? DB_PREV : DB_LAST);
+	} else if (after_key != NULL) {
+		memcpy(key, after_key, MSG_KEY_LEN);
+		k.size = MSG_KEY_LEN;
+		rc = c->get(c, &k, &d, DB_SET);
+		if (rc == 0)
+			rc = c->get(c, &k, &d, DB_NEXT);
+	} else {
+		k.size = UUID_LEN;
+		rc = c->get(c, &k, &d, DB_SET_RANGE);
+	}
+	for (; rc == 0 && k.size == MSG_KEY_LEN &&
+	    memcmp(key, ticket, UUID_LEN) == 0;
+	    rc = c->get(c, &k, &d, last ? DB_PREV : DB_NEXT)) {
+		if (out != NULL) {
+			size_t mark = out->len;
+			if (!first)
+				sbuf_add(out, ",", 1);
+			if ((e = message_text(v, d.data, d.size, out, &shown)) !=
+			    SUP_OK)
+				break;
+			if (!shown && out->p != NULL) {
+				out->len = mark;	/* drop the comma */
+				out->p[mark] = '\0';
+			}
+			first = first && !shown;
+		} else {
+			one.len = 0;
+			if ((e = message_text(v, d.data, d.size, &one,
+			    &shown)) != SUP_OK)
+				break;
+			if (shown) {
+				json_object *o = one.failed ? NULL :
+				    raw_new(one.p, one.len);
+				if (o == NULL) {
+					e = SUP_ENOMEM;
+					break;
+				}
+				json_object_array_add(array, o);
+			}
 		}
-		json_object_put(msg);
-		rc = c->get(c, &k, &d, DB_PREV);
+		if (last && shown)
+			break;
 	}
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
-		e = store_err(rc, "last message");
+		e = store_err(rc, "messages");
+	if (e == SUP_OK && (one.failed || (out != NULL && out->failed)))
+		e = SUP_ENOMEM;
+	free(one.p);
 	free(d.data);
 	c->close(c);
 	return e;
@@ -187,46 +404,85 @@ sup_err
 view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
     const uint8_t *after_key, json_object *array)
 {
-	uint8_t key[MSG_KEY_LEN];
-	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
-	DBT d = { .flags = DB_DBT_REALLOC };
-	DBC *c;
-	sup_err e = SUP_OK;
-	int rc;
+	return walk_messages(v, ticket, after_key, false, NULL, array);
+}
 
-	if ((rc = v->s->messages->cursor(v->s->messages, v->txn, &c, 0)) != 0)
-		return store_err(rc, "cursor");
-	if (after_key != NULL) {
-		memcpy(key, after_key, MSG_KEY_LEN);
-		k.size = MSG_KEY_LEN;
-		rc = c->get(c, &k, &d, DB_SET);
-		if (rc == 0)
-			rc = c->get(c, &k, &d, DB_NEXT);
-	} else {
-		memcpy(key, ticket, UUID_LEN);
-		k.size = UUID_LEN;
-		rc = c->get(c, &k, &d, DB_SET_RANGE);
+/* --- Tickets --------------------------------------------------------- */
+
+bool
+view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
+{
+	const char *p = last_key(rec, len, ",\"user\":");
+	char tail[256], assignee[16];
+	int used = -1;
+
+	if (p == NULL || (size_t)(rec + len - p) >= sizeof(tail))
+		return false;
+	memcpy(tail, p, (size_t)(rec + len - p));
+	tail[rec + len - p] = '\0';
+	if (sscanf(tail, ",\"user\":%" SCNu32 ",\"assignee\":%15[0-9nul]"
+	    ",\"public_count\":%" SCNd64 ",\"note_count\":%" SCNd64
+	    ",\"unanswered\":%" SCNd64 ",\"rev\":%" SCNd64
+	    ",\"last_us\":%" SCNd64 "}%n", &tt->user, assignee,
+	    &tt->public_count, &tt->note_count, &tt->unanswered, &tt->rev,
+	    &tt->last_us, &used) != 7 || used != (int)strlen(tail))
+		return false;
+	if (strcmp(assignee, "null") == 0)
+		tt->assignee = 0;
+	else {
+		long id;
+		if (!parse_long(assignee, 1, UINT32_MAX, &id))
+			return false;
+		tt->assignee = (uint32_t)id;
 	}
-	while (rc == 0 && k.size == MSG_KEY_LEN &&
-	    memcmp(key, ticket, UUID_LEN) == 0) {
-		json_object *msg, *o;
-		if ((e = store_parse(&d, &msg)) != SUP_OK)
-			break;
-		if (!rec_bool(msg, "is_internal") ||
-		    user_is_staff(v->reader)) {
-			e = view_message(v, msg, &o);
-			if (e == SUP_OK)
-				json_object_array_add(array, o);
-		}
-		json_object_put(msg);
-		if (e != SUP_OK)
-			break;
-		rc = c->get(c, &k, &d, DB_NEXT);
+	tt->cut = (size_t)(p - rec);
+	return true;
+}
+
+sup_err
+view_ticket_text(struct view *v, const char *rec, size_t len,
+    bool with_messages, json_object **out)
+{
+	bool staff = user_is_staff(v->reader);
+	uint8_t uuid[UUID_LEN];
+	struct ticket_tail tt;
+	struct sbuf b = { 0 };
+	sup_err e;
+
+	*out = NULL;
+	/* The uuid is the first field: {"uuid":"...". */
+	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
+	    !uuid_parse(rec + 9, UUID_STRLEN, uuid) ||
+	    !view_ticket_tail(rec, len, &tt)) {
+		fprintf(stderr, "support: a ticket record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
 	}
-	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
-		e = store_err(rc, "messages");
-	free(d.data);
-	c->close(c);
+	sbuf_add(&b, rec, tt.cut);
+	if ((e = add_user(v, &b, ",\"user\":", tt.user)) != SUP_OK ||
+	    (e = add_user(v, &b, ",\"assignee\":", tt.assignee)) != SUP_OK)
+		goto out;
+	sbuf_adds(&b, ",\"last_message\":");
+	size_t mark = b.len;
+	if ((e = walk_messages(v, uuid, NULL, true, &b, NULL)) != SUP_OK)
+		goto out;
+	if (b.len == mark)
+		sbuf_adds(&b, "null");
+	sbuf_printf(&b, ",\"message_count\":%" PRId64
+	    ",\"unanswered_messages_count\":%" PRId64,
+	    tt.public_count + (staff ? tt.note_count : 0), tt.unanswered);
+	if (with_messages) {
+		sbuf_adds(&b, ",\"messages\":[");
+		if ((e = walk_messages(v, uuid, NULL, false, &b, NULL)) !=
+		    SUP_OK)
+			goto out;
+		sbuf_adds(&b, "]");
+	}
+	sbuf_adds(&b, "}");
+	if (b.failed || (*out = raw_new(b.p, b.len)) == NULL)
+		e = SUP_ENOMEM;
+out:
+	free(b.p);
 	return e;
 }
 
@@ -234,53 +490,12 @@ sup_err
 view_ticket(struct view *v, json_object *t, bool with_messages,
     json_object **out)
 {
-	static const char *const fields[] = {
-		"uuid", "number", "subject", "status", "priority",
-		"created_at", "updated_at", "first_response_at",
-		"resolved_at", "closed_at",
-	};
-	bool staff = user_is_staff(v->reader);
-	json_object *o, *u, *last, *msgs;
-	uint8_t uuid[UUID_LEN];
-	const char *us = rec_str(t, "uuid");
-	int64_t assignee = rec_int(t, "assignee");
-	sup_err e;
+	const char *text;
+	size_t len;
 
-	*out = NULL;
-	if (us == NULL || !uuid_parse(us, strlen(us), uuid))
-		return SUP_EDB;
-	if ((o = json_object_new_object()) == NULL)
+	text = json_object_to_json_string_length(t,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text == NULL)
 		return SUP_ENOMEM;
-	for (size_t i = 0; i < SUP_NELEM(fields); i++)
-		copy_field(o, t, fields[i]);
-	if ((e = user_object(v, (uint32_t)rec_int(t, "user"), &u)) != SUP_OK)
-		goto err;
-	json_object_object_add(o, "user", u);
-	u = NULL;
-	if (assignee > 0 && (e = user_object(v, (uint32_t)assignee, &u)) !=
-	    SUP_OK)
-		goto err;
-	json_object_object_add(o, "assignee", u);
-	if ((e = last_message(v, uuid, &last)) != SUP_OK)
-		goto err;
-	json_object_object_add(o, "last_message", last);
-	json_object_object_add(o, "message_count", json_object_new_int64(
-	    rec_int(t, "public_count") + (staff ? rec_int(t, "note_count") :
-	    0)));
-	json_object_object_add(o, "unanswered_messages_count",
-	    json_object_new_int64(rec_int(t, "unanswered")));
-	if (with_messages) {
-		if ((msgs = json_object_new_array()) == NULL) {
-			e = SUP_ENOMEM;
-			goto err;
-		}
-		json_object_object_add(o, "messages", msgs);
-		if ((e = view_messages(v, uuid, NULL, msgs)) != SUP_OK)
-			goto err;
-	}
-	*out = o;
-	return SUP_OK;
-err:
-	json_object_put(o);
-	return e;
+	return view_ticket_text(v, text, len, with_messages, out);
 }

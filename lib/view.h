@@ -3,11 +3,16 @@
  * reader: what a customer may see of a ticket differs from what staff see.
  *
  * Stored ticket: {"uuid", "number", "subject", "status", "priority",
- *   "user": id, "assignee": id|null, "created_at", "updated_at",
- *   "first_response_at", "resolved_at", "closed_at", "public_count",
- *   "note_count", "unanswered", "rev", "last_us"}
- * Stored message: {"uuid", "ticket", "user": id, "content", "content_html",
- *   "is_internal", "is_from_user", "created_at", "attachments"}
+ *   "created_at", "updated_at", "first_response_at", "resolved_at",
+ *   "closed_at", then the internal fields "user": id, "assignee": id|null,
+ *   "public_count", "note_count", "unanswered", "rev", "last_us"}
+ * Stored message: {"uuid", "ticket", "content", "content_html",
+ *   "is_from_user", "is_internal", "attachments", "created_at", then
+ *   "user": id}
+ *
+ * The API objects come out as "raw" json-c objects: they print as their
+ * JSON text, spliced from the stored text, but hold no members.  Use
+ * view_expand() to read one.
  */
 #ifndef SUP_VIEW_H
 #define SUP_VIEW_H
@@ -29,29 +34,50 @@ struct view {
 	size_t nusers, capusers;
 };
 
+/* The internal fields at the end of a stored ticket. */
+struct ticket_tail {
+	size_t cut;		/* where they start in the text */
+	uint32_t user, assignee;
+	int64_t public_count, note_count, unanswered, rev, last_us;
+};
+
 /* Start a view for reader inside txn; view_end() releases it. */
 void view_begin(struct view *v, struct store *s, DB_TXN *txn,
     const struct sup_user *reader);
 void view_end(struct view *v);
 
-/* True when the reader may see the stored ticket (owner or staff). */
-bool view_can_see(const struct view *v, json_object *ticket);
+/* Read the tail of a stored ticket; false when it is not laid out so. */
+bool view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt);
+
+/* Is a stored message laid out as the view expects? */
+bool view_message_layout_ok(const char *rec, size_t len);
 
 /*
- * The API object of a stored message or ticket for the reader.  A ticket
- * gets its last visible message; with_messages adds the "messages" array.
- * *out is new (json_object_put).
+ * The API object of a stored ticket (its text, or its parsed record) for
+ * the reader, with its last visible message, and with "messages" when
+ * with_messages.  *out is new (json_object_put).
  */
-sup_err view_message(struct view *v, json_object *msg, json_object **out);
+sup_err view_ticket_text(struct view *v, const char *rec, size_t len,
+    bool with_messages, json_object **out);
 sup_err view_ticket(struct view *v, json_object *ticket, bool with_messages,
     json_object **out);
 
+/* The API object of a stored message (parsed) for the reader. */
+sup_err view_message(struct view *v, json_object *msg, json_object **out);
+
 /*
  * Append to array the reader-visible messages of the ticket after the
- * message key after (NULL: from the first).
+ * message key after_key (NULL: from the first).
  */
 sup_err view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
     const uint8_t *after_key, json_object *array);
+
+/*
+ * A raw object (as the view functions make) parsed into members; any
+ * other object is returned as it is.  New reference either way; NULL when
+ * out of memory.
+ */
+json_object *view_expand(json_object *o);
 
 /* Helpers for reading stored records. */
 int64_t rec_int(json_object *rec, const char *name);
