@@ -428,6 +428,7 @@ struct plan {
 	size_t plen;
 	char counter[64];	/* "" when the matches must be counted */
 	bool sort;		/* a user's tickets: collect all, then sort */
+	bool need_match;	/* filters the index does not answer */
 };
 
 static void
@@ -461,6 +462,11 @@ plan_list(const struct ticket_query *q, struct plan *p)
 		p->sort = true;
 	} else
 		p->idx = q->order == ORDER_PRIORITY ? IDX_PRIORITY : IDX_NUMBER;
+
+	p->need_match = q->priority >= 0 || q->q != NULL || q->has_after ||
+	    q->has_before || (q->has_user && p->idx != IDX_USER) ||
+	    (q->has_assignee && p->idx != IDX_ASSIGNEE) ||
+	    (q->status_mask != 0 && p->idx != IDX_STATUS);
 
 	/* With no filter beyond the index's own, a counter has the count. */
 	if (q->priority >= 0 || q->q != NULL || q->has_after || q->has_before)
@@ -501,6 +507,72 @@ by_priority(const void *a, const void *b)
 	return d != 0 ? d : strcmp(ux ? ux : "", uy ? uy : "");
 }
 
+/* A ticket the list keeps: its stored text, and its record when parsed. */
+struct hit {
+	char *rec;
+	size_t len;
+	json_object *t;
+};
+
+static int
+hit_by_number(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	return by_number(&x->t, &y->t);
+}
+
+static int
+hit_by_priority(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	return by_priority(&x->t, &y->t);
+}
+
+/* Keep the ticket at d (and its record t, may be NULL) in the list. */
+static sup_err
+hit_add(struct hit **hits, size_t *n, const DBT *d, json_object *t)
+{
+	/* The capacity is the next power of two: full when n is one (or 0). */
+	if ((*n & (*n - 1)) == 0) {
+		struct hit *h = realloc(*hits, (*n ? *n * 2 : 1) * sizeof(*h));
+		if (h == NULL)
+			return SUP_ENOMEM;
+		*hits = h;
+	}
+	if (((*hits)[*n].rec = malloc(d->size)) == NULL)
+		return SUP_ENOMEM;
+	memcpy((*hits)[*n].rec, d->data, d->size);
+	(*hits)[*n].len = d->size;
+	(*hits)[(*n)++].t = json_object_get(t);
+	return SUP_OK;
+}
+
+/* Position c on the first key of the plan's range, walking backwards when desc. */
+static int
+list_first(DBC *c, const struct plan *p, bool desc, DBT *k, DBT *pk, DBT *d)
+{
+	uint8_t *kbuf = k->data;
+	size_t i = p->plen;
+	int rc;
+
+	memcpy(kbuf, p->prefix, p->plen);
+	k->size = (u_int32_t)p->plen;
+	if (!desc)
+		return c->pget(c, k, pk, d, p->plen ? DB_SET_RANGE : DB_FIRST);
+	/* Just past the prefix (the prefix plus one), then back. */
+	while (i > 0 && kbuf[i - 1] == 0xff)
+		kbuf[--i] = 0;
+	if (i == 0)
+		return c->pget(c, k, pk, d, DB_LAST);
+	kbuf[i - 1]++;
+	rc = c->pget(c, k, pk, d, DB_SET_RANGE);
+	if (rc == 0 || rc == DB_NOTFOUND)
+		rc = c->pget(c, k, pk, d, rc == 0 ? DB_PREV : DB_LAST);
+	return rc;
+}
+
 static sup_err
 list_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -512,9 +584,11 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	uint8_t kbuf[T_IDX_KEY_MAX];
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT pk = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
-	json_object **hits = NULL, *results = NULL;
-	size_t nhits = 0, caphits = 0;
-	int64_t count = 0, first = (q->page - 1) * q->page_size;
+	struct hit *hits = NULL;
+	size_t nhits = 0;
+	json_object *results = NULL, *t = NULL;
+	int64_t count = 0, matched = 0, first = (q->page - 1) * q->page_size;
+	bool desc;
 	struct view v;
 	sup_err e = SUP_OK;
 	int rc;
@@ -522,67 +596,35 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_put(a->out);
 	a->out = NULL;
 	plan_list(q, &p);
+	desc = q->desc && !p.sort;
 	idx = s->t_idx[p.idx];
 	if (p.counter[0] != '\0' &&
 	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
 		return e;
 	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
-
-	/* Position on the first key of the range in the walking direction. */
-	bool desc = q->desc && !p.sort;
-	memcpy(kbuf, p.prefix, p.plen);
-	k.size = (u_int32_t)p.plen;
-	if (!desc)
-		rc = c->pget(c, &k, &pk, &d, p.plen ? DB_SET_RANGE : DB_FIRST);
-	else {
-		/* Just past the prefix: the prefix plus one, then back. */
-		size_t i = p.plen;
-		while (i > 0 && kbuf[i - 1] == 0xff)
-			kbuf[--i] = 0;
-		if (i > 0) {
-			kbuf[i - 1]++;
-			rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE);
-			if (rc == 0 || rc == DB_NOTFOUND)
-				rc = c->pget(c, &k, &pk, &d,
-				    rc == 0 ? DB_PREV : DB_LAST);
-		} else
-			rc = c->pget(c, &k, &pk, &d, DB_LAST);
-	}
-
-	int64_t matched = 0;
-	while (rc == 0 && k.size >= p.plen && memcmp(kbuf, p.prefix, p.plen) ==
-	    0) {
-		json_object *t;
-		if ((e = store_parse(&d, &t)) != SUP_OK)
+	for (rc = list_first(c, &p, desc, &k, &pk, &d);
+	    rc == 0 && k.size >= p.plen && memcmp(kbuf, p.prefix, p.plen) == 0;
+	    rc = c->pget(c, &k, &pk, &d, desc ? DB_PREV : DB_NEXT)) {
+		/* Records are parsed only to filter or sort them. */
+		if ((p.need_match || p.sort) &&
+		    (e = store_parse(&d, &t)) != SUP_OK)
 			break;
-		if (list_match(q, t)) {
-			bool keep = p.sort ||
-			    (matched >= first && matched < first + q->page_size);
+		if (!p.need_match || list_match(q, t)) {
+			if ((p.sort || (matched >= first &&
+			    matched < first + q->page_size)) &&
+			    (e = hit_add(&hits, &nhits, &d, t)) != SUP_OK)
+				break;
 			matched++;
-			if (keep) {
-				if (nhits == caphits) {
-					size_t cap = caphits ? caphits * 2 : 32;
-					json_object **h = realloc(hits,
-					    cap * sizeof(*h));
-					if (h == NULL) {
-						json_object_put(t);
-						e = SUP_ENOMEM;
-						break;
-					}
-					hits = h;
-					caphits = cap;
-				}
-				hits[nhits++] = json_object_get(t);
-			}
 		}
 		json_object_put(t);
+		t = NULL;
 		/* The counter has the count: stop when the page is full. */
 		if (p.counter[0] != '\0' && !p.sort &&
 		    matched >= first + q->page_size)
 			break;
-		rc = c->pget(c, &k, &pk, &d, desc ? DB_PREV : DB_NEXT);
 	}
+	json_object_put(t);
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "list");
 	c->close(c);
@@ -595,11 +637,11 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 
 	size_t from = 0, to = nhits;
 	if (p.sort) {
-		qsort(hits, nhits, sizeof(*hits),
-		    q->order == ORDER_PRIORITY ? by_priority : by_number);
+		qsort(hits, nhits, sizeof(*hits), q->order == ORDER_PRIORITY ?
+		    hit_by_priority : hit_by_number);
 		if (q->desc)
 			for (size_t i = 0; i < nhits / 2; i++) {
-				json_object *x = hits[i];
+				struct hit x = hits[i];
 				hits[i] = hits[nhits - 1 - i];
 				hits[nhits - 1 - i] = x;
 			}
@@ -621,13 +663,16 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	view_begin(&v, s, txn, a->u);
 	for (size_t i = from; i < to && e == SUP_OK; i++) {
 		json_object *o;
-		if ((e = view_ticket(&v, hits[i], false, &o)) == SUP_OK)
+		e = view_ticket_text(&v, hits[i].rec, hits[i].len, false, &o);
+		if (e == SUP_OK)
 			json_object_array_add(results, o);
 	}
 	view_end(&v);
 out:
-	for (size_t i = 0; i < nhits; i++)
-		json_object_put(hits[i]);
+	for (size_t i = 0; i < nhits; i++) {
+		free(hits[i].rec);
+		json_object_put(hits[i].t);
+	}
 	free(hits);
 	return e;
 }

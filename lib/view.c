@@ -16,6 +16,7 @@
  * layout.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,8 @@ view_begin(struct view *v, struct store *s, DB_TXN *txn,
 void
 view_end(struct view *v)
 {
+	if (v->messages != NULL)
+		v->messages->close(v->messages);
 	for (size_t i = 0; i < v->nusers; i++) {
 		json_object_put(v->users[i].rec);
 		free(v->users[i].text);
@@ -337,8 +340,10 @@ walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 	sup_err e = SUP_OK;
 	int rc;
 
-	if ((rc = v->s->messages->cursor(v->s->messages, v->txn, &c, 0)) != 0)
+	if (v->messages == NULL && (rc = v->s->messages->cursor(
+	    v->s->messages, v->txn, &v->messages, 0)) != 0)
 		return store_err(rc, "cursor");
+	c = v->messages;
 	memcpy(key, ticket, UUID_LEN);
 	if (last) {
 		/* Just past the ticket's range, then backwards. */
@@ -396,7 +401,6 @@ walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 		e = SUP_ENOMEM;
 	free(one.p);
 	free(d.data);
-	c->close(c);
 	return e;
 }
 
@@ -409,33 +413,64 @@ view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 
 /* --- Tickets --------------------------------------------------------- */
 
+/*
+ * Read `,"name":` and then a whole number (or null, when null != NULL) at
+ * *p, moving *p past them.  Hand-written for the one place it serves: the
+ * tail of a ticket, the fields of which json-c would give only by parsing
+ * the whole record.
+ */
+static bool
+tail_field(const char **p, const char *end, const char *name, int64_t *v,
+    bool *null)
+{
+	size_t n = strlen(name);
+	const char *s = *p;
+	int64_t x = 0;
+	int digits = 0;
+
+	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
+	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+		return false;
+	s += n + 4;
+	if (null != NULL && end - s >= 4 && memcmp(s, "null", 4) == 0) {
+		*null = true;
+		*v = 0;
+		*p = s + 4;
+		return true;
+	}
+	for (; s < end && *s >= '0' && *s <= '9' && digits < 18; s++, digits++)
+		x = x * 10 + (*s - '0');
+	if (digits == 0)
+		return false;
+	if (null != NULL)
+		*null = false;
+	*v = x;
+	*p = s;
+	return true;
+}
+
 bool
 view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 {
-	const char *p = last_key(rec, len, ",\"user\":");
-	char tail[256], assignee[16];
-	int used = -1;
+	const char *p = last_key(rec, len, ",\"user\":"), *end = rec + len;
+	int64_t user, assignee;
+	bool null;
 
-	if (p == NULL || (size_t)(rec + len - p) >= sizeof(tail))
+	if (p == NULL)
 		return false;
-	memcpy(tail, p, (size_t)(rec + len - p));
-	tail[rec + len - p] = '\0';
-	if (sscanf(tail, ",\"user\":%" SCNu32 ",\"assignee\":%15[0-9nul]"
-	    ",\"public_count\":%" SCNd64 ",\"note_count\":%" SCNd64
-	    ",\"unanswered\":%" SCNd64 ",\"rev\":%" SCNd64
-	    ",\"last_us\":%" SCNd64 "}%n", &tt->user, assignee,
-	    &tt->public_count, &tt->note_count, &tt->unanswered, &tt->rev,
-	    &tt->last_us, &used) != 7 || used != (int)strlen(tail))
-		return false;
-	if (strcmp(assignee, "null") == 0)
-		tt->assignee = 0;
-	else {
-		long id;
-		if (!parse_long(assignee, 1, UINT32_MAX, &id))
-			return false;
-		tt->assignee = (uint32_t)id;
-	}
 	tt->cut = (size_t)(p - rec);
+	if (!tail_field(&p, end, "user", &user, NULL) ||
+	    !tail_field(&p, end, "assignee", &assignee, &null) ||
+	    !tail_field(&p, end, "public_count", &tt->public_count, NULL) ||
+	    !tail_field(&p, end, "note_count", &tt->note_count, NULL) ||
+	    !tail_field(&p, end, "unanswered", &tt->unanswered, NULL) ||
+	    !tail_field(&p, end, "rev", &tt->rev, NULL) ||
+	    !tail_field(&p, end, "last_us", &tt->last_us, NULL) ||
+	    p != end - 1 || *p != '}' || user > UINT32_MAX ||
+	    assignee > UINT32_MAX)
+		return false;
+	tt->user = (uint32_t)user;
+	tt->assignee = (uint32_t)assignee;
 	return true;
 }
 

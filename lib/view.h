@@ -32,6 +32,7 @@ struct view {
 	const struct sup_user *reader;
 	struct view_user *users;	/* users looked up so far */
 	size_t nusers, capusers;
+	DBC *messages;			/* a cursor kept for the whole view */
 };
 
 /* The internal fields at the end of a stored ticket. */
