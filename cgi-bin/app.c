@@ -87,8 +87,7 @@ reopen_store(struct app *app)
 {
 	fprintf(stderr, "%s: the store was recovered by another process; "
 	    "reopening\n", app->name);
-	app->store_open = store_reopen(&app->store, &app->conf) == SUP_OK;
-	return app->store_open;
+	return store_reopen(&app->store, &app->conf) == SUP_OK;
 }
 
 /* Everything between the parsed request and the handler, in DESIGN order. */
@@ -140,7 +139,7 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 
 	e = req_parse(&r, envp, io, app->conf.url_prefix);
 	if (e == SUP_OK)
-		e = app->store_open ? dispatch(app, &r) : SUP_EDB;
+		e = app->store.env != NULL ? dispatch(app, &r) : SUP_EDB;
 	if (e == SUP_ERECOVER && !r.sent && reopen_store(app)) {
 		req_reset_reply(&r);
 		e = dispatch(app, &r);
@@ -163,7 +162,7 @@ after_request(struct app *app, sup_err e)
 {
 	if (e == SUP_ERECOVER)
 		reopen_store(app);
-	else if (app->store_open)
+	else if (app->store.env != NULL)
 		store_checkpoint(&app->store, false);
 }
 
@@ -204,11 +203,11 @@ catch_signals(void)
 static int
 open_store(struct app *app)
 {
-	app->store_open = store_open(&app->store, &app->conf) == SUP_OK;
-	if (!app->store_open)
-		fprintf(stderr, "%s: cannot open the store in %s\n", app->name,
-		    app->conf.data_dir);
-	return app->store_open ? 0 : -1;
+	if (store_open(&app->store, &app->conf) == SUP_OK)
+		return 0;
+	fprintf(stderr, "%s: cannot open the store in %s\n", app->name,
+	    app->conf.data_dir);
+	return -1;
 }
 
 /* Serve FastCGI requests from listening socket fd until told to stop. */
@@ -228,8 +227,7 @@ serve_fcgi(struct app *app, int fd)
 		after_request(app, e);
 	}
 	FCGX_Free(&req, 1);
-	if (app->store_open)
-		store_close(&app->store);
+	store_close(&app->store);
 	return 0;
 }
 
@@ -260,8 +258,7 @@ serve_cgi(struct app *app)
 	open_store(app);
 	serve_one(app, environ, io);
 	fflush(stdout);
-	if (app->store_open)
-		store_close(&app->store);
+	store_close(&app->store);
 	return 0;
 }
 

@@ -16,8 +16,7 @@ struct app {
 	const struct route *routes;
 	size_t nroutes;
 	struct sup_conf conf;
-	struct store store;
-	bool store_open;
+	struct store store;		/* store.env is NULL while closed */
 };
 
 /* Run the program: parse argv, then serve until told to stop. */

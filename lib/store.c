@@ -177,57 +177,106 @@ tfields_of(json_object *rec, struct tfields *f)
 	return true;
 }
 
-size_t
-store_ticket_key(enum store_index idx, json_object *rec,
+/* The key of index idx for ticket fields f; its length. */
+static size_t
+index_key(enum store_index idx, const struct tfields *f,
     uint8_t key[T_IDX_KEY_MAX])
 {
-	struct tfields f;
 	size_t n = 0;
 
-	if (!tfields_of(rec, &f))
-		return 0;
 	switch (idx) {
 	case IDX_NUMBER:
-		be64_put(key, f.number);
+		be64_put(key, f->number);
 		return 8;
 	case IDX_UPDATED:
 		break;
 	case IDX_USER:
-		be32_put(key, f.user);
+		be32_put(key, f->user);
 		n = 4;
 		break;
 	case IDX_STATUS:
-		key[0] = (uint8_t)f.status;
+		key[0] = (uint8_t)f->status;
 		n = 1;
 		break;
 	case IDX_ASSIGNEE:
-		be32_put(key, f.assignee);
+		be32_put(key, f->assignee);
 		n = 4;
 		break;
 	case IDX_PRIORITY:
-		key[0] = (uint8_t)f.priority;
+		key[0] = (uint8_t)f->priority;
 		n = 1;
 		break;
 	default:
 		return 0;
 	}
-	be64_put(key + n, (uint64_t)f.updated_us);
-	memcpy(key + n + 8, f.uuid, UUID_LEN);
+	be64_put(key + n, (uint64_t)f->updated_us);
+	memcpy(key + n + 8, f->uuid, UUID_LEN);
 	return n + 8 + UUID_LEN;
 }
 
-static int
-ticket_index_cb(enum store_index idx, const DBT *data, DBT *result)
+size_t
+store_ticket_key(enum store_index idx, json_object *rec,
+    uint8_t key[T_IDX_KEY_MAX])
 {
+	struct tfields f;
+
+	return tfields_of(rec, &f) ? index_key(idx, &f, key) : 0;
+}
+
+/*
+ * Writing a ticket calls each of its index callbacks with the old and the
+ * new record: a dozen calls for two records.  The fields of the last two
+ * records parsed are kept, so each is parsed once.
+ */
+struct store_cache {
+	struct {
+		uint8_t *data;
+		size_t size;
+		struct tfields f;
+		bool ok;
+	} slot[2];
+	int next;
+};
+
+/* The index fields of the stored ticket data; false if it has none. */
+static bool
+cached_fields(struct store *s, const DBT *data, const struct tfields **f)
+{
+	struct store_cache *c = s->cache;
 	json_object *rec;
+
+	for (int i = 0; i < 2; i++)
+		if (c->slot[i].data != NULL && c->slot[i].size == data->size &&
+		    memcmp(c->slot[i].data, data->data, data->size) == 0) {
+			*f = &c->slot[i].f;
+			return c->slot[i].ok;
+		}
+	int i = c->next;
+	c->next = !c->next;
+	free(c->slot[i].data);
+	c->slot[i].data = NULL;
+	c->slot[i].ok = false;
+	if (store_parse(data, &rec) == SUP_OK) {
+		c->slot[i].ok = tfields_of(rec, &c->slot[i].f);
+		json_object_put(rec);
+	}
+	if ((c->slot[i].data = malloc(data->size)) != NULL) {
+		memcpy(c->slot[i].data, data->data, data->size);
+		c->slot[i].size = data->size;
+	}
+	*f = &c->slot[i].f;
+	return c->slot[i].ok;
+}
+
+static int
+ticket_index_cb(DB *sec, enum store_index idx, const DBT *data, DBT *result)
+{
+	const struct tfields *f;
 	uint8_t key[T_IDX_KEY_MAX];
 	size_t n;
 
-	if (store_parse(data, &rec) != SUP_OK)
-		return DB_DONOTINDEX;
-	n = store_ticket_key(idx, rec, key);
-	json_object_put(rec);
-	if (n == 0)
+	if (!cached_fields(sec->app_private, data, &f) ||
+	    (n = index_key(idx, f, key)) == 0)
 		return DB_DONOTINDEX;
 	if ((result->data = malloc(n)) == NULL)
 		return ENOMEM;
@@ -239,9 +288,9 @@ ticket_index_cb(enum store_index idx, const DBT *data, DBT *result)
 
 #define TICKET_INDEX(name, idx)						\
 static int								\
-name(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r) \
+name(DB *sec, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)		\
 {									\
-	return ticket_index_cb(idx, d, r);				\
+	return ticket_index_cb(sec, idx, d, r);				\
 }
 TICKET_INDEX(idx_number, IDX_NUMBER)
 TICKET_INDEX(idx_updated, IDX_UPDATED)
@@ -381,7 +430,7 @@ store_open(struct store *s, const struct sup_conf *conf)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->durable = conf->durable;
+	s->conf = conf;
 	if ((rc = db_env_create(&env, 0)) != 0)
 		return store_err(rc, "db_env_create");
 	s->env = env;
@@ -422,10 +471,21 @@ store_open(struct store *s, const struct sup_conf *conf)
 	    (e = open_db(s, &s->counters, "counters.db", DB_BTREE)) != SUP_OK ||
 	    (e = open_db(s, &s->seqs, "seqs.db", DB_BTREE)) != SUP_OK)
 		goto err;
-	for (int i = 0; i < IDX_MAX; i++)
-		if ((e = open_index(s, s->tickets, &s->t_idx[i], idx_files[i],
-		    idx_cbs[i])) != SUP_OK)
+	if ((s->cache = calloc(1, sizeof(*s->cache))) == NULL) {
+		e = SUP_ENOMEM;
+		goto err;
+	}
+	for (int i = 0; i < IDX_MAX; i++) {
+		/* Before associate: it may call back to build the index. */
+		if ((e = open_db(s, &s->t_idx[i], idx_files[i], DB_BTREE)) !=
+		    SUP_OK)
 			goto err;
+		s->t_idx[i]->app_private = s;
+		if ((e = store_err(s->tickets->associate(s->tickets, NULL,
+		    s->t_idx[i], idx_cbs[i], DB_CREATE), idx_files[i])) !=
+		    SUP_OK)
+			goto err;
+	}
 	if ((e = open_seq(s, &s->ticket_seq, "ticket_number")) != SUP_OK ||
 	    (e = open_seq(s, &s->user_seq, "user_id")) != SUP_OK)
 		goto err;
@@ -466,6 +526,11 @@ store_close(struct store *s)
 	if (s->env != NULL)
 		s->env->close(s->env, 0);
 	s->env = NULL;
+	if (s->cache != NULL)
+		for (int i = 0; i < 2; i++)
+			free(s->cache->slot[i].data);
+	free(s->cache);
+	s->cache = NULL;
 }
 
 sup_err
@@ -475,25 +540,45 @@ store_reopen(struct store *s, const struct sup_conf *conf)
 	return store_open(s, conf);
 }
 
+/* Reopen with the same settings; false when the store stays closed. */
+static bool
+reopen(struct store *s)
+{
+	const struct sup_conf *conf = s->conf;
+
+	fprintf(stderr, "support: the store was recovered by another "
+	    "process; reopening\n");
+	return conf != NULL && store_reopen(s, conf) == SUP_OK;
+}
+
 /* --- Transactions ---------------------------------------------------- */
 
 sup_err
 store_run(struct store *s, unsigned flags, store_fn fn, void *arg)
 {
 	uint32_t tflags = (flags & STORE_READ) ? DB_READ_COMMITTED : 0;
+	bool reopened = false;
 	DB_TXN *txn;
 	sup_err e;
 	int rc;
 
+	if (s->env == NULL)
+		return SUP_ERECOVER;	/* a reopen failed before */
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
 		if ((rc = s->env->txn_begin(s->env, NULL, &txn, tflags)) != 0)
-			return store_err(rc, "txn_begin");
-		e = fn(s, txn, arg);
-		if (e == SUP_OK) {
+			e = store_err(rc, "txn_begin");
+		else if ((e = fn(s, txn, arg)) == SUP_OK) {
 			rc = txn->commit(txn, 0);
 			e = store_err(rc, "commit");
 		} else
 			txn->abort(txn);
+		if (e == SUP_ERECOVER && !reopened) {
+			/* The aborted transaction wrote nothing: run it anew. */
+			reopened = true;
+			if (!reopen(s))
+				return SUP_ERECOVER;
+			continue;
+		}
 		if (e != SUP_EDEADLOCK)
 			return e;
 		/* Back off a random 0.1 to 2^attempt ms before trying again. */

@@ -52,7 +52,8 @@ struct store {
 	DB *messages, *m_by_uuid;
 	DB *counters, *seqs;
 	DB_SEQUENCE *ticket_seq, *user_seq;
-	bool durable;
+	const struct sup_conf *conf;	/* what it was opened with */
+	struct store_cache *cache;	/* index fields of recent records */
 };
 
 /* The status names, in the order of their one-byte index key. */
@@ -86,9 +87,11 @@ sup_err store_reopen(struct store *s, const struct sup_conf *conf);
 /*
  * Run fn in one transaction, committing when it returns SUP_OK and aborting
  * otherwise.  A deadlock or lock timeout aborts and runs fn again, a bounded
- * number of times with a short random back-off; then SUP_EBUSY.  fn must
- * start its work afresh each time it is called (reset what it wrote to arg).
- * flags: STORE_READ for transactions that only read (read-committed).
+ * number of times with a short random back-off; then SUP_EBUSY.  When
+ * another process has run recovery meanwhile, the store is reopened and fn
+ * run again, once.  fn must start its work afresh each time it is called
+ * (reset what it wrote to arg).  flags: STORE_READ for transactions that
+ * only read (read-committed).
  */
 typedef sup_err (*store_fn)(struct store *s, DB_TXN *txn, void *arg);
 #define STORE_READ 1u
