@@ -156,14 +156,14 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 	return e;
 }
 
-/* After each request: reopen a store left by recovery, or checkpoint. */
+/* After each request: reopen a store left by recovery, or keep it up. */
 static void
 after_request(struct app *app, sup_err e)
 {
 	if (e == SUP_ERECOVER)
 		reopen_store(app);
-	else if (app->store.env != NULL)
-		store_checkpoint(&app->store, false);
+	else
+		store_maintain(&app->store);
 }
 
 /* --- FastCGI --------------------------------------------------------- */
@@ -222,8 +222,16 @@ serve_fcgi(struct app *app, int fd)
 		return 1;
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
 		struct sup_io io = { fcgi_read, fcgi_write, &req };
+		/*
+		 * A request still running after request_timeout_s is stuck
+		 * (waiting on a lock of a process killed while it held it):
+		 * SIGALRM ends this process, and its supervisor (or the web
+		 * server) starts another.
+		 */
+		alarm((unsigned)app->conf.request_timeout_s);
 		sup_err e = serve_one(app, req.envp, io);
 		FCGX_Finish_r(&req);
+		alarm(0);
 		after_request(app, e);
 	}
 	FCGX_Free(&req, 1);
@@ -256,6 +264,7 @@ serve_cgi(struct app *app)
 	struct sup_io io = { cgi_read, cgi_write, NULL };
 
 	open_store(app);
+	alarm((unsigned)app->conf.request_timeout_s);
 	serve_one(app, environ, io);
 	fflush(stdout);
 	store_close(&app->store);
@@ -300,6 +309,10 @@ supervise(struct app *app, int fd, int n)
 		pid_t pid = wait(&status);
 		if (pid < 0)
 			continue;
+		if (WIFSIGNALED(status) && !stopping)
+			fprintf(stderr, "%s: worker %d ended by signal %d; "
+			    "starting another\n", app->name, (int)pid,
+			    WTERMSIG(status));
 		for (int i = 0; i < n; i++)
 			if (kids[i] == pid) {
 				if (time(NULL) - last_spawn < 1)

@@ -59,6 +59,10 @@ auth_request(struct store *s, const struct sup_conf *conf, struct sup_req *r)
 		e = user_find(s, NULL, remote, &rec);
 		if (e == SUP_ENOTFOUND)
 			e = SUP_EUNAUTH;
+		else if (e == SUP_OK && !user_is_active(rec)) {
+			json_object_put(rec);
+			e = SUP_EUNAUTH;
+		}
 	} else
 		return SUP_OK;
 	if (e != SUP_OK)

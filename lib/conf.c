@@ -27,6 +27,7 @@ static const struct key keys[] = {
 	{ "support", "data_dir", K_STR, O(data_dir), 0, 0 },
 	{ "support", "cache_kb", K_LONG, O(cache_kb), 512, 4L << 20 },
 	{ "support", "lock_timeout_ms", K_LONG, O(lock_timeout_ms), 10, 600000 },
+	{ "support", "request_timeout_s", K_LONG, O(request_timeout_s), 1, 3600 },
 	{ "support", "max_body_bytes", K_LONG, O(max_body_bytes), 1024, 1L << 30 },
 	{ "support", "max_tickets_per_user", K_LONG, O(max_tickets_per_user), 0, 1000000 },
 	{ "support", "ticket_retention_days", K_LONG, O(ticket_retention_days), 1, 100000 },
@@ -78,9 +79,12 @@ on_value(void *user, const char *section, const char *name, const char *value)
 		}
 		return 1;
 	}
-	/* Sections later versions read are accepted as they are. */
-	if (strcmp(section, "support") != 0)
-		return 1;
+	if (strcmp(section, "support") != 0) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "%s%s%s: unknown "
+		    "section (settings go under [support])", *section ? "[" :
+		    "", *section ? section : "no section", *section ? "]" : "");
+		return 0;
+	}
 	for (size_t i = 0; i < SUP_NELEM(keys); i++) {
 		const struct key *k = &keys[i];
 		if (strcmp(k->name, name) != 0)
@@ -134,6 +138,7 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->durable = true;
 	conf->cache_kb = 16384;
 	conf->lock_timeout_ms = 5000;
+	conf->request_timeout_s = 30;
 	conf->max_body_bytes = 262144;
 	conf->max_tickets_per_user = 10;
 	conf->ticket_retention_days = 365;

@@ -40,7 +40,12 @@ url_decode(const char *s, size_t n, bool *bad)
 				return NULL;
 			}
 			char hex[3] = { s[i + 1], s[i + 2], 0 };
-			*o++ = (char)strtol(hex, NULL, 16);
+			if ((*o++ = (char)strtol(hex, NULL, 16)) == '\0') {
+				/* No NUL in a value: C strings would cut it. */
+				*bad = true;
+				free(out);
+				return NULL;
+			}
 			i += 2;
 		} else
 			*o++ = s[i];
@@ -214,8 +219,12 @@ req_read_body(struct sup_req *r, long cap)
 	long len = 0;
 	size_t got = 0;
 
-	if (cl != NULL && *cl != '\0' && !parse_long(cl, 0, LONG_MAX, &len))
+	if (cl != NULL && *cl != '\0' && !parse_long(cl, 0, LONG_MAX, &len)) {
+		/* All digits, but past LONG_MAX: too large, not malformed. */
+		if (strspn(cl, "0123456789") == strlen(cl))
+			return SUP_ETOOLARGE;
 		return SUP_EIO;
+	}
 	if (len > cap)
 		return SUP_ETOOLARGE;
 	if ((r->body = malloc((size_t)len + 1)) == NULL)
@@ -232,6 +241,33 @@ req_read_body(struct sup_req *r, long cap)
 	return SUP_OK;
 }
 
+/*
+ * Does text hold only what JSON allows outside its strings?  json-c, even
+ * in strict mode, takes 'single quotes', NaN and Infinity; they are not
+ * JSON, and a client sending them gets a clear 400 rather than a guess.
+ * The structure itself is json-c's to check.
+ */
+static bool
+json_tokens_ok(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"')
+			in_string = true;
+		else if (strchr(" \t\r\n{}[],:-+.0123456789eEtrufalsn", c) ==
+		    NULL || c == '\0')
+			return false;
+	}
+	return true;
+}
+
 sup_err
 req_parse_json(struct sup_req *r)
 {
@@ -245,6 +281,8 @@ req_parse_json(struct sup_req *r)
 	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
 	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
 		return SUP_EMEDIA;
+	if (!json_tokens_ok(r->body, r->body_len))
+		return SUP_EJSON;
 	if ((tok = json_tokener_new_ex(32)) == NULL)
 		return SUP_ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);

@@ -646,7 +646,19 @@ store_seq_next(DB_SEQUENCE *seq, DB_TXN *txn, int64_t *out)
 void
 store_checkpoint(struct store *s, bool force)
 {
-	/* Nothing happens until 1 MB of log or a minute has gone by. */
+	/* Unforced, nothing happens until 1 MB of log or a minute has gone by. */
 	s->env->txn_checkpoint(s->env, force ? 0 : 1024, force ? 0 : 1,
 	    force ? DB_FORCE : 0);
+}
+
+void
+store_maintain(struct store *s)
+{
+	int64_t now = time_now_us() / 1000000;
+
+	if (s->env == NULL || now == s->last_upkeep)
+		return;
+	s->last_upkeep = now;
+	s->env->lock_detect(s->env, 0, DB_LOCK_EXPIRE, NULL);
+	store_checkpoint(s, false);
 }

@@ -53,6 +53,7 @@ struct store {
 	DB *counters, *seqs;
 	DB_SEQUENCE *ticket_seq, *user_seq;
 	const struct sup_conf *conf;	/* what it was opened with */
+	int64_t last_upkeep;		/* second of the last store_maintain */
 	struct store_cache *cache;	/* index fields of recent records */
 };
 
@@ -120,8 +121,15 @@ sup_err store_count_get(struct store *s, DB_TXN *txn, const char *name,
 /* The next value of a sequence, inside txn (rolled back with it). */
 sup_err store_seq_next(DB_SEQUENCE *seq, DB_TXN *txn, int64_t *out);
 
-/* Let the log be trimmed once enough of it has been written. */
+/* Write a checkpoint now, so that the log can be trimmed. */
 void store_checkpoint(struct store *s, bool force);
+
+/*
+ * Upkeep after a request, at most once a second: fail the lock waits older
+ * than lock_timeout_ms (Berkeley DB checks timeouts only when deadlock
+ * detection runs) and checkpoint once 1 MB of log or a minute has passed.
+ */
+void store_maintain(struct store *s);
 
 /* Ticket index keys of a ticket record (for building scan bounds). */
 size_t store_ticket_key(enum store_index idx, json_object *rec,

@@ -61,6 +61,19 @@ user_email_valid(const char *email)
 	return true;
 }
 
+/* SUP_EEXIST when a user has this name or e-mail (either case). */
+static sup_err
+name_taken(struct store *s, DB_TXN *txn, const char *name)
+{
+	json_object *rec;
+	sup_err e = user_find(s, txn, name, &rec);
+
+	json_object_put(rec);
+	if (e == SUP_OK)
+		return SUP_EEXIST;
+	return e == SUP_ENOTFOUND ? SUP_OK : e;
+}
+
 struct create_args {
 	const char *username, *email, *display_name, *hash;
 	enum user_role role;
@@ -95,8 +108,17 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(rec, "is_active", json_object_new_boolean(1));
 	json_object_object_add(rec, "created_at", json_object_new_string(now));
 	be32_put(key, a->id);
-	/* A taken name or e-mail fails here, in the unique indexes. */
+	/*
+	 * Berkeley DB refuses a duplicate in a unique index with a plain
+	 * EINVAL, so the names are looked up first.  A concurrent creator of
+	 * the same name holds the index page: one of the two deadlocks, runs
+	 * again, and finds the name.
+	 */
+	if ((e = name_taken(s, txn, a->username)) != SUP_OK ||
+	    (e = name_taken(s, txn, a->email)) != SUP_OK)
+		goto out;
 	e = store_put(s->users, txn, key, sizeof(key), rec, DB_NOOVERWRITE);
+out:
 	json_object_put(rec);
 	return e;
 }
@@ -198,15 +220,22 @@ user_clear(struct sup_user *u)
 }
 
 bool
+user_is_active(json_object *rec)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "is_active", &v) &&
+	    json_object_get_boolean(v);
+}
+
+bool
 user_check_password(json_object *rec, const char *password, size_t len)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(rec, "password", &v) ||
-	    !json_object_object_get_ex(rec, "is_active", &v) ||
-	    !json_object_get_boolean(v))
+	if (!user_is_active(rec) ||
+	    !json_object_object_get_ex(rec, "password", &v))
 		return false;
-	json_object_object_get_ex(rec, "password", &v);
 	return crypto_pwhash_str_verify(json_object_get_string(v), password,
 	    len) == 0;
 }
@@ -323,7 +352,7 @@ token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
     json_object **user_rec)
 {
 	uint8_t hash[crypto_hash_sha256_BYTES];
-	json_object *rec, *id, *active;
+	json_object *rec, *id;
 	sup_err e;
 
 	*user_rec = NULL;
@@ -341,8 +370,7 @@ token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
 	json_object_put(rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_EUNAUTH;
-	if (e == SUP_OK && (!json_object_object_get_ex(*user_rec, "is_active",
-	    &active) || !json_object_get_boolean(active))) {
+	if (e == SUP_OK && !user_is_active(*user_rec)) {
 		json_object_put(*user_rec);
 		*user_rec = NULL;
 		return SUP_EUNAUTH;

@@ -62,6 +62,9 @@ sup_err user_find(struct store *s, DB_TXN *txn, const char *name,
 sup_err user_from_record(struct sup_user *u, json_object *rec);
 void user_clear(struct sup_user *u);
 
+/* Is the account active (not switched off by an admin)? */
+bool user_is_active(json_object *rec);
+
 /* True when password matches the record's argon2id hash (constant time). */
 bool user_check_password(json_object *rec, const char *password, size_t len);
 

@@ -167,7 +167,10 @@ time_parse(const char *s, int64_t *us)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
+	struct tm back;
+	/* timegm normalises 02-30 to 03-02: a day the month lacks is refused. */
+	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
+	    back.tm_mday != d || back.tm_mon != mo - 1)
 		return false;
 	*us = (int64_t)t * 1000000 + frac;
 	return true;

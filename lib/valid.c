@@ -33,9 +33,10 @@ check_text(const struct field *f, const char *s, size_t n, struct value *v,
 		if (size == 0 && f->min > 0)
 			return "This field may not be blank.";
 		if (size < f->min || size > f->max) {
-			snprintf(why, whylen, "Ensure this field has no more "
-			    "than %ld %s.", f->max, f->type == F_STRING ?
-			    "characters" : "bytes");
+			snprintf(why, whylen, "Ensure this field has %s %ld %s.",
+			    size < f->min ? "at least" : "no more than",
+			    size < f->min ? f->min : f->max,
+			    f->type == F_STRING ? "characters" : "bytes");
 			return why;
 		}
 		return NULL;

@@ -179,6 +179,49 @@ check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 	    strcmp(status, "closed") != 0);
 }
 
+/* Is name a counter of the families check_ticket derives? */
+static bool
+ticket_counter_name(const char *name)
+{
+	static const char *const prefixes[] = { "user:", "active:",
+		"assignee:" };
+
+	if (strcmp(name, "tickets") == 0 || ticket_status_from(name) >= 0)
+		return true;
+	for (size_t i = 0; i < SUP_NELEM(prefixes); i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Ticket counters no record accounts for must be zero. */
+static sup_err
+check_stray_counters(struct store *s, struct check *c)
+{
+	DBC *cur;
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	char name[64];
+	int rc;
+
+	if ((rc = s->counters->cursor(s->counters, NULL, &cur, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		bool known = false;
+		snprintf(name, sizeof(name), "%.*s", (int)k.size,
+		    (const char *)k.data);
+		for (size_t i = 0; i < c->ntally && !known; i++)
+			known = strcmp(c->tally[i].name, name) == 0;
+		if (!known && ticket_counter_name(name) && d.size == 8 &&
+		    be64_get(d.data) != 0)
+			problem(c, "counter %s is %" PRId64 ", no record "
+			    "accounts for it", name, (int64_t)be64_get(d.data));
+	}
+	cur->close(cur);
+	free(k.data);
+	free(d.data);
+	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "counters");
+}
+
 static sup_err
 check_records(struct store *s, struct check *c)
 {
@@ -231,7 +274,7 @@ check_records(struct store *s, struct check *c)
 			problem(c, "counter %s is %" PRId64 ", the records say %"
 			    PRId64, c->tally[i].name, n, c->tally[i].n);
 	}
-	return SUP_OK;
+	return check_stray_counters(s, c);
 }
 
 sup_err

@@ -1,0 +1,194 @@
+/*
+ * test_conf.c - support.conf (lib/conf.c): defaults, values, the errors
+ * that stop a program at start-up, and which file is read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "sup.h"
+
+#include "tap.h"
+
+static char dir[64];
+
+/* Write text as support.conf in the scratch directory and load it. */
+static sup_err
+load(struct sup_conf *c, const char *text)
+{
+	char path[4096];
+
+	tap_write_file(path, sizeof(path), dir, "support.conf", text);
+	return conf_load(c, path);
+}
+
+static void
+test_defaults(void)
+{
+	struct sup_conf c;
+
+	is_err(load(&c, "; nothing set\n[support]\n"), SUP_OK,
+	    "an empty [support] section loads");
+	is_str(c.data_dir, "/var/lib/support", "default data_dir");
+	ok(c.durable, "default durability is sync");
+	is_int(c.cache_kb, 16384, "default cache_kb");
+	is_int(c.lock_timeout_ms, 5000, "default lock_timeout_ms");
+	is_int(c.max_body_bytes, 262144, "default max_body_bytes");
+	is_int(c.max_tickets_per_user, 10, "default max_tickets_per_user");
+	is_int(c.ticket_retention_days, 365, "default ticket_retention_days");
+	ok(c.enable_chat && c.enable_file_uploads, "chat and uploads on");
+	ok(!c.auto_assign, "auto_assign off");
+	ok(!c.trust_remote_user, "trust_remote_user off");
+	is_str(c.support_email, "", "support_email empty");
+	is_str(c.url_prefix, "", "url_prefix empty");
+	conf_free(&c);
+	ok(c.data_dir == NULL && c.url_prefix == NULL,
+	    "conf_free clears the strings");
+
+	is_err(load(&c, ""), SUP_OK, "an empty file loads");
+	is_int(c.max_body_bytes, 262144, "  with the defaults");
+	conf_free(&c);
+}
+
+static void
+test_values(void)
+{
+	struct sup_conf c;
+
+	is_err(load(&c,
+	    "[support]\n"
+	    "data_dir = /srv/support/db\n"
+	    "durability = nosync\n"
+	    "cache_kb = 1024\n"
+	    "lock_timeout_ms = 250\n"
+	    "max_body_bytes = 1024\n"
+	    "max_tickets_per_user = 0\n"
+	    "ticket_retention_days = 30\n"
+	    "enable_chat = no\n"
+	    "enable_file_uploads = false\n"
+	    "auto_assign = true\n"
+	    "trust_remote_user = yes\n"
+	    "support_email = help@example.com\n"
+	    "url_prefix = /desk\n"), SUP_OK, "every key set");
+	is_str(c.data_dir, "/srv/support/db", "data_dir");
+	ok(!c.durable, "durability = nosync");
+	is_int(c.cache_kb, 1024, "cache_kb");
+	is_int(c.lock_timeout_ms, 250, "lock_timeout_ms");
+	is_int(c.max_body_bytes, 1024, "max_body_bytes at its minimum");
+	is_int(c.max_tickets_per_user, 0, "max_tickets_per_user 0 (no limit)");
+	is_int(c.ticket_retention_days, 30, "ticket_retention_days");
+	ok(!c.enable_chat, "enable_chat = no");
+	ok(!c.enable_file_uploads, "enable_file_uploads = false");
+	ok(c.auto_assign, "auto_assign = true");
+	ok(c.trust_remote_user, "trust_remote_user = yes");
+	is_str(c.support_email, "help@example.com", "support_email");
+	is_str(c.url_prefix, "/desk", "url_prefix");
+	conf_free(&c);
+
+	is_err(load(&c, "[support]\ndurability = nosync\ndurability = sync\n"
+	    "enable_chat = off\nauto_assign = 1\ntrust_remote_user = On\n"
+	    "data_dir = /a\ndata_dir = /b\n"), SUP_OK,
+	    "on/off/1, any case; keys given twice");
+	ok(c.durable, "durability = sync, the last one wins");
+	ok(!c.enable_chat && c.auto_assign && c.trust_remote_user,
+	    "off, 1, On");
+	is_str(c.data_dir, "/b", "a string given twice: the last one");
+	conf_free(&c);
+
+	is_err(load(&c, "[support]\nmax_body_bytes = 1073741824\n"), SUP_OK,
+	    "max_body_bytes at its maximum");
+	conf_free(&c);
+
+	is_err(load(&c, "[support]\nmax_tickets_per_user = 3\n"
+	    "[suport]\ndata_dir = /elsewhere\n"), SUP_ECONFIG,
+	    "a misspelt section is refused, not ignored");
+	ok(strstr(c.errmsg, "[suport]") != NULL && strstr(c.errmsg, "line 4"),
+	    "  naming it and its line (%s)", c.errmsg);
+	conf_free(&c);
+	is_err(load(&c, "data_dir = /elsewhere\n"), SUP_ECONFIG,
+	    "a setting before any section is refused");
+	conf_free(&c);
+}
+
+/* Loading text fails with ECONFIG and errmsg containing each of want. */
+static void
+refused(const char *text, const char *what, const char *want1,
+    const char *want2)
+{
+	struct sup_conf c;
+	sup_err e = load(&c, text);
+
+	is_err(e, SUP_ECONFIG, "refused: %s", what);
+	ok(strstr(c.errmsg, want1) != NULL &&
+	    (want2 == NULL || strstr(c.errmsg, want2) != NULL),
+	    "  errmsg says \"%s\"%s%s (it says \"%s\")", want1,
+	    want2 ? " and " : "", want2 ? want2 : "", c.errmsg);
+	conf_free(&c);
+}
+
+static void
+test_errors(void)
+{
+	struct sup_conf c;
+	char missing[4096];
+
+	refused("[support]\ndata_dir = /x\n\nmax_tickets = 4\n",
+	    "an unknown key", "line 4", "max_tickets");
+	refused("[support]\nDATA_DIR = /x\n", "keys are case-sensitive",
+	    "line 2", "DATA_DIR");
+	refused("[support]\nmax_body_bytes = 1023\n",
+	    "max_body_bytes below 1024", "line 2", "max_body_bytes");
+	refused("[support]\nmax_body_bytes = 1073741825\n",
+	    "max_body_bytes above 1 GiB", "line 2", "max_body_bytes");
+	refused("[support]\n\ncache_kb = lots\n", "a number that is not",
+	    "line 3", "cache_kb");
+	refused("[support]\nlock_timeout_ms = -5\n", "a negative timeout",
+	    "line 2", "lock_timeout_ms");
+	refused("[support]\nmax_tickets_per_user = 5 tickets\n",
+	    "junk after a number", "line 2", "max_tickets_per_user");
+	refused("[support]\nenable_chat = maybe\n", "a bool that is not",
+	    "line 2", "enable_chat");
+	refused("[support]\ntrust_remote_user =\n", "an empty bool",
+	    "line 2", "trust_remote_user");
+	refused("[support]\ndurability = fast\n", "durability not sync/nosync",
+	    "line 2", "durability");
+	refused("[support]\nthis line is not INI\n", "a syntax error",
+	    "line 2", NULL);
+
+	snprintf(missing, sizeof(missing), "%s/no-such.conf", dir);
+	is_err(conf_load(&c, missing), SUP_ECONFIG, "a missing file");
+	ok(strstr(c.errmsg, "no-such.conf") != NULL,
+	    "  errmsg names the file (%s)", c.errmsg);
+	conf_free(&c);
+}
+
+static void
+test_path(void)
+{
+	unsetenv("SUPPORT_CONF");
+	is_str(conf_path("/explicit.conf"), "/explicit.conf",
+	    "conf_path: an explicit path");
+	is_str(conf_path(NULL), SUPPORT_CONF_DEFAULT,
+	    "conf_path: the compiled default");
+	setenv("SUPPORT_CONF", "/from/env.conf", 1);
+	is_str(conf_path(NULL), "/from/env.conf",
+	    "conf_path: $SUPPORT_CONF over the default");
+	is_str(conf_path("/explicit.conf"), "/explicit.conf",
+	    "conf_path: explicit over $SUPPORT_CONF");
+	setenv("SUPPORT_CONF", "", 1);
+	is_str(conf_path(NULL), SUPPORT_CONF_DEFAULT,
+	    "conf_path: an empty $SUPPORT_CONF is unset");
+	unsetenv("SUPPORT_CONF");
+}
+
+int
+main(void)
+{
+	tap_tmpdir(dir, sizeof(dir));
+	test_defaults();
+	test_values();
+	test_errors();
+	test_path();
+	tap_rmtree(dir);
+	return done_testing();
+}

@@ -1,0 +1,477 @@
+/*
+ * test_store.c - the Berkeley DB store (lib/store.c, lib/verify.c) in a
+ * fresh scratch directory: records, counters, sequences, transactions with
+ * bounded retry, reopening, and the consistency check.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "conf.h"
+#include "store.h"
+#include "sup.h"
+
+#include "tap.h"
+
+static char dir[64];
+static struct sup_conf conf;
+
+/* A support.conf for a store in dir/db; short lock waits. */
+static void
+setup(void)
+{
+	char path[4096], db[128], text[512];
+
+	tap_tmpdir(dir, sizeof(dir));
+	snprintf(db, sizeof(db), "%s/db", dir);
+	if (mkdir(db, 0700) != 0)
+		bail_out("mkdir %s", db);
+	snprintf(text, sizeof(text), "[support]\ndata_dir = %s\n"
+	    "durability = nosync\nlock_timeout_ms = 50\ncache_kb = 1024\n", db);
+	tap_write_file(path, sizeof(path), dir, "support.conf", text);
+	if (conf_load(&conf, path) != SUP_OK)
+		bail_out("conf_load: %s", conf.errmsg);
+}
+
+/* --- store_run callbacks ---------------------------------------------- */
+
+struct rec_args {
+	const uint8_t *key;
+	json_object *val;	/* to put, or what was got */
+	uint32_t flags;
+};
+
+static const uint8_t key1[32] = { 1, 2, 3 };
+static const uint8_t key2[32] = { 9 };
+
+static sup_err
+put_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct rec_args *a = arg;
+
+	return store_put(s->tokens, txn, a->key, 32, a->val, a->flags);
+}
+
+static sup_err
+get_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct rec_args *a = arg;
+
+	json_object_put(a->val);
+	a->val = NULL;
+	return store_get(s->tokens, txn, a->key, 32, 0, &a->val);
+}
+
+struct count_args {
+	const char *name;
+	int64_t delta, value;
+};
+
+static sup_err
+count_add_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct count_args *a = arg;
+
+	return store_count_add(s, txn, a->name, a->delta);
+}
+
+static sup_err
+count_get_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct count_args *a = arg;
+
+	return store_count_get(s, txn, a->name, &a->value);
+}
+
+/* The value of a counter, read in its own transaction (-999 on error). */
+static int64_t
+counter(struct store *s, const char *name)
+{
+	struct count_args a = { .name = name };
+
+	return store_run(s, STORE_READ, count_get_fn, &a) == SUP_OK ?
+	    a.value : -999;
+}
+
+static sup_err
+add(struct store *s, const char *name, int64_t delta)
+{
+	struct count_args a = { .name = name, .delta = delta };
+
+	return store_run(s, 0, count_add_fn, &a);
+}
+
+struct seq_args {
+	int64_t value;
+	sup_err then;		/* what fn returns after taking a value */
+};
+
+static sup_err
+seq_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct seq_args *a = arg;
+	sup_err e = store_seq_next(s->ticket_seq, txn, &a->value);
+
+	return e != SUP_OK ? e : a->then;
+}
+
+/* Writes a counter, then answers as told for the first n calls. */
+struct flaky_args {
+	int calls;
+	int fail_first;		/* calls that fail; -1: all of them */
+	sup_err fail_with;
+};
+
+static sup_err
+flaky_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct flaky_args *a = arg;
+	sup_err e;
+
+	a->calls++;
+	if ((e = store_count_add(s, txn, "flaky", 1)) != SUP_OK)
+		return e;
+	if (a->fail_first < 0 || a->calls <= a->fail_first)
+		return a->fail_with;
+	return SUP_OK;
+}
+
+/* --- Tests ------------------------------------------------------------ */
+
+static void
+test_open(struct store *s)
+{
+	struct store bad;
+	struct sup_conf nowhere = conf;
+	char path[128];
+
+	is_err(store_open(s, &conf), SUP_OK, "store_open in an empty directory");
+	ok(s->env && s->users && s->tickets && s->messages && s->counters &&
+	    s->ticket_seq && s->user_seq && s->t_idx[IDX_MAX - 1],
+	    "every handle is open");
+
+	snprintf(path, sizeof(path), "%s/not/there", dir);
+	nowhere.data_dir = path;
+	ok(store_open(&bad, &nowhere) != SUP_OK,
+	    "store_open in a directory that does not exist fails");
+	ok(bad.env == NULL && bad.users == NULL,
+	    "  and leaves the store closed");
+}
+
+static void
+test_records(struct store *s)
+{
+	struct rec_args a = { .key = key1 };
+	json_object *v;
+
+	a.val = json_tokener_parse("{\"subject\": \"caf\\u00e9 / \\\"quoted\\\"\","
+	    " \"n\": 42, \"list\": [1, null, true]}");
+	is_err(store_run(s, 0, put_fn, &a), SUP_OK, "store_put a record");
+	json_object_put(a.val);
+	a.val = NULL;
+	is_err(store_run(s, STORE_READ, get_fn, &a), SUP_OK,
+	    "store_get it back");
+	ok(json_object_object_get_ex(a.val, "subject", &v) &&
+	    strcmp(json_object_get_string(v), "caf\xc3\xa9 / \"quoted\"") == 0,
+	    "  the string as it was");
+	ok(json_object_object_get_ex(a.val, "n", &v) &&
+	    json_object_get_int64(v) == 42, "  the number");
+	ok(json_object_object_get_ex(a.val, "list", &v) &&
+	    json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v) == 3, "  the array");
+
+	/* DB_NOOVERWRITE keeps the first. */
+	json_object_put(a.val);
+	a.val = json_tokener_parse("{\"n\": 1}");
+	a.flags = DB_NOOVERWRITE;
+	is_err(store_run(s, 0, put_fn, &a), SUP_EEXIST,
+	    "store_put DB_NOOVERWRITE on a taken key");
+	a.flags = 0;
+	is_err(store_run(s, 0, put_fn, &a), SUP_OK,
+	    "store_put without it replaces");
+	json_object_put(a.val);
+	a.val = NULL;
+	store_run(s, STORE_READ, get_fn, &a);
+	ok(json_object_object_get_ex(a.val, "n", &v) &&
+	    json_object_get_int64(v) == 1 &&
+	    !json_object_object_get_ex(a.val, "subject", NULL),
+	    "  the whole record replaced");
+	json_object_put(a.val);
+
+	struct rec_args missing = { .key = key2 };
+	is_err(store_run(s, STORE_READ, get_fn, &missing), SUP_ENOTFOUND,
+	    "store_get of a missing key");
+	ok(missing.val == NULL, "  *out is NULL");
+
+	/* A record that is not JSON is a store error, not a crash. */
+	DBT k = { .data = (void *)key2, .size = 32 };
+	DBT d = { .data = "not json", .size = 8 };
+	if (s->tokens->put(s->tokens, NULL, &k, &d, DB_AUTO_COMMIT) != 0)
+		bail_out("raw put failed");
+	is_err(store_run(s, STORE_READ, get_fn, &missing), SUP_EDB,
+	    "store_get of a record that is not JSON: SUP_EDB");
+	ok(missing.val == NULL, "  *out is NULL");
+	s->tokens->del(s->tokens, NULL, &k, DB_AUTO_COMMIT);
+
+	DBT arr = { .data = "[1,2]", .size = 5 };
+	json_object *o = NULL;
+	is_err(store_parse(&arr, &o), SUP_EDB,
+	    "store_parse: a JSON array is not a record");
+	DBT trail = { .data = "{}x", .size = 3 };
+	is_err(store_parse(&trail, &o), SUP_EDB,
+	    "store_parse: trailing bytes");
+	DBT good = { .data = "{\"a\":1}", .size = 7 };
+	is_err(store_parse(&good, &o), SUP_OK, "store_parse: an object");
+	json_object_put(o);
+}
+
+static void
+test_counters(struct store *s)
+{
+	is_int(counter(s, "never"), 0, "a counter never written is 0");
+	is_err(add(s, "c", 5), SUP_OK, "store_count_add +5");
+	is_int(counter(s, "c"), 5, "  reads 5");
+	add(s, "c", -7);
+	is_int(counter(s, "c"), -2, "  -7: reads -2");
+	add(s, "c", 0);
+	is_int(counter(s, "c"), -2, "  +0: unchanged");
+	add(s, "c2", 1);
+	is_int(counter(s, "c"), -2, "  another counter does not touch it");
+	is_int(counter(s, "c2"), 1, "  and has its own value");
+	/* Names are text: "x:1" and "x:10" are different. */
+	add(s, "x:10", 3);
+	is_int(counter(s, "x:1"), 0, "\"x:1\" is not \"x:10\"");
+}
+
+static void
+test_sequence(struct store *s, int64_t *last)
+{
+	struct seq_args a = { .then = SUP_OK };
+	int64_t first;
+
+	is_err(store_run(s, 0, seq_fn, &a), SUP_OK, "store_seq_next");
+	is_int(a.value, 1, "  a new sequence starts at 1");
+	first = a.value;
+	store_run(s, 0, seq_fn, &a);
+	is_int(a.value, first + 1, "  then 2");
+
+	a.then = SUP_EINVAL;
+	is_err(store_run(s, 0, seq_fn, &a), SUP_EINVAL,
+	    "a transaction taking a number, then failing");
+	a.then = SUP_OK;
+	store_run(s, 0, seq_fn, &a);
+	is_int(a.value, first + 2,
+	    "  the number is given again (rolled back with it)");
+	*last = a.value;
+}
+
+static void
+test_run(struct store *s)
+{
+	struct flaky_args a;
+	int64_t before;
+
+	before = counter(s, "flaky");
+	a = (struct flaky_args){ .fail_first = 2, .fail_with = SUP_EDEADLOCK };
+	is_err(store_run(s, 0, flaky_fn, &a), SUP_OK,
+	    "store_run: deadlocked twice, then through");
+	is_int(a.calls, 3, "  fn called three times");
+	is_int(counter(s, "flaky"), before + 1,
+	    "  only the last attempt's write is kept");
+
+	before = counter(s, "flaky");
+	a = (struct flaky_args){ .fail_first = -1, .fail_with = SUP_EDEADLOCK };
+	is_err(store_run(s, 0, flaky_fn, &a), SUP_EBUSY,
+	    "store_run: always deadlocked gives SUP_EBUSY");
+	ok(a.calls > 1 && a.calls <= 20, "  after a bounded number of "
+	    "attempts (%d)", a.calls);
+	is_int(counter(s, "flaky"), before, "  nothing written");
+
+	a = (struct flaky_args){ .fail_first = -1, .fail_with = SUP_EINVAL };
+	is_err(store_run(s, 0, flaky_fn, &a), SUP_EINVAL,
+	    "store_run: fn failing returns its error");
+	is_int(a.calls, 1, "  not retried");
+	is_int(counter(s, "flaky"), before, "  and its write aborted");
+
+	a = (struct flaky_args){ .fail_first = -1, .fail_with = SUP_ENOTFOUND };
+	is_err(store_run(s, 0, flaky_fn, &a), SUP_ENOTFOUND,
+	    "store_run: SUP_ENOTFOUND passed through, not retried");
+	is_int(a.calls, 1, "  one call");
+	is_int(counter(s, "flaky"), before, "  nothing written");
+}
+
+/*
+ * Another process holds a write lock on the "flaky" counter for hold_ms.
+ * Returns its pid once the lock is taken.
+ */
+static pid_t
+hold_lock(int hold_ms)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		bail_out("pipe/fork");
+	if (pid == 0) {
+		struct store cs;
+		DB_TXN *txn;
+		int rc = 1;
+
+		close(fds[0]);
+		if (store_open(&cs, &conf) == SUP_OK &&
+		    cs.env->txn_begin(cs.env, NULL, &txn, 0) == 0) {
+			if (store_count_add(&cs, txn, "flaky", 100) == SUP_OK &&
+			    write(fds[1], "x", 1) == 1) {
+				usleep((useconds_t)hold_ms * 1000);
+				rc = 0;
+			}
+			txn->abort(txn);
+		}
+		store_close(&cs);
+		_exit(rc);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1)
+		bail_out("the lock holder did not start");
+	close(fds[0]);
+	return pid;
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Real lock conflicts with another process. */
+static void
+test_lock_conflict(struct store *s)
+{
+	struct flaky_args a = { .fail_first = 0 };
+	int64_t before = counter(s, "flaky");
+	struct timespec t0;
+	int status;
+	pid_t pid;
+	sup_err e;
+
+	/* A short hold: the write waits for it, then goes through. */
+	pid = hold_lock(200);
+	e = store_run(s, 0, flaky_fn, &a);
+	waitpid(pid, &status, 0);
+	is_err(e, SUP_OK, "a write waits for another process's lock");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "  the other process held it as planned");
+	is_int(counter(s, "flaky"), before + 1,
+	    "  only our write is kept (theirs was aborted)");
+
+	/*
+	 * A hold much longer than lock_timeout_ms (50 ms here).  Berkeley DB
+	 * checks lock timeouts only when deadlock detection runs (when a
+	 * request blocks, or store_maintain); a failed wait is retried, so
+	 * the write goes through once the holder lets go, and is kept.
+	 */
+	before = counter(s, "flaky");
+	a = (struct flaky_args){ .fail_first = 0 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = hold_lock(1500);
+	store_maintain(s);
+	e = store_run(s, 0, flaky_fn, &a);
+	long waited = ms_since(&t0);
+	waitpid(pid, &status, 0);
+	is_err(e, SUP_OK, "a lock held past lock_timeout_ms: the write "
+	    "waits and goes through");
+	ok(waited >= 1400, "  after the holder let go (waited %ld ms)",
+	    waited);
+	is_int(counter(s, "flaky"), before + 1, "  and is kept");
+}
+
+static void
+report_line(void *ctx, const char *line)
+{
+	int *n = ctx;
+
+	(*n)++;
+	diag("verify: %s", line);
+}
+
+static void
+test_reopen_verify(struct store *s, int64_t last_seq)
+{
+	struct rec_args a = { .key = key1 };
+	struct seq_args q = { .then = SUP_OK };
+	long problems = -1;
+	int lines = 0;
+
+	store_close(s);
+	ok(s->env == NULL && s->users == NULL, "store_close clears handles");
+	is_err(store_open(s, &conf), SUP_OK, "store_open again");
+	is_err(store_run(s, STORE_READ, get_fn, &a), SUP_OK,
+	    "  the record is still there");
+	json_object_put(a.val);
+	is_int(counter(s, "c"), -2, "  the counter kept its value");
+	store_run(s, 0, seq_fn, &q);
+	is_int(q.value, last_seq + 1, "  the sequence goes on");
+	store_close(s);
+
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify on a healthy store");
+	is_int(problems, 0, "  0 problems");
+	is_int(lines, 0, "  nothing reported");
+
+	/*
+	 * A ticket counter with no ticket behind it.  (test_ticket checks
+	 * that a wrong counter of existing tickets is found.)
+	 */
+	if (store_open(s, &conf) != SUP_OK)
+		bail_out("store_open");
+	add(s, "tickets", 1);
+	store_close(s);
+	lines = 0;
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify with \"tickets\" = 1 and no ticket");
+	is_int(problems, 1, "  1 problem");
+	is_int(lines, 1, "  reported in one line");
+}
+
+static void
+test_status_names(void)
+{
+	is_int(ticket_status_from("open"), ST_OPEN, "status \"open\"");
+	is_int(ticket_status_from("closed"), ST_CLOSED, "status \"closed\"");
+	is_int(ticket_status_from("waiting_for_user"), ST_WAITING_FOR_USER,
+	    "status \"waiting_for_user\"");
+	is_int(ticket_status_from("Open"), -1, "status names are exact");
+	is_int(ticket_status_from(""), -1, "empty is not a status");
+	is_int(ticket_priority_from("low"), PRI_LOW, "priority \"low\"");
+	is_int(ticket_priority_from("urgent"), PRI_URGENT,
+	    "priority \"urgent\"");
+	is_int(ticket_priority_from("critical"), -1,
+	    "\"critical\" is not a priority");
+}
+
+int
+main(void)
+{
+	struct store s;
+	int64_t last_seq = 0;
+
+	setup();
+	test_open(&s);
+	test_records(&s);
+	test_counters(&s);
+	test_sequence(&s, &last_seq);
+	test_run(&s);
+	test_lock_conflict(&s);
+	test_reopen_verify(&s, last_seq);
+	test_status_names();
+	conf_free(&conf);
+	tap_rmtree(dir);
+	return done_testing();
+}

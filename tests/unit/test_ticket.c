@@ -1,0 +1,1272 @@
+/*
+ * test_ticket.c - tickets and their messages (lib/ticket.c, lib/msg.c,
+ * lib/view.c) in a scratch store with three users: two customers and an
+ * agent.  What each of them sees, the status machine of docs/api.md, the
+ * per-user limit, lists, the message thread and its ETag.  The store must
+ * pass store_verify at the end.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "msg.h"
+#include "req.h"
+#include "store.h"
+#include "sup.h"
+#include "ticket.h"
+#include "user.h"
+
+#include "tap.h"
+
+#define LIMIT 3		/* max_tickets_per_user in this test's conf */
+
+static char dir[64];
+static struct sup_conf conf;
+static struct store st;
+static struct sup_user alice, bob, agent;	/* customer, customer, staff */
+
+/* --- Fixture ---------------------------------------------------------- */
+
+static void
+make_user(const char *name, enum user_role role, struct sup_user *u)
+{
+	char email[64];
+	json_object *rec;
+	uint32_t id;
+
+	snprintf(email, sizeof(email), "%s@example.com", name);
+	if (user_create(&st, name, email, NULL, role, "secret", &id) != SUP_OK ||
+	    user_get(&st, NULL, id, &rec) != SUP_OK ||
+	    user_from_record(u, rec) != SUP_OK)
+		bail_out("cannot make user %s", name);
+}
+
+static void
+setup(void)
+{
+	char path[4096], db[128], text[512];
+
+	tap_tmpdir(dir, sizeof(dir));
+	snprintf(db, sizeof(db), "%s/db", dir);
+	if (mkdir(db, 0700) != 0)
+		bail_out("mkdir %s", db);
+	snprintf(text, sizeof(text), "[support]\ndata_dir = %s\n"
+	    "durability = nosync\ncache_kb = 1024\n"
+	    "max_tickets_per_user = %d\n", db, LIMIT);
+	tap_write_file(path, sizeof(path), dir, "support.conf", text);
+	if (conf_load(&conf, path) != SUP_OK)
+		bail_out("conf_load: %s", conf.errmsg);
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	make_user("alice", ROLE_USER, &alice);
+	make_user("bob", ROLE_USER, &bob);
+	make_user("agent", ROLE_AGENT, &agent);
+}
+
+/* --- JSON helpers ----------------------------------------------------- */
+
+static json_object *
+jget(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, k, &v);
+	return v;
+}
+
+/*
+ * Array length and element; 0 and NULL when a is not an array (json-c
+ * asserts, which would end the test run at the first regression).
+ */
+static size_t
+alen(json_object *a)
+{
+	return json_object_is_type(a, json_type_array) ?
+	    json_object_array_length(a) : 0;
+}
+
+static json_object *
+aget(json_object *a, size_t i)
+{
+	return i < alen(a) ? json_object_array_get_idx(a, i) : NULL;
+}
+
+/* A string member, or NULL when absent, null or not a string. */
+static const char *
+jstr(json_object *o, const char *k)
+{
+	json_object *v = jget(o, k);
+
+	return json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : NULL;
+}
+
+static int64_t
+jint(json_object *o, const char *k)
+{
+	return json_object_get_int64(jget(o, k));
+}
+
+/* Is member k there and null? */
+static bool
+jnull(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v == NULL;
+}
+
+/* The "uuid" member of o as bytes (zeros when it is not one). */
+static void
+juuid(json_object *o, uint8_t out[UUID_LEN])
+{
+	const char *s = jstr(o, "uuid");
+
+	if (s == NULL || !uuid_parse(s, strlen(s), out))
+		memset(out, 0, UUID_LEN);
+}
+
+/* Is a message with this content in the array? */
+static bool
+has_content(json_object *msgs, const char *content)
+{
+	for (size_t i = 0; i < alen(msgs); i++)
+		if (strcmp(jstr(aget(msgs, i),
+		    "content") ?: "", content) == 0)
+			return true;
+	return false;
+}
+
+/* No stored-only field of a ticket shows through in its API object. */
+static bool
+no_internal(json_object *t)
+{
+	static const char *const internal[] = {
+		"public_count", "note_count", "unanswered", "rev", "last_us",
+	};
+
+	for (size_t i = 0; i < SUP_NELEM(internal); i++)
+		if (json_object_object_get_ex(t, internal[i], NULL))
+			return false;
+	return json_object_is_type(jget(t, "user"), json_type_object);
+}
+
+/* Every message of the array has its author as a User object. */
+static bool
+authors_are_objects(json_object *msgs)
+{
+	size_t n = alen(msgs);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = aget(msgs, i);
+		if (!json_object_is_type(jget(m, "user"), json_type_object) ||
+		    !json_object_is_type(jget(m, "sender"), json_type_object))
+			return false;
+	}
+	return n > 0;
+}
+
+/* --- Library shorthands ----------------------------------------------- */
+
+/*
+ * What a client would read: the library's objects printed as JSON and
+ * parsed again.  (The views make "raw" objects that print as spliced JSON
+ * text but have no members to look at.)  Takes o; NULL stays NULL.
+ */
+static json_object *
+reparse(json_object *o)
+{
+	json_object *p;
+
+	if (o == NULL)
+		return NULL;
+	p = json_tokener_parse(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	if (p == NULL)
+		diag("not JSON: %s", json_object_to_json_string(o));
+	json_object_put(o);
+	return p;
+}
+
+static sup_err
+update(const struct sup_user *u, const uint8_t *t,
+    const struct ticket_patch *p, json_object **out)
+{
+	sup_err e = ticket_update(&st, u, t, p, out);
+
+	*out = reparse(*out);
+	return e;
+}
+
+static sup_err
+list(const struct sup_user *u, const struct ticket_query *q,
+    json_object **out)
+{
+	sup_err e = ticket_list(&st, u, q, out);
+
+	*out = reparse(*out);
+	return e;
+}
+
+static sup_err
+thread(const struct sup_user *u, const uint8_t *t, const uint8_t *after,
+    const char *if_none_match, char etag[ETAG_MAX], json_object **out)
+{
+	sup_err e = msg_list(&st, u, t, after, if_none_match, etag, out);
+
+	*out = reparse(*out);
+	return e;
+}
+
+static sup_err
+show_e(const struct sup_user *u, const uint8_t *t, json_object **out)
+{
+	sup_err e = ticket_show(&st, u, t, out);
+
+	*out = reparse(*out);
+	return e;
+}
+
+/* The uuid ticket_create reported in its ticket_new, the last time. */
+static uint8_t created_uuid[UUID_LEN];
+
+static sup_err
+create(const struct sup_user *u, const char *subject, const char *content,
+    enum ticket_priority pri, json_object **out)
+{
+	struct ticket_new in = {
+		.subject = subject, .subject_len = strlen(subject),
+		.content = content, .content_len = strlen(content),
+		.priority = pri,
+	};
+
+	sup_err e = ticket_create(&st, &conf, u, &in, out);
+
+	memcpy(created_uuid, in.uuid, UUID_LEN);
+	*out = reparse(*out);
+	return e;
+}
+
+/* Create a ticket and keep only its uuid; bails out on failure. */
+static void
+create_uuid(const struct sup_user *u, const char *subject,
+    uint8_t uuid[UUID_LEN])
+{
+	json_object *t;
+
+	if (create(u, subject, "Please help.", PRI_NORMAL, &t) != SUP_OK)
+		bail_out("ticket_create %s", subject);
+	juuid(t, uuid);
+	json_object_put(t);
+}
+
+static sup_err
+post(const struct sup_user *u, const uint8_t *t, const char *content,
+    bool internal, json_object **out)
+{
+	sup_err e = msg_post(&st, u, t, content, strlen(content), internal,
+	    out);
+
+	*out = reparse(*out);
+	return e;
+}
+
+/* Post and forget the message. */
+static sup_err
+post1(const struct sup_user *u, const uint8_t *t, const char *content,
+    bool internal)
+{
+	json_object *m;
+	sup_err e = post(u, t, content, internal, &m);
+
+	json_object_put(m);
+	return e;
+}
+
+/* The ticket as u sees it (NULL when u may not). */
+static json_object *
+show(const struct sup_user *u, const uint8_t *t)
+{
+	json_object *o;
+
+	return show_e(u, t, &o) == SUP_OK ? o : NULL;
+}
+
+/* Its status as u sees it; "(error)" when it cannot be shown. */
+static const char *
+status_of(const struct sup_user *u, const uint8_t *t)
+{
+	static char buf[32];
+	json_object *o = show(u, t);
+
+	snprintf(buf, sizeof(buf), "%s", o && jstr(o, "status") ?
+	    jstr(o, "status") : "(error)");
+	json_object_put(o);
+	return buf;
+}
+
+static const struct ticket_patch no_change = {
+	.status = -1, .priority = -1,
+};
+
+static sup_err
+set_status(const struct sup_user *u, const uint8_t *t, int status)
+{
+	struct ticket_patch p = no_change;
+	json_object *o;
+	sup_err e;
+
+	p.status = status;
+	e = ticket_update(&st, u, t, &p, &o);
+	json_object_put(o);
+	return e;
+}
+
+/* The list's defaults, as ticket_query_parse gives for an empty query. */
+static struct ticket_query
+query(void)
+{
+	struct ticket_query q = {
+		.priority = -1, .order = ORDER_UPDATED, .desc = true,
+		.page = 1, .page_size = 20,
+	};
+	return q;
+}
+
+/* The count of a list, or -1 when it fails. */
+static int64_t
+list_count(const struct sup_user *u, const struct ticket_query *q)
+{
+	json_object *o;
+	int64_t n = -1;
+
+	if (list(u, q, &o) == SUP_OK)
+		n = jint(o, "count");
+	json_object_put(o);
+	return n;
+}
+
+/* --- Tests ------------------------------------------------------------ */
+
+static uint8_t t1[UUID_LEN], t2[UUID_LEN];	/* alice's */
+
+static void
+test_create(void)
+{
+	json_object *t, *msgs, *m, *u;
+	sup_err e;
+
+	e = create(&alice, "Printer on fire", "It *smokes*.", PRI_HIGH, &t);
+	is_err(e, SUP_OK, "ticket_create by a customer");
+	is_str(jstr(t, "status"), "open", "  status open");
+	is_int(jint(t, "number"), 1, "  number 1");
+	is_str(jstr(t, "subject"), "Printer on fire", "  subject");
+	is_str(jstr(t, "priority"), "high", "  priority");
+	u = jget(t, "user");
+	ok(u && jint(u, "id") == alice.id && !json_object_get_boolean(
+	    jget(u, "is_staff")), "  user is alice, not staff");
+	is_str(jstr(u, "email"), "alice@example.com",
+	    "  the owner sees her own e-mail");
+	ok(jnull(t, "assignee") && jnull(t, "first_response_at") &&
+	    jnull(t, "resolved_at") && jnull(t, "closed_at"),
+	    "  no assignee, first response, resolved or closed time");
+	ok(jstr(t, "created_at") && strlen(jstr(t, "created_at")) ==
+	    TIME_STRLEN && jstr(t, "created_at")[TIME_STRLEN - 1] == 'Z',
+	    "  created_at in UTC with microseconds");
+	ok(no_internal(t), "  no stored-only field shows");
+	ok(authors_are_objects(jget(t, "messages")),
+	    "  message authors are User objects");
+	is_int(jint(t, "message_count"), 1, "  message_count 1");
+	is_int(jint(t, "unanswered_messages_count"), 1, "  1 unanswered");
+	msgs = jget(t, "messages");
+	is_int(alen(msgs), 1, "  one embedded message");
+	m = aget(msgs, 0);
+	is_str(jstr(m, "content"), "It *smokes*.", "  its content");
+	is_str(jstr(m, "content_html"), "<p>It <em>smokes</em>.</p>\n",
+	    "  rendered from Markdown");
+	ok(json_object_get_boolean(jget(m, "is_from_user")) &&
+	    !json_object_get_boolean(jget(m, "is_internal")),
+	    "  from the user, not internal");
+	ok(jget(t, "last_message") && strcmp(jstr(jget(t, "last_message"),
+	    "uuid") ?: "", jstr(m, "uuid") ?: "-") == 0,
+	    "  last_message is that message");
+	juuid(t, t1);
+	ok(memcmp(created_uuid, t1, UUID_LEN) == 0,
+	    "  ticket_new.uuid is the new ticket's");
+	json_object_put(t);
+
+	e = create(&alice, "VPN  down", "Since 9:00.", PRI_NORMAL, &t);
+	is_err(e, SUP_OK, "a second ticket");
+	is_int(jint(t, "number"), 2, "  number 2");
+	juuid(t, t2);
+	json_object_put(t);
+
+	/* Text that looks like the stored record's own fields stays text. */
+	static const char tricky_subject[] =
+	    "Caf\xc3\xa9 \xe2\x98\x95 \",\"user\":999,\"rev\":\"\\";
+	static const char tricky_content[] =
+	    "x\",\"user\":999}\n,\"user\":{\"id\":999},\"is_internal\":true";
+	e = create(&agent, tricky_subject, tricky_content, PRI_LOW, &t);
+	is_err(e, SUP_OK, "a ticket whose text mimics JSON members");
+	is_str(jstr(t, "subject"), tricky_subject, "  subject comes back as sent");
+	ok(jint(jget(t, "user"), "id") == agent.id && no_internal(t),
+	    "  the owner is still its author, nothing leaks");
+	m = aget(jget(t, "messages"), 0);
+	is_str(jstr(m, "content"), tricky_content, "  content as sent");
+	ok(jint(jget(m, "user"), "id") == agent.id &&
+	    !json_object_get_boolean(jget(m, "is_internal")),
+	    "  the message's author and flags are its own");
+	uint8_t tricky[UUID_LEN];
+	juuid(t, tricky);
+	json_object_put(t);
+	t = show(&agent, tricky);
+	is_str(jstr(t, "subject"), tricky_subject, "  and so when shown");
+	json_object_put(t);
+
+	/* Raw HTML never comes through the renderer. */
+	e = create(&alice, "xss", "<script>alert(1)</script> "
+	    "[x](javascript:alert(1))", PRI_LOW, &t);
+	m = aget(jget(t, "messages"), 0);
+	ok(e == SUP_OK && strstr(jstr(m, "content_html") ?: "<script",
+	    "<script") == NULL && strstr(jstr(m, "content_html") ?: "",
+	    "javascript:") == NULL, "content_html has no raw HTML or "
+	    "javascript: links");
+	/* Resolve it: it should not count against alice's limit. */
+	uint8_t t3[UUID_LEN];
+	juuid(t, t3);
+	json_object_put(t);
+	set_status(&alice, t3, ST_RESOLVED);
+}
+
+static void
+test_messages(void)
+{
+	json_object *m, *t, *first_reply;
+	char first_at[TIME_STRLEN + 1] = "";
+
+	is_err(post(&alice, t1, "Still smoking.", false, &m), SUP_OK,
+	    "msg_post by the owner");
+	is_str(jstr(m, "content"), "Still smoking.", "  the message back");
+	ok(json_object_get_boolean(jget(m, "is_from_user")),
+	    "  is_from_user");
+	ok(jint(jget(m, "sender"), "id") == alice.id, "  sender is alice");
+	json_object_put(m);
+	t = show(&alice, t1);
+	is_str(jstr(t, "status"), "waiting_for_admin",
+	    "  the ticket waits for an admin");
+	is_int(jint(t, "unanswered_messages_count"), 2, "  2 unanswered");
+	is_int(jint(t, "message_count"), 2, "  message_count 2");
+	json_object_put(t);
+
+	is_err(post(&agent, t1, "Unplug it.", false, &first_reply), SUP_OK,
+	    "msg_post by the agent");
+	ok(!json_object_get_boolean(jget(first_reply, "is_from_user")),
+	    "  not from the user");
+	snprintf(first_at, sizeof(first_at), "%s",
+	    jstr(first_reply, "created_at") ?: "");
+	json_object_put(first_reply);
+	t = show(&alice, t1);
+	is_str(jstr(t, "status"), "waiting_for_user",
+	    "  the ticket waits for the user");
+	is_str(jstr(t, "first_response_at"), first_at,
+	    "  first_response_at is the reply's time");
+	is_int(jint(t, "unanswered_messages_count"), 0, "  0 unanswered");
+	json_object_put(t);
+
+	post1(&alice, t1, "Done. Now what?", false);
+	is_err(post1(&agent, t1, "Wait an hour.", false), SUP_OK,
+	    "a second agent reply");
+	t = show(&agent, t1);
+	is_str(jstr(t, "first_response_at"), first_at,
+	    "  first_response_at unchanged");
+	is_str(jstr(t, "status"), "waiting_for_user", "  waiting_for_user");
+	json_object_put(t);
+
+	/* Markdown is rendered in safe mode for messages too. */
+	is_err(post(&alice, t1, "<img src=x onerror=alert(1)>", false, &m),
+	    SUP_OK, "a message with raw HTML");
+	ok(strstr(jstr(m, "content_html") ?: "<img", "<img") == NULL,
+	    "  not passed through to content_html");
+	json_object_put(m);
+	post1(&agent, t1, "Please do not send HTML.", false);
+}
+
+static void
+test_notes(void)
+{
+	json_object *t, *m, *list;
+	char etag[ETAG_MAX];
+	int64_t count_user, count_staff;
+
+	t = show(&alice, t1);
+	count_user = jint(t, "message_count");
+	json_object_put(t);
+	t = show(&agent, t1);
+	count_staff = jint(t, "message_count");
+	json_object_put(t);
+
+	is_err(post(&agent, t1, "Customer seems confused.", true, &m), SUP_OK,
+	    "an internal note by the agent");
+	ok(json_object_get_boolean(jget(m, "is_internal")), "  is_internal");
+	json_object_put(m);
+	is_str(status_of(&agent, t1), "waiting_for_user",
+	    "  no status change");
+
+	t = show(&alice, t1);
+	ok(t && !has_content(jget(t, "messages"), "Customer seems confused."),
+	    "  the owner does not see it in ticket_show");
+	is_int(jint(t, "message_count"), count_user,
+	    "  nor in her message_count");
+	ok(strcmp(jstr(jget(t, "last_message"), "content") ?: "",
+	    "Please do not send HTML.") == 0,
+	    "  her last_message is the last public one");
+	json_object_put(t);
+	t = show(&agent, t1);
+	ok(t && has_content(jget(t, "messages"), "Customer seems confused."),
+	    "  the agent sees it");
+	is_int(jint(t, "message_count"), count_staff + 1,
+	    "  and counts it");
+	is_str(jstr(jget(t, "last_message"), "content"),
+	    "Customer seems confused.", "  as his last_message");
+	json_object_put(t);
+
+	is_err(thread(&alice, t1, NULL, NULL, etag, &list), SUP_OK,
+	    "msg_list by the owner");
+	ok(!has_content(list, "Customer seems confused."),
+	    "  without the note");
+	is_int(alen(list), count_user,
+	    "  as many as her message_count");
+	json_object_put(list);
+	is_err(thread(&agent, t1, NULL, NULL, etag, &list), SUP_OK,
+	    "msg_list by the agent");
+	ok(has_content(list, "Customer seems confused."), "  with the note");
+	json_object_put(list);
+
+	is_err(post(&alice, t1, "Secret!", true, &m), SUP_EFORBIDDEN,
+	    "a customer posting is_internal: SUP_EFORBIDDEN");
+	ok(m == NULL, "  no message returned");
+	t = show(&agent, t1);
+	ok(!has_content(jget(t, "messages"), "Secret!"), "  nothing stored");
+	json_object_put(t);
+}
+
+static void
+test_status_machine(void)
+{
+	json_object *t;
+	struct ticket_patch p;
+
+	/* Owner: resolve, then writing re-opens it for the admins. */
+	is_err(set_status(&alice, t1, ST_RESOLVED), SUP_OK,
+	    "the owner resolves her ticket");
+	t = show(&alice, t1);
+	is_str(jstr(t, "status"), "resolved", "  resolved");
+	ok(jstr(t, "resolved_at") != NULL, "  resolved_at set");
+	json_object_put(t);
+	is_err(post1(&alice, t1, "It is back.", false), SUP_OK,
+	    "the owner writes to her resolved ticket");
+	t = show(&alice, t1);
+	is_str(jstr(t, "status"), "waiting_for_admin",
+	    "  it waits for an admin again");
+	ok(jnull(t, "resolved_at"), "  resolved_at cleared");
+	json_object_put(t);
+
+	/* Owner: what she may not do. */
+	is_err(set_status(&alice, t1, ST_OPEN), SUP_ECONFLICT,
+	    "the owner moving her ticket to open: SUP_ECONFLICT");
+	is_err(set_status(&alice, t1, ST_WAITING_FOR_USER), SUP_ECONFLICT,
+	    "the owner moving it to waiting_for_user: SUP_ECONFLICT");
+	p = no_change;
+	p.priority = PRI_URGENT;
+	is_err(update(&alice, t1, &p, &t), SUP_EFORBIDDEN,
+	    "the owner changing priority: SUP_EFORBIDDEN");
+	ok(t == NULL, "  no ticket returned");
+	p = no_change;
+	p.subject = "Mine now";
+	p.subject_len = 8;
+	is_err(update(&alice, t1, &p, &t), SUP_EFORBIDDEN,
+	    "the owner changing the subject: SUP_EFORBIDDEN");
+	p = no_change;
+	p.set_assignee = true;
+	p.assignee = agent.id;
+	is_err(update(&alice, t1, &p, &t), SUP_EFORBIDDEN,
+	    "the owner assigning: SUP_EFORBIDDEN");
+	t = show(&agent, t1);
+	ok(strcmp(jstr(t, "priority") ?: "", "high") == 0 &&
+	    strcmp(jstr(t, "subject") ?: "", "Printer on fire") == 0 &&
+	    jnull(t, "assignee"), "  nothing changed");
+	json_object_put(t);
+
+	/* Closed: the owner can no longer write or re-open. */
+	is_err(set_status(&alice, t1, ST_CLOSED), SUP_OK,
+	    "the owner closes her ticket");
+	t = show(&alice, t1);
+	ok(jstr(t, "closed_at") != NULL, "  closed_at set");
+	json_object_put(t);
+	is_err(post1(&alice, t1, "One more thing.", false), SUP_ECLOSED,
+	    "the owner writing to a closed ticket: SUP_ECLOSED");
+	is_err(set_status(&alice, t1, ST_OPEN), SUP_ECONFLICT,
+	    "the owner re-opening: SUP_ECONFLICT");
+	is_err(set_status(&alice, t1, ST_RESOLVED), SUP_ECONFLICT,
+	    "the owner resolving a closed ticket: SUP_ECONFLICT");
+	is_err(set_status(&alice, t1, ST_CLOSED), SUP_OK,
+	    "the owner closing it again: same status, no error");
+	is_str(status_of(&alice, t1), "closed", "  still closed");
+
+	/* Staff may write to it and re-open it. */
+	is_err(post1(&agent, t1, "Closed on request.", true), SUP_OK,
+	    "an agent's note on a closed ticket");
+	is_str(status_of(&agent, t1), "closed", "  stays closed");
+	is_err(set_status(&agent, t1, ST_OPEN), SUP_OK,
+	    "the agent re-opens it");
+	t = show(&agent, t1);
+	is_str(jstr(t, "status"), "open", "  open");
+	ok(jnull(t, "closed_at") && jnull(t, "resolved_at"),
+	    "  closed_at and resolved_at cleared");
+	json_object_put(t);
+
+	/* resolved_at and closed_at as the ticket moves (docs/api.md). */
+	is_err(set_status(&agent, t2, ST_RESOLVED), SUP_OK,
+	    "the agent resolves ticket 2");
+	t = show(&agent, t2);
+	char resolved_at[TIME_STRLEN + 1];
+	snprintf(resolved_at, sizeof(resolved_at), "%s",
+	    jstr(t, "resolved_at") ?: "");
+	ok(resolved_at[0] != '\0' && jnull(t, "closed_at"),
+	    "  resolved_at set, closed_at null");
+	json_object_put(t);
+	is_err(set_status(&agent, t2, ST_CLOSED), SUP_OK, "then closes it");
+	t = show(&agent, t2);
+	ok(jstr(t, "closed_at") != NULL, "  closed_at set");
+	is_str(jstr(t, "resolved_at"), resolved_at, "  resolved_at kept");
+	json_object_put(t);
+	is_err(set_status(&agent, t2, ST_RESOLVED), SUP_OK,
+	    "then moves it back to resolved");
+	t = show(&agent, t2);
+	ok(jnull(t, "closed_at") && jstr(t, "resolved_at") != NULL,
+	    "  closed_at cleared, resolved_at set");
+	json_object_put(t);
+
+	/* A public staff reply to a closed ticket re-opens it too. */
+	set_status(&agent, t2, ST_CLOSED);
+	is_err(post1(&agent, t2, "Reopening: we found the cause.", false),
+	    SUP_OK, "an agent's public reply on a closed ticket");
+	t = show(&agent, t2);
+	is_str(jstr(t, "status"), "waiting_for_user",
+	    "  re-opened as waiting_for_user");
+	ok(jnull(t, "closed_at") && jnull(t, "resolved_at"),
+	    "  closed_at and resolved_at cleared");
+	json_object_put(t);
+}
+
+static void
+test_staff_update(void)
+{
+	struct ticket_patch p = no_change;
+	json_object *t;
+
+	p.priority = PRI_URGENT;
+	p.subject = "Printer on fire (3rd floor)";
+	p.subject_len = strlen(p.subject);
+	p.set_assignee = true;
+	p.assignee = agent.id;
+	is_err(update(&agent, t1, &p, &t), SUP_OK,
+	    "the agent changes priority, subject and assignee");
+	is_str(jstr(t, "priority"), "urgent", "  priority");
+	is_str(jstr(t, "subject"), "Printer on fire (3rd floor)", "  subject");
+	ok(jget(t, "assignee") && jint(jget(t, "assignee"), "id") == agent.id,
+	    "  assignee is the agent");
+	json_object_put(t);
+
+	p = no_change;
+	p.set_assignee = true;
+	p.assignee = bob.id;
+	is_err(update(&agent, t1, &p, &t), SUP_EINVAL,
+	    "assigning to a customer: SUP_EINVAL");
+	p.assignee = 9999;
+	is_err(update(&agent, t1, &p, &t), SUP_EINVAL,
+	    "assigning to nobody's id: SUP_EINVAL");
+	t = show(&agent, t1);
+	ok(jint(jget(t, "assignee"), "id") == agent.id,
+	    "  the assignee stays");
+	json_object_put(t);
+
+	/* The owner sees the assignee without the e-mail. */
+	t = show(&alice, t1);
+	ok(jget(t, "assignee") && jstr(jget(t, "assignee"), "email") == NULL,
+	    "the owner does not see the agent's e-mail");
+	json_object_put(t);
+}
+
+static void
+test_other_customer(void)
+{
+	json_object *o = (json_object *)1;
+	struct ticket_query q = query();
+	char etag[ETAG_MAX];
+
+	is_err(show_e(&bob, t1, &o), SUP_ENOTFOUND,
+	    "another customer: ticket_show SUP_ENOTFOUND");
+	ok(o == NULL, "  *out NULL");
+	is_err(post1(&bob, t1, "Me too!", false), SUP_ENOTFOUND,
+	    "another customer: msg_post SUP_ENOTFOUND");
+	is_err(set_status(&bob, t1, ST_CLOSED), SUP_ENOTFOUND,
+	    "another customer: ticket_update SUP_ENOTFOUND");
+	is_err(thread(&bob, t1, NULL, NULL, etag, &o), SUP_ENOTFOUND,
+	    "another customer: msg_list SUP_ENOTFOUND");
+	is_int(list_count(&bob, &q), 0, "another customer's list is empty");
+	q.has_user = true;
+	q.user = alice.id;
+	is_int(list_count(&bob, &q), 0,
+	    "  even when asking for alice's tickets");
+	o = show(&agent, t1);
+	ok(!has_content(jget(o, "messages"), "Me too!"),
+	    "  nothing of his was stored");
+	json_object_put(o);
+
+	uint8_t nowhere[UUID_LEN];
+	uuid_gen(nowhere);
+	is_err(show_e(&agent, nowhere, &o), SUP_ENOTFOUND,
+	    "a ticket that does not exist: SUP_ENOTFOUND");
+	is_err(post1(&agent, nowhere, "Hello?", false), SUP_ENOTFOUND,
+	    "  msg_post to it: SUP_ENOTFOUND");
+}
+
+static void
+test_limit(void)
+{
+	uint8_t b[LIMIT][UUID_LEN], extra[UUID_LEN];
+	json_object *t;
+
+	for (int i = 0; i < LIMIT; i++)
+		create_uuid(&bob, i == 0 ? "Bob's printer" : "Bob again", b[i]);
+	t = (json_object *)1;
+	is_err(create(&bob, "One too many", "x", PRI_NORMAL, &t), SUP_ELIMIT,
+	    "ticket #%d over max_tickets_per_user: SUP_ELIMIT", LIMIT + 1);
+	ok(t == NULL, "  *out NULL");
+	struct ticket_query q = query();
+	is_int(list_count(&bob, &q), LIMIT, "  and no ticket made");
+
+	set_status(&bob, b[1], ST_RESOLVED);
+	is_err(create(&bob, "Now it fits", "x", PRI_NORMAL, &t), SUP_OK,
+	    "resolving one frees a place");
+	juuid(t, extra);
+	json_object_put(t);
+	is_err(create(&bob, "Full again", "x", PRI_NORMAL, &t), SUP_ELIMIT,
+	    "  then full again");
+	set_status(&bob, extra, ST_CLOSED);
+	is_err(create(&bob, "Closing frees too", "x", PRI_NORMAL, &t), SUP_OK,
+	    "closing one frees a place");
+	json_object_put(t);
+
+	/* Re-opening by the owner's reply counts again. */
+	post1(&bob, b[1], "Not fixed after all.", false);
+	is_err(create(&bob, "Over", "x", PRI_NORMAL, &t), SUP_ELIMIT,
+	    "a resolved ticket the owner wrote to counts again");
+
+	/* max_tickets_per_user = 0: no limit (docs/api.md). */
+	struct sup_conf unlimited = conf;
+	unlimited.max_tickets_per_user = 0;
+	struct ticket_new in = {
+		.subject = "No limit", .subject_len = 8, .content = "x",
+		.content_len = 1, .priority = PRI_NORMAL,
+	};
+	is_err(ticket_create(&st, &unlimited, &bob, &in, &t), SUP_OK,
+	    "with max_tickets_per_user = 0 the full customer may open more");
+	json_object_put(t);
+
+	/* Staff are not limited. */
+	int made = 0;
+	for (int i = 0; i < LIMIT + 1; i++) {
+		if (create(&agent, "Internal task", "x", PRI_LOW, &t) == SUP_OK)
+			made++;
+		json_object_put(t);
+	}
+	is_int(made, LIMIT + 1, "staff may open more than the limit");
+}
+
+/* Is the list's member k in order (strings or integers)? */
+static bool
+sorted(json_object *results, const char *k, bool desc)
+{
+	for (size_t i = 1; i < alen(results); i++) {
+		json_object *a = aget(results, i - 1);
+		json_object *b = aget(results, i);
+		int c = jstr(a, k) ? strcmp(jstr(a, k), jstr(b, k) ?: "") :
+		    (jint(a, k) > jint(b, k)) - (jint(a, k) < jint(b, k));
+		if (desc ? c < 0 : c > 0)
+			return false;
+	}
+	return true;
+}
+
+/* Is the list by priority, then updated_at, both in the same direction? */
+static bool
+by_priority(json_object *results, bool desc)
+{
+	for (size_t i = 1; i < alen(results); i++) {
+		json_object *a = aget(results, i - 1);
+		json_object *b = aget(results, i);
+		int c = ticket_priority_from(jstr(a, "priority") ?: "") -
+		    ticket_priority_from(jstr(b, "priority") ?: "");
+		if (c == 0)
+			c = strcmp(jstr(a, "updated_at") ?: "",
+			    jstr(b, "updated_at") ?: "");
+		if (desc ? c < 0 : c > 0)
+			return false;
+	}
+	return true;
+}
+
+static void
+test_list(void)
+{
+	struct ticket_query q = query();
+	json_object *o, *r;
+	int64_t all, n;
+	sup_err e;
+
+	is_err(list(&agent, &q, &o), SUP_OK, "the agent's list");
+	all = jint(o, "count");
+	r = jget(o, "results");
+	ok(all >= 10, "  every ticket counted (%lld)", (long long)all);
+	is_int(alen(r), all < 20 ? all : 20,
+	    "  one page of results");
+	ok(sorted(r, "updated_at", true), "  newest activity first");
+	ok(jget(aget(r, 0), "messages") == NULL,
+	    "  items without messages");
+	bool clean = true;
+	for (size_t i = 0; i < alen(r); i++)
+		clean &= no_internal(aget(r, i));
+	ok(clean, "  no stored-only field shows in any item");
+	json_object_put(o);
+
+	q = query();
+	is_err(list(&alice, &q, &o), SUP_OK, "alice's list");
+	is_int(jint(o, "count"), 3, "  her 3 tickets, no one else's");
+	r = jget(o, "results");
+	int mine = 0;
+	for (size_t i = 0; i < alen(r); i++)
+		mine += jint(jget(aget(r, i), "user"),
+		    "id") == alice.id;
+	is_int(mine, alen(r), "  all of them hers");
+	json_object_put(o);
+
+	q = query();
+	q.order = ORDER_NUMBER;
+	q.desc = false;
+	is_err(list(&agent, &q, &o), SUP_OK, "ordering=number");
+	ok(sorted(jget(o, "results"), "number", false), "  ascending numbers");
+	is_int(jint(aget(jget(o, "results"), 0),
+	    "number"), 1, "  starting at 1");
+	json_object_put(o);
+	q.desc = true;
+	list(&agent, &q, &o);
+	ok(sorted(jget(o, "results"), "number", true),
+	    "ordering=-number: descending");
+	is_int(jint(aget(jget(o, "results"), 0),
+	    "number"), all, "  starting at the newest");
+	json_object_put(o);
+	q = query();
+	q.order = ORDER_NUMBER;
+	q.desc = false;
+	list(&alice, &q, &o);
+	ok(alen(jget(o, "results")) == 3 &&
+	    sorted(jget(o, "results"), "number", false),
+	    "a customer's list by number");
+	json_object_put(o);
+
+	/* Priority: urgent first, then the newest activity (docs/api.md). */
+	q = query();
+	q.order = ORDER_PRIORITY;
+	is_err(list(&agent, &q, &o), SUP_OK, "ordering=-priority");
+	ok(by_priority(jget(o, "results"), true),
+	    "  urgent first, newest activity first within a priority");
+	is_int(jint(aget(jget(o, "results"), 0),
+	    "number"), 1, "  the one urgent ticket on top");
+	is_int(jint(o, "count"), all, "  every ticket counted");
+	json_object_put(o);
+	q.desc = false;
+	list(&agent, &q, &o);
+	ok(by_priority(jget(o, "results"), false),
+	    "ordering=priority: low first, oldest activity first");
+	json_object_put(o);
+	q.desc = true;
+	list(&alice, &q, &o);
+	r = jget(o, "results");
+	ok(alen(r) == 3 && by_priority(r, true) &&
+	    strcmp(jstr(aget(r, 0), "priority") ?: "",
+	    "urgent") == 0 && strcmp(jstr(aget(r, 2),
+	    "priority") ?: "", "low") == 0,
+	    "a customer's list by -priority: urgent, normal, low");
+	json_object_put(o);
+	q.page_size = 2;
+	q.page = 2;
+	list(&alice, &q, &o);
+	r = jget(o, "results");
+	ok(jint(o, "count") == 3 && alen(r) == 1 &&
+	    strcmp(jstr(aget(r, 0), "priority") ?: "",
+	    "low") == 0, "  page 2 of 2 each: the low one");
+	json_object_put(o);
+
+	/* Filters. */
+	q = query();
+	q.status_mask = 1u << ST_RESOLVED;
+	is_int(list_count(&alice, &q), 1, "status=resolved: alice has one");
+	q.status_mask = 1u << ST_RESOLVED | 1u << ST_OPEN;
+	is_int(list_count(&alice, &q), 2, "status=resolved,open: two");
+	q.status_mask = 1u << ST_CLOSED;
+	n = list_count(&agent, &q);
+	list(&agent, &q, &o);
+	r = jget(o, "results");
+	bool all_closed = alen(r) == (size_t)n;
+	for (size_t i = 0; i < alen(r); i++)
+		all_closed &= strcmp(jstr(aget(r, i),
+		    "status") ?: "", "closed") == 0;
+	ok(n >= 1 && all_closed, "status=closed for staff: only closed ones "
+	    "(%lld)", (long long)n);
+	json_object_put(o);
+
+	q = query();
+	q.q = "PRINTER";
+	q.q_len = 7;
+	is_int(list_count(&alice, &q), 1, "q: case-insensitive subject match");
+	q.q = "printer";
+	is_int(list_count(&agent, &q), 2,
+	    "q: the agent finds alice's and bob's printer");
+	q.q = "#2";
+	q.q_len = 2;
+	list(&agent, &q, &o);
+	ok(jint(o, "count") == 1 && jint(aget(
+	    jget(o, "results"), 0), "number") == 2, "q=#2: ticket number 2");
+	json_object_put(o);
+	q.q = "#2";
+	is_int(list_count(&bob, &q), 0, "q=#2 for bob: not his");
+	q.q = "no such words";
+	q.q_len = strlen(q.q);
+	is_int(list_count(&agent, &q), 0, "q: no match");
+
+	q = query();
+	q.has_assignee = true;
+	q.assignee = agent.id;
+	list(&agent, &q, &o);
+	ok(jint(o, "count") == 1 && jint(aget(
+	    jget(o, "results"), 0), "number") == 1,
+	    "assignee=agent: only ticket 1");
+	json_object_put(o);
+	q.assignee = 0;
+	is_int(list_count(&agent, &q), all - 1, "assignee=none: the others");
+
+	q = query();
+	q.priority = PRI_URGENT;
+	is_int(list_count(&agent, &q), 1, "priority=urgent: one");
+
+	/* Pages. */
+	q = query();
+	q.page_size = 4;
+	q.page = 2;
+	q.order = ORDER_NUMBER;
+	q.desc = false;
+	is_err(list(&agent, &q, &o), SUP_OK, "page 2 of 4 each");
+	is_int(jint(o, "count"), all, "  count is the whole list's");
+	r = jget(o, "results");
+	ok(alen(r) == 4 &&
+	    jint(aget(r, 0), "number") == 5,
+	    "  tickets 5 to 8");
+	json_object_put(o);
+	q.page = (all + 3) / 4;
+	list(&agent, &q, &o);
+	is_int(alen(jget(o, "results")),
+	    all - (q.page - 1) * 4, "the last page holds the rest");
+	json_object_put(o);
+	q.page++;
+	o = (json_object *)1;
+	is_err(list(&agent, &q, &o), SUP_ENOTFOUND,
+	    "a page past the end: SUP_ENOTFOUND");
+	ok(o == NULL, "  *out NULL");
+
+	q = query();
+	q.has_user = true;
+	q.user = bob.id;
+	list(&agent, &q, &o);
+	n = jint(o, "count");
+	r = jget(o, "results");
+	int bobs = 0;
+	for (size_t i = 0; i < alen(r); i++)
+		bobs += jint(jget(aget(r, i), "user"),
+		    "id") == bob.id;
+	ok(n == LIMIT + 3 && bobs == n, "user=bob for staff: his %d tickets",
+	    LIMIT + 3);
+	json_object_put(o);
+
+	q = query();
+	q.has_after = true;
+	q.created_after = time_now_us() + 3600 * 1000000LL;
+	is_int(list_count(&agent, &q), 0, "created_after an hour from now: "
+	    "none");
+	q = query();
+	q.has_before = true;
+	q.created_before = time_now_us() + 3600 * 1000000LL;
+	is_int(list_count(&agent, &q), all, "created_before an hour from "
+	    "now: all");
+	q.created_before = 0;
+	is_int(list_count(&agent, &q), 0, "created_before 1970: none");
+	/* Ticket 1 is the oldest: its own time is in after=, not before=. */
+	int64_t t1_created = 0;
+	o = show(&agent, t1);
+	if (!time_parse(jstr(o, "created_at") ?: "", &t1_created))
+		bail_out("ticket 1 has no created_at");
+	json_object_put(o);
+	q = query();
+	q.has_after = true;
+	q.created_after = t1_created;
+	is_int(list_count(&agent, &q), all, "created_after is inclusive");
+	q.created_after = t1_created + 1;
+	is_int(list_count(&agent, &q), all - 1, "  a microsecond later: "
+	    "ticket 1 is out");
+	q = query();
+	q.has_before = true;
+	q.created_before = t1_created;
+	is_int(list_count(&agent, &q), 0, "created_before is exclusive");
+	q.created_before = t1_created + 1;
+	is_int(list_count(&agent, &q), 1, "  a microsecond later: ticket 1");
+
+	/* Page 1 of an empty list is an empty page, not an error. */
+	q = query();
+	q.q = "no such words";
+	q.q_len = strlen(q.q);
+	e = list(&agent, &q, &o);
+	ok(e == SUP_OK && jint(o, "count") == 0 &&
+	    alen(jget(o, "results")) == 0,
+	    "page 1 of an empty list: count 0, no results");
+	json_object_put(o);
+
+	/* Unassigning moves the ticket back among the unassigned. */
+	struct ticket_patch p = no_change;
+	p.set_assignee = true;
+	p.assignee = 0;
+	is_err(update(&agent, t1, &p, &o), SUP_OK,
+	    "the agent unassigns ticket 1");
+	ok(jnull(o, "assignee"), "  assignee null");
+	json_object_put(o);
+	q = query();
+	q.has_assignee = true;
+	q.assignee = 0;
+	is_int(list_count(&agent, &q), all, "  assignee=none: all of them");
+}
+
+/* Parse a list query string for u. */
+static sup_err
+parse_query(const char *qs, const struct sup_user *u, struct ticket_query *q)
+{
+	char buf[256];
+	char *env[] = { "PATH_INFO=/api/support/tickets/", buf, NULL };
+	static const struct sup_io io;
+	struct sup_req r;
+	sup_err e;
+
+	snprintf(buf, sizeof(buf), "QUERY_STRING=%s", qs);
+	if (req_parse(&r, env, io, NULL) != SUP_OK)
+		bail_out("req_parse %s", qs);
+	e = ticket_query_parse(&r, u, q);
+	q->q = NULL;		/* it pointed into r */
+	req_free(&r);
+	return e;
+}
+
+static void
+test_query_parse(void)
+{
+	struct ticket_query q;
+	char qs[64];
+
+	is_err(parse_query("", &alice, &q), SUP_OK, "an empty list query");
+	ok(q.order == ORDER_UPDATED && q.desc && q.page == 1 &&
+	    q.page_size == 20 && q.status_mask == 0 && q.priority == -1,
+	    "  defaults: -updated_at, page 1 of 20, any status");
+	is_err(parse_query("status=open,closed&ordering=number&page=2"
+	    "&page_size=5&assignee=none&priority=high", &agent, &q), SUP_OK,
+	    "a full list query");
+	ok(q.status_mask == (1u << ST_OPEN | 1u << ST_CLOSED) &&
+	    q.order == ORDER_NUMBER && !q.desc && q.page == 2 &&
+	    q.page_size == 5 && q.has_assignee && q.assignee == 0 &&
+	    q.priority == PRI_HIGH, "  every value read");
+	is_err(parse_query("status=open,bogus", &agent, &q), SUP_EINVAL,
+	    "an unknown status");
+	is_err(parse_query("page_size=101", &agent, &q), SUP_EINVAL,
+	    "page_size over 100");
+	is_err(parse_query("sort=number", &agent, &q), SUP_EUNKNOWN,
+	    "an unknown parameter");
+	snprintf(qs, sizeof(qs), "user=%u", (unsigned)bob.id);
+	is_err(parse_query(qs, &alice, &q), SUP_EFORBIDDEN,
+	    "a customer asking for another user's tickets");
+	snprintf(qs, sizeof(qs), "user=%u", (unsigned)alice.id);
+	is_err(parse_query(qs, &alice, &q), SUP_OK,
+	    "a customer asking for her own");
+	is_err(parse_query("ordering=-created_at", &agent, &q), SUP_OK,
+	    "ordering=-created_at");
+	ok(q.order == ORDER_CREATED && q.desc, "  read");
+	is_err(parse_query("ordering=-priority", &agent, &q), SUP_OK,
+	    "ordering=-priority");
+	ok(q.order == ORDER_PRIORITY && q.desc, "  read");
+	is_err(parse_query("ordering=priority", &agent, &q), SUP_OK,
+	    "ordering=priority");
+	ok(q.order == ORDER_PRIORITY && !q.desc, "  read");
+	is_err(parse_query("ordering=status", &agent, &q), SUP_EINVAL,
+	    "ordering=status is not an ordering");
+}
+
+static void
+test_thread(void)
+{
+	uint8_t t[UUID_LEN], first[UUID_LEN], other[UUID_LEN];
+	char etag[ETAG_MAX], etag2[ETAG_MAX], cetag[ETAG_MAX], weak[ETAG_MAX + 4];
+	json_object *o, *m;
+	sup_err e;
+
+	create_uuid(&alice, "Thread", t);
+	o = show(&alice, t);
+	juuid(aget(jget(o, "messages"), 0), first);
+	json_object_put(o);
+	for (int i = 0; i < 5; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "message %d", i);
+		post1(i % 2 ? &agent : &alice, t, text, false);
+	}
+
+	is_err(thread(&agent, t, NULL, NULL, etag, &o), SUP_OK,
+	    "msg_list of a thread");
+	is_int(alen(o), 6, "  all 6 messages");
+	ok(authors_are_objects(o), "  authors are User objects");
+	is_str(jstr(aget(o, 0), "content"),
+	    "Please help.", "  oldest first");
+	bool increasing = true;
+	for (size_t i = 1; i < alen(o); i++)
+		increasing &= strcmp(jstr(aget(o, i - 1),
+		    "created_at") ?: "", jstr(aget(o, i),
+		    "created_at") ?: "") < 0;
+	ok(increasing, "  created_at strictly increasing");
+	juuid(aget(o, 3), other);
+	json_object_put(o);
+
+	is_err(thread(&agent, t, first, NULL, etag2, &o), SUP_OK,
+	    "msg_list after the first message");
+	ok(alen(o) == 5 && strcmp(jstr(
+	    aget(o, 0), "content") ?: "", "message 0") ==
+	    0, "  the 5 newer ones");
+	json_object_put(o);
+	is_err(thread(&agent, t, other, NULL, etag2, &o), SUP_OK,
+	    "msg_list after the fourth");
+	ok(alen(o) == 2 && strcmp(jstr(
+	    aget(o, 0), "content") ?: "", "message 3") ==
+	    0, "  the 2 newer ones");
+	json_object_put(o);
+	ok(strcmp(etag, etag2) != 0, "  another ETag than the whole thread");
+
+	uint8_t nowhere[UUID_LEN];
+	uuid_gen(nowhere);
+	is_err(thread(&agent, t, nowhere, NULL, etag2, &o),
+	    SUP_ENOTFOUND, "after= an unknown message: SUP_ENOTFOUND");
+	o = show(&alice, t1);
+	juuid(aget(jget(o, "messages"), 0), other);
+	json_object_put(o);
+	is_err(thread(&agent, t, other, NULL, etag2, &o),
+	    SUP_ENOTFOUND, "after= a message of another ticket: "
+	    "SUP_ENOTFOUND");
+
+	/* The ETag. */
+	thread(&agent, t, NULL, NULL, etag, &o);
+	json_object_put(o);
+	thread(&agent, t, NULL, NULL, etag2, &o);
+	json_object_put(o);
+	is_str(etag2, etag, "ETag unchanged without changes");
+	ok(etag[0] == '"' && etag[strlen(etag) - 1] == '"',
+	    "  a quoted entity tag (%s)", etag);
+	o = (json_object *)1;
+	e = thread(&agent, t, NULL, etag, etag2, &o);
+	ok(e == SUP_OK && o == NULL, "If-None-Match with it: not modified");
+	snprintf(weak, sizeof(weak), "\"x\", W/%s", etag);
+	e = thread(&agent, t, NULL, weak, etag2, &o);
+	ok(e == SUP_OK && o == NULL, "  also as a weak tag in a list");
+	e = thread(&agent, t, NULL, "\"something-else\"", etag2, &o);
+	ok(e == SUP_OK && o != NULL, "  another tag gives the thread");
+	json_object_put(o);
+
+	thread(&alice, t, NULL, NULL, cetag, &o);
+	json_object_put(o);
+	ok(strcmp(cetag, etag) != 0, "the owner's view has its own ETag");
+
+	post(&alice, t, "One more.", false, &m);
+	json_object_put(m);
+	e = thread(&agent, t, NULL, etag, etag2, &o);
+	ok(e == SUP_OK && o != NULL && alen(o) == 7,
+	    "after a post, the old tag gives the new thread");
+	ok(strcmp(etag, etag2) != 0, "  with a new ETag");
+	json_object_put(o);
+
+	strcpy(etag, etag2);
+	set_status(&agent, t, ST_RESOLVED);
+	e = thread(&agent, t, NULL, etag, etag2, &o);
+	ok(e == SUP_OK && o != NULL, "a status change also changes the ETag");
+	json_object_put(o);
+}
+
+static void
+report_line(void *ctx, const char *line)
+{
+	int *n = ctx;
+
+	(*n)++;
+	diag("verify: %s", line);
+}
+
+static void
+test_verify(void)
+{
+	long problems = -1;
+	int lines = 0;
+
+	store_close(&st);
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify after all of the above");
+	is_int(problems, 0, "  0 problems");
+
+	/* And it would have noticed a counter gone wrong. */
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	DB_TXN *txn;
+	if (st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
+	    store_count_add(&st, txn, "open", 1) != SUP_OK ||
+	    txn->commit(txn, 0) != 0)
+		bail_out("count_add");
+	store_close(&st);
+	lines = 0;
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify with the \"open\" counter off by one");
+	is_int(problems, 1, "  1 problem");
+	is_int(lines, 1, "  reported");
+}
+
+int
+main(void)
+{
+	setup();
+	test_create();
+	test_messages();
+	test_notes();
+	test_status_machine();
+	test_staff_update();
+	test_other_customer();
+	test_limit();
+	test_list();
+	test_query_parse();
+	test_thread();
+	user_clear(&alice);
+	user_clear(&bob);
+	user_clear(&agent);
+	test_verify();
+	conf_free(&conf);
+	tap_rmtree(dir);
+	return done_testing();
+}
