@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "store.h"
+#include "user.h"
 #include "util.h"
 
 #define RETRIES 10
@@ -531,6 +532,8 @@ store_close(struct store *s)
 			free(s->cache->slot[i].data);
 	free(s->cache);
 	s->cache = NULL;
+	user_cache_free(s->users_cache);
+	s->users_cache = NULL;
 }
 
 sup_err

@@ -55,6 +55,7 @@ struct store {
 	const struct sup_conf *conf;	/* what it was opened with */
 	int64_t last_upkeep;		/* second of the last store_maintain */
 	struct store_cache *cache;	/* index fields of recent records */
+	struct user_cache *users_cache;	/* public texts of users (user.c) */
 };
 
 /* The status names, in the order of their one-byte index key. */

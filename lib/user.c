@@ -259,6 +259,83 @@ user_public(json_object *rec, bool with_email)
 	return o;
 }
 
+/* --- Public texts, cached per process ------------------------------- */
+
+#define USER_CACHE_SLOTS 1024	/* direct-mapped by id: bounded memory */
+
+struct user_cache {
+	struct {
+		uint32_t id;
+		int64_t loaded_us;
+		char *text[2];		/* [0] without e-mail, [1] with */
+		size_t len[2];
+	} slot[USER_CACHE_SLOTS];
+};
+
+static void
+slot_clear(struct user_cache *c, size_t i)
+{
+	free(c->slot[i].text[0]);
+	free(c->slot[i].text[1]);
+	memset(&c->slot[i], 0, sizeof(c->slot[i]));
+}
+
+void
+user_cache_free(struct user_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < USER_CACHE_SLOTS; i++)
+		slot_clear(c, i);
+	free(c);
+}
+
+/* The public object of rec printed, with or without the e-mail. */
+static char *
+public_text(json_object *rec, bool with_email, size_t *len)
+{
+	json_object *pub = user_public(rec, with_email);
+	const char *s = pub ? json_object_to_json_string_length(pub,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len) :
+	    NULL;
+	char *copy = s ? strdup(s) : NULL;
+
+	json_object_put(pub);
+	return copy;
+}
+
+sup_err
+user_public_text(struct store *s, DB_TXN *txn, uint32_t id, bool with_email,
+    const char **text, size_t *len)
+{
+	struct user_cache *c = s->users_cache;
+	int64_t now = time_now_us();
+	json_object *rec;
+	size_t i = id % USER_CACHE_SLOTS;
+	sup_err e;
+
+	if (c == NULL && (c = s->users_cache = calloc(1, sizeof(*c))) == NULL)
+		return SUP_ENOMEM;
+	if (c->slot[i].id != id || now - c->slot[i].loaded_us >
+	    USER_CACHE_US || now < c->slot[i].loaded_us) {
+		slot_clear(c, i);
+		if ((e = user_get(s, txn, id, &rec)) != SUP_OK)
+			return e;
+		c->slot[i].text[0] = public_text(rec, false, &c->slot[i].len[0]);
+		c->slot[i].text[1] = public_text(rec, true, &c->slot[i].len[1]);
+		json_object_put(rec);
+		if (c->slot[i].text[0] == NULL || c->slot[i].text[1] == NULL) {
+			slot_clear(c, i);
+			return SUP_ENOMEM;
+		}
+		c->slot[i].id = id;
+		c->slot[i].loaded_us = now;
+	}
+	*text = c->slot[i].text[with_email];
+	*len = c->slot[i].len[with_email];
+	return SUP_OK;
+}
+
 sup_err
 user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
     void *ctx)

@@ -74,6 +74,19 @@ bool user_check_password(json_object *rec, const char *password, size_t len);
  */
 json_object *user_public(json_object *rec, bool with_email);
 
+/*
+ * The public User object of id as JSON text, with the e-mail or without.
+ * Kept per process for USER_CACHE_US: a changed display name shows within
+ * that time.  (Authentication never uses this: it reads the record.)
+ * *text stays valid until the next call.
+ */
+#define USER_CACHE_US 2000000
+sup_err user_public_text(struct store *s, DB_TXN *txn, uint32_t id,
+    bool with_email, const char **text, size_t *len);
+
+/* Release the process's cache of public texts (store_close calls it). */
+void user_cache_free(struct user_cache *c);
+
 /* Call fn for each user in id order; stops at the first error fn returns. */
 sup_err user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
     void *ctx);

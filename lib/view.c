@@ -26,13 +26,6 @@
 #include "util.h"
 #include "view.h"
 
-struct view_user {
-	uint32_t id;
-	json_object *rec;
-	char *text;		/* the public object as this reader sees it */
-	size_t len;
-};
-
 int64_t
 rec_int(json_object *rec, const char *name)
 {
@@ -76,11 +69,6 @@ view_end(struct view *v)
 {
 	if (v->messages != NULL)
 		v->messages->close(v->messages);
-	for (size_t i = 0; i < v->nusers; i++) {
-		json_object_put(v->users[i].rec);
-		free(v->users[i].text);
-	}
-	free(v->users);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -147,52 +135,13 @@ view_expand(json_object *o)
 
 /* --- Users ----------------------------------------------------------- */
 
-/* The public User object of id as text; each user is read once per view. */
+/* The public User object of id as the reader may see it, as text. */
 static sup_err
 user_text(struct view *v, uint32_t id, const char **text, size_t *len)
 {
-	struct view_user *u = NULL;
-	json_object *rec, *pub;
-	const char *s;
-	sup_err e;
-
-	for (size_t i = 0; i < v->nusers; i++)
-		if (v->users[i].id == id)
-			u = &v->users[i];
-	if (u == NULL) {
-		if ((e = user_get(v->s, v->txn, id, &rec)) != SUP_OK)
-			return e;
-		if (v->nusers == v->capusers) {
-			size_t cap = v->capusers ? v->capusers * 2 : 4;
-			struct view_user *a = realloc(v->users,
-			    cap * sizeof(*a));
-			if (a == NULL) {
-				json_object_put(rec);
-				return SUP_ENOMEM;
-			}
-			v->users = a;
-			v->capusers = cap;
-		}
-		u = &v->users[v->nusers];
-		/* E-mail addresses only to staff and to the user themself. */
-		pub = user_public(rec, user_is_staff(v->reader) ||
-		    id == v->reader->id);
-		s = pub ? json_object_to_json_string_length(pub,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &u->len) : NULL;
-		u->text = s ? strdup(s) : NULL;
-		json_object_put(pub);
-		if (u->text == NULL) {
-			json_object_put(rec);
-			return SUP_ENOMEM;
-		}
-		u->id = id;
-		u->rec = rec;
-		v->nusers++;
-	}
-	*text = u->text;
-	*len = u->len;
-	return SUP_OK;
+	/* E-mail addresses only to staff and to the user themself. */
+	return user_public_text(v->s, v->txn, id, user_is_staff(v->reader) ||
+	    id == v->reader->id, text, len);
 }
 
 static sup_err

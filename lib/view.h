@@ -24,14 +24,10 @@
 #include "user.h"
 #include "util.h"
 
-struct view_user;
-
 struct view {
 	struct store *s;
 	DB_TXN *txn;
 	const struct sup_user *reader;
-	struct view_user *users;	/* users looked up so far */
-	size_t nusers, capusers;
 	DBC *messages;			/* a cursor kept for the whole view */
 };
 
