@@ -571,7 +571,21 @@ store_run(struct store *s, unsigned flags, store_fn fn, void *arg)
 		if ((rc = s->env->txn_begin(s->env, NULL, &txn, tflags)) != 0)
 			e = store_err(rc, "txn_begin");
 		else if ((e = fn(s, txn, arg)) == SUP_OK) {
-			rc = txn->commit(txn, 0);
+			/*
+			 * Commit without waiting for the disk, which releases
+			 * the locks at once; then wait for the log to reach the
+			 * disk before saying the write is done.  Writers that
+			 * overlap thus share one log flush instead of each
+			 * holding its locks through its own.
+			 */
+			rc = txn->commit(txn, DB_TXN_NOSYNC);
+			if (rc == 0 && s->conf != NULL && s->conf->durable &&
+			    !(flags & STORE_READ) &&
+			    (rc = s->env->log_flush(s->env, NULL)) != 0) {
+				/* Committed, but maybe not on disk: no retry. */
+				store_err(rc, "log flush");
+				return SUP_EDB;
+			}
 			e = store_err(rc, "commit");
 		} else
 			txn->abort(txn);
