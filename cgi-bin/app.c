@@ -99,14 +99,11 @@ dispatch(struct app *app, struct sup_req *r)
 
 	if ((e = route_find(app->routes, app->nroutes, r, &route)) != SUP_OK)
 		return e;
-	if (route->flags & ROUTE_BODY) {
-		/* The size is checked before a byte of the body is read. */
-		const char *cl = req_env(r, "CONTENT_LENGTH");
-		long len;
-		if (cl != NULL && parse_long(cl, 0, LONG_MAX, &len) &&
-		    len > app->conf.max_body_bytes)
-			return SUP_ETOOLARGE;
-	}
+	/* The size is checked before a byte of the body is read. */
+	long len;
+	if ((route->flags & ROUTE_BODY) && (e = req_body_length(r,
+	    app->conf.max_body_bytes, &len)) != SUP_OK)
+		return e;
 	if ((e = auth_request(&app->store, &app->conf, r)) != SUP_OK)
 		return e;
 	if ((route->flags & (ROUTE_LOGIN | ROUTE_STAFF)) && r->user.rec == NULL)
@@ -146,12 +143,8 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 	}
 	if (e == SUP_OK && !r.sent)
 		e = http_send_json(&r, r.status, r.reply);
-	else if (e != SUP_OK && !r.sent) {
-		if (e == SUP_EINVAL && r.err_fields == NULL)
-			snprintf(r.err_msg, sizeof(r.err_msg),
-			    "The query string is malformed.");
+	else if (e != SUP_OK && !r.sent)
 		http_send_error(&r, app_status(e), e);
-	}
 	req_free(&r);
 	return e;
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -152,7 +153,11 @@ req_parse(struct sup_req *r, char **envp, struct sup_io io,
 	if (parse_pairs(&r->cookies, &r->ncookies, req_env(r, "HTTP_COOKIE"),
 	    ';', false) != SUP_OK)
 		return SUP_ENOMEM;
-	return parse_pairs(&r->query, &r->nquery, q, '&', true);
+	sup_err e = parse_pairs(&r->query, &r->nquery, q, '&', true);
+	if (e == SUP_EINVAL)
+		snprintf(r->err_msg, sizeof(r->err_msg),
+		    "The query string is malformed.");
+	return e;
 }
 
 static void
@@ -213,20 +218,29 @@ req_cookie(const struct sup_req *r, const char *name)
 }
 
 sup_err
-req_read_body(struct sup_req *r, long cap)
+req_body_length(const struct sup_req *r, long cap, long *len)
 {
 	const char *cl = req_env(r, "CONTENT_LENGTH");
-	long len = 0;
-	size_t got = 0;
 
-	if (cl != NULL && *cl != '\0' && !parse_long(cl, 0, LONG_MAX, &len)) {
+	*len = 0;
+	if (cl != NULL && *cl != '\0' && !parse_long(cl, 0, LONG_MAX, len)) {
 		/* All digits, but past LONG_MAX: too large, not malformed. */
 		if (strspn(cl, "0123456789") == strlen(cl))
 			return SUP_ETOOLARGE;
 		return SUP_EIO;
 	}
-	if (len > cap)
-		return SUP_ETOOLARGE;
+	return *len > cap ? SUP_ETOOLARGE : SUP_OK;
+}
+
+sup_err
+req_read_body(struct sup_req *r, long cap)
+{
+	size_t got = 0;
+	long len;
+	sup_err e;
+
+	if ((e = req_body_length(r, cap, &len)) != SUP_OK)
+		return e;
 	if ((r->body = malloc((size_t)len + 1)) == NULL)
 		return SUP_ENOMEM;
 	while (got < (size_t)len) {

@@ -81,6 +81,12 @@ const char *req_query(const struct sup_req *r, const char *name);
 const char *req_cookie(const struct sup_req *r, const char *name);
 
 /*
+ * Check the announced CONTENT_LENGTH without reading anything: SUP_ETOOLARGE
+ * when over cap, SUP_EIO when it is not a number.  *len gets it (0 if none).
+ */
+sup_err req_body_length(const struct sup_req *r, long cap, long *len);
+
+/*
  * Read the body.  SUP_ETOOLARGE, without reading it, when CONTENT_LENGTH is
  * over cap; SUP_EIO when the client sent less than it announced.
  */
