@@ -151,17 +151,11 @@ msg_post(struct store *s, const struct sup_user *u,
 {
 	struct post_args a = { .u = u, .ticket = ticket, .content = content,
 		.len = len, .internal = internal };
-	sup_err e;
 
 	*out = NULL;
 	if (internal && !user_is_staff(u))
 		return SUP_EFORBIDDEN;
-	e = store_run(s, 0, post_txn, &a);
-	if (e == SUP_OK)
-		*out = a.out;
-	else
-		json_object_put(a.out);
-	return e;
+	return store_run_json(s, 0, post_txn, &a, &a.out, out);
 }
 
 /* --- List ------------------------------------------------------------ */
@@ -248,13 +242,7 @@ msg_list(struct store *s, const struct sup_user *u,
 {
 	struct list_args a = { .u = u, .ticket = ticket, .after = after,
 		.if_none_match = if_none_match, .etag = etag };
-	sup_err e;
 
 	*out = NULL;
-	e = store_run(s, STORE_READ, list_txn, &a);
-	if (e == SUP_OK)
-		*out = a.out;
-	else
-		json_object_put(a.out);
-	return e;
+	return store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
 }

@@ -605,6 +605,20 @@ store_run(struct store *s, unsigned flags, store_fn fn, void *arg)
 	return SUP_EBUSY;
 }
 
+sup_err
+store_run_json(struct store *s, unsigned flags, store_fn fn, void *arg,
+    json_object **result, json_object **out)
+{
+	sup_err e = store_run(s, flags, fn, arg);
+
+	if (e != SUP_OK) {
+		json_object_put(*result);
+		*result = NULL;
+	}
+	*out = *result;
+	return e;
+}
+
 /* --- Counters and sequences ------------------------------------------ */
 
 sup_err

@@ -99,6 +99,14 @@ typedef sup_err (*store_fn)(struct store *s, DB_TXN *txn, void *arg);
 #define STORE_READ 1u
 sup_err store_run(struct store *s, unsigned flags, store_fn fn, void *arg);
 
+/*
+ * store_run for a transaction that builds one JSON result in *result (a
+ * field of arg): on success it is handed to *out, otherwise released and
+ * *out is NULL.
+ */
+sup_err store_run_json(struct store *s, unsigned flags, store_fn fn, void *arg,
+    json_object **result, json_object **out);
+
 /* Map a Berkeley DB return code to sup_err (logging the unexpected ones). */
 sup_err store_err(int rc, const char *what);
 

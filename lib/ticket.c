@@ -210,13 +210,8 @@ ticket_create(struct store *s, const struct sup_conf *conf,
     const struct sup_user *u, struct ticket_new *in, json_object **out)
 {
 	struct create_args a = { .conf = conf, .u = u, .in = in };
-	sup_err e;
 
-	e = store_run(s, 0, create_txn, &a);
-	*out = e == SUP_OK ? a.out : NULL;
-	if (e != SUP_OK)
-		json_object_put(a.out);
-	return e;
+	return store_run_json(s, 0, create_txn, &a, &a.out, out);
 }
 
 /* --- Show ------------------------------------------------------------ */
@@ -248,13 +243,8 @@ ticket_show(struct store *s, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], json_object **out)
 {
 	struct show_args a = { .u = u, .uuid = uuid };
-	sup_err e;
 
-	e = store_run(s, STORE_READ, show_txn, &a);
-	*out = e == SUP_OK ? a.out : NULL;
-	if (e != SUP_OK)
-		json_object_put(a.out);
-	return e;
+	return store_run_json(s, STORE_READ, show_txn, &a, &a.out, out);
 }
 
 /* --- Update ---------------------------------------------------------- */
@@ -361,13 +351,8 @@ ticket_update(struct store *s, const struct sup_user *u,
     json_object **out)
 {
 	struct update_args a = { .u = u, .uuid = uuid, .p = p };
-	sup_err e;
 
-	e = store_run(s, 0, update_txn, &a);
-	*out = e == SUP_OK ? a.out : NULL;
-	if (e != SUP_OK)
-		json_object_put(a.out);
-	return e;
+	return store_run_json(s, 0, update_txn, &a, &a.out, out);
 }
 
 /* --- List ------------------------------------------------------------ */
@@ -682,17 +667,12 @@ ticket_list(struct store *s, const struct sup_user *u,
     const struct ticket_query *q, json_object **out)
 {
 	struct list_args a = { .u = u, .q = *q };
-	sup_err e;
 
 	if (!user_is_staff(u)) {
 		a.q.has_user = true;
 		a.q.user = u->id;
 	}
-	e = store_run(s, STORE_READ, list_txn, &a);
-	*out = e == SUP_OK ? a.out : NULL;
-	if (e != SUP_OK)
-		json_object_put(a.out);
-	return e;
+	return store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
 }
 
 /* --- The list's query string ----------------------------------------- */
