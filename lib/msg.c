@@ -218,10 +218,17 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 			.flags = DB_DBT_USERMEM };
 		DBT d = { .flags = DB_DBT_MALLOC };
 		int rc = s->m_by_uuid->pget(s->m_by_uuid, txn, &k, &pk, &d, 0);
-		free(d.data);
 		if (rc != 0)
 			return store_err(rc, "message");
-		if (pk.size != MSG_KEY_LEN ||
+		/* A note the reader may not see does not exist for them. */
+		json_object *m = NULL;
+		e = store_parse(&d, &m);
+		bool hidden = !user_is_staff(a->u) && rec_bool(m, "is_internal");
+		json_object_put(m);
+		free(d.data);
+		if (e != SUP_OK)
+			return e;
+		if (pk.size != MSG_KEY_LEN || hidden ||
 		    memcmp(after_key, a->ticket, UUID_LEN) != 0)
 			return SUP_ENOTFOUND;
 	}

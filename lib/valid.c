@@ -188,6 +188,9 @@ valid_query(struct sup_req *r, const struct field *fields, size_t n,
 			e = SUP_EUNKNOWN;
 			continue;
 		}
+		/* A blank filter (?q=&status=) is no filter, as in Django. */
+		if (r->query[q].val[0] == '\0')
+			continue;
 		if (vals[i].present)
 			bad = "Given more than once.";
 		else {

@@ -55,7 +55,8 @@ struct value {
 sup_err valid_json(struct sup_req *r, json_object *body,
     const struct field *fields, size_t n, struct value *vals);
 
-/* The same for the query string (all values are text). */
+/* The same for the query string (all values are text); a parameter given
+ * with an empty value counts as absent. */
 sup_err valid_query(struct sup_req *r, const struct field *fields, size_t n,
     struct value *vals);
 

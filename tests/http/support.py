@@ -29,9 +29,12 @@ import traceback
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN_SH = os.path.join(REPO, "run.sh")
-SUPPORTCTL = os.path.join(REPO, "bin", "supportctl")
-CGI_TICKETS = os.path.join(REPO, "cgi-bin", "tickets")
-CGI_MESSAGES = os.path.join(REPO, "cgi-bin", "messages")
+# run.sh takes the programs from SUPPORT_BUILD when set (another build of this
+# tree, e.g. the sanitizer build): use the same ones here.
+BUILD = os.environ.get("SUPPORT_BUILD") or REPO
+SUPPORTCTL = os.path.join(BUILD, "bin", "supportctl")
+CGI_TICKETS = os.path.join(BUILD, "cgi-bin", "tickets")
+CGI_MESSAGES = os.path.join(BUILD, "cgi-bin", "messages")
 
 API = "/api/support"
 TICKETS = API + "/tickets/"
@@ -399,6 +402,7 @@ class Server:
         self.users = {}
         self.running = False
         self.keep = False           # keep the var dir (set when something failed)
+        self.leftovers = []         # (pid, cmd, wchan) still running after run.sh stop
         Server._live.append(self)
 
     # -- process control ----------------------------------------------------
@@ -463,9 +467,41 @@ class Server:
         for p in pids:
             if self._ours(p):
                 log("pid %d still running after run.sh stop; killing it" % p)
+                self.leftovers.append((p, "listed in a pid file", ""))
                 with contextlib.suppress(OSError):
                     os.kill(p, signal.SIGKILL)
+        # anything else started for this var dir (workers whose supervisor is gone)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.processes():
+            time.sleep(0.1)
+        for p, cmd in self.processes():
+            wchan = ""
+            with contextlib.suppress(OSError):
+                with open("/proc/%d/wchan" % p) as f:
+                    wchan = f.read()
+            log("pid %d (%s) outlived run.sh stop, waiting in %s; killing it" % (p, cmd[:80], wchan or "?"))
+            self.leftovers.append((p, cmd[:120], wchan))
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
         self.running = False
+
+    def processes(self):
+        """Live processes whose command line names this var dir: ours."""
+        pat = re.compile(re.escape(self.var) + r"(/|\s|$)")
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+                with open("/proc/%s/stat" % d) as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != "Z" and pat.search(cmd) and int(d) != os.getpid():
+                out.append((int(d), cmd.strip()))
+        return out
 
     def restart(self):
         self.stop()
@@ -502,6 +538,35 @@ class Server:
         except (OSError, IndexError):
             pass
         return self.var in cmd or REPO in cmd or "cgi-bin/" in cmd or "nginx" in cmd
+
+    def report_logs(self, lines=10):
+        """After a failure: show the tails of the logs, and keep them (in
+        $TEST_OUT when set, else by keeping the var dir)."""
+        logdir = os.path.join(self.var, "log")
+        files = [os.path.join(self.var, "run-sh.log")]
+        with contextlib.suppress(OSError):
+            files += sorted(os.path.join(logdir, f) for f in os.listdir(logdir))
+        for f in files:
+            if os.path.basename(f) == "nginx-access.log":
+                continue
+            with contextlib.suppress(OSError):
+                with open(f, encoding="utf-8", errors="replace") as fh:
+                    tail = fh.read().splitlines()[-lines:]
+                if tail:
+                    log("--- tail of %s" % f)
+                    log("\n".join(tail))
+        out = os.environ.get("TEST_OUT")
+        if out and os.path.isdir(out):
+            dest = os.path.join(out, "%s-%s" % (os.path.splitext(os.path.basename(sys.argv[0]))[0],
+                                                os.path.basename(self.var)))
+            with contextlib.suppress(OSError):
+                os.makedirs(dest, exist_ok=True)
+                for f in files + [self.conf]:
+                    if os.path.isfile(f):
+                        shutil.copy(f, dest)
+                log("logs kept in " + dest)
+        else:
+            self.keep = True
 
     def cleanup(self):
         if self.running:
@@ -585,6 +650,14 @@ def standard_server(extra_users=(), conf=None):
     return srv
 
 
+def check_no_leftovers(srv):
+    """A test case: every run.sh stop of this run left no process behind."""
+    with T.case("run.sh stop left no process of the server behind (no orphaned workers)"):
+        srv.stop()
+        check(not srv.leftovers, "processes that outlived run.sh stop: %s"
+              % "; ".join("pid %d %s (waiting in %s)" % l for l in srv.leftovers[:6]))
+
+
 def run_main(body):
     """Run `body()` then print the TAP plan and exit with its status."""
     try:
@@ -597,8 +670,6 @@ def run_main(body):
     finally:
         if T.failed:
             for s in Server._live:
-                s.keep = True
-                log("run.sh log tail (%s):" % s.var)
-                log(s.run_sh_log_tail(15))
+                s.report_logs()
         _cleanup_all()
     sys.exit(T.finish())

@@ -15,7 +15,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import (T, TICKETS, API, SEEN, Fail, check, eq, status, error, is_time, is_uuid,  # noqa: E402
-                     envelope_problem, raw_request, basic, standard_server, set_conf_key, run_main, short, log)
+                     envelope_problem, raw_request, basic, standard_server, check_no_leftovers, set_conf_key,
+                     run_main, short, log)
 
 STATUSES = ("open", "waiting_for_admin", "waiting_for_user", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -89,6 +90,7 @@ def check_message(m, viewer, ticket_uuid=None, what="message"):
         eq(str(m["ticket"]).lower(), ticket_uuid.lower(), what + ".ticket")
     check_user(m["sender"], viewer, what + ".sender")
     check_user(m["user"], viewer, what + ".user")
+    eq(m["user"]["id"], m["sender"]["id"], what + ": user and sender are both the author")
     check(isinstance(m["content"], str), what + ".content is not a string")
     check(isinstance(m["content_html"], str), what + ".content_html is not a string")
     check(isinstance(m["is_from_user"], bool), what + ".is_from_user is not a boolean")
@@ -254,9 +256,13 @@ def test_auth():
             for k in ("count", "next", "previous", "results"):
                 check(k in r.json, "list has no %r" % k)
 
-    with T.case("Basic auth of staff by e-mail sees staff view (all tickets list works)"):
-        r = srv.client("carol", "email").get(TICKETS)
+    with T.case("Basic auth of staff by e-mail gets the staff view (every ticket)"):
+        mine = create("bob", "Only staff and bob see this", "m").json
+        r = srv.client("carol", "email").get(TICKETS + "?page_size=100")
         status(r, 200)
+        eq(r.json["count"], total_count(), "count seen by carol")
+        check(mine["uuid"] in uuids(r.json["results"]), "bob's ticket not in carol's list")
+        eq(C("alice").get(tk(mine["uuid"])).status, 404, "alice GET bob's ticket")
 
 
 def test_create():
@@ -408,17 +414,37 @@ def test_messages():
         eq(r2.body, b"", "304 body")
         S["etag"] = etag
 
+    with T.case("ETag: the 304 carries the same ETag"):
+        r = C("alice").get(msgs(A), headers={"If-None-Match": S["etag"]})
+        status(r, 304)
+        eq(r.header("ETag"), S["etag"], "ETag on the 304")
+
+    with T.case("polling with ?after=<last> and If-None-Match: 304, then 200 with only the new message"):
+        r = C("alice").get(msgs(A))
+        last = r.json[-1]["uuid"]
+        r = C("alice").get(msgs(A, "after=" + last))
+        status(r, 200)
+        eq(r.json, [], "nothing after the last message")
+        et = r.header("ETag")
+        check(et, "no ETag on the ?after= poll")
+        status(C("alice").get(msgs(A, "after=" + last), headers={"If-None-Match": et}), 304)
+        m = post_msg("carol", A, "new while polling").json
+        r = C("alice").get(msgs(A, "after=" + last), headers={"If-None-Match": et})
+        status(r, 200)
+        eq(uuids(r.json), [m["uuid"]], "new messages")
+        S["etag"] = C("alice").get(msgs(A)).header("ETag")
+
     with T.case("ETag: a wrong If-None-Match gives 200 with the thread"):
         r = C("alice").get(msgs(A), headers={"If-None-Match": '"not-the-etag"'})
         status(r, 200)
-        eq(len(r.json), 3, "messages")
+        eq(len(r.json), 4, "messages")
 
     with T.case("ETag: a new message gives a new ETag; the old one no longer matches"):
         old = S["etag"]
         post_msg("alice", A, "One more thing.")
         r = C("alice").get(msgs(A), headers={"If-None-Match": old})
         status(r, 200)
-        eq(len(r.json), 4, "messages after a new one")
+        eq(len(r.json), 5, "messages after a new one")
         new = r.header("ETag")
         check(new and new != old, "ETag did not change: %r" % new)
         status(C("alice").get(msgs(A), headers={"If-None-Match": new}), 304)
@@ -552,13 +578,30 @@ def test_status_machine():
         eq(t["status"], "waiting_for_user", "status")
         eq(t["closed_at"], None, "closed_at")
 
-    with T.case("status machine: staff may move any status to any other"):
-        seq = ["waiting_for_admin", "resolved", "waiting_for_user", "closed", "resolved", "open"]
-        for s in seq:
-            r = patch("dave", B, {"status": s})
-            eq(r.json["status"], s, "status after PATCH %s" % s)
-            eq(r.json["resolved_at"] is not None, s == "resolved", "resolved_at set iff resolved (%s)" % s)
-            eq(r.json["closed_at"] is not None, s == "closed", "closed_at set iff closed (%s)" % s)
+    seq = ["waiting_for_admin", "resolved", "waiting_for_user", "closed", "resolved", "closed", "open"]
+    # docs/api.md: resolved sets resolved_at (and clears closed_at); closed sets
+    # closed_at and keeps resolved_at; re-opening (open, waiting_*) clears both.
+    before = detail("dave", B)
+    for st in seq:
+        with T.case("status machine: staff PATCH %s -> %s: 200, resolved_at/closed_at right"
+                    % (before["status"], st)):
+            r = patch("dave", B, {"status": st})
+            t = r.json
+            eq(t["status"], st, "status")
+            if st == "resolved":
+                check(t["resolved_at"] and t["resolved_at"] >= before["updated_at"], "resolved_at not set to now: %r"
+                      % t["resolved_at"])
+                eq(t["closed_at"], None, "closed_at")
+            elif st == "closed":
+                check(t["closed_at"] and t["closed_at"] >= before["updated_at"], "closed_at not set to now: %r"
+                      % t["closed_at"])
+                eq(t["resolved_at"], before["resolved_at"], "resolved_at kept from before closing")
+            else:
+                eq((t["resolved_at"], t["closed_at"]), (None, None), "resolved_at, closed_at after re-opening")
+            o = detail("alice", B)
+            eq((o["status"], o["resolved_at"], o["closed_at"]), (st, t["resolved_at"], t["closed_at"]),
+               "owner's view")
+        before = detail("dave", B)
 
     with T.case("status machine: unknown status value: 400 invalid, field named, nothing changes"):
         snap = snapshot(B)
@@ -621,6 +664,14 @@ def test_internal_notes():
         r = C("alice").get(msgs(Cu, "after=" + t["messages"][0]["uuid"]))
         check(b"SECRET-NOTE" not in r.body, "internal note in ?after= list")
         eq(len(r.json), 2, "messages after the first")
+
+    with T.case("internal notes: a staff poll with If-None-Match sees a new note (200, not 304)"):
+        r = C("carol").get(msgs(Cu))
+        etag = r.header("ETag")
+        n = post_msg("dave", Cu, "SECRET-NOTE for the staff poll", is_internal=True).json
+        r2 = C("carol").get(msgs(Cu), headers={"If-None-Match": etag})
+        status(r2, 200)
+        eq(r2.json[-1]["uuid"], n["uuid"], "newest message for staff")
 
     with T.case("internal notes: owner's ETag poll does not reveal a note as new content"):
         r = C("alice").get(msgs(Cu))
@@ -729,13 +780,11 @@ def test_isolation():
             check(S[k]["uuid"] in uuids(items), "ticket %s missing from alice's list" % k)
         check(S["BOB"]["uuid"] not in uuids(items), "bob's ticket in alice's list")
 
-    with T.case("isolation: a user filtering by another user's id sees none of that user's tickets"):
-        r = C("alice").get(q(user=srv.users["bob"].id))
-        check(r.status in (200, 400, 403), "status %d" % r.status)
-        if r.status == 200:
-            check(all(t["user"]["username"] == "alice" for t in r.json["results"]), "bob's tickets leaked")
-        else:
-            check(envelope_problem(r) is None, envelope_problem(r) or "")
+    with T.case("isolation: a user filtering by another user's id: 403 forbidden; by their own id: own tickets"):
+        error(C("alice").get(q(user=srv.users["bob"].id)), 403, "forbidden")
+        items, first = list_all("alice", {"user": srv.users["alice"].id})
+        eq({t["user"]["username"] for t in items}, {"alice"}, "owners")
+        eq(first["count"], C("alice").get(TICKETS).json["count"], "count with user=own id")
 
     with T.case("staff see every ticket (agent and admin)"):
         total = total_count()
@@ -841,8 +890,12 @@ def test_lists():
     with T.case("lists: ordering by priority ranks low < normal < high < urgent"):
         ranks = [PRIORITY_RANK[t["priority"]] for t in order_of("priority")]
         eq(ranks, sorted(ranks), "ordering=priority")
-        ranks = [PRIORITY_RANK[t["priority"]] for t in order_of("-priority")]
+        res = order_of("-priority")
+        ranks = [PRIORITY_RANK[t["priority"]] for t in res]
         eq(ranks, sorted(ranks, reverse=True), "ordering=-priority")
+        for p in PRIORITIES:
+            ups = [t["updated_at"] for t in res if t["priority"] == p]
+            eq(ups, sorted(ups, reverse=True), "-priority: newest activity first within %s" % p)
 
     with T.case("lists: unknown ordering: 400"):
         error(C("gina").get(q(ordering="bogus")), 400, "invalid", ["ordering"])
@@ -911,6 +964,8 @@ def test_lists():
             if t["created_at"] < mid:
                 check(t["uuid"] in b and t["uuid"] not in a, "%s (earlier) misplaced" % t["subject"])
         eq(a | b | {G[3]["uuid"]}, allg, "after + before + boundary")
+        check(G[3]["uuid"] in a, "created_after is inclusive: the ticket created at that instant is missing")
+        check(G[3]["uuid"] not in b, "created_before is exclusive: the ticket created at that instant is listed")
 
     with T.case("lists: malformed created_after / created_before: 400"):
         error(C("gina").get(q(created_after="yesterday")), 400, "invalid", ["created_after"])
@@ -931,6 +986,42 @@ def test_lists():
     with T.case("lists: malformed assignee / user filter: 400"):
         error(C("carol").get(q(assignee="carol")), 400, "invalid", ["assignee"])
         error(C("carol").get(q(user="x")), 400, "invalid", ["user"])
+
+    with T.case("lists: next/previous keep the filters and ordering"):
+        r = C("gina").get(q(priority="low", ordering="number", page_size=1))
+        status(r, 200)
+        eq(r.json["count"], 2, "low-priority tickets")
+        nq = urllib.parse.parse_qs(urllib.parse.urlsplit(r.json["next"] or "").query)
+        eq((nq.get("priority"), nq.get("ordering"), nq.get("page_size"), nq.get("page")),
+           (["low"], ["number"], ["1"], ["2"]), "query of next")
+        r2 = C("gina").get(path_of(r.json["next"]))
+        eq([t["priority"] for t in r2.json["results"]], ["low"], "page 2 still filtered")
+        check(r2.json["results"][0]["number"] > r.json["results"][0]["number"], "page 2 still ordered by number")
+
+    with T.case("lists: odd q values (%, _, quotes, non-ASCII, '#') give 200, no match"):
+        for odd in ("%", "_", "'\"", "é日本", "#", "#abc", "-1", "a" * 150):
+            r = C("gina").get(q(q=odd))
+            status(r, 200, "q=%s" % short(odd, 20))
+            eq(r.json["count"], 0, "matches for q=%s" % short(odd, 20))
+
+    with T.case("lists: a 5000-char q is answered 200 or 400 naming q, never 5xx"):
+        r = C("gina").get(q(q="a" * 5000))
+        if r.status != 200:
+            error(r, 400, "invalid", ["q"])
+
+    with T.case("lists: a malformed %-escape in the query string: 400"):
+        r = C("gina").get(TICKETS + "?q=%zz")
+        status(r, 400)
+        check(envelope_problem(r) is None, envelope_problem(r) or "")
+
+    with T.case("lists: repeated ticket filters or a very long path never give 5xx"):
+        for path in (TICKETS + "?status=open&status=closed", TICKETS + "?page_size=2&page_size=3",
+                     TICKETS + "x" * 4000 + "/", TICKETS + "?" + "&".join("f%d=1" % i for i in range(300))):
+            r = C("gina").get(path)
+            check(r.status < 500, "%s -> %d" % (short(path, 60), r.status))
+            if r.status >= 400:
+                check(r.status == 414 or envelope_problem(r) is None,
+                      "%s: %s" % (short(path, 60), envelope_problem(r)))
 
     with T.case("lists: unknown query parameter: 400 unknown_field naming it"):
         error(C("gina").get(q(foo="1")), 400, "unknown_field", ["foo"])
@@ -994,6 +1085,8 @@ def body_cases_create():
         ("whitespace-only initial_message", J({"subject": "s", "initial_message": "  \n\t "}), 400, "invalid", ["initial_message"]),
         ("initial_message of 65537 bytes", J({"subject": "s", "initial_message": "a" * 65537}), 400, "invalid", ["initial_message"]),
         ("initial_message of 65538 bytes (é x 32769)", J({"subject": "s", "initial_message": "é" * 32769}), 400, "invalid", ["initial_message"]),
+        ("a deeply nested value", ('{"subject": "s", "initial_message": "m", "x": %s1%s}' % ("[" * 5000, "]" * 5000)).encode(),
+         400, None, []),
         ("unknown priority", J({"subject": "s", "initial_message": ok_msg, "priority": "asap"}), 400, "invalid", ["priority"]),
         ("numeric priority", J({"subject": "s", "initial_message": ok_msg, "priority": 1}), 400, "invalid", ["priority"]),
         ("unknown field", J({"subject": "s", "initial_message": ok_msg, "foo": 1}), 400, "unknown_field", ["foo"]),
@@ -1008,9 +1101,13 @@ def test_bad_input():
     snap = snapshot(A)
 
     for what, body, st, code, fields in body_cases_create():
-        with T.case("create ticket with %s: %d %s, nothing created" % (what, st, code)):
+        with T.case("create ticket with %s: %d %s, nothing created" % (what, st, code or "error")):
             r = alice.request("POST", TICKETS, body=body)
-            error(r, st, code, fields)
+            if code:
+                error(r, st, code, fields)
+            else:
+                status(r, st)
+                check(envelope_problem(r) is None, envelope_problem(r) or "")
             unchanged(snap)
 
     with T.case("create ticket with invalid UTF-8 in a string: 400, nothing created"):
@@ -1108,8 +1205,10 @@ def test_bad_input():
               415, "unsupported_media_type")
         unchanged(snap)
 
-    with T.case("unknown query parameter on detail and messages list: 400 unknown_field"):
+    with T.case("unknown query parameter on ticket detail: 400 unknown_field"):
         error(alice.get(tk(A) + "?x=1"), 400, "unknown_field", ["x"])
+
+    with T.case("unknown query parameter on messages list: 400 unknown_field"):
         error(alice.get(msgs(A, "bar=1")), 400, "unknown_field", ["bar"])
 
     rand = str(uuidlib.uuid4())
@@ -1195,9 +1294,104 @@ def test_boundaries():
         eq(r.json["content"], s, "content")
         check("<script>" not in r.json["content_html"], "content_html contains raw <script>: %r" % r.json["content_html"])
 
+    with T.case("content is stored trimmed of surrounding whitespace"):
+        r = post_msg("alice", A, "  \n  padded message \t\n ")
+        eq(r.json["content"], "padded message", "content")
+        eq(C("alice").get(msgs(A)).json[-1]["content"], "padded message", "stored content")
+
+    with T.case("content_html: Markdown rendered, raw HTML and javascript: links dropped"):
+        r = post_msg("alice", A, "**bold** and [link](javascript:alert(1)) and <img src=x onerror=alert(1)>")
+        h = r.json["content_html"]
+        check("<strong>bold</strong>" in h, "Markdown not rendered: %r" % h)
+        check("javascript:" not in h.lower(), "javascript: link kept: %r" % h)
+        check("<img" not in h.lower() and "onerror" not in h.lower(), "raw HTML kept: %r" % h)
+
     with T.case("user may send is_internal false"):
         r = post_msg("alice", A, "explicitly public", is_internal=False)
         eq(r.json["is_internal"], False, "is_internal")
+
+
+def test_http_details():
+    A = S["A"]["uuid"]
+    tok = srv.users["alice"].token
+
+    with T.case("HEAD on the list and on a ticket: 200, no body"):
+        for path in (TICKETS, tk(A)):
+            r = C("alice").request("HEAD", path)
+            status(r, 200, "HEAD " + path)
+            eq(r.body, b"", "HEAD body")
+
+    with T.case("after a new message the ticket's updated_at is not older than the message"):
+        m = post_msg("alice", A, "timestamps check").json
+        t = detail("alice", A)
+        check(t["updated_at"] >= m["created_at"], "updated_at %s < message created_at %s"
+              % (t["updated_at"], m["created_at"]))
+        check(m["created_at"] >= t["created_at"], "message older than its ticket")
+        eq(t["last_message"]["uuid"], m["uuid"], "last_message")
+
+    with T.case("keep-alive: many requests on one connection, errors included, all answered right"):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        h = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+        seq = [("GET", TICKETS, None, 200), ("POST", msgs(A), b'{"content": "ka 1"}', 201),
+               ("POST", msgs(A), b'{"content": ', 400), ("GET", TICKETS + "nope/", None, 404),
+               ("DELETE", TICKETS, None, 405), ("POST", msgs(A), b'{"content": "x", "bogus": 1}', 400),
+               ("GET", msgs(A), None, 200), ("POST", msgs(A), b'{"content": "ka 2"}', 201),
+               ("PATCH", tk(A), b'{"status": "bogus"}', 400), ("GET", tk(A), None, 200)]
+        try:
+            for i, (m, path, body, want) in enumerate(seq * 2):
+                conn.request(m, path, body=body, headers=h)
+                resp = conn.getresponse()
+                data = resp.read()
+                check(resp.status == want, "request %d %s %s: %d, wanted %d: %s" % (
+                    i, m, path, resp.status, want, short(data.decode("utf-8", "replace"))))
+        finally:
+            conn.close()
+        r = C("alice").get(msgs(A))
+        eq(sum(1 for x in r.json if x["content"] in ("ka 1", "ka 2")), 4, "keep-alive messages stored")
+
+    with T.case("a body sent slowly in pieces is read whole: 201"):
+        body = b'{"content": "slowly sent message"}'
+        head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                % (msgs(A), tok, len(body))).encode()
+        import socket as _s
+        sk = _s.create_connection(("127.0.0.1", srv.port), timeout=15)
+        try:
+            sk.sendall(head)
+            for i in range(0, len(body), 12):
+                time.sleep(0.3)
+                sk.sendall(body[i:i + 12])
+            got = b""
+            while True:
+                chunk = sk.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        finally:
+            sk.close()
+        check(got.startswith(b"HTTP/1.1 201"), "response: %s" % short(got.decode("utf-8", "replace"), 300))
+        check(b"slowly sent message" in got, "message not echoed")
+
+    with T.case("a chunked request body (no Content-Length): 201 or 411, never a wrong write"):
+        snap = snapshot(A)
+        body = b'{"content": "chunked body message"}'
+        req = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+               % (msgs(A), tok)).encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        st, raw, secs = raw_request(srv.port, req, timeout=10)
+        check(st in (201, 411), "status %r: %s" % (st, short(raw.decode("utf-8", "replace"), 300)))
+        if st == 201:
+            r = C("alice").get(msgs(A))
+            eq(r.json[-1]["content"], "chunked body message", "stored content")
+        else:
+            unchanged(snap)
+
+    with T.case("Authorization scheme names are case-insensitive (bearer, BASIC)"):
+        status(srv.client().with_auth("bearer " + tok).get(TICKETS), 200, "lowercase bearer")
+        u = srv.users["alice"]
+        status(srv.client().with_auth(basic(u.name, u.password).replace("Basic", "BASIC")).get(TICKETS), 200,
+               "uppercase BASIC")
 
 
 def test_final_checks():
@@ -1229,11 +1423,17 @@ def test_final_checks():
         patch("frank", f[0]["uuid"], {"status": "resolved"})
         create("frank", "Frank fits again", "m")
 
+    with T.case("max_tickets_per_user does not apply to staff"):
+        for i in range(5):
+            create("carol", "Agent-opened ticket %d" % i, "m")
+
     with T.case("supportctl db verify exits 0 after the run (server stopped)"):
         srv.stop()
         p = srv.ctl("db", "verify", timeout=300)
         check(p.returncode == 0, "exit %d: %s %s" % (p.returncode, short(p.stdout.decode(errors="replace")),
                                                      short(p.stderr.decode(errors="replace"))))
+
+    check_no_leftovers(srv)
 
 
 def main():
@@ -1242,7 +1442,7 @@ def main():
     log("server on 127.0.0.1:%d, var %s" % (srv.port, srv.var))
     for fn in (test_auth, test_create, test_messages, test_status_machine, test_internal_notes,
                test_patch_and_users, test_isolation, test_lists, test_limit, test_bad_input,
-               test_boundaries, test_final_checks):
+               test_boundaries, test_http_details, test_final_checks):
         log(fn.__name__)
         try:
             fn()

@@ -227,12 +227,12 @@ def body(store):
         t = r.json
         check(isinstance(t, dict), "body is not a JSON object")
         is_uuid(t["uuid"], "uuid")
+        state["t"] = t
         eq((t["subject"], t["status"], t["message_count"]), ("CGI ticket", "open", 1), "subject/status/count")
         is_time(t["created_at"], "created_at")
         eq(t["last_message"]["content"], "Sent through CGI", "last_message")
         loc = r.header("Location") or ""
         check(loc.endswith("/api/support/tickets/%s/" % t["uuid"]), "Location %r" % loc)
-        state["t"] = t
 
     with T.case("CGI: the created ticket is in the list afterwards (new process, same store)"):
         r = cgi(CGI_TICKETS, "GET", TICKETS, auth=bearer("alice"))

@@ -13,13 +13,14 @@ Env: CONC_CLIENTS (default 6), CONC_MESSAGES (default 30).
 
 import multiprocessing
 import os
+import queue
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, TICKETS, Client, check, eq, status, standard_server, run_main, short, log)  # noqa: E402
+from support import (T, TICKETS, Client, check, check_no_leftovers, eq, status, standard_server, run_main, short, log)  # noqa: E402
 
 N = int(os.environ.get("CONC_CLIENTS", "6"))
 M = int(os.environ.get("CONC_MESSAGES", "30"))
@@ -73,8 +74,93 @@ def patcher(args):
     return ("patch", -1, out)
 
 
-def run(job):
-    return job[0](job[1])
+def creator(args):
+    port, token, wid, count, start_at, deadline = args
+    c = Client(port, "Bearer " + token)
+    out = []
+    while time.time() < start_at:
+        time.sleep(0.001)
+    for i in range(count):
+        if time.time() > deadline:
+            out.append((i, None, None, "phase deadline passed"))
+            break
+        try:
+            r = c.request("POST", TICKETS, json_body={"subject": "parallel %d/%d" % (wid, i),
+                                                      "initial_message": "created in parallel"},
+                          timeout=60, record=False)
+            j = r.json if r.status == 201 else None
+            out.append((i, r.status, (j.get("uuid"), j.get("number")) if isinstance(j, dict) else None,
+                        None if r.status == 201 else short(r.text(), 200)))
+        except Exception as e:  # noqa: BLE001
+            out.append((i, None, None, repr(e)))
+    return ("create", wid, out)
+
+
+def poll_loop(port, token, ticket, deadline, done, out_q):
+    """Poll like the chat client: ?after=<last seen> with If-None-Match,
+    appending what comes.  Reports the accumulated uuids and any errors."""
+    c = Client(port, "Bearer " + token)
+    path = TICKETS + ticket + "/messages/"
+    seen, errors, etag, polls = [], [], None, 0
+    try:
+        r = c.request("GET", path, timeout=60, record=False)
+        seen = [m["uuid"] for m in r.json]
+        final_round = False
+        while time.time() < deadline:
+            if done.is_set():
+                final_round = True
+            hdrs = {"If-None-Match": etag} if etag else {}
+            r = c.request("GET", path + "?after=" + seen[-1], headers=hdrs, timeout=60, record=False)
+            polls += 1
+            if r.status == 200:
+                new = [m["uuid"] for m in r.json]
+                dup = [u for u in new if u in seen]
+                if dup:
+                    errors.append("poll %d returned already seen messages %s" % (polls, dup[:3]))
+                seen += [u for u in new if u not in seen]
+                etag = r.header("ETag")
+            elif r.status != 304:
+                errors.append("poll %d: HTTP %d %s" % (polls, r.status, short(r.text(), 100)))
+            if final_round:
+                break
+            time.sleep(0.02)
+    except Exception as e:  # noqa: BLE001
+        errors.append(repr(e))
+    out_q.put((seen, errors, polls))
+
+
+def _child(fn, arg, q):
+    try:
+        q.put(fn(arg))
+    except BaseException as e:  # noqa: BLE001
+        q.put(("error", -2, [repr(e)]))
+
+
+def run_all(ctx, jobs, timeout):
+    """Run fn(arg) for each job in its own process; collect what they return.
+    Plain processes and a queue rather than multiprocessing.Pool, whose
+    terminate() can hang; stragglers are killed (they are ours, by pid)."""
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_child, args=(fn, arg, q), daemon=True) for fn, arg in jobs]
+    for p in procs:
+        p.start()
+    results, deadline = [], time.time() + timeout
+    while len(results) < len(procs) and time.time() < deadline:
+        try:
+            results.append(q.get(timeout=1))
+        except queue.Empty:
+            if not any(p.is_alive() for p in procs) and q.empty():
+                break
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
+    check(len(results) == len(procs), "%d of %d client processes reported in %d s"
+          % (len(results), len(procs), timeout))
+    errs = [r for r in results if r[0] == "error"]
+    check(not errs, "client processes failed: %s" % errs[:3])
+    return results
 
 
 def main():
@@ -95,13 +181,27 @@ def main():
     jobs.append((patcher, (srv.port, srv.users["carol"].token, ticket, start_at, deadline)))
 
     results = []
+    ctx = multiprocessing.get_context("fork")
+    done, out_q = ctx.Event(), ctx.Queue()
+    poller = ctx.Process(target=poll_loop, args=(srv.port, srv.users["alice"].token, ticket,
+                                                 deadline + 30, done, out_q), daemon=True)
+    poller.start()
     with T.case("concurrent phase finished within its time bound"):
         t0 = time.time()
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(len(jobs)) as pool:
-            async_res = pool.map_async(run, jobs)
-            results = async_res.get(timeout=PHASE_LIMIT + 90)
+        results = run_all(ctx, jobs, PHASE_LIMIT + 90)
         log("concurrent phase took %.1f s" % (time.time() - t0))
+    done.set()
+    polled = None
+    with T.case("a chat poller (?after=<last> + If-None-Match) ran through the writes without errors"):
+        try:
+            polled = out_q.get(timeout=PHASE_LIMIT + 60)
+        finally:
+            poller.join(timeout=10)
+            if poller.is_alive():
+                poller.kill()
+        seen, errors, polls = polled
+        log("poller made %d polls, saw %d messages" % (polls, len(seen)))
+        check(not errors, "poller errors: %s" % errors[:5])
 
     posts = {wid: out for kind, wid, out in results if kind == "post"}
     patches = [o for kind, wid, out in results if kind == "patch" for o in out]
@@ -151,6 +251,14 @@ def main():
         bad = [(a, b) for a, b in zip(ts, ts[1:]) if not a < b]
         check(not bad, "%d non-increasing neighbours, e.g. %s" % (len(bad), bad[:3]))
 
+    with T.case("the poller saw every message, in thread order: none was committed behind its ?after= cursor"):
+        check(polled is not None, "poller reported nothing")
+        final = [m["uuid"] for m in thread]
+        missed = [u for u in final if u not in set(polled[0])]
+        check(not missed, "%d messages never reached the polling client (committed before a message it had "
+              "already seen), e.g. %s" % (len(missed), missed[:3]))
+        eq(polled[0], final, "order seen by the poller vs the thread")
+
     with T.case("each client's messages appear in the order it sent them"):
         for wid in range(N):
             seq = [sent[m["uuid"]][1] for m in thread if m["uuid"] in sent and sent[m["uuid"]][0] == wid]
@@ -170,10 +278,38 @@ def main():
         eq(t["unanswered_messages_count"], n, "unanswered_messages_count")
         check(t["first_response_at"] is not None, "first_response_at not set")
 
+    # second phase: N customers open tickets at the same moment
+    creators = ["maker%d" % w for w in range(N)]
+    per = 5
+    with T.case("parallel ticket creation by %d users: every POST 201, numbers unique and increasing" % N):
+        for name in creators:
+            srv.add_user(name, "user")
+        before = carol.get(TICKETS + "?page_size=1").json["count"]
+        start_at = time.time() + 1.0
+        deadline = start_at + PHASE_LIMIT
+        jobs = [(creator, (srv.port, srv.users[n].token, w, per, start_at, deadline)) for w, n in enumerate(creators)]
+        res = run_all(ctx, jobs, PHASE_LIMIT + 90)
+        bad = [(wid, o) for kind, wid, out in res for o in out if o[1] != 201]
+        check(not bad, "%d failed creations, e.g. %s" % (len(bad), bad[:5]))
+        made = {o[2][0]: o[2][1] for kind, wid, out in res for o in out if o[1] == 201}
+        eq(len(made), N * per, "tickets created")
+        nums = list(made.values())
+        eq(len(set(nums)), len(nums), "distinct ticket numbers")
+        for kind, wid, out in res:
+            seq = [o[2][1] for o in out if o[1] == 201]
+            eq(seq, sorted(seq), "numbers of worker %d increase in creation order" % wid)
+        eq(carol.get(TICKETS + "?page_size=1").json["count"], before + N * per, "staff ticket count")
+        items = carol.get(TICKETS + "?page_size=100&ordering=number").json["results"]
+        listed = {t["uuid"]: t["number"] for t in items}
+        for u, n in made.items():
+            eq(listed.get(u), n, "ticket %s in the list with its number" % u)
+
     with T.case("supportctl db verify exits 0 after the run (server stopped)"):
         srv.stop()
         p = srv.ctl("db", "verify", timeout=300)
         check(p.returncode == 0, "exit %d: %s" % (p.returncode, short(p.stderr.decode(errors="replace"))))
+
+    check_no_leftovers(srv)
 
 
 if __name__ == "__main__":

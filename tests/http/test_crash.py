@@ -2,16 +2,20 @@
 """Reliability: kill -9 the programs in the middle of writes, restart, check.
 
 A client thread posts messages to one ticket in a loop (at most MAX_POSTS posts,
-at most MAX_SECONDS).  Meanwhile the program processes (pids from <var>/run/*.pid
-that are not nginx, plus their children) are killed with SIGKILL KILLS times and
-the server is restarted with run.sh stop + run.sh --background.  Afterwards:
-every message that got a 201 is in the thread exactly once with its content
-intact, nothing in the thread is torn or duplicated, message_count matches, the
-store survives a clean restart, and `supportctl db verify` exits 0.
+at most MAX_SECONDS) and another opens tickets (at most MAX_TICKETS).  Meanwhile:
+first only the FastCGI workers are killed with SIGKILL (their supervisors must
+replace them and the service carry on by itself), then KILLS times every program
+process (pids from <var>/run/*.pid that are not nginx, plus their children) is
+killed and the server restarted with run.sh stop + run.sh --background; it must
+answer within 15 s each time.  Afterwards: every message that got a 201 is in
+the thread exactly once with its content intact, nothing is torn or duplicated,
+message_count matches; every acknowledged ticket is listed once with its first
+message; the store survives a clean restart; `supportctl db verify` exits 0.
 
 Run from the repo root of a built tree:  python3 tests/http/test_crash.py
 """
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -19,13 +23,16 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, TICKETS, Client, check, eq, status, standard_server, run_main, short, log)  # noqa: E402
+from support import (T, TICKETS, Client, Fail, check, check_no_leftovers, eq, status, standard_server,
+                     run_main, short, log)  # noqa: E402
 
 MAX_POSTS = 400
+MAX_TICKETS = 150
 MAX_SECONDS = 60.0
 KILLS = 3
 
@@ -70,8 +77,39 @@ class Poster(threading.Thread):
                 err = repr(e)
             with self.lock:
                 self.attempts.append((i, c, st, u, err))
-            if st != 201:
-                time.sleep(0.05)
+            time.sleep(0.01 if st == 201 else 0.05)
+
+
+class TicketMaker(threading.Thread):
+    """Opens tickets in a loop (the creation writes the ticket, its first
+    message, the counters and the indexes in one transaction)."""
+
+    def __init__(self, port, token):
+        super().__init__(daemon=True)
+        self.client = Client(port, "Bearer " + token)
+        self.attempts = []      # (i, subject, message, status or None, uuid or None)
+        self.stop_flag = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self):
+        t_end = time.monotonic() + MAX_SECONDS
+        for i in range(MAX_TICKETS):
+            if self.stop_flag.is_set() or time.monotonic() > t_end:
+                break
+            subject = "crash ticket %04d" % i
+            message = content_for(10000 + i)[:3000]
+            st, u = None, None
+            try:
+                r = self.client.request("POST", TICKETS, json_body={"subject": subject, "initial_message": message},
+                                        timeout=20, record=False)
+                st = r.status
+                if st == 201 and isinstance(r.json, dict):
+                    u = r.json.get("uuid")
+            except Exception:  # noqa: BLE001 -- expected while the programs are down
+                pass
+            with self.lock:
+                self.attempts.append((i, subject, message, st, u))
+            time.sleep(0.02 if st == 201 else 0.05)
 
 
 def descendants(pid):
@@ -114,8 +152,73 @@ def program_pids(srv):
     return sorted(set(pids))
 
 
+def store_diagnostics(srv):
+    """Lock waits, write locks held, and BDB thread states: why requests hang."""
+    out = []
+    for args in (["-Co"], ["-e"]):
+        try:
+            p = subprocess.run(["db5.3_stat", "-h", os.path.join(srv.var, "data")] + args,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        except (OSError, subprocess.SubprocessError) as e:
+            return ["db5.3_stat not usable: %r" % (e,)]
+        for line in p.stdout.decode(errors="replace").splitlines():
+            if "WAIT" in line or ("WRITE" in line and "HELD" in line) or "process/thread" in line \
+                    or "Creation time" in line:
+                out.append(line.strip())
+    for pid in program_pids(srv):
+        try:
+            with open("/proc/%d/wchan" % pid) as f:
+                out.append("pid %d %s waits in %s" % (pid, cmdline(pid)[:50], f.read()))
+        except OSError:
+            pass
+    return out[:60]
+
+
+def probe_after_restart(srv, alice, ticket, what):
+    """The restarted server must answer within 15 s.  If it hangs, show why,
+    restart once more so the remaining checks can run, and fail."""
+    try:
+        r = alice.request("GET", TICKETS + ticket + "/messages/?after=" + str(uuid.uuid4()), timeout=15)
+        check(r.status == 404, "messages poll after %s: %d %s" % (what, r.status, short(r.text(), 200)))
+        return
+    except OSError as e:
+        err = e
+    diag = store_diagnostics(srv)
+    srv.stop()
+    srv.start()
+    try:
+        r = alice.request("GET", TICKETS + ticket + "/", timeout=15)
+        again = "after one more restart: HTTP %d" % r.status
+    except OSError as e:
+        again = "after one more restart: still no answer (%r)" % (e,)
+    raise Fail("no answer within 15 s after %s (%r): requests hang; %s\n%s"
+               % (what, err, again, "\n".join(diag)))
+
+
+def kill_programs(srv, pids):
+    """SIGKILL the programs: the supervisors first, then every program process
+    of this var dir (a supervisor may have forked a worker meanwhile)."""
+    killed = set()
+    for p in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+            killed.add(p)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        rest = [p for p, cmd in srv.processes() if "nginx" not in cmd]
+        if not rest:
+            break
+        for p in rest:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, signal.SIGKILL)
+                killed.add(p)
+        time.sleep(0.1)
+    return sorted(killed)
+
+
 def main():
-    srv = standard_server()
+    # no per-user ticket limit: bob opens many tickets while the programs are killed
+    srv = standard_server(conf={("support", "max_tickets_per_user"): "0"})
     log("server on 127.0.0.1:%d, var %s" % (srv.port, srv.var))
     alice = srv.client("alice")
 
@@ -126,31 +229,56 @@ def main():
 
     poster = Poster(srv.port, srv.users["alice"].token, ticket)
     poster.start()
+    maker = TicketMaker(srv.port, srv.users["bob"].token)
+    maker.start()
+
+    def wait_for_acks(n, what):
+        t0 = time.monotonic()
+        while poster.ok_count() < n and poster.is_alive() and time.monotonic() - t0 < 15:
+            time.sleep(0.01)
+        check(poster.is_alive(), "the poster stopped before " + what)
+
+    # First only the workers: their supervisor must start new ones, and the
+    # service must carry on by itself (recovering the environment if needed).
+    with T.case("kill -9 of the worker processes only: the supervisors replace them, posts succeed again within 15 s"):
+        wait_for_acks(40, "the worker kill")
+        parents = [p for p in srv.pids() if "nginx" not in cmdline(p)]
+        workers = sorted({c for p in parents for c in descendants(p)})
+        check(workers, "no worker processes under %s" % parents)
+        log("killing workers %s after %d acknowledged posts" % (workers, poster.ok_count()))
+        for p in workers:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
+        base = poster.ok_count()
+        t0 = time.monotonic()
+        while poster.ok_count() < base + 5 and poster.is_alive() and time.monotonic() - t0 < 15:
+            time.sleep(0.05)
+        if poster.ok_count() < base + 5:
+            raise Fail("only %d posts succeeded in 15 s after killing the workers (requests hang)\n%s"
+                       % (poster.ok_count() - base, "\n".join(store_diagnostics(srv))))
+        log("service back %.1f s after the worker kill" % (time.monotonic() - t0))
+        check(all(os.path.exists("/proc/%d" % p) for p in parents), "a supervisor died with its workers")
 
     for k in range(1, KILLS + 1):
         with T.case("kill -9 #%d of the program processes mid-write, restart, server answers again" % k):
-            base = poster.ok_count()
-            t0 = time.monotonic()
-            while poster.ok_count() < base + 15 and poster.is_alive() and time.monotonic() - t0 < 15:
-                time.sleep(0.02)
+            # kills after about 110, 180 and 250 acknowledged posts: room is left
+            # within MAX_POSTS for posts after the last restart
+            wait_for_acks(40 + 70 * k, "kill #%d" % k)
             pids = program_pids(srv)
             check(pids, "no program pids found in %s" % srv.pid_files())
             log("kill #%d after %d acknowledged posts: pids %s" % (k, poster.ok_count(), pids))
-            for p in pids:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.3)
-            alive = [p for p in pids if os.path.exists("/proc/%d" % p) and cmdline(p)]
-            check(not alive, "still alive after SIGKILL: %s" % alive)
+            killed = kill_programs(srv, pids)
+            alive = [p for p, cmd in srv.processes() if "nginx" not in cmd]
+            check(not alive, "still alive after SIGKILL: %s (killed %s)" % (alive, killed))
+            base = poster.ok_count()    # the programs are dead: no 201 can come until the restart
             srv.stop()
             t1 = time.monotonic()
             srv.start()
             log("restart took %.1f s" % (time.monotonic() - t1))
-            r = alice.get(TICKETS + ticket + "/")
-            status(r, 200, "ticket after restart")
-            base = poster.ok_count()
+            probe_after_restart(srv, alice, ticket, "restart #%d" % k)
             t0 = time.monotonic()
             while poster.ok_count() <= base and poster.is_alive() and time.monotonic() - t0 < 20:
                 time.sleep(0.05)
@@ -159,7 +287,9 @@ def main():
     # let the poster finish a few more, then stop it
     time.sleep(1.0)
     poster.stop_flag.set()
+    maker.stop_flag.set()
     poster.join(timeout=60)
+    maker.join(timeout=60)
     attempts = list(poster.attempts)
     acked = {a[3]: a for a in attempts if a[2] == 201 and a[3]}
     log("%d attempts, %d acknowledged with 201, %d failed/unknown" % (
@@ -207,6 +337,45 @@ def main():
         eq(t["status"], "waiting_for_admin", "status (only the owner wrote)")
         eq(t["unanswered_messages_count"], len(thread), "unanswered_messages_count")
 
+    made = list(maker.attempts)
+    t_acked = {a[4]: a for a in made if a[3] == 201 and a[4]}
+    log("%d ticket creations tried, %d acknowledged" % (len(made), len(t_acked)))
+
+    def check_tickets(label):
+        bob = srv.client("bob")
+        items, path, pages = [], TICKETS + "?page_size=100&ordering=number", 0
+        first = None
+        while path and pages < 10:
+            r = bob.get(path)
+            status(r, 200, "bob's list")
+            first = first or r.json
+            items += r.json["results"]
+            nxt = r.json["next"]
+            path = (nxt[nxt.index("/api/"):] if nxt else None)
+            pages += 1
+        ids = [t["uuid"] for t in items]
+        eq(len(ids), len(set(ids)), "%s: no ticket listed twice" % label)
+        eq(first["count"], len(items), "%s: count vs listed tickets" % label)
+        missing = [t_acked[u][0] for u in t_acked if u not in ids]
+        check(not missing, "%s: acknowledged tickets missing from the list: #%s" % (label, missing[:10]))
+        nums = [t["number"] for t in items]
+        eq(len(nums), len(set(nums)), "%s: distinct ticket numbers" % label)
+        sent = {a[1]: a[2] for a in made}
+        for t in items:
+            check(t["subject"] in sent, "%s: listed ticket with a subject never sent: %r" % (label, t["subject"]))
+            d = bob.get(TICKETS + t["uuid"] + "/")
+            status(d, 200, "%s: detail of listed ticket %s" % (label, t["uuid"]))
+            eq(d.json["message_count"], 1, "%s: message_count of %s" % (label, t["subject"]))
+            eq([m["content"] for m in d.json["messages"]], [sent[t["subject"]]],
+               "%s: first message of %s" % (label, t["subject"]))
+        staff = srv.client("carol").get(TICKETS + "?page_size=1").json["count"]
+        eq(staff, len(items) + 1, "%s: staff count (bob's tickets + alice's)" % label)
+        return ids
+
+    with T.case("tickets opened during the kills: every acknowledged one listed once, with its first message"):
+        check(len(t_acked) >= 10, "only %d tickets acknowledged" % len(t_acked))
+        bob_tickets = check_tickets("after kills")
+
     with T.case("supportctl db verify exits 0 (server stopped)"):
         srv.stop()
         p = srv.ctl("db", "verify", timeout=300)
@@ -217,9 +386,12 @@ def main():
         srv.start()
         again = check_thread("after clean restart")
         eq([m["uuid"] for m in again], [m["uuid"] for m in thread], "thread after restart")
+        eq(check_tickets("after clean restart"), bob_tickets, "bob's tickets after restart")
         r = alice.post(TICKETS + ticket + "/messages/", {"content": "after the storm"})
         status(r, 201)
         eq(alice.get(TICKETS + ticket + "/").json["message_count"], len(thread) + 1, "message_count")
+
+    check_no_leftovers(srv)
 
 
 if __name__ == "__main__":
