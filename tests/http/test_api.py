@@ -665,6 +665,12 @@ def test_internal_notes():
         check(b"SECRET-NOTE" not in r.body, "internal note in ?after= list")
         eq(len(r.json), 2, "messages after the first")
 
+    with T.case("internal notes: ?after=<a note's uuid> is 404 for the owner, 200 for staff"):
+        error(C("alice").get(msgs(Cu, "after=" + S["C_note"])), 404, "not_found")
+        r = C("carol").get(msgs(Cu, "after=" + S["C_note"]))
+        status(r, 200)
+        check(S["C_note"] not in uuids(r.json), "the note itself is not after itself")
+
     with T.case("internal notes: a staff poll with If-None-Match sees a new note (200, not 304)"):
         r = C("carol").get(msgs(Cu))
         etag = r.header("ETag")
@@ -811,6 +817,11 @@ def test_lists():
 
     gid = srv.users["gina"].id
     allg = set(uuids(G))
+
+    with T.case("lists: blank filters (?q=&status=&page_size=) are no filters, as in Django"):
+        r = C("gina").get(TICKETS + "?q=&status=&priority=&page_size=")
+        status(r, 200)
+        eq(r.json["count"], 7, "count with blank filters")
 
     with T.case("lists: envelope count/next/previous/results, no messages in items"):
         r = C("gina").get(TICKETS)
