@@ -103,6 +103,27 @@ ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 }
 
 sup_err
+ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], struct ticket_tail *tt)
+{
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	bool laid_out;
+	int rc;
+
+	if ((rc = s->tickets->get(s->tickets, txn, &k, &d, 0)) != 0)
+		return store_err(rc, "ticket");
+	laid_out = view_ticket_tail(d.data, d.size, tt);
+	free(d.data);
+	if (!laid_out)
+		return SUP_EDB;
+	/* Another customer's ticket does not exist, as far as they know. */
+	if (!user_is_staff(u) && tt->user != u->id)
+		return SUP_ENOTFOUND;
+	return SUP_OK;
+}
+
+sup_err
 ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now)
 {
 	uint8_t uuid[UUID_LEN];

@@ -105,6 +105,14 @@ sup_err ticket_set_status(struct store *s, DB_TXN *txn, json_object *t,
 sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], uint32_t flags, json_object **out);
 
+/*
+ * Read only the internal fields of a ticket (owner, revision, counts),
+ * without parsing it, and check u may see it.  For the cheapest reads.
+ */
+struct ticket_tail;
+sup_err ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], struct ticket_tail *tt);
+
 /* Write a ticket record back, with its revision and updated_at moved on. */
 sup_err ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now);
 
