@@ -436,7 +436,9 @@ store_open(struct store *s, const struct sup_conf *conf)
 		return store_err(rc, "db_env_create");
 	s->env = env;
 	env->set_errcall(env, log_db_error);
-	env->set_cachesize(env, 0, (u_int32_t)conf->cache_kb * 1024, 1);
+	/* Gigabytes and bytes apart: a byte count past 4 GB would wrap. */
+	env->set_cachesize(env, (u_int32_t)(conf->cache_kb >> 20),
+	    (u_int32_t)(conf->cache_kb & ((1 << 20) - 1)) * 1024, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_timeout(env, (db_timeout_t)conf->lock_timeout_ms * 1000,
 	    DB_SET_LOCK_TIMEOUT);
