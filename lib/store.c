@@ -178,7 +178,12 @@ tfields_of(json_object *rec, struct tfields *f)
 	return true;
 }
 
-/* The key of index idx for ticket fields f; its length. */
+/*
+ * The key of index idx for ticket fields f; its length.  Only the activity
+ * indexes (updated, user) carry the time of the last change, so a message
+ * moves those two; status, assignee and priority keep creation (number)
+ * order and change only when their value does.
+ */
 static size_t
 index_key(enum store_index idx, const struct tfields *f,
     uint8_t key[T_IDX_KEY_MAX])
@@ -197,16 +202,16 @@ index_key(enum store_index idx, const struct tfields *f,
 		break;
 	case IDX_STATUS:
 		key[0] = (uint8_t)f->status;
-		n = 1;
-		break;
+		be64_put(key + 1, f->number);
+		return 9;
 	case IDX_ASSIGNEE:
 		be32_put(key, f->assignee);
-		n = 4;
-		break;
+		be64_put(key + 4, f->number);
+		return 12;
 	case IDX_PRIORITY:
 		key[0] = (uint8_t)f->priority;
-		n = 1;
-		break;
+		be64_put(key + 1, f->number);
+		return 9;
 	default:
 		return 0;
 	}

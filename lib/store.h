@@ -12,9 +12,9 @@
  *   t_by_number      number(8)                           (unique)
  *   t_by_updated     updated_us(8) uuid(16)
  *   t_by_user        user(4) updated_us(8) uuid(16)
- *   t_by_status      status(1) updated_us(8) uuid(16)
- *   t_by_assignee    assignee(4, 0 = none) updated_us(8) uuid(16)
- *   t_by_priority    priority(1) updated_us(8) uuid(16)
+ *   t_by_status      status(1) number(8)
+ *   t_by_assignee    assignee(4, 0 = none) number(8)
+ *   t_by_priority    priority(1) number(8)
  *   messages         ticket(16) created_us(8) uuid(16)  -> message record
  *   m_by_uuid        uuid(16)                            (unique)
  *   counters         name (text)                         -> int64(8)

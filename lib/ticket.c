@@ -446,19 +446,18 @@ plan_list(const struct ticket_query *q, struct plan *p)
 	for (int i = 0; i < ST_MAX; i++)
 		if (q->status_mask == (1u << i))
 			single = (unsigned)i + 1;
+	/*
+	 * Activity order walks an index keyed by last change: a customer's
+	 * own, or all tickets (other filters are checked on each record; the
+	 * tickets they keep are the active ones, near the start).  Creation
+	 * order walks the narrowest index in number order; a customer's few
+	 * tickets are sorted instead.
+	 */
 	if (q->order == ORDER_UPDATED) {
 		if (q->has_user) {
 			p->idx = IDX_USER;
 			be32_put(p->prefix, q->user);
 			p->plen = 4;
-		} else if (q->has_assignee) {
-			p->idx = IDX_ASSIGNEE;
-			be32_put(p->prefix, q->assignee);
-			p->plen = 4;
-		} else if (single) {
-			p->idx = IDX_STATUS;
-			p->prefix[0] = (uint8_t)(single - 1);
-			p->plen = 1;
 		} else
 			p->idx = IDX_UPDATED;
 	} else if (q->has_user) {
@@ -466,8 +465,18 @@ plan_list(const struct ticket_query *q, struct plan *p)
 		be32_put(p->prefix, q->user);
 		p->plen = 4;
 		p->sort = true;
+	} else if (q->order == ORDER_PRIORITY)
+		p->idx = IDX_PRIORITY;
+	else if (q->has_assignee) {
+		p->idx = IDX_ASSIGNEE;
+		be32_put(p->prefix, q->assignee);
+		p->plen = 4;
+	} else if (single) {
+		p->idx = IDX_STATUS;
+		p->prefix[0] = (uint8_t)(single - 1);
+		p->plen = 1;
 	} else
-		p->idx = q->order == ORDER_PRIORITY ? IDX_PRIORITY : IDX_NUMBER;
+		p->idx = IDX_NUMBER;
 
 	p->need_match = q->priority >= 0 || q->q != NULL || q->has_after ||
 	    q->has_before || (q->has_user && p->idx != IDX_USER) ||
@@ -499,18 +508,16 @@ by_number(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Priority, then last activity: the order of the priority index. */
+/* Priority, then number: the order of the priority index. */
 static int
 by_priority(const void *a, const void *b)
 {
 	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
 	const char *px = rec_str(x, "priority"), *py = rec_str(y, "priority");
-	const char *ux = rec_str(x, "updated_at"), *uy = rec_str(y, "updated_at");
 	int d = ticket_priority_from(px ? px : "") -
 	    ticket_priority_from(py ? py : "");
 
-	/* ISO 8601 times of one format sort as text. */
-	return d != 0 ? d : strcmp(ux ? ux : "", uy ? uy : "");
+	return d != 0 ? d : by_number(a, b);
 }
 
 /* A ticket the list keeps: its stored text, and its record when parsed. */

@@ -905,8 +905,8 @@ def test_lists():
         ranks = [PRIORITY_RANK[t["priority"]] for t in res]
         eq(ranks, sorted(ranks, reverse=True), "ordering=-priority")
         for p in PRIORITIES:
-            ups = [t["updated_at"] for t in res if t["priority"] == p]
-            eq(ups, sorted(ups, reverse=True), "-priority: newest activity first within %s" % p)
+            nums = [t["number"] for t in res if t["priority"] == p]
+            eq(nums, sorted(nums, reverse=True), "-priority: newest ticket first within %s" % p)
 
     with T.case("lists: unknown ordering: 400"):
         error(C("gina").get(q(ordering="bogus")), 400, "invalid", ["ordering"])

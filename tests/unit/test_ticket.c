@@ -811,8 +811,8 @@ by_priority(json_object *results, bool desc)
 		int c = ticket_priority_from(jstr(a, "priority") ?: "") -
 		    ticket_priority_from(jstr(b, "priority") ?: "");
 		if (c == 0)
-			c = strcmp(jstr(a, "updated_at") ?: "",
-			    jstr(b, "updated_at") ?: "");
+			c = (jint(a, "number") > jint(b, "number")) -
+			    (jint(a, "number") < jint(b, "number"));
 		if (desc ? c < 0 : c > 0)
 			return false;
 	}
@@ -877,12 +877,12 @@ test_list(void)
 	    "a customer's list by number");
 	json_object_put(o);
 
-	/* Priority: urgent first, then the newest activity (docs/api.md). */
+	/* Priority: urgent first, then the newest ticket (docs/api.md). */
 	q = query();
 	q.order = ORDER_PRIORITY;
 	is_err(list(&agent, &q, &o), SUP_OK, "ordering=-priority");
 	ok(by_priority(jget(o, "results"), true),
-	    "  urgent first, newest activity first within a priority");
+	    "  urgent first, newest ticket first within a priority");
 	is_int(jint(aget(jget(o, "results"), 0),
 	    "number"), 1, "  the one urgent ticket on top");
 	is_int(jint(o, "count"), all, "  every ticket counted");
@@ -890,7 +890,7 @@ test_list(void)
 	q.desc = false;
 	list(&agent, &q, &o);
 	ok(by_priority(jget(o, "results"), false),
-	    "ordering=priority: low first, oldest activity first");
+	    "ordering=priority: low first, oldest ticket first");
 	json_object_put(o);
 	q.desc = true;
 	list(&alice, &q, &o);
