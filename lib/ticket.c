@@ -614,6 +614,9 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (p.counter[0] != '\0' &&
 	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
 		return e;
+	/* Known to be past the end: no need to walk there. */
+	if (p.counter[0] != '\0' && q->page > 1 && first >= count)
+		return SUP_ENOTFOUND;
 	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
 	for (rc = list_first(c, &p, desc, &k, &pk, &d);
