@@ -116,6 +116,17 @@ check_json(const struct field *f, json_object *j, struct value *v, char *why,
 	return "Unsupported field.";
 }
 
+/* Name a bad field; the first problem sets the error (unknown wins). */
+static sup_err
+note_bad(struct sup_req *r, const char *key, const char *why, sup_err *e)
+{
+	if (req_field_error(r, key, why) != SUP_OK)
+		return SUP_ENOMEM;
+	if (*e == SUP_OK)
+		*e = SUP_EINVAL;
+	return SUP_OK;
+}
+
 /* After the values are filled: the required fields nobody sent. */
 static sup_err
 check_required(struct sup_req *r, const struct field *fields, size_t n,
@@ -157,12 +168,8 @@ valid_json(struct sup_req *r, json_object *body, const struct field *fields,
 			vals[i].present = true;
 			bad = check_json(f, val, &vals[i], why, sizeof(why));
 		}
-		if (bad != NULL) {
-			if (req_field_error(r, key, bad) != SUP_OK)
-				return SUP_ENOMEM;
-			if (e == SUP_OK)
-				e = SUP_EINVAL;
-		}
+		if (bad != NULL && note_bad(r, key, bad, &e) != SUP_OK)
+			return SUP_ENOMEM;
 	}
 	return check_required(r, fields, n, vals, e);
 }
@@ -199,12 +206,8 @@ valid_query(struct sup_req *r, const struct field *fields, size_t n,
 			    strlen(r->query[q].val), &vals[i], why,
 			    sizeof(why));
 		}
-		if (bad != NULL) {
-			if (req_field_error(r, key, bad) != SUP_OK)
-				return SUP_ENOMEM;
-			if (e == SUP_OK)
-				e = SUP_EINVAL;
-		}
+		if (bad != NULL && note_bad(r, key, bad, &e) != SUP_OK)
+			return SUP_ENOMEM;
 	}
 	return check_required(r, fields, n, vals, e);
 }

@@ -214,6 +214,31 @@ tap_write_file(char *path, size_t n, const char *dir, const char *name,
 	return path;
 }
 
+#ifdef SUP_CONF_H
+/*
+ * A scratch store's configuration: a fresh directory into dir (at least 64
+ * bytes) holding support.conf, with data_dir = dir/db, no fsync, a small
+ * cache, and the extra lines given; loaded into conf.  Bails out.
+ */
+TAP_UNUSED static void
+tap_store_conf(char *dir, size_t n, struct sup_conf *conf, const char *extra)
+{
+	char path[4096], db[128], text[1024];
+
+	tap_tmpdir(dir, n);
+	snprintf(db, sizeof(db), "%s/db", dir);
+	if (mkdir(db, 0700) != 0)
+		bail_out("mkdir %s", db);
+	if (snprintf(text, sizeof(text), "[support]\ndata_dir = %s\n"
+	    "durability = nosync\ncache_kb = 1024\n%s", db, extra) >=
+	    (int)sizeof(text))
+		bail_out("support.conf too long");
+	tap_write_file(path, sizeof(path), dir, "support.conf", text);
+	if (conf_load(conf, path) != SUP_OK)
+		bail_out("conf_load: %s", conf->errmsg);
+}
+#endif
+
 /*
  * The enumerator's name of a sup_err, for failure messages.  Only defined
  * when sup.h was included first.

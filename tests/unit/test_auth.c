@@ -48,17 +48,7 @@ deactivate_fn(struct store *s, DB_TXN *txn, void *arg)
 static void
 setup(void)
 {
-	char path[4096], db[128], text[512];
-
-	tap_tmpdir(dir, sizeof(dir));
-	snprintf(db, sizeof(db), "%s/db", dir);
-	if (mkdir(db, 0700) != 0)
-		bail_out("mkdir %s", db);
-	snprintf(text, sizeof(text), "[support]\ndata_dir = %s\n"
-	    "durability = nosync\ncache_kb = 1024\n", db);
-	tap_write_file(path, sizeof(path), dir, "support.conf", text);
-	if (conf_load(&conf, path) != SUP_OK)
-		bail_out("conf_load: %s", conf.errmsg);
+	tap_store_conf(dir, sizeof(dir), &conf, "");
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open");
 	if (user_create(&st, "alice", "Alice@Example.com", "Alice", ROLE_USER,

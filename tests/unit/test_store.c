@@ -22,17 +22,7 @@ static struct sup_conf conf;
 static void
 setup(void)
 {
-	char path[4096], db[128], text[512];
-
-	tap_tmpdir(dir, sizeof(dir));
-	snprintf(db, sizeof(db), "%s/db", dir);
-	if (mkdir(db, 0700) != 0)
-		bail_out("mkdir %s", db);
-	snprintf(text, sizeof(text), "[support]\ndata_dir = %s\n"
-	    "durability = nosync\nlock_timeout_ms = 50\ncache_kb = 1024\n", db);
-	tap_write_file(path, sizeof(path), dir, "support.conf", text);
-	if (conf_load(&conf, path) != SUP_OK)
-		bail_out("conf_load: %s", conf.errmsg);
+	tap_store_conf(dir, sizeof(dir), &conf, "lock_timeout_ms = 50\n");
 }
 
 /* --- store_run callbacks ---------------------------------------------- */

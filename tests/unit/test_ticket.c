@@ -45,18 +45,10 @@ make_user(const char *name, enum user_role role, struct sup_user *u)
 static void
 setup(void)
 {
-	char path[4096], db[128], text[512];
+	char extra[64];
 
-	tap_tmpdir(dir, sizeof(dir));
-	snprintf(db, sizeof(db), "%s/db", dir);
-	if (mkdir(db, 0700) != 0)
-		bail_out("mkdir %s", db);
-	snprintf(text, sizeof(text), "[support]\ndata_dir = %s\n"
-	    "durability = nosync\ncache_kb = 1024\n"
-	    "max_tickets_per_user = %d\n", db, LIMIT);
-	tap_write_file(path, sizeof(path), dir, "support.conf", text);
-	if (conf_load(&conf, path) != SUP_OK)
-		bail_out("conf_load: %s", conf.errmsg);
+	snprintf(extra, sizeof(extra), "max_tickets_per_user = %d\n", LIMIT);
+	tap_store_conf(dir, sizeof(dir), &conf, extra);
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open");
 	make_user("alice", ROLE_USER, &alice);
