@@ -19,10 +19,11 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import (T, REPO, SUPPORTCTL, CGI_TICKETS, CGI_MESSAGES, TICKETS, Fail, check, eq, error,  # noqa: E402
-                     envelope_problem, is_time, is_uuid, require_built, run_main, short, log)
+                     envelope_problem, is_time, is_uuid, require_built, run_main, short, log, Response)
 
 
-class CGIResponse:
+class CGIResponse(Response):
+    """A CGI program's output, read as a Response (header(), json, text())."""
     def __init__(self, rc, out, err, elapsed, timed_out=False):
         self.rc = rc
         self.raw = out
@@ -51,25 +52,6 @@ class CGIResponse:
         elif sep:
             self.status = 200   # CGI: no Status header means 200
         self._json, self._parsed = None, False
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    @property
-    def json(self):
-        if not self._parsed:
-            self._parsed = True
-            try:
-                self._json = json.loads(self.body.decode("utf-8"))
-            except Exception:  # noqa: BLE001
-                self._json = None
-        return self._json
-
-    def text(self):
-        return self.body.decode("utf-8", "replace")
 
     def summary(self):
         return "rc=%s status=%s %s stderr=%s" % (self.rc, self.status, short(self.raw.decode("utf-8", "replace"), 300),
