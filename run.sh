@@ -20,7 +20,7 @@ PORT=${SUPPORT_PORT:-8080}
 # tests run a sanitizer build this way).
 BUILD=${SUPPORT_BUILD:-$ROOT}
 CHILDREN=${SUPPORT_CHILDREN:-2}
-PROGRAMS="tickets messages"
+PROGRAMS="tickets messages session users"
 
 # Build and run-time packages, by their Debian names.
 PACKAGES="build-essential autoconf automake pkg-config libdb5.3-dev db5.3-util

@@ -29,6 +29,7 @@
 #include "app.h"
 #include "auth.h"
 #include "http.h"
+#include "sess.h"
 #include "valid.h"
 
 extern char **environ;
@@ -47,10 +48,15 @@ app_status(sup_err e)
 	case SUP_EIO:
 		return 400;
 	case SUP_EUNAUTH:
+	case SUP_ECREDS:
 		return 401;
 	case SUP_EFORBIDDEN:
 	case SUP_ELIMIT:
+	case SUP_ECSRF:
+	case SUP_EREGCLOSED:
 		return 403;
+	case SUP_ETHROTTLE:
+		return 429;
 	case SUP_ENOTFOUND:
 		return 404;
 	case SUP_EMETHOD:
@@ -90,6 +96,34 @@ reopen_store(struct app *app)
 	return store_reopen(&app->store, &app->conf) == SUP_OK;
 }
 
+/*
+ * CSRF (DESIGN §6, docs/security.md).  A request that changes something and
+ * was authenticated by the session cookie must send the session's token
+ * (X-CSRFToken or the csrfmiddlewaretoken form field).  On the log-in and
+ * sign-up routes an anonymous browser request (a form, or one carrying a
+ * csrftoken cookie) must send that cookie's value.  A JSON request with no
+ * cookie is a script: a browser cannot send one cross-site without CORS.
+ */
+static sup_err
+check_csrf(const struct route *route, const struct sup_req *r)
+{
+	const char *m = r->method, *cookie;
+
+	if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+	    strcmp(m, "OPTIONS") == 0)
+		return SUP_OK;
+	if (r->by_cookie)
+		return sess_token_equal(sess_sent_token(r), r->csrf) ?
+		    SUP_OK : SUP_ECSRF;
+	if (!(route->flags & ROUTE_ANON_CSRF) || r->user.rec != NULL)
+		return SUP_OK;
+	cookie = req_cookie(r, "csrftoken");
+	if (cookie == NULL && !req_body_is_form(r))
+		return SUP_OK;
+	return sess_token_equal(sess_sent_token(r), cookie) ? SUP_OK :
+	    SUP_ECSRF;
+}
+
 /* Everything between the parsed request and the handler, in DESIGN order. */
 static sup_err
 dispatch(struct app *app, struct sup_req *r)
@@ -116,9 +150,15 @@ dispatch(struct app *app, struct sup_req *r)
 	if ((route->flags & ROUTE_BODY) && r->json == NULL) {
 		if ((e = req_read_body(r, app->conf.max_body_bytes)) != SUP_OK)
 			return e;
-		if ((e = req_parse_json(r)) != SUP_OK)
+		/* A form is parsed first: its token is checked next. */
+		if (req_body_is_form(r) && (e = req_parse_body(r)) != SUP_OK)
 			return e;
 	}
+	if ((e = check_csrf(route, r)) != SUP_OK)
+		return e;
+	if ((route->flags & ROUTE_BODY) && r->json == NULL &&
+	    (e = req_parse_body(r)) != SUP_OK)
+		return e;
 	r->status = 200;
 	return route->handler(app, r);
 }

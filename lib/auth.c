@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "sess.h"
 
 /* "Basic base64(name:password)": the user when the password matches. */
 static sup_err
@@ -39,13 +40,76 @@ auth_basic(struct store *s, const char *b64, json_object **rec)
 	return e;
 }
 
+/*
+ * The account of the server-set REMOTE_USER, made on first sight (role
+ * user, no password, no e-mail).  A name our usernames cannot hold, or an
+ * inactive account, is SUP_EUNAUTH.
+ */
+static sup_err
+auth_remote(struct store *s, const char *name, json_object **rec)
+{
+	sup_err e = user_find(s, NULL, name, rec);
+
+	if (e == SUP_ENOTFOUND) {
+		if (!user_name_valid(name))
+			return SUP_EUNAUTH;
+		e = user_create(s, name, "", NULL, ROLE_USER, NULL, NULL);
+		/* Another process may have made it meanwhile. */
+		if (e != SUP_OK && e != SUP_EEXIST)
+			return e;
+		e = user_find(s, NULL, name, rec);
+	}
+	if (e == SUP_ENOTFOUND)
+		return SUP_EUNAUTH;
+	if (e == SUP_OK && !user_is_active(*rec)) {
+		json_object_put(*rec);
+		*rec = NULL;
+		return SUP_EUNAUTH;
+	}
+	return e;
+}
+
+/*
+ * The user of a valid session cookie; anonymous (SUP_OK, *rec NULL) when
+ * the session is unknown, expired, or its account is gone or inactive.
+ */
+static sup_err
+auth_cookie(struct store *s, const struct sup_conf *conf, struct sup_req *r,
+    const char *id, json_object **rec)
+{
+	struct sess_info info;
+	sup_err e;
+
+	*rec = NULL;
+	e = sess_lookup(s, conf, id, time_now_us(), &info, r->sess_key);
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	e = user_get(s, NULL, info.user, rec);
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	if (!user_is_active(*rec)) {
+		json_object_put(*rec);
+		*rec = NULL;
+		return SUP_OK;
+	}
+	r->by_cookie = true;
+	memcpy(r->csrf, info.csrf, sizeof(r->csrf));
+	return SUP_OK;
+}
+
 sup_err
 auth_request(struct store *s, const struct sup_conf *conf, struct sup_req *r)
 {
-	const char *h = req_env(r, "HTTP_AUTHORIZATION"), *remote;
+	const char *h = req_env(r, "HTTP_AUTHORIZATION"), *remote, *cookie;
 	json_object *rec = NULL;
 	sup_err e;
 
+	r->by_cookie = false;
+	r->csrf[0] = '\0';
 	if (h != NULL) {
 		if (strncasecmp(h, "Basic ", 6) == 0)
 			e = auth_basic(s, h + 6 + strspn(h + 6, " "), &rec);
@@ -55,14 +119,13 @@ auth_request(struct store *s, const struct sup_conf *conf, struct sup_req *r)
 		} else
 			e = SUP_EUNAUTH;
 	} else if (conf->trust_remote_user &&
-	    (remote = req_env(r, "REMOTE_USER")) != NULL && *remote != '\0') {
-		e = user_find(s, NULL, remote, &rec);
-		if (e == SUP_ENOTFOUND)
-			e = SUP_EUNAUTH;
-		else if (e == SUP_OK && !user_is_active(rec)) {
-			json_object_put(rec);
-			e = SUP_EUNAUTH;
-		}
+	    (remote = req_env(r, "REMOTE_USER")) != NULL && *remote != '\0')
+		e = auth_remote(s, remote, &rec);
+	else if ((cookie = req_cookie(r, "sessionid")) != NULL &&
+	    *cookie != '\0') {
+		if ((e = auth_cookie(s, conf, r, cookie, &rec)) != SUP_OK ||
+		    rec == NULL)
+			return e;
 	} else
 		return SUP_OK;
 	if (e != SUP_OK)

@@ -35,6 +35,12 @@ static const struct key keys[] = {
 	{ "support", "enable_file_uploads", K_BOOL, O(enable_file_uploads), 0, 0 },
 	{ "support", "auto_assign", K_BOOL, O(auto_assign), 0, 0 },
 	{ "support", "trust_remote_user", K_BOOL, O(trust_remote_user), 0, 0 },
+	{ "support", "allow_registration", K_BOOL, O(allow_registration), 0, 0 },
+	{ "support", "session_idle_s", K_LONG, O(session_idle_s), 1, 10L * 365 * 86400 },
+	{ "support", "session_max_s", K_LONG, O(session_max_s), 1, 10L * 365 * 86400 },
+	{ "support", "login_fails_account", K_LONG, O(login_fails_account), 1, 1000000 },
+	{ "support", "login_fails_address", K_LONG, O(login_fails_address), 1, 1000000 },
+	{ "support", "login_window_s", K_LONG, O(login_window_s), 1, 86400 * 30 },
 	{ "support", "support_email", K_STR, O(support_email), 0, 0 },
 	{ "support", "url_prefix", K_STR, O(url_prefix), 0, 0 },
 };
@@ -144,6 +150,11 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->ticket_retention_days = 365;
 	conf->enable_chat = true;
 	conf->enable_file_uploads = true;
+	conf->session_idle_s = 14 * 86400;
+	conf->session_max_s = 30 * 86400;
+	conf->login_fails_account = 5;
+	conf->login_fails_address = 20;
+	conf->login_window_s = 900;
 	if (set_default(&conf->data_dir, "/var/lib/support") != SUP_OK ||
 	    set_default(&conf->support_email, "") != SUP_OK ||
 	    set_default(&conf->url_prefix, "") != SUP_OK)

@@ -25,6 +25,12 @@ struct sup_conf {
 	bool enable_file_uploads;
 	bool auto_assign;
 	bool trust_remote_user;
+	bool allow_registration;	/* POST /api/support/users/ */
+	long session_idle_s;		/* a session unused this long ends */
+	long session_max_s;		/* a session this old ends anyway */
+	long login_fails_account;	/* failed logins per account ... */
+	long login_fails_address;	/* ... and per client address ... */
+	long login_window_s;		/* ... in this window: then 429 */
 	char *support_email;
 	char *url_prefix;		/* stripped from paths before routing */
 	char errmsg[256];		/* why conf_load failed */

@@ -20,7 +20,7 @@ static const struct {
 	[SUP_ECONFLICT] = { "invalid_transition", "The ticket cannot change to that status." },
 	[SUP_ECLOSED] = { "ticket_closed", "The ticket is closed." },
 	[SUP_ETOOLARGE] = { "payload_too_large", "The request body is too large." },
-	[SUP_EMEDIA] = { "unsupported_media_type", "The body must be application/json." },
+	[SUP_EMEDIA] = { "unsupported_media_type", "The body must be application/json or a urlencoded form." },
 	[SUP_EEXIST] = { "already_exists", "That name is already taken." },
 	[SUP_EDEADLOCK] = { "busy", "The store is busy; try again." },
 	[SUP_EBUSY] = { "busy", "The store is busy; try again." },
@@ -28,6 +28,10 @@ static const struct {
 	[SUP_EDB] = { "internal_error", "Internal error." },
 	[SUP_EIO] = { "bad_request", "The request could not be read." },
 	[SUP_ECONFIG] = { "internal_error", "The server is misconfigured." },
+	[SUP_ECSRF] = { "csrf_failed", "CSRF token missing or incorrect." },
+	[SUP_ETHROTTLE] = { "too_many_attempts", "Too many failed logins; try again later." },
+	[SUP_ECREDS] = { "invalid_credentials", "Wrong username, e-mail or password." },
+	[SUP_EREGCLOSED] = { "registration_closed", "Registration is closed on this desk." },
 };
 
 const char *

@@ -2,6 +2,7 @@
  * http.c - responses.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,10 +62,14 @@ add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
-sup_err
-http_send_json(struct sup_req *r, int status, json_object *body)
+/*
+ * Send status and body; challenge: add the Basic challenge to a 401 (not
+ * for a failed login form: a browser would open its own login dialog).
+ */
+static sup_err
+send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 {
-	char head[2048];
+	char head[4096];
 	size_t hlen = 0, blen = 0;
 	const char *text = NULL;
 	int rc = 0;
@@ -86,7 +91,12 @@ http_send_json(struct sup_req *r, int status, json_object *body)
 		rc |= add(head, sizeof(head), &hlen, "ETag: %s\r\n", r->etag);
 	if (r->allow[0] != '\0')
 		rc |= add(head, sizeof(head), &hlen, "Allow: %s\r\n", r->allow);
-	if (status == 401)
+	if (r->retry_after > 0)
+		rc |= add(head, sizeof(head), &hlen, "Retry-After: %ld\r\n",
+		    r->retry_after);
+	if (r->headers.p != NULL)
+		rc |= add(head, sizeof(head), &hlen, "%s", r->headers.p);
+	if (status == 401 && challenge)
 		rc |= add(head, sizeof(head), &hlen,
 		    "WWW-Authenticate: Basic realm=\"support\"\r\n");
 	rc |= add(head, sizeof(head), &hlen, "\r\n");
@@ -99,6 +109,12 @@ http_send_json(struct sup_req *r, int status, json_object *body)
 	    (text != NULL && (put(r, text, blen) != 0 || put(r, "\n", 1) != 0)))
 		return SUP_EIO;
 	return SUP_OK;
+}
+
+sup_err
+http_send_json(struct sup_req *r, int status, json_object *body)
+{
+	return send_json(r, status, body, true);
 }
 
 sup_err
@@ -120,7 +136,7 @@ http_send_error(struct sup_req *r, int status, sup_err e)
 	if (r->err_fields != NULL)
 		json_object_object_add(err, "fields",
 		    json_object_get(r->err_fields));
-	rc = http_send_json(r, status, env);
+	rc = send_json(r, status, env, e != SUP_ECREDS);
 	json_object_put(env);
 	return rc;
 }

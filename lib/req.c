@@ -2,6 +2,7 @@
  * req.c - parse a CGI/FastCGI request.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -181,6 +182,8 @@ req_free(struct sup_req *r)
 	json_object_put(r->json);
 	json_object_put(r->reply);
 	json_object_put(r->err_fields);
+	free(r->form_csrf);
+	free(r->headers.p);
 	user_clear(&r->user);
 	memset(r, 0, sizeof(*r));
 }
@@ -192,6 +195,11 @@ req_reset_reply(struct sup_req *r)
 	json_object_put(r->err_fields);
 	free(r->location);
 	user_clear(&r->user);
+	free(r->headers.p);
+	memset(&r->headers, 0, sizeof(r->headers));
+	r->retry_after = 0;
+	r->by_cookie = false;
+	r->csrf[0] = '\0';
 	r->reply = r->err_fields = NULL;
 	r->location = NULL;
 	r->status = 0;
@@ -318,6 +326,108 @@ req_parse_json(struct sup_req *r)
 	}
 	r->json = obj;
 	return SUP_OK;
+}
+
+/* Does the Content-Type name type, with or without parameters? */
+static bool
+content_type_is(const struct sup_req *r, const char *type)
+{
+	const char *ct = req_env(r, "CONTENT_TYPE");
+	size_t n = strlen(type);
+
+	return ct != NULL && strncasecmp(ct, type, n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/*
+ * The urlencoded body as an object of strings.  The pairs are split by
+ * parse_pairs, as the query is; a name given twice is refused rather than
+ * guessed at (no form of ours repeats a field).
+ */
+static sup_err
+parse_form(struct sup_req *r)
+{
+	struct kv *pairs = NULL;
+	size_t n = 0;
+	json_object *obj = NULL;
+	sup_err e;
+
+	if (memchr(r->body, '\0', r->body_len) != NULL) {
+		snprintf(r->err_msg, sizeof(r->err_msg),
+		    "The form body is malformed.");
+		return SUP_EINVAL;
+	}
+	if ((e = parse_pairs(&pairs, &n, r->body, '&', true)) != SUP_OK) {
+		if (e == SUP_EINVAL)
+			snprintf(r->err_msg, sizeof(r->err_msg),
+			    "The form body is malformed.");
+		goto out;
+	}
+	if ((obj = json_object_new_object()) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *k = pairs[i].key;
+		bool twice = strcmp(k, "csrfmiddlewaretoken") == 0 ?
+		    r->form_csrf != NULL : json_object_object_get_ex(obj, k,
+		    NULL);
+		if (twice) {
+			if ((e = req_field_error(r, k, "Given more than "
+			    "once.")) == SUP_OK)
+				e = SUP_EINVAL;
+			goto out;
+		}
+		if (strcmp(k, "csrfmiddlewaretoken") == 0) {
+			r->form_csrf = pairs[i].val;
+			pairs[i].val = NULL;
+			continue;
+		}
+		if (json_object_object_add(obj, k,
+		    json_object_new_string(pairs[i].val)) != 0) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
+	}
+	r->json = obj;
+	r->form = true;
+	obj = NULL;
+out:
+	json_object_put(obj);
+	kv_free(pairs, n);
+	return e;
+}
+
+bool
+req_body_is_form(const struct sup_req *r)
+{
+	return content_type_is(r, "application/x-www-form-urlencoded");
+}
+
+sup_err
+req_parse_body(struct sup_req *r)
+{
+	if (req_body_is_form(r))
+		return parse_form(r);
+	return req_parse_json(r);
+}
+
+sup_err
+req_add_header(struct sup_req *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2 ||
+	    strpbrk(line, "\r\n") != NULL)
+		return SUP_EINVAL;
+	sbuf_add(&r->headers, line, (size_t)n);
+	sbuf_add(&r->headers, "\r\n", 2);
+	return r->headers.failed ? SUP_ENOMEM : SUP_OK;
 }
 
 sup_err

@@ -43,12 +43,20 @@ struct sup_req {
 	size_t ncookies;
 	char *body;			/* owned, NUL-terminated */
 	size_t body_len;
-	json_object *json;		/* owned: the body, once parsed */
+	json_object *json;		/* owned: the body, once parsed (a
+					 * urlencoded form becomes an object
+					 * of strings) */
+	bool form;			/* the body was a urlencoded form */
+	char *form_csrf;		/* owned: its csrfmiddlewaretoken */
 
 	/* Filled by the router and the authenticator. */
 	uint8_t uuid[REQ_MAX_UUIDS][UUID_LEN];
 	int nuuid;
+	uint32_t id;			/* the "{id}" of the path, if any */
 	struct sup_user user;		/* user.rec NULL when anonymous */
+	bool by_cookie;			/* user came from the session cookie */
+	uint8_t sess_key[32];		/* by_cookie: the session's stored key */
+	char csrf[65];			/* by_cookie: the session's CSRF token */
 
 	/* The reply a handler builds. */
 	int status;
@@ -58,6 +66,9 @@ struct sup_req {
 	char allow[64];			/* Allow header for 405 */
 	json_object *err_fields;	/* owned: {"field": "why"} */
 	char err_msg[256];		/* overrides the error's sentence */
+	struct sbuf headers;		/* owned: extra header lines
+					 * ("Set-Cookie: ...\r\n") */
+	long retry_after;		/* Retry-After header when > 0 */
 	bool sent;			/* the response has been written */
 };
 
@@ -97,6 +108,22 @@ sup_err req_read_body(struct sup_req *r, long cap);
  * Content-Type other than application/json; SUP_EJSON for bad JSON.
  */
 sup_err req_parse_json(struct sup_req *r);
+
+/*
+ * Parse the body read: application/json as req_parse_json does, or
+ * application/x-www-form-urlencoded into r->json as an object of strings
+ * (r->form set; the csrfmiddlewaretoken field goes to r->form_csrf instead).
+ * SUP_EMEDIA for other types; SUP_EINVAL for a bad escape or a field given
+ * twice (named in r->err_fields).
+ */
+sup_err req_parse_body(struct sup_req *r);
+
+/* Is the body announced as application/x-www-form-urlencoded? */
+bool req_body_is_form(const struct sup_req *r);
+
+/* Add a response header line ("Name: value", without CRLF). */
+sup_err req_add_header(struct sup_req *r, const char *fmt, ...)
+    SUP_PRINTF(2, 3);
 
 /* Forget the reply and error details, to serve the request again. */
 void req_reset_reply(struct sup_req *r);

@@ -9,11 +9,27 @@
 static bool
 match(const char *pattern, const char *path, struct sup_req *r)
 {
-	static const char slot[] = "{uuid}";
+	static const char slot[] = "{uuid}", idslot[] = "{id}";
 	int nuuid = 0;
 
 	while (*pattern != '\0') {
-		if (strncmp(pattern, slot, sizeof(slot) - 1) == 0) {
+		if (strncmp(pattern, idslot, sizeof(idslot) - 1) == 0) {
+			/* 1 to 10 digits, no leading zero, within uint32. */
+			size_t seg = strcspn(path, "/");
+			char num[11];
+			long v;
+			if (seg == 0 || seg > 10 || path[0] == '0' ||
+			    strspn(path, "0123456789") != seg)
+				return false;
+			memcpy(num, path, seg);
+			num[seg] = '\0';
+			if (!parse_long(num, 1, UINT32_MAX, &v))
+				return false;
+			if (r != NULL)
+				r->id = (uint32_t)v;
+			pattern += sizeof(idslot) - 1;
+			path += seg;
+		} else if (strncmp(pattern, slot, sizeof(slot) - 1) == 0) {
 			size_t seg = strcspn(path, "/");
 			uint8_t u[UUID_LEN];
 			if (!uuid_parse(path, seg, u) || nuuid >= REQ_MAX_UUIDS)

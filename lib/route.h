@@ -1,6 +1,7 @@
 /*
  * route.h - a program's routes: a table of method, path pattern, handler
- * and flags.  Patterns are literal text with "{uuid}" for a UUID segment.
+ * and flags.  Patterns are literal text with "{uuid}" for a UUID segment
+ * and "{id}" for a positive decimal id (stored in r->id).
  */
 #ifndef SUP_ROUTE_H
 #define SUP_ROUTE_H
@@ -16,6 +17,9 @@ enum route_flags {
 	ROUTE_BODY = 1 << 2,	/* read and parse a JSON object body */
 	ROUTE_QUERY = 1 << 3,	/* the handler reads the query string; for
 				 * the others any parameter is refused */
+	ROUTE_ANON_CSRF = 1 << 4, /* log-in and sign-up: an anonymous browser
+				 * must send the csrftoken cookie's value
+				 * (docs/security.md) */
 };
 
 struct route {

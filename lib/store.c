@@ -477,7 +477,10 @@ store_open(struct store *s, const struct sup_conf *conf)
 	    (e = open_index(s, s->messages, &s->m_by_uuid, "m_by_uuid.db",
 		idx_msg_uuid)) != SUP_OK ||
 	    (e = open_db(s, &s->counters, "counters.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_db(s, &s->seqs, "seqs.db", DB_BTREE)) != SUP_OK)
+	    (e = open_db(s, &s->seqs, "seqs.db", DB_BTREE)) != SUP_OK ||
+	    (e = open_db(s, &s->sessions, "sessions.db", DB_BTREE)) !=
+	    SUP_OK ||
+	    (e = open_db(s, &s->throttle, "throttle.db", DB_BTREE)) != SUP_OK)
 		goto err;
 	if ((s->cache = calloc(1, sizeof(*s->cache))) == NULL) {
 		e = SUP_ENOMEM;
@@ -531,6 +534,8 @@ store_close(struct store *s)
 	close_db(&s->messages);
 	close_db(&s->counters);
 	close_db(&s->seqs);
+	close_db(&s->sessions);
+	close_db(&s->throttle);
 	if (s->env != NULL)
 		s->env->close(s->env, 0);
 	s->env = NULL;

@@ -19,6 +19,10 @@
  *   m_by_uuid        uuid(16)                            (unique)
  *   counters         name (text)                         -> int64(8)
  *   seqs             name (text)                         -> DB_SEQUENCE
+ *   sessions         'S' sha256(session id)(32)          -> session record
+ *                    'U' user(4) sha256(session id)(32)  -> {} (a user's
+ *                    sessions as one range; kept by lib/sess.c by hand)
+ *   throttle         'a' address | 'u' user(4) | 'n' name -> {failures, since}
  */
 #ifndef SUP_STORE_H
 #define SUP_STORE_H
@@ -51,6 +55,7 @@ struct store {
 	DB *tickets, *t_idx[IDX_MAX];
 	DB *messages, *m_by_uuid;
 	DB *counters, *seqs;
+	DB *sessions, *throttle;
 	DB_SEQUENCE *ticket_seq, *user_seq;
 	const struct sup_conf *conf;	/* what it was opened with */
 	int64_t last_upkeep;		/* second of the last store_maintain */

@@ -31,6 +31,10 @@ typedef enum sup_err {
 	SUP_EDB,		/* any other store failure */
 	SUP_EIO,		/* reading the request or writing the response */
 	SUP_ECONFIG,		/* the configuration is unusable */
+	SUP_ECSRF,		/* a cookie-authenticated write without its token */
+	SUP_ETHROTTLE,		/* too many failed logins: wait (429) */
+	SUP_ECREDS,		/* a login with a wrong name or password */
+	SUP_EREGCLOSED,		/* self-registration is switched off */
 	SUP_ERR_MAX
 } sup_err;
 

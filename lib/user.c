@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -128,8 +129,8 @@ user_create(struct store *s, const char *username, const char *email,
     const char *display_name, enum user_role role, const char *password,
     uint32_t *id_out)
 {
-	char hash[crypto_pwhash_STRBYTES];
-	size_t plen = strlen(password);
+	char hash[crypto_pwhash_STRBYTES] = "";
+	size_t plen = password ? strlen(password) : 0;
 	struct create_args a = {
 		.username = username, .email = email, .hash = hash,
 		.display_name = display_name ? display_name : username,
@@ -137,10 +138,12 @@ user_create(struct store *s, const char *username, const char *email,
 	};
 	sup_err e;
 
-	if (!user_name_valid(username) || !user_email_valid(email) ||
-	    plen == 0 || plen > PASSWORD_MAX)
+	/* Without a password (REMOTE_USER accounts) the e-mail may be "". */
+	if (!user_name_valid(username) || (password != NULL &&
+	    (plen == 0 || plen > PASSWORD_MAX)) ||
+	    (!user_email_valid(email) && (password != NULL || *email != '\0')))
 		return SUP_EINVAL;
-	if (crypto_pwhash_str(hash, password, plen,
+	if (password != NULL && crypto_pwhash_str(hash, password, plen,
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return SUP_ENOMEM;
@@ -234,7 +237,8 @@ user_check_password(json_object *rec, const char *password, size_t len)
 	json_object *v;
 
 	if (!user_is_active(rec) ||
-	    !json_object_object_get_ex(rec, "password", &v))
+	    !json_object_object_get_ex(rec, "password", &v) ||
+	    json_object_get_string_len(v) == 0)
 		return false;
 	return crypto_pwhash_str_verify(json_object_get_string(v), password,
 	    len) == 0;
@@ -257,6 +261,67 @@ user_public(json_object *rec, bool with_email)
 	if (with_email && json_object_object_get_ex(rec, "email", &v))
 		json_object_object_add(o, "email", json_object_get(v));
 	return o;
+}
+
+const char *
+user_password_problem(const char *username, const char *email,
+    const char *password)
+{
+	size_t n = strlen(password);
+	long chars = utf8_len(password, n);
+
+	if (chars < 0)
+		return "Must be valid UTF-8 text without NUL characters.";
+	if (chars < PASSWORD_MIN)
+		return "Must be at least 8 characters.";
+	if (n > PASSWORD_MAX)
+		return "Must be no more than 1024 bytes.";
+	if ((username != NULL && strcasecmp(password, username) == 0) ||
+	    (email != NULL && *email != '\0' && strcasecmp(password, email) == 0))
+		return "Must not be your username or e-mail address.";
+	return NULL;
+}
+
+struct password_args {
+	uint32_t id;
+	const char *hash;
+};
+
+static sup_err
+password_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct password_args *a = arg;
+	uint8_t key[4];
+	json_object *rec;
+	sup_err e;
+
+	be32_put(key, a->id);
+	if ((e = store_get(s->users, txn, key, sizeof(key), DB_RMW, &rec)) !=
+	    SUP_OK)
+		return e;
+	json_object_object_add(rec, "password", json_object_new_string(a->hash));
+	e = store_put(s->users, txn, key, sizeof(key), rec, 0);
+	json_object_put(rec);
+	return e;
+}
+
+sup_err
+user_set_password(struct store *s, uint32_t id, const char *password)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	struct password_args a = { .id = id, .hash = hash };
+	size_t plen = strlen(password);
+	sup_err e;
+
+	if (plen == 0 || plen > PASSWORD_MAX)
+		return SUP_EINVAL;
+	if (crypto_pwhash_str(hash, password, plen,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return SUP_ENOMEM;
+	e = store_run(s, 0, password_txn, &a);
+	sodium_memzero(hash, sizeof(hash));
+	return e;
 }
 
 /* --- Public texts, cached per process ------------------------------- */

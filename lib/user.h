@@ -21,6 +21,7 @@ enum user_role { ROLE_USER, ROLE_AGENT, ROLE_ADMIN };
 #define USERNAME_MAX 150
 #define EMAIL_MAX 254
 #define PASSWORD_MAX 1024
+#define PASSWORD_MIN 8		/* characters, for passwords set over HTTP */
 #define TOKEN_NAME_MAX 100
 
 /* The authenticated caller of a request. */
@@ -46,10 +47,23 @@ bool user_email_valid(const char *email);
 /*
  * Create a user.  SUP_EINVAL for a bad name, e-mail or empty password,
  * SUP_EEXIST when the name or e-mail is taken.  *id_out gets the new id.
+ * password NULL makes an account nobody can log in to with a password
+ * (one made for REMOTE_USER); only then may email be "".
  */
 sup_err user_create(struct store *s, const char *username, const char *email,
     const char *display_name, enum user_role role, const char *password,
     uint32_t *id_out);
+
+/*
+ * Why password is not acceptable for an account set over HTTP (8 to 1024,
+ * not the username or the e-mail, either case), or NULL when it is fine.
+ * A static sentence.
+ */
+const char *user_password_problem(const char *username, const char *email,
+    const char *password);
+
+/* Set the password of user id (SUP_ENOTFOUND when there is none). */
+sup_err user_set_password(struct store *s, uint32_t id, const char *password);
 
 /* The record of user id.  *out is new; json_object_put() it. */
 sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);

@@ -76,10 +76,25 @@ check_text(const struct field *f, const char *s, size_t n, struct value *v,
 	}
 }
 
+/*
+ * Check a JSON value of field f; the reason when bad, else NULL.  form: the
+ * body was a urlencoded form, whose values are all text: a number or a
+ * boolean is then read from its text, and an empty value of a nullable
+ * field is null.
+ */
 static const char *
-check_json(const struct field *f, json_object *j, struct value *v, char *why,
-    size_t whylen)
+check_json(const struct field *f, json_object *j, bool form, struct value *v,
+    char *why, size_t whylen)
 {
+	if (form && j != NULL && (f->type == F_BOOL || f->type == F_INT)) {
+		if (json_object_get_string_len(j) == 0 &&
+		    (f->flags & FIELD_NULLABLE)) {
+			v->is_null = true;
+			return NULL;
+		}
+		return check_text(f, json_object_get_string(j),
+		    (size_t)json_object_get_string_len(j), v, why, whylen);
+	}
 	if (j == NULL) {
 		if (f->flags & FIELD_NULLABLE) {
 			v->is_null = true;
@@ -166,7 +181,8 @@ valid_json(struct sup_req *r, json_object *body, const struct field *fields,
 			bad = "Given twice (directly and by its alias).";
 		} else {
 			vals[i].present = true;
-			bad = check_json(f, val, &vals[i], why, sizeof(why));
+			bad = check_json(f, val, r->form, &vals[i], why,
+			    sizeof(why));
 		}
 		if (bad != NULL && note_bad(r, key, bad, &e) != SUP_OK)
 			return SUP_ENOMEM;

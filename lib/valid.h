@@ -49,6 +49,8 @@ struct value {
 
 /*
  * Check the JSON object body against fields (n of them), filling vals[n].
+ * A urlencoded form body (r->form) is an object of strings: its booleans
+ * and numbers are read from their text.
  * Unknown members give SUP_EUNKNOWN, bad ones SUP_EINVAL; either way every
  * problem is named in r->err_fields.  Strings stay owned by body.
  */

@@ -18,7 +18,7 @@ static const char *const files[] = {
 	"tickets.db", "t_by_number.db", "t_by_updated.db", "t_by_user.db",
 	"t_by_status.db", "t_by_assignee.db", "t_by_priority.db", "messages.db",
 	"m_by_uuid.db",
-	"counters.db", "seqs.db",
+	"counters.db", "seqs.db", "sessions.db", "throttle.db",
 };
 
 struct check {

@@ -1,0 +1,131 @@
+/*
+ * session - log in and out of the browser session (docs/security.md).
+ *
+ *   GET    /api/support/session/   who is logged in, and the CSRF token
+ *   POST   /api/support/session/   log in {username (or e-mail), password}
+ *   DELETE /api/support/session/   log out
+ */
+#include <string.h>
+
+#include "app.h"
+#include "sess.h"
+#include "valid.h"
+
+#define SESSION_PATH "/api/support/session/"
+
+/* {"user": {User with e-mail} | null, "csrf_token": token}, or NULL. */
+static json_object *
+session_object(json_object *user_rec, const char *token)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "user", user_rec != NULL ?
+	    user_public(user_rec, true) : NULL);
+	json_object_object_add(o, "csrf_token", json_object_new_string(token));
+	return o;
+}
+
+/*
+ * GET /api/support/session/
+ * Anyone.  200 {user, csrf_token}.  A session's token is its own; anyone
+ * else gets the token of their csrftoken cookie, or a new one, and the
+ * cookie is (re)set, so the log-in form can send it back.
+ */
+static sup_err
+session_show(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	const char *cookie = req_cookie(r, "csrftoken");
+	char token[SESS_TOKEN_STRLEN + 1];
+	json_object *o;
+	sup_err e;
+
+	if (r->by_cookie)
+		memcpy(token, r->csrf, sizeof(token));
+	else if (sess_token_valid(cookie))
+		memcpy(token, cookie, sizeof(token));
+	else
+		sess_new_token(token);
+	if ((e = sess_set_cookies(r, &app->conf, NULL, token)) != SUP_OK)
+		return e;
+	if ((o = session_object(r->user.rec, token)) == NULL)
+		return SUP_ENOMEM;
+	return app_reply(r, 200, o);
+}
+
+/*
+ * POST /api/support/session/ {username (or "email"), password}
+ * Anyone.  200 the User, with the session and csrftoken cookies; 400 bad
+ * fields; 401 invalid_credentials (the same for an unknown name); 429
+ * too_many_attempts with Retry-After.
+ */
+static sup_err
+session_login(void *ctx, struct sup_req *r)
+{
+	enum { NAME, PASSWORD, NFIELDS };
+	static const struct field fields[NFIELDS] = {
+		[NAME] = { "username", F_STRING, FIELD_REQUIRED, 1, EMAIL_MAX,
+			NULL, "email" },
+		[PASSWORD] = { "password", F_TEXT, FIELD_REQUIRED, 1,
+			PASSWORD_MAX, NULL, NULL },
+	};
+	struct app *app = ctx;
+	struct value v[NFIELDS];
+	char name[EMAIL_MAX + 1];
+	json_object *pw, *rec, *id, *o = NULL;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+		return e;
+	memcpy(name, v[NAME].str, v[NAME].len);
+	name[v[NAME].len] = '\0';
+	/* The password as sent: white space in it is part of it. */
+	json_object_object_get_ex(r->json, "password", &pw);
+	e = sess_login(&app->store, &app->conf, name,
+	    json_object_get_string(pw), (size_t)json_object_get_string_len(pw),
+	    req_env(r, "REMOTE_ADDR"), time_now_us(), &r->retry_after, &rec);
+	if (e != SUP_OK)
+		return e;
+	json_object_object_get_ex(rec, "id", &id);
+	if ((e = sess_begin(&app->store, &app->conf, r,
+	    (uint32_t)json_object_get_int64(id))) == SUP_OK &&
+	    (o = user_public(rec, true)) == NULL)
+		e = SUP_ENOMEM;
+	json_object_put(rec);
+	if (e != SUP_OK)
+		return e;
+	return app_reply(r, 200, o);
+}
+
+/*
+ * DELETE /api/support/session/
+ * Anyone.  204: the request's session (if any) is ended and its cookie
+ * removed.  A cookie session must send its CSRF token (403 otherwise).
+ */
+static sup_err
+session_logout(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	if (r->by_cookie && (e = sess_delete(&app->store, r->sess_key)) !=
+	    SUP_OK)
+		return e;
+	if ((e = sess_clear_cookie(r, &app->conf)) != SUP_OK)
+		return e;
+	return app_reply(r, 204, NULL);
+}
+
+static const struct route routes[] = {
+	{ "GET", SESSION_PATH, session_show, 0 },
+	{ "POST", SESSION_PATH, session_login, ROUTE_BODY | ROUTE_ANON_CSRF },
+	{ "DELETE", SESSION_PATH, session_logout, 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	return app_main(argc, argv, "session", routes, SUP_NELEM(routes));
+}

@@ -1,0 +1,352 @@
+/*
+ * users - accounts over HTTP.
+ *
+ *   POST /api/support/users/                 sign up (allow_registration)
+ *   GET  /api/support/users/?q=&page=        staff: find users
+ *   GET  /api/support/users/{id}/            staff, or the user themself
+ *   POST /api/support/users/{id}/password/   change one's own password
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "sess.h"
+#include "valid.h"
+
+#define USERS_PATH "/api/support/users/"
+#define PAGE_SIZE_DEFAULT 20
+#define PAGE_SIZE_MAX 100
+
+/* The text of a checked string field, as a NUL-terminated copy in buf. */
+static const char *
+field_text(const struct value *v, char *buf, size_t n)
+{
+	size_t len = v->len < n - 1 ? v->len : n - 1;
+
+	memcpy(buf, v->str, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* A string member of the body exactly as sent (passwords are not trimmed). */
+static const char *
+raw_member(json_object *body, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(body, name, &v))
+		return "";
+	return json_object_get_string(v);
+}
+
+/*
+ * POST /api/support/users/ {username, email, password, display_name?}
+ * Anyone, when allow_registration = yes (403 registration_closed
+ * otherwise).  201 the User, logged in (session cookies); 400 bad fields;
+ * 409 already_exists naming the field taken.
+ */
+static sup_err
+user_register(void *ctx, struct sup_req *r)
+{
+	enum { NAME, EMAIL, PASSWORD, DISPLAY, NFIELDS };
+	static const struct field fields[NFIELDS] = {
+		[NAME] = { "username", F_STRING, FIELD_REQUIRED, 1,
+			USERNAME_MAX, NULL, NULL },
+		[EMAIL] = { "email", F_STRING, FIELD_REQUIRED, 3, EMAIL_MAX,
+			NULL, NULL },
+		[PASSWORD] = { "password", F_TEXT, FIELD_REQUIRED, 1,
+			PASSWORD_MAX, NULL, NULL },
+		[DISPLAY] = { "display_name", F_STRING, 0, 0, USERNAME_MAX,
+			NULL, NULL },
+	};
+	struct app *app = ctx;
+	struct value v[NFIELDS];
+	char name[USERNAME_MAX + 1], email[EMAIL_MAX + 1];
+	char display[USERNAME_MAX * 4 + 1];
+	const char *pw, *why;
+	json_object *rec = NULL, *o;
+	uint32_t id;
+	sup_err e;
+
+	if (!app->conf.allow_registration)
+		return SUP_EREGCLOSED;
+	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+		return e;
+	field_text(&v[NAME], name, sizeof(name));
+	field_text(&v[EMAIL], email, sizeof(email));
+	field_text(&v[DISPLAY], display, sizeof(display));
+	pw = raw_member(r->json, "password");
+	if (!user_name_valid(name))
+		e = valid_fail(r, "username", "Letters, digits and @.+-_ "
+		    "only.");
+	if (!user_email_valid(email))
+		e = valid_fail(r, "email", "Enter a valid e-mail address.");
+	if ((why = user_password_problem(name, email, pw)) != NULL)
+		e = valid_fail(r, "password", why);
+	if (e != SUP_OK)
+		return e;
+	e = user_create(&app->store, name, email, display[0] ? display : NULL,
+	    ROLE_USER, pw, &id);
+	if (e == SUP_EEXIST) {
+		/* Which one: the lookup is the same one user_create made. */
+		if (user_find(&app->store, NULL, name, &rec) == SUP_OK)
+			req_field_error(r, "username", "A user with that "
+			    "username already exists.");
+		else
+			req_field_error(r, "email", "A user with that e-mail "
+			    "address already exists.");
+		json_object_put(rec);
+		return e;
+	}
+	if (e != SUP_OK)
+		return e;
+	if ((e = user_get(&app->store, NULL, id, &rec)) != SUP_OK)
+		return e;
+	if ((e = sess_begin(&app->store, &app->conf, r, id)) == SUP_OK &&
+	    (o = user_public(rec, true)) == NULL)
+		e = SUP_ENOMEM;
+	json_object_put(rec);
+	if (e != SUP_OK)
+		return e;
+	if (asprintf(&r->location, "%s" USERS_PATH "%u/", app->conf.url_prefix,
+	    id) < 0)
+		r->location = NULL;
+	return app_reply(r, 201, o);
+}
+
+/* What user_index collects: the matching users of one page. */
+struct search {
+	const char *q;
+	long first, last;	/* the page: matches [first, last) */
+	long count;
+	json_object *results;
+};
+
+static bool
+field_has(json_object *rec, const char *name, const char *q)
+{
+	json_object *v;
+	const char *s;
+
+	return json_object_object_get_ex(rec, name, &v) &&
+	    (s = json_object_get_string(v)) != NULL &&
+	    str_icontains(s, q, strlen(q));
+}
+
+static sup_err
+collect(void *ctx, json_object *rec)
+{
+	struct search *sr = ctx;
+
+	if (sr->q != NULL && !field_has(rec, "username", sr->q) &&
+	    !field_has(rec, "email", sr->q) &&
+	    !field_has(rec, "display_name", sr->q))
+		return SUP_OK;
+	if (sr->count >= sr->first && sr->count < sr->last) {
+		json_object *o = user_public(rec, true);
+		if (o == NULL || json_object_array_add(sr->results, o) != 0) {
+			json_object_put(o);
+			return SUP_ENOMEM;
+		}
+	}
+	sr->count++;
+	return SUP_OK;
+}
+
+/*
+ * GET /api/support/users/?q=&page=&page_size=
+ * Staff.  200 {count, next, previous, results}, in id order; q matches a
+ * substring of the username, e-mail or display name, in any case.  The
+ * users are read in full for each search: they are the small table.
+ */
+static sup_err
+user_index(void *ctx, struct sup_req *r)
+{
+	enum { Q, PAGE, PAGE_SIZE, NFIELDS };
+	static const struct field fields[NFIELDS] = {
+		[Q] = { "q", F_STRING, 0, 1, EMAIL_MAX, NULL, NULL },
+		[PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
+		[PAGE_SIZE] = { "page_size", F_INT, 0, 1, PAGE_SIZE_MAX, NULL,
+			NULL },
+	};
+	struct app *app = ctx;
+	struct value v[NFIELDS];
+	struct search sr = { 0 };
+	char q[EMAIL_MAX + 1];
+	long page, size;
+	char *next = NULL, *prev = NULL;
+	json_object *o;
+	sup_err e;
+
+	if ((e = valid_query(r, fields, NFIELDS, v)) != SUP_OK)
+		return e;
+	page = v[PAGE].present ? v[PAGE].num : 1;
+	size = v[PAGE_SIZE].present ? v[PAGE_SIZE].num : PAGE_SIZE_DEFAULT;
+	sr.q = v[Q].present ? field_text(&v[Q], q, sizeof(q)) : NULL;
+	sr.first = (page - 1) * size;
+	sr.last = page * size;
+	if ((sr.results = json_object_new_array()) == NULL)
+		return SUP_ENOMEM;
+	if ((e = user_each(&app->store, collect, &sr)) != SUP_OK)
+		goto fail;
+	if (page > 1 && sr.first >= sr.count) {
+		e = SUP_ENOTFOUND;
+		goto fail;
+	}
+	if ((sr.last < sr.count && (next = req_page_url(r,
+	    app->conf.url_prefix, page + 1)) == NULL) ||
+	    (page > 1 && (prev = req_page_url(r, app->conf.url_prefix,
+	    page - 1)) == NULL) || (o = json_object_new_object()) == NULL) {
+		free(next);
+		e = SUP_ENOMEM;
+		goto fail;
+	}
+	json_object_object_add(o, "count", json_object_new_int64(sr.count));
+	json_object_object_add(o, "next", next ? json_object_new_string(next) :
+	    NULL);
+	json_object_object_add(o, "previous", prev ?
+	    json_object_new_string(prev) : NULL);
+	json_object_object_add(o, "results", sr.results);
+	free(next);
+	free(prev);
+	return app_reply(r, 200, o);
+fail:
+	json_object_put(sr.results);
+	return e;
+}
+
+/*
+ * The user of the path, for the caller: themself, or anyone for staff
+ * (403 for staff's password change of another is the caller's choice).
+ * A customer asking for someone else gets 404: existence is not told.
+ */
+static sup_err
+path_user(struct app *app, struct sup_req *r, json_object **rec)
+{
+	*rec = NULL;
+	if (r->id != r->user.id && !user_is_staff(&r->user))
+		return SUP_ENOTFOUND;
+	return user_get(&app->store, NULL, r->id, rec);
+}
+
+/*
+ * GET /api/support/users/{id}/
+ * Staff, or the user themself (404 otherwise).  200 the User with e-mail,
+ * role, is_active, created_at, ticket_count and open_ticket_count (tickets
+ * neither resolved nor closed).
+ */
+static sup_err
+user_detail(void *ctx, struct sup_req *r)
+{
+	static const char *const extra[] = { "role", "is_active",
+		"created_at" };
+	struct app *app = ctx;
+	json_object *rec, *o, *v;
+	char name[32];
+	int64_t n;
+	sup_err e;
+
+	if ((e = path_user(app, r, &rec)) != SUP_OK)
+		return e;
+	if ((o = user_public(rec, true)) == NULL) {
+		json_object_put(rec);
+		return SUP_ENOMEM;
+	}
+	for (size_t i = 0; i < SUP_NELEM(extra); i++)
+		if (json_object_object_get_ex(rec, extra[i], &v))
+			json_object_object_add(o, extra[i], json_object_get(v));
+	json_object_put(rec);
+	snprintf(name, sizeof(name), "user:%u", r->id);
+	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
+		goto fail;
+	json_object_object_add(o, "ticket_count", json_object_new_int64(n));
+	snprintf(name, sizeof(name), "active:%u", r->id);
+	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
+		goto fail;
+	json_object_object_add(o, "open_ticket_count", json_object_new_int64(n));
+	return app_reply(r, 200, o);
+fail:
+	json_object_put(o);
+	return e;
+}
+
+/*
+ * POST /api/support/users/{id}/password/ {old_password, new_password}
+ * The user themself (staff on another: 403; a customer: 404).  The old
+ * password is checked as a login is, throttled alike (429).  200 the User;
+ * every other session of the user ends (the one making the change stays).
+ * 400 a wrong old password or a new one the rules refuse.
+ */
+static sup_err
+user_password(void *ctx, struct sup_req *r)
+{
+	enum { OLD, NEW, NFIELDS };
+	static const struct field fields[NFIELDS] = {
+		[OLD] = { "old_password", F_TEXT, FIELD_REQUIRED, 1,
+			PASSWORD_MAX, NULL, NULL },
+		[NEW] = { "new_password", F_TEXT, FIELD_REQUIRED, 1,
+			PASSWORD_MAX, NULL, NULL },
+	};
+	struct app *app = ctx;
+	struct value v[NFIELDS];
+	json_object *rec, *checked = NULL, *o;
+	const char *old, *pw, *why, *name, *email;
+	json_object *jv;
+	sup_err e;
+
+	if ((e = path_user(app, r, &rec)) != SUP_OK)
+		return e;
+	if (r->id != r->user.id) {
+		json_object_put(rec);
+		return SUP_EFORBIDDEN;
+	}
+	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+		goto out;
+	old = raw_member(r->json, "old_password");
+	pw = raw_member(r->json, "new_password");
+	name = json_object_object_get_ex(rec, "username", &jv) ?
+	    json_object_get_string(jv) : "";
+	email = json_object_object_get_ex(rec, "email", &jv) ?
+	    json_object_get_string(jv) : "";
+	if ((why = user_password_problem(name, email, pw)) != NULL) {
+		e = valid_fail(r, "new_password", why);
+		goto out;
+	}
+	e = sess_login(&app->store, &app->conf, name, old, strlen(old),
+	    req_env(r, "REMOTE_ADDR"), time_now_us(), &r->retry_after,
+	    &checked);
+	json_object_put(checked);
+	if (e == SUP_ECREDS) {
+		e = valid_fail(r, "old_password", "Wrong password.");
+		goto out;
+	}
+	if (e != SUP_OK ||
+	    (e = user_set_password(&app->store, r->id, pw)) != SUP_OK ||
+	    (e = sess_end_user(&app->store, r->id, r->by_cookie ?
+	    r->sess_key : NULL, NULL)) != SUP_OK)
+		goto out;
+	if ((o = user_public(rec, true)) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	json_object_put(rec);
+	return app_reply(r, 200, o);
+out:
+	json_object_put(rec);
+	return e;
+}
+
+static const struct route routes[] = {
+	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF },
+	{ "GET", USERS_PATH, user_index, ROUTE_STAFF | ROUTE_QUERY },
+	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN },
+	{ "POST", USERS_PATH "{id}/password/", user_password,
+		ROUTE_LOGIN | ROUTE_BODY },
+};
+
+int
+main(int argc, char **argv)
+{
+	return app_main(argc, argv, "users", routes, SUP_NELEM(routes));
+}

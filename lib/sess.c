@@ -1,0 +1,765 @@
+/*
+ * sess.c - sessions, cookies, CSRF tokens and login throttling.
+ *
+ * A user's sessions must be found to end them at a password change, and a
+ * new secondary index is not wanted (DB->associate with DB_CREATE over a
+ * large store runs out of locks).  So sessions.db holds two kinds of key,
+ * written together in one transaction:
+ *   'S' hash(32)           -> the session record
+ *   'U' user(4) hash(32)   -> {}   (a user's sessions are one key range)
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "sess.h"
+#include "user.h"
+#include "util.h"
+
+#define S_KEY_LEN (1 + SESS_HASH_LEN)
+#define U_KEY_LEN (1 + 4 + SESS_HASH_LEN)
+#define T_KEY_MAX (1 + EMAIL_MAX)
+#define US 1000000LL
+#define SEEN_EVERY_US (60 * US)	/* last_seen_at is written at most this often */
+#define PURGE_BATCH 200		/* records looked at per purge transaction */
+
+void
+sess_new_token(char out[SESS_TOKEN_STRLEN + 1])
+{
+	uint8_t raw[SESS_TOKEN_STRLEN / 2];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, SESS_TOKEN_STRLEN + 1, raw, sizeof(raw));
+}
+
+bool
+sess_token_valid(const char *s)
+{
+	if (s == NULL || strlen(s) != SESS_TOKEN_STRLEN)
+		return false;
+	for (size_t i = 0; i < SESS_TOKEN_STRLEN; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool
+sess_token_equal(const char *sent, const char *expected)
+{
+	if (!sess_token_valid(sent) || !sess_token_valid(expected))
+		return false;
+	return sodium_memcmp(sent, expected, SESS_TOKEN_STRLEN) == 0;
+}
+
+/* The stored keys of a session, from the hash of its id. */
+static void
+s_key(uint8_t key[S_KEY_LEN], const uint8_t hash[SESS_HASH_LEN])
+{
+	key[0] = 'S';
+	memcpy(key + 1, hash, SESS_HASH_LEN);
+}
+
+static void
+u_key(uint8_t key[U_KEY_LEN], uint32_t user, const uint8_t hash[SESS_HASH_LEN])
+{
+	key[0] = 'U';
+	be32_put(key + 1, user);
+	memcpy(key + 5, hash, SESS_HASH_LEN);
+}
+
+/* A field of a record as text, or "" when missing. */
+static const char *
+rec_str(json_object *rec, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(rec, name, &v))
+		return "";
+	return json_object_get_string(v) ? json_object_get_string(v) : "";
+}
+
+/* Fill info from a stored session record; false when it is malformed. */
+static bool
+info_of(json_object *rec, struct sess_info *info)
+{
+	json_object *v;
+	const char *csrf = rec_str(rec, "csrf");
+
+	memset(info, 0, sizeof(*info));
+	if (!json_object_object_get_ex(rec, "user", &v) ||
+	    !time_parse(rec_str(rec, "created_at"), &info->created_us) ||
+	    !time_parse(rec_str(rec, "last_seen_at"), &info->seen_us) ||
+	    !sess_token_valid(csrf))
+		return false;
+	info->user = (uint32_t)json_object_get_int64(v);
+	memcpy(info->csrf, csrf, SESS_TOKEN_STRLEN + 1);
+	return true;
+}
+
+/* --- Create ----------------------------------------------------------- */
+
+struct create_args {
+	json_object *rec;
+	uint32_t user;
+	const uint8_t *hash;
+};
+
+static sup_err
+create_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct create_args *a = arg;
+	uint8_t sk[S_KEY_LEN], uk[U_KEY_LEN];
+	json_object *empty = json_object_new_object();
+	sup_err e;
+
+	if (empty == NULL)
+		return SUP_ENOMEM;
+	s_key(sk, a->hash);
+	u_key(uk, a->user, a->hash);
+	if ((e = store_put(s->sessions, txn, sk, sizeof(sk), a->rec,
+	    DB_NOOVERWRITE)) == SUP_OK)
+		e = store_put(s->sessions, txn, uk, sizeof(uk), empty, 0);
+	json_object_put(empty);
+	return e;
+}
+
+/* A copy of s cut to at most max bytes (not inside a UTF-8 sequence). */
+static json_object *
+capped_string(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return json_object_new_string_len(s ? s : "", (int)n);
+}
+
+sup_err
+sess_create(struct store *s, uint32_t user, const char *addr,
+    const char *agent, char id[SESS_ID_STRLEN + 1],
+    char csrf[SESS_TOKEN_STRLEN + 1], uint8_t hash[SESS_HASH_LEN])
+{
+	uint8_t raw[SESS_ID_BYTES], h[SESS_HASH_LEN];
+	char now[TIME_STRLEN + 1], token[SESS_TOKEN_STRLEN + 1];
+	struct create_args a = { .user = user, .hash = h };
+	sup_err e;
+
+	randombytes_buf(raw, sizeof(raw));
+	crypto_hash_sha256(h, raw, sizeof(raw));
+	sess_new_token(token);
+	time_format(time_now_us(), now);
+	if ((a.rec = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	json_object_object_add(a.rec, "user", json_object_new_int64(user));
+	json_object_object_add(a.rec, "created_at", json_object_new_string(now));
+	json_object_object_add(a.rec, "last_seen_at",
+	    json_object_new_string(now));
+	json_object_object_add(a.rec, "csrf", json_object_new_string(token));
+	json_object_object_add(a.rec, "addr", capped_string(addr,
+	    SESS_ADDR_MAX));
+	json_object_object_add(a.rec, "agent", capped_string(agent,
+	    SESS_AGENT_MAX));
+	e = store_run(s, 0, create_txn, &a);
+	json_object_put(a.rec);
+	if (e != SUP_OK)
+		goto out;
+	if (id != NULL)
+		sodium_bin2base64(id, SESS_ID_STRLEN + 1, raw, sizeof(raw),
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (csrf != NULL)
+		memcpy(csrf, token, sizeof(token));
+	if (hash != NULL)
+		memcpy(hash, h, sizeof(h));
+out:
+	sodium_memzero(raw, sizeof(raw));
+	return e;
+}
+
+/* --- Look up, refresh, delete --------------------------------------- */
+
+/* Delete both keys of a session inside txn. */
+static sup_err
+delete_keys(struct store *s, DB_TXN *txn, uint32_t user,
+    const uint8_t hash[SESS_HASH_LEN])
+{
+	uint8_t sk[S_KEY_LEN], uk[U_KEY_LEN];
+	DBT k1 = { .data = sk, .size = sizeof(sk) };
+	DBT k2 = { .data = uk, .size = sizeof(uk) };
+	int rc;
+
+	s_key(sk, hash);
+	u_key(uk, user, hash);
+	rc = s->sessions->del(s->sessions, txn, &k1, 0);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "session delete");
+	rc = s->sessions->del(s->sessions, txn, &k2, 0);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "session delete");
+	return SUP_OK;
+}
+
+struct lookup_args {
+	const uint8_t *hash;
+	json_object *rec;	/* read */
+	int64_t now_us;		/* refresh: the new last_seen */
+	bool expire;		/* the write: delete rather than refresh */
+};
+
+static sup_err
+read_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct lookup_args *a = arg;
+	uint8_t sk[S_KEY_LEN];
+
+	json_object_put(a->rec);
+	a->rec = NULL;
+	s_key(sk, a->hash);
+	return store_get(s->sessions, txn, sk, sizeof(sk), 0, &a->rec);
+}
+
+/*
+ * Refresh last_seen_at, or delete an expired session.  The record is read
+ * again under a write lock: a logout in between must not be undone.
+ */
+static sup_err
+write_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct lookup_args *a = arg;
+	uint8_t sk[S_KEY_LEN];
+	char now[TIME_STRLEN + 1];
+	struct sess_info info;
+	json_object *rec;
+	sup_err e;
+
+	s_key(sk, a->hash);
+	e = store_get(s->sessions, txn, sk, sizeof(sk), DB_RMW, &rec);
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	if (a->expire || !info_of(rec, &info)) {
+		json_object *v;
+		uint32_t user = json_object_object_get_ex(rec, "user", &v) ?
+		    (uint32_t)json_object_get_int64(v) : 0;
+		e = delete_keys(s, txn, user, a->hash);
+	} else {
+		time_format(a->now_us, now);
+		json_object_object_add(rec, "last_seen_at",
+		    json_object_new_string(now));
+		e = store_put(s->sessions, txn, sk, sizeof(sk), rec, 0);
+	}
+	json_object_put(rec);
+	return e;
+}
+
+/* Has the session expired at now_us? */
+static bool
+expired(const struct sup_conf *conf, const struct sess_info *info,
+    int64_t now_us)
+{
+	return now_us - info->seen_us > conf->session_idle_s * US ||
+	    now_us - info->created_us > conf->session_max_s * US;
+}
+
+sup_err
+sess_lookup(struct store *s, const struct sup_conf *conf, const char *id,
+    int64_t now_us, struct sess_info *info, uint8_t hash[SESS_HASH_LEN])
+{
+	uint8_t raw[SESS_ID_BYTES];
+	struct lookup_args a = { .hash = hash, .now_us = now_us };
+	int64_t every = conf->session_idle_s * US / 2;
+	size_t len;
+	sup_err e;
+
+	memset(info, 0, sizeof(*info));
+	if (id == NULL || strlen(id) != SESS_ID_STRLEN ||
+	    sodium_base642bin(raw, sizeof(raw), id, SESS_ID_STRLEN, NULL,
+	    &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw))
+		return SUP_ENOTFOUND;
+	crypto_hash_sha256(hash, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	if ((e = store_run(s, STORE_READ, read_txn, &a)) != SUP_OK)
+		goto out;
+	if (!info_of(a.rec, info) || expired(conf, info, now_us)) {
+		a.expire = true;
+		e = store_run(s, 0, write_txn, &a);
+		if (e == SUP_OK)
+			e = SUP_ENOTFOUND;
+		goto out;
+	}
+	if (every > SEEN_EVERY_US)
+		every = SEEN_EVERY_US;
+	if (now_us - info->seen_us >= every) {
+		if ((e = store_run(s, 0, write_txn, &a)) != SUP_OK)
+			goto out;
+		info->seen_us = now_us;
+	}
+out:
+	json_object_put(a.rec);
+	if (e != SUP_OK)
+		memset(info, 0, sizeof(*info));
+	return e;
+}
+
+sup_err
+sess_delete(struct store *s, const uint8_t hash[SESS_HASH_LEN])
+{
+	struct lookup_args a = { .hash = hash, .expire = true };
+
+	return store_run(s, 0, write_txn, &a);
+}
+
+/* --- A user's sessions ----------------------------------------------- */
+
+struct end_args {
+	uint32_t user;
+	const uint8_t *keep;
+	long ended;
+};
+
+static sup_err
+end_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct end_args *a = arg;
+	uint8_t prefix[5], hash[SESS_HASH_LEN];
+	uint8_t kbuf[U_KEY_LEN];
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .size = sizeof(prefix),
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };	/* the value is not needed */
+	DBC *c;
+	sup_err e = SUP_OK;
+	int rc;
+
+	a->ended = 0;
+	prefix[0] = 'U';
+	be32_put(prefix + 1, a->user);
+	memcpy(kbuf, prefix, sizeof(prefix));
+	if ((rc = s->sessions->cursor(s->sessions, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	/* Collect and delete one at a time: the cursor is re-positioned. */
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW); rc == 0;
+	    rc = c->get(c, &k, &d, DB_NEXT | DB_RMW)) {
+		if (k.size != U_KEY_LEN || memcmp(kbuf, prefix, 5) != 0)
+			break;
+		memcpy(hash, kbuf + 5, SESS_HASH_LEN);
+		if (a->keep != NULL && memcmp(hash, a->keep, SESS_HASH_LEN) == 0)
+			continue;
+		if ((e = delete_keys(s, txn, a->user, hash)) != SUP_OK)
+			break;
+		a->ended++;
+	}
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "session list");
+	c->close(c);
+	return e;
+}
+
+sup_err
+sess_end_user(struct store *s, uint32_t user, const uint8_t *keep,
+    long *ended)
+{
+	struct end_args a = { .user = user, .keep = keep };
+	sup_err e = store_run(s, 0, end_txn, &a);
+
+	if (ended != NULL)
+		*ended = e == SUP_OK ? a.ended : 0;
+	return e;
+}
+
+/* --- Purge ------------------------------------------------------------ */
+
+struct purge_args {
+	const struct sup_conf *conf;
+	int64_t now_us;
+	uint8_t from[T_KEY_MAX];	/* where the next batch starts */
+	size_t from_len;
+	bool done;
+	long removed;
+	DB *db;
+};
+
+/* Is the stored record of key (in a->db) out of date? */
+static bool
+stale(const struct purge_args *a, const DBT *k, json_object *rec)
+{
+	struct sess_info info;
+	json_object *v;
+	int64_t since;
+
+	if (((uint8_t *)k->data)[0] == 'S')
+		return !info_of(rec, &info) || expired(a->conf, &info,
+		    a->now_us);
+	if (((uint8_t *)k->data)[0] == 'U' || !json_object_object_get_ex(rec,
+	    "since", &v))
+		return false;
+	return !time_parse(json_object_get_string(v), &since) ||
+	    a->now_us - since >= a->conf->login_window_s * US;
+}
+
+/*
+ * One batch: look at up to PURGE_BATCH records from a->from and delete the
+ * stale ones.  Session records go with their 'U' key.
+ */
+static sup_err
+purge_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct purge_args *a = arg;
+	uint8_t kbuf[T_KEY_MAX];
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf),
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	long removed = 0;
+	DBC *c;
+	sup_err e = SUP_OK;
+	int rc, n = 0;
+	uint32_t flag = DB_SET_RANGE;
+
+	memcpy(kbuf, a->from, a->from_len);
+	k.size = (u_int32_t)a->from_len;
+	if (a->from_len == 0)
+		flag = DB_FIRST;
+	if ((rc = a->db->cursor(a->db, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	a->done = true;
+	while ((rc = c->get(c, &k, &d, flag | DB_RMW)) == 0) {
+		json_object *rec;
+		flag = DB_NEXT;
+		if (n++ == PURGE_BATCH) {
+			/* Start the next batch here. */
+			memcpy(a->from, kbuf, k.size);
+			a->from_len = k.size;
+			a->done = false;
+			free(d.data);
+			break;
+		}
+		e = store_parse(&d, &rec);
+		free(d.data);
+		d.data = NULL;
+		if (e != SUP_OK)
+			break;
+		if (stale(a, &k, rec)) {
+			if (a->db == s->sessions && k.size == S_KEY_LEN) {
+				json_object *v;
+				uint32_t user = json_object_object_get_ex(rec,
+				    "user", &v) ? (uint32_t)
+				    json_object_get_int64(v) : 0;
+				uint8_t uk[U_KEY_LEN];
+				DBT ukey = { .data = uk, .size = sizeof(uk) };
+				u_key(uk, user, kbuf + 1);
+				rc = a->db->del(a->db, txn, &ukey, 0);
+				if (rc != 0 && rc != DB_NOTFOUND) {
+					json_object_put(rec);
+					e = store_err(rc, "purge");
+					break;
+				}
+			}
+			if ((rc = c->del(c, 0)) != 0) {
+				json_object_put(rec);
+				e = store_err(rc, "purge");
+				break;
+			}
+			removed++;
+		}
+		json_object_put(rec);
+	}
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "purge");
+	c->close(c);
+	if (e == SUP_OK)
+		a->removed += removed;
+	return e;
+}
+
+sup_err
+sess_purge(struct store *s, const struct sup_conf *conf, int64_t now_us,
+    long *removed)
+{
+	DB *dbs[2] = { s->sessions, s->throttle };
+	struct purge_args a = { .conf = conf, .now_us = now_us };
+	sup_err e = SUP_OK;
+
+	for (int i = 0; i < 2 && e == SUP_OK; i++) {
+		a.db = dbs[i];
+		a.from_len = 0;
+		do
+			e = store_run(s, 0, purge_txn, &a);
+		while (e == SUP_OK && !a.done);
+	}
+	if (removed != NULL)
+		*removed = a.removed;
+	return e;
+}
+
+/* --- Cookies ---------------------------------------------------------- */
+
+/* "; Path=...; SameSite=Lax[; Secure]" for this request. */
+static void
+cookie_attrs(const struct sup_req *r, const struct sup_conf *conf,
+    char *buf, size_t n)
+{
+	const char *https = req_env(r, "HTTPS");
+	const char *scheme = req_env(r, "REQUEST_SCHEME");
+	bool secure = (https != NULL && (strcasecmp(https, "on") == 0 ||
+	    strcmp(https, "1") == 0)) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
+	const char *prefix = conf->url_prefix ? conf->url_prefix : "";
+
+	snprintf(buf, n, "; Path=%s/; SameSite=Lax%s", prefix,
+	    secure ? "; Secure" : "");
+}
+
+sup_err
+sess_set_cookies(struct sup_req *r, const struct sup_conf *conf,
+    const char *id, const char *csrf)
+{
+	char attrs[300];
+	sup_err e = SUP_OK;
+
+	cookie_attrs(r, conf, attrs, sizeof(attrs));
+	if (id != NULL)
+		e = req_add_header(r, "Set-Cookie: sessionid=%s; Max-Age=%ld; "
+		    "HttpOnly%s", id, conf->session_max_s, attrs);
+	/* A year, as Django's CSRF_COOKIE_AGE. */
+	if (e == SUP_OK && csrf != NULL)
+		e = req_add_header(r, "Set-Cookie: csrftoken=%s; "
+		    "Max-Age=31449600%s", csrf, attrs);
+	return e;
+}
+
+sup_err
+sess_begin(struct store *s, const struct sup_conf *conf, struct sup_req *r,
+    uint32_t user)
+{
+	char id[SESS_ID_STRLEN + 1], csrf[SESS_TOKEN_STRLEN + 1];
+	sup_err e;
+
+	if (r->by_cookie && (e = sess_delete(s, r->sess_key)) != SUP_OK)
+		return e;
+	if ((e = sess_create(s, user, req_env(r, "REMOTE_ADDR"),
+	    req_env(r, "HTTP_USER_AGENT"), id, csrf, r->sess_key)) != SUP_OK)
+		return e;
+	r->by_cookie = true;
+	memcpy(r->csrf, csrf, sizeof(r->csrf));
+	e = sess_set_cookies(r, conf, id, csrf);
+	sodium_memzero(id, sizeof(id));
+	return e;
+}
+
+sup_err
+sess_clear_cookie(struct sup_req *r, const struct sup_conf *conf)
+{
+	char attrs[300];
+
+	cookie_attrs(r, conf, attrs, sizeof(attrs));
+	return req_add_header(r, "Set-Cookie: sessionid=; Max-Age=0; "
+	    "HttpOnly%s", attrs);
+}
+
+const char *
+sess_sent_token(const struct sup_req *r)
+{
+	const char *h = req_env(r, "HTTP_X_CSRFTOKEN");
+
+	return h != NULL ? h : r->form_csrf;
+}
+
+/* --- Login throttling ------------------------------------------------- */
+
+struct throttle_args {
+	const struct sup_conf *conf;
+	int64_t now_us;
+	uint8_t key[2][T_KEY_MAX];	/* [0] the account, [1] the address */
+	size_t klen[2];
+	long limit[2];
+	long retry_after;		/* check: seconds to wait, or 0 */
+};
+
+/* failures and window start of a throttle record; 0 when it is stale. */
+static long
+failures_of(const struct throttle_args *a, json_object *rec, int64_t *since)
+{
+	json_object *v;
+
+	*since = 0;
+	if (rec == NULL || !json_object_object_get_ex(rec, "since", &v) ||
+	    !time_parse(json_object_get_string(v), since) ||
+	    a->now_us - *since >= a->conf->login_window_s * US ||
+	    !json_object_object_get_ex(rec, "failures", &v))
+		return 0;
+	return (long)json_object_get_int64(v);
+}
+
+static sup_err
+check_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct throttle_args *a = arg;
+	json_object *rec;
+	int64_t since;
+	sup_err e;
+
+	a->retry_after = 0;
+	for (int i = 0; i < 2; i++) {
+		e = store_get(s->throttle, txn, a->key[i], a->klen[i], 0, &rec);
+		if (e == SUP_ENOTFOUND)
+			continue;
+		if (e != SUP_OK)
+			return e;
+		if (failures_of(a, rec, &since) >= a->limit[i]) {
+			long wait = (long)((since + a->conf->login_window_s *
+			    US - a->now_us + US - 1) / US);
+			if (wait < 1)
+				wait = 1;
+			if (wait > a->retry_after)
+				a->retry_after = wait;
+		}
+		json_object_put(rec);
+	}
+	return SUP_OK;
+}
+
+/* Count a failure against both keys (a window starts at its first). */
+static sup_err
+fail_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct throttle_args *a = arg;
+	char when[TIME_STRLEN + 1];
+	json_object *rec;
+	int64_t since;
+	long n;
+	sup_err e;
+
+	for (int i = 0; i < 2; i++) {
+		e = store_get(s->throttle, txn, a->key[i], a->klen[i], DB_RMW,
+		    &rec);
+		if (e != SUP_OK && e != SUP_ENOTFOUND)
+			return e;
+		n = failures_of(a, rec, &since);
+		json_object_put(rec);
+		if (n == 0)
+			since = a->now_us;
+		time_format(since, when);
+		if ((rec = json_object_new_object()) == NULL)
+			return SUP_ENOMEM;
+		json_object_object_add(rec, "failures",
+		    json_object_new_int64(n + 1));
+		json_object_object_add(rec, "since",
+		    json_object_new_string(when));
+		e = store_put(s->throttle, txn, a->key[i], a->klen[i], rec, 0);
+		json_object_put(rec);
+		if (e != SUP_OK)
+			return e;
+	}
+	return SUP_OK;
+}
+
+static sup_err
+clear_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct throttle_args *a = arg;
+	DBT k = { .data = a->key[0], .size = (u_int32_t)a->klen[0] };
+	int rc = s->throttle->del(s->throttle, txn, &k, 0);
+
+	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "throttle clear");
+}
+
+/*
+ * The throttle keys: the account ('u' and its id when the name is known,
+ * else 'n' and the name typed, lowercased) and the address ('a').
+ */
+static void
+throttle_keys(struct throttle_args *a, json_object *user, const char *name,
+    const char *addr)
+{
+	json_object *v;
+	size_t n;
+
+	if (user != NULL && json_object_object_get_ex(user, "id", &v)) {
+		a->key[0][0] = 'u';
+		be32_put(a->key[0] + 1, (uint32_t)json_object_get_int64(v));
+		a->klen[0] = 5;
+	} else {
+		n = strlen(name);
+		if (n > T_KEY_MAX - 1)
+			n = T_KEY_MAX - 1;
+		a->key[0][0] = 'n';
+		for (size_t i = 0; i < n; i++)
+			a->key[0][1 + i] = (uint8_t)tolower((unsigned char)
+			    name[i]);
+		a->klen[0] = 1 + n;
+	}
+	n = addr ? strlen(addr) : 0;
+	if (n > SESS_ADDR_MAX)
+		n = SESS_ADDR_MAX;
+	a->key[1][0] = 'a';
+	if (n > 0)
+		memcpy(a->key[1] + 1, addr, n);
+	a->klen[1] = 1 + n;
+}
+
+/*
+ * A password check that costs what a real one does, for names that have
+ * no account: the time of a failed login does not tell whether the name
+ * exists.  The hash is made once per process.
+ */
+static void
+dummy_check(const char *password, size_t plen)
+{
+	static char hash[crypto_pwhash_STRBYTES];
+
+	if (hash[0] == '\0' && crypto_pwhash_str(hash, "not a password", 14,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return;
+	/* The result does not matter; the time it takes does. */
+	if (crypto_pwhash_str_verify(hash, password, plen) == 0)
+		return;
+}
+
+sup_err
+sess_login(struct store *s, const struct sup_conf *conf, const char *name,
+    const char *password, size_t plen, const char *addr, int64_t now_us,
+    long *retry_after, json_object **user_rec)
+{
+	struct throttle_args a = {
+		.conf = conf, .now_us = now_us,
+		.limit = { conf->login_fails_account, conf->login_fails_address },
+	};
+	json_object *user = NULL;
+	sup_err e;
+
+	*retry_after = 0;
+	*user_rec = NULL;
+	e = user_find(s, NULL, name, &user);
+	if (e != SUP_OK && e != SUP_ENOTFOUND)
+		return e;
+	throttle_keys(&a, user, name, addr);
+	if ((e = store_run(s, STORE_READ, check_txn, &a)) != SUP_OK)
+		goto out;
+	if (a.retry_after > 0) {
+		*retry_after = a.retry_after;
+		e = SUP_ETHROTTLE;
+		goto out;
+	}
+	if (user == NULL)
+		dummy_check(password, plen);
+	if (user == NULL || !user_check_password(user, password, plen)) {
+		if ((e = store_run(s, 0, fail_txn, &a)) == SUP_OK)
+			e = SUP_ECREDS;
+		goto out;
+	}
+	if ((e = store_run(s, 0, clear_txn, &a)) != SUP_OK)
+		goto out;
+	*user_rec = user;
+	user = NULL;
+out:
+	json_object_put(user);
+	return e;
+}

@@ -1,0 +1,120 @@
+/*
+ * sess.h - browser sessions (DESIGN §6), their cookies, the CSRF token, and
+ * login throttling.  docs/security.md explains the choices.
+ *
+ * A session id is 32 random bytes, sent as the "sessionid" cookie in
+ * base64url; the store keeps only the SHA-256 of the bytes.  The record:
+ * {"user", "created_at", "last_seen_at", "csrf", "addr", "agent"}.
+ */
+#ifndef SUP_SESS_H
+#define SUP_SESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "req.h"
+#include "store.h"
+#include "sup.h"
+
+#define SESS_ID_BYTES 32
+#define SESS_ID_STRLEN 43	/* base64url of 32 bytes, no padding */
+#define SESS_HASH_LEN 32	/* SHA-256: what the store keys on */
+#define SESS_TOKEN_STRLEN 64	/* a CSRF token: 32 random bytes in hex */
+#define SESS_AGENT_MAX 200	/* bytes of User-Agent kept */
+#define SESS_ADDR_MAX 64
+
+/* A session as stored. */
+struct sess_info {
+	uint32_t user;
+	int64_t created_us;
+	int64_t seen_us;
+	char csrf[SESS_TOKEN_STRLEN + 1];
+};
+
+/* A new random CSRF token (hex) into out. */
+void sess_new_token(char out[SESS_TOKEN_STRLEN + 1]);
+
+/* Is s a well-formed CSRF token (64 hex digits)? */
+bool sess_token_valid(const char *s);
+
+/*
+ * Compare two CSRF tokens in constant time (sodium_memcmp).  False when
+ * either is NULL or not well-formed.
+ */
+bool sess_token_equal(const char *sent, const char *expected);
+
+/*
+ * Start a session for user.  addr and agent (either may be NULL) are kept
+ * for the user's information, capped.  id gets the cookie value, csrf the
+ * session's token, hash the stored key (any of the three may be NULL).
+ */
+sup_err sess_create(struct store *s, uint32_t user, const char *addr,
+    const char *agent, char id[SESS_ID_STRLEN + 1],
+    char csrf[SESS_TOKEN_STRLEN + 1], uint8_t hash[SESS_HASH_LEN]);
+
+/*
+ * The session of cookie value id at time now_us.  SUP_ENOTFOUND when the
+ * value is malformed, unknown, or the session has expired (idle longer than
+ * conf->session_idle_s or older than session_max_s; it is deleted then).
+ * last_seen_at is written at most once a minute (sooner when the idle
+ * limit is under two minutes: every idle/2).  hash gets the stored key.
+ */
+sup_err sess_lookup(struct store *s, const struct sup_conf *conf,
+    const char *id, int64_t now_us, struct sess_info *info,
+    uint8_t hash[SESS_HASH_LEN]);
+
+/* End one session (nothing to do is not an error). */
+sup_err sess_delete(struct store *s, const uint8_t hash[SESS_HASH_LEN]);
+
+/*
+ * End every session of user but keep (NULL: all of them).  *ended (may be
+ * NULL) gets how many.
+ */
+sup_err sess_end_user(struct store *s, uint32_t user,
+    const uint8_t *keep, long *ended);
+
+/*
+ * Delete the sessions expired at now_us and the throttle records whose
+ * window has passed.  *removed (may be NULL) gets how many records went.
+ * Works in batches of small transactions, so a server may run beside it.
+ */
+sup_err sess_purge(struct store *s, const struct sup_conf *conf,
+    int64_t now_us, long *removed);
+
+/*
+ * Add the Set-Cookie lines for a session to r: "sessionid" (HttpOnly) when
+ * id is not NULL, and "csrftoken" (readable by scripts) with csrf.  Both
+ * SameSite=Lax, Path the url_prefix (or /), Secure under HTTPS.
+ */
+sup_err sess_set_cookies(struct sup_req *r, const struct sup_conf *conf,
+    const char *id, const char *csrf);
+
+/*
+ * Log the request's browser into a new session of user: the session the
+ * request came with (r->by_cookie) ends, a new one starts, and its cookies
+ * are added to r.  A new id at every login.
+ */
+sup_err sess_begin(struct store *s, const struct sup_conf *conf,
+    struct sup_req *r, uint32_t user);
+
+/* Add a Set-Cookie line that removes the session cookie. */
+sup_err sess_clear_cookie(struct sup_req *r, const struct sup_conf *conf);
+
+/* The CSRF token the request sent: X-CSRFToken, else the form field. */
+const char *sess_sent_token(const struct sup_req *r);
+
+/*
+ * Log in with name (username or e-mail) and password, from client address
+ * addr.  Throttling first: SUP_ETHROTTLE with *retry_after (seconds) when
+ * the account or the address has too many recent failures (the password
+ * is then not checked).  SUP_ECREDS for an unknown name, a wrong password
+ * or an inactive account, alike (and it counts as a failure).  On success
+ * *user_rec is the user's record (json_object_put) and the account's count
+ * is cleared; no session is made here.
+ */
+sup_err sess_login(struct store *s, const struct sup_conf *conf,
+    const char *name, const char *password, size_t plen, const char *addr,
+    int64_t now_us, long *retry_after, json_object **user_rec);
+
+#endif
