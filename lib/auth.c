@@ -9,9 +9,14 @@
 #include "auth.h"
 #include "sess.h"
 
-/* "Basic base64(name:password)": the user when the password matches. */
+/*
+ * "Basic base64(name:password)": the user when the password matches.  It
+ * is a login like the form's, throttled alike (SUP_ETHROTTLE with
+ * r->retry_after set).
+ */
 static sup_err
-auth_basic(struct store *s, const char *b64, json_object **rec)
+auth_basic(struct store *s, const struct sup_conf *conf, struct sup_req *r,
+    const char *b64, json_object **rec)
 {
 	unsigned char buf[USERNAME_MAX + EMAIL_MAX + PASSWORD_MAX + 2];
 	size_t len;
@@ -26,18 +31,11 @@ auth_basic(struct store *s, const char *b64, json_object **rec)
 	if ((colon = memchr(buf, ':', len)) == NULL)
 		return SUP_EUNAUTH;
 	*colon = '\0';
-	e = user_find(s, NULL, (const char *)buf, rec);
-	if (e == SUP_ENOTFOUND)
-		e = SUP_EUNAUTH;
-	if (e == SUP_OK && !user_check_password(*rec, colon + 1,
-	    len - (size_t)(colon + 1 - (char *)buf)))
-		e = SUP_EUNAUTH;
+	e = sess_login(s, conf, (const char *)buf, colon + 1,
+	    len - (size_t)(colon + 1 - (char *)buf), req_env(r, "REMOTE_ADDR"),
+	    time_now_us(), &r->retry_after, rec);
 	sodium_memzero(buf, sizeof(buf));
-	if (e != SUP_OK) {
-		json_object_put(*rec);
-		*rec = NULL;
-	}
-	return e;
+	return e == SUP_ECREDS ? SUP_EUNAUTH : e;
 }
 
 /*
@@ -112,7 +110,8 @@ auth_request(struct store *s, const struct sup_conf *conf, struct sup_req *r)
 	r->csrf[0] = '\0';
 	if (h != NULL) {
 		if (strncasecmp(h, "Basic ", 6) == 0)
-			e = auth_basic(s, h + 6 + strspn(h + 6, " "), &rec);
+			e = auth_basic(s, conf, r, h + 6 + strspn(h + 6, " "),
+			    &rec);
 		else if (strncasecmp(h, "Bearer ", 7) == 0) {
 			h += 7 + strspn(h + 7, " ");
 			e = token_lookup(s, NULL, h, strlen(h), &rec);

@@ -580,6 +580,7 @@ struct throttle_args {
 	size_t klen[2];
 	long limit[2];
 	long retry_after;		/* check: seconds to wait, or 0 */
+	bool account_counted;		/* check: the account has a record */
 };
 
 /* failures and window start of a throttle record; 0 when it is stale. */
@@ -606,12 +607,15 @@ check_txn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 
 	a->retry_after = 0;
+	a->account_counted = false;
 	for (int i = 0; i < 2; i++) {
 		e = store_get(s->throttle, txn, a->key[i], a->klen[i], 0, &rec);
 		if (e == SUP_ENOTFOUND)
 			continue;
 		if (e != SUP_OK)
 			return e;
+		if (i == 0)
+			a->account_counted = true;
 		if (failures_of(a, rec, &since) >= a->limit[i]) {
 			long wait = (long)((since + a->conf->login_window_s *
 			    US - a->now_us + US - 1) / US);
@@ -755,7 +759,9 @@ sess_login(struct store *s, const struct sup_conf *conf, const char *name,
 			e = SUP_ECREDS;
 		goto out;
 	}
-	if ((e = store_run(s, 0, clear_txn, &a)) != SUP_OK)
+	/* Only a count there is cleared: no write for most logins. */
+	if (a.account_counted &&
+	    (e = store_run(s, 0, clear_txn, &a)) != SUP_OK)
 		goto out;
 	*user_rec = user;
 	user = NULL;

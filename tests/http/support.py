@@ -35,9 +35,13 @@ BUILD = os.environ.get("SUPPORT_BUILD") or REPO
 SUPPORTCTL = os.path.join(BUILD, "bin", "supportctl")
 CGI_TICKETS = os.path.join(BUILD, "cgi-bin", "tickets")
 CGI_MESSAGES = os.path.join(BUILD, "cgi-bin", "messages")
+CGI_SESSION = os.path.join(BUILD, "cgi-bin", "session")
+CGI_USERS = os.path.join(BUILD, "cgi-bin", "users")
 
 API = "/api/support"
 TICKETS = API + "/tickets/"
+SESSION = API + "/session/"
+USERS = API + "/users/"
 
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -338,7 +342,8 @@ def free_port():
 
 def require_built(*paths):
     """Exit with a TAP failure when the tree is not built."""
-    missing = [p for p in (paths or (RUN_SH, SUPPORTCTL, CGI_TICKETS, CGI_MESSAGES))
+    missing = [p for p in (paths or (RUN_SH, SUPPORTCTL, CGI_TICKETS, CGI_MESSAGES,
+                                        CGI_SESSION, CGI_USERS))
                if not os.access(p, os.X_OK)]
     if missing:
         T.ok(False, "the tree is built (run.sh and programs present)",
