@@ -254,8 +254,21 @@ test_remote_user(void)
 	    "REMOTE_USER as an e-mail address");
 	ok(r.user.rec != NULL && r.user.id == alice_id, "  alice");
 	req_free(&r);
-	is_err(auth(&r, &trusting, unknown), SUP_EUNAUTH,
-	    "a REMOTE_USER with no account: SUP_EUNAUTH");
+	is_err(auth(&r, &trusting, unknown), SUP_OK,
+	    "a REMOTE_USER with no account: SUP_OK");
+	ok(r.user.rec != NULL && r.user.role == ROLE_USER &&
+	    r.user.id != alice_id, "  an account made for it, role user");
+	uint32_t mallory = r.user.id;
+	req_free(&r);
+	is_err(auth(&r, &trusting, unknown), SUP_OK,
+	    "the same REMOTE_USER again");
+	ok(r.user.rec != NULL && r.user.id == mallory, "  the same account");
+	ok(!user_check_password(r.user.rec, "", 0),
+	    "  it has no password to log in with");
+	req_free(&r);
+	char *odd[] = { "REMOTE_USER=DOMAIN\\mallory", NULL };
+	is_err(auth(&r, &trusting, odd), SUP_EUNAUTH,
+	    "a REMOTE_USER no username can hold: SUP_EUNAUTH");
 	req_free(&r);
 	is_err(auth(&r, &trusting, empty), SUP_OK, "an empty REMOTE_USER");
 	ok(r.user.rec == NULL, "  anonymous");

@@ -326,6 +326,102 @@ test_json(void)
 	req_free(&r);
 }
 
+/* The same POST, parsed by req_parse_body (JSON or a form). */
+static sup_err
+post_body(struct sup_req *r, const char *ctype, const char *body)
+{
+	static struct membody m;
+	static char ct[128], cl[64];
+	static char *env[4];
+	sup_err e;
+
+	m = (struct membody){ .data = body, .len = strlen(body) };
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", strlen(body));
+	snprintf(ct, sizeof(ct), "CONTENT_TYPE=%s", ctype);
+	env[0] = cl;
+	env[1] = ct;
+	env[2] = NULL;
+	if ((e = read_body(r, env, &m, 1 << 20)) != SUP_OK)
+		return e;
+	return req_parse_body(r);
+}
+
+/* The string member name of r->json, or NULL. */
+static const char *
+member(const struct sup_req *r, const char *name)
+{
+	json_object *v;
+
+	if (r->json == NULL || !json_object_object_get_ex(r->json, name, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void
+test_form(void)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	struct sup_req r;
+
+	is_err(post_body(&r, form, "subject=Printer+on%20fire&initial_message="
+	    "It%27s+%C3%A9&csrfmiddlewaretoken=abc"), SUP_OK,
+	    "form: parsed");
+	ok(r.form, "form: r.form set");
+	is_str(member(&r, "subject"), "Printer on fire",
+	    "form: '+' and %%20 are spaces");
+	is_str(member(&r, "initial_message"), "It's \xc3\xa9",
+	    "form: %%-escapes decoded, UTF-8 kept");
+	ok(member(&r, "csrfmiddlewaretoken") == NULL,
+	    "form: the CSRF field is not a member");
+	is_str(r.form_csrf, "abc", "form: the CSRF field kept apart");
+	is_int(json_object_object_length(r.json), 2, "form: two members");
+	req_free(&r);
+
+	is_err(post_body(&r, "application/x-www-form-urlencoded; "
+	    "charset=UTF-8", "a=1&b=&c"), SUP_OK,
+	    "form: with a charset; empty and bare values");
+	is_str(member(&r, "b"), "", "form: b= is an empty string");
+	is_str(member(&r, "c"), "", "form: a bare name is an empty string");
+	ok(r.form_csrf == NULL, "form: no CSRF field, none kept");
+	req_free(&r);
+
+	is_err(post_body(&r, form, ""), SUP_OK, "form: an empty body");
+	ok(r.json != NULL && json_object_object_length(r.json) == 0,
+	    "form: an empty body is an empty object");
+	req_free(&r);
+
+	is_err(post_body(&r, form, "a=%zz"), SUP_EINVAL,
+	    "form: a bad escape is SUP_EINVAL");
+	ok(r.json == NULL, "form: nothing parsed");
+	req_free(&r);
+	is_err(post_body(&r, form, "a=%00"), SUP_EINVAL,
+	    "form: an escaped NUL is SUP_EINVAL");
+	req_free(&r);
+	is_err(post_body(&r, form, "a=1&a=2"), SUP_EINVAL,
+	    "form: a field given twice is SUP_EINVAL");
+	ok(r.err_fields != NULL &&
+	    json_object_object_get_ex(r.err_fields, "a", NULL),
+	    "form: the field given twice is named");
+	req_free(&r);
+	is_err(post_body(&r, form, "csrfmiddlewaretoken=1&"
+	    "csrfmiddlewaretoken=2"), SUP_EINVAL,
+	    "form: two CSRF fields are SUP_EINVAL");
+	req_free(&r);
+
+	is_err(post_body(&r, "application/json", "{\"a\": \"1\"}"), SUP_OK,
+	    "req_parse_body: JSON still parsed as JSON");
+	ok(!r.form && member(&r, "a") != NULL, "req_parse_body: r.form unset");
+	req_free(&r);
+	is_err(post_body(&r, "text/plain", "a=1"), SUP_EMEDIA,
+	    "req_parse_body: text/plain is SUP_EMEDIA");
+	req_free(&r);
+	is_err(post_body(&r, form, "{\"a\": 1}"), SUP_OK,
+	    "req_parse_body: a JSON text sent as a form is a form");
+	ok(member(&r, "{\"a\": 1}") != NULL, "req_parse_body: ... its text is "
+	    "a name, not members");
+	req_free(&r);
+}
+
 static void
 test_page_url(void)
 {
@@ -422,6 +518,7 @@ main(void)
 	test_query();
 	test_body();
 	test_json();
+	test_form();
 	test_page_url();
 	test_cookies();
 	test_field_error_and_free();
