@@ -6,6 +6,7 @@
  *   supportctl [--conf FILE] user list
  *   supportctl [--conf FILE] token create NAME [--label L]
  *   supportctl [--conf FILE] db verify
+ *   supportctl [--conf FILE] session purge
  *
  * The configuration is FILE, else $SUPPORT_CONF, else the compiled default.
  */
@@ -18,6 +19,7 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "sess.h"
 #include "store.h"
 #include "user.h"
 #include "view.h"
@@ -30,7 +32,8 @@ usage(void)
 	    "[--display-name D] --password-stdin\n"
 	    "  user list\n"
 	    "  token create NAME [--label L]\n"
-	    "  db verify\n", stderr);
+	    "  db verify\n"
+	    "  session purge\n", stderr);
 }
 
 /* Read one line from stdin into a new string, without its newline. */
@@ -181,6 +184,18 @@ run(const struct sup_conf *conf, int argc, char **argv)
 			printf("%s\n", token);
 			free(token);
 		}
+	} else if (argc == 2 && strcmp(argv[0], "session") == 0 &&
+	    strcmp(argv[1], "purge") == 0) {
+		/* Expired sessions and throttle counts past their window. */
+		long removed = 0;
+		if ((e = sess_purge(&s, conf, time_now_us(), &removed)) !=
+		    SUP_OK) {
+			fprintf(stderr, "supportctl: session purge: %s\n",
+			    sup_strerror(e));
+			rc = 1;
+		} else
+			printf("%ld record%s removed\n", removed,
+			    removed == 1 ? "" : "s");
 	} else {
 		usage();
 		rc = 2;

@@ -433,6 +433,16 @@ def test_expiry():
         late = [w for t, w in seen if t > 5.4]
         check(early and all(w == "alice" for w in early), "ended early: %s" % seen)
         check(late and all(w is None for w in late), "still alive after session_max_s: %s" % seen)
+    with T.case("supportctl session purge removes expired sessions nobody used again"):
+        b = Browser(srv2.port)
+        b.login("bob", srv2.users["bob"].password)
+        time.sleep(2.5)
+        p = srv2.ctl("session", "purge")
+        eq(p.returncode, 0, "exit status (%s)" % p.stderr.decode(errors="replace"))
+        m = re.match(r"(\d+) records? removed", p.stdout.decode())
+        check(m and int(m.group(1)) >= 1, "output: %r" % p.stdout)
+        p = srv2.ctl("session", "purge")
+        eq(p.stdout.decode().strip(), "0 records removed", "a second purge")
 
 
 def test_registration_off():
