@@ -99,10 +99,12 @@ reopen_store(struct app *app)
 /*
  * CSRF (DESIGN §6, docs/security.md).  A request that changes something and
  * was authenticated by the session cookie must send the session's token
- * (X-CSRFToken or the csrfmiddlewaretoken form field).  On the log-in and
- * sign-up routes an anonymous browser request (a form, or one carrying a
- * csrftoken cookie) must send that cookie's value.  A JSON request with no
- * cookie is a script: a browser cannot send one cross-site without CORS.
+ * (X-CSRFToken or the csrfmiddlewaretoken form field).  Otherwise a form
+ * body (only browsers send those; a browser also resends Basic credentials
+ * and so REMOTE_USER by itself) and, on the log-in and sign-up routes, a
+ * request carrying a csrftoken cookie must send that cookie's value.  A
+ * JSON request is a script's: a browser cannot send one cross-site without
+ * a CORS preflight, which the desk never grants.
  */
 static sup_err
 check_csrf(const struct route *route, const struct sup_req *r)
@@ -115,10 +117,9 @@ check_csrf(const struct route *route, const struct sup_req *r)
 	if (r->by_cookie)
 		return sess_token_equal(sess_sent_token(r), r->csrf) ?
 		    SUP_OK : SUP_ECSRF;
-	if (!(route->flags & ROUTE_ANON_CSRF) || r->user.rec != NULL)
-		return SUP_OK;
 	cookie = req_cookie(r, "csrftoken");
-	if (cookie == NULL && !req_body_is_form(r))
+	if (!req_body_is_form(r) && (cookie == NULL ||
+	    !(route->flags & ROUTE_ANON_CSRF) || r->user.rec != NULL))
 		return SUP_OK;
 	return sess_token_equal(sess_sent_token(r), cookie) ? SUP_OK :
 	    SUP_ECSRF;

@@ -238,6 +238,17 @@ def test_csrf():
         r = srv.client("bob").post(TICKETS, {"subject": "bearer+cookie", "initial_message": "x"},
                                    headers={"Cookie": "sessionid=" + b.cookies["sessionid"]})
         status(r, 201)
+    with T.case("a form POST by Basic needs the csrftoken cookie's value too (browsers resend Basic)"):
+        before = count("bob")
+        basic_b = Browser(srv.port)
+        basic_b.client.authorization = basic("bob", srv.users["bob"].password)
+        r = basic_b.post(TICKETS, form={"subject": "forged via basic", "initial_message": "x"})
+        error(r, 403, "csrf_failed")
+        basic_b.get(SESSION)
+        r = basic_b.post(TICKETS, form={"subject": "basic form", "initial_message": "x",
+                                        "csrfmiddlewaretoken": basic_b.csrf})
+        status(r, 201)
+        eq(count("bob"), before + 1, "bob's tickets")
     with T.case("a form log-in needs the csrftoken cookie's value; with it, 200"):
         f = Browser(srv.port)
         r = f.post(SESSION, form={"username": "bob", "password": srv.users["bob"].password})
