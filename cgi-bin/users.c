@@ -264,7 +264,8 @@ user_detail(void *ctx, struct sup_req *r)
 	snprintf(name, sizeof(name), "active:%u", r->id);
 	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
 		goto fail;
-	json_object_object_add(o, "open_ticket_count", json_object_new_int64(n));
+	json_object_object_add(o, "open_ticket_count",
+	    json_object_new_int64(n));
 	return app_reply(r, 200, o);
 fail:
 	json_object_put(o);

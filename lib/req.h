@@ -54,9 +54,9 @@ struct sup_req {
 	int nuuid;
 	uint32_t id;			/* the "{id}" of the path, if any */
 	struct sup_user user;		/* user.rec NULL when anonymous */
-	bool by_cookie;			/* user came from the session cookie */
-	uint8_t sess_key[32];		/* by_cookie: the session's stored key */
-	char csrf[65];			/* by_cookie: the session's CSRF token */
+	bool by_cookie;			/* user is the session cookie's */
+	uint8_t sess_key[32];		/* by_cookie: the session's key */
+	char csrf[65];			/* by_cookie: the session's token */
 
 	/* The reply a handler builds. */
 	int status;

@@ -24,8 +24,8 @@
 #define U_KEY_LEN (1 + 4 + SESS_HASH_LEN)
 #define T_KEY_MAX (1 + EMAIL_MAX)
 #define US 1000000LL
-#define SEEN_EVERY_US (60 * US)	/* last_seen_at is written at most this often */
-#define PURGE_BATCH 200		/* records looked at per purge transaction */
+#define SEEN_EVERY_US (60 * US)	/* last_seen_at written at most this often */
+#define PURGE_BATCH 200		/* records read per purge transaction */
 
 void
 sess_new_token(char out[SESS_TOKEN_STRLEN + 1])
@@ -158,7 +158,8 @@ sess_create(struct store *s, uint32_t user, const char *addr,
 	if ((a.rec = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
 	json_object_object_add(a.rec, "user", json_object_new_int64(user));
-	json_object_object_add(a.rec, "created_at", json_object_new_string(now));
+	json_object_object_add(a.rec, "created_at",
+	    json_object_new_string(now));
 	json_object_object_add(a.rec, "last_seen_at",
 	    json_object_new_string(now));
 	json_object_object_add(a.rec, "csrf", json_object_new_string(token));
@@ -333,7 +334,7 @@ end_txn(struct store *s, DB_TXN *txn, void *arg)
 	uint8_t kbuf[U_KEY_LEN];
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .size = sizeof(prefix),
 		.flags = DB_DBT_USERMEM };
-	DBT d = { .flags = DB_DBT_PARTIAL };	/* the value is not needed */
+	DBT d = { .flags = DB_DBT_PARTIAL };	/* no value needed */
 	DBC *c;
 	sup_err e = SUP_OK;
 	int rc;
@@ -350,7 +351,8 @@ end_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (k.size != U_KEY_LEN || memcmp(kbuf, prefix, 5) != 0)
 			break;
 		memcpy(hash, kbuf + 5, SESS_HASH_LEN);
-		if (a->keep != NULL && memcmp(hash, a->keep, SESS_HASH_LEN) == 0)
+		if (a->keep != NULL &&
+		    memcmp(hash, a->keep, SESS_HASH_LEN) == 0)
 			continue;
 		if ((e = delete_keys(s, txn, a->user, hash)) != SUP_OK)
 			break;
@@ -580,7 +582,7 @@ struct throttle_args {
 	size_t klen[2];
 	long limit[2];
 	long retry_after;		/* check: seconds to wait, or 0 */
-	bool account_counted;		/* check: the account has a record */
+	bool account_counted;		/* check: the account has a count */
 };
 
 /* failures and window start of a throttle record; 0 when it is stale. */
@@ -734,7 +736,8 @@ sess_login(struct store *s, const struct sup_conf *conf, const char *name,
 {
 	struct throttle_args a = {
 		.conf = conf, .now_us = now_us,
-		.limit = { conf->login_fails_account, conf->login_fails_address },
+		.limit = { conf->login_fails_account,
+		    conf->login_fails_address },
 	};
 	json_object *user = NULL;
 	sup_err e;

@@ -105,7 +105,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    json_object_new_string(a->display_name));
 	json_object_object_add(rec, "role",
 	    json_object_new_string(user_role_name(a->role)));
-	json_object_object_add(rec, "password", json_object_new_string(a->hash));
+	json_object_object_add(rec, "password",
+	    json_object_new_string(a->hash));
 	json_object_object_add(rec, "is_active", json_object_new_boolean(1));
 	json_object_object_add(rec, "created_at", json_object_new_string(now));
 	be32_put(key, a->id);
@@ -277,7 +278,8 @@ user_password_problem(const char *username, const char *email,
 	if (n > PASSWORD_MAX)
 		return "Must be no more than 1024 bytes.";
 	if ((username != NULL && strcasecmp(password, username) == 0) ||
-	    (email != NULL && *email != '\0' && strcasecmp(password, email) == 0))
+	    (email != NULL && *email != '\0' &&
+	    strcasecmp(password, email) == 0))
 		return "Must not be your username or e-mail address.";
 	return NULL;
 }
@@ -299,7 +301,8 @@ password_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = store_get(s->users, txn, key, sizeof(key), DB_RMW, &rec)) !=
 	    SUP_OK)
 		return e;
-	json_object_object_add(rec, "password", json_object_new_string(a->hash));
+	json_object_object_add(rec, "password",
+	    json_object_new_string(a->hash));
 	e = store_put(s->users, txn, key, sizeof(key), rec, 0);
 	json_object_put(rec);
 	return e;
