@@ -1,9 +1,11 @@
 /*
  * fuzz_request - libFuzzer target for everything that parses what a client
- * sends: the query string, cookies, the path (routing), the JSON body and
- * the declared-field validation of the ticket endpoints.
+ * sends: the query string, cookies, the path (routing), the JSON or
+ * urlencoded body and the declared-field validation of the ticket
+ * endpoints.
  *
- * Input: three lines (query string, cookie header, path) then the body.
+ * Input: three lines (query string, cookie header, path) then the body: a
+ * body starting with '{' is sent as JSON, any other as a urlencoded form.
  * Build with ./configure CC=clang --enable-fuzzing; the saved corpus in
  * corpus/request/ is replayed by ./test.sh.
  */
@@ -13,6 +15,7 @@
 
 #include "req.h"
 #include "route.h"
+#include "sess.h"
 #include "ticket.h"
 #include "valid.h"
 
@@ -52,6 +55,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/support/tickets/", nothing, 0 },
 	{ "GET", "/api/support/tickets/{uuid}/", nothing, 0 },
 	{ "GET", "/api/support/tickets/{uuid}/messages/", nothing, 0 },
+	{ "GET", "/api/support/users/{id}/", nothing, 0 },
+	{ "POST", "/api/support/users/{id}/password/", nothing, 0 },
 };
 
 static const struct field fields[] = {
@@ -96,7 +101,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	snprintf(len, sizeof(len), "CONTENT_LENGTH=%zu", size);
 	env[n++] = "REQUEST_METHOD=POST";
-	env[n++] = "CONTENT_TYPE=application/json";
+	env[n++] = size > 0 && data[0] != '{' ?
+	    "CONTENT_TYPE=application/x-www-form-urlencoded" :
+	    "CONTENT_TYPE=application/json";
 	env[n++] = len;
 	if (asprintf(&env[n], "QUERY_STRING=%s", query) < 0)
 		goto out;
@@ -112,10 +119,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (req_parse(&r, env, io, "/desk") == SUP_OK) {
 		route_find(routes, SUP_NELEM(routes), &r, &route);
 		req_cookie(&r, "sessionid");
+		sess_token_valid(req_cookie(&r, "csrftoken"));
 		free(req_page_url(&r, "/desk", 3));
 		ticket_query_parse(&r, &user, &q);
 		if (req_read_body(&r, 1 << 20) == SUP_OK &&
-		    req_parse_json(&r) == SUP_OK)
+		    req_parse_body(&r) == SUP_OK)
 			valid_json(&r, r.json, fields, SUP_NELEM(fields), vals);
 	}
 	req_free(&r);
