@@ -121,11 +121,13 @@ else
 	# Programs in a FastCGI loop keep per-process state on purpose; leaks
 	# per request are what the unit tier and bench/ memory figure catch.
 	export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=0"
-	note "sanitizers: http test_api"
-	SUPPORT_BUILD="$SAN" TEST_OUT="$OUT" timeout 900 python3 tests/http/test_api.py \
-	    >"$OUT/sanitize-http.log" 2>&1
-	count_tap "$OUT/sanitize-http.log"
-	grep -A6 '^not ok' "$OUT/sanitize-http.log" | head -40
+	for name in test_api test_session; do
+		note "sanitizers: http $name"
+		SUPPORT_BUILD="$SAN" TEST_OUT="$OUT" timeout 900 python3 \
+		    "tests/http/$name.py" >"$OUT/sanitize-$name.log" 2>&1
+		count_tap "$OUT/sanitize-$name.log"
+		grep -A6 '^not ok' "$OUT/sanitize-$name.log" | head -40
+	done
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 for report in "$REPORTS"/*; do

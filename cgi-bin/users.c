@@ -18,13 +18,16 @@
 #define PAGE_SIZE_DEFAULT 20
 #define PAGE_SIZE_MAX 100
 
-/* The text of a checked string field, as a NUL-terminated copy in buf. */
+/* A checked string field as a NUL-terminated copy in buf ("" if absent). */
 static const char *
 field_text(const struct value *v, char *buf, size_t n)
 {
 	size_t len = v->len < n - 1 ? v->len : n - 1;
 
-	memcpy(buf, v->str, len);
+	if (v->str == NULL)	/* an optional field not sent */
+		len = 0;
+	else
+		memcpy(buf, v->str, len);
 	buf[len] = '\0';
 	return buf;
 }
