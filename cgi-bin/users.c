@@ -126,6 +126,7 @@ struct search {
 	json_object *results;
 };
 
+/* Does the record's text field name hold q, in any case? */
 static bool
 field_has(json_object *rec, const char *name, const char *q)
 {
@@ -137,6 +138,7 @@ field_has(json_object *rec, const char *name, const char *q)
 	    str_icontains(s, q, strlen(q));
 }
 
+/* user_each callback: count a matching user, keep it if on the page. */
 static sup_err
 collect(void *ctx, json_object *rec)
 {

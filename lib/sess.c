@@ -55,7 +55,7 @@ sess_token_equal(const char *sent, const char *expected)
 	return sodium_memcmp(sent, expected, SESS_TOKEN_STRLEN) == 0;
 }
 
-/* The stored keys of a session, from the hash of its id. */
+/* The key of a session record, from the hash of its id. */
 static void
 s_key(uint8_t key[S_KEY_LEN], const uint8_t hash[SESS_HASH_LEN])
 {
@@ -63,6 +63,7 @@ s_key(uint8_t key[S_KEY_LEN], const uint8_t hash[SESS_HASH_LEN])
 	memcpy(key + 1, hash, SESS_HASH_LEN);
 }
 
+/* The key that lists the session under its user. */
 static void
 u_key(uint8_t key[U_KEY_LEN], uint32_t user, const uint8_t hash[SESS_HASH_LEN])
 {
@@ -108,6 +109,7 @@ struct create_args {
 	const uint8_t *hash;
 };
 
+/* Write a new session's record and its user's key. */
 static sup_err
 create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -213,6 +215,7 @@ struct lookup_args {
 	bool expire;		/* the write: delete rather than refresh */
 };
 
+/* Read the session record into a->rec (new; the caller puts it). */
 static sup_err
 read_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -326,6 +329,10 @@ struct end_args {
 	long ended;
 };
 
+/*
+ * Delete the sessions of a->user but a->keep, counting them in a->ended:
+ * a walk of the user's 'U' key range.
+ */
 static sup_err
 end_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -600,6 +607,10 @@ failures_of(const struct throttle_args *a, json_object *rec, int64_t *since)
 	return (long)json_object_get_int64(v);
 }
 
+/*
+ * Is the account or the address over its limit?  a->retry_after gets the
+ * seconds until the later window ends (0: not throttled).
+ */
 static sup_err
 check_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -666,6 +677,7 @@ fail_txn(struct store *s, DB_TXN *txn, void *arg)
 	return SUP_OK;
 }
 
+/* Forget the account's failures (after a successful login). */
 static sup_err
 clear_txn(struct store *s, DB_TXN *txn, void *arg)
 {

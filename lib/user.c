@@ -289,6 +289,7 @@ struct password_args {
 	const char *hash;
 };
 
+/* Replace the stored password hash of user a->id. */
 static sup_err
 password_txn(struct store *s, DB_TXN *txn, void *arg)
 {
