@@ -41,12 +41,14 @@ auth_basic(struct store *s, const struct sup_conf *conf, struct sup_req *r,
 /*
  * The account of the server-set REMOTE_USER, made on first sight (role
  * user, no password, no e-mail).  A name our usernames cannot hold, or an
- * inactive account, is SUP_EUNAUTH.
+ * inactive account, is SUP_EUNAUTH.  Only usernames match: an e-mail
+ * address typed at sign-up is not verified, so a REMOTE_USER like
+ * "carol@corp" must not land in the account of whoever typed it.
  */
 static sup_err
 auth_remote(struct store *s, const char *name, json_object **rec)
 {
-	sup_err e = user_find(s, NULL, name, rec);
+	sup_err e = user_find_name(s, NULL, name, rec);
 
 	if (e == SUP_ENOTFOUND) {
 		if (!user_name_valid(name))
@@ -55,7 +57,7 @@ auth_remote(struct store *s, const char *name, json_object **rec)
 		/* Another process may have made it meanwhile. */
 		if (e != SUP_OK && e != SUP_EEXIST)
 			return e;
-		e = user_find(s, NULL, name, rec);
+		e = user_find_name(s, NULL, name, rec);
 	}
 	if (e == SUP_ENOTFOUND)
 		return SUP_EUNAUTH;

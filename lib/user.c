@@ -62,12 +62,16 @@ user_email_valid(const char *email)
 	return true;
 }
 
-/* SUP_EEXIST when a user has this name or e-mail (either case). */
+/*
+ * SUP_EEXIST when a user has this name or e-mail (either case); only_name:
+ * when a user has it as username.
+ */
 static sup_err
-name_taken(struct store *s, DB_TXN *txn, const char *name)
+name_taken(struct store *s, DB_TXN *txn, const char *name, bool only_name)
 {
 	json_object *rec;
-	sup_err e = user_find(s, txn, name, &rec);
+	sup_err e = only_name ? user_find_name(s, txn, name, &rec) :
+	    user_find(s, txn, name, &rec);
 
 	json_object_put(rec);
 	if (e == SUP_OK)
@@ -116,8 +120,13 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	 * the same name holds the index page: one of the two deadlocks, runs
 	 * again, and finds the name.
 	 */
-	if ((e = name_taken(s, txn, a->username)) != SUP_OK ||
-	    (e = name_taken(s, txn, a->email)) != SUP_OK)
+	/*
+	 * An account without a password (REMOTE_USER's) is matched by its
+	 * username only, so another's e-mail equal to it does not stand in
+	 * its way; nobody logs in to it with a password anyway.
+	 */
+	if ((e = name_taken(s, txn, a->username, a->hash[0] == '\0')) !=
+	    SUP_OK || (e = name_taken(s, txn, a->email, false)) != SUP_OK)
 		goto out;
 	e = store_put(s->users, txn, key, sizeof(key), rec, DB_NOOVERWRITE);
 out:
@@ -164,11 +173,14 @@ user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out)
 	return store_get(s->users, txn, key, sizeof(key), 0, out);
 }
 
-sup_err
-user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
+/*
+ * The record of the user with this name (lowercased) in index idx, or, when
+ * also_name and idx is the e-mail index, in the username index after it.
+ */
+static sup_err
+find_in(struct store *s, DB_TXN *txn, DB *idx, bool also_name,
+    const char *name, json_object **out)
 {
-	DB *idx = strchr(name, '@') != NULL ? s->users_by_email :
-	    s->users_by_name;
 	size_t n = strlen(name);
 	char low[EMAIL_MAX + 1];
 	DBT k = { .data = low, .size = (u_int32_t)n };
@@ -182,7 +194,7 @@ user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
 	rc = idx->pget(idx, txn, &k, &pk, &d, 0);
-	if (rc != 0 && idx == s->users_by_email) {
+	if (rc != 0 && also_name && idx == s->users_by_email) {
 		/* Usernames may hold '@' too (Django allows it). */
 		idx = s->users_by_name;
 		rc = idx->pget(idx, txn, &k, &pk, &d, 0);
@@ -193,6 +205,20 @@ user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
 	free(pk.data);
 	free(d.data);
 	return e;
+}
+
+sup_err
+user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
+{
+	return find_in(s, txn, strchr(name, '@') != NULL ? s->users_by_email :
+	    s->users_by_name, true, name, out);
+}
+
+sup_err
+user_find_name(struct store *s, DB_TXN *txn, const char *name,
+    json_object **out)
+{
+	return find_in(s, txn, s->users_by_name, false, name, out);
 }
 
 sup_err

@@ -72,6 +72,14 @@ sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);
 sup_err user_find(struct store *s, DB_TXN *txn, const char *name,
     json_object **out);
 
+/*
+ * The record of the user with this username (either case), never matched
+ * by e-mail: for names a server vouches for (REMOTE_USER), since e-mail
+ * addresses given at sign-up are not verified.
+ */
+sup_err user_find_name(struct store *s, DB_TXN *txn, const char *name,
+    json_object **out);
+
 /* Fill u from a record, taking the reference; SUP_EDB if it is malformed. */
 sup_err user_from_record(struct sup_user *u, json_object *rec);
 void user_clear(struct sup_user *u);

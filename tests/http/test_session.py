@@ -507,6 +507,11 @@ def test_remote_user():
         eq(r.json["user"]["id"], first, "the same account the second time")
         r = cgi_session(srv2.conf, {"REMOTE_USER": "alice"})
         eq(r.json["user"]["username"], "alice", "an existing account")
+    with T.case("REMOTE_USER equal to someone's e-mail address is not their account"):
+        r = cgi_session(srv2.conf, {"REMOTE_USER": srv2.users["bob"].email})
+        status(r, 200)
+        eq(r.json["user"]["username"], srv2.users["bob"].email, "username")
+        check(r.json["user"]["id"] != srv2.client("bob").get(SESSION).json["user"]["id"], "landed in bob's account")
         p = srv2.ctl("user", "list")
         eq(len(re.findall(r"\bkerberized\b", p.stdout.decode())), 1, "kerberized accounts")
     with T.case("REMOTE_USER is ignored when trust_remote_user is off (no account made)"):
