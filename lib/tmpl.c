@@ -254,6 +254,7 @@ key_of(struct parser *ps, const char *s, size_t n)
 	return k;
 }
 
+/* A template error at line of the template being parsed: SUP_ECONFIG. */
 SUP_PRINTF(3, 4) static sup_err
 perr(struct parser *ps, unsigned line, const char *fmt, ...)
 {
@@ -820,6 +821,10 @@ struct out {
 	sup_err *err;			/* the render's first error */
 };
 
+/*
+ * Write s[0..n) to o.  The first failure is kept in *o->err and makes every
+ * later put a no-op, so the callers check once per node.
+ */
 static void
 put(const struct out *o, const char *s, size_t n)
 {
