@@ -441,8 +441,7 @@ parse_include(struct parser *ps, const char *s, size_t n, unsigned line)
 
 /*
  * {{%AUTOESCAPE context="..."}}: the template's mode, named in the file
- * itself.  Only as the first thing in the file; the newline after it is
- * dropped so that it leaves no blank line.
+ * itself.  Only as the first thing in the file.
  */
 static sup_err
 parse_pragma(struct parser *ps, const char *s, size_t n, unsigned line)
@@ -466,10 +465,6 @@ parse_pragma(struct parser *ps, const char *s, size_t n, unsigned line)
 		if (strlen(ctx[i].name) == n - hlen - 1 &&
 		    memcmp(ctx[i].name, s + hlen, n - hlen - 1) == 0) {
 			ps->t->mode = ctx[i].mode;
-			if (ps->p < ps->end && *ps->p == '\n') {
-				ps->p++;
-				ps->line++;
-			}
 			return SUP_OK;
 		}
 	}
@@ -511,6 +506,42 @@ parse_delims(struct parser *ps, const char *s, size_t n, unsigned line)
 	return SUP_OK;
 }
 
+/*
+ * A section, comment, include, delimiter or pragma tag alone on its line
+ * (only blanks around it) takes the line with it: the blanks before it
+ * (cut from the text node just added) and the blanks and newline after.
+ * tag..after is the tag and ps->p is where the text before it began.
+ * Returns where parsing goes on: after the line, or after the tag.
+ */
+static const char *
+standalone(struct parser *ps, const char *tag, const char *after)
+{
+	const char *ls = tag, *q = after;
+
+	while (ls > ps->p && (ls[-1] == ' ' || ls[-1] == '\t'))
+		ls--;
+	if (ls != ps->t->text && ls[-1] != '\n')
+		return after;
+	while (q < ps->end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (q < ps->end && *q == '\r' && q + 1 < ps->end && q[1] == '\n')
+		q++;
+	if (q < ps->end && *q != '\n')
+		return after;
+	if (q < ps->end) {
+		q++;
+		ps->line++;
+	}
+	if (tag > ls) {
+		/* The blanks end the text node add_text() just made. */
+		struct node *text = &ps->t->nodes[ps->t->n - 1];
+		text->len -= (size_t)(tag - ls);
+		if (text->len == 0)
+			ps->t->n--;
+	}
+	return q;
+}
+
 /* Parse the whole of ps->t->text into nodes.  SUP_ECONFIG, SUP_ENOMEM... */
 static sup_err
 parse(struct parser *ps)
@@ -538,7 +569,7 @@ parse(struct parser *ps)
 			for (const char *q = in; q < close; q++)
 				if (*q == '\n')
 					ps->line++;
-			ps->p = close + ps->clen;
+			ps->p = standalone(ps, tag, close + ps->clen);
 			continue;
 		}
 		close = in;
@@ -554,9 +585,12 @@ parse(struct parser *ps)
 		if (close == NULL ||
 		    memchr(in, '\n', (size_t)(close - in)) != NULL)
 			return perr(ps, line, "unterminated tag");
-		ps->p = close + ps->clen;
 		if (close == in)
 			return perr(ps, line, "empty tag");
+		if (strchr("#/>=%", *in) != NULL)
+			ps->p = standalone(ps, tag, close + ps->clen);
+		else
+			ps->p = close + ps->clen;
 		switch (*in) {
 		case '=':
 			e = parse_delims(ps, in + 1, (size_t)(close - in - 2),

@@ -305,6 +305,47 @@ test_delims_pragma(void)
 }
 
 static void
+test_standalone(void)
+{
+	const char *l = "{\"l\":[{\"n\":1},{\"n\":2}],\"t\":true,"
+	    "\"v\":\"\"}";
+
+	RENDERS("m.txt", "Items:\n{{#l}}\n- {{n}}\n{{/l}}\nEnd\n", l,
+	    "Items:\n- 1\n- 2\nEnd\n",
+	    "a section tag alone on its line takes the line");
+	RENDERS("m.html", "<ul>\n  {{#l}}\n  <li>{{n}}</li>\n  {{/l}}\n</ul>",
+	    l, "<ul>\n  <li>1</li>\n  <li>2</li>\n</ul>",
+	    "and the blanks before it");
+	RENDERS("m.txt", "a\n\t{{! note }} \nb", l, "a\nb",
+	    "a comment alone on its line");
+	RENDERS("m.txt", "a\n{{! two\nlines }}\nb", l, "a\nb",
+	    "a comment of two lines");
+	RENDERS("m.txt", "a\r\n{{#t}}\r\nb\r\n{{/t}}\r\n", l,
+	    "a\r\nb\r\n", "CRLF lines too");
+	RENDERS("m.txt", "{{=<% %>=}}\n<%#t%>\nx\n<%/t%>\n", l, "x\n",
+	    "delimiter changes and new delimiters");
+	RENDERS("m.txt", "{{%AUTOESCAPE context=\"HTML\"}}\n{{x}}",
+	    "{\"x\":\"<\"}", "&lt;", "the pragma line");
+	RENDERS("m.txt", "a\n  {{#t}}y{{/t}}  \nb", l, "a\n  y  \nb",
+	    "two tags on a line stay");
+	RENDERS("m.txt", "a {{#t}}\nb{{/t}}", l, "a \nb",
+	    "text before a tag keeps the line");
+	RENDERS("m.txt", "{{#t}} x\n{{/t}}", l, " x\n",
+	    "text after a tag keeps the line");
+	RENDERS("m.txt", "a\n{{v}}\nb", l, "a\n\nb",
+	    "a variable's line stays, even when empty");
+	RENDERS("m.txt", "a\n\n  \nb", l, "a\n\n  \nb",
+	    "blank lines the author wrote stay");
+	RENDERS("m.txt", "{{#t}}\n{{/t}}", l, "",
+	    "a last line without a newline");
+	RENDERS("m.txt", "Hi\n{{>sig}}\nBye", "{\"name\":\"D\"}",
+	    "Hi\n-- DBye", "an include alone on its line takes its newline");
+	FAILS("m.txt", "{{#t}}\n  {{/t}}\n{{! c\n}}\n{{bad-}}",
+	    "m.txt:5: bad variable name \"bad-\"",
+	    "taken lines still count");
+}
+
+static void
 test_errors(void)
 {
 	FAILS("p.html", "line one\nline {{two", "p.html:2: unterminated tag",
@@ -592,6 +633,7 @@ main(void)
 	test_delims_pragma();
 	test_errors();
 	test_includes();
+	test_standalone();
 	test_writer();
 	test_names();
 	tmpl_cache_close(cache);
