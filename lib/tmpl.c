@@ -960,10 +960,12 @@ esc_js(const struct out *o, const char *s, size_t n)
 }
 
 /*
- * :o - JSON.  A string's content as inside a JSON string (quote, backslash
- * and control characters escaped); with text true, s is already JSON text
- * and only gets the rest.  Either way < > & ' and U+2028/U+2029 become
- * \uXXXX, so the result is safe inside HTML and <script>.
+ * :o - JSON.  A string's content as inside a JSON string: backslash and
+ * control characters escaped, and " < > & ' as \uXXXX, so that it is safe
+ * inside <script> and any HTML attribute.  With text true, s is already
+ * JSON text (an object or array): its quotes are its structure and stay;
+ * < > & ' and U+2028/U+2029 still become \uXXXX (they are only ever inside
+ * its strings), so it is safe in <script> and single-quoted attributes.
  */
 static void
 esc_json(const struct out *o, const char *s, size_t n, bool text)
@@ -979,10 +981,15 @@ esc_json(const struct out *o, const char *s, size_t n, bool text)
 		switch (ch) {
 		case '<': case '>': case '&': case '\'':
 			break;
-		case '"': case '\\':
+		case '"':
+			/* \u0022 rather than \": safe in an HTML attribute. */
 			if (text)
 				continue;
-			rep = ch == '"' ? "\\\"" : "\\\\";
+			break;
+		case '\\':
+			if (text)
+				continue;
+			rep = "\\\\";
 			break;
 		case '\n': rep = "\\n"; break;
 		case '\r': rep = "\\r"; break;

@@ -219,8 +219,12 @@ test_modifiers(void)
 
 	RENDERS("a.html", "{{x:o}}", "{\"x\":\"he said \\\"hi\\\"\\\\ "
 	    "</script>&'\\n\\u2028\"}",
-	    "he said \\\"hi\\\"\\\\ \\u003c/script\\u003e\\u0026\\u0027\\n"
-	    "\\u2028", ":o a string as JSON string content");
+	    "he said \\u0022hi\\u0022\\\\ \\u003c/script\\u003e\\u0026"
+	    "\\u0027\\n\\u2028", ":o a string as JSON string content");
+	RENDERS("a.html", "<i data-x=\"{{x:o}}\">",
+	    "{\"x\":\"\\\" onmouseover=alert(1) \\\"\"}",
+	    "<i data-x=\"\\u0022 onmouseover=alert(1) \\u0022\">",
+	    ":o of a string cannot leave an attribute");
 	RENDERS("a.html", "{{x:o}}", "{\"x\":{\"a\":\"<b>\",\"n\":[1,2.5,"
 	    "true,null],\"s\":\"/\"}}",
 	    "{\"a\":\"\\u003cb\\u003e\",\"n\":[1,2.5,true,null],\"s\":\"/\"}",
@@ -232,7 +236,7 @@ test_modifiers(void)
 	    ":o numbers, booleans; null empty");
 	RENDERS("a.json", "{\"v\":\"{{x}}\",\"o\":{{o}}}",
 	    "{\"x\":\"a\\\"b\",\"o\":{\"k\":[1]}}",
-	    "{\"v\":\"a\\\"b\",\"o\":{\"k\":[1]}}",
+	    "{\"v\":\"a\\u0022b\",\"o\":{\"k\":[1]}}",
 	    ".json templates default to :o");
 
 	RENDERS("a.html", "<a href=\"{{u:H=url}}\">",
@@ -299,7 +303,7 @@ test_delims_pragma(void)
 	RENDERS("a.txt", "{{%AUTOESCAPE context=\"JAVASCRIPT\"}}{{x}}",
 	    "{\"x\":\"'\"}", "\\x27", "AUTOESCAPE JAVASCRIPT");
 	RENDERS("a.txt", "{{%AUTOESCAPE context=\"JSON\"}}{{x}}",
-	    "{\"x\":\"\\\"\"}", "\\\"", "AUTOESCAPE JSON");
+	    "{\"x\":\"\\\\\"}", "\\\\", "AUTOESCAPE JSON");
 	RENDERS("a.txt", "{{%AUTOESCAPE context=\"URL\"}}{{x}}",
 	    "{\"x\":\"a b\"}", "a+b", "AUTOESCAPE URL");
 }
