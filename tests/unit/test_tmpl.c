@@ -3,6 +3,7 @@
  * modifier with the payloads that matter (XSS), the load errors with their
  * line numbers, the cache and the template directory's boundary.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,6 +108,30 @@ test_variables(void)
 	RENDERS("a.html", "x{{!}}y", "{}", "xy", "an empty comment");
 	RENDERS("a.html", "a }} b", "{}", "a }} b",
 	    "a lone closing delimiter is text");
+}
+
+/* Doubles JSON text cannot hold, as json-c may. */
+static void
+test_odd_doubles(void)
+{
+	json_object *data = json_object_new_object();
+	struct sbuf out = { 0 };
+	const char *src = "{{nan}} {{inf}} {{ninf}}{{#nan}} shown{{/nan}}";
+	struct tmpl *t;
+
+	json_object_object_add(data, "nan", json_object_new_double(NAN));
+	json_object_object_add(data, "inf", json_object_new_double(INFINITY));
+	json_object_object_add(data, "ninf",
+	    json_object_new_double(-INFINITY));
+	if (tmpl_parse_buf(NULL, "d.txt", src, strlen(src), &t, NULL, 0) !=
+	    SUP_OK)
+		bail_out("d.txt does not parse");
+	tmpl_render(t, data, tmpl_sbuf_write, &out);
+	is_str(out.p, "NaN Infinity -Infinity shown",
+	    "NaN and infinities; NaN is nonzero");
+	free(out.p);
+	tmpl_free(t);
+	json_object_put(data);
 }
 
 static void
@@ -229,6 +254,8 @@ test_modifiers(void)
 	    "true,null],\"s\":\"/\"}}",
 	    "{\"a\":\"\\u003cb\\u003e\",\"n\":[1,2.5,true,null],\"s\":\"/\"}",
 	    ":o an object as compact JSON, < > escaped");
+	RENDERS("a.html", "{{x:o}}", "{\"x\":\"\\r\\t\\b\\f\\u001f\\u007f\"}",
+	    "\\r\\t\\b\\f\\u001f\x7f", ":o control characters");
 	RENDERS("a.html", "{{x:o}}", "{\"x\":[\"</script>\"]}",
 	    "[\"\\u003c/script\\u003e\"]", ":o an array");
 	RENDERS("a.html", "{{x:o}}/{{y:o}}/{{z:o}}",
@@ -391,6 +418,10 @@ test_errors(void)
 	    "a delimiter change with none");
 	FAILS("p.html", "{{=<% %> x=}}", "p.html:1: bad delimiter change",
 	    "a delimiter change with three");
+	FAILS("p.html", "{{=<% }} %>=}}", "p.html:1: bad delimiter change",
+	    "a delimiter change ends at =}}, not at the first }}");
+	FAILS("p.html", "{{#a}}{{/a-b}}", "p.html:1: bad section name \"a-b\"",
+	    "a bad name in a close");
 	FAILS("p.html", "{{=<<<<<<<<< >>=}}", "p.html:1: bad delimiter change",
 	    "a delimiter longer than 8");
 	FAILS("p.html", "{{=<% %>=}}\n<%x", "p.html:2: unterminated tag",
@@ -632,6 +663,7 @@ main(void)
 	if (tmpl_cache_open(dir, &cache) != SUP_OK)
 		bail_out("tmpl_cache_open");
 	test_variables();
+	test_odd_doubles();
 	test_sections();
 	test_modifiers();
 	test_delims_pragma();
