@@ -110,6 +110,39 @@ test_variables(void)
 	    "a lone closing delimiter is text");
 }
 
+/* Prints as fixed text, like the raw objects of lib/view.c. */
+static int
+raw_print(json_object *o SUP_UNUSED, struct printbuf *pb,
+    int level SUP_UNUSED, int flags SUP_UNUSED)
+{
+	static const char text[] = "{\"subject\":\"</script>\"}";
+
+	return printbuf_memappend(pb, text, (int)sizeof(text) - 1);
+}
+
+/* An object that only prints (view.c's raw objects) through :o. */
+static void
+test_raw(void)
+{
+	json_object *data = json_object_new_object();
+	json_object *raw = json_object_new_object();
+	struct sbuf out = { 0 };
+	struct tmpl *t;
+	const char *src = "{{r:o}}|{{#r}}shown{{/r}}|{{r}}";
+
+	json_object_set_serializer(raw, raw_print, NULL, NULL);
+	json_object_object_add(data, "r", raw);
+	if (tmpl_parse_buf(NULL, "r.html", src, strlen(src), &t, NULL, 0) !=
+	    SUP_OK)
+		bail_out("r.html does not parse");
+	tmpl_render(t, data, tmpl_sbuf_write, &out);
+	is_str(out.p, "{\"subject\":\"\\u003c/script\\u003e\"}||",
+	    "a raw object prints its text through :o, escaped");
+	free(out.p);
+	tmpl_free(t);
+	json_object_put(data);
+}
+
 /* Doubles JSON text cannot hold, as json-c may. */
 static void
 test_odd_doubles(void)
@@ -664,6 +697,7 @@ main(void)
 		bail_out("tmpl_cache_open");
 	test_variables();
 	test_odd_doubles();
+	test_raw();
 	test_sections();
 	test_modifiers();
 	test_delims_pragma();
