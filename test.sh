@@ -194,14 +194,47 @@ install_tier() {
 	t "the installed tickets program answers a CGI request (401)" sh -c \
 	    "REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$root/libexec/support/cgi-bin/tickets' </dev/null | grep -q '^Status: 401'"
 	unset SUPPORT_CONF
-	rm -rf "$scratch"
 	t "make uninstall DESTDIR= removes every file" sh -c \
 	    "make -s uninstall DESTDIR='$stage' && test -z \"\$(find '$stage' -type f)\""
 	rm -rf "$stage"
 	# The distribution: a VPATH build from the tarball, make check in it,
 	# install, uninstall, a clean tree afterwards.
 	t "make distcheck passes" make -j2 distcheck
+	# docs/install.md section 6, from that tarball: a shared host without
+	# root, everything in the home directory, the programs in its cgi-bin.
+	local home=$scratch/home tarball
+	tarball=$(ls support-*.tar.gz 2>/dev/null | head -1)
+	mkdir -p "$home"
+	t "the tarball builds and installs into a home directory" sh -c "
+	    tar -xzf '$tarball' -C '$scratch' && cd '$scratch'/support-*/ &&
+	    ./configure -q --prefix='$home/support' \
+	        --with-cgibindir='$home/public_html/cgi-bin' \
+	        --with-htdocsdir='$home/public_html/support/static' &&
+	    make -s -j2 && make -s install"
+	t "  the programs are in ~/public_html/cgi-bin" \
+	    test -x "$home/public_html/cgi-bin/tickets" -a \
+	    -x "$home/public_html/cgi-bin/messages"
+	t "  static files under ~/public_html/support/static" \
+	    test -f "$home/public_html/support/static/index.html"
+	t "  supportctl, config, man pages under ~/support" test -x \
+	    "$home/support/sbin/supportctl" -a -f \
+	    "$home/support/etc/support/support.conf.example" -a -f \
+	    "$home/support/share/man/man8/supportctl.8"
+	t "  nothing else in public_html" sh -c \
+	    "test \$(find '$home/public_html' -type f | wc -l) -eq 3"
+	mkdir -p "$home/support/var/lib/support"
+	cp "$home/support/etc/support/support.conf.example" \
+	    "$home/support/etc/support/support.conf"
+	t "  with no SUPPORT_CONF the CGI program finds its config and store (401)" sh -c \
+	    "env -u SUPPORT_CONF REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$home/public_html/cgi-bin/tickets' </dev/null | grep -q '^Status: 401' &&
+	    test -f '$home/support/var/lib/support/tickets.db'"
+	mv "$home/support/etc/support/support.conf" "$home/moved.conf"
+	t "  a moved config is found through SUPPORT_CONF (SetEnv)" sh -c \
+	    "SUPPORT_CONF='$home/moved.conf' REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$home/public_html/cgi-bin/tickets' </dev/null | grep -q '^Status: 401'"
+	t "  and without it the program says it is misconfigured (500)" sh -c \
+	    "env -u SUPPORT_CONF REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$home/public_html/cgi-bin/tickets' </dev/null 2>/dev/null | grep -q '^Status: 500'"
 	rm -f support-*.tar.gz
+	rm -rf "$scratch"
 	echo "1..$n"
 }
 note "install"
