@@ -220,6 +220,10 @@ install_tier() {
 	    "$home/support/sbin/supportctl" -a -f \
 	    "$home/support/etc/support/support.conf.example" -a -f \
 	    "$home/support/share/man/man8/supportctl.8"
+	t "  the installed man pages name this layout's paths" sh -c \
+	    "grep -q '$home/support/etc/support/support.conf' '$home/support/share/man/man8/supportctl.8' &&
+	    grep -q '$home/public_html/cgi-bin' '$home/support/share/man/man8/support-programs.8' &&
+	    ! grep -q /usr/local '$home/support/share/man/man5/support.conf.5'"
 	t "  nothing else in public_html" sh -c \
 	    "test \$(find '$home/public_html' -type f | wc -l) -eq 3"
 	mkdir -p "$home/support/var/lib/support"
