@@ -4,7 +4,9 @@
 #
 # Tiers: unit (C, TAP, through `make check`), http (the real programs behind
 # a real nginx, Python's standard library as the client), crash and
-# concurrency (the same servers under kill -9 and parallel writers).
+# concurrency (the same servers under kill -9 and parallel writers),
+# install (make install into a staging directory, the installed programs,
+# make uninstall, make distcheck).
 set -u
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -30,9 +32,9 @@ count_tap() {
 note "dependencies"
 ./run.sh deps || { echo "0 passed, 1 failed"; exit 1; }
 # What only the tests need: clang and its runtimes for the sanitizer and
-# fuzzing build.
+# fuzzing build; groff to check the man pages.
 missing=""
-for p in clang libclang-rt-14-dev; do
+for p in clang libclang-rt-14-dev groff-base; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="$missing $p"
 done
@@ -136,6 +138,116 @@ for report in "$REPORTS"/*; do
 	head -30 "$report"
 	failed=$((failed + 1))
 done
+
+# make install into a staging directory: what a user (or a packager) gets.
+# Prints TAP; every check is one test.
+install_tier() {
+	local stage=$OUT/install-stage prefix=/usr/local n=0 scratch
+	scratch=$(mktemp -d)
+	t() {	# t DESCRIPTION COMMAND...: one test
+		local what=$1
+		shift
+		n=$((n + 1))
+		if "$@" >>"$OUT/install-detail.log" 2>&1; then
+			echo "ok $n - $what"
+		else
+			echo "not ok $n - $what"
+		fi
+	}
+	rm -rf "$stage"
+	t "make install DESTDIR= stages the desk" make -s install DESTDIR="$stage"
+	local root=$stage$prefix
+	for f in sbin/supportctl libexec/support/cgi-bin/tickets \
+	    libexec/support/cgi-bin/messages libexec/support/cgi-bin/session \
+	    libexec/support/cgi-bin/users; do
+		t "$f is installed and executable" test -x "$root/$f" -a -f "$root/$f"
+	done
+	for f in share/man/man8/supportctl.8 share/man/man8/support-programs.8 \
+	    share/man/man5/support.conf.5 etc/support/support.conf.example \
+	    share/doc/support/examples/nginx-support.conf \
+	    share/doc/support/examples/fastcgi-support.conf \
+	    share/doc/support/install.md share/doc/support/README.md \
+	    share/support/htdocs/index.html; do
+		t "$f is installed" test -f "$root/$f" -a -r "$root/$f"
+	done
+	t "no test or benchmark program is installed" sh -c \
+	    "! find '$stage' \\( -name 'test_*' -o -name 'fuzz_*' -o -name hello -o -name gen \\) | grep ."
+	t "nothing is installed outside the prefix" sh -c \
+	    "! find '$stage' -mindepth 1 -maxdepth 2 ! -path '$stage/usr' ! -path '$stage/usr/local' | grep ."
+	t "the man pages format without a warning" sh -c \
+	    "groff -mandoc -ww -z '$root'/share/man/man*/* 2>&1 | (! grep .)"
+	t "the installed support.conf.example names the installed store" \
+	    grep -qx "data_dir = $prefix/var/lib/support" \
+	    "$root/etc/support/support.conf.example"
+	# The installed supportctl: the compiled-in config path, then one
+	# named by SUPPORT_CONF (the installed example, pointed at a scratch
+	# store), used for real.
+	t "installed supportctl looks for $prefix/etc/support/support.conf" sh -c \
+	    "env -u SUPPORT_CONF '$root/sbin/supportctl' user list 2>&1 | grep -F '$prefix/etc/support/support.conf: cannot be read'"
+	mkdir -p "$scratch/db"
+	sed "s|^data_dir = .*|data_dir = $scratch/db|" \
+	    "$root/etc/support/support.conf.example" >"$scratch/support.conf"
+	export SUPPORT_CONF=$scratch/support.conf
+	t "installed supportctl adds a user to the store SUPPORT_CONF names" sh -c \
+	    "echo 'pass word 1' | '$root/sbin/supportctl' user add ann --email ann@example.com --role agent --password-stdin | grep -q 'created user ann'"
+	t "  the user is listed, the store is in data_dir" sh -c \
+	    "'$root/sbin/supportctl' user list | grep -q 'ann .*agent' && test -f '$scratch/db/users.db'"
+	t "  db verify finds no problem" sh -c \
+	    "'$root/sbin/supportctl' db verify | grep -qx '0 problems found'"
+	t "the installed tickets program answers a CGI request (401)" sh -c \
+	    "REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$root/libexec/support/cgi-bin/tickets' </dev/null | grep -q '^Status: 401'"
+	unset SUPPORT_CONF
+	t "make uninstall DESTDIR= removes every file" sh -c \
+	    "make -s uninstall DESTDIR='$stage' && test -z \"\$(find '$stage' -type f)\""
+	rm -rf "$stage"
+	# The distribution: a VPATH build from the tarball, make check in it,
+	# install, uninstall, a clean tree afterwards.
+	t "make distcheck passes" make -j2 distcheck
+	# docs/install.md section 6, from that tarball: a shared host without
+	# root, everything in the home directory, the programs in its cgi-bin.
+	local home=$scratch/home tarball
+	tarball=$(ls support-*.tar.gz 2>/dev/null | head -1)
+	mkdir -p "$home"
+	t "the tarball builds and installs into a home directory" sh -c "
+	    tar -xzf '$tarball' -C '$scratch' && cd '$scratch'/support-*/ &&
+	    ./configure -q --prefix='$home/support' \
+	        --with-cgibindir='$home/public_html/cgi-bin' \
+	        --with-htdocsdir='$home/public_html/support/static' &&
+	    make -s -j2 && make -s install"
+	t "  the programs are in ~/public_html/cgi-bin" \
+	    test -x "$home/public_html/cgi-bin/tickets" -a \
+	    -x "$home/public_html/cgi-bin/messages"
+	t "  static files under ~/public_html/support/static" \
+	    test -f "$home/public_html/support/static/index.html"
+	t "  supportctl, config, man pages under ~/support" test -x \
+	    "$home/support/sbin/supportctl" -a -f \
+	    "$home/support/etc/support/support.conf.example" -a -f \
+	    "$home/support/share/man/man8/supportctl.8"
+	t "  the installed man pages name this layout's paths" sh -c \
+	    "grep -q '$home/support/etc/support/support.conf' '$home/support/share/man/man8/supportctl.8' &&
+	    grep -q '$home/public_html/cgi-bin' '$home/support/share/man/man8/support-programs.8' &&
+	    ! grep -q /usr/local '$home/support/share/man/man5/support.conf.5'"
+	t "  nothing else in public_html" sh -c \
+	    "test \$(find '$home/public_html' -type f | wc -l) -eq 3"
+	mkdir -p "$home/support/var/lib/support"
+	cp "$home/support/etc/support/support.conf.example" \
+	    "$home/support/etc/support/support.conf"
+	t "  with no SUPPORT_CONF the CGI program finds its config and store (401)" sh -c \
+	    "env -u SUPPORT_CONF REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$home/public_html/cgi-bin/tickets' </dev/null | grep -q '^Status: 401' &&
+	    test -f '$home/support/var/lib/support/tickets.db'"
+	mv "$home/support/etc/support/support.conf" "$home/moved.conf"
+	t "  a moved config is found through SUPPORT_CONF (SetEnv)" sh -c \
+	    "SUPPORT_CONF='$home/moved.conf' REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$home/public_html/cgi-bin/tickets' </dev/null | grep -q '^Status: 401'"
+	t "  and without it the program says it is misconfigured (500)" sh -c \
+	    "env -u SUPPORT_CONF REQUEST_METHOD=GET REQUEST_URI=/api/support/tickets/ '$home/public_html/cgi-bin/tickets' </dev/null 2>/dev/null | grep -q '^Status: 500'"
+	rm -f support-*.tar.gz
+	rm -rf "$scratch"
+	echo "1..$n"
+}
+note "install"
+install_tier >"$OUT/install.log" 2>&1
+count_tap "$OUT/install.log"
+grep '^not ok' "$OUT/install.log" && tail -40 "$OUT/install-detail.log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

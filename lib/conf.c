@@ -12,7 +12,12 @@
 #include "conf.h"
 #include "util.h"
 
-enum kind { K_STR, K_BOOL, K_LONG };
+/*
+ * K_PATH is a string that must be an absolute path: a relative one would
+ * depend on the directory the web server starts a program in (under plain
+ * CGI, its cgi-bin/), which differs from supportctl's.
+ */
+enum kind { K_STR, K_PATH, K_BOOL, K_LONG };
 
 struct key {
 	const char *section;
@@ -24,7 +29,7 @@ struct key {
 
 #define O(f) offsetof(struct sup_conf, f)
 static const struct key keys[] = {
-	{ "support", "data_dir", K_STR, O(data_dir), 0, 0 },
+	{ "support", "data_dir", K_PATH, O(data_dir), 0, 0 },
 	{ "support", "cache_kb", K_LONG, O(cache_kb), 512, 4L << 20 },
 	{ "support", "lock_timeout_ms", K_LONG, O(lock_timeout_ms), 10, 600000 },
 	{ "support", "request_timeout_s", K_LONG, O(request_timeout_s), 1, 3600 },
@@ -43,6 +48,7 @@ static const struct key keys[] = {
 	{ "support", "login_window_s", K_LONG, O(login_window_s), 1, 86400 * 30 },
 	{ "support", "support_email", K_STR, O(support_email), 0, 0 },
 	{ "support", "url_prefix", K_STR, O(url_prefix), 0, 0 },
+	{ "support", "templates_dir", K_PATH, O(templates_dir), 0, 0 },
 };
 #undef O
 
@@ -97,6 +103,13 @@ on_value(void *user, const char *section, const char *name, const char *value)
 			continue;
 		field = (char *)conf + k->off;
 		switch (k->kind) {
+		case K_PATH:
+			if (value[0] != '/') {
+				snprintf(conf->errmsg, sizeof(conf->errmsg),
+				    "%s must be an absolute path", name);
+				return 0;
+			}
+			/* FALLTHROUGH */
 		case K_STR: {
 			char *copy = strdup(value);
 			if (copy == NULL) {
@@ -155,9 +168,11 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->login_fails_account = 5;
 	conf->login_fails_address = 20;
 	conf->login_window_s = 900;
-	if (set_default(&conf->data_dir, "/var/lib/support") != SUP_OK ||
+	if (set_default(&conf->data_dir, SUPPORT_DATA_DIR_DEFAULT) != SUP_OK ||
 	    set_default(&conf->support_email, "") != SUP_OK ||
-	    set_default(&conf->url_prefix, "") != SUP_OK)
+	    set_default(&conf->url_prefix, "") != SUP_OK ||
+	    set_default(&conf->templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT) !=
+	    SUP_OK)
 		return SUP_ENOMEM;
 
 	rc = ini_parse(path, on_value, conf);
@@ -184,7 +199,9 @@ conf_free(struct sup_conf *conf)
 	free(conf->data_dir);
 	free(conf->support_email);
 	free(conf->url_prefix);
+	free(conf->templates_dir);
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
+	conf->templates_dir = NULL;
 }
 
 const char *

@@ -8,8 +8,22 @@
 
 #include "sup.h"
 
+/*
+ * The installed layout, compiled in from ./configure's directories
+ * (Makefile.am); these fallbacks only serve a build outside it.
+ */
 #ifndef SUPPORT_CONF_DEFAULT
 #define SUPPORT_CONF_DEFAULT "/etc/support/support.conf"
+#endif
+#ifndef SUPPORT_DATA_DIR_DEFAULT
+#define SUPPORT_DATA_DIR_DEFAULT "/var/lib/support"
+#endif
+#ifndef SUPPORT_TEMPLATES_DIR_DEFAULT
+#define SUPPORT_TEMPLATES_DIR_DEFAULT "/usr/share/support/templates"
+#endif
+/* Where make install put htdocs/: the web server serves it, not the programs. */
+#ifndef SUPPORT_HTDOCS_DIR_DEFAULT
+#define SUPPORT_HTDOCS_DIR_DEFAULT "/usr/share/support/htdocs"
 #endif
 
 struct sup_conf {
@@ -33,6 +47,7 @@ struct sup_conf {
 	long login_window_s;		/* ... in this window: then 429 */
 	char *support_email;
 	char *url_prefix;		/* stripped from paths before routing */
+	char *templates_dir;		/* HTML and e-mail templates */
 	char errmsg[256];		/* why conf_load failed */
 };
 

@@ -29,7 +29,10 @@ test_defaults(void)
 
 	is_err(load(&c, "; nothing set\n[support]\n"), SUP_OK,
 	    "an empty [support] section loads");
-	is_str(c.data_dir, "/var/lib/support", "default data_dir");
+	is_str(c.data_dir, SUPPORT_DATA_DIR_DEFAULT,
+	    "default data_dir: the configured store directory");
+	is_str(c.templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT,
+	    "default templates_dir: where make install puts templates/");
 	ok(c.durable, "default durability is sync");
 	is_int(c.cache_kb, 16384, "default cache_kb");
 	is_int(c.lock_timeout_ms, 5000, "default lock_timeout_ms");
@@ -42,8 +45,8 @@ test_defaults(void)
 	is_str(c.support_email, "", "support_email empty");
 	is_str(c.url_prefix, "", "url_prefix empty");
 	conf_free(&c);
-	ok(c.data_dir == NULL && c.url_prefix == NULL,
-	    "conf_free clears the strings");
+	ok(c.data_dir == NULL && c.url_prefix == NULL &&
+	    c.templates_dir == NULL, "conf_free clears the strings");
 
 	is_err(load(&c, ""), SUP_OK, "an empty file loads");
 	is_int(c.max_body_bytes, 262144, "  with the defaults");
@@ -69,7 +72,9 @@ test_values(void)
 	    "auto_assign = true\n"
 	    "trust_remote_user = yes\n"
 	    "support_email = help@example.com\n"
-	    "url_prefix = /desk\n"), SUP_OK, "every key set");
+	    "url_prefix = /desk\n"
+	    "templates_dir = /srv/support/templates\n"), SUP_OK,
+	    "every key set");
 	is_str(c.data_dir, "/srv/support/db", "data_dir");
 	ok(!c.durable, "durability = nosync");
 	is_int(c.cache_kb, 1024, "cache_kb");
@@ -83,6 +88,7 @@ test_values(void)
 	ok(c.trust_remote_user, "trust_remote_user = yes");
 	is_str(c.support_email, "help@example.com", "support_email");
 	is_str(c.url_prefix, "/desk", "url_prefix");
+	is_str(c.templates_dir, "/srv/support/templates", "templates_dir");
 	conf_free(&c);
 
 	is_err(load(&c, "[support]\ndurability = nosync\ndurability = sync\n"
@@ -152,6 +158,13 @@ test_errors(void)
 	    "line 2", "trust_remote_user");
 	refused("[support]\ndurability = fast\n", "durability not sync/nosync",
 	    "line 2", "durability");
+	refused("[support]\ndata_dir = var/data\n", "a relative data_dir",
+	    "line 2", "data_dir must be an absolute path");
+	refused("[support]\ndata_dir =\n", "an empty data_dir", "line 2",
+	    "data_dir");
+	refused("[support]\n\ntemplates_dir = templates\n",
+	    "a relative templates_dir", "line 3",
+	    "templates_dir must be an absolute path");
 	refused("[support]\nthis line is not INI\n", "a syntax error",
 	    "line 2", NULL);
 
@@ -160,6 +173,21 @@ test_errors(void)
 	ok(strstr(c.errmsg, "no-such.conf") != NULL,
 	    "  errmsg names the file (%s)", c.errmsg);
 	conf_free(&c);
+}
+
+/* The layout configure chose is what the library was built with. */
+static void
+test_layout(void)
+{
+	ok(SUPPORT_CONF_DEFAULT[0] == '/' && SUPPORT_DATA_DIR_DEFAULT[0] == '/' &&
+	    SUPPORT_TEMPLATES_DIR_DEFAULT[0] == '/' &&
+	    SUPPORT_HTDOCS_DIR_DEFAULT[0] == '/',
+	    "the compiled-in directories are absolute");
+	ok(strstr(SUPPORT_CONF_DEFAULT, "/support/support.conf") != NULL,
+	    "the default config is support/support.conf under the "
+	    "configured directory (%s)", SUPPORT_CONF_DEFAULT);
+	ok(strcmp(SUPPORT_TEMPLATES_DIR_DEFAULT, SUPPORT_HTDOCS_DIR_DEFAULT) != 0,
+	    "templates and static files go to different directories");
 }
 
 static void
@@ -188,6 +216,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_errors();
+	test_layout();
 	test_path();
 	tap_rmtree(dir);
 	return done_testing();
