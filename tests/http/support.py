@@ -666,10 +666,11 @@ signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGHUP, _on_signal)
 
 
-def standard_server(extra_users=(), conf=None):
-    """Start a server with the standard users; returns it (stopped at exit)."""
+def standard_server(extra_users=(), conf=None, mode=None):
+    """Start a server with the standard users; returns it (stopped at exit).
+    mode: the web server (SERVER_MODES), else SUPPORT_SERVER's."""
     require_built()
-    srv = Server()
+    srv = Server(mode=mode)
     if conf:
         # run.sh writes support.conf only when missing: let it write one, then edit it
         srv.start()
