@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""What only Apache does, with a real Apache 2.4 in each mode.
+
+- Apache's own Basic authentication and trust_remote_user: with it on, the
+  desk takes the user Apache authenticated (REMOTE_USER), an existing user
+  only; with it off, REMOTE_USER is ignored; a client's Remote-User header
+  is never taken for it.  In each mode: mod_fcgid, mod_proxy_fcgi, CGI.
+- mod_fcgid runs several processes of several programs on one store:
+  parallel writers through both programs, every write there once, more than
+  one process of each program served, db verify clean.
+
+(The whole API suite runs against each mode through test_api.py with
+SUPPORT_SERVER set; test.sh does that.)
+
+Run from the repo root of a built tree:  python3 tests/http/test_apache.py
+"""
+
+import concurrent.futures
+import os
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support import (T, TICKETS, BUILD, Client, basic, check, check_no_leftovers, eq, error, status,  # noqa: E402
+                     set_conf_key, standard_server, run_main, short, log)
+
+MODES = ("apache-fcgid", "apache-proxy", "apache-cgi")
+APACHE_PASSWORD = "apache-side-pw-1"   # Apache's, not the desk's
+
+# Basic authentication by Apache over the desk's paths (and cgi-bin/, where
+# the CGI mode's .htaccess sends them, and Apache checks again).  Apache
+# checks the password; the programs see only REMOTE_USER: the Authorization
+# header is removed after Apache's last check (not before a rewrite hands
+# the request on), so the desk does not check it against its own accounts.
+AUTH_CONF = """<LocationMatch "^/(api/support|support|cgi-bin)/">
+	AuthType Basic
+	AuthName "support"
+	AuthUserFile "%s"
+	Require valid-user
+	RequestHeader unset Authorization "expr=%%{HANDLER} != 'redirect-handler'"
+</LocationMatch>
+"""
+
+
+def htpasswd(path, user, password, create=False):
+    args = ["htpasswd", "-b"] + (["-c"] if create else []) + ["-B", path, user, password]
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError("htpasswd failed: %s" % p.stderr.decode(errors="replace"))
+
+
+def apache_auth(srv, on):
+    """Turn Apache's Basic authentication for the desk on or off (restart)."""
+    site = os.path.join(srv.var, "apache-site")
+    conf = os.path.join(site, "auth.conf")
+    srv.stop()
+    if on:
+        pw = os.path.join(srv.var, "htpasswd")
+        htpasswd(pw, "alice", APACHE_PASSWORD, create=True)
+        htpasswd(pw, "mallory", APACHE_PASSWORD)
+        os.chmod(pw, 0o644)
+        os.makedirs(site, exist_ok=True)
+        with open(conf, "w") as f:
+            f.write(AUTH_CONF % pw)
+    elif os.path.exists(conf):
+        os.unlink(conf)
+    srv.start()
+
+
+def remote_user_cases(mode):
+    srv = standard_server(mode=mode)
+    log("%s on 127.0.0.1:%d, var %s" % (mode, srv.port, srv.var))
+    port = srv.port
+    alice_apache = Client(port, basic("alice", APACHE_PASSWORD))
+
+    with T.case("%s: with trust_remote_user = yes, the user Apache authenticated (REMOTE_USER) "
+                "opens a ticket as herself" % mode):
+        srv.stop()
+        set_conf_key(srv.conf, "support", "trust_remote_user", "yes")
+        apache_auth(srv, True)
+        r = alice_apache.post(TICKETS, {"subject": "Via Apache login", "initial_message": "REMOTE_USER"})
+        status(r, 201)
+        eq(r.json["user"]["username"], "alice", "ticket owner")
+        r = alice_apache.get(TICKETS)
+        status(r, 200)
+        eq([t["subject"] for t in r.json["results"]], ["Via Apache login"], "alice's list")
+
+    with T.case("%s: a client's Remote-User / X-Remote-User header does not change who that is" % mode):
+        r = alice_apache.get(TICKETS, headers={"Remote-User": "carol", "X-Remote-User": "carol"})
+        status(r, 200)
+        eq(r.json["count"], 1, "tickets seen (carol, staff, would see every ticket)")
+        r = alice_apache.post(TICKETS, {"subject": "Header spoof", "initial_message": "x"},
+                              headers={"Remote-User": "carol"})
+        status(r, 201)
+        eq(r.json["user"]["username"], "alice", "ticket owner")
+
+    with T.case("%s: REMOTE_USER without an account in the desk: 401 not_authenticated" % mode):
+        error(Client(port, basic("mallory", APACHE_PASSWORD)).get(TICKETS), 401, "not_authenticated")
+
+    with T.case("%s: without Apache's login, Apache answers 401 and the desk is not reached" % mode):
+        r = Client(port).get(TICKETS, headers={"Remote-User": "alice"})
+        eq(r.status, 401, "status")
+        check("Basic" in (r.header("WWW-Authenticate") or ""), "no Basic challenge: %r" % r.headers)
+
+    with T.case("%s: with trust_remote_user = no, REMOTE_USER is ignored: 401" % mode):
+        srv.stop()
+        set_conf_key(srv.conf, "support", "trust_remote_user", "no")
+        srv.start()
+        error(alice_apache.get(TICKETS), 401, "not_authenticated")
+        error(alice_apache.post(TICKETS, {"subject": "s", "initial_message": "m"}), 401, "not_authenticated")
+
+    with T.case("%s: trust on, no Apache login in front: a client's Remote-User header is not a login" % mode):
+        srv.stop()
+        set_conf_key(srv.conf, "support", "trust_remote_user", "yes")
+        apache_auth(srv, False)
+        for h in ({"Remote-User": "alice"}, {"X-Remote-User": "alice"}, {"REMOTE_USER": "alice"}):
+            error(Client(port).get(TICKETS, headers=h), 401, "not_authenticated")
+        # the desk's own logins still work beside it
+        status(srv.client("alice").get(TICKETS), 200, "bearer token")
+
+    check_no_leftovers(srv)
+    srv.cleanup()
+
+
+def program_processes(apache_pid):
+    """{program name: number of its processes} among apache_pid's descendants."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    counts, todo = {}, [apache_pid]
+    while todo:
+        for c in kids.get(todo.pop(), []):
+            todo.append(c)
+            try:
+                exe = os.readlink("/proc/%d/exe" % c)
+            except OSError:
+                continue
+            if os.path.dirname(exe) == os.path.join(os.path.realpath(BUILD), "cgi-bin"):
+                name = os.path.basename(exe)
+                counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def fcgid_parallel_cases():
+    srv = standard_server(mode="apache-fcgid", conf={("support", "max_tickets_per_user"): "0"})
+    log("apache-fcgid on 127.0.0.1:%d, var %s" % (srv.port, srv.var))
+    users = ["alice", "bob"]
+    workers, per_worker = 8, 10
+
+    with open(os.path.join(srv.var, "run", "apache.pid")) as f:
+        apache_pid = int(f.read())
+    seen = {}
+
+    def job(w):
+        name = users[w % 2]
+        c = srv.client(name)
+        out = []
+        t = c.post(TICKETS, {"subject": "parallel %d" % w, "initial_message": "first of %d" % w}, record=False)
+        out.append(("ticket", t.status, short(t.text(), 200)))
+        if t.status != 201:
+            return out
+        u = t.json["uuid"]
+        for i in range(per_worker):
+            r = c.post(TICKETS + u + "/messages/", {"content": "w%d m%d" % (w, i)}, record=False)
+            out.append(("message", r.status, short(r.text(), 200)))
+            for k, v in program_processes(apache_pid).items():
+                seen[k] = max(seen.get(k, 0), v)
+        return out
+
+    with T.case("mod_fcgid: %d parallel clients open tickets and post %d messages each: every write 201"
+                % (workers, per_worker)):
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+            results = list(ex.map(job, range(workers)))
+        log("parallel phase %.1f s; most processes seen: %r" % (time.monotonic() - t0, seen))
+        bad = [x for res in results for x in res if x[1] != 201]
+        check(not bad, "%d writes failed, e.g. %r" % (len(bad), bad[:3]))
+        eq(sum(len(res) for res in results), workers * (1 + per_worker), "writes made")
+
+    with T.case("mod_fcgid: every ticket and message is there once, with its message count"):
+        for name in users:
+            r = srv.client(name).get(TICKETS + "?page_size=100")
+            status(r, 200)
+            mine = [t for t in r.json["results"] if t["subject"].startswith("parallel ")]
+            eq(len(mine), workers // 2, "%s's parallel tickets" % name)
+            for t in mine:
+                eq(t["message_count"], 1 + per_worker, "message_count of %s" % t["subject"])
+                m = srv.client(name).get(TICKETS + t["uuid"] + "/messages/")
+                w = int(t["subject"].split()[1])
+                eq([x["content"] for x in m.json][1:], ["w%d m%d" % (w, i) for i in range(per_worker)],
+                   "messages of %s" % t["subject"])
+
+    with T.case("mod_fcgid ran more than one process of each program on the one store"):
+        check(seen.get("tickets", 0) >= 2 and seen.get("messages", 0) >= 2,
+              "processes seen at most: %r" % seen)
+
+    with T.case("supportctl db verify exits 0 after the parallel writes (server stopped)"):
+        srv.stop()
+        p = srv.ctl("db", "verify", timeout=300)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, short(p.stderr.decode(errors="replace"))))
+
+    check_no_leftovers(srv)
+    srv.cleanup()
+
+
+def main():
+    for mode in MODES:
+        log(mode)
+        try:
+            remote_user_cases(mode)
+        except Exception as e:  # noqa: BLE001 -- a mode that fails to start fails its case
+            T.ok(False, "%s: REMOTE_USER cases ran to the end" % mode, "exception: %r" % (e,))
+    try:
+        fcgid_parallel_cases()
+    except Exception as e:  # noqa: BLE001
+        T.ok(False, "mod_fcgid parallel cases ran to the end", "exception: %r" % (e,))
+
+
+if __name__ == "__main__":
+    run_main(main)
