@@ -8,6 +8,9 @@
 - mod_fcgid runs several processes of several programs on one store:
   parallel writers through both programs, every write there once, more than
   one process of each program served, db verify clean.
+- The same requests get the same answers (status, headers, body) from
+  nginx and from Apache in each mode: errors of every kind, HEAD, 304, the
+  413 of a body that never comes; and /support/static/ serves htdocs/.
 
 (The whole API suite runs against each mode through test_api.py with
 SUPPORT_SERVER set; test.sh does that.)
@@ -24,8 +27,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, TICKETS, BUILD, Client, basic, check, check_no_leftovers, eq, error, status,  # noqa: E402
-                     set_conf_key, standard_server, run_main, short, log)
+from support import (T, TICKETS, BUILD, REPO, Client, basic, check, check_no_leftovers, eq, error,  # noqa: E402
+                     raw_request, status, set_conf_key, standard_server, run_main, short, log)
 
 MODES = ("apache-fcgid", "apache-proxy", "apache-cgi")
 APACHE_PASSWORD = "apache-side-pw-1"   # Apache's, not the desk's
@@ -213,7 +216,90 @@ def fcgid_parallel_cases():
     srv.cleanup()
 
 
+# Headers that are the server's own or differ by nature from run to run.
+OWN_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
+# Headers whose value differs between two stores (uuids, times); compared
+# by presence only.
+PRESENCE_HEADERS = {"etag", "location"}
+
+
+def answers(srv):
+    """The same requests to srv; a list of (what, status, headers, body)."""
+    port = srv.port
+    tok = srv.users["alice"].token
+    alice = srv.client("alice")
+    anon = Client(port)
+    t = alice.post(TICKETS, {"subject": "Parity", "initial_message": "same answers"})
+    uuid = t.json["uuid"] if t.status == 201 else "none"
+    msgs = TICKETS + uuid + "/messages/"
+    etag = alice.get(msgs).header("ETag") or ""
+    out = []
+
+    def add(what, r, body=True):
+        hdrs = {}
+        for k, v in r.headers:
+            k = k.lower()
+            if k in OWN_HEADERS or (k == "content-length" and r.method == "HEAD"):
+                continue
+            hdrs[k] = "(present)" if k in PRESENCE_HEADERS else v
+        out.append((what, r.status, hdrs, r.body.replace(uuid.encode(), b"{uuid}") if body else None))
+
+    add("anonymous list: 401", anon.get(TICKETS))
+    add("unknown API path: 404", anon.get("/api/support/nope/"))
+    add("unknown API path, POST: 404", anon.post("/api/support/nope/x/", {"a": 1}))
+    add("malformed ticket uuid: 404", alice.get(TICKETS + "not-a-uuid/"))
+    add("DELETE on the list: 405 with Allow", alice.delete(TICKETS))
+    add("malformed JSON: 400", alice.request("POST", TICKETS, body=b"{"))
+    add("unknown query parameter: 400", alice.get(TICKETS + "?bogus=1"))
+    add("text/plain body: 415", alice.request("POST", TICKETS, body=b"{}", content_type="text/plain"))
+    add("unknown field: 400", alice.post(msgs, {"content": "x", "extra": 1}))
+    add("body over max_body_bytes: 413", alice.request("POST", msgs, body=b"{" + b" " * 300000 + b"}"))
+    add("HEAD on the list: 200", alice.request("HEAD", TICKETS))
+    add("ticket detail: 200", alice.get(TICKETS + uuid + "/"), body=False)
+    add("messages with If-None-Match: 304", alice.get(msgs, headers={"If-None-Match": etag}))
+    add("messages posted: 201", alice.post(msgs, {"content": "parity"}), body=False)
+    st, raw, secs = raw_request(port, ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                                       "Content-Type: application/json\r\nContent-Length: 1000000000\r\n"
+                                       "Connection: close\r\n\r\n" % (msgs, tok)).encode(), timeout=8)
+    out.append(("1 GB announced, nothing sent: 413 at once", st, {}, raw.partition(b"\r\n\r\n")[2]
+                if secs < 5 else b"(took %.1f s)" % secs))
+    return out
+
+
+def parity_cases():
+    ref = None
+    for mode in ("nginx",) + MODES:
+        srv = standard_server(mode=mode)
+        log("%s on 127.0.0.1:%d, var %s" % (mode, srv.port, srv.var))
+        got = answers(srv)
+        if mode == "nginx":
+            ref = got
+        else:
+            with T.case("%s answers %d requests as nginx does (status, headers, body)" % (mode, len(ref))):
+                diffs = []
+                for (what, st, h, b), (_, nst, nh, nb) in zip(got, ref):
+                    if st != nst:
+                        diffs.append("%s: status %s, nginx %s" % (what, st, nst))
+                    for k in sorted(set(h) | set(nh)):
+                        if h.get(k) != nh.get(k):
+                            diffs.append("%s: header %s %r, nginx %r" % (what, k, h.get(k), nh.get(k)))
+                    if b != nb:
+                        diffs.append("%s: body %s, nginx %s" % (what, short(b, 120), short(nb, 120)))
+                check(not diffs, "%d differences:\n%s" % (len(diffs), "\n".join(diffs[:12])))
+            with T.case("%s: /support/static/ serves the files of htdocs/" % mode):
+                r = Client(srv.port).get("/support/static/index.html")
+                status(r, 200)
+                with open(os.path.join(REPO, "htdocs", "index.html"), "rb") as f:
+                    eq(r.body, f.read(), "index.html")
+                check("text/html" in (r.header("Content-Type") or ""), "Content-Type %r" % r.header("Content-Type"))
+        srv.cleanup()
+
+
 def main():
+    try:
+        parity_cases()
+    except Exception as e:  # noqa: BLE001
+        T.ok(False, "parity cases ran to the end", "exception: %r" % (e,))
     for mode in MODES:
         log(mode)
         try:
