@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What only Apache does, with a real Apache 2.4 in each mode.
 
-- Apache's own Basic authentication and trust_remote_user: with it on, the
+- Apache's own Basic and Digest authentication and trust_remote_user: with it on, the
   desk takes the user Apache authenticated (REMOTE_USER), an existing user
   only; with it off, REMOTE_USER is ignored; a client's Remote-User header
   is never taken for it.  In each mode: mod_fcgid, mod_proxy_fcgi, CGI.
@@ -19,10 +19,14 @@ Run from the repo root of a built tree:  python3 tests/http/test_apache.py
 """
 
 import concurrent.futures
+import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,6 +52,39 @@ AUTH_CONF = """<LocationMatch "^/(api/support|support|cgi-bin)/">
 """
 
 
+# The same with Digest authentication: the password never crosses the wire.
+DIGEST_CONF = """<LocationMatch "^/(api/support|support|cgi-bin)/">
+	AuthType Digest
+	AuthName "support"
+	AuthDigestProvider file
+	AuthUserFile "%s"
+	Require valid-user
+	RequestHeader unset Authorization "expr=%%{HANDLER} != 'redirect-handler'"
+</LocationMatch>
+"""
+
+
+def digest_request(port, method, path, user, password, body=None):
+    """One request with HTTP Digest authentication (urllib answers the
+    challenge); returns (status, parsed JSON or None)."""
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    mgr.add_password(None, url, user, password)
+    opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(mgr))
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with opener.open(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, None
+
+
 def htpasswd(path, user, password, create=False):
     args = ["htpasswd", "-b"] + (["-c"] if create else []) + ["-B", path, user, password]
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -55,19 +92,31 @@ def htpasswd(path, user, password, create=False):
         raise RuntimeError("htpasswd failed: %s" % p.stderr.decode(errors="replace"))
 
 
-def apache_auth(srv, on):
-    """Turn Apache's Basic authentication for the desk on or off (restart)."""
+def apache_auth(srv, how):
+    """Put Apache's own authentication ("basic", "digest" or None: off) in
+    front of the desk, and restart."""
     site = os.path.join(srv.var, "apache-site")
     conf = os.path.join(site, "auth.conf")
     srv.stop()
-    if on:
+    if how == "basic":
         pw = os.path.join(srv.var, "htpasswd")
         htpasswd(pw, "alice", APACHE_PASSWORD, create=True)
         htpasswd(pw, "mallory", APACHE_PASSWORD)
+        text = AUTH_CONF % pw
+    elif how == "digest":
+        # htdigest asks for the password on a terminal; the file's line is
+        # user:realm:MD5(user:realm:password).
+        pw = os.path.join(srv.var, "htdigest")
+        with open(pw, "w") as f:
+            for user in ("alice", "mallory"):
+                ha1 = hashlib.md5(("%s:support:%s" % (user, APACHE_PASSWORD)).encode()).hexdigest()
+                f.write("%s:support:%s\n" % (user, ha1))
+        text = DIGEST_CONF % pw
+    if how:
         os.chmod(pw, 0o644)
         os.makedirs(site, exist_ok=True)
         with open(conf, "w") as f:
-            f.write(AUTH_CONF % pw)
+            f.write(text)
     elif os.path.exists(conf):
         os.unlink(conf)
     srv.start()
@@ -83,7 +132,7 @@ def remote_user_cases(mode):
                 "opens a ticket as herself" % mode):
         srv.stop()
         set_conf_key(srv.conf, "support", "trust_remote_user", "yes")
-        apache_auth(srv, True)
+        apache_auth(srv, "basic")
         r = alice_apache.post(TICKETS, {"subject": "Via Apache login", "initial_message": "REMOTE_USER"})
         status(r, 201)
         eq(r.json["user"]["username"], "alice", "ticket owner")
@@ -108,6 +157,19 @@ def remote_user_cases(mode):
         eq(r.status, 401, "status")
         check("Basic" in (r.header("WWW-Authenticate") or ""), "no Basic challenge: %r" % r.headers)
 
+    with T.case("%s: Apache's Digest login, trust_remote_user = yes: the desk takes its user" % mode):
+        apache_auth(srv, "digest")
+        st, j = digest_request(port, "POST", TICKETS, "alice", APACHE_PASSWORD,
+                               {"subject": "Via Digest", "initial_message": "m"})
+        eq(st, 201, "status")
+        eq(j["user"]["username"], "alice", "ticket owner")
+        st, j = digest_request(port, "GET", TICKETS, "mallory", APACHE_PASSWORD)
+        eq(st, 401, "status of a Digest user with no account")
+        eq((j or {}).get("error", {}).get("code"), "not_authenticated", "error code")
+        st, j = digest_request(port, "GET", TICKETS, "alice", "wrong")
+        eq(st, 401, "status with a wrong Digest password")
+        apache_auth(srv, "basic")
+
     with T.case("%s: with trust_remote_user = no, REMOTE_USER is ignored: 401" % mode):
         srv.stop()
         set_conf_key(srv.conf, "support", "trust_remote_user", "no")
@@ -118,7 +180,7 @@ def remote_user_cases(mode):
     with T.case("%s: trust on, no Apache login in front: a client's Remote-User header is not a login" % mode):
         srv.stop()
         set_conf_key(srv.conf, "support", "trust_remote_user", "yes")
-        apache_auth(srv, False)
+        apache_auth(srv, None)
         for h in ({"Remote-User": "alice"}, {"X-Remote-User": "alice"}, {"REMOTE_USER": "alice"}):
             error(Client(port).get(TICKETS, headers=h), 401, "not_authenticated")
         # the desk's own logins still work beside it
