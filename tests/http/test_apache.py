@@ -22,6 +22,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -320,6 +321,13 @@ def answers(srv):
     add("ticket detail: 200", alice.get(TICKETS + uuid + "/"), body=False)
     add("messages with If-None-Match: 304", alice.get(msgs, headers={"If-None-Match": etag}))
     add("messages posted: 201", alice.post(msgs, {"content": "parity"}), body=False)
+    for what, size, whole in (("chunked body: 201", 40, False), ("chunked body over the cap: 413", 300000, True)):
+        content = b'{"content": "' + b"c" * size + b'"}'
+        st, raw, secs = raw_request(port, ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                                           "Connection: close\r\n\r\n" % (msgs, tok)).encode()
+                                    + b"%x\r\n%s\r\n0\r\n\r\n" % (len(content), content), timeout=15)
+        out.append((what, st, {}, raw.partition(b"\r\n\r\n")[2] if whole else None))
     st, raw, secs = raw_request(port, ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
                                        "Content-Type: application/json\r\nContent-Length: 1000000000\r\n"
                                        "Connection: close\r\n\r\n" % (msgs, tok)).encode(), timeout=8)
@@ -336,6 +344,10 @@ def parity_cases():
         got = answers(srv)
         if mode == "nginx":
             ref = got
+            with T.case("nginx gives the status each of the %d requests names" % len(ref)):
+                bad = ["%s: %s" % (what, st) for what, st, h, b in ref
+                       if st != int(re.findall(r"\d{3}", what)[-1])]
+                check(not bad, "; ".join(bad))
         else:
             with T.case("%s answers %d requests as nginx does (status, headers, body)" % (mode, len(ref))):
                 diffs = []
