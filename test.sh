@@ -93,12 +93,12 @@ for t in tests/http/test_*.py; do
 	run_http "$t" nginx
 done
 # The same API suite behind Apache in each mode (a mode that does not start
-# fails), and the concurrent writers under mod_fcgid, which runs several
-# processes of each program on the one store.
+# fails), and the concurrent writers: many processes of the programs on the
+# one store (mod_fcgid starts several of each, CGI one per request).
 for mode in apache-fcgid apache-proxy apache-cgi; do
 	run_http tests/http/test_api.py "$mode"
+	run_http tests/http/test_concurrency.py "$mode"
 done
-run_http tests/http/test_concurrency.py apache-fcgid
 
 # Sanitizers and fuzz corpus: the same sources built again, by clang with
 # AddressSanitizer, UBSan and libFuzzer's coverage, in a copy of the tree
