@@ -32,10 +32,10 @@ import urllib.request
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, TICKETS, BUILD, REPO, Client, basic, check, check_no_leftovers, eq, error,  # noqa: E402
+from support import (T, TICKETS, BUILD, REPO, SERVER_MODES, Client, basic, check, check_no_leftovers, eq, error,  # noqa: E402
                      raw_request, status, set_conf_key, standard_server, run_main, short, log)
 
-MODES = ("apache-fcgid", "apache-proxy", "apache-cgi")
+MODES = tuple(m for m in SERVER_MODES if m.startswith("apache-"))
 APACHE_PASSWORD = "apache-side-pw-1"   # Apache's, not the desk's
 
 # Basic authentication by Apache over the desk's paths (and cgi-bin/, where
