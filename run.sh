@@ -1,5 +1,6 @@
 #!/bin/sh
-# run.sh - build and run the support desk on this machine behind nginx.
+# run.sh - build and run the support desk on this machine behind nginx or
+# Apache.
 #
 #   ./run.sh               install what is missing, build, serve in the foreground
 #   ./run.sh --background  the same, returning once the server answers
@@ -9,7 +10,14 @@
 # SUPPORT_VAR (default ./var) holds the store, the config, sockets and logs;
 # SUPPORT_PORT (default 8080) is the port on 127.0.0.1; SUPPORT_CHILDREN
 # (default 2) the worker processes per program; SUPPORT_BUILD (default this
-# tree) where the built programs are.
+# tree) where the built programs are.  SUPPORT_SERVER picks the web server:
+#   nginx          (default) nginx, the programs on unix sockets (--listen)
+#   apache-fcgid   Apache 2.4 + mod_fcgid, which starts the programs itself
+#   apache-proxy   Apache 2.4 + mod_proxy_fcgi to the programs' sockets
+#   apache-cgi     Apache 2.4, plain CGI: cgi-bin/ and an .htaccess
+# Run as root, Apache will not run its children as root: the programs then
+# run as www-data and the store under SUPPORT_VAR is given to www-data
+# (docs/apache.md).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -21,11 +29,24 @@ PORT=${SUPPORT_PORT:-8080}
 BUILD=${SUPPORT_BUILD:-$ROOT}
 CHILDREN=${SUPPORT_CHILDREN:-2}
 PROGRAMS="tickets messages session users"
+SERVER=${SUPPORT_SERVER:-nginx}
+case $SERVER in
+nginx | apache-fcgid | apache-proxy | apache-cgi) ;;
+*)
+	echo "run.sh: SUPPORT_SERVER is nginx, apache-fcgid, apache-proxy or" \
+	    "apache-cgi, not \"$SERVER\"" >&2
+	exit 2
+	;;
+esac
+# The user the programs run as, when it is not the caller: Apache refuses
+# to run its children as root (Debian builds it so).
+RUN_AS=""
+case $SERVER in apache-*) [ "$(id -u)" -ne 0 ] || RUN_AS=www-data ;; esac
 
 # Build and run-time packages, by their Debian names.
 PACKAGES="build-essential autoconf automake pkg-config libdb5.3-dev db5.3-util
  libfcgi-dev libjson-c-dev libinih-dev libsodium-dev libcmark-dev nginx-light
- curl python3 procps"
+ apache2 apache2-utils libapache2-mod-fcgid curl python3 procps util-linux"
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
@@ -77,6 +98,7 @@ stop_pid() {
 
 stop() {
 	stop_pid "$VAR/run/nginx.pid"
+	stop_pid "$VAR/run/apache.pid"
 	for p in $PROGRAMS; do
 		stop_pid "$VAR/run/$p.pid"
 	done
@@ -96,25 +118,107 @@ setup() {
 	    "$ROOT/conf/nginx.conf" >"$VAR/nginx.conf"
 	sed -e "s|@RUN@|$VAR/run|g" -e "s|@CONF@|$ROOT/conf|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"
+	case $SERVER in apache-*) setup_apache ;; esac
 	export SUPPORT_CONF="$VAR/support.conf"
 	if [ ! -f "$VAR/admin-password" ]; then
 		pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 		(umask 077 && echo "$pw" >"$VAR/admin-password")
-		echo "$pw" | "$BUILD/bin/supportctl" user add admin \
-		    --email admin@localhost --role admin --password-stdin >/dev/null
+		echo "$pw" | (as_run_user "$BUILD/bin/supportctl" user add \
+		    admin --email admin@localhost --role admin \
+		    --password-stdin >/dev/null)
 	fi
 }
 
+# Run a command as the user the programs run as.  setpriv execs the
+# command: a pid taken with $! is the program's own.
+as_run_user() {
+	if [ -n "$RUN_AS" ]; then
+		exec setpriv --reuid="$RUN_AS" --regid="$RUN_AS" --init-groups "$@"
+	else
+		exec "$@"
+	fi
+}
+
+# Fill in conf/apache/ for $VAR: httpd.conf and the snippet of the mode.
+setup_apache() {
+	a="$ROOT/conf/apache"
+	max_body=$(sed -n 's/^[[:space:]]*max_body_bytes[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+	    "$VAR/support.conf" | tail -n 1)
+	[ -n "$max_body" ] || max_body=262144
+	mkdir -p "$VAR/run/fcgid" "$VAR/apache-site"
+	docroot=$ROOT/htdocs
+	case $SERVER in
+	apache-fcgid) snippet=fcgid.conf ;;
+	apache-proxy) snippet=proxy-fcgi.conf ;;
+	apache-cgi)
+		# A web root as a shared host has it: cgi-bin/ with the
+		# programs, the static files, and the desk's .htaccess.
+		docroot=$VAR/www
+		mkdir -p "$docroot/cgi-bin" "$docroot/support/static"
+		for p in $PROGRAMS; do
+			cp -f "$BUILD/cgi-bin/$p" "$docroot/cgi-bin/$p"
+		done
+		cp -f "$ROOT"/htdocs/* "$docroot/support/static/"
+		sed -e "s|@CONF@|$VAR/support.conf|g" \
+		    -e "s|@MAX_BODY@|$max_body|g" \
+		    "$a/cgi.htaccess" >"$docroot/.htaccess"
+		snippet=cgi-host.conf
+		;;
+	esac
+	sed -e "s|@CGIBIN@|$BUILD/cgi-bin|g" -e "s|@HTDOCS@|$ROOT/htdocs|g" \
+	    -e "s|@CONF@|$VAR/support.conf|g" -e "s|@RUN@|$VAR/run|g" \
+	    -e "s|@MAX_BODY@|$max_body|g" -e "s|@DOCROOT@|$docroot|g" \
+	    "$a/$snippet" >"$VAR/apache-mode.conf"
+	user=""
+	[ -n "$RUN_AS" ] && user="User $RUN_AS\\
+Group $RUN_AS"
+	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|" \
+	    -e "s|@DOCROOT@|$docroot|g" -e "s|@MODE@|$VAR/apache-mode.conf|g" \
+	    "$a/httpd.conf" >"$VAR/apache.conf"
+	if [ -n "$RUN_AS" ]; then
+		# The programs, as $RUN_AS, write the store, their sockets and
+		# mod_fcgid's; they read support.conf and pass through $VAR.
+		chown -R "$RUN_AS:" "$VAR/data" "$VAR/run"
+		chgrp "$RUN_AS" "$VAR" "$VAR/support.conf"
+		chmod g+x "$VAR"
+		chmod g+r "$VAR/support.conf"
+	fi
+}
+
+# The processes run.sh itself starts (named by their pid files): the web
+# server, and the programs when they listen on their own sockets.
+started() {
+	case $SERVER in
+	nginx) echo "$PROGRAMS nginx" ;;
+	apache-proxy) echo "$PROGRAMS apache" ;;
+	*) echo apache ;;
+	esac
+}
+
 start() {
-	for p in $PROGRAMS; do
-		"$BUILD/cgi-bin/$p" --conf "$VAR/support.conf" \
-		    --listen "unix:$VAR/run/$p.sock" --children "$CHILDREN" \
-		    </dev/null >>"$VAR/log/$p.log" 2>&1 &
-		echo $! >"$VAR/run/$p.pid"
-	done
-	/usr/sbin/nginx -p "$VAR" -c "$VAR/nginx.conf" -e "$VAR/log/nginx-error.log" \
-	    </dev/null >>"$VAR/log/nginx.log" 2>&1 &
-	echo $! >"$VAR/run/nginx.pid"
+	case $SERVER in nginx | apache-proxy)
+		for p in $PROGRAMS; do
+			(as_run_user "$BUILD/cgi-bin/$p" --conf "$VAR/support.conf" \
+			    --listen "unix:$VAR/run/$p.sock" --children "$CHILDREN") \
+			    </dev/null >>"$VAR/log/$p.log" 2>&1 &
+			echo $! >"$VAR/run/$p.pid"
+		done
+		;;
+	esac
+	case $SERVER in
+	nginx)
+		/usr/sbin/nginx -p "$VAR" -c "$VAR/nginx.conf" -e "$VAR/log/nginx-error.log" \
+		    </dev/null >>"$VAR/log/nginx.log" 2>&1 &
+		echo $! >"$VAR/run/nginx.pid"
+		;;
+	*)
+		# Its own session: on stop, Apache's prefork signals its whole
+		# process group, which would otherwise be ours.
+		setsid /usr/sbin/apache2 -d "$VAR" -f "$VAR/apache.conf" -D FOREGROUND \
+		    </dev/null >>"$VAR/log/apache.log" 2>&1 &
+		echo $! >"$VAR/run/apache.pid"
+		;;
+	esac
 	# Ready when the API answers (401: it is up and wants a login).
 	i=0
 	until curl -s -o /dev/null "http://127.0.0.1:$PORT/api/support/tickets/"; do
@@ -164,7 +268,7 @@ say "serving in the foreground; Ctrl-C stops it"
 while :; do
 	sleep 1 &
 	wait $! || true
-	for p in $PROGRAMS; do
+	for p in $(started); do
 		running "$(cat "$VAR/run/$p.pid")" || {
 			say "$p stopped; see $VAR/log/$p.log"
 			stop

@@ -3,8 +3,9 @@
 # The last line is "N passed, N failed", counting every test of every tier.
 #
 # Tiers: unit (C, TAP, through `make check`), http (the real programs behind
-# a real nginx, Python's standard library as the client), crash and
-# concurrency (the same servers under kill -9 and parallel writers),
+# a real nginx, and the API suite again behind Apache in each mode: mod_fcgid,
+# mod_proxy_fcgi, plain CGI; Python's standard library as the client), crash
+# and concurrency (the same servers under kill -9 and parallel writers),
 # install (make install into a staging directory, the installed programs,
 # make uninstall, make distcheck).
 set -u
@@ -71,11 +72,13 @@ for trs in tests/unit/*.trs; do
 done
 grep -B2 -A8 '^not ok\|^ERROR\|Bail out' "$OUT/unit-tap.log" | head -60
 
-for t in tests/http/test_*.py; do
-	[ -f "$t" ] || continue
+# Run one http test script ($1) behind the web server $2 (SUPPORT_SERVER).
+run_http() {
+	local t=$1 mode=$2 name rc
 	name=$(basename "$t" .py)
+	[ "$mode" = nginx ] || name="$name-$mode"
 	note "http: $name"
-	TEST_OUT="$OUT" timeout 900 python3 "$t" >"$OUT/$name.log" 2>&1
+	SUPPORT_SERVER=$mode TEST_OUT="$OUT" timeout 900 python3 "$t" >"$OUT/$name.log" 2>&1
 	rc=$?
 	count_tap "$OUT/$name.log"
 	grep -A6 '^not ok' "$OUT/$name.log" | head -80
@@ -85,6 +88,18 @@ for t in tests/http/test_*.py; do
 		tail -20 "$OUT/$name.log"
 		failed=$((failed + 1))
 	fi
+}
+
+for t in tests/http/test_*.py; do
+	[ -f "$t" ] || continue
+	run_http "$t" nginx
+done
+# The same API suite behind Apache in each mode (a mode that does not start
+# fails), and the concurrent writers: many processes of the programs on the
+# one store (mod_fcgid starts several of each, CGI one per request).
+for mode in apache-fcgid apache-proxy apache-cgi; do
+	run_http tests/http/test_api.py "$mode"
+	run_http tests/http/test_concurrency.py "$mode"
 done
 
 # Sanitizers and fuzz corpus: the same sources built again, by clang with

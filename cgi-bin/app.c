@@ -125,6 +125,27 @@ check_csrf(const struct route *route, const struct sup_req *r)
 	    SUP_ECSRF;
 }
 
+/*
+ * An error the web server found before the program saw the request, and
+ * handed over for the answer: Apache refuses a body over LimitRequestBody
+ * itself when it reads bodies whole (mod_fcgid, mod_cgi), and its
+ * ErrorDocument brings the request here with REDIRECT_STATUS=413, so the
+ * client gets the same 413 as from the programs' own check.  Only the
+ * server sets REDIRECT_STATUS (a client's header would be
+ * HTTP_REDIRECT_STATUS); other values, such as the 200 of mod_rewrite,
+ * change nothing.  Returns SUP_ETOOLARGE or SUP_OK.
+ */
+static sup_err
+server_refused(const struct sup_req *r)
+{
+	const char *s = req_env(r, "REDIRECT_STATUS");
+	long status;
+
+	if (s != NULL && parse_long(s, 100, 599, &status) && status == 413)
+		return SUP_ETOOLARGE;
+	return SUP_OK;
+}
+
 /* Everything between the parsed request and the handler, in DESIGN order. */
 static sup_err
 dispatch(struct app *app, struct sup_req *r)
@@ -132,6 +153,8 @@ dispatch(struct app *app, struct sup_req *r)
 	const struct route *route;
 	sup_err e;
 
+	if ((e = server_refused(r)) != SUP_OK)
+		return e;
 	if ((e = route_find(app->routes, app->nroutes, r, &route)) != SUP_OK)
 		return e;
 	/* The size is checked before a byte of the body is read. */

@@ -240,15 +240,59 @@ req_body_length(const struct sup_req *r, long cap, long *len)
 	return *len > cap ? SUP_ETOOLARGE : SUP_OK;
 }
 
+/*
+ * Read a body sent chunked, whose length nobody announced: Apache's mod_cgi
+ * passes such a body on as it comes, with no CONTENT_LENGTH (nginx,
+ * mod_fcgid and mod_proxy_fcgi count it first).  The program's input ends
+ * with the body, so it is read to its end, and refused with SUP_ETOOLARGE
+ * as soon as it passes cap.  On success r->body (freed by req_free) holds
+ * it, NUL-terminated.  SUP_ENOMEM, SUP_EIO on a read error.
+ */
+static sup_err
+read_to_end(struct sup_req *r, long cap)
+{
+	size_t got = 0, size = 0, max = (size_t)cap + 1;
+	char *p;
+	int n;
+
+	for (;;) {
+		if (got == size) {
+			if (size == max)
+				return SUP_ETOOLARGE;
+			size = size == 0 ? 8192 : size * 2;
+			if (size > max)
+				size = max;
+			if ((p = realloc(r->body, size + 1)) == NULL)
+				return SUP_ENOMEM;
+			r->body = p;
+		}
+		n = r->io.read(r->io.ctx, r->body + got, (int)(size - got));
+		if (n < 0)
+			return SUP_EIO;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > (size_t)cap)
+		return SUP_ETOOLARGE;
+	r->body[got] = '\0';
+	r->body_len = got;
+	return SUP_OK;
+}
+
 sup_err
 req_read_body(struct sup_req *r, long cap)
 {
+	const char *cl = req_env(r, "CONTENT_LENGTH");
 	size_t got = 0;
 	long len;
 	sup_err e;
 
 	if ((e = req_body_length(r, cap, &len)) != SUP_OK)
 		return e;
+	if ((cl == NULL || *cl == '\0') &&
+	    req_env(r, "HTTP_TRANSFER_ENCODING") != NULL)
+		return read_to_end(r, cap);
 	if ((r->body = malloc((size_t)len + 1)) == NULL)
 		return SUP_ENOMEM;
 	while (got < (size_t)len) {

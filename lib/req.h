@@ -99,7 +99,9 @@ sup_err req_body_length(const struct sup_req *r, long cap, long *len);
 
 /*
  * Read the body.  SUP_ETOOLARGE, without reading it, when CONTENT_LENGTH is
- * over cap; SUP_EIO when the client sent less than it announced.
+ * over cap; SUP_EIO when the client sent less than it announced.  A chunked
+ * body with no CONTENT_LENGTH (plain CGI under Apache) is read to the end
+ * of the input, SUP_ETOOLARGE once past cap.
  */
 sup_err req_read_body(struct sup_req *r, long cap);
 

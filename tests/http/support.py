@@ -1,7 +1,9 @@
 """Shared harness for the HTTP tests (Python 3 standard library only).
 
 - Server: a temp var dir, a free port on 127.0.0.1, start/stop through run.sh
-  (always stopped again: finally + atexit + SIGTERM/SIGINT handler).
+  (always stopped again: finally + atexit + SIGTERM/SIGINT handler).  The
+  web server is run.sh's choice by SUPPORT_SERVER: nginx (the default),
+  apache-fcgid, apache-proxy or apache-cgi; SERVER_MODE says which.
 - supportctl helpers: users and bearer tokens.
 - Client: http.client wrapper returning Response(status, headers, body, json).
 - TAP: `ok N - desc` / `not ok N - desc` (+ `# details`), `1..N` at the end,
@@ -37,6 +39,10 @@ CGI_TICKETS = os.path.join(BUILD, "cgi-bin", "tickets")
 CGI_MESSAGES = os.path.join(BUILD, "cgi-bin", "messages")
 CGI_SESSION = os.path.join(BUILD, "cgi-bin", "session")
 CGI_USERS = os.path.join(BUILD, "cgi-bin", "users")
+
+# The web server run.sh puts in front of the programs (run.sh checks the name).
+SERVER_MODE = os.environ.get("SUPPORT_SERVER") or "nginx"
+SERVER_MODES = ("nginx", "apache-fcgid", "apache-proxy", "apache-cgi")
 
 API = "/api/support"
 TICKETS = API + "/tickets/"
@@ -400,7 +406,8 @@ class Server:
 
     _live = []
 
-    def __init__(self, prefix="support-http-"):
+    def __init__(self, prefix="support-http-", mode=None):
+        self.mode = mode or SERVER_MODE
         self.var = tempfile.mkdtemp(prefix=prefix)
         self.port = free_port()
         self.conf = os.path.join(self.var, "support.conf")
@@ -416,6 +423,7 @@ class Server:
         e["SUPPORT_VAR"] = self.var
         e["SUPPORT_PORT"] = str(self.port)
         e["SUPPORT_CONF"] = self.conf
+        e["SUPPORT_SERVER"] = self.mode
         e.update(extra)
         return e
 
@@ -542,7 +550,8 @@ class Server:
                     return False
         except (OSError, IndexError):
             pass
-        return self.var in cmd or REPO in cmd or "cgi-bin/" in cmd or "nginx" in cmd
+        return (self.var in cmd or REPO in cmd or "cgi-bin/" in cmd or "nginx" in cmd
+                or "apache2" in cmd)
 
     def report_logs(self, lines=10):
         """After a failure: show the tails of the logs, and keep them (in
@@ -584,9 +593,31 @@ class Server:
             Server._live.remove(self)
 
     # -- supportctl ---------------------------------------------------------
+    def store_owner(self):
+        """(uid, gid) of the store when it is not ours, else None.
+
+        run.sh run as root gives the store to the user Apache runs the
+        programs as (root is refused by Debian's Apache): supportctl must
+        run as that user too, or the files it makes would be root's."""
+        try:
+            st = os.stat(os.path.join(self.var, "data"))
+        except OSError:
+            return None
+        if os.geteuid() != 0 or st.st_uid == 0:
+            return None
+        return st.st_uid, st.st_gid
+
     def ctl(self, *args, input=None, timeout=60):
+        owner = self.store_owner()
+
+        def become_owner():
+            os.setgroups([])
+            os.setgid(owner[1])
+            os.setuid(owner[0])
+
         return subprocess.run([SUPPORTCTL, "--conf", self.conf] + list(args), cwd=REPO, env=self.env(),
-                              input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                              input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                              preexec_fn=become_owner if owner else None)
 
     def add_user(self, name, role="user", email=None, password=None):
         email = email or "%s@example.com" % name
@@ -640,10 +671,11 @@ signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGHUP, _on_signal)
 
 
-def standard_server(extra_users=(), conf=None):
-    """Start a server with the standard users; returns it (stopped at exit)."""
+def standard_server(extra_users=(), conf=None, mode=None):
+    """Start a server with the standard users; returns it (stopped at exit).
+    mode: the web server (SERVER_MODES), else SUPPORT_SERVER's."""
     require_built()
-    srv = Server()
+    srv = Server(mode=mode)
     if conf:
         # run.sh writes support.conf only when missing: let it write one, then edit it
         srv.start()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""HTTP tests of the ticket core API behind the real nginx (see docs/api.md).
+"""HTTP tests of the ticket core API behind the real web server (see docs/api.md):
+nginx, or Apache in the mode SUPPORT_SERVER names (docs/apache.md).
 
 Run from the repo root of a built tree:  python3 tests/http/test_api.py
 Output is TAP; exit status 1 if any test failed.
@@ -1450,7 +1451,7 @@ def test_final_checks():
 def main():
     global srv
     srv = standard_server(extra_users=[("erin", "user"), ("frank", "user"), ("gina", "user"), ("ivan", "user")])
-    log("server on 127.0.0.1:%d, var %s" % (srv.port, srv.var))
+    log("%s on 127.0.0.1:%d, var %s" % (srv.mode, srv.port, srv.var))
     for fn in (test_auth, test_create, test_messages, test_status_machine, test_internal_notes,
                test_patch_and_users, test_isolation, test_lists, test_limit, test_bad_input,
                test_boundaries, test_http_details, test_final_checks):

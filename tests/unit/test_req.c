@@ -188,6 +188,8 @@ test_body(void)
 	char *twenty[] = { "REQUEST_METHOD=POST", "CONTENT_LENGTH=20", NULL };
 	char *junk[] = { "REQUEST_METHOD=POST", "CONTENT_LENGTH=12x", NULL };
 	char *none[] = { "REQUEST_METHOD=POST", NULL };
+	char *chunked[] = { "REQUEST_METHOD=POST",
+	    "HTTP_TRANSFER_ENCODING=chunked", NULL };
 
 	m = (struct membody){ .data = "{}", .len = 2 };
 	is_err(read_body(&r, big, &m, 262144), SUP_ETOOLARGE,
@@ -240,6 +242,25 @@ test_body(void)
 	ok(r.body != NULL && r.body_len == 0 && r.body[0] == '\0',
 	    "body: empty string");
 	is_int(m.calls, 0, "body: nothing read");
+	req_free(&r);
+
+	/* Chunked, no length (plain CGI under Apache): read to the end. */
+	m = (struct membody){ .data = "abcdefghijklmnopqrst", .len = 20,
+	    .chunk = 7 };
+	is_err(read_body(&r, chunked, &m, 20), SUP_OK,
+	    "body: chunked, no CONTENT_LENGTH, exactly the cap");
+	ok(r.body_len == 20 && strcmp(r.body, "abcdefghijklmnopqrst") == 0,
+	    "body: chunked, read to the end of the input");
+	req_free(&r);
+
+	m = (struct membody){ .data = "abcdefghijklmnopqrstu", .len = 21 };
+	is_err(read_body(&r, chunked, &m, 20), SUP_ETOOLARGE,
+	    "body: chunked, one byte over the cap");
+	req_free(&r);
+
+	m = (struct membody){ .data = "abc", .len = 3, .fail = 1 };
+	is_err(read_body(&r, chunked, &m, 20), SUP_EIO,
+	    "body: chunked, a read error");
 	req_free(&r);
 }
 
