@@ -32,7 +32,7 @@ import urllib.request
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, TICKETS, BUILD, REPO, SERVER_MODES, Client, basic, check, check_no_leftovers, eq, error,  # noqa: E402
+from support import (T, API, TICKETS, BUILD, REPO, SERVER_MODES, Client, basic, check, check_no_leftovers, eq, error,  # noqa: E402
                      raw_request, status, set_conf_key, standard_server, run_main, short, log)
 
 MODES = tuple(m for m in SERVER_MODES if m.startswith("apache-"))
@@ -150,8 +150,15 @@ def remote_user_cases(mode):
         status(r, 201)
         eq(r.json["user"]["username"], "alice", "ticket owner")
 
-    with T.case("%s: REMOTE_USER without an account in the desk: 401 not_authenticated" % mode):
-        error(Client(port, basic("mallory", APACHE_PASSWORD)).get(TICKETS), 401, "not_authenticated")
+    with T.case("%s: REMOTE_USER without an account in the desk: a customer account is made "
+                "on first sight, seeing only its own tickets" % mode):
+        r = Client(port, basic("mallory", APACHE_PASSWORD)).get(TICKETS)
+        status(r, 200)
+        eq(r.json["count"], 0, "tickets mallory sees (alice's are not hers)")
+        r = Client(port, basic("mallory", APACHE_PASSWORD)).get(API + "/session/")
+        status(r, 200)
+        eq(r.json["user"]["username"], "mallory", "who the session says")
+        eq(r.json["user"]["is_staff"], False, "a new account is a customer's")
 
     with T.case("%s: without Apache's login, Apache answers 401 and the desk is not reached" % mode):
         r = Client(port).get(TICKETS, headers={"Remote-User": "alice"})
@@ -165,8 +172,8 @@ def remote_user_cases(mode):
         eq(st, 201, "status")
         eq(j["user"]["username"], "alice", "ticket owner")
         st, j = digest_request(port, "GET", TICKETS, "mallory", APACHE_PASSWORD)
-        eq(st, 401, "status of a Digest user with no account")
-        eq((j or {}).get("error", {}).get("code"), "not_authenticated", "error code")
+        eq(st, 200, "status of a Digest user (her account was made by the Basic case)")
+        eq((j or {}).get("count"), 0, "tickets mallory sees")
         st, j = digest_request(port, "GET", TICKETS, "alice", "wrong")
         eq(st, 401, "status with a wrong Digest password")
         apache_auth(srv, "basic")
