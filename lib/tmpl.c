@@ -37,16 +37,24 @@ enum mode { MODE_HTML, MODE_TEXT, MODE_JS, MODE_JSON, MODE_URL };
 
 enum mod { MOD_H, MOD_J, MOD_U, MOD_O, MOD_HURL };
 
-/* Modifiers by their short and long (ctemplate) names; :none is not here. */
+/*
+ * Modifiers by their short and long (ctemplate) names; :none is not here.
+ * ctemplate's :h turns white space into spaces and :p (pre) keeps it; here
+ * :h keeps it, so :p, :H=pre and :xml_escape are the same as :h.  :U=html
+ * is ctemplate's newer name for :H=url.
+ */
 static const struct {
 	const char *name;
 	enum mod mod;
 } mod_names[] = {
 	{ "h", MOD_H }, { "html_escape", MOD_H },
+	{ "p", MOD_H }, { "pre_escape", MOD_H }, { "H=pre", MOD_H },
+	{ "html_escape_with_arg=pre", MOD_H }, { "xml_escape", MOD_H },
 	{ "j", MOD_J }, { "javascript_escape", MOD_J },
 	{ "u", MOD_U }, { "url_query_escape", MOD_U },
 	{ "o", MOD_O }, { "json_escape", MOD_O },
 	{ "H=url", MOD_HURL }, { "html_escape_with_arg=url", MOD_HURL },
+	{ "U=html", MOD_HURL }, { "url_escape_with_arg=html", MOD_HURL },
 };
 
 enum kind {

@@ -6,7 +6,8 @@
  * mode), then the template text.  A template that parses is rendered with
  * a fixed object of nested arrays and objects into an sbuf.  Includes come
  * from a scratch directory written at the first run: a few good templates,
- * one with an error and two that include each other.
+ * one with an error and two that include each other; it is removed at
+ * exit.
  * Build with ./configure CC=clang --enable-fuzzing; the saved corpus in
  * corpus/tmpl/ is replayed by ./test.sh.
  */
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tmpl.h"
 #include "util.h"
@@ -63,6 +65,23 @@ static const char small_json[] =
 
 static struct tmpl_cache *cache;
 static json_object *data, *small;
+static char dir[] = "/tmp/fuzz-tmpl-XXXXXX";
+
+/* Remove the include directory when the fuzzer exits. */
+static void
+cleanup(void)
+{
+	char path[256];
+
+	for (size_t e = 0; e < SUP_NELEM(exts); e++) {
+		for (size_t i = 0; i < SUP_NELEM(files); i++) {
+			snprintf(path, sizeof(path), "%s/%s.%s", dir,
+			    files[i].name, exts[e]);
+			unlink(path);
+		}
+	}
+	rmdir(dir);
+}
 
 /* An sbuf writer that refuses to grow past OUT_MAX. */
 static int
@@ -98,10 +117,11 @@ render_check(const struct tmpl *t, json_object *d)
 static void
 setup(void)
 {
-	char dir[] = "/tmp/fuzz-tmpl-XXXXXX", path[256];
+	char path[256];
 
 	if (mkdtemp(dir) == NULL || tmpl_cache_open(dir, &cache) != SUP_OK)
 		abort();
+	atexit(cleanup);
 	for (size_t e = 0; e < SUP_NELEM(exts); e++) {
 		for (size_t i = 0; i < SUP_NELEM(files); i++) {
 			FILE *f;

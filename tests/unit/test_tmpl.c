@@ -328,6 +328,19 @@ test_modifiers(void)
 	RENDERS("a.html", "{{u:html_escape_with_arg=url}}",
 	    "{\"u\":\"javascript:x\"}", "#", "the long name of :H=url");
 
+	RENDERS("a.txt", "{{x:p}}|{{x:pre_escape}}|{{x:H=pre}}|"
+	    "{{x:html_escape_with_arg=pre}}|{{x:xml_escape}}",
+	    "{\"x\":\"a\\n <'>\"}", "a\n &lt;&#39;&gt;|a\n &lt;&#39;&gt;|"
+	    "a\n &lt;&#39;&gt;|a\n &lt;&#39;&gt;|a\n &lt;&#39;&gt;",
+	    "ctemplate's :p and :xml_escape are :h, white space kept");
+	RENDERS("a.html", "{{u:U=html}} {{u:url_escape_with_arg=html}} "
+	    "{{v:U=html}}", "{\"u\":\"javascript:x\",\"v\":\"/a?b&c\"}",
+	    "# # /a?b&amp;c", ":U=html is :H=url");
+	FAILS("p.html", "{{x:H=snippet}}",
+	    "p.html:1: unknown modifier \":H=snippet\"",
+	    "ctemplate modifiers not built are unknown");
+	FAILS("p.html", "{{x:c}}", "p.html:1: unknown modifier \":c\"",
+	    "ctemplate's :c is unknown too");
 	RENDERS("a.html", "{{x:h:h}}", "{\"x\":\"&\"}", "&amp;amp;",
 	    "modifiers chain left to right (:h:h)");
 	RENDERS("a.html", "{{x:h:u}}", "{\"x\":\"<\"}", "%26lt%3B",
