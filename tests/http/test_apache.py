@@ -273,8 +273,12 @@ def fcgid_parallel_cases():
                 eq([x["content"] for x in m.json][1:], ["w%d m%d" % (w, i) for i in range(per_worker)],
                    "messages of %s" % t["subject"])
 
-    with T.case("mod_fcgid ran more than one process of each program on the one store"):
-        check(seen.get("tickets", 0) >= 2 and seen.get("messages", 0) >= 2,
+    # The posts are what load the server (one ticket per client, many
+    # messages), so mod_fcgid spawns more messages processes; it may serve
+    # the few ticket creations with one.
+    with T.case("mod_fcgid ran several processes of the messages program beside the tickets "
+                "program, on the one store"):
+        check(seen.get("tickets", 0) >= 1 and seen.get("messages", 0) >= 2,
               "processes seen at most: %r" % seen)
 
     with T.case("supportctl db verify exits 0 after the parallel writes (server stopped)"):
