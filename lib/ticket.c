@@ -102,25 +102,44 @@ ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	return SUP_OK;
 }
 
+/*
+ * Read a ticket's stored text into d (DB_DBT_MALLOC: free(d->data)) and
+ * its tail into tt, and check u may see it.  On error d->data is NULL.
+ */
+static sup_err
+ticket_read(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], DBT *d, struct ticket_tail *tt)
+{
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	sup_err e = SUP_OK;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = DB_DBT_MALLOC;
+	if ((rc = s->tickets->get(s->tickets, txn, &k, d, 0)) != 0)
+		return store_err(rc, "ticket");
+	if (!view_ticket_tail(d->data, d->size, tt))
+		e = SUP_EDB;
+	/* Another customer's ticket does not exist, as far as they know. */
+	else if (!user_is_staff(u) && tt->user != u->id)
+		e = SUP_ENOTFOUND;
+	if (e != SUP_OK) {
+		free(d->data);
+		d->data = NULL;
+	}
+	return e;
+}
+
 sup_err
 ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], struct ticket_tail *tt)
 {
-	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
-	DBT d = { .flags = DB_DBT_MALLOC };
-	bool laid_out;
-	int rc;
+	DBT d;
+	sup_err e;
 
-	if ((rc = s->tickets->get(s->tickets, txn, &k, &d, 0)) != 0)
-		return store_err(rc, "ticket");
-	laid_out = view_ticket_tail(d.data, d.size, tt);
-	free(d.data);
-	if (!laid_out)
-		return SUP_EDB;
-	/* Another customer's ticket does not exist, as far as they know. */
-	if (!user_is_staff(u) && tt->user != u->id)
-		return SUP_ENOTFOUND;
-	return SUP_OK;
+	if ((e = ticket_read(s, txn, u, uuid, &d, tt)) == SUP_OK)
+		free(d.data);
+	return e;
 }
 
 sup_err
@@ -247,15 +266,20 @@ static sup_err
 show_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct show_args *a = arg;
-	json_object *t;
+	struct ticket_tail tt;
+	struct view v;
+	DBT d;
 	sup_err e;
 
 	json_object_put(a->out);
 	a->out = NULL;
-	if ((e = ticket_load(s, txn, a->u, a->uuid, 0, &t)) != SUP_OK)
+	/* The stored text is spliced as it is: no parse, no printing. */
+	if ((e = ticket_read(s, txn, a->u, a->uuid, &d, &tt)) != SUP_OK)
 		return e;
-	e = render(s, txn, a->u, t, true, &a->out);
-	json_object_put(t);
+	view_begin(&v, s, txn, a->u);
+	e = view_ticket_text(&v, d.data, d.size, true, &a->out);
+	view_end(&v);
+	free(d.data);
 	return e;
 }
 

@@ -77,7 +77,7 @@ view_end(struct view *v)
 /* A raw object's text, kept as its json-c user data. */
 struct raw {
 	size_t len;
-	char text[];
+	char *text;		/* owned */
 };
 
 static int
@@ -92,23 +92,34 @@ raw_print(json_object *o, struct printbuf *pb, int level SUP_UNUSED,
 static void
 raw_free(json_object *o SUP_UNUSED, void *userdata)
 {
-	free(userdata);
+	struct raw *r = userdata;
+
+	free(r->text);
+	free(r);
 }
 
-/* A raw object printing as text[0..len); NULL when out of memory. */
+/*
+ * A raw object printing as the text of b, which it takes (b is left
+ * empty, also on failure); NULL when out of memory or when b had failed.
+ * Taking the buffer spares a copy of what may be a long thread.
+ */
 static json_object *
-raw_new(const char *text, size_t len)
+raw_take(struct sbuf *b)
 {
-	json_object *o = json_object_new_object();
-	struct raw *r = malloc(sizeof(*r) + len);
+	json_object *o = NULL;
+	struct raw *r = NULL;
 
-	if (o == NULL || r == NULL) {
+	if (b->failed || b->p == NULL ||
+	    (o = json_object_new_object()) == NULL ||
+	    (r = malloc(sizeof(*r))) == NULL) {
 		json_object_put(o);
-		free(r);
+		free(b->p);
+		memset(b, 0, sizeof(*b));
 		return NULL;
 	}
-	r->len = len;
-	memcpy(r->text, text, len);
+	r->len = b->len;
+	r->text = b->p;
+	memset(b, 0, sizeof(*b));
 	json_object_set_serializer(o, raw_print, r, raw_free);
 	return o;
 }
@@ -265,7 +276,7 @@ view_message(struct view *v, json_object *msg, json_object **out)
 		return SUP_ENOMEM;
 	/* The writer itself sees what it wrote, internal or not. */
 	e = message_text(v, text, len, &b, &shown);
-	if (e == SUP_OK && (b.failed || (*out = raw_new(b.p, b.len)) == NULL))
+	if (e == SUP_OK && (*out = raw_take(&b)) == NULL)
 		e = SUP_ENOMEM;
 	free(b.p);
 	return e;
@@ -274,11 +285,14 @@ view_message(struct view *v, json_object *msg, json_object **out)
 /*
  * Walk the ticket's messages after after_key (NULL: all), oldest first,
  * appending each visible one to out as text (comma-separated), or to
- * array as a raw object.  last: only the newest visible one.
+ * array as a raw object.  last: only the newest visible one.  When out is
+ * used and last_from is not NULL, [*last_from, *last_to) is where the last
+ * message appended lies in out (set only when one was).
  */
 static sup_err
 walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
-    const uint8_t *after_key, bool last, struct sbuf *out, json_object *array)
+    const uint8_t *after_key, bool last, struct sbuf *out, json_object *array,
+    size_t *last_from, size_t *last_to)
 {
 	uint8_t key[MSG_KEY_LEN];
 	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
@@ -324,16 +338,17 @@ walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 			if (!shown && out->p != NULL) {
 				out->len = mark;	/* drop the comma */
 				out->p[mark] = '\0';
+			} else if (shown && last_from != NULL) {
+				*last_from = mark + !first;
+				*last_to = out->len;
 			}
 			first = first && !shown;
 		} else {
-			one.len = 0;
 			if ((e = message_text(v, d.data, d.size, &one,
 			    &shown)) != SUP_OK)
 				break;
 			if (shown) {
-				json_object *o = one.failed ? NULL :
-				    raw_new(one.p, one.len);
+				json_object *o = raw_take(&one);
 				if (o == NULL) {
 					e = SUP_ENOMEM;
 					break;
@@ -357,7 +372,8 @@ sup_err
 view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
     const uint8_t *after_key, json_object *array)
 {
-	return walk_messages(v, ticket, after_key, false, NULL, array);
+	return walk_messages(v, ticket, after_key, false, NULL, array, NULL,
+	    NULL);
 }
 
 /* --- Tickets --------------------------------------------------------- */
@@ -430,7 +446,7 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 	bool staff = user_is_staff(v->reader);
 	uint8_t uuid[UUID_LEN];
 	struct ticket_tail tt;
-	struct sbuf b = { 0 };
+	struct sbuf b = { 0 }, m = { 0 };
 	sup_err e;
 
 	*out = NULL;
@@ -447,26 +463,39 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 	    (e = add_user(v, &b, ",\"assignee\":", tt.assignee)) != SUP_OK)
 		goto out;
 	sbuf_adds(&b, ",\"last_message\":");
-	size_t mark = b.len;
-	if ((e = walk_messages(v, uuid, NULL, true, &b, NULL)) != SUP_OK)
-		goto out;
-	if (b.len == mark)
-		sbuf_adds(&b, "null");
+	if (with_messages) {
+		/* One walk: the thread, and the last message out of it. */
+		size_t from = 0, to = 0;
+		if ((e = walk_messages(v, uuid, NULL, false, &m, NULL, &from,
+		    &to)) != SUP_OK)
+			goto out;
+		if (to > from)
+			sbuf_add(&b, m.p + from, to - from);
+		else
+			sbuf_adds(&b, "null");
+	} else {
+		size_t mark = b.len;
+		if ((e = walk_messages(v, uuid, NULL, true, &b, NULL, NULL,
+		    NULL)) != SUP_OK)
+			goto out;
+		if (b.len == mark)
+			sbuf_adds(&b, "null");
+	}
 	sbuf_printf(&b, ",\"message_count\":%" PRId64
 	    ",\"unanswered_messages_count\":%" PRId64,
 	    tt.public_count + (staff ? tt.note_count : 0), tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(&b, ",\"messages\":[");
-		if ((e = walk_messages(v, uuid, NULL, false, &b, NULL)) !=
-		    SUP_OK)
-			goto out;
+		if (m.p != NULL)
+			sbuf_add(&b, m.p, m.len);
 		sbuf_adds(&b, "]");
 	}
 	sbuf_adds(&b, "}");
-	if (b.failed || (*out = raw_new(b.p, b.len)) == NULL)
+	if (m.failed || (*out = raw_take(&b)) == NULL)
 		e = SUP_ENOMEM;
 out:
 	free(b.p);
+	free(m.p);
 	return e;
 }
 
