@@ -5,7 +5,7 @@
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
 #
-# Generates a fresh store of N tickets (default 10000) with bench/gen under
+# Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
 # detail with 20 messages as its owner, a staff list page of 20, the
 # messages poll answered 304 as the owner, posting a message with owner and
@@ -49,8 +49,8 @@ done
 for t in valgrind cgi-fcgi callgrind_annotate; do
 	command -v "$t" >/dev/null || die "$t is missing (valgrind, libfcgi-bin)"
 done
-[ -x "$BENCH/gen" ] && [ -x "$ROOT/cgi-bin/tickets" ] ||
-    die "build first: make -j2 && make bench/gen"
+say "building"
+(cd "$ROOT" && make -s -j2 && make -s bench/gen) >&2 || die "the build failed"
 
 DIR=$BENCH/out/icount-$TICKETS
 VGPID=""

@@ -184,8 +184,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct create_args *a = arg;
 	const struct sup_user *u = a->u;
-	uint8_t uuid[UUID_LEN];
-	char us[UUID_STRLEN + 1];
+	uint8_t uuid[UUID_LEN], mkey[MSG_KEY_LEN];
+	char us[UUID_STRLEN + 1], ref[MSG_REF_STRLEN + 1];
 	int64_t number, active, now;
 	json_object *t;
 	sup_err e;
@@ -228,11 +228,15 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(t, "unanswered", json_object_new_int64(1));
 	json_object_object_add(t, "rev", json_object_new_int64(1));
 	json_object_object_add(t, "last_us", json_object_new_int64(now));
+	msg_key_new(mkey, uuid, now);
+	view_msg_ref(mkey, ref);
+	json_object_object_add(t, "last_public", json_object_new_string(ref));
+	json_object_object_add(t, "last_note", NULL);
 
 	if ((e = store_put(s->tickets, txn, uuid, UUID_LEN, t,
 	    DB_NOOVERWRITE)) != SUP_OK ||
-	    (e = msg_insert(s, txn, uuid, u->id, a->in->content,
-	    a->in->content_len, false, true, now, NULL)) != SUP_OK ||
+	    (e = msg_insert(s, txn, mkey, u->id, a->in->content,
+	    a->in->content_len, false, true, NULL)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "open", 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||

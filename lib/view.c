@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <json-c/printbuf.h>
+#include <sodium.h>
 
 #include "util.h"
 #include "view.h"
@@ -181,8 +182,9 @@ last_key(const char *t, size_t n, const char *key)
 {
 	size_t k = strlen(key);
 
+	/* The first byte first: this runs over every record a list shows. */
 	for (size_t i = n >= k ? n - k + 1 : 0; i-- > 0; )
-		if (memcmp(t + i, key, k) == 0)
+		if (t[i] == key[0] && memcmp(t + i, key, k) == 0)
 			return t + i;
 	return NULL;
 }
@@ -414,6 +416,58 @@ tail_field(const char **p, const char *end, const char *name, int64_t *v,
 	return true;
 }
 
+void
+view_msg_ref(const uint8_t key[MSG_KEY_LEN], char out[MSG_REF_STRLEN + 1])
+{
+	sodium_bin2hex(out, MSG_REF_STRLEN + 1, key + UUID_LEN, MSG_REF_LEN);
+}
+
+/* The value of a lowercase hex digit, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Read `,"name":` and then a message ref in quotes, or null, at *p, moving
+ * *p past them.  *has says which it was.  (Not sodium_hex2bin: it is
+ * constant-time, which a ref does not need, and ten times slower.)
+ */
+static bool
+tail_ref(const char **p, const char *end, const char *name,
+    uint8_t ref[MSG_REF_LEN], bool *has)
+{
+	size_t n = strlen(name);
+	const char *s = *p;
+
+	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
+	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+		return false;
+	s += n + 4;
+	if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
+		*has = false;
+		*p = s + 4;
+		return true;
+	}
+	if (end - s < MSG_REF_STRLEN + 2 || s[0] != '"' ||
+	    s[MSG_REF_STRLEN + 1] != '"')
+		return false;
+	for (size_t i = 0; i < MSG_REF_LEN; i++) {
+		int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return false;
+		ref[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*has = true;
+	*p = s + MSG_REF_STRLEN + 2;
+	return true;
+}
+
 bool
 view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 {
@@ -431,12 +485,71 @@ view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 	    !tail_field(&p, end, "unanswered", &tt->unanswered, NULL) ||
 	    !tail_field(&p, end, "rev", &tt->rev, NULL) ||
 	    !tail_field(&p, end, "last_us", &tt->last_us, NULL) ||
-	    p != end - 1 || *p != '}' || user > UINT32_MAX ||
-	    assignee > UINT32_MAX)
+	    user > UINT32_MAX || assignee > UINT32_MAX)
+		return false;
+	/* The refs, or neither (a record written before they existed). */
+	tt->has_refs = p != end - 1;
+	tt->has_public = tt->has_note = false;
+	if (tt->has_refs && (!tail_ref(&p, end, "last_public",
+	    tt->last_public, &tt->has_public) ||
+	    !tail_ref(&p, end, "last_note", tt->last_note, &tt->has_note)))
+		return false;
+	if (p != end - 1 || *p != '}')
 		return false;
 	tt->user = (uint32_t)user;
 	tt->assignee = (uint32_t)assignee;
 	return true;
+}
+
+/*
+ * Append the reader's last visible message of the ticket to out, from the
+ * refs of its tail: one lookup instead of a walk.  *found is false when
+ * the tail has no refs or the message named is gone (the caller walks).
+ */
+static sup_err
+last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
+    const struct ticket_tail *tt, struct sbuf *out, bool *found)
+{
+	uint8_t key[MSG_KEY_LEN];
+	DBT k = { .data = key, .size = MSG_KEY_LEN, .ulen = MSG_KEY_LEN,
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_REALLOC };
+	const uint8_t *ref = NULL;
+	bool shown;
+	sup_err e;
+	int rc;
+
+	*found = false;
+	if (!tt->has_refs)
+		return SUP_OK;
+	if (tt->has_public)
+		ref = tt->last_public;
+	/* Staff see the notes too: the newer of the two (time first). */
+	if (user_is_staff(v->reader) && tt->has_note && (ref == NULL ||
+	    memcmp(tt->last_note, ref, MSG_REF_LEN) > 0))
+		ref = tt->last_note;
+	if (ref == NULL) {
+		*found = true;		/* nothing to show: null */
+		return SUP_OK;
+	}
+	if (v->messages == NULL && (rc = v->s->messages->cursor(
+	    v->s->messages, v->txn, &v->messages, 0)) != 0)
+		return store_err(rc, "cursor");
+	memcpy(key, ticket, UUID_LEN);
+	memcpy(key + UUID_LEN, ref, MSG_REF_LEN);
+	rc = v->messages->get(v->messages, &k, &d, DB_SET);
+	if (rc == DB_NOTFOUND) {
+		free(d.data);
+		return SUP_OK;
+	}
+	if (rc != 0) {
+		free(d.data);
+		return store_err(rc, "message");
+	}
+	e = message_text(v, d.data, d.size, out, &shown);
+	free(d.data);
+	*found = e == SUP_OK && shown;
+	return e;
 }
 
 sup_err
@@ -475,8 +588,11 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 			sbuf_adds(&b, "null");
 	} else {
 		size_t mark = b.len;
-		if ((e = walk_messages(v, uuid, NULL, true, &b, NULL, NULL,
-		    NULL)) != SUP_OK)
+		bool found;
+		if ((e = last_by_ref(v, uuid, &tt, &b, &found)) != SUP_OK)
+			goto out;
+		if (!found && (e = walk_messages(v, uuid, NULL, true, &b,
+		    NULL, NULL, NULL)) != SUP_OK)
 			goto out;
 		if (b.len == mark)
 			sbuf_adds(&b, "null");

@@ -5,7 +5,12 @@
  * Stored ticket: {"uuid", "number", "subject", "status", "priority",
  *   "created_at", "updated_at", "first_response_at", "resolved_at",
  *   "closed_at", then the internal fields "user": id, "assignee": id|null,
- *   "public_count", "note_count", "unanswered", "rev", "last_us"}
+ *   "public_count", "note_count", "unanswered", "rev", "last_us",
+ *   "last_public": ref|null, "last_note": ref|null}, where a ref names the
+ *   newest public message / internal note: the created time (8 bytes
+ *   big-endian) and uuid of its key, in lowercase hex (48 characters).
+ *   Records written before the last two fields existed are read too: the
+ *   last message is then found by walking the thread.
  * Stored message: {"uuid", "ticket", "content", "content_html",
  *   "is_from_user", "is_internal", "attachments", "created_at", then
  *   "user": id}
@@ -31,12 +36,23 @@ struct view {
 	DBC *messages;			/* a cursor kept for the whole view */
 };
 
+/* A message key without its ticket: created_us(8) uuid(16). */
+#define MSG_REF_LEN (MSG_KEY_LEN - UUID_LEN)
+#define MSG_REF_STRLEN (2 * MSG_REF_LEN)	/* in hex, without the NUL */
+
 /* The internal fields at the end of a stored ticket. */
 struct ticket_tail {
 	size_t cut;		/* where they start in the text */
 	uint32_t user, assignee;
 	int64_t public_count, note_count, unanswered, rev, last_us;
+	bool has_refs;		/* false: an older record without them */
+	bool has_public, has_note;
+	uint8_t last_public[MSG_REF_LEN], last_note[MSG_REF_LEN];
 };
+
+/* The ref of the message with key (the tail's "last_public" text). */
+void view_msg_ref(const uint8_t key[MSG_KEY_LEN],
+    char out[MSG_REF_STRLEN + 1]);
 
 /* Start a view for reader inside txn; view_end() releases it. */
 void view_begin(struct view *v, struct store *s, DB_TXN *txn,

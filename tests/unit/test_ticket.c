@@ -1204,6 +1204,102 @@ test_thread(void)
 	json_object_put(o);
 }
 
+/* The stored record of ticket t, parsed; bails out when it cannot. */
+static json_object *
+stored(const uint8_t t[UUID_LEN])
+{
+	json_object *rec;
+
+	if (store_get(st.tickets, NULL, t, UUID_LEN, 0, &rec) != SUP_OK)
+		bail_out("cannot read a ticket record");
+	return rec;
+}
+
+/* The last_message content of ticket t in u's list of carol's tickets. */
+static const char *
+listed_last(const struct sup_user *u, uint32_t owner, const uint8_t t[UUID_LEN])
+{
+	static char buf[64];
+	struct ticket_query q = query();
+	json_object *o, *r;
+	uint8_t id[UUID_LEN];
+
+	snprintf(buf, sizeof(buf), "(not listed)");
+	q.has_user = true;
+	q.user = owner;
+	if (list(u, &q, &o) != SUP_OK)
+		return "(list failed)";
+	r = jget(o, "results");
+	for (size_t i = 0; i < alen(r); i++) {
+		juuid(aget(r, i), id);
+		if (memcmp(id, t, UUID_LEN) == 0)
+			snprintf(buf, sizeof(buf), "%s", jget(aget(r, i),
+			    "last_message") ? jstr(jget(aget(r, i),
+			    "last_message"), "content") : "(null)");
+	}
+	json_object_put(o);
+	return buf;
+}
+
+/*
+ * A ticket names its newest public message and newest note, and the list
+ * shows the one its reader may see; a record written before those fields
+ * existed reads the same (the thread is walked) and stays readable after
+ * a post.
+ */
+static void
+test_last_refs(void)
+{
+	struct sup_user carol;
+	uint8_t t[UUID_LEN];
+	json_object *rec, *o;
+
+	make_user("carol", ROLE_USER, &carol);
+	create_uuid(&carol, "Which one is last?", t);
+	rec = stored(t);
+	ok(jstr(rec, "last_public") != NULL && jnull(rec, "last_note"),
+	    "a new ticket names its first message, and no note");
+	json_object_put(rec);
+	if (post1(&agent, t, "Public answer.", false) != SUP_OK ||
+	    post1(&agent, t, "Private note.", true) != SUP_OK)
+		bail_out("cannot post to carol's ticket");
+	rec = stored(t);
+	ok(jstr(rec, "last_public") != NULL && jstr(rec, "last_note") != NULL,
+	    "after a reply and a note it names both");
+	json_object_put(rec);
+	is_str(listed_last(&carol, carol.id, t), "Public answer.",
+	    "  the owner's list shows the reply as last_message");
+	is_str(listed_last(&agent, carol.id, t), "Private note.",
+	    "  the agent's list shows the note");
+
+	/* The record as written before the refs: without them. */
+	rec = stored(t);
+	json_object_object_del(rec, "last_public");
+	json_object_object_del(rec, "last_note");
+	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite carol's ticket");
+	json_object_put(rec);
+	is_str(listed_last(&carol, carol.id, t), "Public answer.",
+	    "a record without the refs: the owner's list still right");
+	is_str(listed_last(&agent, carol.id, t), "Private note.",
+	    "  and the agent's");
+	o = show(&carol, t);
+	is_str(o ? jstr(jget(o, "last_message"), "content") : NULL,
+	    "Public answer.", "  and the owner's detail");
+	json_object_put(o);
+	is_err(post1(&carol, t, "Still broken.", false), SUP_OK,
+	    "  the owner can still post");
+	rec = stored(t);
+	ok(!json_object_object_get_ex(rec, "last_public", NULL),
+	    "  the record stays without refs");
+	json_object_put(rec);
+	is_str(listed_last(&carol, carol.id, t), "Still broken.",
+	    "  her list shows her message");
+	is_str(listed_last(&agent, carol.id, t), "Still broken.",
+	    "  and so does the agent's");
+	user_clear(&carol);
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -1238,6 +1334,21 @@ test_verify(void)
 	    "store_verify with the \"open\" counter off by one");
 	is_int(problems, 1, "  1 problem");
 	is_int(lines, 1, "  reported");
+
+	/* And a ticket naming a message that is not its newest. */
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	json_object *rec = stored(t1);
+	json_object_object_add(rec, "last_note", json_object_get(
+	    json_object_object_get(rec, "last_public")));
+	if (store_put(st.tickets, NULL, t1, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite a ticket");
+	json_object_put(rec);
+	store_close(&st);
+	lines = 0;
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify with a ticket whose last_note is its last message");
+	is_int(problems, 2, "  1 more problem");
 }
 
 int
@@ -1254,6 +1365,7 @@ main(void)
 	test_list();
 	test_query_parse();
 	test_thread();
+	test_last_refs();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
