@@ -181,11 +181,17 @@ static const char *
 last_key(const char *t, size_t n, const char *key)
 {
 	size_t k = strlen(key);
+	const char *p, *end = t + n;
 
-	/* The first byte first: this runs over every record a list shows. */
-	for (size_t i = n >= k ? n - k + 1 : 0; i-- > 0; )
-		if (t[i] == key[0] && memcmp(t + i, key, k) == 0)
-			return t + i;
+	/*
+	 * From one occurrence of the key's first byte back to the one before
+	 * (memrchr is fast): this runs over every record a list shows.
+	 */
+	while (n > 0 && (p = memrchr(t, key[0], n)) != NULL) {
+		if ((size_t)(end - p) >= k && memcmp(p, key, k) == 0)
+			return p;
+		n = (size_t)(p - t);
+	}
 	return NULL;
 }
 
@@ -552,6 +558,22 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 	return e;
 }
 
+/* Append a whole number in decimal (not printf: once per list item). */
+static void
+add_int(struct sbuf *b, int64_t x)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (x < 0)
+		buf[--i] = '-';
+	sbuf_add(b, buf + i, sizeof(buf) - i);
+}
+
 sup_err
 view_ticket_text(struct view *v, const char *rec, size_t len,
     bool with_messages, json_object **out)
@@ -597,9 +619,10 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 		if (b.len == mark)
 			sbuf_adds(&b, "null");
 	}
-	sbuf_printf(&b, ",\"message_count\":%" PRId64
-	    ",\"unanswered_messages_count\":%" PRId64,
-	    tt.public_count + (staff ? tt.note_count : 0), tt.unanswered);
+	sbuf_adds(&b, ",\"message_count\":");
+	add_int(&b, tt.public_count + (staff ? tt.note_count : 0));
+	sbuf_adds(&b, ",\"unanswered_messages_count\":");
+	add_int(&b, tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(&b, ",\"messages\":[");
 		if (m.p != NULL)
