@@ -34,6 +34,8 @@ struct view {
 	DB_TXN *txn;
 	const struct sup_user *reader;
 	DBC *messages;			/* a cursor kept for the whole view */
+	void *bulk;			/* its bulk-read buffer, or NULL */
+	size_t bulk_cap;
 };
 
 /* A message key without its ticket: created_us(8) uuid(16). */

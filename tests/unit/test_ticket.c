@@ -1300,6 +1300,64 @@ test_last_refs(void)
 	user_clear(&carol);
 }
 
+/*
+ * A thread longer than one bulk read (16 KB), and a message larger than
+ * one: every message comes back, in order, whole.
+ */
+static void
+test_long_thread(void)
+{
+	static char text[3000], big[40000];
+	struct sup_user dora;
+	uint8_t t[UUID_LEN], after[UUID_LEN];
+	json_object *o, *msgs, *list;
+	char etag[ETAG_MAX];
+	bool in_order = true;
+
+	make_user("dora", ROLE_USER, &dora);
+	create_uuid(&dora, "A long thread", t);
+	for (int i = 0; i < 40; i++) {
+		memset(text, 'a' + i % 26, sizeof(text) - 1);
+		snprintf(text, 16, "Message %02d ", i);
+		text[strlen(text)] = ' ';
+		if (post1(i % 2 ? &agent : &dora, t, text, false) != SUP_OK)
+			bail_out("cannot post message %d", i);
+		if (i == 20) {
+			memset(big, 'z', sizeof(big) - 1);
+			if (post1(&dora, t, big, false) != SUP_OK)
+				bail_out("cannot post the big message");
+		}
+	}
+	o = show(&dora, t);
+	msgs = jget(o, "messages");
+	is_int(alen(msgs), 42, "a thread of 42 messages (about 160 KB) shown whole");
+	for (int i = 0, j = 1; i < 40 && j < (int)alen(msgs); i++, j++) {
+		char want[16];
+		snprintf(want, sizeof(want), "Message %02d ", i);
+		if (strncmp(jstr(aget(msgs, (size_t)j), "content") ?: "", want,
+		    strlen(want)) != 0 ||
+		    strlen(jstr(aget(msgs, (size_t)j), "content") ?: "") !=
+		    sizeof(text) - 1)
+			in_order = false;
+		if (i == 20)
+			j++;
+	}
+	ok(in_order, "  in order, each whole");
+	is_int(strlen(jstr(aget(msgs, 22), "content") ?: ""), sizeof(big) - 1,
+	    "  the 40 KB message whole");
+	ok(strncmp(jstr(jget(o, "last_message"), "content") ?: "",
+	    "Message 39 ", 11) == 0, "  last_message the newest");
+	juuid(aget(msgs, 30), after);
+	json_object_put(o);
+	is_err(thread(&dora, t, after, NULL, etag, &list), SUP_OK,
+	    "the thread after its 31st message");
+	is_int(alen(list), 11, "  the 11 after it");
+	ok(strncmp(jstr(aget(list, 0), "content") ?: "", "Message 29 ", 11) ==
+	    0, "  starting with the next one");
+	json_object_put(list);
+	user_clear(&dora);
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -1366,6 +1424,7 @@ main(void)
 	test_query_parse();
 	test_thread();
 	test_last_refs();
+	test_long_thread();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
