@@ -626,6 +626,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT pk = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
 	struct hit *hits = NULL;
+	struct sbuf rb = { 0 };
 	size_t nhits = 0;
 	json_object *results = NULL, *t = NULL;
 	int64_t count = 0, matched = 0, first = (q->page - 1) * q->page_size;
@@ -697,22 +698,27 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOTFOUND;
 		goto out;
 	}
+	/* The results as one text: no json-c object for each ticket. */
+	sbuf_add(&rb, "[", 1);
+	view_begin(&v, s, txn, a->u);
+	for (size_t i = from; i < to && e == SUP_OK; i++) {
+		if (i > from)
+			sbuf_add(&rb, ",", 1);
+		e = view_ticket_add(&v, hits[i].rec, hits[i].len, false, &rb);
+	}
+	view_end(&v);
+	sbuf_add(&rb, "]", 1);
+	if (e != SUP_OK)
+		goto out;
 	if ((a->out = json_object_new_object()) == NULL ||
-	    (results = json_object_new_array()) == NULL) {
+	    (results = view_raw(&rb)) == NULL) {
 		e = SUP_ENOMEM;
 		goto out;
 	}
 	json_object_object_add(a->out, "count", json_object_new_int64(count));
 	json_object_object_add(a->out, "results", results);
-	view_begin(&v, s, txn, a->u);
-	for (size_t i = from; i < to && e == SUP_OK; i++) {
-		json_object *o;
-		e = view_ticket_text(&v, hits[i].rec, hits[i].len, false, &o);
-		if (e == SUP_OK)
-			json_object_array_add(results, o);
-	}
-	view_end(&v);
 out:
+	free(rb.p);
 	for (size_t i = 0; i < nhits; i++) {
 		free(hits[i].rec);
 		json_object_put(hits[i].t);

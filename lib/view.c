@@ -127,6 +127,12 @@ raw_take(struct sbuf *b)
 }
 
 json_object *
+view_raw(struct sbuf *b)
+{
+	return raw_take(b);
+}
+
+json_object *
 view_expand(json_object *o)
 {
 	const struct raw *r;
@@ -664,16 +670,15 @@ add_int(struct sbuf *b, int64_t x)
 }
 
 sup_err
-view_ticket_text(struct view *v, const char *rec, size_t len,
-    bool with_messages, json_object **out)
+view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b)
 {
 	bool staff = user_is_staff(v->reader);
 	uint8_t uuid[UUID_LEN];
 	struct ticket_tail tt;
-	struct sbuf b = { 0 }, m = { 0 };
+	struct sbuf m = { 0 };
 	sup_err e;
 
-	*out = NULL;
 	/* The uuid is the first field: {"uuid":"...". */
 	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
 	    !uuid_parse(rec + 9, UUID_STRLEN, uuid) ||
@@ -682,11 +687,11 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 		    "expected\n");
 		return SUP_EDB;
 	}
-	sbuf_add(&b, rec, tt.cut);
-	if ((e = add_user(v, &b, ",\"user\":", tt.user)) != SUP_OK ||
-	    (e = add_user(v, &b, ",\"assignee\":", tt.assignee)) != SUP_OK)
+	sbuf_add(b, rec, tt.cut);
+	if ((e = add_user(v, b, ",\"user\":", tt.user)) != SUP_OK ||
+	    (e = add_user(v, b, ",\"assignee\":", tt.assignee)) != SUP_OK)
 		goto out;
-	sbuf_adds(&b, ",\"last_message\":");
+	sbuf_adds(b, ",\"last_message\":");
 	if (with_messages) {
 		/* One walk: the thread, and the last message out of it. */
 		size_t from = 0, to = 0;
@@ -694,36 +699,50 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 		    &to)) != SUP_OK)
 			goto out;
 		if (to > from)
-			sbuf_add(&b, m.p + from, to - from);
+			sbuf_add(b, m.p + from, to - from);
 		else
-			sbuf_adds(&b, "null");
+			sbuf_adds(b, "null");
 	} else {
-		size_t mark = b.len;
+		size_t mark = b->len;
 		bool found;
-		if ((e = last_by_ref(v, uuid, &tt, &b, &found)) != SUP_OK)
+		if ((e = last_by_ref(v, uuid, &tt, b, &found)) != SUP_OK)
 			goto out;
-		if (!found && (e = walk_messages(v, uuid, NULL, true, &b,
+		if (!found && (e = walk_messages(v, uuid, NULL, true, b,
 		    NULL, NULL, NULL)) != SUP_OK)
 			goto out;
-		if (b.len == mark)
-			sbuf_adds(&b, "null");
+		if (b->len == mark)
+			sbuf_adds(b, "null");
 	}
-	sbuf_adds(&b, ",\"message_count\":");
-	add_int(&b, tt.public_count + (staff ? tt.note_count : 0));
-	sbuf_adds(&b, ",\"unanswered_messages_count\":");
-	add_int(&b, tt.unanswered);
+	sbuf_adds(b, ",\"message_count\":");
+	add_int(b, tt.public_count + (staff ? tt.note_count : 0));
+	sbuf_adds(b, ",\"unanswered_messages_count\":");
+	add_int(b, tt.unanswered);
 	if (with_messages) {
-		sbuf_adds(&b, ",\"messages\":[");
+		sbuf_adds(b, ",\"messages\":[");
 		if (m.p != NULL)
-			sbuf_add(&b, m.p, m.len);
-		sbuf_adds(&b, "]");
+			sbuf_add(b, m.p, m.len);
+		sbuf_adds(b, "]");
 	}
-	sbuf_adds(&b, "}");
-	if (m.failed || (*out = raw_take(&b)) == NULL)
+	sbuf_adds(b, "}");
+	if (m.failed || b->failed)
 		e = SUP_ENOMEM;
 out:
-	free(b.p);
 	free(m.p);
+	return e;
+}
+
+sup_err
+view_ticket_text(struct view *v, const char *rec, size_t len,
+    bool with_messages, json_object **out)
+{
+	struct sbuf b = { 0 };
+	sup_err e;
+
+	*out = NULL;
+	if ((e = view_ticket_add(v, rec, len, with_messages, &b)) == SUP_OK &&
+	    (*out = raw_take(&b)) == NULL)
+		e = SUP_ENOMEM;
+	free(b.p);
 	return e;
 }
 

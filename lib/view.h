@@ -77,6 +77,16 @@ sup_err view_ticket_text(struct view *v, const char *rec, size_t len,
 sup_err view_ticket(struct view *v, json_object *ticket, bool with_messages,
     json_object **out);
 
+/* view_ticket_text appending the object's text to b instead. */
+sup_err view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b);
+
+/*
+ * A raw object printing as the JSON text in b, which it takes (b is left
+ * empty); NULL when out of memory or when b had failed.
+ */
+json_object *view_raw(struct sbuf *b);
+
 /* The API object of a stored message (parsed) for the reader. */
 sup_err view_message(struct view *v, json_object *msg, json_object **out);
 
