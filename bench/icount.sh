@@ -15,12 +15,15 @@
 # sends it --warmup requests (default 5; they fill the per-process caches)
 # and then --requests (default 20) requests with cgi-fcgi, and prints the
 # median and the mean of the instructions counted inside serve_one for the
-# measured requests (one callgrind dump each).  Process start, the
+# measured requests (one callgrind dump each), and the store's lock
+# requests and cache page gets per measured request (gen --env-stat
+# before and after them).  Process start, the
 # environment's opening and the upkeep between requests are not counted;
 # system calls count only their user-space side.  Stops, by pid, what it
 # started.  --keep keeps the callgrind files (for callgrind_annotate).
 #
-# Needs valgrind and cgi-fcgi (Debian: valgrind, libfcgi-bin).
+# Needs valgrind and cgi-fcgi (Debian: valgrind, libfcgi-bin; installed
+# when missing and run as root).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,9 +49,14 @@ done
 for n in "$TICKETS" "$REQUESTS" "$WARMUP"; do
 	case $n in *[!0-9]* | "") die "a count must be a number" ;; esac
 done
-for t in valgrind cgi-fcgi callgrind_annotate; do
-	command -v "$t" >/dev/null || die "$t is missing (valgrind, libfcgi-bin)"
-done
+# The tools, installed as bench/run.sh installs wrk: only when missing.
+if ! command -v valgrind >/dev/null || ! command -v cgi-fcgi >/dev/null; then
+	[ "$(id -u)" -eq 0 ] ||
+	    die "valgrind or cgi-fcgi is missing: apt-get install -y valgrind libfcgi-bin"
+	say "installing valgrind and libfcgi-bin"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind \
+	    libfcgi-bin >/dev/null || die "apt-get install failed"
+fi
 say "building"
 (cd "$ROOT" && make -s -j2 && make -s bench/gen) >&2 || die "the build failed"
 
@@ -158,13 +166,28 @@ report() {
 		printf "| %s | %d | %d | %d |\n", name, m, s / NR, NR }'
 }
 
+# The environment's lock requests and cache page gets so far.
+envstat() {
+	"$BENCH/gen" --conf "$DIR/run.conf" --env-stat | awk '{ print $3, $6 }' ||
+	    die "gen --env-stat"
+}
+
 run_endpoint() { # name program: runs requests from the function do_NAME
+	local before after
 	start "$2" "$1"
-	for i in $(seq $((WARMUP + REQUESTS))); do
+	for i in $(seq "$WARMUP"); do
 		"do_$1" "$i"
 	done
+	before=$(envstat)
+	for i in $(seq $((WARMUP + 1)) $((WARMUP + REQUESTS))); do
+		"do_$1" "$i"
+	done
+	after=$(envstat)
 	stop
-	report "$1" >>"$DIR/table"
+	report "$1" | tr -d '\n' >>"$DIR/table"
+	echo "$before $after $REQUESTS" | awk '{
+	    printf " %.1f | %.1f |\n", ($3 - $1) / $5, ($4 - $2) / $5 }' \
+	    >>"$DIR/table"
 }
 
 T=$DIR/tickets.sock
@@ -212,7 +235,7 @@ echo "Instructions per request (callgrind, inside serve_one), $TICKETS tickets,"
 echo "code $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" &&
     git status --short lib cgi-bin | grep -q . && echo ' with uncommitted changes' || true):"
 echo
-echo "| endpoint | median Ir | mean Ir | requests |"
-echo "|---|---|---|---|"
+echo "| endpoint | median Ir | mean Ir | requests | lock requests / req | cache page gets / req |"
+echo "|---|---|---|---|---|---|"
 cat "$DIR/table"
 [ "$KEEP" = yes ] || rm -rf "$DIR/cg"
