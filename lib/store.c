@@ -14,6 +14,7 @@
 #include "store.h"
 #include "user.h"
 #include "util.h"
+#include "view.h"
 
 #define RETRIES 10
 
@@ -680,6 +681,8 @@ store_close(struct store *s)
 	s->cache = NULL;
 	user_cache_free(s->users_cache);
 	s->users_cache = NULL;
+	view_cache_free(s->views_cache);
+	s->views_cache = NULL;
 }
 
 sup_err

@@ -603,9 +603,72 @@ view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 }
 
 /*
+ * The stored text of the last messages lists showed, per process.  A
+ * list page read again (an agent's queue, refreshed) then costs no
+ * message lookups.  An entry is the message's key and its ticket's rev:
+ * a message record is written once, and whatever changes a ticket's
+ * messages moves its rev on (the ETag of its thread is made of it), so an
+ * entry is right for as long as its rev is the ticket's.  Bounded: a
+ * direct-mapped table, texts up to LAST_CACHE_TEXT bytes.
+ */
+#define LAST_CACHE_SLOTS 256
+#define LAST_CACHE_TEXT 4096
+
+struct view_cache {
+	struct {
+		uint8_t key[MSG_KEY_LEN];
+		int64_t rev;
+		char *text;		/* NULL: empty */
+		size_t len;
+	} slot[LAST_CACHE_SLOTS];
+};
+
+void
+view_cache_free(struct view_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < LAST_CACHE_SLOTS; i++)
+		free(c->slot[i].text);
+	free(c);
+}
+
+/* The slot of a message key: the ticket uuid's first bytes are random. */
+static size_t
+last_slot(const uint8_t key[MSG_KEY_LEN])
+{
+	return ((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SLOTS;
+}
+
+/* Keep text as the message key's of ticket revision rev (when it fits). */
+static void
+last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
+    const void *text, size_t len)
+{
+	struct view_cache *c = v->s->views_cache;
+	size_t i = last_slot(key);
+	char *copy;
+
+	if (len > LAST_CACHE_TEXT)
+		return;
+	if (c == NULL &&
+	    (c = v->s->views_cache = calloc(1, sizeof(*c))) == NULL)
+		return;		/* a cache that cannot grow is no error */
+	if ((copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, text, len);
+	free(c->slot[i].text);
+	memcpy(c->slot[i].key, key, MSG_KEY_LEN);
+	c->slot[i].rev = rev;
+	c->slot[i].text = copy;
+	c->slot[i].len = len;
+}
+
+/*
  * Append the reader's last visible message of the ticket to out, from the
- * refs of its tail: one lookup instead of a walk.  *found is false when
- * the tail has no refs or the message named is gone (the caller walks).
+ * refs of its tail: one lookup instead of a walk, none when the cache has
+ * it.  *found is false when the tail has no refs or the message named is
+ * gone (the caller walks).
  */
 static sup_err
 last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
@@ -633,11 +696,21 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 		*found = true;		/* nothing to show: null */
 		return SUP_OK;
 	}
+	memcpy(key, ticket, UUID_LEN);
+	memcpy(key + UUID_LEN, ref, MSG_REF_LEN);
+	struct view_cache *c = v->s->views_cache;
+	size_t i = last_slot(key);
+	if (c != NULL && c->slot[i].text != NULL &&
+	    c->slot[i].rev == tt->rev &&
+	    memcmp(c->slot[i].key, key, MSG_KEY_LEN) == 0) {
+		e = message_text(v, c->slot[i].text, c->slot[i].len, out,
+		    &shown);
+		*found = e == SUP_OK && shown;
+		return e;
+	}
 	if (v->messages == NULL && (rc = v->s->messages->cursor(
 	    v->s->messages, v->txn, &v->messages, 0)) != 0)
 		return store_err(rc, "cursor");
-	memcpy(key, ticket, UUID_LEN);
-	memcpy(key + UUID_LEN, ref, MSG_REF_LEN);
 	rc = v->messages->get(v->messages, &k, &d, DB_SET);
 	if (rc == DB_NOTFOUND) {
 		free(d.data);
@@ -648,6 +721,8 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 		return store_err(rc, "message");
 	}
 	e = message_text(v, d.data, d.size, out, &shown);
+	if (e == SUP_OK)
+		last_keep(v, key, tt->rev, d.data, d.size);
 	free(d.data);
 	*found = e == SUP_OK && shown;
 	return e;

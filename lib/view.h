@@ -56,6 +56,9 @@ struct ticket_tail {
 void view_msg_ref(const uint8_t key[MSG_KEY_LEN],
     char out[MSG_REF_STRLEN + 1]);
 
+/* Release the process's cache of last messages (store_close calls it). */
+void view_cache_free(struct view_cache *c);
+
 /* Start a view for reader inside txn; view_end() releases it. */
 void view_begin(struct view *v, struct store *s, DB_TXN *txn,
     const struct sup_user *reader);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "conf.h"
 #include "msg.h"
 #include "req.h"
@@ -1358,6 +1360,65 @@ test_long_thread(void)
 	user_clear(&dora);
 }
 
+/* Replace the content of ticket t's newest message in the store. */
+static void
+edit_last_message(const uint8_t t[UUID_LEN], const char *content)
+{
+	json_object *rec = stored(t);
+	const char *ref = jstr(rec, "last_public");
+	uint8_t key[MSG_KEY_LEN];
+	json_object *m;
+	size_t got;
+
+	if (ref == NULL || sodium_hex2bin(key + UUID_LEN, MSG_KEY_LEN -
+	    UUID_LEN, ref, strlen(ref), NULL, &got, NULL) != 0)
+		bail_out("no last_public");
+	memcpy(key, t, UUID_LEN);
+	if (store_get(st.messages, NULL, key, MSG_KEY_LEN, 0, &m) != SUP_OK)
+		bail_out("cannot read the last message");
+	json_object_object_add(m, "content", json_object_new_string(content));
+	if (store_put(st.messages, NULL, key, MSG_KEY_LEN, m, 0) != SUP_OK)
+		bail_out("cannot write the last message");
+	json_object_put(m);
+	json_object_put(rec);
+}
+
+/*
+ * Lists keep the last messages they showed, per process, for as long as
+ * the ticket's rev stays: a change that moves the rev on (as any change
+ * to a thread must, for its ETag) shows at once.
+ */
+static void
+test_last_cache(void)
+{
+	struct sup_user erin;
+	uint8_t t[UUID_LEN];
+
+	make_user("erin", ROLE_USER, &erin);
+	create_uuid(&erin, "Cached?", t);
+	if (post1(&agent, t, "Before the edit.", false) != SUP_OK)
+		bail_out("cannot post to erin's ticket");
+	is_str(listed_last(&agent, erin.id, t), "Before the edit.",
+	    "the agent's list shows the reply");
+	is_str(listed_last(&agent, erin.id, t), "Before the edit.",
+	    "  and again (from the cache)");
+	is_str(listed_last(&erin, erin.id, t), "Before the edit.",
+	    "  and the owner's, with her view of it");
+	edit_last_message(t, "After the edit.");
+	if (set_status(&agent, t, ST_RESOLVED) != SUP_OK)
+		bail_out("cannot resolve erin's ticket");
+	is_str(listed_last(&agent, erin.id, t), "After the edit.",
+	    "a message changed, and the ticket's rev with it: the list "
+	    "shows the change");
+	is_str(listed_last(&erin, erin.id, t), "After the edit.",
+	    "  to the owner too");
+	if (post1(&erin, t, "Thanks!", false) != SUP_OK)
+		bail_out("cannot post to erin's ticket");
+	is_str(listed_last(&agent, erin.id, t), "Thanks!",
+	    "a new message shows at once");
+	user_clear(&erin);
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -1425,6 +1486,7 @@ main(void)
 	test_thread();
 	test_last_refs();
 	test_long_thread();
+	test_last_cache();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
