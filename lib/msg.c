@@ -14,12 +14,22 @@
 #include "util.h"
 #include "view.h"
 
-sup_err
-msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
-    uint32_t sender, const char *content, size_t len, bool internal,
-    bool from_user, int64_t us, json_object **rec)
+void
+msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
+    int64_t us)
 {
-	uint8_t key[MSG_KEY_LEN];
+	memcpy(key, ticket, UUID_LEN);
+	be64_put(key + UUID_LEN, (uint64_t)us);
+	uuid_gen(key + UUID_LEN + 8);
+}
+
+sup_err
+msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
+    uint32_t sender, const char *content, size_t len, bool internal,
+    bool from_user, json_object **rec)
+{
+	const uint8_t *ticket = key;
+	int64_t us = (int64_t)be64_get(key + UUID_LEN);
 	char tbuf[TIME_STRLEN + 1], ubuf[UUID_STRLEN + 1];
 	json_object *m;
 	char *html;
@@ -27,9 +37,6 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 
 	if (rec != NULL)
 		*rec = NULL;
-	memcpy(key, ticket, UUID_LEN);
-	be64_put(key + UUID_LEN, (uint64_t)us);
-	uuid_gen(key + UUID_LEN + 8);
 	/* Safe mode: raw HTML and javascript: links never come through. */
 	if ((html = cmark_markdown_to_html(content, len, CMARK_OPT_SAFE)) ==
 	    NULL)
@@ -55,7 +62,7 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 	json_object_object_add(m, "created_at", json_object_new_string(tbuf));
 	/* Last, where view.c looks for it (see "Records" there). */
 	json_object_object_add(m, "user", json_object_new_int64(sender));
-	e = store_put(s->messages, txn, key, sizeof(key), m, DB_NOOVERWRITE);
+	e = store_put(s->messages, txn, key, MSG_KEY_LEN, m, DB_NOOVERWRITE);
 	if (e == SUP_OK && rec != NULL)
 		*rec = json_object_get(m);
 	json_object_put(m);
@@ -84,6 +91,7 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct post_args *a = arg;
 	const struct sup_user *u = a->u;
+	uint8_t key[MSG_KEY_LEN];
 	json_object *t, *m = NULL;
 	int64_t now, us;
 	bool from_user;
@@ -107,10 +115,23 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	 */
 	now = time_now_us();
 	us = now > rec_int(t, "last_us") ? now : rec_int(t, "last_us") + 1;
-	if ((e = msg_insert(s, txn, a->ticket, u->id, a->content, a->len,
-	    a->internal, from_user, us, &m)) != SUP_OK)
+	msg_key_new(key, a->ticket, us);
+	if ((e = msg_insert(s, txn, key, u->id, a->content, a->len,
+	    a->internal, from_user, &m)) != SUP_OK)
 		goto out;
 	set_int(t, "last_us", us);
+	/*
+	 * The newest message of each kind, so that a list finds a ticket's
+	 * last message without a walk.  A record from before these fields
+	 * is left without them (readers then walk): the last note of its
+	 * thread is not known here.
+	 */
+	if (json_object_object_get_ex(t, "last_public", NULL)) {
+		char ref[MSG_REF_STRLEN + 1];
+		view_msg_ref(key, ref);
+		json_object_object_add(t, a->internal ? "last_note" :
+		    "last_public", json_object_new_string(ref));
+	}
 	if (a->internal)
 		set_int(t, "note_count", rec_int(t, "note_count") + 1);
 	else {

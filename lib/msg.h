@@ -16,13 +16,21 @@
 #define ETAG_MAX 64
 
 /*
- * Store one message of ticket at time us, with content rendered from
- * Markdown by cmark in safe mode.  *rec is the stored record (new,
+ * A new message's key: ticket, time us (big-endian) and a new random uuid.
+ * Made before the message is written, so that the ticket's record can
+ * name it (its "last_public" / "last_note") in the same write.
+ */
+void msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
+    int64_t us);
+
+/*
+ * Store one message under key (from msg_key_new), with content rendered
+ * from Markdown by cmark in safe mode.  *rec is the stored record (new,
  * json_object_put) when rec != NULL.
  */
-sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
+sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
     uint32_t sender, const char *content, size_t len, bool internal,
-    bool from_user, int64_t us, json_object **rec);
+    bool from_user, json_object **rec);
 
 /*
  * Post a message as u, moving the ticket's status (DESIGN §4).  Customers

@@ -61,6 +61,7 @@ struct store {
 	int64_t last_upkeep;		/* second of the last store_maintain */
 	struct store_cache *cache;	/* index fields of recent records */
 	struct user_cache *users_cache;	/* public texts of users (user.c) */
+	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
 };
 
 /* The status names, in the order of their one-byte index key. */

@@ -102,25 +102,44 @@ ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	return SUP_OK;
 }
 
+/*
+ * Read a ticket's stored text into d (DB_DBT_MALLOC: free(d->data)) and
+ * its tail into tt, and check u may see it.  On error d->data is NULL.
+ */
+static sup_err
+ticket_read(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], DBT *d, struct ticket_tail *tt)
+{
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	sup_err e = SUP_OK;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = DB_DBT_MALLOC;
+	if ((rc = s->tickets->get(s->tickets, txn, &k, d, 0)) != 0)
+		return store_err(rc, "ticket");
+	if (!view_ticket_tail(d->data, d->size, tt))
+		e = SUP_EDB;
+	/* Another customer's ticket does not exist, as far as they know. */
+	else if (!user_is_staff(u) && tt->user != u->id)
+		e = SUP_ENOTFOUND;
+	if (e != SUP_OK) {
+		free(d->data);
+		d->data = NULL;
+	}
+	return e;
+}
+
 sup_err
 ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], struct ticket_tail *tt)
 {
-	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
-	DBT d = { .flags = DB_DBT_MALLOC };
-	bool laid_out;
-	int rc;
+	DBT d;
+	sup_err e;
 
-	if ((rc = s->tickets->get(s->tickets, txn, &k, &d, 0)) != 0)
-		return store_err(rc, "ticket");
-	laid_out = view_ticket_tail(d.data, d.size, tt);
-	free(d.data);
-	if (!laid_out)
-		return SUP_EDB;
-	/* Another customer's ticket does not exist, as far as they know. */
-	if (!user_is_staff(u) && tt->user != u->id)
-		return SUP_ENOTFOUND;
-	return SUP_OK;
+	if ((e = ticket_read(s, txn, u, uuid, &d, tt)) == SUP_OK)
+		free(d.data);
+	return e;
 }
 
 sup_err
@@ -165,8 +184,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct create_args *a = arg;
 	const struct sup_user *u = a->u;
-	uint8_t uuid[UUID_LEN];
-	char us[UUID_STRLEN + 1];
+	uint8_t uuid[UUID_LEN], mkey[MSG_KEY_LEN];
+	char us[UUID_STRLEN + 1], ref[MSG_REF_STRLEN + 1];
 	int64_t number, active, now;
 	json_object *t;
 	sup_err e;
@@ -209,11 +228,15 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(t, "unanswered", json_object_new_int64(1));
 	json_object_object_add(t, "rev", json_object_new_int64(1));
 	json_object_object_add(t, "last_us", json_object_new_int64(now));
+	msg_key_new(mkey, uuid, now);
+	view_msg_ref(mkey, ref);
+	json_object_object_add(t, "last_public", json_object_new_string(ref));
+	json_object_object_add(t, "last_note", NULL);
 
 	if ((e = store_put(s->tickets, txn, uuid, UUID_LEN, t,
 	    DB_NOOVERWRITE)) != SUP_OK ||
-	    (e = msg_insert(s, txn, uuid, u->id, a->in->content,
-	    a->in->content_len, false, true, now, NULL)) != SUP_OK ||
+	    (e = msg_insert(s, txn, mkey, u->id, a->in->content,
+	    a->in->content_len, false, true, NULL)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "open", 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
@@ -247,15 +270,20 @@ static sup_err
 show_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct show_args *a = arg;
-	json_object *t;
+	struct ticket_tail tt;
+	struct view v;
+	DBT d;
 	sup_err e;
 
 	json_object_put(a->out);
 	a->out = NULL;
-	if ((e = ticket_load(s, txn, a->u, a->uuid, 0, &t)) != SUP_OK)
+	/* The stored text is spliced as it is: no parse, no printing. */
+	if ((e = ticket_read(s, txn, a->u, a->uuid, &d, &tt)) != SUP_OK)
 		return e;
-	e = render(s, txn, a->u, t, true, &a->out);
-	json_object_put(t);
+	view_begin(&v, s, txn, a->u);
+	e = view_ticket_text(&v, d.data, d.size, true, &a->out);
+	view_end(&v);
+	free(d.data);
 	return e;
 }
 
@@ -598,6 +626,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT pk = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
 	struct hit *hits = NULL;
+	struct sbuf rb = { 0 };
 	size_t nhits = 0;
 	json_object *results = NULL, *t = NULL;
 	int64_t count = 0, matched = 0, first = (q->page - 1) * q->page_size;
@@ -669,22 +698,27 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOTFOUND;
 		goto out;
 	}
+	/* The results as one text: no json-c object for each ticket. */
+	sbuf_add(&rb, "[", 1);
+	view_begin(&v, s, txn, a->u);
+	for (size_t i = from; i < to && e == SUP_OK; i++) {
+		if (i > from)
+			sbuf_add(&rb, ",", 1);
+		e = view_ticket_add(&v, hits[i].rec, hits[i].len, false, &rb);
+	}
+	view_end(&v);
+	sbuf_add(&rb, "]", 1);
+	if (e != SUP_OK)
+		goto out;
 	if ((a->out = json_object_new_object()) == NULL ||
-	    (results = json_object_new_array()) == NULL) {
+	    (results = view_raw(&rb)) == NULL) {
 		e = SUP_ENOMEM;
 		goto out;
 	}
 	json_object_object_add(a->out, "count", json_object_new_int64(count));
 	json_object_object_add(a->out, "results", results);
-	view_begin(&v, s, txn, a->u);
-	for (size_t i = from; i < to && e == SUP_OK; i++) {
-		json_object *o;
-		e = view_ticket_text(&v, hits[i].rec, hits[i].len, false, &o);
-		if (e == SUP_OK)
-			json_object_array_add(results, o);
-	}
-	view_end(&v);
 out:
+	free(rb.p);
 	for (size_t i = 0; i < nhits; i++) {
 		free(hits[i].rec);
 		json_object_put(hits[i].t);

@@ -357,6 +357,7 @@ user_set_password(struct store *s, uint32_t id, const char *password)
 /* --- Public texts, cached per process ------------------------------- */
 
 #define USER_CACHE_SLOTS 1024	/* direct-mapped by id: bounded memory */
+#define TOKEN_CACHE_SLOTS 64	/* direct-mapped by token hash */
 
 struct user_cache {
 	struct {
@@ -365,6 +366,12 @@ struct user_cache {
 		char *text[2];		/* [0] without e-mail, [1] with */
 		size_t len[2];
 	} slot[USER_CACHE_SLOTS];
+	/* token_lookup's answers: the user record of a token's hash. */
+	struct {
+		uint8_t hash[crypto_hash_sha256_BYTES];
+		int64_t loaded_us;
+		json_object *rec;	/* NULL: slot empty */
+	} token[TOKEN_CACHE_SLOTS];
 };
 
 static void
@@ -382,6 +389,8 @@ user_cache_free(struct user_cache *c)
 		return;
 	for (size_t i = 0; i < USER_CACHE_SLOTS; i++)
 		slot_clear(c, i);
+	for (size_t i = 0; i < TOKEN_CACHE_SLOTS; i++)
+		json_object_put(c->token[i].rec);
 	free(c);
 }
 
@@ -519,17 +528,16 @@ token_create(struct store *s, const char *username, const char *name,
 	return SUP_OK;
 }
 
-sup_err
-token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
+/* The record of the user a token (by its hash) belongs to, from the store. */
+static sup_err
+token_read(struct store *s, DB_TXN *txn, const uint8_t *hash,
     json_object **user_rec)
 {
-	uint8_t hash[crypto_hash_sha256_BYTES];
 	json_object *rec, *id;
 	sup_err e;
 
 	*user_rec = NULL;
-	crypto_hash_sha256(hash, (const unsigned char *)token, len);
-	e = store_get(s->tokens, txn, hash, sizeof(hash), 0, &rec);
+	e = store_get(s->tokens, txn, hash, crypto_hash_sha256_BYTES, 0, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_EUNAUTH;
 	if (e != SUP_OK)
@@ -548,4 +556,61 @@ token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
 		return SUP_EUNAUTH;
 	}
 	return e;
+}
+
+/*
+ * Outside a transaction the answer comes from the process's cache when it
+ * is younger than USER_CACHE_US: a client polling with its token would
+ * otherwise cost two reads and two JSON parses a request, most of a 304's
+ * work.  Only tokens that were accepted are kept, so a wrong token always
+ * reaches the store.  The cost: a user switched off (or a token removed)
+ * by another process is still accepted by this one for up to
+ * USER_CACHE_US, as a changed display name shows that late.
+ */
+sup_err
+token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
+    json_object **user_rec)
+{
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	struct user_cache *c;
+	int64_t now;
+	size_t i;
+	sup_err e;
+
+	*user_rec = NULL;
+	crypto_hash_sha256(hash, (const unsigned char *)token, len);
+	if (txn != NULL)
+		return token_read(s, txn, hash, user_rec);
+	if ((c = s->users_cache) == NULL &&
+	    (c = s->users_cache = calloc(1, sizeof(*c))) == NULL)
+		return SUP_ENOMEM;
+	i = hash[0] % TOKEN_CACHE_SLOTS;
+	now = time_now_us();
+	if (c->token[i].rec != NULL &&
+	    sodium_memcmp(c->token[i].hash, hash, sizeof(hash)) == 0 &&
+	    now >= c->token[i].loaded_us &&
+	    now - c->token[i].loaded_us <= USER_CACHE_US) {
+		*user_rec = json_object_get(c->token[i].rec);
+		return SUP_OK;
+	}
+	if ((e = token_read(s, NULL, hash, user_rec)) != SUP_OK)
+		return e;
+	json_object_put(c->token[i].rec);
+	memcpy(c->token[i].hash, hash, sizeof(hash));
+	c->token[i].rec = json_object_get(*user_rec);
+	c->token[i].loaded_us = now;
+	return SUP_OK;
+}
+
+void
+token_cache_forget(struct store *s)
+{
+	struct user_cache *c = s->users_cache;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < TOKEN_CACHE_SLOTS; i++) {
+		json_object_put(c->token[i].rec);
+		c->token[i].rec = NULL;
+	}
 }

@@ -120,8 +120,16 @@ sup_err user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
 sup_err token_create(struct store *s, const char *username, const char *name,
     char **token);
 
-/* The user record the token belongs to; SUP_EUNAUTH when none. */
+/*
+ * The user record the token belongs to; SUP_EUNAUTH when none (or the user
+ * is switched off).  With txn NULL the answer may come from the process's
+ * cache, up to USER_CACHE_US old; the record is then shared with the
+ * cache: read it, never change it.  json_object_put() it either way.
+ */
 sup_err token_lookup(struct store *s, DB_TXN *txn, const char *token,
     size_t len, json_object **user_rec);
+
+/* Drop the cached token answers (after changing a user in this process). */
+void token_cache_forget(struct store *s);
 
 #endif

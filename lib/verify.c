@@ -87,10 +87,19 @@ count_db(DB *db, int64_t *n)
 	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "count");
 }
 
-/* The messages of one ticket: public and internal counts. */
+/* The newest message of each kind in a thread: refs as in the tail. */
+struct newest {
+	bool has_public, has_note;
+	uint8_t public[MSG_REF_LEN], note[MSG_REF_LEN];
+};
+
+/*
+ * The messages of one ticket: public and internal counts, and the newest
+ * of each (the thread is walked oldest first, so the last seen).
+ */
 static sup_err
 count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
-    int64_t *pub, int64_t *notes)
+    int64_t *pub, int64_t *notes, struct newest *nw)
 {
 	uint8_t key[MSG_KEY_LEN];
 	DBT k = { .data = key, .ulen = sizeof(key), .size = UUID_LEN,
@@ -102,6 +111,7 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
 	int rc;
 
 	*pub = *notes = 0;
+	memset(nw, 0, sizeof(*nw));
 	memcpy(key, uuid, UUID_LEN);
 	if ((rc = s->messages->cursor(s->messages, NULL, &cur, 0)) != 0)
 		return store_err(rc, "cursor");
@@ -113,10 +123,15 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
 			    "expects");
 		if ((e = store_parse(&d, &m)) != SUP_OK)
 			break;
-		if (rec_bool(m, "is_internal"))
+		if (rec_bool(m, "is_internal")) {
 			(*notes)++;
-		else
+			nw->has_note = true;
+			memcpy(nw->note, key + UUID_LEN, MSG_REF_LEN);
+		} else {
 			(*pub)++;
+			nw->has_public = true;
+			memcpy(nw->public, key + UUID_LEN, MSG_REF_LEN);
+		}
 		json_object_put(m);
 	}
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
@@ -130,7 +145,7 @@ static sup_err
 check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 {
 	struct ticket_tail tt;
-
+	struct newest nw;
 	const char *us = rec_str(t, "uuid"), *status = rec_str(t, "status");
 	uint8_t uuid[UUID_LEN], key[T_IDX_KEY_MAX];
 	int64_t pub, notes, user = rec_int(t, "user");
@@ -143,10 +158,19 @@ check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 		    json_object_to_json_string(t));
 		return SUP_OK;
 	}
-	if (!view_ticket_tail(d->data, d->size, &tt))
+	bool laid_out = view_ticket_tail(d->data, d->size, &tt);
+	if (!laid_out)
 		problem(c, "ticket %s is not laid out as the view expects", us);
-	if ((e = count_messages(s, c, uuid, &pub, &notes)) != SUP_OK)
+	if ((e = count_messages(s, c, uuid, &pub, &notes, &nw)) != SUP_OK)
 		return e;
+	/* The refs to the newest messages, when the record has them. */
+	if (laid_out && tt.has_refs &&
+	    (tt.has_public != nw.has_public || tt.has_note != nw.has_note ||
+	    (nw.has_public && memcmp(tt.last_public, nw.public,
+	    MSG_REF_LEN) != 0) ||
+	    (nw.has_note && memcmp(tt.last_note, nw.note, MSG_REF_LEN) != 0)))
+		problem(c, "ticket %s: last_public or last_note does not name "
+		    "its newest message of that kind", us);
 	if (pub != rec_int(t, "public_count") ||
 	    notes != rec_int(t, "note_count"))
 		problem(c, "ticket %s: %" PRId64 " messages and %" PRId64

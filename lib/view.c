@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <json-c/printbuf.h>
+#include <sodium.h>
 
 #include "util.h"
 #include "view.h"
@@ -69,6 +70,7 @@ view_end(struct view *v)
 {
 	if (v->messages != NULL)
 		v->messages->close(v->messages);
+	free(v->bulk);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -77,7 +79,7 @@ view_end(struct view *v)
 /* A raw object's text, kept as its json-c user data. */
 struct raw {
 	size_t len;
-	char text[];
+	char *text;		/* owned */
 };
 
 static int
@@ -92,25 +94,42 @@ raw_print(json_object *o, struct printbuf *pb, int level SUP_UNUSED,
 static void
 raw_free(json_object *o SUP_UNUSED, void *userdata)
 {
-	free(userdata);
+	struct raw *r = userdata;
+
+	free(r->text);
+	free(r);
 }
 
-/* A raw object printing as text[0..len); NULL when out of memory. */
+/*
+ * A raw object printing as the text of b, which it takes (b is left
+ * empty, also on failure); NULL when out of memory or when b had failed.
+ * Taking the buffer spares a copy of what may be a long thread.
+ */
 static json_object *
-raw_new(const char *text, size_t len)
+raw_take(struct sbuf *b)
 {
-	json_object *o = json_object_new_object();
-	struct raw *r = malloc(sizeof(*r) + len);
+	json_object *o = NULL;
+	struct raw *r = NULL;
 
-	if (o == NULL || r == NULL) {
+	if (b->failed || b->p == NULL ||
+	    (o = json_object_new_object()) == NULL ||
+	    (r = malloc(sizeof(*r))) == NULL) {
 		json_object_put(o);
-		free(r);
+		free(b->p);
+		memset(b, 0, sizeof(*b));
 		return NULL;
 	}
-	r->len = len;
-	memcpy(r->text, text, len);
+	r->len = b->len;
+	r->text = b->p;
+	memset(b, 0, sizeof(*b));
 	json_object_set_serializer(o, raw_print, r, raw_free);
 	return o;
+}
+
+json_object *
+view_raw(struct sbuf *b)
+{
+	return raw_take(b);
 }
 
 json_object *
@@ -169,10 +188,17 @@ static const char *
 last_key(const char *t, size_t n, const char *key)
 {
 	size_t k = strlen(key);
+	const char *p, *end = t + n;
 
-	for (size_t i = n >= k ? n - k + 1 : 0; i-- > 0; )
-		if (memcmp(t + i, key, k) == 0)
-			return t + i;
+	/*
+	 * From one occurrence of the key's first byte back to the one before
+	 * (memrchr is fast): this runs over every record a list shows.
+	 */
+	while (n > 0 && (p = memrchr(t, key[0], n)) != NULL) {
+		if ((size_t)(end - p) >= k && memcmp(p, key, k) == 0)
+			return p;
+		n = (size_t)(p - t);
+	}
 	return NULL;
 }
 
@@ -265,26 +291,151 @@ view_message(struct view *v, json_object *msg, json_object **out)
 		return SUP_ENOMEM;
 	/* The writer itself sees what it wrote, internal or not. */
 	e = message_text(v, text, len, &b, &shown);
-	if (e == SUP_OK && (b.failed || (*out = raw_new(b.p, b.len)) == NULL))
+	if (e == SUP_OK && (*out = raw_take(&b)) == NULL)
 		e = SUP_ENOMEM;
 	free(b.p);
+	return e;
+}
+
+/* Where a walk puts the messages it shows: see walk_messages. */
+struct walk_out {
+	struct sbuf *out;		/* text, comma-separated; or */
+	json_object *array;		/* raw objects */
+	size_t *last_from, *last_to;	/* may be NULL */
+	bool first;			/* nothing shown yet */
+	struct sbuf one;		/* scratch for one raw object */
+};
+
+/* Show one stored message of the walk, when the reader may see it. */
+static sup_err
+walk_take(struct view *v, struct walk_out *w, const char *rec, size_t len,
+    bool *shown)
+{
+	sup_err e;
+
+	if (w->out == NULL) {
+		if ((e = message_text(v, rec, len, &w->one, shown)) != SUP_OK)
+			return e;
+		if (*shown) {
+			json_object *o = raw_take(&w->one);
+			if (o == NULL)
+				return SUP_ENOMEM;
+			json_object_array_add(w->array, o);
+		}
+		return SUP_OK;
+	}
+	size_t mark = w->out->len;
+	if (!w->first)
+		sbuf_add(w->out, ",", 1);
+	if ((e = message_text(v, rec, len, w->out, shown)) != SUP_OK)
+		return e;
+	if (!*shown && w->out->p != NULL) {
+		w->out->len = mark;	/* drop the comma */
+		w->out->p[mark] = '\0';
+	} else if (*shown && w->last_from != NULL) {
+		*w->last_from = mark + !w->first;
+		*w->last_to = w->out->len;
+	}
+	w->first = w->first && !*shown;
+	return SUP_OK;
+}
+
+#define BULK_MIN 16384	/* a multiple of 1024, above the page size */
+
+/*
+ * The forward walk, a page of records a call (DB_MULTIPLE_KEY): a thread
+ * of 20 messages read one by one spent most of its time in Berkeley DB's
+ * per-call locking and copying.
+ */
+static sup_err
+walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
+    const uint8_t *after_key, struct walk_out *w)
+{
+	uint8_t key[MSG_KEY_LEN];
+	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
+	DBT one = { .flags = DB_DBT_REALLOC };
+	DBC *c = v->messages;
+	u_int32_t op = DB_SET_RANGE;
+	bool done = false, shown;
+	sup_err e = SUP_OK;
+	int rc;
+
+	memcpy(key, ticket, UUID_LEN);
+	k.size = UUID_LEN;
+	if (after_key != NULL) {
+		memcpy(key, after_key, MSG_KEY_LEN);
+		k.size = MSG_KEY_LEN;
+		rc = c->get(c, &k, &one, DB_SET);
+		free(one.data);
+		if (rc != 0)
+			return rc == DB_NOTFOUND ? SUP_OK :
+			    store_err(rc, "messages");
+		op = DB_NEXT;
+	}
+	while (!done && e == SUP_OK) {
+		if (v->bulk == NULL) {
+			if ((v->bulk = malloc(BULK_MIN)) == NULL)
+				return SUP_ENOMEM;
+			v->bulk_cap = BULK_MIN;
+		}
+		DBT bulk = { .data = v->bulk, .ulen = (u_int32_t)v->bulk_cap,
+			.flags = DB_DBT_USERMEM };
+		rc = c->get(c, &k, &bulk, op | DB_MULTIPLE_KEY);
+		if (rc == DB_BUFFER_SMALL) {
+			/* One record larger than the buffer: grow it. */
+			size_t cap = v->bulk_cap * 2;
+			while (cap < bulk.size)
+				cap *= 2;
+			void *p = realloc(v->bulk, cap);
+			if (p == NULL)
+				return SUP_ENOMEM;
+			v->bulk = p;
+			v->bulk_cap = cap;
+			continue;
+		}
+		if (rc == DB_NOTFOUND)
+			break;
+		if (rc != 0)
+			return store_err(rc, "messages");
+		op = DB_NEXT;
+		void *p;
+		DB_MULTIPLE_INIT(p, &bulk);
+		for (;;) {
+			void *kp, *dp;
+			size_t kl, dl;
+			DB_MULTIPLE_KEY_NEXT(p, &bulk, kp, kl, dp, dl);
+			if (p == NULL)
+				break;
+			if (kl != MSG_KEY_LEN || memcmp(kp, ticket, UUID_LEN) !=
+			    0) {
+				done = true;	/* past the ticket's thread */
+				break;
+			}
+			if ((e = walk_take(v, w, dp, dl, &shown)) != SUP_OK)
+				break;
+		}
+	}
 	return e;
 }
 
 /*
  * Walk the ticket's messages after after_key (NULL: all), oldest first,
  * appending each visible one to out as text (comma-separated), or to
- * array as a raw object.  last: only the newest visible one.
+ * array as a raw object.  last: only the newest visible one.  When out is
+ * used and last_from is not NULL, [*last_from, *last_to) is where the last
+ * message appended lies in out (set only when one was).
  */
 static sup_err
 walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
-    const uint8_t *after_key, bool last, struct sbuf *out, json_object *array)
+    const uint8_t *after_key, bool last, struct sbuf *out, json_object *array,
+    size_t *last_from, size_t *last_to)
 {
+	struct walk_out w = { .out = out, .array = array,
+		.last_from = last_from, .last_to = last_to, .first = true };
 	uint8_t key[MSG_KEY_LEN];
 	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
 	DBT d = { .flags = DB_DBT_REALLOC };
-	struct sbuf one = { 0 };
-	bool first = true, shown;
+	bool shown = false;
 	DBC *c;
 	sup_err e = SUP_OK;
 	int rc;
@@ -293,62 +444,29 @@ walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 	    v->s->messages, v->txn, &v->messages, 0)) != 0)
 		return store_err(rc, "cursor");
 	c = v->messages;
-	memcpy(key, ticket, UUID_LEN);
-	if (last) {
-		/* Just past the ticket's range, then backwards. */
-		memset(key + UUID_LEN, 0xff, MSG_KEY_LEN - UUID_LEN);
-		k.size = MSG_KEY_LEN;
-		rc = c->get(c, &k, &d, DB_SET_RANGE);
-		if (rc == 0 || rc == DB_NOTFOUND)
-			rc = c->get(c, &k, &d, rc == 0 ? DB_PREV : DB_LAST);
-	} else if (after_key != NULL) {
-		memcpy(key, after_key, MSG_KEY_LEN);
-		k.size = MSG_KEY_LEN;
-		rc = c->get(c, &k, &d, DB_SET);
-		if (rc == 0)
-			rc = c->get(c, &k, &d, DB_NEXT);
-	} else {
-		k.size = UUID_LEN;
-		rc = c->get(c, &k, &d, DB_SET_RANGE);
+	if (!last) {
+		e = walk_forward(v, ticket, after_key, &w);
+		goto out;
 	}
+	/* Just past the ticket's range, then backwards. */
+	memcpy(key, ticket, UUID_LEN);
+	memset(key + UUID_LEN, 0xff, MSG_KEY_LEN - UUID_LEN);
+	k.size = MSG_KEY_LEN;
+	rc = c->get(c, &k, &d, DB_SET_RANGE);
+	if (rc == 0 || rc == DB_NOTFOUND)
+		rc = c->get(c, &k, &d, rc == 0 ? DB_PREV : DB_LAST);
 	for (; rc == 0 && k.size == MSG_KEY_LEN &&
 	    memcmp(key, ticket, UUID_LEN) == 0;
-	    rc = c->get(c, &k, &d, last ? DB_PREV : DB_NEXT)) {
-		if (out != NULL) {
-			size_t mark = out->len;
-			if (!first)
-				sbuf_add(out, ",", 1);
-			if ((e = message_text(v, d.data, d.size, out, &shown)) !=
-			    SUP_OK)
-				break;
-			if (!shown && out->p != NULL) {
-				out->len = mark;	/* drop the comma */
-				out->p[mark] = '\0';
-			}
-			first = first && !shown;
-		} else {
-			one.len = 0;
-			if ((e = message_text(v, d.data, d.size, &one,
-			    &shown)) != SUP_OK)
-				break;
-			if (shown) {
-				json_object *o = one.failed ? NULL :
-				    raw_new(one.p, one.len);
-				if (o == NULL) {
-					e = SUP_ENOMEM;
-					break;
-				}
-				json_object_array_add(array, o);
-			}
-		}
-		if (last && shown)
+	    rc = c->get(c, &k, &d, DB_PREV))
+		if ((e = walk_take(v, &w, d.data, d.size, &shown)) != SUP_OK ||
+		    shown)
 			break;
-	}
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "messages");
-	if (e == SUP_OK && (one.failed || (out != NULL && out->failed)))
+out:
+	if (e == SUP_OK && (w.one.failed || (out != NULL && out->failed)))
 		e = SUP_ENOMEM;
-	free(one.p);
+	free(w.one.p);
 	free(d.data);
 	return e;
 }
@@ -357,7 +475,8 @@ sup_err
 view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
     const uint8_t *after_key, json_object *array)
 {
-	return walk_messages(v, ticket, after_key, false, NULL, array);
+	return walk_messages(v, ticket, after_key, false, NULL, array, NULL,
+	    NULL);
 }
 
 /* --- Tickets --------------------------------------------------------- */
@@ -398,6 +517,58 @@ tail_field(const char **p, const char *end, const char *name, int64_t *v,
 	return true;
 }
 
+void
+view_msg_ref(const uint8_t key[MSG_KEY_LEN], char out[MSG_REF_STRLEN + 1])
+{
+	sodium_bin2hex(out, MSG_REF_STRLEN + 1, key + UUID_LEN, MSG_REF_LEN);
+}
+
+/* The value of a lowercase hex digit, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Read `,"name":` and then a message ref in quotes, or null, at *p, moving
+ * *p past them.  *has says which it was.  (Not sodium_hex2bin: it is
+ * constant-time, which a ref does not need, and ten times slower.)
+ */
+static bool
+tail_ref(const char **p, const char *end, const char *name,
+    uint8_t ref[MSG_REF_LEN], bool *has)
+{
+	size_t n = strlen(name);
+	const char *s = *p;
+
+	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
+	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+		return false;
+	s += n + 4;
+	if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
+		*has = false;
+		*p = s + 4;
+		return true;
+	}
+	if (end - s < MSG_REF_STRLEN + 2 || s[0] != '"' ||
+	    s[MSG_REF_STRLEN + 1] != '"')
+		return false;
+	for (size_t i = 0; i < MSG_REF_LEN; i++) {
+		int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return false;
+		ref[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*has = true;
+	*p = s + MSG_REF_STRLEN + 2;
+	return true;
+}
+
 bool
 view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 {
@@ -415,25 +586,174 @@ view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 	    !tail_field(&p, end, "unanswered", &tt->unanswered, NULL) ||
 	    !tail_field(&p, end, "rev", &tt->rev, NULL) ||
 	    !tail_field(&p, end, "last_us", &tt->last_us, NULL) ||
-	    p != end - 1 || *p != '}' || user > UINT32_MAX ||
-	    assignee > UINT32_MAX)
+	    user > UINT32_MAX || assignee > UINT32_MAX)
+		return false;
+	/* The refs, or neither (a record written before they existed). */
+	tt->has_refs = p != end - 1;
+	tt->has_public = tt->has_note = false;
+	if (tt->has_refs && (!tail_ref(&p, end, "last_public",
+	    tt->last_public, &tt->has_public) ||
+	    !tail_ref(&p, end, "last_note", tt->last_note, &tt->has_note)))
+		return false;
+	if (p != end - 1 || *p != '}')
 		return false;
 	tt->user = (uint32_t)user;
 	tt->assignee = (uint32_t)assignee;
 	return true;
 }
 
+/*
+ * The stored text of the last messages lists showed, per process.  A
+ * list page read again (an agent's queue, refreshed) then costs no
+ * message lookups.  An entry is the message's key and its ticket's rev:
+ * a message record is written once, and whatever changes a ticket's
+ * messages moves its rev on (the ETag of its thread is made of it), so an
+ * entry is right for as long as its rev is the ticket's.  Bounded: a
+ * direct-mapped table, texts up to LAST_CACHE_TEXT bytes.
+ */
+#define LAST_CACHE_SLOTS 256
+#define LAST_CACHE_TEXT 4096
+
+struct view_cache {
+	struct {
+		uint8_t key[MSG_KEY_LEN];
+		int64_t rev;
+		char *text;		/* NULL: empty */
+		size_t len;
+	} slot[LAST_CACHE_SLOTS];
+};
+
+void
+view_cache_free(struct view_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < LAST_CACHE_SLOTS; i++)
+		free(c->slot[i].text);
+	free(c);
+}
+
+/* The slot of a message key: the ticket uuid's first bytes are random. */
+static size_t
+last_slot(const uint8_t key[MSG_KEY_LEN])
+{
+	return ((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SLOTS;
+}
+
+/* Keep text as the message key's of ticket revision rev (when it fits). */
+static void
+last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
+    const void *text, size_t len)
+{
+	struct view_cache *c = v->s->views_cache;
+	size_t i = last_slot(key);
+	char *copy;
+
+	if (len > LAST_CACHE_TEXT)
+		return;
+	if (c == NULL &&
+	    (c = v->s->views_cache = calloc(1, sizeof(*c))) == NULL)
+		return;		/* a cache that cannot grow is no error */
+	if ((copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, text, len);
+	free(c->slot[i].text);
+	memcpy(c->slot[i].key, key, MSG_KEY_LEN);
+	c->slot[i].rev = rev;
+	c->slot[i].text = copy;
+	c->slot[i].len = len;
+}
+
+/*
+ * Append the reader's last visible message of the ticket to out, from the
+ * refs of its tail: one lookup instead of a walk, none when the cache has
+ * it.  *found is false when the tail has no refs or the message named is
+ * gone (the caller walks).
+ */
+static sup_err
+last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
+    const struct ticket_tail *tt, struct sbuf *out, bool *found)
+{
+	uint8_t key[MSG_KEY_LEN];
+	DBT k = { .data = key, .size = MSG_KEY_LEN, .ulen = MSG_KEY_LEN,
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_REALLOC };
+	const uint8_t *ref = NULL;
+	bool shown;
+	sup_err e;
+	int rc;
+
+	*found = false;
+	if (!tt->has_refs)
+		return SUP_OK;
+	if (tt->has_public)
+		ref = tt->last_public;
+	/* Staff see the notes too: the newer of the two (time first). */
+	if (user_is_staff(v->reader) && tt->has_note && (ref == NULL ||
+	    memcmp(tt->last_note, ref, MSG_REF_LEN) > 0))
+		ref = tt->last_note;
+	if (ref == NULL) {
+		*found = true;		/* nothing to show: null */
+		return SUP_OK;
+	}
+	memcpy(key, ticket, UUID_LEN);
+	memcpy(key + UUID_LEN, ref, MSG_REF_LEN);
+	struct view_cache *c = v->s->views_cache;
+	size_t i = last_slot(key);
+	if (c != NULL && c->slot[i].text != NULL &&
+	    c->slot[i].rev == tt->rev &&
+	    memcmp(c->slot[i].key, key, MSG_KEY_LEN) == 0) {
+		e = message_text(v, c->slot[i].text, c->slot[i].len, out,
+		    &shown);
+		*found = e == SUP_OK && shown;
+		return e;
+	}
+	if (v->messages == NULL && (rc = v->s->messages->cursor(
+	    v->s->messages, v->txn, &v->messages, 0)) != 0)
+		return store_err(rc, "cursor");
+	rc = v->messages->get(v->messages, &k, &d, DB_SET);
+	if (rc == DB_NOTFOUND) {
+		free(d.data);
+		return SUP_OK;
+	}
+	if (rc != 0) {
+		free(d.data);
+		return store_err(rc, "message");
+	}
+	e = message_text(v, d.data, d.size, out, &shown);
+	if (e == SUP_OK)
+		last_keep(v, key, tt->rev, d.data, d.size);
+	free(d.data);
+	*found = e == SUP_OK && shown;
+	return e;
+}
+
+/* Append a whole number in decimal (not printf: once per list item). */
+static void
+add_int(struct sbuf *b, int64_t x)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (x < 0)
+		buf[--i] = '-';
+	sbuf_add(b, buf + i, sizeof(buf) - i);
+}
+
 sup_err
-view_ticket_text(struct view *v, const char *rec, size_t len,
-    bool with_messages, json_object **out)
+view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b)
 {
 	bool staff = user_is_staff(v->reader);
 	uint8_t uuid[UUID_LEN];
 	struct ticket_tail tt;
-	struct sbuf b = { 0 };
+	struct sbuf m = { 0 };
 	sup_err e;
 
-	*out = NULL;
 	/* The uuid is the first field: {"uuid":"...". */
 	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
 	    !uuid_parse(rec + 9, UUID_STRLEN, uuid) ||
@@ -442,30 +762,61 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
 		    "expected\n");
 		return SUP_EDB;
 	}
-	sbuf_add(&b, rec, tt.cut);
-	if ((e = add_user(v, &b, ",\"user\":", tt.user)) != SUP_OK ||
-	    (e = add_user(v, &b, ",\"assignee\":", tt.assignee)) != SUP_OK)
+	sbuf_add(b, rec, tt.cut);
+	if ((e = add_user(v, b, ",\"user\":", tt.user)) != SUP_OK ||
+	    (e = add_user(v, b, ",\"assignee\":", tt.assignee)) != SUP_OK)
 		goto out;
-	sbuf_adds(&b, ",\"last_message\":");
-	size_t mark = b.len;
-	if ((e = walk_messages(v, uuid, NULL, true, &b, NULL)) != SUP_OK)
-		goto out;
-	if (b.len == mark)
-		sbuf_adds(&b, "null");
-	sbuf_printf(&b, ",\"message_count\":%" PRId64
-	    ",\"unanswered_messages_count\":%" PRId64,
-	    tt.public_count + (staff ? tt.note_count : 0), tt.unanswered);
+	sbuf_adds(b, ",\"last_message\":");
 	if (with_messages) {
-		sbuf_adds(&b, ",\"messages\":[");
-		if ((e = walk_messages(v, uuid, NULL, false, &b, NULL)) !=
-		    SUP_OK)
+		/* One walk: the thread, and the last message out of it. */
+		size_t from = 0, to = 0;
+		if ((e = walk_messages(v, uuid, NULL, false, &m, NULL, &from,
+		    &to)) != SUP_OK)
 			goto out;
-		sbuf_adds(&b, "]");
+		if (to > from)
+			sbuf_add(b, m.p + from, to - from);
+		else
+			sbuf_adds(b, "null");
+	} else {
+		size_t mark = b->len;
+		bool found;
+		if ((e = last_by_ref(v, uuid, &tt, b, &found)) != SUP_OK)
+			goto out;
+		if (!found && (e = walk_messages(v, uuid, NULL, true, b,
+		    NULL, NULL, NULL)) != SUP_OK)
+			goto out;
+		if (b->len == mark)
+			sbuf_adds(b, "null");
 	}
-	sbuf_adds(&b, "}");
-	if (b.failed || (*out = raw_new(b.p, b.len)) == NULL)
+	sbuf_adds(b, ",\"message_count\":");
+	add_int(b, tt.public_count + (staff ? tt.note_count : 0));
+	sbuf_adds(b, ",\"unanswered_messages_count\":");
+	add_int(b, tt.unanswered);
+	if (with_messages) {
+		sbuf_adds(b, ",\"messages\":[");
+		if (m.p != NULL)
+			sbuf_add(b, m.p, m.len);
+		sbuf_adds(b, "]");
+	}
+	sbuf_adds(b, "}");
+	if (m.failed || b->failed)
 		e = SUP_ENOMEM;
 out:
+	free(m.p);
+	return e;
+}
+
+sup_err
+view_ticket_text(struct view *v, const char *rec, size_t len,
+    bool with_messages, json_object **out)
+{
+	struct sbuf b = { 0 };
+	sup_err e;
+
+	*out = NULL;
+	if ((e = view_ticket_add(v, rec, len, with_messages, &b)) == SUP_OK &&
+	    (*out = raw_take(&b)) == NULL)
+		e = SUP_ENOMEM;
 	free(b.p);
 	return e;
 }

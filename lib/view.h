@@ -5,7 +5,12 @@
  * Stored ticket: {"uuid", "number", "subject", "status", "priority",
  *   "created_at", "updated_at", "first_response_at", "resolved_at",
  *   "closed_at", then the internal fields "user": id, "assignee": id|null,
- *   "public_count", "note_count", "unanswered", "rev", "last_us"}
+ *   "public_count", "note_count", "unanswered", "rev", "last_us",
+ *   "last_public": ref|null, "last_note": ref|null}, where a ref names the
+ *   newest public message / internal note: the created time (8 bytes
+ *   big-endian) and uuid of its key, in lowercase hex (48 characters).
+ *   Records written before the last two fields existed are read too: the
+ *   last message is then found by walking the thread.
  * Stored message: {"uuid", "ticket", "content", "content_html",
  *   "is_from_user", "is_internal", "attachments", "created_at", then
  *   "user": id}
@@ -29,14 +34,30 @@ struct view {
 	DB_TXN *txn;
 	const struct sup_user *reader;
 	DBC *messages;			/* a cursor kept for the whole view */
+	void *bulk;			/* its bulk-read buffer, or NULL */
+	size_t bulk_cap;
 };
+
+/* A message key without its ticket: created_us(8) uuid(16). */
+#define MSG_REF_LEN (MSG_KEY_LEN - UUID_LEN)
+#define MSG_REF_STRLEN (2 * MSG_REF_LEN)	/* in hex, without the NUL */
 
 /* The internal fields at the end of a stored ticket. */
 struct ticket_tail {
 	size_t cut;		/* where they start in the text */
 	uint32_t user, assignee;
 	int64_t public_count, note_count, unanswered, rev, last_us;
+	bool has_refs;		/* false: an older record without them */
+	bool has_public, has_note;
+	uint8_t last_public[MSG_REF_LEN], last_note[MSG_REF_LEN];
 };
+
+/* The ref of the message with key (the tail's "last_public" text). */
+void view_msg_ref(const uint8_t key[MSG_KEY_LEN],
+    char out[MSG_REF_STRLEN + 1]);
+
+/* Release the process's cache of last messages (store_close calls it). */
+void view_cache_free(struct view_cache *c);
 
 /* Start a view for reader inside txn; view_end() releases it. */
 void view_begin(struct view *v, struct store *s, DB_TXN *txn,
@@ -58,6 +79,16 @@ sup_err view_ticket_text(struct view *v, const char *rec, size_t len,
     bool with_messages, json_object **out);
 sup_err view_ticket(struct view *v, json_object *ticket, bool with_messages,
     json_object **out);
+
+/* view_ticket_text appending the object's text to b instead. */
+sup_err view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b);
+
+/*
+ * A raw object printing as the JSON text in b, which it takes (b is left
+ * empty); NULL when out of memory or when b had failed.
+ */
+json_object *view_raw(struct sbuf *b);
 
 /* The API object of a stored message (parsed) for the reader. */
 sup_err view_message(struct view *v, json_object *msg, json_object **out);

@@ -331,6 +331,69 @@ test_accounts(void)
 	json_object_put(rec);
 }
 
+/* Within a transaction a token lookup reads the store. */
+struct lookup_args {
+	const char *tok;
+	sup_err e;
+};
+
+static sup_err
+lookup_fn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct lookup_args *a = arg;
+	json_object *rec;
+
+	a->e = token_lookup(s, txn, a->tok, strlen(a->tok), &rec);
+	json_object_put(rec);
+	return SUP_OK;
+}
+
+/*
+ * The process keeps accepted tokens for a moment (USER_CACHE_US): asked
+ * again, the same user comes back; a user switched off is refused inside
+ * a transaction at once, and by the cache once it is forgotten.
+ */
+static void
+test_token_cache(void)
+{
+	struct sup_req r;
+	char h[512], *tok = NULL;
+	char *env[] = { h, NULL };
+	uint32_t dave_id = 0;
+	struct lookup_args la;
+
+	if (user_create(&st, "dave", "dave@example.com", NULL, ROLE_USER,
+	    "dave-pw", &dave_id) != SUP_OK ||
+	    token_create(&st, "dave", "poller", &tok) != SUP_OK)
+		bail_out("cannot make dave");
+	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", tok);
+	for (int i = 0; i < 3; i++) {
+		is_err(auth(&r, &conf, env), SUP_OK, "dave's token, time %d",
+		    i + 1);
+		ok(r.user.rec != NULL && r.user.id == dave_id &&
+		    r.user.role == ROLE_USER, "  dave, a customer");
+		req_free(&r);
+	}
+	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %sx", tok);
+	is_err(auth(&r, &conf, env), SUP_EUNAUTH,
+	    "  his token plus one character still refused");
+	req_free(&r);
+
+	if (store_run(&st, 0, deactivate_fn, &dave_id) != SUP_OK)
+		bail_out("cannot switch dave off");
+	la.tok = tok;
+	is_err(store_run(&st, STORE_READ, lookup_fn, &la), SUP_OK,
+	    "a lookup inside a transaction");
+	is_err(la.e, SUP_EUNAUTH, "  refuses dave, switched off");
+	token_cache_forget(&st);
+	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", tok);
+	is_err(auth(&r, &conf, env), SUP_EUNAUTH,
+	    "once the cache is forgotten, dave's token is refused");
+	ok(r.user.rec == NULL, "  nobody");
+	req_free(&r);
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -340,6 +403,7 @@ main(void)
 	test_anonymous();
 	test_basic();
 	test_bearer();
+	test_token_cache();
 	test_remote_user();
 	test_accounts();
 	store_close(&st);

@@ -4,6 +4,7 @@
  * bounded retry, reopening, and the consistency check.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include "conf.h"
 #include "store.h"
 #include "sup.h"
+#include "util.h"
 
 #include "tap.h"
 
@@ -446,6 +448,78 @@ test_status_names(void)
 	    "\"critical\" is not a priority");
 }
 
+/*
+ * The ticket indexes get their keys from the stored text: read without
+ * json-c when it is compact, with json-c otherwise (spaces, another
+ * order); text in the subject that looks like a field changes nothing.
+ */
+static void
+test_ticket_index_keys(struct store *s)
+{
+	static const char *const recs[] = {
+	    "{\"uuid\":\"6f1c8a34-0c1e-4b0e-9a52-1d7f0c2b9e01\",\"number\":"
+	    "900001,\"subject\":\"\\\",\\\"status\\\":\\\"closed\\\\\","
+	    "\"status\":\"waiting_for_user\",\"priority\":\"urgent\","
+	    "\"created_at\":\"2026-11-27T10:00:00.000001Z\",\"updated_at\":"
+	    "\"2026-11-27T10:00:00.000002Z\",\"first_response_at\":null,"
+	    "\"resolved_at\":null,\"closed_at\":null,\"user\":77,"
+	    "\"assignee\":5,\"public_count\":1,\"note_count\":0,"
+	    "\"unanswered\":1,\"rev\":1,\"last_us\":1}",
+	    "{ \"priority\": \"low\", \"uuid\": "
+	    "\"6f1c8a34-0c1e-4b0e-9a52-1d7f0c2b9e02\", \"number\": 900002, "
+	    "\"status\": \"resolved\", \"updated_at\": "
+	    "\"2026-11-27T10:00:00.000003Z\", \"user\": 78, \"assignee\": null }",
+	};
+	static const char *const what[] = { "compact", "with spaces" };
+
+	for (size_t r = 0; r < SUP_NELEM(recs); r++) {
+		DBT d = { .data = (void *)recs[r],
+			.size = (u_int32_t)strlen(recs[r]) };
+		uint8_t uuid[UUID_LEN], key[T_IDX_KEY_MAX];
+		json_object *rec = NULL;
+		bool all = true;
+
+		if (store_parse(&d, &rec) != SUP_OK ||
+		    !uuid_parse(json_object_get_string(json_object_object_get(
+		    rec, "uuid")), UUID_STRLEN, uuid))
+			bail_out("a test record does not parse");
+		DBT k = { .data = uuid, .size = UUID_LEN };
+		is_int(s->tickets->put(s->tickets, NULL, &k, &d,
+		    DB_AUTO_COMMIT), 0, "a %s ticket record written", what[r]);
+		for (int i = 0; i < IDX_MAX; i++) {
+			size_t n = store_ticket_key(i, rec, key);
+			DBT ik = { .data = key, .size = (u_int32_t)n };
+			DBT pk = { .flags = DB_DBT_MALLOC };
+			DBT pd = { .flags = DB_DBT_MALLOC };
+			int rc = s->t_idx[i]->pget(s->t_idx[i], NULL, &ik, &pk,
+			    &pd, 0);
+			if (n == 0 || rc != 0 || pk.size != UUID_LEN ||
+			    memcmp(pk.data, uuid, UUID_LEN) != 0) {
+				diag("index %d: not found under its key", i);
+				all = false;
+			}
+			free(pk.data);
+			free(pd.data);
+		}
+		ok(all, "  in every index under the keys of its fields");
+		if (r == 0) {
+			/* Its real status, not the one in the subject. */
+			uint8_t st[9] = { ST_WAITING_FOR_USER };
+			be64_put(st + 1, 900001);
+			DBT sk = { .data = st, .size = sizeof(st) };
+			DBT pk = { .flags = DB_DBT_MALLOC };
+			DBT pd = { .flags = DB_DBT_MALLOC };
+			is_int(s->t_idx[IDX_STATUS]->pget(s->t_idx[IDX_STATUS],
+			    NULL, &sk, &pk, &pd, 0), 0,
+			    "  under waiting_for_user, whatever the subject says");
+			free(pk.data);
+			free(pd.data);
+		}
+		s->tickets->del(s->tickets, NULL, &k, DB_AUTO_COMMIT);
+		json_object_put(rec);
+	}
+}
+
 int
 main(void)
 {
@@ -455,6 +529,7 @@ main(void)
 	setup();
 	test_open(&s);
 	test_records(&s);
+	test_ticket_index_keys(&s);
 	test_counters(&s);
 	test_sequence(&s, &last_seq);
 	test_run(&s);

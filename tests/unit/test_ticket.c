@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "conf.h"
 #include "msg.h"
 #include "req.h"
@@ -1204,6 +1206,219 @@ test_thread(void)
 	json_object_put(o);
 }
 
+/* The stored record of ticket t, parsed; bails out when it cannot. */
+static json_object *
+stored(const uint8_t t[UUID_LEN])
+{
+	json_object *rec;
+
+	if (store_get(st.tickets, NULL, t, UUID_LEN, 0, &rec) != SUP_OK)
+		bail_out("cannot read a ticket record");
+	return rec;
+}
+
+/* The last_message content of ticket t in u's list of carol's tickets. */
+static const char *
+listed_last(const struct sup_user *u, uint32_t owner, const uint8_t t[UUID_LEN])
+{
+	static char buf[64];
+	struct ticket_query q = query();
+	json_object *o, *r;
+	uint8_t id[UUID_LEN];
+
+	snprintf(buf, sizeof(buf), "(not listed)");
+	q.has_user = true;
+	q.user = owner;
+	if (list(u, &q, &o) != SUP_OK)
+		return "(list failed)";
+	r = jget(o, "results");
+	for (size_t i = 0; i < alen(r); i++) {
+		juuid(aget(r, i), id);
+		if (memcmp(id, t, UUID_LEN) == 0)
+			snprintf(buf, sizeof(buf), "%s", jget(aget(r, i),
+			    "last_message") ? jstr(jget(aget(r, i),
+			    "last_message"), "content") : "(null)");
+	}
+	json_object_put(o);
+	return buf;
+}
+
+/*
+ * A ticket names its newest public message and newest note, and the list
+ * shows the one its reader may see; a record written before those fields
+ * existed reads the same (the thread is walked) and stays readable after
+ * a post.
+ */
+static void
+test_last_refs(void)
+{
+	struct sup_user carol;
+	uint8_t t[UUID_LEN];
+	json_object *rec, *o;
+
+	make_user("carol", ROLE_USER, &carol);
+	create_uuid(&carol, "Which one is last?", t);
+	rec = stored(t);
+	ok(jstr(rec, "last_public") != NULL && jnull(rec, "last_note"),
+	    "a new ticket names its first message, and no note");
+	json_object_put(rec);
+	if (post1(&agent, t, "Public answer.", false) != SUP_OK ||
+	    post1(&agent, t, "Private note.", true) != SUP_OK)
+		bail_out("cannot post to carol's ticket");
+	rec = stored(t);
+	ok(jstr(rec, "last_public") != NULL && jstr(rec, "last_note") != NULL,
+	    "after a reply and a note it names both");
+	json_object_put(rec);
+	is_str(listed_last(&carol, carol.id, t), "Public answer.",
+	    "  the owner's list shows the reply as last_message");
+	is_str(listed_last(&agent, carol.id, t), "Private note.",
+	    "  the agent's list shows the note");
+
+	/* The record as written before the refs: without them. */
+	rec = stored(t);
+	json_object_object_del(rec, "last_public");
+	json_object_object_del(rec, "last_note");
+	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite carol's ticket");
+	json_object_put(rec);
+	is_str(listed_last(&carol, carol.id, t), "Public answer.",
+	    "a record without the refs: the owner's list still right");
+	is_str(listed_last(&agent, carol.id, t), "Private note.",
+	    "  and the agent's");
+	o = show(&carol, t);
+	is_str(o ? jstr(jget(o, "last_message"), "content") : NULL,
+	    "Public answer.", "  and the owner's detail");
+	json_object_put(o);
+	is_err(post1(&carol, t, "Still broken.", false), SUP_OK,
+	    "  the owner can still post");
+	rec = stored(t);
+	ok(!json_object_object_get_ex(rec, "last_public", NULL),
+	    "  the record stays without refs");
+	json_object_put(rec);
+	is_str(listed_last(&carol, carol.id, t), "Still broken.",
+	    "  her list shows her message");
+	is_str(listed_last(&agent, carol.id, t), "Still broken.",
+	    "  and so does the agent's");
+	user_clear(&carol);
+}
+
+/*
+ * A thread longer than one bulk read (16 KB), and a message larger than
+ * one: every message comes back, in order, whole.
+ */
+static void
+test_long_thread(void)
+{
+	static char text[3000], big[40000];
+	struct sup_user dora;
+	uint8_t t[UUID_LEN], after[UUID_LEN];
+	json_object *o, *msgs, *list;
+	char etag[ETAG_MAX];
+	bool in_order = true;
+
+	make_user("dora", ROLE_USER, &dora);
+	create_uuid(&dora, "A long thread", t);
+	for (int i = 0; i < 40; i++) {
+		memset(text, 'a' + i % 26, sizeof(text) - 1);
+		snprintf(text, 16, "Message %02d ", i);
+		text[strlen(text)] = ' ';
+		if (post1(i % 2 ? &agent : &dora, t, text, false) != SUP_OK)
+			bail_out("cannot post message %d", i);
+		if (i == 20) {
+			memset(big, 'z', sizeof(big) - 1);
+			if (post1(&dora, t, big, false) != SUP_OK)
+				bail_out("cannot post the big message");
+		}
+	}
+	o = show(&dora, t);
+	msgs = jget(o, "messages");
+	is_int(alen(msgs), 42, "a thread of 42 messages (about 160 KB) shown whole");
+	for (int i = 0, j = 1; i < 40 && j < (int)alen(msgs); i++, j++) {
+		char want[16];
+		snprintf(want, sizeof(want), "Message %02d ", i);
+		if (strncmp(jstr(aget(msgs, (size_t)j), "content") ?: "", want,
+		    strlen(want)) != 0 ||
+		    strlen(jstr(aget(msgs, (size_t)j), "content") ?: "") !=
+		    sizeof(text) - 1)
+			in_order = false;
+		if (i == 20)
+			j++;
+	}
+	ok(in_order, "  in order, each whole");
+	is_int(strlen(jstr(aget(msgs, 22), "content") ?: ""), sizeof(big) - 1,
+	    "  the 40 KB message whole");
+	ok(strncmp(jstr(jget(o, "last_message"), "content") ?: "",
+	    "Message 39 ", 11) == 0, "  last_message the newest");
+	juuid(aget(msgs, 30), after);
+	json_object_put(o);
+	is_err(thread(&dora, t, after, NULL, etag, &list), SUP_OK,
+	    "the thread after its 31st message");
+	is_int(alen(list), 11, "  the 11 after it");
+	ok(strncmp(jstr(aget(list, 0), "content") ?: "", "Message 29 ", 11) ==
+	    0, "  starting with the next one");
+	json_object_put(list);
+	user_clear(&dora);
+}
+
+/* Replace the content of ticket t's newest message in the store. */
+static void
+edit_last_message(const uint8_t t[UUID_LEN], const char *content)
+{
+	json_object *rec = stored(t);
+	const char *ref = jstr(rec, "last_public");
+	uint8_t key[MSG_KEY_LEN];
+	json_object *m;
+	size_t got;
+
+	if (ref == NULL || sodium_hex2bin(key + UUID_LEN, MSG_KEY_LEN -
+	    UUID_LEN, ref, strlen(ref), NULL, &got, NULL) != 0)
+		bail_out("no last_public");
+	memcpy(key, t, UUID_LEN);
+	if (store_get(st.messages, NULL, key, MSG_KEY_LEN, 0, &m) != SUP_OK)
+		bail_out("cannot read the last message");
+	json_object_object_add(m, "content", json_object_new_string(content));
+	if (store_put(st.messages, NULL, key, MSG_KEY_LEN, m, 0) != SUP_OK)
+		bail_out("cannot write the last message");
+	json_object_put(m);
+	json_object_put(rec);
+}
+
+/*
+ * Lists keep the last messages they showed, per process, for as long as
+ * the ticket's rev stays: a change that moves the rev on (as any change
+ * to a thread must, for its ETag) shows at once.
+ */
+static void
+test_last_cache(void)
+{
+	struct sup_user erin;
+	uint8_t t[UUID_LEN];
+
+	make_user("erin", ROLE_USER, &erin);
+	create_uuid(&erin, "Cached?", t);
+	if (post1(&agent, t, "Before the edit.", false) != SUP_OK)
+		bail_out("cannot post to erin's ticket");
+	is_str(listed_last(&agent, erin.id, t), "Before the edit.",
+	    "the agent's list shows the reply");
+	is_str(listed_last(&agent, erin.id, t), "Before the edit.",
+	    "  and again (from the cache)");
+	is_str(listed_last(&erin, erin.id, t), "Before the edit.",
+	    "  and the owner's, with her view of it");
+	edit_last_message(t, "After the edit.");
+	if (set_status(&agent, t, ST_RESOLVED) != SUP_OK)
+		bail_out("cannot resolve erin's ticket");
+	is_str(listed_last(&agent, erin.id, t), "After the edit.",
+	    "a message changed, and the ticket's rev with it: the list "
+	    "shows the change");
+	is_str(listed_last(&erin, erin.id, t), "After the edit.",
+	    "  to the owner too");
+	if (post1(&erin, t, "Thanks!", false) != SUP_OK)
+		bail_out("cannot post to erin's ticket");
+	is_str(listed_last(&agent, erin.id, t), "Thanks!",
+	    "a new message shows at once");
+	user_clear(&erin);
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -1238,6 +1453,21 @@ test_verify(void)
 	    "store_verify with the \"open\" counter off by one");
 	is_int(problems, 1, "  1 problem");
 	is_int(lines, 1, "  reported");
+
+	/* And a ticket naming a message that is not its newest. */
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	json_object *rec = stored(t1);
+	json_object_object_add(rec, "last_note", json_object_get(
+	    json_object_object_get(rec, "last_public")));
+	if (store_put(st.tickets, NULL, t1, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite a ticket");
+	json_object_put(rec);
+	store_close(&st);
+	lines = 0;
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify with a ticket whose last_note is its last message");
+	is_int(problems, 2, "  1 more problem");
 }
 
 int
@@ -1254,6 +1484,9 @@ main(void)
 	test_list();
 	test_query_parse();
 	test_thread();
+	test_last_refs();
+	test_long_thread();
+	test_last_cache();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);

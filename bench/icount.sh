@@ -1,0 +1,241 @@
+#!/bin/bash
+# bench/icount.sh - instructions per request, counted by valgrind's
+# callgrind: a measure that does not depend on what else the machine is
+# doing (wrk ratios do; see RESULTS.md).
+#
+#   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
+#
+# Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
+# bench/out/icount-N/, then for each endpoint of the benchmark (ticket
+# detail with 20 messages as its owner, a staff list page of 20, the
+# messages poll answered 304 as the owner, posting a message with owner and
+# agent in turn over the targets) starts the program with one worker
+# (--listen unix:... --children 1) under
+#   valgrind --tool=callgrind --toggle-collect=serve_one --dump-after=serve_one
+# sends it --warmup requests (default 5; they fill the per-process caches)
+# and then --requests (default 20) requests with cgi-fcgi, and prints the
+# median and the mean of the instructions counted inside serve_one for the
+# measured requests (one callgrind dump each), and the store's lock
+# requests and cache page gets per measured request (gen --env-stat
+# before and after them).  Process start, the
+# environment's opening and the upkeep between requests are not counted;
+# system calls count only their user-space side.  Stops, by pid, what it
+# started.  --keep keeps the callgrind files (for callgrind_annotate).
+#
+# Needs valgrind and cgi-fcgi (Debian: valgrind, libfcgi-bin; installed
+# when missing and run as root).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+TICKETS=10000
+REQUESTS=20
+WARMUP=5
+KEEP=no
+
+say() { printf 'icount: %s\n' "$*" >&2; }
+die() { say "FAIL: $*"; exit 1; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--tickets) TICKETS=$2; shift 2 ;;
+	--requests) REQUESTS=$2; shift 2 ;;
+	--warmup) WARMUP=$2; shift 2 ;;
+	--keep) KEEP=yes; shift ;;
+	*) echo "usage: $0 [--tickets N] [--requests N] [--warmup N] [--keep]" >&2
+	   exit 2 ;;
+	esac
+done
+for n in "$TICKETS" "$REQUESTS" "$WARMUP"; do
+	case $n in *[!0-9]* | "") die "a count must be a number" ;; esac
+done
+# The tools, installed as bench/run.sh installs wrk: only when missing.
+if ! command -v valgrind >/dev/null || ! command -v cgi-fcgi >/dev/null; then
+	[ "$(id -u)" -eq 0 ] ||
+	    die "valgrind or cgi-fcgi is missing: apt-get install -y valgrind libfcgi-bin"
+	say "installing valgrind and libfcgi-bin"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind \
+	    libfcgi-bin >/dev/null || die "apt-get install failed"
+fi
+say "building"
+(cd "$ROOT" && make -s -j2 && make -s bench/gen) >&2 || die "the build failed"
+
+DIR=$BENCH/out/icount-$TICKETS
+VGPID=""
+cleanup() {
+	if [ -n "$VGPID" ]; then
+		kill "$VGPID" 2>/dev/null || true
+		wait "$VGPID" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+
+# A fresh store each time: its layout is the one this build writes.
+say "generating $TICKETS tickets in $DIR"
+rm -rf "$DIR"
+mkdir -p "$DIR/store/data" "$DIR/cg"
+chmod 700 "$DIR/store/data"
+cat >"$DIR/gen.conf" <<EOF
+[support]
+data_dir = $DIR/store/data
+durability = nosync
+cache_kb = 262144
+max_tickets_per_user = 0
+EOF
+"$BENCH/gen" --conf "$DIR/gen.conf" --tickets "$TICKETS" --out "$DIR/store" \
+    >"$DIR/gen.out" 2>"$DIR/gen.log" || { cat "$DIR/gen.log" >&2; die "gen"; }
+# The programs run with the example's settings (durable commits).
+sed "s|@DATA@|$DIR/store/data|" "$ROOT/conf/support.conf.example" >"$DIR/run.conf"
+"$BENCH/gen" --conf "$DIR/run.conf" --reset-env || die "gen --reset-env"
+export SUPPORT_CONF=$DIR/run.conf
+
+token() {
+	"$ROOT/bin/supportctl" token create "$1" --label icount || die "token $1"
+}
+AGENT=$(token bench-agent)
+read -r DETAIL DETAIL_OWNER <"$DIR/store/detail.txt"
+OWNER=$(token "$DETAIL_OWNER")
+# Posting: the targets with their owners' tokens.
+: >"$DIR/post-targets"
+declare -A TOK
+while read -r t u; do
+	[ -n "${TOK[$u]:-}" ] || TOK[$u]=$(token "$u")
+	echo "$t ${TOK[$u]}" >>"$DIR/post-targets"
+done <"$DIR/store/targets.txt"
+
+# request SOCK METHOD PATH QUERY TOKEN [BODY [IF-NONE-MATCH]]: one request
+# through cgi-fcgi; its whole answer (headers and body) on stdout.
+request() {
+	local sock=$1 method=$2 path=$3 query=$4 tok=$5 body=${6:-} inm=${7:-}
+	local -a env=(REQUEST_METHOD="$method" PATH_INFO="$path"
+	    REQUEST_URI="$path${query:+?$query}" QUERY_STRING="$query"
+	    GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1
+	    SERVER_NAME=127.0.0.1 SERVER_PORT=80 REMOTE_ADDR=127.0.0.1
+	    HTTP_HOST=127.0.0.1 HTTP_AUTHORIZATION="Bearer $tok")
+	[ -z "$inm" ] || env+=(HTTP_IF_NONE_MATCH="$inm")
+	if [ -n "$body" ]; then
+		env+=(CONTENT_TYPE=application/json CONTENT_LENGTH=${#body})
+		printf '%s' "$body" | env -i "${env[@]}" cgi-fcgi -bind -connect "$sock"
+	else
+		env -i "${env[@]}" cgi-fcgi -bind -connect "$sock" </dev/null
+	fi
+}
+
+# start PROGRAM NAME: the program with one worker under callgrind.
+start() {
+	local sock=$DIR/$2.sock
+	rm -f "$sock" "$DIR"/cg/"$2".*
+	valgrind --tool=callgrind --toggle-collect=serve_one \
+	    --dump-after=serve_one --callgrind-out-file="$DIR/cg/$2.%p" \
+	    "$ROOT/cgi-bin/$1" --conf "$DIR/run.conf" --listen "unix:$sock" \
+	    --children 1 >"$DIR/$2.log" 2>&1 &
+	VGPID=$!
+	for _ in $(seq 300); do
+		[ -S "$sock" ] && return 0
+		sleep 0.1
+	done
+	die "$1 did not start; see $DIR/$2.log"
+}
+
+stop() {
+	kill "$VGPID" 2>/dev/null || true
+	wait "$VGPID" 2>/dev/null || true
+	VGPID=""
+}
+
+# expect STATUS: stdin is an answer; its status must be STATUS.
+expect() {
+	local got
+	got=$(head -1 | tr -d '\r')
+	case $got in
+	"Status: $1 "*) ;;
+	*) die "expected $1, got: $got" ;;
+	esac
+}
+
+# report NAME: median and mean of the dumps after the warm-up requests.
+report() {
+	local files
+	# The worker's dumps, in request order (name.PID.N).
+	files=$(ls "$DIR"/cg/"$1".*.* 2>/dev/null | sort -t. -k3,3n) || true
+	printf '%s\n' "$files" | tail -n +$((WARMUP + 1)) | while read -r f; do
+		awk '/^totals:/ { print $2 }' "$f"
+	done | sort -n | awk -v name="$1" '{ v[NR] = $1; s += $1 }
+	    END { if (NR == 0) { print name ": no dumps"; exit 1 }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "| %s | %d | %d | %d |\n", name, m, s / NR, NR }'
+}
+
+# The environment's lock requests and cache page gets so far.
+envstat() {
+	"$BENCH/gen" --conf "$DIR/run.conf" --env-stat | awk '{ print $3, $6 }' ||
+	    die "gen --env-stat"
+}
+
+run_endpoint() { # name program: runs requests from the function do_NAME
+	local before after
+	start "$2" "$1"
+	for i in $(seq "$WARMUP"); do
+		"do_$1" "$i"
+	done
+	before=$(envstat)
+	for i in $(seq $((WARMUP + 1)) $((WARMUP + REQUESTS))); do
+		"do_$1" "$i"
+	done
+	after=$(envstat)
+	stop
+	report "$1" | tr -d '\n' >>"$DIR/table"
+	echo "$before $after $REQUESTS" | awk '{
+	    printf " %.1f | %.1f |\n", ($3 - $1) / $5, ($4 - $2) / $5 }' \
+	    >>"$DIR/table"
+}
+
+T=$DIR/tickets.sock
+M=$DIR/messages.sock
+do_detail() {
+	request "$DIR/detail.sock" GET "/api/support/tickets/$DETAIL/" "" \
+	    "$OWNER" | expect 200
+}
+do_list() {
+	request "$DIR/list.sock" GET /api/support/tickets/ page_size=20 \
+	    "$AGENT" | expect 200
+}
+do_poll304() {
+	if [ -z "${ETAG:-}" ]; then
+		ETAG=$(request "$DIR/poll304.sock" GET \
+		    "/api/support/tickets/$DETAIL/messages/" "" "$OWNER" |
+		    awk 'tolower($1) == "etag:" { sub(/\r$/, ""); print $2 }')
+		[ -n "$ETAG" ] || die "no ETag"
+		return
+	fi
+	request "$DIR/poll304.sock" GET "/api/support/tickets/$DETAIL/messages/" \
+	    "" "$OWNER" "" "$ETAG" | expect 304
+}
+do_post() {
+	local t tok
+	# Over the targets, owner and agent in turn, as post.lua does.
+	read -r t tok < <(sed -n "$(( ($1 - 1) / 2 % $(wc -l <"$DIR/post-targets") + 1 ))p" \
+	    "$DIR/post-targets")
+	[ $(($1 % 2)) -eq 1 ] || tok=$AGENT
+	request "$DIR/post.sock" POST "/api/support/tickets/$t/messages/" "" \
+	    "$tok" '{"content":"Instruction count check."}' | expect 201
+}
+
+: >"$DIR/table"
+say "detail"
+run_endpoint detail tickets
+say "list"
+run_endpoint list tickets
+say "poll 304 (the first request fetches the ETag: one more warm-up)"
+WARMUP=$((WARMUP + 1)) run_endpoint poll304 messages
+say "post"
+run_endpoint post messages
+
+echo "Instructions per request (callgrind, inside serve_one), $TICKETS tickets,"
+echo "code $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" &&
+    git status --short lib cgi-bin | grep -q . && echo ' with uncommitted changes' || true):"
+echo
+echo "| endpoint | median Ir | mean Ir | requests | lock requests / req | cache page gets / req |"
+echo "|---|---|---|---|---|---|"
+cat "$DIR/table"
+[ "$KEEP" = yes ] || rm -rf "$DIR/cg"
