@@ -171,7 +171,8 @@ run(const struct sup_conf *conf, int argc, char **argv)
 		const char *label = argc == 5 && strcmp(argv[3], "--label") == 0 ?
 		    argv[4] : "cli";
 		char *token;
-		if (argc != 3 && argc != 5) {
+		if (argc != 3 &&
+		    (argc != 5 || strcmp(argv[3], "--label") != 0)) {
 			usage();
 			rc = 2;
 		} else if ((e = token_create(&s, argv[2], label, &token)) !=
