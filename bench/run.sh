@@ -232,6 +232,7 @@ setup_run() {
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@USER@|$user|" \
 	    "$ROOT/conf/nginx.conf" >"$RUN/nginx.conf"
 	sed -e "s|@RUN@|$RUN/run|g" -e "s|@CONF@|$ROOT/conf|g" \
+	    -e "s|@HTDOCS@|$ROOT/htdocs|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$RUN/nginx-support.conf"
 	cat >"$RUN/nginx-hello.conf" <<EOF
 # The limit probe, passed exactly as the desk's locations are.
