@@ -415,11 +415,15 @@ builtin_error(struct sup_req *r, int status, const char *heading,
 	sup_err e;
 
 	/* heading and text are this file's own constants: nothing to escape. */
-	sbuf_printf(&b, "<!doctype html>\n<html lang=\"en\"><head><meta "
+	sbuf_adds(&b, "<!doctype html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
-	    "device-width, initial-scale=1\"><title>%s</title></head>"
-	    "<body><main><h1>%s</h1><p>%s</p></main></body></html>\n",
-	    heading, heading, text);
+	    "device-width, initial-scale=1\"><title>");
+	sbuf_adds(&b, heading);
+	sbuf_adds(&b, "</title></head><body><main><h1>");
+	sbuf_adds(&b, heading);
+	sbuf_adds(&b, "</h1><p>");
+	sbuf_adds(&b, text);
+	sbuf_adds(&b, "</p></main></body></html>\n");
 	if (b.failed) {
 		free(b.p);
 		return SUP_ENOMEM;
