@@ -131,11 +131,14 @@ page_add_times(json_object *o)
 		}
 	}
 	for (size_t i = 0; i < nadd; i++) {
+		/* A name too long for the buffer is not one of ours: skipped. */
 		int w = snprintf(name, sizeof(name), "%s_display", names[i]);
-		if (w < 0 || (size_t)w >= sizeof(name) ||
-		    json_object_object_add(o, name, add[i]) != 0) {
+		if (w < 0 || (size_t)w >= sizeof(name))
 			json_object_put(add[i]);
-			continue;
+		else if (json_object_object_add(o, name, add[i]) != 0) {
+			while (i < nadd)
+				json_object_put(add[i++]);
+			return SUP_ENOMEM;
 		}
 	}
 	return SUP_OK;
