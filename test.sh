@@ -94,12 +94,14 @@ for t in tests/http/test_*.py; do
 	[ -f "$t" ] || continue
 	run_http "$t" nginx
 done
-# The same API suite behind Apache in each mode (a mode that does not start
-# fails), and the concurrent writers: many processes of the programs on the
-# one store (mod_fcgid starts several of each, CGI one per request).
+# The same API, session and page suites behind Apache in each mode (a mode
+# that does not start fails), and the concurrent writers: many processes of
+# the programs on the one store (mod_fcgid starts several of each, CGI one
+# per request).
 for mode in apache-fcgid apache-proxy apache-cgi; do
-	run_http tests/http/test_api.py "$mode"
-	run_http tests/http/test_concurrency.py "$mode"
+	for t in test_api test_session test_pages test_concurrency; do
+		run_http tests/http/$t.py "$mode"
+	done
 done
 
 # Sanitizers and fuzz corpus: the same sources built again, by clang with

@@ -565,12 +565,19 @@ def test_broken_template():
         is_page(r, 500)
         check("Something went wrong" in r.text(), "500 page words")
         is_page(b.get(NEW), 200)
-        log = os.path.join(srv.var, "log", "tickets.log")
+        # Behind nginx the programs' stderr is their own log; behind Apache
+        # it is Apache's error log (mod_fcgid, mod_cgi), or the log of the
+        # --listen programs' (mod_proxy_fcgi).
+        logs = [os.path.join(srv.var, "log", n)
+                for n in ("tickets.log", "apache-error.log")]
         deadline = time.monotonic() + 5
         text = ""
         while time.monotonic() < deadline:
-            with open(log, encoding="utf-8", errors="replace") as f:
-                text = f.read()
+            text = ""
+            for log in logs:
+                if os.path.exists(log):
+                    with open(log, encoding="utf-8", errors="replace") as f:
+                        text += f.read()
             if "tickets.html:" in text:
                 break
             time.sleep(0.1)
