@@ -315,6 +315,15 @@ cgi_write(void *ctx SUP_UNUSED, const char *buf, int n)
 	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n ? n : -1;
 }
 
+/*
+ * One request from the environment.  After the answer (stdout closed, so
+ * the web server can finish the response), the same upkeep as after a
+ * FastCGI request: every process that opens the store writes log records
+ * (opening and closing each database is logged), and without a checkpoint
+ * now and then a desk served only as CGI would keep all of its log for
+ * ever and replay all of it after a crash.  store_maintain checkpoints only
+ * once 1 MB of log or a minute has gone by, so most requests skip it.
+ */
 static int
 serve_cgi(struct app *app)
 {
@@ -323,7 +332,8 @@ serve_cgi(struct app *app)
 	open_store(app);
 	alarm((unsigned)app->conf.request_timeout_s);
 	serve_one(app, environ, io);
-	fflush(stdout);
+	fclose(stdout);
+	store_maintain(&app->store);
 	store_close(&app->store);
 	return 0;
 }
