@@ -316,13 +316,16 @@ cgi_write(void *ctx SUP_UNUSED, const char *buf, int n)
 }
 
 /*
- * One request from the environment.  After the answer (stdout closed, so
- * the web server can finish the response), the same upkeep as after a
- * FastCGI request: every process that opens the store writes log records
- * (opening and closing each database is logged), and without a checkpoint
- * now and then a desk served only as CGI would keep all of its log for
- * ever and replay all of it after a crash.  store_maintain checkpoints only
- * once 1 MB of log or a minute has gone by, so most requests skip it.
+ * One request from the environment.  After the answer, the same upkeep as
+ * after a FastCGI request: every process that opens the store writes log
+ * records (opening and closing each database is logged), and without a
+ * checkpoint now and then a desk served only as CGI would keep all of its
+ * log for ever and replay all of it after a crash.  store_maintain
+ * checkpoints only once 1 MB of log or a minute has gone by, so most
+ * requests skip it.  stdout stays open until the store is closed: Apache's
+ * mod_cgi ends a program still running once its output has ended (SIGTERM,
+ * then SIGKILL), and one killed while it holds the store makes the next
+ * opener run recovery, which fails every other process's request.
  */
 static int
 serve_cgi(struct app *app)
@@ -332,7 +335,7 @@ serve_cgi(struct app *app)
 	open_store(app);
 	alarm((unsigned)app->conf.request_timeout_s);
 	serve_one(app, environ, io);
-	fclose(stdout);
+	fflush(stdout);
 	store_maintain(&app->store);
 	store_close(&app->store);
 	return 0;
