@@ -555,6 +555,10 @@ associate(DB *primary, DB_TXN *txn, DB *sec, const char *file,
 	    fresh ? DB_CREATE : 0), file);
 }
 
+/*
+ * Open the index file and associate it with primary with callback cb,
+ * inside txn.  *created is set when the file had to be made.
+ */
 static sup_err
 open_index(struct store *s, DB_TXN *txn, DB *primary, DB **out,
     const char *file, int (*cb)(DB *, const DBT *, const DBT *, DBT *),
@@ -569,6 +573,7 @@ open_index(struct store *s, DB_TXN *txn, DB *primary, DB **out,
 	return associate(primary, txn, *out, file, cb, fresh);
 }
 
+/* Open (creating at 1 when absent) the sequence name, inside txn. */
 static sup_err
 open_seq(struct store *s, DB_TXN *txn, DB_SEQUENCE **out, const char *name)
 {
