@@ -347,6 +347,18 @@ cgi_write(void *ctx SUP_UNUSED, const char *buf, int n)
 	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n ? n : -1;
 }
 
+/*
+ * One request from the environment.  After the answer, the same upkeep as
+ * after a FastCGI request: every process that opens the store writes log
+ * records (opening and closing each database is logged), and without a
+ * checkpoint now and then a desk served only as CGI would keep all of its
+ * log for ever and replay all of it after a crash.  store_maintain
+ * checkpoints only once 1 MB of log or a minute has gone by, so most
+ * requests skip it.  stdout stays open until the store is closed: Apache's
+ * mod_cgi ends a program still running once its output has ended (SIGTERM,
+ * then SIGKILL), and one killed while it holds the store makes the next
+ * opener run recovery, which fails every other process's request.
+ */
 static int
 serve_cgi(struct app *app)
 {
@@ -356,6 +368,7 @@ serve_cgi(struct app *app)
 	alarm((unsigned)app->conf.request_timeout_s);
 	serve_one(app, environ, io);
 	fflush(stdout);
+	store_maintain(&app->store);
 	store_close(&app->store);
 	page_env_close(&app->page);
 	return 0;

@@ -507,41 +507,75 @@ log_db_error(const DB_ENV *env SUP_UNUSED, const char *pfx SUP_UNUSED,
 	fprintf(stderr, "support: db: %s\n", msg);
 }
 
+/*
+ * Open (creating when absent) one database of the store inside txn, the
+ * transaction store_open opens every database in.  *created is set when
+ * the file did not exist: store_open then commits the opening durably.
+ * On error *out is NULL and the handle is closed.
+ */
 static sup_err
-open_db(struct store *s, DB **out, const char *file, DBTYPE type)
+open_db(struct store *s, DB_TXN *txn, DB **out, const char *file,
+    DBTYPE type, bool *created)
 {
 	DB *db;
 	int rc;
 
 	*out = NULL;
-	if ((rc = db_create(&db, s->env, 0)) != 0)
-		return store_err(rc, file);
-	rc = db->open(db, NULL, file, NULL, type, DB_CREATE | DB_AUTO_COMMIT,
-	    0660);
-	if (rc != 0) {
+	for (uint32_t flags = 0;; flags = DB_CREATE) {
+		if ((rc = db_create(&db, s->env, 0)) != 0)
+			return store_err(rc, file);
+		rc = db->open(db, txn, file, NULL, type, flags, 0660);
+		if (rc == 0)
+			break;
 		db->close(db, 0);
-		return store_err(rc, file);
+		/* The first open of the store makes the file. */
+		if (rc != ENOENT || flags == DB_CREATE)
+			return store_err(rc, file);
+		*created = true;
 	}
 	*out = db;
 	return SUP_OK;
 }
 
+/*
+ * Associate the secondary sec, opened in txn, with its primary.  fresh:
+ * its file was made by this open.  DB_CREATE (build the index from the
+ * primary when the index is empty) is asked for only then: to find out
+ * whether the index is empty, Berkeley DB reads its first leaf page for
+ * writing, which marks that page dirty, so that every process wrote and
+ * flushed one page of every index when it closed the store, reads only
+ * or not.  An index whose file exists was made in the same transaction
+ * as its primary, by the same code, and is kept with it by every write.
+ */
 static sup_err
-open_index(struct store *s, DB *primary, DB **out, const char *file,
-    int (*cb)(DB *, const DBT *, const DBT *, DBT *))
+associate(DB *primary, DB_TXN *txn, DB *sec, const char *file,
+    int (*cb)(DB *, const DBT *, const DBT *, DBT *), bool fresh)
 {
-	sup_err e;
-	int rc;
-
-	if ((e = open_db(s, out, file, DB_BTREE)) != SUP_OK)
-		return e;
-	/* DB_CREATE builds the index from the primary if it is empty. */
-	rc = primary->associate(primary, NULL, *out, cb, DB_CREATE);
-	return store_err(rc, file);
+	return store_err(primary->associate(primary, txn, sec, cb,
+	    fresh ? DB_CREATE : 0), file);
 }
 
+/*
+ * Open the index file and associate it with primary with callback cb,
+ * inside txn.  *created is set when the file had to be made.
+ */
 static sup_err
-open_seq(struct store *s, DB_SEQUENCE **out, const char *name)
+open_index(struct store *s, DB_TXN *txn, DB *primary, DB **out,
+    const char *file, int (*cb)(DB *, const DBT *, const DBT *, DBT *),
+    bool *created)
+{
+	bool fresh = false;
+	sup_err e;
+
+	if ((e = open_db(s, txn, out, file, DB_BTREE, &fresh)) != SUP_OK)
+		return e;
+	*created |= fresh;
+	return associate(primary, txn, *out, file, cb, fresh);
+}
+
+/* Open (creating at 1 when absent) the sequence name, inside txn. */
+static sup_err
+open_seq(struct store *s, DB_TXN *txn, DB_SEQUENCE **out, const char *name)
 {
 	DB_SEQUENCE *seq;
 	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
@@ -551,7 +585,7 @@ open_seq(struct store *s, DB_SEQUENCE **out, const char *name)
 	if ((rc = db_sequence_create(&seq, s->seqs, 0)) != 0)
 		return store_err(rc, name);
 	if ((rc = seq->initial_value(seq, 1)) != 0 ||
-	    (rc = seq->open(seq, NULL, &k, DB_CREATE)) != 0) {
+	    (rc = seq->open(seq, txn, &k, DB_CREATE)) != 0) {
 		seq->close(seq, 0);
 		return store_err(rc, name);
 	}
@@ -559,8 +593,27 @@ open_seq(struct store *s, DB_SEQUENCE **out, const char *name)
 	return SUP_OK;
 }
 
-sup_err
-store_open(struct store *s, const struct sup_conf *conf)
+/* The end of env's log (the next record's place); zero when unknown. */
+static void
+log_end(DB_ENV *env, DB_LSN *out)
+{
+	DB_LOG_STAT *st;
+
+	out->file = out->offset = 0;
+	if (env->log_stat(env, &st, 0) != 0)
+		return;
+	out->file = st->st_cur_file;
+	out->offset = st->st_cur_offset;
+	free(st);
+}
+
+/*
+ * Open every database of the store, and its sequences, inside txn.
+ * *created is set when a file had to be made.  On error, what was opened
+ * stays in s for store_close.
+ */
+static sup_err
+open_all(struct store *s, DB_TXN *txn, bool *created)
 {
 	static const char *const idx_files[IDX_MAX] = {
 		"t_by_number.db", "t_by_updated.db", "t_by_user.db",
@@ -571,7 +624,66 @@ store_open(struct store *s, const struct sup_conf *conf)
 		idx_number, idx_updated, idx_user, idx_status, idx_assignee,
 		idx_priority,
 	};
+	sup_err e;
+
+	if ((e = open_db(s, txn, &s->users, "users.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_index(s, txn, s->users, &s->users_by_name,
+		"users_by_name.db", idx_username, created)) != SUP_OK ||
+	    (e = open_index(s, txn, s->users, &s->users_by_email,
+		"users_by_email.db", idx_email, created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->tokens, "tokens.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->tickets, "tickets.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->messages, "messages.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_index(s, txn, s->messages, &s->m_by_uuid,
+		"m_by_uuid.db", idx_msg_uuid, created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->counters, "counters.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->seqs, "seqs.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->sessions, "sessions.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->throttle, "throttle.db", DB_BTREE,
+		created)) != SUP_OK)
+		return e;
+	for (int i = 0; i < IDX_MAX; i++) {
+		bool fresh = false;
+
+		if ((e = open_db(s, txn, &s->t_idx[i], idx_files[i], DB_BTREE,
+		    &fresh)) != SUP_OK)
+			return e;
+		*created |= fresh;
+		/* Before associate: it may call back to build the index. */
+		s->t_idx[i]->app_private = s;
+		if ((e = associate(s->tickets, txn, s->t_idx[i], idx_files[i],
+		    idx_cbs[i], fresh)) != SUP_OK)
+			return e;
+	}
+	if ((e = open_seq(s, txn, &s->ticket_seq, "ticket_number")) !=
+	    SUP_OK ||
+	    (e = open_seq(s, txn, &s->user_seq, "user_id")) != SUP_OK)
+		return e;
+	return SUP_OK;
+}
+
+/*
+ * Opening a database in a transactional environment logs the file's
+ * registration and commits it; with one auto-committed transaction each,
+ * every database cost a log write and a disk flush (19 of them for a
+ * read-only plain CGI request: docs/store.md).  So all of them are opened
+ * in one transaction, committed without waiting for the disk unless a
+ * file was made: registering existing files changes no data, and the next
+ * durable commit flushes the log up to and past these records anyway.
+ */
+sup_err
+store_open(struct store *s, const struct sup_conf *conf)
+{
 	DB_ENV *env;
+	DB_TXN *txn = NULL;
+	bool created = false;
 	sup_err e;
 	int rc;
 
@@ -605,58 +717,61 @@ store_open(struct store *s, const struct sup_conf *conf)
 			    db_strerror(rc));
 		goto err;
 	}
-
-	if ((e = open_db(s, &s->users, "users.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_index(s, s->users, &s->users_by_name,
-		"users_by_name.db", idx_username)) != SUP_OK ||
-	    (e = open_index(s, s->users, &s->users_by_email,
-		"users_by_email.db", idx_email)) != SUP_OK ||
-	    (e = open_db(s, &s->tokens, "tokens.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_db(s, &s->tickets, "tickets.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_db(s, &s->messages, "messages.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_index(s, s->messages, &s->m_by_uuid, "m_by_uuid.db",
-		idx_msg_uuid)) != SUP_OK ||
-	    (e = open_db(s, &s->counters, "counters.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_db(s, &s->seqs, "seqs.db", DB_BTREE)) != SUP_OK ||
-	    (e = open_db(s, &s->sessions, "sessions.db", DB_BTREE)) !=
-	    SUP_OK ||
-	    (e = open_db(s, &s->throttle, "throttle.db", DB_BTREE)) != SUP_OK)
-		goto err;
 	if ((s->cache = calloc(1, sizeof(*s->cache))) == NULL) {
 		e = SUP_ENOMEM;
 		goto err;
 	}
-	for (int i = 0; i < IDX_MAX; i++) {
-		/* Before associate: it may call back to build the index. */
-		if ((e = open_db(s, &s->t_idx[i], idx_files[i], DB_BTREE)) !=
-		    SUP_OK)
-			goto err;
-		s->t_idx[i]->app_private = s;
-		if ((e = store_err(s->tickets->associate(s->tickets, NULL,
-		    s->t_idx[i], idx_cbs[i], DB_CREATE), idx_files[i])) !=
-		    SUP_OK)
-			goto err;
-	}
-	if ((e = open_seq(s, &s->ticket_seq, "ticket_number")) != SUP_OK ||
-	    (e = open_seq(s, &s->user_seq, "user_id")) != SUP_OK)
+	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0) {
+		e = store_err(rc, "txn_begin");
 		goto err;
-	return SUP_OK;
+	}
+	e = open_all(s, txn, &created);
+	/*
+	 * Committed even after an error: what did open is then closed as
+	 * any open handle is, by store_close.
+	 */
+	rc = txn->commit(txn, created ? 0 : DB_TXN_NOSYNC);
+	if (e == SUP_OK && (e = store_err(rc, "commit")) == SUP_OK) {
+		log_end(s->env, &s->opened_end);
+		return SUP_OK;
+	}
 err:
 	store_close(s);
 	return e;
 }
 
 static void
-close_db(DB **db)
+close_db(DB **db, uint32_t flags)
 {
 	if (*db != NULL)
-		(*db)->close(*db, 0);
+		(*db)->close(*db, flags);
 	*db = NULL;
 }
 
+/*
+ * Closing a database flushes its file: its dirty pages and an fsync, for
+ * every file written since the environment was made, and a walk of the
+ * whole cache for each.  Nobody can have dirtied a page without logging
+ * it first, so when the log ends where it ended once the store was open,
+ * nothing was written meanwhile, by this process or any other, and there
+ * is nothing of this process's to flush: the databases are closed without
+ * (DB_NOSYNC).  Pages other processes dirtied before are theirs to flush,
+ * at their own close or at a checkpoint; a commit never waits for either
+ * (its log is on disk).  This saves a read-only CGI request 10 to 19
+ * fsyncs (docs/store.md).
+ */
 void
 store_close(struct store *s)
 {
+	uint32_t flags = 0;
+
+	if (s->env != NULL && s->opened_end.file != 0) {
+		DB_LSN now;
+		log_end(s->env, &now);
+		if (now.file == s->opened_end.file &&
+		    now.offset == s->opened_end.offset)
+			flags = DB_NOSYNC;
+	}
 	if (s->ticket_seq != NULL)
 		s->ticket_seq->close(s->ticket_seq, 0);
 	if (s->user_seq != NULL)
@@ -664,18 +779,18 @@ store_close(struct store *s)
 	s->ticket_seq = s->user_seq = NULL;
 	/* Secondaries before their primaries. */
 	for (int i = 0; i < IDX_MAX; i++)
-		close_db(&s->t_idx[i]);
-	close_db(&s->users_by_name);
-	close_db(&s->users_by_email);
-	close_db(&s->m_by_uuid);
-	close_db(&s->users);
-	close_db(&s->tokens);
-	close_db(&s->tickets);
-	close_db(&s->messages);
-	close_db(&s->counters);
-	close_db(&s->seqs);
-	close_db(&s->sessions);
-	close_db(&s->throttle);
+		close_db(&s->t_idx[i], flags);
+	close_db(&s->users_by_name, flags);
+	close_db(&s->users_by_email, flags);
+	close_db(&s->m_by_uuid, flags);
+	close_db(&s->users, flags);
+	close_db(&s->tokens, flags);
+	close_db(&s->tickets, flags);
+	close_db(&s->messages, flags);
+	close_db(&s->counters, flags);
+	close_db(&s->seqs, flags);
+	close_db(&s->sessions, flags);
+	close_db(&s->throttle, flags);
 	if (s->env != NULL)
 		s->env->close(s->env, 0);
 	s->env = NULL;

@@ -62,6 +62,7 @@ struct store {
 	struct store_cache *cache;	/* index fields of recent records */
 	struct user_cache *users_cache;	/* public texts of users (user.c) */
 	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
+	DB_LSN opened_end;		/* end of the log once open (store_close) */
 };
 
 /* The status names, in the order of their one-byte index key. */

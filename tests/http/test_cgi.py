@@ -135,6 +135,23 @@ def cgi(program, method, path, query="", body=None, auth=None, env_extra=None, m
     return r
 
 
+def txn_stat(store):
+    """The store's transaction statistics (db5.3_stat -t): the last checkpoint LSN and the count of
+    transactions begun since the environment's regions were made."""
+    p = subprocess.run(["db5.3_stat", "-h", os.path.join(store.dir, "data"), "-t"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    check(p.returncode == 0, "db5.3_stat -t: %s" % short(p.stderr.decode(errors="replace")))
+    out = {}
+    for line in p.stdout.decode().splitlines():
+        value, _, what = line.partition("\t")
+        if what.endswith("checkpoint LSN"):     # "No checkpoint LSN" before the first one
+            out["checkpoint"] = line
+        elif what == "Number of transactions begun":
+            out["begun"] = int(value)
+    check(len(out) == 2, "db5.3_stat -t printed no checkpoint or count: %s" % short(p.stdout.decode()))
+    return out
+
+
 def bearer(name):
     return "Bearer " + store.users[name]["token"]
 
@@ -299,6 +316,46 @@ def body(store):
         eq(r.json["count"], 1, "tickets in the store")
         r = cgi(CGI_MESSAGES, "GET", mpath, auth=bearer("carol"))
         eq(len(r.json), 3, "messages in the thread")
+
+    # DESIGN §5: recovery runs only when a process died holding the store
+    # (DB_REGISTER).  Recovery makes the environment's regions afresh and
+    # writes a checkpoint, so it shows in the transaction statistics: the
+    # count of transactions begun starts again, the last checkpoint moves.
+    with T.case("CGI: a request after requests that ended normally runs no recovery"):
+        before = txn_stat(store)
+        for _ in range(3):
+            r = cgi(CGI_TICKETS, "GET", TICKETS + state["t"]["uuid"] + "/", auth=bearer("alice"))
+            ok(r, 200)
+        after = txn_stat(store)
+        eq(after["checkpoint"], before["checkpoint"], "last checkpoint LSN (recovery writes one)")
+        check(after["begun"] >= before["begun"] + 3, "transactions begun went from %d to %d: the environment was "
+              "made afresh (recovery)" % (before["begun"], after["begun"]))
+
+    with T.case("CGI: a process killed while it holds the store makes the next request recover it, data whole"):
+        # It has opened the store and waits for a body that never comes.
+        r = cgi(CGI_TICKETS, "POST", TICKETS, auth=bearer("alice"), keep_stdin_open=True, timeout=2,
+                env_extra={"CONTENT_LENGTH": "100"})
+        check(r.timed_out, "the program answered without its body: %s" % r.summary())
+        before = txn_stat(store)
+        r = cgi(CGI_TICKETS, "GET", TICKETS + state["t"]["uuid"] + "/", auth=bearer("alice"))
+        ok(r, 200)
+        eq(len(r.json["messages"]), 3, "messages of the ticket after recovery")
+        after = txn_stat(store)
+        check(after["begun"] < before["begun"], "no sign of recovery (the count of transactions begun would "
+              "start again): %r then %r" % (before, after))
+
+    # Every process logs the opening and closing of each database (about 3 kB a request), so a desk served
+    # only as CGI must checkpoint too, or its log is never removed and all of it is replayed after a crash.
+    with T.case("CGI: requests alone checkpoint the store once 1 MB of log has been written"):
+        first = txn_stat(store)["checkpoint"]
+        moved = False
+        for i in range(800):
+            r = cgi(CGI_TICKETS, "GET", TICKETS + state["t"]["uuid"] + "/", auth=bearer("alice"))
+            ok(r, 200)
+            if i % 50 == 49 and txn_stat(store)["checkpoint"] != first:
+                moved = True
+                break
+        check(moved, "800 requests and the last checkpoint is still %r" % first)
 
     with T.case("supportctl db verify exits 0 after the CGI requests"):
         p = store.ctl("db", "verify")
