@@ -3,6 +3,7 @@
  * fresh scratch directory: records, counters, sequences, transactions with
  * bounded retry, reopening, and the consistency check.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,66 @@ test_lock_conflict(struct store *s)
 	is_int(counter(s, "flaky"), before + 1, "  and is kept");
 }
 
+/*
+ * A process killed with SIGKILL while it holds a write lock, and another
+ * process already waiting for that lock: a new process then opens the
+ * store (as the supervisor's replacement worker does), and the waiter
+ * must get an answer within a few seconds, not hang until its watchdog.
+ * The waiter runs in a child; its exit code is its store_run result.
+ */
+static void
+test_killed_holder(struct store *s)
+{
+	struct flaky_args a = { .fail_first = 0 };
+	struct timespec t0;
+	int status = 0;
+	pid_t holder, waiter, done = 0;
+	long waited;
+
+	store_close(s);		/* one handle a process (DB_REGISTER) */
+	holder = hold_lock(600000);
+	if ((waiter = fork()) < 0)
+		bail_out("fork");
+	if (waiter == 0) {
+		struct store ws;
+		sup_err e = SUP_EDB;
+
+		alarm(60);	/* never outlive the test */
+		if (store_open(&ws, &conf) == SUP_OK)
+			e = store_run(&ws, 0, flaky_fn, &a);
+		store_close(&ws);
+		_exit((int)e);
+	}
+	usleep(300 * 1000);	/* the waiter is now blocked on the lock */
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	/* The replacement process: open, write, close, as a worker does. */
+	struct store ns;
+	struct flaky_args b = { .fail_first = 0 };
+	is_err(store_open(&ns, &conf), SUP_OK,
+	    "after a lock holder is killed, a new process opens the store");
+	is_err(store_run(&ns, 0, flaky_fn, &b), SUP_OK,
+	    "  and writes");
+	while (ms_since(&t0) < 15000 &&
+	    (done = waitpid(waiter, &status, WNOHANG)) == 0)
+		usleep(20 * 1000);
+	waited = ms_since(&t0);
+	if (done == 0) {
+		kill(waiter, SIGKILL);
+		waitpid(waiter, &status, 0);
+	}
+	ok(done == waiter && waited < 8000, "the process that waited for "
+	    "the killed holder's lock is answered (in %ld ms)", waited);
+	ok(done == waiter && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SUP_OK, "  and its write went through "
+	    "(exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	store_close(&ns);
+	if (store_open(s, &conf) != SUP_OK)
+		bail_out("store_open");
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -534,6 +595,7 @@ main(void)
 	test_sequence(&s, &last_seq);
 	test_run(&s);
 	test_lock_conflict(&s);
+	test_killed_holder(&s);
 	test_reopen_verify(&s, last_seq);
 	test_status_names();
 	conf_free(&conf);
