@@ -651,6 +651,9 @@ store_open(struct store *s, const struct sup_conf *conf)
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	if (!conf->durable)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+	if ((size_t)snprintf(s->register_path, sizeof(s->register_path),
+	    "%s/__db.register", conf->data_dir) >= sizeof(s->register_path))
+		s->register_path[0] = '\0';
 	rc = env->open(env, conf->data_dir, DB_CREATE | DB_INIT_TXN |
 	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_REGISTER |
 	    DB_RECOVER | DB_FAILCHK, 0660);
@@ -744,6 +747,34 @@ store_close(struct store *s)
 	s->users_cache = NULL;
 	view_cache_free(s->views_cache);
 	s->views_cache = NULL;
+}
+
+bool
+store_abandoned(const struct store *s)
+{
+	char buf[1024];
+	unsigned long pid = (unsigned long)getpid(), n = 0;
+	bool digits = false, listed = false;
+	ssize_t got;
+	int fd;
+
+	if (s->env == NULL || s->register_path[0] == '\0' ||
+	    (fd = open(s->register_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	/* One decimal pid a line, right-aligned; "X ... 0" for a free slot. */
+	while (!listed && (got = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < got && !listed; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				n = n * 10 + (unsigned long)(buf[i] - '0');
+				digits = true;
+				continue;
+			}
+			listed = digits && n == pid;
+			n = 0;
+			digits = false;
+		}
+	close(fd);
+	return !listed && got == 0;
 }
 
 sup_err

@@ -62,6 +62,7 @@ struct store {
 	struct store_cache *cache;	/* index fields of recent records */
 	struct user_cache *users_cache;	/* public texts of users (user.c) */
 	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
+	char register_path[4096];	/* data_dir/__db.register, or "" */
 };
 
 /* The status names, in the order of their one-byte index key. */
@@ -88,6 +89,16 @@ int ticket_priority_from(const char *name);	/* -1 when unknown */
  */
 sup_err store_open(struct store *s, const struct sup_conf *conf);
 void store_close(struct store *s);
+
+/*
+ * Whether another process has run recovery since this store was opened:
+ * the environment it has open is then a discarded one, and a lock wait in
+ * it is never woken (recovery empties Berkeley DB's register of the
+ * processes that had it open; this process is no longer listed).  Only
+ * reads a small file, with no allocation: safe in a signal handler.
+ * False when the store is closed or the register cannot be read.
+ */
+bool store_abandoned(const struct store *s);
 
 /* Reopen after SUP_ERECOVER: another process ran recovery. */
 sup_err store_reopen(struct store *s, const struct sup_conf *conf);
