@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -554,6 +555,23 @@ log_db_msg(const DB_ENV *env SUP_UNUSED, const char *msg)
 	fprintf(stderr, "support: db: %s\n", msg);
 }
 
+/*
+ * An open descriptor of the environment's first region file in dir, for
+ * store_abandoned; -1 if it cannot be opened (the check then says no).
+ * Not the register file: closing any descriptor of that one would drop
+ * this process's fcntl lock on its slot, making it look dead.
+ */
+static int
+open_region(const char *dir)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/__db.001", dir) >=
+	    sizeof(path))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 static sup_err
 open_db(struct store *s, DB **out, const char *file, DBTYPE type)
 {
@@ -623,6 +641,7 @@ store_open(struct store *s, const struct sup_conf *conf)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->region_fd = -1;
 	s->conf = conf;
 	if ((rc = db_env_create(&env, 0)) != 0)
 		return store_err(rc, "db_env_create");
@@ -651,9 +670,6 @@ store_open(struct store *s, const struct sup_conf *conf)
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	if (!conf->durable)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
-	if ((size_t)snprintf(s->register_path, sizeof(s->register_path),
-	    "%s/__db.register", conf->data_dir) >= sizeof(s->register_path))
-		s->register_path[0] = '\0';
 	rc = env->open(env, conf->data_dir, DB_CREATE | DB_INIT_TXN |
 	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_REGISTER |
 	    DB_RECOVER | DB_FAILCHK, 0660);
@@ -664,6 +680,7 @@ store_open(struct store *s, const struct sup_conf *conf)
 			    db_strerror(rc));
 		goto err;
 	}
+	s->region_fd = open_region(conf->data_dir);
 
 	if ((e = open_db(s, &s->users, "users.db", DB_BTREE)) != SUP_OK ||
 	    (e = open_index(s, s->users, &s->users_by_name,
@@ -738,6 +755,11 @@ store_close(struct store *s)
 	if (s->env != NULL)
 		s->env->close(s->env, 0);
 	s->env = NULL;
+	if (s->region_fd >= 0) {
+		int fd = s->region_fd;
+		s->region_fd = -1;	/* before the close: see store_abandoned */
+		close(fd);
+	}
 	if (s->cache != NULL)
 		for (int i = 0; i < 2; i++)
 			free(s->cache->slot[i].data);
@@ -752,29 +774,11 @@ store_close(struct store *s)
 bool
 store_abandoned(const struct store *s)
 {
-	char buf[1024];
-	unsigned long pid = (unsigned long)getpid(), n = 0;
-	bool digits = false, listed = false;
-	ssize_t got;
-	int fd;
+	struct stat st;
 
-	if (s->env == NULL || s->register_path[0] == '\0' ||
-	    (fd = open(s->register_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	/* One decimal pid a line, right-aligned; "X ... 0" for a free slot. */
-	while (!listed && (got = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < got && !listed; i++) {
-			if (buf[i] >= '0' && buf[i] <= '9') {
-				n = n * 10 + (unsigned long)(buf[i] - '0');
-				digits = true;
-				continue;
-			}
-			listed = digits && n == pid;
-			n = 0;
-			digits = false;
-		}
-	close(fd);
-	return !listed && got == 0;
+	return s->env != NULL && s->region_fd >= 0 &&
+	    fstat(s->region_fd, &st) == 0 &&
+	    st.st_nlink == 0;
 }
 
 sup_err

@@ -62,7 +62,7 @@ struct store {
 	struct store_cache *cache;	/* index fields of recent records */
 	struct user_cache *users_cache;	/* public texts of users (user.c) */
 	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
-	char register_path[4096];	/* data_dir/__db.register, or "" */
+	int region_fd;			/* the environment's __db.001, or -1 */
 };
 
 /* The status names, in the order of their one-byte index key. */
@@ -93,10 +93,10 @@ void store_close(struct store *s);
 /*
  * Whether another process has run recovery since this store was opened:
  * the environment it has open is then a discarded one, and a lock wait in
- * it is never woken (recovery empties Berkeley DB's register of the
- * processes that had it open; this process is no longer listed).  Only
- * reads a small file, with no allocation: safe in a signal handler.
- * False when the store is closed or the register cannot be read.
+ * it is never woken.  Recovery removes the region files and makes new
+ * ones, so the store keeps its environment's first region file open and
+ * looks whether it still has a name.  One fstat: safe in a signal
+ * handler.  False when the store is closed.
  */
 bool store_abandoned(const struct store *s);
 

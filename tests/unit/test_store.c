@@ -445,6 +445,116 @@ test_killed_holder(struct store *s)
 		bail_out("store_open");
 }
 
+static int hold_fd = -1;
+
+/* A secondary index callback that never returns: the put stays inside. */
+static int
+stuck_cb(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d SUP_UNUSED,
+    DBT *r SUP_UNUSED)
+{
+	if (write(hold_fd, "x", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/*
+ * Another process takes the write lock on the "flaky" counter and then
+ * stays inside a Berkeley DB call (a put whose index callback never
+ * returns), where failchk cannot clean up after it.  Returns its pid.
+ */
+static pid_t
+hold_in_library(void)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		bail_out("pipe/fork");
+	if (pid == 0) {
+		struct store cs;
+		DB *db = NULL, *idx = NULL;
+		DB_TXN *txn;
+		DBT k = { .data = "k", .size = 1 }, d = { .data = "d", .size = 1 };
+
+		close(fds[0]);
+		hold_fd = fds[1];
+		if (store_open(&cs, &conf) != SUP_OK ||
+		    db_create(&db, cs.env, 0) != 0 || db->open(db, NULL,
+		    "hold.db", NULL, DB_BTREE, DB_CREATE | DB_AUTO_COMMIT,
+		    0600) != 0 || db_create(&idx, cs.env, 0) != 0 ||
+		    idx->open(idx, NULL, "hold_idx.db", NULL, DB_BTREE,
+		    DB_CREATE | DB_AUTO_COMMIT, 0600) != 0 ||
+		    db->associate(db, NULL, idx, stuck_cb, 0) != 0 ||
+		    cs.env->txn_begin(cs.env, NULL, &txn, 0) != 0 ||
+		    store_count_add(&cs, txn, "flaky", 100) != SUP_OK)
+			_exit(1);
+		db->put(db, txn, &k, &d, 0);
+		_exit(1);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1)
+		bail_out("the lock holder did not start");
+	close(fds[0]);
+	return pid;
+}
+
+/*
+ * The same, but the holder is killed inside a Berkeley DB call: failchk
+ * cannot release its locks, so the next opener runs recovery, and the
+ * environment every other process has open is discarded.  store_abandoned
+ * then says so (the request watchdog ends a request stuck in it), and a
+ * new process opens the recovered store and writes at once.
+ */
+static void
+test_killed_in_library(struct store *s)
+{
+	struct timespec t0;
+	int status = 0;
+	pid_t holder, opener, done = 0;
+
+	ok(!store_abandoned(s), "store_abandoned: not before any recovery");
+	holder = hold_in_library();
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	ok(!store_abandoned(s), "  nor once a process died (nobody has "
+	    "opened the store since)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((opener = fork()) < 0)
+		bail_out("fork");
+	if (opener == 0) {
+		struct store ns;
+		struct flaky_args a = { .fail_first = 0 };
+		sup_err e = SUP_EDB;
+
+		alarm(60);
+		if (store_open(&ns, &conf) == SUP_OK)
+			e = store_run(&ns, 0, flaky_fn, &a);
+		store_close(&ns);
+		_exit((int)e);
+	}
+	while (ms_since(&t0) < 15000 &&
+	    (done = waitpid(opener, &status, WNOHANG)) == 0)
+		usleep(20 * 1000);
+	if (done == 0) {
+		kill(opener, SIGKILL);
+		waitpid(opener, &status, 0);
+	}
+	ok(done == opener && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SUP_OK, "a holder killed inside the "
+	    "library: a new process opens the store and writes (%ld ms)",
+	    ms_since(&t0));
+	ok(store_abandoned(s), "  the store this process had open was "
+	    "recovered away: store_abandoned");
+	store_close(s);
+	ok(!store_abandoned(s), "store_abandoned: false on a closed store");
+	if (store_open(s, &conf) != SUP_OK)
+		bail_out("store_open");
+	ok(!store_abandoned(s), "  and on the store opened again");
+	is_int(counter(s, "flaky") >= 0, 1, "  which reads");
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -596,6 +706,7 @@ main(void)
 	test_run(&s);
 	test_lock_conflict(&s);
 	test_killed_holder(&s);
+	test_killed_in_library(&s);
 	test_reopen_verify(&s, last_seq);
 	test_status_names();
 	conf_free(&conf);
