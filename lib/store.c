@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include "view.h"
 
 #define RETRIES 10
-#define THREADS 512	/* processes in the thread table before reuse */
 
 const char *const ticket_status_names[ST_MAX + 1] = {
 	"open", "waiting_for_admin", "waiting_for_user", "resolved", "closed",
@@ -512,41 +510,7 @@ log_db_error(const DB_ENV *env SUP_UNUSED, const char *pfx SUP_UNUSED,
 }
 
 /*
- * Whether process pid is still running, for Berkeley DB's failchk (the
- * processes here have one thread each, so tid is not looked at).  A
- * zombie is dead: its parent may not have reaped it yet, but it will
- * never release a lock.  Returns 1 alive, 0 dead.
- */
-static int
-process_alive(DB_ENV *env SUP_UNUSED, pid_t pid, db_threadid_t tid SUP_UNUSED,
-    u_int32_t flags SUP_UNUSED)
-{
-	char path[64], buf[512];
-	const char *paren;
-	ssize_t n;
-	int fd;
-
-	if (pid == getpid())
-		return 1;
-	if (kill(pid, 0) != 0 && errno != EPERM)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 1;	/* no /proc: kill() said it exists */
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
-	/* "pid (name) state ...": the name may hold anything but a newline. */
-	if ((paren = strrchr(buf, ')')) == NULL || paren[1] != ' ')
-		return 1;
-	return paren[2] != 'Z' && paren[2] != 'X';
-}
-
-/*
- * Berkeley DB's informational messages (failchk says what it freed), to
- * stderr with the errors: by default they would go to stdout, which is
+ * Berkeley DB's informational messages, to stderr with the errors: by default they would go to stdout, which is
  * the response of a CGI request.
  */
 static void
@@ -659,20 +623,12 @@ store_open(struct store *s, const struct sup_conf *conf)
 	env->set_lk_max_locks(env, 20000);
 	env->set_lk_max_objects(env, 20000);
 	env->set_lg_bsize(env, 256 * 1024);
-	/*
-	 * The thread table and is_alive make DB_FAILCHK possible: an opener
-	 * that finds a dead process in the register releases its locks and
-	 * aborts its transaction in place, instead of running recovery, which
-	 * would strand any process waiting for one of those locks.
-	 */
-	env->set_thread_count(env, THREADS);
-	env->set_isalive(env, process_alive);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	if (!conf->durable)
 		env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
 	rc = env->open(env, conf->data_dir, DB_CREATE | DB_INIT_TXN |
 	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_REGISTER |
-	    DB_RECOVER | DB_FAILCHK, 0660);
+	    DB_RECOVER, 0660);
 	if (rc != 0) {
 		e = store_err(rc, conf->data_dir);
 		if (e != SUP_EDB)
