@@ -307,7 +307,7 @@ watch_start(struct app *app)
 	setitimer(ITIMER_REAL, &tick, NULL);
 }
 
-/* Stop it after the request. */
+/* Stop it after the request and its upkeep. */
 static void
 watch_stop(void)
 {
@@ -341,8 +341,8 @@ serve_fcgi(struct app *app, int fd)
 		watch_start(app);
 		sup_err e = serve_one(app, req.envp, io);
 		FCGX_Finish_r(&req);
-		watch_stop();
 		after_request(app, e);
+		watch_stop();
 	}
 	FCGX_Free(&req, 1);
 	store_close(&app->store);
@@ -373,8 +373,8 @@ serve_cgi(struct app *app)
 {
 	struct sup_io io = { cgi_read, cgi_write, NULL };
 
-	open_store(app);
 	watch_start(app);
+	open_store(app);
 	serve_one(app, environ, io);
 	fflush(stdout);
 	store_close(&app->store);
