@@ -386,6 +386,34 @@ test_lock_conflict(struct store *s)
 	is_int(counter(s, "flaky"), before + 1, "  and is kept");
 }
 
+/*
+ * Wait until process pid sleeps on a futex (a lock wait: the test programs
+ * have one thread), for up to 10 s.
+ */
+static void
+wait_blocked(pid_t pid)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%ld/wchan", (long)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		if (strstr(buf, "futex") != NULL) {
+			usleep(50 * 1000);	/* well inside the wait */
+			return;
+		}
+		usleep(10 * 1000);
+	}
+	bail_out("process %ld never waited for the lock", (long)pid);
+}
+
 /* The waiter's store, for its tick handler. */
 static struct store *waiter_store;
 
@@ -435,7 +463,7 @@ test_killed_holder(struct store *s)
 		}
 		_exit((int)e);
 	}
-	usleep(300 * 1000);	/* the waiter is now blocked on the lock */
+	wait_blocked(waiter);
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -521,25 +549,76 @@ hold_in_library(void)
 }
 
 /*
+ * An observer process with the store open answers each byte on ask with
+ * '1' or '0' on answer: whether store_abandoned says its store was
+ * recovered away.  It keeps the store open (a store left by recovery
+ * cannot be closed cleanly) and ends when ask is closed.
+ */
+static pid_t
+observer(int *ask, int *answer)
+{
+	int q[2], r[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(q) != 0 || pipe(r) != 0 || (pid = fork()) < 0)
+		bail_out("pipe/fork");
+	if (pid == 0) {
+		struct store os;
+
+		close(q[1]);
+		close(r[0]);
+		if (store_open(&os, &conf) != SUP_OK)
+			_exit(1);
+		while (read(q[0], &c, 1) == 1) {
+			c = store_abandoned(&os) ? '1' : '0';
+			if (write(r[1], &c, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(q[0]);
+	close(r[1]);
+	*ask = q[1];
+	*answer = r[0];
+	return pid;
+}
+
+/* The observer's answer: 1, 0, or -1 if it did not answer. */
+static int
+observed(int ask, int answer)
+{
+	char c = '?';
+
+	if (write(ask, "?", 1) != 1 || read(answer, &c, 1) != 1)
+		return -1;
+	return c == '1' ? 1 : c == '0' ? 0 : -1;
+}
+
+/*
  * A holder killed inside a Berkeley DB call (which may hold region
  * mutexes): the next opener runs recovery all the same, and writes at
  * once.  store_abandoned says no until then (a death alone changes
- * nothing), yes afterwards for the store this process had open, and no
- * again once it is opened anew.
+ * nothing), yes afterwards for a store that was open meanwhile, and no
+ * for a closed store and a store opened anew.
  */
 static void
 test_killed_in_library(struct store *s)
 {
 	struct timespec t0;
-	int status = 0;
-	pid_t holder, opener, done = 0;
+	int status = 0, ask, answer;
+	pid_t holder, opener, watcher, done = 0;
 
-	ok(!store_abandoned(s), "store_abandoned: not before any recovery");
+	store_close(s);		/* one handle a process (DB_REGISTER) */
+	ok(!store_abandoned(s), "store_abandoned: false on a closed store");
+	watcher = observer(&ask, &answer);
+	is_int(observed(ask, answer), 0,
+	    "store_abandoned: not before any recovery");
 	holder = hold_in_library();
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);
-	ok(!store_abandoned(s), "  nor once a process died (nobody has "
-	    "opened the store since)");
+	is_int(observed(ask, answer), 0, "  nor once a process died (nobody "
+	    "has opened the store since)");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((opener = fork()) < 0)
 		bail_out("fork");
@@ -565,13 +644,15 @@ test_killed_in_library(struct store *s)
 	    WEXITSTATUS(status) == SUP_OK, "a holder killed inside the "
 	    "library: a new process opens the store and writes (%ld ms)",
 	    ms_since(&t0));
-	ok(store_abandoned(s), "  the store this process had open was "
+	is_int(observed(ask, answer), 1, "  a store open meanwhile was "
 	    "recovered away: store_abandoned");
-	store_close(s);
-	ok(!store_abandoned(s), "store_abandoned: false on a closed store");
+	close(ask);
+	close(answer);
+	waitpid(watcher, NULL, 0);
 	if (store_open(s, &conf) != SUP_OK)
 		bail_out("store_open");
-	ok(!store_abandoned(s), "  and on the store opened again");
+	ok(!store_abandoned(s), "store_abandoned: false on the store opened "
+	    "anew");
 	is_int(counter(s, "flaky") >= 0, 1, "  which reads");
 }
 
