@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -35,6 +36,14 @@
 extern char **environ;
 
 static volatile sig_atomic_t stopping;
+
+/* The request watchdog (watch_start): what its signal handler reads. */
+static volatile sig_atomic_t watch_seconds;	/* the request has run */
+static long watch_limit;			/* request_timeout_s */
+static const struct store *watch_store;
+
+/* A request this old whose store was recovered away is stuck for good. */
+#define STRANDED_S 2
 
 int
 app_status(sup_err e)
@@ -288,6 +297,56 @@ catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * The watchdog's tick, once a second while a request runs.  A request
+ * still running after request_timeout_s, or after STRANDED_S seconds in
+ * a store that another process has recovered meanwhile, is stuck: it
+ * waits for a lock in the discarded environment, where nothing will ever
+ * wake it (docs/store.md).  SIGALRM then ends this process as its default
+ * action, and its supervisor (or the web server) starts another.  Only
+ * async-signal-safe calls here.
+ */
+static void
+on_tick(int sig SUP_UNUSED)
+{
+	struct sigaction sa;
+	int s = ++watch_seconds;
+
+	if (s < watch_limit && (s < STRANDED_S || watch_store == NULL ||
+	    !store_abandoned(watch_store)))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGALRM, &sa, NULL);
+	raise(SIGALRM);		/* delivered when this handler returns */
+}
+
+/* Start the watchdog of one request (see on_tick). */
+static void
+watch_start(struct app *app)
+{
+	struct itimerval tick = { { 1, 0 }, { 1, 0 } };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;
+	sa.sa_flags = SA_RESTART;	/* reads and writes carry on */
+	sigaction(SIGALRM, &sa, NULL);
+	watch_seconds = 0;
+	watch_limit = app->conf.request_timeout_s;
+	watch_store = &app->store;
+	setitimer(ITIMER_REAL, &tick, NULL);
+}
+
+/* Stop it after the request and its upkeep. */
+static void
+watch_stop(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+}
+
 static int
 open_store(struct app *app)
 {
@@ -310,17 +369,11 @@ serve_fcgi(struct app *app, int fd)
 		return 1;
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
 		struct sup_io io = { fcgi_read, fcgi_write, &req };
-		/*
-		 * A request still running after request_timeout_s is stuck
-		 * (waiting on a lock of a process killed while it held it):
-		 * SIGALRM ends this process, and its supervisor (or the web
-		 * server) starts another.
-		 */
-		alarm((unsigned)app->conf.request_timeout_s);
+		watch_start(app);
 		sup_err e = serve_one(app, req.envp, io);
 		FCGX_Finish_r(&req);
-		alarm(0);
 		after_request(app, e);
+		watch_stop();
 	}
 	FCGX_Free(&req, 1);
 	store_close(&app->store);
@@ -364,8 +417,8 @@ serve_cgi(struct app *app)
 {
 	struct sup_io io = { cgi_read, cgi_write, NULL };
 
+	watch_start(app);
 	open_store(app);
-	alarm((unsigned)app->conf.request_timeout_s);
 	serve_one(app, environ, io);
 	fflush(stdout);
 	store_maintain(&app->store);

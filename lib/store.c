@@ -4,9 +4,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -508,6 +510,33 @@ log_db_error(const DB_ENV *env SUP_UNUSED, const char *pfx SUP_UNUSED,
 }
 
 /*
+ * Berkeley DB's informational messages, to stderr with the errors: by
+ * default they would go to stdout, which is the response of a CGI request.
+ */
+static void
+log_db_msg(const DB_ENV *env SUP_UNUSED, const char *msg)
+{
+	fprintf(stderr, "support: db: %s\n", msg);
+}
+
+/*
+ * An open descriptor of the environment's first region file in dir, for
+ * store_abandoned; -1 if it cannot be opened (the check then says no).
+ * Not the register file: closing any descriptor of that one would drop
+ * this process's fcntl lock on its slot, making it look dead.
+ */
+static int
+open_region(const char *dir)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/__db.001", dir) >=
+	    sizeof(path))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
  * Open (creating when absent) one database of the store inside txn, the
  * transaction store_open opens every database in.  *created is set when
  * the file did not exist: store_open then commits the opening durably.
@@ -688,11 +717,13 @@ store_open(struct store *s, const struct sup_conf *conf)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->region_fd = -1;
 	s->conf = conf;
 	if ((rc = db_env_create(&env, 0)) != 0)
 		return store_err(rc, "db_env_create");
 	s->env = env;
 	env->set_errcall(env, log_db_error);
+	env->set_msgcall(env, log_db_msg);
 	/* Gigabytes and bytes apart: a byte count past 4 GB would wrap. */
 	env->set_cachesize(env, (u_int32_t)(conf->cache_kb >> 20),
 	    (u_int32_t)(conf->cache_kb & ((1 << 20) - 1)) * 1024, 1);
@@ -717,6 +748,7 @@ store_open(struct store *s, const struct sup_conf *conf)
 			    db_strerror(rc));
 		goto err;
 	}
+	s->region_fd = open_region(conf->data_dir);
 	if ((s->cache = calloc(1, sizeof(*s->cache))) == NULL) {
 		e = SUP_ENOMEM;
 		goto err;
@@ -794,6 +826,11 @@ store_close(struct store *s)
 	if (s->env != NULL)
 		s->env->close(s->env, 0);
 	s->env = NULL;
+	if (s->region_fd >= 0) {
+		int fd = s->region_fd;
+		s->region_fd = -1;	/* before the close: see store_abandoned */
+		close(fd);
+	}
 	if (s->cache != NULL)
 		for (int i = 0; i < 2; i++)
 			free(s->cache->slot[i].data);
@@ -803,6 +840,16 @@ store_close(struct store *s)
 	s->users_cache = NULL;
 	view_cache_free(s->views_cache);
 	s->views_cache = NULL;
+}
+
+bool
+store_abandoned(const struct store *s)
+{
+	struct stat st;
+
+	return s->env != NULL && s->region_fd >= 0 &&
+	    fstat(s->region_fd, &st) == 0 &&
+	    st.st_nlink == 0;
 }
 
 sup_err

@@ -63,6 +63,7 @@ struct store {
 	struct user_cache *users_cache;	/* public texts of users (user.c) */
 	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
 	DB_LSN opened_end;		/* end of the log once open (store_close) */
+	int region_fd;			/* the environment's __db.001, or -1 */
 };
 
 /* The status names, in the order of their one-byte index key. */
@@ -89,6 +90,16 @@ int ticket_priority_from(const char *name);	/* -1 when unknown */
  */
 sup_err store_open(struct store *s, const struct sup_conf *conf);
 void store_close(struct store *s);
+
+/*
+ * Whether another process has run recovery since this store was opened:
+ * the environment it has open is then a discarded one, and a lock wait in
+ * it is never woken.  Recovery removes the region files and makes new
+ * ones, so the store keeps its environment's first region file open and
+ * looks whether it still has a name.  One fstat: safe in a signal
+ * handler.  False when the store is closed.
+ */
+bool store_abandoned(const struct store *s);
 
 /* Reopen after SUP_ERECOVER: another process ran recovery. */
 sup_err store_reopen(struct store *s, const struct sup_conf *conf);

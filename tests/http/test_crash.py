@@ -11,6 +11,12 @@ answer within 15 s each time.  Afterwards: every message that got a 201 is in
 the thread exactly once with its content intact, nothing is torn or duplicated,
 message_count matches; every acknowledged ticket is listed once with its first
 message; the store survives a clean restart; `supportctl db verify` exits 0.
+Last, several clients post to one ticket at once while a messages worker is
+stopped (SIGSTOP) until another worker waits for a lock it holds (asleep on a
+futex), then killed there with SIGKILL, WORKER_KILLS times: every request
+must be answered within HANG_S (a wait on a killed worker's lock must not last
+until the 30 s watchdog), posts go on, and every acknowledged post is in that
+thread once.
 
 Run from the repo root of a built tree:  python3 tests/http/test_crash.py
 """
@@ -35,6 +41,9 @@ MAX_POSTS = 400
 MAX_TICKETS = 150
 MAX_SECONDS = 60.0
 KILLS = 3
+HANG_S = 10.0       # no request may take longer, workers killed or not
+CONTENDERS = 4
+WORKER_KILLS = 8
 
 
 def content_for(i):
@@ -216,6 +225,128 @@ def kill_programs(srv, pids):
     return sorted(killed)
 
 
+def blocked(pids):
+    """The processes of pids asleep on a futex: a program has one thread, so
+    that is a Berkeley DB lock or mutex wait.  (Not db5.3_stat: it would
+    block on a mutex the stopped worker holds, and killing it inside the
+    library would itself call for recovery.)"""
+    out = []
+    for p in pids:
+        try:
+            with open("/proc/%d/wchan" % p) as f:
+                if "futex" in f.read():
+                    out.append(p)
+        except OSError:
+            pass
+    return out
+
+
+def contended_kills(srv, alice):
+    """Clients post to one ticket at once while messages workers are killed
+    one at a time; returns (results, kill times, the ticket).  Each result is
+    (status or the exception's repr, seconds, content, monotonic start)."""
+    r = alice.post(TICKETS, {"subject": "Contended", "initial_message": "contended"})
+    status(r, 201)
+    target = r.json["uuid"]
+    sup = []
+    for f in srv.pid_files():
+        if os.path.basename(f).startswith("messages"):
+            with open(f) as fh:
+                sup.append(int(fh.read().split()[0]))
+    check(sup, "no messages supervisor in %s" % srv.pid_files())
+    results, lock, stop = [], threading.Lock(), threading.Event()
+
+    def contend(k):
+        c = Client(srv.port, "Bearer " + srv.users["alice"].token)
+        i = 0
+        while not stop.is_set():
+            content = "contended %d-%d" % (k, i)
+            i += 1
+            t0 = time.monotonic()
+            try:
+                st = c.request("POST", TICKETS + target + "/messages/", json_body={"content": content},
+                               timeout=HANG_S, record=False).status
+            except Exception as e:  # noqa: BLE001 -- a timeout is what this case looks for
+                st = repr(e)
+            with lock:
+                results.append((st, time.monotonic() - t0, content, t0))
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=contend, args=(k,), daemon=True) for k in range(CONTENDERS)]
+    for t in threads:
+        t.start()
+    kills = []      # (monotonic time, whether a request was seen waiting for the victim's lock)
+    deadline = time.monotonic() + 60
+    n = 0
+    while len(kills) < WORKER_KILLS and time.monotonic() < deadline:
+        time.sleep(0.5)
+        workers = descendants(sup[0])
+        if not workers:
+            continue    # the supervisor is between two spawns
+        victim = workers[n % len(workers)]
+        n += 1
+        # Stop the victim until it is caught holding a lock another request
+        # waits for, then kill it there: the case that used to hang.  It is
+        # stopped only while it is not waiting for its next request.
+        waited = False
+        t_end = time.monotonic() + 8
+        while not waited and time.monotonic() < t_end:
+            try:
+                with open("/proc/%d/wchan" % victim) as f:
+                    wchan = f.read()
+            except OSError:
+                break
+            if "skb" in wchan or "accept" in wchan:
+                time.sleep(0.002)
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGSTOP)
+            time.sleep(0.05)
+            waited = bool(blocked([w for w in descendants(sup[0]) if w != victim]))
+            if not waited:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGCONT)
+                time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+            kills.append((time.monotonic(), waited))
+    time.sleep(4.0)     # posts after the last kill
+    stop.set()
+    for t in threads:
+        t.join(timeout=HANG_S + 5)
+    check(not any(t.is_alive() for t in threads), "a client thread is still waiting")
+    return results, kills, target
+
+
+def contended_case(srv, alice):
+    """The last case (see the module's docstring)."""
+    with T.case("kill -9 of a messages worker while other requests wait for its locks, %d times: every request "
+                "answered within %d s, posts go on, each acknowledged post in the thread once"
+                % (WORKER_KILLS, HANG_S)):
+        results, kills, target = contended_kills(srv, alice)
+        slow = sorted(results, key=lambda x: -x[1])[:3]
+        log("%d contended posts, %d kills, %d acknowledged; slowest %s" % (
+            len(results), len(kills), sum(1 for x in results if x[0] == 201),
+            ["%.1f s: %s" % (x[1], x[0]) for x in slow]))
+        check(len(kills) == WORKER_KILLS, "only %d workers killed" % len(kills))
+        caught = sum(1 for k in kills if k[1])
+        log("%d of the kills hit a worker whose lock another request waited for" % caught)
+        check(caught >= WORKER_KILLS // 2, "only %d kills caught a worker holding a lock another request waited for" % caught)
+        hung = [x for x in results if not isinstance(x[0], int)]
+        check(not hung, "%d of %d requests not answered within %d s (requests hang): %s\n%s" % (
+            len(hung), len(results), HANG_S, [x[0][:60] for x in hung[:3]], "\n".join(store_diagnostics(srv))))
+        odd = [x for x in results if x[0] not in (201, 502, 503)]
+        check(not odd, "unexpected statuses: %s" % [(x[0], x[2]) for x in odd[:5]])
+        after = [x for x in results if x[0] == 201 and x[3] > kills[-1][0]]
+        check(len(after) >= 5, "only %d posts acknowledged after the last kill" % len(after))
+        acked = [x[2] for x in results if x[0] == 201]
+        thread = alice.get(TICKETS + target + "/messages/").json
+        contents = [m["content"] for m in thread]
+        eq(len(contents), len(set(contents)), "no content stored twice")
+        missing = [c for c in acked if c not in contents]
+        check(not missing, "%d acknowledged posts lost: %s" % (len(missing), missing[:5]))
+
+
 def main():
     # no per-user ticket limit: bob opens many tickets while the programs are killed
     srv = standard_server(conf={("support", "max_tickets_per_user"): "0"})
@@ -390,6 +521,8 @@ def main():
         r = alice.post(TICKETS + ticket + "/messages/", {"content": "after the storm"})
         status(r, 201)
         eq(alice.get(TICKETS + ticket + "/").json["message_count"], len(thread) + 1, "message_count")
+
+    contended_case(srv, alice)
 
     check_no_leftovers(srv)
 

@@ -3,10 +3,12 @@
  * fresh scratch directory: records, counters, sequences, transactions with
  * bounded retry, reopening, and the consistency check.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -384,6 +386,276 @@ test_lock_conflict(struct store *s)
 	is_int(counter(s, "flaky"), before + 1, "  and is kept");
 }
 
+/*
+ * Wait until process pid sleeps on a futex (a lock wait: the test programs
+ * have one thread), for up to 10 s.
+ */
+static void
+wait_blocked(pid_t pid)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%ld/wchan", (long)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+
+		if (f != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		if (strstr(buf, "futex") != NULL) {
+			usleep(50 * 1000);	/* well inside the wait */
+			return;
+		}
+		usleep(10 * 1000);
+	}
+	bail_out("process %ld never waited for the lock", (long)pid);
+}
+
+/* The waiter's store, for its tick handler. */
+static struct store *waiter_store;
+
+/*
+ * The waiter's tick, as the request watchdog of cgi-bin/app.c: once its
+ * store has been recovered away, it ends with code 99.
+ */
+static void
+waiter_tick(int sig SUP_UNUSED)
+{
+	if (store_abandoned(waiter_store))
+		_exit(99);
+}
+
+/*
+ * A process killed with SIGKILL while it holds a write lock, and another
+ * process already waiting for that lock: a new process then opens the
+ * store (as the supervisor's replacement worker does), which runs
+ * recovery.  Berkeley DB never wakes the waiter, which waits in the
+ * discarded environment; a one-second tick in it must see that with
+ * store_abandoned and end it within a few seconds.  The waiter's exit
+ * code is 99 then, its store_run result otherwise.
+ */
+static void
+test_killed_holder(struct store *s)
+{
+	struct timespec t0;
+	int status = 0;
+	pid_t holder, waiter, done = 0;
+	long waited;
+
+	store_close(s);		/* one handle a process (DB_REGISTER) */
+	holder = hold_lock(600000);
+	if ((waiter = fork()) < 0)
+		bail_out("fork");
+	if (waiter == 0) {
+		struct itimerval tick = { { 1, 0 }, { 1, 0 } };
+		struct flaky_args a = { .fail_first = 0 };
+		struct store ws;
+		sup_err e = SUP_EDB;
+
+		if (store_open(&ws, &conf) == SUP_OK) {
+			waiter_store = &ws;
+			signal(SIGALRM, waiter_tick);
+			setitimer(ITIMER_REAL, &tick, NULL);
+			e = store_run(&ws, 0, flaky_fn, &a);
+		}
+		_exit((int)e);
+	}
+	wait_blocked(waiter);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	/* The replacement process: open, write, close, as a worker does. */
+	struct store ns;
+	struct flaky_args b = { .fail_first = 0 };
+	is_err(store_open(&ns, &conf), SUP_OK,
+	    "after a lock holder is killed, a new process opens the store");
+	is_err(store_run(&ns, 0, flaky_fn, &b), SUP_OK,
+	    "  and writes at once");
+	ok(!store_abandoned(&ns), "  its store is the live one");
+	while (ms_since(&t0) < 15000 &&
+	    (done = waitpid(waiter, &status, WNOHANG)) == 0)
+		usleep(20 * 1000);
+	waited = ms_since(&t0);
+	if (done == 0) {
+		kill(waiter, SIGKILL);
+		waitpid(waiter, &status, 0);
+	}
+	ok(done == waiter && WIFEXITED(status) && WEXITSTATUS(status) == 99 &&
+	    waited < 4000, "the process that waited for the killed holder's "
+	    "lock sees its store recovered away and ends (exit %d, %ld ms)",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1, waited);
+	store_close(&ns);
+	if (store_open(s, &conf) != SUP_OK)
+		bail_out("store_open");
+}
+
+static int hold_fd = -1;
+
+/* A secondary index callback that never returns: the put stays inside. */
+static int
+stuck_cb(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d SUP_UNUSED,
+    DBT *r SUP_UNUSED)
+{
+	if (write(hold_fd, "x", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/*
+ * Another process takes the write lock on the "flaky" counter and then
+ * stays inside a Berkeley DB call (a put whose index callback never
+ * returns).  Returns its pid.
+ */
+static pid_t
+hold_in_library(void)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		bail_out("pipe/fork");
+	if (pid == 0) {
+		struct store cs;
+		DB *db = NULL, *idx = NULL;
+		DB_TXN *txn;
+		DBT k = { .data = "k", .size = 1 }, d = { .data = "d", .size = 1 };
+
+		close(fds[0]);
+		hold_fd = fds[1];
+		if (store_open(&cs, &conf) != SUP_OK ||
+		    db_create(&db, cs.env, 0) != 0 || db->open(db, NULL,
+		    "hold.db", NULL, DB_BTREE, DB_CREATE | DB_AUTO_COMMIT,
+		    0600) != 0 || db_create(&idx, cs.env, 0) != 0 ||
+		    idx->open(idx, NULL, "hold_idx.db", NULL, DB_BTREE,
+		    DB_CREATE | DB_AUTO_COMMIT, 0600) != 0 ||
+		    db->associate(db, NULL, idx, stuck_cb, 0) != 0 ||
+		    cs.env->txn_begin(cs.env, NULL, &txn, 0) != 0 ||
+		    store_count_add(&cs, txn, "flaky", 100) != SUP_OK)
+			_exit(1);
+		db->put(db, txn, &k, &d, 0);
+		_exit(1);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1)
+		bail_out("the lock holder did not start");
+	close(fds[0]);
+	return pid;
+}
+
+/*
+ * An observer process with the store open answers each byte on ask with
+ * '1' or '0' on answer: whether store_abandoned says its store was
+ * recovered away.  It keeps the store open (a store left by recovery
+ * cannot be closed cleanly) and ends when ask is closed.
+ */
+static pid_t
+observer(int *ask, int *answer)
+{
+	int q[2], r[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(q) != 0 || pipe(r) != 0 || (pid = fork()) < 0)
+		bail_out("pipe/fork");
+	if (pid == 0) {
+		struct store os;
+
+		close(q[1]);
+		close(r[0]);
+		if (store_open(&os, &conf) != SUP_OK)
+			_exit(1);
+		while (read(q[0], &c, 1) == 1) {
+			c = store_abandoned(&os) ? '1' : '0';
+			if (write(r[1], &c, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(q[0]);
+	close(r[1]);
+	*ask = q[1];
+	*answer = r[0];
+	return pid;
+}
+
+/* The observer's answer: 1, 0, or -1 if it did not answer. */
+static int
+observed(int ask, int answer)
+{
+	char c = '?';
+
+	if (write(ask, "?", 1) != 1 || read(answer, &c, 1) != 1)
+		return -1;
+	return c == '1' ? 1 : c == '0' ? 0 : -1;
+}
+
+/*
+ * A holder killed inside a Berkeley DB call (which may hold region
+ * mutexes): the next opener runs recovery all the same, and writes at
+ * once.  store_abandoned says no until then (a death alone changes
+ * nothing), yes afterwards for a store that was open meanwhile, and no
+ * for a closed store and a store opened anew.
+ */
+static void
+test_killed_in_library(struct store *s)
+{
+	struct timespec t0;
+	int status = 0, ask, answer;
+	pid_t holder, opener, watcher, done = 0;
+
+	store_close(s);		/* one handle a process (DB_REGISTER) */
+	ok(!store_abandoned(s), "store_abandoned: false on a closed store");
+	watcher = observer(&ask, &answer);
+	is_int(observed(ask, answer), 0,
+	    "store_abandoned: not before any recovery");
+	holder = hold_in_library();
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	is_int(observed(ask, answer), 0, "  nor once a process died (nobody "
+	    "has opened the store since)");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((opener = fork()) < 0)
+		bail_out("fork");
+	if (opener == 0) {
+		struct store ns;
+		struct flaky_args a = { .fail_first = 0 };
+		sup_err e = SUP_EDB;
+
+		alarm(60);
+		if (store_open(&ns, &conf) == SUP_OK)
+			e = store_run(&ns, 0, flaky_fn, &a);
+		store_close(&ns);
+		_exit((int)e);
+	}
+	while (ms_since(&t0) < 15000 &&
+	    (done = waitpid(opener, &status, WNOHANG)) == 0)
+		usleep(20 * 1000);
+	if (done == 0) {
+		kill(opener, SIGKILL);
+		waitpid(opener, &status, 0);
+	}
+	ok(done == opener && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SUP_OK, "a holder killed inside the "
+	    "library: a new process opens the store and writes (%ld ms)",
+	    ms_since(&t0));
+	is_int(observed(ask, answer), 1, "  a store open meanwhile was "
+	    "recovered away: store_abandoned");
+	close(ask);
+	close(answer);
+	waitpid(watcher, NULL, 0);
+	if (store_open(s, &conf) != SUP_OK)
+		bail_out("store_open");
+	ok(!store_abandoned(s), "store_abandoned: false on the store opened "
+	    "anew");
+	is_int(counter(s, "flaky") >= 0, 1, "  which reads");
+}
+
 static void
 report_line(void *ctx, const char *line)
 {
@@ -534,6 +806,8 @@ main(void)
 	test_sequence(&s, &last_seq);
 	test_run(&s);
 	test_lock_conflict(&s);
+	test_killed_holder(&s);
+	test_killed_in_library(&s);
 	test_reopen_verify(&s, last_seq);
 	test_status_names();
 	conf_free(&conf);
