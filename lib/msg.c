@@ -152,13 +152,14 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	int old, new;
 	bool from_user;
 	struct view v;
+	DBC *cur;
 	DBT d;
 	sup_err e;
 
 	json_object_put(a->out);
 	a->out = NULL;
 	/* Write-locking the ticket first orders the posts to one thread. */
-	if ((e = ticket_load_text(s, txn, u, a->ticket, DB_RMW, &d, &tt)) !=
+	if ((e = ticket_load_text(s, txn, u, a->ticket, &cur, &d, &tt)) !=
 	    SUP_OK)
 		return e;
 	if (!view_ticket_head(d.data, d.size, &tt, &th) ||
@@ -240,10 +241,14 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOMEM;
 		goto out;
 	}
-	if ((e = ticket_save_text(s, txn, a->ticket, t.p, t.len)) != SUP_OK)
-		goto out;
-	e = ticket_status_count(s, txn, old, new, tt.user);
+	e = ticket_save_text(cur, t.p, t.len);
+	cur->close(cur);
+	cur = NULL;
+	if (e == SUP_OK)
+		e = ticket_status_count(s, txn, old, new, tt.user);
 out:
+	if (cur != NULL)
+		cur->close(cur);
 	free(t.p);
 	free(m.p);
 	free(d.data);

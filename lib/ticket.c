@@ -112,8 +112,7 @@ ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 sup_err
 ticket_load_text(struct store *s, DB_TXN *txn, const struct sup_user *u,
-    const uint8_t uuid[UUID_LEN], uint32_t flags, DBT *d,
-    struct ticket_tail *tt)
+    const uint8_t uuid[UUID_LEN], DBC **cur, DBT *d, struct ticket_tail *tt)
 {
 	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
 	sup_err e = SUP_OK;
@@ -121,7 +120,14 @@ ticket_load_text(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 	memset(d, 0, sizeof(*d));
 	d->flags = DB_DBT_MALLOC;
-	if ((rc = s->tickets->get(s->tickets, txn, &k, d, flags)) != 0)
+	if (cur == NULL)
+		rc = s->tickets->get(s->tickets, txn, &k, d, 0);
+	else if ((rc = s->tickets->cursor(s->tickets, txn, cur, 0)) == 0 &&
+	    (rc = (*cur)->get(*cur, &k, d, DB_SET | DB_RMW)) != 0) {
+		(*cur)->close(*cur);
+		*cur = NULL;
+	}
+	if (rc != 0)
 		return store_err(rc, "ticket");
 	if (!view_ticket_tail(d->data, d->size, tt))
 		e = SUP_EDB;
@@ -131,6 +137,10 @@ ticket_load_text(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	if (e != SUP_OK) {
 		free(d->data);
 		d->data = NULL;
+		if (cur != NULL) {
+			(*cur)->close(*cur);
+			*cur = NULL;
+		}
 	}
 	return e;
 }
@@ -142,19 +152,18 @@ ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	DBT d;
 	sup_err e;
 
-	if ((e = ticket_load_text(s, txn, u, uuid, 0, &d, tt)) == SUP_OK)
+	if ((e = ticket_load_text(s, txn, u, uuid, NULL, &d, tt)) == SUP_OK)
 		free(d.data);
 	return e;
 }
 
 sup_err
-ticket_save_text(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
-    const char *text, size_t len)
+ticket_save_text(DBC *cur, const char *text, size_t len)
 {
-	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT k = { 0 };
 	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
 
-	return store_err(s->tickets->put(s->tickets, txn, &k, &d, 0), "put");
+	return store_err(cur->put(cur, &k, &d, DB_CURRENT), "put");
 }
 
 sup_err
@@ -293,7 +302,7 @@ show_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_put(a->out);
 	a->out = NULL;
 	/* The stored text is spliced as it is: no parse, no printing. */
-	if ((e = ticket_load_text(s, txn, a->u, a->uuid, 0, &d, &tt)) != SUP_OK)
+	if ((e = ticket_load_text(s, txn, a->u, a->uuid, NULL, &d, &tt)) != SUP_OK)
 		return e;
 	view_begin(&v, s, txn, a->u);
 	e = view_ticket_text(&v, d.data, d.size, true, &a->out);

@@ -114,13 +114,15 @@ sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 /*
  * Read a ticket's stored text into d (DB_DBT_MALLOC: free(d->data)) and
- * its tail into tt, with flags (0, DB_RMW), and check u may see it.  On
- * error d->data is NULL: SUP_ENOTFOUND (absent, or another customer's),
- * SUP_EDB when the record is not laid out as view.h says.
+ * its tail into tt, and check u may see it.  With cur != NULL, it is read
+ * for update through a new cursor *cur, write-locked and left on the
+ * record for ticket_save_text (the caller closes it: (*cur)->close).  On
+ * error d->data and *cur are NULL: SUP_ENOTFOUND (absent, or another
+ * customer's), SUP_EDB when the record is not laid out as view.h says.
  */
 struct ticket_tail;
 sup_err ticket_load_text(struct store *s, DB_TXN *txn,
-    const struct sup_user *u, const uint8_t uuid[UUID_LEN], uint32_t flags,
+    const struct sup_user *u, const uint8_t uuid[UUID_LEN], DBC **cur,
     DBT *d, struct ticket_tail *tt);
 
 /*
@@ -130,9 +132,14 @@ sup_err ticket_load_text(struct store *s, DB_TXN *txn,
 sup_err ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], struct ticket_tail *tt);
 
-/* Write a ticket's stored text as it is (laid out as view.h says). */
-sup_err ticket_save_text(struct store *s, DB_TXN *txn,
-    const uint8_t uuid[UUID_LEN], const char *text, size_t len);
+/*
+ * Write a ticket's stored text (laid out as view.h says) over the record
+ * cur is on (from ticket_load_text).  Through the cursor, Berkeley DB
+ * has the old record at hand and leaves the index entries whose keys do
+ * not change alone; a DB->put would look each of them up and write-lock
+ * its page.
+ */
+sup_err ticket_save_text(DBC *cur, const char *text, size_t len);
 
 /* Write a ticket record back, with its revision and updated_at moved on. */
 sup_err ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now);
