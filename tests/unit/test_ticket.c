@@ -1473,17 +1473,17 @@ test_post_record(void)
 {
 	static const char subject[] =
 	    "Odd \",\"status\":\"closed\",\"user\":1} \\\" subject";
-	struct sup_user dora;
+	struct sup_user fiona;
 	uint8_t t[UUID_LEN];
 	json_object *rec, *m;
 	char first[64];
 	size_t len0, len1;
 	char *before, *after;
 
-	make_user("dora", ROLE_USER, &dora);
-	create_uuid(&dora, subject, t);
+	make_user("fiona", ROLE_USER, &fiona);
+	create_uuid(&fiona, subject, t);
 	if (post(&agent, t, "First answer.", false, &m) != SUP_OK)
-		bail_out("cannot post to dora's ticket");
+		bail_out("cannot post to fiona's ticket");
 	rec = stored(t);
 	is_str(jstr(rec, "subject"), subject,
 	    "a post keeps a subject that looks like the fields");
@@ -1513,10 +1513,10 @@ test_post_record(void)
 	ok(stored_as_json_c(t), "  the record is as json-c prints it");
 	json_object_put(rec);
 
-	if (set_status(&dora, t, ST_RESOLVED) != SUP_OK)
-		bail_out("cannot resolve dora's ticket");
-	if (post(&dora, t, "It broke again.", false, &m) != SUP_OK)
-		bail_out("cannot post to dora's ticket");
+	if (set_status(&fiona, t, ST_RESOLVED) != SUP_OK)
+		bail_out("cannot resolve fiona's ticket");
+	if (post(&fiona, t, "It broke again.", false, &m) != SUP_OK)
+		bail_out("cannot post to fiona's ticket");
 	rec = stored(t);
 	is_str(jstr(rec, "status"), "waiting_for_admin",
 	    "the owner's post re-opens a resolved ticket");
@@ -1529,10 +1529,10 @@ test_post_record(void)
 	json_object_put(rec);
 	json_object_put(m);
 
-	if (set_status(&dora, t, ST_CLOSED) != SUP_OK)
-		bail_out("cannot close dora's ticket");
+	if (set_status(&fiona, t, ST_CLOSED) != SUP_OK)
+		bail_out("cannot close fiona's ticket");
 	before = stored_text(t, &len0);
-	is_err(post1(&dora, t, "Hello?", false), SUP_ECLOSED,
+	is_err(post1(&fiona, t, "Hello?", false), SUP_ECLOSED,
 	    "the owner cannot post to her closed ticket");
 	after = stored_text(t, &len1);
 	ok(len0 == len1 && memcmp(before, after, len0) == 0,
@@ -1546,7 +1546,30 @@ test_post_record(void)
 	ok(jnull(rec, "closed_at"), "  closed_at is null again");
 	ok(stored_as_json_c(t), "  the record is as json-c prints it");
 	json_object_put(rec);
-	user_clear(&dora);
+
+	/* A record without a head field: refused, and left as it was. */
+	size_t good_len, bad_len;
+	char *good = stored_text(t, &good_len), *bad;
+	rec = stored(t);
+	json_object_object_del(rec, "resolved_at");
+	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite fiona's ticket");
+	json_object_put(rec);
+	bad = stored_text(t, &bad_len);
+	is_err(post1(&agent, t, "Into a damaged record.", false), SUP_EDB,
+	    "a post to a ticket not laid out as view.h says is refused");
+	after = stored_text(t, &len1);
+	ok(len1 == bad_len && memcmp(bad, after, len1) == 0,
+	    "  and changes nothing");
+	free(bad);
+	free(after);
+	/* Put it back, for the verify at the end. */
+	DBT k = { .data = t, .size = UUID_LEN };
+	DBT d = { .data = good, .size = (u_int32_t)good_len };
+	if (st.tickets->put(st.tickets, NULL, &k, &d, 0) != 0)
+		bail_out("cannot restore fiona's ticket");
+	free(good);
+	user_clear(&fiona);
 }
 
 static void
@@ -1589,6 +1612,20 @@ test_verify(void)
 	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
 	    "store_verify with a ticket whose last_note is its last message");
 	is_int(problems, 2, "  1 more problem");
+
+	/* And a ticket without a head field a post rewrites in place. */
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	rec = stored(t2);
+	json_object_object_del(rec, "first_response_at");
+	if (store_put(st.tickets, NULL, t2, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite a ticket");
+	json_object_put(rec);
+	store_close(&st);
+	lines = 0;
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify with a ticket without first_response_at");
+	is_int(problems, 3, "  1 more problem");
 }
 
 int
