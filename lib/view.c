@@ -12,8 +12,11 @@
  * "user" on, in a fixed order (json-c keeps the order of members, also
  * when one is replaced).  In JSON text `,"user":` can only be a key (a
  * quote inside a string is escaped), and the last such key is the
- * record's own.  `supportctl db verify` checks every record has the
- * layout.
+ * record's own.  A post changes a ticket's text in place as well, which
+ * relies on the head fields it rewrites (status ... closed_at) coming in
+ * a fixed order right before "user", each null or a string with nothing
+ * escaped (view_ticket_head).  `supportctl db verify` checks every record
+ * has the layout.
  */
 #include <inttypes.h>
 #include <stdint.h>
