@@ -146,7 +146,7 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	struct ticket_head th;
 	struct sbuf m = { 0 }, t = { 0 };
 	const char *val[TH_MAX] = { NULL };
-	char updated[TIME_STRLEN + 3], created[TIME_STRLEN + 3];
+	char stamp[TIME_STRLEN + 3];	/* the message's time, quoted */
 	char status[32];
 	int64_t now, us;
 	int old, new;
@@ -208,12 +208,11 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 		tt.has_public = true;
 		memcpy(tt.last_public, key + UUID_LEN, MSG_REF_LEN);
 	}
-	updated[0] = created[0] = '"';
-	time_format(us, updated + 1);
-	updated[TIME_STRLEN + 1] = '"';
-	updated[TIME_STRLEN + 2] = '\0';
-	memcpy(created, updated, sizeof(created));
-	val[TH_UPDATED_AT] = updated;
+	stamp[0] = '"';
+	time_format(us, stamp + 1);
+	stamp[TIME_STRLEN + 1] = '"';
+	stamp[TIME_STRLEN + 2] = '\0';
+	val[TH_UPDATED_AT] = stamp;
 	if (a->internal)
 		tt.note_count++;
 	else if (from_user) {
@@ -227,7 +226,7 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 		/* The first public staff reply is the first response. */
 		if (th.to[TH_FIRST_RESPONSE_AT] - th.from[TH_FIRST_RESPONSE_AT]
 		    == 4)
-			val[TH_FIRST_RESPONSE_AT] = created;
+			val[TH_FIRST_RESPONSE_AT] = stamp;
 	}
 	if (new != old) {
 		/* Neither status a post moves to is resolved or closed. */
