@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--tickets N] [--duration 10s] [--sweep "2 4 8"]
 #                [--mem-requests 100000] [--no-mem] [--profile] [--no-build]
+#                [--post-only]
 #
 # Builds bench/hello and bench/gen, generates a store of N tickets (default
 # 10000) under bench/out/store-N/ unless one is there already, then starts
@@ -21,7 +22,9 @@
 # the lock requests, cache page gets and misses per request, and while
 # posting, commits per log flush.  --profile records perf profiles instead
 # of trusting the timings (see profile() below); --no-build uses the
-# binaries as they are.
+# binaries as they are.  --post-only measures hello and posting only (with
+# the sweep, if asked; no memory run): a short before/after comparison of
+# a change to posting, report in bench/out/results-post-N.md.
 #
 # Prints a Markdown report and writes it to bench/out/results-N.md.
 # Stops, by pid, everything it started.  SUPPORT_CHILDREN (default 2, as
@@ -38,6 +41,7 @@ MEM_REQUESTS=100000
 MEM=yes
 PROFILE=no
 BUILD=yes
+POST_ONLY=no
 CHILDREN=${SUPPORT_CHILDREN:-2}
 THREADS=2
 CONNS=16
@@ -56,8 +60,10 @@ while [ $# -gt 0 ]; do
 	--no-mem) MEM=no; shift ;;
 	--profile) PROFILE=yes; shift ;;
 	--no-build) BUILD=no; shift ;;
+	--post-only) POST_ONLY=yes; MEM=no; shift ;;
 	*) echo "usage: $0 [--tickets N] [--duration 10s] [--sweep \"2 4 8\"]" \
-	    "[--mem-requests N] [--no-mem] [--profile] [--no-build]" >&2; exit 2 ;;
+	    "[--mem-requests N] [--no-mem] [--profile] [--no-build]" \
+	    "[--post-only]" >&2; exit 2 ;;
 	esac
 done
 case $TICKETS in *[!0-9]* | "") die "--tickets takes a number" ;; esac
@@ -466,6 +472,20 @@ measure() {
 	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
 }
 
+# --post-only: hello before and after, and posting between them.
+measure_post() {
+	wrk -t"$THREADS" -c"$CONNS" -d2s "$BASE/hello" >/dev/null 2>&1 ||
+	    die "wrk warm-up"
+	wrk_run hello1 "$BASE/hello"
+	HELLO1=$RPS
+	post_run post
+	POST_STATS=$STATS POST_PER=$PER
+	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
+	wrk_run hello2 "$BASE/hello"
+	HELLO2=$RPS
+	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
+}
+
 # Posting with the messages program at other worker counts.
 sweep() {
 	SWEEP_ROWS=""
@@ -531,6 +551,31 @@ memory() {
 }
 
 # --- Report --------------------------------------------------------------
+
+# The report of --post-only, in bench/out/results-post-N.md.
+report_post() {
+	{
+	echo "## Posting, $TICKETS tickets — $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "Code: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?');" \
+	    "$CHILDREN workers per program; wrk -t$THREADS -c$CONNS -d$DURATION."
+	echo
+	echo "| | req/s | ratio to hello | avg latency | non-2xx/3xx | socket errors | BDB locks / req | cache page gets / req | cache misses / req |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| hello (before / after) | $HELLO1 / $HELLO2 | | | | | | | |"
+	echo "| POST message, durable | $POST_RPS | $(ratio "$POST_RPS" "$HELLO") | $POST_LAT | $POST_BAD | $POST_ERRS | $POST_PER |"
+	echo
+	echo "While posting: $(echo "$POST_STATS" |
+	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }')."
+	if [ -n "$SWEEP" ]; then
+		echo
+		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		printf '%s' "$SWEEP_ROWS"
+	fi
+	} >"$OUT/results-post-$TICKETS.md"
+	cat "$OUT/results-post-$TICKETS.md"
+}
 
 report() {
 	gen_s=$(awk -F= '/^gen_seconds=/ { print $2 }' "$STORE/gen.out")
@@ -603,6 +648,12 @@ setup_run
 make_tokens
 start_servers
 check_endpoints
+if [ "$POST_ONLY" = yes ]; then
+	measure_post
+	sweep
+	report_post
+	exit 0
+fi
 measure
 sweep
 [ "$MEM" = no ] || memory

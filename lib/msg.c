@@ -24,48 +24,84 @@ msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
 }
 
 sup_err
-msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
-    uint32_t sender, const char *content, size_t len, bool internal,
-    bool from_user, json_object **rec)
+msg_render(const char *content, size_t len, char **html)
 {
-	const uint8_t *ticket = key;
-	int64_t us = (int64_t)be64_get(key + UUID_LEN);
+	/* Safe mode: raw HTML and javascript: links never come through. */
+	*html = cmark_markdown_to_html(content, len, CMARK_OPT_SAFE);
+	return *html != NULL ? SUP_OK : SUP_ENOMEM;
+}
+
+/* Append s[0..n) to b as a JSON string, escaped by json-c. */
+static void
+add_json_str(struct sbuf *b, const char *s, size_t n)
+{
+	json_object *o = json_object_new_string_len(s, (int)n);
+	const char *text = NULL;
+	size_t len = 0;
+
+	if (o != NULL)
+		text = json_object_to_json_string_length(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len);
+	if (text != NULL)
+		sbuf_add(b, text, len);
+	else
+		b->failed = true;
+	json_object_put(o);
+}
+
+sup_err
+msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
+    uint32_t sender, const char *content, size_t len, const char *html,
+    bool internal, bool from_user, struct sbuf *rec)
+{
 	char tbuf[TIME_STRLEN + 1], ubuf[UUID_STRLEN + 1];
-	json_object *m;
-	char *html;
+	struct sbuf b = { 0 };
+	char *rendered = NULL;
 	sup_err e;
 
-	if (rec != NULL)
-		*rec = NULL;
-	/* Safe mode: raw HTML and javascript: links never come through. */
-	if ((html = cmark_markdown_to_html(content, len, CMARK_OPT_SAFE)) ==
-	    NULL)
-		return SUP_ENOMEM;
-	if ((m = json_object_new_object()) == NULL) {
-		free(html);
+	if (html == NULL) {
+		if ((e = msg_render(content, len, &rendered)) != SUP_OK)
+			return e;
+		html = rendered;
+	}
+	/*
+	 * The record as text, in the layout view.h gives (the author's id
+	 * last, where view.c looks for it): building a json-c object only to
+	 * print it was a tenth of a post.  The strings go through json-c.
+	 */
+	uuid_format(key + UUID_LEN + 8, ubuf);
+	sbuf_adds(&b, "{\"uuid\":\"");
+	sbuf_add(&b, ubuf, UUID_STRLEN);
+	uuid_format(key, ubuf);
+	sbuf_adds(&b, "\",\"ticket\":\"");
+	sbuf_add(&b, ubuf, UUID_STRLEN);
+	sbuf_adds(&b, "\",\"content\":");
+	add_json_str(&b, content, len);
+	sbuf_adds(&b, ",\"content_html\":");
+	add_json_str(&b, html, strlen(html));
+	sbuf_adds(&b, from_user ? ",\"is_from_user\":true" :
+	    ",\"is_from_user\":false");
+	sbuf_adds(&b, internal ? ",\"is_internal\":true" :
+	    ",\"is_internal\":false");
+	time_format((int64_t)be64_get(key + UUID_LEN), tbuf);
+	sbuf_adds(&b, ",\"attachments\":[],\"created_at\":\"");
+	sbuf_add(&b, tbuf, TIME_STRLEN);
+	sbuf_printf(&b, "\",\"user\":%" PRIu32 "}", sender);
+	free(rendered);
+	if (b.failed) {
+		free(b.p);
 		return SUP_ENOMEM;
 	}
-	uuid_format(key + UUID_LEN + 8, ubuf);
-	json_object_object_add(m, "uuid", json_object_new_string(ubuf));
-	uuid_format(ticket, ubuf);
-	json_object_object_add(m, "ticket", json_object_new_string(ubuf));
-	json_object_object_add(m, "content",
-	    json_object_new_string_len(content, (int)len));
-	json_object_object_add(m, "content_html", json_object_new_string(html));
-	free(html);
-	json_object_object_add(m, "is_from_user",
-	    json_object_new_boolean(from_user));
-	json_object_object_add(m, "is_internal",
-	    json_object_new_boolean(internal));
-	json_object_object_add(m, "attachments", json_object_new_array());
-	time_format(us, tbuf);
-	json_object_object_add(m, "created_at", json_object_new_string(tbuf));
-	/* Last, where view.c looks for it (see "Records" there). */
-	json_object_object_add(m, "user", json_object_new_int64(sender));
-	e = store_put(s->messages, txn, key, MSG_KEY_LEN, m, DB_NOOVERWRITE);
-	if (e == SUP_OK && rec != NULL)
-		*rec = json_object_get(m);
-	json_object_put(m);
+	DBT k = { .data = (void *)key, .size = MSG_KEY_LEN };
+	DBT d = { .data = b.p, .size = (u_int32_t)b.len };
+	e = store_err(s->messages->put(s->messages, txn, &k, &d,
+	    DB_NOOVERWRITE), "put");
+	if (e == SUP_OK && rec != NULL) {
+		*rec = b;
+		return SUP_OK;
+	}
+	free(b.p);
 	return e;
 }
 
@@ -76,36 +112,66 @@ struct post_args {
 	const uint8_t *ticket;
 	const char *content;
 	size_t len;
+	const char *html;
 	bool internal;
 	json_object *out;
 };
 
-static void
-set_int(json_object *t, const char *name, int64_t v)
+/* The status named by a quoted head value ("open"), or -1. */
+static int
+status_of(const char *v, size_t n)
 {
-	json_object_object_add(t, name, json_object_new_int64(v));
+	for (int i = 0; i < ST_MAX; i++)
+		if (n == strlen(ticket_status_names[i]) + 2 && v[0] == '"' &&
+		    memcmp(v + 1, ticket_status_names[i], n - 2) == 0)
+			return i;
+	return -1;
 }
 
+/*
+ * The post: the ticket's stored text is changed in place (view.h says
+ * which fields a post moves; parsing and printing it with json-c was a
+ * fifth of a post), and the writes are ordered so that the pages every
+ * post shares are held the shortest time: the ticket (its own page),
+ * the message, the answer, then the ticket's index entries (the newest
+ * end of the activity indexes) and last the status counters.
+ */
 static sup_err
 post_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct post_args *a = arg;
 	const struct sup_user *u = a->u;
 	uint8_t key[MSG_KEY_LEN];
-	json_object *t, *m = NULL;
+	struct ticket_tail tt;
+	struct ticket_head th;
+	struct sbuf m = { 0 }, t = { 0 };
+	const char *val[TH_MAX] = { NULL };
+	char stamp[TIME_STRLEN + 3];	/* the message's time, quoted */
+	char status[32];
 	int64_t now, us;
+	int old, new;
 	bool from_user;
 	struct view v;
+	DBC *cur;
+	DBT d;
 	sup_err e;
 
 	json_object_put(a->out);
 	a->out = NULL;
 	/* Write-locking the ticket first orders the posts to one thread. */
-	if ((e = ticket_load(s, txn, u, a->ticket, DB_RMW, &t)) != SUP_OK)
+	if ((e = ticket_load_text(s, txn, u, a->ticket, &cur, &d, &tt)) !=
+	    SUP_OK)
 		return e;
-	from_user = (uint32_t)rec_int(t, "user") == u->id;
-	if (strcmp(rec_str(t, "status") ? rec_str(t, "status") : "",
-	    "closed") == 0 && !user_is_staff(u)) {
+	if (!view_ticket_head(d.data, d.size, &tt, &th) ||
+	    (old = status_of((char *)d.data + th.from[TH_STATUS],
+	    th.to[TH_STATUS] - th.from[TH_STATUS])) < 0) {
+		fprintf(stderr, "support: a ticket record is not laid out as "
+		    "expected\n");
+		e = SUP_EDB;
+		goto out;
+	}
+	from_user = tt.user == u->id;
+	if (old == ST_CLOSED && !user_is_staff(u)) {
 		e = SUP_ECLOSED;
 		goto out;
 	}
@@ -114,54 +180,77 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	 * a message whose writer read the clock a little earlier.
 	 */
 	now = time_now_us();
-	us = now > rec_int(t, "last_us") ? now : rec_int(t, "last_us") + 1;
+	us = now > tt.last_us ? now : tt.last_us + 1;
 	msg_key_new(key, a->ticket, us);
-	if ((e = msg_insert(s, txn, key, u->id, a->content, a->len,
+	if ((e = msg_insert(s, txn, key, u->id, a->content, a->len, a->html,
 	    a->internal, from_user, &m)) != SUP_OK)
 		goto out;
-	set_int(t, "last_us", us);
+	view_begin(&v, s, txn, u);
+	e = view_message(&v, m.p, m.len, &a->out);
+	view_end(&v);
+	if (e != SUP_OK)
+		goto out;
+
+	/* The ticket's new state (ticket_set_status for a parsed one). */
+	new = old;
+	tt.last_us = us;
+	tt.rev++;
 	/*
 	 * The newest message of each kind, so that a list finds a ticket's
 	 * last message without a walk.  A record from before these fields
 	 * is left without them (readers then walk): the last note of its
 	 * thread is not known here.
 	 */
-	if (json_object_object_get_ex(t, "last_public", NULL)) {
-		char ref[MSG_REF_STRLEN + 1];
-		view_msg_ref(key, ref);
-		json_object_object_add(t, a->internal ? "last_note" :
-		    "last_public", json_object_new_string(ref));
+	if (tt.has_refs && a->internal) {
+		tt.has_note = true;
+		memcpy(tt.last_note, key + UUID_LEN, MSG_REF_LEN);
+	} else if (tt.has_refs) {
+		tt.has_public = true;
+		memcpy(tt.last_public, key + UUID_LEN, MSG_REF_LEN);
 	}
+	stamp[0] = '"';
+	time_format(us, stamp + 1);
+	stamp[TIME_STRLEN + 1] = '"';
+	stamp[TIME_STRLEN + 2] = '\0';
+	val[TH_UPDATED_AT] = stamp;
 	if (a->internal)
-		set_int(t, "note_count", rec_int(t, "note_count") + 1);
-	else {
-		set_int(t, "public_count", rec_int(t, "public_count") + 1);
-		if (from_user) {
-			set_int(t, "unanswered", rec_int(t, "unanswered") + 1);
-			e = ticket_set_status(s, txn, t, ST_WAITING_FOR_ADMIN,
-			    us);
-		} else {
-			set_int(t, "unanswered", 0);
-			json_object *first;
-			if (!json_object_object_get_ex(t, "first_response_at",
-			    &first) || first == NULL)
-				json_object_object_add(t, "first_response_at",
-				    json_object_get(json_object_object_get(m,
-				    "created_at")));
-			e = ticket_set_status(s, txn, t, ST_WAITING_FOR_USER,
-			    us);
-		}
-		if (e != SUP_OK)
-			goto out;
+		tt.note_count++;
+	else if (from_user) {
+		tt.public_count++;
+		tt.unanswered++;
+		new = ST_WAITING_FOR_ADMIN;
+	} else {
+		tt.public_count++;
+		tt.unanswered = 0;
+		new = ST_WAITING_FOR_USER;
+		/* The first public staff reply is the first response. */
+		if (th.to[TH_FIRST_RESPONSE_AT] - th.from[TH_FIRST_RESPONSE_AT]
+		    == 4)
+			val[TH_FIRST_RESPONSE_AT] = stamp;
 	}
-	if ((e = ticket_save(s, txn, t, us)) != SUP_OK)
+	if (new != old) {
+		/* Neither status a post moves to is resolved or closed. */
+		snprintf(status, sizeof(status), "\"%s\"",
+		    ticket_status_names[new]);
+		val[TH_STATUS] = status;
+		val[TH_RESOLVED_AT] = val[TH_CLOSED_AT] = "null";
+	}
+	view_ticket_write(d.data, &th, val, &tt, &t);
+	if (t.failed) {
+		e = SUP_ENOMEM;
 		goto out;
-	view_begin(&v, s, txn, u);
-	e = view_message(&v, m, &a->out);
-	view_end(&v);
+	}
+	e = ticket_save_text(cur, t.p, t.len);
+	cur->close(cur);
+	cur = NULL;
+	if (e == SUP_OK)
+		e = ticket_status_count(s, txn, old, new, tt.user);
 out:
-	json_object_put(m);
-	json_object_put(t);
+	if (cur != NULL)
+		cur->close(cur);
+	free(t.p);
+	free(m.p);
+	free(d.data);
 	return e;
 }
 
@@ -172,11 +261,19 @@ msg_post(struct store *s, const struct sup_user *u,
 {
 	struct post_args a = { .u = u, .ticket = ticket, .content = content,
 		.len = len, .internal = internal };
+	char *html;
+	sup_err e;
 
 	*out = NULL;
 	if (internal && !user_is_staff(u))
 		return SUP_EFORBIDDEN;
-	return store_run_json(s, 0, post_txn, &a, &a.out, out);
+	/* Rendered once, before the transaction: no lock is held for it. */
+	if ((e = msg_render(content, len, &html)) != SUP_OK)
+		return e;
+	a.html = html;
+	e = store_run_json(s, 0, post_txn, &a, &a.out, out);
+	free(html);
+	return e;
 }
 
 /* --- List ------------------------------------------------------------ */

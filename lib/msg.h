@@ -24,13 +24,19 @@ void msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
     int64_t us);
 
 /*
- * Store one message under key (from msg_key_new), with content rendered
- * from Markdown by cmark in safe mode.  *rec is the stored record (new,
- * json_object_put) when rec != NULL.
+ * The content rendered from Markdown by cmark in safe mode into *html
+ * (new; free() it).  SUP_ENOMEM.
+ */
+sup_err msg_render(const char *content, size_t len, char **html);
+
+/*
+ * Store one message under key (from msg_key_new), with html the content
+ * rendered by msg_render (NULL: rendered here).  When rec != NULL, *rec
+ * gets the stored text (free(rec->p)) on success.
  */
 sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
-    uint32_t sender, const char *content, size_t len, bool internal,
-    bool from_user, json_object **rec);
+    uint32_t sender, const char *content, size_t len, const char *html,
+    bool internal, bool from_user, struct sbuf *rec);
 
 /*
  * Post a message as u, moving the ticket's status (DESIGN §4).  Customers

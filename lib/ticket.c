@@ -46,26 +46,34 @@ count_add(struct store *s, DB_TXN *txn, const char *kind, int64_t id,
 }
 
 sup_err
-ticket_set_status(struct store *s, DB_TXN *txn, json_object *t, int status,
-    int64_t now)
+ticket_status_count(struct store *s, DB_TXN *txn, int old, int status,
+    uint32_t user)
+{
+	sup_err e;
+
+	if (old == status)
+		return SUP_OK;
+	if ((e = store_count_add(s, txn, ticket_status_names[old], -1)) !=
+	    SUP_OK ||
+	    (e = store_count_add(s, txn, ticket_status_names[status], 1)) !=
+	    SUP_OK)
+		return e;
+	if (status_active(old) != status_active(status))
+		e = count_add(s, txn, "active", user,
+		    status_active(status) ? 1 : -1);
+	return e;
+}
+
+sup_err
+ticket_set_status(json_object *t, int status, int64_t now)
 {
 	const char *old_name = rec_str(t, "status");
 	int old = old_name ? ticket_status_from(old_name) : -1;
-	int64_t user = rec_int(t, "user");
-	sup_err e;
 
 	if (old < 0)
 		return SUP_EDB;
 	if (old == status)
 		return SUP_OK;
-	if ((e = store_count_add(s, txn, old_name, -1)) != SUP_OK ||
-	    (e = store_count_add(s, txn, ticket_status_names[status], 1)) !=
-	    SUP_OK)
-		return e;
-	if (status_active(old) != status_active(status) &&
-	    (e = count_add(s, txn, "active", user,
-	    status_active(status) ? 1 : -1)) != SUP_OK)
-		return e;
 	json_object_object_add(t, "status",
 	    json_object_new_string(ticket_status_names[status]));
 	if (status == ST_RESOLVED) {
@@ -102,13 +110,9 @@ ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	return SUP_OK;
 }
 
-/*
- * Read a ticket's stored text into d (DB_DBT_MALLOC: free(d->data)) and
- * its tail into tt, and check u may see it.  On error d->data is NULL.
- */
-static sup_err
-ticket_read(struct store *s, DB_TXN *txn, const struct sup_user *u,
-    const uint8_t uuid[UUID_LEN], DBT *d, struct ticket_tail *tt)
+sup_err
+ticket_load_text(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], DBC **cur, DBT *d, struct ticket_tail *tt)
 {
 	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
 	sup_err e = SUP_OK;
@@ -116,7 +120,14 @@ ticket_read(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 	memset(d, 0, sizeof(*d));
 	d->flags = DB_DBT_MALLOC;
-	if ((rc = s->tickets->get(s->tickets, txn, &k, d, 0)) != 0)
+	if (cur == NULL)
+		rc = s->tickets->get(s->tickets, txn, &k, d, 0);
+	else if ((rc = s->tickets->cursor(s->tickets, txn, cur, 0)) == 0 &&
+	    (rc = (*cur)->get(*cur, &k, d, DB_SET | DB_RMW)) != 0) {
+		(*cur)->close(*cur);
+		*cur = NULL;
+	}
+	if (rc != 0)
 		return store_err(rc, "ticket");
 	if (!view_ticket_tail(d->data, d->size, tt))
 		e = SUP_EDB;
@@ -126,6 +137,10 @@ ticket_read(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	if (e != SUP_OK) {
 		free(d->data);
 		d->data = NULL;
+		if (cur != NULL) {
+			(*cur)->close(*cur);
+			*cur = NULL;
+		}
 	}
 	return e;
 }
@@ -137,9 +152,18 @@ ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	DBT d;
 	sup_err e;
 
-	if ((e = ticket_read(s, txn, u, uuid, &d, tt)) == SUP_OK)
+	if ((e = ticket_load_text(s, txn, u, uuid, NULL, &d, tt)) == SUP_OK)
 		free(d.data);
 	return e;
+}
+
+sup_err
+ticket_save_text(DBC *cur, const char *text, size_t len)
+{
+	DBT k = { 0 };
+	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+
+	return store_err(cur->put(cur, &k, &d, DB_CURRENT), "put");
 }
 
 sup_err
@@ -236,7 +260,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = store_put(s->tickets, txn, uuid, UUID_LEN, t,
 	    DB_NOOVERWRITE)) != SUP_OK ||
 	    (e = msg_insert(s, txn, mkey, u->id, a->in->content,
-	    a->in->content_len, false, true, NULL)) != SUP_OK ||
+	    a->in->content_len, NULL, false, true, NULL)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "open", 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
@@ -278,7 +302,7 @@ show_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_put(a->out);
 	a->out = NULL;
 	/* The stored text is spliced as it is: no parse, no printing. */
-	if ((e = ticket_read(s, txn, a->u, a->uuid, &d, &tt)) != SUP_OK)
+	if ((e = ticket_load_text(s, txn, a->u, a->uuid, NULL, &d, &tt)) != SUP_OK)
 		return e;
 	view_begin(&v, s, txn, a->u);
 	e = view_ticket_text(&v, d.data, d.size, true, &a->out);
@@ -343,8 +367,7 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 			e = SUP_ECONFLICT;
 			goto out;
 		}
-		if ((e = ticket_set_status(s, txn, t, p->status, now)) !=
-		    SUP_OK)
+		if ((e = ticket_set_status(t, p->status, now)) != SUP_OK)
 			goto out;
 		changed = true;
 	}
@@ -379,15 +402,28 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		}
 		json_object_object_add(t, "assignee", p->assignee ?
 		    json_object_new_int64(p->assignee) : NULL);
-		if ((e = count_add(s, txn, "assignee", old_assignee, -1)) !=
-		    SUP_OK ||
-		    (e = count_add(s, txn, "assignee", p->assignee, 1)) !=
-		    SUP_OK)
-			goto out;
 		changed = true;
 	}
-	if (changed && (e = ticket_save(s, txn, t, now)) != SUP_OK)
-		goto out;
+	/*
+	 * The counters last, as every writer does: they are the most shared
+	 * page of the store, so they are locked for the shortest time, and
+	 * always after the ticket's index pages (no lock-order deadlock
+	 * with a post).
+	 */
+	if (changed) {
+		int64_t new_assignee = rec_int(t, "assignee");
+		if ((e = ticket_save(s, txn, t, now)) != SUP_OK)
+			goto out;
+		if (p->status >= 0 && (e = ticket_status_count(s, txn, old,
+		    p->status, (uint32_t)rec_int(t, "user"))) != SUP_OK)
+			goto out;
+		if (new_assignee != old_assignee &&
+		    ((e = count_add(s, txn, "assignee", old_assignee, -1)) !=
+		    SUP_OK ||
+		    (e = count_add(s, txn, "assignee", new_assignee, 1)) !=
+		    SUP_OK))
+			goto out;
+	}
 	e = render(s, txn, u, t, true, &a->out);
 out:
 	json_object_put(t);

@@ -94,24 +94,52 @@ sup_err ticket_list(struct store *s, const struct sup_user *u,
     const struct ticket_query *q, json_object **out);
 
 /*
- * Move a stored ticket to status at time now, keeping resolved_at,
- * closed_at and the counters right.  Used by ticket_update and by
- * messages.  The caller writes the record back.
+ * Move a parsed ticket t to status at time now, keeping resolved_at and
+ * closed_at right (SUP_EDB when its status is unknown).  The caller writes
+ * the record back, then calls ticket_status_count.
  */
-sup_err ticket_set_status(struct store *s, DB_TXN *txn, json_object *t,
-    int status, int64_t now);
+sup_err ticket_set_status(json_object *t, int status, int64_t now);
+
+/*
+ * The counters of a move of user's ticket from status old to status:
+ * one per status, and "active:USER".  Nothing when old == status.  Called
+ * last in a transaction: the counters are the store's most shared page.
+ */
+sup_err ticket_status_count(struct store *s, DB_TXN *txn, int old, int status,
+    uint32_t user);
 
 /* Read a ticket for update (write-locked) and check u may see it. */
 sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], uint32_t flags, json_object **out);
 
 /*
+ * Read a ticket's stored text into d (DB_DBT_MALLOC: free(d->data)) and
+ * its tail into tt, and check u may see it.  With cur != NULL, it is read
+ * for update through a new cursor *cur, write-locked and left on the
+ * record for ticket_save_text (the caller closes it: (*cur)->close).  On
+ * error d->data and *cur are NULL: SUP_ENOTFOUND (absent, or another
+ * customer's), SUP_EDB when the record is not laid out as view.h says.
+ */
+struct ticket_tail;
+sup_err ticket_load_text(struct store *s, DB_TXN *txn,
+    const struct sup_user *u, const uint8_t uuid[UUID_LEN], DBC **cur,
+    DBT *d, struct ticket_tail *tt);
+
+/*
  * Read only the internal fields of a ticket (owner, revision, counts),
  * without parsing it, and check u may see it.  For the cheapest reads.
  */
-struct ticket_tail;
 sup_err ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], struct ticket_tail *tt);
+
+/*
+ * Write a ticket's stored text (laid out as view.h says) over the record
+ * cur is on (from ticket_load_text).  Through the cursor, Berkeley DB
+ * has the old record at hand and leaves the index entries whose keys do
+ * not change alone; a DB->put would look each of them up and write-lock
+ * its page.
+ */
+sup_err ticket_save_text(DBC *cur, const char *text, size_t len);
 
 /* Write a ticket record back, with its revision and updated_at moved on. */
 sup_err ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now);

@@ -158,7 +158,10 @@ check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 		    json_object_to_json_string(t));
 		return SUP_OK;
 	}
-	bool laid_out = view_ticket_tail(d->data, d->size, &tt);
+	/* The tail the view splices, and the head fields a post patches. */
+	struct ticket_head th;
+	bool laid_out = view_ticket_tail(d->data, d->size, &tt) &&
+	    view_ticket_head(d->data, d->size, &tt, &th);
 	if (!laid_out)
 		problem(c, "ticket %s is not laid out as the view expects", us);
 	if ((e = count_messages(s, c, uuid, &pub, &notes, &nw)) != SUP_OK)

@@ -12,8 +12,11 @@
  * "user" on, in a fixed order (json-c keeps the order of members, also
  * when one is replaced).  In JSON text `,"user":` can only be a key (a
  * quote inside a string is escaped), and the last such key is the
- * record's own.  `supportctl db verify` checks every record has the
- * layout.
+ * record's own.  A post changes a ticket's text in place as well, which
+ * relies on the head fields it rewrites (status ... closed_at) coming in
+ * a fixed order right before "user", each null or a string with nothing
+ * escaped (view_ticket_head).  `supportctl db verify` checks every record
+ * has the layout.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -276,21 +279,15 @@ message_text(struct view *v, const char *rec, size_t len, struct sbuf *out,
 }
 
 sup_err
-view_message(struct view *v, json_object *msg, json_object **out)
+view_message(struct view *v, const char *rec, size_t len, json_object **out)
 {
 	struct sbuf b = { 0 };
-	const char *text;
-	size_t len;
 	bool shown;
 	sup_err e;
 
 	*out = NULL;
-	text = json_object_to_json_string_length(msg,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (text == NULL)
-		return SUP_ENOMEM;
 	/* The writer itself sees what it wrote, internal or not. */
-	e = message_text(v, text, len, &b, &shown);
+	e = message_text(v, rec, len, &b, &shown);
 	if (e == SUP_OK && (*out = raw_take(&b)) == NULL)
 		e = SUP_ENOMEM;
 	free(b.p);
@@ -600,6 +597,114 @@ view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 	tt->user = (uint32_t)user;
 	tt->assignee = (uint32_t)assignee;
 	return true;
+}
+
+static void add_int(struct sbuf *b, int64_t x);
+
+/* The head keys a post rewrites, in their stored order (view.h). */
+static const char *const head_keys[TH_MAX] = {
+	",\"status\":", ",\"priority\":", ",\"created_at\":",
+	",\"updated_at\":", ",\"first_response_at\":", ",\"resolved_at\":",
+	",\"closed_at\":",
+};
+
+bool
+view_ticket_head(const char *rec, size_t len, const struct ticket_tail *tt,
+    struct ticket_head *th)
+{
+	size_t next = tt->cut;
+
+	if (tt->cut > len)
+		return false;
+	/*
+	 * Backwards from the tail, each key before the one after it: in JSON
+	 * text `,"` cannot be inside a string (its quote would be escaped),
+	 * so these are the keys themselves, whatever the subject holds.
+	 */
+	for (int i = TH_MAX - 1; i >= 0; i--) {
+		const char *p = last_key(rec, next, head_keys[i]), *s;
+		if (p == NULL)
+			return false;
+		th->from[i] = (size_t)(p - rec) + strlen(head_keys[i]);
+		th->to[i] = next;
+		s = rec + th->from[i];
+		/* null, or a string with nothing to unescape (names, times). */
+		size_t n = th->to[i] - th->from[i];
+		if (n == 4 && memcmp(s, "null", 4) == 0) {
+			next = (size_t)(p - rec);
+			continue;
+		}
+		if (n < 2 || s[0] != '"' || s[n - 1] != '"' ||
+		    memchr(s + 1, '"', n - 2) != NULL ||
+		    memchr(s + 1, '\\', n - 2) != NULL)
+			return false;
+		next = (size_t)(p - rec);
+	}
+	return true;
+}
+
+/* Append `,"name":` and a ref in quotes, or null. */
+static void
+add_ref(struct sbuf *b, const char *name, bool has,
+    const uint8_t ref[MSG_REF_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[MSG_REF_STRLEN + 2];
+
+	sbuf_adds(b, name);
+	if (!has) {
+		sbuf_adds(b, "null");
+		return;
+	}
+	text[0] = '"';
+	for (size_t i = 0; i < MSG_REF_LEN; i++) {
+		text[1 + 2 * i] = hex[ref[i] >> 4];
+		text[2 + 2 * i] = hex[ref[i] & 15];
+	}
+	text[MSG_REF_STRLEN + 1] = '"';
+	sbuf_add(b, text, sizeof(text));
+}
+
+void
+view_ticket_write(const char *rec, const struct ticket_head *th,
+    const char *const val[TH_MAX], const struct ticket_tail *tt,
+    struct sbuf *out)
+{
+	size_t at = 0;
+
+	for (int i = 0; i < TH_MAX; i++) {
+		sbuf_add(out, rec + at, th->from[i] - at);
+		if (val[i] != NULL)
+			sbuf_adds(out, val[i]);
+		else
+			sbuf_add(out, rec + th->from[i],
+			    th->to[i] - th->from[i]);
+		at = th->to[i];
+	}
+	/* The tail, as view_ticket_tail reads it and ticket_create writes it. */
+	sbuf_adds(out, ",\"user\":");
+	add_int(out, tt->user);
+	sbuf_adds(out, ",\"assignee\":");
+	if (tt->assignee == 0)
+		sbuf_adds(out, "null");
+	else
+		add_int(out, tt->assignee);
+	sbuf_adds(out, ",\"public_count\":");
+	add_int(out, tt->public_count);
+	sbuf_adds(out, ",\"note_count\":");
+	add_int(out, tt->note_count);
+	sbuf_adds(out, ",\"unanswered\":");
+	add_int(out, tt->unanswered);
+	sbuf_adds(out, ",\"rev\":");
+	add_int(out, tt->rev);
+	sbuf_adds(out, ",\"last_us\":");
+	add_int(out, tt->last_us);
+	if (tt->has_refs) {
+		add_ref(out, ",\"last_public\":", tt->has_public,
+		    tt->last_public);
+		add_ref(out, ",\"last_note\":", tt->has_note, tt->last_note);
+	}
+	sbuf_adds(out, "}");
 }
 
 /*

@@ -67,6 +67,36 @@ void view_end(struct view *v);
 /* Read the tail of a stored ticket; false when it is not laid out so. */
 bool view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt);
 
+/*
+ * The head fields a post rewrites, in their stored order: each value is
+ * null or a string with nothing escaped in it.
+ */
+enum ticket_head_field {
+	TH_STATUS, TH_PRIORITY, TH_CREATED_AT, TH_UPDATED_AT,
+	TH_FIRST_RESPONSE_AT, TH_RESOLVED_AT, TH_CLOSED_AT, TH_MAX
+};
+
+struct ticket_head {
+	size_t from[TH_MAX], to[TH_MAX];	/* each value's text */
+};
+
+/*
+ * Find the head fields of a stored ticket whose tail (view_ticket_tail)
+ * is tt; false when the record is not laid out so.
+ */
+bool view_ticket_head(const char *rec, size_t len,
+    const struct ticket_tail *tt, struct ticket_head *th);
+
+/*
+ * Append the stored ticket rec again to out, with the head values in val
+ * (JSON text; NULL: as it is) and the tail tt, in the stored layout.  A
+ * post changes a ticket so, without parsing and printing it (out->failed
+ * says when memory ran out).
+ */
+void view_ticket_write(const char *rec, const struct ticket_head *th,
+    const char *const val[TH_MAX], const struct ticket_tail *tt,
+    struct sbuf *out);
+
 /* Is a stored message laid out as the view expects? */
 bool view_message_layout_ok(const char *rec, size_t len);
 
@@ -90,8 +120,9 @@ sup_err view_ticket_add(struct view *v, const char *rec, size_t len,
  */
 json_object *view_raw(struct sbuf *b);
 
-/* The API object of a stored message (parsed) for the reader. */
-sup_err view_message(struct view *v, json_object *msg, json_object **out);
+/* The API object of a stored message (its text) for the reader. */
+sup_err view_message(struct view *v, const char *rec, size_t len,
+    json_object **out);
 
 /*
  * Append to array the reader-visible messages of the ticket after the

@@ -1428,6 +1428,150 @@ report_line(void *ctx, const char *line)
 	diag("verify: %s", line);
 }
 
+/* The stored text of ticket t (free it); bails out when it cannot. */
+static char *
+stored_text(const uint8_t t[UUID_LEN], size_t *len)
+{
+	DBT k = { .data = (void *)t, .size = UUID_LEN };
+	DBT d = { .flags = DB_DBT_MALLOC };
+
+	if (st.tickets->get(st.tickets, NULL, &k, &d, 0) != 0)
+		bail_out("cannot read a ticket record");
+	*len = d.size;
+	return d.data;
+}
+
+/*
+ * Is ticket t stored as json-c prints its own parse: compact, and the
+ * fields in the order they were written (a post patches the text)?
+ */
+static bool
+stored_as_json_c(const uint8_t t[UUID_LEN])
+{
+	size_t len, plen;
+	char *text = stored_text(t, &len);
+	json_object *rec = stored(t);
+	const char *printed = json_object_to_json_string_length(rec,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
+	bool same = printed != NULL && plen == len &&
+	    memcmp(printed, text, len) == 0;
+
+	if (!same)
+		diag("stored: %.*s", (int)len, text);
+	json_object_put(rec);
+	free(text);
+	return same;
+}
+
+/*
+ * A post rewrites the ticket's stored text in place: status, updated_at,
+ * first_response_at, resolved_at and closed_at, the counts and refs, the
+ * rest byte for byte (also a subject that looks like the fields).
+ */
+static void
+test_post_record(void)
+{
+	static const char subject[] =
+	    "Odd \",\"status\":\"closed\",\"user\":1} \\\" subject";
+	struct sup_user fiona;
+	uint8_t t[UUID_LEN];
+	json_object *rec, *m;
+	char first[64];
+	size_t len0, len1;
+	char *before, *after;
+
+	make_user("fiona", ROLE_USER, &fiona);
+	create_uuid(&fiona, subject, t);
+	if (post(&agent, t, "First answer.", false, &m) != SUP_OK)
+		bail_out("cannot post to fiona's ticket");
+	rec = stored(t);
+	is_str(jstr(rec, "subject"), subject,
+	    "a post keeps a subject that looks like the fields");
+	is_str(jstr(rec, "status"), "waiting_for_user",
+	    "  staff's reply moves the status");
+	is_str(jstr(rec, "first_response_at"), jstr(m, "created_at"),
+	    "  and sets first_response_at to the reply's time");
+	is_str(jstr(rec, "updated_at"), jstr(m, "created_at"),
+	    "  and updated_at");
+	is_int(jint(rec, "rev"), 2, "  rev moves on");
+	is_int(jint(rec, "unanswered"), 0, "  nothing unanswered");
+	ok(stored_as_json_c(t), "  the record is as json-c prints it");
+	snprintf(first, sizeof(first), "%s", jstr(rec, "first_response_at") ?
+	    jstr(rec, "first_response_at") : "");
+	json_object_put(rec);
+	json_object_put(m);
+
+	post1(&agent, t, "Second answer.", false);
+	post1(&agent, t, "A note.", true);
+	rec = stored(t);
+	is_str(jstr(rec, "first_response_at"), first,
+	    "a later reply leaves first_response_at");
+	is_int(jint(rec, "public_count"), 3, "  3 public messages");
+	is_int(jint(rec, "note_count"), 1, "  1 note");
+	is_str(jstr(rec, "status"), "waiting_for_user",
+	    "  a note leaves the status");
+	ok(stored_as_json_c(t), "  the record is as json-c prints it");
+	json_object_put(rec);
+
+	if (set_status(&fiona, t, ST_RESOLVED) != SUP_OK)
+		bail_out("cannot resolve fiona's ticket");
+	if (post(&fiona, t, "It broke again.", false, &m) != SUP_OK)
+		bail_out("cannot post to fiona's ticket");
+	rec = stored(t);
+	is_str(jstr(rec, "status"), "waiting_for_admin",
+	    "the owner's post re-opens a resolved ticket");
+	ok(jnull(rec, "resolved_at") && jnull(rec, "closed_at"),
+	    "  resolved_at and closed_at are null again");
+	is_int(jint(rec, "unanswered"), 1, "  1 unanswered");
+	is_str(jstr(rec, "updated_at"), jstr(m, "created_at"),
+	    "  updated_at is her message's time");
+	ok(stored_as_json_c(t), "  the record is as json-c prints it");
+	json_object_put(rec);
+	json_object_put(m);
+
+	if (set_status(&fiona, t, ST_CLOSED) != SUP_OK)
+		bail_out("cannot close fiona's ticket");
+	before = stored_text(t, &len0);
+	is_err(post1(&fiona, t, "Hello?", false), SUP_ECLOSED,
+	    "the owner cannot post to her closed ticket");
+	after = stored_text(t, &len1);
+	ok(len0 == len1 && memcmp(before, after, len0) == 0,
+	    "  and the record is left as it was");
+	free(before);
+	free(after);
+	is_err(post1(&agent, t, "Re-opened by staff.", false), SUP_OK,
+	    "staff may post to a closed ticket");
+	rec = stored(t);
+	is_str(jstr(rec, "status"), "waiting_for_user", "  which re-opens it");
+	ok(jnull(rec, "closed_at"), "  closed_at is null again");
+	ok(stored_as_json_c(t), "  the record is as json-c prints it");
+	json_object_put(rec);
+
+	/* A record without a head field: refused, and left as it was. */
+	size_t good_len, bad_len;
+	char *good = stored_text(t, &good_len), *bad;
+	rec = stored(t);
+	json_object_object_del(rec, "resolved_at");
+	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite fiona's ticket");
+	json_object_put(rec);
+	bad = stored_text(t, &bad_len);
+	is_err(post1(&agent, t, "Into a damaged record.", false), SUP_EDB,
+	    "a post to a ticket not laid out as view.h says is refused");
+	after = stored_text(t, &len1);
+	ok(len1 == bad_len && memcmp(bad, after, len1) == 0,
+	    "  and changes nothing");
+	free(bad);
+	free(after);
+	/* Put it back, for the verify at the end. */
+	DBT k = { .data = t, .size = UUID_LEN };
+	DBT d = { .data = good, .size = (u_int32_t)good_len };
+	if (st.tickets->put(st.tickets, NULL, &k, &d, 0) != 0)
+		bail_out("cannot restore fiona's ticket");
+	free(good);
+	user_clear(&fiona);
+}
+
 static void
 test_verify(void)
 {
@@ -1468,6 +1612,20 @@ test_verify(void)
 	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
 	    "store_verify with a ticket whose last_note is its last message");
 	is_int(problems, 2, "  1 more problem");
+
+	/* And a ticket without a head field a post rewrites in place. */
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	rec = stored(t2);
+	json_object_object_del(rec, "first_response_at");
+	if (store_put(st.tickets, NULL, t2, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite a ticket");
+	json_object_put(rec);
+	store_close(&st);
+	lines = 0;
+	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	    "store_verify with a ticket without first_response_at");
+	is_int(problems, 3, "  1 more problem");
 }
 
 int
@@ -1487,6 +1645,7 @@ main(void)
 	test_last_refs();
 	test_long_thread();
 	test_last_cache();
+	test_post_record();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
