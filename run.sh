@@ -86,8 +86,9 @@ setup() {
 	mkdir -p "$VAR/data" "$VAR/run" "$VAR/log" "$VAR/tmp"
 	chmod 700 "$VAR/data"
 	if [ ! -f "$VAR/support.conf" ]; then
-		sed "s|@DATA@|$VAR/data|" "$ROOT/conf/support.conf.example" \
-		    >"$VAR/support.conf"
+		sed -e "s|@DATA@|$VAR/data|" \
+		    -e "s|^;templates_dir = .*|templates_dir = $ROOT/templates|" \
+		    "$ROOT/conf/support.conf.example" >"$VAR/support.conf"
 	fi
 	user=""
 	[ "$(id -u)" -eq 0 ] && user="user root;"
@@ -95,6 +96,7 @@ setup() {
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@USER@|$user|" \
 	    "$ROOT/conf/nginx.conf" >"$VAR/nginx.conf"
 	sed -e "s|@RUN@|$VAR/run|g" -e "s|@CONF@|$ROOT/conf|g" \
+	    -e "s|@HTDOCS@|$ROOT/htdocs|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"
 	export SUPPORT_CONF="$VAR/support.conf"
 	if [ ! -f "$VAR/admin-password" ]; then

@@ -153,7 +153,7 @@ else
 	# Programs in a FastCGI loop keep per-process state on purpose; leaks
 	# per request are what the unit tier and bench/ memory figure catch.
 	export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=0"
-	for name in test_api test_session; do
+	for name in test_api test_session test_pages; do
 		note "sanitizers: http $name"
 		SUPPORT_BUILD="$SAN" TEST_OUT="$OUT" timeout 900 python3 \
 		    "tests/http/$name.py" >"$OUT/sanitize-$name.log" 2>&1

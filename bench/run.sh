@@ -10,7 +10,8 @@
 # conf/nginx-support.conf serves them, all on 127.0.0.1 at a free port, and
 # measures with wrk -t2 -c16 (DESIGN §10):
 #   hello (before and after), ticket detail with 20 messages, a list page,
-#   the messages poll answered 304, posting a message (durable commit);
+#   the messages poll answered 304, posting a message (durable commit),
+#   the chat page (HTML, 20 messages) and the log-in form's POST;
 # each as a ratio to hello.  --sweep measures posting again with the
 # messages program at each of those worker counts (the log-flush question
 # of DESIGN §5).  Then memory: the tickets program with one worker serves
@@ -40,6 +41,8 @@ BUILD=yes
 CHILDREN=${SUPPORT_CHILDREN:-2}
 THREADS=2
 CONNS=16
+LOGIN_USER=bench-login
+LOGIN_PASSWORD=bench-login-password
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -117,7 +120,9 @@ EOF
 
 # The programs' configuration: conf/support.conf.example on this store.
 runtime_conf() {
-	sed "s|@DATA@|$STORE/data|" "$ROOT/conf/support.conf.example" >"$1"
+	sed -e "s|@DATA@|$STORE/data|" \
+	    -e "s|^;templates_dir = .*|templates_dir = $ROOT/templates|" \
+	    "$ROOT/conf/support.conf.example" >"$1"
 }
 
 # Make the environment's regions afresh with conf $1 and this build (the
@@ -232,6 +237,7 @@ setup_run() {
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@USER@|$user|" \
 	    "$ROOT/conf/nginx.conf" >"$RUN/nginx.conf"
 	sed -e "s|@RUN@|$RUN/run|g" -e "s|@CONF@|$ROOT/conf|g" \
+	    -e "s|@HTDOCS@|$ROOT/htdocs|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$RUN/nginx-support.conf"
 	cat >"$RUN/nginx-hello.conf" <<EOF
 # The limit probe, passed exactly as the desk's locations are.
@@ -260,6 +266,11 @@ make_tokens() {
 		    die "token create $u"
 		echo "$u $t" >>"$RUN/tokens"
 	done
+	# A customer with a known password for the log-in POST (the store
+	# is reused between runs: the account may be there already).
+	echo "$LOGIN_PASSWORD" | "$ROOT/bin/supportctl" user add "$LOGIN_USER" \
+	    --email "$LOGIN_USER@localhost" --role user --password-stdin \
+	    >/dev/null 2>&1 || true
 	read -r DETAIL DETAIL_OWNER <"$STORE/detail.txt"
 	OWNER_TOKEN=$(awk -v u="$DETAIL_OWNER" '$1 == u { print $2 }' "$RUN/tokens")
 	# post.lua's list: ticket and its owner's token.
@@ -271,6 +282,7 @@ start_servers() {
 	start_prog hello "$CHILDREN"
 	start_prog tickets "$CHILDREN"
 	start_prog messages "$CHILDREN"
+	start_prog session "$CHILDREN"
 	/usr/sbin/nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/log/nginx-error.log" \
 	    </dev/null >>"$RUN/log/nginx.log" 2>&1 &
 	PIDS="$PIDS $!"
@@ -328,6 +340,22 @@ check_endpoints() {
 	[ -n "$ETAG" ] || die "no ETag on $POLL_URL"
 	expect 304 "$c.poll304" -H "Authorization: Bearer $OWNER_TOKEN" \
 	    -H "If-None-Match: $ETAG" "$POLL_URL"
+	PAGE_URL=$BASE/support/tickets/$DETAIL/
+	expect 200 "$c.page" -H "Authorization: Bearer $OWNER_TOKEN" "$PAGE_URL"
+	[ "$(grep -c '<li id="m-' "$c.page")" = 20 ] ||
+	    die "the chat page does not show 20 messages"
+	LOGIN_URL=$BASE/support/login/
+	expect 200 "$c.loginform" "$LOGIN_URL"
+	LOGIN_TOKEN=$(awk 'tolower($1) == "set-cookie:" && $2 ~ /^csrftoken=/ {
+	    sub(/^csrftoken=/, "", $2); sub(/;.*/, "", $2); print $2 }' \
+	    "$c.loginform.headers")
+	[ -n "$LOGIN_TOKEN" ] || die "no csrftoken cookie from $LOGIN_URL"
+	expect 303 "$c.login" -H "Cookie: csrftoken=$LOGIN_TOKEN" \
+	    --data-urlencode "username=$LOGIN_USER" \
+	    --data-urlencode "password=$LOGIN_PASSWORD" \
+	    --data-urlencode "csrfmiddlewaretoken=$LOGIN_TOKEN" "$LOGIN_URL"
+	grep -qi '^set-cookie: sessionid=' "$c.login.headers" ||
+	    die "the log-in POST set no session cookie"
 	read -r t _ <"$RUN/post-targets"
 	expect 201 "$c.post" -H "Authorization: Bearer $AGENT_TOKEN" \
 	    -H 'Content-Type: application/json' \
@@ -425,6 +453,11 @@ measure() {
 	# (the tag moved on) would hide; check again after.
 	expect 304 "$RUN/check.poll304b" -H "Authorization: Bearer $OWNER_TOKEN" \
 	    -H "If-None-Match: $ETAG" "$POLL_URL"
+	stat_run page -H "Authorization: Bearer $OWNER_TOKEN" "$PAGE_URL"
+	PAGE_PER=$PER PAGE_RPS=$RPS PAGE_BAD=$BAD PAGE_ERRS=$ERRS PAGE_LAT=$LAT
+	stat_run login -s "$BENCH/login.lua" "$LOGIN_URL" -- "$LOGIN_USER" \
+	    "$LOGIN_PASSWORD" "$LOGIN_TOKEN"
+	LOGIN_PER=$PER LOGIN_RPS=$RPS LOGIN_BAD=$BAD LOGIN_ERRS=$ERRS LOGIN_LAT=$LAT
 	post_run post
 	POST_STATS=$STATS POST_PER=$PER
 	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
@@ -509,8 +542,8 @@ report() {
 			printf '| %s | %s | %s | %s | ≥ %s | %s | %s | %s | %s |\n' \
 			    "$1" "$2" "$r" "$3" "$6" "$(meets "$r" "$6")" "$4" "$5" "$7"
 		else
-			printf '| %s | %s | %s | %s | | | %s | %s | | | |\n' \
-			    "$1" "$2" "$r" "$3" "$4" "$5"
+			printf '| %s | %s | %s | %s | | | %s | %s | %s |\n' \
+			    "$1" "$2" "$r" "$3" "$4" "$5" "${7:- | | }"
 		fi
 	}
 	{
@@ -531,6 +564,8 @@ report() {
 	row "GET ticket detail, 20 messages (owner)" "$DETAIL_RPS" "$DETAIL_LAT" "$DETAIL_BAD" "$DETAIL_ERRS" 0.6 "$DETAIL_PER"
 	row "GET list page, staff, page_size 20, -updated_at" "$LIST_RPS" "$LIST_LAT" "$LIST_BAD" "$LIST_ERRS" 0.6 "$LIST_PER"
 	row "GET messages, If-None-Match → 304 (owner)" "$POLL_RPS" "$POLL_LAT" "$POLL_BAD" "$POLL_ERRS" 0.8 "$POLL_PER"
+	row "GET chat page, HTML, 20 messages (owner)" "$PAGE_RPS" "$PAGE_LAT" "$PAGE_BAD" "$PAGE_ERRS" "" "$PAGE_PER"
+	row "POST log-in form → 303 (argon2id, new session)" "$LOGIN_RPS" "$LOGIN_LAT" "$LOGIN_BAD" "$LOGIN_ERRS" "" "$LOGIN_PER"
 	row "POST message, durable (owner/agent in turn, $(wc -l <"$RUN/post-targets") tickets)" \
 	    "$POST_RPS" "$POST_LAT" "$POST_BAD" "$POST_ERRS" 0.4 "$POST_PER"
 	echo

@@ -125,15 +125,19 @@ check_csrf(const struct route *route, const struct sup_req *r)
 	    SUP_ECSRF;
 }
 
-/* Everything between the parsed request and the handler, in DESIGN order. */
+/*
+ * Everything between the parsed request and the handler, in DESIGN order.
+ * *routep gets the route (NULL when none matched).
+ */
 static sup_err
-dispatch(struct app *app, struct sup_req *r)
+dispatch(struct app *app, struct sup_req *r, const struct route **routep)
 {
 	const struct route *route;
 	sup_err e;
 
 	if ((e = route_find(app->routes, app->nroutes, r, &route)) != SUP_OK)
 		return e;
+	*routep = route;
 	/* The size is checked before a byte of the body is read. */
 	long len;
 	if ((route->flags & ROUTE_BODY) && (e = req_body_length(r,
@@ -165,6 +169,31 @@ dispatch(struct app *app, struct sup_req *r)
 }
 
 /*
+ * Is the answer to this request a page?  The route says so; a path that
+ * matched no route is a page when it is under /support/ (not the API).
+ */
+static bool
+is_page(const struct route *route, const struct sup_req *r)
+{
+	if (route != NULL)
+		return (route->flags & ROUTE_PAGE) != 0;
+	return r->path != NULL && strncmp(r->path, "/support/", 9) == 0;
+}
+
+/* Answer a failed request: as JSON, or for a page as a page. */
+static void
+send_failure(struct app *app, const struct route *route, struct sup_req *r,
+    sup_err e)
+{
+	if (!is_page(route, r))
+		http_send_error(r, app_status(e), e);
+	else if (e == SUP_EUNAUTH)
+		page_login_redirect(r, app->conf.url_prefix);
+	else
+		page_error(&app->page, r, app_status(e), e);
+}
+
+/*
  * One request: parse, dispatch, answer.  When another process ran recovery
  * meanwhile, the store is reopened and the request served again, once: the
  * transaction it was in was aborted, so nothing of it was written.
@@ -172,20 +201,22 @@ dispatch(struct app *app, struct sup_req *r)
 static sup_err
 serve_one(struct app *app, char **envp, struct sup_io io)
 {
+	const struct route *route = NULL;
 	struct sup_req r;
 	sup_err e;
 
 	e = req_parse(&r, envp, io, app->conf.url_prefix);
 	if (e == SUP_OK)
-		e = app->store.env != NULL ? dispatch(app, &r) : SUP_EDB;
+		e = app->store.env != NULL ? dispatch(app, &r, &route) :
+		    SUP_EDB;
 	if (e == SUP_ERECOVER && !r.sent && reopen_store(app)) {
 		req_reset_reply(&r);
-		e = dispatch(app, &r);
+		e = dispatch(app, &r, &route);
 	}
 	if (e == SUP_OK && !r.sent)
 		e = http_send_json(&r, r.status, r.reply);
 	else if (e != SUP_OK && !r.sent)
-		http_send_error(&r, app_status(e), e);
+		send_failure(app, route, &r, e);
 	req_free(&r);
 	return e;
 }
@@ -270,6 +301,7 @@ serve_fcgi(struct app *app, int fd)
 	}
 	FCGX_Free(&req, 1);
 	store_close(&app->store);
+	page_env_close(&app->page);
 	return 0;
 }
 
@@ -302,6 +334,7 @@ serve_cgi(struct app *app)
 	serve_one(app, environ, io);
 	fflush(stdout);
 	store_close(&app->store);
+	page_env_close(&app->page);
 	return 0;
 }
 
@@ -423,6 +456,7 @@ app_main(int argc, char **argv, const char *name, const struct route *routes,
 		conf_free(&app.conf);
 		return 1;
 	}
+	app.page.conf = &app.conf;
 	if (sodium_init() < 0 || FCGX_Init() != 0)
 		return 1;
 	catch_signals();

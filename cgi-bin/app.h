@@ -7,6 +7,7 @@
 #define SUP_APP_H
 
 #include "conf.h"
+#include "page.h"
 #include "route.h"
 #include "store.h"
 
@@ -17,6 +18,7 @@ struct app {
 	size_t nroutes;
 	struct sup_conf conf;
 	struct store store;		/* store.env is NULL while closed */
+	struct page_env page;		/* the parsed templates */
 };
 
 /* Run the program: parse argv, then serve until told to stop. */

@@ -3,6 +3,11 @@
  *
  *   GET  /api/support/tickets/{uuid}/messages/[?after=<message uuid>]
  *   POST /api/support/tickets/{uuid}/messages/ {content, is_internal?}
+ *
+ * and the reply form of the chat page (docs/pages.md), through the same
+ * handler:
+ *
+ *   POST /support/tickets/{uuid}/messages/  content, is_internal (staff)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +15,7 @@
 
 #include "app.h"
 #include "msg.h"
+#include "page.h"
 #include "ticket.h"
 #include "valid.h"
 
@@ -75,11 +81,44 @@ thread_post(void *ctx, struct sup_req *r)
 	return app_reply(r, 201, m);
 }
 
+/*
+ * POST /support/tickets/{uuid}/messages/ content, is_internal (a form)
+ * The owner or staff.  303 to the chat page; the chat page again with 400
+ * and the field's message when the reply was refused; a 403, 404 or 409
+ * (closed ticket) page.
+ */
+static sup_err
+page_reply(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	char path[80], us[UUID_STRLEN + 1];
+	json_object *t;
+	sup_err e;
+
+	e = thread_post(ctx, r);
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN) {
+		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
+		if (te != SUP_OK)
+			return te;
+		e = page_ticket_render(&app->page, r, app_status(e), t,
+		    r->json);
+		json_object_put(t);
+		return e;
+	}
+	if (e != SUP_OK)
+		return e;
+	uuid_format(r->uuid[0], us);
+	snprintf(path, sizeof(path), "/support/tickets/%s/", us);
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
 		ROUTE_LOGIN | ROUTE_QUERY },
 	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
 		ROUTE_LOGIN | ROUTE_BODY },
+	{ "POST", "/support/tickets/{uuid}/messages/", page_reply,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
 };
 
 int

@@ -4,10 +4,18 @@
  *   GET    /api/support/session/   who is logged in, and the CSRF token
  *   POST   /api/support/session/   log in {username (or e-mail), password}
  *   DELETE /api/support/session/   log out
+ *
+ * and the same as pages (docs/pages.md), through the same handlers:
+ *
+ *   GET  /support/login/?next=   the log-in form
+ *   POST /support/login/         log in, 303 to next (a local path only)
+ *   POST /support/logout/        log out, 303 to the log-in form
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "page.h"
 #include "sess.h"
 #include "valid.h"
 
@@ -118,10 +126,119 @@ session_logout(void *ctx, struct sup_req *r)
 	return app_reply(r, 204, NULL);
 }
 
+/* --- Pages ------------------------------------------------------------ */
+
+#define PAGE_LOGIN "/support/login/"
+#define PAGE_HOME "/support/"
+
+/* 303 to next when it is a local path, else to the list of tickets. */
+static sup_err
+go_next(struct app *app, struct sup_req *r, const char *next)
+{
+	if (page_next_ok(next))
+		return page_redirect(r, "", next);
+	return page_redirect(r, app->conf.url_prefix, PAGE_HOME);
+}
+
+/*
+ * The log-in form with status, next kept (when it is acceptable); after a
+ * refused log-in (e) with the name typed and why.
+ */
+static sup_err
+login_form(struct app *app, struct sup_req *r, int status, const char *next,
+    sup_err e)
+{
+	json_object *pc = page_context(&app->page, r, "Log in");
+	sup_err rc = SUP_ENOMEM;
+
+	if (pc == NULL)
+		return SUP_ENOMEM;
+	if (page_next_ok(next) && json_object_object_add(pc, "next",
+	    json_object_new_string(next)) != 0)
+		goto out;
+	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
+		goto out;
+	rc = page_render(&app->page, r, status, "login.html", pc);
+out:
+	json_object_put(pc);
+	return rc;
+}
+
+/*
+ * GET /support/login/?next=<local path>
+ * Anyone.  200 the form (and the csrftoken cookie it needs); a reader
+ * already logged in goes on to next (303).
+ */
+static sup_err
+page_login_form(void *ctx, struct sup_req *r)
+{
+	static const struct field fields[] = {
+		{ "next", F_TEXT, 0, 1, PAGE_NEXT_MAX, NULL, NULL },
+	};
+	struct app *app = ctx;
+	struct value v[1];
+	sup_err e;
+
+	if ((e = valid_query(r, fields, 1, v)) != SUP_OK)
+		return e;
+	if (r->user.rec != NULL)
+		return go_next(app, r, req_query(r, "next"));
+	return login_form(app, r, 200, req_query(r, "next"), SUP_OK);
+}
+
+/*
+ * POST /support/login/ username, password, next (a form)
+ * Anyone, with the csrftoken cookie's value in csrfmiddlewaretoken.  303
+ * to next with the session cookies; the form again with 400 (a field
+ * missing), 401 (wrong name or password) or 429 (throttled, Retry-After).
+ */
+static sup_err
+page_login(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *jn;
+	char *next = NULL;
+	sup_err e;
+
+	/* next is the page's own field: the API handler does not take it. */
+	if (json_object_object_get_ex(r->json, "next", &jn)) {
+		if ((next = strdup(json_object_get_string(jn))) == NULL)
+			return SUP_ENOMEM;
+		json_object_object_del(r->json, "next");
+	}
+	e = session_login(ctx, r);
+	if (e == SUP_OK)
+		e = go_next(app, r, next);
+	else if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_ECREDS ||
+	    e == SUP_ETHROTTLE)
+		e = login_form(app, r, app_status(e), next, e);
+	free(next);
+	return e;
+}
+
+/*
+ * POST /support/logout/ (a form with the CSRF token)
+ * Anyone.  303 to the log-in form; the session ends.
+ */
+static sup_err
+page_logout(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	if ((e = session_logout(ctx, r)) != SUP_OK)
+		return e;
+	return page_redirect(r, app->conf.url_prefix, PAGE_LOGIN);
+}
+
 static const struct route routes[] = {
 	{ "GET", SESSION_PATH, session_show, 0 },
 	{ "POST", SESSION_PATH, session_login, ROUTE_BODY | ROUTE_ANON_CSRF },
 	{ "DELETE", SESSION_PATH, session_logout, 0 },
+	{ "GET", PAGE_LOGIN, page_login_form, ROUTE_QUERY | ROUTE_PAGE },
+	{ "POST", PAGE_LOGIN, page_login,
+		ROUTE_BODY | ROUTE_ANON_CSRF | ROUTE_PAGE },
+	{ "POST", "/support/logout/", page_logout, ROUTE_BODY | ROUTE_PAGE },
 };
 
 int

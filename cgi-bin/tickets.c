@@ -5,13 +5,24 @@
  *   GET   /api/support/tickets/          list the tickets the caller may see
  *   GET   /api/support/tickets/{uuid}/   one ticket with its messages
  *   PATCH /api/support/tickets/{uuid}/   change status, subject, priority, assignee
+ *
+ * and the same as HTML pages (docs/pages.md), through the same handlers:
+ *
+ *   GET  /support/                  my tickets (staff: every ticket)
+ *   GET  /support/tickets/new/      the new-ticket form
+ *   POST /support/tickets/new/      open it, 303 to its page
+ *   GET  /support/tickets/{uuid}/   the chat page
+ *   POST /support/tickets/{uuid}/   status=resolved|closed (staff: any)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "app.h"
+#include "page.h"
 #include "ticket.h"
 #include "valid.h"
+#include "view.h"
 
 #define TICKETS_PATH "/api/support/tickets/"
 
@@ -166,12 +177,142 @@ ticket_change(void *ctx, struct sup_req *r)
 	return app_reply(r, 200, t);
 }
 
+/* --- Pages ------------------------------------------------------------ */
+
+#define PAGE_TICKETS "/support/tickets/"
+
+/*
+ * GET /support/?status=&page=  (the list's query parameters)
+ * Logged in.  The reader's tickets, newest activity first (staff: all of
+ * them, with a status filter), 20 to a page.  200; 400 and 404 pages.
+ */
+static sup_err
+page_index(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	bool staff = user_is_staff(&r->user);
+	json_object *list, *pc;
+	sup_err e;
+
+	if ((e = ticket_index(ctx, r)) != SUP_OK)
+		return e;
+	list = page_ticket_list(r->reply, staff, req_query(r, "status"));
+	pc = page_context(&app->page, r, staff ? "All tickets" :
+	    "My tickets");
+	if (list == NULL || pc == NULL) {
+		json_object_put(list);
+		json_object_put(pc);
+		return SUP_ENOMEM;
+	}
+	json_object_object_add(pc, "tickets", list);
+	e = page_render(&app->page, r, 200, "tickets.html", pc);
+	json_object_put(pc);
+	return e;
+}
+
+/*
+ * The new-ticket form with status: empty, or after a refused POST with
+ * what was typed and the API's messages next to the fields (error e).
+ */
+static sup_err
+new_form(struct app *app, struct sup_req *r, int status, sup_err e)
+{
+	json_object *pc = page_context(&app->page, r, "New ticket");
+	sup_err rc;
+
+	if (pc == NULL)
+		return SUP_ENOMEM;
+	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
+		goto out;
+	rc = page_render(&app->page, r, status, "new_ticket.html", pc);
+out:
+	json_object_put(pc);
+	return rc;
+}
+
+/* GET /support/tickets/new/: logged in.  200 the form. */
+static sup_err
+page_new(void *ctx, struct sup_req *r)
+{
+	return new_form(ctx, r, 200, SUP_OK);
+}
+
+/*
+ * POST /support/tickets/new/ subject, initial_message (a form)
+ * Logged in.  303 to the new ticket's page; the form again with 400 (bad
+ * fields) or 403 (too many open tickets).
+ */
+static sup_err
+page_create(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 2];
+	json_object *t, *uuid;
+	sup_err e;
+
+	e = ticket_open(ctx, r);
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_ELIMIT)
+		return new_form(app, r, app_status(e), e);
+	if (e != SUP_OK)
+		return e;
+	if ((t = view_expand(r->reply)) == NULL)
+		return SUP_ENOMEM;
+	snprintf(path, sizeof(path), PAGE_TICKETS "%s/",
+	    json_object_object_get_ex(t, "uuid", &uuid) &&
+	    json_object_get_string_len(uuid) == UUID_STRLEN ?
+	    json_object_get_string(uuid) : "");
+	json_object_put(t);
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
+/*
+ * GET /support/tickets/{uuid}/
+ * The owner or staff.  200 the chat page; 404 page otherwise.
+ */
+static sup_err
+page_ticket_show(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	if ((e = ticket_detail(ctx, r)) != SUP_OK)
+		return e;
+	return page_ticket_render(&app->page, r, 200, r->reply, NULL);
+}
+
+/*
+ * POST /support/tickets/{uuid}/ status=resolved|closed (staff: any status)
+ * The owner or staff.  303 to the chat page; a 400, 403, 404 or 409 page.
+ */
+static sup_err
+page_ticket_status(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 2];
+	char us[UUID_STRLEN + 1];
+	sup_err e;
+
+	if ((e = ticket_change(ctx, r)) != SUP_OK)
+		return e;
+	uuid_format(r->uuid[0], us);
+	snprintf(path, sizeof(path), PAGE_TICKETS "%s/", us);
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
 static const struct route routes[] = {
 	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY },
 	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN | ROUTE_QUERY },
 	{ "GET", TICKETS_PATH "{uuid}/", ticket_detail, ROUTE_LOGIN },
 	{ "PATCH", TICKETS_PATH "{uuid}/", ticket_change,
 		ROUTE_LOGIN | ROUTE_BODY },
+	{ "GET", "/support/", page_index, ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE },
+	{ "GET", PAGE_TICKETS "new/", page_new, ROUTE_LOGIN | ROUTE_PAGE },
+	{ "POST", PAGE_TICKETS "new/", page_create,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
+	{ "GET", PAGE_TICKETS "{uuid}/", page_ticket_show,
+		ROUTE_LOGIN | ROUTE_PAGE },
+	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
 };
 
 int

@@ -5,12 +5,18 @@
  *   GET  /api/support/users/?q=&page=        staff: find users
  *   GET  /api/support/users/{id}/            staff, or the user themself
  *   POST /api/support/users/{id}/password/   change one's own password
+ *
+ * and the same as pages (docs/pages.md), through the same handlers:
+ *
+ *   GET, POST /support/register/   sign up (allow_registration)
+ *   GET, POST /support/password/   change one's own password
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "page.h"
 #include "sess.h"
 #include "valid.h"
 
@@ -343,12 +349,130 @@ out:
 	return e;
 }
 
+/* --- Pages ------------------------------------------------------------ */
+
+#define PAGE_REGISTER "/support/register/"
+#define PAGE_PASSWORD "/support/password/"
+
+/*
+ * Render the form template name titled title with status; after a refused
+ * POST (e) with what was typed (never passwords) and the API's messages.
+ * changed: add "changed": true (the password page after a change).
+ */
+static sup_err
+user_form(struct app *app, struct sup_req *r, const char *name,
+    const char *title, int status, sup_err e, bool changed)
+{
+	json_object *pc = page_context(&app->page, r, title);
+	sup_err rc = SUP_ENOMEM;
+
+	if (pc == NULL)
+		return SUP_ENOMEM;
+	if (changed && json_object_object_add(pc, "changed",
+	    json_object_new_boolean(true)) != 0)
+		goto out;
+	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
+		goto out;
+	rc = page_render(&app->page, r, status, name, pc);
+out:
+	json_object_put(pc);
+	return rc;
+}
+
+/*
+ * GET /support/register/
+ * Anyone, when allow_registration = yes (a 403 page otherwise).  200 the
+ * form; a reader already logged in goes to the list of tickets (303).
+ */
+static sup_err
+page_register_form(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+
+	if (!app->conf.allow_registration)
+		return SUP_EREGCLOSED;
+	if (r->user.rec != NULL)
+		return page_redirect(r, app->conf.url_prefix, "/support/");
+	return user_form(app, r, "register.html", "Create an account", 200,
+	    SUP_OK, false);
+}
+
+/*
+ * POST /support/register/ username, email, password, display_name
+ * Anyone (as GET), with the csrftoken cookie's value in the form.  303 to
+ * the list of tickets, logged in; the form again with 400 (bad fields) or
+ * 409 (the name or e-mail is taken).
+ */
+static sup_err
+page_register(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	e = user_register(ctx, r);
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_EEXIST)
+		return user_form(app, r, "register.html", "Create an account",
+		    app_status(e), e, false);
+	if (e != SUP_OK)
+		return e;
+	return page_redirect(r, app->conf.url_prefix, "/support/");
+}
+
+/*
+ * GET /support/password/[?changed=1]
+ * Logged in.  200 the form (saying the password was changed, after one).
+ */
+static sup_err
+page_password_form(void *ctx, struct sup_req *r)
+{
+	static const struct field fields[] = {
+		{ "changed", F_BOOL, 0, 0, 0, NULL, NULL },
+	};
+	struct value v[1];
+	sup_err e;
+
+	if ((e = valid_query(r, fields, 1, v)) != SUP_OK)
+		return e;
+	return user_form(ctx, r, "password.html", "Change your password", 200,
+	    SUP_OK, v[0].present && v[0].b);
+}
+
+/*
+ * POST /support/password/ old_password, new_password (a form)
+ * Logged in.  303 to the form saying it was changed (every other session
+ * of the user ends); the form again with 400 (wrong old password, a new
+ * one the rules refuse) or 429 (throttled).
+ */
+static sup_err
+page_password(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	r->id = r->user.id;
+	e = user_password(ctx, r);
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_ETHROTTLE)
+		return user_form(app, r, "password.html",
+		    "Change your password", app_status(e), e, false);
+	if (e != SUP_OK)
+		return e;
+	return page_redirect(r, app->conf.url_prefix,
+	    PAGE_PASSWORD "?changed=1");
+}
+
 static const struct route routes[] = {
 	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF },
 	{ "GET", USERS_PATH, user_index, ROUTE_STAFF | ROUTE_QUERY },
 	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN },
 	{ "POST", USERS_PATH "{id}/password/", user_password,
 		ROUTE_LOGIN | ROUTE_BODY },
+	{ "GET", PAGE_REGISTER, page_register_form, ROUTE_PAGE },
+	{ "POST", PAGE_REGISTER, page_register,
+		ROUTE_BODY | ROUTE_ANON_CSRF | ROUTE_PAGE },
+	{ "GET", PAGE_PASSWORD, page_password_form,
+		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE },
+	{ "POST", PAGE_PASSWORD, page_password,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
 };
 
 int

@@ -8,14 +8,15 @@
 
 #include "http.h"
 
-/* Sent with every response (DESIGN §6).  The API answers only data, so its
- * policy allows nothing to load. */
+/* Sent with every response (DESIGN §6), with a Content-Security-Policy. */
 static const char security_headers[] =
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
     "Referrer-Policy: same-origin\r\n"
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
     "Cache-Control: private, no-cache\r\n";
+
+/* The API answers only data, so its policy allows nothing to load. */
+static const char api_csp[] = "default-src 'none'; frame-ancestors 'none'";
 
 const char *
 http_reason(int status)
@@ -24,6 +25,7 @@ http_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 303: return "See Other";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -63,44 +65,59 @@ add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 }
 
 /*
- * Send status and body; challenge: add the Basic challenge to a 401 (not
- * for a failed login form: a browser would open its own login dialog).
+ * Write the status line and headers into head (cap bytes): the security
+ * headers with csp as the policy, the content type and length when ctype is
+ * not NULL (clen < 0: no length), and r's own headers.  challenge: add the
+ * Basic challenge to a 401 (not for a failed login form: a browser would
+ * open its own login dialog).  The length, or 0 when it does not fit.
  */
+static size_t
+build_head(const struct sup_req *r, int status, const char *ctype, long clen,
+    const char *csp, bool challenge, char *head, size_t cap)
+{
+	size_t hlen = 0;
+	int rc = 0;
+
+	rc |= add(head, cap, &hlen, "Status: %d %s\r\n%s"
+	    "Content-Security-Policy: %s\r\n", status, http_reason(status),
+	    security_headers, csp);
+	if (ctype != NULL)
+		rc |= add(head, cap, &hlen, "Content-Type: %s\r\n", ctype);
+	if (ctype != NULL && clen >= 0)
+		rc |= add(head, cap, &hlen, "Content-Length: %ld\r\n", clen);
+	if (r->location != NULL)
+		rc |= add(head, cap, &hlen, "Location: %s\r\n", r->location);
+	if (r->etag[0] != '\0')
+		rc |= add(head, cap, &hlen, "ETag: %s\r\n", r->etag);
+	if (r->allow[0] != '\0')
+		rc |= add(head, cap, &hlen, "Allow: %s\r\n", r->allow);
+	if (r->retry_after > 0)
+		rc |= add(head, cap, &hlen, "Retry-After: %ld\r\n",
+		    r->retry_after);
+	if (r->headers.p != NULL)
+		rc |= add(head, cap, &hlen, "%s", r->headers.p);
+	if (status == 401 && challenge)
+		rc |= add(head, cap, &hlen,
+		    "WWW-Authenticate: Basic realm=\"support\"\r\n");
+	rc |= add(head, cap, &hlen, "\r\n");
+	return rc != 0 ? 0 : hlen;
+}
+
+/* Send status and body as JSON; challenge as build_head. */
 static sup_err
 send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 {
 	char head[4096];
-	size_t hlen = 0, blen = 0;
+	size_t hlen, blen = 0;
 	const char *text = NULL;
-	int rc = 0;
 
 	if (body != NULL && (text = json_object_to_json_string_length(body,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 	    &blen)) == NULL)
 		return SUP_ENOMEM;
-	rc |= add(head, sizeof(head), &hlen, "Status: %d %s\r\n%s", status,
-	    http_reason(status), security_headers);
-	if (text != NULL)
-		rc |= add(head, sizeof(head), &hlen,
-		    "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n", blen + 1);
-	if (r->location != NULL)
-		rc |= add(head, sizeof(head), &hlen, "Location: %s\r\n",
-		    r->location);
-	if (r->etag[0] != '\0')
-		rc |= add(head, sizeof(head), &hlen, "ETag: %s\r\n", r->etag);
-	if (r->allow[0] != '\0')
-		rc |= add(head, sizeof(head), &hlen, "Allow: %s\r\n", r->allow);
-	if (r->retry_after > 0)
-		rc |= add(head, sizeof(head), &hlen, "Retry-After: %ld\r\n",
-		    r->retry_after);
-	if (r->headers.p != NULL)
-		rc |= add(head, sizeof(head), &hlen, "%s", r->headers.p);
-	if (status == 401 && challenge)
-		rc |= add(head, sizeof(head), &hlen,
-		    "WWW-Authenticate: Basic realm=\"support\"\r\n");
-	rc |= add(head, sizeof(head), &hlen, "\r\n");
-	if (rc != 0)
+	hlen = build_head(r, status, text != NULL ? "application/json" : NULL,
+	    (long)blen + 1, api_csp, challenge, head, sizeof(head));
+	if (hlen == 0)
 		return SUP_ENOMEM;
 	r->sent = true;
 	if (strcmp(r->method, "HEAD") == 0)
@@ -109,6 +126,27 @@ send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 	    (text != NULL && (put(r, text, blen) != 0 || put(r, "\n", 1) != 0)))
 		return SUP_EIO;
 	return SUP_OK;
+}
+
+sup_err
+http_send_head(struct sup_req *r, int status, const char *ctype,
+    const char *csp)
+{
+	char head[4096];
+	size_t hlen;
+
+	hlen = build_head(r, status, ctype, -1, csp, false, head,
+	    sizeof(head));
+	if (hlen == 0)
+		return SUP_ENOMEM;
+	r->sent = true;
+	return put(r, head, hlen) != 0 ? SUP_EIO : SUP_OK;
+}
+
+sup_err
+http_write(struct sup_req *r, const char *buf, size_t len)
+{
+	return put(r, buf, len) != 0 ? SUP_EIO : SUP_OK;
 }
 
 sup_err

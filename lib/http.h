@@ -25,4 +25,18 @@ sup_err http_send_json(struct sup_req *r, int status, json_object *body);
  */
 sup_err http_send_error(struct sup_req *r, int status, sup_err e);
 
+/*
+ * Send the status line and headers of a response whose body the caller
+ * writes next (http_write): the security headers with csp as the
+ * Content-Security-Policy, Content-Type ctype (NULL: none), and r's
+ * Location, Allow, Retry-After and extra header lines.  No length: the
+ * body is streamed.  Marks r as sent.  SUP_ENOMEM when the headers do not
+ * fit, SUP_EIO when they cannot be written.
+ */
+sup_err http_send_head(struct sup_req *r, int status, const char *ctype,
+    const char *csp);
+
+/* Write len bytes of body; SUP_EIO when the client cannot take them. */
+sup_err http_write(struct sup_req *r, const char *buf, size_t len);
+
 #endif

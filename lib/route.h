@@ -20,6 +20,9 @@ enum route_flags {
 	ROUTE_ANON_CSRF = 1 << 4, /* log-in and sign-up: an anonymous browser
 				 * must send the csrftoken cookie's value
 				 * (docs/security.md) */
+	ROUTE_PAGE = 1 << 5,	/* an HTML page: errors are error pages, and
+				 * a missing login is a 303 to the log-in
+				 * page (docs/pages.md) */
 };
 
 struct route {

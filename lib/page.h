@@ -1,0 +1,143 @@
+/*
+ * page.h - the HTML pages (docs/pages.md): the same objects the API
+ * answers, rendered through templates/ with a few page fields added, the
+ * shared context every page gets, the page headers, 303 redirects and
+ * readable error pages.
+ */
+#ifndef SUP_PAGE_H
+#define SUP_PAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "req.h"
+#include "sup.h"
+#include "tmpl.h"
+
+/*
+ * The Content-Security-Policy of every page: scripts, styles and fetches
+ * only from the desk itself, never inline; no frames, no <base>, forms
+ * post only here.
+ */
+#define PAGE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; connect-src 'self'; form-action 'self'; " \
+	"base-uri 'none'; frame-ancestors 'none'"
+
+#define PAGE_CTYPE "text/html; charset=utf-8"
+#define PAGE_NEXT_MAX 2048		/* bytes of a next= path */
+#define PAGE_TIME_STRLEN 20		/* "2026-11-23 10:04 UTC" */
+
+/* Per-process: the parsed templates and the configuration. */
+struct page_env {
+	const struct sup_conf *conf;
+	struct tmpl_cache *cache;	/* opened on first use */
+};
+
+/* Release the template cache (the env can be used again after). */
+void page_env_close(struct page_env *pe);
+
+/*
+ * Is next a place the log-in form may send the browser to: a local path
+ * ("/" then anything but "/" or "\"), without control characters or
+ * backslashes, at most PAGE_NEXT_MAX bytes?  Anything else (an absolute
+ * URL, "//host", "/\host", "javascript:") is refused.
+ */
+bool page_next_ok(const char *next);
+
+/*
+ * The words for a ticket status as the reader sees it (staff and
+ * customers wait for each other); the name itself when unknown.  Static.
+ */
+const char *page_status_label(const char *status, bool staff);
+
+/*
+ * An API time ("2026-11-23T10:04:05.123456Z") as "2026-11-23 10:04 UTC"
+ * into buf (at least PAGE_TIME_STRLEN + 1 bytes): what a reader without
+ * JavaScript sees (support.js shows local time).  False when iso is not a
+ * time; buf is then "".
+ */
+bool page_time_display(const char *iso, char *buf, size_t n);
+
+/*
+ * Add to o, and to every object inside it, "<name>_display" for each
+ * string member "<name>_at" that is a time.  SUP_ENOMEM.
+ */
+sup_err page_add_times(json_object *o);
+
+/*
+ * The shared context of a page: title, prefix (url_prefix), static (the
+ * URL of htdocs/), me (the reader's public User) or anonymous: true,
+ * is_staff, csrf_token and allow_registration.  The token is the session's;
+ * a reader without a session cookie gets the csrftoken cookie's value, or
+ * a new one set in that cookie (double submit, docs/security.md).  New
+ * object (json_object_put), or NULL when out of memory.
+ */
+json_object *page_context(const struct page_env *pe, struct sup_req *r,
+    const char *title);
+
+/*
+ * Render template name with ctx (the shared context plus the page's
+ * fields) as an HTML response with status.  A template that is missing or
+ * does not load is logged on stderr ("file:line: what") and answered with
+ * the 500 page.  Marks r as sent.  SUP_EIO when the client is gone.
+ */
+sup_err page_render(struct page_env *pe, struct sup_req *r, int status,
+    const char *name, json_object *ctx);
+
+/*
+ * Answer 303 See Other to url_prefix + path (path starts with "/" and is
+ * used as given: escape it first).  SUP_ENOMEM, SUP_EIO.
+ */
+sup_err page_redirect(struct sup_req *r, const char *url_prefix,
+    const char *path);
+
+/*
+ * Send a browser that needs a login to the log-in page, with next= the
+ * page it asked for (for a GET; the list of tickets otherwise).
+ */
+sup_err page_login_redirect(struct sup_req *r, const char *url_prefix);
+
+/*
+ * The error page for e with status, in plain words (templates/error.html;
+ * a built-in page when even that template cannot be had).
+ */
+sup_err page_error(struct page_env *pe, struct sup_req *r, int status,
+    sup_err e);
+
+/*
+ * Expand an API ticket (a raw view object is parsed) and add the page
+ * fields for reader u: status_label, can_reply, can_resolve, can_close,
+ * can_reopen, is_closed, and per message from_staff and the _display
+ * times.  New object (json_object_put), or NULL when out of memory.
+ */
+json_object *page_ticket(json_object *api_ticket, bool staff);
+
+/*
+ * A list page of the API ({count, next, previous, results}) for the page:
+ * each result expanded with status_label and _display times, and
+ * "statuses": [{value, label, selected}] for the status filter (selected
+ * is the filter in use, may be NULL).  New object or NULL (no memory).
+ */
+json_object *page_ticket_list(json_object *api_page, bool staff,
+    const char *selected);
+
+/*
+ * Render the chat page of api_ticket with status; form (may be NULL) is
+ * what the reader typed in the reply box, shown again with r->err_fields
+ * next to it after a refused reply.
+ */
+sup_err page_ticket_render(struct page_env *pe, struct sup_req *r,
+    int status, json_object *api_ticket, json_object *form);
+
+/*
+ * Copy the string members of a posted form into ctx as "form_<name>", so a
+ * refused form is shown again with what was typed (never a password), and
+ * r->err_fields as "fields" with r->err_msg (or the error's sentence) as
+ * "error": {"message"}.  SUP_ENOMEM.
+ */
+sup_err page_form_errors(json_object *ctx, struct sup_req *r, sup_err e);
+
+#endif
