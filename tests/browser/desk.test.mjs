@@ -93,13 +93,20 @@ async function newPage(ctx) {
 // 400) logs "Failed to load resource" for itself: the caller marks those
 // with expectStatus().
 function watch(page) {
-	pagesSeen++;
+	page.on('framenavigated', (frame) => {
+		if (frame === page.mainFrame())
+			pagesSeen++;
+	});
 	page.on('console', (msg) => {
 		const text = msg.text();
 		const csp = /Content[- ]Security[- ]Policy/i.test(text);
 		if (msg.type() !== 'error' && !csp)
 			return;
 		const where = msg.location().url || page.url();
+		// Chromium asks for /favicon.ico by itself, now and then: that
+		// path belongs to the site the desk is added to, not to the desk.
+		if (new URL(where, BASE).pathname === '/favicon.ico')
+			return;
 		const m = /status of (\d{3})/.exec(text);
 		if (m && (page._expected || []).some((e) =>
 		    e.status === Number(m[1]) && where.startsWith(e.url)))
@@ -147,6 +154,31 @@ async function logIn(page, username, password) {
 		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
 		page.getByRole('button', { name: /log ?in|sign ?in/i }).click(),
 	]);
+}
+
+// Submit a form (a real one: the page navigates) by its button; wait for
+// the page it leads to, and return the response the POST itself got: the
+// redirect, or the page shown again (a 400 form).
+async function postForm(page, button) {
+	const [nav] = await Promise.all([
+		page.waitForNavigation(),
+		button.click(),
+	]);
+	assert.ok(nav, 'the form led to a new page');
+	let req = nav.request();
+	while (req.redirectedFrom())
+		req = req.redirectedFrom();
+	assert.equal(req.method(), 'POST', 'the form was sent with POST');
+	return req === nav.request() ? nav : await req.response();
+}
+
+// Poll `cond` until it is true or `ms` pass; fail with `what` then.
+async function waitUntil(cond, ms, what) {
+	const end = Date.now() + ms;
+	while (!(await cond())) {
+		assert.ok(Date.now() < end, what + ` (waited ${ms} ms)`);
+		await new Promise((r) => setTimeout(r, 200));
+	}
 }
 
 // The message list of a chat page.
@@ -247,11 +279,8 @@ step('a customer registers through the register page', async () => {
 step('the customer logs out, then logs in again through the login page', async () => {
 	assert.ok(customer.page, 'the register test left a signed-in customer');
 	const page = customer.page;
-	await Promise.all([
-		page.waitForURL(/\/support\//),
-		page.getByRole('button', { name: /log ?out/i }).click(),
-	]);
-	await page.waitForLoadState();
+	const out = await postForm(page, page.getByRole('button', { name: /log ?out/i }));
+	assert.equal(out.status(), 303, 'log out answers with a redirect');
 	await shot(page, 'logged-out');
 	assert.equal(await page.getByRole('button', { name: /log ?out/i }).count(), 0,
 	    'no log-out button once logged out');
@@ -263,8 +292,8 @@ step('the customer logs out, then logs in again through the login page', async (
 	await page.getByLabel(/^password/i).fill('not-the-password');
 	expectStatus(page, '/support/login/', 401);
 	expectStatus(page, '/support/login/', 400);
-	await page.getByRole('button', { name: /log ?in/i }).click();
-	await page.waitForLoadState();
+	const r = await postForm(page, page.getByRole('button', { name: /log ?in/i }));
+	assert.ok(r.status() >= 400, `a wrong password is not a success (HTTP ${r.status()})`);
 	await shot(page, 'login-wrong-password');
 	assert.equal(path0(page), '/support/login/', 'a wrong password stays on the login page');
 	await assert.doesNotReject(page.getByRole('alert').first().waitFor(),
@@ -286,18 +315,14 @@ step('the customer opens a ticket through the New ticket page', async () => {
 		page.getByRole('link', { name: /new ticket/i }).first().click(),
 	]);
 	await shot(page, 'new-ticket-form');
-	const subject = page.getByLabel(/subject/i);
-	const message = page.getByRole('textbox', { name: /help|message|describe/i });
 	const text = 'The printer prints **nothing** at all';
 	// An empty subject: the form comes back with the error beside the field
 	// and what was typed kept.
-	await message.fill(text);
+	await page.getByRole('textbox', { name: /help|message|describe/i }).fill(text);
 	expectStatus(page, '/support/tickets/new/', 400);
-	await Promise.all([
-		page.waitForLoadState(),
-		page.getByRole('button', { name: /open ticket|create|submit|send/i }).click(),
-	]);
-	await page.waitForURL(/\/support\/tickets\/new\//);
+	const r = await postForm(page, page.getByRole('button', { name: /open ticket|create|submit|send/i }));
+	assert.equal(r.status(), 400, 'the form comes back with 400');
+	assert.equal(path0(page), '/support/tickets/new/', 'still on the New ticket page');
 	await shot(page, 'new-ticket-empty-subject');
 	const err = await fieldError(page, page.getByLabel(/subject/i));
 	assert.ok(await err.isVisible(), 'an error is shown for the subject');
@@ -412,27 +437,14 @@ step('live conversation: customer and staff pages open at once, no reload', asyn
 	assert.equal(await messageWith(cust, s2).count(), 1, 'the public reply stays after a reload');
 
 	// the customer marks it resolved
-	await Promise.all([
-		cust.waitForURL(url),
-		cust.getByRole('button', { name: /resolve/i }).click(),
-	]);
-	await cust.waitForLoadState();
+	await postForm(cust, cust.getByRole('button', { name: /resolve/i }));
+	assert.equal(path0(cust), url, 'back on the chat page after resolving');
+	await waitUntil(async () => /resolved/i.test(await statusText(cust)), LIVE_TIMEOUT,
+	    'the status shows resolved');
 	await shot(cust, 'live-customer-resolved');
-	assert.match(await statusText(cust), /resolved/i, 'the status shows resolved');
 	await staff.reload();
 	assert.match(await statusText(staff), /resolved/i, 'the staff page shows it resolved too');
 });
-
-// Submit a form by the button named `name` and return the response the
-// POST itself got (before its redirect was followed).
-async function postForm(page, button) {
-	const [resp] = await Promise.all([
-		page.waitForResponse((r) => r.request().method() === 'POST'),
-		button.click(),
-	]);
-	await page.waitForLoadState();
-	return resp;
-}
 
 step('the same flow with JavaScript disabled: forms post and redirect', async () => {
 	const cctx = await newContext({ javaScriptEnabled: false });
@@ -529,17 +541,22 @@ step('keyboard only: the login form is filled and sent with Tab and Enter', asyn
 step('phone width 375px: every page fits without sideways scrolling', async () => {
 	const ctx = await newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
 	const page = await newPage(ctx);
+	const tooWide = [];
 	const checkFit = async (name) => {
 		await shot(page, 'phone-' + name);
 		const w = await page.evaluate(() => document.documentElement.scrollWidth);
-		assert.ok(w <= 375, `${name} is ${w}px wide at a 375px screen`);
+		if (w > 375)
+			tooWide.push(`${name} is ${w}px wide`);
 	};
 	await page.goto('/support/login/');
 	await checkFit('login');
 	await page.goto('/support/register/');
 	await checkFit('register');
-	const url = await apiTicket('alice', 'A rather long subject line to see how it wraps on a small phone screen',
-	    'A message with a long word: ' + 'x'.repeat(80) + ' and `some inline code`.');
+	// What people paste into a support chat: a long link, a transaction id.
+	const url = await apiTicket('alice', 'Payment failed twice and now the invoice page shows a blank screen',
+	    'It fails at https://shop.example.com/checkout/payment/confirm?order=2026112700042&session=' +
+	    '9f86d081884c7d659a2feaa0c55ad015 with transaction ' +
+	    'a591a6d40bf420404a011733cfb7b190d62c65bf0bcda32b57b277d9ad9f146e and `some inline code`.');
 	await page.goto(url);
 	await logIn(page, 'alice', USERS.alice.password);
 	await checkFit('chat');
@@ -547,6 +564,7 @@ step('phone width 375px: every page fits without sideways scrolling', async () =
 	await checkFit('my-tickets');
 	await page.goto('/support/tickets/new/');
 	await checkFit('new-ticket');
+	assert.deepEqual(tooWide, [], 'pages wider than a 375px phone screen');
 });
 
 test('no console errors and no CSP violations on any page', () => {

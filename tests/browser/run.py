@@ -10,7 +10,7 @@ The server is stopped in every case (finally, atexit and the signal handler
 of support.py).
 
 Run from the repository root after `npm ci` in tests/browser:
-    python3 tests/browser/run.py
+    python3 tests/browser/run.py [TEST_FILE.mjs ...]
 Screenshots go to $TEST_OUT/browser/ (default test-out/browser/).
 """
 
@@ -78,7 +78,8 @@ def main():
             # arguments): keep those profiles in our own scratch directory.
             "TMPDIR": scratch,
         })
-        cmd = ["node", "--test", "--test-reporter=tap", os.path.join(HERE, "desk.test.mjs")]
+        files = [os.path.abspath(f) for f in sys.argv[1:]] or [os.path.join(HERE, "desk.test.mjs")]
+        cmd = ["node", "--test", "--test-reporter=tap"] + files
         # node and the browsers it starts get a process group of their own,
         # so that all of them (and nothing else) can be stopped at once.
         node = subprocess.Popen(cmd, cwd=HERE, env=env, stdin=subprocess.DEVNULL,
