@@ -342,6 +342,8 @@ def test_staff():
         r = carol.get(HOME)
         is_page(r, 200)
         check("VPN drops" in r.text(), "alice's ticket not in the staff list")
+        check("(alice)</span>" in r.text(), "the staff list does not name the customer")
+        check("(alice)</span>" not in alice.get(HOME).text(), "the customer's list names the customer")
         check('<label for="status-filter">' in r.text(), "no status filter")
         r = carol.get(HOME + "?status=closed")
         is_page(r, 200)
