@@ -6,6 +6,8 @@
  *    messages appear by polling GET .../messages/?after=<last uuid> with
  *    If-None-Match, so an unchanged thread costs a 304: every 3 s while
  *    the tab is visible, every 30 s while it is hidden;
+ *  - when the thread changed, the status badge is read again from the
+ *    ticket (its labels are in the badge's data-label-* attributes);
  *  - Ctrl+Enter (Cmd+Enter) in the reply box sends it.
  * No inline script anywhere: the pages' Content-Security-Policy forbids
  * it, so this file finds its elements by id (templates/ticket.html).
@@ -91,10 +93,40 @@
 		}
 
 		function append(list) {
+			var added = false;
 			list.forEach(function (m) {
-				if (!document.getElementById("m-" + m.uuid))
+				if (!document.getElementById("m-" + m.uuid)) {
 					thread.appendChild(messageItem(m));
+					added = true;
+				}
 			});
+			if (added)
+				refreshStatus();
+		}
+
+		/* The badge of templates/ticket.html, after the status moved. */
+		function refreshStatus() {
+			var badge = document.getElementById("ticket-status");
+			if (!badge || !badge.dataset.ticketUrl)
+				return;
+			fetch(badge.dataset.ticketUrl, { credentials: "same-origin",
+			    headers: { Accept: "application/json" } })
+			    .then(function (r) {
+				return r.status === 200 ? r.json() : null;
+			    })
+			    .then(function (t) {
+				var key, label;
+				if (!t || !t.status || t.status === badge.dataset.status)
+					return;
+				key = "label" + t.status.charAt(0).toUpperCase() +
+				    t.status.slice(1);
+				label = badge.dataset[key];
+				badge.classList.remove("status-" + badge.dataset.status);
+				badge.classList.add("status-" + t.status);
+				badge.dataset.status = t.status;
+				badge.textContent = label || t.status;
+			    })
+			    .catch(function () {});
 		}
 
 		function schedule() {

@@ -131,11 +131,14 @@ page_add_times(json_object *o)
 		}
 	}
 	for (size_t i = 0; i < nadd; i++) {
+		/* A name too long for the buffer is not one of ours: skipped. */
 		int w = snprintf(name, sizeof(name), "%s_display", names[i]);
-		if (w < 0 || (size_t)w >= sizeof(name) ||
-		    json_object_object_add(o, name, add[i]) != 0) {
+		if (w < 0 || (size_t)w >= sizeof(name))
 			json_object_put(add[i]);
-			continue;
+		else if (json_object_object_add(o, name, add[i]) != 0) {
+			while (i < nadd)
+				json_object_put(add[i++]);
+			return SUP_ENOMEM;
 		}
 	}
 	return SUP_OK;
@@ -497,10 +500,36 @@ copy_member(json_object *to, json_object *from, const char *name)
 	return json_object_object_add(to, name, json_object_get(v)) == 0;
 }
 
+/*
+ * Append to array every status as {value, label, selected} for the reader
+ * (staff or not); selected (may be NULL) names the one selected.  False
+ * when out of memory.
+ */
+static bool
+add_statuses(json_object *array, bool staff, const char *selected)
+{
+	static const char *const names[] = { "open", "waiting_for_admin",
+		"waiting_for_user", "resolved", "closed" };
+
+	for (size_t i = 0; i < SUP_NELEM(names); i++) {
+		json_object *opt = json_object_new_object();
+		if (opt == NULL || json_object_array_add(array, opt) != 0) {
+			json_object_put(opt);
+			return false;
+		}
+		if (!add_str(opt, "value", names[i]) || !add_str(opt, "label",
+		    page_status_label(names[i], staff)) || !add_bool(opt,
+		    "selected", selected != NULL &&
+		    strcmp(selected, names[i]) == 0))
+			return false;
+	}
+	return true;
+}
+
 json_object *
 page_ticket(json_object *api_ticket, bool staff)
 {
-	json_object *t, *msgs;
+	json_object *t, *msgs, *statuses;
 	const char *status;
 	bool closed, resolved;
 
@@ -515,6 +544,13 @@ page_ticket(json_object *api_ticket, bool staff)
 	    !add_bool(t, "can_resolve", !closed && !resolved) ||
 	    !add_bool(t, "can_close", !closed) ||
 	    !add_bool(t, "can_reopen", staff && (closed || resolved)))
+		goto nomem;
+	if ((statuses = json_object_new_array()) == NULL ||
+	    json_object_object_add(t, "statuses", statuses) != 0) {
+		json_object_put(statuses);
+		goto nomem;
+	}
+	if (!add_statuses(statuses, staff, status))
 		goto nomem;
 	if (json_object_object_get_ex(t, "messages", &msgs) &&
 	    json_object_is_type(msgs, json_type_array)) {
@@ -546,8 +582,6 @@ nomem:
 json_object *
 page_ticket_list(json_object *api_page, bool staff, const char *selected)
 {
-	static const char *const names[] = { "open", "waiting_for_admin",
-		"waiting_for_user", "resolved", "closed" };
 	json_object *o, *list, *results, *statuses;
 	size_t n;
 
@@ -580,18 +614,8 @@ page_ticket_list(json_object *api_page, bool staff, const char *selected)
 	    (statuses = json_object_new_array()) == NULL)
 		goto nomem;
 	json_object_object_add(o, "statuses", statuses);
-	for (size_t i = 0; i < SUP_NELEM(names); i++) {
-		json_object *opt = json_object_new_object();
-		if (opt == NULL || json_object_array_add(statuses, opt) != 0) {
-			json_object_put(opt);
-			goto nomem;
-		}
-		if (!add_str(opt, "value", names[i]) || !add_str(opt, "label",
-		    page_status_label(names[i], staff)) || !add_bool(opt,
-		    "selected", selected != NULL &&
-		    strcmp(selected, names[i]) == 0))
-			goto nomem;
-	}
+	if (!add_statuses(statuses, staff, selected))
+		goto nomem;
 	return o;
 nomem:
 	json_object_put(o);

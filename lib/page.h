@@ -110,8 +110,9 @@ sup_err page_error(struct page_env *pe, struct sup_req *r, int status,
 /*
  * Expand an API ticket (a raw view object is parsed) and add the page
  * fields for reader u: status_label, can_reply, can_resolve, can_close,
- * can_reopen, is_closed, and per message from_staff and the _display
- * times.  New object (json_object_put), or NULL when out of memory.
+ * can_reopen, is_closed, statuses (as page_ticket_list's, for scripts:
+ * the labels of the other statuses), and per message from_staff,
+ * sender_name and the _display times.  New object (json_object_put), or NULL when out of memory.
  */
 json_object *page_ticket(json_object *api_ticket, bool staff);
 

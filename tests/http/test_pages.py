@@ -308,7 +308,8 @@ def test_tickets_flow():
         status(r, 303)
         eq(api_ticket("alice", uuid)["status"], "resolved", "status")
         r = alice.get(page_url(uuid))
-        check('data-status="resolved">Resolved<' in r.text(), "status on the page")
+        check(re.search(r'id="ticket-status" data-status="resolved"[^>]*>Resolved<', r.text()),
+              "status on the page")
         check('id="resolve"' not in r.text(), "resolve button still there")
     with T.case("Close ticket: closed, no reply box, no buttons"):
         status(alice.submit(page_url(uuid), {"status": "closed"}), 303)
@@ -363,7 +364,10 @@ def test_staff():
         check("secret-note-text" not in r.text() and "Internal note" not in r.text(), "customer sees the note")
         check("public-answer-text" in r.text(), "customer does not see the reply")
         check('id="is_internal"' not in r.text(), "customer has the internal-note checkbox")
-        check('data-status="waiting_for_user">Waiting for your reply<' in r.text(), "customer's status label")
+        check(re.search(r'data-status="waiting_for_user"[^>]*>Waiting for your reply<', r.text()),
+              "customer's status label")
+        check('data-label-waiting_for_admin="Waiting for support"' in r.text(),
+              "the badge's labels for the script")
     with T.case("a customer's is_internal note by the form: 403 page, nothing added"):
         n = len(api_ticket("alice", uuid)["messages"])
         is_page(alice.submit(page_url(uuid) + "messages/", {"content": "x", "is_internal": "true"}), 403)

@@ -185,6 +185,8 @@ test_ticket_fields(void)
 		    flag(t, "is_closed") == (strcmp(cases[i].status,
 		    "closed") == 0), "ticket flags: %s for %s",
 		    cases[i].status, cases[i].staff ? "staff" : "the owner");
+		ok(json_object_array_length(json_object_object_get(t,
+		    "statuses")) == 5, "ticket: the statuses' labels");
 		m = json_object_object_get(t, "messages");
 		ok(!flag(json_object_array_get_idx(m, 0), "from_staff") &&
 		    flag(json_object_array_get_idx(m, 1), "from_staff"),
