@@ -184,12 +184,10 @@ function messageWith(page, text) {
 	return thread(page).locator('li', { hasText: text });
 }
 
-// The status shown on a chat page, as text.
+// The status shown on a chat page, as text (the badge's id is one of the
+// stable ones of docs/pages.md).
 async function statusText(page) {
-	const dd = page.locator('dt', { hasText: /^\s*status\s*$/i }).locator('xpath=following-sibling::dd[1]');
-	if (await dd.count())
-		return (await dd.first().innerText()).trim();
-	return (await page.locator('.badge').first().innerText()).trim();
+	return (await page.locator('#ticket-status').innerText()).trim();
 }
 
 // Mark the page so a reload (which would clear it) can be told apart from
@@ -391,12 +389,17 @@ step('live conversation: customer and staff pages open at once, no reload', asyn
 	await assertLocalTimes(staff, 'America/New_York');
 
 	// customer -> staff
+	const staffStatus0 = await statusText(staff);
 	const c1 = 'Customer here: the total is wrong ' + Date.now();
 	await reply(cust, c1);
 	await messageWith(cust, c1).waitFor({ timeout: LIVE_TIMEOUT });
 	assert.equal(await cust.getByRole('textbox', { name: /reply|message/i }).inputValue(), '',
 	    'the reply box is emptied once sent');
 	await messageWith(staff, c1).waitFor({ timeout: LIVE_TIMEOUT });
+	// The status moved (the customer wrote): the staff page says so.
+	await waitUntil(async () => (await statusText(staff)) !== staffStatus0, LIVE_TIMEOUT,
+	    `the staff page's status follows the customer's reply (still "${staffStatus0}")`);
+	assert.match(await statusText(staff), /reply/i, 'the staff page shows the ticket needs a reply');
 	await shot(staff, 'live-staff-sees-customer-reply');
 	await assertNotReloaded(staff, 'staff');
 	await assertNotReloaded(cust, 'customer');
@@ -405,6 +408,8 @@ step('live conversation: customer and staff pages open at once, no reload', asyn
 	const s1 = 'Staff here: we will refund the difference ' + Date.now();
 	await reply(staff, s1);
 	await messageWith(cust, s1).waitFor({ timeout: LIVE_TIMEOUT });
+	await waitUntil(async () => /your reply/i.test(await statusText(cust)), LIVE_TIMEOUT,
+	    'the customer page\'s status follows the staff reply');
 	await shot(cust, 'live-customer-sees-staff-reply');
 	await assertNotReloaded(cust, 'customer');
 	await assertNotReloaded(staff, 'staff');
