@@ -3,11 +3,12 @@
 # The last line is "N passed, N failed", counting every test of every tier.
 #
 # Tiers: unit (C, TAP, through `make check`), http (the real programs behind
-# a real nginx, and the API suite again behind Apache in each mode: mod_fcgid,
-# mod_proxy_fcgi, plain CGI; Python's standard library as the client), crash
-# and concurrency (the same servers under kill -9 and parallel writers),
-# install (make install into a staging directory, the installed programs,
-# make uninstall, make distcheck).
+# a real nginx, and the API, session and page suites again behind Apache in
+# each mode: mod_fcgid, mod_proxy_fcgi, plain CGI; Python's standard library
+# as the client), crash and concurrency (the same servers under kill -9 and
+# parallel writers), browser (headless Chromium through playwright-core: the
+# pages as a person uses them), install (make install into a staging
+# directory, the installed programs, make uninstall, make distcheck).
 set -u
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -33,12 +34,16 @@ count_tap() {
 note "dependencies"
 ./run.sh deps || { echo "0 passed, 1 failed"; exit 1; }
 # What only the tests need: clang and its runtimes for the sanitizer and
-# fuzzing build; groff to check the man pages.
+# fuzzing build; groff to check the man pages; chromium for the browser
+# tier, and node 20 or later with npm (Debian's nodejs and npm when there is
+# no node at all; a node from elsewhere, e.g. NodeSource's, is kept).
 missing=""
-for p in clang libclang-rt-14-dev groff-base; do
+for p in clang libclang-rt-14-dev groff-base chromium; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="$missing $p"
 done
+command -v node >/dev/null || missing="$missing nodejs"
+command -v npm >/dev/null || missing="$missing npm"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -eq 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -103,6 +108,31 @@ for mode in apache-fcgid apache-proxy apache-cgi; do
 		run_http tests/http/$t.py "$mode"
 	done
 done
+
+# Browser: Debian's chromium driven by playwright-core from npm (pinned in
+# tests/browser/package-lock.json; it downloads no browser).  run.py starts
+# the desk like the http tests do and runs node's test runner, whose TAP we
+# count; screenshots go to $OUT/browser/.
+note "browser"
+if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+	echo "the browser tier needs node 20 or later (playwright-core); found: $(node --version 2>&1)"
+	failed=$((failed + 1))
+elif ! (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) \
+    >"$OUT/browser-npm.log" 2>&1; then
+	echo "npm ci failed in tests/browser"
+	tail -20 "$OUT/browser-npm.log"
+	failed=$((failed + 1))
+else
+	TEST_OUT="$OUT" timeout 300 python3 tests/browser/run.py >"$OUT/browser.log" 2>&1
+	rc=$?
+	count_tap "$OUT/browser.log"
+	grep -A12 '^not ok' "$OUT/browser.log" | head -80
+	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$OUT/browser.log"; then
+		echo "browser tier exited with $rc"
+		tail -20 "$OUT/browser.log"
+		failed=$((failed + 1))
+	fi
+fi
 
 # Sanitizers and fuzz corpus: the same sources built again, by clang with
 # AddressSanitizer, UBSan and libFuzzer's coverage, in a copy of the tree

@@ -1,0 +1,105 @@
+"""Browser tier: start the desk, run the Chromium tests against it, stop it.
+
+The server is started exactly as the http tier starts it (tests/http/support.py:
+run.sh --background with a temp SUPPORT_VAR and a free 127.0.0.1 port), with
+allow_registration = yes, the standard users made by supportctl (alice and
+bob customers, carol an agent, dave an admin).  Then node's own test runner
+runs desk.test.mjs, which drives /usr/bin/chromium through playwright-core;
+its TAP goes to our stdout, where test.sh counts the "ok" / "not ok" lines.
+The server is stopped in every case (finally, atexit and the signal handler
+of support.py).
+
+Run from the repository root after `npm ci` in tests/browser:
+    python3 tests/browser/run.py [TEST_FILE.mjs ...]
+Screenshots go to $TEST_OUT/browser/ (default test-out/browser/).
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
+
+import support  # noqa: E402  (the http tier's harness)
+
+NODE_TIMEOUT = 240      # seconds for the whole node run
+
+
+def tap_fail(desc, details=()):
+    """Report one failure as TAP (test.sh counts it) and the plan."""
+    print("not ok 1 - %s" % desc, flush=True)
+    for d in details:
+        for line in str(d).splitlines():
+            print("#   " + line, flush=True)
+    print("1..1", flush=True)
+
+
+def main():
+    out = os.path.join(os.environ.get("TEST_OUT") or os.path.join(support.REPO, "test-out"),
+                       "browser")
+    os.makedirs(out, exist_ok=True)
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+        tap_fail("playwright-core is installed", ["run `npm ci` in tests/browser first"])
+        return 1
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        tap_fail("/usr/bin/chromium is installed", ["apt-get install chromium"])
+        return 1
+    missing = [p for p in (support.RUN_SH, support.SUPPORTCTL, support.CGI_TICKETS,
+                           support.CGI_MESSAGES, support.CGI_SESSION, support.CGI_USERS)
+               if not os.access(p, os.X_OK)]
+    if missing:
+        tap_fail("the tree is built", ["missing: " + m for m in missing])
+        return 1
+
+    srv = None
+    node = None
+    scratch = tempfile.mkdtemp(prefix="support-browser-")
+    try:
+        try:
+            srv = support.standard_server(conf={("support", "allow_registration"): "yes"})
+        except Exception as e:  # noqa: BLE001 -- reported as a failed test
+            tap_fail("the desk starts for the browser tests", [repr(e)])
+            return 1
+        users = {name: {"password": u.password, "token": u.token, "role": u.role}
+                 for name, u in srv.users.items()}
+        env = dict(os.environ)
+        env.update({
+            "SUPPORT_URL": "http://127.0.0.1:%d" % srv.port,
+            "SUPPORT_USERS": json.dumps(users),
+            "SHOT_DIR": out,
+            # playwright-core gives every browser a fresh --user-data-dir
+            # under the temp directory (it refuses one in the launch
+            # arguments): keep those profiles in our own scratch directory.
+            "TMPDIR": scratch,
+        })
+        files = [os.path.abspath(f) for f in sys.argv[1:]] or [os.path.join(HERE, "desk.test.mjs")]
+        cmd = ["node", "--test", "--test-reporter=tap"] + files
+        # node and the browsers it starts get a process group of their own,
+        # so that all of them (and nothing else) can be stopped at once.
+        node = subprocess.Popen(cmd, cwd=HERE, env=env, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        try:
+            rc = node.wait(timeout=NODE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            print("not ok 99 - the browser tests finish within %d s" % NODE_TIMEOUT, flush=True)
+            rc = 1
+        if rc != 0:
+            srv.report_logs()
+        return 1 if rc else 0
+    finally:
+        if node is not None and node.poll() is None:
+            os.killpg(node.pid, signal.SIGKILL)
+            node.wait()
+        if srv is not None:
+            srv.cleanup()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
