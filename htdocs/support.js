@@ -193,6 +193,10 @@
 					if (internal)
 						internal.checked = false;
 					status.textContent = "Sent.";
+					setTimeout(function () {
+						if (status.textContent === "Sent.")
+							status.textContent = "";
+					}, 3000);
 					poll();
 				});
 			}).catch(function (e) {

@@ -223,6 +223,8 @@ page_context(const struct page_env *pe, struct sup_req *r, const char *title)
 	    !add_str(o, "csrf_token", token) ||
 	    !add_bool(o, "anonymous", me == NULL) ||
 	    !add_bool(o, "is_staff", me != NULL && user_is_staff(&r->user)) ||
+	    !add_bool(o, "is_customer", me != NULL &&
+	    !user_is_staff(&r->user)) ||
 	    !add_bool(o, "allow_registration", pe->conf->allow_registration))
 		goto nomem;
 	if (me != NULL && json_object_object_add(o, "me", me) != 0)
@@ -695,6 +697,10 @@ page_form_errors(json_object *ctx, struct sup_req *r, sup_err e)
 		json_object_put(err);
 		return SUP_ENOMEM;
 	}
-	return add_str(err, "message", r->err_msg[0] != '\0' ? r->err_msg :
-	    sup_strerror(e)) ? SUP_OK : SUP_ENOMEM;
+	/* The API's "The request has invalid fields." speaks to a program;
+	 * a person is told where to look. */
+	return add_str(err, "message", e == SUP_EINVAL && r->err_fields != NULL ?
+	    "Please correct the fields marked below." :
+	    r->err_msg[0] != '\0' ? r->err_msg : sup_strerror(e)) ?
+	    SUP_OK : SUP_ENOMEM;
 }

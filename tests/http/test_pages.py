@@ -280,7 +280,7 @@ def test_tickets_flow():
         r = alice.get(HOME)
         check("Printer on fire" in r.text(), "not listed")
         check('class="badge status-open"' in r.text(), "no status badge")
-        check("1 unanswered" in r.text(), "no unanswered count")
+        check("1 awaiting reply" in r.text(), "no unanswered count, worded for the customer")
     with T.case("reply form: 303 to the chat page, the reply on it"):
         r = alice.submit(page_url(uuid) + "messages/", {"content": "Now it *beeps*."})
         status(r, 303)
@@ -346,6 +346,10 @@ def test_staff():
         check("(alice)</span>" in r.text(), "the staff list does not name the customer")
         check("(alice)</span>" not in alice.get(HOME).text(), "the customer's list names the customer")
         check('<label for="status-filter">' in r.text(), "no status filter")
+        check("unanswered</span>" in r.text() and "awaiting reply" not in r.text(),
+              "the staff list words the count for staff")
+        check('id="new-ticket-link"' not in r.text() and 'id="new-ticket-link"' in alice.get(HOME).text(),
+              "the New ticket button is the customer's, not the queue's")
         r = carol.get(HOME + "?status=closed")
         is_page(r, 200)
         check("VPN drops" not in r.text() and "Printer on fire" in r.text(), "status filter")
