@@ -66,6 +66,52 @@ page_status_label(const char *status, bool staff)
 	return status;
 }
 
+/* The whole number of the n digits at s, or -1 when one is not a digit. */
+static int
+digits_at(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * Is iso a time as the API writes them, "2026-11-23T10:04:05.123456Z", of
+ * a day that exists, a year from 1000 and a second below 60?  Then the words shown are its
+ * own digits: no gmtime_r and strftime per time (a chat page shows one a
+ * message).  Anything else goes the long way.
+ */
+static bool
+canonical_time(const char *iso)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int y, mo, d;
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? iso[i] < '0' || iso[i] > '9' :
+		    iso[i] != shape[i])
+			return false;
+	if (iso[sizeof(shape) - 1] != '\0')
+		return false;
+	y = digits_at(iso, 4);
+	mo = digits_at(iso + 5, 2);
+	d = digits_at(iso + 8, 2);
+	/* strftime writes a year below 1000 without its zeros. */
+	if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 &&
+	    y % 400 != 0))))
+		return false;
+	return digits_at(iso + 11, 2) <= 23 && digits_at(iso + 14, 2) <= 59 &&
+	    digits_at(iso + 17, 2) <= 59;
+}
+
 bool
 page_time_display(const char *iso, char *buf, size_t n)
 {
@@ -75,7 +121,17 @@ page_time_display(const char *iso, char *buf, size_t n)
 
 	if (n > 0)
 		buf[0] = '\0';
-	if (n < PAGE_TIME_STRLEN + 1 || iso == NULL || !time_parse(iso, &us))
+	if (n < PAGE_TIME_STRLEN + 1 || iso == NULL)
+		return false;
+	if (canonical_time(iso)) {
+		/* "2026-11-23T10:04..." -> "2026-11-23 10:04 UTC" */
+		memcpy(buf, iso, 10);
+		buf[10] = ' ';
+		memcpy(buf + 11, iso + 11, 5);
+		memcpy(buf + 16, " UTC", 5);
+		return true;
+	}
+	if (!time_parse(iso, &us))
 		return false;
 	secs = (time_t)(us / 1000000 - (us % 1000000 < 0));
 	if (gmtime_r(&secs, &tm) == NULL ||
@@ -93,6 +149,27 @@ is_time_name(const char *name)
 	size_t n = strlen(name);
 
 	return n > 3 && strcmp(name + n - 3, "_at") == 0;
+}
+
+/*
+ * The display names of the API's times, constant keys (no copy each); NULL
+ * for another name.
+ */
+static const char *
+display_name_of(const char *name)
+{
+	static const char *const known[][2] = {
+		{ "created_at", "created_at_display" },
+		{ "updated_at", "updated_at_display" },
+		{ "first_response_at", "first_response_at_display" },
+		{ "resolved_at", "resolved_at_display" },
+		{ "closed_at", "closed_at_display" },
+	};
+
+	for (size_t i = 0; i < SUP_NELEM(known); i++)
+		if (strcmp(known[i][0], name) == 0)
+			return known[i][1];
+	return NULL;
 }
 
 sup_err
@@ -131,11 +208,20 @@ page_add_times(json_object *o)
 		}
 	}
 	for (size_t i = 0; i < nadd; i++) {
+		const char *known = display_name_of(names[i]);
+		int rc, w = 0;
+		if (known == NULL)
+			w = snprintf(name, sizeof(name), "%s_display",
+			    names[i]);
 		/* A name too long for the buffer is not one of ours: skipped. */
-		int w = snprintf(name, sizeof(name), "%s_display", names[i]);
-		if (w < 0 || (size_t)w >= sizeof(name))
+		if (known == NULL && (w < 0 || (size_t)w >= sizeof(name))) {
 			json_object_put(add[i]);
-		else if (json_object_object_add(o, name, add[i]) != 0) {
+			continue;
+		}
+		rc = known != NULL ? json_object_object_add_ex(o, known,
+		    add[i], JSON_C_OBJECT_KEY_IS_CONSTANT) :
+		    json_object_object_add(o, name, add[i]);
+		if (rc != 0) {
 			while (i < nadd)
 				json_object_put(add[i++]);
 			return SUP_ENOMEM;
@@ -148,26 +234,31 @@ nomem:
 	return SUP_ENOMEM;
 }
 
-/* Add a string member; false when out of memory. */
+/*
+ * Add a string member; false when out of memory.  key is a string
+ * constant (it is not copied).
+ */
 static bool
 add_str(json_object *o, const char *key, const char *val)
 {
 	json_object *s = json_object_new_string(val != NULL ? val : "");
 
-	if (s == NULL || json_object_object_add(o, key, s) != 0) {
+	if (s == NULL || json_object_object_add_ex(o, key, s,
+	    JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
 		json_object_put(s);
 		return false;
 	}
 	return true;
 }
 
-/* Add a boolean member; false when out of memory. */
+/* Add a boolean member (key a constant); false when out of memory. */
 static bool
 add_bool(json_object *o, const char *key, bool val)
 {
 	json_object *b = json_object_new_boolean(val);
 
-	if (b == NULL || json_object_object_add(o, key, b) != 0) {
+	if (b == NULL || json_object_object_add_ex(o, key, b,
+	    JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
 		json_object_put(b);
 		return false;
 	}
@@ -184,6 +275,9 @@ add_name(json_object *user)
 	json_object *v;
 	const char *name = NULL;
 
+	/* A User shared by several messages has it already. */
+	if (json_object_object_get_ex(user, "name", &v))
+		return true;
 	if (json_object_object_get_ex(user, "display_name", &v) &&
 	    json_object_get_string_len(v) > 0)
 		name = json_object_get_string(v);
@@ -236,11 +330,46 @@ nomem:
 	return NULL;
 }
 
-/* The tmpl_write_fn of a page: the response body. */
+/*
+ * The body of a page on its way out.  A template writes in small pieces
+ * (a chat page is about a thousand: text between tags, escaped values,
+ * each escaped character); gathered here, they reach the server's stream
+ * a few kilobytes at a time instead of one call each.
+ */
+#define BODY_BUF 8192
+
+struct body {
+	struct sup_req *r;
+	size_t len;
+	char buf[BODY_BUF];
+};
+
+/* Send what body holds; -1 when the client is gone. */
+static int
+body_flush(struct body *b)
+{
+	size_t n = b->len;
+
+	b->len = 0;
+	return n == 0 || http_write(b->r, b->buf, n) == SUP_OK ? 0 : -1;
+}
+
+/* The tmpl_write_fn of a page: the response body, through struct body. */
 static int
 write_body(void *ctx, const char *buf, size_t len)
 {
-	return http_write(ctx, buf, len) == SUP_OK ? 0 : -1;
+	struct body *b = ctx;
+
+	if (len > BODY_BUF - b->len) {
+		if (body_flush(b) != 0)
+			return -1;
+		/* A piece as large as the buffer goes straight out. */
+		if (len >= BODY_BUF)
+			return http_write(b->r, buf, len) == SUP_OK ? 0 : -1;
+	}
+	memcpy(b->buf + b->len, buf, len);
+	b->len += len;
+	return 0;
 }
 
 /* Send a template (already loaded) with ctx as the response. */
@@ -248,6 +377,7 @@ static sup_err
 send_page(struct sup_req *r, int status, const struct tmpl *t,
     json_object *ctx)
 {
+	struct body b;
 	sup_err e;
 
 	r->status = status;
@@ -255,7 +385,12 @@ send_page(struct sup_req *r, int status, const struct tmpl *t,
 		return e;
 	if (strcmp(r->method, "HEAD") == 0)
 		return SUP_OK;
-	return tmpl_render(t, ctx, write_body, r);
+	b.r = r;
+	b.len = 0;
+	e = tmpl_render(t, ctx, write_body, &b);
+	if (body_flush(&b) != 0 && e == SUP_OK)
+		e = SUP_EIO;
+	return e;
 }
 
 /* The template called name, the cache opened first if need be. */
@@ -533,7 +668,7 @@ page_ticket(json_object *api_ticket, bool staff)
 	const char *status;
 	bool closed, resolved;
 
-	if ((t = view_expand(api_ticket)) == NULL)
+	if ((t = view_expand_shared(api_ticket)) == NULL)
 		return NULL;
 	status = str_member(t, "status");
 	closed = status != NULL && strcmp(status, "closed") == 0;
@@ -565,9 +700,10 @@ page_ticket(json_object *api_ticket, bool staff)
 			    json_object_is_type(sender, json_type_object)) {
 				if (!add_name(sender))
 					goto nomem;
-				json_object_object_add(m, "sender_name",
+				json_object_object_add_ex(m, "sender_name",
 				    json_object_get(json_object_object_get(
-				    sender, "name")));
+				    sender, "name")),
+				    JSON_C_OBJECT_KEY_IS_CONSTANT);
 			}
 		}
 	}
@@ -599,7 +735,7 @@ page_ticket_list(json_object *api_page, bool staff, const char *selected)
 	 * (lib/ticket.c); expanded here, the one place that reads them. */
 	list = NULL;
 	if (json_object_object_get_ex(api_page, "results", &list) &&
-	    list != NULL && (list = view_expand(list)) == NULL)
+	    list != NULL && (list = view_expand_shared(list)) == NULL)
 		goto nomem;
 	if (list != NULL && json_object_is_type(list, json_type_array)) {
 		n = json_object_array_length(list);
@@ -683,8 +819,13 @@ page_form_errors(json_object *ctx, struct sup_req *r, sup_err e)
 			w = snprintf(name, sizeof(name), "form_%s", key);
 			if (w < 0 || (size_t)w >= sizeof(name))
 				continue;
-			if (!add_str(ctx, name, json_object_get_string(val)))
+			json_object *s = json_object_new_string(
+			    json_object_get_string(val));
+			if (s == NULL ||
+			    json_object_object_add(ctx, name, s) != 0) {
+				json_object_put(s);
 				return SUP_ENOMEM;
+			}
 		}
 	}
 	if (r->err_fields != NULL && json_object_object_add(ctx, "fields",
