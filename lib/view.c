@@ -273,23 +273,26 @@ xp_utf8(struct sbuf *b, long c)
 static bool
 xp_string(struct xp *x, const char **s, size_t *n)
 {
-	const char *start = x->p, *q = x->p;
+	const char *start = x->p, *q;
 
-	while (q < x->end && *q != '"' && *q != '\\' &&
-	    (unsigned char)*q >= 0x20)
-		q++;
-	if (q < x->end && *q == '"') {
+	/*
+	 * Most strings have no escape: the closing quote and no backslash
+	 * before it, found with memchr.  (Control characters pass as they
+	 * are, as json-c lets them when not strict.)
+	 */
+	if ((q = memchr(start, '"', (size_t)(x->end - start))) == NULL)
+		goto bad;
+	if (memchr(start, '\\', (size_t)(q - start)) == NULL) {
 		*s = start;
 		*n = (size_t)(q - start);
 		x->p = q + 1;
 		return true;
 	}
+	q = start;
 	x->scratch.len = 0;
-	sbuf_add(&x->scratch, start, (size_t)(q - start));
 	while (q < x->end && *q != '"') {
 		const char *run = q;
-		while (q < x->end && *q != '"' && *q != '\\' &&
-		    (unsigned char)*q >= 0x20)
+		while (q < x->end && *q != '"' && *q != '\\')
 			q++;
 		sbuf_add(&x->scratch, run, (size_t)(q - run));
 		if (q >= x->end || *q == '"')
@@ -612,6 +615,9 @@ view_expand_shared(json_object *o)
 	    json_object_object_length(o) != 0)
 		return json_object_get(o);
 	r = json_object_get_userdata(o);
+	/* json-c stops at a NUL byte; the views never write one. */
+	if (memchr(r->text, '\0', r->len) != NULL)
+		return view_expand(o);
 	memset(&x, 0, sizeof(x));
 	x.p = r->text;
 	x.end = r->text + r->len;
