@@ -161,9 +161,11 @@ view_expand(json_object *o)
  * (every message carries its author twice) and the last message twice.
  * view_expand_shared() parses the text itself, for two reasons json-c has
  * no option for: an object whose text was seen before in the same text is
- * not parsed again but shared (one object, several references), and the
- * member names the API uses are the constant strings below instead of a
- * copy each.  Anything it does not expect (a number that is not a whole
+ * not parsed again but shared (one object, several references; so are
+ * true, false and the empty array), and the member names the API uses are
+ * the constant strings below instead of a copy each.  Shared means that a
+ * page must add members, never change or remove them, and never add to an
+ * array it did not make.  Anything it does not expect (a number that is not a whole
  * one, a lone surrogate, bad JSON, nesting past XP_DEPTH) sends the whole
  * text to json_tokener instead, so the result is always json-c's.
  */
@@ -171,23 +173,27 @@ view_expand(json_object *o)
 #define XP_DEPTH 32		/* json-c's default nesting limit */
 #define XP_LEAVES 8		/* shared objects without containers */
 
-/* The member names of the API objects: constant keys, no copies. */
+/*
+ * The member names of the API objects: constant keys, no copies.  In the
+ * order they are met most: a message's, a User's, then a ticket's.
+ */
 #define XP_NAME(s) { s, sizeof(s) - 1 }
 static const struct {
 	const char *name;
 	size_t len;
 } xp_names[] = {
-	XP_NAME("uuid"), XP_NAME("number"), XP_NAME("subject"),
-	XP_NAME("status"), XP_NAME("priority"), XP_NAME("user"),
-	XP_NAME("assignee"), XP_NAME("created_at"), XP_NAME("updated_at"),
+	XP_NAME("uuid"), XP_NAME("ticket"), XP_NAME("content"),
+	XP_NAME("content_html"), XP_NAME("is_from_user"),
+	XP_NAME("is_internal"), XP_NAME("attachments"),
+	XP_NAME("created_at"), XP_NAME("user"), XP_NAME("sender"),
+	XP_NAME("id"), XP_NAME("username"), XP_NAME("display_name"),
+	XP_NAME("is_staff"), XP_NAME("email"), XP_NAME("number"),
+	XP_NAME("subject"), XP_NAME("status"), XP_NAME("priority"),
+	XP_NAME("assignee"), XP_NAME("updated_at"),
 	XP_NAME("first_response_at"), XP_NAME("resolved_at"),
 	XP_NAME("closed_at"), XP_NAME("last_message"),
 	XP_NAME("message_count"), XP_NAME("unanswered_messages_count"),
-	XP_NAME("messages"), XP_NAME("ticket"), XP_NAME("sender"),
-	XP_NAME("content"), XP_NAME("content_html"), XP_NAME("is_from_user"),
-	XP_NAME("is_internal"), XP_NAME("attachments"), XP_NAME("id"),
-	XP_NAME("username"), XP_NAME("display_name"), XP_NAME("is_staff"),
-	XP_NAME("email"), XP_NAME("count"), XP_NAME("next"),
+	XP_NAME("messages"), XP_NAME("count"), XP_NAME("next"),
 	XP_NAME("previous"), XP_NAME("results"),
 };
 
@@ -205,6 +211,7 @@ struct xp {
 	const char *p, *end;
 	struct xp_memo leaf[XP_LEAVES];	/* objects of scalars (Users) */
 	struct xp_memo last;		/* the value of "last_message" */
+	json_object *yes, *no, *none;	/* true, false, [] once each */
 	unsigned long clock;
 	struct sbuf scratch;		/* a string with escapes, decoded */
 	bool bad;
@@ -418,8 +425,8 @@ xp_key(struct xp *x, char *buf, size_t cap, bool *constant)
 	if (!xp_string(x, &s, &n))
 		return NULL;
 	for (size_t i = 0; i < SUP_NELEM(xp_names); i++)
-		if (xp_names[i].len == n && memcmp(xp_names[i].name, s, n) ==
-		    0) {
+		if (xp_names[i].len == n && xp_names[i].name[0] == s[0] &&
+		    memcmp(xp_names[i].name, s, n) == 0) {
 			*constant = true;
 			return xp_names[i].name;
 		}
@@ -499,21 +506,48 @@ bad:
 	return NULL;
 }
 
+/*
+ * One object for every place of a value that repeats: true, false, [] (a
+ * message's "attachments" is mostly []).  *slot keeps a reference; a new
+ * one for the caller.
+ */
+static json_object *
+xp_once(struct xp *x, json_object **slot, json_object *(*make)(void))
+{
+	if (*slot == NULL && (*slot = make()) == NULL) {
+		x->bad = true;
+		return NULL;
+	}
+	return json_object_get(*slot);
+}
+
+static json_object *
+xp_new_true(void)
+{
+	return json_object_new_boolean(1);
+}
+
+static json_object *
+xp_new_false(void)
+{
+	return json_object_new_boolean(0);
+}
+
 /* The array at x->p (its '['). */
 static json_object *
 xp_array(struct xp *x, int depth)
 {
 	json_object *a;
 
-	if ((a = json_object_new_array()) == NULL) {
-		x->bad = true;
-		return NULL;
-	}
 	x->p++;
 	xp_space(x);
 	if (x->p < x->end && *x->p == ']') {
 		x->p++;
-		return a;
+		return xp_once(x, &x->none, json_object_new_array);
+	}
+	if ((a = json_object_new_array()) == NULL) {
+		x->bad = true;
+		return NULL;
 	}
 	for (;;) {
 		json_object *v;
@@ -581,11 +615,11 @@ xp_value(struct xp *x, int depth, const char *key)
 		return o;
 	case 't':
 		if (xp_word(x, "true", 4))
-			return json_object_new_boolean(1);
+			return xp_once(x, &x->yes, xp_new_true);
 		break;
 	case 'f':
 		if (xp_word(x, "false", 5))
-			return json_object_new_boolean(0);
+			return xp_once(x, &x->no, xp_new_false);
 		break;
 	case 'n':
 		if (xp_word(x, "null", 4))
@@ -629,6 +663,9 @@ view_expand_shared(json_object *o)
 	for (size_t i = 0; i < XP_LEAVES; i++)
 		json_object_put(x.leaf[i].obj);
 	json_object_put(x.last.obj);
+	json_object_put(x.yes);
+	json_object_put(x.no);
+	json_object_put(x.none);
 	free(x.scratch.p);
 	if (x.bad || parsed == NULL) {
 		/* Out of memory, or text json-c must judge: its parse. */
