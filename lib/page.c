@@ -142,13 +142,11 @@ page_time_display(const char *iso, char *buf, size_t n)
 	return true;
 }
 
-/* Does name end in "_at"? */
+/* Does name, of n bytes, end in "_at"? */
 static bool
-is_time_name(const char *name)
+is_time_name(const char *name, size_t n)
 {
-	size_t n = strlen(name);
-
-	return n > 3 && strcmp(name + n - 3, "_at") == 0;
+	return n > 3 && memcmp(name + n - 3, "_at", 3) == 0;
 }
 
 /*
@@ -172,40 +170,65 @@ display_name_of(const char *name)
 	return NULL;
 }
 
-sup_err
-page_add_times(json_object *o)
+/*
+ * The objects without objects or arrays inside that a walk has done: an
+ * expanded page shares them (view_expand_shared: the User of every message
+ * is one object), and one visit does.
+ */
+#define DONE_MAX 16
+
+struct done {
+	json_object *obj[DONE_MAX];
+	size_t n, next;
+};
+
+static bool
+done_has(const struct done *d, json_object *o)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->obj[i] == o)
+			return true;
+	return false;
+}
+
+static void
+done_add(struct done *d, json_object *o)
+{
+	d->obj[d->next] = o;
+	d->next = (d->next + 1) % DONE_MAX;
+	if (d->n < DONE_MAX)
+		d->n++;
+}
+
+static sup_err page_add_times_in(json_object *o, struct done *d);
+
+/* Add the _display members to the object o and all inside it. */
+static sup_err
+add_times(json_object *o, struct done *d)
 {
 	char name[128], shown[PAGE_TIME_STRLEN + 1];
 	json_object *add[16];
 	const char *names[16];
 	size_t nadd = 0;
+	bool leaf = true;
 
-	if (json_object_is_type(o, json_type_array)) {
-		size_t len = json_object_array_length(o);
-		for (size_t i = 0; i < len; i++)
-			if (page_add_times(json_object_array_get_idx(o, i)) !=
-			    SUP_OK)
-				return SUP_ENOMEM;
-		return SUP_OK;
-	}
-	if (!json_object_is_type(o, json_type_object))
-		return SUP_OK;
 	/* Members are added after the walk: the table must not change in it. */
 	json_object_object_foreach(o, key, val) {
-		if (json_object_is_type(val, json_type_object) ||
-		    json_object_is_type(val, json_type_array)) {
-			if (page_add_times(val) != SUP_OK)
-				return SUP_ENOMEM;
+		enum json_type type = json_object_get_type(val);
+		if (type == json_type_object || type == json_type_array) {
+			leaf = false;
+			if (page_add_times_in(val, d) != SUP_OK)
+				goto nomem;
 			continue;
 		}
-		if (nadd < SUP_NELEM(add) && is_time_name(key) &&
-		    json_object_is_type(val, json_type_string) &&
-		    page_time_display(json_object_get_string(val), shown,
-		    sizeof(shown))) {
-			if ((add[nadd] = json_object_new_string(shown)) == NULL)
-				goto nomem;
-			names[nadd++] = key;
-		}
+		if (type != json_type_string || nadd == SUP_NELEM(add) ||
+		    !is_time_name(key, strlen(key)) ||
+		    !page_time_display(json_object_get_string(val), shown,
+		    sizeof(shown)))
+			continue;
+		if ((add[nadd] = json_object_new_string(shown)) == NULL)
+			goto nomem;
+		names[nadd++] = key;
 	}
 	for (size_t i = 0; i < nadd; i++) {
 		const char *known = display_name_of(names[i]);
@@ -227,11 +250,41 @@ page_add_times(json_object *o)
 			return SUP_ENOMEM;
 		}
 	}
+	if (leaf)
+		done_add(d, o);
 	return SUP_OK;
 nomem:
 	for (size_t i = 0; i < nadd; i++)
 		json_object_put(add[i]);
 	return SUP_ENOMEM;
+}
+
+/* page_add_times of o, with the objects done so far in d. */
+static sup_err
+page_add_times_in(json_object *o, struct done *d)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_array: {
+		size_t len = json_object_array_length(o);
+		for (size_t i = 0; i < len; i++)
+			if (page_add_times_in(json_object_array_get_idx(o, i),
+			    d) != SUP_OK)
+				return SUP_ENOMEM;
+		return SUP_OK;
+	}
+	case json_type_object:
+		return done_has(d, o) ? SUP_OK : add_times(o, d);
+	default:
+		return SUP_OK;
+	}
+}
+
+sup_err
+page_add_times(json_object *o)
+{
+	struct done d = { .n = 0 };
+
+	return page_add_times_in(o, &d);
 }
 
 /*
