@@ -280,31 +280,27 @@ xp_utf8(struct sbuf *b, long c)
 static bool
 xp_string(struct xp *x, const char **s, size_t *n)
 {
-	const char *start = x->p, *q;
+	const char *start = x->p, *q = x->p, *quote, *bs;
 
 	/*
-	 * Most strings have no escape: the closing quote and no backslash
-	 * before it, found with memchr.  (Control characters pass as they
-	 * are, as json-c lets them when not strict.)
+	 * Runs between escapes are found with memchr: the first quote, then
+	 * the backslashes before it.  Most strings have none, and are used
+	 * where they lie.  (Control characters pass as they are, as json-c
+	 * lets them when not strict.)
 	 */
-	if ((q = memchr(start, '"', (size_t)(x->end - start))) == NULL)
+	if ((quote = memchr(q, '"', (size_t)(x->end - q))) == NULL)
 		goto bad;
-	if (memchr(start, '\\', (size_t)(q - start)) == NULL) {
+	if ((bs = memchr(q, '\\', (size_t)(quote - q))) == NULL) {
 		*s = start;
-		*n = (size_t)(q - start);
-		x->p = q + 1;
+		*n = (size_t)(quote - start);
+		x->p = quote + 1;
 		return true;
 	}
-	q = start;
 	x->scratch.len = 0;
-	while (q < x->end && *q != '"') {
-		const char *run = q;
-		while (q < x->end && *q != '"' && *q != '\\')
-			q++;
-		sbuf_add(&x->scratch, run, (size_t)(q - run));
-		if (q >= x->end || *q == '"')
-			break;
-		if (*q != '\\' || x->end - q < 2)
+	while (bs != NULL) {
+		sbuf_add(&x->scratch, q, (size_t)(bs - q));
+		q = bs;
+		if (x->end - q < 2)
 			goto bad;
 		switch (q[1]) {
 		case '"': case '\\': case '/':
@@ -338,12 +334,18 @@ xp_string(struct xp *x, const char **s, size_t *n)
 			goto bad;
 		}
 		q += 2;
+		/* The quote found was escaped: the next one. */
+		if (q > quote && (quote = memchr(q, '"',
+		    (size_t)(x->end - q))) == NULL)
+			goto bad;
+		bs = memchr(q, '\\', (size_t)(quote - q));
 	}
-	if (q >= x->end || x->scratch.failed)
+	sbuf_add(&x->scratch, q, (size_t)(quote - q));
+	if (x->scratch.failed)
 		goto bad;
 	*s = x->scratch.p != NULL ? x->scratch.p : "";
 	*n = x->scratch.len;
-	x->p = q + 1;
+	x->p = quote + 1;
 	return true;
 bad:
 	x->bad = true;

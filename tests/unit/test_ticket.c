@@ -1519,6 +1519,9 @@ test_expand_shared(void)
 	} cases[] = {
 		{ "escapes", "{\"content\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t"
 			"\\u00e9\\u20AC\\ud83d\\ude00 end\"}" },
+		{ "escaped quotes and backslashes at the ends",
+			"{\"s\":\"ends in a backslash\\\\\",\"t\":"
+			"\"\\\"quoted\\\"\",\"u\":\"\\n\"}" },
 		{ "every kind of value", "{\"x\":[1,-2,0,true,false,null,{},[],"
 			"\"\"],\"n\":{\"a\":{\"b\":[{\"c\":\"d\"}]}},"
 			"\"max\":999999999999999999}" },
