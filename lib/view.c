@@ -363,7 +363,8 @@ xp_number(struct xp *x)
 
 	q += neg;
 	for (; q < x->end && *q >= '0' && *q <= '9'; q++, digits++)
-		v = v * 10 + (*q - '0');
+		if (digits < 18)	/* more is refused below */
+			v = v * 10 + (*q - '0');
 	if (digits == 0 || digits > 18 || (q < x->end && (*q == '.' ||
 	    *q == 'e' || *q == 'E')) || (digits > 1 && q[-digits] == '0')) {
 		x->bad = true;
