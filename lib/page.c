@@ -82,9 +82,9 @@ digits_at(const char *s, int n)
 
 /*
  * Is iso a time as the API writes them, "2026-11-23T10:04:05.123456Z", of
- * a day that exists, a year from 1000 and a second below 60?  Then the words shown are its
- * own digits: no gmtime_r and strftime per time (a chat page shows one a
- * message).  Anything else goes the long way.
+ * a day that exists, a year from 1000 and a second below 60?  Then the
+ * words shown are its own digits: no gmtime_r and strftime per time (a
+ * chat page shows one a message).  Anything else goes the long way.
  */
 static bool
 canonical_time(const char *iso)
@@ -385,9 +385,9 @@ nomem:
 
 /*
  * The body of a page on its way out.  A template writes in small pieces
- * (a chat page is about a thousand: text between tags, escaped values,
- * each escaped character); gathered here, they reach the server's stream
- * a few kilobytes at a time instead of one call each.
+ * (a chat page is about 430: text between tags, escaped values, each
+ * escaped character); gathered here, they reach the server's stream 8 KB
+ * at a time instead of one call each.
  */
 #define BODY_BUF 8192
 
