@@ -4,12 +4,14 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
+#       [--only "detail list chat listpage poll304 post"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
 # detail with 20 messages as its owner, a staff list page of 20, the
 # messages poll answered 304 as the owner, posting a message with owner and
-# agent in turn over the targets) starts the program with one worker
+# agent in turn over the targets; and the HTML pages: the chat page of the
+# same ticket as its owner and the staff's list page /support/) starts the program with one worker
 # (--listen unix:... --children 1) under
 #   valgrind --tool=callgrind --toggle-collect=serve_one --dump-after=serve_one
 # sends it --warmup requests (default 5; they fill the per-process caches)
@@ -23,7 +25,8 @@
 # before and after them).  Process start, the
 # environment's opening and the upkeep between requests are not counted;
 # system calls count only their user-space side.  Stops, by pid, what it
-# started.  --keep keeps the callgrind files (for callgrind_annotate).
+# started.  --keep keeps the callgrind files (for callgrind_annotate);
+# --only runs only the endpoints named.
 #
 # Needs valgrind and cgi-fcgi (Debian: valgrind, libfcgi-bin; installed
 # when missing and run as root).
@@ -35,6 +38,7 @@ TICKETS=10000
 REQUESTS=20
 WARMUP=5
 KEEP=no
+ONLY=""
 
 say() { printf 'icount: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -45,7 +49,8 @@ while [ $# -gt 0 ]; do
 	--requests) REQUESTS=$2; shift 2 ;;
 	--warmup) WARMUP=$2; shift 2 ;;
 	--keep) KEEP=yes; shift ;;
-	*) echo "usage: $0 [--tickets N] [--requests N] [--warmup N] [--keep]" >&2
+	--only) ONLY=$2; shift 2 ;;
+	*) echo "usage: $0 [--tickets N] [--requests N] [--warmup N] [--keep] [--only \"NAME...\"]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -88,7 +93,9 @@ EOF
 "$BENCH/gen" --conf "$DIR/gen.conf" --tickets "$TICKETS" --out "$DIR/store" \
     >"$DIR/gen.out" 2>"$DIR/gen.log" || { cat "$DIR/gen.log" >&2; die "gen"; }
 # The programs run with the example's settings (durable commits).
-sed "s|@DATA@|$DIR/store/data|" "$ROOT/conf/support.conf.example" >"$DIR/run.conf"
+sed -e "s|@DATA@|$DIR/store/data|" \
+    -e "s|^;templates_dir = .*|templates_dir = $ROOT/templates|" \
+    "$ROOT/conf/support.conf.example" >"$DIR/run.conf"
 "$BENCH/gen" --conf "$DIR/run.conf" --reset-env || die "gen --reset-env"
 export SUPPORT_CONF=$DIR/run.conf
 
@@ -177,6 +184,7 @@ envstat() {
 
 run_endpoint() { # name program: runs requests from the function do_NAME
 	local before after
+	case " ${ONLY:-$1} " in *" $1 "*) ;; *) return 0 ;; esac
 	start "$2" "$1"
 	for i in $(seq "$WARMUP"); do
 		"do_$1" "$i"
@@ -202,6 +210,15 @@ do_detail() {
 do_list() {
 	request "$DIR/list.sock" GET /api/support/tickets/ page_size=20 \
 	    "$AGENT" | expect 200
+}
+# The HTML rows: the chat page of the detail ticket (20 messages, as its
+# owner) and the staff's list page (20 tickets), through the templates.
+do_chat() {
+	request "$DIR/chat.sock" GET "/support/tickets/$DETAIL/" "" \
+	    "$OWNER" | expect 200
+}
+do_listpage() {
+	request "$DIR/listpage.sock" GET /support/ "" "$AGENT" | expect 200
 }
 do_poll304() {
 	if [ -z "${ETAG:-}" ]; then
@@ -229,6 +246,10 @@ say "detail"
 run_endpoint detail tickets
 say "list"
 run_endpoint list tickets
+say "chat page"
+run_endpoint chat tickets
+say "list page"
+run_endpoint listpage tickets
 say "poll 304 (the first request fetches the ETag: one more warm-up)"
 WARMUP=$((WARMUP + 1)) run_endpoint poll304 messages
 say "post"

@@ -66,6 +66,52 @@ page_status_label(const char *status, bool staff)
 	return status;
 }
 
+/* The whole number of the n digits at s, or -1 when one is not a digit. */
+static int
+digits_at(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * Is iso a time as the API writes them, "2026-11-23T10:04:05.123456Z", of
+ * a day that exists, a year from 1000 and a second below 60?  Then the
+ * words shown are its own digits: no gmtime_r and strftime per time (a
+ * chat page shows one a message).  Anything else goes the long way.
+ */
+static bool
+canonical_time(const char *iso)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int y, mo, d;
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? iso[i] < '0' || iso[i] > '9' :
+		    iso[i] != shape[i])
+			return false;
+	if (iso[sizeof(shape) - 1] != '\0')
+		return false;
+	y = digits_at(iso, 4);
+	mo = digits_at(iso + 5, 2);
+	d = digits_at(iso + 8, 2);
+	/* strftime writes a year below 1000 without its zeros. */
+	if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 &&
+	    y % 400 != 0))))
+		return false;
+	return digits_at(iso + 11, 2) <= 23 && digits_at(iso + 14, 2) <= 59 &&
+	    digits_at(iso + 17, 2) <= 59;
+}
+
 bool
 page_time_display(const char *iso, char *buf, size_t n)
 {
@@ -75,7 +121,17 @@ page_time_display(const char *iso, char *buf, size_t n)
 
 	if (n > 0)
 		buf[0] = '\0';
-	if (n < PAGE_TIME_STRLEN + 1 || iso == NULL || !time_parse(iso, &us))
+	if (n < PAGE_TIME_STRLEN + 1 || iso == NULL)
+		return false;
+	if (canonical_time(iso)) {
+		/* "2026-11-23T10:04..." -> "2026-11-23 10:04 UTC" */
+		memcpy(buf, iso, 10);
+		buf[10] = ' ';
+		memcpy(buf + 11, iso + 11, 5);
+		memcpy(buf + 16, " UTC", 5);
+		return true;
+	}
+	if (!time_parse(iso, &us))
 		return false;
 	secs = (time_t)(us / 1000000 - (us % 1000000 < 0));
 	if (gmtime_r(&secs, &tm) == NULL ||
@@ -86,61 +142,116 @@ page_time_display(const char *iso, char *buf, size_t n)
 	return true;
 }
 
-/* Does name end in "_at"? */
+/* Does name, of n bytes, end in "_at"? */
 static bool
-is_time_name(const char *name)
+is_time_name(const char *name, size_t n)
 {
-	size_t n = strlen(name);
-
-	return n > 3 && strcmp(name + n - 3, "_at") == 0;
+	return n > 3 && memcmp(name + n - 3, "_at", 3) == 0;
 }
 
-sup_err
-page_add_times(json_object *o)
+/*
+ * The display names of the API's times, constant keys (no copy each); NULL
+ * for another name.
+ */
+static const char *
+display_name_of(const char *name)
+{
+	static const char *const known[][2] = {
+		{ "created_at", "created_at_display" },
+		{ "updated_at", "updated_at_display" },
+		{ "first_response_at", "first_response_at_display" },
+		{ "resolved_at", "resolved_at_display" },
+		{ "closed_at", "closed_at_display" },
+	};
+
+	for (size_t i = 0; i < SUP_NELEM(known); i++)
+		if (strcmp(known[i][0], name) == 0)
+			return known[i][1];
+	return NULL;
+}
+
+/*
+ * The objects without objects or arrays inside that a walk has done: an
+ * expanded page shares them (view_expand_shared: the User of every message
+ * is one object), and one visit does.
+ */
+#define DONE_MAX 16
+
+struct done {
+	json_object *obj[DONE_MAX];
+	size_t n, next;
+};
+
+static bool
+done_has(const struct done *d, json_object *o)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->obj[i] == o)
+			return true;
+	return false;
+}
+
+static void
+done_add(struct done *d, json_object *o)
+{
+	d->obj[d->next] = o;
+	d->next = (d->next + 1) % DONE_MAX;
+	if (d->n < DONE_MAX)
+		d->n++;
+}
+
+static sup_err page_add_times_in(json_object *o, struct done *d);
+
+/* Add the _display members to the object o and all inside it. */
+static sup_err
+add_times(json_object *o, struct done *d)
 {
 	char name[128], shown[PAGE_TIME_STRLEN + 1];
 	json_object *add[16];
 	const char *names[16];
 	size_t nadd = 0;
+	bool leaf = true;
 
-	if (json_object_is_type(o, json_type_array)) {
-		size_t len = json_object_array_length(o);
-		for (size_t i = 0; i < len; i++)
-			if (page_add_times(json_object_array_get_idx(o, i)) !=
-			    SUP_OK)
-				return SUP_ENOMEM;
-		return SUP_OK;
-	}
-	if (!json_object_is_type(o, json_type_object))
-		return SUP_OK;
 	/* Members are added after the walk: the table must not change in it. */
 	json_object_object_foreach(o, key, val) {
-		if (json_object_is_type(val, json_type_object) ||
-		    json_object_is_type(val, json_type_array)) {
-			if (page_add_times(val) != SUP_OK)
-				return SUP_ENOMEM;
+		enum json_type type = json_object_get_type(val);
+		if (type == json_type_object || type == json_type_array) {
+			leaf = false;
+			if (page_add_times_in(val, d) != SUP_OK)
+				goto nomem;
 			continue;
 		}
-		if (nadd < SUP_NELEM(add) && is_time_name(key) &&
-		    json_object_is_type(val, json_type_string) &&
-		    page_time_display(json_object_get_string(val), shown,
-		    sizeof(shown))) {
-			if ((add[nadd] = json_object_new_string(shown)) == NULL)
-				goto nomem;
-			names[nadd++] = key;
-		}
+		if (type != json_type_string || nadd == SUP_NELEM(add) ||
+		    !is_time_name(key, strlen(key)) ||
+		    !page_time_display(json_object_get_string(val), shown,
+		    sizeof(shown)))
+			continue;
+		if ((add[nadd] = json_object_new_string(shown)) == NULL)
+			goto nomem;
+		names[nadd++] = key;
 	}
 	for (size_t i = 0; i < nadd; i++) {
+		const char *known = display_name_of(names[i]);
+		int rc, w = 0;
+		if (known == NULL)
+			w = snprintf(name, sizeof(name), "%s_display",
+			    names[i]);
 		/* A name too long for the buffer is not one of ours: skipped. */
-		int w = snprintf(name, sizeof(name), "%s_display", names[i]);
-		if (w < 0 || (size_t)w >= sizeof(name))
+		if (known == NULL && (w < 0 || (size_t)w >= sizeof(name))) {
 			json_object_put(add[i]);
-		else if (json_object_object_add(o, name, add[i]) != 0) {
+			continue;
+		}
+		rc = known != NULL ? json_object_object_add_ex(o, known,
+		    add[i], JSON_C_OBJECT_KEY_IS_CONSTANT) :
+		    json_object_object_add(o, name, add[i]);
+		if (rc != 0) {
 			while (i < nadd)
 				json_object_put(add[i++]);
 			return SUP_ENOMEM;
 		}
 	}
+	if (leaf)
+		done_add(d, o);
 	return SUP_OK;
 nomem:
 	for (size_t i = 0; i < nadd; i++)
@@ -148,26 +259,59 @@ nomem:
 	return SUP_ENOMEM;
 }
 
-/* Add a string member; false when out of memory. */
+/* page_add_times of o, with the objects done so far in d. */
+static sup_err
+page_add_times_in(json_object *o, struct done *d)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_array: {
+		size_t len = json_object_array_length(o);
+		for (size_t i = 0; i < len; i++)
+			if (page_add_times_in(json_object_array_get_idx(o, i),
+			    d) != SUP_OK)
+				return SUP_ENOMEM;
+		return SUP_OK;
+	}
+	case json_type_object:
+		return done_has(d, o) ? SUP_OK : add_times(o, d);
+	default:
+		return SUP_OK;
+	}
+}
+
+sup_err
+page_add_times(json_object *o)
+{
+	struct done d = { .n = 0 };
+
+	return page_add_times_in(o, &d);
+}
+
+/*
+ * Add a string member; false when out of memory.  key is a string
+ * constant (it is not copied).
+ */
 static bool
 add_str(json_object *o, const char *key, const char *val)
 {
 	json_object *s = json_object_new_string(val != NULL ? val : "");
 
-	if (s == NULL || json_object_object_add(o, key, s) != 0) {
+	if (s == NULL || json_object_object_add_ex(o, key, s,
+	    JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
 		json_object_put(s);
 		return false;
 	}
 	return true;
 }
 
-/* Add a boolean member; false when out of memory. */
+/* Add a boolean member (key a constant); false when out of memory. */
 static bool
 add_bool(json_object *o, const char *key, bool val)
 {
 	json_object *b = json_object_new_boolean(val);
 
-	if (b == NULL || json_object_object_add(o, key, b) != 0) {
+	if (b == NULL || json_object_object_add_ex(o, key, b,
+	    JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
 		json_object_put(b);
 		return false;
 	}
@@ -184,6 +328,9 @@ add_name(json_object *user)
 	json_object *v;
 	const char *name = NULL;
 
+	/* A User shared by several messages has it already. */
+	if (json_object_object_get_ex(user, "name", &v))
+		return true;
 	if (json_object_object_get_ex(user, "display_name", &v) &&
 	    json_object_get_string_len(v) > 0)
 		name = json_object_get_string(v);
@@ -238,11 +385,46 @@ nomem:
 	return NULL;
 }
 
-/* The tmpl_write_fn of a page: the response body. */
+/*
+ * The body of a page on its way out.  A template writes in small pieces
+ * (a chat page is about 430: text between tags, escaped values, each
+ * escaped character); gathered here, they reach the server's stream 8 KB
+ * at a time instead of one call each.
+ */
+#define BODY_BUF 8192
+
+struct body {
+	struct sup_req *r;
+	size_t len;
+	char buf[BODY_BUF];
+};
+
+/* Send what body holds; -1 when the client is gone. */
+static int
+body_flush(struct body *b)
+{
+	size_t n = b->len;
+
+	b->len = 0;
+	return n == 0 || http_write(b->r, b->buf, n) == SUP_OK ? 0 : -1;
+}
+
+/* The tmpl_write_fn of a page: the response body, through struct body. */
 static int
 write_body(void *ctx, const char *buf, size_t len)
 {
-	return http_write(ctx, buf, len) == SUP_OK ? 0 : -1;
+	struct body *b = ctx;
+
+	if (len > BODY_BUF - b->len) {
+		if (body_flush(b) != 0)
+			return -1;
+		/* A piece as large as the buffer goes straight out. */
+		if (len >= BODY_BUF)
+			return http_write(b->r, buf, len) == SUP_OK ? 0 : -1;
+	}
+	memcpy(b->buf + b->len, buf, len);
+	b->len += len;
+	return 0;
 }
 
 /* Send a template (already loaded) with ctx as the response. */
@@ -250,6 +432,7 @@ static sup_err
 send_page(struct sup_req *r, int status, const struct tmpl *t,
     json_object *ctx)
 {
+	struct body b;
 	sup_err e;
 
 	r->status = status;
@@ -257,7 +440,12 @@ send_page(struct sup_req *r, int status, const struct tmpl *t,
 		return e;
 	if (strcmp(r->method, "HEAD") == 0)
 		return SUP_OK;
-	return tmpl_render(t, ctx, write_body, r);
+	b.r = r;
+	b.len = 0;
+	e = tmpl_render(t, ctx, write_body, &b);
+	if (body_flush(&b) != 0 && e == SUP_OK)
+		e = SUP_EIO;
+	return e;
 }
 
 /* The template called name, the cache opened first if need be. */
@@ -535,7 +723,7 @@ page_ticket(json_object *api_ticket, bool staff)
 	const char *status;
 	bool closed, resolved;
 
-	if ((t = view_expand(api_ticket)) == NULL)
+	if ((t = view_expand_shared(api_ticket)) == NULL)
 		return NULL;
 	status = str_member(t, "status");
 	closed = status != NULL && strcmp(status, "closed") == 0;
@@ -567,9 +755,10 @@ page_ticket(json_object *api_ticket, bool staff)
 			    json_object_is_type(sender, json_type_object)) {
 				if (!add_name(sender))
 					goto nomem;
-				json_object_object_add(m, "sender_name",
+				json_object_object_add_ex(m, "sender_name",
 				    json_object_get(json_object_object_get(
-				    sender, "name")));
+				    sender, "name")),
+				    JSON_C_OBJECT_KEY_IS_CONSTANT);
 			}
 		}
 	}
@@ -601,7 +790,7 @@ page_ticket_list(json_object *api_page, bool staff, const char *selected)
 	 * (lib/ticket.c); expanded here, the one place that reads them. */
 	list = NULL;
 	if (json_object_object_get_ex(api_page, "results", &list) &&
-	    list != NULL && (list = view_expand(list)) == NULL)
+	    list != NULL && (list = view_expand_shared(list)) == NULL)
 		goto nomem;
 	if (list != NULL && json_object_is_type(list, json_type_array)) {
 		n = json_object_array_length(list);
@@ -685,8 +874,13 @@ page_form_errors(json_object *ctx, struct sup_req *r, sup_err e)
 			w = snprintf(name, sizeof(name), "form_%s", key);
 			if (w < 0 || (size_t)w >= sizeof(name))
 				continue;
-			if (!add_str(ctx, name, json_object_get_string(val)))
+			json_object *s = json_object_new_string(
+			    json_object_get_string(val));
+			if (s == NULL ||
+			    json_object_object_add(ctx, name, s) != 0) {
+				json_object_put(s);
 				return SUP_ENOMEM;
+			}
 		}
 	}
 	if (r->err_fields != NULL && json_object_object_add(ctx, "fields",

@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/linkhash.h>
+
 #include "tmpl.h"
 #include "util.h"
 
@@ -1111,15 +1113,36 @@ struct render {
 	sup_err err;
 };
 
-/* The value of name in the innermost frame that has it; false if none. */
+/*
+ * The value of name in the innermost frame that has it; false if none.
+ * The name is hashed once for all the frames (json_object_object_get_ex
+ * hashes it again in each, and a name of the page's context is looked for
+ * in every section around it first): every json-c object's table hashes
+ * its keys with json-c's one string hash, which this program never
+ * changes (json_global_set_string_hash).
+ */
 static bool
 lookup(const struct frame *f, const char *name, json_object **v)
 {
-	for (; f != NULL; f = f->up)
-		if (f->obj != NULL &&
-		    json_object_is_type(f->obj, json_type_object) &&
-		    json_object_object_get_ex(f->obj, name, v))
+	unsigned long h = 0;
+	bool hashed = false;
+
+	for (; f != NULL; f = f->up) {
+		struct lh_table *t;
+		struct lh_entry *e;
+		if (f->obj == NULL ||
+		    !json_object_is_type(f->obj, json_type_object))
+			continue;
+		t = json_object_get_object(f->obj);
+		if (!hashed) {
+			h = lh_get_hash(t, name);
+			hashed = true;
+		}
+		if ((e = lh_table_lookup_entry_w_hash(t, name, h)) != NULL) {
+			*v = (json_object *)lh_entry_v(e);
 			return true;
+		}
+	}
 	*v = NULL;
 	return false;
 }

@@ -155,6 +155,532 @@ view_expand(json_object *o)
 	return parsed;
 }
 
+/*
+ * --- Expanding for the pages -----------------------------------------
+ *
+ * A page reads every member of the ticket it shows, so its raw object
+ * must become members; json_tokener did that at about sixty instructions
+ * a byte, and most of the text is the same few User objects over and over
+ * (every message carries its author twice) and the last message twice.
+ * view_expand_shared() parses the text itself, for two reasons json-c has
+ * no option for: an object whose text was seen before in the same text is
+ * not parsed again but shared (one object, several references; so are
+ * true, false and the empty array), and the member names the API uses are
+ * the constant strings below instead of a copy each.  Shared means that a
+ * page must add members, never change or remove them, and never add to an
+ * array it did not make.  Anything it does not expect (a number that is not a whole
+ * one, a lone surrogate, bad JSON, nesting past XP_DEPTH) sends the whole
+ * text to json_tokener instead, so the result is always json-c's.
+ */
+
+#define XP_DEPTH 32		/* json-c's default nesting limit */
+#define XP_LEAVES 8		/* shared objects without containers */
+
+/*
+ * The member names of the API objects: constant keys, no copies.  In the
+ * order they are met most: a message's, a User's, then a ticket's.
+ */
+#define XP_NAME(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} xp_names[] = {
+	XP_NAME("uuid"), XP_NAME("ticket"), XP_NAME("content"),
+	XP_NAME("content_html"), XP_NAME("is_from_user"),
+	XP_NAME("is_internal"), XP_NAME("attachments"),
+	XP_NAME("created_at"), XP_NAME("user"), XP_NAME("sender"),
+	XP_NAME("id"), XP_NAME("username"), XP_NAME("display_name"),
+	XP_NAME("is_staff"), XP_NAME("email"), XP_NAME("number"),
+	XP_NAME("subject"), XP_NAME("status"), XP_NAME("priority"),
+	XP_NAME("assignee"), XP_NAME("updated_at"),
+	XP_NAME("first_response_at"), XP_NAME("resolved_at"),
+	XP_NAME("closed_at"), XP_NAME("last_message"),
+	XP_NAME("message_count"), XP_NAME("unanswered_messages_count"),
+	XP_NAME("messages"), XP_NAME("count"), XP_NAME("next"),
+	XP_NAME("previous"), XP_NAME("results"),
+};
+
+static int hex_digit(char c);
+
+/* An object already made from the text [text, text + len). */
+struct xp_memo {
+	const char *text;
+	size_t len;
+	json_object *obj;	/* a reference of the memo's own */
+	unsigned long used;	/* when last made or shared */
+};
+
+struct xp {
+	const char *p, *end;
+	struct xp_memo leaf[XP_LEAVES];	/* objects of scalars (Users) */
+	struct xp_memo last;		/* the value of "last_message" */
+	json_object *yes, *no, *none;	/* true, false, [] once each */
+	unsigned long clock;
+	struct sbuf scratch;		/* a string with escapes, decoded */
+	bool bad;
+};
+
+static json_object *xp_value(struct xp *x, int depth, const char *key);
+
+static void
+xp_space(struct xp *x)
+{
+	while (x->p < x->end && (*x->p == ' ' || *x->p == '\n' ||
+	    *x->p == '\r' || *x->p == '\t'))
+		x->p++;
+}
+
+/* The value of four hex digits at s, or -1. */
+static long
+xp_hex4(const char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int d = s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10 :
+		    hex_digit(s[i]);
+		if (d < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* Append code point c (below 0x110000) to b as UTF-8. */
+static void
+xp_utf8(struct sbuf *b, long c)
+{
+	char u[4];
+	size_t n;
+
+	if (c < 0x80) {
+		u[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xc0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xe0 | c >> 12);
+		u[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | c >> 18);
+		u[1] = (char)(0x80 | (c >> 12 & 0x3f));
+		u[2] = (char)(0x80 | (c >> 6 & 0x3f));
+		u[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	sbuf_add(b, u, n);
+}
+
+/*
+ * The string at x->p (after its opening quote): *s and *n are the bytes,
+ * in the text itself when it has no escapes, else in x->scratch.  Moves
+ * past the closing quote.  False (x->bad) when it is not a JSON string.
+ */
+static bool
+xp_string(struct xp *x, const char **s, size_t *n)
+{
+	const char *start = x->p, *q = x->p, *quote, *bs;
+
+	/*
+	 * Runs between escapes are found with memchr: the first quote, then
+	 * the backslashes before it.  Most strings have none, and are used
+	 * where they lie.  (Control characters pass as they are, as json-c
+	 * lets them when not strict.)
+	 */
+	if ((quote = memchr(q, '"', (size_t)(x->end - q))) == NULL)
+		goto bad;
+	if ((bs = memchr(q, '\\', (size_t)(quote - q))) == NULL) {
+		*s = start;
+		*n = (size_t)(quote - start);
+		x->p = quote + 1;
+		return true;
+	}
+	x->scratch.len = 0;
+	while (bs != NULL) {
+		sbuf_add(&x->scratch, q, (size_t)(bs - q));
+		q = bs;
+		if (x->end - q < 2)
+			goto bad;
+		switch (q[1]) {
+		case '"': case '\\': case '/':
+			sbuf_add(&x->scratch, q + 1, 1);
+			break;
+		case 'b': sbuf_add(&x->scratch, "\b", 1); break;
+		case 'f': sbuf_add(&x->scratch, "\f", 1); break;
+		case 'n': sbuf_add(&x->scratch, "\n", 1); break;
+		case 'r': sbuf_add(&x->scratch, "\r", 1); break;
+		case 't': sbuf_add(&x->scratch, "\t", 1); break;
+		case 'u': {
+			long c, lo;
+			if (x->end - q < 6 || (c = xp_hex4(q + 2)) < 0)
+				goto bad;
+			if (c >= 0xdc00 && c <= 0xdfff)
+				goto bad;	/* lone low surrogate */
+			if (c >= 0xd800 && c <= 0xdbff) {
+				if (x->end - q < 12 || q[6] != '\\' ||
+				    q[7] != 'u' || (lo = xp_hex4(q + 8)) <
+				    0xdc00 || lo > 0xdfff)
+					goto bad;
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				q += 6;
+			}
+			xp_utf8(&x->scratch, c);
+			q += 4;
+			break;
+		}
+		default:
+			goto bad;
+		}
+		q += 2;
+		/* The quote found was escaped: the next one. */
+		if (q > quote && (quote = memchr(q, '"',
+		    (size_t)(x->end - q))) == NULL)
+			goto bad;
+		bs = memchr(q, '\\', (size_t)(quote - q));
+	}
+	sbuf_add(&x->scratch, q, (size_t)(quote - q));
+	if (x->scratch.failed)
+		goto bad;
+	*s = x->scratch.p != NULL ? x->scratch.p : "";
+	*n = x->scratch.len;
+	x->p = quote + 1;
+	return true;
+bad:
+	x->bad = true;
+	return false;
+}
+
+/* A whole number of at most 18 digits at x->p (anything else is bad). */
+static json_object *
+xp_number(struct xp *x)
+{
+	const char *q = x->p;
+	bool neg = q < x->end && *q == '-';
+	int64_t v = 0;
+	int digits = 0;
+
+	q += neg;
+	for (; q < x->end && *q >= '0' && *q <= '9'; q++, digits++)
+		if (digits < 18)	/* more is refused below */
+			v = v * 10 + (*q - '0');
+	if (digits == 0 || digits > 18 || (q < x->end && (*q == '.' ||
+	    *q == 'e' || *q == 'E')) || (digits > 1 && q[-digits] == '0')) {
+		x->bad = true;
+		return NULL;
+	}
+	x->p = q;
+	return json_object_new_int64(neg ? -v : v);
+}
+
+/* The memo entry whose text starts at x->p, or NULL. */
+static struct xp_memo *
+xp_seen(struct xp *x)
+{
+	size_t left = (size_t)(x->end - x->p);
+
+	for (size_t i = 0; i <= XP_LEAVES; i++) {
+		struct xp_memo *m = i < XP_LEAVES ? &x->leaf[i] : &x->last;
+		if (m->obj != NULL && m->len <= left &&
+		    memcmp(m->text, x->p, m->len) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Keep o, made from [from, x->p), to share; leaf: o holds no container. */
+static void
+xp_keep(struct xp *x, const char *from, json_object *o, bool leaf,
+    const char *key)
+{
+	struct xp_memo *m = NULL;
+
+	if (leaf) {
+		/* The least recently used place. */
+		m = &x->leaf[0];
+		for (size_t i = 1; i < XP_LEAVES; i++)
+			if (x->leaf[i].used < m->used)
+				m = &x->leaf[i];
+	} else if (key != NULL && strcmp(key, "last_message") == 0)
+		m = &x->last;
+	if (m == NULL)
+		return;
+	json_object_put(m->obj);
+	m->text = from;
+	m->len = (size_t)(x->p - from);
+	m->obj = json_object_get(o);
+	m->used = ++x->clock;
+}
+
+/* A member name: a constant one of xp_names, or a copy in buf. */
+static const char *
+xp_key(struct xp *x, char *buf, size_t cap, bool *constant)
+{
+	const char *s;
+	size_t n;
+
+	if (x->p >= x->end || *x->p != '"') {
+		x->bad = true;
+		return NULL;
+	}
+	x->p++;
+	if (!xp_string(x, &s, &n))
+		return NULL;
+	for (size_t i = 0; i < SUP_NELEM(xp_names); i++)
+		if (xp_names[i].len == n && xp_names[i].name[0] == s[0] &&
+		    memcmp(xp_names[i].name, s, n) == 0) {
+			*constant = true;
+			return xp_names[i].name;
+		}
+	/* A name json-c can hold: no NUL inside, and one that fits. */
+	if (n >= cap || memchr(s, '\0', n) != NULL) {
+		x->bad = true;
+		return NULL;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*constant = false;
+	return buf;
+}
+
+/* The object at x->p (its '{'); key is the member it is the value of. */
+static json_object *
+xp_object(struct xp *x, int depth, const char *key)
+{
+	const char *from = x->p;
+	struct xp_memo *m;
+	json_object *o;
+	bool leaf = true;
+	char name[256];
+
+	if ((m = xp_seen(x)) != NULL) {
+		x->p += m->len;
+		m->used = ++x->clock;
+		return json_object_get(m->obj);
+	}
+	if ((o = json_object_new_object()) == NULL) {
+		x->bad = true;
+		return NULL;
+	}
+	x->p++;
+	xp_space(x);
+	if (x->p < x->end && *x->p == '}') {
+		x->p++;
+		return o;
+	}
+	for (;;) {
+		bool constant;
+		const char *k;
+		json_object *v;
+
+		xp_space(x);
+		if ((k = xp_key(x, name, sizeof(name), &constant)) == NULL)
+			goto bad;
+		xp_space(x);
+		if (x->p >= x->end || *x->p != ':')
+			goto bad;
+		x->p++;
+		xp_space(x);
+		if (x->p < x->end && (*x->p == '{' || *x->p == '['))
+			leaf = false;
+		v = xp_value(x, depth + 1, k);
+		if (x->bad || json_object_object_add_ex(o, k, v, constant ?
+		    JSON_C_OBJECT_KEY_IS_CONSTANT : 0) != 0) {
+			json_object_put(v);
+			goto bad;
+		}
+		xp_space(x);
+		if (x->p < x->end && *x->p == ',') {
+			x->p++;
+			continue;
+		}
+		if (x->p < x->end && *x->p == '}') {
+			x->p++;
+			break;
+		}
+		goto bad;
+	}
+	xp_keep(x, from, o, leaf, key);
+	return o;
+bad:
+	x->bad = true;
+	json_object_put(o);
+	return NULL;
+}
+
+/*
+ * One object for every place of a value that repeats: true, false, [] (a
+ * message's "attachments" is mostly []).  *slot keeps a reference; a new
+ * one for the caller.
+ */
+static json_object *
+xp_once(struct xp *x, json_object **slot, json_object *(*make)(void))
+{
+	if (*slot == NULL && (*slot = make()) == NULL) {
+		x->bad = true;
+		return NULL;
+	}
+	return json_object_get(*slot);
+}
+
+static json_object *
+xp_new_true(void)
+{
+	return json_object_new_boolean(1);
+}
+
+static json_object *
+xp_new_false(void)
+{
+	return json_object_new_boolean(0);
+}
+
+/* The array at x->p (its '['). */
+static json_object *
+xp_array(struct xp *x, int depth)
+{
+	json_object *a;
+
+	x->p++;
+	xp_space(x);
+	if (x->p < x->end && *x->p == ']') {
+		x->p++;
+		return xp_once(x, &x->none, json_object_new_array);
+	}
+	if ((a = json_object_new_array()) == NULL) {
+		x->bad = true;
+		return NULL;
+	}
+	for (;;) {
+		json_object *v;
+
+		xp_space(x);
+		v = xp_value(x, depth + 1, NULL);
+		if (x->bad || json_object_array_add(a, v) != 0) {
+			json_object_put(v);
+			goto bad;
+		}
+		xp_space(x);
+		if (x->p < x->end && *x->p == ',') {
+			x->p++;
+			continue;
+		}
+		if (x->p < x->end && *x->p == ']') {
+			x->p++;
+			break;
+		}
+		goto bad;
+	}
+	return a;
+bad:
+	x->bad = true;
+	json_object_put(a);
+	return NULL;
+}
+
+/* Does the text at x->p start with word?  Moves past it if so. */
+static bool
+xp_word(struct xp *x, const char *word, size_t n)
+{
+	if ((size_t)(x->end - x->p) < n || memcmp(x->p, word, n) != 0)
+		return false;
+	x->p += n;
+	return true;
+}
+
+/*
+ * The value at x->p, a new reference (NULL for null; x->bad says when
+ * NULL is a failure).  key: the member it is the value of, or NULL.
+ */
+static json_object *
+xp_value(struct xp *x, int depth, const char *key)
+{
+	const char *s;
+	json_object *o;
+	size_t n;
+
+	if (depth > XP_DEPTH || x->p >= x->end) {
+		x->bad = true;
+		return NULL;
+	}
+	switch (*x->p) {
+	case '{':
+		return xp_object(x, depth, key);
+	case '[':
+		return xp_array(x, depth);
+	case '"':
+		x->p++;
+		if (!xp_string(x, &s, &n))
+			return NULL;
+		if ((o = json_object_new_string_len(s, (int)n)) == NULL)
+			x->bad = true;
+		return o;
+	case 't':
+		if (xp_word(x, "true", 4))
+			return xp_once(x, &x->yes, xp_new_true);
+		break;
+	case 'f':
+		if (xp_word(x, "false", 5))
+			return xp_once(x, &x->no, xp_new_false);
+		break;
+	case 'n':
+		if (xp_word(x, "null", 4))
+			return NULL;
+		break;
+	default:
+		if (*x->p == '-' || (*x->p >= '0' && *x->p <= '9')) {
+			if ((o = xp_number(x)) == NULL)
+				x->bad = true;
+			return o;
+		}
+		break;
+	}
+	x->bad = true;
+	return NULL;
+}
+
+json_object *
+view_expand_shared(json_object *o)
+{
+	const struct raw *r;
+	struct xp x;
+	json_object *parsed;
+
+	if (o == NULL || json_object_get_userdata(o) == NULL ||
+	    !json_object_is_type(o, json_type_object) ||
+	    json_object_object_length(o) != 0)
+		return json_object_get(o);
+	r = json_object_get_userdata(o);
+	/* json-c stops at a NUL byte; the views never write one. */
+	if (memchr(r->text, '\0', r->len) != NULL)
+		return view_expand(o);
+	memset(&x, 0, sizeof(x));
+	x.p = r->text;
+	x.end = r->text + r->len;
+	xp_space(&x);
+	parsed = xp_value(&x, 1, NULL);
+	xp_space(&x);
+	if (!x.bad && x.p != x.end)
+		x.bad = true;
+	for (size_t i = 0; i < XP_LEAVES; i++)
+		json_object_put(x.leaf[i].obj);
+	json_object_put(x.last.obj);
+	json_object_put(x.yes);
+	json_object_put(x.no);
+	json_object_put(x.none);
+	free(x.scratch.p);
+	if (x.bad || parsed == NULL) {
+		/* Out of memory, or text json-c must judge: its parse. */
+		json_object_put(parsed);
+		return view_expand(o);
+	}
+	return parsed;
+}
+
 /* --- Users ----------------------------------------------------------- */
 
 /* The public User object of id as the reader may see it, as text. */

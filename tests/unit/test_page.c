@@ -111,6 +111,31 @@ test_times(void)
 	ok(!page_time_display(NULL, buf, sizeof(buf)), "time display: NULL");
 	ok(!page_time_display("2026-11-23T10:04:05Z", small, sizeof(small)) &&
 	    small[0] == '\0', "time display: a short buffer is refused");
+
+	/* The API's own form is read from its digits, the rest the long way:
+	 * both must say the same as gmtime_r and strftime. */
+	ok(page_time_display("2028-02-29T12:30:00.000000Z", buf, sizeof(buf)) &&
+	    strcmp(buf, "2028-02-29 12:30 UTC") == 0,
+	    "time display: a leap day");
+	ok(page_time_display("2000-02-29T00:00:00.000000Z", buf, sizeof(buf)) &&
+	    strcmp(buf, "2000-02-29 00:00 UTC") == 0,
+	    "time display: a leap day of a year divisible by 400");
+	ok(!page_time_display("2026-02-29T12:30:00.000000Z", buf, sizeof(buf)),
+	    "time display: 29 February of a common year is no time");
+	ok(!page_time_display("1900-02-29T00:00:00.000000Z", buf, sizeof(buf)),
+	    "time display: nor of a century not divisible by 400");
+	ok(!page_time_display("2026-04-31T00:00:00.000000Z", buf, sizeof(buf)),
+	    "time display: 31 April is no time");
+	ok(!page_time_display("2026-11-23T24:00:00.000000Z", buf, sizeof(buf)),
+	    "time display: hour 24 is no time");
+	ok(!page_time_display("2026-11-23T10:04:05.123456Zx", buf,
+	    sizeof(buf)), "time display: a byte after the Z");
+	ok(page_time_display("2026-11-23 10:04:05+00:00", buf, sizeof(buf)) &&
+	    strcmp(buf, "2026-11-23 10:04 UTC") == 0,
+	    "time display: another form, the long way");
+	ok(page_time_display("0999-01-01T00:00:00.000000Z", buf, sizeof(buf)) &&
+	    strcmp(buf, "999-01-01 00:00 UTC") == 0,
+	    "time display: a year below 1000 as strftime writes it");
 }
 
 static void
@@ -139,6 +164,38 @@ test_add_times(void)
 	    strcmp(json_object_get_string(v), "2026-01-02 04:00 UTC") == 0,
 	    "add times: objects in arrays");
 	json_object_put(o);
+
+	/* One object in many places (as view_expand_shared makes them). */
+	{
+		json_object *shared = json_tokener_parse("{\"seen_at\": "
+		    "\"2026-03-04T05:06:07.000000Z\"}");
+		json_object *list = json_object_new_array();
+		bool all = true;
+		for (int i = 0; i < 40; i++) {
+			json_object *item = json_object_new_object();
+			json_object_object_add(item, "who",
+			    json_object_get(shared));
+			json_object_object_add(item, "created_at",
+			    json_object_new_string(
+			    "2026-01-02T03:04:05.000000Z"));
+			json_object_array_add(list, item);
+		}
+		is_err(page_add_times(list), SUP_OK, "add times: shared");
+		for (int i = 0; i < 40; i++) {
+			json_object *item = json_object_array_get_idx(list,
+			    (size_t)i);
+			if (!json_object_object_get_ex(item,
+			    "created_at_display", NULL))
+				all = false;
+		}
+		ok(all, "  every item has its time shown");
+		ok(json_object_object_get_ex(shared, "seen_at_display", &v) &&
+		    strcmp(json_object_get_string(v), "2026-03-04 05:06 UTC")
+		    == 0 && json_object_object_length(shared) == 2,
+		    "  the shared object its own, once");
+		json_object_put(list);
+		json_object_put(shared);
+	}
 }
 
 /* A member of o as a boolean (false when absent). */

@@ -2,7 +2,8 @@
  * test_ticket.c - tickets and their messages (lib/ticket.c, lib/msg.c,
  * lib/view.c) in a scratch store with three users: two customers and an
  * agent.  What each of them sees, the status machine of docs/api.md, the
- * per-user limit, lists, the message thread and its ETag.  The store must
+ * per-user limit, lists, the message thread and its ETag, and the pages'
+ * expansion of the views' raw objects.  The store must
  * pass store_verify at the end.
  */
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #include "sup.h"
 #include "ticket.h"
 #include "user.h"
+#include "util.h"
+#include "view.h"
 
 #include "tap.h"
 
@@ -1628,6 +1631,148 @@ test_verify(void)
 	is_int(problems, 3, "  1 more problem");
 }
 
+/* --- Expanding for the pages ------------------------------------------ */
+
+/*
+ * view_expand_shared(raw text) printed, and view_expand's (json-c's parse)
+ * printed: the same text, or both NULL.  The printed result is kept in
+ * got (freed by the caller).
+ */
+static bool
+expands_alike(const char *text, size_t len, char **got)
+{
+	struct sbuf b = { 0 };
+	json_object *raw, *fast, *slow;
+	const char *fs, *ss;
+	bool same;
+
+	*got = NULL;
+	sbuf_add(&b, text, len);
+	if ((raw = view_raw(&b)) == NULL)
+		bail_out("view_raw");
+	fast = view_expand_shared(raw);
+	slow = view_expand(raw);
+	fs = fast ? json_object_to_json_string_ext(fast,
+	    JSON_C_TO_STRING_PLAIN) : NULL;
+	ss = slow ? json_object_to_json_string_ext(slow,
+	    JSON_C_TO_STRING_PLAIN) : NULL;
+	same = (fs == NULL && ss == NULL) ||
+	    (fs != NULL && ss != NULL && strcmp(fs, ss) == 0);
+	if (!same)
+		diag("shared: %s\njson-c: %s", fs ? fs : "NULL",
+		    ss ? ss : "NULL");
+	if (fs != NULL && (*got = strdup(fs)) == NULL)
+		bail_out("strdup");
+	json_object_put(fast);
+	json_object_put(slow);
+	json_object_put(raw);
+	return same;
+}
+
+static void
+test_expand_shared(void)
+{
+	static const struct {
+		const char *what, *text;
+	} cases[] = {
+		{ "escapes", "{\"content\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t"
+			"\\u00e9\\u20AC\\ud83d\\ude00 end\"}" },
+		{ "escaped quotes and backslashes at the ends",
+			"{\"s\":\"ends in a backslash\\\\\",\"t\":"
+			"\"\\\"quoted\\\"\",\"u\":\"\\n\"}" },
+		{ "every kind of value", "{\"x\":[1,-2,0,true,false,null,{},[],"
+			"\"\"],\"n\":{\"a\":{\"b\":[{\"c\":\"d\"}]}},"
+			"\"max\":999999999999999999}" },
+		{ "names that are not the API's", "{\"k\\u00e9y\":1,\"\":2,"
+			"\"other\":\"v\"}" },
+		{ "white space", " { \"a\" : [ 1 , 2 ] ,\n\t\"b\" : null } " },
+		{ "a repeated member name", "{\"a\":1,\"a\":2}" },
+		{ "a fraction (json-c's)", "{\"d\":1.5,\"e\":2e3}" },
+		{ "a number past 18 digits (json-c's)",
+			"{\"n\":12345678901234567890,\"m\":-9223372036854775808}" },
+		{ "a lone surrogate (json-c's)", "{\"s\":\"\\ud800x\"}" },
+		{ "a lone low surrogate (json-c's)", "{\"s\":\"\\udc00\"}" },
+		{ "a control character in a string", "{\"s\":\"a\001b\"}" },
+		{ "a leading zero (json-c's)", "{\"n\":012}" },
+		{ "an unknown escape (json-c's)", "{\"s\":\"\\q\"}" },
+		{ "an unclosed string", "{\"s\":\"abc" },
+		{ "an unclosed object", "{\"s\":\"abc\"" },
+		{ "a missing colon", "{\"s\" \"abc\"}" },
+		{ "a trailing comma", "[1,2,]" },
+		{ "text after the value", "{\"a\":1} x" },
+		{ "a bare word", "{\"a\":nul}" },
+	};
+	char deep[200], *got;
+	uint8_t t[UUID_LEN];
+	json_object *raw, *o, *msgs, *m0, *m1, *last;
+	struct sup_user fay;
+
+	for (size_t i = 0; i < SUP_NELEM(cases); i++) {
+		ok(expands_alike(cases[i].text, strlen(cases[i].text), &got),
+		    "view_expand_shared as json-c: %s", cases[i].what);
+		free(got);
+	}
+	ok(expands_alike("{\"s\":\"a\0b\"}", 11, &got),
+	    "view_expand_shared as json-c: a NUL in a string");
+	free(got);
+	for (size_t i = 0; i < 40; i++) {
+		deep[i] = '[';
+		deep[40 + i] = ']';
+	}
+	ok(expands_alike(deep, 80, &got), "view_expand_shared as json-c: "
+	    "nested 40 deep");
+	free(got);
+
+	/* Equal texts are one object; different ones are not. */
+	{
+		static const char same[] = "[{\"id\":1,\"username\":\"u\"},"
+			"{\"id\":1,\"username\":\"u\"},{\"id\":2,"
+			"\"username\":\"u\"}]";
+		struct sbuf b = { 0 };
+		sbuf_add(&b, same, sizeof(same) - 1);
+		raw = view_raw(&b);
+		o = view_expand_shared(raw);
+		ok(o != NULL && alen(o) == 3 && aget(o, 0) == aget(o, 1) &&
+		    aget(o, 1) != aget(o, 2),
+		    "view_expand_shared: equal objects shared, others not");
+		json_object_put(o);
+		json_object_put(raw);
+	}
+
+	/* A real thread: the API text, read alike, the Users shared. */
+	make_user("fay", ROLE_USER, &fay);
+	create_uuid(&fay, "Shared <objects> & \"quotes\"", t);
+	if (post1(&agent, t, "Hello \"fay\" \\ <b>\n\ttab \xe2\x82\xac",
+	    false) != SUP_OK || post1(&fay, t, "Thanks!", false) != SUP_OK ||
+	    post1(&agent, t, "A note", true) != SUP_OK)
+		bail_out("cannot post to fay's ticket");
+	if (ticket_show(&st, &agent, t, &raw) != SUP_OK)
+		bail_out("ticket_show");
+	o = view_expand_shared(raw);
+	{
+		const char *text = json_object_to_json_string_ext(raw,
+		    JSON_C_TO_STRING_PLAIN);
+		ok(expands_alike(text, strlen(text), &got),
+		    "view_expand_shared as json-c: a ticket with its thread "
+		    "as staff see it");
+		free(got);
+	}
+	msgs = jget(o, "messages");
+	m0 = aget(msgs, 0);
+	m1 = aget(msgs, 2);
+	last = jget(o, "last_message");
+	is_int(alen(msgs), 4, "  four messages, the note too");
+	ok(m0 != NULL && jget(m0, "user") == jget(m0, "sender") &&
+	    jget(m0, "user") == jget(m1, "user") &&
+	    jget(o, "user") == jget(m0, "user"),
+	    "  one User object for fay, wherever she appears");
+	ok(last != NULL && last == aget(msgs, 3),
+	    "  the last message is the thread's last, one object");
+	json_object_put(o);
+	json_object_put(raw);
+	user_clear(&fay);
+}
+
 int
 main(void)
 {
@@ -1646,6 +1791,7 @@ main(void)
 	test_long_thread();
 	test_last_cache();
 	test_post_record();
+	test_expand_shared();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
