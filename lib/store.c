@@ -792,10 +792,49 @@ close_db(DB **db, uint32_t flags)
  * (its log is on disk).  This saves a read-only CGI request 10 to 19
  * fsyncs (docs/store.md).
  */
+/*
+ * Berkeley DB 5.3's DB_REGISTER has a race that many short-lived processes
+ * (plain CGI) meet: an opener scans the register under its exclusive lock,
+ * reads a slot with a live process's pid, and then tries that slot's lock;
+ * a process closing its environment in between writes its slot empty and
+ * drops the slot's lock without taking the exclusive lock, so the opener
+ * gets the lock, takes the closed process for a dead one and runs
+ * recovery, failing every request in flight (seen under mod_cgi with the
+ * register's verbose messages: a process "FAILED" 14 ms after it
+ * registered, having answered 200).  Holding the exclusive lock ourselves
+ * while the environment closes makes the close wait for any scan and no
+ * scan see the slot between the two steps.  The lock is the one
+ * env_register.c takes (a write lock on byte 1 of __db.register); it goes
+ * with every other lock of ours on that file when Berkeley DB closes its
+ * descriptor, right after writing the slot empty.  Returns a descriptor
+ * to close after the environment, or -1 (then nothing is held).
+ */
+static int
+register_lock(DB_ENV *env)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_start = 1, .l_len = 1 };
+	const char *home = NULL;
+	char path[4096];
+	int fd;
+
+	if (env->get_home(env, &home) != 0 || home == NULL ||
+	    (size_t)snprintf(path, sizeof(path), "%s/__db.register", home) >=
+	    sizeof(path) || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return -1;
+	while (fcntl(fd, F_SETLKW, &fl) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
 void
 store_close(struct store *s)
 {
 	uint32_t flags = 0;
+	int regfd = -1;
 
 	if (s->env != NULL && s->opened_end.file != 0) {
 		DB_LSN now;
@@ -823,9 +862,13 @@ store_close(struct store *s)
 	close_db(&s->seqs, flags);
 	close_db(&s->sessions, flags);
 	close_db(&s->throttle, flags);
-	if (s->env != NULL)
+	if (s->env != NULL) {
+		regfd = register_lock(s->env);
 		s->env->close(s->env, 0);
+	}
 	s->env = NULL;
+	if (regfd >= 0)
+		close(regfd);
 	if (s->region_fd >= 0) {
 		int fd = s->region_fd;
 		s->region_fd = -1;	/* before the close: see store_abandoned */
