@@ -782,32 +782,23 @@ page_ticket_list(json_object *api_page, bool staff, const char *selected)
 	    json_object_get_int64(json_object_object_get(api_page,
 	    "count")) == 0) ||
 	    !copy_member(o, api_page, "next") ||
-	    !copy_member(o, api_page, "previous") ||
-	    (results = json_object_new_array()) == NULL)
+	    !copy_member(o, api_page, "previous"))
 		goto nomem;
-	json_object_object_add(o, "results", results);
 	/* The list's results are one raw object, the whole array's text
 	 * (lib/ticket.c); expanded here, the one place that reads them. */
-	list = NULL;
-	if (json_object_object_get_ex(api_page, "results", &list) &&
-	    list != NULL && (list = view_expand_shared(list)) == NULL)
+	results = json_object_object_get_ex(api_page, "results", &list) &&
+	    list != NULL ? view_expand_shared(list) : json_object_new_array();
+	if (results == NULL)
 		goto nomem;
-	if (list != NULL && json_object_is_type(list, json_type_array)) {
-		n = json_object_array_length(list);
-		for (size_t i = 0; i < n; i++) {
-			json_object *t = view_expand(
-			    json_object_array_get_idx(list, i));
-			if (t == NULL || json_object_array_add(results, t) != 0) {
-				json_object_put(t);
-				goto nomem_list;
-			}
-			if (!add_str(t, "status_label", page_status_label(
-			    str_member(t, "status"), staff)))
-				goto nomem_list;
-		}
+	json_object_object_add(o, "results", results);
+	n = json_object_is_type(results, json_type_array) ?
+	    json_object_array_length(results) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *t = json_object_array_get_idx(results, i);
+		if (!add_str(t, "status_label", page_status_label(
+		    str_member(t, "status"), staff)))
+			goto nomem;
 	}
-	json_object_put(list);
-	list = NULL;
 	if (page_add_times(results) != SUP_OK ||
 	    (statuses = json_object_new_array()) == NULL)
 		goto nomem;
@@ -815,8 +806,6 @@ page_ticket_list(json_object *api_page, bool staff, const char *selected)
 	if (!add_statuses(statuses, staff, selected))
 		goto nomem;
 	return o;
-nomem_list:
-	json_object_put(list);
 nomem:
 	json_object_put(o);
 	return NULL;
