@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "view.h"
 
 /* Sent with every response (DESIGN §6), with a Content-Security-Policy. */
 static const char security_headers[] =
@@ -111,7 +112,10 @@ send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 	size_t hlen, blen = 0;
 	const char *text = NULL;
 
-	if (body != NULL && (text = json_object_to_json_string_length(body,
+	/* A raw object (lib/view.c) is its text already: sent as it is,
+	 * without json-c printing a copy of a whole thread first. */
+	if (body != NULL && !view_raw_text(body, &text, &blen) &&
+	    (text = json_object_to_json_string_length(body,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 	    &blen)) == NULL)
 		return SUP_ENOMEM;

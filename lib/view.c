@@ -135,6 +135,21 @@ view_raw(struct sbuf *b)
 	return raw_take(b);
 }
 
+bool
+view_raw_text(json_object *o, const char **text, size_t *len)
+{
+	const struct raw *r;
+
+	/* Only raw objects print through raw_print. */
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    json_object_object_length(o) != 0 ||
+	    (r = json_object_get_userdata(o)) == NULL)
+		return false;
+	*text = r->text;
+	*len = r->len;
+	return true;
+}
+
 json_object *
 view_expand(json_object *o)
 {

@@ -120,6 +120,13 @@ sup_err view_ticket_add(struct view *v, const char *rec, size_t len,
  */
 json_object *view_raw(struct sbuf *b);
 
+/*
+ * The text of raw object o (borrowed: valid while o lives) in *text and
+ * *len; false when o is not a raw object.  Lets a response go out without
+ * json-c printing a copy of the text first.
+ */
+bool view_raw_text(json_object *o, const char **text, size_t *len);
+
 /* The API object of a stored message (its text) for the reader. */
 sup_err view_message(struct view *v, const char *rec, size_t len,
     json_object **out);
