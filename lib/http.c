@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "http.h"
-#include "view.h"
+#include "jtext.h"
 
 /* Sent with every response (DESIGN §6), with a Content-Security-Policy. */
 static const char security_headers[] =
@@ -104,6 +104,22 @@ build_head(const struct sup_req *r, int status, const char *ctype, long clen,
 	return rc != 0 ? 0 : hlen;
 }
 
+/*
+ * The text of a text object without added members (lib/jtext.h: the API's
+ * raw objects) in *text and *len, borrowed; false for any other object.
+ */
+static bool
+raw_text(json_object *o, const char **text, size_t *len)
+{
+	struct jt t;
+
+	if (!jt_object_text(o, &t) || json_object_object_length(o) != 0)
+		return false;
+	*text = t.p;
+	*len = t.n;
+	return true;
+}
+
 /* Send status and body as JSON; challenge as build_head. */
 static sup_err
 send_json(struct sup_req *r, int status, json_object *body, bool challenge)
@@ -114,7 +130,7 @@ send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 
 	/* A raw object (lib/view.c) is its text already: sent as it is,
 	 * without json-c printing a copy of a whole thread first. */
-	if (body != NULL && !view_raw_text(body, &text, &blen) &&
+	if (body != NULL && !raw_text(body, &text, &blen) &&
 	    (text = json_object_to_json_string_length(body,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 	    &blen)) == NULL)

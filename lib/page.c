@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "jtext.h"
 #include "page.h"
 #include "sess.h"
 #include "user.h"
@@ -142,149 +143,113 @@ page_time_display(const char *iso, char *buf, size_t n)
 	return true;
 }
 
-/* Does name, of n bytes, end in "_at"? */
+/*
+ * --- Members computed for the API's text --------------------------------
+ *
+ * A page renders the API's objects from their text (lib/jtext.h); what a
+ * page shows that the API does not say is computed when the template asks
+ * for it, for the object it asks in (struct tmpl_extra):
+ *   <name>_at_display  a time of the object in words, UTC (page_time_display)
+ *   status_label       the object's status in the reader's words
+ *   from_staff         a message not written by the customer
+ *   name               a User's display name, else the username
+ *   sender_name        a message's sender's name
+ */
+
+/* Is the member name (n bytes) of ix a string without escapes? */
 static bool
-is_time_name(const char *name, size_t n)
+plain_index(const struct jt_index *ix, const char *name, size_t n,
+    struct jt *out)
 {
-	return n > 3 && memcmp(name + n - 3, "_at", 3) == 0;
+	return jt_index_get(ix, name, n, out) && jt_string_plain(*out);
 }
 
-/*
- * The display names of the API's times, constant keys (no copy each); NULL
- * for another name.
- */
-static const char *
-display_name_of(const char *name)
+/* The content of plain string s as a C string in buf (cap bytes); false
+ * when it does not fit. */
+static bool
+plain_copy(struct jt s, char *buf, size_t cap)
 {
-	static const char *const known[][2] = {
-		{ "created_at", "created_at_display" },
-		{ "updated_at", "updated_at_display" },
-		{ "first_response_at", "first_response_at_display" },
-		{ "resolved_at", "resolved_at_display" },
-		{ "closed_at", "closed_at_display" },
-	};
-
-	for (size_t i = 0; i < SUP_NELEM(known); i++)
-		if (strcmp(known[i][0], name) == 0)
-			return known[i][1];
-	return NULL;
+	if (s.n - 2 >= cap)
+		return false;
+	memcpy(buf, s.p + 1, s.n - 2);
+	buf[s.n - 2] = '\0';
+	return true;
 }
 
-/*
- * The objects without objects or arrays inside that a walk has done: an
- * expanded page shares them (view_expand_shared: the User of every message
- * is one object), and one visit does.
- */
-#define DONE_MAX 16
-
-struct done {
-	json_object *obj[DONE_MAX];
-	size_t n, next;
-};
-
-static bool
-done_has(const struct done *d, json_object *o)
+/* Write string str as JSON text into buf (TMPL_EXTRA_MAX bytes): only our
+ * own words, which need no escapes. */
+static void
+quote(const char *str, char *buf, struct jt *out)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->obj[i] == o)
-			return true;
+	size_t n = strlen(str);
+
+	if (n + 2 > TMPL_EXTRA_MAX)
+		n = TMPL_EXTRA_MAX - 2;
+	buf[0] = '"';
+	memcpy(buf + 1, str, n);
+	buf[n + 1] = '"';
+	*out = (struct jt){ buf, n + 2 };
+}
+
+/* A User's name: display_name when not empty, else username. */
+static bool
+user_name(struct jt user, struct jt *out)
+{
+	if (jt_member(user, "display_name", 12, out) &&
+	    jt_type(*out) == JT_STRING && out->n > 2)
+		return true;
+	return jt_member(user, "username", 8, out) &&
+	    jt_type(*out) == JT_STRING;
+}
+
+#define DISPLAY "_display"
+
+/* The tmpl_extra of every page; ctx points to "the reader is staff". */
+static bool
+page_member(void *ctx, const struct jt_index *obj, const char *name,
+    size_t n, char *buf, struct jt *out)
+{
+	const bool *staff = ctx;
+	char text[64];
+	struct jt v;
+
+	if (n > 3 + strlen(DISPLAY) && memcmp(name + n - strlen(DISPLAY),
+	    DISPLAY, strlen(DISPLAY)) == 0 &&
+	    memcmp(name + n - strlen(DISPLAY) - 3, "_at", 3) == 0) {
+		char shown[PAGE_TIME_STRLEN + 1];
+		if (!plain_index(obj, name, n - strlen(DISPLAY), &v) ||
+		    !plain_copy(v, text, sizeof(text)) ||
+		    !page_time_display(text, shown, sizeof(shown)))
+			return false;
+		quote(shown, buf, out);
+		return true;
+	}
+	if (n == 12 && memcmp(name, "status_label", 12) == 0) {
+		if (!plain_index(obj, "status", 6, &v) ||
+		    !plain_copy(v, text, sizeof(text)))
+			return false;
+		quote(page_status_label(text, *staff), buf, out);
+		return true;
+	}
+	if (n == 10 && memcmp(name, "from_staff", 10) == 0) {
+		if (!jt_index_get(obj, "is_from_user", 12, &v))
+			return false;
+		*out = jt_truthy(v) ? (struct jt){ "false", 5 } :
+		    (struct jt){ "true", 4 };
+		return true;
+	}
+	if (n == 4 && memcmp(name, "name", 4) == 0)
+		return jt_index_get(obj, "username", 8, &v) &&
+		    user_name(obj->obj, out);
+	if (n == 11 && memcmp(name, "sender_name", 11) == 0)
+		return jt_index_get(obj, "sender", 6, &v) && user_name(v, out);
 	return false;
 }
 
-static void
-done_add(struct done *d, json_object *o)
+struct tmpl_extra
+page_extra(const bool *staff)
 {
-	d->obj[d->next] = o;
-	d->next = (d->next + 1) % DONE_MAX;
-	if (d->n < DONE_MAX)
-		d->n++;
-}
-
-static sup_err page_add_times_in(json_object *o, struct done *d);
-
-/* Add the _display members to the object o and all inside it. */
-static sup_err
-add_times(json_object *o, struct done *d)
-{
-	char name[128], shown[PAGE_TIME_STRLEN + 1];
-	json_object *add[16];
-	const char *names[16];
-	size_t nadd = 0;
-	bool leaf = true;
-
-	/* Members are added after the walk: the table must not change in it. */
-	json_object_object_foreach(o, key, val) {
-		enum json_type type = json_object_get_type(val);
-		if (type == json_type_object || type == json_type_array) {
-			leaf = false;
-			if (page_add_times_in(val, d) != SUP_OK)
-				goto nomem;
-			continue;
-		}
-		if (type != json_type_string || nadd == SUP_NELEM(add) ||
-		    !is_time_name(key, strlen(key)) ||
-		    !page_time_display(json_object_get_string(val), shown,
-		    sizeof(shown)))
-			continue;
-		if ((add[nadd] = json_object_new_string(shown)) == NULL)
-			goto nomem;
-		names[nadd++] = key;
-	}
-	for (size_t i = 0; i < nadd; i++) {
-		const char *known = display_name_of(names[i]);
-		int rc, w = 0;
-		if (known == NULL)
-			w = snprintf(name, sizeof(name), "%s_display",
-			    names[i]);
-		/* A name too long for the buffer is not one of ours: skipped. */
-		if (known == NULL && (w < 0 || (size_t)w >= sizeof(name))) {
-			json_object_put(add[i]);
-			continue;
-		}
-		rc = known != NULL ? json_object_object_add_ex(o, known,
-		    add[i], JSON_C_OBJECT_KEY_IS_CONSTANT) :
-		    json_object_object_add(o, name, add[i]);
-		if (rc != 0) {
-			while (i < nadd)
-				json_object_put(add[i++]);
-			return SUP_ENOMEM;
-		}
-	}
-	if (leaf)
-		done_add(d, o);
-	return SUP_OK;
-nomem:
-	for (size_t i = 0; i < nadd; i++)
-		json_object_put(add[i]);
-	return SUP_ENOMEM;
-}
-
-/* page_add_times of o, with the objects done so far in d. */
-static sup_err
-page_add_times_in(json_object *o, struct done *d)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_array: {
-		size_t len = json_object_array_length(o);
-		for (size_t i = 0; i < len; i++)
-			if (page_add_times_in(json_object_array_get_idx(o, i),
-			    d) != SUP_OK)
-				return SUP_ENOMEM;
-		return SUP_OK;
-	}
-	case json_type_object:
-		return done_has(d, o) ? SUP_OK : add_times(o, d);
-	default:
-		return SUP_OK;
-	}
-}
-
-sup_err
-page_add_times(json_object *o)
-{
-	struct done d = { .n = 0 };
-
-	return page_add_times_in(o, &d);
+	return (struct tmpl_extra){ page_member, (void *)staff };
 }
 
 /*
@@ -319,8 +284,8 @@ add_bool(json_object *o, const char *key, bool val)
 }
 
 /*
- * Add "name" to a User object: its display name, or its username when it
- * has none.  False when out of memory.
+ * Add "name" to a User object (the reader's, for the header): its display
+ * name, or its username when it has none.  False when out of memory.
  */
 static bool
 add_name(json_object *user)
@@ -328,9 +293,6 @@ add_name(json_object *user)
 	json_object *v;
 	const char *name = NULL;
 
-	/* A User shared by several messages has it already. */
-	if (json_object_object_get_ex(user, "name", &v))
-		return true;
 	if (json_object_object_get_ex(user, "display_name", &v) &&
 	    json_object_get_string_len(v) > 0)
 		name = json_object_get_string(v);
@@ -432,6 +394,8 @@ static sup_err
 send_page(struct sup_req *r, int status, const struct tmpl *t,
     json_object *ctx)
 {
+	bool staff = user_is_staff(&r->user);
+	const struct tmpl_extra extra = page_extra(&staff);
 	struct body b;
 	sup_err e;
 
@@ -442,7 +406,7 @@ send_page(struct sup_req *r, int status, const struct tmpl *t,
 		return SUP_OK;
 	b.r = r;
 	b.len = 0;
-	e = tmpl_render(t, ctx, write_body, &b);
+	e = tmpl_render_ex(t, ctx, &extra, write_body, &b);
 	if (body_flush(&b) != 0 && e == SUP_OK)
 		e = SUP_EIO;
 	return e;
@@ -657,28 +621,6 @@ page_error(struct page_env *pe, struct sup_req *r, int status, sup_err e)
 	return rc;
 }
 
-/* The string member name of o, or NULL. */
-static const char *
-str_member(json_object *o, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* The boolean member name of o (false when absent). */
-static bool
-bool_member(json_object *o, const char *name)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, name, &v) &&
-	    json_object_get_boolean(v);
-}
-
 /* Copy member name of from to to (nothing when absent); false: no memory. */
 static bool
 copy_member(json_object *to, json_object *from, const char *name)
@@ -719,17 +661,21 @@ add_statuses(json_object *array, bool staff, const char *selected)
 json_object *
 page_ticket(json_object *api_ticket, bool staff)
 {
-	json_object *t, *msgs, *statuses;
-	const char *status;
+	json_object *t, *statuses;
+	const struct jt_index *ix;
+	char status[32] = "";
+	struct jt v;
 	bool closed, resolved;
 
-	if ((t = view_expand_shared(api_ticket)) == NULL)
+	/* The API's text object itself, with the page's members added. */
+	if ((ix = jt_object_index(api_ticket)) == NULL)
 		return NULL;
-	status = str_member(t, "status");
-	closed = status != NULL && strcmp(status, "closed") == 0;
-	resolved = status != NULL && strcmp(status, "resolved") == 0;
-	if (!add_str(t, "status_label", page_status_label(status, staff)) ||
-	    !add_bool(t, "is_closed", closed) ||
+	t = json_object_get(api_ticket);
+	if (plain_index(ix, "status", 6, &v))
+		plain_copy(v, status, sizeof(status));
+	closed = strcmp(status, "closed") == 0;
+	resolved = strcmp(status, "resolved") == 0;
+	if (!add_bool(t, "is_closed", closed) ||
 	    !add_bool(t, "can_reply", staff || !closed) ||
 	    !add_bool(t, "can_resolve", !closed && !resolved) ||
 	    !add_bool(t, "can_close", !closed) ||
@@ -742,28 +688,6 @@ page_ticket(json_object *api_ticket, bool staff)
 	}
 	if (!add_statuses(statuses, staff, status))
 		goto nomem;
-	if (json_object_object_get_ex(t, "messages", &msgs) &&
-	    json_object_is_type(msgs, json_type_array)) {
-		size_t n = json_object_array_length(msgs);
-		for (size_t i = 0; i < n; i++) {
-			json_object *m = json_object_array_get_idx(msgs, i);
-			json_object *sender;
-			if (!add_bool(m, "from_staff",
-			    !bool_member(m, "is_from_user")))
-				goto nomem;
-			if (json_object_object_get_ex(m, "sender", &sender) &&
-			    json_object_is_type(sender, json_type_object)) {
-				if (!add_name(sender))
-					goto nomem;
-				json_object_object_add_ex(m, "sender_name",
-				    json_object_get(json_object_object_get(
-				    sender, "name")),
-				    JSON_C_OBJECT_KEY_IS_CONSTANT);
-			}
-		}
-	}
-	if (page_add_times(t) != SUP_OK)
-		goto nomem;
 	return t;
 nomem:
 	json_object_put(t);
@@ -773,33 +697,22 @@ nomem:
 json_object *
 page_ticket_list(json_object *api_page, bool staff, const char *selected)
 {
-	json_object *o, *list, *results, *statuses;
-	size_t n;
+	json_object *o, *list, *statuses;
+	struct jt text;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
+	/* The results are one text object, the whole array (lib/ticket.c),
+	 * rendered from its text. */
+	if (!json_object_object_get_ex(api_page, "results", &list) ||
+	    !jt_object_text(list, &text) || jt_type(text) != JT_ARRAY)
+		goto nomem;
 	if (!copy_member(o, api_page, "count") || !add_bool(o, "empty",
 	    json_object_get_int64(json_object_object_get(api_page,
 	    "count")) == 0) ||
 	    !copy_member(o, api_page, "next") ||
-	    !copy_member(o, api_page, "previous"))
-		goto nomem;
-	/* The list's results are one raw object, the whole array's text
-	 * (lib/ticket.c); expanded here, the one place that reads them. */
-	results = json_object_object_get_ex(api_page, "results", &list) &&
-	    list != NULL ? view_expand_shared(list) : json_object_new_array();
-	if (results == NULL)
-		goto nomem;
-	json_object_object_add(o, "results", results);
-	n = json_object_is_type(results, json_type_array) ?
-	    json_object_array_length(results) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *t = json_object_array_get_idx(results, i);
-		if (!add_str(t, "status_label", page_status_label(
-		    str_member(t, "status"), staff)))
-			goto nomem;
-	}
-	if (page_add_times(results) != SUP_OK ||
+	    !copy_member(o, api_page, "previous") ||
+	    !copy_member(o, api_page, "results") ||
 	    (statuses = json_object_new_array()) == NULL)
 		goto nomem;
 	json_object_object_add(o, "statuses", statuses);
@@ -811,24 +724,41 @@ nomem:
 	return NULL;
 }
 
+/*
+ * The title of a ticket's page, "#<number> <subject>", from the members
+ * of the API's ticket, into b (which may fail).
+ */
+static void
+ticket_title(const struct jt_index *ix, struct sbuf *b)
+{
+	struct jt v;
+
+	sbuf_adds(b, "#");
+	if (jt_index_get(ix, "number", 6, &v) && jt_type(v) == JT_NUMBER)
+		sbuf_add(b, v.p, v.n);
+	else
+		sbuf_adds(b, "0");
+	sbuf_adds(b, " ");
+	if (jt_index_get(ix, "subject", 7, &v))
+		jt_string_get(v, b);
+	sbuf_add(b, "", 1);
+}
+
 sup_err
 page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
     json_object *api_ticket, json_object *form)
 {
 	json_object *t, *ctx = NULL;
-	const char *subject;
-	char *title = NULL;
+	struct sbuf title = { 0 };
 	sup_err e = SUP_ENOMEM;
 
 	if ((t = page_ticket(api_ticket, user_is_staff(&r->user))) == NULL)
 		return SUP_ENOMEM;
-	subject = str_member(t, "subject");
-	if (asprintf(&title, "#%" PRId64 " %s", json_object_get_int64(
-	    json_object_object_get(t, "number")), subject ? subject : "") < 0) {
-		title = NULL;
+	/* page_ticket made the index; NULL only without memory. */
+	if (jt_object_index(t) == NULL)
 		goto out;
-	}
-	if ((ctx = page_context(pe, r, title)) == NULL)
+	ticket_title(jt_object_index(t), &title);
+	if (title.failed || (ctx = page_context(pe, r, title.p)) == NULL)
 		goto out;
 	json_object_object_add(ctx, "ticket", t);
 	t = NULL;
@@ -842,7 +772,7 @@ page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
 	}
 	e = page_render(pe, r, status, "ticket.html", ctx);
 out:
-	free(title);
+	free(title.p);
 	json_object_put(t);
 	json_object_put(ctx);
 	return e;

@@ -62,10 +62,13 @@ const char *page_status_label(const char *status, bool staff);
 bool page_time_display(const char *iso, char *buf, size_t n);
 
 /*
- * Add to o, and to every object inside it, "<name>_display" for each
- * string member "<name>_at" that is a time.  SUP_ENOMEM.
+ * The members every page computes for the API's text objects, when a
+ * template asks for them (struct tmpl_extra; docs/pages.md): for any
+ * object, <name>_at_display (a time in words, UTC) and status_label (in
+ * the words of staff when *staff); for a message, from_staff and
+ * sender_name; for a User, name.  staff must outlive the renders.
  */
-sup_err page_add_times(json_object *o);
+struct tmpl_extra page_extra(const bool *staff);
 
 /*
  * The shared context of a page: title, prefix (url_prefix), static (the
@@ -108,19 +111,22 @@ sup_err page_error(struct page_env *pe, struct sup_req *r, int status,
     sup_err e);
 
 /*
- * Expand an API ticket (a raw view object is parsed) and add the page
- * fields for reader u: status_label, can_reply, can_resolve, can_close,
- * can_reopen, is_closed, statuses (as page_ticket_list's, for scripts:
- * the labels of the other statuses), and per message from_staff,
- * sender_name and the _display times.  New object (json_object_put), or NULL when out of memory.
+ * The chat page's ticket: the API's ticket (a text object, lib/jtext.h)
+ * itself, with the page fields for the reader (staff or not) added as
+ * members: can_reply, can_resolve, can_close, can_reopen, is_closed and
+ * statuses (as page_ticket_list's, for scripts: the labels of the other
+ * statuses).  The rest a template reads from the text, with page_extra's
+ * members.  New reference (json_object_put); NULL when api_ticket is not
+ * a text object or out of memory.
  */
 json_object *page_ticket(json_object *api_ticket, bool staff);
 
 /*
- * A list page of the API ({count, next, previous, results}) for the page:
- * each result expanded with status_label and _display times, and
+ * A list page of the API ({count, next, previous, results: a text object
+ * holding the array}) for the page: the same members, "empty", and
  * "statuses": [{value, label, selected}] for the status filter (selected
- * is the filter in use, may be NULL).  New object or NULL (no memory).
+ * is the filter in use, may be NULL).  New object; NULL when results is
+ * not a text array or out of memory.
  */
 json_object *page_ticket_list(json_object *api_page, bool staff,
     const char *selected);

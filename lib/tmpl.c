@@ -28,6 +28,7 @@
 
 #include <json-c/linkhash.h>
 
+#include "jtext.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -1100,50 +1101,102 @@ apply(const struct out *o, enum mod m, const char *s, size_t n, bool json)
 
 /* --- Rendering -------------------------------------------------------- */
 
-/* One level of context: a section's object (or NULL) and its repetition. */
+/*
+ * One level of context: a section's object and its repetition.  obj is a
+ * json-c object (or NULL); text is the JSON text of an object (or none):
+ * an element of a text array, or the text of obj when obj is a text
+ * object (lib/jtext.h).  A name is looked for in obj's members, then in
+ * text's, then among the extra members the caller computes for text.
+ */
 struct frame {
 	json_object *obj;
+	const struct jt_index *ix;	/* the text's members, or NULL */
 	const struct frame *up;
 	bool last;			/* the last repetition of its section */
+};
+
+/*
+ * What a name found: a json-c value (obj), else JSON text (text), else
+ * nothing (both empty: null).  When a json-c array and a text array both
+ * answer a name, the section walks them side by side.
+ */
+struct val {
+	json_object *obj;
+	struct jt text;
 };
 
 struct render {
 	struct out out;
 	struct sbuf scratch[2];		/* between chained modifiers */
+	struct sbuf str;		/* a text string's content */
+	const struct tmpl_extra *extra;
 	sup_err err;
 };
 
 /*
+ * The frame for object v (json-c, maybe a text object) and text el; the
+ * text's members are indexed into ix.
+ */
+static void
+frame_of(struct frame *in, json_object *v, struct jt el, struct jt_index *ix)
+{
+	const struct jt_index *kept;
+
+	in->obj = json_object_is_type(v, json_type_object) ? v : NULL;
+	in->ix = NULL;
+	if (jt_type(el) == JT_OBJECT) {
+		jt_index_build(el, ix);
+		in->ix = ix;
+	} else if (in->obj != NULL && (kept = jt_object_index(in->obj)) !=
+	    NULL && jt_type(kept->obj) == JT_OBJECT) {
+		/* A text object keeps its index: made once a request. */
+		in->ix = kept;
+	}
+}
+
+/*
  * The value of name in the innermost frame that has it; false if none.
- * The name is hashed once for all the frames (json_object_object_get_ex
- * hashes it again in each, and a name of the page's context is looked for
- * in every section around it first): every json-c object's table hashes
- * its keys with json-c's one string hash, which this program never
- * changes (json_global_set_string_hash).
+ * buf (TMPL_EXTRA_MAX bytes) holds an extra member's text.  The name is
+ * hashed once for all the frames (json_object_object_get_ex hashes it
+ * again in each, and a name of the page's context is looked for in every
+ * section around it first): every json-c object's table hashes its keys
+ * with json-c's one string hash, which this program never changes
+ * (json_global_set_string_hash).
  */
 static bool
-lookup(const struct frame *f, const char *name, json_object **v)
+lookup(const struct render *r, const struct frame *f, const char *name,
+    struct val *v, char *buf)
 {
 	unsigned long h = 0;
 	bool hashed = false;
+	size_t n = strlen(name);
 
+	memset(v, 0, sizeof(*v));
 	for (; f != NULL; f = f->up) {
-		struct lh_table *t;
-		struct lh_entry *e;
-		if (f->obj == NULL ||
-		    !json_object_is_type(f->obj, json_type_object))
+		if (f->obj != NULL) {
+			struct lh_table *t = json_object_get_object(f->obj);
+			struct lh_entry *e;
+			if (!hashed) {
+				h = lh_get_hash(t, name);
+				hashed = true;
+			}
+			if ((e = lh_table_lookup_entry_w_hash(t, name, h)) !=
+			    NULL) {
+				v->obj = (json_object *)lh_entry_v(e);
+				if (json_object_is_type(v->obj,
+				    json_type_array) && f->ix != NULL)
+					jt_index_get(f->ix, name, n, &v->text);
+				return true;
+			}
+		}
+		if (f->ix == NULL)
 			continue;
-		t = json_object_get_object(f->obj);
-		if (!hashed) {
-			h = lh_get_hash(t, name);
-			hashed = true;
-		}
-		if ((e = lh_table_lookup_entry_w_hash(t, name, h)) != NULL) {
-			*v = (json_object *)lh_entry_v(e);
+		if (jt_index_get(f->ix, name, n, &v->text))
 			return true;
-		}
+		if (r->extra != NULL && r->extra->member(r->extra->ctx,
+		    f->ix, name, n, buf, &v->text))
+			return true;
 	}
-	*v = NULL;
 	return false;
 }
 
@@ -1164,54 +1217,141 @@ fmt_double(double d, char *buf, size_t n)
 	return strlen(buf);
 }
 
+/* The text of a json-c value, as render_var writes it (json as above). */
+static bool
+obj_value(struct render *r, json_object *v, char *num, size_t cap,
+    const char **s, size_t *n, bool *json)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		*s = json_object_get_string(v);
+		*n = (size_t)json_object_get_string_len(v);
+		return true;
+	case json_type_int:
+		if (json_object_get_int64(v) == INT64_MAX)
+			*n = (size_t)snprintf(num, cap, "%" PRIu64,
+			    json_object_get_uint64(v));
+		else
+			*n = (size_t)snprintf(num, cap, "%" PRId64,
+			    json_object_get_int64(v));
+		*s = num;
+		return true;
+	case json_type_double:
+		*n = fmt_double(json_object_get_double(v), num, cap);
+		*s = num;
+		return true;
+	case json_type_boolean:
+		*s = json_object_get_boolean(v) ? "true" : "false";
+		*n = strlen(*s);
+		return true;
+	case json_type_object:
+	case json_type_array:
+		/* json-c keeps the text in the object: no allocation here. */
+		*s = json_object_to_json_string_length(v,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, n);
+		if (*s == NULL) {
+			r->err = SUP_ENOMEM;
+			return false;
+		}
+		*json = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Is number t a whole number as json-c would print it back: an optional
+ * minus, at most 18 digits (so it fits an int64), not "-0"?
+ */
+static bool
+plain_int(struct jt t)
+{
+	size_t i = t.p[0] == '-';
+
+	if (t.n - i == 0 || t.n - i > 18 || (i == 1 && t.n == 2 &&
+	    t.p[1] == '0'))
+		return false;
+	for (; i < t.n; i++)
+		if (t.p[i] < '0' || t.p[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * The text of a JSON text value, as render_var writes it: a string's
+ * content (unescaped into r->str when it has escapes), a whole number,
+ * true or false as written, any other number as json-c prints it (in
+ * num, cap bytes), an object or array as its text (json set).  False for
+ * null and what is not JSON.
+ */
+static bool
+text_value(struct render *r, struct jt t, char *num, size_t cap,
+    const char **s, size_t *n, bool *json)
+{
+	switch (jt_type(t)) {
+	case JT_STRING:
+		if (jt_string_plain(t)) {
+			*s = t.p + 1;
+			*n = t.n - 2;
+			return true;
+		}
+		r->str.len = 0;
+		if (!jt_string_get(t, &r->str)) {
+			if (r->str.failed)
+				r->err = SUP_ENOMEM;
+			return false;
+		}
+		*s = r->str.p != NULL ? r->str.p : "";
+		*n = r->str.len;
+		return true;
+	case JT_NUMBER:
+		if (!plain_int(t)) {
+			/* 1.5e3, -0, 20 digits: as json-c reads and prints it. */
+			char text[64];
+			json_object *o;
+			bool done;
+			if (t.n >= sizeof(text))
+				return false;
+			memcpy(text, t.p, t.n);
+			text[t.n] = '\0';
+			if ((o = json_tokener_parse(text)) == NULL)
+				return false;
+			done = obj_value(r, o, num, cap, s, n, json);
+			json_object_put(o);
+			return done;
+		}
+		/* FALLTHROUGH */
+	case JT_BOOL:
+		*s = t.p;
+		*n = t.n;
+		return true;
+	case JT_OBJECT:
+	case JT_ARRAY:
+		*s = t.p;
+		*n = t.n;
+		*json = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A variable: its value's text through the node's modifiers. */
 static void
-render_var(struct render *r, const struct node *node, json_object *v)
+render_var(struct render *r, const struct node *node, const struct val *v)
 {
 	char num[40];
 	const char *s;
 	size_t n;
 	bool json = false;
 
-	switch (json_object_get_type(v)) {
-	case json_type_string:
-		s = json_object_get_string(v);
-		n = (size_t)json_object_get_string_len(v);
-		break;
-	case json_type_int:
-		if (json_object_get_int64(v) == INT64_MAX)
-			n = (size_t)snprintf(num, sizeof(num), "%" PRIu64,
-			    json_object_get_uint64(v));
-		else
-			n = (size_t)snprintf(num, sizeof(num), "%" PRId64,
-			    json_object_get_int64(v));
-		s = num;
-		break;
-	case json_type_double:
-		n = fmt_double(json_object_get_double(v), num, sizeof(num));
-		s = num;
-		break;
-	case json_type_boolean:
-		s = json_object_get_boolean(v) ? "true" : "false";
-		n = strlen(s);
-		break;
-	case json_type_object:
-	case json_type_array:
-		if (node->nmods == 0 || node->mods[0] != MOD_O)
-			return;
-		/* json-c keeps the text in the object: no allocation here. */
-		s = json_object_to_json_string_length(v,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &n);
-		if (s == NULL) {
-			r->err = SUP_ENOMEM;
-			return;
-		}
-		json = true;
-		break;
-	default:
+	if (v->obj != NULL ? !obj_value(r, v->obj, num, sizeof(num), &s, &n,
+	    &json) : !text_value(r, v->text, num, sizeof(num), &s, &n, &json))
 		return;
-	}
+	/* An object or an array shows only as JSON (:o first). */
+	if (json && (node->nmods == 0 || node->mods[0] != MOD_O))
+		return;
 	if (node->nmods == 0) {
 		put(&r->out, s, n);
 		return;
@@ -1236,51 +1376,107 @@ static void render_nodes(struct render *r, const struct tmpl *t,
     size_t from, size_t to, const struct frame *f);
 
 /*
- * A section: its body once per element of an array (objects become the
- * context), once for a non-empty object (the context), true, a non-empty
- * string or a nonzero number; never for anything else.
+ * A section over an array: its body once per element (objects become the
+ * context).  A json-c array and a text array found for the same name go
+ * side by side: element k is json-c element k with text element k behind
+ * it (a page adds members to the elements of an API array that way); the
+ * json-c array says how many there are.
+ */
+static void
+render_array(struct render *r, const struct tmpl *t, size_t i,
+    const struct frame *f, const struct val *v)
+{
+	const struct node *node = &t->nodes[i];
+	struct frame in = { NULL, NULL, f, true };
+	struct jt_index ix;
+	struct jt_iter it;
+	struct jt el;
+	bool text = jt_iter_start(v->text, &it);
+
+	if (v->obj != NULL) {
+		size_t len = json_object_array_length(v->obj);
+		for (size_t k = 0; k < len && r->err == SUP_OK; k++) {
+			if (!text || !jt_iter_next(&it, &el))
+				el = (struct jt){ NULL, 0 };
+			frame_of(&in, json_object_array_get_idx(v->obj, k), el,
+			    &ix);
+			in.last = k + 1 == len;
+			render_nodes(r, t, i + 1, node->end, &in);
+		}
+		return;
+	}
+	/* Each element is read once: indexed as it is found. */
+	while (text && r->err == SUP_OK && jt_iter_next_index(&it, &el, &ix)) {
+		in.ix = jt_type(el) == JT_OBJECT ? &ix : NULL;
+		in.last = !jt_iter_more(&it);
+		render_nodes(r, t, i + 1, node->end, &in);
+	}
+}
+
+/*
+ * A section: its body once per element of an array, once for a non-empty
+ * object (the context), true, a non-empty string or a nonzero number;
+ * never for anything else.
  */
 static void
 render_section(struct render *r, const struct tmpl *t, size_t i,
     const struct frame *f)
 {
 	const struct node *node = &t->nodes[i];
-	struct frame in = { NULL, f, true };
-	json_object *v;
+	struct frame in = { NULL, NULL, f, true };
+	char buf[TMPL_EXTRA_MAX];
+	struct jt_index ix;
+	struct val v;
 	bool show;
 
-	lookup(f, node->s, &v);
-	switch (json_object_get_type(v)) {
-	case json_type_array: {
-		size_t len = json_object_array_length(v);
-		for (size_t k = 0; k < len && r->err == SUP_OK; k++) {
-			json_object *el = json_object_array_get_idx(v, k);
-			in.obj = json_object_is_type(el, json_type_object) ?
-			    el : NULL;
-			in.last = k + 1 == len;
-			render_nodes(r, t, i + 1, node->end, &in);
+	lookup(r, f, node->s, &v, buf);
+	if (v.obj == NULL) {
+		switch (jt_type(v.text)) {
+		case JT_ARRAY:
+			render_array(r, t, i, f, &v);
+			return;
+		case JT_OBJECT:
+			frame_of(&in, NULL, v.text, &ix);
+			break;
+		default:
+			break;
 		}
-		return;
-	}
-	case json_type_object:
-		show = json_object_object_length(v) > 0;
-		in.obj = v;
-		break;
-	case json_type_boolean:
-		show = json_object_get_boolean(v);
-		break;
-	case json_type_string:
-		show = json_object_get_string_len(v) > 0;
-		break;
-	case json_type_int:
-		show = json_object_get_int64(v) != 0;
-		break;
-	case json_type_double:
-		show = json_object_get_double(v) != 0.0;
-		break;
-	default:
-		show = false;
-		break;
+		show = jt_truthy(v.text);
+	} else {
+		switch (json_object_get_type(v.obj)) {
+		case json_type_array:
+			render_array(r, t, i, f, &v);
+			return;
+		case json_type_object:
+			/* A text object holding an array is that array. */
+			if (jt_object_text(v.obj, &v.text) &&
+			    jt_type(v.text) == JT_ARRAY &&
+			    json_object_object_length(v.obj) == 0) {
+				v.obj = NULL;
+				render_array(r, t, i, f, &v);
+				return;
+			}
+			/* A text object shows for its members or its text. */
+			frame_of(&in, v.obj, (struct jt){ NULL, 0 }, &ix);
+			show = json_object_object_length(v.obj) > 0 ||
+			    (in.ix != NULL && jt_truthy(in.ix->obj));
+			break;
+		case json_type_boolean:
+			show = json_object_get_boolean(v.obj);
+			break;
+		case json_type_string:
+			show = json_object_get_string_len(v.obj) > 0;
+			break;
+		case json_type_int:
+			show = json_object_get_int64(v.obj) != 0;
+			break;
+		case json_type_double:
+			show = json_object_get_double(v.obj) != 0.0;
+			break;
+		default:
+			show = false;
+			break;
+		}
 	}
 	if (show)
 		render_nodes(r, t, i + 1, node->end, &in);
@@ -1295,7 +1491,8 @@ render_nodes(struct render *r, const struct tmpl *t, size_t from, size_t to,
 
 	while (i < to && r->err == SUP_OK) {
 		const struct node *node = &t->nodes[i];
-		json_object *v;
+		char buf[TMPL_EXTRA_MAX];
+		struct val v;
 
 		switch (node->kind) {
 		case N_TEXT:
@@ -1303,8 +1500,8 @@ render_nodes(struct render *r, const struct tmpl *t, size_t from, size_t to,
 			i++;
 			break;
 		case N_VAR:
-			if (lookup(f, node->s, &v))
-				render_var(r, node, v);
+			if (lookup(r, f, node->s, &v, buf))
+				render_var(r, node, &v);
 			i++;
 			break;
 		case N_SECTION:
@@ -1325,20 +1522,31 @@ render_nodes(struct render *r, const struct tmpl *t, size_t from, size_t to,
 }
 
 sup_err
-tmpl_render(const struct tmpl *t, json_object *data, tmpl_write_fn w,
-    void *ctx)
+tmpl_render_ex(const struct tmpl *t, json_object *data,
+    const struct tmpl_extra *extra, tmpl_write_fn w, void *ctx)
 {
 	struct render r;
-	struct frame root = { data, NULL, true };
+	struct frame root = { NULL, NULL, NULL, true };
+	struct jt_index ix;
 
 	memset(&r, 0, sizeof(r));
 	r.out.w = w;
 	r.out.ctx = ctx;
 	r.out.err = &r.err;
+	r.extra = extra;
+	frame_of(&root, data, (struct jt){ NULL, 0 }, &ix);
 	render_nodes(&r, t, 0, t->n, &root);
 	free(r.scratch[0].p);
 	free(r.scratch[1].p);
+	free(r.str.p);
 	return r.err;
+}
+
+sup_err
+tmpl_render(const struct tmpl *t, json_object *data, tmpl_write_fn w,
+    void *ctx)
+{
+	return tmpl_render_ex(t, data, NULL, w, ctx);
 }
 
 int

@@ -16,6 +16,8 @@
 
 #include <json-c/json.h>
 
+#include "jtext.h"
+
 #include "sup.h"
 
 #define TMPL_NAME_MAX 128		/* bytes of a template's file name */
@@ -76,9 +78,33 @@ const char *tmpl_name(const struct tmpl *t);
  * writing the output through w(ctx, ...) in pieces as it goes.  SUP_EIO
  * when w fails, SUP_ENOMEM when a chain of modifiers needs a buffer and
  * none can be had; the output may then be partial.
+ *
+ * data and the objects in it may be text objects (lib/jtext.h): a name is
+ * looked for in the json-c members, then in the text, whose objects and
+ * arrays the sections walk as they walk json-c's.
  */
 sup_err tmpl_render(const struct tmpl *t, json_object *data,
     tmpl_write_fn w, void *ctx);
+
+#define TMPL_EXTRA_MAX 128	/* bytes of an extra member's text */
+
+/*
+ * Members computed for the objects of a text: asked for name (n bytes)
+ * when the text object whose members are obj has no such member (before
+ * the sections around it are asked).  Sets *out to the member's JSON text
+ * and returns true, or returns false.  The text may point into obj's
+ * text, be a string constant, or be written into buf (TMPL_EXTRA_MAX
+ * bytes, valid until the variable or section is rendered).
+ */
+struct tmpl_extra {
+	bool (*member)(void *ctx, const struct jt_index *obj,
+	    const char *name, size_t n, char *buf, struct jt *out);
+	void *ctx;
+};
+
+/* tmpl_render with extra members (extra may be NULL). */
+sup_err tmpl_render_ex(const struct tmpl *t, json_object *data,
+    const struct tmpl_extra *extra, tmpl_write_fn w, void *ctx);
 
 /*
  * A tmpl_write_fn appending to a struct sbuf (lib/util.h) given as ctx;

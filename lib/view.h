@@ -120,13 +120,6 @@ sup_err view_ticket_add(struct view *v, const char *rec, size_t len,
  */
 json_object *view_raw(struct sbuf *b);
 
-/*
- * The text of raw object o (borrowed: valid while o lives) in *text and
- * *len; false when o is not a raw object.  Lets a response go out without
- * json-c printing a copy of the text first.
- */
-bool view_raw_text(json_object *o, const char **text, size_t *len);
-
 /* The API object of a stored message (its text) for the reader. */
 sup_err view_message(struct view *v, const char *rec, size_t len,
     json_object **out);
@@ -144,16 +137,6 @@ sup_err view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
  * out of memory.
  */
 json_object *view_expand(json_object *o);
-
-/*
- * view_expand() for a page, faster: objects whose text repeats inside the
- * raw object's text (the Users of a thread, the last message), true,
- * false and [] become one object with several references, so a member
- * added to one place shows in every place it is shared (add members;
- * change nothing, and add nothing to those arrays).  The result prints the
- * same as view_expand()'s.  New reference; NULL when out of memory.
- */
-json_object *view_expand_shared(json_object *o);
 
 /* Helpers for reading stored records. */
 int64_t rec_int(json_object *rec, const char *name);

@@ -4,7 +4,8 @@
  *
  * Input: one byte choosing the template's extension (and so its escaping
  * mode), then the template text.  A template that parses is rendered with
- * a fixed object of nested arrays and objects into an sbuf.  Includes come
+ * a fixed object of nested arrays and objects into an sbuf, and again
+ * with the same object as JSON text (a text object): the same bytes.  Includes come
  * from a scratch directory written at the first run: a few good templates,
  * one with an error and two that include each other; it is removed at
  * exit.
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jtext.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -64,7 +66,7 @@ static const char small_json[] =
 	"\"x\":{\"a\":[{\"b\":\"<c>\"}]},\"o\":{\"o\":{\"v\":1}}}";
 
 static struct tmpl_cache *cache;
-static json_object *data, *small;
+static json_object *data, *small, *data_text, *small_text;
 static char dir[] = "/tmp/fuzz-tmpl-XXXXXX";
 
 /* Remove the include directory when the fuzzer exits. */
@@ -94,9 +96,13 @@ cap_write(void *ctx, const char *buf, size_t len)
 	return tmpl_sbuf_write(b, buf, len);
 }
 
-/* Render t with d; abort when a render fails other than by the cap. */
+/*
+ * Render t with d; abort when a render fails other than by the cap.  The
+ * same data as a text object (text: lib/jtext.h, as pages get the API's
+ * objects) renders the same bytes.
+ */
 static void
-render_check(const struct tmpl *t, json_object *d)
+render_check(const struct tmpl *t, json_object *d, json_object *text)
 {
 	struct sbuf out = { 0 }, again = { 0 };
 	sup_err e = tmpl_render(t, d, cap_write, &out);
@@ -109,8 +115,27 @@ render_check(const struct tmpl *t, json_object *d)
 	    again.len != out.len ||
 	    (out.len > 0 && memcmp(out.p, again.p, out.len) != 0)))
 		abort();
+	free(again.p);
+	memset(&again, 0, sizeof(again));
+	if (e == SUP_OK &&
+	    (tmpl_render(t, text, cap_write, &again) != SUP_OK ||
+	    again.len != out.len ||
+	    (out.len > 0 && memcmp(out.p, again.p, out.len) != 0)))
+		abort();
 	free(out.p);
 	free(again.p);
+}
+
+/* A text object of the JSON text s, or abort. */
+static json_object *
+text_object(const char *s)
+{
+	char *copy = strdup(s);
+	json_object *o;
+
+	if (copy == NULL || (o = jt_object_new(copy, strlen(s))) == NULL)
+		abort();
+	return o;
 }
 
 /* The include directory and the data, once per process. */
@@ -135,6 +160,8 @@ setup(void)
 	if ((data = json_tokener_parse(data_json)) == NULL ||
 	    (small = json_tokener_parse(small_json)) == NULL)
 		abort();
+	data_text = text_object(data_json);
+	small_text = text_object(small_json);
 }
 
 int
@@ -153,7 +180,10 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	    err, sizeof(err)) == SUP_OK) {
 		for (size_t i = 1; i < size; i++)
 			opens += in[i] == '#';
-		render_check(t, opens > MANY_SECTIONS ? small : data);
+		if (opens > MANY_SECTIONS)
+			render_check(t, small, small_text);
+		else
+			render_check(t, data, data_text);
 	} else if (strncmp(err, name, strlen(name)) != 0 &&
 	    strstr(err, "(included from") == NULL) {
 		/* Every error names the template it is in. */

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "jtext.h"
 #include "page.h"
 #include "req.h"
 #include "sup.h"
@@ -138,64 +139,84 @@ test_times(void)
 	    "time display: a year below 1000 as strftime writes it");
 }
 
-static void
-test_add_times(void)
+/*
+ * src rendered (as an .html template) with data, the reader staff or not:
+ * json-c data, or when text, data's own text as a text object (as the
+ * API's objects reach a page).  The output; the caller frees.
+ */
+static char *
+render_page(const char *src, json_object *data, bool staff)
 {
-	json_object *o = json_tokener_parse("{\"created_at\": "
+	const struct tmpl_extra extra = page_extra(&staff);
+	struct sbuf buf = { 0 };
+	struct tmpl *t;
+
+	if (tmpl_parse_buf(NULL, "t.html", src, strlen(src), &t, NULL, 0) !=
+	    SUP_OK)
+		bail_out("template does not parse: %s", src);
+	if (tmpl_render_ex(t, data, &extra, tmpl_sbuf_write, &buf) != SUP_OK)
+		bail_out("render: %s", src);
+	tmpl_free(t);
+	return buf.p != NULL ? buf.p : strdup("");
+}
+
+/* A text object of the JSON text s. */
+static json_object *
+text_object(const char *s)
+{
+	json_object *o = jt_object_new(strdup(s), strlen(s));
+
+	if (o == NULL)
+		bail_out("jt_object_new");
+	return o;
+}
+
+#define PAGE_RENDERS(src, data, staff, want, ...) do {			\
+	char *got_ = render_page((src), (data), (staff));		\
+	is_str(got_, (want), __VA_ARGS__);				\
+	free(got_);							\
+} while (0)
+
+static void
+test_members(void)
+{
+	json_object *o = text_object("{\"created_at\": "
 	    "\"2026-01-02T03:04:05.000000Z\", \"closed_at\": null, "
 	    "\"chat\": \"not_at\", \"last_message\": {\"created_at\": "
 	    "\"2026-01-02T03:05:00.000000Z\"}, \"messages\": [{\"created_at\": "
-	    "\"2026-01-02T04:00:00.000000Z\"}], \"odd_at\": \"soon\"}");
-	json_object *v, *m;
+	    "\"2026-01-02T04:00:00.000000Z\"}, {\"uuid\": \"m2\"}], "
+	    "\"odd_at\": \"soon\", \"status\": \"waiting_for_user\", "
+	    "\"user\": {\"username\": \"al\", \"display_name\": \"\"}, "
+	    "\"assignee\": {\"username\": \"ca\", \"display_name\": "
+	    "\"Carol <C>\"}}");
+	json_object *plain = json_tokener_parse("{\"created_at\": "
+	    "\"2026-01-02T03:04:05.000000Z\", \"status\": \"open\"}");
 
-	is_err(page_add_times(o), SUP_OK, "add times");
-	ok(json_object_object_get_ex(o, "created_at_display", &v) &&
-	    strcmp(json_object_get_string(v), "2026-01-02 03:04 UTC") == 0,
-	    "add times: top level");
-	ok(!json_object_object_get_ex(o, "closed_at_display", NULL),
-	    "add times: null has none");
-	ok(!json_object_object_get_ex(o, "odd_at_display", NULL),
-	    "add times: not a time has none");
-	ok(json_object_object_get_ex(o, "last_message", &m) &&
-	    json_object_object_get_ex(m, "created_at_display", NULL),
-	    "add times: nested object");
-	m = json_object_array_get_idx(json_object_object_get(o, "messages"), 0);
-	ok(json_object_object_get_ex(m, "created_at_display", &v) &&
-	    strcmp(json_object_get_string(v), "2026-01-02 04:00 UTC") == 0,
-	    "add times: objects in arrays");
+	PAGE_RENDERS("{{created_at_display}}", o, false,
+	    "2026-01-02 03:04 UTC", "members: a time in words");
+	PAGE_RENDERS("[{{closed_at_display}}][{{odd_at_display}}]"
+	    "[{{chat_display}}]", o, false, "[][][]",
+	    "members: none for null, for what is no time, for a name "
+	    "without _at");
+	PAGE_RENDERS("{{#last_message}}{{created_at_display}}"
+	    "{{/last_message}}", o, false, "2026-01-02 03:05 UTC",
+	    "members: in a nested object");
+	PAGE_RENDERS("{{#messages}}{{created_at_display}};{{/messages}}", o,
+	    false, "2026-01-02 04:00 UTC;2026-01-02 03:04 UTC;",
+	    "members: in objects of arrays; one without its own time shows "
+	    "the one around it, as any name");
+	PAGE_RENDERS("{{status_label}}", o, false, "Waiting for your reply",
+	    "members: the status in the customer's words");
+	PAGE_RENDERS("{{status_label}}", o, true, "Waiting for the customer",
+	    "members: the status in the words of staff");
+	PAGE_RENDERS("{{#user}}{{name}}{{/user}}|{{#assignee}}{{name}}"
+	    "{{/assignee}}", o, false, "al|Carol &lt;C&gt;",
+	    "members: a User's name, escaped like any value");
+	PAGE_RENDERS("[{{created_at_display}}{{status_label}}]", plain, false,
+	    "[]", "members: never for json-c objects (the page makes its "
+	    "own)");
 	json_object_put(o);
-
-	/* One object in many places (as view_expand_shared makes them). */
-	{
-		json_object *shared = json_tokener_parse("{\"seen_at\": "
-		    "\"2026-03-04T05:06:07.000000Z\"}");
-		json_object *list = json_object_new_array();
-		bool all = true;
-		for (int i = 0; i < 40; i++) {
-			json_object *item = json_object_new_object();
-			json_object_object_add(item, "who",
-			    json_object_get(shared));
-			json_object_object_add(item, "created_at",
-			    json_object_new_string(
-			    "2026-01-02T03:04:05.000000Z"));
-			json_object_array_add(list, item);
-		}
-		is_err(page_add_times(list), SUP_OK, "add times: shared");
-		for (int i = 0; i < 40; i++) {
-			json_object *item = json_object_array_get_idx(list,
-			    (size_t)i);
-			if (!json_object_object_get_ex(item,
-			    "created_at_display", NULL))
-				all = false;
-		}
-		ok(all, "  every item has its time shown");
-		ok(json_object_object_get_ex(shared, "seen_at_display", &v) &&
-		    strcmp(json_object_get_string(v), "2026-03-04 05:06 UTC")
-		    == 0 && json_object_object_length(shared) == 2,
-		    "  the shared object its own, once");
-		json_object_put(list);
-		json_object_put(shared);
-	}
+	json_object_put(plain);
 }
 
 /* A member of o as a boolean (false when absent). */
@@ -223,17 +244,17 @@ test_ticket_fields(void)
 		{ "resolved", true, true, false, true, true },
 		{ "open", true, true, true, true, false },
 	};
-	char text[512];
+	char text[512], want[64];
 
 	for (size_t i = 0; i < SUP_NELEM(cases); i++) {
-		json_object *api, *t, *m;
+		json_object *api, *t;
 		snprintf(text, sizeof(text), "{\"number\": 7, \"status\": "
 		    "\"%s\", \"messages\": [{\"is_from_user\": true, "
 		    "\"sender\": {\"username\": \"al\", \"display_name\": "
 		    "\"\"}}, {\"is_from_user\": false, \"sender\": "
 		    "{\"username\": \"ca\", \"display_name\": \"Carol\"}}]}",
 		    cases[i].status);
-		api = json_tokener_parse(text);
+		api = text_object(text);
 		t = page_ticket(api, cases[i].staff);
 		ok(t != NULL && flag(t, "can_reply") == cases[i].reply &&
 		    flag(t, "can_resolve") == cases[i].resolve &&
@@ -244,18 +265,22 @@ test_ticket_fields(void)
 		    cases[i].status, cases[i].staff ? "staff" : "the owner");
 		ok(json_object_array_length(json_object_object_get(t,
 		    "statuses")) == 5, "ticket: the statuses' labels");
-		m = json_object_object_get(t, "messages");
-		ok(!flag(json_object_array_get_idx(m, 0), "from_staff") &&
-		    flag(json_object_array_get_idx(m, 1), "from_staff"),
-		    "ticket: from_staff per message");
-		is_str(json_object_get_string(json_object_object_get(
-		    json_object_array_get_idx(m, 0), "sender_name")), "al",
-		    "sender_name: the username without a display name");
-		is_str(json_object_get_string(json_object_object_get(
-		    json_object_array_get_idx(m, 1), "sender_name")), "Carol",
-		    "sender_name: the display name");
+		PAGE_RENDERS("{{#messages}}{{#from_staff}}staff:{{/from_staff}}"
+		    "{{sender_name}};{{/messages}}", t, cases[i].staff,
+		    "al;staff:Carol;", "ticket: from_staff and sender_name "
+		    "(the display name, else the username) per message");
+		snprintf(want, sizeof(want), "7 %s", cases[i].status);
+		PAGE_RENDERS("{{number}} {{status}}", t, cases[i].staff, want,
+		    "ticket: the API's members from its text");
 		json_object_put(t);
 		json_object_put(api);
+	}
+	{
+		json_object *parsed = json_tokener_parse("{\"status\": "
+		    "\"open\"}");
+		ok(page_ticket(parsed, false) == NULL,
+		    "ticket: only the API's text object is a page's ticket");
+		json_object_put(parsed);
 	}
 }
 
@@ -263,19 +288,19 @@ static void
 test_list(void)
 {
 	json_object *api = json_tokener_parse("{\"count\": 1, \"next\": null, "
-	    "\"previous\": \"/support/?page=1\", \"results\": [{\"status\": "
-	    "\"waiting_for_user\", \"updated_at\": "
-	    "\"2026-05-06T07:08:09.000000Z\"}]}");
-	json_object *l = page_ticket_list(api, false, "resolved"), *t, *st;
-	json_object *empty_api = json_tokener_parse("{\"count\": 0, "
-	    "\"results\": []}"), *e;
+	    "\"previous\": \"/support/?page=1\"}");
+	json_object *l, *st, *e;
+	json_object *empty_api = json_tokener_parse("{\"count\": 0}");
 	int selected = 0;
 
-	t = json_object_array_get_idx(json_object_object_get(l, "results"), 0);
-	is_str(json_object_get_string(json_object_object_get(t,
-	    "status_label")), "Waiting for your reply", "list: status label");
-	is_str(json_object_get_string(json_object_object_get(t,
-	    "updated_at_display")), "2026-05-06 07:08 UTC", "list: times");
+	json_object_object_add(api, "results", text_object("[{\"status\": "
+	    "\"waiting_for_user\", \"updated_at\": "
+	    "\"2026-05-06T07:08:09.000000Z\"}]"));
+	json_object_object_add(empty_api, "results", text_object("[]"));
+	l = page_ticket_list(api, false, "resolved");
+	PAGE_RENDERS("{{#results}}{{status_label}}|{{updated_at_display}}"
+	    "{{/results}}", l, false, "Waiting for your reply|2026-05-06 "
+	    "07:08 UTC", "list: each ticket's status label and times");
 	is_str(json_object_get_string(json_object_object_get(l, "previous")),
 	    "/support/?page=1", "list: previous kept");
 	ok(!flag(l, "empty"), "list: not empty");
@@ -407,7 +432,7 @@ main(void)
 	test_next();
 	test_labels();
 	test_times();
-	test_add_times();
+	test_members();
 	test_ticket_fields();
 	test_list();
 	tap_tmpdir(dir, sizeof(dir));

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "jtext.h"
 #include "sup.h"
 #include "tmpl.h"
 #include "util.h"
@@ -19,6 +20,33 @@
 static char dir[64];
 static struct tmpl_cache *cache;
 static char last_err[512];
+
+/*
+ * Every render() also renders its data as a text object (lib/jtext.h: the
+ * JSON text itself, as pages get the API's objects) and compares: the
+ * count of renders, of those that differed, and the first difference.
+ */
+static int text_renders, text_differ;
+static char text_first[1024];
+
+/* t rendered with data as a text object: the output, or "ERROR". */
+static char *
+render_text(const struct tmpl *t, const char *data)
+{
+	struct sbuf out = { 0 };
+	json_object *obj = jt_object_new(strdup(data), strlen(data));
+	sup_err e;
+
+	if (obj == NULL)
+		bail_out("jt_object_new");
+	e = tmpl_render(t, obj, tmpl_sbuf_write, &out);
+	json_object_put(obj);
+	if (e != SUP_OK) {
+		free(out.p);
+		return strdup("ERROR");
+	}
+	return out.p != NULL ? out.p : strdup("");
+}
 
 /*
  * Parse src as the template name (includes come from the scratch
@@ -40,6 +68,16 @@ render(const char *name, const char *src, const char *data)
 	    sizeof(last_err));
 	if (e == SUP_OK)
 		e = tmpl_render(t, obj, tmpl_sbuf_write, &out);
+	if (e == SUP_OK && data != NULL) {
+		char *text = render_text(t, data);
+		text_renders++;
+		if (strcmp(text, out.p != NULL ? out.p : "") != 0 &&
+		    text_differ++ == 0)
+			snprintf(text_first, sizeof(text_first),
+			    "%s with %s: json-c \"%s\", text \"%s\"", name,
+			    data, out.p != NULL ? out.p : "", text);
+		free(text);
+	}
 	tmpl_free(t);
 	json_object_put(obj);
 	if (e != SUP_OK) {
@@ -719,6 +757,11 @@ main(void)
 	test_standalone();
 	test_writer();
 	test_names();
+	ok(text_renders > 50 && text_differ == 0, "each of the %d renders "
+	    "with data renders the same from the data's JSON text",
+	    text_renders);
+	if (text_differ > 0)
+		diag("%d differ; the first: %s", text_differ, text_first);
 	tmpl_cache_close(cache);
 	tap_rmtree(dir);
 	return done_testing();

@@ -1,0 +1,274 @@
+/*
+ * test_jtext.c - reading JSON text in place (lib/jtext.c): every member,
+ * element and string reads as json-c parses it; cut-off and malformed
+ * text reads as no value and never past its end; the index agrees with
+ * the member search; text objects print as their text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "jtext.h"
+#include "sup.h"
+#include "util.h"
+
+#include "tap.h"
+#include "../jtext_same.h"
+
+/* Does text s (len bytes, in a buffer of exactly that size) read as
+ * json-c's parse of it? */
+static bool
+reads_alike(const char *s, size_t len)
+{
+	char *copy = malloc(len);
+	json_object *p;
+	bool eq;
+
+	if (copy == NULL)
+		bail_out("malloc");
+	memcpy(copy, s, len);
+	if ((p = json_tokener_parse(s)) == NULL)
+		bail_out("test text does not parse: %s", s);
+	eq = same((struct jt){ copy, len }, p);
+	json_object_put(p);
+	free(copy);
+	return eq;
+}
+
+static void
+test_alike(void)
+{
+	static const struct {
+		const char *what, *text;
+	} cases[] = {
+		{ "escapes", "{\"content\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t"
+			"\\u00e9\\u20AC\\ud83d\\ude00 end\"}" },
+		{ "escaped quotes and backslashes at the ends",
+			"{\"s\":\"ends in a backslash\\\\\",\"t\":"
+			"\"\\\"quoted\\\"\",\"u\":\"\\n\",\"v\":\"\\\\\\\"\"}" },
+		{ "every kind of value", "{\"x\":[1,-2,0,true,false,null,{},[],"
+			"\"\"],\"n\":{\"a\":{\"b\":[{\"c\":\"d\"}]}},"
+			"\"max\":999999999999999999,\"f\":1.5,\"e\":-2e-3,"
+			"\"z\":0.0}" },
+		{ "white space everywhere",
+			"{ \"a\" : [ 1 , { \"b\" : \"c\" } ] ,\n\t\"d\" : null"
+			" , \"e\" : { } , \"f\" : [ ] }" },
+		{ "brackets and braces inside strings",
+			"{\"s\":\"}]{[\",\"t\":[\"]\",\"}\"],\"u\":{\"{\":\"[\"}}" },
+		{ "UTF-8 as it is", "{\"s\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac "
+			"\xf0\x9f\x98\x80\"}" },
+		{ "a name twice", "{\"a\":1,\"b\":{\"c\":2,\"c\":[3]},\"a\":\"x\"}" },
+		{ "a ticket as the API writes it",
+			"{\"uuid\":\"0c4f\",\"number\":7,\"subject\":\"<b>Hi</b>\","
+			"\"status\":\"open\",\"user\":{\"id\":3,\"username\":"
+			"\"al\",\"display_name\":\"\"},\"assignee\":null,"
+			"\"messages\":[{\"uuid\":\"m1\",\"content\":\"a \\\"q\\\"\","
+			"\"content_html\":\"<p>a &quot;q&quot;</p>\\n\","
+			"\"is_from_user\":true,\"attachments\":[],\"sender\":"
+			"{\"id\":3,\"username\":\"al\"}}],\"message_count\":1}" },
+	};
+
+	for (size_t i = 0; i < SUP_NELEM(cases); i++) {
+		why[0] = '\0';
+		ok(reads_alike(cases[i].text, strlen(cases[i].text)),
+		    "reads as json-c does: %s", cases[i].what);
+		if (why[0] != '\0')
+			diag("%s", why);
+	}
+}
+
+/*
+ * Every prefix of a text, in a buffer of exactly its size (the sanitizer
+ * tier sees a read past it): a member found lies inside the prefix, and
+ * walking every array and object ends.
+ */
+static bool
+walk_inside(struct jt v, const char *lo, const char *hi, int depth)
+{
+	struct jt_iter it;
+	struct jt el;
+	struct jt_index ix;
+	struct sbuf b = { 0 };
+
+	if (v.p != NULL && (v.p < lo || v.p + v.n > hi))
+		return false;
+	if (depth > 40)
+		return true;
+	jt_truthy(v);
+	jt_string_get(v, &b);
+	free(b.p);
+	jt_index_build(v, &ix);
+	for (size_t i = 0; i < ix.n; i++)
+		if (!walk_inside(ix.m[i].v, lo, hi, depth + 1))
+			return false;
+	if (jt_iter_start(v, &it)) {
+		while (jt_iter_next(&it, &el))
+			if (!walk_inside(el, lo, hi, depth + 1))
+				return false;
+	}
+	if (jt_iter_start(v, &it)) {
+		while (jt_iter_next_index(&it, &el, &ix)) {
+			jt_iter_more(&it);
+			if (!walk_inside(el, lo, hi, depth + 1))
+				return false;
+		}
+	}
+	return true;
+}
+
+static void
+test_cut_and_broken(void)
+{
+	static const char full[] = "{\"a\":[1,{\"b\":\"x\\\"y\\\\\"},"
+	    "\"\\ud83d\\ude00\"],\"c\":{\"d\":true,\"e\":null},\"f\":-1.5e2}";
+	static const char *const broken[] = {
+		"{\"s\":\"abc", "{\"s\":\"abc\"", "{\"s\" \"abc\"}", "[1,2,]",
+		"{\"a\":1} x", "{\"a\":nul}", "{,}", "[,]", "{\"a\"}", "{\"a\":}",
+		"\"\\u12\"", "\"\\ud800\\u00\"", "\"\\", "\"\\q\"", "[[[[[[", "}}",
+		"{\"a\":\"\\\"}", "",
+	};
+	bool inside = true;
+
+	for (size_t n = 0; n <= sizeof(full) - 1; n++) {
+		char *copy = malloc(n + 1);
+		if (copy == NULL)
+			bail_out("malloc");
+		memcpy(copy, full, n);
+		if (!walk_inside((struct jt){ n ? copy : NULL, n }, copy,
+		    copy + n, 0))
+			inside = false;
+		free(copy);
+	}
+	ok(inside, "every prefix of a text reads inside itself");
+	inside = true;
+	for (size_t i = 0; i < SUP_NELEM(broken); i++) {
+		size_t n = strlen(broken[i]);
+		char *copy = malloc(n + 1);
+		if (copy == NULL)
+			bail_out("malloc");
+		memcpy(copy, broken[i], n);
+		if (!walk_inside((struct jt){ n ? copy : NULL, n }, copy,
+		    copy + n, 0))
+			inside = false;
+		free(copy);
+	}
+	ok(inside, "malformed texts read inside themselves");
+	{
+		struct jt v = { "{\"a\":1,\"b\":", 11 }, m;
+		ok(jt_member(v, "a", 1, &m) && m.n == 1 &&
+		    !jt_member(v, "b", 1, &m),
+		    "a cut-off object: the members before the cut, none after");
+	}
+	{
+		struct sbuf b = { 0 };
+		struct jt s = { "\"a\\ud800b\\udc00\"", 16 };
+		ok(jt_string_get(s, &b) && b.len == 8 &&
+		    memcmp(b.p, "a\xef\xbf\xbd" "b\xef\xbf\xbd", 8) == 0,
+		    "lone surrogates become U+FFFD");
+		b.len = 0;
+		ok(!jt_string_get((struct jt){ "\"a\\x\"", 5 }, &b) &&
+		    b.len == 0, "an unknown escape is no string");
+		free(b.p);
+	}
+}
+
+static void
+test_index(void)
+{
+	struct sbuf b = { 0 };
+	struct jt_index ix;
+	struct jt v, m;
+	bool all = true;
+
+	/* More members than the index holds, and a name twice. */
+	sbuf_adds(&b, "{\"dup\":1");
+	for (int i = 0; i < JT_INDEX_MAX + 10; i++) {
+		char part[32];
+		snprintf(part, sizeof(part), ",\"k%d\":%d", i, i);
+		sbuf_adds(&b, part);
+	}
+	sbuf_adds(&b, ",\"dup\":2}");
+	v = (struct jt){ b.p, b.len };
+	jt_index_build(v, &ix);
+	ok(ix.over && ix.n == JT_INDEX_MAX, "an object past %d members is "
+	    "indexed in part", JT_INDEX_MAX);
+	for (int i = 0; i < JT_INDEX_MAX + 10; i++) {
+		char name[16], want[16];
+		snprintf(name, sizeof(name), "k%d", i);
+		snprintf(want, sizeof(want), "%d", i);
+		if (!jt_index_get(&ix, name, strlen(name), &m) ||
+		    m.n != strlen(want) || memcmp(m.p, want, m.n) != 0)
+			all = false;
+	}
+	ok(all, "  every member found all the same");
+	ok(jt_index_get(&ix, "dup", 3, &m) && m.n == 1 && m.p[0] == '2' &&
+	    jt_member(v, "dup", 3, &m) && m.p[0] == '2',
+	    "the last of two equal names counts, as in json-c, both ways");
+	jt_index_build((struct jt){ "{\"d\":1,\"d\":2}", 13 }, &ix);
+	ok(!ix.over && jt_index_get(&ix, "d", 1, &m) && m.p[0] == '2',
+	    "  also within the index");
+	ok(!jt_index_get(&ix, "k", 1, &m) && !jt_index_get(&ix, "k10x", 4, &m),
+	    "no member for a name that is not there");
+	free(b.p);
+	jt_index_build((struct jt){ "[1]", 3 }, &ix);
+	ok(ix.n == 0 && !jt_index_get(&ix, "a", 1, &m),
+	    "an array has no members");
+}
+
+static void
+test_truthy(void)
+{
+	static const struct {
+		const char *text;
+		bool want;
+	} cases[] = {
+		{ "true", true }, { "false", false }, { "null", false },
+		{ "0", false }, { "-0", false }, { "0.0", false },
+		{ "0e5", false }, { "1", true }, { "-0.5", true },
+		{ "\"\"", false }, { "\"0\"", true }, { "\"\\u0000\"", true },
+		{ "{}", false }, { "{ }", false }, { "{\"a\":0}", true },
+		{ "[]", false }, { "[ ]", false }, { "[0]", true },
+	};
+
+	for (size_t i = 0; i < SUP_NELEM(cases); i++)
+		ok(jt_truthy((struct jt){ cases[i].text,
+		    strlen(cases[i].text) }) == cases[i].want,
+		    "a section %s for %s", cases[i].want ? "shows" :
+		    "does not show", cases[i].text);
+}
+
+static void
+test_objects(void)
+{
+	char *text = strdup("{\"a\":[1,2]}");
+	json_object *o = jt_object_new(text, strlen(text)), *plain;
+	struct jt t;
+
+	if (o == NULL)
+		bail_out("jt_object_new");
+	is_str(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	    "{\"a\":[1,2]}", "a text object prints as its text");
+	ok(jt_object_text(o, &t) && t.n == 11 && t.p == text,
+	    "  and gives it back, not a copy");
+	json_object_object_add(o, "page", json_object_new_int(1));
+	ok(jt_object_text(o, &t) && strcmp(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "{\"a\":[1,2]}") == 0,
+	    "  members added by a page do not change its text");
+	json_object_put(o);
+	plain = json_tokener_parse("{\"a\":1}");
+	ok(!jt_object_text(plain, &t) && !jt_object_text(NULL, &t),
+	    "json-c's own objects are no text objects");
+	json_object_put(plain);
+}
+
+int
+main(void)
+{
+	test_alike();
+	test_cut_and_broken();
+	test_index();
+	test_truthy();
+	test_objects();
+	return done_testing();
+}
