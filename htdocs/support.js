@@ -7,7 +7,9 @@
  *    If-None-Match, so an unchanged thread costs a 304: every 3 s while
  *    the tab is visible, every 30 s while it is hidden;
  *  - when the thread changed, the status badge is read again from the
- *    ticket (its labels are in the badge's data-label-* attributes);
+ *    ticket (its labels are in the badge's data-label-* attributes), and
+ *    the status buttons follow it (a customer writing to a resolved ticket
+ *    re-opens it: "Mark resolved" is offered again, "Re-open" no more);
  *  - Ctrl+Enter (Cmd+Enter) in the reply box sends it.
  * No inline script anywhere: the pages' Content-Security-Policy forbids
  * it, so this file finds its elements by id (templates/ticket.html).
@@ -104,6 +106,38 @@
 				refreshStatus();
 		}
 
+		/*
+		 * The status buttons of templates/ticket.html for status, as
+		 * lib/page.c's page_ticket offers them, in the same order.
+		 */
+		function refreshActions(status) {
+			var actions = document.getElementById("status-form");
+			var staff = thread.dataset.staff === "true";
+			var closed = status === "closed";
+			var done = closed || status === "resolved";
+			if (!actions)
+				return;
+			[["resolve", "resolved", "Mark resolved", !done],
+			    ["close", "closed", "Close ticket", !closed],
+			    ["reopen", "open", "Re-open", staff && done]]
+			    .forEach(function (a) {
+				var b = document.getElementById(a[0]);
+				if (!a[3]) {
+					if (b)
+						b.remove();
+					return;
+				}
+				if (!b) {
+					b = el("button", "secondary", a[2]);
+					b.id = a[0];
+					b.type = "submit";
+					b.name = "status";
+					b.value = a[1];
+				}
+				actions.appendChild(b);
+			    });
+		}
+
 		/* The badge of templates/ticket.html, after the status moved. */
 		function refreshStatus() {
 			var badge = document.getElementById("ticket-status");
@@ -125,6 +159,7 @@
 				badge.classList.add("status-" + t.status);
 				badge.dataset.status = t.status;
 				badge.textContent = label || t.status;
+				refreshActions(t.status);
 			    })
 			    .catch(function () {});
 		}

@@ -446,6 +446,29 @@ step('live conversation: customer and staff pages open at once, no reload', asyn
 	await shot(cust, 'live-customer-resolved');
 	await staff.reload();
 	assert.match(await statusText(staff), /resolved/i, 'the staff page shows it resolved too');
+	assert.equal(await staff.getByRole('button', { name: /re-open/i }).count(), 1,
+	    'staff are offered to re-open a resolved ticket');
+	assert.equal(await staff.getByRole('button', { name: /resolve/i }).count(), 0,
+	    'a resolved ticket offers no "Mark resolved" to staff');
+	assert.equal(await cust.getByRole('button', { name: /resolve/i }).count(), 0,
+	    'nor to the customer');
+
+	// The customer writes again: the ticket re-opens, and the buttons of
+	// both pages follow without a reload.
+	await markNoReload(cust);
+	await markNoReload(staff);
+	const c2 = 'Customer again: one more question ' + Date.now();
+	await reply(cust, c2);
+	await waitUntil(async () => (await cust.getByRole('button', { name: /resolve/i }).count()) === 1,
+	    LIVE_TIMEOUT, 'the customer page offers "Mark resolved" again after writing to a resolved ticket');
+	await messageWith(staff, c2).waitFor({ timeout: LIVE_TIMEOUT });
+	await waitUntil(async () =>
+	    (await staff.getByRole('button', { name: /re-open/i }).count()) === 0 &&
+	    (await staff.getByRole('button', { name: /resolve/i }).count()) === 1,
+	    LIVE_TIMEOUT, 'the staff page drops "Re-open" and offers "Mark resolved" once the customer wrote');
+	await shot(staff, 'live-staff-reopened-by-customer');
+	await assertNotReloaded(cust, 'customer');
+	await assertNotReloaded(staff, 'staff');
 });
 
 step('the same flow with JavaScript disabled: forms post and redirect', async () => {
