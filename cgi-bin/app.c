@@ -567,9 +567,18 @@ app_main(int argc, char **argv, const char *name, const struct route *routes,
 			    listen_addr);
 			return 1;
 		}
-		/* The web server's user must reach the socket. */
-		if (addr != listen_addr)
-			chmod(addr, 0666);
+		/*
+		 * The web server's user must reach the socket, and no other
+		 * local user: a FastCGI client can say who REMOTE_USER is.
+		 * Read and write for the program's user and group; the web
+		 * server's user joins that group (docs/install.md).
+		 */
+		if (addr != listen_addr && chmod(addr, 0660) != 0) {
+			fprintf(stderr, "%s: cannot set the mode of %s\n", name,
+			    addr);
+			unlink(addr);
+			return 1;
+		}
 		rc = supervise(&app, fd, (int)children);
 		if (addr != listen_addr)
 			unlink(addr);

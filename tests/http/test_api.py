@@ -1421,6 +1421,12 @@ def test_final_checks():
             eq((r.header("X-Content-Type-Options") or "").lower(), "nosniff", "X-Content-Type-Options on %d" % r.status)
             eq((r.header("X-Frame-Options") or "").upper(), "DENY", "X-Frame-Options on %d" % r.status)
 
+    if srv.mode == "nginx":
+        with T.case("the programs' FastCGI sockets are mode 0660: no other local user can speak to them"):
+            socks = [os.path.join(srv.var, "run", p + ".sock") for p in ("tickets", "messages", "session", "users")]
+            modes = {os.path.basename(p): oct(os.stat(p).st_mode & 0o777) for p in socks}
+            check(all(m == "0o660" for m in modes.values()), "socket modes: %s" % modes)
+
     with T.case("max_tickets_per_user from support.conf (3) after a restart; data survives the restart"):
         srv.stop()
         set_conf_key(srv.conf, "support", "max_tickets_per_user", "3")
