@@ -66,7 +66,12 @@ serve(int fd)
 	if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		return 1;
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		char c;
 		FCGX_PutStr(reply, reply_len, req.out);
+		/* As app.c: a GET's empty body read, then a plain close. */
+		if (FCGX_GetStr(&c, 1, req.in) == 0 &&
+		    FCGX_HasSeenEOF(req.in) == EOF)
+			FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);

@@ -365,6 +365,30 @@ open_store(struct app *app)
 }
 
 /* Serve FastCGI requests from listening socket fd until told to stop. */
+/*
+ * Has a request without a body been read to its end?  nginx and Apache
+ * send a bodyless request's empty body record with its parameters; it is
+ * read now (from libfcgi's buffer, or one read that does not wait).  Then
+ * libfcgi need not close the connection its careful way, which shuts down
+ * the sending side and waits for the server to hang up first (so that
+ * unread input cannot make the kernel reset the connection under the
+ * answer): with nothing unread a plain close is as safe, and the worker
+ * takes the next request without waiting for the server.  A request with
+ * a body (read or refused) is closed the careful way.
+ */
+static bool
+bodyless_read(FCGX_Request *req)
+{
+	const char *len = FCGX_GetParam("CONTENT_LENGTH", req->envp);
+	char c;
+
+	if ((len != NULL && *len != '\0' && strcmp(len, "0") != 0) ||
+	    FCGX_GetParam("HTTP_TRANSFER_ENCODING", req->envp) != NULL)
+		return false;
+	return FCGX_GetStr(&c, 1, req->in) == 0 &&
+	    FCGX_HasSeenEOF(req->in) == EOF && FCGX_GetError(req->in) == 0;
+}
+
 static int
 serve_fcgi(struct app *app, int fd)
 {
@@ -378,6 +402,8 @@ serve_fcgi(struct app *app, int fd)
 		struct sup_io io = { fcgi_read, fcgi_write, &req };
 		watch_start(app, true);
 		sup_err e = serve_one(app, req.envp, io);
+		if (bodyless_read(&req))
+			FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 		after_request(app, e);
 		watch_stop();
