@@ -364,7 +364,6 @@ open_store(struct app *app)
 	return -1;
 }
 
-/* Serve FastCGI requests from listening socket fd until told to stop. */
 /*
  * Has a request without a body been read to its end?  nginx and Apache
  * send a bodyless request's empty body record with its parameters; it is
@@ -389,6 +388,7 @@ bodyless_read(FCGX_Request *req)
 	    FCGX_HasSeenEOF(req->in) == EOF && FCGX_GetError(req->in) == 0;
 }
 
+/* Serve FastCGI requests from listening socket fd until told to stop. */
 static int
 serve_fcgi(struct app *app, int fd)
 {
