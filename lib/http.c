@@ -120,32 +120,108 @@ raw_text(json_object *o, const char **text, size_t *len)
 	return true;
 }
 
+/* Is name printable in JSON as it is ("name" with no escapes)? */
+static bool
+plain_name(const char *name)
+{
+	for (; *name != '\0'; name++)
+		if ((unsigned char)*name < 0x20 || *name == '"' ||
+		    *name == '\\' || (unsigned char)*name >= 0x7f)
+			return false;
+	return true;
+}
+
+#define PIECES_MAX 64
+
+/*
+ * The JSON text of object o as pieces, when some of its members are raw
+ * objects (a list page's results, a thread): the other members' values as
+ * json-c prints them (kept in their objects), the raw ones as their own
+ * text, so that a long text is not copied into json-c's buffer first.
+ * The pieces point into o and into string constants.  False when o has no
+ * raw member, or has a member this does not print (a name to escape, too
+ * many members): then json-c prints all of it.
+ */
+static bool
+object_pieces(json_object *o, const char **p, size_t *n, size_t *np)
+{
+	bool any = false;
+	size_t k = 0;
+
+	if (!json_object_is_type(o, json_type_object) || raw_text(o, p, n))
+		return false;
+	p[k] = "{";
+	n[k++] = 1;
+	json_object_object_foreach(o, key, val) {
+		const char *text;
+		size_t len;
+		if (k + 5 > PIECES_MAX || !plain_name(key))
+			return false;
+		if (raw_text(val, &text, &len)) {
+			any = true;
+		} else if (val == NULL) {
+			text = "null";
+			len = 4;
+		} else if ((text = json_object_to_json_string_length(val,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len)) == NULL) {
+			return false;
+		}
+		p[k] = k == 1 ? "\"" : ",\"";
+		n[k] = k == 1 ? 1 : 2;
+		k++;
+		p[k] = key;
+		n[k++] = strlen(key);
+		p[k] = "\":";
+		n[k++] = 2;
+		p[k] = text;
+		n[k++] = len;
+	}
+	p[k] = "}";
+	n[k++] = 1;
+	*np = k;
+	return any;
+}
+
 /* Send status and body as JSON; challenge as build_head. */
 static sup_err
 send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 {
+	const char *piece[PIECES_MAX];
+	size_t plen[PIECES_MAX], npieces = 0, hlen, blen = 0;
 	char head[4096];
-	size_t hlen, blen = 0;
 	const char *text = NULL;
+	bool head_only = strcmp(r->method, "HEAD") == 0;
 
-	/* A raw object (lib/view.c) is its text already: sent as it is,
-	 * without json-c printing a copy of a whole thread first. */
-	if (body != NULL && !raw_text(body, &text, &blen) &&
-	    (text = json_object_to_json_string_length(body,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-	    &blen)) == NULL)
-		return SUP_ENOMEM;
+	/* A raw object (lib/view.c) is its text already, and an object
+	 * holding raw ones is sent in pieces: json-c does not print a copy
+	 * of a whole thread or list first. */
+	if (body != NULL && !raw_text(body, &text, &blen)) {
+		if (object_pieces(body, piece, plen, &npieces)) {
+			for (size_t i = 0; i < npieces; i++)
+				blen += plen[i];
+			text = "";
+		} else if ((text = json_object_to_json_string_length(body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &blen)) == NULL) {
+			return SUP_ENOMEM;
+		}
+	}
 	hlen = build_head(r, status, text != NULL ? "application/json" : NULL,
 	    (long)blen + 1, api_csp, challenge, head, sizeof(head));
 	if (hlen == 0)
 		return SUP_ENOMEM;
 	r->sent = true;
-	if (strcmp(r->method, "HEAD") == 0)
-		text = NULL;
-	if (put(r, head, hlen) != 0 ||
-	    (text != NULL && (put(r, text, blen) != 0 || put(r, "\n", 1) != 0)))
+	if (put(r, head, hlen) != 0)
 		return SUP_EIO;
-	return SUP_OK;
+	if (text == NULL || head_only)
+		return SUP_OK;
+	if (npieces == 0 && put(r, text, blen) != 0)
+		return SUP_EIO;
+	for (size_t i = 0; i < npieces; i++)
+		if (put(r, piece[i], plen[i]) != 0)
+			return SUP_EIO;
+	return put(r, "\n", 1) != 0 ? SUP_EIO : SUP_OK;
 }
 
 sup_err
