@@ -13,7 +13,11 @@ match(const char *pattern, const char *path, struct sup_req *r)
 	int nuuid = 0;
 
 	while (*pattern != '\0') {
-		if (strncmp(pattern, idslot, sizeof(idslot) - 1) == 0) {
+		if (*pattern != '{') {
+			/* Most of a pattern: its bytes, one by one. */
+			if (*pattern++ != *path++)
+				return false;
+		} else if (strncmp(pattern, idslot, sizeof(idslot) - 1) == 0) {
 			/* 1 to 10 digits, no leading zero, within uint32. */
 			size_t seg = strcspn(path, "/");
 			char num[11];
@@ -58,16 +62,17 @@ route_find(const struct route *routes, size_t n, struct sup_req *r,
 	size_t alen = 0;
 
 	*out = NULL;
+	/* The routes of this method first: the path is matched against
+	 * those only, unless none matches. */
 	for (size_t i = 0; i < n; i++) {
-		if (!match(routes[i].pattern, r->path, NULL))
-			continue;
-		if (strcmp(routes[i].method, method) == 0) {
-			match(routes[i].pattern, r->path, r);
+		if (strcmp(routes[i].method, method) == 0 &&
+		    match(routes[i].pattern, r->path, r)) {
 			*out = &routes[i];
 			return SUP_OK;
 		}
-		path_known = true;
 	}
+	for (size_t i = 0; i < n && !path_known; i++)
+		path_known = match(routes[i].pattern, r->path, NULL);
 	if (!path_known)
 		return SUP_ENOTFOUND;
 	/* List the methods of this path for the Allow header. */
