@@ -192,6 +192,22 @@ test_bearer(void)
 	    tok ? tok : "");
 	is_err(auth(&r, &conf, env), SUP_EUNAUTH, "Bearer with a prefix of it");
 	req_free(&r);
+	/* Alice's token is in this process's cache now: a token that
+	 * differs only in its first bytes (the same cache slot, the same
+	 * length) is still refused. */
+	if (tok != NULL && strlen(tok) > 8) {
+		char forged[128];
+		snprintf(forged, sizeof(forged), "%s", tok);
+		forged[4] = forged[4] == 'A' ? 'B' : 'A';
+		snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", forged);
+		is_err(auth(&r, &conf, env), SUP_EUNAUTH, "Bearer with a token "
+		    "one byte off a cached one (same slot, same length)");
+		ok(r.user.rec == NULL, "  nobody");
+		req_free(&r);
+		snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", tok);
+		is_err(auth(&r, &conf, env), SUP_OK, "  alice's own still works");
+		req_free(&r);
+	}
 	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer sup_unknown");
 	is_err(auth(&r, &conf, env), SUP_EUNAUTH, "Bearer, an unknown token");
 	req_free(&r);
