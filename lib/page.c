@@ -191,14 +191,15 @@ quote(const char *str, char *buf, struct jt *out)
 	*out = (struct jt){ buf, n + 2 };
 }
 
-/* A User's name: display_name when not empty, else username. */
+/* A User's name (its members in ix): display_name when not empty, else
+ * username. */
 static bool
-user_name(struct jt user, struct jt *out)
+user_name(const struct jt_index *ix, struct jt *out)
 {
-	if (jt_member(user, "display_name", 12, out) &&
+	if (jt_index_get(ix, "display_name", 12, out) &&
 	    jt_type(*out) == JT_STRING && out->n > 2)
 		return true;
-	return jt_member(user, "username", 8, out) &&
+	return jt_index_get(ix, "username", 8, out) &&
 	    jt_type(*out) == JT_STRING;
 }
 
@@ -240,9 +241,14 @@ page_member(void *ctx, const struct jt_index *obj, const char *name,
 	}
 	if (n == 4 && memcmp(name, "name", 4) == 0)
 		return jt_index_get(obj, "username", 8, &v) &&
-		    user_name(obj->obj, out);
-	if (n == 11 && memcmp(name, "sender_name", 11) == 0)
-		return jt_index_get(obj, "sender", 6, &v) && user_name(v, out);
+		    user_name(obj, out);
+	if (n == 11 && memcmp(name, "sender_name", 11) == 0) {
+		struct jt_index sender;
+		if (!jt_index_get(obj, "sender", 6, &v))
+			return false;
+		jt_index_build(v, &sender);
+		return user_name(&sender, out);
+	}
 	return false;
 }
 

@@ -1165,11 +1165,10 @@ frame_of(struct frame *in, json_object *v, struct jt el, struct jt_index *ix)
  */
 static bool
 lookup(const struct render *r, const struct frame *f, const char *name,
-    struct val *v, char *buf)
+    size_t n, struct val *v, char *buf)
 {
 	unsigned long h = 0;
 	bool hashed = false;
-	size_t n = strlen(name);
 
 	memset(v, 0, sizeof(*v));
 	for (; f != NULL; f = f->up) {
@@ -1429,7 +1428,7 @@ render_section(struct render *r, const struct tmpl *t, size_t i,
 	struct val v;
 	bool show;
 
-	lookup(r, f, node->s, &v, buf);
+	lookup(r, f, node->s, node->len, &v, buf);
 	if (v.obj == NULL) {
 		switch (jt_type(v.text)) {
 		case JT_ARRAY:
@@ -1500,7 +1499,7 @@ render_nodes(struct render *r, const struct tmpl *t, size_t from, size_t to,
 			i++;
 			break;
 		case N_VAR:
-			if (lookup(r, f, node->s, &v, buf))
+			if (lookup(r, f, node->s, node->len, &v, buf))
 				render_var(r, node, &v);
 			i++;
 			break;
