@@ -712,8 +712,11 @@ add_user(struct view *v, struct sbuf *out, const char *key, uint32_t id)
 
 /* --- Messages -------------------------------------------------------- */
 
-/* Where the last `key` begins in t[0..n), or NULL. */
-static const char *
+/*
+ * Where the last `key` begins in t[0..n), or NULL.  Inline: with the key a
+ * literal, its length and the comparison are known when compiling.
+ */
+static inline const char *
 last_key(const char *t, size_t n, const char *key)
 {
 	size_t k = strlen(key);
@@ -1005,24 +1008,29 @@ view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 /* --- Tickets --------------------------------------------------------- */
 
 /*
- * Read `,"name":` and then a whole number (or null, when null != NULL) at
- * *p, moving *p past them.  Hand-written for the one place it serves: the
- * tail of a ticket, the fields of which json-c would give only by parsing
- * the whole record.
+ * `,"name":` as a literal and its length, for tail_field and tail_ref: a
+ * length known when compiling lets the compiler compare it inline (these
+ * run several times for every ticket a list shows).
  */
-static bool
-tail_field(const char **p, const char *end, const char *name, int64_t *v,
-    bool *null)
+#define TAIL_KEY(name) ",\"" name "\":", sizeof(",\"" name "\":") - 1
+
+/*
+ * Read the key (`,"name":`, klen bytes) and then a whole number (or null,
+ * when null != NULL) at *p, moving *p past them.  Hand-written for the one
+ * place it serves: the tail of a ticket, the fields of which json-c would
+ * give only by parsing the whole record.
+ */
+static inline bool
+tail_field(const char **p, const char *end, const char *key, size_t klen,
+    int64_t *v, bool *null)
 {
-	size_t n = strlen(name);
 	const char *s = *p;
 	int64_t x = 0;
 	int digits = 0;
 
-	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
-	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+	if ((size_t)(end - s) < klen || memcmp(s, key, klen) != 0)
 		return false;
-	s += n + 4;
+	s += klen;
 	if (null != NULL && end - s >= 4 && memcmp(s, "null", 4) == 0) {
 		*null = true;
 		*v = 0;
@@ -1058,37 +1066,51 @@ hex_digit(char c)
 }
 
 /*
- * Read `,"name":` and then a message ref in quotes, or null, at *p, moving
- * *p past them.  *has says which it was.  (Not sodium_hex2bin: it is
- * constant-time, which a ref does not need, and ten times slower.)
+ * The value of each lowercase hex digit plus one; 0 for any other byte.
+ * A table: a ref is 48 digits, and two refs are read for every ticket a
+ * list shows.
  */
-static bool
-tail_ref(const char **p, const char *end, const char *name,
+static const uint8_t ref_digit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
+/*
+ * Read the key (`,"name":`, klen bytes) and then a message ref in quotes,
+ * or null, at *p, moving *p past them.  *has says which it was.  (Not
+ * sodium_hex2bin: it is constant-time, which a ref does not need, and ten
+ * times slower.)
+ */
+static inline bool
+tail_ref(const char **p, const char *end, const char *key, size_t klen,
     uint8_t ref[MSG_REF_LEN], bool *has)
 {
-	size_t n = strlen(name);
-	const char *s = *p;
+	const unsigned char *s = (const unsigned char *)*p;
+	unsigned bad = 0;
 
-	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
-	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+	if ((size_t)(end - *p) < klen || memcmp(s, key, klen) != 0)
 		return false;
-	s += n + 4;
-	if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
+	s += klen;
+	if ((const char *)s + 4 <= end && memcmp(s, "null", 4) == 0) {
 		*has = false;
-		*p = s + 4;
+		*p = (const char *)s + 4;
 		return true;
 	}
-	if (end - s < MSG_REF_STRLEN + 2 || s[0] != '"' ||
+	if ((const char *)s + MSG_REF_STRLEN + 2 > end || s[0] != '"' ||
 	    s[MSG_REF_STRLEN + 1] != '"')
 		return false;
+	/* Each digit's value plus one: a zero anywhere is a bad digit. */
 	for (size_t i = 0; i < MSG_REF_LEN; i++) {
-		int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
-		if (hi < 0 || lo < 0)
-			return false;
-		ref[i] = (uint8_t)(hi << 4 | lo);
+		unsigned hi = ref_digit[s[1 + 2 * i]];
+		unsigned lo = ref_digit[s[2 + 2 * i]];
+		bad |= (hi == 0) | (lo == 0);
+		ref[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
+	if (bad)
+		return false;
 	*has = true;
-	*p = s + MSG_REF_STRLEN + 2;
+	*p = (const char *)s + MSG_REF_STRLEN + 2;
 	return true;
 }
 
@@ -1102,21 +1124,25 @@ view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 	if (p == NULL)
 		return false;
 	tt->cut = (size_t)(p - rec);
-	if (!tail_field(&p, end, "user", &user, NULL) ||
-	    !tail_field(&p, end, "assignee", &assignee, &null) ||
-	    !tail_field(&p, end, "public_count", &tt->public_count, NULL) ||
-	    !tail_field(&p, end, "note_count", &tt->note_count, NULL) ||
-	    !tail_field(&p, end, "unanswered", &tt->unanswered, NULL) ||
-	    !tail_field(&p, end, "rev", &tt->rev, NULL) ||
-	    !tail_field(&p, end, "last_us", &tt->last_us, NULL) ||
+	if (!tail_field(&p, end, TAIL_KEY("user"), &user, NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("assignee"), &assignee, &null) ||
+	    !tail_field(&p, end, TAIL_KEY("public_count"), &tt->public_count,
+	    NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("note_count"), &tt->note_count,
+	    NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("unanswered"), &tt->unanswered,
+	    NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("rev"), &tt->rev, NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("last_us"), &tt->last_us, NULL) ||
 	    user > UINT32_MAX || assignee > UINT32_MAX)
 		return false;
 	/* The refs, or neither (a record written before they existed). */
 	tt->has_refs = p != end - 1;
 	tt->has_public = tt->has_note = false;
-	if (tt->has_refs && (!tail_ref(&p, end, "last_public",
+	if (tt->has_refs && (!tail_ref(&p, end, TAIL_KEY("last_public"),
 	    tt->last_public, &tt->has_public) ||
-	    !tail_ref(&p, end, "last_note", tt->last_note, &tt->has_note)))
+	    !tail_ref(&p, end, TAIL_KEY("last_note"), tt->last_note,
+	    &tt->has_note)))
 		return false;
 	if (p != end - 1 || *p != '}')
 		return false;
@@ -1375,20 +1401,23 @@ add_int(struct sbuf *b, int64_t x)
 	sbuf_add(b, buf + i, sizeof(buf) - i);
 }
 
-sup_err
-view_ticket_add(struct view *v, const char *rec, size_t len,
-    bool with_messages, struct sbuf *b)
+/*
+ * Append the reader's API text of the stored ticket rec, whose uuid is
+ * uuid, to b: view_ticket_add once the uuid is known.
+ */
+/* Append a string literal: its length is known when compiling. */
+#define sbuf_lit(b, s) sbuf_add((b), (s), sizeof(s) - 1)
+
+static sup_err
+ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
+    size_t len, bool with_messages, struct sbuf *b)
 {
 	bool staff = user_is_staff(v->reader);
-	uint8_t uuid[UUID_LEN];
 	struct ticket_tail tt;
 	struct sbuf m = { 0 };
 	sup_err e;
 
-	/* The uuid is the first field: {"uuid":"...". */
-	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
-	    !uuid_parse(rec + 9, UUID_STRLEN, uuid) ||
-	    !view_ticket_tail(rec, len, &tt)) {
+	if (!view_ticket_tail(rec, len, &tt)) {
 		fprintf(stderr, "support: a ticket record is not laid out as "
 		    "expected\n");
 		return SUP_EDB;
@@ -1397,7 +1426,7 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 	if ((e = add_user(v, b, ",\"user\":", tt.user)) != SUP_OK ||
 	    (e = add_user(v, b, ",\"assignee\":", tt.assignee)) != SUP_OK)
 		goto out;
-	sbuf_adds(b, ",\"last_message\":");
+	sbuf_lit(b, ",\"last_message\":");
 	if (with_messages) {
 		/* One walk: the thread, and the last message out of it. */
 		size_t from = 0, to = 0;
@@ -1407,7 +1436,7 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 		if (to > from)
 			sbuf_add(b, m.p + from, to - from);
 		else
-			sbuf_adds(b, "null");
+			sbuf_lit(b, "null");
 	} else {
 		size_t mark = b->len;
 		bool found;
@@ -1417,11 +1446,11 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 		    NULL, NULL, NULL)) != SUP_OK)
 			goto out;
 		if (b->len == mark)
-			sbuf_adds(b, "null");
+			sbuf_lit(b, "null");
 	}
-	sbuf_adds(b, ",\"message_count\":");
+	sbuf_lit(b, ",\"message_count\":");
 	add_int(b, tt.public_count + (staff ? tt.note_count : 0));
-	sbuf_adds(b, ",\"unanswered_messages_count\":");
+	sbuf_lit(b, ",\"unanswered_messages_count\":");
 	add_int(b, tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(b, ",\"messages\":[");
@@ -1429,12 +1458,41 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 			sbuf_add(b, m.p, m.len);
 		sbuf_adds(b, "]");
 	}
-	sbuf_adds(b, "}");
+	sbuf_lit(b, "}");
 	if (m.failed || b->failed)
 		e = SUP_ENOMEM;
 out:
 	free(m.p);
 	return e;
+}
+
+sup_err
+view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b)
+{
+	uint8_t uuid[UUID_LEN];
+
+	/* The uuid is the first field: {"uuid":"...". */
+	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
+	    !uuid_parse(rec + 9, UUID_STRLEN, uuid)) {
+		fprintf(stderr, "support: a ticket record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
+	}
+	return ticket_add(v, uuid, rec, len, with_messages, b);
+}
+
+sup_err
+view_ticket_list_add(struct view *v, const uint8_t uuid[UUID_LEN],
+    const char *rec, size_t len, struct sbuf *b)
+{
+	/* The key is the uuid: the text need not be read for it again. */
+	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0) {
+		fprintf(stderr, "support: a ticket record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
+	}
+	return ticket_add(v, uuid, rec, len, false, b);
 }
 
 sup_err
