@@ -1266,18 +1266,29 @@ view_ticket_write(const char *rec, const struct ticket_head *th,
  * a message record is written once, and whatever changes a ticket's
  * messages moves its rev on (the ETag of its thread is made of it), so an
  * entry is right for as long as its rev is the ticket's.  Bounded: a
- * direct-mapped table, texts up to LAST_CACHE_TEXT bytes.
+ * set-associative table of LAST_CACHE_SETS sets of LAST_CACHE_WAYS
+ * entries, texts up to LAST_CACHE_TEXT bytes.  (Direct-mapped, as it was,
+ * two tickets of a page of 20 shared a slot in about half of all stores,
+ * by the birthday bound, and then pushed each other out on every read of
+ * that page: two lookups a request, for ever.  With four ways a set, five
+ * of a page's tickets must meet in one of 64 sets.)  A set's entry used
+ * least recently makes room.
  */
-#define LAST_CACHE_SLOTS 256
+#define LAST_CACHE_SETS 64
+#define LAST_CACHE_WAYS 4
 #define LAST_CACHE_TEXT 4096
 
+struct last_entry {
+	uint8_t key[MSG_KEY_LEN];
+	int64_t rev;
+	uint64_t used;		/* the cache's clock when last kept or found */
+	char *text;		/* NULL: empty */
+	size_t len;
+};
+
 struct view_cache {
-	struct {
-		uint8_t key[MSG_KEY_LEN];
-		int64_t rev;
-		char *text;		/* NULL: empty */
-		size_t len;
-	} slot[LAST_CACHE_SLOTS];
+	uint64_t clock;		/* counts finds and keeps */
+	struct last_entry set[LAST_CACHE_SETS][LAST_CACHE_WAYS];
 };
 
 void
@@ -1285,25 +1296,52 @@ view_cache_free(struct view_cache *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < LAST_CACHE_SLOTS; i++)
-		free(c->slot[i].text);
+	for (size_t i = 0; i < LAST_CACHE_SETS; i++)
+		for (size_t w = 0; w < LAST_CACHE_WAYS; w++)
+			free(c->set[i][w].text);
 	free(c);
 }
 
-/* The slot of a message key: the ticket uuid's first bytes are random. */
-static size_t
-last_slot(const uint8_t key[MSG_KEY_LEN])
+/* The set of a message key: the ticket uuid's first bytes are random. */
+static struct last_entry *
+last_set(struct view_cache *c, const uint8_t key[MSG_KEY_LEN])
 {
-	return ((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SLOTS;
+	return c->set[((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SETS];
 }
 
-/* Keep text as the message key's of ticket revision rev (when it fits). */
+/*
+ * The cache's entry for the message key as of ticket revision rev, or
+ * NULL.  The entry is the cache's: valid until the next last_keep.
+ */
+static const struct last_entry *
+last_find(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev)
+{
+	struct view_cache *c = v->s->views_cache;
+	struct last_entry *e;
+
+	if (c == NULL)
+		return NULL;
+	e = last_set(c, key);
+	for (size_t w = 0; w < LAST_CACHE_WAYS; w++)
+		if (e[w].text != NULL && e[w].rev == rev &&
+		    memcmp(e[w].key, key, MSG_KEY_LEN) == 0) {
+			e[w].used = ++c->clock;
+			return &e[w];
+		}
+	return NULL;
+}
+
+/*
+ * Keep text as the message key's of ticket revision rev (when it fits):
+ * in the way that had that key, else an empty one, else the one used
+ * least recently.  A copy; nothing happens when memory runs out.
+ */
 static void
 last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
     const void *text, size_t len)
 {
 	struct view_cache *c = v->s->views_cache;
-	size_t i = last_slot(key);
+	struct last_entry *e, *to;
 	char *copy;
 
 	if (len > LAST_CACHE_TEXT)
@@ -1311,14 +1349,30 @@ last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
 	if (c == NULL &&
 	    (c = v->s->views_cache = calloc(1, sizeof(*c))) == NULL)
 		return;		/* a cache that cannot grow is no error */
+	e = last_set(c, key);
+	to = NULL;
+	for (size_t w = 0; w < LAST_CACHE_WAYS && to == NULL; w++)
+		if (e[w].text != NULL &&
+		    memcmp(e[w].key, key, MSG_KEY_LEN) == 0)
+			to = &e[w];
+	for (size_t w = 0; w < LAST_CACHE_WAYS && to == NULL; w++)
+		if (e[w].text == NULL)
+			to = &e[w];
+	if (to == NULL) {
+		to = &e[0];
+		for (size_t w = 1; w < LAST_CACHE_WAYS; w++)
+			if (e[w].used < to->used)
+				to = &e[w];
+	}
 	if ((copy = malloc(len)) == NULL)
 		return;
 	memcpy(copy, text, len);
-	free(c->slot[i].text);
-	memcpy(c->slot[i].key, key, MSG_KEY_LEN);
-	c->slot[i].rev = rev;
-	c->slot[i].text = copy;
-	c->slot[i].len = len;
+	free(to->text);
+	memcpy(to->key, key, MSG_KEY_LEN);
+	to->rev = rev;
+	to->used = ++c->clock;
+	to->text = copy;
+	to->len = len;
 }
 
 /*
@@ -1355,13 +1409,9 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 	}
 	memcpy(key, ticket, UUID_LEN);
 	memcpy(key + UUID_LEN, ref, MSG_REF_LEN);
-	struct view_cache *c = v->s->views_cache;
-	size_t i = last_slot(key);
-	if (c != NULL && c->slot[i].text != NULL &&
-	    c->slot[i].rev == tt->rev &&
-	    memcmp(c->slot[i].key, key, MSG_KEY_LEN) == 0) {
-		e = message_text(v, c->slot[i].text, c->slot[i].len, out,
-		    &shown);
+	const struct last_entry *hit = last_find(v, key, tt->rev);
+	if (hit != NULL) {
+		e = message_text(v, hit->text, hit->len, out, &shown);
 		*found = e == SUP_OK && shown;
 		return e;
 	}
