@@ -718,6 +718,9 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		return SUP_ENOTFOUND;
 	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
+	/* A page's texts, about 1 KB each: room once, not six times. */
+	if (!p.sort && (recs.p = malloc((size_t)q->page_size * 1024)) != NULL)
+		recs.cap = (size_t)q->page_size * 1024;
 	skip = !p.need_match && !p.sort && first > 0;
 	if (skip)
 		d.flags |= DB_DBT_PARTIAL;	/* dlen 0: nothing copied */
