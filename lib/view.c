@@ -1091,31 +1091,32 @@ static inline bool
 tail_ref(const char **p, const char *end, const char *key, size_t klen,
     uint8_t ref[MSG_REF_LEN], bool *has)
 {
-	const unsigned char *s = (const unsigned char *)*p;
+	const char *s = *p;
+	const unsigned char *u;
 	unsigned bad = 0;
 
-	if ((size_t)(end - *p) < klen || memcmp(s, key, klen) != 0)
+	if ((size_t)(end - s) < klen || memcmp(s, key, klen) != 0)
 		return false;
 	s += klen;
-	if ((const char *)s + 4 <= end && memcmp(s, "null", 4) == 0) {
+	if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
 		*has = false;
-		*p = (const char *)s + 4;
+		*p = s + 4;
 		return true;
 	}
-	if ((const char *)s + MSG_REF_STRLEN + 2 > end || s[0] != '"' ||
+	if (end - s < MSG_REF_STRLEN + 2 || s[0] != '"' ||
 	    s[MSG_REF_STRLEN + 1] != '"')
 		return false;
 	/* Each digit's value plus one: a zero anywhere is a bad digit. */
+	u = (const unsigned char *)s + 1;
 	for (size_t i = 0; i < MSG_REF_LEN; i++) {
-		unsigned hi = ref_digit[s[1 + 2 * i]];
-		unsigned lo = ref_digit[s[2 + 2 * i]];
+		unsigned hi = ref_digit[u[2 * i]], lo = ref_digit[u[2 * i + 1]];
 		bad |= (hi == 0) | (lo == 0);
 		ref[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	if (bad)
 		return false;
 	*has = true;
-	*p = (const char *)s + MSG_REF_STRLEN + 2;
+	*p = s + MSG_REF_STRLEN + 2;
 	return true;
 }
 
