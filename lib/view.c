@@ -134,16 +134,21 @@ user_text(struct view *v, uint32_t id, const char **text, size_t *len)
 	    id == v->reader->id, text, len);
 }
 
-static sup_err
+/*
+ * Append key and the reader's User object of id (null for 0) to out.
+ * Inline: with key a literal its length is known when compiling (this
+ * runs four times for every ticket a list shows).
+ */
+static inline sup_err
 add_user(struct view *v, struct sbuf *out, const char *key, uint32_t id)
 {
 	const char *text;
 	size_t len;
 	sup_err e;
 
-	sbuf_adds(out, key);
+	sbuf_add(out, key, strlen(key));
 	if (id == 0) {
-		sbuf_adds(out, "null");
+		sbuf_add(out, "null", 4);
 		return SUP_OK;
 	}
 	if ((e = user_text(v, id, &text, &len)) != SUP_OK)
@@ -154,8 +159,11 @@ add_user(struct view *v, struct sbuf *out, const char *key, uint32_t id)
 
 /* --- Messages -------------------------------------------------------- */
 
-/* Where the last `key` begins in t[0..n), or NULL. */
-static const char *
+/*
+ * Where the last `key` begins in t[0..n), or NULL.  Inline: with the key a
+ * literal, its length and the comparison are known when compiling.
+ */
+static inline const char *
 last_key(const char *t, size_t n, const char *key)
 {
 	size_t k = strlen(key);
@@ -447,24 +455,29 @@ view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 /* --- Tickets --------------------------------------------------------- */
 
 /*
- * Read `,"name":` and then a whole number (or null, when null != NULL) at
- * *p, moving *p past them.  Hand-written for the one place it serves: the
- * tail of a ticket, the fields of which json-c would give only by parsing
- * the whole record.
+ * `,"name":` as a literal and its length, for tail_field and tail_ref: a
+ * length known when compiling lets the compiler compare it inline (these
+ * run several times for every ticket a list shows).
  */
-static bool
-tail_field(const char **p, const char *end, const char *name, int64_t *v,
-    bool *null)
+#define TAIL_KEY(name) ",\"" name "\":", sizeof(",\"" name "\":") - 1
+
+/*
+ * Read the key (`,"name":`, klen bytes) and then a whole number (or null,
+ * when null != NULL) at *p, moving *p past them.  Hand-written for the one
+ * place it serves: the tail of a ticket, the fields of which json-c would
+ * give only by parsing the whole record.
+ */
+static inline bool
+tail_field(const char **p, const char *end, const char *key, size_t klen,
+    int64_t *v, bool *null)
 {
-	size_t n = strlen(name);
 	const char *s = *p;
 	int64_t x = 0;
 	int digits = 0;
 
-	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
-	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+	if ((size_t)(end - s) < klen || memcmp(s, key, klen) != 0)
 		return false;
-	s += n + 4;
+	s += klen;
 	if (null != NULL && end - s >= 4 && memcmp(s, "null", 4) == 0) {
 		*null = true;
 		*v = 0;
@@ -488,33 +501,34 @@ view_msg_ref(const uint8_t key[MSG_KEY_LEN], char out[MSG_REF_STRLEN + 1])
 	sodium_bin2hex(out, MSG_REF_STRLEN + 1, key + UUID_LEN, MSG_REF_LEN);
 }
 
-/* The value of a lowercase hex digit, or -1. */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+/*
+ * The value of each lowercase hex digit plus one; 0 for any other byte.
+ * A table: a ref is 48 digits, and two refs are read for every ticket a
+ * list shows.
+ */
+static const uint8_t ref_digit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
 /*
- * Read `,"name":` and then a message ref in quotes, or null, at *p, moving
- * *p past them.  *has says which it was.  (Not sodium_hex2bin: it is
- * constant-time, which a ref does not need, and ten times slower.)
+ * Read the key (`,"name":`, klen bytes) and then a message ref in quotes,
+ * or null, at *p, moving *p past them.  *has says which it was.  (Not
+ * sodium_hex2bin: it is constant-time, which a ref does not need, and ten
+ * times slower.)
  */
-static bool
-tail_ref(const char **p, const char *end, const char *name,
+static inline bool
+tail_ref(const char **p, const char *end, const char *key, size_t klen,
     uint8_t ref[MSG_REF_LEN], bool *has)
 {
-	size_t n = strlen(name);
 	const char *s = *p;
+	const unsigned char *u;
+	unsigned bad = 0;
 
-	if ((size_t)(end - s) < n + 4 || s[0] != ',' || s[1] != '"' ||
-	    memcmp(s + 2, name, n) != 0 || s[n + 2] != '"' || s[n + 3] != ':')
+	if ((size_t)(end - s) < klen || memcmp(s, key, klen) != 0)
 		return false;
-	s += n + 4;
+	s += klen;
 	if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
 		*has = false;
 		*p = s + 4;
@@ -523,12 +537,15 @@ tail_ref(const char **p, const char *end, const char *name,
 	if (end - s < MSG_REF_STRLEN + 2 || s[0] != '"' ||
 	    s[MSG_REF_STRLEN + 1] != '"')
 		return false;
+	/* Each digit's value plus one: a zero anywhere is a bad digit. */
+	u = (const unsigned char *)s + 1;
 	for (size_t i = 0; i < MSG_REF_LEN; i++) {
-		int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
-		if (hi < 0 || lo < 0)
-			return false;
-		ref[i] = (uint8_t)(hi << 4 | lo);
+		unsigned hi = ref_digit[u[2 * i]], lo = ref_digit[u[2 * i + 1]];
+		bad |= (hi == 0) | (lo == 0);
+		ref[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
+	if (bad)
+		return false;
 	*has = true;
 	*p = s + MSG_REF_STRLEN + 2;
 	return true;
@@ -544,21 +561,25 @@ view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 	if (p == NULL)
 		return false;
 	tt->cut = (size_t)(p - rec);
-	if (!tail_field(&p, end, "user", &user, NULL) ||
-	    !tail_field(&p, end, "assignee", &assignee, &null) ||
-	    !tail_field(&p, end, "public_count", &tt->public_count, NULL) ||
-	    !tail_field(&p, end, "note_count", &tt->note_count, NULL) ||
-	    !tail_field(&p, end, "unanswered", &tt->unanswered, NULL) ||
-	    !tail_field(&p, end, "rev", &tt->rev, NULL) ||
-	    !tail_field(&p, end, "last_us", &tt->last_us, NULL) ||
+	if (!tail_field(&p, end, TAIL_KEY("user"), &user, NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("assignee"), &assignee, &null) ||
+	    !tail_field(&p, end, TAIL_KEY("public_count"), &tt->public_count,
+	    NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("note_count"), &tt->note_count,
+	    NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("unanswered"), &tt->unanswered,
+	    NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("rev"), &tt->rev, NULL) ||
+	    !tail_field(&p, end, TAIL_KEY("last_us"), &tt->last_us, NULL) ||
 	    user > UINT32_MAX || assignee > UINT32_MAX)
 		return false;
 	/* The refs, or neither (a record written before they existed). */
 	tt->has_refs = p != end - 1;
 	tt->has_public = tt->has_note = false;
-	if (tt->has_refs && (!tail_ref(&p, end, "last_public",
+	if (tt->has_refs && (!tail_ref(&p, end, TAIL_KEY("last_public"),
 	    tt->last_public, &tt->has_public) ||
-	    !tail_ref(&p, end, "last_note", tt->last_note, &tt->has_note)))
+	    !tail_ref(&p, end, TAIL_KEY("last_note"), tt->last_note,
+	    &tt->has_note)))
 		return false;
 	if (p != end - 1 || *p != '}')
 		return false;
@@ -682,18 +703,29 @@ view_ticket_write(const char *rec, const struct ticket_head *th,
  * a message record is written once, and whatever changes a ticket's
  * messages moves its rev on (the ETag of its thread is made of it), so an
  * entry is right for as long as its rev is the ticket's.  Bounded: a
- * direct-mapped table, texts up to LAST_CACHE_TEXT bytes.
+ * set-associative table of LAST_CACHE_SETS sets of LAST_CACHE_WAYS
+ * entries, texts up to LAST_CACHE_TEXT bytes.  (Direct-mapped, as it was,
+ * two tickets of a page of 20 shared a slot in about half of all stores,
+ * by the birthday bound, and then pushed each other out on every read of
+ * that page: two lookups a request, for ever.  With four ways a set, five
+ * of a page's tickets must meet in one of 64 sets.)  A set's entry used
+ * least recently makes room.
  */
-#define LAST_CACHE_SLOTS 256
+#define LAST_CACHE_SETS 64
+#define LAST_CACHE_WAYS 4
 #define LAST_CACHE_TEXT 4096
 
+struct last_entry {
+	uint8_t key[MSG_KEY_LEN];
+	int64_t rev;
+	uint64_t used;		/* the cache's clock when last kept or found */
+	char *text;		/* NULL: empty */
+	size_t len;
+};
+
 struct view_cache {
-	struct {
-		uint8_t key[MSG_KEY_LEN];
-		int64_t rev;
-		char *text;		/* NULL: empty */
-		size_t len;
-	} slot[LAST_CACHE_SLOTS];
+	uint64_t clock;		/* counts finds and keeps */
+	struct last_entry set[LAST_CACHE_SETS][LAST_CACHE_WAYS];
 };
 
 void
@@ -701,25 +733,52 @@ view_cache_free(struct view_cache *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < LAST_CACHE_SLOTS; i++)
-		free(c->slot[i].text);
+	for (size_t i = 0; i < LAST_CACHE_SETS; i++)
+		for (size_t w = 0; w < LAST_CACHE_WAYS; w++)
+			free(c->set[i][w].text);
 	free(c);
 }
 
-/* The slot of a message key: the ticket uuid's first bytes are random. */
-static size_t
-last_slot(const uint8_t key[MSG_KEY_LEN])
+/* The set of a message key: the ticket uuid's first bytes are random. */
+static struct last_entry *
+last_set(struct view_cache *c, const uint8_t key[MSG_KEY_LEN])
 {
-	return ((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SLOTS;
+	return c->set[((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SETS];
 }
 
-/* Keep text as the message key's of ticket revision rev (when it fits). */
+/*
+ * The cache's entry for the message key as of ticket revision rev, or
+ * NULL.  The entry is the cache's: valid until the next last_keep.
+ */
+static const struct last_entry *
+last_find(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev)
+{
+	struct view_cache *c = v->s->views_cache;
+	struct last_entry *e;
+
+	if (c == NULL)
+		return NULL;
+	e = last_set(c, key);
+	for (size_t w = 0; w < LAST_CACHE_WAYS; w++)
+		if (e[w].text != NULL && e[w].rev == rev &&
+		    memcmp(e[w].key, key, MSG_KEY_LEN) == 0) {
+			e[w].used = ++c->clock;
+			return &e[w];
+		}
+	return NULL;
+}
+
+/*
+ * Keep text as the message key's of ticket revision rev (when it fits):
+ * in the way that had that key, else an empty one, else the one used
+ * least recently.  A copy; nothing happens when memory runs out.
+ */
 static void
 last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
     const void *text, size_t len)
 {
 	struct view_cache *c = v->s->views_cache;
-	size_t i = last_slot(key);
+	struct last_entry *e, *to;
 	char *copy;
 
 	if (len > LAST_CACHE_TEXT)
@@ -727,14 +786,30 @@ last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
 	if (c == NULL &&
 	    (c = v->s->views_cache = calloc(1, sizeof(*c))) == NULL)
 		return;		/* a cache that cannot grow is no error */
+	e = last_set(c, key);
+	to = NULL;
+	for (size_t w = 0; w < LAST_CACHE_WAYS && to == NULL; w++)
+		if (e[w].text != NULL &&
+		    memcmp(e[w].key, key, MSG_KEY_LEN) == 0)
+			to = &e[w];
+	for (size_t w = 0; w < LAST_CACHE_WAYS && to == NULL; w++)
+		if (e[w].text == NULL)
+			to = &e[w];
+	if (to == NULL) {
+		to = &e[0];
+		for (size_t w = 1; w < LAST_CACHE_WAYS; w++)
+			if (e[w].used < to->used)
+				to = &e[w];
+	}
 	if ((copy = malloc(len)) == NULL)
 		return;
 	memcpy(copy, text, len);
-	free(c->slot[i].text);
-	memcpy(c->slot[i].key, key, MSG_KEY_LEN);
-	c->slot[i].rev = rev;
-	c->slot[i].text = copy;
-	c->slot[i].len = len;
+	free(to->text);
+	memcpy(to->key, key, MSG_KEY_LEN);
+	to->rev = rev;
+	to->used = ++c->clock;
+	to->text = copy;
+	to->len = len;
 }
 
 /*
@@ -771,13 +846,9 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 	}
 	memcpy(key, ticket, UUID_LEN);
 	memcpy(key + UUID_LEN, ref, MSG_REF_LEN);
-	struct view_cache *c = v->s->views_cache;
-	size_t i = last_slot(key);
-	if (c != NULL && c->slot[i].text != NULL &&
-	    c->slot[i].rev == tt->rev &&
-	    memcmp(c->slot[i].key, key, MSG_KEY_LEN) == 0) {
-		e = message_text(v, c->slot[i].text, c->slot[i].len, out,
-		    &shown);
+	const struct last_entry *hit = last_find(v, key, tt->rev);
+	if (hit != NULL) {
+		e = message_text(v, hit->text, hit->len, out, &shown);
 		*found = e == SUP_OK && shown;
 		return e;
 	}
@@ -817,20 +888,23 @@ add_int(struct sbuf *b, int64_t x)
 	sbuf_add(b, buf + i, sizeof(buf) - i);
 }
 
-sup_err
-view_ticket_add(struct view *v, const char *rec, size_t len,
-    bool with_messages, struct sbuf *b)
+/*
+ * Append the reader's API text of the stored ticket rec, whose uuid is
+ * uuid, to b: view_ticket_add once the uuid is known.
+ */
+/* Append a string literal: its length is known when compiling. */
+#define sbuf_lit(b, s) sbuf_add((b), (s), sizeof(s) - 1)
+
+static sup_err
+ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
+    size_t len, bool with_messages, struct sbuf *b)
 {
 	bool staff = user_is_staff(v->reader);
-	uint8_t uuid[UUID_LEN];
 	struct ticket_tail tt;
 	struct sbuf m = { 0 };
 	sup_err e;
 
-	/* The uuid is the first field: {"uuid":"...". */
-	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
-	    !uuid_parse(rec + 9, UUID_STRLEN, uuid) ||
-	    !view_ticket_tail(rec, len, &tt)) {
+	if (!view_ticket_tail(rec, len, &tt)) {
 		fprintf(stderr, "support: a ticket record is not laid out as "
 		    "expected\n");
 		return SUP_EDB;
@@ -839,7 +913,7 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 	if ((e = add_user(v, b, ",\"user\":", tt.user)) != SUP_OK ||
 	    (e = add_user(v, b, ",\"assignee\":", tt.assignee)) != SUP_OK)
 		goto out;
-	sbuf_adds(b, ",\"last_message\":");
+	sbuf_lit(b, ",\"last_message\":");
 	if (with_messages) {
 		/* One walk: the thread, and the last message out of it. */
 		size_t from = 0, to = 0;
@@ -849,7 +923,7 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 		if (to > from)
 			sbuf_add(b, m.p + from, to - from);
 		else
-			sbuf_adds(b, "null");
+			sbuf_lit(b, "null");
 	} else {
 		size_t mark = b->len;
 		bool found;
@@ -859,11 +933,11 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 		    NULL, NULL, NULL)) != SUP_OK)
 			goto out;
 		if (b->len == mark)
-			sbuf_adds(b, "null");
+			sbuf_lit(b, "null");
 	}
-	sbuf_adds(b, ",\"message_count\":");
+	sbuf_lit(b, ",\"message_count\":");
 	add_int(b, tt.public_count + (staff ? tt.note_count : 0));
-	sbuf_adds(b, ",\"unanswered_messages_count\":");
+	sbuf_lit(b, ",\"unanswered_messages_count\":");
 	add_int(b, tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(b, ",\"messages\":[");
@@ -871,12 +945,41 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 			sbuf_add(b, m.p, m.len);
 		sbuf_adds(b, "]");
 	}
-	sbuf_adds(b, "}");
+	sbuf_lit(b, "}");
 	if (m.failed || b->failed)
 		e = SUP_ENOMEM;
 out:
 	free(m.p);
 	return e;
+}
+
+sup_err
+view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b)
+{
+	uint8_t uuid[UUID_LEN];
+
+	/* The uuid is the first field: {"uuid":"...". */
+	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
+	    !uuid_parse(rec + 9, UUID_STRLEN, uuid)) {
+		fprintf(stderr, "support: a ticket record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
+	}
+	return ticket_add(v, uuid, rec, len, with_messages, b);
+}
+
+sup_err
+view_ticket_list_add(struct view *v, const uint8_t uuid[UUID_LEN],
+    const char *rec, size_t len, struct sbuf *b)
+{
+	/* The key is the uuid: the text need not be read for it again. */
+	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0) {
+		fprintf(stderr, "support: a ticket record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
+	}
+	return ticket_add(v, uuid, rec, len, false, b);
 }
 
 sup_err

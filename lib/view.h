@@ -115,6 +115,14 @@ sup_err view_ticket_add(struct view *v, const char *rec, size_t len,
     bool with_messages, struct sbuf *b);
 
 /*
+ * A list's item: view_ticket_add without messages, for the ticket whose
+ * key (its uuid) the caller has at hand, so that the text is not read for
+ * it again.  SUP_EDB when rec is not laid out as a ticket.
+ */
+sup_err view_ticket_list_add(struct view *v, const uint8_t uuid[UUID_LEN],
+    const char *rec, size_t len, struct sbuf *b);
+
+/*
  * A raw object printing as the JSON text in b, which it takes (b is left
  * empty); NULL when out of memory or when b had failed.
  */

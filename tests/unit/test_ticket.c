@@ -2,7 +2,8 @@
  * test_ticket.c - tickets and their messages (lib/ticket.c, lib/msg.c,
  * lib/view.c) in a scratch store with three users: two customers and an
  * agent.  What each of them sees, the status machine of docs/api.md, the
- * per-user limit, lists, the message thread and its ETag, and the pages'
+ * per-user limit, lists (pages of any size against the details of their
+ * items), the message thread and its ETag, and the pages'
  * expansion of the views' raw objects.  The store must
  * pass store_verify at the end.
  */
@@ -1700,6 +1701,286 @@ test_thread_text(void)
 	user_clear(&fay);
 }
 
+/* --- The list's own paths ---------------------------------------------- */
+
+/*
+ * Does each item of results read as the ticket's detail for u does,
+ * without its "messages"?  The detail finds its last message by walking
+ * the thread, the list by the ticket's refs or the per-process cache: a
+ * stale or misplaced cache entry, or a ticket rendered from the wrong
+ * text, shows here.
+ */
+static bool
+items_match_details(const struct sup_user *u, json_object *results)
+{
+	size_t n = alen(results);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = aget(results, i), *d;
+		uint8_t id[UUID_LEN];
+		bool same;
+
+		juuid(item, id);
+		if ((d = show(u, id)) == NULL) {
+			diag("item %zu: no detail", i);
+			return false;
+		}
+		json_object_object_del(d, "messages");
+		same = strcmp(json_object_to_json_string(item),
+		    json_object_to_json_string(d)) == 0;
+		if (!same)
+			diag("item %zu: %s\n  detail: %s", i,
+			    json_object_to_json_string(item),
+			    json_object_to_json_string(d));
+		json_object_put(d);
+		if (!same)
+			return false;
+	}
+	return n > 0;
+}
+
+/*
+ * The uuids of the whole list for u in pages of size (appended to ids,
+ * room for max); the count every page reported, or -1 when a page failed,
+ * disagreed on the count, or was not full before the last one.
+ */
+static int64_t
+list_in_pages(const struct sup_user *u, struct ticket_query q, int size,
+    uint8_t (*ids)[UUID_LEN], size_t max, size_t *n)
+{
+	int64_t count = -1;
+	json_object *o, *r;
+
+	*n = 0;
+	q.page_size = size;
+	for (q.page = 1;; q.page++) {
+		if (list(u, &q, &o) != SUP_OK)
+			return q.page > 1 && count == (int64_t)*n ? count : -1;
+		if (count >= 0 && jint(o, "count") != count) {
+			json_object_put(o);
+			return -1;
+		}
+		count = jint(o, "count");
+		r = jget(o, "results");
+		for (size_t i = 0; i < alen(r) && *n < max; i++)
+			juuid(aget(r, i), ids[(*n)++]);
+		bool short_page = alen(r) < (size_t)size;
+		json_object_put(o);
+		if (short_page)
+			return count == (int64_t)*n ? count : -1;
+	}
+}
+
+/* Are a[0..n) and b[0..n) the same uuids in the same order? */
+static bool
+same_ids(uint8_t (*a)[UUID_LEN], uint8_t (*b)[UUID_LEN], size_t n)
+{
+	return memcmp(a, b, n * UUID_LEN) == 0;
+}
+
+/*
+ * A list with more tickets than the last-message cache has entries:
+ * every page, of any size and in any order, is the right slice (the
+ * tickets before a page are skipped without reading their records), and
+ * every item reads as its detail, cached or not, after changes too.
+ */
+static void
+test_list_pages(void)
+{
+	enum { MANY = 300, MAX = 400 };
+	static uint8_t by100[MAX][UUID_LEN], by7[MAX][UUID_LEN];
+	static const struct { enum ticket_order order; bool desc; } orders[] = {
+		{ ORDER_UPDATED, true }, { ORDER_UPDATED, false },
+		{ ORDER_NUMBER, false }, { ORDER_CREATED, true },
+		{ ORDER_PRIORITY, true },
+	};
+	struct ticket_query q;
+	uint8_t t[UUID_LEN];
+	json_object *o;
+	size_t n100, n7;
+	char subject[32];
+	int64_t c100, c7;
+	bool all_match;
+
+	for (int i = 0; i < MANY; i++) {
+		snprintf(subject, sizeof(subject), "Many %d", i);
+		create_uuid(&agent, subject, t);
+		if ((i % 3 == 0 && post1(&agent, t, "A note.", true) != SUP_OK) ||
+		    (i % 5 == 0 && post1(&agent, t, "A reply.", false) !=
+		    SUP_OK))
+			bail_out("cannot post to ticket %d", i);
+	}
+	for (size_t k = 0; k < SUP_NELEM(orders); k++) {
+		q = query();
+		q.order = orders[k].order;
+		q.desc = orders[k].desc;
+		c100 = list_in_pages(&agent, q, 100, by100, MAX, &n100);
+		c7 = list_in_pages(&agent, q, 7, by7, MAX, &n7);
+		ok(c100 >= MANY && c100 == c7 && n100 == n7 &&
+		    same_ids(by100, by7, n100),
+		    "order %zu: pages of 7 and of 100 list the same %lld "
+		    "tickets in the same order", k, (long long)c100);
+	}
+	/* Newest activity first, each ticket once: the order is right. */
+	q = query();
+	c100 = list_in_pages(&agent, q, 100, by100, MAX, &n100);
+	bool once = c100 == (int64_t)n100;
+	for (size_t i = 0; i < n100 && once; i++)
+		for (size_t j = i + 1; j < n100 && once; j++)
+			once = memcmp(by100[i], by100[j], UUID_LEN) != 0;
+	ok(once, "-updated_at in pages of 100: every ticket once");
+	q.page_size = 100;
+	q.page = 2;
+	list(&agent, &q, &o);
+	ok(sorted(jget(o, "results"), "updated_at", true),
+	    "  page 2 newest activity first");
+	json_object_put(o);
+
+	/* A filter the index does not answer: records read, not skipped. */
+	q = query();
+	q.status_mask = 1u << ST_OPEN | 1u << ST_WAITING_FOR_USER;
+	c100 = list_in_pages(&agent, q, 100, by100, MAX, &n100);
+	c7 = list_in_pages(&agent, q, 7, by7, MAX, &n7);
+	ok(c100 > 0 && c100 == c7 && n100 == n7 &&
+	    same_ids(by100, by7, n100),
+	    "status=open,waiting_for_user: pages of 7 and 100 agree (%lld)",
+	    (long long)c100);
+
+	/* Items against details: cold, then from the cache, then changed. */
+	for (int round = 0; round < 3; round++) {
+		all_match = true;
+		q = query();
+		q.page_size = 100;
+		for (q.page = 1; q.page <= 4; q.page++) {
+			if (list(&agent, &q, &o) != SUP_OK)
+				break;
+			all_match &= items_match_details(&agent,
+			    jget(o, "results"));
+			json_object_put(o);
+		}
+		ok(all_match, "round %d: every item of 4 pages of 100 reads "
+		    "as its detail", round);
+		/* Then a change to every 4th ticket on the 2nd page. */
+		q.page = 2;
+		list(&agent, &q, &o);
+		for (size_t i = 0; i < alen(jget(o, "results")); i += 4) {
+			juuid(aget(jget(o, "results"), i), t);
+			if (post1(&agent, t, round % 2 ? "Later note." :
+			    "Later reply.", round % 2 != 0) != SUP_OK)
+				bail_out("cannot post a later message");
+		}
+		json_object_put(o);
+	}
+	/* And a customer's sorted list, page 2 of 2 each. */
+	q = query();
+	q.order = ORDER_NUMBER;
+	q.page_size = 2;
+	q.page = 2;
+	is_err(list(&alice, &q, &o), SUP_OK, "alice's list by number, page 2");
+	ok(items_match_details(&alice, jget(o, "results")),
+	    "  each item reads as her detail");
+	json_object_put(o);
+}
+
+/*
+ * The tail of a stored ticket is read strictly: values as written, and
+ * false for anything else (refs of lowercase hex only).
+ */
+static void
+test_ticket_tail(void)
+{
+	static const char head[] = "{\"uuid\":\"x\",\"user\":\"not this\"";
+	static const char ref[] =
+	    "00000000000000010123456789abcdef0123456789abcdef";
+	char rec[512];
+	struct ticket_tail tt;
+
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":null,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123,\"last_public\":\"%s\",\"last_note\":null}",
+	    head, ref);
+	ok(view_ticket_tail(rec, strlen(rec), &tt) && tt.user == 7 &&
+	    tt.assignee == 0 && tt.public_count == 2 && tt.note_count == 1 &&
+	    tt.unanswered == 0 && tt.rev == 5 && tt.last_us == 123 &&
+	    tt.has_refs && tt.has_public && !tt.has_note &&
+	    tt.last_public[7] == 1 && tt.last_public[8] == 0x01 &&
+	    tt.last_public[9] == 0x23 && tt.last_public[15] == 0xef &&
+	    tt.cut == strlen(head), "a ticket's tail read: numbers, refs, null");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123}", head);
+	ok(view_ticket_tail(rec, strlen(rec), &tt) && !tt.has_refs &&
+	    tt.assignee == 3, "  and one written before the refs");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123,\"last_public\":\"%.47sA\",\"last_note\":null}",
+	    head, ref);
+	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	    "  an uppercase hex digit: not laid out");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123,\"last_public\":null,\"last_note\":\"g%.47s\"}",
+	    head, ref);
+	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	    "  a g: not laid out");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123,\"last_public\":null,\"last_note\":\"%.46s\"}",
+	    head, ref);
+	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	    "  a ref too short: not laid out");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123,\"last_public\":null}", head);
+	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	    "  one ref without the other: not laid out");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,"
+	    "\"last_us\":123}", head);
+	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	    "  a field missing: not laid out");
+	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
+	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
+	    "\"last_us\":123", head);
+	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	    "  no closing brace: not laid out");
+}
+
+/*
+ * A list item is the ticket's text as view_ticket_add makes it without
+ * messages, byte for byte; a record not laid out is SUP_EDB.
+ */
+static void
+test_list_add(void)
+{
+	struct sbuf a = { 0 }, b = { 0 };
+	struct view v;
+	size_t len;
+	char *text = stored_text(t1, &len);
+	const struct sup_user *readers[] = { &alice, &agent };
+
+	for (size_t i = 0; i < SUP_NELEM(readers); i++) {
+		view_begin(&v, &st, NULL, readers[i]);
+		is_err(view_ticket_add(&v, text, len, false, &a), SUP_OK,
+		    "reader %zu: view_ticket_add", i);
+		is_err(view_ticket_list_add(&v, t1, text, len, &b), SUP_OK,
+		    "  view_ticket_list_add");
+		ok(a.len == b.len && a.len > 0 && memcmp(a.p, b.p, a.len) == 0,
+		    "  the same text, byte for byte");
+		view_end(&v);
+		a.len = b.len = 0;
+	}
+	view_begin(&v, &st, NULL, &agent);
+	is_err(view_ticket_list_add(&v, t1, text + 1, len - 1, &b), SUP_EDB,
+	    "a text not starting with its uuid: SUP_EDB");
+	is_err(view_ticket_list_add(&v, t1, text, len - 1, &b), SUP_EDB,
+	    "a text cut short: SUP_EDB");
+	view_end(&v);
+	free(a.p);
+	free(b.p);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -1719,6 +2000,9 @@ main(void)
 	test_last_cache();
 	test_post_record();
 	test_thread_text();
+	test_ticket_tail();
+	test_list_add();
+	test_list_pages();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
