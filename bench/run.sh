@@ -436,8 +436,25 @@ stat_run() {
 	    printf "%.2f | %.2f | %d", f ? c / f : 0, c ? ($11 - $4) / c : 0, $12 - $5 }')
 }
 
+# CPU time (user and system, in clock ticks) the messages workers have
+# used so far: "user sys", summed over the supervisor's children.
+messages_cpu() {
+	for w in $(workers_of "$PID_messages"); do
+		awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$w/stat" \
+		    2>/dev/null || true
+	done | awk '{ u += $1; s += $2 } END { print u + 0, s + 0 }'
+}
+
+# post_run NAME: posting, with stat_run's figures; CPU: the messages
+# workers' CPU time per post in µs, "user | system" (a measure that moves
+# less with the machine's load than req/s: what a post costs, kernel
+# included, not how long it waits).
 post_run() {
+	cpu0=$(messages_cpu)
 	stat_run "$1" -s "$BENCH/post.lua" "$BASE/" -- "$RUN/post-targets" "$AGENT_TOKEN"
+	cpu1=$(messages_cpu)
+	CPU=$(echo "$cpu0 $cpu1 $nreq $(getconf CLK_TCK)" | awk '{ n = $5 ? $5 : 1
+	    printf "%.0f | %.0f", ($3 - $1) * 1e6 / $6 / n, ($4 - $2) * 1e6 / $6 / n }')
 }
 
 measure() {
@@ -479,7 +496,7 @@ measure_post() {
 	wrk_run hello1 "$BASE/hello"
 	HELLO1=$RPS
 	post_run post
-	POST_STATS=$STATS POST_PER=$PER
+	POST_STATS=$STATS POST_PER=$PER POST_CPU=$CPU
 	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
 	wrk_run hello2 "$BASE/hello"
 	HELLO2=$RPS
@@ -492,7 +509,7 @@ sweep() {
 	for n in $SWEEP; do
 		restart_prog messages "$n"
 		post_run "post-children-$n"
-		SWEEP_ROWS="$SWEEP_ROWS| $n | $RPS | $(ratio "$RPS" "$HELLO") | $LAT | $STATS | $BAD | $ERRS |
+		SWEEP_ROWS="$SWEEP_ROWS| $n | $RPS | $(ratio "$RPS" "$HELLO") | $LAT | $STATS | $CPU | $BAD | $ERRS |
 "
 	done
 	[ -z "$SWEEP" ] || restart_prog messages "$CHILDREN"
@@ -566,11 +583,13 @@ report_post() {
 	echo "| POST message, durable | $POST_RPS | $(ratio "$POST_RPS" "$HELLO") | $POST_LAT | $POST_BAD | $POST_ERRS | $POST_PER |"
 	echo
 	echo "While posting: $(echo "$POST_STATS" |
-	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }')."
+	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }');"
+	echo "CPU of the messages workers per post: $(echo "$POST_CPU" |
+	    awk -F' [|] ' '{ print $1 " µs user, " $2 " µs system" }')."
 	if [ -n "$SWEEP" ]; then
 		echo
-		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	} >"$OUT/results-post-$TICKETS.md"
@@ -620,8 +639,8 @@ report() {
 		echo
 		echo "Posting by workers of the messages program (durable commits; DESIGN §5):"
 		echo
-		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	if [ "$MEM" = yes ]; then
