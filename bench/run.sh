@@ -15,7 +15,7 @@
 #   the chat page (HTML, 20 messages) and the log-in form's POST;
 # each as a ratio to hello.  --sweep measures posting again with the
 # messages program at each of those worker counts (the log-flush question
-# of DESIGN §5).  Then memory: the tickets program with one worker serves
+# of DESIGN §5), each against hello run with as many workers.  Then memory: the tickets program with one worker serves
 # --mem-requests requests, and Anonymous and Rss of that worker are read
 # from /proc/PID/smaps_rollup at 0, half way and the end.  For each of our
 # endpoints it also reports, from the store's statistics (gen --env-stat),
@@ -503,16 +503,22 @@ measure_post() {
 	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
 }
 
-# Posting with the messages program at other worker counts.
+# Posting with the messages program at other worker counts.  The probe
+# keeps the same process count: hello is measured again with as many
+# workers, just before, and the row's ratio is to that.
 sweep() {
 	SWEEP_ROWS=""
 	for n in $SWEEP; do
+		restart_prog hello "$n"
+		wrk_run "hello-children-$n" "$BASE/hello"
+		hello_n=$RPS
 		restart_prog messages "$n"
 		post_run "post-children-$n"
-		SWEEP_ROWS="$SWEEP_ROWS| $n | $RPS | $(ratio "$RPS" "$HELLO") | $LAT | $STATS | $CPU | $BAD | $ERRS |
+		SWEEP_ROWS="$SWEEP_ROWS| $n | $hello_n | $RPS | $(ratio "$RPS" "$hello_n") | $LAT | $STATS | $CPU | $BAD | $ERRS |
 "
 	done
-	[ -z "$SWEEP" ] || restart_prog messages "$CHILDREN"
+	[ -z "$SWEEP" ] || { restart_prog messages "$CHILDREN"
+		restart_prog hello "$CHILDREN"; }
 }
 
 # "Anonymous Rss" of pid $1, in kB.
@@ -588,8 +594,8 @@ report_post() {
 	    awk -F' [|] ' '{ print $1 " µs user, " $2 " µs system" }')."
 	if [ -n "$SWEEP" ]; then
 		echo
-		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| workers (messages and hello) | hello req/s | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	} >"$OUT/results-post-$TICKETS.md"
@@ -639,8 +645,8 @@ report() {
 		echo
 		echo "Posting by workers of the messages program (durable commits; DESIGN §5):"
 		echo
-		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| workers (messages and hello) | hello req/s | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	if [ "$MEM" = yes ]; then
