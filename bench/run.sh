@@ -15,9 +15,10 @@
 #   the chat page (HTML, 20 messages) and the log-in form's POST;
 # each as a ratio to hello.  --sweep measures posting again with the
 # messages program at each of those worker counts (the log-flush question
-# of DESIGN §5), each against hello run with as many workers.  Then memory: the tickets program with one worker serves
-# --mem-requests requests, and Anonymous and Rss of that worker are read
-# from /proc/PID/smaps_rollup at 0, half way and the end.  For each of our
+# of DESIGN §5), each against hello run with as many workers.  Then
+# memory: the tickets program with one worker serves --mem-requests
+# requests, and Anonymous and Rss of that worker are read from
+# /proc/PID/smaps_rollup at 0, half way and the end.  For each of our
 # endpoints it also reports, from the store's statistics (gen --env-stat),
 # the lock requests, cache page gets and misses per request, and while
 # posting, commits per log flush.  --profile records perf profiles instead

@@ -743,7 +743,8 @@ store_open(struct store *s, const struct sup_conf *conf)
 	 * flush then writes the file's metadata as well as the log (more
 	 * I/O and kernel time per commit).  Zeroed, a flush overwrites
 	 * blocks the file already has.  The cost is one 10 MB write when
-	 * a file is made (docs/store.md, "Posting: log flushes").
+	 * a file is made (docs/store.md, "Posting: log flushes and
+	 * workers").
 	 */
 	env->log_set_config(env, DB_LOG_ZERO, 1);
 	if (!conf->durable)

@@ -232,7 +232,7 @@ static void
 test_log_allocated(struct store *s)
 {
 	DB_LOG_STAT *st = NULL;
-	struct stat sb;
+	struct stat sb = { 0 };
 	char path[128];
 
 	if (s->env->log_stat(s->env, &st, 0) != 0)
