@@ -15,9 +15,10 @@
 #   the chat page (HTML, 20 messages) and the log-in form's POST;
 # each as a ratio to hello.  --sweep measures posting again with the
 # messages program at each of those worker counts (the log-flush question
-# of DESIGN §5).  Then memory: the tickets program with one worker serves
-# --mem-requests requests, and Anonymous and Rss of that worker are read
-# from /proc/PID/smaps_rollup at 0, half way and the end.  For each of our
+# of DESIGN §5), each against hello run with as many workers.  Then
+# memory: the tickets program with one worker serves --mem-requests
+# requests, and Anonymous and Rss of that worker are read from
+# /proc/PID/smaps_rollup at 0, half way and the end.  For each of our
 # endpoints it also reports, from the store's statistics (gen --env-stat),
 # the lock requests, cache page gets and misses per request, and while
 # posting, commits per log flush.  --profile records perf profiles instead
@@ -436,8 +437,25 @@ stat_run() {
 	    printf "%.2f | %.2f | %d", f ? c / f : 0, c ? ($11 - $4) / c : 0, $12 - $5 }')
 }
 
+# CPU time (user and system, in clock ticks) the messages workers have
+# used so far: "user sys", summed over the supervisor's children.
+messages_cpu() {
+	for w in $(workers_of "$PID_messages"); do
+		awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$w/stat" \
+		    2>/dev/null || true
+	done | awk '{ u += $1; s += $2 } END { print u + 0, s + 0 }'
+}
+
+# post_run NAME: posting, with stat_run's figures; CPU: the messages
+# workers' CPU time per post in µs, "user | system" (a measure that moves
+# less with the machine's load than req/s: what a post costs, kernel
+# included, not how long it waits).
 post_run() {
+	cpu0=$(messages_cpu)
 	stat_run "$1" -s "$BENCH/post.lua" "$BASE/" -- "$RUN/post-targets" "$AGENT_TOKEN"
+	cpu1=$(messages_cpu)
+	CPU=$(echo "$cpu0 $cpu1 $nreq $(getconf CLK_TCK)" | awk '{ n = $5 ? $5 : 1
+	    printf "%.0f | %.0f", ($3 - $1) * 1e6 / $6 / n, ($4 - $2) * 1e6 / $6 / n }')
 }
 
 measure() {
@@ -479,23 +497,29 @@ measure_post() {
 	wrk_run hello1 "$BASE/hello"
 	HELLO1=$RPS
 	post_run post
-	POST_STATS=$STATS POST_PER=$PER
+	POST_STATS=$STATS POST_PER=$PER POST_CPU=$CPU
 	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
 	wrk_run hello2 "$BASE/hello"
 	HELLO2=$RPS
 	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
 }
 
-# Posting with the messages program at other worker counts.
+# Posting with the messages program at other worker counts.  The probe
+# keeps the same process count: hello is measured again with as many
+# workers, just before, and the row's ratio is to that.
 sweep() {
 	SWEEP_ROWS=""
 	for n in $SWEEP; do
+		restart_prog hello "$n"
+		wrk_run "hello-children-$n" "$BASE/hello"
+		hello_n=$RPS
 		restart_prog messages "$n"
 		post_run "post-children-$n"
-		SWEEP_ROWS="$SWEEP_ROWS| $n | $RPS | $(ratio "$RPS" "$HELLO") | $LAT | $STATS | $BAD | $ERRS |
+		SWEEP_ROWS="$SWEEP_ROWS| $n | $hello_n | $RPS | $(ratio "$RPS" "$hello_n") | $LAT | $STATS | $CPU | $BAD | $ERRS |
 "
 	done
-	[ -z "$SWEEP" ] || restart_prog messages "$CHILDREN"
+	[ -z "$SWEEP" ] || { restart_prog messages "$CHILDREN"
+		restart_prog hello "$CHILDREN"; }
 }
 
 # "Anonymous Rss" of pid $1, in kB.
@@ -566,11 +590,13 @@ report_post() {
 	echo "| POST message, durable | $POST_RPS | $(ratio "$POST_RPS" "$HELLO") | $POST_LAT | $POST_BAD | $POST_ERRS | $POST_PER |"
 	echo
 	echo "While posting: $(echo "$POST_STATS" |
-	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }')."
+	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }');"
+	echo "CPU of the messages workers per post: $(echo "$POST_CPU" |
+	    awk -F' [|] ' '{ print $1 " µs user, " $2 " µs system" }')."
 	if [ -n "$SWEEP" ]; then
 		echo
-		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| workers (messages and hello) | hello req/s | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	} >"$OUT/results-post-$TICKETS.md"
@@ -620,8 +646,8 @@ report() {
 		echo
 		echo "Posting by workers of the messages program (durable commits; DESIGN §5):"
 		echo
-		echo "| messages workers | req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| workers (messages and hello) | hello req/s | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	if [ "$MEM" = yes ]; then

@@ -221,6 +221,33 @@ test_records(struct store *s)
 	json_object_put(o);
 }
 
+/*
+ * The log file being written has all its blocks when it is made (zeroed,
+ * DB_LOG_ZERO): a commit's flush then overwrites blocks the file already
+ * has, and the disk flush needs no change of the file's metadata.  On a
+ * file extended sparsely (Berkeley DB's default) each flush that reached
+ * a new block also wrote the inode: more I/O per commit (docs/store.md).
+ */
+static void
+test_log_allocated(struct store *s)
+{
+	DB_LOG_STAT *st = NULL;
+	struct stat sb = { 0 };
+	char path[128];
+
+	if (s->env->log_stat(s->env, &st, 0) != 0)
+		bail_out("log_stat failed");
+	snprintf(path, sizeof(path), "%s/db/log.%010u", dir,
+	    (unsigned)st->st_cur_file);
+	free(st);
+	ok(stat(path, &sb) == 0 && sb.st_size >= 1024 * 1024,
+	    "the current log file is made at its full size");
+	ok((long long)sb.st_blocks * 512 >= (long long)sb.st_size,
+	    "  and every block of it is on disk, not a sparse hole "
+	    "(%lld of %lld bytes)", (long long)sb.st_blocks * 512,
+	    (long long)sb.st_size);
+}
+
 static void
 test_counters(struct store *s)
 {
@@ -801,6 +828,7 @@ main(void)
 	setup();
 	test_open(&s);
 	test_records(&s);
+	test_log_allocated(&s);
 	test_ticket_index_keys(&s);
 	test_counters(&s);
 	test_sequence(&s, &last_seq);
