@@ -100,42 +100,83 @@ jt_type(struct jt v)
 	}
 }
 
+/* One member of an object: its name as written, and its value. */
+struct member {
+	const char *name;
+	size_t len;
+	struct jt v;
+};
+
+/*
+ * The member "name": value at p (white space before it allowed) into *m;
+ * past its value, or NULL when there is no whole member before end.
+ */
+static const char *
+member_at(const char *p, const char *end, struct member *m)
+{
+	const char *kend, *val;
+
+	p = skip_ws(p, end);
+	if (p >= end || *p != '"' || (kend = skip_string(p, end)) == NULL)
+		return NULL;
+	m->name = p + 1;
+	m->len = (size_t)(kend - 1 - m->name);
+	p = skip_ws(kend, end);
+	if (p >= end || *p != ':')
+		return NULL;
+	val = skip_ws(p + 1, end);
+	if ((p = skip_value(val, end)) == NULL)
+		return NULL;
+	m->v = (struct jt){ val, (size_t)(p - val) };
+	return p;
+}
+
+/*
+ * After a member at p: past the comma (*last false) or the closing brace
+ * (*last true); NULL when neither comes before end.
+ */
+static const char *
+after_member(const char *p, const char *end, bool *last)
+{
+	p = skip_ws(p, end);
+	if (p >= end || (*p != ',' && *p != '}'))
+		return NULL;
+	*last = *p == '}';
+	return p + 1;
+}
+
+/* Is the object whose '{' is at p empty ("{}", white space allowed)? */
+static bool
+empty_at(const char *p, const char *end)
+{
+	p = skip_ws(p + 1, end);
+	return p < end && *p == '}';
+}
+
 bool
 jt_member(struct jt v, const char *name, size_t n, struct jt *out)
 {
 	const char *p, *end;
-	bool found = false;
+	bool found = false, last = false;
 
 	if (jt_type(v) != JT_OBJECT)
 		return false;
-	p = skip_ws(v.p + 1, v.p + v.n);
 	end = v.p + v.n;
-	if (p < end && *p == '}')
+	if (empty_at(v.p, end))
 		return false;
 	/* To the end: of two equal names the last counts, as in json-c. */
-	for (;;) {
-		const char *key, *kend, *val;
-		p = skip_ws(p, end);
-		if (p >= end || *p != '"' ||
-		    (kend = skip_string(p, end)) == NULL)
+	for (p = v.p + 1; !last;) {
+		struct member m;
+		if ((p = member_at(p, end, &m)) == NULL)
 			return found;
-		key = p + 1;
-		p = skip_ws(kend, end);
-		if (p >= end || *p != ':')
-			return found;
-		val = skip_ws(p + 1, end);
-		if ((p = skip_value(val, end)) == NULL)
-			return found;
-		if ((size_t)(kend - 1 - key) == n && memcmp(key, name, n) == 0) {
-			out->p = val;
-			out->n = (size_t)(p - val);
+		if (m.len == n && memcmp(m.name, name, n) == 0) {
+			*out = m.v;
 			found = true;
 		}
-		p = skip_ws(p, end);
-		if (p >= end || *p != ',')
+		if ((p = after_member(p, end, &last)) == NULL)
 			return found;
-		p++;
 	}
+	return found;
 }
 
 /*
@@ -146,47 +187,35 @@ static const char *
 index_at(const char *p, const char *end, struct jt_index *ix)
 {
 	const char *start = p;
+	bool last = false;
 
 	ix->obj = (struct jt){ NULL, 0 };
 	ix->n = 0;
 	ix->over = false;
 	if (p >= end || *p != '{')
 		return NULL;
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == '}') {
-		ix->obj = (struct jt){ start, (size_t)(p + 1 - start) };
-		return p + 1;
+	if (empty_at(p, end)) {
+		p = skip_ws(p + 1, end) + 1;
+		ix->obj = (struct jt){ start, (size_t)(p - start) };
+		return p;
 	}
-	for (;;) {
-		const char *key, *kend, *val;
-		p = skip_ws(p, end);
-		if (p >= end || *p != '"' ||
-		    (kend = skip_string(p, end)) == NULL)
-			return NULL;
-		key = p + 1;
-		p = skip_ws(kend, end);
-		if (p >= end || *p != ':')
-			return NULL;
-		val = skip_ws(p + 1, end);
-		if ((p = skip_value(val, end)) == NULL)
+	for (p++; !last;) {
+		struct member m;
+		if ((p = member_at(p, end, &m)) == NULL)
 			return NULL;
 		if (ix->n < JT_INDEX_MAX) {
-			ix->m[ix->n].name = key;
-			ix->m[ix->n].len = (size_t)(kend - 1 - key);
-			ix->m[ix->n].v = (struct jt){ val, (size_t)(p - val) };
+			ix->m[ix->n].name = m.name;
+			ix->m[ix->n].len = m.len;
+			ix->m[ix->n].v = m.v;
 			ix->n++;
 		} else {
 			ix->over = true;
 		}
-		p = skip_ws(p, end);
-		if (p < end && *p == '}') {
-			ix->obj = (struct jt){ start, (size_t)(p + 1 - start) };
-			return p + 1;
-		}
-		if (p >= end || *p != ',')
+		if ((p = after_member(p, end, &last)) == NULL)
 			return NULL;
-		p++;
 	}
+	ix->obj = (struct jt){ start, (size_t)(p - start) };
+	return p;
 }
 
 void
@@ -290,13 +319,19 @@ jt_truthy(struct jt v)
 		    *skip_ws(v.p + 1, v.p + v.n) != '}';
 	case JT_ARRAY:
 		return jt_iter_start(v, &it) && jt_iter_next(&it, &el);
-	case JT_NUMBER:
-		/* Zero however written (0, -0, 0.0, 0e5) is false. */
-		if (v.n >= sizeof(num))
+	case JT_NUMBER: {
+		/* Zero however written (0, -0, 0.0, 0e5, 1e-400) is false. */
+		char *copy = v.n < sizeof(num) ? num : malloc(v.n + 1);
+		bool nonzero;
+		if (copy == NULL)
 			return true;
-		memcpy(num, v.p, v.n);
-		num[v.n] = '\0';
-		return strtod(num, NULL) != 0.0;
+		memcpy(copy, v.p, v.n);
+		copy[v.n] = '\0';
+		nonzero = strtod(copy, NULL) != 0.0;
+		if (copy != num)
+			free(copy);
+		return nonzero;
+	}
 	default:
 		return false;
 	}

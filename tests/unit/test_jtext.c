@@ -225,7 +225,9 @@ test_truthy(void)
 	} cases[] = {
 		{ "true", true }, { "false", false }, { "null", false },
 		{ "0", false }, { "-0", false }, { "0.0", false },
-		{ "0e5", false }, { "1", true }, { "-0.5", true },
+		{ "0e5", false }, { "1e-400", false },
+		{ "0000000000000000000000000000000000000000000000000000000000000000"
+		    "0000", false }, { "1", true }, { "-0.5", true },
 		{ "\"\"", false }, { "\"0\"", true }, { "\"\\u0000\"", true },
 		{ "{}", false }, { "{ }", false }, { "{\"a\":0}", true },
 		{ "[]", false }, { "[ ]", false }, { "[0]", true },
