@@ -1135,22 +1135,27 @@ struct render {
 
 /*
  * The frame for object v (json-c, maybe a text object) and text el; the
- * text's members are indexed into ix.
+ * text's members are indexed into ix.  A text object whose index cannot
+ * be made (no memory) fails the render.
  */
 static void
-frame_of(struct frame *in, json_object *v, struct jt el, struct jt_index *ix)
+frame_of(struct render *r, struct frame *in, json_object *v, struct jt el,
+    struct jt_index *ix)
 {
 	const struct jt_index *kept;
+	struct jt text;
 
 	in->obj = json_object_is_type(v, json_type_object) ? v : NULL;
 	in->ix = NULL;
 	if (jt_type(el) == JT_OBJECT) {
 		jt_index_build(el, ix);
 		in->ix = ix;
-	} else if (in->obj != NULL && (kept = jt_object_index(in->obj)) !=
-	    NULL && jt_type(kept->obj) == JT_OBJECT) {
+	} else if (in->obj != NULL && jt_object_text(in->obj, &text)) {
 		/* A text object keeps its index: made once a request. */
-		in->ix = kept;
+		if ((kept = jt_object_index(in->obj)) == NULL)
+			r->err = SUP_ENOMEM;
+		else if (jt_type(kept->obj) == JT_OBJECT)
+			in->ix = kept;
 	}
 }
 
@@ -1345,11 +1350,15 @@ render_var(struct render *r, const struct node *node, const struct val *v)
 	size_t n;
 	bool json = false;
 
+	/* An object or an array shows only as JSON (:o first): not printed
+	 * at all otherwise. */
+	if ((node->nmods == 0 || node->mods[0] != MOD_O) &&
+	    (v->obj != NULL ? json_object_is_type(v->obj, json_type_object) ||
+	    json_object_is_type(v->obj, json_type_array) :
+	    jt_type(v->text) == JT_OBJECT || jt_type(v->text) == JT_ARRAY))
+		return;
 	if (v->obj != NULL ? !obj_value(r, v->obj, num, sizeof(num), &s, &n,
 	    &json) : !text_value(r, v->text, num, sizeof(num), &s, &n, &json))
-		return;
-	/* An object or an array shows only as JSON (:o first). */
-	if (json && (node->nmods == 0 || node->mods[0] != MOD_O))
 		return;
 	if (node->nmods == 0) {
 		put(&r->out, s, n);
@@ -1397,8 +1406,8 @@ render_array(struct render *r, const struct tmpl *t, size_t i,
 		for (size_t k = 0; k < len && r->err == SUP_OK; k++) {
 			if (!text || !jt_iter_next(&it, &el))
 				el = (struct jt){ NULL, 0 };
-			frame_of(&in, json_object_array_get_idx(v->obj, k), el,
-			    &ix);
+			frame_of(r, &in, json_object_array_get_idx(v->obj, k),
+			    el, &ix);
 			in.last = k + 1 == len;
 			render_nodes(r, t, i + 1, node->end, &in);
 		}
@@ -1435,7 +1444,7 @@ render_section(struct render *r, const struct tmpl *t, size_t i,
 			render_array(r, t, i, f, &v);
 			return;
 		case JT_OBJECT:
-			frame_of(&in, NULL, v.text, &ix);
+			frame_of(r, &in, NULL, v.text, &ix);
 			break;
 		default:
 			break;
@@ -1456,7 +1465,7 @@ render_section(struct render *r, const struct tmpl *t, size_t i,
 				return;
 			}
 			/* A text object shows for its members or its text. */
-			frame_of(&in, v.obj, (struct jt){ NULL, 0 }, &ix);
+			frame_of(r, &in, v.obj, (struct jt){ NULL, 0 }, &ix);
 			show = json_object_object_length(v.obj) > 0 ||
 			    (in.ix != NULL && jt_truthy(in.ix->obj));
 			break;
@@ -1533,7 +1542,7 @@ tmpl_render_ex(const struct tmpl *t, json_object *data,
 	r.out.ctx = ctx;
 	r.out.err = &r.err;
 	r.extra = extra;
-	frame_of(&root, data, (struct jt){ NULL, 0 }, &ix);
+	frame_of(&r, &root, data, (struct jt){ NULL, 0 }, &ix);
 	render_nodes(&r, t, 0, t->n, &root);
 	free(r.scratch[0].p);
 	free(r.scratch[1].p);
