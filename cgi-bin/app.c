@@ -367,7 +367,8 @@ open_store(struct app *app)
 /*
  * Has a request without a body been read to its end?  nginx and Apache
  * send a bodyless request's empty body record with its parameters; it is
- * read now (from libfcgi's buffer, or one read that does not wait).  Then
+ * read now (from libfcgi's buffer, or from the socket, where the server
+ * has put it already).  Then
  * libfcgi need not close the connection its careful way, which shuts down
  * the sending side and waits for the server to hang up first (so that
  * unread input cannot make the kernel reset the connection under the
