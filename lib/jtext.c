@@ -254,6 +254,19 @@ jt_iter_start(struct jt v, struct jt_iter *it)
 	return true;
 }
 
+/*
+ * The element p[0..e) in *el, and the walk past it: past its comma, or
+ * at the end when none follows (the walk then stops).
+ */
+static void
+iter_take(struct jt_iter *it, const char *p, const char *e, struct jt *el)
+{
+	el->p = p;
+	el->n = (size_t)(e - p);
+	p = skip_ws(e, it->end);
+	it->p = p < it->end && *p == ',' ? p + 1 : it->end;
+}
+
 bool
 jt_iter_next(struct jt_iter *it, struct jt *el)
 {
@@ -263,11 +276,7 @@ jt_iter_next(struct jt_iter *it, struct jt *el)
 		it->p = it->end;
 		return false;
 	}
-	el->p = p;
-	el->n = (size_t)(e - p);
-	p = skip_ws(e, it->end);
-	/* After an element: a comma, or the end (then the walk stops). */
-	it->p = p < it->end && *p == ',' ? p + 1 : it->end;
+	iter_take(it, p, e, el);
 	return true;
 }
 
@@ -287,10 +296,7 @@ jt_iter_next_index(struct jt_iter *it, struct jt *el, struct jt_index *ix)
 		it->p = it->end;
 		return false;
 	}
-	el->p = p;
-	el->n = (size_t)(e - p);
-	p = skip_ws(e, it->end);
-	it->p = p < it->end && *p == ',' ? p + 1 : it->end;
+	iter_take(it, p, e, el);
 	return true;
 }
 

@@ -1103,10 +1103,11 @@ apply(const struct out *o, enum mod m, const char *s, size_t n, bool json)
 
 /*
  * One level of context: a section's object and its repetition.  obj is a
- * json-c object (or NULL); text is the JSON text of an object (or none):
- * an element of a text array, or the text of obj when obj is a text
- * object (lib/jtext.h).  A name is looked for in obj's members, then in
- * text's, then among the extra members the caller computes for text.
+ * json-c object (or NULL); ix indexes the members of a JSON text object
+ * (or is NULL): an element of a text array, or the text of obj when obj
+ * is a text object (lib/jtext.h).  A name is looked for in obj's members,
+ * then in the text's, then among the extra members the caller computes
+ * for the text.
  */
 struct frame {
 	json_object *obj;
@@ -1115,11 +1116,8 @@ struct frame {
 	bool last;			/* the last repetition of its section */
 };
 
-/*
- * What a name found: a json-c value (obj), else JSON text (text), else
- * nothing (both empty: null).  When a json-c array and a text array both
- * answer a name, the section walks them side by side.
- */
+/* What a name found: a json-c value (obj), else JSON text (text), else
+ * nothing (both empty: null). */
 struct val {
 	json_object *obj;
 	struct jt text;
@@ -1187,9 +1185,6 @@ lookup(const struct render *r, const struct frame *f, const char *name,
 			if ((e = lh_table_lookup_entry_w_hash(t, name, h)) !=
 			    NULL) {
 				v->obj = (json_object *)lh_entry_v(e);
-				if (json_object_is_type(v->obj,
-				    json_type_array) && f->ix != NULL)
-					jt_index_get(f->ix, name, n, &v->text);
 				return true;
 			}
 		}
@@ -1384,11 +1379,8 @@ static void render_nodes(struct render *r, const struct tmpl *t,
     size_t from, size_t to, const struct frame *f);
 
 /*
- * A section over an array: its body once per element (objects become the
- * context).  A json-c array and a text array found for the same name go
- * side by side: element k is json-c element k with text element k behind
- * it (a page adds members to the elements of an API array that way); the
- * json-c array says how many there are.
+ * A section over an array, json-c's or a text's: its body once per
+ * element (objects become the context).
  */
 static void
 render_array(struct render *r, const struct tmpl *t, size_t i,
@@ -1399,22 +1391,21 @@ render_array(struct render *r, const struct tmpl *t, size_t i,
 	struct jt_index ix;
 	struct jt_iter it;
 	struct jt el;
-	bool text = jt_iter_start(v->text, &it);
 
 	if (v->obj != NULL) {
 		size_t len = json_object_array_length(v->obj);
 		for (size_t k = 0; k < len && r->err == SUP_OK; k++) {
-			if (!text || !jt_iter_next(&it, &el))
-				el = (struct jt){ NULL, 0 };
 			frame_of(r, &in, json_object_array_get_idx(v->obj, k),
-			    el, &ix);
+			    (struct jt){ NULL, 0 }, &ix);
 			in.last = k + 1 == len;
 			render_nodes(r, t, i + 1, node->end, &in);
 		}
 		return;
 	}
 	/* Each element is read once: indexed as it is found. */
-	while (text && r->err == SUP_OK && jt_iter_next_index(&it, &el, &ix)) {
+	if (!jt_iter_start(v->text, &it))
+		return;
+	while (r->err == SUP_OK && jt_iter_next_index(&it, &el, &ix)) {
 		in.ix = jt_type(el) == JT_OBJECT ? &ix : NULL;
 		in.last = !jt_iter_more(&it);
 		render_nodes(r, t, i + 1, node->end, &in);
