@@ -16,21 +16,7 @@
 #include "util.h"
 
 #include "tap.h"
-
-static struct sbuf out;
-
-static int
-mem_read(void *ctx SUP_UNUSED, char *buf SUP_UNUSED, int n SUP_UNUSED)
-{
-	return 0;
-}
-
-static int
-mem_write(void *ctx SUP_UNUSED, const char *buf, int n)
-{
-	sbuf_add(&out, buf, (size_t)n);
-	return n;
-}
+#include "capture.h"
 
 /* body sent as method: the whole response, NUL-terminated (caller frees). */
 static char *

@@ -18,22 +18,7 @@
 #include "util.h"
 
 #include "tap.h"
-
-/* The response, as the web server would get it. */
-static struct sbuf out;
-
-static int
-mem_read(void *ctx SUP_UNUSED, char *buf SUP_UNUSED, int n SUP_UNUSED)
-{
-	return 0;
-}
-
-static int
-mem_write(void *ctx SUP_UNUSED, const char *buf, int n)
-{
-	sbuf_add(&out, buf, (size_t)n);
-	return n;
-}
+#include "capture.h"
 
 /* Parse a request from envp, the response going to out (emptied). */
 static void
