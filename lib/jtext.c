@@ -111,7 +111,7 @@ struct member {
  * The member "name": value at p (white space before it allowed) into *m;
  * past its value, or NULL when there is no whole member before end.
  */
-static const char *
+static inline const char *
 member_at(const char *p, const char *end, struct member *m)
 {
 	const char *kend, *val;
@@ -135,7 +135,7 @@ member_at(const char *p, const char *end, struct member *m)
  * After a member at p: past the comma (*last false) or the closing brace
  * (*last true); NULL when neither comes before end.
  */
-static const char *
+static inline const char *
 after_member(const char *p, const char *end, bool *last)
 {
 	p = skip_ws(p, end);

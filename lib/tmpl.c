@@ -1216,11 +1216,19 @@ fmt_double(double d, char *buf, size_t n)
 	return strlen(buf);
 }
 
-/* The text of a json-c value, as render_var writes it (json as above). */
+/*
+ * The text of a json-c value, as render_var writes it.  *json says, on
+ * the way in, whether an object or an array is wanted as JSON text (else
+ * it is not printed at all: false), and on the way out whether the text
+ * is JSON.
+ */
 static bool
 obj_value(struct render *r, json_object *v, char *num, size_t cap,
     const char **s, size_t *n, bool *json)
 {
+	bool want = *json;
+
+	*json = false;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
 		*s = json_object_get_string(v);
@@ -1245,6 +1253,8 @@ obj_value(struct render *r, json_object *v, char *num, size_t cap,
 		return true;
 	case json_type_object:
 	case json_type_array:
+		if (!want)
+			return false;
 		/* json-c keeps the text in the object: no allocation here. */
 		*s = json_object_to_json_string_length(v,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, n);
@@ -1281,13 +1291,16 @@ plain_int(struct jt t)
  * The text of a JSON text value, as render_var writes it: a string's
  * content (unescaped into r->str when it has escapes), a whole number,
  * true or false as written, any other number as json-c prints it (in
- * num, cap bytes), an object or array as its text (json set).  False for
- * null and what is not JSON.
+ * num, cap bytes), an object or array as its text (*json as obj_value's).
+ * False for null and what is not JSON.
  */
 static bool
 text_value(struct render *r, struct jt t, char *num, size_t cap,
     const char **s, size_t *n, bool *json)
 {
+	bool want = *json;
+
+	*json = false;
 	switch (jt_type(t)) {
 	case JT_STRING:
 		if (jt_string_plain(t)) {
@@ -1327,6 +1340,8 @@ text_value(struct render *r, struct jt t, char *num, size_t cap,
 		return true;
 	case JT_OBJECT:
 	case JT_ARRAY:
+		if (!want)
+			return false;
 		*s = t.p;
 		*n = t.n;
 		*json = true;
@@ -1345,13 +1360,8 @@ render_var(struct render *r, const struct node *node, const struct val *v)
 	size_t n;
 	bool json = false;
 
-	/* An object or an array shows only as JSON (:o first): not printed
-	 * at all otherwise. */
-	if ((node->nmods == 0 || node->mods[0] != MOD_O) &&
-	    (v->obj != NULL ? json_object_is_type(v->obj, json_type_object) ||
-	    json_object_is_type(v->obj, json_type_array) :
-	    jt_type(v->text) == JT_OBJECT || jt_type(v->text) == JT_ARRAY))
-		return;
+	/* An object or an array shows only as JSON (:o first). */
+	json = node->nmods > 0 && node->mods[0] == MOD_O;
 	if (v->obj != NULL ? !obj_value(r, v->obj, num, sizeof(num), &s, &n,
 	    &json) : !text_value(r, v->text, num, sizeof(num), &s, &n, &json))
 		return;
