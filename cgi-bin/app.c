@@ -29,6 +29,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "fcgiout.h"
 #include "http.h"
 #include "sess.h"
 #include "valid.h"
@@ -265,16 +266,22 @@ after_request(struct app *app, sup_err e)
 
 /* --- FastCGI --------------------------------------------------------- */
 
+/* A FastCGI connection: libfcgi reads the request, fcgiout answers it. */
+struct conn {
+	FCGX_Request req;
+	struct fcgiout out;
+};
+
 static int
 fcgi_read(void *ctx, char *buf, int n)
 {
-	return FCGX_GetStr(buf, n, ((FCGX_Request *)ctx)->in);
+	return FCGX_GetStr(buf, n, ((struct conn *)ctx)->req.in);
 }
 
 static int
 fcgi_write(void *ctx, const char *buf, int n)
 {
-	return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out);
+	return fcgiout_write(&((struct conn *)ctx)->out, buf, n);
 }
 
 static void
@@ -282,19 +289,6 @@ on_stop(int sig SUP_UNUSED)
 {
 	stopping = 1;
 	FCGX_ShutdownPending();
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() returns */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);	/* mod_fcgid asks this way */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /*
@@ -322,6 +316,27 @@ on_tick(int sig SUP_UNUSED)
 }
 
 /*
+ * The signals a program handles: a request to stop, and the watchdog's
+ * tick (installed once: on_tick puts the default back only to end the
+ * process).
+ */
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);	/* mod_fcgid asks this way */
+	sa.sa_handler = on_tick;
+	sa.sa_flags = SA_RESTART;	/* reads and writes carry on */
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
  * Start the watchdog of one request (see on_tick).  stranded: also end a
  * request stranded by another process's recovery.  Plain CGI passes
  * false: a CGI process lives for one request, and ending it while it is
@@ -333,12 +348,7 @@ static void
 watch_start(struct app *app, bool stranded)
 {
 	struct itimerval tick = { { 1, 0 }, { 1, 0 } };
-	struct sigaction sa;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_tick;
-	sa.sa_flags = SA_RESTART;	/* reads and writes carry on */
-	sigaction(SIGALRM, &sa, NULL);
 	watch_seconds = 0;
 	watch_limit = app->conf.request_timeout_s;
 	watch_store = stranded ? &app->store : NULL;
@@ -393,23 +403,38 @@ bodyless_read(FCGX_Request *req)
 static int
 serve_fcgi(struct app *app, int fd)
 {
-	FCGX_Request req;
+	struct conn *c;
 
-	if (open_store(app) != 0)
+	if (open_store(app) != 0 || (c = malloc(sizeof(*c))) == NULL)
 		return 1;
-	if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+	if (FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		free(c);
 		return 1;
-	while (!stopping && FCGX_Accept_r(&req) >= 0) {
-		struct sup_io io = { fcgi_read, fcgi_write, &req };
+	}
+	while (!stopping && FCGX_Accept_r(&c->req) >= 0) {
+		struct sup_io io = { fcgi_read, fcgi_write, c };
+		bool drop;
+
 		watch_start(app, true);
-		sup_err e = serve_one(app, req.envp, io);
-		if (bodyless_read(&req))
-			FCGX_Detach(&req);
-		FCGX_Finish_r(&req);
+		fcgiout_begin(&c->out, c->req.ipcFd, c->req.requestId);
+		sup_err e = serve_one(app, c->req.envp, io);
+		if (bodyless_read(&c->req))
+			FCGX_Detach(&c->req);
+		/*
+		 * The answer went out through fcgiout, end records and all;
+		 * libfcgi's own output streams, which wrote nothing, are
+		 * freed without their end records (FCGX_Finish_r would
+		 * write them).  The connection is closed as FCGX_Finish_r
+		 * would close it.
+		 */
+		drop = fcgiout_end(&c->out, 0) != 0 ||
+		    !c->req.keepConnection || FCGX_GetError(c->req.in) != 0;
+		FCGX_Free(&c->req, drop);
 		after_request(app, e);
 		watch_stop();
 	}
-	FCGX_Free(&req, 1);
+	FCGX_Free(&c->req, 1);
+	free(c);
 	store_close(&app->store);
 	page_env_close(&app->page);
 	return 0;
