@@ -108,11 +108,22 @@ struct member {
 };
 
 /*
+ * A value whose end is known before it is read: see jt_object_known.
+ * {NULL, NULL} when there is none.
+ */
+struct known {
+	const char *at, *end;
+};
+
+static const struct known no_known = { NULL, NULL };
+
+/*
  * The member "name": value at p (white space before it allowed) into *m;
- * past its value, or NULL when there is no whole member before end.
+ * past its value, or NULL when there is no whole member before end.  A
+ * value starting at k.at ends at k.end without being read.
  */
 static inline const char *
-member_at(const char *p, const char *end, struct member *m)
+member_at(const char *p, const char *end, struct member *m, struct known k)
 {
 	const char *kend, *val;
 
@@ -125,7 +136,9 @@ member_at(const char *p, const char *end, struct member *m)
 	if (p >= end || *p != ':')
 		return NULL;
 	val = skip_ws(p + 1, end);
-	if ((p = skip_value(val, end)) == NULL)
+	if (val == k.at)
+		p = k.end;
+	else if ((p = skip_value(val, end)) == NULL)
 		return NULL;
 	m->v = (struct jt){ val, (size_t)(p - val) };
 	return p;
@@ -167,7 +180,7 @@ jt_member(struct jt v, const char *name, size_t n, struct jt *out)
 	/* To the end: of two equal names the last counts, as in json-c. */
 	for (p = v.p + 1; !last;) {
 		struct member m;
-		if ((p = member_at(p, end, &m)) == NULL)
+		if ((p = member_at(p, end, &m, no_known)) == NULL)
 			return found;
 		if (m.len == n && memcmp(m.name, name, n) == 0) {
 			*out = m.v;
@@ -184,7 +197,7 @@ jt_member(struct jt v, const char *name, size_t n, struct jt *out)
  * not a whole object.  The members before a fault are indexed all the same.
  */
 static const char *
-index_at(const char *p, const char *end, struct jt_index *ix)
+index_at(const char *p, const char *end, struct jt_index *ix, struct known k)
 {
 	const char *start = p;
 	bool last = false;
@@ -201,7 +214,7 @@ index_at(const char *p, const char *end, struct jt_index *ix)
 	}
 	for (p++; !last;) {
 		struct member m;
-		if ((p = member_at(p, end, &m)) == NULL)
+		if ((p = member_at(p, end, &m, k)) == NULL)
 			return NULL;
 		if (ix->n < JT_INDEX_MAX) {
 			ix->m[ix->n].name = m.name;
@@ -218,15 +231,22 @@ index_at(const char *p, const char *end, struct jt_index *ix)
 	return p;
 }
 
+/* jt_index_build, stepping over the value at k.at (if any) unread. */
+static void
+index_build(struct jt v, struct jt_index *ix, struct known k)
+{
+	if (jt_type(v) == JT_OBJECT)
+		index_at(v.p, v.p + v.n, ix, k);
+	else
+		index_at(v.p, v.p, ix, k);
+	/* Cut off or not: what was read is what the reader sees. */
+	ix->obj = v;
+}
+
 void
 jt_index_build(struct jt v, struct jt_index *ix)
 {
-	if (jt_type(v) == JT_OBJECT)
-		index_at(v.p, v.p + v.n, ix);
-	else
-		index_at(v.p, v.p, ix);
-	/* Cut off or not: what was read is what the reader sees. */
-	ix->obj = v;
+	index_build(v, ix, no_known);
 }
 
 bool
@@ -286,13 +306,13 @@ jt_iter_next_index(struct jt_iter *it, struct jt *el, struct jt_index *ix)
 	const char *p = skip_ws(it->p, it->end), *e;
 
 	if (p >= it->end || *p != '{') {
-		index_at(p, p, ix);
+		index_at(p, p, ix, no_known);
 		if (!jt_iter_next(it, el))
 			return false;
 		ix->obj = *el;
 		return true;
 	}
-	if ((e = index_at(p, it->end, ix)) == NULL) {
+	if ((e = index_at(p, it->end, ix, no_known)) == NULL) {
 		it->p = it->end;
 		return false;
 	}
@@ -464,6 +484,7 @@ struct text {
 	size_t len;
 	char *p;		/* owned */
 	struct jt_index *ix;	/* its members, once asked for; owned */
+	size_t known_at, known_end;	/* jt_object_known (0, 0: none) */
 };
 
 static int
@@ -500,6 +521,7 @@ jt_object_new(char *text, size_t len)
 	t->len = len;
 	t->p = text;
 	t->ix = NULL;
+	t->known_at = t->known_end = 0;
 	json_object_set_serializer(o, text_print, t, text_free);
 	return o;
 }
@@ -525,7 +547,25 @@ jt_object_index(json_object *o)
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    (t = json_object_get_userdata(o)) == NULL)
 		return NULL;
-	if (t->ix == NULL && (t->ix = malloc(sizeof(*t->ix))) != NULL)
-		jt_index_build((struct jt){ t->p, t->len }, t->ix);
+	if (t->ix == NULL && (t->ix = malloc(sizeof(*t->ix))) != NULL) {
+		struct known k = no_known;
+		if (t->known_end > 0)
+			k = (struct known){ t->p + t->known_at,
+			    t->p + t->known_end };
+		index_build((struct jt){ t->p, t->len }, t->ix, k);
+	}
 	return t->ix;
+}
+
+void
+jt_object_known(json_object *o, size_t at, size_t end)
+{
+	struct text *t;
+
+	if (o != NULL && json_object_is_type(o, json_type_object) &&
+	    (t = json_object_get_userdata(o)) != NULL && t->ix == NULL &&
+	    at < end && end <= t->len) {
+		t->known_at = at;
+		t->known_end = end;
+	}
 }

@@ -139,4 +139,13 @@ bool jt_object_text(json_object *o, struct jt *out);
  */
 const struct jt_index *jt_object_index(json_object *o);
 
+/*
+ * Tell text object o that one of its values lies at [at, end) of its
+ * text (offsets): a member the code that wrote the text knows the place
+ * of, such as a ticket's thread.  Its index then steps over that value
+ * instead of reading through it.  Ignored when the span is not inside
+ * the text or the index was built already.
+ */
+void jt_object_known(json_object *o, size_t at, size_t end);
+
 #endif

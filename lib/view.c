@@ -888,16 +888,18 @@ add_int(struct sbuf *b, int64_t x)
 	sbuf_add(b, buf + i, sizeof(buf) - i);
 }
 
-/*
- * Append the reader's API text of the stored ticket rec, whose uuid is
- * uuid, to b: view_ticket_add once the uuid is known.
- */
 /* Append a string literal: its length is known when compiling. */
 #define sbuf_lit(b, s) sbuf_add((b), (s), sizeof(s) - 1)
 
+/*
+ * Append the reader's API text of the stored ticket rec, whose uuid is
+ * uuid, to b: view_ticket_add once the uuid is known.  With messages,
+ * thread (when not NULL) gets where in b the "messages" array starts and
+ * ends, for jt_object_known.
+ */
 static sup_err
 ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
-    size_t len, bool with_messages, struct sbuf *b)
+    size_t len, bool with_messages, struct sbuf *b, size_t thread[2])
 {
 	bool staff = user_is_staff(v->reader);
 	struct ticket_tail tt;
@@ -941,9 +943,13 @@ ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
 	add_int(b, tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(b, ",\"messages\":[");
+		if (thread != NULL)
+			thread[0] = b->len - 1;
 		if (m.p != NULL)
 			sbuf_add(b, m.p, m.len);
 		sbuf_adds(b, "]");
+		if (thread != NULL)
+			thread[1] = b->len;
 	}
 	sbuf_lit(b, "}");
 	if (m.failed || b->failed)
@@ -953,9 +959,10 @@ out:
 	return e;
 }
 
-sup_err
-view_ticket_add(struct view *v, const char *rec, size_t len,
-    bool with_messages, struct sbuf *b)
+/* view_ticket_add, telling where the thread lies (see ticket_add). */
+static sup_err
+text_add(struct view *v, const char *rec, size_t len, bool with_messages,
+    struct sbuf *b, size_t thread[2])
 {
 	uint8_t uuid[UUID_LEN];
 
@@ -966,7 +973,14 @@ view_ticket_add(struct view *v, const char *rec, size_t len,
 		    "expected\n");
 		return SUP_EDB;
 	}
-	return ticket_add(v, uuid, rec, len, with_messages, b);
+	return ticket_add(v, uuid, rec, len, with_messages, b, thread);
+}
+
+sup_err
+view_ticket_add(struct view *v, const char *rec, size_t len,
+    bool with_messages, struct sbuf *b)
+{
+	return text_add(v, rec, len, with_messages, b, NULL);
 }
 
 sup_err
@@ -979,7 +993,7 @@ view_ticket_list_add(struct view *v, const uint8_t uuid[UUID_LEN],
 		    "expected\n");
 		return SUP_EDB;
 	}
-	return ticket_add(v, uuid, rec, len, false, b);
+	return ticket_add(v, uuid, rec, len, false, b, NULL);
 }
 
 sup_err
@@ -987,12 +1001,16 @@ view_ticket_text(struct view *v, const char *rec, size_t len,
     bool with_messages, json_object **out)
 {
 	struct sbuf b = { 0 };
+	size_t thread[2] = { 0, 0 };
 	sup_err e;
 
 	*out = NULL;
-	if ((e = view_ticket_add(v, rec, len, with_messages, &b)) == SUP_OK &&
+	if ((e = text_add(v, rec, len, with_messages, &b, thread)) == SUP_OK &&
 	    (*out = raw_take(&b)) == NULL)
 		e = SUP_ENOMEM;
+	/* A page reading the ticket then steps over the thread at once. */
+	if (*out != NULL && with_messages)
+		jt_object_known(*out, thread[0], thread[1]);
 	free(b.p);
 	return e;
 }

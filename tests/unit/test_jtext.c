@@ -264,6 +264,63 @@ test_objects(void)
 	json_object_put(plain);
 }
 
+/* A text object's index of a text with "messages" at [at, end). */
+static const struct jt_index *
+known_index(json_object **o, const char *src, size_t at, size_t end)
+{
+	char *text = strdup(src);
+
+	if (text == NULL || (*o = jt_object_new(text, strlen(src))) == NULL)
+		bail_out("jt_object_new");
+	jt_object_known(*o, at, end);
+	return jt_object_index(*o);
+}
+
+/*
+ * A value whose place the writer of the text knows (a ticket's thread) is
+ * stepped over unread: the index is the one a full read makes, and a
+ * span that does not fit the text changes nothing.
+ */
+static void
+test_known(void)
+{
+	static const char src[] = "{\"a\":1,\"messages\":[{\"b\":\"]}\"},"
+	    "{\"c\":[2]}],\"z\":\"last\"}";
+	size_t at = (size_t)(strchr(src, '[') - src);
+	size_t end = (size_t)(strstr(src, "],\"z\"") - src) + 1;
+	struct jt_index full;
+	const struct jt_index *ix;
+	json_object *o;
+	struct jt v;
+	jt_index_build((struct jt){ src, sizeof(src) - 1 }, &full);
+	ix = known_index(&o, src, at, end);
+	ok(ix != NULL && ix->n == full.n && ix->n == 3,
+	    "known thread: the same three members");
+	for (size_t i = 0; ix != NULL && i < ix->n && i < full.n; i++)
+		ok(ix->m[i].v.p - ix->obj.p == full.m[i].v.p - src &&
+		    ix->m[i].v.n == full.m[i].v.n,
+		    "known thread: member %zu where a full read finds it", i);
+	ok(ix != NULL && jt_index_get(ix, "z", 1, &v) && v.n == 6 &&
+	    memcmp(v.p, "\"last\"", 6) == 0,
+	    "known thread: the member after it is read");
+	json_object_put(o);
+
+	/* The span is taken as given: a shorter one ends the value there. */
+	ix = known_index(&o, src, at, at + 2);
+	ok(ix != NULL && ix->n >= 2 && ix->m[1].v.n == 2,
+	    "a known span is trusted, not read (so only its writer sets it)");
+	json_object_put(o);
+
+	ix = known_index(&o, src, at, sizeof(src) + 5);
+	ok(ix != NULL && ix->n == 3 && ix->m[1].v.n == end - at,
+	    "a span past the text's end is ignored");
+	json_object_put(o);
+	ix = known_index(&o, src, end, at);
+	ok(ix != NULL && ix->n == 3 && ix->m[1].v.n == end - at,
+	    "an empty or reversed span is ignored");
+	json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -272,5 +329,6 @@ main(void)
 	test_index();
 	test_truthy();
 	test_objects();
+	test_known();
 	return done_testing();
 }

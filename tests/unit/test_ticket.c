@@ -1697,6 +1697,19 @@ test_thread_text(void)
 	ok(contents, "  each content as posted (quotes, backslash, tab, "
 	    "newline, UTF-8)");
 	ok(senders, "  each sender's username");
+	/* Its index steps over the thread (jt_object_known): rightly so. */
+	struct jt_index full;
+	const struct jt_index *ix = jt_object_index(raw);
+	bool same = ix != NULL;
+	jt_index_build(text, &full);
+	for (size_t i = 0; same && i < full.n; i++)
+		same = i < ix->n && ix->m[i].len == full.m[i].len &&
+		    memcmp(ix->m[i].name, full.m[i].name, full.m[i].len) ==
+		    0 && ix->m[i].v.p == full.m[i].v.p &&
+		    ix->m[i].v.n == full.m[i].v.n;
+	ok(same && ix->n == full.n && jt_index_get(ix, "messages", 8, &m) &&
+	    m.p == msgs.p && m.n == msgs.n,
+	    "  its index, made without reading the thread, is a full read's");
 	json_object_put(raw);
 	user_clear(&fay);
 }
