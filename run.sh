@@ -9,7 +9,9 @@
 #
 # SUPPORT_VAR (default ./var) holds the store, the config, sockets and logs;
 # SUPPORT_PORT (default 8080) is the port on 127.0.0.1; SUPPORT_CHILDREN
-# (default 2) the worker processes per program; SUPPORT_BUILD (default this
+# (default 2) the worker processes per program, but for the messages
+# program, which writes, SUPPORT_MESSAGES_CHILDREN (default 8: its workers'
+# commits share log flushes, docs/store.md); SUPPORT_BUILD (default this
 # tree) where the built programs are.  SUPPORT_SERVER picks the web server:
 #   nginx          (default) nginx, the programs on unix sockets (--listen)
 #   apache-fcgid   Apache 2.4 + mod_fcgid, which starts the programs itself
@@ -28,6 +30,7 @@ PORT=${SUPPORT_PORT:-8080}
 # tests run a sanitizer build this way).
 BUILD=${SUPPORT_BUILD:-$ROOT}
 CHILDREN=${SUPPORT_CHILDREN:-2}
+MESSAGES_CHILDREN=${SUPPORT_MESSAGES_CHILDREN:-8}
 PROGRAMS="tickets messages session users"
 SERVER=${SUPPORT_SERVER:-nginx}
 case $SERVER in
@@ -200,8 +203,10 @@ started() {
 start() {
 	case $SERVER in nginx | apache-proxy)
 		for p in $PROGRAMS; do
+			kids=$CHILDREN
+			[ "$p" != messages ] || kids=$MESSAGES_CHILDREN
 			(as_run_user "$BUILD/cgi-bin/$p" --conf "$VAR/support.conf" \
-			    --listen "unix:$VAR/run/$p.sock" --children "$CHILDREN") \
+			    --listen "unix:$VAR/run/$p.sock" --children "$kids") \
 			    </dev/null >>"$VAR/log/$p.log" 2>&1 &
 			echo $! >"$VAR/run/$p.pid"
 		done
