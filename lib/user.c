@@ -423,10 +423,9 @@ public_text(json_object *rec, bool with_email, size_t *len)
 
 sup_err
 user_public_text(struct store *s, DB_TXN *txn, uint32_t id, bool with_email,
-    const char **text, size_t *len)
+    int64_t now, const char **text, size_t *len)
 {
 	struct user_cache *c = s->users_cache;
-	int64_t now = time_now_us();
 	json_object *rec;
 	size_t i = id % USER_CACHE_SLOTS;
 	sup_err e;

@@ -67,6 +67,7 @@ view_begin(struct view *v, struct store *s, DB_TXN *txn,
 	v->s = s;
 	v->txn = txn;
 	v->reader = reader;
+	v->now = time_now_us();
 }
 
 void
@@ -131,7 +132,7 @@ user_text(struct view *v, uint32_t id, const char **text, size_t *len)
 {
 	/* E-mail addresses only to staff and to the user themself. */
 	return user_public_text(v->s, v->txn, id, user_is_staff(v->reader) ||
-	    id == v->reader->id, text, len);
+	    id == v->reader->id, v->now, text, len);
 }
 
 /*

@@ -37,6 +37,7 @@ struct view {
 	DBC *messages;			/* a cursor kept for the whole view */
 	void *bulk;			/* its bulk-read buffer, or NULL */
 	size_t bulk_cap;
+	int64_t now;			/* when it began (user_public_text) */
 };
 
 /* A message key without its ticket: created_us(8) uuid(16). */
@@ -60,7 +61,10 @@ void view_msg_ref(const uint8_t key[MSG_KEY_LEN],
 /* Release the process's cache of last messages (store_close calls it). */
 void view_cache_free(struct view_cache *c);
 
-/* Start a view for reader inside txn; view_end() releases it. */
+/*
+ * Start a view for reader inside txn, as of now (the clock is read once
+ * for the users it shows); view_end() releases it.
+ */
 void view_begin(struct view *v, struct store *s, DB_TXN *txn,
     const struct sup_user *reader);
 void view_end(struct view *v);
