@@ -268,6 +268,67 @@ test_sections(void)
 	    "a string section's own value inside it");
 }
 
+/* The :h of s as the plain definition says it (the test's reference). */
+static void
+html_ref(const char *s, struct sbuf *b)
+{
+	for (; *s != '\0'; s++)
+		switch (*s) {
+		case '&': sbuf_adds(b, "&amp;"); break;
+		case '<': sbuf_adds(b, "&lt;"); break;
+		case '>': sbuf_adds(b, "&gt;"); break;
+		case '"': sbuf_adds(b, "&quot;"); break;
+		case '\'': sbuf_adds(b, "&#39;"); break;
+		default: sbuf_add(b, s, 1);
+		}
+	sbuf_add(b, "", 1);
+}
+
+/*
+ * :h scans 16 bytes a step where it can: each special byte at each place
+ * of values up to 70 bytes (across and at the steps' edges), alone and
+ * followed by another, is escaped as the definition says.
+ */
+static void
+test_html_scan(void)
+{
+	static const char specials[] = "&<>\"'";
+	int bad = 0, n = 0;
+	char first[256] = "";
+
+	for (size_t len = 1; len <= 70; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t k = 0; k < 5; k++) {
+				char v[80];
+				struct sbuf want = { 0 };
+				memset(v, 'a' + (int)(at % 26), len);
+				v[len] = '\0';
+				v[at] = specials[k];
+				if (at + 17 < len)
+					v[at + 17] = specials[(k + 1) % 5];
+				json_object *d = json_object_new_object();
+				json_object_object_add(d, "v",
+				    json_object_new_string(v));
+				char *got = render("a.html", "[{{v}}]",
+				    json_object_to_json_string(d));
+				html_ref(v, &want);
+				size_t wl = strlen(want.p);
+				if (strlen(got) != wl + 2 ||
+				    memcmp(got + 1, want.p, wl) != 0) {
+					if (bad++ == 0)
+						snprintf(first, sizeof(first),
+						    "%s -> %s", v, got);
+				}
+				n++;
+				free(got);
+				free(want.p);
+				json_object_put(d);
+			}
+	ok(bad == 0 && n == 70 * 71 / 2 * 5, ":h of %d values with special "
+	    "bytes at every place up to 70 bytes: %d wrong%s%s", n, bad,
+	    bad ? ", first " : "", first);
+}
+
 static void
 test_modifiers(void)
 {
@@ -751,6 +812,7 @@ main(void)
 	test_raw();
 	test_sections();
 	test_modifiers();
+	test_html_scan();
 	test_delims_pragma();
 	test_errors();
 	test_includes();
