@@ -6,6 +6,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>	/* skip_string */
+#endif
 
 #include "jtext.h"
 #include "util.h"
@@ -21,25 +24,42 @@ skip_ws(const char *p, const char *end)
 
 /*
  * Past the string starting at p (at its '"'); NULL when it does not end
- * before end.  A quote ends the string when an even number of backslashes
- * stands before it; memchr finds the quotes, so long strings cost little.
+ * before end.  A backslash takes the byte after it with it; the first
+ * other quote ends the string.  Most strings of an API text are short
+ * (names, uuids, times): 16 bytes are looked at a step where SSE2 is
+ * (every x86-64), for the quote and the backslash at once, with no call
+ * per string; a byte a step elsewhere and at the end of the text.
  */
 static const char *
 skip_string(const char *p, const char *end)
 {
 	const char *q = p + 1;
 
-	for (;;) {
-		const char *b;
-		q = memchr(q, '"', (size_t)(end - q));
-		if (q == NULL)
-			return NULL;
-		for (b = q; b > p + 1 && b[-1] == '\\'; b--)
-			;
-		if ((q - b) % 2 == 0)
-			return q + 1;
-		q++;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+
+	while (end - q >= 16) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)q);
+		unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c,
+		    quote));
+		unsigned mb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c,
+		    bslash));
+		if ((mq | mb) == 0) {
+			q += 16;
+			continue;
+		}
+		unsigned at = (unsigned)__builtin_ctz(mq | mb);
+		if (mq & (1u << at))
+			return q + at + 1;
+		q += at + 2;		/* the escape and its byte */
 	}
+#endif
+	while (q < end) {
+		if (*q == '"')
+			return q + 1;
+		q += *q == '\\' ? 2 : 1;
+	}
+	return NULL;
 }
 
 /* Past the value starting at p; NULL when there is none before end. */

@@ -76,6 +76,31 @@ test_alike(void)
 		if (why[0] != '\0')
 			diag("%s", why);
 	}
+
+	/*
+	 * Strings are scanned 16 bytes a step: an escaped quote or backslash
+	 * at every place of strings up to 40 bytes, with a member after it,
+	 * in buffers of exactly the text's size.
+	 */
+	static const char *const escs[] = { "\\\"", "\\\\", "\\n",
+		"\\u0022" };
+	int n = 0, bad = 0;
+	for (size_t len = 0; len <= 40; len++)
+		for (size_t at = 0; at <= len; at++)
+			for (size_t k = 0; k < SUP_NELEM(escs); k++) {
+				char text[128];
+				int w = snprintf(text, sizeof(text),
+				    "{\"s\":\"%.*s%s%.*s\",\"t\":1}", (int)at,
+				    "abcdefghijklmnopqrstuvwxyzabcdefghijklmn",
+				    escs[k], (int)(len - at),
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMN");
+				n++;
+				if (!reads_alike(text, (size_t)w) && bad++ == 0)
+					diag("first difference: %s (%s)", text,
+					    why);
+			}
+	ok(bad == 0, "reads as json-c does: %d strings with an escape at "
+	    "every place up to 40 bytes", n);
 }
 
 /*
