@@ -1,6 +1,7 @@
 /*
  * store.c - the Berkeley DB environment: open, transactions with retry,
- * records as JSON, secondary index keys, counters, sequences, verify.
+ * records as JSON, secondary index keys, the covering index of activity
+ * order (t_recent), counters, sequences, verify.
  */
 #include <ctype.h>
 #include <errno.h>

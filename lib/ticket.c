@@ -729,9 +729,15 @@ list_first(DBC *c, const struct plan *p, bool desc, DBT *k, DBT *pk, DBT *d)
 	return rc;
 }
 
-#define RECENT_BULK_MIN 16384	/* a multiple of 1024, above the page size */
+#define RECENT_BULK_MIN 4096	/* a multiple of 1024 */
 #define RECENT_BULK_MAX 65536
-#define RECENT_ENTRY 1280	/* a guess at an entry's size, for the buffer */
+/*
+ * About what an entry takes in a bulk buffer (the benchmark's: 545
+ * bytes), rounded up: the buffer for a page of 20 is then the 16 kB
+ * least, which holds about 29 of them.  A larger guess copied entries
+ * the page does not need; a smaller one costs a second call.
+ */
+#define RECENT_ENTRY 640
 
 /*
  * A walk of the plan's index, one ticket a step: through an associated
@@ -759,13 +765,17 @@ struct walk {
 };
 
 /*
- * Set up w over the plan's index with cursor c.  want: how many entries
- * the list needs at most (0: unknown), to size the bulk buffer.
+ * Set up w over the plan's index db with its cursor c.  want: how many
+ * entries the list needs at most (0: unknown), to size the bulk buffer
+ * (at least a page of db, as Berkeley DB asks).  walk_end frees what the
+ * walk allocates.
  */
 static void
-walk_init(struct walk *w, DBC *c, const struct plan *p, bool desc,
+walk_init(struct walk *w, DB *db, DBC *c, const struct plan *p, bool desc,
     int64_t want)
 {
+	u_int32_t pagesize = 0;
+
 	memset(w, 0, sizeof(*w));
 	w->c = c;
 	w->p = p;
@@ -785,8 +795,11 @@ walk_init(struct walk *w, DBC *c, const struct plan *p, bool desc,
 		w->bulk_cap = ((size_t)want * RECENT_ENTRY + 1023) & ~(size_t)1023;
 	if (w->bulk_cap < RECENT_BULK_MIN)
 		w->bulk_cap = RECENT_BULK_MIN;
+	if (db->get_pagesize(db, &pagesize) == 0 && w->bulk_cap < pagesize)
+		w->bulk_cap = ((size_t)pagesize + 1023) & ~(size_t)1023;
 }
 
+/* Release what the walk w allocated (not its cursor). */
 static void
 walk_end(struct walk *w)
 {
@@ -825,7 +838,7 @@ walk_next(struct walk *w, const DBT **pk, const DBT **d)
 		rc = c->get(c, &w->k, &w->d, w->started ? DB_PREV : DB_LAST);
 		w->started = true;
 		if (rc == 0 && w->k.size != RECENT_KEY_LEN)
-			rc = DB_NOTFOUND;
+			rc = EINVAL;	/* not a key t_recent is written with */
 		if (rc == 0)
 			store_recent_uuid(w->kbuf, w->pkbuf);
 		return rc;
@@ -835,7 +848,7 @@ walk_next(struct walk *w, const DBT **pk, const DBT **d)
 			DB_MULTIPLE_KEY_NEXT(w->bp, &w->b, kp, kl, dp, dl);
 			if (w->bp != NULL) {
 				if (kl != RECENT_KEY_LEN)
-					return DB_NOTFOUND;
+					return EINVAL;
 				store_recent_uuid(kp, w->pkbuf);
 				w->one.data = dp;
 				w->one.size = (u_int32_t)dl;
@@ -922,7 +935,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	/* A page's texts, about 1 KB each: room once, not six times. */
 	if (!p.sort && (recs.p = malloc((size_t)q->page_size * 1024)) != NULL)
 		recs.cap = (size_t)q->page_size * 1024;
-	walk_init(&w, c, &p, desc, p.counter[0] != '\0' && !p.need_match ?
+	walk_init(&w, idx, c, &p, desc, p.counter[0] != '\0' && !p.need_match ?
 	    first + q->page_size : 0);
 	skip = !p.need_match && !p.sort && first > 0;
 	if (skip)
