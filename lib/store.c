@@ -1,6 +1,7 @@
 /*
  * store.c - the Berkeley DB environment: open, transactions with retry,
- * records as JSON, secondary index keys, counters, sequences, verify.
+ * records as JSON, secondary index keys, the covering index of activity
+ * order (t_recent), counters, sequences, verify.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -335,7 +336,8 @@ index_key(enum store_index idx, const struct tfields *f,
 		be64_put(key, f->number);
 		return 8;
 	case IDX_UPDATED:
-		break;
+		store_recent_key(key, f->updated_us, f->uuid);
+		return RECENT_KEY_LEN;
 	case IDX_USER:
 		be32_put(key, f->user);
 		n = 4;
@@ -441,11 +443,62 @@ name(DB *sec, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)		\
 	return ticket_index_cb(sec, idx, d, r);				\
 }
 TICKET_INDEX(idx_number, IDX_NUMBER)
-TICKET_INDEX(idx_updated, IDX_UPDATED)
 TICKET_INDEX(idx_user, IDX_USER)
 TICKET_INDEX(idx_status, IDX_STATUS)
 TICKET_INDEX(idx_assignee, IDX_ASSIGNEE)
 TICKET_INDEX(idx_priority, IDX_PRIORITY)
+
+/* --- The covering index of activity order ----------------------------- */
+
+void
+store_recent_key(uint8_t key[RECENT_KEY_LEN], int64_t updated_us,
+    const uint8_t uuid[UUID_LEN])
+{
+	be64_put(key, UINT64_MAX - (uint64_t)updated_us);
+	for (size_t i = 0; i < UUID_LEN; i++)
+		key[8 + i] = (uint8_t)~uuid[i];
+}
+
+void
+store_recent_uuid(const uint8_t key[RECENT_KEY_LEN], uint8_t uuid[UUID_LEN])
+{
+	for (size_t i = 0; i < UUID_LEN; i++)
+		uuid[i] = (uint8_t)~key[8 + i];
+}
+
+bool
+store_ticket_stamp(struct store *s, const void *text, size_t len,
+    uint8_t uuid[UUID_LEN], int64_t *updated_us)
+{
+	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+	const struct tfields *f;
+
+	if (!cached_fields(s, &d, &f))
+		return false;
+	memcpy(uuid, f->uuid, UUID_LEN);
+	*updated_us = f->updated_us;
+	return true;
+}
+
+sup_err
+store_recent_move(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
+    int64_t old_us, int64_t new_us, const void *text, size_t len)
+{
+	uint8_t key[RECENT_KEY_LEN];
+	DBT k = { .data = key, .size = RECENT_KEY_LEN };
+	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+	int rc;
+
+	if (old_us >= 0 && old_us != new_us) {
+		store_recent_key(key, old_us, uuid);
+		rc = s->t_recent->del(s->t_recent, txn, &k, 0);
+		if (rc != 0 && rc != DB_NOTFOUND)
+			return store_err(rc, "t_recent del");
+	}
+	store_recent_key(key, new_us, uuid);
+	return store_err(s->t_recent->put(s->t_recent, txn, &k, &d, 0),
+	    "t_recent put");
+}
 
 /* A user's lowercased field as the key of a unique index. */
 static int
@@ -637,6 +690,67 @@ log_end(DB_ENV *env, DB_LSN *out)
 }
 
 /*
+ * Fill t_recent from tickets.db, inside txn (store_open's): once, when
+ * the file was made by this open (a store of an older version), or when
+ * the old associated index t_by_updated.db is there (an older program
+ * has run on the store since, and written tickets without keeping
+ * t_recent: then t_recent is emptied first).  The old index is removed in
+ * the same transaction, so that nothing keeps a stale copy.  A record
+ * whose uuid or updated_at cannot be read is left out, as the old
+ * index's callback left it out (verify reports it).
+ */
+static sup_err
+recent_fill(struct store *s, DB_TXN *txn, bool fresh)
+{
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	uint8_t uuid[UUID_LEN];
+	u_int32_t gone;
+	int64_t us;
+	DBC *cur = NULL;
+	sup_err e = SUP_OK;
+	int rc;
+
+	if (!fresh && (rc = s->t_recent->truncate(s->t_recent, txn, &gone,
+	    0)) != 0)
+		return store_err(rc, "t_recent truncate");
+	if ((rc = s->tickets->cursor(s->tickets, txn, &cur, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		if (!store_ticket_stamp(s, d.data, d.size, uuid, &us) ||
+		    k.size != UUID_LEN || memcmp(k.data, uuid, UUID_LEN) != 0) {
+			fprintf(stderr, "support: a ticket record without a "
+			    "readable uuid or updated_at is left out of "
+			    "t_recent.db\n");
+			continue;
+		}
+		if ((e = store_recent_move(s, txn, uuid, -1, us, d.data,
+		    d.size)) != SUP_OK)
+			break;
+	}
+	if (e == SUP_OK && rc != DB_NOTFOUND)
+		e = store_err(rc, "tickets");
+	cur->close(cur);
+	free(k.data);
+	free(d.data);
+	if (e != SUP_OK)
+		return e;
+	rc = s->env->dbremove(s->env, txn, "t_by_updated.db", NULL, 0);
+	return rc == ENOENT ? SUP_OK : store_err(rc, "t_by_updated.db");
+}
+
+/* Is there a file name in the store's directory? */
+static bool
+store_has_file(const struct store *s, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	return (size_t)snprintf(path, sizeof(path), "%s/%s",
+	    s->conf->data_dir, name) < sizeof(path) &&
+	    stat(path, &st) == 0;
+}
+
+/*
  * Open every database of the store, and its sequences, inside txn.
  * *created is set when a file had to be made.  On error, what was opened
  * stays in s for store_close.
@@ -645,14 +759,15 @@ static sup_err
 open_all(struct store *s, DB_TXN *txn, bool *created)
 {
 	static const char *const idx_files[IDX_MAX] = {
-		"t_by_number.db", "t_by_updated.db", "t_by_user.db",
+		"t_by_number.db", NULL, "t_by_user.db",
 		"t_by_status.db", "t_by_assignee.db", "t_by_priority.db",
 	};
 	static int (*const idx_cbs[IDX_MAX])(DB *, const DBT *, const DBT *,
 	    DBT *) = {
-		idx_number, idx_updated, idx_user, idx_status, idx_assignee,
+		idx_number, NULL, idx_user, idx_status, idx_assignee,
 		idx_priority,
 	};
+	bool fresh = false;
 	sup_err e;
 
 	if ((e = open_db(s, txn, &s->users, "users.db", DB_BTREE,
@@ -665,6 +780,8 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 		created)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->tickets, "tickets.db", DB_BTREE,
 		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->t_recent, "t_recent.db", DB_BTREE,
+		&fresh)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->messages, "messages.db", DB_BTREE,
 		created)) != SUP_OK ||
 	    (e = open_index(s, txn, s->messages, &s->m_by_uuid,
@@ -678,9 +795,22 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 	    (e = open_db(s, txn, &s->throttle, "throttle.db", DB_BTREE,
 		created)) != SUP_OK)
 		return e;
+	/* For ticket_save_text, which has only the ticket's cursor. */
+	s->tickets->app_private = s;
+	/*
+	 * Made now, or an older program has run since (docs/store.md,
+	 * "Upgrading"): (re)built from the tickets, and the old index
+	 * removed.  Otherwise one stat a process.
+	 */
+	if (fresh || store_has_file(s, "t_by_updated.db")) {
+		*created = true;	/* a durable commit */
+		if ((e = recent_fill(s, txn, fresh)) != SUP_OK)
+			return e;
+	}
 	for (int i = 0; i < IDX_MAX; i++) {
-		bool fresh = false;
-
+		if (idx_files[i] == NULL)
+			continue;	/* activity order: t_recent */
+		fresh = false;
 		if ((e = open_db(s, txn, &s->t_idx[i], idx_files[i], DB_BTREE,
 		    &fresh)) != SUP_OK)
 			return e;
@@ -862,6 +992,7 @@ store_close(struct store *s)
 	/* Secondaries before their primaries. */
 	for (int i = 0; i < IDX_MAX; i++)
 		close_db(&s->t_idx[i], flags);
+	close_db(&s->t_recent, flags);
 	close_db(&s->users_by_name, flags);
 	close_db(&s->users_by_email, flags);
 	close_db(&s->m_by_uuid, flags);

@@ -10,7 +10,10 @@
  *   tokens           sha256(token)(32)                   -> {user, name, created_at}
  *   tickets          uuid(16)                            -> ticket record
  *   t_by_number      number(8)                           (unique)
- *   t_by_updated     updated_us(8) uuid(16)
+ *   t_recent         ~updated_us(8) ~uuid(16)            -> ticket record
+ *                    (a covering copy of tickets, newest first; kept by
+ *                    lib/ticket.c in the ticket's transaction, not by
+ *                    associate)
  *   t_by_user        user(4) updated_us(8) uuid(16)
  *   t_by_status      status(1) number(8)
  *   t_by_assignee    assignee(4, 0 = none) number(8)
@@ -38,7 +41,13 @@
 
 #define MSG_KEY_LEN 40		/* ticket(16) created_us(8) uuid(16) */
 #define T_IDX_KEY_MAX 29	/* the longest ticket index key */
+#define RECENT_KEY_LEN 24	/* ~updated_us(8) ~uuid(16) */
 
+/*
+ * The orders and filters of the ticket lists.  IDX_UPDATED is activity
+ * order: not an associated index but the covering t_recent (its
+ * t_idx[] entry is NULL); store_ticket_key gives its key all the same.
+ */
 enum store_index {
 	IDX_NUMBER,
 	IDX_UPDATED,
@@ -52,7 +61,8 @@ enum store_index {
 struct store {
 	DB_ENV *env;
 	DB *users, *users_by_name, *users_by_email, *tokens;
-	DB *tickets, *t_idx[IDX_MAX];
+	DB *tickets, *t_idx[IDX_MAX];	/* t_idx[IDX_UPDATED] is NULL */
+	DB *t_recent;			/* tickets, newest activity first */
 	DB *messages, *m_by_uuid;
 	DB *counters, *seqs;
 	DB *sessions, *throttle;
@@ -158,9 +168,46 @@ void store_checkpoint(struct store *s, bool force);
  */
 void store_maintain(struct store *s);
 
-/* Ticket index keys of a ticket record (for building scan bounds). */
+/*
+ * Ticket index keys of a ticket record (for building scan bounds); for
+ * IDX_UPDATED the key of its t_recent entry.  0 when the record lacks a
+ * field the key is made of.
+ */
 size_t store_ticket_key(enum store_index idx, json_object *rec,
     uint8_t key[T_IDX_KEY_MAX]);
+
+/*
+ * The covering index t_recent: every ticket's stored text again, keyed
+ * by the complement of its updated_at (µs, big-endian) and of its uuid,
+ * so that a forward walk is newest activity first (and among tickets
+ * changed in the same microsecond, the order t_by_updated walked
+ * backwards had).  A list in activity order then reads one B-tree, a
+ * page of entries a call, with no lookup in tickets.db.
+ */
+void store_recent_key(uint8_t key[RECENT_KEY_LEN], int64_t updated_us,
+    const uint8_t uuid[16]);
+/* The uuid of a t_recent key. */
+void store_recent_uuid(const uint8_t key[RECENT_KEY_LEN], uint8_t uuid[16]);
+
+/*
+ * The uuid and the updated_at (µs) of a stored ticket text; false when
+ * it has not both.  Shares the index callbacks' cache of the last two
+ * records read, so the associated indexes of the same write do not read
+ * them again.
+ */
+bool store_ticket_stamp(struct store *s, const void *text, size_t len,
+    uint8_t uuid[16], int64_t *updated_us);
+
+/*
+ * Keep t_recent with a ticket write, inside its transaction: remove the
+ * entry of the ticket's old updated_at old_us (none when old_us < 0, or
+ * when it equals new_us: the put replaces it), then put text (the
+ * record exactly as tickets.db now holds it) under new_us.  An old entry
+ * that is not there is no error (verify reports such a store).
+ */
+sup_err store_recent_move(struct store *s, DB_TXN *txn,
+    const uint8_t uuid[16], int64_t old_us, int64_t new_us,
+    const void *text, size_t len);
 
 /*
  * Check every database file page by page, then that the indexes and

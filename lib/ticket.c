@@ -1,6 +1,7 @@
 /*
  * ticket.c - tickets and the status machine.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -157,27 +158,82 @@ ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	return e;
 }
 
+/*
+ * The store and the transaction come with the cursor (the store is the
+ * tickets handle's app_private, set by store_open), so that the callers
+ * (a post) need not pass them.  The old record is read again through the
+ * cursor for its updated_at, the key of its t_recent entry; its fields
+ * and the new record's are then in the store's cache for the associated
+ * indexes' callbacks, which the put runs.
+ */
 sup_err
 ticket_save_text(DBC *cur, const char *text, size_t len)
 {
-	DBT k = { 0 };
+	struct store *s = cur->dbp->app_private;
+	uint8_t kb[UUID_LEN], old_uuid[UUID_LEN], uuid[UUID_LEN];
+	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
+	DBT old = { .flags = DB_DBT_MALLOC };
 	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+	int64_t old_us = -1, new_us;
+	sup_err e;
+	int rc;
 
-	return store_err(cur->put(cur, &k, &d, DB_CURRENT), "put");
+	if (s == NULL)
+		return SUP_EDB;
+	if ((rc = cur->get(cur, &k, &old, DB_CURRENT)) != 0)
+		return store_err(rc, "ticket");
+	if (!store_ticket_stamp(s, old.data, old.size, old_uuid, &old_us))
+		old_us = -1;	/* it had no entry: none to remove */
+	free(old.data);
+	if (k.size != UUID_LEN ||
+	    !store_ticket_stamp(s, text, len, uuid, &new_us) ||
+	    memcmp(uuid, kb, UUID_LEN) != 0)
+		return SUP_EDB;
+	if ((e = store_err(cur->put(cur, &k, &d, DB_CURRENT), "put")) !=
+	    SUP_OK)
+		return e;
+	return store_recent_move(s, cur->txn, uuid, old_us, new_us, text, len);
+}
+
+/*
+ * Write the ticket record t of uuid to tickets.db, with flags (0 or
+ * DB_NOOVERWRITE).  *text is the stored text (json-c's, valid until t
+ * is printed or changed again), for its t_recent entry.
+ */
+static sup_err
+ticket_put(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
+    json_object *t, uint32_t flags, const char **text, size_t *len)
+{
+	*text = json_object_to_json_string_length(t,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+	if (*text == NULL)
+		return SUP_ENOMEM;
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT d = { .data = (void *)*text, .size = (u_int32_t)*len };
+	return store_err(s->tickets->put(s->tickets, txn, &k, &d, flags),
+	    "put");
 }
 
 sup_err
 ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now)
 {
 	uint8_t uuid[UUID_LEN];
-	const char *us = rec_str(t, "uuid");
+	const char *us = rec_str(t, "uuid"), *was = rec_str(t, "updated_at");
+	const char *text;
+	int64_t old_us;
+	size_t len;
+	sup_err e;
 
 	if (us == NULL || !uuid_parse(us, strlen(us), uuid))
 		return SUP_EDB;
+	if (was == NULL || !time_parse(was, &old_us))
+		old_us = -1;	/* it had no entry: none to remove */
 	json_object_object_add(t, "rev",
 	    json_object_new_int64(rec_int(t, "rev") + 1));
 	json_object_object_add(t, "updated_at", new_time(now));
-	return store_put(s->tickets, txn, uuid, UUID_LEN, t, 0);
+	if ((e = ticket_put(s, txn, uuid, t, 0, &text, &len)) != SUP_OK)
+		return e;
+	return store_recent_move(s, txn, uuid, old_us, now, text, len);
 }
 
 /* Render t for u inside txn into *out. */
@@ -212,6 +268,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	char us[UUID_STRLEN + 1], ref[MSG_REF_STRLEN + 1];
 	int64_t number, active, now;
 	json_object *t;
+	const char *text;
+	size_t len;
 	sup_err e;
 
 	json_object_put(a->out);
@@ -257,10 +315,13 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(t, "last_public", json_object_new_string(ref));
 	json_object_object_add(t, "last_note", NULL);
 
-	if ((e = store_put(s->tickets, txn, uuid, UUID_LEN, t,
-	    DB_NOOVERWRITE)) != SUP_OK ||
+	/* The t_recent entry after the message, as a post writes it. */
+	if ((e = ticket_put(s, txn, uuid, t, DB_NOOVERWRITE, &text,
+	    &len)) != SUP_OK ||
 	    (e = msg_insert(s, txn, mkey, u->id, a->in->content,
 	    a->in->content_len, NULL, false, true, NULL)) != SUP_OK ||
+	    (e = store_recent_move(s, txn, uuid, -1, now, text, len)) !=
+	    SUP_OK ||
 	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "open", 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
@@ -668,6 +729,161 @@ list_first(DBC *c, const struct plan *p, bool desc, DBT *k, DBT *pk, DBT *d)
 	return rc;
 }
 
+#define RECENT_BULK_MIN 4096	/* a multiple of 1024 */
+#define RECENT_BULK_MAX 65536
+/*
+ * About what an entry takes in a bulk buffer (the benchmark's: 545
+ * bytes), rounded up: the buffer for a page of 20 is then 13 kB, about
+ * 24 of them.  A larger guess copies entries the page does not need (a
+ * 25 kB buffer cost a page of 20 some 14 000 instructions more); a
+ * smaller one, or larger records, a second call.
+ */
+#define RECENT_ENTRY 640
+
+/*
+ * A walk of the plan's index, one ticket a step: through an associated
+ * index (pget: each step also looks the ticket up in tickets.db), or
+ * over the covering t_recent for activity order, whose entries are the
+ * records themselves.  t_recent is newest first: newest first it is read
+ * a buffer of entries a call (DB_MULTIPLE_KEY; Berkeley DB refuses bulk
+ * reads backwards and through an associated index), oldest first one
+ * entry a step backwards.
+ */
+struct walk {
+	DBC *c;
+	const struct plan *p;
+	bool desc;		/* the order asked for is descending */
+	bool covering;		/* over t_recent */
+	bool started;
+	uint8_t kbuf[T_IDX_KEY_MAX], pkbuf[UUID_LEN];
+	DBT k, pk;
+	DBT d;			/* a step's record; the caller may make it partial */
+	void *bulk;		/* covering, newest first: entries read at once */
+	size_t bulk_cap;
+	DBT b;			/* what the last bulk read returned */
+	void *bp;		/* the next entry in b; NULL: read more */
+	DBT one;		/* the entry of b at hand (points into it) */
+};
+
+/*
+ * Set up w over the plan's index db with its cursor c.  want: how many
+ * entries the list needs at most (0: unknown), to size the bulk buffer
+ * (at least a page of db, as Berkeley DB asks).  walk_end frees what the
+ * walk allocates.
+ */
+static void
+walk_init(struct walk *w, DB *db, DBC *c, const struct plan *p, bool desc,
+    int64_t want)
+{
+	u_int32_t pagesize = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->c = c;
+	w->p = p;
+	w->desc = desc;
+	w->covering = p->idx == IDX_UPDATED;
+	w->k.data = w->kbuf;
+	w->k.ulen = sizeof(w->kbuf);
+	w->k.flags = DB_DBT_USERMEM;
+	w->pk.data = w->pkbuf;
+	w->pk.ulen = sizeof(w->pkbuf);
+	w->pk.size = UUID_LEN;
+	w->pk.flags = DB_DBT_USERMEM;
+	w->d.flags = DB_DBT_REALLOC;
+	/* Room for the entries wanted, so that one read mostly does. */
+	w->bulk_cap = RECENT_BULK_MAX;
+	if (want > 0 && want < RECENT_BULK_MAX / RECENT_ENTRY)
+		w->bulk_cap = ((size_t)want * RECENT_ENTRY + 1023) & ~(size_t)1023;
+	if (w->bulk_cap < RECENT_BULK_MIN)
+		w->bulk_cap = RECENT_BULK_MIN;
+	if (db->get_pagesize(db, &pagesize) == 0 && w->bulk_cap < pagesize)
+		w->bulk_cap = ((size_t)pagesize + 1023) & ~(size_t)1023;
+}
+
+/* Release what the walk w allocated (not its cursor). */
+static void
+walk_end(struct walk *w)
+{
+	free(w->d.data);
+	free(w->bulk);
+}
+
+/*
+ * The next ticket of the walk: its uuid in *pk and its stored text in
+ * *d (valid until the next step).  0, DB_NOTFOUND at the end of the
+ * range, or Berkeley DB's error.
+ */
+static int
+walk_next(struct walk *w, const DBT **pk, const DBT **d)
+{
+	DBC *c = w->c;
+	const struct plan *p = w->p;
+	void *kp, *dp;
+	size_t kl, dl;
+	int rc;
+
+	*pk = &w->pk;
+	*d = &w->d;
+	if (!w->covering) {
+		rc = w->started ? c->pget(c, &w->k, &w->pk, &w->d, w->desc ?
+		    DB_PREV : DB_NEXT) : list_first(c, p, w->desc, &w->k,
+		    &w->pk, &w->d);
+		w->started = true;
+		if (rc == 0 && (w->k.size < p->plen ||
+		    memcmp(w->kbuf, p->prefix, p->plen) != 0))
+			rc = DB_NOTFOUND;	/* past the prefix */
+		return rc;
+	}
+	if (!w->desc) {
+		/* Oldest first: t_recent backwards. */
+		rc = c->get(c, &w->k, &w->d, w->started ? DB_PREV : DB_LAST);
+		w->started = true;
+		if (rc == 0 && w->k.size != RECENT_KEY_LEN)
+			rc = EINVAL;	/* not a key t_recent is written with */
+		if (rc == 0)
+			store_recent_uuid(w->kbuf, w->pkbuf);
+		return rc;
+	}
+	for (;;) {
+		if (w->bp != NULL) {
+			DB_MULTIPLE_KEY_NEXT(w->bp, &w->b, kp, kl, dp, dl);
+			if (w->bp != NULL) {
+				if (kl != RECENT_KEY_LEN)
+					return EINVAL;
+				store_recent_uuid(kp, w->pkbuf);
+				w->one.data = dp;
+				w->one.size = (u_int32_t)dl;
+				*d = &w->one;
+				return 0;
+			}
+		}
+		if (w->bulk == NULL && (w->bulk = malloc(w->bulk_cap)) == NULL)
+			return ENOMEM;
+		memset(&w->b, 0, sizeof(w->b));
+		w->b.data = w->bulk;
+		w->b.ulen = (u_int32_t)w->bulk_cap;
+		w->b.flags = DB_DBT_USERMEM;
+		rc = c->get(c, &w->k, &w->b, (w->started ? DB_NEXT : DB_FIRST) |
+		    DB_MULTIPLE_KEY);
+		if (rc == DB_BUFFER_SMALL) {
+			/* One entry larger than the buffer: grow it. */
+			size_t cap = w->bulk_cap * 2;
+			while (cap < w->b.size)
+				cap *= 2;
+			void *np = realloc(w->bulk, cap);
+			if (np == NULL)
+				return ENOMEM;
+			w->bulk = np;
+			w->bulk_cap = cap;
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		w->started = true;
+		DB_MULTIPLE_INIT(w->bp, &w->b);
+	}
+}
+
 /*
  * The page of the list the query asks for, as the reader sees it: walks
  * the plan's index (list_first), keeps the page's tickets (all matches,
@@ -678,9 +894,11 @@ list_first(DBC *c, const struct plan *p, bool desc, DBT *k, DBT *pk, DBT *d)
  * retry on deadlock runs it again from the start.
  *
  * The tickets before the page are read without their records when no
- * filter needs them (DB_DBT_PARTIAL of 0 bytes): Berkeley DB still looks
- * each one up in the primary (a read through an associated index always
- * does), but copies nothing.
+ * filter needs them (DB_DBT_PARTIAL of 0 bytes): through an associated
+ * index Berkeley DB still looks each one up in the primary (a read
+ * through one always does), but copies nothing.  Activity order, newest
+ * first, reads t_recent in bulk instead: copying a record is cheaper
+ * than a step of a cursor.
  */
 static sup_err
 list_txn(struct store *s, DB_TXN *txn, void *arg)
@@ -688,13 +906,10 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	struct list_args *a = arg;
 	const struct ticket_query *q = &a->q;
 	struct plan p;
+	struct walk w;
 	DB *idx;
 	DBC *c = NULL;
-	uint8_t kbuf[T_IDX_KEY_MAX], pkbuf[UUID_LEN];
-	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
-	DBT pk = { .data = pkbuf, .ulen = sizeof(pkbuf),
-		.flags = DB_DBT_USERMEM };
-	DBT d = { .flags = DB_DBT_REALLOC };
+	const DBT *pk, *d;
 	struct hit *hits = NULL;
 	struct sbuf recs = { 0 }, rb = { 0 };
 	size_t nhits = 0;
@@ -709,7 +924,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	a->out = NULL;
 	plan_list(q, &p);
 	desc = q->desc && !p.sort;
-	idx = s->t_idx[p.idx];
+	idx = p.idx == IDX_UPDATED ? s->t_recent : s->t_idx[p.idx];
 	if (p.counter[0] != '\0' &&
 	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
 		return e;
@@ -721,20 +936,20 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	/* A page's texts, about 1 KB each: room once, not six times. */
 	if (!p.sort && (recs.p = malloc((size_t)q->page_size * 1024)) != NULL)
 		recs.cap = (size_t)q->page_size * 1024;
+	walk_init(&w, idx, c, &p, desc, p.counter[0] != '\0' && !p.need_match ?
+	    first + q->page_size : 0);
 	skip = !p.need_match && !p.sort && first > 0;
 	if (skip)
-		d.flags |= DB_DBT_PARTIAL;	/* dlen 0: nothing copied */
-	for (rc = list_first(c, &p, desc, &k, &pk, &d);
-	    rc == 0 && k.size >= p.plen && memcmp(kbuf, p.prefix, p.plen) == 0;
-	    rc = c->pget(c, &k, &pk, &d, desc ? DB_PREV : DB_NEXT)) {
+		w.d.flags |= DB_DBT_PARTIAL;	/* dlen 0: nothing copied */
+	while ((rc = walk_next(&w, &pk, &d)) == 0) {
 		/* Records are parsed only to filter or sort them. */
 		if ((p.need_match || p.sort) &&
-		    (e = store_parse(&d, &t)) != SUP_OK)
+		    (e = store_parse(d, &t)) != SUP_OK)
 			break;
 		if (!p.need_match || list_match(q, t)) {
 			if ((p.sort || (matched >= first &&
 			    matched < first + q->page_size)) &&
-			    (e = hit_add(&hits, &nhits, &recs, &pk, &d, t)) !=
+			    (e = hit_add(&hits, &nhits, &recs, pk, d, t)) !=
 			    SUP_OK)
 				break;
 			matched++;
@@ -748,14 +963,14 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		/* The page starts with the next ticket: read it whole. */
 		if (skip && matched == first) {
 			skip = false;
-			d.flags &= ~(u_int32_t)DB_DBT_PARTIAL;
+			w.d.flags &= ~(u_int32_t)DB_DBT_PARTIAL;
 		}
 	}
 	json_object_put(t);
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "list");
 	c->close(c);
-	free(d.data);
+	walk_end(&w);
 	if (e == SUP_OK && recs.failed)
 		e = SUP_ENOMEM;
 	if (e != SUP_OK)

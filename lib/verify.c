@@ -15,7 +15,7 @@
 
 static const char *const files[] = {
 	"users.db", "users_by_name.db", "users_by_email.db", "tokens.db",
-	"tickets.db", "t_by_number.db", "t_by_updated.db", "t_by_user.db",
+	"tickets.db", "t_by_number.db", "t_recent.db", "t_by_user.db",
 	"t_by_status.db", "t_by_assignee.db", "t_by_priority.db", "messages.db",
 	"m_by_uuid.db",
 	"counters.db", "seqs.db", "sessions.db", "throttle.db",
@@ -141,6 +141,39 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
 	return e;
 }
 
+/*
+ * The ticket's entry in the covering t_recent: under its updated_at and
+ * uuid, with the record byte for byte as tickets.db holds it (d).  With
+ * the count of entries equal to the count of tickets (check_records),
+ * nothing else is in the file.
+ */
+static sup_err
+check_recent(struct store *s, struct check *c, json_object *t, const DBT *d,
+    const uint8_t uuid[UUID_LEN], const char *us)
+{
+	uint8_t key[T_IDX_KEY_MAX];
+	size_t n = store_ticket_key(IDX_UPDATED, t, key);
+	DBT k = { .data = key, .size = (u_int32_t)n };
+	DBT rd = { .flags = DB_DBT_MALLOC };
+	uint8_t back[UUID_LEN];
+	int rc;
+
+	if (n != RECENT_KEY_LEN) {
+		problem(c, "ticket %s has no updated_at: not in t_recent", us);
+		return SUP_OK;
+	}
+	store_recent_uuid(key, back);
+	rc = s->t_recent->get(s->t_recent, NULL, &k, &rd, 0);
+	if (rc == DB_NOTFOUND || memcmp(back, uuid, UUID_LEN) != 0)
+		problem(c, "ticket %s is missing from t_recent", us);
+	else if (rc != 0)
+		return store_err(rc, "t_recent");
+	else if (rd.size != d->size || memcmp(rd.data, d->data, d->size) != 0)
+		problem(c, "ticket %s: its t_recent entry is not its record", us);
+	free(rd.data);
+	return SUP_OK;
+}
+
 static sup_err
 check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 {
@@ -180,7 +213,11 @@ check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 		    " notes stored, the ticket says %" PRId64 " and %" PRId64,
 		    us, pub, notes, rec_int(t, "public_count"),
 		    rec_int(t, "note_count"));
+	if ((e = check_recent(s, c, t, d, uuid, us)) != SUP_OK)
+		return e;
 	for (int i = 0; i < IDX_MAX; i++) {
+		if (s->t_idx[i] == NULL)
+			continue;	/* t_recent: above */
 		size_t n = store_ticket_key(i, t, key);
 		DBT k = { .data = key, .size = (u_int32_t)n };
 		DBT pk = { .flags = DB_DBT_MALLOC };
@@ -279,7 +316,8 @@ check_records(struct store *s, struct check *c)
 	if (rc != DB_NOTFOUND)
 		return store_err(rc, "tickets");
 	for (int i = 0; i < IDX_MAX; i++) {
-		if ((e = count_db(s->t_idx[i], &n)) != SUP_OK)
+		DB *idx = s->t_idx[i] != NULL ? s->t_idx[i] : s->t_recent;
+		if ((e = count_db(idx, &n)) != SUP_OK)
 			return e;
 		if (n != ntickets)
 			problem(c, "index %d has %" PRId64 " entries for %"

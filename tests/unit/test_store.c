@@ -143,8 +143,10 @@ test_open(struct store *s)
 
 	is_err(store_open(s, &conf), SUP_OK, "store_open in an empty directory");
 	ok(s->env && s->users && s->tickets && s->messages && s->counters &&
-	    s->ticket_seq && s->user_seq && s->t_idx[IDX_MAX - 1],
-	    "every handle is open");
+	    s->ticket_seq && s->user_seq && s->t_idx[IDX_MAX - 1] &&
+	    s->t_recent && s->t_idx[IDX_UPDATED] == NULL,
+	    "every handle is open (activity order: t_recent, no "
+	    "associated index)");
 
 	snprintf(path, sizeof(path), "%s/not/there", dir);
 	nowhere.data_dir = path;
@@ -786,6 +788,8 @@ test_ticket_index_keys(struct store *s)
 		is_int(s->tickets->put(s->tickets, NULL, &k, &d,
 		    DB_AUTO_COMMIT), 0, "a %s ticket record written", what[r]);
 		for (int i = 0; i < IDX_MAX; i++) {
+			if (s->t_idx[i] == NULL)
+				continue;	/* kept by lib/ticket.c */
 			size_t n = store_ticket_key(i, rec, key);
 			DBT ik = { .data = key, .size = (u_int32_t)n };
 			DBT pk = { .flags = DB_DBT_MALLOC };
@@ -801,6 +805,19 @@ test_ticket_index_keys(struct store *s)
 			free(pd.data);
 		}
 		ok(all, "  in every index under the keys of its fields");
+		/* Its t_recent key: newest first, from its updated_at. */
+		uint8_t want[RECENT_KEY_LEN], back[UUID_LEN];
+		int64_t us = 0;
+		time_parse(r == 0 ? "2026-11-27T10:00:00.000002Z" :
+		    "2026-11-27T10:00:00.000003Z", &us);
+		store_recent_key(want, us, uuid);
+		store_recent_uuid(want, back);
+		ok(store_ticket_key(IDX_UPDATED, rec, key) == RECENT_KEY_LEN &&
+		    memcmp(key, want, RECENT_KEY_LEN) == 0 &&
+		    memcmp(back, uuid, UUID_LEN) == 0 &&
+		    be64_get(key) == UINT64_MAX - (uint64_t)us,
+		    "  its t_recent key: the complement of its updated_at and "
+		    "uuid");
 		if (r == 0) {
 			/* Its real status, not the one in the subject. */
 			uint8_t st[9] = { ST_WAITING_FOR_USER };

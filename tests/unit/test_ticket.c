@@ -1577,6 +1577,26 @@ test_post_record(void)
 	user_clear(&fiona);
 }
 
+/*
+ * Write rec as ticket t's record, and as its t_recent entry (its
+ * updated_at unchanged), outside the library's checks: so that the one
+ * thing a test breaks in it is what verify finds.
+ */
+static void
+rewrite_ticket(const uint8_t t[UUID_LEN], json_object *rec)
+{
+	const char *text;
+	int64_t us;
+	size_t len;
+
+	text = json_object_to_json_string_length(rec,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text == NULL || !time_parse(jstr(rec, "updated_at"), &us) ||
+	    store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK ||
+	    store_recent_move(&st, NULL, t, us, us, text, len) != SUP_OK)
+		bail_out("cannot rewrite a ticket");
+}
+
 static void
 test_verify(void)
 {
@@ -1609,8 +1629,7 @@ test_verify(void)
 	json_object *rec = stored(t1);
 	json_object_object_add(rec, "last_note", json_object_get(
 	    json_object_object_get(rec, "last_public")));
-	if (store_put(st.tickets, NULL, t1, UUID_LEN, rec, 0) != SUP_OK)
-		bail_out("cannot rewrite a ticket");
+	rewrite_ticket(t1, rec);
 	json_object_put(rec);
 	store_close(&st);
 	lines = 0;
@@ -1623,8 +1642,7 @@ test_verify(void)
 		bail_out("store_open");
 	rec = stored(t2);
 	json_object_object_del(rec, "first_response_at");
-	if (store_put(st.tickets, NULL, t2, UUID_LEN, rec, 0) != SUP_OK)
-		bail_out("cannot rewrite a ticket");
+	rewrite_ticket(t2, rec);
 	json_object_put(rec);
 	store_close(&st);
 	lines = 0;
@@ -1994,6 +2012,312 @@ test_list_add(void)
 	free(text);
 }
 
+/* --- The covering index of activity order (t_recent) ----------------- */
+
+/* A ticket as the primary says: for the lists the covering index serves. */
+struct pticket {
+	uint8_t uuid[UUID_LEN];
+	int64_t us;		/* updated_at */
+	int status;
+};
+
+/* Newest activity first; the same microsecond: the greater uuid first. */
+static int
+newest_first(const void *a, const void *b)
+{
+	const struct pticket *x = a, *y = b;
+
+	if (x->us != y->us)
+		return x->us > y->us ? -1 : 1;
+	return -memcmp(x->uuid, y->uuid, UUID_LEN);
+}
+
+/* Every ticket of tickets.db, newest activity first, into t[0..*n). */
+static void
+primary_tickets(struct pticket *t, size_t max, size_t *n)
+{
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	json_object *rec;
+	DBC *c;
+
+	*n = 0;
+	if (st.tickets->cursor(st.tickets, NULL, &c, 0) != 0)
+		bail_out("cursor");
+	while (c->get(c, &k, &d, DB_NEXT) == 0) {
+		if (*n == max || k.size != UUID_LEN ||
+		    store_parse(&d, &rec) != SUP_OK ||
+		    !time_parse(jstr(rec, "updated_at"), &t[*n].us))
+			bail_out("a ticket record that does not read");
+		memcpy(t[*n].uuid, k.data, UUID_LEN);
+		t[*n].status = ticket_status_from(jstr(rec, "status"));
+		json_object_put(rec);
+		(*n)++;
+	}
+	c->close(c);
+	free(k.data);
+	free(d.data);
+	qsort(t, *n, sizeof(*t), newest_first);
+}
+
+/*
+ * Does t_recent hold exactly the primary: one entry a ticket, in the
+ * order of newest_first, keyed by its updated_at and uuid, with its
+ * record byte for byte?  Read directly, not through verify.
+ */
+static bool
+recent_is_primary(void)
+{
+	static struct pticket t[1024];
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	uint8_t want[RECENT_KEY_LEN];
+	size_t n, i = 0;
+	bool same = true;
+	DBC *c;
+
+	primary_tickets(t, SUP_NELEM(t), &n);
+	if (st.t_recent->cursor(st.t_recent, NULL, &c, 0) != 0)
+		bail_out("cursor");
+	while (same && c->get(c, &k, &d, DB_NEXT) == 0) {
+		size_t len;
+		char *text;
+		if (i == n) {
+			diag("t_recent has an entry more than the tickets");
+			same = false;
+			break;
+		}
+		store_recent_key(want, t[i].us, t[i].uuid);
+		text = stored_text(t[i].uuid, &len);
+		if (k.size != RECENT_KEY_LEN ||
+		    memcmp(k.data, want, RECENT_KEY_LEN) != 0) {
+			diag("t_recent entry %zu: not the key of the ticket "
+			    "that comes there", i);
+			same = false;
+		} else if (d.size != len || memcmp(d.data, text, len) != 0) {
+			diag("t_recent entry %zu: not the ticket's record", i);
+			same = false;
+		}
+		free(text);
+		i++;
+	}
+	c->close(c);
+	free(k.data);
+	free(d.data);
+	if (same && i != n) {
+		diag("t_recent has %zu entries for %zu tickets", i, n);
+		same = false;
+	}
+	return same;
+}
+
+/*
+ * Do the staff's lists in activity order, both ways, whole and with a
+ * status filter, in pages of 7, 20 and 100, give the tickets in the
+ * order the primary records imply?
+ */
+static bool
+lists_are_primary(void)
+{
+	static struct pticket t[1024];
+	static uint8_t want[1024][UUID_LEN], got[1024][UUID_LEN];
+	static const int sizes[] = { 7, 20, 100 };
+	const unsigned mask = 1u << ST_OPEN | 1u << ST_WAITING_FOR_USER;
+	size_t n, nwant, ngot;
+	bool all = true;
+
+	primary_tickets(t, SUP_NELEM(t), &n);
+	for (int filtered = 0; filtered < 2; filtered++)
+		for (int desc = 0; desc < 2; desc++) {
+			nwant = 0;
+			for (size_t i = 0; i < n; i++) {
+				size_t j = desc ? i : n - 1 - i;
+				if (!filtered || (mask & (1u << t[j].status)))
+					memcpy(want[nwant++], t[j].uuid,
+					    UUID_LEN);
+			}
+			for (size_t z = 0; z < SUP_NELEM(sizes); z++) {
+				struct ticket_query q = query();
+				q.desc = desc;
+				if (filtered)
+					q.status_mask = mask;
+				int64_t c = list_in_pages(&agent, q, sizes[z],
+				    got, SUP_NELEM(got), &ngot);
+				if (c != (int64_t)nwant || ngot != nwant ||
+				    !same_ids(want, got, nwant)) {
+					diag("%supdated_at%s in pages of %d: "
+					    "%lld listed, %zu expected",
+					    desc ? "-" : "", filtered ?
+					    ", status=open,waiting_for_user" :
+					    "", sizes[z], (long long)c, nwant);
+					all = false;
+				}
+			}
+		}
+	return all;
+}
+
+/* store_verify of the store now; its problem count (st reopened after). */
+static long
+verify_now(void)
+{
+	long problems = -1;
+	int lines = 0;
+
+	store_close(&st);
+	if (store_verify(&conf, report_line, &lines, &problems) != SUP_OK)
+		problems = -1;
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open");
+	return problems;
+}
+
+/* Put or delete one t_recent entry as it is, outside the library. */
+static void
+recent_raw(const uint8_t key[RECENT_KEY_LEN], const char *text, size_t len)
+{
+	DBT k = { .data = (void *)key, .size = RECENT_KEY_LEN };
+	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+	int rc = text != NULL ?
+	    st.t_recent->put(st.t_recent, NULL, &k, &d, DB_AUTO_COMMIT) :
+	    st.t_recent->del(st.t_recent, NULL, &k, DB_AUTO_COMMIT);
+
+	if (rc != 0)
+		bail_out("t_recent: %s", db_strerror(rc));
+}
+
+/* Make t_by_updated.db, as an older version's store has it. */
+static void
+make_old_index(void)
+{
+	uint8_t key[8 + UUID_LEN] = { 0 };
+	DBT k = { .data = key, .size = sizeof(key) };
+	DBT d = { .data = t1, .size = UUID_LEN };
+	DB *db;
+
+	if (db_create(&db, st.env, 0) != 0 ||
+	    db->open(db, NULL, "t_by_updated.db", NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT, 0660) != 0 ||
+	    db->put(db, NULL, &k, &d, DB_AUTO_COMMIT) != 0 ||
+	    db->close(db, 0) != 0)
+		bail_out("cannot make t_by_updated.db");
+}
+
+static bool
+old_index_there(void)
+{
+	char path[4096];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/t_by_updated.db", conf.data_dir);
+	return stat(path, &sb) == 0;
+}
+
+/*
+ * Rewrite ticket t in tickets.db only, as a program that does not know
+ * t_recent would: updated_at set to us, the subject to subject.
+ */
+static void
+old_program_write(const uint8_t t[UUID_LEN], int64_t us, const char *subject)
+{
+	char stamp[TIME_STRLEN + 1];
+	json_object *rec = stored(t);
+
+	time_format(us, stamp);
+	json_object_object_add(rec, "updated_at",
+	    json_object_new_string(stamp));
+	json_object_object_add(rec, "subject", json_object_new_string(subject));
+	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+		bail_out("cannot rewrite a ticket");
+	json_object_put(rec);
+}
+
+/*
+ * t_recent after creates, PATCHes and posts (the tests above made ~320
+ * tickets that way); what verify finds wrong in it; and the upgrade of a
+ * store made by an older version (t_by_updated.db, no t_recent.db), or
+ * run by one since (t_recent stale, t_by_updated.db made again).
+ */
+static void
+test_covering(void)
+{
+	uint8_t t[UUID_LEN], key[RECENT_KEY_LEN];
+	struct ticket_patch p = no_change;
+	json_object *m;
+	size_t len;
+	char *text;
+	int64_t us;
+
+	/* One more of each write, to be sure: create, PATCH, post. */
+	create_uuid(&agent, "Covering", t);
+	p.priority = PRI_HIGH;
+	if (update(&agent, t, &p, &m) != SUP_OK)
+		bail_out("cannot change a ticket");
+	json_object_put(m);
+	post1(&alice, t1, "Covered?", false);
+	ok(recent_is_primary(), "t_recent holds every ticket's record, newest "
+	    "first, after creates, PATCHes and posts");
+	ok(lists_are_primary(), "  the lists in activity order, both ways, "
+	    "with and without a filter, page after page, as the records say");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
+
+	/* What verify finds: a stale record, a missing entry, a stray one. */
+	json_object *rec = stored(t);
+	if (!time_parse(jstr(rec, "updated_at"), &us))
+		bail_out("updated_at");
+	json_object_put(rec);
+	store_recent_key(key, us, t);
+	recent_raw(key, "{}", 2);
+	is_int(verify_now(), 1, "verify: an entry whose data is not the "
+	    "ticket's record is 1 problem");
+	text = stored_text(t, &len);
+	recent_raw(key, NULL, 0);
+	is_int(verify_now(), 2, "verify: a ticket without its entry is 2 "
+	    "(missing, and one entry short)");
+	recent_raw(key, text, len);
+	store_recent_key(key, us + 1, t);
+	recent_raw(key, text, len);
+	is_int(verify_now(), 1, "verify: a stray entry is 1 (one too many)");
+	recent_raw(key, NULL, 0);
+	free(text);
+	is_int(verify_now(), 0, "  and with it gone, none");
+
+	/* A store of an older version: t_by_updated.db, no t_recent.db. */
+	st.t_recent->close(st.t_recent, 0);
+	st.t_recent = NULL;
+	if (st.env->dbremove(st.env, NULL, "t_recent.db", NULL,
+	    DB_AUTO_COMMIT) != 0)
+		bail_out("cannot remove t_recent.db");
+	make_old_index();
+	store_close(&st);
+	ok(old_index_there(), "a store laid out as an older version made it");
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open of the older store");
+	ok(!old_index_there(), "  opening it removes t_by_updated.db");
+	ok(recent_is_primary(), "  and fills t_recent from the tickets");
+	ok(lists_are_primary(), "  the lists are as the records say");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
+
+	/*
+	 * An older program run on it since: tickets written without their
+	 * entries, two of them in the same microsecond, and t_by_updated.db
+	 * made again (which it does on opening).
+	 */
+	us = time_now_us() + 1000000;
+	old_program_write(t, us, "Written by an older program");
+	old_program_write(t2, us, "Written by an older program too");
+	make_old_index();
+	ok(!recent_is_primary(), "an older program leaves t_recent stale");
+	store_close(&st);
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open after an older program");
+	ok(!old_index_there(), "  the next open removes t_by_updated.db again");
+	ok(recent_is_primary(), "  and builds t_recent anew");
+	ok(lists_are_primary(), "  the lists are as the records say, also for "
+	    "two tickets of the same microsecond");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
+	post1(&agent, t, "After the upgrade.", false);
+	ok(recent_is_primary(), "  a post after it moves its entry");
+}
+
 int
 main(void)
 {
@@ -2016,6 +2340,7 @@ main(void)
 	test_ticket_tail();
 	test_list_add();
 	test_list_pages();
+	test_covering();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
