@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -690,52 +691,33 @@ log_end(DB_ENV *env, DB_LSN *out)
 }
 
 /*
- * Fill t_recent from tickets.db, inside txn (store_open's): once, when
- * the file was made by this open (a store of an older version), or when
- * the old associated index t_by_updated.db is there (an older program
- * has run on the store since, and written tickets without keeping
- * t_recent: then t_recent is emptied first).  The old index is removed in
- * the same transaction, so that nothing keeps a stale copy.  A record
- * whose uuid or updated_at cannot be read is left out, as the old
- * index's callback left it out (verify reports it).
+ * Building t_recent (an upgrade).  A store made by an older version has
+ * no t_recent.db but the associated t_by_updated.db; an older program run
+ * on the store since has written tickets without their t_recent entries,
+ * and made t_by_updated.db again.  Either way t_recent is built from
+ * tickets.db by the first process that opens the store.  Not in the
+ * opening transaction: a transaction holds a lock on every page it
+ * writes until it ends, and a store of a million tickets ran out of the
+ * lock table ("Lock table is out of available lock entries") and could
+ * not be opened at all.  So the build runs in batches of RECENT_BATCH
+ * tickets, a transaction each, after the opening one:
+ *
+ * - The file RECENT_MARK says a build is due; it is made (and flushed)
+ *   before anything else, so a build cut short by a crash is done again
+ *   from the start by the next opener.
+ * - The processes that open the store meanwhile wait for the builder's
+ *   lock on the marker (flock), then find the marker gone and go on.
+ * - A build empties t_recent, fills it, removes t_by_updated.db, waits
+ *   for the log to reach the disk, and removes the marker last.
  */
-static sup_err
-recent_fill(struct store *s, DB_TXN *txn, bool fresh)
-{
-	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
-	uint8_t uuid[UUID_LEN];
-	u_int32_t gone;
-	int64_t us;
-	DBC *cur = NULL;
-	sup_err e = SUP_OK;
-	int rc;
+#define RECENT_MARK "t_recent.build"
+#define RECENT_BATCH 200
 
-	if (!fresh && (rc = s->t_recent->truncate(s->t_recent, txn, &gone,
-	    0)) != 0)
-		return store_err(rc, "t_recent truncate");
-	if ((rc = s->tickets->cursor(s->tickets, txn, &cur, 0)) != 0)
-		return store_err(rc, "cursor");
-	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
-		if (!store_ticket_stamp(s, d.data, d.size, uuid, &us) ||
-		    k.size != UUID_LEN || memcmp(k.data, uuid, UUID_LEN) != 0) {
-			fprintf(stderr, "support: a ticket record without a "
-			    "readable uuid or updated_at is left out of "
-			    "t_recent.db\n");
-			continue;
-		}
-		if ((e = store_recent_move(s, txn, uuid, -1, us, d.data,
-		    d.size)) != SUP_OK)
-			break;
-	}
-	if (e == SUP_OK && rc != DB_NOTFOUND)
-		e = store_err(rc, "tickets");
-	cur->close(cur);
-	free(k.data);
-	free(d.data);
-	if (e != SUP_OK)
-		return e;
-	rc = s->env->dbremove(s->env, txn, "t_by_updated.db", NULL, 0);
-	return rc == ENOENT ? SUP_OK : store_err(rc, "t_by_updated.db");
+/* The path of name in the store's directory; false when too long. */
+static bool
+store_path(const struct store *s, const char *name, char *path, size_t n)
+{
+	return (size_t)snprintf(path, n, "%s/%s", s->conf->data_dir, name) < n;
 }
 
 /* Is there a file name in the store's directory? */
@@ -745,9 +727,212 @@ store_has_file(const struct store *s, const char *name)
 	char path[4096];
 	struct stat st;
 
-	return (size_t)snprintf(path, sizeof(path), "%s/%s",
-	    s->conf->data_dir, name) < sizeof(path) &&
-	    stat(path, &st) == 0;
+	return store_path(s, name, path, sizeof(path)) && stat(path, &st) == 0;
+}
+
+/* Flush the store's directory (a file made or removed in it). */
+static void
+sync_dir(const struct store *s)
+{
+	int fd = open(s->conf->data_dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Before the store's files are opened: is a build of t_recent due (see
+ * above)?  Then make the marker, if it is not there yet.
+ */
+static sup_err
+recent_mark(struct store *s)
+{
+	char path[4096];
+	int fd;
+
+	if (!((store_has_file(s, "tickets.db") &&
+	    !store_has_file(s, "t_recent.db")) ||
+	    store_has_file(s, "t_by_updated.db")))
+		return SUP_OK;
+	if (!store_path(s, RECENT_MARK, path, sizeof(path)) ||
+	    (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0660)) < 0) {
+		fprintf(stderr, "support: cannot make %s/%s\n",
+		    s->conf->data_dir, RECENT_MARK);
+		return SUP_EIO;
+	}
+	fsync(fd);
+	close(fd);
+	sync_dir(s);
+	return SUP_OK;
+}
+
+/* One batch of a build: what it did, and where the next one starts. */
+struct batch {
+	bool fill;			/* filling (else emptying) t_recent */
+	bool started;
+	uint8_t last[UUID_LEN];		/* the last ticket filled */
+	size_t n;			/* entries put or removed */
+};
+
+/* Remove up to RECENT_BATCH entries of t_recent, inside txn. */
+static int
+empty_batch(struct store *s, DB_TXN *txn, struct batch *b)
+{
+	DBT k = { .flags = DB_DBT_PARTIAL }, d = { .flags = DB_DBT_PARTIAL };
+	DBC *c;
+	int rc;
+
+	b->n = 0;
+	if ((rc = s->t_recent->cursor(s->t_recent, txn, &c, 0)) != 0)
+		return rc;
+	while (b->n < RECENT_BATCH &&
+	    (rc = c->get(c, &k, &d, DB_FIRST | DB_RMW)) == 0 &&
+	    (rc = c->del(c, 0)) == 0)
+		b->n++;
+	c->close(c);
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Put the t_recent entries of up to RECENT_BATCH tickets after b->last,
+ * inside txn.  A record whose uuid or updated_at cannot be read is left
+ * out, as the old index's callback left it out (verify reports it).
+ */
+static int
+fill_batch(struct store *s, DB_TXN *txn, struct batch *b)
+{
+	uint8_t kb[UUID_LEN], uuid[UUID_LEN];
+	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_REALLOC };
+	int64_t us;
+	DBC *c;
+	int rc;
+
+	b->n = 0;
+	if ((rc = s->tickets->cursor(s->tickets, txn, &c, DB_READ_COMMITTED))
+	    != 0)
+		return rc;
+	if (b->started) {
+		memcpy(kb, b->last, UUID_LEN);
+		k.size = UUID_LEN;
+		rc = c->get(c, &k, &d, DB_SET_RANGE);
+		if (rc == 0 && k.size == UUID_LEN &&
+		    memcmp(kb, b->last, UUID_LEN) == 0)
+			rc = c->get(c, &k, &d, DB_NEXT);
+	} else {
+		rc = c->get(c, &k, &d, DB_FIRST);
+	}
+	for (; rc == 0 && b->n < RECENT_BATCH;
+	    rc = c->get(c, &k, &d, DB_NEXT)) {
+		if (k.size != UUID_LEN || !store_ticket_stamp(s, d.data,
+		    d.size, uuid, &us) || memcmp(kb, uuid, UUID_LEN) != 0) {
+			fprintf(stderr, "support: a ticket record without a "
+			    "readable uuid or updated_at is left out of "
+			    "t_recent.db\n");
+			continue;
+		}
+		if (store_recent_move(s, txn, uuid, -1, us, d.data, d.size) !=
+		    SUP_OK) {
+			rc = EIO;
+			break;
+		}
+		memcpy(b->last, uuid, UUID_LEN);
+		b->started = true;
+		b->n++;
+	}
+	c->close(c);
+	free(d.data);
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Run batches of one pass (b->fill) until one does nothing, each in its
+ * transaction (committed without waiting for the disk: a crash leaves the
+ * marker, and the build starts again); a deadlocked batch is run again.
+ */
+static sup_err
+recent_pass(struct store *s, struct batch *b)
+{
+	int tries = 0;
+
+	do {
+		struct batch before = *b;
+		DB_TXN *txn;
+		int rc = s->env->txn_begin(s->env, NULL, &txn, 0);
+		if (rc != 0)
+			return store_err(rc, "txn_begin");
+		rc = b->fill ? fill_batch(s, txn, b) : empty_batch(s, txn, b);
+		if (rc == 0)
+			rc = txn->commit(txn, DB_TXN_NOSYNC);
+		else
+			txn->abort(txn);
+		if (rc == DB_LOCK_DEADLOCK && ++tries < RETRIES) {
+			*b = before;	/* the batch again, from where it began */
+			b->n = 1;
+			continue;
+		}
+		if (rc != 0)
+			return store_err(rc, "building t_recent.db");
+		tries = 0;
+	} while (b->n > 0);
+	return SUP_OK;
+}
+
+/*
+ * After the opening transaction: build t_recent when the marker says so
+ * (see above), or wait for the process building it.
+ */
+static sup_err
+recent_build(struct store *s)
+{
+	char path[4096];
+	struct stat st, held;
+	struct batch b = { 0 };
+	sup_err e;
+	int fd, rc;
+
+	if (!store_path(s, RECENT_MARK, path, sizeof(path)))
+		return SUP_EIO;
+	for (;;) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return errno == ENOENT ? SUP_OK : SUP_EIO;
+		while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+			;
+		/* Built meanwhile (the marker gone, or made anew)? */
+		if (rc == 0 && fstat(fd, &held) == 0 && stat(path, &st) == 0 &&
+		    st.st_ino == held.st_ino && st.st_dev == held.st_dev)
+			break;
+		close(fd);
+		if (rc != 0)
+			return SUP_EIO;
+	}
+	fprintf(stderr, "support: building t_recent.db from the tickets "
+	    "(a store of an older version)\n");
+	if ((e = recent_pass(s, &b)) != SUP_OK)
+		goto out;
+	b.fill = true;
+	if ((e = recent_pass(s, &b)) != SUP_OK)
+		goto out;
+	rc = s->env->dbremove(s->env, NULL, "t_by_updated.db", NULL,
+	    DB_AUTO_COMMIT);
+	if (rc != 0 && rc != ENOENT) {
+		e = store_err(rc, "t_by_updated.db");
+		goto out;
+	}
+	if ((e = store_err(s->env->log_flush(s->env, NULL), "log flush")) !=
+	    SUP_OK)
+		goto out;
+	if (unlink(path) != 0) {
+		e = SUP_EIO;
+		goto out;
+	}
+	sync_dir(s);
+	fprintf(stderr, "support: t_recent.db built\n");
+out:
+	close(fd);		/* and with it the lock */
+	return e;
 }
 
 /*
@@ -767,7 +952,6 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 		idx_number, NULL, idx_user, idx_status, idx_assignee,
 		idx_priority,
 	};
-	bool fresh = false;
 	sup_err e;
 
 	if ((e = open_db(s, txn, &s->users, "users.db", DB_BTREE,
@@ -781,7 +965,7 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 	    (e = open_db(s, txn, &s->tickets, "tickets.db", DB_BTREE,
 		created)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->t_recent, "t_recent.db", DB_BTREE,
-		&fresh)) != SUP_OK ||
+		created)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->messages, "messages.db", DB_BTREE,
 		created)) != SUP_OK ||
 	    (e = open_index(s, txn, s->messages, &s->m_by_uuid,
@@ -797,20 +981,11 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 		return e;
 	/* For ticket_save_text, which has only the ticket's cursor. */
 	s->tickets->app_private = s;
-	/*
-	 * Made now, or an older program has run since (docs/store.md,
-	 * "Upgrading"): (re)built from the tickets, and the old index
-	 * removed.  Otherwise one stat a process.
-	 */
-	if (fresh || store_has_file(s, "t_by_updated.db")) {
-		*created = true;	/* a durable commit */
-		if ((e = recent_fill(s, txn, fresh)) != SUP_OK)
-			return e;
-	}
 	for (int i = 0; i < IDX_MAX; i++) {
+		bool fresh = false;
+
 		if (idx_files[i] == NULL)
 			continue;	/* activity order: t_recent */
-		fresh = false;
 		if ((e = open_db(s, txn, &s->t_idx[i], idx_files[i], DB_BTREE,
 		    &fresh)) != SUP_OK)
 			return e;
@@ -894,6 +1069,8 @@ store_open(struct store *s, const struct sup_conf *conf)
 		e = SUP_ENOMEM;
 		goto err;
 	}
+	if ((e = recent_mark(s)) != SUP_OK)
+		goto err;
 	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0) {
 		e = store_err(rc, "txn_begin");
 		goto err;
@@ -904,7 +1081,8 @@ store_open(struct store *s, const struct sup_conf *conf)
 	 * any open handle is, by store_close.
 	 */
 	rc = txn->commit(txn, created ? 0 : DB_TXN_NOSYNC);
-	if (e == SUP_OK && (e = store_err(rc, "commit")) == SUP_OK) {
+	if (e == SUP_OK && (e = store_err(rc, "commit")) == SUP_OK &&
+	    (e = recent_build(s)) == SUP_OK) {
 		log_end(s->env, &s->opened_end);
 		return SUP_OK;
 	}

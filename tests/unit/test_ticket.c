@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <sodium.h>
 
@@ -2201,14 +2202,33 @@ make_old_index(void)
 		bail_out("cannot make t_by_updated.db");
 }
 
+/* Is there a file name in the store's directory? */
 static bool
-old_index_there(void)
+file_there(const char *name)
 {
 	char path[4096];
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/t_by_updated.db", conf.data_dir);
+	snprintf(path, sizeof(path), "%s/%s", conf.data_dir, name);
 	return stat(path, &sb) == 0;
+}
+
+static bool
+old_index_there(void)
+{
+	return file_there("t_by_updated.db");
+}
+
+/* Leave the marker of a build of t_recent, as a build cut short does. */
+static void
+mark_build(void)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/t_recent.build", conf.data_dir);
+	if ((f = fopen(path, "w")) == NULL || fclose(f) != 0)
+		bail_out("cannot make %s", path);
 }
 
 /*
@@ -2316,6 +2336,60 @@ test_covering(void)
 	is_int(verify_now(), 0, "  verify finds nothing wrong");
 	post1(&agent, t, "After the upgrade.", false);
 	ok(recent_is_primary(), "  a post after it moves its entry");
+
+	/*
+	 * A build cut short (the process died): the marker is still there
+	 * and t_recent holds what the batches put so far, here one stray
+	 * entry.  The next open builds it again from the start.
+	 */
+	store_recent_key(key, 12345, t);
+	recent_raw(key, "{}", 2);
+	mark_build();
+	store_close(&st);
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open after a build cut short");
+	ok(!file_there("t_recent.build"), "a build cut short is done again on "
+	    "the next open, and its marker removed");
+	ok(recent_is_primary(), "  t_recent is the tickets again, the stray "
+	    "entry gone");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
+
+	/*
+	 * Processes opening an older store at once (the workers of a
+	 * program): one builds, the others wait for it; all open the store.
+	 * The ~320 tickets make two batches of the build.
+	 */
+	st.t_recent->close(st.t_recent, 0);
+	st.t_recent = NULL;
+	if (st.env->dbremove(st.env, NULL, "t_recent.db", NULL,
+	    DB_AUTO_COMMIT) != 0)
+		bail_out("cannot remove t_recent.db");
+	make_old_index();
+	store_close(&st);
+	pid_t kids[4];
+	int opened = 0;
+	for (size_t i = 0; i < SUP_NELEM(kids); i++)
+		if ((kids[i] = fork()) == 0) {
+			struct store mine;
+			if (store_open(&mine, &conf) != SUP_OK)
+				_exit(1);
+			store_close(&mine);
+			_exit(0);
+		}
+	for (size_t i = 0; i < SUP_NELEM(kids); i++) {
+		int status;
+		if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			opened++;
+	}
+	is_int(opened, (long)SUP_NELEM(kids), "four processes opening an "
+	    "older store at once all open it");
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open after the parallel upgrade");
+	ok(!old_index_there() && !file_there("t_recent.build"),
+	    "  t_by_updated.db and the marker are gone");
+	ok(recent_is_primary(), "  t_recent is the tickets");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
 }
 
 int
