@@ -323,8 +323,9 @@ walk_take(struct view *v, struct walk_out *w, const char *rec, size_t len,
  */
 static sup_err
 walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
-    const uint8_t *after_key, struct walk_out *w)
+    const uint8_t *after_key, size_t expect, struct walk_out *w)
 {
+	size_t taken = 0;
 	uint8_t key[MSG_KEY_LEN];
 	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
 	DBT one = { .flags = DB_DBT_REALLOC };
@@ -387,6 +388,10 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
 			}
 			if ((e = walk_take(v, w, dp, dl, &shown)) != SUP_OK)
 				break;
+			if (++taken == expect) {
+				done = true;	/* the thread's last record */
+				break;
+			}
 		}
 	}
 	return e;
@@ -397,12 +402,14 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
  * appending each visible one to out as text (comma-separated), or to
  * array as a raw object.  last: only the newest visible one.  When out is
  * used and last_from is not NULL, [*last_from, *last_to) is where the last
- * message appended lies in out (set only when one was).
+ * message appended lies in out (set only when one was).  expect: how many
+ * records the thread has, when the caller knows (the ticket's counts;
+ * 0: read to the thread's end); a forward walk stops after that many.
  */
 static sup_err
 walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
-    const uint8_t *after_key, bool last, struct sbuf *out, json_object *array,
-    size_t *last_from, size_t *last_to)
+    const uint8_t *after_key, size_t expect, bool last, struct sbuf *out,
+    json_object *array, size_t *last_from, size_t *last_to)
 {
 	struct walk_out w = { .out = out, .array = array,
 		.last_from = last_from, .last_to = last_to, .first = true };
@@ -419,7 +426,7 @@ walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 		return store_err(rc, "cursor");
 	c = v->messages;
 	if (!last) {
-		e = walk_forward(v, ticket, after_key, &w);
+		e = walk_forward(v, ticket, after_key, expect, &w);
 		goto out;
 	}
 	/* Just past the ticket's range, then backwards. */
@@ -449,7 +456,7 @@ sup_err
 view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
     const uint8_t *after_key, json_object *array)
 {
-	return walk_messages(v, ticket, after_key, false, NULL, array, NULL,
+	return walk_messages(v, ticket, after_key, 0, false, NULL, array, NULL,
 	    NULL);
 }
 
@@ -920,8 +927,17 @@ ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
 	if (with_messages) {
 		/* One walk: the thread, and the last message out of it. */
 		size_t from = 0, to = 0;
-		if ((e = walk_messages(v, uuid, NULL, false, &m, NULL, &from,
-		    &to)) != SUP_OK)
+		/*
+		 * The ticket's counts, read with it, say how many records its
+		 * thread has: the walk stops at the last one.  Without that
+		 * it read on into the next ticket's messages, a whole bulk
+		 * read more (another page, its lock and copies) whenever the
+		 * thread ended where a read did; a post committed since the
+		 * ticket was read is left out, as its counts leave it out.
+		 */
+		size_t expect = (size_t)(tt.public_count + tt.note_count);
+		if ((e = walk_messages(v, uuid, NULL, expect, false, &m, NULL,
+		    &from, &to)) != SUP_OK)
 			goto out;
 		if (to > from)
 			sbuf_add(b, m.p + from, to - from);
@@ -932,7 +948,7 @@ ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
 		bool found;
 		if ((e = last_by_ref(v, uuid, &tt, b, &found)) != SUP_OK)
 			goto out;
-		if (!found && (e = walk_messages(v, uuid, NULL, true, b,
+		if (!found && (e = walk_messages(v, uuid, NULL, 0, true, b,
 		    NULL, NULL, NULL)) != SUP_OK)
 			goto out;
 		if (b->len == mark)
