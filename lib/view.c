@@ -348,6 +348,27 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
 		op = DB_NEXT;
 	}
 	while (!done && e == SUP_OK) {
+		/*
+		 * The last few records of a thread whose count is known: one
+		 * step each from where the cursor is.  A bulk read here would
+		 * take whole pages of the next tickets' messages with them.
+		 */
+		if (op == DB_NEXT && expect > taken && expect - taken <= 8) {
+			rc = c->get(c, &k, &one, DB_NEXT);
+			if (rc == DB_NOTFOUND)
+				break;
+			if (rc != 0) {
+				free(one.data);
+				return store_err(rc, "messages");
+			}
+			if (k.size != MSG_KEY_LEN ||
+			    memcmp(key, ticket, UUID_LEN) != 0)
+				break;
+			if ((e = walk_take(v, w, one.data, one.size, &shown)) ==
+			    SUP_OK && ++taken == expect)
+				done = true;
+			continue;
+		}
 		if (v->bulk == NULL) {
 			if ((v->bulk = malloc(BULK_MIN)) == NULL)
 				return SUP_ENOMEM;
