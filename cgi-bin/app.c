@@ -405,9 +405,11 @@ serve_fcgi(struct app *app, int fd)
 {
 	struct conn *c;
 
-	if (open_store(app) != 0 || (c = malloc(sizeof(*c))) == NULL)
+	if ((c = malloc(sizeof(*c))) == NULL)
 		return 1;
-	if (FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (open_store(app) != 0 ||
+	    FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		store_close(&app->store);
 		free(c);
 		return 1;
 	}
