@@ -342,6 +342,7 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
 		k.size = MSG_KEY_LEN;
 		rc = c->get(c, &k, &one, DB_SET);
 		free(one.data);
+		one.data = NULL;
 		if (rc != 0)
 			return rc == DB_NOTFOUND ? SUP_OK :
 			    store_err(rc, "messages");
@@ -358,8 +359,8 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
 			if (rc == DB_NOTFOUND)
 				break;
 			if (rc != 0) {
-				free(one.data);
-				return store_err(rc, "messages");
+				e = store_err(rc, "messages");
+				break;
 			}
 			if (k.size != MSG_KEY_LEN ||
 			    memcmp(key, ticket, UUID_LEN) != 0)
@@ -415,6 +416,7 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
 			}
 		}
 	}
+	free(one.data);
 	return e;
 }
 
