@@ -449,6 +449,21 @@ TICKET_INDEX(idx_status, IDX_STATUS)
 TICKET_INDEX(idx_assignee, IDX_ASSIGNEE)
 TICKET_INDEX(idx_priority, IDX_PRIORITY)
 
+bool
+store_bulk_grow(void **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap * 2;
+	void *p;
+
+	while (n < need)
+		n *= 2;
+	if ((p = realloc(*buf, n)) == NULL)
+		return false;
+	*buf = p;
+	*cap = n;
+	return true;
+}
+
 /* --- The covering index of activity order ----------------------------- */
 
 void

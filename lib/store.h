@@ -169,6 +169,13 @@ void store_checkpoint(struct store *s, bool force);
 void store_maintain(struct store *s);
 
 /*
+ * Grow the buffer *buf of a bulk read (DB_MULTIPLE_KEY), of *cap bytes,
+ * by doubling until it holds need bytes (Berkeley DB's DB_BUFFER_SMALL
+ * says how many); false when out of memory (the buffer is left as it was).
+ */
+bool store_bulk_grow(void **buf, size_t *cap, size_t need);
+
+/*
  * Ticket index keys of a ticket record (for building scan bounds); for
  * IDX_UPDATED the key of its t_recent entry.  0 when the record lacks a
  * field the key is made of.

@@ -867,14 +867,8 @@ walk_next(struct walk *w, const DBT **pk, const DBT **d)
 		    DB_MULTIPLE_KEY);
 		if (rc == DB_BUFFER_SMALL) {
 			/* One entry larger than the buffer: grow it. */
-			size_t cap = w->bulk_cap * 2;
-			while (cap < w->b.size)
-				cap *= 2;
-			void *np = realloc(w->bulk, cap);
-			if (np == NULL)
+			if (!store_bulk_grow(&w->bulk, &w->bulk_cap, w->b.size))
 				return ENOMEM;
-			w->bulk = np;
-			w->bulk_cap = cap;
 			continue;
 		}
 		if (rc != 0)

@@ -380,14 +380,10 @@ walk_forward(struct view *v, const uint8_t ticket[UUID_LEN],
 		rc = c->get(c, &k, &bulk, op | DB_MULTIPLE_KEY);
 		if (rc == DB_BUFFER_SMALL) {
 			/* One record larger than the buffer: grow it. */
-			size_t cap = v->bulk_cap * 2;
-			while (cap < bulk.size)
-				cap *= 2;
-			void *p = realloc(v->bulk, cap);
-			if (p == NULL)
-				return SUP_ENOMEM;
-			v->bulk = p;
-			v->bulk_cap = cap;
+			if (!store_bulk_grow(&v->bulk, &v->bulk_cap, bulk.size)) {
+				e = SUP_ENOMEM;
+				break;
+			}
 			continue;
 		}
 		if (rc == DB_NOTFOUND)

@@ -2232,6 +2232,22 @@ mark_build(void)
 }
 
 /*
+ * Lay the store out as an older version's (t_by_updated.db, no
+ * t_recent.db), and close it.
+ */
+static void
+make_old_store(void)
+{
+	st.t_recent->close(st.t_recent, 0);
+	st.t_recent = NULL;
+	if (st.env->dbremove(st.env, NULL, "t_recent.db", NULL,
+	    DB_AUTO_COMMIT) != 0)
+		bail_out("cannot remove t_recent.db");
+	make_old_index();
+	store_close(&st);
+}
+
+/*
  * Rewrite ticket t in tickets.db only, as a program that does not know
  * t_recent would: updated_at set to us, the subject to subject.
  */
@@ -2301,13 +2317,7 @@ test_covering(void)
 	is_int(verify_now(), 0, "  and with it gone, none");
 
 	/* A store of an older version: t_by_updated.db, no t_recent.db. */
-	st.t_recent->close(st.t_recent, 0);
-	st.t_recent = NULL;
-	if (st.env->dbremove(st.env, NULL, "t_recent.db", NULL,
-	    DB_AUTO_COMMIT) != 0)
-		bail_out("cannot remove t_recent.db");
-	make_old_index();
-	store_close(&st);
+	make_old_store();
 	ok(old_index_there(), "a store laid out as an older version made it");
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open of the older store");
@@ -2359,13 +2369,7 @@ test_covering(void)
 	 * program): one builds, the others wait for it; all open the store.
 	 * The ~320 tickets make two batches of the build.
 	 */
-	st.t_recent->close(st.t_recent, 0);
-	st.t_recent = NULL;
-	if (st.env->dbremove(st.env, NULL, "t_recent.db", NULL,
-	    DB_AUTO_COMMIT) != 0)
-		bail_out("cannot remove t_recent.db");
-	make_old_index();
-	store_close(&st);
+	make_old_store();
 	pid_t kids[4];
 	int opened = 0;
 	for (size_t i = 0; i < SUP_NELEM(kids); i++)
