@@ -240,7 +240,7 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOMEM;
 		goto out;
 	}
-	e = ticket_save_text(cur, t.p, t.len);
+	e = ticket_save_text(s, cur, a->ticket, &d, t.p, t.len);
 	cur->close(cur);
 	cur = NULL;
 	if (e == SUP_OK)

@@ -994,8 +994,6 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 	    (e = open_db(s, txn, &s->throttle, "throttle.db", DB_BTREE,
 		created)) != SUP_OK)
 		return e;
-	/* For ticket_save_text, which has only the ticket's cursor. */
-	s->tickets->app_private = s;
 	for (int i = 0; i < IDX_MAX; i++) {
 		bool fresh = false;
 

@@ -158,36 +158,21 @@ ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	return e;
 }
 
-/*
- * The store and the transaction come with the cursor (the store is the
- * tickets handle's app_private, set by store_open), so that the callers
- * (a post) need not pass them.  The old record is read again through the
- * cursor for its updated_at, the key of its t_recent entry; its fields
- * and the new record's are then in the store's cache for the associated
- * indexes' callbacks, which the put runs.
- */
 sup_err
-ticket_save_text(DBC *cur, const char *text, size_t len)
+ticket_save_text(struct store *s, DBC *cur, const uint8_t uuid[UUID_LEN],
+    const DBT *old, const char *text, size_t len)
 {
-	struct store *s = cur->dbp->app_private;
-	uint8_t kb[UUID_LEN], old_uuid[UUID_LEN], uuid[UUID_LEN];
-	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
-	DBT old = { .flags = DB_DBT_MALLOC };
+	uint8_t was[UUID_LEN], now[UUID_LEN];
+	DBT k = { 0 };
 	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
-	int64_t old_us = -1, new_us;
+	int64_t old_us, new_us;
 	sup_err e;
-	int rc;
 
-	if (s == NULL)
-		return SUP_EDB;
-	if ((rc = cur->get(cur, &k, &old, DB_CURRENT)) != 0)
-		return store_err(rc, "ticket");
-	if (!store_ticket_stamp(s, old.data, old.size, old_uuid, &old_us))
+	if (!store_ticket_stamp(s, old->data, old->size, was, &old_us) ||
+	    memcmp(was, uuid, UUID_LEN) != 0)
 		old_us = -1;	/* it had no entry: none to remove */
-	free(old.data);
-	if (k.size != UUID_LEN ||
-	    !store_ticket_stamp(s, text, len, uuid, &new_us) ||
-	    memcmp(uuid, kb, UUID_LEN) != 0)
+	if (!store_ticket_stamp(s, text, len, now, &new_us) ||
+	    memcmp(now, uuid, UUID_LEN) != 0)
 		return SUP_EDB;
 	if ((e = store_err(cur->put(cur, &k, &d, DB_CURRENT), "put")) !=
 	    SUP_OK)

@@ -134,14 +134,17 @@ sup_err ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 /*
  * Write a ticket's stored text (laid out as view.h says) over the record
- * cur is on (from ticket_load_text), in the cursor's transaction, and
- * move its t_recent entry (store_recent_move) after it.  Through the
- * cursor, Berkeley DB has the old record at hand and leaves the index
- * entries whose keys do not change alone; a DB->put would look each of
- * them up and write-lock its page.  SUP_EDB when the text has no uuid
- * (the record's) or updated_at.
+ * of ticket uuid that cur is on (from ticket_load_text, which also gave
+ * old, the record as it was), in the cursor's transaction, and move its
+ * t_recent entry (store_recent_move) after it.  Through the cursor,
+ * Berkeley DB has the old record at hand and leaves the index entries
+ * whose keys do not change alone; a DB->put would look each of them up
+ * and write-lock its page.  SUP_EDB when the text has no uuid (uuid) or
+ * updated_at.
  */
-sup_err ticket_save_text(DBC *cur, const char *text, size_t len);
+sup_err ticket_save_text(struct store *s, DBC *cur,
+    const uint8_t uuid[UUID_LEN], const DBT *old, const char *text,
+    size_t len);
 
 /*
  * Write a ticket record back, with its revision and updated_at moved on,
