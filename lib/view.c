@@ -995,6 +995,22 @@ out:
 	return e;
 }
 
+/*
+ * Does the stored ticket rec begin with its uuid, {"uuid":"...", as every
+ * record does?  Into uuid too, when not NULL.  Logs a record that does
+ * not.
+ */
+static bool
+uuid_first(const char *rec, size_t len, uint8_t uuid[UUID_LEN])
+{
+	if (len >= 9 + UUID_STRLEN && memcmp(rec, "{\"uuid\":\"", 9) == 0 &&
+	    (uuid == NULL || uuid_parse(rec + 9, UUID_STRLEN, uuid)))
+		return true;
+	fprintf(stderr, "support: a ticket record is not laid out as "
+	    "expected\n");
+	return false;
+}
+
 /* view_ticket_add, telling where the thread lies (see ticket_add). */
 static sup_err
 text_add(struct view *v, const char *rec, size_t len, bool with_messages,
@@ -1002,13 +1018,8 @@ text_add(struct view *v, const char *rec, size_t len, bool with_messages,
 {
 	uint8_t uuid[UUID_LEN];
 
-	/* The uuid is the first field: {"uuid":"...". */
-	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0 ||
-	    !uuid_parse(rec + 9, UUID_STRLEN, uuid)) {
-		fprintf(stderr, "support: a ticket record is not laid out as "
-		    "expected\n");
+	if (!uuid_first(rec, len, uuid))
 		return SUP_EDB;
-	}
 	return ticket_add(v, uuid, rec, len, with_messages, b, thread);
 }
 
@@ -1024,11 +1035,8 @@ view_ticket_list_add(struct view *v, const uint8_t uuid[UUID_LEN],
     const char *rec, size_t len, struct sbuf *b)
 {
 	/* The key is the uuid: the text need not be read for it again. */
-	if (len < 9 + UUID_STRLEN || memcmp(rec, "{\"uuid\":\"", 9) != 0) {
-		fprintf(stderr, "support: a ticket record is not laid out as "
-		    "expected\n");
+	if (!uuid_first(rec, len, NULL))
 		return SUP_EDB;
-	}
 	return ticket_add(v, uuid, rec, len, false, b, NULL);
 }
 
