@@ -5,6 +5,7 @@
  * model, and nothing of ours.
  *
  *   hello --listen unix:PATH | HOST:PORT [--children N] [--size BYTES]
+ *         [--commit DIR]
  *
  * Like app.c it opens the socket itself, forks N workers that each run the
  * same FCGX_Accept_r loop on it, and replaces a worker that dies (at most
@@ -12,6 +13,13 @@
  * Every request gets "200 OK", text/plain, "Hello, world\n".  With
  * --size the body is padded to BYTES (a control: the cost of moving a
  * response as large as ours, with none of our work).
+ *
+ * With --commit each request also writes its body to a Berkeley DB
+ * environment in DIR (made if missing; the store's settings: 16 MB cache,
+ * 256 kB log buffer, log files zeroed and removed when done with) in a
+ * transaction of its own, committed durably, before the reply.  That is
+ * the floor under posting a message: one record put and one log flush a
+ * request, none of our parsing, checks, indexes or answer.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <db.h>
 #include <fcgiapp.h>
 
 static volatile sig_atomic_t stopping;
@@ -34,6 +43,58 @@ static volatile sig_atomic_t stopping;
 /* The whole reply, headers and body; made once in main(). */
 static char *reply;
 static int reply_len;
+
+/* --commit: the environment's directory; each worker's handles. */
+static const char *commit_dir;
+static DB_ENV *env;
+static DB *db;
+
+/* A worker's environment and database, as lib/store.c opens the store. */
+static int
+commit_open(void)
+{
+	if (db_env_create(&env, 0) != 0)
+		return -1;
+	env->set_cachesize(env, 0, 16 << 20, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_lg_bsize(env, 256 * 1024);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	env->log_set_config(env, DB_LOG_ZERO, 1);
+	if (env->open(env, commit_dir, DB_CREATE | DB_INIT_TXN |
+	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_REGISTER |
+	    DB_RECOVER, 0660) != 0 ||
+	    db_create(&db, env, 0) != 0 ||
+	    db->open(db, NULL, "floor.db", NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT, 0660) != 0) {
+		fprintf(stderr, "hello: cannot open %s\n", commit_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The request's body (at most 4 KB of it) under a key no other request
+ * has (process id and a count), in its own transaction, durably.
+ */
+static int
+commit_body(FCGX_Request *req)
+{
+	static unsigned long count;
+	unsigned long key[2] = { (unsigned long)getpid(), ++count };
+	char body[4096];
+	int len = FCGX_GetStr(body, sizeof(body), req->in);
+	DBT k = { .data = key, .size = sizeof(key) };
+	DBT d = { .data = body, .size = len > 0 ? (u_int32_t)len : 0 };
+	DB_TXN *txn;
+
+	if (env->txn_begin(env, NULL, &txn, 0) != 0)
+		return -1;
+	if (db->put(db, txn, &k, &d, 0) != 0) {
+		txn->abort(txn);
+		return -1;
+	}
+	return txn->commit(txn, 0) == 0 ? 0 : -1;
+}
 
 static void
 on_stop(int sig)
@@ -65,8 +126,17 @@ serve(int fd)
 
 	if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		return 1;
+	if (commit_dir != NULL && commit_open() != 0)
+		return 1;
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
 		char c;
+		if (commit_dir != NULL && commit_body(&req) != 0) {
+			FCGX_PutS("Status: 500 Internal Server Error\r\n"
+			    "Content-Type: text/plain\r\n\r\n"
+			    "commit failed\n", req.out);
+			FCGX_Finish_r(&req);
+			continue;
+		}
 		FCGX_PutStr(reply, reply_len, req.out);
 		/* As app.c: a GET's empty body read, then a plain close. */
 		if (FCGX_GetStr(&c, 1, req.in) == 0 &&
@@ -75,6 +145,10 @@ serve(int fd)
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
+	if (db != NULL)
+		db->close(db, 0);
+	if (env != NULL)
+		env->close(env, 0);
 	return 0;
 }
 
@@ -136,6 +210,7 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "children", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
+		{ "commit", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char head[] = "Status: 200 OK\r\n"
@@ -147,10 +222,13 @@ main(int argc, char **argv)
 	char *end;
 	int c, fd, rc;
 
-	while ((c = getopt_long(argc, argv, "l:n:s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:n:s:c:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			listen_addr = optarg;
+			break;
+		case 'c':
+			commit_dir = optarg;
 			break;
 		case 'n':
 			errno = 0;
@@ -208,6 +286,6 @@ main(int argc, char **argv)
 	return rc;
 usage:
 	fputs("usage: hello --listen unix:PATH | HOST:PORT [--children N] "
-	    "[--size BYTES]\n", stderr);
+	    "[--size BYTES] [--commit DIR]\n", stderr);
 	return 2;
 }

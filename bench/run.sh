@@ -13,7 +13,8 @@
 #   hello (before and after), ticket detail with 20 messages, a list page,
 #   the messages poll answered 304, posting a message (durable commit),
 #   the chat page (HTML, 20 messages) and the log-in form's POST;
-# each as a ratio to hello.  --sweep measures posting again with the
+# each as a ratio to hello.  Beside posting, a floor: hello with one durable
+# Berkeley DB commit a request (hello --commit), posted the same bodies.  --sweep measures posting again with the
 # messages program at each of those worker counts (the log-flush question
 # of DESIGN §5), each against hello run with as many workers.  Then
 # memory: the tickets program with one worker serves --mem-requests
@@ -195,6 +196,8 @@ start_prog() {
 	case $name in
 	hello) bin=$BENCH/hello; set -- ;;
 	hellobig) bin=$BENCH/hello; set -- --size "$BIG" ;;
+	hellocommit) bin=$BENCH/hello; mkdir -p "$RUN/floor"
+		set -- --commit "$RUN/floor" ;;
 	*) bin=$ROOT/cgi-bin/$name; set -- --conf "$RUN/support.conf" ;;
 	esac
 	"$bin" "$@" --listen "unix:$RUN/run/$name.sock" --children "$n" \
@@ -257,6 +260,11 @@ location = /hello-big {
 	fastcgi_pass unix:$RUN/run/hellobig.sock;
 	include $ROOT/conf/fastcgi-support.conf;
 }
+# The floor under posting: hello that commits each request's body durably.
+location = /hello-commit {
+	fastcgi_pass unix:$RUN/run/hellocommit.sock;
+	include $ROOT/conf/fastcgi-support.conf;
+}
 EOF
 }
 
@@ -287,6 +295,7 @@ make_tokens() {
 
 start_servers() {
 	start_prog hello "$CHILDREN"
+	start_prog hellocommit "$CHILDREN"
 	start_prog tickets "$CHILDREN"
 	start_prog messages "$CHILDREN"
 	start_prog session "$CHILDREN"
@@ -331,6 +340,7 @@ check_endpoints() {
 	c=$RUN/check
 	expect 200 "$c.hello" "$BASE/hello"
 	[ "$(cat "$c.hello")" = "Hello, world" ] || die "/hello body"
+	expect 200 "$c.hellocommit" -d '{"content":"check"}' "$BASE/hello-commit"
 	DETAIL_URL=$BASE/api/support/tickets/$DETAIL/
 	expect 200 "$c.detail" -H "Authorization: Bearer $OWNER_TOKEN" "$DETAIL_URL"
 	json_check "$c.detail" detail
@@ -458,6 +468,13 @@ post_run() {
 	    printf "%.0f | %.0f", ($3 - $1) * 1e6 / $6 / n, ($4 - $2) * 1e6 / $6 / n }')
 }
 
+# floor_run NAME: the same posts to hello --commit (post.lua's third
+# argument sends them all to /hello-commit).
+floor_run() {
+	wrk_run "$1" -s "$BENCH/post.lua" "$BASE/" -- "$RUN/post-targets" \
+	    "$AGENT_TOKEN" /hello-commit
+}
+
 measure() {
 	# Warm up nginx, the workers and the client; not recorded.
 	wrk -t"$THREADS" -c"$CONNS" -d2s "$BASE/hello" >/dev/null 2>&1 ||
@@ -485,6 +502,8 @@ measure() {
 	post_run post
 	POST_STATS=$STATS POST_PER=$PER
 	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
+	floor_run floor
+	FLOOR_RPS=$RPS FLOOR_BAD=$BAD FLOOR_ERRS=$ERRS FLOOR_LAT=$LAT
 	wrk_run hello2 "$BASE/hello"
 	HELLO2=$RPS HELLO2_BAD=$BAD HELLO2_ERRS=$ERRS HELLO2_LAT=$LAT
 	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
@@ -499,6 +518,8 @@ measure_post() {
 	post_run post
 	POST_STATS=$STATS POST_PER=$PER POST_CPU=$CPU
 	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
+	floor_run floor
+	FLOOR_RPS=$RPS FLOOR_BAD=$BAD FLOOR_ERRS=$ERRS FLOOR_LAT=$LAT
 	wrk_run hello2 "$BASE/hello"
 	HELLO2=$RPS
 	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
@@ -513,12 +534,16 @@ sweep() {
 		restart_prog hello "$n"
 		wrk_run "hello-children-$n" "$BASE/hello"
 		hello_n=$RPS
+		restart_prog hellocommit "$n"
+		floor_run "floor-children-$n"
+		floor_n=$RPS
 		restart_prog messages "$n"
 		post_run "post-children-$n"
-		SWEEP_ROWS="$SWEEP_ROWS| $n | $hello_n | $RPS | $(ratio "$RPS" "$hello_n") | $LAT | $STATS | $CPU | $BAD | $ERRS |
+		SWEEP_ROWS="$SWEEP_ROWS| $n | $hello_n | $floor_n ($(ratio "$floor_n" "$hello_n")) | $RPS | $(ratio "$RPS" "$hello_n") | $LAT | $STATS | $CPU | $BAD | $ERRS |
 "
 	done
 	[ -z "$SWEEP" ] || { restart_prog messages "$CHILDREN"
+		restart_prog hellocommit "$CHILDREN"
 		restart_prog hello "$CHILDREN"; }
 }
 
@@ -588,6 +613,7 @@ report_post() {
 	echo "|---|---|---|---|---|---|---|---|---|"
 	echo "| hello (before / after) | $HELLO1 / $HELLO2 | | | | | | | |"
 	echo "| POST message, durable | $POST_RPS | $(ratio "$POST_RPS" "$HELLO") | $POST_LAT | $POST_BAD | $POST_ERRS | $POST_PER |"
+	echo "| floor: hello --commit, the same posts | $FLOOR_RPS | $(ratio "$FLOOR_RPS" "$HELLO") | $FLOOR_LAT | $FLOOR_BAD | $FLOOR_ERRS | | | |"
 	echo
 	echo "While posting: $(echo "$POST_STATS" |
 	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }');"
@@ -595,8 +621,8 @@ report_post() {
 	    awk -F' [|] ' '{ print $1 " µs user, " $2 " µs system" }')."
 	if [ -n "$SWEEP" ]; then
 		echo
-		echo "| workers (messages and hello) | hello req/s | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| workers (messages and hello) | hello req/s | floor: hello --commit req/s (ratio) | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	} >"$OUT/results-post-$TICKETS.md"
@@ -639,6 +665,8 @@ report() {
 	row "POST log-in form → 303 (argon2id, new session)" "$LOGIN_RPS" "$LOGIN_LAT" "$LOGIN_BAD" "$LOGIN_ERRS" "" "$LOGIN_PER"
 	row "POST message, durable (owner/agent in turn, $(wc -l <"$RUN/post-targets") tickets)" \
 	    "$POST_RPS" "$POST_LAT" "$POST_BAD" "$POST_ERRS" 0.4 "$POST_PER"
+	row "floor: hello --commit, one durable commit a post (same bodies)" \
+	    "$FLOOR_RPS" "$FLOOR_LAT" "$FLOOR_BAD" "$FLOOR_ERRS" ""
 	echo
 	echo "While posting ($CHILDREN messages workers): $(echo "$POST_STATS" |
 	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }')."
@@ -646,8 +674,8 @@ report() {
 		echo
 		echo "Posting by workers of the messages program (durable commits; DESIGN §5):"
 		echo
-		echo "| workers (messages and hello) | hello req/s | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| workers (messages and hello) | hello req/s | floor: hello --commit req/s (ratio) | post req/s | ratio to hello | avg latency | commits per log flush | lock waits per commit | deadlocks | CPU µs / post, user | CPU µs / post, system | non-2xx/3xx | socket errors |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf '%s' "$SWEEP_ROWS"
 	fi
 	if [ "$MEM" = yes ]; then
