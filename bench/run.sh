@@ -196,6 +196,7 @@ start_prog() {
 	case $name in
 	hello) bin=$BENCH/hello; set -- ;;
 	hellobig) bin=$BENCH/hello; set -- --size "$BIG" ;;
+	hellolist) bin=$BENCH/hello; set -- --size "$BIG_LIST" ;;
 	hellocommit) bin=$BENCH/hello; mkdir -p "$RUN/floor"
 		set -- --commit "$RUN/floor" ;;
 	*) bin=$ROOT/cgi-bin/$name; set -- --conf "$RUN/support.conf" ;;
@@ -258,6 +259,11 @@ location = /hello {
 # A control: hello with a body as large as the ticket detail's.
 location = /hello-big {
 	fastcgi_pass unix:$RUN/run/hellobig.sock;
+	include $ROOT/conf/fastcgi-support.conf;
+}
+# A control: hello with a body as large as the list page's.
+location = /hello-list {
+	fastcgi_pass unix:$RUN/run/hellolist.sock;
 	include $ROOT/conf/fastcgi-support.conf;
 }
 # The floor under posting: hello that commits each request's body durably.
@@ -351,6 +357,10 @@ check_endpoints() {
 	LIST_URL="$BASE/api/support/tickets/?page_size=20"
 	expect 200 "$c.list" -H "Authorization: Bearer $AGENT_TOKEN" "$LIST_URL"
 	json_check "$c.list" list
+	BIG_LIST=$(wc -c <"$c.list")
+	start_prog hellolist "$CHILDREN"
+	expect 200 "$c.hellolist" "$BASE/hello-list"
+	[ "$(wc -c <"$c.hellolist")" = "$BIG_LIST" ] || die "/hello-list body size"
 	POLL_URL=$BASE/api/support/tickets/$DETAIL/messages/
 	expect 200 "$c.poll" -H "Authorization: Bearer $OWNER_TOKEN" "$POLL_URL"
 	ETAG=$(awk 'tolower($1) == "etag:" { sub(/\r$/, ""); print $2 }' "$c.poll.headers")
@@ -483,6 +493,8 @@ measure() {
 	HELLO1=$RPS HELLO1_BAD=$BAD HELLO1_ERRS=$ERRS HELLO1_LAT=$LAT
 	wrk_run hellobig "$BASE/hello-big"
 	BIG_RPS=$RPS BIG_BAD=$BAD BIG_ERRS=$ERRS BIG_LAT=$LAT
+	wrk_run hellolist "$BASE/hello-list"
+	BIGL_RPS=$RPS BIGL_BAD=$BAD BIGL_ERRS=$ERRS BIGL_LAT=$LAT
 	stat_run detail -H "Authorization: Bearer $OWNER_TOKEN" "$DETAIL_URL"
 	DETAIL_PER=$PER DETAIL_RPS=$RPS DETAIL_BAD=$BAD DETAIL_ERRS=$ERRS DETAIL_LAT=$LAT
 	stat_run list -H "Authorization: Bearer $AGENT_TOKEN" "$LIST_URL"
@@ -658,6 +670,7 @@ report() {
 	row "hello (before)" "$HELLO1" "$HELLO1_LAT" "$HELLO1_BAD" "$HELLO1_ERRS" ""
 	row "hello (after)" "$HELLO2" "$HELLO2_LAT" "$HELLO2_BAD" "$HELLO2_ERRS" ""
 	row "control: hello with a $BIG-byte body (the detail's size)" "$BIG_RPS" "$BIG_LAT" "$BIG_BAD" "$BIG_ERRS" ""
+	row "control: hello with a $BIG_LIST-byte body (the list's size)" "$BIGL_RPS" "$BIGL_LAT" "$BIGL_BAD" "$BIGL_ERRS" ""
 	row "GET ticket detail, 20 messages (owner)" "$DETAIL_RPS" "$DETAIL_LAT" "$DETAIL_BAD" "$DETAIL_ERRS" 0.6 "$DETAIL_PER"
 	row "GET list page, staff, page_size 20, -updated_at" "$LIST_RPS" "$LIST_LAT" "$LIST_BAD" "$LIST_ERRS" 0.6 "$LIST_PER"
 	row "GET messages, If-None-Match → 304 (owner)" "$POLL_RPS" "$POLL_LAT" "$POLL_BAD" "$POLL_ERRS" 0.8 "$POLL_PER"

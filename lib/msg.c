@@ -117,17 +117,6 @@ struct post_args {
 	json_object *out;
 };
 
-/* The status named by a quoted head value ("open"), or -1. */
-static int
-status_of(const char *v, size_t n)
-{
-	for (int i = 0; i < ST_MAX; i++)
-		if (n == strlen(ticket_status_names[i]) + 2 && v[0] == '"' &&
-		    memcmp(v + 1, ticket_status_names[i], n - 2) == 0)
-			return i;
-	return -1;
-}
-
 /*
  * The post: the ticket's stored text is changed in place (view.h says
  * which fields a post moves; parsing and printing it with json-c was a
@@ -163,7 +152,8 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	    SUP_OK)
 		return e;
 	if (!view_ticket_head(d.data, d.size, &tt, &th) ||
-	    (old = status_of((char *)d.data + th.from[TH_STATUS],
+	    (old = ticket_name_quoted(ticket_status_names,
+	    (char *)d.data + th.from[TH_STATUS],
 	    th.to[TH_STATUS] - th.from[TH_STATUS])) < 0) {
 		fprintf(stderr, "support: a ticket record is not laid out as "
 		    "expected\n");

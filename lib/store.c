@@ -53,6 +53,18 @@ ticket_priority_from(const char *name)
 	return name_index(ticket_priority_names, name);
 }
 
+int
+ticket_name_quoted(const char *const *names, const char *v, size_t n)
+{
+	if (n < 2 || v[0] != '"' || v[n - 1] != '"')
+		return -1;
+	for (int i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == n - 2 &&
+		    memcmp(names[i], v + 1, n - 2) == 0)
+			return i;
+	return -1;
+}
+
 sup_err
 store_err(int rc, const char *what)
 {
@@ -246,18 +258,6 @@ flat_int(const char *t, size_t n, int64_t *out)
 	return true;
 }
 
-/* The index of the quoted name v[0..n) in a NULL-terminated list, or -1. */
-static int
-flat_name(const char *const *names, const char *v, size_t n)
-{
-	if (n < 2 || v[0] != '"')
-		return -1;
-	for (int i = 0; names[i] != NULL; i++)
-		if (strlen(names[i]) == n - 2 && memcmp(names[i], v + 1, n - 2) == 0)
-			return i;
-	return -1;
-}
-
 /*
  * tfields_of, from the stored text without json-c: the index callbacks
  * run for the old and the new record of every ticket write, and parsing
@@ -285,13 +285,13 @@ tfields_text(const char *t, size_t n, struct tfields *f)
 			f->number = (uint64_t)x;
 			seen |= 2;
 		} else if (IS("status")) {
-			if ((f->status = flat_name(ticket_status_names, v,
-			    vl)) < 0)
+			if ((f->status = ticket_name_quoted(
+			    ticket_status_names, v, vl)) < 0)
 				return false;
 			seen |= 4;
 		} else if (IS("priority")) {
-			if ((f->priority = flat_name(ticket_priority_names, v,
-			    vl)) < 0)
+			if ((f->priority = ticket_name_quoted(
+			    ticket_priority_names, v, vl)) < 0)
 				return false;
 			seen |= 8;
 		} else if (IS("updated_at")) {

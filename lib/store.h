@@ -92,6 +92,11 @@ int ticket_status_from(const char *name);	/* -1 when unknown */
 enum ticket_priority { PRI_LOW, PRI_NORMAL, PRI_HIGH, PRI_URGENT, PRI_MAX };
 extern const char *const ticket_priority_names[PRI_MAX + 1];
 int ticket_priority_from(const char *name);	/* -1 when unknown */
+/*
+ * The index in names (ticket_status_names, ticket_priority_names) of the
+ * quoted JSON text v[0..n) (`"open"`, quotes included), or -1.
+ */
+int ticket_name_quoted(const char *const *names, const char *v, size_t n);
 
 /*
  * Open (creating when needed) the environment in conf->data_dir and every

@@ -494,28 +494,114 @@ struct list_args {
 	json_object *out;
 };
 
-static bool
-list_match(const struct ticket_query *q, json_object *t)
+/*
+ * What a list filters on, read from a ticket's stored text (fields_text)
+ * or, when the text is not laid out as the views write it, from its
+ * parsed record (fields_record).
+ */
+struct lfields {
+	uint32_t user, assignee;	/* assignee 0: none */
+	int status, priority;		/* -1: missing or unknown */
+	bool has_created;
+	int64_t created, number;
+	const char *subject;		/* subject_len bytes; NULL: none */
+	size_t subject_len;
+};
+
+static void
+fields_record(json_object *t, struct lfields *f)
 {
-	const char *status = rec_str(t, "status"), *pri, *subject;
-	int64_t created;
+	const char *s;
+
+	f->user = (uint32_t)rec_int(t, "user");
+	f->assignee = (uint32_t)rec_int(t, "assignee");
+	f->status = (s = rec_str(t, "status")) != NULL ?
+	    ticket_status_from(s) : -1;
+	f->priority = (s = rec_str(t, "priority")) != NULL ?
+	    ticket_priority_from(s) : -1;
+	f->has_created = (s = rec_str(t, "created_at")) != NULL &&
+	    time_parse(s, &f->created);
+	f->number = rec_int(t, "number");
+	f->subject = rec_str(t, "subject");
+	f->subject_len = f->subject != NULL ? strlen(f->subject) : 0;
+}
+
+/*
+ * The same from the stored text, without json-c (a list that filters
+ * reads every ticket it passes, and parsing one cost some 20 times
+ * this): the tail and the head fields where the post finds them
+ * (view.h), the number and the subject after the uuid.  In JSON text
+ * `,"` cannot be inside a string, so the first `,"number":` and
+ * `,"subject":` are the keys.  False when the text is not laid out so,
+ * or the subject has an escape in it: the caller then parses it.
+ */
+static bool
+fields_text(const char *t, size_t n, struct lfields *f)
+{
+	static const char number_key[] = ",\"number\":";
+	static const char subject_key[] = ",\"subject\":";
+	static const char status_key[] = ",\"status\":";
+	struct ticket_tail tt;
+	struct ticket_head th;
+	const char *p, *v, *end;
+	char stamp[TIME_STRLEN + 1];
+	size_t vl;
+
+	if (!view_ticket_tail(t, n, &tt) || !view_ticket_head(t, n, &tt, &th))
+		return false;
+	f->user = tt.user;
+	f->assignee = tt.assignee;
+#define HEAD(i) t + th.from[i], th.to[i] - th.from[i]
+	f->status = ticket_name_quoted(ticket_status_names, HEAD(TH_STATUS));
+	f->priority = ticket_name_quoted(ticket_priority_names,
+	    HEAD(TH_PRIORITY));
+#undef HEAD
+	v = t + th.from[TH_CREATED_AT];
+	vl = th.to[TH_CREATED_AT] - th.from[TH_CREATED_AT];
+	f->has_created = false;
+	if (vl == TIME_STRLEN + 2) {
+		memcpy(stamp, v + 1, TIME_STRLEN);
+		stamp[TIME_STRLEN] = '\0';
+		f->has_created = time_parse(stamp, &f->created);
+	}
+	/* The number, then the subject, before the status. */
+	end = t + th.from[TH_STATUS] - (sizeof(status_key) - 1);
+	if ((p = memmem(t, (size_t)(end - t), number_key,
+	    sizeof(number_key) - 1)) == NULL)
+		return false;
+	p += sizeof(number_key) - 1;
+	f->number = 0;
+	for (v = p; p < end && *p >= '0' && *p <= '9' && p - v < 18; p++)
+		f->number = f->number * 10 + (*p - '0');
+	if (p == v || (size_t)(end - p) < sizeof(subject_key) - 1 + 2 ||
+	    memcmp(p, subject_key, sizeof(subject_key) - 1) != 0)
+		return false;
+	p += sizeof(subject_key) - 1;
+	if (*p != '"' || end[-1] != '"' ||
+	    memchr(p + 1, '\\', (size_t)(end - 1 - (p + 1))) != NULL)
+		return false;
+	f->subject = p + 1;
+	f->subject_len = (size_t)(end - 1 - (p + 1));
+	return true;
+}
+
+static bool
+list_match(const struct ticket_query *q, const struct lfields *f)
+{
 	long num;
 
-	if (q->has_user && (uint32_t)rec_int(t, "user") != q->user)
+	if (q->has_user && f->user != q->user)
 		return false;
-	if (q->status_mask != 0 && (status == NULL ||
-	    !(q->status_mask & (1u << ticket_status_from(status)))))
+	if (q->status_mask != 0 && (f->status < 0 ||
+	    !(q->status_mask & (1u << f->status))))
 		return false;
-	if (q->priority >= 0 && ((pri = rec_str(t, "priority")) == NULL ||
-	    strcmp(pri, ticket_priority_names[q->priority]) != 0))
+	if (q->priority >= 0 && f->priority != q->priority)
 		return false;
-	if (q->has_assignee && (uint32_t)rec_int(t, "assignee") != q->assignee)
+	if (q->has_assignee && f->assignee != q->assignee)
 		return false;
-	if ((q->has_after || q->has_before) &&
-	    (rec_str(t, "created_at") == NULL ||
-	    !time_parse(rec_str(t, "created_at"), &created) ||
-	    (q->has_after && created < q->created_after) ||
-	    (q->has_before && created >= q->created_before)))
+	if ((q->has_after || q->has_before) && (!f->has_created ||
+	    (q->has_after && f->created < q->created_after) ||
+	    (q->has_before && f->created >= q->created_before)))
 		return false;
 	if (q->q != NULL) {
 		/* "#123" is ticket 123; "123" is that or a subject with it. */
@@ -527,11 +613,11 @@ list_match(const struct ticket_query *q, json_object *t)
 			memcpy(digits, q->q + hash, n);
 			digits[n] = '\0';
 			is_num = parse_long(digits, 1, LONG_MAX, &num) &&
-			    num == rec_int(t, "number");
+			    num == f->number;
 		}
-		subject = rec_str(t, "subject");
-		if (!is_num && (hash || subject == NULL ||
-		    !str_icontains(subject, q->q, q->q_len)))
+		if (!is_num && (hash || f->subject == NULL ||
+		    !str_icontains_n(f->subject, f->subject_len, q->q,
+		    q->q_len)))
 			return false;
 	}
 	return true;
@@ -542,7 +628,9 @@ struct plan {
 	enum store_index idx;
 	uint8_t prefix[4];
 	size_t plen;
-	char counter[64];	/* "" when the matches must be counted */
+	char counter[64];	/* "" when no one counter has the count */
+	unsigned count_mask;	/* several statuses: the sum of theirs has it */
+	bool counted;		/* the count is known before the walk */
 	bool sort;		/* a user's tickets: collect all, then sort */
 	bool need_match;	/* filters the index does not answer */
 };
@@ -607,6 +695,9 @@ plan_list(const struct ticket_query *q, struct plan *p)
 	else if (filters == 1 && single)
 		snprintf(p->counter, sizeof(p->counter), "%s",
 		    ticket_status_names[single - 1]);
+	else if (filters == 1 && q->status_mask != 0)
+		p->count_mask = q->status_mask;
+	p->counted = p->counter[0] != '\0' || p->count_mask != 0;
 }
 
 static int
@@ -907,25 +998,41 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (p.counter[0] != '\0' &&
 	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
 		return e;
+	for (int i = 0; i < ST_MAX; i++) {
+		int64_t n;
+		if (!(p.count_mask & (1u << i)))
+			continue;
+		if ((e = store_count_get(s, txn, ticket_status_names[i], &n)) !=
+		    SUP_OK)
+			return e;
+		count += n;
+	}
 	/* Known to be past the end: no need to walk there. */
-	if (p.counter[0] != '\0' && q->page > 1 && first >= count)
+	if (p.counted && q->page > 1 && first >= count)
 		return SUP_ENOTFOUND;
 	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
 	/* A page's texts, about 1 KB each: room once, not six times. */
 	if (!p.sort && (recs.p = malloc((size_t)q->page_size * 1024)) != NULL)
 		recs.cap = (size_t)q->page_size * 1024;
-	walk_init(&w, idx, c, &p, desc, p.counter[0] != '\0' && !p.need_match ?
+	walk_init(&w, idx, c, &p, desc, p.counted && !p.need_match ?
 	    first + q->page_size : 0);
 	skip = !p.need_match && !p.sort && first > 0;
 	if (skip)
 		w.d.flags |= DB_DBT_PARTIAL;	/* dlen 0: nothing copied */
 	while ((rc = walk_next(&w, &pk, &d)) == 0) {
-		/* Records are parsed only to filter or sort them. */
-		if ((p.need_match || p.sort) &&
-		    (e = store_parse(d, &t)) != SUP_OK)
-			break;
-		if (!p.need_match || list_match(q, t)) {
+		struct lfields f;
+		/*
+		 * Records are parsed only to sort them, or to filter one
+		 * whose text fields_text cannot read.
+		 */
+		if (p.sort || (p.need_match &&
+		    !fields_text(d->data, d->size, &f))) {
+			if ((e = store_parse(d, &t)) != SUP_OK)
+				break;
+			fields_record(t, &f);
+		}
+		if (!p.need_match || list_match(q, &f)) {
 			if ((p.sort || (matched >= first &&
 			    matched < first + q->page_size)) &&
 			    (e = hit_add(&hits, &nhits, &recs, pk, d, t)) !=
@@ -935,8 +1042,8 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		}
 		json_object_put(t);
 		t = NULL;
-		/* The counter has the count: stop when the page is full. */
-		if (p.counter[0] != '\0' && !p.sort &&
+		/* The count is known: stop when the page is full. */
+		if (p.counted && !p.sort &&
 		    matched >= first + q->page_size)
 			break;
 		/* The page starts with the next ticket: read it whole. */
@@ -954,7 +1061,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOMEM;
 	if (e != SUP_OK)
 		goto out;
-	if (p.counter[0] == '\0')
+	if (!p.counted)
 		count = matched;
 
 	size_t from = 0, to = nhits;

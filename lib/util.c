@@ -238,10 +238,16 @@ str_trim(const char *s, size_t n, const char **start, size_t *len)
 bool
 str_icontains(const char *hay, const char *needle, size_t n)
 {
+	return str_icontains_n(hay, strlen(hay), needle, n);
+}
+
+bool
+str_icontains_n(const char *hay, size_t hlen, const char *needle, size_t n)
+{
 	if (n == 0)
 		return true;
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
+	for (size_t i = 0; i + n <= hlen; i++)
+		if (strncasecmp(hay + i, needle, n) == 0)
 			return true;
 	return false;
 }

@@ -44,6 +44,9 @@ void str_trim(const char *s, size_t n, const char **start, size_t *len);
 
 /* Is needle[0..n) in hay, ignoring the case of ASCII letters? */
 bool str_icontains(const char *hay, const char *needle, size_t n);
+/* The same in hay[0..hlen), which need not end in a NUL. */
+bool str_icontains_n(const char *hay, size_t hlen, const char *needle,
+    size_t n);
 
 /*
  * A growing byte string.  Appending never fails loudly: the first failed

@@ -1056,6 +1056,182 @@ test_list(void)
 	is_int(list_count(&agent, &q), all, "  assignee=none: all of them");
 }
 
+/* Does API ticket o pass q's filters?  The test's own reading of them. */
+static bool
+passes(const struct ticket_query *q, json_object *o)
+{
+	json_object *a = jget(o, "assignee");
+	int64_t created = 0;
+	int status = ticket_status_from(jstr(o, "status") ?: "");
+	char num[24];
+
+	if (q->has_user && jint(jget(o, "user"), "id") != q->user)
+		return false;
+	if (q->status_mask != 0 && !(q->status_mask & (1u << status)))
+		return false;
+	if (q->priority >= 0 &&
+	    ticket_priority_from(jstr(o, "priority") ?: "") != q->priority)
+		return false;
+	if (q->has_assignee && (a == NULL ? 0 : jint(a, "id")) != q->assignee)
+		return false;
+	time_parse(jstr(o, "created_at") ?: "", &created);
+	if ((q->has_after && created < q->created_after) ||
+	    (q->has_before && created >= q->created_before))
+		return false;
+	if (q->q == NULL)
+		return true;
+	snprintf(num, sizeof(num), "%lld", (long long)jint(o, "number"));
+	if (strcmp(q->q + (q->q[0] == '#'), num) == 0)
+		return true;
+	return q->q[0] != '#' && str_icontains(jstr(o, "subject") ?: "",
+	    q->q, q->q_len);
+}
+
+/*
+ * The list with q's filters, in pages of 3, against every ticket the
+ * agent sees (all, in q's order) filtered by the test: the same tickets
+ * in the same order, and the same count on every page.
+ */
+static bool
+filtered_as_expected(const struct ticket_query *fq, json_object *all,
+    const char *what)
+{
+	struct ticket_query q = *fq;
+	json_object *o;
+	size_t want = 0, got = 0;
+	bool same = true;
+
+	for (size_t i = 0; i < alen(all); i++)
+		want += passes(&q, aget(all, i));
+	q.page_size = 3;
+	for (q.page = 1;; q.page++) {
+		sup_err e = list(&agent, &q, &o);
+		if (e == SUP_ENOTFOUND && q.page > 1)
+			break;
+		if (e != SUP_OK) {
+			diag("%s: page %ld: error %d", what, q.page, e);
+			return false;
+		}
+		json_object *r = jget(o, "results");
+		same &= jint(o, "count") == (int64_t)want;
+		for (size_t i = 0; i < alen(r); i++) {
+			/* The next ticket of all that passes. */
+			size_t k = 0, j = 0;
+			for (; j < alen(all); j++)
+				if (passes(&q, aget(all, j)) && k++ == got)
+					break;
+			same &= j < alen(all) && strcmp(jstr(aget(r, i),
+			    "uuid") ?: "", jstr(aget(all, j), "uuid") ?: "")
+			    == 0;
+			got++;
+		}
+		size_t n = alen(r);
+		json_object_put(o);
+		if (n < 3)
+			break;
+	}
+	if (!same || got != want)
+		diag("%s: %zu of %zu expected, %s", what, got, want,
+		    same ? "in order" : "not the same");
+	return same && got == want;
+}
+
+/*
+ * Filters read from the stored text (fields_text in lib/ticket.c) and,
+ * for a subject with escapes, from the parsed record: every filter and
+ * pairs of them give what the test finds in the whole list.  A list of
+ * several statuses is counted from the status counters.
+ */
+static void
+test_list_filters(void)
+{
+	struct ticket_query q = query();
+	json_object *all, *by_number, *o;
+	uint8_t t[UUID_LEN];
+	int64_t mid = 0;
+
+	/* A subject with a number in it, one with a slash (stored as \/). */
+	if (create(&agent, "Order 2 lost, ticket 12", "x", PRI_HIGH, &o) !=
+	    SUP_OK || !uuid_parse(jstr(o, "uuid") ?: "", 36, t))
+		bail_out("creating the order ticket");
+	json_object_put(o);
+	if (create(&agent, "Printer / scanner", "x", PRI_URGENT, &o) != SUP_OK)
+		bail_out("creating the printer ticket");
+	json_object_put(o);
+	set_status(&agent, t, ST_WAITING_FOR_USER);
+	q.page_size = 100;
+	if (list(&agent, &q, &all) != SUP_OK || jint(all, "count") > 100)
+		bail_out("the agent's whole list");
+	json_object_get(jget(all, "results"));
+	o = all;
+	all = jget(o, "results");
+	json_object_put(o);
+	q.order = ORDER_NUMBER;
+	if (list(&agent, &q, &by_number) != SUP_OK)
+		bail_out("the agent's whole list by number");
+	json_object_get(jget(by_number, "results"));
+	o = by_number;
+	by_number = jget(o, "results");
+	json_object_put(o);
+	time_parse(jstr(aget(all, alen(all) / 2), "created_at") ?: "", &mid);
+
+	static const char *const words[] = {
+		"printer", "PRINTER", "2", "#2", "12", "#12", "order 2", "/",
+		"caf\xc3\xa9", "\",\"user\"", "no such words",
+	};
+	bool good = true;
+	for (unsigned m = 1; m < 1u << ST_MAX; m++) {
+		q = query();
+		q.status_mask = m;
+		good &= filtered_as_expected(&q, all, "status");
+		q.order = ORDER_NUMBER;
+		good &= filtered_as_expected(&q, by_number, "status by number");
+	}
+	ok(good, "every set of statuses: the tickets and the count the "
+	    "whole list has");
+	good = true;
+	for (int pri = 0; pri < PRI_MAX; pri++)
+		for (unsigned m = 0; m < 1u << ST_MAX; m += 3) {
+			q = query();
+			q.priority = pri;
+			q.status_mask = m;
+			good &= filtered_as_expected(&q, all, "priority");
+		}
+	ok(good, "priority, alone and with statuses");
+	good = true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		q = query();
+		q.q = words[i];
+		q.q_len = strlen(words[i]);
+		good &= filtered_as_expected(&q, all, words[i]);
+		q.status_mask = 1u << ST_OPEN | 1u << ST_WAITING_FOR_USER;
+		good &= filtered_as_expected(&q, all, words[i]);
+	}
+	ok(good, "q: subjects (escaped ones too) and numbers, alone and "
+	    "with statuses");
+	good = true;
+	for (int who = 0; who < 3; who++) {
+		q = query();
+		q.has_assignee = who < 2;
+		q.assignee = who == 0 ? agent.id : 0;
+		q.has_user = who == 2;
+		q.user = alice.id;
+		good &= filtered_as_expected(&q, all, "assignee or user");
+		q.status_mask = 1u << ST_OPEN | 1u << ST_RESOLVED;
+		good &= filtered_as_expected(&q, all, "and statuses");
+		q.has_after = true;
+		q.created_after = mid;
+		good &= filtered_as_expected(&q, all, "and created_after");
+		q.has_after = false;
+		q.has_before = true;
+		q.created_before = mid;
+		good &= filtered_as_expected(&q, all, "and created_before");
+	}
+	ok(good, "assignee, user and creation times, with statuses");
+	json_object_put(all);
+	json_object_put(by_number);
+}
+
 /* Parse a list query string for u. */
 static sup_err
 parse_query(const char *qs, const struct sup_user *u, struct ticket_query *q)
@@ -2408,6 +2584,7 @@ main(void)
 	test_other_customer();
 	test_limit();
 	test_list();
+	test_list_filters();
 	test_query_parse();
 	test_thread();
 	test_last_refs();
