@@ -6,6 +6,7 @@
  *   supportctl [--conf FILE] user list
  *   supportctl [--conf FILE] token create NAME [--label L]
  *   supportctl [--conf FILE] db verify
+ *   supportctl [--conf FILE] db backup DIR
  *   supportctl [--conf FILE] session purge
  *
  * The configuration is FILE, else $SUPPORT_CONF, else the compiled default.
@@ -18,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "backup.h"
 #include "conf.h"
 #include "sess.h"
 #include "store.h"
@@ -33,6 +35,7 @@ usage(void)
 	    "  user list\n"
 	    "  token create NAME [--label L]\n"
 	    "  db verify\n"
+	    "  db backup DIR\n"
 	    "  session purge\n", stderr);
 }
 
@@ -132,6 +135,33 @@ print_problem(void *ctx SUP_UNUSED, const char *line)
 	printf("problem: %s\n", line);
 }
 
+static void
+print_step(void *ctx SUP_UNUSED, enum backup_step step, const char *name)
+{
+	if (step == BACKUP_DATABASE || step == BACKUP_LOG)
+		printf("copied %s\n", name);
+	else if (step == BACKUP_RECOVERED)
+		puts("recovered the copy");
+}
+
+/* A hot backup into dir; the store stays open to the programs. */
+static int
+backup(const struct sup_conf *conf, const char *dir)
+{
+	struct backup_stats st;
+	sup_err e = store_backup(conf, dir, print_step, NULL, &st);
+
+	if (e != SUP_OK) {
+		fprintf(stderr, "supportctl: backup into %s failed: %s\n", dir,
+		    e == SUP_EEXIST ? "the directory is not empty" :
+		    sup_strerror(e));
+		return 1;
+	}
+	printf("backup of %d databases and %d log files (%lld bytes) in %s\n",
+	    st.databases, st.logs, st.bytes, dir);
+	return 0;
+}
+
 static int
 run(const struct sup_conf *conf, int argc, char **argv)
 {
@@ -152,6 +182,9 @@ run(const struct sup_conf *conf, int argc, char **argv)
 		    "s");
 		return problems == 0 ? 0 : 1;
 	}
+	if (argc == 3 && strcmp(argv[0], "db") == 0 &&
+	    strcmp(argv[1], "backup") == 0)
+		return backup(conf, argv[2]);
 	if ((e = store_open(&s, conf)) != SUP_OK) {
 		fprintf(stderr, "supportctl: cannot open the store in %s: %s\n",
 		    conf->data_dir, sup_strerror(e));

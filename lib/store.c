@@ -735,6 +735,20 @@ store_path(const struct store *s, const char *name, char *path, size_t n)
 	return (size_t)snprintf(path, n, "%s/%s", s->conf->data_dir, name) < n;
 }
 
+/*
+ * The backup lock (STORE_BACKUP_LOCK), made when missing; -1 if it cannot
+ * be opened (checkpoints then run unguarded, as before there was one).
+ */
+static int
+open_backup_lock(const struct store *s)
+{
+	char path[4096];
+
+	if (!store_path(s, STORE_BACKUP_LOCK, path, sizeof(path)))
+		return -1;
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+}
+
 /* Is there a file name in the store's directory? */
 static bool
 store_has_file(const struct store *s, const char *name)
@@ -1036,6 +1050,7 @@ store_open(struct store *s, const struct sup_conf *conf)
 
 	memset(s, 0, sizeof(*s));
 	s->region_fd = -1;
+	s->backup_fd = -1;
 	s->conf = conf;
 	if ((rc = db_env_create(&env, 0)) != 0)
 		return store_err(rc, "db_env_create");
@@ -1078,6 +1093,7 @@ store_open(struct store *s, const struct sup_conf *conf)
 		goto err;
 	}
 	s->region_fd = open_region(conf->data_dir);
+	s->backup_fd = open_backup_lock(s);
 	if ((s->cache = calloc(1, sizeof(*s->cache))) == NULL) {
 		e = SUP_ENOMEM;
 		goto err;
@@ -1207,6 +1223,9 @@ store_close(struct store *s)
 		s->region_fd = -1;	/* before the close: see store_abandoned */
 		close(fd);
 	}
+	if (s->backup_fd >= 0)
+		close(s->backup_fd);
+	s->backup_fd = -1;
 	if (s->cache != NULL)
 		for (int i = 0; i < 2; i++)
 			free(s->cache->slot[i].data);
@@ -1369,9 +1388,19 @@ store_seq_next(DB_SEQUENCE *seq, DB_TXN *txn, int64_t *out)
 void
 store_checkpoint(struct store *s, bool force)
 {
+	/*
+	 * None while a backup copies the store (lib/backup.c): after a
+	 * checkpoint, the next log file switch removes the log files
+	 * before it, which the copy may still need.  Skipped, not waited
+	 * for: a request must not wait for a backup.
+	 */
+	if (s->backup_fd >= 0 && flock(s->backup_fd, LOCK_SH | LOCK_NB) != 0)
+		return;
 	/* Unforced, nothing happens until 1 MB of log or a minute has gone by. */
 	s->env->txn_checkpoint(s->env, force ? 0 : 1024, force ? 0 : 1,
 	    force ? DB_FORCE : 0);
+	if (s->backup_fd >= 0)
+		flock(s->backup_fd, LOCK_UN);
 }
 
 void

@@ -44,6 +44,12 @@
 #define RECENT_KEY_LEN 24	/* ~updated_us(8) ~uuid(16) */
 
 /*
+ * A file in the store's directory that a backup holds locked (flock,
+ * exclusive) while it copies the store; store_checkpoint holds it shared.
+ */
+#define STORE_BACKUP_LOCK "backup.lock"
+
+/*
  * The orders and filters of the ticket lists.  IDX_UPDATED is activity
  * order: not an associated index but the covering t_recent (its
  * t_idx[] entry is NULL); store_ticket_key gives its key all the same.
@@ -74,6 +80,7 @@ struct store {
 	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
 	DB_LSN opened_end;		/* end of the log once open (store_close) */
 	int region_fd;			/* the environment's __db.001, or -1 */
+	int backup_fd;			/* STORE_BACKUP_LOCK, or -1 */
 };
 
 /* The status names, in the order of their one-byte index key. */

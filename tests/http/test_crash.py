@@ -11,12 +11,15 @@ answer within 15 s each time.  Afterwards: every message that got a 201 is in
 the thread exactly once with its content intact, nothing is torn or duplicated,
 message_count matches; every acknowledged ticket is listed once with its first
 message; the store survives a clean restart; `supportctl db verify` exits 0.
-Last, several clients post to one ticket at once while a messages worker is
+Then several clients post to one ticket at once while a messages worker is
 stopped (SIGSTOP) until another worker waits for a lock it holds (asleep on a
 futex), then killed there with SIGKILL, WORKER_KILLS times: every request
 must be answered within HANG_S (a wait on a killed worker's lock must not last
 until the 30 s watchdog), posts go on, and every acknowledged post is in that
-thread once.
+thread once.  Last, `supportctl db backup` runs while a client posts, and the
+backup is restored as docs/install.md says: the desk then serves every message
+acknowledged before the backup began, none acknowledged after it ended, and
+`supportctl db verify` passes.
 
 Run from the repo root of a built tree:  python3 tests/http/test_crash.py
 """
@@ -24,6 +27,7 @@ Run from the repo root of a built tree:  python3 tests/http/test_crash.py
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -347,6 +351,79 @@ def contended_case(srv, alice):
         check(not missing, "%d acknowledged posts lost: %s" % (len(missing), missing[:5]))
 
 
+def backup_case(srv, alice):
+    with T.case("supportctl db backup while a client posts, then restored: every message acknowledged "
+                "before it began is served, none acknowledged after it ended, db verify passes"):
+        r = alice.post(TICKETS, {"subject": "Backup target", "initial_message": "before the backup"})
+        status(r, 201)
+        ticket = r.json["uuid"]
+        poster = Poster(srv.port, srv.users["alice"].token, ticket)
+        poster.start()
+
+        def acked():
+            with poster.lock:
+                return {a[3]: a for a in poster.attempts if a[2] == 201 and a[3]}
+
+        def wait_for(n):
+            t0 = time.monotonic()
+            while poster.ok_count() < n and poster.is_alive() and time.monotonic() - t0 < 15:
+                time.sleep(0.01)
+            check(poster.ok_count() >= n, "only %d posts acknowledged" % poster.ok_count())
+
+        wait_for(20)
+        before = acked()
+        dest = os.path.join(srv.var, "backup")
+        os.mkdir(dest, 0o750)
+        owner = srv.store_owner()
+        if owner:
+            os.chown(dest, owner[0], owner[1])
+        p = srv.ctl("db", "backup", dest, timeout=300)
+        out = p.stdout.decode(errors="replace")
+        check(p.returncode == 0, "exit %d: %s %s" % (p.returncode, short(out),
+                                                     short(p.stderr.decode(errors="replace"))))
+        check("backup of " in out, "no summary line: %s" % short(out))
+        # The post under way now is number len(attempts): later ones began after the backup ended.
+        with poster.lock:
+            ended = len(poster.attempts)
+        wait_for(len(acked()) + 10)
+        poster.stop_flag.set()
+        poster.join(timeout=60)
+        after = {u: a for u, a in acked().items() if a[0] > ended}
+        check(after, "no post acknowledged after the backup")
+        log("backup: %d posts acknowledged before it, %d attempted by its end, %d acknowledged in all" % (
+            len(before), ended, len(acked())))
+
+        # Restore (docs/install.md, "Backup and restore").
+        srv.stop()
+        data = os.path.join(srv.var, "data")
+        mode = os.stat(data)
+        os.rename(data, data + ".before-restore")
+        os.mkdir(data, mode.st_mode & 0o7777)
+        os.chown(data, mode.st_uid, mode.st_gid)
+        copied = 0
+        for name in sorted(os.listdir(dest)):
+            if name.endswith(".db") or name.startswith("log."):
+                shutil.copy2(os.path.join(dest, name), os.path.join(data, name))
+                os.chown(os.path.join(data, name), mode.st_uid, mode.st_gid)
+                copied += 1
+        check(copied >= 18, "only %d files in the backup" % copied)
+        p = srv.ctl("db", "verify", timeout=300)
+        check(p.returncode == 0, "db verify of the restored backup: exit %d: %s" % (
+            p.returncode, short(p.stdout.decode(errors="replace"))))
+        srv.start()
+        r = alice.get(TICKETS + ticket + "/messages/")
+        status(r, 200)
+        by = {m["uuid"]: m for m in r.json}
+        missing = [a[0] for u, a in before.items() if u not in by]
+        check(not missing, "acknowledged before the backup, missing from it: #%s" % missing[:10])
+        wrong = [a[0] for u, a in before.items() if by[u]["content"] != a[1]]
+        check(not wrong, "altered in the backup: #%s" % wrong[:10])
+        late = [a[0] for u, a in after.items() if u in by]
+        check(not late, "posts acknowledged after the backup ended are in it: #%s" % late)
+        t = alice.get(TICKETS + ticket + "/").json
+        eq(t["message_count"], len(r.json), "message_count of the restored ticket")
+
+
 def main():
     # no per-user ticket limit: bob opens many tickets while the programs are killed
     srv = standard_server(conf={("support", "max_tickets_per_user"): "0"})
@@ -523,6 +600,7 @@ def main():
         eq(alice.get(TICKETS + ticket + "/").json["message_count"], len(thread) + 1, "message_count")
 
     contended_case(srv, alice)
+    backup_case(srv, alice)
 
     check_no_leftovers(srv)
 
