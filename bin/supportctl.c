@@ -8,6 +8,7 @@
  *   supportctl [--conf FILE] db verify
  *   supportctl [--conf FILE] db backup DIR
  *   supportctl [--conf FILE] session purge
+ *   supportctl [--conf FILE] close_old_tickets --days N
  *
  * The configuration is FILE, else $SUPPORT_CONF, else the compiled default.
  */
@@ -23,7 +24,9 @@
 #include "conf.h"
 #include "sess.h"
 #include "store.h"
+#include "ticket.h"
 #include "user.h"
+#include "util.h"
 #include "view.h"
 
 static void
@@ -36,7 +39,8 @@ usage(void)
 	    "  token create NAME [--label L]\n"
 	    "  db verify\n"
 	    "  db backup DIR\n"
-	    "  session purge\n", stderr);
+	    "  session purge\n"
+	    "  close_old_tickets --days N\n", stderr);
 }
 
 /* Read one line from stdin into a new string, without its newline. */
@@ -218,6 +222,22 @@ run(const struct sup_conf *conf, int argc, char **argv)
 			printf("%s\n", token);
 			free(token);
 		}
+	} else if (argc == 3 && strcmp(argv[0], "close_old_tickets") == 0 &&
+	    strcmp(argv[1], "--days") == 0) {
+		/* Resolved more than N days ago: closed (DESIGN §4). */
+		long days, closed = 0;
+		if (!parse_long(argv[2], 0, 100000, &days)) {
+			fputs("supportctl: --days takes 0 to 100000\n", stderr);
+			rc = 2;
+		} else if ((e = ticket_close_resolved(&s, time_now_us() -
+		    days * 86400 * 1000000LL, &closed)) != SUP_OK) {
+			fprintf(stderr, "supportctl: close_old_tickets: %s "
+			    "(%ld closed before the error)\n", sup_strerror(e),
+			    closed);
+			rc = 1;
+		} else
+			printf("%ld ticket%s closed\n", closed,
+			    closed == 1 ? "" : "s");
 	} else if (argc == 2 && strcmp(argv[0], "session") == 0 &&
 	    strcmp(argv[1], "purge") == 0) {
 		/* Expired sessions and throttle counts past their window. */

@@ -486,6 +486,120 @@ ticket_update(struct store *s, const struct sup_user *u,
 	return store_run_json(s, 0, update_txn, &a, &a.out, out);
 }
 
+/* --- Closing old resolved tickets ------------------------------------ */
+
+struct close_args {
+	int64_t before, now;
+	uint64_t from;		/* the ticket number to go on from */
+	uint64_t next;		/* out: where the next batch starts */
+	long closed;		/* out: closed in this batch */
+	bool done;		/* out: no resolved ticket after this batch */
+};
+
+/*
+ * Close the ticket t (parsed, read for update) if it is still resolved
+ * and was resolved before a->before; *closed says whether it was.
+ */
+static sup_err
+close_one(struct store *s, DB_TXN *txn, struct close_args *a, json_object *t,
+    bool *closed)
+{
+	const char *status = rec_str(t, "status"), *at = rec_str(t,
+	    "resolved_at");
+	int64_t resolved;
+	sup_err e;
+
+	*closed = false;
+	if (status == NULL || ticket_status_from(status) != ST_RESOLVED ||
+	    at == NULL || !time_parse(at, &resolved) || resolved >= a->before)
+		return SUP_OK;
+	if ((e = ticket_set_status(t, ST_CLOSED, a->now)) != SUP_OK ||
+	    (e = ticket_save(s, txn, t, a->now)) != SUP_OK ||
+	    (e = ticket_status_count(s, txn, ST_RESOLVED, ST_CLOSED,
+	    (uint32_t)rec_int(t, "user"))) != SUP_OK)
+		return e;
+	*closed = true;
+	return SUP_OK;
+}
+
+/*
+ * One batch: the next CLOSE_BATCH resolved tickets from number a->from
+ * on (t_by_status: the status byte, then the number), each closed if
+ * it is old enough.  Their uuids are taken first and the cursor closed,
+ * since closing one moves its entry out of the range walked.
+ */
+static sup_err
+close_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct close_args *a = arg;
+	uint8_t key[9], uuids[CLOSE_BATCH][UUID_LEN];
+	DBT k = { .data = key, .size = sizeof(key), .ulen = sizeof(key),
+	    .flags = DB_DBT_USERMEM };
+	DBT pk = { .flags = DB_DBT_MALLOC };
+	DBT d = { .flags = DB_DBT_PARTIAL };	/* dlen 0: no record copied */
+	DB *idx = s->t_idx[IDX_STATUS];
+	size_t n = 0;
+	DBC *c;
+	int rc;
+
+	a->closed = 0;
+	a->done = false;
+	a->next = a->from;
+	key[0] = ST_RESOLVED;
+	be64_put(key + 1, a->from);
+	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	for (rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE); rc == 0 &&
+	    n < CLOSE_BATCH; rc = c->pget(c, &k, &pk, &d, DB_NEXT)) {
+		bool mine = k.size == sizeof(key) && key[0] == ST_RESOLVED &&
+		    pk.size == UUID_LEN;
+		if (mine) {
+			memcpy(uuids[n++], pk.data, UUID_LEN);
+			a->next = be64_get(key + 1) + 1;
+		}
+		free(pk.data);
+		pk.data = NULL;
+		if (!mine)
+			break;
+	}
+	c->close(c);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "close_old_tickets");
+	a->done = n < CLOSE_BATCH;
+	for (size_t i = 0; i < n; i++) {
+		json_object *t;
+		bool closed;
+		sup_err e = store_get(s->tickets, txn, uuids[i], UUID_LEN,
+		    DB_RMW, &t);
+		if (e == SUP_ENOTFOUND)
+			continue;
+		if (e == SUP_OK)
+			e = close_one(s, txn, a, t, &closed);
+		json_object_put(t);
+		if (e != SUP_OK)
+			return e;
+		a->closed += closed;
+	}
+	return SUP_OK;
+}
+
+sup_err
+ticket_close_resolved(struct store *s, int64_t before, long *closed)
+{
+	struct close_args a = { .before = before, .from = 0 };
+	sup_err e;
+
+	*closed = 0;
+	do {
+		a.now = time_now_us();
+		if ((e = store_run(s, 0, close_txn, &a)) != SUP_OK)
+			return e;
+		*closed += a.closed;
+		a.from = a.next;
+	} while (!a.done);
+	return SUP_OK;
+}
+
 /* --- List ------------------------------------------------------------ */
 
 struct list_args {

@@ -49,6 +49,16 @@ struct ticket_patch {
 };
 
 /*
+ * DESIGN §4's close_old_tickets: close every ticket resolved before
+ * `before` (µs since the epoch), as staff closing it would (closed_at now,
+ * resolved_at kept, the counters moved).  *closed gets how many.  Walks
+ * only the resolved tickets (their status index), CLOSE_BATCH a
+ * transaction, so a large store is not locked in one.
+ */
+#define CLOSE_BATCH 100
+sup_err ticket_close_resolved(struct store *s, int64_t before, long *closed);
+
+/*
  * Change a ticket.  Owners may only resolve or close (SUP_EFORBIDDEN for
  * anything else); SUP_ECONFLICT for a transition the machine refuses;
  * SUP_EINVAL when the assignee is not a staff user.  *out as u sees it.

@@ -7,6 +7,7 @@ Output is TAP; exit status 1 if any test failed.
 """
 
 import os
+import re
 import sys
 import time
 import urllib.parse
@@ -1445,6 +1446,27 @@ def test_final_checks():
         for i in range(5):
             create("carol", "Agent-opened ticket %d" % i, "m")
 
+    with T.case("supportctl close_old_tickets --days N closes what was resolved N days ago or more, nothing else"):
+        old = create("judy", "Judy: resolved, then closed by the desk").json["uuid"]
+        patch("judy", old, {"status": "resolved"})
+        kept = create("judy", "Judy: still open").json["uuid"]
+        p = srv.ctl("close_old_tickets", "--days", "1")
+        eq(p.returncode, 0, "exit status (--days 1)")
+        eq(C("judy").get(tk(old)).json["status"], "resolved", "resolved a moment ago: not a day old, not closed")
+        p = srv.ctl("close_old_tickets", "--days", "0")
+        out = p.stdout.decode(errors="replace")
+        eq(p.returncode, 0, "exit status (--days 0): %s" % short(p.stderr.decode(errors="replace")))
+        check(re.search(r"^[1-9][0-9]* tickets? closed$", out.strip()), "summary: %r" % out)
+        t = C("judy").get(tk(old)).json
+        eq(t["status"], "closed", "the resolved ticket is closed")
+        check(t["closed_at"] and t["resolved_at"], "closed_at set, resolved_at kept: %s" % short(t))
+        error(post_msg("judy", old, "one more thing", expect=None), 409, "ticket_closed")
+        eq(C("judy").get(tk(kept)).json["status"], "open", "an open ticket is left alone")
+        eq(C("dave").get(q(status="resolved", page_size=1)).json["count"], 0, "no resolved ticket left")
+        for bad in (["--days"], ["--days", "-1"], ["--days", "x"], ["--weeks", "1"]):
+            p = srv.ctl("close_old_tickets", *bad)
+            eq(p.returncode, 2, "close_old_tickets %s: usage error" % " ".join(bad))
+
     with T.case("supportctl db verify exits 0 after the run (server stopped)"):
         srv.stop()
         p = srv.ctl("db", "verify", timeout=300)
@@ -1456,7 +1478,8 @@ def test_final_checks():
 
 def main():
     global srv
-    srv = standard_server(extra_users=[("erin", "user"), ("frank", "user"), ("gina", "user"), ("ivan", "user")])
+    srv = standard_server(extra_users=[("erin", "user"), ("frank", "user"), ("gina", "user"), ("ivan", "user"),
+                                      ("judy", "user")])
     log("%s on 127.0.0.1:%d, var %s" % (srv.mode, srv.port, srv.var))
     for fn in (test_auth, test_create, test_messages, test_status_machine, test_internal_notes,
                test_patch_and_users, test_isolation, test_lists, test_limit, test_bad_input,

@@ -2572,6 +2572,64 @@ test_covering(void)
 	is_int(verify_now(), 0, "  verify finds nothing wrong");
 }
 
+/*
+ * close_old_tickets: every ticket resolved before the cut-off is closed
+ * (closed_at set, resolved_at kept, the counters moved), in batches; one
+ * resolved after it and one open are not; a second run closes nothing.
+ */
+static void
+test_close_old(void)
+{
+	enum { N = CLOSE_BATCH * 2 + 30 };
+	static uint8_t t[N][UUID_LEN];
+	struct ticket_query q = query();
+	json_object *o;
+	int64_t cut, resolved, closed_before;
+	long closed;
+	bool good = true;
+
+	for (int i = 0; i < N; i++) {
+		if (create(&agent, "Old question", "x", PRI_LOW, &o) != SUP_OK ||
+		    !uuid_parse(jstr(o, "uuid") ?: "", 36, t[i]))
+			bail_out("creating ticket %d", i);
+		json_object_put(o);
+		if (i < N - 10 && set_status(&agent, t[i], ST_RESOLVED) !=
+		    SUP_OK)
+			bail_out("resolving ticket %d", i);
+	}
+	cut = time_now_us();
+	for (int i = N - 10; i < N - 5; i++)
+		set_status(&agent, t[i], ST_RESOLVED);
+	q.status_mask = 1u << ST_RESOLVED;
+	resolved = list_count(&agent, &q);
+	q.status_mask = 1u << ST_CLOSED;
+	closed_before = list_count(&agent, &q);
+
+	is_err(ticket_close_resolved(&st, cut, &closed), SUP_OK,
+	    "close_old_tickets over %d resolved tickets", (int)resolved);
+	is_int(closed, resolved - 5, "  every one resolved before the cut-off "
+	    "closed, in batches of %d", CLOSE_BATCH);
+	for (int i = 0; i < N; i++) {
+		const char *want = i < N - 10 ? "closed" : i < N - 5 ?
+		    "resolved" : "open";
+		o = show(&agent, t[i]);
+		good &= o != NULL && strcmp(jstr(o, "status") ?: "", want) == 0 &&
+		    (i < N - 10 ? !jnull(o, "closed_at") &&
+		    !jnull(o, "resolved_at") : jnull(o, "closed_at"));
+		json_object_put(o);
+	}
+	ok(good, "  closed with closed_at and their resolved_at; those resolved "
+	    "later stay resolved, open ones open");
+	is_int(list_count(&agent, &q), closed_before + closed,
+	    "  status=closed counts them");
+	q.status_mask = 1u << ST_RESOLVED;
+	is_int(list_count(&agent, &q), 5, "  status=resolved: the 5 left");
+	is_err(ticket_close_resolved(&st, cut, &closed), SUP_OK,
+	    "close_old_tickets again");
+	is_int(closed, 0, "  closes nothing");
+	is_str(status_of(&agent, t[0]), "closed", "  and leaves them closed");
+}
+
 int
 main(void)
 {
@@ -2596,6 +2654,7 @@ main(void)
 	test_list_add();
 	test_list_pages();
 	test_covering();
+	test_close_old();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
