@@ -549,8 +549,8 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 	be64_put(key + 1, a->from);
 	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
-	for (rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE); rc == 0 &&
-	    n < CLOSE_BATCH; rc = c->pget(c, &k, &pk, &d, DB_NEXT)) {
+	rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE);
+	while (rc == 0) {
 		bool mine = k.size == sizeof(key) && key[0] == ST_RESOLVED &&
 		    pk.size == UUID_LEN;
 		if (mine) {
@@ -559,8 +559,9 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 		}
 		free(pk.data);
 		pk.data = NULL;
-		if (!mine)
+		if (!mine || n == CLOSE_BATCH)
 			break;
+		rc = c->pget(c, &k, &pk, &d, DB_NEXT);
 	}
 	c->close(c);
 	if (rc != 0 && rc != DB_NOTFOUND)
