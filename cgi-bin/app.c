@@ -399,11 +399,19 @@ bodyless_read(FCGX_Request *req)
 	    FCGX_HasSeenEOF(req->in) == EOF && FCGX_GetError(req->in) == 0;
 }
 
-/* Serve FastCGI requests from listening socket fd until told to stop. */
+/*
+ * Serve FastCGI requests from listening socket fd until told to stop.
+ * A stop asked for (SIGTERM, SIGINT, SIGUSR1) while a request is served
+ * waits until it has been answered: the signal would otherwise cut a read
+ * of its body short (libfcgi gives up on EINTR) and turn it into a 400.
+ * So those signals are blocked from the accept to the end of the answer;
+ * one that came meanwhile is delivered then, and the loop ends.
+ */
 static int
 serve_fcgi(struct app *app, int fd)
 {
 	struct conn *c;
+	sigset_t stops, was;
 
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return 1;
@@ -413,10 +421,15 @@ serve_fcgi(struct app *app, int fd)
 		free(c);
 		return 1;
 	}
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGUSR1);
 	while (!stopping && FCGX_Accept_r(&c->req) >= 0) {
 		struct sup_io io = { fcgi_read, fcgi_write, c };
 		bool drop;
 
+		sigprocmask(SIG_BLOCK, &stops, &was);
 		watch_start(app, true);
 		fcgiout_begin(&c->out, c->req.ipcFd, c->req.requestId);
 		sup_err e = serve_one(app, c->req.envp, io);
@@ -434,6 +447,7 @@ serve_fcgi(struct app *app, int fd)
 		FCGX_Free(&c->req, drop);
 		after_request(app, e);
 		watch_stop();
+		sigprocmask(SIG_SETMASK, &was, NULL);
 	}
 	FCGX_Free(&c->req, 1);
 	free(c);

@@ -16,7 +16,8 @@ stopped (SIGSTOP) until another worker waits for a lock it holds (asleep on a
 futex), then killed there with SIGKILL, WORKER_KILLS times: every request
 must be answered within HANG_S (a wait on a killed worker's lock must not last
 until the 30 s watchdog), posts go on, and every acknowledged post is in that
-thread once.  Last, `supportctl db backup` runs while a client posts, and the
+thread once.  A worker told to stop (SIGTERM) while it reads a request's body
+finishes that request.  Last, `supportctl db backup` runs while a client posts, and the
 backup is restored as docs/install.md says: the desk then serves every message
 acknowledged before the backup began, none acknowledged after it ended, and
 `supportctl db verify` passes.
@@ -26,9 +27,12 @@ Run from the repo root of a built tree:  python3 tests/http/test_crash.py
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -351,6 +355,97 @@ def contended_case(srv, alice):
         check(not missing, "%d acknowledged posts lost: %s" % (len(missing), missing[:5]))
 
 
+def fcgi_record(kind, body):
+    return struct.pack(">BBHHBB", 1, kind, 1, len(body), 0, 0) + body
+
+
+def fcgi_params(env):
+    out = b""
+    for k, v in env.items():
+        k, v = k.encode(), v.encode()
+        for x in (k, v):
+            out += bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
+        out += k + v
+    return out
+
+
+def fcgi_stdout(data):
+    """The STDOUT records' content of a FastCGI answer."""
+    out, i = b"", 0
+    while i + 8 <= len(data):
+        _, kind, _, n, pad = struct.unpack(">BBHHB", data[i:i + 7])
+        if kind == 6:
+            out += data[i + 8:i + 8 + n]
+        i += 8 + n + pad
+    return out
+
+
+def graceful_case(srv, alice):
+    """SIGTERM reaches a worker between its request's header and the end of its body (a
+    supervisor stopping, or dying: its workers get SIGTERM).  The request must still be
+    answered as if nothing had happened, and the worker stop after it."""
+    with T.case("a worker told to stop while it reads a request's body finishes the request (201), then stops"):
+        r = alice.post(TICKETS, {"subject": "Graceful stop", "initial_message": "first"})
+        status(r, 201)
+        ticket = r.json["uuid"]
+        path = TICKETS + ticket + "/messages/"
+        body = json.dumps({"content": "sent while the workers were told to stop"}).encode()
+        env = {"REQUEST_METHOD": "POST", "REQUEST_URI": path, "SCRIPT_NAME": path, "QUERY_STRING": "",
+               "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+               "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(srv.port),
+               "REMOTE_ADDR": "127.0.0.1", "REQUEST_SCHEME": "http",
+               "HTTP_HOST": "127.0.0.1:%d" % srv.port,
+               "HTTP_AUTHORIZATION": "Bearer " + srv.users["alice"].token}
+        with open(os.path.join(srv.var, "run", "messages.pid")) as f:
+            supervisor = int(f.read().split()[0])
+        workers = descendants(supervisor)
+        check(workers, "no messages workers")
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(20)
+        s.connect(os.path.join(srv.var, "run", "messages.sock"))
+        s.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 0)) + fcgi_record(4, fcgi_params(env)) +
+                  fcgi_record(4, b"") + fcgi_record(5, body[:10]))
+        time.sleep(0.5)     # a worker has taken it and waits for the rest of the body
+        for w in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(w, signal.SIGTERM)
+        time.sleep(0.5)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            s.sendall(fcgi_record(5, body[10:]) + fcgi_record(5, b""))
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                answer += d
+        s.close()
+        head = fcgi_stdout(answer).split(b"\r\n", 1)[0]
+        eq(head, b"Status: 201 Created", "the answer's status line")
+        thread = alice.get(path).json
+        check(any(m["content"] == "sent while the workers were told to stop" for m in thread),
+              "the message is not in the thread")
+        def running(pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                return False
+
+        t0 = time.monotonic()
+        while any(running(w) for w in workers) and time.monotonic() - t0 < 10:
+            time.sleep(0.1)
+        left = [w for w in workers if running(w)]
+        check(not left, "workers still running 10 s after SIGTERM: %s" % left)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 15:
+            r = alice.post(path, {"content": "after the workers stopped"})
+            if r.status == 201:
+                break
+            time.sleep(0.2)
+        status(r, 201, "a post once the supervisor has started new workers")
+
+
 def backup_case(srv, alice):
     with T.case("supportctl db backup while a client posts, then restored: every message acknowledged "
                 "before it began is served, none acknowledged after it ended, db verify passes"):
@@ -600,6 +695,7 @@ def main():
         eq(alice.get(TICKETS + ticket + "/").json["message_count"], len(thread) + 1, "message_count")
 
     contended_case(srv, alice)
+    graceful_case(srv, alice)
     backup_case(srv, alice)
 
     check_no_leftovers(srv)
