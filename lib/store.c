@@ -1039,8 +1039,8 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
  * file was made: registering existing files changes no data, and the next
  * durable commit flushes the log up to and past these records anyway.
  */
-sup_err
-store_open(struct store *s, const struct sup_conf *conf)
+static sup_err
+open_once(struct store *s, const struct sup_conf *conf)
 {
 	DB_ENV *env;
 	DB_TXN *txn = NULL;
@@ -1117,6 +1117,24 @@ store_open(struct store *s, const struct sup_conf *conf)
 	}
 err:
 	store_close(s);
+	return e;
+}
+
+/*
+ * Opening takes locks like any transaction, and with processes opening
+ * the store at once while one of them builds t_recent (an upgrade), the
+ * opening transaction can be a deadlock's victim.  Everything is then
+ * closed (open_once's error path) and opened again, a bounded number of
+ * times.
+ */
+sup_err
+store_open(struct store *s, const struct sup_conf *conf)
+{
+	sup_err e;
+
+	for (int tries = 1; (e = open_once(s, conf)) == SUP_EDEADLOCK &&
+	    tries < RETRIES; tries++)
+		usleep(1000 * (useconds_t)tries);
 	return e;
 }
 
