@@ -13,7 +13,8 @@
 #   hello (before and after), ticket detail with 20 messages, a list page,
 #   the messages poll answered 304, posting a message (durable commit),
 #   the chat page (HTML, 20 messages) and the log-in form's POST;
-# each as a ratio to hello.  Beside posting, a floor: hello with one durable
+# each as a ratio to hello.  Controls: hello with bodies as large as the
+# detail's and the list's.  Beside posting, a floor: hello with one durable
 # Berkeley DB commit a request (hello --commit), posted the same bodies.  --sweep measures posting again with the
 # messages program at each of those worker counts (the log-flush question
 # of DESIGN §5), each against hello run with as many workers.  Then

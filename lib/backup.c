@@ -62,6 +62,22 @@ make_dir(const char *dir)
 	return SUP_OK;
 }
 
+/* Write all of buf[0..n) to fd; false (errno set) when it cannot. */
+static bool
+write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
 /*
  * Copy from/name to to/name in whole chunks, and flush it to the disk.
  * Read a multiple of the page size at a time, as the guide asks, so that
@@ -101,16 +117,10 @@ copy_file(const char *from, const char *to, const char *name,
 			e = say("cannot read", src, errno);
 			goto out;
 		}
-		for (ssize_t done = 0, w; done < n; done += w)
-			if ((w = write(out, buf + done, (size_t)(n - done))) <
-			    0) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				e = say("cannot write", dst, errno);
-				goto out;
-			}
+		if (!write_all(out, buf, (size_t)n)) {
+			e = say("cannot write", dst, errno);
+			goto out;
+		}
 		*bytes += n;
 	}
 	if (fsync(out) != 0)
@@ -202,6 +212,20 @@ recover(const char *dir)
 	return store_err(rc, "recovery of the copy");
 }
 
+/* The directory's entries to the disk, as its files' contents are. */
+static sup_err
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sup_err e = SUP_OK;
+
+	if (fd < 0 || fsync(fd) != 0)
+		e = say("cannot flush", dir, errno);
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
 sup_err
 store_backup(const struct sup_conf *conf, const char *dir, backup_fn fn,
     void *arg, struct backup_stats *st)
@@ -254,7 +278,8 @@ out:
 	if (lock >= 0)
 		close(lock);	/* releases it */
 	store_close(&s);
-	if (e == SUP_OK && (e = recover(dir)) == SUP_OK && fn != NULL)
+	if (e == SUP_OK && (e = recover(dir)) == SUP_OK &&
+	    (e = sync_dir(dir)) == SUP_OK && fn != NULL)
 		fn(arg, BACKUP_RECOVERED, NULL);
 	return e;
 }
