@@ -4,13 +4,13 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
-#       [--only "detail list queue search chat listpage poll304 post"]
+#       [--only "detail list queue triage search chat listpage poll304 post"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
-# detail with 20 messages as its owner, a staff list page of 20, two
-# filtered staff lists (the queue: status=open,waiting_for_admin; a
-# search: q=button), the messages poll answered 304 as the owner, posting a message with owner and
+# detail with 20 messages as its owner, a staff list page of 20, three
+# filtered staff lists (the queue: status=open,waiting_for_admin; the
+# unassigned queue: the same with assignee=none; a search: q=button), the messages poll answered 304 as the owner, posting a message with owner and
 # agent in turn over the targets; and the HTML pages: the chat page of the
 # same ticket as its owner and the staff's list page /support/) starts the program with one worker
 # (--listen unix:... --children 1) under
@@ -213,11 +213,17 @@ do_list() {
 	    "$AGENT" | expect 200
 }
 # Filtered lists, as staff: the queue of tickets waiting for them (two
-# statuses: no index has them, the status counters have the count) and a
-# search of the subjects (every ticket is read).
+# statuses: no index has them, the status counters have the count), the
+# same queue of unassigned ones (no counter has that count: every ticket
+# is read) and a search of the subjects (every ticket is read).
 do_queue() {
 	request "$DIR/queue.sock" GET /api/support/tickets/ \
 	    "status=open,waiting_for_admin&page_size=20" "$AGENT" | expect 200
+}
+do_triage() {
+	request "$DIR/triage.sock" GET /api/support/tickets/ \
+	    "assignee=none&status=open,waiting_for_admin&page_size=20" "$AGENT" |
+	    expect 200
 }
 do_search() {
 	request "$DIR/search.sock" GET /api/support/tickets/ \
@@ -260,6 +266,8 @@ say "list"
 run_endpoint list tickets
 say "queue"
 run_endpoint queue tickets
+say "triage"
+run_endpoint triage tickets
 say "search"
 run_endpoint search tickets
 say "chat page"
