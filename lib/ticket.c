@@ -642,16 +642,43 @@ fields_record(json_object *t, struct lfields *f)
 }
 
 /*
+ * The head value after key at *p (`,"status":` and those after it):
+ * null, or a string with nothing escaped in it (names, times), as the
+ * views write them.  *p moves past it; false when it is not there so.
+ */
+static bool
+head_value(const char **p, const char *end, const char *key, const char **v,
+    size_t *vl)
+{
+	size_t k = strlen(key);
+	const char *s = *p, *q;
+
+	if ((size_t)(end - s) < k + 4 || memcmp(s, key, k) != 0)
+		return false;
+	s += k;
+	if (memcmp(s, "null", 4) == 0)
+		q = s + 4;
+	else if (*s != '"' || (q = memchr(s + 1, '"', (size_t)(end - s - 1))) ==
+	    NULL || memchr(s + 1, '\\', (size_t)(q - s - 1)) != NULL)
+		return false;
+	else
+		q++;
+	*v = s;
+	*vl = (size_t)(q - s);
+	*p = q;
+	return true;
+}
+
+/*
  * The same from the stored text, without json-c (a list that filters
  * reads every ticket it passes, and parsing one cost some 20 times
- * this): the tail and the head fields where the post finds them
- * (view.h), the number and the subject after the uuid.  In JSON text
- * `,"` cannot be inside a string, so the first `,"number":` and
- * `,"subject":` are the keys.  Only what q filters on is read of the
- * creation time, the number and the subject (reading the time was a
- * quarter of a list that reads every ticket).  False when the text is
- * not laid out so, or the subject has an escape in it: the caller then
- * parses it.
+ * this), reading only what q filters on.  A stored ticket begins
+ * {"uuid","number","subject","status","priority","created_at",...} and
+ * ends with its tail (view_ticket_tail: user, assignee, ...).  In JSON
+ * text `,"` cannot be inside a string, so the first `,"status":` is the
+ * key, and the subject is what lies between `,"subject":` and it.  False
+ * when the text is not laid out so, or the subject has an escape in it:
+ * the caller then parses it.
  */
 static bool
 fields_text(const char *t, size_t n, const struct ticket_query *q,
@@ -660,51 +687,54 @@ fields_text(const char *t, size_t n, const struct ticket_query *q,
 	static const char number_key[] = ",\"number\":";
 	static const char subject_key[] = ",\"subject\":";
 	static const char status_key[] = ",\"status\":";
-	struct ticket_tail tt;
-	struct ticket_head th;
-	const char *p, *v, *end;
+	const char *p, *v, *end = t + n, *subject;
 	char stamp[TIME_STRLEN + 1];
 	size_t vl;
 
-	if (!view_ticket_tail(t, n, &tt) || !view_ticket_head(t, n, &tt, &th))
-		return false;
-	f->user = tt.user;
-	f->assignee = tt.assignee;
-#define HEAD(i) t + th.from[i], th.to[i] - th.from[i]
-	f->status = ticket_name_quoted(ticket_status_names, HEAD(TH_STATUS));
-	f->priority = ticket_name_quoted(ticket_priority_names,
-	    HEAD(TH_PRIORITY));
-#undef HEAD
-	v = t + th.from[TH_CREATED_AT];
-	vl = th.to[TH_CREATED_AT] - th.from[TH_CREATED_AT];
-	f->has_created = false;
-	if ((q->has_after || q->has_before) && vl == TIME_STRLEN + 2) {
-		memcpy(stamp, v + 1, TIME_STRLEN);
-		stamp[TIME_STRLEN] = '\0';
-		f->has_created = time_parse(stamp, &f->created);
+	memset(f, 0, sizeof(*f));
+	if (q->has_user || q->has_assignee) {
+		struct ticket_tail tt;
+		if (!view_ticket_tail(t, n, &tt))
+			return false;
+		f->user = tt.user;
+		f->assignee = tt.assignee;
 	}
-	f->subject = NULL;
-	f->subject_len = 0;
-	f->number = 0;
-	if (q->q == NULL)
-		return true;
-	/* The number, then the subject, before the status. */
-	end = t + th.from[TH_STATUS] - (sizeof(status_key) - 1);
-	if ((p = memmem(t, (size_t)(end - t), number_key,
-	    sizeof(number_key) - 1)) == NULL)
+	/* The number and the subject, then the head fields after them. */
+	if ((p = memmem(t, n, number_key, sizeof(number_key) - 1)) == NULL)
 		return false;
 	p += sizeof(number_key) - 1;
 	for (v = p; p < end && *p >= '0' && *p <= '9' && p - v < 18; p++)
 		f->number = f->number * 10 + (*p - '0');
-	if (p == v || (size_t)(end - p) < sizeof(subject_key) - 1 + 2 ||
+	if (p == v || (size_t)(end - p) < sizeof(subject_key) - 1 ||
 	    memcmp(p, subject_key, sizeof(subject_key) - 1) != 0)
 		return false;
-	p += sizeof(subject_key) - 1;
-	if (*p != '"' || end[-1] != '"' ||
-	    memchr(p + 1, '\\', (size_t)(end - 1 - (p + 1))) != NULL)
+	subject = p + sizeof(subject_key) - 1;
+	if ((p = memmem(subject, (size_t)(end - subject), status_key,
+	    sizeof(status_key) - 1)) == NULL || p - subject < 2 ||
+	    *subject != '"' || p[-1] != '"')
 		return false;
-	f->subject = p + 1;
-	f->subject_len = (size_t)(end - 1 - (p + 1));
+	if (q->q != NULL) {
+		if (memchr(subject + 1, '\\', (size_t)(p - 1 - (subject + 1))) !=
+		    NULL)
+			return false;
+		f->subject = subject + 1;
+		f->subject_len = (size_t)(p - 1 - (subject + 1));
+	}
+	if (!head_value(&p, end, status_key, &v, &vl))
+		return false;
+	f->status = ticket_name_quoted(ticket_status_names, v, vl);
+	if (!head_value(&p, end, ",\"priority\":", &v, &vl))
+		return false;
+	f->priority = ticket_name_quoted(ticket_priority_names, v, vl);
+	if (!(q->has_after || q->has_before))
+		return true;
+	if (!head_value(&p, end, ",\"created_at\":", &v, &vl))
+		return false;
+	if (vl == TIME_STRLEN + 2) {
+		memcpy(stamp, v + 1, TIME_STRLEN);
+		stamp[TIME_STRLEN] = '\0';
+		f->has_created = time_parse(stamp, &f->created);
+	}
 	return true;
 }
 
