@@ -22,6 +22,7 @@
 
 #include "backup.h"
 #include "store.h"
+#include "util.h"
 
 /* A multiple of every page size Berkeley DB allows (512 to 64K). */
 #define COPY_CHUNK 65536
@@ -60,22 +61,6 @@ make_dir(const char *dir)
 		}
 	closedir(d);
 	return SUP_OK;
-}
-
-/* Write all of buf[0..n) to fd; false (errno set) when it cannot. */
-static bool
-write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return true;
 }
 
 /*

@@ -14,13 +14,12 @@
  * libfcgi): a STDOUT record per chunk, padded to 8 bytes, an empty
  * STDOUT record, then END_REQUEST with FCGI_REQUEST_COMPLETE.
  */
-#include <errno.h>
 #include <fastcgi.h>
 #include <stdbool.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fcgiout.h"
+#include "util.h"
 
 /* Write the 8-byte header of a record at p. */
 static void
@@ -34,22 +33,6 @@ header(unsigned char *p, int type, int id, size_t len, size_t pad)
 	p[5] = (unsigned char)len;
 	p[6] = (unsigned char)pad;
 	p[7] = 0;
-}
-
-/* All of p[0..n) to fd; false when the connection failed. */
-static bool
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
 }
 
 /*

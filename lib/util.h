@@ -49,6 +49,12 @@ bool str_icontains_n(const char *hay, size_t hlen, const char *needle,
     size_t n);
 
 /*
+ * Write all of buf[0..n) to fd, again after a signal or a short write;
+ * false (errno set) when it cannot.
+ */
+bool write_all(int fd, const void *buf, size_t n);
+
+/*
  * A growing byte string.  Appending never fails loudly: the first failed
  * allocation sets failed and later appends do nothing, so a caller checks
  * once at the end.  p is NUL-terminated; free(p) releases it.
