@@ -535,7 +535,7 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 	uint8_t key[9], uuids[CLOSE_BATCH][UUID_LEN];
 	DBT k = { .data = key, .size = sizeof(key), .ulen = sizeof(key),
 	    .flags = DB_DBT_USERMEM };
-	DBT pk = { .flags = DB_DBT_MALLOC };
+	DBT pk = { .ulen = UUID_LEN, .flags = DB_DBT_USERMEM };
 	DBT d = { .flags = DB_DBT_PARTIAL };	/* dlen 0: no record copied */
 	DB *idx = s->t_idx[IDX_STATUS];
 	size_t n = 0;
@@ -547,21 +547,18 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 	a->next = a->from;
 	key[0] = ST_RESOLVED;
 	be64_put(key + 1, a->from);
+	pk.data = uuids[0];	/* each read into the next free slot */
 	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
-	rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE);
-	while (rc == 0) {
-		bool mine = k.size == sizeof(key) && key[0] == ST_RESOLVED &&
-		    pk.size == UUID_LEN;
-		if (mine) {
-			memcpy(uuids[n++], pk.data, UUID_LEN);
-			a->next = be64_get(key + 1) + 1;
-		}
-		free(pk.data);
-		pk.data = NULL;
-		if (!mine || n == CLOSE_BATCH)
+	for (rc = c->pget(c, &k, &pk, &d, DB_SET_RANGE); rc == 0;
+	    rc = c->pget(c, &k, &pk, &d, DB_NEXT)) {
+		if (k.size != sizeof(key) || key[0] != ST_RESOLVED ||
+		    pk.size != UUID_LEN)
 			break;
-		rc = c->pget(c, &k, &pk, &d, DB_NEXT);
+		a->next = be64_get(key + 1) + 1;
+		if (++n == CLOSE_BATCH)
+			break;
+		pk.data = uuids[n];
 	}
 	c->close(c);
 	if (rc != 0 && rc != DB_NOTFOUND)
