@@ -234,7 +234,8 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	cur->close(cur);
 	cur = NULL;
 	if (e == SUP_OK)
-		e = ticket_status_count(s, txn, old, new, tt.user);
+		e = ticket_move_count(s, txn, tt.user, old, tt.assignee,
+		    new, tt.assignee);
 out:
 	if (cur != NULL)
 		cur->close(cur);

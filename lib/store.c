@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -771,24 +772,26 @@ sync_dir(const struct store *s)
 	}
 }
 
-/*
- * Before the store's files are opened: is a build of t_recent due (see
- * above)?  Then make the marker, if it is not there yet.
- */
+/* Is a build of t_recent due (see above)?  Before the files are opened. */
+static bool
+recent_due(const struct store *s)
+{
+	return (store_has_file(s, "tickets.db") &&
+	    !store_has_file(s, "t_recent.db")) ||
+	    store_has_file(s, "t_by_updated.db");
+}
+
+/* Make the marker file mark (and flush it), if it is not there yet. */
 static sup_err
-recent_mark(struct store *s)
+make_mark(struct store *s, const char *mark)
 {
 	char path[4096];
 	int fd;
 
-	if (!((store_has_file(s, "tickets.db") &&
-	    !store_has_file(s, "t_recent.db")) ||
-	    store_has_file(s, "t_by_updated.db")))
-		return SUP_OK;
-	if (!store_path(s, RECENT_MARK, path, sizeof(path)) ||
+	if (!store_path(s, mark, path, sizeof(path)) ||
 	    (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0660)) < 0) {
 		fprintf(stderr, "support: cannot make %s/%s\n",
-		    s->conf->data_dir, RECENT_MARK);
+		    s->conf->data_dir, mark);
 		return SUP_EIO;
 	}
 	fsync(fd);
@@ -909,59 +912,274 @@ recent_pass(struct store *s, struct batch *b)
 	return SUP_OK;
 }
 
-/*
- * After the opening transaction: build t_recent when the marker says so
- * (see above), or wait for the process building it.
- */
+/* The build of t_recent: empty it, fill it, remove t_by_updated.db. */
 static sup_err
-recent_build(struct store *s)
+recent_run(struct store *s)
 {
-	char path[4096];
-	struct stat st, held;
 	struct batch b = { 0 };
 	sup_err e;
-	int fd, rc;
+	int rc;
 
-	if (!store_path(s, RECENT_MARK, path, sizeof(path)))
-		return SUP_EIO;
-	for (;;) {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			return errno == ENOENT ? SUP_OK : SUP_EIO;
-		while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
-			;
-		/* Built meanwhile (the marker gone, or made anew)? */
-		if (rc == 0 && fstat(fd, &held) == 0 && stat(path, &st) == 0 &&
-		    st.st_ino == held.st_ino && st.st_dev == held.st_dev)
-			break;
-		close(fd);
-		if (rc != 0)
-			return SUP_EIO;
-	}
 	fprintf(stderr, "support: building t_recent.db from the tickets "
 	    "(a store of an older version)\n");
 	if ((e = recent_pass(s, &b)) != SUP_OK)
-		goto out;
+		return e;
 	b.fill = true;
 	if ((e = recent_pass(s, &b)) != SUP_OK)
-		goto out;
+		return e;
 	rc = s->env->dbremove(s->env, NULL, "t_by_updated.db", NULL,
 	    DB_AUTO_COMMIT);
-	if (rc != 0 && rc != ENOENT) {
-		e = store_err(rc, "t_by_updated.db");
-		goto out;
-	}
-	if ((e = store_err(s->env->log_flush(s->env, NULL), "log flush")) !=
-	    SUP_OK)
-		goto out;
-	if (unlink(path) != 0) {
-		e = SUP_EIO;
-		goto out;
-	}
-	sync_dir(s);
+	if (rc != 0 && rc != ENOENT)
+		return store_err(rc, "t_by_updated.db");
 	fprintf(stderr, "support: t_recent.db built\n");
-out:
-	close(fd);		/* and with it the lock */
+	return SUP_OK;
+}
+
+/*
+ * Building t_counts (an upgrade).  A store made before it kept one
+ * counter per status in counters.db ("open", ...), and no count of each
+ * status and assignee.  Its first opener counts every ticket of
+ * tickets.db by status and assignee (a cursor outside any transaction:
+ * one page locked at a time, however many tickets), then writes the
+ * counts and removes the old counters in one transaction; an entry per
+ * status and assignee, a few hundred at most.  The same marker protocol
+ * as t_recent's (above) keeps the other openers waiting meanwhile, so
+ * nothing of this version writes tickets while they are counted.
+ *
+ * The build is due when tickets.db is there and t_counts.db is not; a
+ * store this version makes opens t_counts.db before tickets.db
+ * (open_all).  Should another opener of a new store all the same see
+ * tickets.db first and build, the counts are written only if t_counts is
+ * still empty when the build's transaction reads it: a ticket written by
+ * this version since has its count there already.
+ */
+#define COUNTS_MARK "t_counts.build"
+
+static bool
+counts_due(const struct store *s)
+{
+	return store_has_file(s, "tickets.db") &&
+	    !store_has_file(s, "t_counts.db");
+}
+
+/* A count of the build: tickets of one status and assignee. */
+struct tcount {
+	uint8_t status;
+	uint32_t assignee;
+	int64_t n;
+};
+
+/* Add one to (status, assignee) in the sorted array *t of *n; false: no memory. */
+static bool
+tcount_one(struct tcount **t, size_t *n, size_t *cap, int status,
+    uint32_t assignee)
+{
+	size_t lo = 0, hi = *n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		struct tcount *m = &(*t)[mid];
+		if (m->status == status && m->assignee == assignee) {
+			m->n++;
+			return true;
+		}
+		if (m->status < status ||
+		    (m->status == status && m->assignee < assignee))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct tcount *g = realloc(*t, c * sizeof(*g));
+		if (g == NULL)
+			return false;
+		*t = g;
+		*cap = c;
+	}
+	memmove(*t + lo + 1, *t + lo, (*n - lo) * sizeof(**t));
+	(*t)[lo] = (struct tcount){ (uint8_t)status, assignee, 1 };
+	(*n)++;
+	return true;
+}
+
+/*
+ * Write the counts t[0..n) and drop the old counters; *wrote false (and
+ * nothing written) when t_counts has entries already.
+ */
+static sup_err
+counts_write(struct store *s, DB_TXN *txn, const struct tcount *t, size_t n,
+    bool *wrote)
+{
+	DBT k = { .flags = DB_DBT_PARTIAL }, d = { .flags = DB_DBT_PARTIAL };
+	DBC *c;
+	sup_err e = SUP_OK;
+	int rc;
+
+	if ((rc = s->t_counts->cursor(s->t_counts, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	rc = c->get(c, &k, &d, DB_FIRST | DB_RMW);
+	c->close(c);
+	*wrote = rc == DB_NOTFOUND;
+	if (rc == 0)
+		return SUP_OK;		/* counted by the writers already */
+	if (rc != DB_NOTFOUND)
+		return store_err(rc, "t_counts");
+	for (size_t i = 0; i < n && e == SUP_OK; i++)
+		e = store_tcount_add(s, txn, t[i].status, t[i].assignee,
+		    t[i].n);
+	for (int i = 0; i < ST_MAX && e == SUP_OK; i++) {
+		DBT name = { .data = (void *)ticket_status_names[i],
+			.size = (u_int32_t)strlen(ticket_status_names[i]) };
+		rc = s->counters->del(s->counters, txn, &name, 0);
+		if (rc != 0 && rc != DB_NOTFOUND)
+			e = store_err(rc, "counters");
+	}
 	return e;
+}
+
+static sup_err
+counts_run(struct store *s)
+{
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	struct tcount *t = NULL;
+	size_t n = 0, cap = 0;
+	int64_t tickets = 0;
+	bool wrote = false;
+	DB_TXN *txn;
+	DBC *c;
+	sup_err e = SUP_OK;
+	int rc;
+
+	fprintf(stderr, "support: building t_counts.db from the tickets "
+	    "(a store of an older version)\n");
+	if ((rc = s->tickets->cursor(s->tickets, NULL, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		const struct tfields *f;
+		if (!cached_fields(s, &d, &f)) {
+			fprintf(stderr, "support: a ticket record without a "
+			    "readable status is left out of t_counts.db\n");
+			continue;
+		}
+		if (!tcount_one(&t, &n, &cap, f->status, f->assignee)) {
+			e = SUP_ENOMEM;
+			break;
+		}
+		tickets++;
+	}
+	c->close(c);
+	free(k.data);
+	free(d.data);
+	if (e == SUP_OK && rc != DB_NOTFOUND)
+		e = store_err(rc, "tickets");
+	for (int tries = 0; e == SUP_OK; tries++) {
+		if ((rc = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0) {
+			e = store_err(rc, "txn_begin");
+			break;
+		}
+		if ((e = counts_write(s, txn, t, n, &wrote)) == SUP_OK) {
+			e = store_err(txn->commit(txn, 0), "commit");
+			break;
+		}
+		txn->abort(txn);
+		if (e != SUP_EDEADLOCK || tries + 1 >= RETRIES)
+			break;
+		e = SUP_OK;
+	}
+	free(t);
+	if (e == SUP_OK && wrote)
+		fprintf(stderr, "support: t_counts.db built (%" PRId64
+		    " tickets)\n", tickets);
+	else if (e == SUP_OK)
+		fprintf(stderr, "support: t_counts.db had its counts "
+		    "already\n");
+	return e;
+}
+
+/*
+ * The upgrades, each a build behind a marker file: made before the
+ * files are opened when due() says so, and run after the opening
+ * transaction by the process that holds the marker's lock.
+ */
+static const struct build {
+	const char *mark;
+	bool (*due)(const struct store *s);
+	sup_err (*run)(struct store *s);
+} builds[] = {
+	{ RECENT_MARK, recent_due, recent_run },
+	{ COUNTS_MARK, counts_due, counts_run },
+};
+
+/* Before the store's files are opened: make the markers of the builds due. */
+static sup_err
+builds_mark(struct store *s)
+{
+	sup_err e;
+
+	for (size_t i = 0; i < SUP_NELEM(builds); i++)
+		if (builds[i].due(s) && (e = make_mark(s, builds[i].mark)) !=
+		    SUP_OK)
+			return e;
+	return SUP_OK;
+}
+
+/*
+ * Wait for the lock on the marker at path; *fd is the marker held, or -1
+ * when there is none (no build due, or another process has done it
+ * meanwhile: the marker gone, or made anew).
+ */
+static sup_err
+build_take(const char *path, int *fd)
+{
+	struct stat st, held;
+	int rc;
+
+	for (;;) {
+		if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return errno == ENOENT ? SUP_OK : SUP_EIO;
+		while ((rc = flock(*fd, LOCK_EX)) != 0 && errno == EINTR)
+			;
+		if (rc == 0 && fstat(*fd, &held) == 0 && stat(path, &st) == 0 &&
+		    st.st_ino == held.st_ino && st.st_dev == held.st_dev)
+			return SUP_OK;
+		close(*fd);
+		*fd = -1;
+		if (rc != 0)
+			return SUP_EIO;
+	}
+}
+
+/*
+ * After the opening transaction: run each build whose marker is there,
+ * or wait for the process running it.  A build done waits for the log to
+ * reach the disk, then removes its marker: one cut short is run again.
+ */
+static sup_err
+builds_run(struct store *s)
+{
+	for (size_t i = 0; i < SUP_NELEM(builds); i++) {
+		char path[4096];
+		sup_err e;
+		int fd;
+
+		if (!store_path(s, builds[i].mark, path, sizeof(path)))
+			return SUP_EIO;
+		if ((e = build_take(path, &fd)) != SUP_OK)
+			return e;
+		if (fd < 0)
+			continue;
+		if ((e = builds[i].run(s)) == SUP_OK &&
+		    (e = store_err(s->env->log_flush(s->env, NULL),
+		    "log flush")) == SUP_OK && unlink(path) != 0)
+			e = SUP_EIO;
+		if (e == SUP_OK)
+			sync_dir(s);
+		close(fd);		/* and with it the lock */
+		if (e != SUP_OK)
+			return e;
+	}
+	return SUP_OK;
 }
 
 /*
@@ -990,6 +1208,9 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 	    (e = open_index(s, txn, s->users, &s->users_by_email,
 		"users_by_email.db", idx_email, created)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->tokens, "tokens.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    /* Before tickets.db: a store with tickets.db alone is an older one. */
+	    (e = open_db(s, txn, &s->t_counts, "t_counts.db", DB_BTREE,
 		created)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->tickets, "tickets.db", DB_BTREE,
 		created)) != SUP_OK ||
@@ -1098,7 +1319,7 @@ open_once(struct store *s, const struct sup_conf *conf)
 		e = SUP_ENOMEM;
 		goto err;
 	}
-	if ((e = recent_mark(s)) != SUP_OK)
+	if ((e = builds_mark(s)) != SUP_OK)
 		goto err;
 	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0) {
 		e = store_err(rc, "txn_begin");
@@ -1111,7 +1332,7 @@ open_once(struct store *s, const struct sup_conf *conf)
 	 */
 	rc = txn->commit(txn, created ? 0 : DB_TXN_NOSYNC);
 	if (e == SUP_OK && (e = store_err(rc, "commit")) == SUP_OK &&
-	    (e = recent_build(s)) == SUP_OK) {
+	    (e = builds_run(s)) == SUP_OK) {
 		log_end(s->env, &s->opened_end);
 		return SUP_OK;
 	}
@@ -1225,6 +1446,7 @@ store_close(struct store *s)
 	close_db(&s->tokens, flags);
 	close_db(&s->tickets, flags);
 	close_db(&s->messages, flags);
+	close_db(&s->t_counts, flags);
 	close_db(&s->counters, flags);
 	close_db(&s->seqs, flags);
 	close_db(&s->sessions, flags);
@@ -1389,6 +1611,83 @@ store_count_add(struct store *s, DB_TXN *txn, const char *name, int64_t delta)
 	d.size = 8;
 	return store_err(s->counters->put(s->counters, txn, &k, &d, 0),
 	    "counter put");
+}
+
+/* The t_counts key of (status, assignee). */
+static void
+tcount_key(uint8_t key[5], int status, uint32_t assignee)
+{
+	key[0] = (uint8_t)status;
+	be32_put(key + 1, assignee);
+}
+
+sup_err
+store_tcount_get(struct store *s, DB_TXN *txn, int status, uint32_t assignee,
+    int64_t *out)
+{
+	uint8_t key[5], buf[8];
+	DBT k = { .data = key, .size = sizeof(key) };
+	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int rc;
+
+	*out = 0;
+	tcount_key(key, status, assignee);
+	rc = s->t_counts->get(s->t_counts, txn, &k, &d, 0);
+	if (rc == DB_NOTFOUND)
+		return SUP_OK;
+	if (rc != 0)
+		return store_err(rc, "t_counts get");
+	if (d.size == 8)
+		*out = (int64_t)be64_get(buf);
+	return SUP_OK;
+}
+
+sup_err
+store_tcount_add(struct store *s, DB_TXN *txn, int status, uint32_t assignee,
+    int64_t delta)
+{
+	uint8_t key[5], buf[8];
+	DBT k = { .data = key, .size = sizeof(key) };
+	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int64_t v = 0;
+	int rc;
+
+	if (delta == 0)
+		return SUP_OK;
+	tcount_key(key, status, assignee);
+	rc = s->t_counts->get(s->t_counts, txn, &k, &d, DB_RMW);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "t_counts get");
+	if (rc == 0 && d.size == 8)
+		v = (int64_t)be64_get(buf);
+	be64_put(buf, (uint64_t)(v + delta));
+	d.size = 8;
+	return store_err(s->t_counts->put(s->t_counts, txn, &k, &d, 0),
+	    "t_counts put");
+}
+
+sup_err
+store_tcount_status(struct store *s, DB_TXN *txn, int status, int64_t *out)
+{
+	uint8_t key[5], buf[8];
+	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
+	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	DBC *c;
+	int rc;
+
+	*out = 0;
+	tcount_key(key, status, 0);
+	k.size = sizeof(key);
+	if ((rc = s->t_counts->cursor(s->t_counts, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE);
+	    rc == 0 && k.size == sizeof(key) && key[0] == (uint8_t)status;
+	    rc = c->get(c, &k, &d, DB_NEXT))
+		if (d.size == 8)
+			*out += (int64_t)be64_get(buf);
+	c->close(c);
+	return rc == 0 || rc == DB_NOTFOUND ? SUP_OK :
+	    store_err(rc, "t_counts");
 }
 
 sup_err

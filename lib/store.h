@@ -20,6 +20,9 @@
  *   t_by_priority    priority(1) number(8)
  *   messages         ticket(16) created_us(8) uuid(16)  -> message record
  *   m_by_uuid        uuid(16)                            (unique)
+ *   t_counts         status(1) assignee(4, 0 = none)      -> int64(8)
+ *                    (tickets of each status and assignee; a status's
+ *                    count is the sum of its range)
  *   counters         name (text)                         -> int64(8)
  *   seqs             name (text)                         -> DB_SEQUENCE
  *   sessions         'S' sha256(session id)(32)          -> session record
@@ -70,7 +73,7 @@ struct store {
 	DB *tickets, *t_idx[IDX_MAX];	/* t_idx[IDX_UPDATED] is NULL */
 	DB *t_recent;			/* tickets, newest activity first */
 	DB *messages, *m_by_uuid;
-	DB *counters, *seqs;
+	DB *t_counts, *counters, *seqs;
 	DB *sessions, *throttle;
 	DB_SEQUENCE *ticket_seq, *user_seq;
 	const struct sup_conf *conf;	/* what it was opened with */
@@ -165,6 +168,20 @@ sup_err store_parse(const DBT *data, json_object **out);
 sup_err store_count_add(struct store *s, DB_TXN *txn, const char *name,
     int64_t delta);
 sup_err store_count_get(struct store *s, DB_TXN *txn, const char *name,
+    int64_t *out);
+
+/*
+ * The tickets of each status and assignee (t_counts), kept in the
+ * transaction of every change to either: add delta to the count of
+ * (status, assignee); get it; or get the count of status whatever the
+ * assignee (the sum of its range: one entry for each assignee that has
+ * had tickets of that status, and "none").
+ */
+sup_err store_tcount_add(struct store *s, DB_TXN *txn, int status,
+    uint32_t assignee, int64_t delta);
+sup_err store_tcount_get(struct store *s, DB_TXN *txn, int status,
+    uint32_t assignee, int64_t *out);
+sup_err store_tcount_status(struct store *s, DB_TXN *txn, int status,
     int64_t *out);
 
 /* The next value of a sequence, inside txn (rolled back with it). */

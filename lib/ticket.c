@@ -47,22 +47,27 @@ count_add(struct store *s, DB_TXN *txn, const char *kind, int64_t id,
 }
 
 sup_err
-ticket_status_count(struct store *s, DB_TXN *txn, int old, int status,
-    uint32_t user)
+ticket_move_count(struct store *s, DB_TXN *txn, uint32_t user,
+    int old_status, uint32_t old_assignee, int status, uint32_t assignee)
 {
 	sup_err e;
 
-	if (old == status)
+	if (old_status == status && old_assignee == assignee)
 		return SUP_OK;
-	if ((e = store_count_add(s, txn, ticket_status_names[old], -1)) !=
+	/* t_counts before counters.db, in every writer (lock order). */
+	if ((e = store_tcount_add(s, txn, old_status, old_assignee, -1)) !=
 	    SUP_OK ||
-	    (e = store_count_add(s, txn, ticket_status_names[status], 1)) !=
-	    SUP_OK)
+	    (e = store_tcount_add(s, txn, status, assignee, 1)) != SUP_OK)
 		return e;
-	if (status_active(old) != status_active(status))
-		e = count_add(s, txn, "active", user,
-		    status_active(status) ? 1 : -1);
-	return e;
+	if (status_active(old_status) != status_active(status) &&
+	    (e = count_add(s, txn, "active", user,
+	    status_active(status) ? 1 : -1)) != SUP_OK)
+		return e;
+	if (old_assignee != assignee &&
+	    ((e = count_add(s, txn, "assignee", old_assignee, -1)) != SUP_OK ||
+	    (e = count_add(s, txn, "assignee", assignee, 1)) != SUP_OK))
+		return e;
+	return SUP_OK;
 }
 
 sup_err
@@ -307,8 +312,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    a->in->content_len, NULL, false, true, NULL)) != SUP_OK ||
 	    (e = store_recent_move(s, txn, uuid, -1, now, text, len)) !=
 	    SUP_OK ||
+	    (e = store_tcount_add(s, txn, ST_OPEN, 0, 1)) != SUP_OK ||
 	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
-	    (e = store_count_add(s, txn, "open", 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "active", u->id, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "assignee", 0, 1)) != SUP_OK)
@@ -456,20 +461,12 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 	 * always after the ticket's index pages (no lock-order deadlock
 	 * with a post).
 	 */
-	if (changed) {
-		int64_t new_assignee = rec_int(t, "assignee");
-		if ((e = ticket_save(s, txn, t, now)) != SUP_OK)
-			goto out;
-		if (p->status >= 0 && (e = ticket_status_count(s, txn, old,
-		    p->status, (uint32_t)rec_int(t, "user"))) != SUP_OK)
-			goto out;
-		if (new_assignee != old_assignee &&
-		    ((e = count_add(s, txn, "assignee", old_assignee, -1)) !=
-		    SUP_OK ||
-		    (e = count_add(s, txn, "assignee", new_assignee, 1)) !=
-		    SUP_OK))
-			goto out;
-	}
+	if (changed &&
+	    ((e = ticket_save(s, txn, t, now)) != SUP_OK ||
+	    (e = ticket_move_count(s, txn, (uint32_t)rec_int(t, "user"), old,
+	    (uint32_t)old_assignee, p->status >= 0 ? p->status : old,
+	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK))
+		goto out;
 	e = render(s, txn, u, t, true, &a->out);
 out:
 	json_object_put(t);
@@ -515,8 +512,9 @@ close_one(struct store *s, DB_TXN *txn, struct close_args *a, json_object *t,
 		return SUP_OK;
 	if ((e = ticket_set_status(t, ST_CLOSED, a->now)) != SUP_OK ||
 	    (e = ticket_save(s, txn, t, a->now)) != SUP_OK ||
-	    (e = ticket_status_count(s, txn, ST_RESOLVED, ST_CLOSED,
-	    (uint32_t)rec_int(t, "user"))) != SUP_OK)
+	    (e = ticket_move_count(s, txn, (uint32_t)rec_int(t, "user"),
+	    ST_RESOLVED, (uint32_t)rec_int(t, "assignee"), ST_CLOSED,
+	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK)
 		return e;
 	*closed = true;
 	return SUP_OK;
@@ -779,7 +777,9 @@ struct plan {
 	uint8_t prefix[4];
 	size_t plen;
 	char counter[64];	/* "" when no one counter has the count */
-	unsigned count_mask;	/* several statuses: the sum of theirs has it */
+	unsigned count_mask;	/* statuses whose counts (t_counts) sum to it */
+	bool count_one;		/* ... of assignee count_assignee alone */
+	uint32_t count_assignee;
 	bool counted;		/* the count is known before the walk */
 	bool sort;		/* a user's tickets: collect all, then sort */
 	bool need_match;	/* filters the index does not answer */
@@ -842,11 +842,12 @@ plan_list(const struct ticket_query *q, struct plan *p)
 	else if (filters == 1 && q->has_assignee)
 		ticket_counter(p->counter, sizeof(p->counter), "assignee",
 		    q->assignee);
-	else if (filters == 1 && single)
-		snprintf(p->counter, sizeof(p->counter), "%s",
-		    ticket_status_names[single - 1]);
-	else if (filters == 1 && q->status_mask != 0)
+	else if (!q->has_user && q->status_mask != 0) {
+		/* Statuses, of one assignee or of all: t_counts. */
 		p->count_mask = q->status_mask;
+		p->count_one = q->has_assignee;
+		p->count_assignee = q->assignee;
+	}
 	p->counted = p->counter[0] != '\0' || p->count_mask != 0;
 }
 
@@ -1152,8 +1153,9 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		int64_t n;
 		if (!(p.count_mask & (1u << i)))
 			continue;
-		if ((e = store_count_get(s, txn, ticket_status_names[i], &n)) !=
-		    SUP_OK)
+		e = p.count_one ? store_tcount_get(s, txn, i,
+		    p.count_assignee, &n) : store_tcount_status(s, txn, i, &n);
+		if (e != SUP_OK)
 			return e;
 		count += n;
 	}

@@ -111,12 +111,15 @@ sup_err ticket_list(struct store *s, const struct sup_user *u,
 sup_err ticket_set_status(json_object *t, int status, int64_t now);
 
 /*
- * The counters of a move of user's ticket from status old to status:
- * one per status, and "active:USER".  Nothing when old == status.  Called
- * last in a transaction: the counters are the store's most shared page.
+ * The counts of a change of user's ticket from status old_status and
+ * assignee old_assignee (0: none) to status and assignee: its (status,
+ * assignee) count in t_counts, "active:USER" when it goes from or to
+ * resolved or closed, and "assignee:ID".  Nothing when neither changes.
+ * Called last in a transaction: the counts are the store's most shared
+ * pages.
  */
-sup_err ticket_status_count(struct store *s, DB_TXN *txn, int old, int status,
-    uint32_t user);
+sup_err ticket_move_count(struct store *s, DB_TXN *txn, uint32_t user,
+    int old_status, uint32_t old_assignee, int status, uint32_t assignee);
 
 /* Read a ticket for update (write-locked) and check u may see it. */
 sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,

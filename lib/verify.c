@@ -17,7 +17,7 @@ static const char *const files[] = {
 	"users.db", "users_by_name.db", "users_by_email.db", "tokens.db",
 	"tickets.db", "t_by_number.db", "t_recent.db", "t_by_user.db",
 	"t_by_status.db", "t_by_assignee.db", "t_by_priority.db", "messages.db",
-	"m_by_uuid.db",
+	"m_by_uuid.db", "t_counts.db",
 	"counters.db", "seqs.db", "sessions.db", "throttle.db",
 };
 
@@ -66,6 +66,30 @@ tally(struct check *c, const char *name, int64_t delta)
 	    name);
 	c->tally[c->ntally++].n = delta;
 	return SUP_OK;
+}
+
+/*
+ * The tally's name for the count of (status, assignee) in t_counts: with
+ * a space, so that no counter of counters.db has it.
+ */
+#define TCOUNT_TALLY "t_counts "
+
+static void
+tcount_name(char *buf, size_t n, int status, uint32_t assignee)
+{
+	snprintf(buf, n, TCOUNT_TALLY "%s %" PRIu32,
+	    status >= 0 && status < ST_MAX ? ticket_status_names[status] : "?",
+	    assignee);
+}
+
+/* The tally for name, or NULL. */
+static const struct tally *
+tally_find(const struct check *c, const char *name)
+{
+	for (size_t i = 0; i < c->ntally; i++)
+		if (strcmp(c->tally[i].name, name) == 0)
+			return &c->tally[i];
+	return NULL;
 }
 
 /* Count the records of db. */
@@ -229,8 +253,10 @@ check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 		free(pk.data);
 		free(pd.data);
 	}
+	tcount_name(name, sizeof(name), ticket_status_from(status),
+	    (uint32_t)rec_int(t, "assignee"));
 	if ((e = tally(c, "tickets", 1)) != SUP_OK ||
-	    (e = tally(c, status, 1)) != SUP_OK)
+	    (e = tally(c, name, 1)) != SUP_OK)
 		return e;
 	ticket_counter(name, sizeof(name), "user", user);
 	if ((e = tally(c, name, 1)) != SUP_OK)
@@ -286,6 +312,36 @@ check_stray_counters(struct store *s, struct check *c)
 	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "counters");
 }
 
+/* Counts of t_counts no record accounts for must be zero. */
+static sup_err
+check_stray_tcounts(struct store *s, struct check *c)
+{
+	DBC *cur;
+	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
+	char name[64];
+	int rc;
+
+	if ((rc = s->t_counts->cursor(s->t_counts, NULL, &cur, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		const uint8_t *key = k.data;
+		if (k.size != 5 || d.size != 8 || key[0] >= ST_MAX) {
+			problem(c, "t_counts has an entry of %u bytes, "
+			    "value %u bytes", (unsigned)k.size,
+			    (unsigned)d.size);
+			continue;
+		}
+		tcount_name(name, sizeof(name), key[0], be32_get(key + 1));
+		if (tally_find(c, name) == NULL && be64_get(d.data) != 0)
+			problem(c, "counter %s is %" PRId64 ", no record "
+			    "accounts for it", name, (int64_t)be64_get(d.data));
+	}
+	cur->close(cur);
+	free(k.data);
+	free(d.data);
+	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "t_counts");
+}
+
 static sup_err
 check_records(struct store *s, struct check *c)
 {
@@ -332,13 +388,25 @@ check_records(struct store *s, struct check *c)
 		    nmsg, nuuid);
 	/* Every counter the records imply, against the one kept. */
 	for (size_t i = 0; i < c->ntally; i++) {
-		if ((e = store_count_get(s, NULL, c->tally[i].name, &n)) !=
-		    SUP_OK)
+		const char *name = c->tally[i].name;
+		char st[32];
+		uint32_t a;
+		if (strncmp(name, TCOUNT_TALLY, strlen(TCOUNT_TALLY)) == 0) {
+			if (sscanf(name + strlen(TCOUNT_TALLY), "%31s %" SCNu32,
+			    st, &a) != 2)
+				continue;	/* a bad status: reported */
+			e = store_tcount_get(s, NULL, ticket_status_from(st), a,
+			    &n);
+		} else
+			e = store_count_get(s, NULL, name, &n);
+		if (e != SUP_OK)
 			return e;
 		if (n != c->tally[i].n)
 			problem(c, "counter %s is %" PRId64 ", the records say %"
-			    PRId64, c->tally[i].name, n, c->tally[i].n);
+			    PRId64, name, n, c->tally[i].n);
 	}
+	if ((e = check_stray_tcounts(s, c)) != SUP_OK)
+		return e;
 	return check_stray_counters(s, c);
 }
 

@@ -1159,6 +1159,27 @@ test_list_filters(void)
 		bail_out("creating the printer ticket");
 	json_object_put(o);
 	set_status(&agent, t, ST_WAITING_FOR_USER);
+	/* Assigned and resolved in one change; then back to nobody, open. */
+	struct ticket_patch p = no_change;
+	p.set_assignee = true;
+	p.assignee = agent.id;
+	p.status = ST_RESOLVED;
+	if (ticket_update(&st, &agent, t, &p, &o) != SUP_OK)
+		bail_out("assigning and resolving");
+	json_object_put(o);
+	if (create(&agent, "Assigned, then not", "x", PRI_LOW, &o) != SUP_OK ||
+	    !uuid_parse(jstr(o, "uuid") ?: "", 36, t))
+		bail_out("creating the reassigned ticket");
+	json_object_put(o);
+	p.status = ST_WAITING_FOR_USER;
+	if (ticket_update(&st, &agent, t, &p, &o) != SUP_OK)
+		bail_out("assigning");
+	json_object_put(o);
+	p.assignee = 0;
+	p.status = ST_OPEN;
+	if (ticket_update(&st, &agent, t, &p, &o) != SUP_OK)
+		bail_out("unassigning and re-opening");
+	json_object_put(o);
 	q.page_size = 100;
 	if (list(&agent, &q, &all) != SUP_OK || jint(all, "count") > 100)
 		bail_out("the agent's whole list");
@@ -1189,6 +1210,20 @@ test_list_filters(void)
 	}
 	ok(good, "every set of statuses: the tickets and the count the "
 	    "whole list has");
+	/* Counted from t_counts: the agent's, the unassigned, of each set. */
+	good = true;
+	for (unsigned m = 1; m < 1u << ST_MAX; m++)
+		for (int who = 0; who < 2; who++) {
+			q = query();
+			q.status_mask = m;
+			q.has_assignee = true;
+			q.assignee = who == 0 ? agent.id : 0;
+			good &= filtered_as_expected(&q, all, "assignee, status");
+			q.order = ORDER_NUMBER;
+			good &= filtered_as_expected(&q, by_number,
+			    "assignee, status by number");
+		}
+	ok(good, "every set of statuses with an assignee and with none");
 	good = true;
 	for (int pri = 0; pri < PRI_MAX; pri++)
 		for (unsigned m = 0; m < 1u << ST_MAX; m += 3) {
@@ -2572,6 +2607,132 @@ test_covering(void)
 	is_int(verify_now(), 0, "  verify finds nothing wrong");
 }
 
+/* The counts of each status: the agent's, nobody's, and all. */
+struct counts {
+	int64_t n[ST_MAX][3];
+};
+
+static struct counts
+counts_now(void)
+{
+	struct counts c;
+
+	for (int i = 0; i < ST_MAX; i++)
+		if (store_tcount_get(&st, NULL, i, agent.id, &c.n[i][0]) !=
+		    SUP_OK ||
+		    store_tcount_get(&st, NULL, i, 0, &c.n[i][1]) != SUP_OK ||
+		    store_tcount_status(&st, NULL, i, &c.n[i][2]) != SUP_OK)
+			bail_out("reading t_counts");
+	return c;
+}
+
+/* Is there a counter name in counters.db (whatever its value)? */
+static bool
+counter_there(const char *name)
+{
+	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+
+	return st.counters->get(st.counters, NULL, &k, &d, 0) == 0;
+}
+
+/*
+ * Lay the counts out as an older version's store: no t_counts.db, and a
+ * counter per status in counters.db (as that version kept them).
+ */
+static void
+make_old_counts(void)
+{
+	struct counts c = counts_now();
+	DB_TXN *txn;
+
+	st.t_counts->close(st.t_counts, 0);
+	st.t_counts = NULL;
+	if (st.env->dbremove(st.env, NULL, "t_counts.db", NULL,
+	    DB_AUTO_COMMIT) != 0 || st.env->txn_begin(st.env, NULL, &txn, 0))
+		bail_out("cannot remove t_counts.db");
+	for (int i = 0; i < ST_MAX; i++)
+		if (store_count_add(&st, txn, ticket_status_names[i],
+		    c.n[i][2]) != SUP_OK)
+			bail_out("cannot write the old counters");
+	if (txn->commit(txn, 0) != 0)
+		bail_out("commit");
+}
+
+/*
+ * t_counts: the upgrade of a store made before it (the counts built from
+ * the tickets, the old counters removed), a build whose counts were
+ * written before it was cut short, and processes opening such a store
+ * at once (with t_recent's build due too).
+ */
+static void
+test_counts_upgrade(void)
+{
+	struct counts before = counts_now(), after;
+	pid_t kids[4];
+	int opened = 0;
+
+	ok(before.n[ST_OPEN][2] > 0 && before.n[ST_RESOLVED][0] > 0 &&
+	    before.n[ST_WAITING_FOR_USER][1] > 0, "the store has tickets of "
+	    "several statuses, assigned and not");
+	make_old_counts();
+	store_close(&st);
+	ok(!file_there("t_counts.db"), "a store laid out as an older version "
+	    "made it");
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open of the older store");
+	after = counts_now();
+	ok(memcmp(&before, &after, sizeof(before)) == 0, "  opening it counts "
+	    "every status of every assignee");
+	ok(!counter_there("open") && !counter_there("closed"), "  and removes "
+	    "the counters of statuses");
+	ok(!file_there("t_counts.build"), "  and its marker");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
+
+	/* Cut short after its counts were written: not counted twice. */
+	char path[4096];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/t_counts.build", conf.data_dir);
+	if ((f = fopen(path, "w")) == NULL || fclose(f) != 0)
+		bail_out("cannot make %s", path);
+	store_close(&st);
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open after a build cut short");
+	after = counts_now();
+	ok(memcmp(&before, &after, sizeof(before)) == 0 &&
+	    !file_there("t_counts.build"), "a build cut short after writing "
+	    "its counts leaves them as they are, and its marker goes");
+
+	/* Four processes opening a store that needs both builds. */
+	make_old_counts();
+	make_old_store();
+	for (size_t i = 0; i < SUP_NELEM(kids); i++)
+		if ((kids[i] = fork()) == 0) {
+			struct store mine;
+			if (store_open(&mine, &conf) != SUP_OK)
+				_exit(1);
+			store_close(&mine);
+			_exit(0);
+		}
+	for (size_t i = 0; i < SUP_NELEM(kids); i++) {
+		int status;
+		if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			opened++;
+	}
+	is_int(opened, (long)SUP_NELEM(kids), "four processes opening a store "
+	    "due both builds all open it");
+	if (store_open(&st, &conf) != SUP_OK)
+		bail_out("store_open after the parallel upgrade");
+	after = counts_now();
+	ok(memcmp(&before, &after, sizeof(before)) == 0, "  the counts are "
+	    "the tickets'");
+	ok(recent_is_primary(), "  t_recent is the tickets");
+	ok(!file_there("t_counts.build") && !file_there("t_recent.build"),
+	    "  both markers are gone");
+	is_int(verify_now(), 0, "  verify finds nothing wrong");
+}
+
 /*
  * close_old_tickets: every ticket resolved before the cut-off is closed
  * (closed_at set, resolved_at kept, the counters moved), in batches; one
@@ -2654,6 +2815,7 @@ main(void)
 	test_list_add();
 	test_list_pages();
 	test_covering();
+	test_counts_upgrade();
 	test_close_old();
 	user_clear(&alice);
 	user_clear(&bob);
