@@ -385,11 +385,20 @@ sess_end_user(struct store *s, uint32_t user, const uint8_t *keep,
 
 /* --- Purge ------------------------------------------------------------ */
 
+/*
+ * A batch reads from and writes next, done and removed; the caller moves
+ * next to from and adds removed to its total only once the batch's
+ * transaction has committed.  A batch run again (a deadlock, a reopen
+ * after recovery) then starts where the first try started, and counts
+ * nothing twice.
+ */
 struct purge_args {
 	const struct sup_conf *conf;
 	int64_t now_us;
-	uint8_t from[T_KEY_MAX];	/* where the next batch starts */
+	uint8_t from[T_KEY_MAX];	/* where this batch starts */
 	size_t from_len;
+	uint8_t next[T_KEY_MAX];	/* where the next one starts */
+	size_t next_len;
 	bool done;
 	long removed;
 	DB *db;
@@ -438,13 +447,14 @@ purge_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((rc = a->db->cursor(a->db, txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
 	a->done = true;
+	a->removed = 0;
 	while ((rc = c->get(c, &k, &d, flag | DB_RMW)) == 0) {
 		json_object *rec;
 		flag = DB_NEXT;
 		if (n++ == PURGE_BATCH) {
 			/* Start the next batch here. */
-			memcpy(a->from, kbuf, k.size);
-			a->from_len = k.size;
+			memcpy(a->next, kbuf, k.size);
+			a->next_len = k.size;
 			a->done = false;
 			free(d.data);
 			break;
@@ -482,8 +492,7 @@ purge_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "purge");
 	c->close(c);
-	if (e == SUP_OK)
-		a->removed += removed;
+	a->removed = removed;
 	return e;
 }
 
@@ -493,17 +502,22 @@ sess_purge(struct store *s, const struct sup_conf *conf, int64_t now_us,
 {
 	DB *dbs[2] = { s->sessions, s->throttle };
 	struct purge_args a = { .conf = conf, .now_us = now_us };
+	long total = 0;
 	sup_err e = SUP_OK;
 
 	for (int i = 0; i < 2 && e == SUP_OK; i++) {
 		a.db = dbs[i];
 		a.from_len = 0;
-		do
-			e = store_run(s, 0, purge_txn, &a);
-		while (e == SUP_OK && !a.done);
+		while ((e = store_run(s, 0, purge_txn, &a)) == SUP_OK) {
+			total += a.removed;
+			if (a.done)
+				break;
+			memcpy(a.from, a.next, a.next_len);
+			a.from_len = a.next_len;
+		}
 	}
 	if (removed != NULL)
-		*removed = a.removed;
+		*removed = total;
 	return e;
 }
 

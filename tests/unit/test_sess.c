@@ -207,6 +207,16 @@ test_purge(void)
 	ok(!stored_anywhere("\"user\""), "purge: no session record left");
 	is_err(sess_lookup(&st, &conf, old, now, &info, h), SUP_ENOTFOUND,
 	    "purge: the purged session is gone");
+
+	/* More than two batches (PURGE_BATCH 200 records each). */
+	for (int i = 0; i < 450; i++)
+		if (sess_create(&st, bob, NULL, NULL, old, NULL, NULL) !=
+		    SUP_OK)
+			bail_out("sess_create %d", i);
+	is_err(sess_purge(&st, &conf, now + 2000 * S, &removed), SUP_OK,
+	    "purge: 450 sessions");
+	is_int(removed, 450, "purge: every one of them, counted once");
+	ok(!stored_anywhere("\"user\""), "purge: no session record left");
 }
 
 static void
