@@ -20,7 +20,7 @@ msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
 {
 	memcpy(key, ticket, UUID_LEN);
 	be64_put(key + UUID_LEN, (uint64_t)us);
-	uuid_gen(key + UUID_LEN + 8);
+	uuid_gen_time(key + UUID_LEN + 8, us);
 }
 
 sup_err

@@ -16,7 +16,8 @@
 #define ETAG_MAX 64
 
 /*
- * A new message's key: ticket, time us (big-endian) and a new random uuid.
+ * A new message's key: ticket, time us (big-endian) and a new uuid made
+ * at us (uuid_gen_time: in time order, so m_by_uuid grows at its end).
  * Made before the message is written, so that the ticket's record can
  * name it (its "last_public" / "last_note") in the same write.
  */

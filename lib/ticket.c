@@ -274,10 +274,10 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	}
 	if ((e = store_seq_next(s->ticket_seq, txn, &number)) != SUP_OK)
 		return e;
-	uuid_gen(uuid);
+	now = time_now_us();
+	uuid_gen_time(uuid, now);
 	uuid_format(uuid, us);
 	memcpy(a->in->uuid, uuid, UUID_LEN);
-	now = time_now_us();
 	if ((t = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
 	json_object_object_add(t, "uuid", json_object_new_string(us));

@@ -24,6 +24,21 @@ uuid_gen(uint8_t out[UUID_LEN])
 	out[8] = (out[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 }
 
+void
+uuid_gen_time(uint8_t out[UUID_LEN], int64_t us)
+{
+	uint64_t ms = us > 0 ? (uint64_t)us / 1000 : 0;
+	unsigned sub = us > 0 ? (unsigned)((uint64_t)us % 1000) * 4096 / 1000 :
+	    0;
+
+	randombytes_buf(out, UUID_LEN);
+	for (int i = 0; i < 6; i++)
+		out[i] = (uint8_t)(ms >> (40 - 8 * i));
+	out[6] = (uint8_t)(0x70 | (sub >> 8));	/* version 7 */
+	out[7] = (uint8_t)sub;
+	out[8] = (out[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+}
+
 static int
 hexval(char c)
 {

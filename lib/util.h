@@ -18,6 +18,15 @@
 /* A random (version 4) UUID from libsodium's generator. */
 void uuid_gen(uint8_t out[UUID_LEN]);
 
+/*
+ * A time-ordered (version 7, RFC 9562) UUID for the time us (µs since the
+ * epoch): the milliseconds in the first 48 bits, the microseconds within
+ * them in the next 12 (the RFC's "increased clock precision"), the rest
+ * random.  UUIDs made later sort after those made earlier (within the
+ * same microsecond, in no order).
+ */
+void uuid_gen_time(uint8_t out[UUID_LEN], int64_t us);
+
 /* Parse the canonical text form, either case; false when it is not one. */
 bool uuid_parse(const char *s, size_t len, uint8_t out[UUID_LEN]);
 

@@ -42,6 +42,45 @@ test_uuid_gen(void)
 	is_int(dups, 0, "uuid_gen: %d draws, all different", NDRAWS);
 }
 
+/*
+ * uuid_gen_time: version 7 and the variant; the time readable back
+ * (RFC 9562's example: 2022-02-22T19:22:22Z is 017f22e2-79b0-7...); in
+ * time order whatever the random bits; all different.
+ */
+static void
+test_uuid_gen_time(void)
+{
+	static uint8_t u[NDRAWS][UUID_LEN];
+	int bad = 0, unordered = 0, dups = 0;
+	int64_t t0 = 1645557742000000;	/* 2022-02-22T19:22:22Z, in µs */
+	char text[UUID_STRLEN + 1];
+
+	uuid_gen_time(u[0], t0);
+	uuid_format(u[0], text);
+	ok(strncmp(text, "017f22e2-79b0-7", 15) == 0, "uuid_gen_time: the "
+	    "RFC's example time reads 017f22e2-79b0-7... (%s)", text);
+	uuid_gen_time(u[0], t0 + 999);
+	uuid_format(u[0], text);
+	ok(strncmp(text, "017f22e2-79b0-7ffb", 18) == 0, "uuid_gen_time: "
+	    "999 µs on, the 12 bits after the version say so (%s)", text);
+	for (int i = 0; i < NDRAWS; i++) {
+		/* Some draws share a microsecond, most a millisecond. */
+		uuid_gen_time(u[i], t0 + i / 3 * 7);
+		if ((u[i][6] & 0xf0) != 0x70 || (u[i][8] & 0xc0) != 0x80)
+			bad++;
+		if (i > 0 && i % 3 == 0 && memcmp(u[i - 1], u[i], UUID_LEN) >= 0)
+			unordered++;
+	}
+	is_int(bad, 0, "uuid_gen_time: version 7, RFC 4122 variant in all %d "
+	    "draws", NDRAWS);
+	is_int(unordered, 0, "uuid_gen_time: a later microsecond sorts after");
+	qsort(u, NDRAWS, UUID_LEN, cmp_uuid);
+	for (int i = 1; i < NDRAWS; i++)
+		if (memcmp(u[i - 1], u[i], UUID_LEN) == 0)
+			dups++;
+	is_int(dups, 0, "uuid_gen_time: %d draws, all different", NDRAWS);
+}
+
 static void
 test_uuid_parse(void)
 {
@@ -313,6 +352,7 @@ int
 main(void)
 {
 	test_uuid_gen();
+	test_uuid_gen_time();
 	test_uuid_parse();
 	test_time_format();
 	test_time_parse();
