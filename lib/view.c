@@ -766,11 +766,16 @@ view_cache_free(struct view_cache *c)
 	free(c);
 }
 
-/* The set of a message key: the ticket uuid's first bytes are random. */
+/*
+ * The set of a message key, from the ticket uuid's last two bytes: random
+ * in a uuid of either version (a version 7 uuid begins with its time, the
+ * same for tickets made in the same second or so).
+ */
 static struct last_entry *
 last_set(struct view_cache *c, const uint8_t key[MSG_KEY_LEN])
 {
-	return c->set[((size_t)key[0] << 8 | key[1]) % LAST_CACHE_SETS];
+	return c->set[((size_t)key[UUID_LEN - 2] << 8 | key[UUID_LEN - 1]) %
+	    LAST_CACHE_SETS];
 }
 
 /*

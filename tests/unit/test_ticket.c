@@ -1633,6 +1633,37 @@ test_last_cache(void)
 		bail_out("cannot post to erin's ticket");
 	is_str(listed_last(&agent, erin.id, t), "Thanks!",
 	    "a new message shows at once");
+
+	/*
+	 * A page of tickets made within a few milliseconds (their uuids
+	 * begin with the same time): once listed, all their last messages
+	 * are in the cache, so listing them again reads none.
+	 */
+	struct ticket_query q = query();
+	json_object *o;
+	uint32_t locks[3];
+	for (int i = 0; i < 20; i++)
+		create_uuid(&agent, "Made at once", t);
+	q.has_user = true;
+	q.user = agent.id;
+	for (int i = 0; i < 3; i++) {
+		DB_LOCK_STAT *ls;
+		uint32_t before;
+		if (st.env->lock_stat(st.env, &ls, 0) != 0)
+			bail_out("lock_stat");
+		before = ls->st_nrequests;
+		free(ls);
+		if (list(&agent, &q, &o) != SUP_OK)
+			bail_out("listing the agent's own tickets");
+		json_object_put(o);
+		if (st.env->lock_stat(st.env, &ls, 0) != 0)
+			bail_out("lock_stat");
+		locks[i] = ls->st_nrequests - before;
+		free(ls);
+	}
+	ok(locks[1] == locks[2] && locks[1] + 20 <= locks[0], "20 tickets made "
+	    "at once: listed again, no last message is read (%u, then %u and "
+	    "%u lock requests)", locks[0], locks[1], locks[2]);
 	user_clear(&erin);
 }
 
