@@ -205,12 +205,12 @@ user_name(const struct jt_index *ix, struct jt *out)
 
 #define DISPLAY "_display"
 
-/* The tmpl_extra of every page; ctx points to "the reader is staff". */
+/* The tmpl_extra of every page; ctx is its struct page_members. */
 static bool
 page_member(void *ctx, const struct jt_index *obj, const char *name,
     size_t n, char *buf, struct jt *out)
 {
-	const bool *staff = ctx;
+	struct page_members *pm = ctx;
 	char text[64];
 	struct jt v;
 
@@ -229,7 +229,7 @@ page_member(void *ctx, const struct jt_index *obj, const char *name,
 		if (!plain_index(obj, "status", 6, &v) ||
 		    !plain_copy(v, text, sizeof(text)))
 			return false;
-		quote(page_status_label(text, *staff), buf, out);
+		quote(page_status_label(text, pm->staff), buf, out);
 		return true;
 	}
 	if (n == 10 && memcmp(name, "from_staff", 10) == 0) {
@@ -246,16 +246,35 @@ page_member(void *ctx, const struct jt_index *obj, const char *name,
 		struct jt_index sender;
 		if (!jt_index_get(obj, "sender", 6, &v))
 			return false;
+		/*
+		 * A thread has a sender or two, in turn: the same text as a
+		 * recent message's sender has the same name (the earlier
+		 * text, and the name in it, live as long as the render).
+		 */
+		for (unsigned i = 0; i < PAGE_SENDERS; i++)
+			if (pm->sender[i].text.p != NULL &&
+			    v.n == pm->sender[i].text.n &&
+			    memcmp(v.p, pm->sender[i].text.p, v.n) == 0) {
+				*out = pm->sender[i].name;
+				return true;
+			}
 		jt_index_build(v, &sender);
-		return user_name(&sender, out);
+		if (!user_name(&sender, out))
+			return false;
+		pm->sender[pm->next].text = v;
+		pm->sender[pm->next].name = *out;
+		pm->next = (pm->next + 1) % PAGE_SENDERS;
+		return true;
 	}
 	return false;
 }
 
 struct tmpl_extra
-page_extra(const bool *staff)
+page_extra(struct page_members *pm)
 {
-	return (struct tmpl_extra){ page_member, (void *)staff };
+	memset(pm->sender, 0, sizeof(pm->sender));
+	pm->next = 0;
+	return (struct tmpl_extra){ page_member, pm };
 }
 
 /*
@@ -400,8 +419,8 @@ static sup_err
 send_page(struct sup_req *r, int status, const struct tmpl *t,
     json_object *ctx)
 {
-	bool staff = user_is_staff(&r->user);
-	const struct tmpl_extra extra = page_extra(&staff);
+	struct page_members pm = { .staff = user_is_staff(&r->user) };
+	const struct tmpl_extra extra = page_extra(&pm);
 	struct body b;
 	sup_err e;
 
@@ -687,13 +706,23 @@ page_ticket(json_object *api_ticket, bool staff)
 	    !add_bool(t, "can_close", !closed) ||
 	    !add_bool(t, "can_reopen", staff && (closed || resolved)))
 		goto nomem;
-	if ((statuses = json_object_new_array()) == NULL ||
-	    json_object_object_add(t, "statuses", statuses) != 0) {
+	/*
+	 * The statuses' labels, the same for every ticket a reader of the
+	 * kind sees: made once a process and shared.
+	 */
+	static json_object *labels[2];
+	if (labels[staff] == NULL &&
+	    ((labels[staff] = json_object_new_array()) == NULL ||
+	    !add_statuses(labels[staff], staff, NULL))) {
+		json_object_put(labels[staff]);
+		labels[staff] = NULL;
+		goto nomem;
+	}
+	statuses = json_object_get(labels[staff]);
+	if (json_object_object_add(t, "statuses", statuses) != 0) {
 		json_object_put(statuses);
 		goto nomem;
 	}
-	if (!add_statuses(statuses, staff, status))
-		goto nomem;
 	return t;
 nomem:
 	json_object_put(t);

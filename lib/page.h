@@ -66,9 +66,19 @@ bool page_time_display(const char *iso, char *buf, size_t n);
  * template asks for them (struct tmpl_extra; docs/pages.md): for any
  * object, <name>_at_display (a time in words, UTC) and status_label (in
  * the words of staff when *staff); for a message, from_staff and
- * sender_name; for a User, name.  staff must outlive the renders.
+ * sender_name; for a User, name.  pm holds what they need (set staff;
+ * page_extra clears the rest) and must outlive the render.
  */
-struct tmpl_extra page_extra(const bool *staff);
+#define PAGE_SENDERS 4
+struct page_members {
+	bool staff;			/* the reader is staff */
+	/* The last senders' texts and names (sender_name), round robin. */
+	struct {
+		struct jt text, name;
+	} sender[PAGE_SENDERS];
+	unsigned next;
+};
+struct tmpl_extra page_extra(struct page_members *pm);
 
 /*
  * The shared context of a page: title, prefix (url_prefix), static (the

@@ -132,7 +132,8 @@ test_times(void)
 static char *
 render_page(const char *src, json_object *data, bool staff)
 {
-	const struct tmpl_extra extra = page_extra(&staff);
+	struct page_members pm = { .staff = staff };
+	const struct tmpl_extra extra = page_extra(&pm);
 	struct sbuf buf = { 0 };
 	struct tmpl *t;
 
@@ -254,6 +255,26 @@ test_ticket_fields(void)
 		    "{{sender_name}};{{/messages}}", t, cases[i].staff,
 		    "al;staff:Carol;", "ticket: from_staff and sender_name "
 		    "(the display name, else the username) per message");
+		if (i == 0) {
+			/* Senders again, and one of the same length. */
+			json_object *th = text_object("{\"messages\": ["
+			    "{\"sender\": {\"username\": \"al\"}}, "
+			    "{\"sender\": {\"username\": \"bo\"}}, "
+			    "{\"sender\": {\"username\": \"bo\"}}, "
+			    "{\"sender\": {\"username\": \"al\"}}, "
+			    "{\"sender\": {\"username\": \"cy\"}}, "
+			    "{\"sender\": {\"username\": \"di\"}}, "
+			    "{\"sender\": {\"username\": \"ed\"}}, "
+			    "{\"sender\": {\"username\": \"al\"}}, "
+			    "{\"sender\": {\"username\": \"al\", "
+			    "\"display_name\": \"Al\"}}]}");
+			PAGE_RENDERS("{{#messages}}{{sender_name}};"
+			    "{{/messages}}", th, false,
+			    "al;bo;bo;al;cy;di;ed;al;Al;",
+			    "ticket: each message's own sender_name, the same "
+			    "sender one after another or not");
+			json_object_put(th);
+		}
 		snprintf(want, sizeof(want), "7 %s", cases[i].status);
 		PAGE_RENDERS("{{number}} {{status}}", t, cases[i].staff, want,
 		    "ticket: the API's members from its text");
