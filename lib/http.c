@@ -240,6 +240,25 @@ http_send_head(struct sup_req *r, int status, const char *ctype,
 }
 
 sup_err
+http_send_body(struct sup_req *r, int status, const char *ctype,
+    const char *csp, const char *body, size_t len)
+{
+	char head[4096];
+	size_t hlen;
+
+	hlen = build_head(r, status, ctype, (long)len, csp, false, head,
+	    sizeof(head));
+	if (hlen == 0)
+		return SUP_ENOMEM;
+	r->sent = true;
+	if (put(r, head, hlen) != 0)
+		return SUP_EIO;
+	if (strcmp(r->method, "HEAD") == 0)
+		return SUP_OK;
+	return put(r, body, len) != 0 ? SUP_EIO : SUP_OK;
+}
+
+sup_err
 http_write(struct sup_req *r, const char *buf, size_t len)
 {
 	return put(r, buf, len) != 0 ? SUP_EIO : SUP_OK;

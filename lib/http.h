@@ -36,6 +36,13 @@ sup_err http_send_error(struct sup_req *r, int status, sup_err e);
 sup_err http_send_head(struct sup_req *r, int status, const char *ctype,
     const char *csp);
 
+/*
+ * A whole response: http_send_head's headers with Content-Length len, then
+ * body (nothing of it for HEAD).
+ */
+sup_err http_send_body(struct sup_req *r, int status, const char *ctype,
+    const char *csp, const char *body, size_t len);
+
 /* Write len bytes of body; SUP_EIO when the client cannot take them. */
 sup_err http_write(struct sup_req *r, const char *buf, size_t len);
 

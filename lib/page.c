@@ -373,43 +373,36 @@ nomem:
 }
 
 /*
- * The body of a page on its way out.  A template writes in small pieces
- * (a chat page is about 430: text between tags, escaped values, each
- * escaped character); gathered here, they reach the server's stream 8 KB
- * at a time instead of one call each.
+ * A page is made whole before anything of it is sent: its length then
+ * goes in the headers (the web server passes the answer on as it is,
+ * instead of in chunks of its own), and a template that fails half way
+ * (no memory) has sent nothing, so the caller can still answer 500
+ * rather than a page cut short.  A page is some tens of kilobytes: room
+ * for PAGE_BUF at once, grown if need be.
  */
-#define BODY_BUF 8192
+#define PAGE_BUF 32768
 
 struct body {
-	struct sup_req *r;
-	size_t len;
-	char buf[BODY_BUF];
+	char *p;
+	size_t len, cap;
 };
 
-/* Send what body holds; -1 when the client is gone. */
-static int
-body_flush(struct body *b)
-{
-	size_t n = b->len;
-
-	b->len = 0;
-	return n == 0 || http_write(b->r, b->buf, n) == SUP_OK ? 0 : -1;
-}
-
-/* The tmpl_write_fn of a page: the response body, through struct body. */
+/* The tmpl_write_fn of a page: append to its body, growing it. */
 static int
 write_body(void *ctx, const char *buf, size_t len)
 {
 	struct body *b = ctx;
 
-	if (len > BODY_BUF - b->len) {
-		if (body_flush(b) != 0)
+	if (len > b->cap - b->len) {
+		size_t cap = b->cap * 2 > b->len + len ? b->cap * 2 :
+		    b->len + len;
+		char *p = realloc(b->p, cap);
+		if (p == NULL)
 			return -1;
-		/* A piece as large as the buffer goes straight out. */
-		if (len >= BODY_BUF)
-			return http_write(b->r, buf, len) == SUP_OK ? 0 : -1;
+		b->p = p;
+		b->cap = cap;
 	}
-	memcpy(b->buf + b->len, buf, len);
+	memcpy(b->p + b->len, buf, len);
 	b->len += len;
 	return 0;
 }
@@ -421,19 +414,18 @@ send_page(struct sup_req *r, int status, const struct tmpl *t,
 {
 	struct page_members pm = { .staff = user_is_staff(&r->user) };
 	const struct tmpl_extra extra = page_extra(&pm);
-	struct body b;
+	struct body b = { malloc(PAGE_BUF), 0, PAGE_BUF };
 	sup_err e;
 
-	r->status = status;
-	if ((e = http_send_head(r, status, PAGE_CTYPE, PAGE_CSP)) != SUP_OK)
-		return e;
-	if (strcmp(r->method, "HEAD") == 0)
-		return SUP_OK;
-	b.r = r;
-	b.len = 0;
+	if (b.p == NULL)
+		return SUP_ENOMEM;
 	e = tmpl_render_ex(t, ctx, &extra, write_body, &b);
-	if (body_flush(&b) != 0 && e == SUP_OK)
-		e = SUP_EIO;
+	if (e == SUP_OK) {
+		r->status = status;
+		e = http_send_body(r, status, PAGE_CTYPE, PAGE_CSP, b.p,
+		    b.len);
+	}
+	free(b.p);
 	return e;
 }
 
@@ -611,9 +603,7 @@ builtin_error(struct sup_req *r, int status, const char *heading,
 		return SUP_ENOMEM;
 	}
 	r->status = status;
-	if ((e = http_send_head(r, status, PAGE_CTYPE, PAGE_CSP)) == SUP_OK &&
-	    strcmp(r->method, "HEAD") != 0)
-		e = http_write(r, b.p, b.len);
+	e = http_send_body(r, status, PAGE_CTYPE, PAGE_CSP, b.p, b.len);
 	free(b.p);
 	return e;
 }

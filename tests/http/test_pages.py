@@ -555,6 +555,13 @@ def test_headers():
                   "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, where + " CSP %r" % csp)
             if r.status != 303:
                 check((r.header("Content-Type") or "").startswith("text/html"), where + " Content-Type")
+    with T.case("every page with a body comes whole: Content-Length is its length, not chunked"):
+        for r in PAGES:
+            if r.status == 303 or r.method == "HEAD":
+                continue
+            where = "%s %s -> %d" % (r.method, r.path, r.status)
+            eq(r.header("Content-Length"), str(len(r.body)), where + " Content-Length")
+            check("chunked" not in (r.header("Transfer-Encoding") or ""), where + " chunked")
 
 
 def test_broken_template():
