@@ -1572,16 +1572,17 @@ store_run_json(struct store *s, unsigned flags, store_fn fn, void *arg,
 
 /* --- Counters and sequences ------------------------------------------ */
 
-sup_err
-store_count_get(struct store *s, DB_TXN *txn, const char *name, int64_t *out)
+/* The 8-byte count under key in db (0 when there is none). */
+static sup_err
+count_get(DB *db, DB_TXN *txn, const void *key, size_t klen, int64_t *out)
 {
 	uint8_t buf[8];
-	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	DBT k = { .data = (void *)key, .size = (u_int32_t)klen };
 	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
 	int rc;
 
 	*out = 0;
-	rc = s->counters->get(s->counters, txn, &k, &d, 0);
+	rc = db->get(db, txn, &k, &d, 0);
 	if (rc == DB_NOTFOUND)
 		return SUP_OK;
 	if (rc != 0)
@@ -1591,26 +1592,38 @@ store_count_get(struct store *s, DB_TXN *txn, const char *name, int64_t *out)
 	return SUP_OK;
 }
 
-sup_err
-store_count_add(struct store *s, DB_TXN *txn, const char *name, int64_t delta)
+/* Add delta to the count under key in db, read for update. */
+static sup_err
+count_add(DB *db, DB_TXN *txn, const void *key, size_t klen, int64_t delta)
 {
 	uint8_t buf[8];
-	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
+	DBT k = { .data = (void *)key, .size = (u_int32_t)klen };
 	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
 	int64_t v = 0;
 	int rc;
 
 	if (delta == 0)
 		return SUP_OK;
-	rc = s->counters->get(s->counters, txn, &k, &d, DB_RMW);
+	rc = db->get(db, txn, &k, &d, DB_RMW);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return store_err(rc, "counter get");
 	if (rc == 0 && d.size == 8)
 		v = (int64_t)be64_get(buf);
 	be64_put(buf, (uint64_t)(v + delta));
 	d.size = 8;
-	return store_err(s->counters->put(s->counters, txn, &k, &d, 0),
-	    "counter put");
+	return store_err(db->put(db, txn, &k, &d, 0), "counter put");
+}
+
+sup_err
+store_count_get(struct store *s, DB_TXN *txn, const char *name, int64_t *out)
+{
+	return count_get(s->counters, txn, name, strlen(name), out);
+}
+
+sup_err
+store_count_add(struct store *s, DB_TXN *txn, const char *name, int64_t delta)
+{
+	return count_add(s->counters, txn, name, strlen(name), delta);
 }
 
 /* The t_counts key of (status, assignee). */
@@ -1625,45 +1638,20 @@ sup_err
 store_tcount_get(struct store *s, DB_TXN *txn, int status, uint32_t assignee,
     int64_t *out)
 {
-	uint8_t key[5], buf[8];
-	DBT k = { .data = key, .size = sizeof(key) };
-	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	int rc;
+	uint8_t key[5];
 
-	*out = 0;
 	tcount_key(key, status, assignee);
-	rc = s->t_counts->get(s->t_counts, txn, &k, &d, 0);
-	if (rc == DB_NOTFOUND)
-		return SUP_OK;
-	if (rc != 0)
-		return store_err(rc, "t_counts get");
-	if (d.size == 8)
-		*out = (int64_t)be64_get(buf);
-	return SUP_OK;
+	return count_get(s->t_counts, txn, key, sizeof(key), out);
 }
 
 sup_err
 store_tcount_add(struct store *s, DB_TXN *txn, int status, uint32_t assignee,
     int64_t delta)
 {
-	uint8_t key[5], buf[8];
-	DBT k = { .data = key, .size = sizeof(key) };
-	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	int64_t v = 0;
-	int rc;
+	uint8_t key[5];
 
-	if (delta == 0)
-		return SUP_OK;
 	tcount_key(key, status, assignee);
-	rc = s->t_counts->get(s->t_counts, txn, &k, &d, DB_RMW);
-	if (rc != 0 && rc != DB_NOTFOUND)
-		return store_err(rc, "t_counts get");
-	if (rc == 0 && d.size == 8)
-		v = (int64_t)be64_get(buf);
-	be64_put(buf, (uint64_t)(v + delta));
-	d.size = 8;
-	return store_err(s->t_counts->put(s->t_counts, txn, &k, &d, 0),
-	    "t_counts put");
+	return count_add(s->t_counts, txn, key, sizeof(key), delta);
 }
 
 sup_err

@@ -2509,6 +2509,33 @@ old_program_write(const uint8_t t[UUID_LEN], int64_t us, const char *subject)
 }
 
 /*
+ * n processes opening the store at once (the workers of a program, as
+ * they start); how many of them opened it.
+ */
+static int
+open_at_once(int n)
+{
+	pid_t kids[8];
+	int opened = 0;
+
+	for (int i = 0; i < n && i < 8; i++)
+		if ((kids[i] = fork()) == 0) {
+			struct store mine;
+			if (store_open(&mine, &conf) != SUP_OK)
+				_exit(1);
+			store_close(&mine);
+			_exit(0);
+		}
+	for (int i = 0; i < n && i < 8; i++) {
+		int status;
+		if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			opened++;
+	}
+	return opened;
+}
+
+/*
  * t_recent after creates, PATCHes and posts (the tests above made ~320
  * tickets that way); what verify finds wrong in it; and the upgrade of a
  * store made by an older version (t_by_updated.db, no t_recent.db), or
@@ -2612,24 +2639,8 @@ test_covering(void)
 	 * The ~320 tickets make two batches of the build.
 	 */
 	make_old_store();
-	pid_t kids[4];
-	int opened = 0;
-	for (size_t i = 0; i < SUP_NELEM(kids); i++)
-		if ((kids[i] = fork()) == 0) {
-			struct store mine;
-			if (store_open(&mine, &conf) != SUP_OK)
-				_exit(1);
-			store_close(&mine);
-			_exit(0);
-		}
-	for (size_t i = 0; i < SUP_NELEM(kids); i++) {
-		int status;
-		if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
-		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			opened++;
-	}
-	is_int(opened, (long)SUP_NELEM(kids), "four processes opening an "
-	    "older store at once all open it");
+	is_int(open_at_once(4), 4, "four processes opening an older store at "
+	    "once all open it");
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open after the parallel upgrade");
 	ok(!old_index_there() && !file_there("t_recent.build"),
@@ -2700,8 +2711,6 @@ static void
 test_counts_upgrade(void)
 {
 	struct counts before = counts_now(), after;
-	pid_t kids[4];
-	int opened = 0;
 
 	ok(before.n[ST_OPEN][2] > 0 && before.n[ST_RESOLVED][0] > 0 &&
 	    before.n[ST_WAITING_FOR_USER][1] > 0, "the store has tickets of "
@@ -2737,22 +2746,8 @@ test_counts_upgrade(void)
 	/* Four processes opening a store that needs both builds. */
 	make_old_counts();
 	make_old_store();
-	for (size_t i = 0; i < SUP_NELEM(kids); i++)
-		if ((kids[i] = fork()) == 0) {
-			struct store mine;
-			if (store_open(&mine, &conf) != SUP_OK)
-				_exit(1);
-			store_close(&mine);
-			_exit(0);
-		}
-	for (size_t i = 0; i < SUP_NELEM(kids); i++) {
-		int status;
-		if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
-		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			opened++;
-	}
-	is_int(opened, (long)SUP_NELEM(kids), "four processes opening a store "
-	    "due both builds all open it");
+	is_int(open_at_once(4), 4, "four processes opening a store due both "
+	    "builds all open it");
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open after the parallel upgrade");
 	after = counts_now();
