@@ -738,7 +738,7 @@ view_ticket_write(const char *rec, const struct ticket_head *th,
  * of a page's tickets must meet in one of 64 sets.)  A set's entry used
  * least recently makes room.
  */
-#define LAST_CACHE_SETS 64
+#define LAST_CACHE_SETS 64		/* at most 256: see last_set */
 #define LAST_CACHE_WAYS 4
 #define LAST_CACHE_TEXT 4096
 
@@ -767,15 +767,14 @@ view_cache_free(struct view_cache *c)
 }
 
 /*
- * The set of a message key, from the ticket uuid's last two bytes: random
- * in a uuid of either version (a version 7 uuid begins with its time, the
+ * The set of a message key, from the ticket uuid's last byte: random in a
+ * uuid of either version (a version 7 uuid begins with its time, the
  * same for tickets made in the same second or so).
  */
 static struct last_entry *
 last_set(struct view_cache *c, const uint8_t key[MSG_KEY_LEN])
 {
-	return c->set[((size_t)key[UUID_LEN - 2] << 8 | key[UUID_LEN - 1]) %
-	    LAST_CACHE_SETS];
+	return c->set[key[UUID_LEN - 1] % LAST_CACHE_SETS];
 }
 
 /*
