@@ -2461,14 +2461,14 @@ old_index_there(void)
 	return file_there("t_by_updated.db");
 }
 
-/* Leave the marker of a build of t_recent, as a build cut short does. */
+/* Leave the marker file of a build, as a build cut short does. */
 static void
-mark_build(void)
+mark_build(const char *name)
 {
 	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/t_recent.build", conf.data_dir);
+	snprintf(path, sizeof(path), "%s/%s", conf.data_dir, name);
 	if ((f = fopen(path, "w")) == NULL || fclose(f) != 0)
 		bail_out("cannot make %s", path);
 }
@@ -2623,7 +2623,7 @@ test_covering(void)
 	 */
 	store_recent_key(key, 12345, t);
 	recent_raw(key, "{}", 2);
-	mark_build();
+	mark_build("t_recent.build");
 	store_close(&st);
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open after a build cut short");
@@ -2730,11 +2730,7 @@ test_counts_upgrade(void)
 	is_int(verify_now(), 0, "  verify finds nothing wrong");
 
 	/* Cut short after its counts were written: not counted twice. */
-	char path[4096];
-	FILE *f;
-	snprintf(path, sizeof(path), "%s/t_counts.build", conf.data_dir);
-	if ((f = fopen(path, "w")) == NULL || fclose(f) != 0)
-		bail_out("cannot make %s", path);
+	mark_build("t_counts.build");
 	store_close(&st);
 	if (store_open(&st, &conf) != SUP_OK)
 		bail_out("store_open after a build cut short");
