@@ -29,6 +29,7 @@ struct check {
 	struct tally {
 		char name[64];
 		int64_t n;
+		bool seen;		/* t_counts: its entry was found */
 	} *tally;
 	size_t ntally, captally;
 };
@@ -46,24 +47,36 @@ problem(struct check *c, const char *fmt, ...)
 	c->report(c->ctx, line);
 }
 
+/* The tally for name, or NULL. */
+static struct tally *
+tally_find(struct check *c, const char *name)
+{
+	for (size_t i = 0; i < c->ntally; i++)
+		if (strcmp(c->tally[i].name, name) == 0)
+			return &c->tally[i];
+	return NULL;
+}
+
 static sup_err
 tally(struct check *c, const char *name, int64_t delta)
 {
-	for (size_t i = 0; i < c->ntally; i++)
-		if (strcmp(c->tally[i].name, name) == 0) {
-			c->tally[i].n += delta;
-			return SUP_OK;
-		}
+	struct tally *t = tally_find(c, name);
+
+	if (t != NULL) {
+		t->n += delta;
+		return SUP_OK;
+	}
 	if (c->ntally == c->captally) {
 		size_t cap = c->captally ? c->captally * 2 : 64;
-		struct tally *t = realloc(c->tally, cap * sizeof(*t));
-		if (t == NULL)
+		struct tally *grown = realloc(c->tally, cap * sizeof(*grown));
+		if (grown == NULL)
 			return SUP_ENOMEM;
-		c->tally = t;
+		c->tally = grown;
 		c->captally = cap;
 	}
 	snprintf(c->tally[c->ntally].name, sizeof(c->tally[0].name), "%s",
 	    name);
+	c->tally[c->ntally].seen = false;
 	c->tally[c->ntally++].n = delta;
 	return SUP_OK;
 }
@@ -80,16 +93,6 @@ tcount_name(char *buf, size_t n, int status, uint32_t assignee)
 	snprintf(buf, n, TCOUNT_TALLY "%s %" PRIu32,
 	    status >= 0 && status < ST_MAX ? ticket_status_names[status] : "?",
 	    assignee);
-}
-
-/* The tally for name, or NULL. */
-static const struct tally *
-tally_find(const struct check *c, const char *name)
-{
-	for (size_t i = 0; i < c->ntally; i++)
-		if (strcmp(c->tally[i].name, name) == 0)
-			return &c->tally[i];
-	return NULL;
 }
 
 /* Count the records of db. */
@@ -296,12 +299,10 @@ check_stray_counters(struct store *s, struct check *c)
 	if ((rc = s->counters->cursor(s->counters, NULL, &cur, 0)) != 0)
 		return store_err(rc, "cursor");
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
-		bool known = false;
 		snprintf(name, sizeof(name), "%.*s", (int)k.size,
 		    (const char *)k.data);
-		for (size_t i = 0; i < c->ntally && !known; i++)
-			known = strcmp(c->tally[i].name, name) == 0;
-		if (!known && ticket_counter_name(name) && d.size == 8 &&
+		if (tally_find(c, name) == NULL && ticket_counter_name(name) &&
+		    d.size == 8 &&
 		    be64_get(d.data) != 0)
 			problem(c, "counter %s is %" PRId64 ", no record "
 			    "accounts for it", name, (int64_t)be64_get(d.data));
@@ -312,9 +313,13 @@ check_stray_counters(struct store *s, struct check *c)
 	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "counters");
 }
 
-/* Counts of t_counts no record accounts for must be zero. */
+/*
+ * Every entry of t_counts against what the records say (one that no
+ * record accounts for must be zero), then the counts the records imply
+ * that t_counts has no entry for.
+ */
 static sup_err
-check_stray_tcounts(struct store *s, struct check *c)
+check_tcounts(struct store *s, struct check *c)
 {
 	DBC *cur;
 	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
@@ -325,6 +330,8 @@ check_stray_tcounts(struct store *s, struct check *c)
 		return store_err(rc, "cursor");
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
 		const uint8_t *key = k.data;
+		struct tally *t;
+		int64_t n;
 		if (k.size != 5 || d.size != 8 || key[0] >= ST_MAX) {
 			problem(c, "t_counts has an entry of %u bytes, "
 			    "value %u bytes", (unsigned)k.size,
@@ -332,14 +339,28 @@ check_stray_tcounts(struct store *s, struct check *c)
 			continue;
 		}
 		tcount_name(name, sizeof(name), key[0], be32_get(key + 1));
-		if (tally_find(c, name) == NULL && be64_get(d.data) != 0)
+		n = (int64_t)be64_get(d.data);
+		if ((t = tally_find(c, name)) != NULL) {
+			t->seen = true;
+			if (n != t->n)
+				problem(c, "counter %s is %" PRId64 ", the "
+				    "records say %" PRId64, name, n, t->n);
+		} else if (n != 0)
 			problem(c, "counter %s is %" PRId64 ", no record "
-			    "accounts for it", name, (int64_t)be64_get(d.data));
+			    "accounts for it", name, n);
 	}
 	cur->close(cur);
 	free(k.data);
 	free(d.data);
-	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "t_counts");
+	if (rc != DB_NOTFOUND)
+		return store_err(rc, "t_counts");
+	for (size_t i = 0; i < c->ntally; i++)
+		if (!c->tally[i].seen && c->tally[i].n != 0 &&
+		    strncmp(c->tally[i].name, TCOUNT_TALLY,
+		    strlen(TCOUNT_TALLY)) == 0)
+			problem(c, "counter %s is 0, the records say %" PRId64,
+			    c->tally[i].name, c->tally[i].n);
+	return SUP_OK;
 }
 
 static sup_err
@@ -389,23 +410,15 @@ check_records(struct store *s, struct check *c)
 	/* Every counter the records imply, against the one kept. */
 	for (size_t i = 0; i < c->ntally; i++) {
 		const char *name = c->tally[i].name;
-		char st[32];
-		uint32_t a;
-		if (strncmp(name, TCOUNT_TALLY, strlen(TCOUNT_TALLY)) == 0) {
-			if (sscanf(name + strlen(TCOUNT_TALLY), "%31s %" SCNu32,
-			    st, &a) != 2)
-				continue;	/* a bad status: reported */
-			e = store_tcount_get(s, NULL, ticket_status_from(st), a,
-			    &n);
-		} else
-			e = store_count_get(s, NULL, name, &n);
-		if (e != SUP_OK)
+		if (strncmp(name, TCOUNT_TALLY, strlen(TCOUNT_TALLY)) == 0)
+			continue;	/* check_tcounts */
+		if ((e = store_count_get(s, NULL, name, &n)) != SUP_OK)
 			return e;
 		if (n != c->tally[i].n)
 			problem(c, "counter %s is %" PRId64 ", the records say %"
 			    PRId64, name, n, c->tally[i].n);
 	}
-	if ((e = check_stray_tcounts(s, c)) != SUP_OK)
+	if ((e = check_tcounts(s, c)) != SUP_OK)
 		return e;
 	return check_stray_counters(s, c);
 }
