@@ -568,8 +568,94 @@ usage(const char *name)
 {
 	fprintf(stderr, "usage: %s [--conf FILE] [--listen unix:PATH | "
 	    "HOST:PORT [--children N]]\n"
+	    "       %s --routes\n"
 	    "Without --listen it serves FastCGI on fd 0 when started by a "
-	    "FastCGI manager,\nand one plain CGI request otherwise.\n", name);
+	    "FastCGI manager,\nand one plain CGI request otherwise.  "
+	    "--routes prints the routes and the fields\neach one takes, as "
+	    "JSON.\n", name, name);
+}
+
+/* One declared field as JSON (for --routes); NULL when out of memory. */
+static json_object *
+field_json(const struct field *f)
+{
+	static const char *const types[] = {
+		[F_STRING] = "string", [F_TEXT] = "text", [F_BOOL] = "bool",
+		[F_INT] = "int", [F_ENUM] = "enum", [F_TIME] = "time",
+	};
+	json_object *o = json_object_new_object(), *choices;
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "type", json_object_new_string(
+	    types[f->type]));
+	json_object_object_add(o, "required", json_object_new_boolean(
+	    (f->flags & FIELD_REQUIRED) != 0));
+	json_object_object_add(o, "nullable", json_object_new_boolean(
+	    (f->flags & FIELD_NULLABLE) != 0));
+	json_object_object_add(o, "raw", json_object_new_boolean(
+	    (f->flags & FIELD_RAW) != 0));
+	json_object_object_add(o, "min", json_object_new_int64(f->min));
+	json_object_object_add(o, "max", json_object_new_int64(f->max));
+	if (f->alias != NULL)
+		json_object_object_add(o, "alias", json_object_new_string(
+		    f->alias));
+	if (f->choices != NULL) {
+		choices = json_object_new_array();
+		for (size_t i = 0; choices != NULL && f->choices[i] != NULL;
+		    i++)
+			json_object_array_add(choices, json_object_new_string(
+			    f->choices[i]));
+		json_object_object_add(o, "choices", choices);
+	}
+	return o;
+}
+
+/*
+ * --routes: every route of the program, with its flags and the fields its
+ * body or query takes, as one JSON array on stdout (the field-limit test,
+ * tests/http/test_limits.py, is generated from it).  0, or 1 when out of
+ * memory.
+ */
+static int
+print_routes(const struct route *routes, size_t n)
+{
+	static const struct { unsigned flag; const char *name; } flags[] = {
+		{ ROUTE_LOGIN, "login" }, { ROUTE_STAFF, "staff" },
+		{ ROUTE_BODY, "body" }, { ROUTE_QUERY, "query" },
+		{ ROUTE_ANON_CSRF, "anon_csrf" }, { ROUTE_PAGE, "page" },
+	};
+	json_object *all = json_object_new_array(), *o, *fl, *fields;
+	int rc = 1;
+
+	for (size_t i = 0; all != NULL && i < n; i++) {
+		if ((o = json_object_new_object()) == NULL ||
+		    json_object_array_add(all, o) != 0 ||
+		    (fl = json_object_new_array()) == NULL ||
+		    (fields = json_object_new_array()) == NULL)
+			goto out;
+		json_object_object_add(o, "method", json_object_new_string(
+		    routes[i].method));
+		json_object_object_add(o, "pattern", json_object_new_string(
+		    routes[i].pattern));
+		json_object_object_add(o, "flags", fl);
+		json_object_object_add(o, "fields", fields);
+		for (size_t k = 0; k < SUP_NELEM(flags); k++)
+			if (routes[i].flags & flags[k].flag)
+				json_object_array_add(fl,
+				    json_object_new_string(flags[k].name));
+		for (size_t k = 0; k < routes[i].nfields; k++)
+			if (json_object_array_add(fields,
+			    field_json(&routes[i].fields[k])) != 0)
+				goto out;
+	}
+	if (all != NULL && puts(json_object_to_json_string_ext(all,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) >= 0)
+		rc = 0;
+out:
+	json_object_put(all);
+	return rc;
 }
 
 int
@@ -580,6 +666,7 @@ app_main(int argc, char **argv, const char *name, const struct route *routes,
 		{ "conf", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "children", required_argument, NULL, 'n' },
+		{ "routes", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -603,6 +690,8 @@ app_main(int argc, char **argv, const char *name, const struct route *routes,
 				return 2;
 			}
 			break;
+		case 'r':
+			return print_routes(routes, nroutes);
 		default:
 			usage(name);
 			return c == 'h' ? 0 : 2;

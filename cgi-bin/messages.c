@@ -19,6 +19,10 @@
 #include "ticket.h"
 #include "valid.h"
 
+static const struct field show_fields[] = {
+	{ "after", F_STRING, 0, 1, UUID_STRLEN, NULL, NULL },
+};
+
 /*
  * GET /api/support/tickets/{uuid}/messages/?after=<uuid>
  * The owner or staff.  200 a JSON array, oldest first, with an ETag; 304
@@ -27,16 +31,13 @@
 static sup_err
 thread_show(void *ctx, struct sup_req *r)
 {
-	static const struct field fields[] = {
-		{ "after", F_STRING, 0, 1, UUID_STRLEN, NULL, NULL },
-	};
 	struct app *app = ctx;
 	struct value v[1];
 	uint8_t after[UUID_LEN];
 	json_object *list;
 	sup_err e;
 
-	if ((e = valid_query(r, fields, 1, v)) != SUP_OK)
+	if ((e = valid_query(r, show_fields, 1, v)) != SUP_OK)
 		return e;
 	if (v[0].present && !uuid_parse(v[0].str, v[0].len, after))
 		return valid_fail(r, "after", "Must be a message uuid.");
@@ -48,6 +49,13 @@ thread_show(void *ctx, struct sup_req *r)
 	return app_reply(r, list ? 200 : 304, list);
 }
 
+enum { CONTENT, INTERNAL, NFIELDS };
+static const struct field post_fields[NFIELDS] = {
+	[CONTENT] = { "content", F_TEXT, FIELD_REQUIRED, 1, CONTENT_MAX, NULL,
+		"text" },
+	[INTERNAL] = { "is_internal", F_BOOL, 0, 0, 0, NULL, NULL },
+};
+
 /*
  * POST /api/support/tickets/{uuid}/messages/ {content | text, is_internal?}
  * The owner or staff; internal notes staff only.  201 the message; 400;
@@ -56,19 +64,13 @@ thread_show(void *ctx, struct sup_req *r)
 static sup_err
 thread_post(void *ctx, struct sup_req *r)
 {
-	enum { CONTENT, INTERNAL, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[CONTENT] = { "content", F_TEXT, FIELD_REQUIRED, 1, CONTENT_MAX,
-			NULL, "text" },
-		[INTERNAL] = { "is_internal", F_BOOL, 0, 0, 0, NULL, NULL },
-	};
 	struct app *app = ctx;
 	struct value v[NFIELDS];
 	char ticket[UUID_STRLEN + 1];
 	json_object *m;
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_json(r, r->json, post_fields, NFIELDS, v)) != SUP_OK)
 		return e;
 	e = msg_post(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
 	    v[CONTENT].len, v[INTERNAL].present && v[INTERNAL].b, &m);
@@ -114,11 +116,12 @@ page_reply(void *ctx, struct sup_req *r)
 
 static const struct route routes[] = {
 	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
-		ROUTE_LOGIN | ROUTE_QUERY },
+		ROUTE_LOGIN | ROUTE_QUERY, ROUTE_FIELDS(show_fields) },
 	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
-		ROUTE_LOGIN | ROUTE_BODY },
+		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(post_fields) },
 	{ "POST", "/support/tickets/{uuid}/messages/", page_reply,
-		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(post_fields) },
 };
 
 int

@@ -63,6 +63,15 @@ session_show(void *ctx, struct sup_req *r)
 	return app_reply(r, 200, o);
 }
 
+enum { LOGIN_NAME, LOGIN_PASSWORD, LOGIN_NFIELDS };
+static const struct field login_fields[LOGIN_NFIELDS] = {
+	[LOGIN_NAME] = { "username", F_STRING, FIELD_REQUIRED, 1, EMAIL_MAX,
+		NULL, "email" },
+	/* The password as sent: white space in it is part of it. */
+	[LOGIN_PASSWORD] = { "password", F_TEXT, FIELD_REQUIRED | FIELD_RAW,
+		1, PASSWORD_MAX, NULL, NULL },
+};
+
 /*
  * POST /api/support/session/ {username (or "email"), password}
  * Anyone.  200 the User, with the session and csrftoken cookies; 400 bad
@@ -72,27 +81,16 @@ session_show(void *ctx, struct sup_req *r)
 static sup_err
 session_login(void *ctx, struct sup_req *r)
 {
-	enum { NAME, PASSWORD, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[NAME] = { "username", F_STRING, FIELD_REQUIRED, 1, EMAIL_MAX,
-			NULL, "email" },
-		[PASSWORD] = { "password", F_TEXT, FIELD_REQUIRED, 1,
-			PASSWORD_MAX, NULL, NULL },
-	};
 	struct app *app = ctx;
-	struct value v[NFIELDS];
-	char name[EMAIL_MAX + 1];
-	json_object *pw, *rec, *id, *o = NULL;
+	struct value v[LOGIN_NFIELDS];
+	json_object *rec, *id, *o = NULL;
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_json(r, r->json, login_fields, LOGIN_NFIELDS, v)) !=
+	    SUP_OK)
 		return e;
-	memcpy(name, v[NAME].str, v[NAME].len);
-	name[v[NAME].len] = '\0';
-	/* The password as sent: white space in it is part of it. */
-	json_object_object_get_ex(r->json, "password", &pw);
-	e = sess_login(&app->store, &app->conf, name,
-	    json_object_get_string(pw), (size_t)json_object_get_string_len(pw),
+	e = sess_login(&app->store, &app->conf, v[LOGIN_NAME].str,
+	    v[LOGIN_PASSWORD].str, v[LOGIN_PASSWORD].len,
 	    req_env(r, "REMOTE_ADDR"), time_now_us(), &r->retry_after, &rec);
 	if (e != SUP_OK)
 		return e;
@@ -169,17 +167,18 @@ out:
  * Anyone.  200 the form (and the csrftoken cookie it needs); a reader
  * already logged in goes on to next (303).
  */
+static const struct field login_form_fields[] = {
+	{ "next", F_TEXT, 0, 1, PAGE_NEXT_MAX, NULL, NULL },
+};
+
 static sup_err
 page_login_form(void *ctx, struct sup_req *r)
 {
-	static const struct field fields[] = {
-		{ "next", F_TEXT, 0, 1, PAGE_NEXT_MAX, NULL, NULL },
-	};
 	struct app *app = ctx;
 	struct value v[1];
 	sup_err e;
 
-	if ((e = valid_query(r, fields, 1, v)) != SUP_OK)
+	if ((e = valid_query(r, login_form_fields, 1, v)) != SUP_OK)
 		return e;
 	if (r->user.rec != NULL)
 		return go_next(app, r, req_query(r, "next"));
@@ -232,13 +231,18 @@ page_logout(void *ctx, struct sup_req *r)
 }
 
 static const struct route routes[] = {
-	{ "GET", SESSION_PATH, session_show, 0 },
-	{ "POST", SESSION_PATH, session_login, ROUTE_BODY | ROUTE_ANON_CSRF },
-	{ "DELETE", SESSION_PATH, session_logout, 0 },
-	{ "GET", PAGE_LOGIN, page_login_form, ROUTE_QUERY | ROUTE_PAGE },
+	{ "GET", SESSION_PATH, session_show, 0, ROUTE_NO_FIELDS },
+	{ "POST", SESSION_PATH, session_login, ROUTE_BODY | ROUTE_ANON_CSRF,
+		ROUTE_FIELDS(login_fields) },
+	{ "DELETE", SESSION_PATH, session_logout, 0, ROUTE_NO_FIELDS },
+	{ "GET", PAGE_LOGIN, page_login_form, ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(login_form_fields) },
+	/* next, the page's own field, is taken off before the API's check. */
 	{ "POST", PAGE_LOGIN, page_login,
-		ROUTE_BODY | ROUTE_ANON_CSRF | ROUTE_PAGE },
-	{ "POST", "/support/logout/", page_logout, ROUTE_BODY | ROUTE_PAGE },
+		ROUTE_BODY | ROUTE_ANON_CSRF | ROUTE_PAGE,
+		ROUTE_FIELDS(login_fields) },
+	{ "POST", "/support/logout/", page_logout, ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_NO_FIELDS },
 };
 
 int

@@ -39,6 +39,16 @@ ticket_url(const struct app *app, const uint8_t uuid[UUID_LEN])
 	return url;
 }
 
+enum { OPEN_SUBJECT, OPEN_MESSAGE, OPEN_PRIORITY, OPEN_NFIELDS };
+static const struct field open_fields[OPEN_NFIELDS] = {
+	[OPEN_SUBJECT] = { "subject", F_STRING, FIELD_REQUIRED, 1, SUBJECT_MAX,
+		NULL, NULL },
+	[OPEN_MESSAGE] = { "initial_message", F_TEXT, FIELD_REQUIRED, 1,
+		CONTENT_MAX, NULL, NULL },
+	[OPEN_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
+		NULL },
+};
+
 /*
  * POST /api/support/tickets/ {subject, initial_message, priority?}
  * Any logged-in user.  201 with the ticket and Location; 400 bad fields;
@@ -47,28 +57,22 @@ ticket_url(const struct app *app, const uint8_t uuid[UUID_LEN])
 static sup_err
 ticket_open(void *ctx, struct sup_req *r)
 {
-	enum { SUBJECT, MESSAGE, PRIORITY, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[SUBJECT] = { "subject", F_STRING, FIELD_REQUIRED, 1,
-			SUBJECT_MAX, NULL, NULL },
-		[MESSAGE] = { "initial_message", F_TEXT, FIELD_REQUIRED, 1,
-			CONTENT_MAX, NULL, NULL },
-		[PRIORITY] = { "priority", F_ENUM, 0, 0, 0,
-			ticket_priority_names, NULL },
-	};
 	struct app *app = ctx;
-	struct value v[NFIELDS];
+	struct value v[OPEN_NFIELDS];
 	struct ticket_new in;
 	json_object *t;
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_json(r, r->json, open_fields, OPEN_NFIELDS, v)) !=
+	    SUP_OK)
 		return e;
 	in = (struct ticket_new){
-		.subject = v[SUBJECT].str, .subject_len = v[SUBJECT].len,
-		.content = v[MESSAGE].str, .content_len = v[MESSAGE].len,
-		.priority = v[PRIORITY].present ? (int)v[PRIORITY].num :
-		    PRI_NORMAL,
+		.subject = v[OPEN_SUBJECT].str,
+		.subject_len = v[OPEN_SUBJECT].len,
+		.content = v[OPEN_MESSAGE].str,
+		.content_len = v[OPEN_MESSAGE].len,
+		.priority = v[OPEN_PRIORITY].present ?
+		    (int)v[OPEN_PRIORITY].num : PRI_NORMAL,
 	};
 	if ((e = ticket_create(&app->store, &app->conf, &r->user, &in, &t)) !=
 	    SUP_OK)
@@ -132,6 +136,16 @@ ticket_detail(void *ctx, struct sup_req *r)
 	return app_reply(r, 200, t);
 }
 
+enum { CH_STATUS, CH_SUBJECT, CH_PRIORITY, CH_ASSIGNEE, CH_NFIELDS };
+static const struct field change_fields[CH_NFIELDS] = {
+	[CH_STATUS] = { "status", F_ENUM, 0, 0, 0, ticket_status_names, NULL },
+	[CH_SUBJECT] = { "subject", F_STRING, 0, 1, SUBJECT_MAX, NULL, NULL },
+	[CH_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
+		NULL },
+	[CH_ASSIGNEE] = { "assignee", F_INT, FIELD_NULLABLE, 1, UINT32_MAX,
+		NULL, NULL },
+};
+
 /*
  * PATCH /api/support/tickets/{uuid}/ {status?, subject?, priority?, assignee?}
  * Owner: status resolved/closed only; staff: everything.  200 the ticket;
@@ -140,33 +154,24 @@ ticket_detail(void *ctx, struct sup_req *r)
 static sup_err
 ticket_change(void *ctx, struct sup_req *r)
 {
-	enum { STATUS, SUBJECT, PRIORITY, ASSIGNEE, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[STATUS] = { "status", F_ENUM, 0, 0, 0, ticket_status_names,
-			NULL },
-		[SUBJECT] = { "subject", F_STRING, 0, 1, SUBJECT_MAX, NULL,
-			NULL },
-		[PRIORITY] = { "priority", F_ENUM, 0, 0, 0,
-			ticket_priority_names, NULL },
-		[ASSIGNEE] = { "assignee", F_INT, FIELD_NULLABLE, 1,
-			UINT32_MAX, NULL, NULL },
-	};
 	struct app *app = ctx;
-	struct value v[NFIELDS];
+	struct value v[CH_NFIELDS];
 	struct ticket_patch p;
 	json_object *t;
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_json(r, r->json, change_fields, CH_NFIELDS, v)) !=
+	    SUP_OK)
 		return e;
 	p = (struct ticket_patch){
-		.status = v[STATUS].present ? (int)v[STATUS].num : -1,
-		.priority = v[PRIORITY].present ? (int)v[PRIORITY].num : -1,
-		.subject = v[SUBJECT].present ? v[SUBJECT].str : NULL,
-		.subject_len = v[SUBJECT].len,
-		.set_assignee = v[ASSIGNEE].present,
-		.assignee = v[ASSIGNEE].is_null ? 0 :
-		    (uint32_t)v[ASSIGNEE].num,
+		.status = v[CH_STATUS].present ? (int)v[CH_STATUS].num : -1,
+		.priority = v[CH_PRIORITY].present ? (int)v[CH_PRIORITY].num :
+		    -1,
+		.subject = v[CH_SUBJECT].present ? v[CH_SUBJECT].str : NULL,
+		.subject_len = v[CH_SUBJECT].len,
+		.set_assignee = v[CH_ASSIGNEE].present,
+		.assignee = v[CH_ASSIGNEE].is_null ? 0 :
+		    (uint32_t)v[CH_ASSIGNEE].num,
 	};
 	e = ticket_update(&app->store, &r->user, r->uuid[0], &p, &t);
 	if (e == SUP_EINVAL)
@@ -300,19 +305,25 @@ page_ticket_status(void *ctx, struct sup_req *r)
 }
 
 static const struct route routes[] = {
-	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY },
-	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN | ROUTE_QUERY },
-	{ "GET", TICKETS_PATH "{uuid}/", ticket_detail, ROUTE_LOGIN },
+	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY,
+		ROUTE_FIELDS(open_fields) },
+	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN | ROUTE_QUERY,
+		ticket_query_fields, TICKET_QUERY_NFIELDS },
+	{ "GET", TICKETS_PATH "{uuid}/", ticket_detail, ROUTE_LOGIN,
+		ROUTE_NO_FIELDS },
 	{ "PATCH", TICKETS_PATH "{uuid}/", ticket_change,
-		ROUTE_LOGIN | ROUTE_BODY },
-	{ "GET", "/support/", page_index, ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE },
-	{ "GET", PAGE_TICKETS "new/", page_new, ROUTE_LOGIN | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(change_fields) },
+	{ "GET", "/support/", page_index, ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
+		ticket_query_fields, TICKET_QUERY_NFIELDS },
+	{ "GET", PAGE_TICKETS "new/", page_new, ROUTE_LOGIN | ROUTE_PAGE,
+		ROUTE_NO_FIELDS },
 	{ "POST", PAGE_TICKETS "new/", page_create,
-		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_FIELDS(open_fields) },
 	{ "GET", PAGE_TICKETS "{uuid}/", page_ticket_show,
-		ROUTE_LOGIN | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
 	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
-		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(change_fields) },
 };
 
 int

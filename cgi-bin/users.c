@@ -24,30 +24,18 @@
 #define PAGE_SIZE_DEFAULT 20
 #define PAGE_SIZE_MAX 100
 
-/* A checked string field as a NUL-terminated copy in buf ("" if absent). */
-static const char *
-field_text(const struct value *v, char *buf, size_t n)
-{
-	size_t len = v->len < n - 1 ? v->len : n - 1;
-
-	if (v->str == NULL)	/* an optional field not sent */
-		len = 0;
-	else
-		memcpy(buf, v->str, len);
-	buf[len] = '\0';
-	return buf;
-}
-
-/* A string member of the body exactly as sent (passwords are not trimmed). */
-static const char *
-raw_member(json_object *body, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(body, name, &v))
-		return "";
-	return json_object_get_string(v);
-}
+enum { REG_NAME, REG_EMAIL, REG_PASSWORD, REG_DISPLAY, REG_NFIELDS };
+static const struct field register_fields[REG_NFIELDS] = {
+	[REG_NAME] = { "username", F_STRING, FIELD_REQUIRED, 1, USERNAME_MAX,
+		NULL, NULL },
+	[REG_EMAIL] = { "email", F_STRING, FIELD_REQUIRED, 3, EMAIL_MAX, NULL,
+		NULL },
+	/* Passwords as sent: white space in them is part of them. */
+	[REG_PASSWORD] = { "password", F_TEXT, FIELD_REQUIRED | FIELD_RAW, 1,
+		PASSWORD_MAX, NULL, NULL },
+	[REG_DISPLAY] = { "display_name", F_STRING, 0, 0, USERNAME_MAX, NULL,
+		NULL },
+};
 
 /*
  * POST /api/support/users/ {username, email, password, display_name?}
@@ -58,34 +46,23 @@ raw_member(json_object *body, const char *name)
 static sup_err
 user_register(void *ctx, struct sup_req *r)
 {
-	enum { NAME, EMAIL, PASSWORD, DISPLAY, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[NAME] = { "username", F_STRING, FIELD_REQUIRED, 1,
-			USERNAME_MAX, NULL, NULL },
-		[EMAIL] = { "email", F_STRING, FIELD_REQUIRED, 3, EMAIL_MAX,
-			NULL, NULL },
-		[PASSWORD] = { "password", F_TEXT, FIELD_REQUIRED, 1,
-			PASSWORD_MAX, NULL, NULL },
-		[DISPLAY] = { "display_name", F_STRING, 0, 0, USERNAME_MAX,
-			NULL, NULL },
-	};
 	struct app *app = ctx;
-	struct value v[NFIELDS];
-	char name[USERNAME_MAX + 1], email[EMAIL_MAX + 1];
-	char display[USERNAME_MAX * 4 + 1];
-	const char *pw, *why;
+	struct value v[REG_NFIELDS];
+	const char *name, *email, *display, *pw, *why;
 	json_object *rec = NULL, *o;
 	uint32_t id;
 	sup_err e;
 
 	if (!app->conf.allow_registration)
 		return SUP_EREGCLOSED;
-	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_json(r, r->json, register_fields, REG_NFIELDS, v)) !=
+	    SUP_OK)
 		return e;
-	field_text(&v[NAME], name, sizeof(name));
-	field_text(&v[EMAIL], email, sizeof(email));
-	field_text(&v[DISPLAY], display, sizeof(display));
-	pw = raw_member(r->json, "password");
+	name = v[REG_NAME].str;
+	email = v[REG_EMAIL].str;
+	pw = v[REG_PASSWORD].str;
+	display = v[REG_DISPLAY].present && v[REG_DISPLAY].len > 0 ?
+	    v[REG_DISPLAY].str : NULL;
 	if (!user_name_valid(name))
 		e = valid_fail(r, "username", "Letters, digits and @.+-_ "
 		    "only.");
@@ -95,8 +72,7 @@ user_register(void *ctx, struct sup_req *r)
 		e = valid_fail(r, "password", why);
 	if (e != SUP_OK)
 		return e;
-	e = user_create(&app->store, name, email, display[0] ? display : NULL,
-	    ROLE_USER, pw, &id);
+	e = user_create(&app->store, name, email, display, ROLE_USER, pw, &id);
 	if (e == SUP_EEXIST) {
 		/* Which one: the lookup is the same one user_create made. */
 		if (user_find(&app->store, NULL, name, &rec) == SUP_OK)
@@ -165,6 +141,14 @@ collect(void *ctx, json_object *rec)
 	return SUP_OK;
 }
 
+enum { IX_Q, IX_PAGE, IX_PAGE_SIZE, IX_NFIELDS };
+static const struct field index_fields[IX_NFIELDS] = {
+	[IX_Q] = { "q", F_STRING, 0, 1, EMAIL_MAX, NULL, NULL },
+	[IX_PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
+	[IX_PAGE_SIZE] = { "page_size", F_INT, 0, 1, PAGE_SIZE_MAX, NULL,
+		NULL },
+};
+
 /*
  * GET /api/support/users/?q=&page=&page_size=
  * Staff.  200 {count, next, previous, results}, in id order; q matches a
@@ -174,27 +158,20 @@ collect(void *ctx, json_object *rec)
 static sup_err
 user_index(void *ctx, struct sup_req *r)
 {
-	enum { Q, PAGE, PAGE_SIZE, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[Q] = { "q", F_STRING, 0, 1, EMAIL_MAX, NULL, NULL },
-		[PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
-		[PAGE_SIZE] = { "page_size", F_INT, 0, 1, PAGE_SIZE_MAX, NULL,
-			NULL },
-	};
 	struct app *app = ctx;
-	struct value v[NFIELDS];
+	struct value v[IX_NFIELDS];
 	struct search sr = { 0 };
-	char q[EMAIL_MAX + 1];
 	long page, size;
 	char *next = NULL, *prev = NULL;
 	json_object *o;
 	sup_err e;
 
-	if ((e = valid_query(r, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_query(r, index_fields, IX_NFIELDS, v)) != SUP_OK)
 		return e;
-	page = v[PAGE].present ? v[PAGE].num : 1;
-	size = v[PAGE_SIZE].present ? v[PAGE_SIZE].num : PAGE_SIZE_DEFAULT;
-	sr.q = v[Q].present ? field_text(&v[Q], q, sizeof(q)) : NULL;
+	page = v[IX_PAGE].present ? v[IX_PAGE].num : 1;
+	size = v[IX_PAGE_SIZE].present ? v[IX_PAGE_SIZE].num :
+	    PAGE_SIZE_DEFAULT;
+	sr.q = v[IX_Q].present ? v[IX_Q].str : NULL;
 	sr.first = (page - 1) * size;
 	sr.last = page * size;
 	if ((sr.results = json_object_new_array()) == NULL)
@@ -283,6 +260,14 @@ fail:
 	return e;
 }
 
+enum { PW_OLD, PW_NEW, PW_NFIELDS };
+static const struct field password_fields[PW_NFIELDS] = {
+	[PW_OLD] = { "old_password", F_TEXT, FIELD_REQUIRED | FIELD_RAW, 1,
+		PASSWORD_MAX, NULL, NULL },
+	[PW_NEW] = { "new_password", F_TEXT, FIELD_REQUIRED | FIELD_RAW, 1,
+		PASSWORD_MAX, NULL, NULL },
+};
+
 /*
  * POST /api/support/users/{id}/password/ {old_password, new_password}
  * The user themself (staff on another: 403; a customer: 404).  The old
@@ -293,15 +278,8 @@ fail:
 static sup_err
 user_password(void *ctx, struct sup_req *r)
 {
-	enum { OLD, NEW, NFIELDS };
-	static const struct field fields[NFIELDS] = {
-		[OLD] = { "old_password", F_TEXT, FIELD_REQUIRED, 1,
-			PASSWORD_MAX, NULL, NULL },
-		[NEW] = { "new_password", F_TEXT, FIELD_REQUIRED, 1,
-			PASSWORD_MAX, NULL, NULL },
-	};
 	struct app *app = ctx;
-	struct value v[NFIELDS];
+	struct value v[PW_NFIELDS];
 	json_object *rec, *checked = NULL, *o;
 	const char *old, *pw, *why, *name, *email;
 	json_object *jv;
@@ -313,10 +291,11 @@ user_password(void *ctx, struct sup_req *r)
 		json_object_put(rec);
 		return SUP_EFORBIDDEN;
 	}
-	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
+	if ((e = valid_json(r, r->json, password_fields, PW_NFIELDS, v)) !=
+	    SUP_OK)
 		goto out;
-	old = raw_member(r->json, "old_password");
-	pw = raw_member(r->json, "new_password");
+	old = v[PW_OLD].str;
+	pw = v[PW_NEW].str;
 	name = json_object_object_get_ex(rec, "username", &jv) ?
 	    json_object_get_string(jv) : "";
 	email = json_object_object_get_ex(rec, "email", &jv) ?
@@ -325,7 +304,7 @@ user_password(void *ctx, struct sup_req *r)
 		e = valid_fail(r, "new_password", why);
 		goto out;
 	}
-	e = sess_login(&app->store, &app->conf, name, old, strlen(old),
+	e = sess_login(&app->store, &app->conf, name, old, v[PW_OLD].len,
 	    req_env(r, "REMOTE_ADDR"), time_now_us(), &r->retry_after,
 	    &checked);
 	json_object_put(checked);
@@ -418,6 +397,10 @@ page_register(void *ctx, struct sup_req *r)
 	return page_redirect(r, app->conf.url_prefix, "/support/");
 }
 
+static const struct field password_form_fields[] = {
+	{ "changed", F_BOOL, 0, 0, 0, NULL, NULL },
+};
+
 /*
  * GET /support/password/[?changed=1]
  * Logged in.  200 the form (saying the password was changed, after one).
@@ -425,13 +408,10 @@ page_register(void *ctx, struct sup_req *r)
 static sup_err
 page_password_form(void *ctx, struct sup_req *r)
 {
-	static const struct field fields[] = {
-		{ "changed", F_BOOL, 0, 0, 0, NULL, NULL },
-	};
 	struct value v[1];
 	sup_err e;
 
-	if ((e = valid_query(r, fields, 1, v)) != SUP_OK)
+	if ((e = valid_query(r, password_form_fields, 1, v)) != SUP_OK)
 		return e;
 	return user_form(ctx, r, "password.html", "Change your password", 200,
 	    SUP_OK, v[0].present && v[0].b);
@@ -461,18 +441,25 @@ page_password(void *ctx, struct sup_req *r)
 }
 
 static const struct route routes[] = {
-	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF },
-	{ "GET", USERS_PATH, user_index, ROUTE_STAFF | ROUTE_QUERY },
-	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN },
+	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF,
+		ROUTE_FIELDS(register_fields) },
+	{ "GET", USERS_PATH, user_index, ROUTE_STAFF | ROUTE_QUERY,
+		ROUTE_FIELDS(index_fields) },
+	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN,
+		ROUTE_NO_FIELDS },
 	{ "POST", USERS_PATH "{id}/password/", user_password,
-		ROUTE_LOGIN | ROUTE_BODY },
-	{ "GET", PAGE_REGISTER, page_register_form, ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(password_fields) },
+	{ "GET", PAGE_REGISTER, page_register_form, ROUTE_PAGE,
+		ROUTE_NO_FIELDS },
 	{ "POST", PAGE_REGISTER, page_register,
-		ROUTE_BODY | ROUTE_ANON_CSRF | ROUTE_PAGE },
+		ROUTE_BODY | ROUTE_ANON_CSRF | ROUTE_PAGE,
+		ROUTE_FIELDS(register_fields) },
 	{ "GET", PAGE_PASSWORD, page_password_form,
-		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(password_form_fields) },
 	{ "POST", PAGE_PASSWORD, page_password,
-		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE },
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(password_fields) },
 };
 
 int

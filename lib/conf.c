@@ -2,6 +2,7 @@
  * conf.c - read support.conf.  Unknown keys are errors, so that a typo in a
  * setting is found at start-up rather than silently ignored.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,27 @@ set_default(char **field, const char *value)
 	return SUP_OK;
 }
 
+/*
+ * Is p a url_prefix the programs can use: "" or "/a/b", of path characters
+ * only?  It goes into Location headers, cookie attributes and pages, so
+ * nothing that would need escaping there is taken.
+ */
+static bool
+url_prefix_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0)
+		return true;
+	if (n > URL_PREFIX_MAX || p[0] != '/' || p[n - 1] == '/')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)p[i]) && strchr("-._~/", p[i]) ==
+		    NULL)
+			return false;
+	return true;
+}
+
 sup_err
 conf_load(struct sup_conf *conf, const char *path)
 {
@@ -179,6 +201,13 @@ conf_load(struct sup_conf *conf, const char *path)
 	if (rc < 0) {
 		snprintf(conf->errmsg, sizeof(conf->errmsg),
 		    "%s: cannot be read", path);
+		return SUP_ECONFIG;
+	}
+	if (rc == 0 && !url_prefix_ok(conf->url_prefix)) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "url_prefix: "
+		    "must be empty or a path such as /desk (at most %d bytes "
+		    "of letters, digits and -._~/), without a final /",
+		    URL_PREFIX_MAX);
 		return SUP_ECONFIG;
 	}
 	if (rc > 0) {

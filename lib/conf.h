@@ -26,6 +26,8 @@
 #define SUPPORT_HTDOCS_DIR_DEFAULT "/usr/share/support/htdocs"
 #endif
 
+#define URL_PREFIX_MAX 200		/* bytes of url_prefix */
+
 struct sup_conf {
 	char *data_dir;			/* Berkeley DB environment */
 	bool durable;			/* fsync every commit (durability = sync) */
@@ -46,7 +48,8 @@ struct sup_conf {
 	long login_fails_address;	/* ... and per client address ... */
 	long login_window_s;		/* ... in this window: then 429 */
 	char *support_email;
-	char *url_prefix;		/* stripped from paths before routing */
+	char *url_prefix;		/* stripped from paths before routing:
+					 * "" or "/path", URL_PREFIX_MAX bytes */
 	char *templates_dir;		/* HTML and e-mail templates */
 	char errmsg[256];		/* why conf_load failed */
 };

@@ -608,6 +608,41 @@ builtin_error(struct sup_req *r, int status, const char *heading,
 	return e;
 }
 
+/*
+ * The fields a refused request got wrong ({"field": "why"}, may be NULL)
+ * as err's "invalid": {"fields": [{name, message}]}, so that an error page
+ * says which field and why, as the API does.  False when out of memory.
+ */
+static bool
+add_field_errors(json_object *err, json_object *fields)
+{
+	json_object *invalid, *list;
+
+	if (fields == NULL || json_object_object_length(fields) == 0)
+		return true;
+	if ((invalid = json_object_new_object()) == NULL ||
+	    json_object_object_add(err, "invalid", invalid) != 0) {
+		json_object_put(invalid);
+		return false;
+	}
+	if ((list = json_object_new_array()) == NULL ||
+	    json_object_object_add(invalid, "fields", list) != 0) {
+		json_object_put(list);
+		return false;
+	}
+	json_object_object_foreach(fields, name, why) {
+		json_object *f = json_object_new_object();
+		if (f == NULL || json_object_array_add(list, f) != 0) {
+			json_object_put(f);
+			return false;
+		}
+		if (!add_str(f, "name", name) || json_object_object_add(f,
+		    "message", json_object_get(why)) != 0)
+			return false;
+	}
+	return true;
+}
+
 sup_err
 page_error(struct page_env *pe, struct sup_req *r, int status, sup_err e)
 {
@@ -627,7 +662,8 @@ page_error(struct page_env *pe, struct sup_req *r, int status, sup_err e)
 	if (!add_str(err, "heading", heading) || !add_str(err, "message", text) ||
 	    !add_str(err, "code", sup_errcode(e)) ||
 	    json_object_object_add(err, "status",
-	    json_object_new_int(status)) != 0) {
+	    json_object_new_int(status)) != 0 ||
+	    !add_field_errors(err, r->err_fields)) {
 		json_object_put(ctx);
 		return builtin_error(r, status, heading, text);
 	}

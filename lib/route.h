@@ -25,12 +25,26 @@ enum route_flags {
 				 * page (docs/pages.md) */
 };
 
+struct field;
+
+/*
+ * A route's fields are the ones its handler checks its body (ROUTE_BODY)
+ * or query (ROUTE_QUERY) against: the same table, named in both places,
+ * so that a program can say what every route takes (app --routes) and the
+ * tests can send each field at its limits (tests/http/test_limits.py).
+ */
 struct route {
 	const char *method;
 	const char *pattern;
 	sup_err (*handler)(void *app, struct sup_req *r);
 	unsigned flags;
+	const struct field *fields;
+	size_t nfields;
 };
+
+/* The fields members of a route row: a table and its length, or none. */
+#define ROUTE_FIELDS(table) (table), (sizeof(table) / sizeof((table)[0]))
+#define ROUTE_NO_FIELDS NULL, 0
 
 /*
  * Find the route for r->method and r->path, storing its UUIDs in r->uuid.

@@ -523,8 +523,12 @@ sess_purge(struct store *s, const struct sup_conf *conf, int64_t now_us,
 
 /* --- Cookies ---------------------------------------------------------- */
 
-/* "; Path=...; SameSite=Lax[; Secure]" for this request. */
-static void
+/*
+ * "; Path=...; SameSite=Lax[; Secure]" for this request.  False when it
+ * does not fit in buf (n bytes): a cookie is never sent without its
+ * Secure attribute.
+ */
+static bool
 cookie_attrs(const struct sup_req *r, const struct sup_conf *conf,
     char *buf, size_t n)
 {
@@ -535,18 +539,21 @@ cookie_attrs(const struct sup_req *r, const struct sup_conf *conf,
 	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
 	const char *prefix = conf->url_prefix ? conf->url_prefix : "";
 
-	snprintf(buf, n, "; Path=%s/; SameSite=Lax%s", prefix,
+	int len = snprintf(buf, n, "; Path=%s/; SameSite=Lax%s", prefix,
 	    secure ? "; Secure" : "");
+
+	return len >= 0 && (size_t)len < n;
 }
 
 sup_err
 sess_set_cookies(struct sup_req *r, const struct sup_conf *conf,
     const char *id, const char *csrf)
 {
-	char attrs[300];
+	char attrs[URL_PREFIX_MAX + 64];
 	sup_err e = SUP_OK;
 
-	cookie_attrs(r, conf, attrs, sizeof(attrs));
+	if (!cookie_attrs(r, conf, attrs, sizeof(attrs)))
+		return SUP_EINVAL;
 	if (id != NULL)
 		e = req_add_header(r, "Set-Cookie: sessionid=%s; Max-Age=%ld; "
 		    "HttpOnly%s", id, conf->session_max_s, attrs);
@@ -579,9 +586,10 @@ sess_begin(struct store *s, const struct sup_conf *conf, struct sup_req *r,
 sup_err
 sess_clear_cookie(struct sup_req *r, const struct sup_conf *conf)
 {
-	char attrs[300];
+	char attrs[URL_PREFIX_MAX + 64];
 
-	cookie_attrs(r, conf, attrs, sizeof(attrs));
+	if (!cookie_attrs(r, conf, attrs, sizeof(attrs)))
+		return SUP_EINVAL;
 	return req_add_header(r, "Set-Cookie: sessionid=; Max-Age=0; "
 	    "HttpOnly%s", attrs);
 }

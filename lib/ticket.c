@@ -1299,8 +1299,9 @@ enum {
 	Q_STATUS, Q_PRIORITY, Q_ASSIGNEE, Q_USER, Q_Q, Q_AFTER, Q_BEFORE,
 	Q_ORDERING, Q_PAGE, Q_PAGE_SIZE, Q_MAX
 };
+_Static_assert(Q_MAX == TICKET_QUERY_NFIELDS, "the list's query fields");
 
-static const struct field query_fields[Q_MAX] = {
+const struct field ticket_query_fields[TICKET_QUERY_NFIELDS] = {
 	[Q_STATUS] = { "status", F_STRING, 0, 1, 200, NULL, NULL },
 	[Q_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
 		NULL },
@@ -1354,7 +1355,7 @@ ticket_query_parse(struct sup_req *r, const struct sup_user *u,
 	q->desc = true;
 	q->page = 1;
 	q->page_size = 20;
-	if ((e = valid_query(r, query_fields, Q_MAX, v)) != SUP_OK)
+	if ((e = valid_query(r, ticket_query_fields, Q_MAX, v)) != SUP_OK)
 		return e;
 	if (v[Q_STATUS].present &&
 	    !status_mask(v[Q_STATUS].str, v[Q_STATUS].len, &q->status_mask))

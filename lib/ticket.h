@@ -14,6 +14,7 @@
 #include "store.h"
 #include "user.h"
 #include "util.h"
+#include "valid.h"
 
 #define SUBJECT_MAX 255		/* characters */
 #define CONTENT_MAX 65536	/* bytes */
@@ -85,6 +86,10 @@ struct ticket_query {
 	long page;		/* 1-based */
 	long page_size;
 };
+
+/* The list's query parameters, as ticket_query_parse checks them. */
+#define TICKET_QUERY_NFIELDS 10
+extern const struct field ticket_query_fields[TICKET_QUERY_NFIELDS];
 
 /*
  * Read the list's query string into q (defaults for what is absent).

@@ -2,6 +2,7 @@
  * valid.c - check request fields against their declarations.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -17,6 +18,14 @@ field_named(const struct field *fields, size_t n, const char *name, size_t *i)
 	return NULL;
 }
 
+/* Does field f give its value as text (vals[i].str)? */
+static bool
+is_text(const struct field *f)
+{
+	return f->type == F_STRING || f->type == F_TEXT || f->type == F_ENUM ||
+	    f->type == F_TIME;
+}
+
 /* Check a text value of field f; the reason when bad, else NULL. */
 static const char *
 check_text(const struct field *f, const char *s, size_t n, struct value *v,
@@ -28,10 +37,14 @@ check_text(const struct field *f, const char *s, size_t n, struct value *v,
 		return "Must be valid UTF-8 text without NUL characters.";
 	if (f->type == F_STRING || f->type == F_TEXT) {
 		str_trim(s, n, &v->str, &v->len);
+		if (v->len == 0 && f->min > 0)
+			return "This field may not be blank.";
+		if (f->type == F_TEXT && (f->flags & FIELD_RAW)) {
+			v->str = s;
+			v->len = n;
+		}
 		long size = f->type == F_STRING ? utf8_len(v->str, v->len) :
 		    (long)v->len;
-		if (size == 0 && f->min > 0)
-			return "This field may not be blank.";
 		if (size < f->min || size > f->max) {
 			snprintf(why, whylen, "Ensure this field has %s %ld %s.",
 			    size < f->min ? "at least" : "no more than",
@@ -77,6 +90,30 @@ check_text(const struct field *f, const char *s, size_t n, struct value *v,
 }
 
 /*
+ * Make the checked text of string j a C string: when trimming shortened
+ * it, j gets the trimmed text and v->str points there.  False (v->str
+ * NULL) when out of memory.
+ */
+static bool
+terminate(json_object *j, struct value *v)
+{
+	char *copy;
+	int rc;
+
+	if (v->str[v->len] == '\0')
+		return true;
+	/* The trimmed text lies inside j's own: copied out first. */
+	if ((copy = strndup(v->str, v->len)) == NULL) {
+		v->str = NULL;
+		return false;
+	}
+	rc = json_object_set_string_len(j, copy, (int)v->len);
+	free(copy);
+	v->str = rc ? json_object_get_string(j) : NULL;
+	return v->str != NULL;
+}
+
+/*
  * Check a JSON value of field f; the reason when bad, else NULL.  form: the
  * body was a urlencoded form, whose values are all text: a number or a
  * boolean is then read from its text, and an empty value of a nullable
@@ -107,10 +144,17 @@ check_json(const struct field *f, json_object *j, bool form, struct value *v,
 	case F_TEXT:
 	case F_ENUM:
 	case F_TIME:
+	{
+		const char *bad;
+
 		if (!json_object_is_type(j, json_type_string))
 			return "Must be a string.";
-		return check_text(f, json_object_get_string(j),
+		bad = check_text(f, json_object_get_string(j),
 		    (size_t)json_object_get_string_len(j), v, why, whylen);
+		if (bad == NULL)
+			terminate(j, v);	/* v->str NULL: no memory */
+		return bad;
+	}
 	case F_BOOL:
 		if (!json_object_is_type(j, json_type_boolean))
 			return "Must be true or false.";
@@ -183,6 +227,9 @@ valid_json(struct sup_req *r, json_object *body, const struct field *fields,
 			vals[i].present = true;
 			bad = check_json(f, val, r->form, &vals[i], why,
 			    sizeof(why));
+			if (bad == NULL && is_text(f) && !vals[i].is_null &&
+			    vals[i].str == NULL)
+				return SUP_ENOMEM;
 		}
 		if (bad != NULL && note_bad(r, key, bad, &e) != SUP_OK)
 			return SUP_ENOMEM;
@@ -221,6 +268,10 @@ valid_query(struct sup_req *r, const struct field *fields, size_t n,
 			bad = check_text(f, r->query[q].val,
 			    strlen(r->query[q].val), &vals[i], why,
 			    sizeof(why));
+			/* The value is the request's own copy: cut it here. */
+			if (bad == NULL && is_text(f))
+				r->query[q].val[vals[i].str - r->query[q].val +
+				    vals[i].len] = '\0';
 		}
 		if (bad != NULL && note_bad(r, key, bad, &e) != SUP_OK)
 			return SUP_ENOMEM;

@@ -35,13 +35,23 @@ struct field {
 enum field_flags {
 	FIELD_REQUIRED = 1 << 0,
 	FIELD_NULLABLE = 1 << 1,	/* JSON null is a value */
+	FIELD_RAW = 1 << 2,		/* F_TEXT kept as sent, not trimmed
+					 * (passwords); a blank one is still
+					 * refused when min > 0 */
 };
 
+/*
+ * A checked field.  str is a NUL-terminated C string of len bytes (no NUL
+ * inside: the validators refuse one), borrowed from the body or the query,
+ * so it lives as long as the request; a handler uses it as it is and never
+ * copies it into a buffer of its own.  A limit counted in characters
+ * (F_STRING) allows up to 4 bytes a character, so len may be 4 * max.
+ */
 struct value {
 	bool present;
 	bool is_null;
 	const char *str;	/* F_STRING, F_TEXT, F_ENUM, F_TIME: borrowed */
-	size_t len;
+	size_t len;		/* bytes */
 	long num;		/* F_INT; F_ENUM: index into choices */
 	bool b;			/* F_BOOL */
 	int64_t us;		/* F_TIME */
@@ -50,15 +60,17 @@ struct value {
 /*
  * Check the JSON object body against fields (n of them), filling vals[n].
  * A urlencoded form body (r->form) is an object of strings: its booleans
- * and numbers are read from their text.
+ * and numbers are read from their text.  A string value that trimming
+ * shortened is replaced in body by its trimmed text, so that every
+ * vals[i].str ends with a NUL.
  * Unknown members give SUP_EUNKNOWN, bad ones SUP_EINVAL; either way every
  * problem is named in r->err_fields.  Strings stay owned by body.
  */
 sup_err valid_json(struct sup_req *r, json_object *body,
     const struct field *fields, size_t n, struct value *vals);
 
-/* The same for the query string (all values are text); a parameter given
- * with an empty value counts as absent. */
+/* The same for the query string (all values are text, trimmed in place);
+ * a parameter given with an empty value counts as absent. */
 sup_err valid_query(struct sup_req *r, const struct field *fields, size_t n,
     struct value *vals);
 

@@ -42,13 +42,16 @@ h_messages(void *app SUP_UNUSED, struct sup_req *r SUP_UNUSED)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/support/tickets/", h_list, ROUTE_LOGIN },
-	{ "POST", "/api/support/tickets/", h_create, ROUTE_LOGIN | ROUTE_BODY },
-	{ "GET", "/api/support/tickets/{uuid}/", h_show, ROUTE_LOGIN },
+	{ "GET", "/api/support/tickets/", h_list, ROUTE_LOGIN,
+	    ROUTE_NO_FIELDS },
+	{ "POST", "/api/support/tickets/", h_create, ROUTE_LOGIN | ROUTE_BODY,
+	    ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/tickets/{uuid}/", h_show, ROUTE_LOGIN,
+	    ROUTE_NO_FIELDS },
 	{ "PATCH", "/api/support/tickets/{uuid}/", h_update,
-	    ROUTE_LOGIN | ROUTE_BODY },
+	    ROUTE_LOGIN | ROUTE_BODY, ROUTE_NO_FIELDS },
 	{ "GET", "/api/support/tickets/{uuid}/messages/{uuid}/", h_messages,
-	    ROUTE_LOGIN },
+	    ROUTE_LOGIN, ROUTE_NO_FIELDS },
 };
 
 #define T1 "123e4567-e89b-42d3-a456-426614174000"
