@@ -209,10 +209,36 @@ test_path(void)
 	unsetenv("SUPPORT_CONF");
 }
 
+/* url_prefix goes into headers, cookies and pages: only a plain path. */
+static void
+test_url_prefix(void)
+{
+	struct sup_conf c;
+	char text[512];
+
+	is_err(load(&c, "[support]\nurl_prefix = /help-desk/v1\n"), SUP_OK,
+	    "url_prefix: a path");
+	is_str(c.url_prefix, "/help-desk/v1", "  kept as written");
+	conf_free(&c);
+	refused("[support]\nurl_prefix = desk\n", "url_prefix without a "
+	    "leading /", "url_prefix", NULL);
+	refused("[support]\nurl_prefix = /desk/\n", "url_prefix with a "
+	    "final /", "url_prefix", NULL);
+	refused("[support]\nurl_prefix = /desk;Secure\n", "url_prefix with "
+	    "a ;", "url_prefix", NULL);
+	refused("[support]\nurl_prefix = /a b\n", "url_prefix with a space",
+	    "url_prefix", NULL);
+	/* libinih refuses such a line before the check sees it. */
+	snprintf(text, sizeof(text), "[support]\nurl_prefix = /%0*d\n",
+	    URL_PREFIX_MAX, 0);
+	refused(text, "url_prefix over URL_PREFIX_MAX bytes", "line 3", NULL);
+}
+
 int
 main(void)
 {
 	tap_tmpdir(dir, sizeof(dir));
+	test_url_prefix();
 	test_defaults();
 	test_values();
 	test_errors();

@@ -528,9 +528,79 @@ test_fail(void)
 	req_free(&r);
 }
 
+/*
+ * Every checked text value is a C string of exactly its length, trimmed
+ * or not, from a body or a query: handlers use it as it is and never copy
+ * it into a buffer sized by a limit counted in characters.
+ */
+static void
+test_c_strings(void)
+{
+	static const struct field raw[] = {
+		{ "password", F_TEXT, FIELD_REQUIRED | FIELD_RAW, 1, 8, NULL,
+			NULL },
+	};
+	struct run t;
+	struct sup_req r;
+	struct value v[Q_MAX], pv[1];
+	json_object *body;
+
+	is_err(run_json(&t, "{\"subject\": \"  \u00e9t\u00e9  \", "
+	    "\"content\": \" hi \\n\"}"), SUP_OK, "C strings: a body with "
+	    "white space around its values");
+	is_str(t.v[B_SUBJECT].str, "\xc3\xa9t\xc3\xa9",
+	    "  the trimmed subject ends with a NUL");
+	ok(strlen(t.v[B_SUBJECT].str) == t.v[B_SUBJECT].len,
+	    "  and its length is its bytes");
+	is_str(t.v[B_CONTENT].str, "hi", "  the trimmed content too");
+	run_free(&t);
+
+	/* 255 characters of 4 bytes (1020 bytes) within a 255-character
+	 * limit, each written as a JSON surrogate pair of 12 bytes. */
+	char big[255 * 12 + 64];
+	size_t n = 0;
+	n += (size_t)sprintf(big, "{\"subject\": \" ");
+	for (int i = 0; i < 255; i++)
+		n += (size_t)sprintf(big + n, "\\ud83d\\ude00");
+	sprintf(big + n, " \", \"content\": \"x\"}");
+	is_err(run_json(&t, big), SUP_OK, "C strings: 255 four-byte "
+	    "characters are within a 255-character limit");
+	ok(t.v[B_SUBJECT].len == 1020 && strlen(t.v[B_SUBJECT].str) == 1020,
+	    "  as 1020 bytes, ending with a NUL");
+	run_free(&t);
+
+	is_err(run_query(&r, v, "q=+%C3%A9t%C3%A9+&priority=low"), SUP_OK,
+	    "C strings: a query value with spaces around it");
+	is_str(v[Q_Q].str, "\xc3\xa9t\xc3\xa9", "  is cut after its text");
+	req_free(&r);
+
+	memset(&r, 0, sizeof(r));
+	body = json_tokener_parse("{\"password\": \" pass \"}");
+	is_err(valid_json(&r, body, raw, 1, pv), SUP_OK, "FIELD_RAW: a "
+	    "password with spaces around it");
+	is_str(pv[0].str, " pass ", "  is kept as sent");
+	json_object_put(body);
+	req_free(&r);
+
+	memset(&r, 0, sizeof(r));
+	body = json_tokener_parse("{\"password\": \"   \"}");
+	is_err(valid_json(&r, body, raw, 1, pv), SUP_EINVAL, "FIELD_RAW: a "
+	    "password of spaces only is blank");
+	json_object_put(body);
+	req_free(&r);
+
+	memset(&r, 0, sizeof(r));
+	body = json_tokener_parse("{\"password\": \" 12345678 \"}");
+	is_err(valid_json(&r, body, raw, 1, pv), SUP_EINVAL, "FIELD_RAW: "
+	    "its limit counts the spaces sent");
+	json_object_put(body);
+	req_free(&r);
+}
+
 int
 main(void)
 {
+	test_c_strings();
 	test_good();
 	test_required();
 	test_types();
