@@ -64,6 +64,12 @@ grep -E 'warning:' "$OUT/build.log" && {
 	failed=$((failed + 1))
 }
 
+# The protections configure adds by default, read off the built programs.
+note "hardening"
+sh tests/hardening.sh . >"$OUT/hardening.log" 2>&1
+count_tap "$OUT/hardening.log"
+grep '^not ok' "$OUT/hardening.log"
+
 note "unit"
 make -s -j2 check >"$OUT/unit.log" 2>&1
 cat tests/unit/*.log >"$OUT/unit-tap.log" 2>/dev/null
