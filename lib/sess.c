@@ -610,8 +610,7 @@ struct throttle_args {
 	uint8_t key[2][T_KEY_MAX];	/* [0] the account, [1] the address */
 	size_t klen[2];
 	long limit[2];
-	long retry_after;		/* check: seconds to wait, or 0 */
-	bool account_counted;		/* check: the account has a count */
+	long retry_after;		/* reserve: seconds to wait, or 0 */
 };
 
 /* failures and window start of a throttle record; 0 when it is stale. */
@@ -629,84 +628,98 @@ failures_of(const struct throttle_args *a, json_object *rec, int64_t *since)
 	return (long)json_object_get_int64(v);
 }
 
+/* Write n failures counted since the time since under key i. */
+static sup_err
+put_failures(struct store *s, DB_TXN *txn, const struct throttle_args *a,
+    int i, long n, int64_t since)
+{
+	char when[TIME_STRLEN + 1];
+	json_object *rec;
+	sup_err e;
+
+	time_format(since, when);
+	if ((rec = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	json_object_object_add(rec, "failures", json_object_new_int64(n));
+	json_object_object_add(rec, "since", json_object_new_string(when));
+	e = store_put(s->throttle, txn, a->key[i], a->klen[i], rec, 0);
+	json_object_put(rec);
+	return e;
+}
+
 /*
- * Is the account or the address over its limit?  a->retry_after gets the
- * seconds until the later window ends (0: not throttled).
+ * Reserve a login attempt: when neither the account nor the address is
+ * at its limit, count one failure against both, in the transaction that
+ * read the counts (their records write-locked), so that parallel logins
+ * queue on the lock and each sees the ones before it.  The password is
+ * checked after the commit; a good one gives its reservation back
+ * (release_txn).  Otherwise a->retry_after gets the seconds until the
+ * later window ends, and nothing is written.
  */
 static sup_err
-check_txn(struct store *s, DB_TXN *txn, void *arg)
+reserve_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct throttle_args *a = arg;
 	json_object *rec;
-	int64_t since;
+	int64_t since[2];
+	long n[2];
 	sup_err e;
 
 	a->retry_after = 0;
-	a->account_counted = false;
 	for (int i = 0; i < 2; i++) {
-		e = store_get(s->throttle, txn, a->key[i], a->klen[i], 0, &rec);
-		if (e == SUP_ENOTFOUND)
-			continue;
-		if (e != SUP_OK)
+		e = store_get(s->throttle, txn, a->key[i], a->klen[i], DB_RMW,
+		    &rec);
+		if (e != SUP_OK && e != SUP_ENOTFOUND)
 			return e;
-		if (i == 0)
-			a->account_counted = true;
-		if (failures_of(a, rec, &since) >= a->limit[i]) {
-			long wait = (long)((since + a->conf->login_window_s *
+		n[i] = failures_of(a, rec, &since[i]);
+		json_object_put(rec);
+		if (n[i] >= a->limit[i]) {
+			long wait = (long)((since[i] + a->conf->login_window_s *
 			    US - a->now_us + US - 1) / US);
 			if (wait < 1)
 				wait = 1;
 			if (wait > a->retry_after)
 				a->retry_after = wait;
 		}
-		json_object_put(rec);
 	}
+	if (a->retry_after > 0)
+		return SUP_OK;
+	for (int i = 0; i < 2; i++)
+		if ((e = put_failures(s, txn, a, i, n[i] + 1,
+		    n[i] == 0 ? a->now_us : since[i])) != SUP_OK)
+			return e;
 	return SUP_OK;
 }
 
-/* Count a failure against both keys (a window starts at its first). */
+/*
+ * After a good password: the account's failures are forgotten, and the
+ * address gets back the one its reservation counted.
+ */
 static sup_err
-fail_txn(struct store *s, DB_TXN *txn, void *arg)
+release_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct throttle_args *a = arg;
-	char when[TIME_STRLEN + 1];
+	DBT k = { .data = a->key[0], .size = (u_int32_t)a->klen[0] };
 	json_object *rec;
 	int64_t since;
 	long n;
 	sup_err e;
+	int rc;
 
-	for (int i = 0; i < 2; i++) {
-		e = store_get(s->throttle, txn, a->key[i], a->klen[i], DB_RMW,
-		    &rec);
-		if (e != SUP_OK && e != SUP_ENOTFOUND)
-			return e;
-		n = failures_of(a, rec, &since);
-		json_object_put(rec);
-		if (n == 0)
-			since = a->now_us;
-		time_format(since, when);
-		if ((rec = json_object_new_object()) == NULL)
-			return SUP_ENOMEM;
-		json_object_object_add(rec, "failures",
-		    json_object_new_int64(n + 1));
-		json_object_object_add(rec, "since",
-		    json_object_new_string(when));
-		e = store_put(s->throttle, txn, a->key[i], a->klen[i], rec, 0);
-		json_object_put(rec);
-		if (e != SUP_OK)
-			return e;
-	}
-	return SUP_OK;
-}
-
-/* Forget the account's failures (after a successful login). */
-static sup_err
-clear_txn(struct store *s, DB_TXN *txn, void *arg)
-{
-	struct throttle_args *a = arg;
-	DBT k = { .data = a->key[0], .size = (u_int32_t)a->klen[0] };
-	int rc = s->throttle->del(s->throttle, txn, &k, 0);
-
+	rc = s->throttle->del(s->throttle, txn, &k, 0);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "throttle clear");
+	e = store_get(s->throttle, txn, a->key[1], a->klen[1], DB_RMW, &rec);
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	n = failures_of(a, rec, &since);
+	json_object_put(rec);
+	if (n > 1)
+		return put_failures(s, txn, a, 1, n - 1, since);
+	k = (DBT){ .data = a->key[1], .size = (u_int32_t)a->klen[1] };
+	rc = s->throttle->del(s->throttle, txn, &k, 0);
 	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "throttle clear");
 }
 
@@ -744,25 +757,6 @@ throttle_keys(struct throttle_args *a, json_object *user, const char *name,
 	a->klen[1] = 1 + n;
 }
 
-/*
- * A password check that costs what a real one does, for names that have
- * no account: the time of a failed login does not tell whether the name
- * exists.  The hash is made once per process.
- */
-static void
-dummy_check(const char *password, size_t plen)
-{
-	static char hash[crypto_pwhash_STRBYTES];
-
-	if (hash[0] == '\0' && crypto_pwhash_str(hash, "not a password", 14,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		return;
-	/* The result does not matter; the time it takes does. */
-	if (crypto_pwhash_str_verify(hash, password, plen) == 0)
-		return;
-}
-
 sup_err
 sess_login(struct store *s, const struct sup_conf *conf, const char *name,
     const char *password, size_t plen, const char *addr, int64_t now_us,
@@ -782,23 +776,19 @@ sess_login(struct store *s, const struct sup_conf *conf, const char *name,
 	if (e != SUP_OK && e != SUP_ENOTFOUND)
 		return e;
 	throttle_keys(&a, user, name, addr);
-	if ((e = store_run(s, STORE_READ, check_txn, &a)) != SUP_OK)
+	if ((e = store_run(s, 0, reserve_txn, &a)) != SUP_OK)
 		goto out;
 	if (a.retry_after > 0) {
 		*retry_after = a.retry_after;
 		e = SUP_ETHROTTLE;
 		goto out;
 	}
-	if (user == NULL)
-		dummy_check(password, plen);
-	if (user == NULL || !user_check_password(user, password, plen)) {
-		if ((e = store_run(s, 0, fail_txn, &a)) == SUP_OK)
-			e = SUP_ECREDS;
+	/* One verification, whatever the account (user_verify_password). */
+	if (!user_verify_password(user, password, plen)) {
+		e = SUP_ECREDS;
 		goto out;
 	}
-	/* Only a count there is cleared: no write for most logins. */
-	if (a.account_counted &&
-	    (e = store_run(s, 0, clear_txn, &a)) != SUP_OK)
+	if ((e = store_run(s, 0, release_txn, &a)) != SUP_OK)
 		goto out;
 	*user_rec = user;
 	user = NULL;

@@ -108,10 +108,14 @@ const char *sess_sent_token(const struct sup_req *r);
  * Log in with name (username or e-mail) and password, from client address
  * addr.  Throttling first: SUP_ETHROTTLE with *retry_after (seconds) when
  * the account or the address has too many recent failures (the password
- * is then not checked).  SUP_ECREDS for an unknown name, a wrong password
- * or an inactive account, alike (and it counts as a failure).  On success
- * *user_rec is the user's record (json_object_put) and the account's count
- * is cleared; no session is made here.
+ * is then not checked).  Otherwise the attempt is counted as a failure
+ * against both in the transaction that read their counts, before the
+ * password is checked: the limits hold exactly however many logins run at
+ * once, in any process.  SUP_ECREDS for an unknown name, a wrong password,
+ * an inactive account or one without a password, alike, each after one
+ * argon2id verification.  On success *user_rec is the user's record
+ * (json_object_put), the account's count is cleared and the address's
+ * loses the attempt; no session is made here.
  */
 sup_err sess_login(struct store *s, const struct sup_conf *conf,
     const char *name, const char *password, size_t plen, const char *addr,

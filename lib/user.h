@@ -87,8 +87,16 @@ void user_clear(struct sup_user *u);
 /* Is the account active (not switched off by an admin)? */
 bool user_is_active(json_object *rec);
 
-/* True when password matches the record's argon2id hash (constant time). */
-bool user_check_password(json_object *rec, const char *password, size_t len);
+/*
+ * True when password matches the argon2id hash of rec, an active account
+ * with a password.  Every call makes exactly one verification of the same
+ * cost, whether rec is NULL, inactive, without a password or matching: a
+ * login's time does not tell which (docs/security.md).
+ */
+bool user_verify_password(json_object *rec, const char *password, size_t len);
+
+/* The verifications this process has made: the tests count them. */
+unsigned long user_verifications(void);
 
 /*
  * The public User object of DESIGN §4; the e-mail only when with_email.

@@ -280,7 +280,7 @@ test_remote_user(void)
 	is_err(auth(&r, &trusting, unknown), SUP_OK,
 	    "the same REMOTE_USER again");
 	ok(r.user.rec != NULL && r.user.id == mallory, "  the same account");
-	ok(!user_check_password(r.user.rec, "", 0),
+	ok(!user_verify_password(r.user.rec, "", 0),
 	    "  it has no password to log in with");
 	req_free(&r);
 	char *odd[] = { "REMOTE_USER=DOMAIN\\mallory", NULL };

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -289,6 +291,167 @@ test_throttle(void)
 	ok(removed >= 5, "purge: they went (%ld)", removed);
 }
 
+/* Switch the account id off, as an admin does (is_active false). */
+static void
+deactivate(uint32_t id)
+{
+	json_object *rec;
+	uint8_t key[4];
+
+	if (user_get(&st, NULL, id, &rec) != SUP_OK)
+		bail_out("user_get %u", id);
+	json_object_object_add(rec, "is_active", json_object_new_boolean(0));
+	be32_put(key, id);
+	if (store_put(st.users, NULL, key, sizeof(key), rec, 0) != SUP_OK)
+		bail_out("store_put");
+	json_object_put(rec);
+}
+
+/*
+ * Every refused login costs one argon2id verification of the same cost,
+ * whatever the account (DESIGN §6): the time of an answer does not tell an
+ * unknown name from a wrong password.  Counted, not timed.
+ */
+static void
+test_one_verification(void)
+{
+	static const struct {
+		const char *name, *password, *why;
+		sup_err want;
+	} cases[] = {
+		{ "carol", "wrong", "a wrong password", SUP_ECREDS },
+		{ "nobody-at-all", "x", "an unknown name", SUP_ECREDS },
+		{ "dan", "", "an account without a password (REMOTE_USER)",
+			SUP_ECREDS },
+		{ "dan", "anything", "  the same with a password typed",
+			SUP_ECREDS },
+		{ "erin", "erin-password", "an inactive account, right password",
+			SUP_ECREDS },
+		{ "carol", "carol-password", "the right password", SUP_OK },
+	};
+	json_object *rec;
+	uint32_t erin;
+	long wait;
+	char addr[32];
+
+	if (user_create(&st, "carol", "carol@example.com", NULL, ROLE_USER,
+	    "carol-password", NULL) != SUP_OK ||
+	    user_create(&st, "dan", "", NULL, ROLE_USER, NULL, NULL) !=
+	    SUP_OK ||
+	    user_create(&st, "erin", "erin@example.com", NULL, ROLE_USER,
+	    "erin-password", &erin) != SUP_OK)
+		bail_out("user_create");
+	deactivate(erin);
+	for (size_t i = 0; i < SUP_NELEM(cases); i++) {
+		unsigned long before = user_verifications();
+		snprintf(addr, sizeof(addr), "192.0.2.%zu", i + 1);
+		is_err(sess_login(&st, &conf, cases[i].name, cases[i].password,
+		    strlen(cases[i].password), addr, time_now_us(), &wait,
+		    &rec), cases[i].want, "one verification: %s", cases[i].why);
+		is_int((long)(user_verifications() - before), 1,
+		    "  exactly one argon2id verification");
+		json_object_put(rec);
+	}
+	/* dan's two failures reached the limit of 2: no verification now. */
+	unsigned long before = user_verifications();
+	is_err(sess_login(&st, &conf, "dan", "x", 1, "192.0.2.99",
+	    time_now_us(), &wait, &rec), SUP_ETHROTTLE,
+	    "one verification: a throttled login");
+	is_int((long)(user_verifications() - before), 0, "  makes none");
+}
+
+/*
+ * n processes log in at once with a wrong password, as n parallel
+ * requests reach n workers: process i as name(i) from addr(i).  Each one's
+ * result is counted into ecreds (a password checked and refused),
+ * throttled and other; verifications gets the argon2id checks made.
+ */
+static void
+login_at_once(int n, const char *name_fmt, const char *addr_fmt, int *ecreds,
+    int *throttled, int *other, int *verified)
+{
+	pid_t kids[16];
+	int go[2];
+
+	*ecreds = *throttled = *other = *verified = 0;
+	if (n > 16 || pipe(go) != 0)
+		bail_out("pipe");
+	for (int i = 0; i < n; i++)
+		if ((kids[i] = fork()) == 0) {
+			struct store mine;
+			json_object *rec;
+			char name[64], addr[64], c;
+			unsigned long before;
+			long wait;
+			sup_err e;
+
+			close(go[1]);
+			snprintf(name, sizeof(name), name_fmt, i);
+			snprintf(addr, sizeof(addr), addr_fmt, i);
+			if (store_open(&mine, &conf) != SUP_OK)
+				_exit(9);
+			/* All start when the parent closes the pipe. */
+			if (read(go[0], &c, 1) != 0)
+				_exit(9);
+			before = user_verifications();
+			e = sess_login(&mine, &conf, name, "wrong", 5, addr,
+			    time_now_us(), &wait, &rec);
+			store_close(&mine);
+			_exit((e == SUP_ECREDS ? 1 : e == SUP_ETHROTTLE ? 2 : 3) *
+			    10 + (int)(user_verifications() - before));
+		}
+	close(go[0]);
+	usleep(200000);		/* every child has opened the store */
+	close(go[1]);
+	for (int i = 0; i < n; i++) {
+		int status, code;
+		if (waitpid(kids[i], &status, 0) != kids[i] ||
+		    !WIFEXITED(status)) {
+			(*other)++;
+			continue;
+		}
+		code = WEXITSTATUS(status);
+		*verified += code % 10;
+		if (code / 10 == 1)
+			(*ecreds)++;
+		else if (code / 10 == 2)
+			(*throttled)++;
+		else
+			(*other)++;
+	}
+}
+
+/*
+ * The limits hold exactly under concurrency: the attempt is reserved in
+ * the transaction that reads the count, so 12 parallel wrong passwords
+ * for one account (limit 2) check two passwords, and 12 for twelve names
+ * from one address (limit 4) check four.
+ */
+static void
+test_parallel_throttle(void)
+{
+	int ecreds, throttled, other, verified;
+
+	if (user_create(&st, "frank", "frank@example.com", NULL, ROLE_USER,
+	    "frank-password", NULL) != SUP_OK)
+		bail_out("user_create");
+	login_at_once(12, "frank", "198.18.0.%d", &ecreds, &throttled, &other,
+	    &verified);
+	is_int(verified, 2, "12 parallel wrong passwords for one account "
+	    "(limit 2): 2 verifications");
+	is_int(ecreds, 2, "  2 refused as wrong");
+	is_int(throttled, 10, "  10 throttled");
+	is_int(other, 0, "  no other answer");
+
+	login_at_once(12, "parallel-%d", "198.18.1.1", &ecreds, &throttled,
+	    &other, &verified);
+	is_int(verified, 4, "12 parallel logins from one address (limit 4): "
+	    "4 verifications");
+	is_int(ecreds, 4, "  4 refused as wrong");
+	is_int(throttled, 8, "  8 throttled");
+	is_int(other, 0, "  no other answer");
+}
+
 /* A request with envp, for the cookie tests. */
 static void
 fake_request(struct sup_req *r, char **envp)
@@ -372,6 +535,8 @@ main(void)
 	test_end_user();
 	test_purge();
 	test_throttle();
+	test_one_verification();
+	test_parallel_throttle();
 	test_cookies();
 	store_close(&st);
 	conf_free(&conf);
