@@ -51,12 +51,15 @@ nothing(void *app SUP_UNUSED, struct sup_req *r SUP_UNUSED)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/support/tickets/", nothing, 0 },
-	{ "POST", "/api/support/tickets/", nothing, 0 },
-	{ "GET", "/api/support/tickets/{uuid}/", nothing, 0 },
-	{ "GET", "/api/support/tickets/{uuid}/messages/", nothing, 0 },
-	{ "GET", "/api/support/users/{id}/", nothing, 0 },
-	{ "POST", "/api/support/users/{id}/password/", nothing, 0 },
+	{ "GET", "/api/support/tickets/", nothing, 0, ROUTE_NO_FIELDS },
+	{ "POST", "/api/support/tickets/", nothing, 0, ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/tickets/{uuid}/", nothing, 0,
+		ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/tickets/{uuid}/messages/", nothing, 0,
+		ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/users/{id}/", nothing, 0, ROUTE_NO_FIELDS },
+	{ "POST", "/api/support/users/{id}/password/", nothing, 0,
+		ROUTE_NO_FIELDS },
 };
 
 static const struct field fields[] = {
