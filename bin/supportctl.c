@@ -123,6 +123,35 @@ user_add(struct store *s, int argc, char **argv)
 	return 0;
 }
 
+/* Say that a command failed, and why, on stderr; the exit status 1. */
+static int
+failed(const char *what, sup_err e)
+{
+	fprintf(stderr, "supportctl: %s: %s\n", what, sup_strerror(e));
+	return 1;
+}
+
+/*
+ * A command.  argv[0] is its last word ("add" of "user add"), so that
+ * getopt sees the arguments after it; s is the open store, or NULL for a
+ * command that opens it its own way (OWN_STORE).
+ */
+struct command {
+	const char *noun, *verb;	/* verb NULL: a command of one word */
+	unsigned flags;
+#define OWN_STORE 1u
+	int (*run)(const struct sup_conf *conf, struct store *s, int argc,
+	    char **argv);
+};
+
+/* user add NAME --email E [--role R] [--display-name D] --password-stdin */
+static int
+cmd_user_add(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	return user_add(s, argc, argv);
+}
+
 static sup_err
 print_user(void *ctx SUP_UNUSED, json_object *rec)
 {
@@ -133,10 +162,67 @@ print_user(void *ctx SUP_UNUSED, json_object *rec)
 	return SUP_OK;
 }
 
+/* user list: one line per account. */
+static int
+cmd_user_list(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv SUP_UNUSED)
+{
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = user_each(s, print_user, NULL)) != SUP_OK)
+		return failed("user list", e);
+	return 0;
+}
+
+/* token create NAME [--label L]: the new token on stdout, once. */
+static int
+cmd_token_create(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	char *token;
+	sup_err e;
+
+	if (argc != 2 && (argc != 4 || strcmp(argv[2], "--label") != 0)) {
+		usage();
+		return 2;
+	}
+	if ((e = token_create(s, argv[1], argc == 4 ? argv[3] : "cli",
+	    &token)) != SUP_OK) {
+		fprintf(stderr, "supportctl: token: %s\n",
+		    e == SUP_ENOTFOUND ? "no such user" : sup_strerror(e));
+		return 1;
+	}
+	printf("%s\n", token);
+	free(token);
+	return 0;
+}
+
 static void
 print_problem(void *ctx SUP_UNUSED, const char *line)
 {
 	printf("problem: %s\n", line);
+}
+
+/* db verify: exit 0 when no problem is found. */
+static int
+cmd_db_verify(const struct sup_conf *conf, struct store *s SUP_UNUSED,
+    int argc, char **argv SUP_UNUSED)
+{
+	long problems = 0;
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = store_verify(conf, print_problem, NULL, &problems)) != SUP_OK)
+		return failed("verify", e);
+	printf("%ld problem%s found\n", problems, problems == 1 ? "" : "s");
+	return problems == 0 ? 0 : 1;
 }
 
 static void
@@ -148,112 +234,111 @@ print_step(void *ctx SUP_UNUSED, enum backup_step step, const char *name)
 		puts("recovered the copy");
 }
 
-/* A hot backup into dir; the store stays open to the programs. */
+/* db backup DIR: a hot backup; the store stays open to the programs. */
 static int
-backup(const struct sup_conf *conf, const char *dir)
+cmd_db_backup(const struct sup_conf *conf, struct store *s SUP_UNUSED,
+    int argc, char **argv)
 {
 	struct backup_stats st;
-	sup_err e = store_backup(conf, dir, print_step, NULL, &st);
+	sup_err e;
 
-	if (e != SUP_OK) {
-		fprintf(stderr, "supportctl: backup into %s failed: %s\n", dir,
-		    e == SUP_EEXIST ? "the directory is not empty" :
+	if (argc != 2) {
+		usage();
+		return 2;
+	}
+	if ((e = store_backup(conf, argv[1], print_step, NULL, &st)) !=
+	    SUP_OK) {
+		fprintf(stderr, "supportctl: backup into %s failed: %s\n",
+		    argv[1], e == SUP_EEXIST ? "the directory is not empty" :
 		    sup_strerror(e));
 		return 1;
 	}
 	printf("backup of %d databases and %d log files (%lld bytes) in %s\n",
-	    st.databases, st.logs, st.bytes, dir);
+	    st.databases, st.logs, st.bytes, argv[1]);
 	return 0;
 }
 
+/* session purge: expired sessions and throttle counts past their window. */
+static int
+cmd_session_purge(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv SUP_UNUSED)
+{
+	long removed = 0;
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = sess_purge(s, conf, time_now_us(), &removed)) != SUP_OK)
+		return failed("session purge", e);
+	printf("%ld record%s removed\n", removed, removed == 1 ? "" : "s");
+	return 0;
+}
+
+/* close_old_tickets --days N: resolved more than N days ago: closed. */
+static int
+cmd_close_old(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	long days, closed = 0;
+	sup_err e;
+
+	if (argc != 3 || strcmp(argv[1], "--days") != 0) {
+		usage();
+		return 2;
+	}
+	if (!parse_long(argv[2], 0, 100000, &days)) {
+		fputs("supportctl: --days takes 0 to 100000\n", stderr);
+		return 2;
+	}
+	if ((e = ticket_close_resolved(s, time_now_us() -
+	    days * 86400 * 1000000LL, &closed)) != SUP_OK) {
+		fprintf(stderr, "supportctl: close_old_tickets: %s (%ld closed "
+		    "before the error)\n", sup_strerror(e), closed);
+		return 1;
+	}
+	printf("%ld ticket%s closed\n", closed, closed == 1 ? "" : "s");
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "user", "add", 0, cmd_user_add },
+	{ "user", "list", 0, cmd_user_list },
+	{ "token", "create", 0, cmd_token_create },
+	{ "db", "verify", OWN_STORE, cmd_db_verify },
+	{ "db", "backup", OWN_STORE, cmd_db_backup },
+	{ "session", "purge", 0, cmd_session_purge },
+	{ "close_old_tickets", NULL, 0, cmd_close_old },
+};
+
+/* Find the command argv names, open the store unless it opens its own, run. */
 static int
 run(const struct sup_conf *conf, int argc, char **argv)
 {
+	const struct command *cmd = NULL;
 	struct store s;
 	sup_err e;
-	int rc = 0;
+	int rc, skip;
 
-	if (argc >= 2 && strcmp(argv[0], "db") == 0 &&
-	    strcmp(argv[1], "verify") == 0) {
-		long problems = 0;
-		if ((e = store_verify(conf, print_problem, NULL, &problems)) !=
-		    SUP_OK) {
-			fprintf(stderr, "supportctl: verify: %s\n",
-			    sup_strerror(e));
-			return 1;
-		}
-		printf("%ld problem%s found\n", problems, problems == 1 ? "" :
-		    "s");
-		return problems == 0 ? 0 : 1;
+	for (size_t i = 0; i < SUP_NELEM(commands) && cmd == NULL; i++)
+		if (strcmp(argv[0], commands[i].noun) == 0 &&
+		    (commands[i].verb == NULL || (argc >= 2 &&
+		    strcmp(argv[1], commands[i].verb) == 0)))
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		usage();
+		return 2;
 	}
-	if (argc == 3 && strcmp(argv[0], "db") == 0 &&
-	    strcmp(argv[1], "backup") == 0)
-		return backup(conf, argv[2]);
+	skip = cmd->verb == NULL ? 0 : 1;
+	if (cmd->flags & OWN_STORE)
+		return cmd->run(conf, NULL, argc - skip, argv + skip);
 	if ((e = store_open(&s, conf)) != SUP_OK) {
 		fprintf(stderr, "supportctl: cannot open the store in %s: %s\n",
 		    conf->data_dir, sup_strerror(e));
 		return 1;
 	}
-	if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
-	    strcmp(argv[1], "add") == 0)
-		rc = user_add(&s, argc - 1, argv + 1);
-	else if (argc == 2 && strcmp(argv[0], "user") == 0 &&
-	    strcmp(argv[1], "list") == 0) {
-		if ((e = user_each(&s, print_user, NULL)) != SUP_OK) {
-			fprintf(stderr, "supportctl: %s\n", sup_strerror(e));
-			rc = 1;
-		}
-	} else if (argc >= 3 && strcmp(argv[0], "token") == 0 &&
-	    strcmp(argv[1], "create") == 0) {
-		const char *label = argc == 5 && strcmp(argv[3], "--label") == 0 ?
-		    argv[4] : "cli";
-		char *token;
-		if (argc != 3 &&
-		    (argc != 5 || strcmp(argv[3], "--label") != 0)) {
-			usage();
-			rc = 2;
-		} else if ((e = token_create(&s, argv[2], label, &token)) !=
-		    SUP_OK) {
-			fprintf(stderr, "supportctl: token: %s\n",
-			    e == SUP_ENOTFOUND ? "no such user" :
-			    sup_strerror(e));
-			rc = 1;
-		} else {
-			printf("%s\n", token);
-			free(token);
-		}
-	} else if (argc == 3 && strcmp(argv[0], "close_old_tickets") == 0 &&
-	    strcmp(argv[1], "--days") == 0) {
-		/* Resolved more than N days ago: closed (DESIGN §4). */
-		long days, closed = 0;
-		if (!parse_long(argv[2], 0, 100000, &days)) {
-			fputs("supportctl: --days takes 0 to 100000\n", stderr);
-			rc = 2;
-		} else if ((e = ticket_close_resolved(&s, time_now_us() -
-		    days * 86400 * 1000000LL, &closed)) != SUP_OK) {
-			fprintf(stderr, "supportctl: close_old_tickets: %s "
-			    "(%ld closed before the error)\n", sup_strerror(e),
-			    closed);
-			rc = 1;
-		} else
-			printf("%ld ticket%s closed\n", closed,
-			    closed == 1 ? "" : "s");
-	} else if (argc == 2 && strcmp(argv[0], "session") == 0 &&
-	    strcmp(argv[1], "purge") == 0) {
-		/* Expired sessions and throttle counts past their window. */
-		long removed = 0;
-		if ((e = sess_purge(&s, conf, time_now_us(), &removed)) !=
-		    SUP_OK) {
-			fprintf(stderr, "supportctl: session purge: %s\n",
-			    sup_strerror(e));
-			rc = 1;
-		} else
-			printf("%ld record%s removed\n", removed,
-			    removed == 1 ? "" : "s");
-	} else {
-		usage();
-		rc = 2;
-	}
+	rc = cmd->run(conf, &s, argc - skip, argv + skip);
 	store_close(&s);
 	return rc;
 }
