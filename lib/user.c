@@ -702,11 +702,14 @@ touch_txn(struct store *s, DB_TXN *txn, void *arg)
  * answers are dropped.  Read first, it cannot be overtaken: an answer
  * cached after reading generation g was read from the store after g was,
  * so a change that made g + 1 either came before that read (and the read
- * saw it) or is seen by the next lookup, which drops the answer.  That is
- * cheaper than dropping the cache (a miss reads the token and the user
- * and parses both), and exact where an expiry alone is not: a time limit
- * short enough for revocation would make most lookups misses.  The time
- * limit (USER_CACHE_US) stays for what the generation does not follow: a
+ * saw it) or is seen by the next lookup, which drops the answer.  The read
+ * costs 4k instructions; a miss (the token and the user read and parsed)
+ * costs 50k, so dropping the cache would be dearer, and a time limit short
+ * enough for revocation would make most lookups misses (docs/security.md
+ * has the counts).  A counter in a shared memory file would cost a load,
+ * but could not be bumped inside the transaction: a change committed by a
+ * process that died before bumping it would go unseen for USER_CACHE_US.
+ * That time limit stays for what the generation does not follow: a
  * changed display name or e-mail shows in a token's answers that late.
  *
  * last_used_at is written by a miss when it is TOKEN_USED_EVERY_US old
