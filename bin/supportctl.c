@@ -4,12 +4,20 @@
  *   supportctl [--conf FILE] user add NAME --email E --role user|agent|admin
  *                                      [--display-name D] --password-stdin
  *   supportctl [--conf FILE] user list
+ *   supportctl [--conf FILE] user disable NAME
+ *   supportctl [--conf FILE] user enable NAME
+ *   supportctl [--conf FILE] user set-role NAME user|agent|admin
+ *   supportctl [--conf FILE] user set-password NAME --password-stdin
  *   supportctl [--conf FILE] token create NAME [--label L]
+ *   supportctl [--conf FILE] token list [NAME]
+ *   supportctl [--conf FILE] token revoke ID | --token-stdin
  *   supportctl [--conf FILE] db verify
  *   supportctl [--conf FILE] db backup DIR
  *   supportctl [--conf FILE] session purge
  *   supportctl [--conf FILE] close_old_tickets --days N
  *
+ * Exit status: 0 done, 1 refused or failed (no such user or token, a name
+ * taken, a store error), 2 bad usage; messages on stderr.
  * The configuration is FILE, else $SUPPORT_CONF, else the compiled default.
  */
 #include <getopt.h>
@@ -36,16 +44,25 @@ usage(void)
 	    "  user add NAME --email E --role user|agent|admin "
 	    "[--display-name D] --password-stdin\n"
 	    "  user list\n"
+	    "  user disable NAME\n"
+	    "  user enable NAME\n"
+	    "  user set-role NAME user|agent|admin\n"
+	    "  user set-password NAME --password-stdin\n"
 	    "  token create NAME [--label L]\n"
+	    "  token list [NAME]\n"
+	    "  token revoke ID | --token-stdin\n"
 	    "  db verify\n"
 	    "  db backup DIR\n"
 	    "  session purge\n"
 	    "  close_old_tickets --days N\n", stderr);
 }
 
-/* Read one line from stdin into a new string, without its newline. */
+/*
+ * Read one line from stdin (a password, a token) into a new string, without
+ * its line end; NULL at end of input.  sodium_memzero and free it.
+ */
 static char *
-read_password(void)
+read_secret(void)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -60,8 +77,31 @@ read_password(void)
 	return line;
 }
 
+/* Say that a command failed, and why, on stderr; the exit status 1. */
 static int
-user_add(struct store *s, int argc, char **argv)
+failed(const char *what, sup_err e)
+{
+	fprintf(stderr, "supportctl: %s: %s\n", what, sup_strerror(e));
+	return 1;
+}
+
+/*
+ * A command.  argv[0] is its last word ("add" of "user add"), so that
+ * getopt sees the arguments after it; s is the open store, or NULL for a
+ * command that opens it its own way (OWN_STORE).
+ */
+struct command {
+	const char *noun, *verb;	/* verb NULL: a command of one word */
+	unsigned flags;
+#define OWN_STORE 1u
+	int (*run)(const struct sup_conf *conf, struct store *s, int argc,
+	    char **argv);
+};
+
+/* user add NAME --email E [--role R] [--display-name D] --password-stdin */
+static int
+cmd_user_add(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "email", required_argument, NULL, 'e' },
@@ -97,7 +137,7 @@ user_add(struct store *s, int argc, char **argv)
 		    "admin)\n", role_name);
 		return 2;
 	}
-	if ((password = read_password()) == NULL || *password == '\0') {
+	if ((password = read_secret()) == NULL || *password == '\0') {
 		fputs("supportctl: no password on standard input\n", stderr);
 		free(password);
 		return 2;
@@ -133,10 +173,304 @@ print_user(void *ctx SUP_UNUSED, json_object *rec)
 	return SUP_OK;
 }
 
+/* user list: one line per account. */
+static int
+cmd_user_list(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv SUP_UNUSED)
+{
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = user_each(s, print_user, NULL)) != SUP_OK)
+		return failed("user list", e);
+	return 0;
+}
+
+/*
+ * The id of the account called name (its username or its e-mail) into *id.
+ * The exit status: 0, or 1 with a message when there is no such account.
+ */
+static int
+find_user(struct store *s, const char *name, uint32_t *id)
+{
+	json_object *rec;
+	sup_err e = user_find(s, NULL, name, &rec);
+
+	if (e == SUP_ENOTFOUND) {
+		fprintf(stderr, "supportctl: no such user: %s\n", name);
+		return 1;
+	}
+	if (e != SUP_OK)
+		return failed(name, e);
+	*id = (uint32_t)rec_int(rec, "id");
+	json_object_put(rec);
+	return 0;
+}
+
+/*
+ * user disable NAME: the account may no longer log in; its sessions and
+ * its tokens stop working at their next request, in every process.
+ */
+static int
+cmd_user_disable(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint32_t id;
+	long ended = 0;
+	sup_err e;
+	int rc;
+
+	if (argc != 2) {
+		usage();
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	/*
+	 * Switched off first: from that commit on, every process refuses the
+	 * account's tokens and takes its session cookies for no session at
+	 * their next request, and no login can start a session.  Then the
+	 * sessions are ended, so that switching the account on again brings
+	 * none back; should that fail, the command fails and may be run
+	 * again (and user enable ends them too).
+	 */
+	if ((e = user_set_active(s, id, false)) != SUP_OK ||
+	    (e = sess_end_user(s, id, NULL, &ended)) != SUP_OK)
+		return failed("user disable", e);
+	printf("disabled user %s (%ld session%s ended)\n", argv[1], ended,
+	    ended == 1 ? "" : "s");
+	return 0;
+}
+
+/* user enable NAME: the account may log in again; no old session returns. */
+static int
+cmd_user_enable(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint32_t id;
+	sup_err e;
+	int rc;
+
+	if (argc != 2) {
+		usage();
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	/*
+	 * Sessions a disable failed to end must not come back.  They are
+	 * ended while the account is still off, when no login can start a
+	 * new one that this would end too.
+	 */
+	if ((e = sess_end_user(s, id, NULL, NULL)) != SUP_OK ||
+	    (e = user_set_active(s, id, true)) != SUP_OK)
+		return failed("user enable", e);
+	printf("enabled user %s\n", argv[1]);
+	return 0;
+}
+
+/* user set-role NAME ROLE: seen by the account's next request. */
+static int
+cmd_user_set_role(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint32_t id;
+	sup_err e;
+	int rc, role;
+
+	if (argc != 3) {
+		usage();
+		return 2;
+	}
+	if ((role = user_role_from(argv[2])) < 0) {
+		fprintf(stderr, "supportctl: unknown role %s (user, agent, "
+		    "admin)\n", argv[2]);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	if ((e = user_set_role(s, id, (enum user_role)role)) != SUP_OK)
+		return failed("user set-role", e);
+	printf("user %s is now %s\n", argv[1], argv[2]);
+	return 0;
+}
+
+/*
+ * user set-password NAME --password-stdin: the rules of user add (any 1 to
+ * 1024 bytes: the administrator's choice), and every session of the
+ * account ends, as at a change through the API.  Its tokens stay: they
+ * are revoked on their own (token revoke).
+ */
+static int
+cmd_user_set_password(const struct sup_conf *conf SUP_UNUSED,
+    struct store *s, int argc, char **argv)
+{
+	char *password;
+	uint32_t id;
+	long ended = 0;
+	sup_err e;
+	int rc;
+
+	if (argc != 3 || strcmp(argv[2], "--password-stdin") != 0) {
+		fputs("supportctl: user set-password needs NAME and "
+		    "--password-stdin\n", stderr);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	if ((password = read_secret()) == NULL || *password == '\0') {
+		fputs("supportctl: no password on standard input\n", stderr);
+		free(password);
+		return 2;
+	}
+	e = user_set_password(s, id, password);
+	sodium_memzero(password, strlen(password));
+	free(password);
+	if (e == SUP_EINVAL) {
+		fprintf(stderr, "supportctl: a password is at most %d bytes\n",
+		    PASSWORD_MAX);
+		return 1;
+	}
+	if (e != SUP_OK || (e = sess_end_user(s, id, NULL, &ended)) != SUP_OK)
+		return failed("user set-password", e);
+	printf("password of %s set (%ld session%s ended)\n", argv[1], ended,
+	    ended == 1 ? "" : "s");
+	return 0;
+}
+
+/* token create NAME [--label L]: the new token on stdout, once. */
+static int
+cmd_token_create(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	char *token;
+	sup_err e;
+
+	if (argc != 2 && (argc != 4 || strcmp(argv[2], "--label") != 0)) {
+		usage();
+		return 2;
+	}
+	if ((e = token_create(s, argv[1], argc == 4 ? argv[3] : "cli",
+	    &token)) != SUP_OK) {
+		fprintf(stderr, "supportctl: token: %s\n",
+		    e == SUP_ENOTFOUND ? "no such user" : sup_strerror(e));
+		return 1;
+	}
+	printf("%s\n", token);
+	free(token);
+	return 0;
+}
+
+/* token list [NAME]: one line per token, never its secret. */
+static int
+cmd_token_list(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	json_object *list, *t;
+	uint32_t user = 0;
+	sup_err e;
+	int rc;
+
+	if (argc > 2) {
+		usage();
+		return 2;
+	}
+	if (argc == 2 && (rc = find_user(s, argv[1], &user)) != 0)
+		return rc;
+	if ((e = token_list(s, user, &list)) != SUP_OK)
+		return failed("token list", e);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *name, *used;
+
+		t = json_object_array_get_idx(list, i);
+		name = rec_str(t, "username");
+		used = rec_str(t, "last_used_at");
+		printf("%s  %-20s %-20s created %s  last used %s\n",
+		    rec_str(t, "id"), name ? name : "(gone)",
+		    rec_str(t, "name") ? rec_str(t, "name") : "",
+		    rec_str(t, "created_at") ? rec_str(t, "created_at") : "?",
+		    used ? used : "never");
+	}
+	json_object_put(list);
+	return 0;
+}
+
+/*
+ * token revoke ID | --token-stdin: by the id token list shows, or by the
+ * token itself on stdin (never on the command line, where others see it).
+ */
+static int
+cmd_token_revoke(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	char id[TOKEN_ID_STRLEN + 1], *token;
+	sup_err e;
+
+	if (argc != 2) {
+		usage();
+		return 2;
+	}
+	if (strcmp(argv[1], "--token-stdin") == 0) {
+		if ((token = read_secret()) == NULL || *token == '\0') {
+			fputs("supportctl: no token on standard input\n",
+			    stderr);
+			free(token);
+			return 2;
+		}
+		e = token_revoke(s, token, strlen(token), id);
+		sodium_memzero(token, strlen(token));
+		free(token);
+	} else {
+		e = token_revoke_id(s, argv[1]);
+		snprintf(id, sizeof(id), "%s", argv[1]);
+	}
+	switch (e) {
+	case SUP_OK:
+		printf("revoked token %s\n", id);
+		return 0;
+	case SUP_ENOTFOUND:
+		fputs("supportctl: no such token\n", stderr);
+		return 1;
+	case SUP_EINVAL:
+		fprintf(stderr, "supportctl: a token's id is %d hex digits, as "
+		    "token list shows (give the token itself on standard "
+		    "input with --token-stdin)\n", TOKEN_ID_STRLEN);
+		return 2;
+	case SUP_ECONFLICT:
+		fprintf(stderr, "supportctl: two tokens have the id %s; give "
+		    "the one to revoke on standard input with "
+		    "--token-stdin\n", id);
+		return 1;
+	default:
+		return failed("token revoke", e);
+	}
+}
+
 static void
 print_problem(void *ctx SUP_UNUSED, const char *line)
 {
 	printf("problem: %s\n", line);
+}
+
+/* db verify: exit 0 when no problem is found. */
+static int
+cmd_db_verify(const struct sup_conf *conf, struct store *s SUP_UNUSED,
+    int argc, char **argv SUP_UNUSED)
+{
+	long problems = 0;
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = store_verify(conf, print_problem, NULL, &problems)) != SUP_OK)
+		return failed("verify", e);
+	printf("%ld problem%s found\n", problems, problems == 1 ? "" : "s");
+	return problems == 0 ? 0 : 1;
 }
 
 static void
@@ -148,112 +482,117 @@ print_step(void *ctx SUP_UNUSED, enum backup_step step, const char *name)
 		puts("recovered the copy");
 }
 
-/* A hot backup into dir; the store stays open to the programs. */
+/* db backup DIR: a hot backup; the store stays open to the programs. */
 static int
-backup(const struct sup_conf *conf, const char *dir)
+cmd_db_backup(const struct sup_conf *conf, struct store *s SUP_UNUSED,
+    int argc, char **argv)
 {
 	struct backup_stats st;
-	sup_err e = store_backup(conf, dir, print_step, NULL, &st);
+	sup_err e;
 
-	if (e != SUP_OK) {
-		fprintf(stderr, "supportctl: backup into %s failed: %s\n", dir,
-		    e == SUP_EEXIST ? "the directory is not empty" :
+	if (argc != 2) {
+		usage();
+		return 2;
+	}
+	if ((e = store_backup(conf, argv[1], print_step, NULL, &st)) !=
+	    SUP_OK) {
+		fprintf(stderr, "supportctl: backup into %s failed: %s\n",
+		    argv[1], e == SUP_EEXIST ? "the directory is not empty" :
 		    sup_strerror(e));
 		return 1;
 	}
 	printf("backup of %d databases and %d log files (%lld bytes) in %s\n",
-	    st.databases, st.logs, st.bytes, dir);
+	    st.databases, st.logs, st.bytes, argv[1]);
 	return 0;
 }
 
+/* session purge: expired sessions and throttle counts past their window. */
+static int
+cmd_session_purge(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv SUP_UNUSED)
+{
+	long removed = 0;
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = sess_purge(s, conf, time_now_us(), &removed)) != SUP_OK)
+		return failed("session purge", e);
+	printf("%ld record%s removed\n", removed, removed == 1 ? "" : "s");
+	return 0;
+}
+
+/* close_old_tickets --days N: resolved more than N days ago: closed. */
+static int
+cmd_close_old(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	long days, closed = 0;
+	sup_err e;
+
+	if (argc != 3 || strcmp(argv[1], "--days") != 0) {
+		usage();
+		return 2;
+	}
+	if (!parse_long(argv[2], 0, 100000, &days)) {
+		fputs("supportctl: --days takes 0 to 100000\n", stderr);
+		return 2;
+	}
+	if ((e = ticket_close_resolved(s, time_now_us() -
+	    days * 86400 * 1000000LL, &closed)) != SUP_OK) {
+		fprintf(stderr, "supportctl: close_old_tickets: %s (%ld closed "
+		    "before the error)\n", sup_strerror(e), closed);
+		return 1;
+	}
+	printf("%ld ticket%s closed\n", closed, closed == 1 ? "" : "s");
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "user", "add", 0, cmd_user_add },
+	{ "user", "list", 0, cmd_user_list },
+	{ "user", "disable", 0, cmd_user_disable },
+	{ "user", "enable", 0, cmd_user_enable },
+	{ "user", "set-role", 0, cmd_user_set_role },
+	{ "user", "set-password", 0, cmd_user_set_password },
+	{ "token", "create", 0, cmd_token_create },
+	{ "token", "list", 0, cmd_token_list },
+	{ "token", "revoke", 0, cmd_token_revoke },
+	{ "db", "verify", OWN_STORE, cmd_db_verify },
+	{ "db", "backup", OWN_STORE, cmd_db_backup },
+	{ "session", "purge", 0, cmd_session_purge },
+	{ "close_old_tickets", NULL, 0, cmd_close_old },
+};
+
+/* Find the command argv names, open the store unless it opens its own, run. */
 static int
 run(const struct sup_conf *conf, int argc, char **argv)
 {
+	const struct command *cmd = NULL;
 	struct store s;
 	sup_err e;
-	int rc = 0;
+	int rc, skip;
 
-	if (argc >= 2 && strcmp(argv[0], "db") == 0 &&
-	    strcmp(argv[1], "verify") == 0) {
-		long problems = 0;
-		if ((e = store_verify(conf, print_problem, NULL, &problems)) !=
-		    SUP_OK) {
-			fprintf(stderr, "supportctl: verify: %s\n",
-			    sup_strerror(e));
-			return 1;
-		}
-		printf("%ld problem%s found\n", problems, problems == 1 ? "" :
-		    "s");
-		return problems == 0 ? 0 : 1;
+	for (size_t i = 0; i < SUP_NELEM(commands) && cmd == NULL; i++)
+		if (strcmp(argv[0], commands[i].noun) == 0 &&
+		    (commands[i].verb == NULL || (argc >= 2 &&
+		    strcmp(argv[1], commands[i].verb) == 0)))
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		usage();
+		return 2;
 	}
-	if (argc == 3 && strcmp(argv[0], "db") == 0 &&
-	    strcmp(argv[1], "backup") == 0)
-		return backup(conf, argv[2]);
+	skip = cmd->verb == NULL ? 0 : 1;
+	if (cmd->flags & OWN_STORE)
+		return cmd->run(conf, NULL, argc - skip, argv + skip);
 	if ((e = store_open(&s, conf)) != SUP_OK) {
 		fprintf(stderr, "supportctl: cannot open the store in %s: %s\n",
 		    conf->data_dir, sup_strerror(e));
 		return 1;
 	}
-	if (argc >= 2 && strcmp(argv[0], "user") == 0 &&
-	    strcmp(argv[1], "add") == 0)
-		rc = user_add(&s, argc - 1, argv + 1);
-	else if (argc == 2 && strcmp(argv[0], "user") == 0 &&
-	    strcmp(argv[1], "list") == 0) {
-		if ((e = user_each(&s, print_user, NULL)) != SUP_OK) {
-			fprintf(stderr, "supportctl: %s\n", sup_strerror(e));
-			rc = 1;
-		}
-	} else if (argc >= 3 && strcmp(argv[0], "token") == 0 &&
-	    strcmp(argv[1], "create") == 0) {
-		const char *label = argc == 5 && strcmp(argv[3], "--label") == 0 ?
-		    argv[4] : "cli";
-		char *token;
-		if (argc != 3 &&
-		    (argc != 5 || strcmp(argv[3], "--label") != 0)) {
-			usage();
-			rc = 2;
-		} else if ((e = token_create(&s, argv[2], label, &token)) !=
-		    SUP_OK) {
-			fprintf(stderr, "supportctl: token: %s\n",
-			    e == SUP_ENOTFOUND ? "no such user" :
-			    sup_strerror(e));
-			rc = 1;
-		} else {
-			printf("%s\n", token);
-			free(token);
-		}
-	} else if (argc == 3 && strcmp(argv[0], "close_old_tickets") == 0 &&
-	    strcmp(argv[1], "--days") == 0) {
-		/* Resolved more than N days ago: closed (DESIGN §4). */
-		long days, closed = 0;
-		if (!parse_long(argv[2], 0, 100000, &days)) {
-			fputs("supportctl: --days takes 0 to 100000\n", stderr);
-			rc = 2;
-		} else if ((e = ticket_close_resolved(&s, time_now_us() -
-		    days * 86400 * 1000000LL, &closed)) != SUP_OK) {
-			fprintf(stderr, "supportctl: close_old_tickets: %s "
-			    "(%ld closed before the error)\n", sup_strerror(e),
-			    closed);
-			rc = 1;
-		} else
-			printf("%ld ticket%s closed\n", closed,
-			    closed == 1 ? "" : "s");
-	} else if (argc == 2 && strcmp(argv[0], "session") == 0 &&
-	    strcmp(argv[1], "purge") == 0) {
-		/* Expired sessions and throttle counts past their window. */
-		long removed = 0;
-		if ((e = sess_purge(&s, conf, time_now_us(), &removed)) !=
-		    SUP_OK) {
-			fprintf(stderr, "supportctl: session purge: %s\n",
-			    sup_strerror(e));
-			rc = 1;
-		} else
-			printf("%ld record%s removed\n", removed,
-			    removed == 1 ? "" : "s");
-	} else {
-		usage();
-		rc = 2;
-	}
+	rc = cmd->run(conf, &s, argc - skip, argv + skip);
 	store_close(&s);
 	return rc;
 }

@@ -1626,6 +1626,20 @@ store_count_add(struct store *s, DB_TXN *txn, const char *name, int64_t delta)
 	return count_add(s->counters, txn, name, strlen(name), delta);
 }
 
+sup_err
+store_count_get_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
+    int64_t *out)
+{
+	return count_get(db, txn, key, klen, out);
+}
+
+sup_err
+store_count_add_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
+    int64_t delta)
+{
+	return count_add(db, txn, key, klen, delta);
+}
+
 /* The t_counts key of (status, assignee). */
 static void
 tcount_key(uint8_t key[5], int status, uint32_t assignee)

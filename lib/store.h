@@ -7,7 +7,11 @@
  *   users            id(4)                               -> user record
  *   users_by_name    lowercase username                  (unique)
  *   users_by_email   lowercase e-mail                    (unique)
- *   tokens           sha256(token)(32)                   -> {user, name, created_at}
+ *   tokens           sha256(token)(32)                   -> {user, name,
+ *                                                         created_at,
+ *                                                         last_used_at?}
+ *                    "gen"                               -> int64(8) (the
+ *                    revocation generation: lib/user.c)
  *   tickets          uuid(16)                            -> ticket record
  *   t_by_number      number(8)                           (unique)
  *   t_recent         ~updated_us(8) ~uuid(16)            -> ticket record
@@ -168,6 +172,16 @@ sup_err store_parse(const DBT *data, json_object **out);
 sup_err store_count_add(struct store *s, DB_TXN *txn, const char *name,
     int64_t delta);
 sup_err store_count_get(struct store *s, DB_TXN *txn, const char *name,
+    int64_t *out);
+
+/*
+ * The same for a count (8 bytes, big-endian; 0 when absent) under key in
+ * another database, for a module that keeps one beside its records.  The
+ * add reads for update (DB_RMW).
+ */
+sup_err store_count_add_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
+    int64_t delta);
+sup_err store_count_get_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
     int64_t *out);
 
 /*

@@ -355,16 +355,39 @@ user_password_problem(const char *username, const char *email,
 	return NULL;
 }
 
-struct password_args {
+/* --- Changes to an account ------------------------------------------ */
+
+/*
+ * The revocation generation: a count in tokens.db, under a key of three
+ * bytes that no token's (a 32-byte hash) can be, that every change taking
+ * something away from an account or a token adds one to, in the change's
+ * own transaction.  token_lookup reads it before it trusts its cache (see
+ * there why that is enough, and what it costs).
+ */
+#define GEN_KEY "gen"
+#define GEN_KEY_LEN 3
+
+static sup_err
+gen_bump(struct store *s, DB_TXN *txn)
+{
+	return store_count_add_db(s->tokens, txn, GEN_KEY, GEN_KEY_LEN, 1);
+}
+
+struct field_args {
 	uint32_t id;
-	const char *hash;
+	const char *name;
+	json_object *value;	/* the caller's; the record takes a reference */
 };
 
-/* Replace the stored password hash of user a->id. */
+/*
+ * Set field a->name of user a->id's record to a->value, and bump the
+ * revocation generation: every process's cached answer for the account's
+ * tokens is stale from this commit on.
+ */
 static sup_err
-password_txn(struct store *s, DB_TXN *txn, void *arg)
+field_txn(struct store *s, DB_TXN *txn, void *arg)
 {
-	struct password_args *a = arg;
+	struct field_args *a = arg;
 	uint8_t key[4];
 	json_object *rec;
 	sup_err e;
@@ -373,10 +396,27 @@ password_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = store_get(s->users, txn, key, sizeof(key), DB_RMW, &rec)) !=
 	    SUP_OK)
 		return e;
-	json_object_object_add(rec, "password",
-	    json_object_new_string(a->hash));
-	e = store_put(s->users, txn, key, sizeof(key), rec, 0);
+	json_object_object_add(rec, a->name, json_object_get(a->value));
+	if ((e = store_put(s->users, txn, key, sizeof(key), rec, 0)) == SUP_OK)
+		e = gen_bump(s, txn);
 	json_object_put(rec);
+	return e;
+}
+
+/*
+ * Set one field of user id's record to value, which this call takes (and
+ * releases); value NULL (a failed json_object_new_*) is SUP_ENOMEM.
+ */
+static sup_err
+set_field(struct store *s, uint32_t id, const char *name, json_object *value)
+{
+	struct field_args a = { .id = id, .name = name, .value = value };
+	sup_err e;
+
+	if (value == NULL)
+		return SUP_ENOMEM;
+	e = store_run(s, 0, field_txn, &a);
+	json_object_put(value);
 	return e;
 }
 
@@ -384,7 +424,6 @@ sup_err
 user_set_password(struct store *s, uint32_t id, const char *password)
 {
 	char hash[crypto_pwhash_STRBYTES];
-	struct password_args a = { .id = id, .hash = hash };
 	size_t plen = strlen(password);
 	sup_err e;
 
@@ -392,9 +431,24 @@ user_set_password(struct store *s, uint32_t id, const char *password)
 		return SUP_EINVAL;
 	if (password_hash(password, plen, hash) != SUP_OK)
 		return SUP_ENOMEM;
-	e = store_run(s, 0, password_txn, &a);
+	e = set_field(s, id, "password", json_object_new_string(hash));
 	sodium_memzero(hash, sizeof(hash));
 	return e;
+}
+
+sup_err
+user_set_active(struct store *s, uint32_t id, bool active)
+{
+	return set_field(s, id, "is_active", json_object_new_boolean(active));
+}
+
+sup_err
+user_set_role(struct store *s, uint32_t id, enum user_role role)
+{
+	if ((unsigned)role >= SUP_NELEM(role_names))
+		return SUP_EINVAL;
+	return set_field(s, id, "role",
+	    json_object_new_string(role_names[role]));
 }
 
 /* --- Public texts, cached per process ------------------------------- */
@@ -411,6 +465,7 @@ struct user_cache {
 		size_t len[2];
 	} slot[USER_CACHE_SLOTS];
 	/* token_lookup's answers: the user record of an accepted token. */
+	int64_t token_gen;	/* the revocation generation they hold for */
 	struct {
 		char text[TOKEN_CACHE_LEN];
 		size_t len;
@@ -523,6 +578,8 @@ user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
 
 /* --- Tokens ---------------------------------------------------------- */
 
+#define TOKEN_USED_EVERY_US (60 * 1000000LL) /* last_used_at's resolution */
+
 struct token_args {
 	const char *username, *name;
 	uint8_t hash[crypto_hash_sha256_BYTES];
@@ -583,15 +640,40 @@ token_create(struct store *s, const char *username, const char *name,
 	return SUP_OK;
 }
 
-/* The record of the user a token (by its hash) belongs to, from the store. */
+/* A token's id: its hash's first TOKEN_ID_BYTES bytes in hex. */
+static void
+token_id(const uint8_t *hash, char id[TOKEN_ID_STRLEN + 1])
+{
+	sodium_bin2hex(id, TOKEN_ID_STRLEN + 1, hash, TOKEN_ID_BYTES);
+}
+
+/* The time of a record's field (0 when it has none, or not a time). */
+static int64_t
+rec_time(json_object *rec, const char *name)
+{
+	json_object *v;
+	int64_t us;
+
+	if (!json_object_object_get_ex(rec, name, &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !time_parse(json_object_get_string(v), &us))
+		return 0;
+	return us;
+}
+
+/*
+ * The record of the user a token (by its hash) belongs to, from the store
+ * (new: json_object_put), and when the token was last used (0: never).
+ */
 static sup_err
 token_read(struct store *s, DB_TXN *txn, const uint8_t *hash,
-    json_object **user_rec)
+    json_object **user_rec, int64_t *used_us)
 {
 	json_object *rec, *id;
 	sup_err e;
 
 	*user_rec = NULL;
+	*used_us = 0;
 	e = store_get(s->tokens, txn, hash, crypto_hash_sha256_BYTES, 0, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_EUNAUTH;
@@ -601,6 +683,7 @@ token_read(struct store *s, DB_TXN *txn, const uint8_t *hash,
 		json_object_put(rec);
 		return SUP_EDB;
 	}
+	*used_us = rec_time(rec, "last_used_at");
 	e = user_get(s, txn, (uint32_t)json_object_get_int64(id), user_rec);
 	json_object_put(rec);
 	if (e == SUP_ENOTFOUND)
@@ -613,62 +696,300 @@ token_read(struct store *s, DB_TXN *txn, const uint8_t *hash,
 	return e;
 }
 
+struct touch_args {
+	const uint8_t *hash;
+	int64_t now_us;
+};
+
 /*
- * Outside a transaction the answer comes from the process's cache when it
- * is younger than USER_CACHE_US: a client polling with its token would
- * otherwise cost two reads and two JSON parses a request, most of a 304's
- * work.  Only tokens that were accepted are kept, so a wrong token always
- * reaches the store.  The cache holds the token itself, compared in
- * constant time, so that a hit costs no SHA-256 (4k instructions, a
- * seventh of a 304); the slot is chosen by the token's last bytes, which
- * are random.  The cost: a user switched off (or a token removed) by
- * another process is still accepted by this one for up to USER_CACHE_US,
- * as a changed display name shows that late.
+ * Write now_us as the token's last_used_at.  The record is read under a
+ * write lock: a token revoked meanwhile stays revoked.
+ */
+static sup_err
+touch_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct touch_args *a = arg;
+	char when[TIME_STRLEN + 1];
+	json_object *rec;
+	sup_err e;
+
+	e = store_get(s->tokens, txn, a->hash, crypto_hash_sha256_BYTES,
+	    DB_RMW, &rec);
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	time_format(a->now_us, when);
+	json_object_object_add(rec, "last_used_at",
+	    json_object_new_string(when));
+	e = store_put(s->tokens, txn, a->hash, crypto_hash_sha256_BYTES, rec,
+	    0);
+	json_object_put(rec);
+	return e;
+}
+
+/*
+ * Outside a transaction the answer may come from the process's cache: a
+ * client polling with its token would otherwise cost two reads and two
+ * JSON parses a request, most of a 304's work.  Only tokens that were
+ * accepted are kept, so a wrong token always reaches the store.  The cache
+ * holds the token itself, compared in constant time, so that a hit costs
+ * no SHA-256 (4k instructions, a seventh of a 304); the slot is chosen by
+ * the token's last bytes, which are random.
+ *
+ * A token revoked, or an account switched off or made a customer, by any
+ * process must fail at its next request in every other.  So each change
+ * that takes something away bumps the revocation generation in its own
+ * transaction, and every lookup reads the generation first (one get of an
+ * 8-byte value on a page the cache holds): when it has moved, the cached
+ * answers are dropped.  Read first, it cannot be overtaken: an answer
+ * cached after reading generation g was read from the store after g was,
+ * so a change that made g + 1 either came before that read (and the read
+ * saw it) or is seen by the next lookup, which drops the answer.  The read
+ * costs 4k instructions; a miss (the token and the user read and parsed)
+ * costs 50k, so dropping the cache would be dearer, and a time limit short
+ * enough for revocation would make most lookups misses (docs/security.md
+ * has the counts).  A counter in a shared memory file would cost a load,
+ * but could not be bumped inside the transaction: a change committed by a
+ * process that died before bumping it would go unseen for USER_CACHE_US.
+ * That time limit stays for what the generation does not follow: a
+ * changed display name or e-mail shows in a token's answers that late.
+ *
+ * last_used_at is written by a miss when it is TOKEN_USED_EVERY_US old
+ * (a cached token misses every USER_CACHE_US): when a token was last used
+ * is known to a minute, and a polling client costs one write a minute,
+ * not one a request.  It is for the administrator's information, so a
+ * write that fails does not refuse the request; the next miss tries again.
  */
 sup_err
 token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
     json_object **user_rec)
 {
 	uint8_t hash[crypto_hash_sha256_BYTES];
+	struct touch_args t = { .hash = hash };
 	struct user_cache *c;
-	int64_t now;
+	int64_t gen, used;
 	size_t i;
 	sup_err e;
 
 	*user_rec = NULL;
 	if (txn != NULL) {
 		crypto_hash_sha256(hash, (const unsigned char *)token, len);
-		return token_read(s, txn, hash, user_rec);
+		return token_read(s, txn, hash, user_rec, &used);
 	}
 	if ((c = s->users_cache) == NULL &&
 	    (c = s->users_cache = calloc(1, sizeof(*c))) == NULL)
 		return SUP_ENOMEM;
+	if ((e = store_count_get_db(s->tokens, NULL, GEN_KEY, GEN_KEY_LEN,
+	    &gen)) != SUP_OK)
+		return e;
+	if (gen != c->token_gen) {
+		token_cache_clear(c);
+		c->token_gen = gen;
+	}
 	i = len < 2 ? 0 : ((unsigned char)token[len - 1] * 31u +
 	    (unsigned char)token[len - 2]) % TOKEN_CACHE_SLOTS;
-	now = time_now_us();
+	t.now_us = time_now_us();
 	if (c->token[i].rec != NULL && c->token[i].len == len &&
 	    sodium_memcmp(c->token[i].text, token, len) == 0 &&
-	    now >= c->token[i].loaded_us &&
-	    now - c->token[i].loaded_us <= USER_CACHE_US) {
+	    t.now_us >= c->token[i].loaded_us &&
+	    t.now_us - c->token[i].loaded_us <= USER_CACHE_US) {
 		*user_rec = json_object_get(c->token[i].rec);
 		return SUP_OK;
 	}
 	crypto_hash_sha256(hash, (const unsigned char *)token, len);
-	if ((e = token_read(s, NULL, hash, user_rec)) != SUP_OK)
+	if ((e = token_read(s, NULL, hash, user_rec, &used)) != SUP_OK)
 		return e;
+	if (t.now_us - used >= TOKEN_USED_EVERY_US || t.now_us < used)
+		(void)store_run(s, 0, touch_txn, &t);
 	if (len > TOKEN_CACHE_LEN)
 		return SUP_OK;		/* not one of ours: not kept */
 	json_object_put(c->token[i].rec);
 	memcpy(c->token[i].text, token, len);
 	c->token[i].len = len;
 	c->token[i].rec = json_object_get(*user_rec);
-	c->token[i].loaded_us = now;
+	c->token[i].loaded_us = t.now_us;
 	return SUP_OK;
 }
 
-void
-token_cache_forget(struct store *s)
+/* --- Listing and revoking tokens ------------------------------------- */
+
+/* A token's public object: its id and record, its owner's username. */
+static json_object *
+token_public(const uint8_t *hash, json_object *rec, json_object *owner)
 {
-	if (s->users_cache != NULL)
-		token_cache_clear(s->users_cache);
+	static const char *const copied[] = { "user", "name", "created_at",
+		"last_used_at" };
+	char id[TOKEN_ID_STRLEN + 1];
+	json_object *o, *v;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	token_id(hash, id);
+	json_object_object_add(o, "id", json_object_new_string(id));
+	for (size_t i = 0; i < SUP_NELEM(copied); i++)
+		if (json_object_object_get_ex(rec, copied[i], &v))
+			json_object_object_add(o, copied[i],
+			    json_object_get(v));
+	if (owner != NULL &&
+	    json_object_object_get_ex(owner, "username", &v))
+		json_object_object_add(o, "username", json_object_get(v));
+	return o;
+}
+
+struct list_args {
+	uint32_t user;		/* 0: every user's */
+	json_object *list;	/* the result, built afresh by each try */
+};
+
+/* Every token (of a->user) into a->list, in the order of their hashes. */
+static sup_err
+list_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct list_args *a = arg;
+	DBT k = { 0 }, d = { 0 };
+	json_object *rec, *owner, *v, *o;
+	DBC *c;
+	sup_err e = SUP_OK;
+	int rc;
+
+	json_object_put(a->list);
+	if ((a->list = json_object_new_array()) == NULL)
+		return SUP_ENOMEM;
+	if ((rc = s->tokens->cursor(s->tokens, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		uint32_t user;
+
+		if (k.size != crypto_hash_sha256_BYTES)
+			continue;	/* the revocation generation */
+		if ((e = store_parse(&d, &rec)) != SUP_OK)
+			break;
+		user = json_object_object_get_ex(rec, "user", &v) ?
+		    (uint32_t)json_object_get_int64(v) : 0;
+		if (a->user != 0 && user != a->user) {
+			json_object_put(rec);
+			continue;
+		}
+		e = user_get(s, txn, user, &owner);
+		if (e == SUP_ENOTFOUND)
+			e = SUP_OK;	/* listed without a username */
+		o = e == SUP_OK ? token_public(k.data, rec, owner) : NULL;
+		json_object_put(owner);
+		json_object_put(rec);
+		if (e == SUP_OK && (o == NULL ||
+		    json_object_array_add(a->list, o) != 0)) {
+			json_object_put(o);
+			e = SUP_ENOMEM;
+		}
+		if (e != SUP_OK)
+			break;
+	}
+	if (e == SUP_OK && rc != DB_NOTFOUND)
+		e = store_err(rc, "token list");
+	c->close(c);
+	return e;
+}
+
+/* A field of a token's public object as text ("" when missing). */
+static const char *
+field_text(json_object *o, const char *name)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, name, &v) &&
+	    json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : "";
+}
+
+/* json_object_array_sort's order for tokens: oldest first, then by id. */
+static int
+older_first(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	int c = strcmp(field_text(x, "created_at"), field_text(y, "created_at"));
+
+	return c != 0 ? c : strcmp(field_text(x, "id"), field_text(y, "id"));
+}
+
+sup_err
+token_list(struct store *s, uint32_t user, json_object **out)
+{
+	struct list_args a = { .user = user };
+	sup_err e = store_run_json(s, STORE_READ, list_txn, &a, &a.list, out);
+
+	if (e == SUP_OK)
+		json_object_array_sort(*out, older_first);
+	return e;
+}
+
+struct revoke_args {
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	size_t known;		/* bytes of hash given: all, or an id's */
+	uint8_t found[crypto_hash_sha256_BYTES];
+};
+
+/*
+ * Delete the token whose hash starts with a->hash[0..a->known) and bump
+ * the revocation generation.  SUP_ENOTFOUND when there is none,
+ * SUP_ECONFLICT when an id is the start of two tokens' hashes.
+ */
+static sup_err
+revoke_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct revoke_args *a = arg;
+	uint8_t kbuf[crypto_hash_sha256_BYTES];
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .size = (u_int32_t)
+		a->known, .flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };	/* no value needed */
+	DBT found = { .data = a->found, .size = sizeof(a->found) };
+	DBC *c;
+	int rc, matches = 0;
+
+	memcpy(kbuf, a->hash, a->known);
+	if ((rc = s->tokens->cursor(s->tokens, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	/* The tokens from those bytes on, while they start with them. */
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW); rc == 0;
+	    rc = c->get(c, &k, &d, DB_NEXT | DB_RMW)) {
+		if (k.size != sizeof(kbuf) ||
+		    memcmp(kbuf, a->hash, a->known) != 0 || ++matches > 1)
+			break;
+		memcpy(a->found, kbuf, sizeof(kbuf));
+	}
+	c->close(c);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "token revoke");
+	if (matches != 1)
+		return matches == 0 ? SUP_ENOTFOUND : SUP_ECONFLICT;
+	if ((rc = s->tokens->del(s->tokens, txn, &found, 0)) != 0)
+		return store_err(rc, "token revoke");
+	return gen_bump(s, txn);
+}
+
+sup_err
+token_revoke(struct store *s, const char *token, size_t len,
+    char id[TOKEN_ID_STRLEN + 1])
+{
+	struct revoke_args a = { .known = sizeof(a.hash) };
+	sup_err e;
+
+	crypto_hash_sha256(a.hash, (const unsigned char *)token, len);
+	e = store_run(s, 0, revoke_txn, &a);
+	if (id != NULL)
+		token_id(a.hash, id);
+	return e;
+}
+
+sup_err
+token_revoke_id(struct store *s, const char *id)
+{
+	struct revoke_args a = { .known = TOKEN_ID_BYTES };
+	size_t n;
+
+	if (strlen(id) != TOKEN_ID_STRLEN ||
+	    sodium_hex2bin(a.hash, sizeof(a.hash), id, TOKEN_ID_STRLEN, NULL,
+	    &n, NULL) != 0 || n != TOKEN_ID_BYTES)
+		return SUP_EINVAL;
+	return store_run(s, 0, revoke_txn, &a);
 }

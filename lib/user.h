@@ -62,8 +62,18 @@ sup_err user_create(struct store *s, const char *username, const char *email,
 const char *user_password_problem(const char *username, const char *email,
     const char *password);
 
-/* Set the password of user id (SUP_ENOTFOUND when there is none). */
+/*
+ * Changes an administrator makes to user id's account: its password
+ * (SUP_EINVAL when empty or over PASSWORD_MAX bytes; the account's
+ * sessions are the caller's to end), whether it may log in at all, its
+ * role.  SUP_ENOTFOUND when there is no such user.  Each one also makes
+ * every process drop what it has cached about the account's tokens, in
+ * the same transaction (token_lookup): a change is seen by the next
+ * request, whichever process serves it.
+ */
 sup_err user_set_password(struct store *s, uint32_t id, const char *password);
+sup_err user_set_active(struct store *s, uint32_t id, bool active);
+sup_err user_set_role(struct store *s, uint32_t id, enum user_role role);
 
 /* The record of user id.  *out is new; json_object_put() it. */
 sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);
@@ -133,13 +143,41 @@ sup_err token_create(struct store *s, const char *username, const char *name,
 /*
  * The user record the token belongs to; SUP_EUNAUTH when none (or the user
  * is switched off).  With txn NULL the answer may come from the process's
- * cache, up to USER_CACHE_US old; the record is then shared with the
- * cache: read it, never change it.  json_object_put() it either way.
+ * cache, but never one that a revocation, a switch-off or a change of role
+ * committed since has made stale (a changed display name may show up to
+ * USER_CACHE_US late); the record is then shared with the cache: read it,
+ * never change it.  With txn NULL a lookup also notes when the token was
+ * used (last_used_at, to the minute: one small write a minute at most).
+ * json_object_put() the record either way.
  */
 sup_err token_lookup(struct store *s, DB_TXN *txn, const char *token,
     size_t len, json_object **user_rec);
 
-/* Drop the cached token answers (after changing a user in this process). */
-void token_cache_forget(struct store *s);
+/*
+ * A token is named by its id: the first TOKEN_ID_BYTES of its hash in
+ * hex.  It tells nothing of the token (only a hash of it is stored), so
+ * it may be shown and logged.
+ */
+#define TOKEN_ID_BYTES 6
+#define TOKEN_ID_STRLEN (2 * TOKEN_ID_BYTES)
+
+/*
+ * The API tokens of user (0: of everyone), without their secret: a new
+ * JSON array (json_object_put) of {"id", "user", "username", "name",
+ * "created_at", "last_used_at"?}, oldest first; "username" is missing
+ * for a token whose user is gone.
+ */
+sup_err token_list(struct store *s, uint32_t user, json_object **out);
+
+/*
+ * Revoke a token, given as itself (id, when not NULL, gets its id), or by
+ * its id: the next request with it fails in every process.  SUP_ENOTFOUND
+ * when there is no such token; for an id, SUP_EINVAL when it is not
+ * TOKEN_ID_STRLEN hex digits and SUP_ECONFLICT when two tokens have it
+ * (then revoke the token itself).
+ */
+sup_err token_revoke(struct store *s, const char *token, size_t len,
+    char id[TOKEN_ID_STRLEN + 1]);
+sup_err token_revoke_id(struct store *s, const char *id);
 
 #endif

@@ -8,15 +8,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "auth.h"
 #include "conf.h"
 #include "req.h"
+#include "sess.h"
 #include "store.h"
 #include "sup.h"
 #include "user.h"
+#include "view.h"
 
 #include "tap.h"
 
@@ -27,23 +31,6 @@ static uint32_t alice_id, agent_id, carol_id;
 
 /* A password with a colon: only the first one in "name:password" splits. */
 #define ALICE_PW "correct:horse battery"
-
-static sup_err
-deactivate_fn(struct store *s, DB_TXN *txn, void *arg)
-{
-	uint32_t id = *(uint32_t *)arg;
-	uint8_t key[4];
-	json_object *rec;
-	sup_err e;
-
-	if ((e = user_get(s, txn, id, &rec)) != SUP_OK)
-		return e;
-	json_object_object_add(rec, "is_active", json_object_new_boolean(0));
-	be32_put(key, id);
-	e = store_put(s->users, txn, key, sizeof(key), rec, 0);
-	json_object_put(rec);
-	return e;
-}
 
 static void
 setup(void)
@@ -57,7 +44,7 @@ setup(void)
 	    "agent-pw", &agent_id) != SUP_OK ||
 	    user_create(&st, "carol", "carol@example.com", NULL, ROLE_USER,
 	    "carol-pw", &carol_id) != SUP_OK ||
-	    store_run(&st, 0, deactivate_fn, &carol_id) != SUP_OK)
+	    user_set_active(&st, carol_id, false) != SUP_OK)
 		bail_out("cannot make the users");
 }
 
@@ -364,50 +351,273 @@ lookup_fn(struct store *s, DB_TXN *txn, void *arg)
 	return SUP_OK;
 }
 
+/* Authenticate with this bearer token; the user's role, or -1 when refused. */
+static int
+bearer_role(const char *tok, uint32_t *id)
+{
+	struct sup_req r;
+	char h[512];
+	char *env[] = { h, NULL };
+	int role = -1;
+
+	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", tok);
+	if (auth(&r, &conf, env) == SUP_OK && r.user.rec != NULL) {
+		role = (int)r.user.role;
+		if (id != NULL)
+			*id = r.user.id;
+	}
+	req_free(&r);
+	return role;
+}
+
 /*
- * The process keeps accepted tokens for a moment (USER_CACHE_US): asked
- * again, the same user comes back; a user switched off is refused inside
- * a transaction at once, and by the cache once it is forgotten.
+ * The process keeps accepted tokens for a moment (USER_CACHE_US), but
+ * whatever takes something away is seen by the very next lookup: each
+ * check below comes right after the token was used (so cached).
  */
 static void
 test_token_cache(void)
 {
-	struct sup_req r;
-	char h[512], *tok = NULL;
-	char *env[] = { h, NULL };
-	uint32_t dave_id = 0;
+	char *tok = NULL;
+	uint32_t dave_id = 0, seen = 0;
 	struct lookup_args la;
 
 	if (user_create(&st, "dave", "dave@example.com", NULL, ROLE_USER,
 	    "dave-pw", &dave_id) != SUP_OK ||
 	    token_create(&st, "dave", "poller", &tok) != SUP_OK)
 		bail_out("cannot make dave");
-	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", tok);
 	for (int i = 0; i < 3; i++) {
-		is_err(auth(&r, &conf, env), SUP_OK, "dave's token, time %d",
-		    i + 1);
-		ok(r.user.rec != NULL && r.user.id == dave_id &&
-		    r.user.role == ROLE_USER, "  dave, a customer");
-		req_free(&r);
+		seen = 0;
+		is_int(bearer_role(tok, &seen), ROLE_USER,
+		    "dave's token, time %d: a customer", i + 1);
+		is_int(seen, dave_id, "  dave");
 	}
-	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %sx", tok);
-	is_err(auth(&r, &conf, env), SUP_EUNAUTH,
+	char plus[512];
+	snprintf(plus, sizeof(plus), "%sx", tok);
+	is_int(bearer_role(plus, NULL), -1,
 	    "  his token plus one character still refused");
-	req_free(&r);
 
-	if (store_run(&st, 0, deactivate_fn, &dave_id) != SUP_OK)
-		bail_out("cannot switch dave off");
+	is_err(user_set_role(&st, dave_id, ROLE_AGENT), SUP_OK,
+	    "user_set_role: dave made an agent");
+	is_int(bearer_role(tok, NULL), ROLE_AGENT,
+	    "  the next lookup of his cached token says agent");
+	is_err(user_set_role(&st, dave_id, ROLE_USER), SUP_OK,
+	    "  and back to a customer");
+	is_int(bearer_role(tok, NULL), ROLE_USER,
+	    "  the next lookup says customer: staff rights gone at once");
+	is_err(user_set_role(&st, dave_id, (enum user_role)7), SUP_EINVAL,
+	    "user_set_role: a role that is none: SUP_EINVAL");
+	is_err(user_set_role(&st, 999999, ROLE_ADMIN), SUP_ENOTFOUND,
+	    "user_set_role: no such user: SUP_ENOTFOUND");
+
+	is_err(user_set_active(&st, dave_id, false), SUP_OK,
+	    "user_set_active: dave switched off");
 	la.tok = tok;
 	is_err(store_run(&st, STORE_READ, lookup_fn, &la), SUP_OK,
 	    "a lookup inside a transaction");
 	is_err(la.e, SUP_EUNAUTH, "  refuses dave, switched off");
-	token_cache_forget(&st);
-	snprintf(h, sizeof(h), "HTTP_AUTHORIZATION=Bearer %s", tok);
-	is_err(auth(&r, &conf, env), SUP_EUNAUTH,
-	    "once the cache is forgotten, dave's token is refused");
-	ok(r.user.rec == NULL, "  nobody");
-	req_free(&r);
+	is_int(bearer_role(tok, NULL), -1,
+	    "  and so does the next lookup outside one, cached a moment ago");
+	is_err(user_set_active(&st, dave_id, true), SUP_OK,
+	    "user_set_active: dave switched on again");
+	is_int(bearer_role(tok, NULL), ROLE_USER, "  his token works again");
+	is_err(user_set_active(&st, 999999, false), SUP_ENOTFOUND,
+	    "user_set_active: no such user: SUP_ENOTFOUND");
 	free(tok);
+}
+
+/* How many tokens list holds; -1 when there is no list (token_list failed). */
+static long
+list_len(json_object *list)
+{
+	return json_object_is_type(list, json_type_array) ?
+	    (long)json_object_array_length(list) : -1;
+}
+
+/* The first token of list, or NULL. */
+static json_object *
+first_token(json_object *list)
+{
+	return list_len(list) > 0 ? json_object_array_get_idx(list, 0) : NULL;
+}
+
+/*
+ * Run in a child process, with a store of its own: revoke the token with
+ * this id (or, when id is NULL, switch user off), as supportctl does
+ * beside the running programs.  True when the child succeeded.
+ */
+static bool
+elsewhere(const char *id, uint32_t user)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		bail_out("fork");
+	if (pid == 0) {
+		struct store other;
+		sup_err e = SUP_EDB;
+
+		if (store_open(&other, &conf) == SUP_OK) {
+			e = id != NULL ? token_revoke_id(&other, id) :
+			    user_set_active(&other, user, false);
+			store_close(&other);
+		}
+		_exit(e == SUP_OK ? 0 : 1);
+	}
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0;
+}
+
+/* Listing tokens and revoking them, by the token or by its id. */
+static void
+test_revoke(void)
+{
+	char *tok = NULL, *tok2 = NULL, *tok3 = NULL, id[TOKEN_ID_STRLEN + 1];
+	json_object *list = NULL, *t, *v;
+	uint32_t erin_id = 0;
+	const char *text;
+
+	if (user_create(&st, "erin", "erin@example.com", NULL, ROLE_ADMIN,
+	    "erin-pw", &erin_id) != SUP_OK ||
+	    token_create(&st, "erin", "deploy", &tok) != SUP_OK ||
+	    token_create(&st, "erin", "report", &tok2) != SUP_OK ||
+	    token_create(&st, "erin", "spare", &tok3) != SUP_OK)
+		bail_out("cannot make erin");
+
+	is_err(token_list(&st, erin_id, &list), SUP_OK, "token_list of erin");
+	is_int(list_len(list), 3, "  her three tokens");
+	text = list != NULL ? json_object_to_json_string(list) : "";
+	ok(strstr(text, tok) == NULL && strstr(text, tok2) == NULL &&
+	    strstr(text, tok + 4) == NULL, "  no token's secret in it");
+	t = first_token(list);
+	ok(t != NULL && json_object_object_get_ex(t, "id", &v) &&
+	    json_object_get_string_len(v) == TOKEN_ID_STRLEN,
+	    "  each has an id of %d hex digits", TOKEN_ID_STRLEN);
+	is_str(t ? rec_str(t, "username") : NULL, "erin", "  her username");
+	is_str(t ? rec_str(t, "name") : NULL, "deploy",
+	    "  oldest first: the first one made");
+	ok(t != NULL && !json_object_object_get_ex(t, "last_used_at", NULL),
+	    "  never used: no last_used_at");
+	json_object_put(list);
+
+	is_int(bearer_role(tok, NULL), ROLE_ADMIN, "erin's token works");
+	list = NULL;
+	token_list(&st, erin_id, &list);
+	t = first_token(list);
+	ok(t != NULL && rec_str(t, "last_used_at") != NULL,
+	    "  and the list says when it was last used");
+	json_object_put(list);
+	list = NULL;
+	is_err(token_list(&st, 0, &list), SUP_OK, "token_list of everyone");
+	ok(list_len(list) >= 6, "  erin's and the others' (%ld)",
+	    list_len(list));
+	json_object_put(list);
+
+	/* Cached: the next one is answered by this process's cache. */
+	is_int(bearer_role(tok, NULL), ROLE_ADMIN, "  again (cached now)");
+	id[0] = '\0';
+	is_err(token_revoke(&st, tok, strlen(tok), id), SUP_OK,
+	    "token_revoke by the token");
+	is_int(strlen(id), TOKEN_ID_STRLEN, "  its id given back");
+	is_int(bearer_role(tok, NULL), -1, "  the very next lookup refuses it");
+	is_int(bearer_role(tok2, NULL), ROLE_ADMIN,
+	    "  erin's other token still works");
+	is_err(token_revoke(&st, tok, strlen(tok), NULL), SUP_ENOTFOUND,
+	    "  revoked twice: SUP_ENOTFOUND");
+
+	list = NULL;
+	token_list(&st, erin_id, &list);
+	is_int(list_len(list), 2, "  two tokens left listed");
+	t = first_token(list);
+	snprintf(id, sizeof(id), "%s", t && rec_str(t, "id") ?
+	    rec_str(t, "id") : "");
+	is_str(t ? rec_str(t, "name") : NULL, "report", "  report first");
+	json_object_put(list);
+
+	is_int(bearer_role(tok2, NULL), ROLE_ADMIN, "report's token, cached");
+	ok(elsewhere(id, 0), "another process revokes it by its id");
+	is_int(bearer_role(tok2, NULL), -1,
+	    "  the very next lookup here refuses it");
+	is_int(bearer_role(tok3, NULL), ROLE_ADMIN, "  spare still works");
+	is_err(token_revoke_id(&st, id), SUP_ENOTFOUND,
+	    "token_revoke_id of a revoked token: SUP_ENOTFOUND");
+	is_err(token_revoke_id(&st, "12345"), SUP_EINVAL,
+	    "token_revoke_id, too short: SUP_EINVAL");
+	is_err(token_revoke_id(&st, "zz3456789abc"), SUP_EINVAL,
+	    "token_revoke_id, not hex: SUP_EINVAL");
+
+	ok(elsewhere(NULL, erin_id), "another process switches erin off");
+	is_int(bearer_role(tok3, NULL), -1,
+	    "  the very next lookup of her cached token here refuses it");
+	free(tok);
+	free(tok2);
+	free(tok3);
+}
+
+/*
+ * Two tokens whose hashes start alike: their common id names neither.
+ * (Written straight into tokens.db: real ones share 48 bits once in
+ * 2^48 pairs.)
+ */
+static void
+test_revoke_ambiguous(void)
+{
+	uint8_t k1[32], k2[32];
+	json_object *rec = json_object_new_object();
+	DB_TXN *txn;
+
+	memset(k1, 0xab, sizeof(k1));
+	memset(k2, 0xab, sizeof(k2));
+	k2[31] = 0xac;
+	json_object_object_add(rec, "user", json_object_new_int64(alice_id));
+	json_object_object_add(rec, "name", json_object_new_string("twin"));
+	if (st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
+	    store_put(st.tokens, txn, k1, 32, rec, 0) != SUP_OK ||
+	    store_put(st.tokens, txn, k2, 32, rec, 0) != SUP_OK ||
+	    txn->commit(txn, 0) != 0)
+		bail_out("cannot write the twins");
+	json_object_put(rec);
+	is_err(token_revoke_id(&st, "ABABABABABAB"), SUP_ECONFLICT,
+	    "token_revoke_id of an id two tokens have: SUP_ECONFLICT");
+	is_err(token_revoke_id(&st, "abababababab"), SUP_ECONFLICT,
+	    "  (in either case)");
+}
+
+/*
+ * A session cookie re-reads its account at every request: switched off,
+ * it is anonymous at once; its sessions ended (as supportctl user
+ * disable does), switching it on again brings none back.
+ */
+static void
+test_session_disabled(void)
+{
+	char id[SESS_ID_STRLEN + 1], h[128];
+	char *env[] = { h, NULL };
+	struct sup_req r;
+	uint32_t fay_id = 0;
+	long ended = 0;
+
+	if (user_create(&st, "fay", "fay@example.com", NULL, ROLE_USER,
+	    "fay-pw", &fay_id) != SUP_OK ||
+	    sess_create(&st, fay_id, NULL, NULL, id, NULL, NULL) != SUP_OK)
+		bail_out("cannot make fay");
+	snprintf(h, sizeof(h), "HTTP_COOKIE=sessionid=%s", id);
+	is_err(auth(&r, &conf, env), SUP_OK, "fay's session cookie");
+	ok(r.user.rec != NULL && r.user.id == fay_id, "  fay");
+	req_free(&r);
+	is_err(user_set_active(&st, fay_id, false), SUP_OK, "fay switched off");
+	is_err(auth(&r, &conf, env), SUP_OK, "  her cookie at the next request");
+	ok(r.user.rec == NULL, "  anonymous");
+	req_free(&r);
+	is_err(sess_end_user(&st, fay_id, NULL, &ended), SUP_OK,
+	    "  her sessions ended");
+	is_int(ended, 1, "  one");
+	is_err(user_set_active(&st, fay_id, true), SUP_OK, "fay switched on");
+	is_err(auth(&r, &conf, env), SUP_OK, "  her old cookie");
+	ok(r.user.rec == NULL, "  still anonymous: the session is gone");
+	req_free(&r);
 }
 
 int
@@ -420,6 +630,9 @@ main(void)
 	test_basic();
 	test_bearer();
 	test_token_cache();
+	test_revoke();
+	test_revoke_ambiguous();
+	test_session_disabled();
 	test_remote_user();
 	test_accounts();
 	store_close(&st);
