@@ -166,10 +166,12 @@ cmd_user_add(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 static sup_err
 print_user(void *ctx SUP_UNUSED, json_object *rec)
 {
+	const char *name = rec_str(rec, "username"), *role = rec_str(rec,
+	    "role"), *email = rec_str(rec, "email");
+
 	printf("%6" PRId64 "  %-20s %-8s %s%s\n", rec_int(rec, "id"),
-	    rec_str(rec, "username"), rec_str(rec, "role"),
-	    rec_str(rec, "email"), rec_bool(rec, "is_active") ? "" :
-	    "  (inactive)");
+	    name ? name : "?", role ? role : "?", email ? email : "",
+	    rec_bool(rec, "is_active") ? "" : "  (inactive)");
 	return SUP_OK;
 }
 
