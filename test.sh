@@ -100,11 +100,11 @@ for t in tests/http/test_*.py; do
 	run_http "$t" nginx
 done
 # The same API, session and page suites behind Apache in each mode (a mode
-# that does not start fails), and the concurrent writers: many processes of
+# that does not start fails), the concurrent writers: many processes of
 # the programs on the one store (mod_fcgid starts several of each, CGI one
-# per request).
+# per request), and the slow clients each mode must keep from the programs.
 for mode in apache-fcgid apache-proxy apache-cgi; do
-	for t in test_api test_session test_pages test_concurrency; do
+	for t in test_api test_session test_pages test_concurrency test_slow; do
 		run_http tests/http/$t.py "$mode"
 	done
 done
