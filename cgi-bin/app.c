@@ -303,9 +303,13 @@ fcgi_read(void *ctx, char *buf, int n)
 	body_fd = c->req.ipcFd;
 	got = FCGX_GetStr(buf, n, c->req.in);
 	body_fd = -1;
-	if (got < n && body_expired)
-		return got > 0 ? got : SUP_IO_TIMEOUT;
-	return got;
+	if (!body_expired)
+		return got;
+	/* Its reading side is shut: no further request on this connection. */
+	c->req.keepConnection = 0;
+	/* libfcgi takes the shut side for a broken stream, not its end. */
+	return got > 0 || FCGX_GetError(c->req.in) == 0 ? got :
+	    SUP_IO_TIMEOUT;
 }
 
 static int
