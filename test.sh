@@ -5,8 +5,8 @@
 # Tiers: unit (C, TAP, through `make check`), http (the real programs behind
 # a real nginx, and the API, session and page suites again behind Apache in
 # each mode: mod_fcgid, mod_proxy_fcgi, plain CGI; Python's standard library
-# as the client), crash and concurrency (the same servers under kill -9 and
-# parallel writers), browser (headless Chromium through playwright-core: the
+# as the client), crash, concurrency and slow clients (the same servers
+# under kill -9, parallel writers and 50 stalled request bodies), browser (headless Chromium through playwright-core: the
 # pages as a person uses them), install (make install into a staging
 # directory, the installed programs, make uninstall, make distcheck).
 set -u
