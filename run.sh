@@ -120,8 +120,13 @@ setup() {
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@USER@|$user|" \
 	    "$ROOT/conf/nginx.conf" >"$VAR/nginx.conf"
+	# max_body_bytes of support.conf: the web server refuses larger
+	# bodies itself, before it reads them.
+	max_body=$(sed -n 's/^[[:space:]]*max_body_bytes[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+	    "$VAR/support.conf" | tail -n 1)
+	[ -n "$max_body" ] || max_body=262144
 	sed -e "s|@RUN@|$VAR/run|g" -e "s|@CONF@|$ROOT/conf|g" \
-	    -e "s|@HTDOCS@|$ROOT/htdocs|g" \
+	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|$max_body|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"
 	case $SERVER in apache-*) setup_apache ;; esac
 	export SUPPORT_CONF="$VAR/support.conf"
@@ -147,9 +152,6 @@ as_run_user() {
 # Fill in conf/apache/ for $VAR: httpd.conf and the snippet of the mode.
 setup_apache() {
 	a="$ROOT/conf/apache"
-	max_body=$(sed -n 's/^[[:space:]]*max_body_bytes[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
-	    "$VAR/support.conf" | tail -n 1)
-	[ -n "$max_body" ] || max_body=262144
 	mkdir -p "$VAR/run/fcgid" "$VAR/apache-site"
 	docroot=$ROOT/htdocs
 	case $SERVER in

@@ -248,8 +248,10 @@ setup_run() {
 	    -e "s|@VAR@|$RUN|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@USER@|$user|" \
 	    "$ROOT/conf/nginx.conf" >"$RUN/nginx.conf"
+	max_body=$(sed -n 's/^[[:space:]]*max_body_bytes[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+	    "$RUN/support.conf" | tail -n 1)
 	sed -e "s|@RUN@|$RUN/run|g" -e "s|@CONF@|$ROOT/conf|g" \
-	    -e "s|@HTDOCS@|$ROOT/htdocs|g" \
+	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|${max_body:-262144}|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$RUN/nginx-support.conf"
 	cat >"$RUN/nginx-hello.conf" <<EOF
 # The limit probe, passed exactly as the desk's locations are.

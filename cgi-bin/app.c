@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #ifdef __linux__
@@ -42,6 +43,11 @@ static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t watch_seconds;	/* the request has run */
 static long watch_limit;			/* request_timeout_s */
 static const struct store *watch_store;
+/* The wait for a body (fcgi_read), which on_tick also bounds. */
+static volatile sig_atomic_t body_fd = -1;	/* the connection read from */
+static volatile sig_atomic_t body_until;	/* watch_seconds it ends at */
+static volatile sig_atomic_t body_expired;	/* on_tick ended it */
+static long body_limit;				/* body_timeout_s */
 
 /* A request this old whose store was recovered away is stuck for good. */
 #define STRANDED_S 2
@@ -71,6 +77,8 @@ app_status(sup_err e)
 		return 404;
 	case SUP_EMETHOD:
 		return 405;
+	case SUP_ETIMEOUT:
+		return 408;
 	case SUP_ECONFLICT:
 	case SUP_ECLOSED:
 	case SUP_EEXIST:
@@ -272,10 +280,36 @@ struct conn {
 	struct fcgiout out;
 };
 
+/*
+ * Read the body.  A worker waits for it body_timeout_s at most, counted
+ * from the first read: the shipped configurations have the web server
+ * read each body whole before it passes the request on, so the wait is
+ * none, but a server that passes a body on as it comes (nginx with
+ * fastcgi_request_buffering off, say) would let a client that stalls
+ * hold this worker until request_timeout_s.  When the time is up, on_tick
+ * shuts the connection's reading side; the read ends short, and the
+ * request is answered 408 (SUP_IO_TIMEOUT).  The answer can still be
+ * written: only the reading side is shut.
+ */
 static int
 fcgi_read(void *ctx, char *buf, int n)
 {
-	return FCGX_GetStr(buf, n, ((struct conn *)ctx)->req.in);
+	struct conn *c = ctx;
+	int got;
+
+	/* +1: the first tick may come at once; the wait is at least the limit. */
+	if (body_until == 0)
+		body_until = watch_seconds + body_limit + 1;
+	body_fd = c->req.ipcFd;
+	got = FCGX_GetStr(buf, n, c->req.in);
+	body_fd = -1;
+	if (!body_expired)
+		return got;
+	/* Its reading side is shut: no further request on this connection. */
+	c->req.keepConnection = 0;
+	/* libfcgi takes the shut side for a broken stream, not its end. */
+	return got > 0 || FCGX_GetError(c->req.in) == 0 ? got :
+	    SUP_IO_TIMEOUT;
 }
 
 static int
@@ -292,7 +326,10 @@ on_stop(int sig SUP_UNUSED)
 }
 
 /*
- * The watchdog's tick, once a second while a request runs.  A request
+ * The watchdog's tick, once a second while a request runs.  A wait for a
+ * body past its time (fcgi_read) is ended by shutting the reading side of
+ * the connection: the read, restarted after this handler, returns at once
+ * (libfcgi takes that as the end of its input).  A request
  * still running after request_timeout_s, or after STRANDED_S seconds in
  * a store that another process has recovered meanwhile, is stuck: it
  * waits for a lock in the discarded environment, where nothing will ever
@@ -304,8 +341,14 @@ static void
 on_tick(int sig SUP_UNUSED)
 {
 	struct sigaction sa;
-	int s = ++watch_seconds;
+	int s = ++watch_seconds, saved = errno;
 
+	if (body_fd >= 0 && body_until > 0 && s >= body_until &&
+	    !body_expired) {
+		body_expired = 1;
+		shutdown(body_fd, SHUT_RD);
+	}
+	errno = saved;
 	if (s < watch_limit && (s < STRANDED_S || watch_store == NULL ||
 	    !store_abandoned(watch_store)))
 		return;
@@ -351,6 +394,9 @@ watch_start(struct app *app, bool stranded)
 
 	watch_seconds = 0;
 	watch_limit = app->conf.request_timeout_s;
+	body_until = 0;
+	body_expired = 0;
+	body_limit = app->conf.body_timeout_s;
 	watch_store = stranded ? &app->store : NULL;
 	setitimer(ITIMER_REAL, &tick, NULL);
 }

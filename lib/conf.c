@@ -34,6 +34,7 @@ static const struct key keys[] = {
 	{ "support", "cache_kb", K_LONG, O(cache_kb), 512, 4L << 20 },
 	{ "support", "lock_timeout_ms", K_LONG, O(lock_timeout_ms), 10, 600000 },
 	{ "support", "request_timeout_s", K_LONG, O(request_timeout_s), 1, 3600 },
+	{ "support", "body_timeout_s", K_LONG, O(body_timeout_s), 1, 3600 },
 	{ "support", "max_body_bytes", K_LONG, O(max_body_bytes), 1024, 1L << 30 },
 	{ "support", "max_tickets_per_user", K_LONG, O(max_tickets_per_user), 0, 1000000 },
 	{ "support", "ticket_retention_days", K_LONG, O(ticket_retention_days), 1, 100000 },
@@ -180,6 +181,7 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->cache_kb = 16384;
 	conf->lock_timeout_ms = 5000;
 	conf->request_timeout_s = 30;
+	conf->body_timeout_s = 5;
 	conf->max_body_bytes = 262144;
 	conf->max_tickets_per_user = 10;
 	conf->ticket_retention_days = 365;

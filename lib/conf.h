@@ -34,6 +34,7 @@ struct sup_conf {
 	long cache_kb;			/* BDB cache size */
 	long lock_timeout_ms;		/* a lock wait longer than this fails */
 	long request_timeout_s;		/* a request running longer is ended */
+	long body_timeout_s;		/* a worker waits this long for a body */
 	long max_body_bytes;		/* request bodies over this get 413 */
 	long max_tickets_per_user;	/* tickets not resolved or closed */
 	long ticket_retention_days;

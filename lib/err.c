@@ -32,6 +32,7 @@ static const struct {
 	[SUP_ETHROTTLE] = { "too_many_attempts", "Too many failed logins; try again later." },
 	[SUP_ECREDS] = { "invalid_credentials", "Wrong username, e-mail or password." },
 	[SUP_EREGCLOSED] = { "registration_closed", "Registration is closed on this desk." },
+	[SUP_ETIMEOUT] = { "request_timeout", "The request body did not arrive in time." },
 };
 
 const char *

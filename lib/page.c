@@ -547,6 +547,10 @@ error_words(int status, sup_err e, const char **heading, const char **text)
 		*text = "This page cannot be used this way. Go back and use "
 		    "the buttons and forms on the page.";
 		break;
+	case 408:
+		*heading = "That took too long";
+		*text = "What you sent did not arrive in time. Try again.";
+		break;
 	case 409:
 		*heading = e == SUP_ECLOSED ? "This ticket is closed" :
 		    "That cannot be done now";

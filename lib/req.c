@@ -246,7 +246,8 @@ req_body_length(const struct sup_req *r, long cap, long *len)
  * mod_fcgid and mod_proxy_fcgi count it first).  The program's input ends
  * with the body, so it is read to its end, and refused with SUP_ETOOLARGE
  * as soon as it passes cap.  On success r->body (freed by req_free) holds
- * it, NUL-terminated.  SUP_ENOMEM, SUP_EIO on a read error.
+ * it, NUL-terminated.  SUP_ENOMEM, SUP_EIO on a read error, SUP_ETIMEOUT
+ * when the read gave up waiting.
  */
 static sup_err
 read_to_end(struct sup_req *r, long cap)
@@ -268,7 +269,7 @@ read_to_end(struct sup_req *r, long cap)
 		}
 		n = r->io.read(r->io.ctx, r->body + got, (int)(size - got));
 		if (n < 0)
-			return SUP_EIO;
+			return n == SUP_IO_TIMEOUT ? SUP_ETIMEOUT : SUP_EIO;
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -299,7 +300,7 @@ req_read_body(struct sup_req *r, long cap)
 		int n = r->io.read(r->io.ctx, r->body + got,
 		    (int)((size_t)len - got));
 		if (n <= 0)
-			return SUP_EIO;
+			return n == SUP_IO_TIMEOUT ? SUP_ETIMEOUT : SUP_EIO;
 		got += (size_t)n;
 	}
 	r->body[got] = '\0';

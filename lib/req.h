@@ -16,9 +16,15 @@
 #include "user.h"
 #include "util.h"
 
-/* How the program reads the body and writes the response. */
+/*
+ * How the program reads the body and writes the response.  read returns
+ * the bytes read, 0 at the end of the input, SUP_IO_TIMEOUT when it gave up
+ * waiting for them (body_timeout_s), another negative number on an error.
+ */
+#define SUP_IO_TIMEOUT (-2)
+
 struct sup_io {
-	int (*read)(void *ctx, char *buf, int n);	/* bytes read, <0 error */
+	int (*read)(void *ctx, char *buf, int n);	/* bytes, or <0: above */
 	int (*write)(void *ctx, const char *buf, int n);/* n, or <0 error */
 	void *ctx;
 };
@@ -99,7 +105,8 @@ sup_err req_body_length(const struct sup_req *r, long cap, long *len);
 
 /*
  * Read the body.  SUP_ETOOLARGE, without reading it, when CONTENT_LENGTH is
- * over cap; SUP_EIO when the client sent less than it announced.  A chunked
+ * over cap; SUP_EIO when the client sent less than it announced;
+ * SUP_ETIMEOUT when the read gave up waiting for the rest.  A chunked
  * body with no CONTENT_LENGTH (plain CGI under Apache) is read to the end
  * of the input, SUP_ETOOLARGE once past cap.
  */

@@ -35,6 +35,7 @@ typedef enum sup_err {
 	SUP_ETHROTTLE,		/* too many failed logins: wait (429) */
 	SUP_ECREDS,		/* a login with a wrong name or password */
 	SUP_EREGCLOSED,		/* self-registration is switched off */
+	SUP_ETIMEOUT,		/* the body did not come within body_timeout_s */
 	SUP_ERR_MAX
 } sup_err;
 

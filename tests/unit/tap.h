@@ -254,7 +254,7 @@ sup_errname(sup_err e)
 		"SUP_ETOOLARGE", "SUP_EMEDIA", "SUP_EEXIST", "SUP_EDEADLOCK",
 		"SUP_EBUSY", "SUP_ERECOVER", "SUP_EDB", "SUP_EIO",
 		"SUP_ECONFIG", "SUP_ECSRF", "SUP_ETHROTTLE", "SUP_ECREDS",
-		"SUP_EREGCLOSED",
+		"SUP_EREGCLOSED", "SUP_ETIMEOUT",
 	};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == SUP_ERR_MAX,
 	    "a sup_err without a name here");

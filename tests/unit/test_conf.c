@@ -36,6 +36,8 @@ test_defaults(void)
 	ok(c.durable, "default durability is sync");
 	is_int(c.cache_kb, 16384, "default cache_kb");
 	is_int(c.lock_timeout_ms, 5000, "default lock_timeout_ms");
+	is_int(c.request_timeout_s, 30, "default request_timeout_s");
+	is_int(c.body_timeout_s, 5, "default body_timeout_s");
 	is_int(c.max_body_bytes, 262144, "default max_body_bytes");
 	is_int(c.max_tickets_per_user, 10, "default max_tickets_per_user");
 	is_int(c.ticket_retention_days, 365, "default ticket_retention_days");
@@ -64,6 +66,7 @@ test_values(void)
 	    "durability = nosync\n"
 	    "cache_kb = 1024\n"
 	    "lock_timeout_ms = 250\n"
+	    "body_timeout_s = 2\n"
 	    "max_body_bytes = 1024\n"
 	    "max_tickets_per_user = 0\n"
 	    "ticket_retention_days = 30\n"
@@ -79,6 +82,7 @@ test_values(void)
 	ok(!c.durable, "durability = nosync");
 	is_int(c.cache_kb, 1024, "cache_kb");
 	is_int(c.lock_timeout_ms, 250, "lock_timeout_ms");
+	is_int(c.body_timeout_s, 2, "body_timeout_s");
 	is_int(c.max_body_bytes, 1024, "max_body_bytes at its minimum");
 	is_int(c.max_tickets_per_user, 0, "max_tickets_per_user 0 (no limit)");
 	is_int(c.ticket_retention_days, 30, "ticket_retention_days");
@@ -150,6 +154,8 @@ test_errors(void)
 	    "line 3", "cache_kb");
 	refused("[support]\nlock_timeout_ms = -5\n", "a negative timeout",
 	    "line 2", "lock_timeout_ms");
+	refused("[support]\nbody_timeout_s = 0\n", "body_timeout_s of 0",
+	    "line 2", "body_timeout_s");
 	refused("[support]\nmax_tickets_per_user = 5 tickets\n",
 	    "junk after a number", "line 2", "max_tickets_per_user");
 	refused("[support]\nenable_chat = maybe\n", "a bool that is not",

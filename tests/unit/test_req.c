@@ -16,6 +16,7 @@ struct membody {
 	size_t len, pos;
 	int chunk;		/* at most this many bytes a call; 0: any */
 	int fail;		/* return -1 instead of reading */
+	int stall;		/* after the data, give up waiting for more */
 	int calls;
 };
 
@@ -32,6 +33,8 @@ mem_read(void *ctx, char *buf, int n)
 		want = (size_t)m->chunk;
 	if (want > left)
 		want = left;
+	if (want == 0 && m->stall)
+		return SUP_IO_TIMEOUT;
 	memcpy(buf, m->data + m->pos, want);
 	m->pos += want;
 	return (int)want;
@@ -228,6 +231,16 @@ test_body(void)
 	    .fail = 1 };
 	is_err(read_body(&r, twenty, &m, 1000), SUP_EIO,
 	    "body: a read error");
+	req_free(&r);
+
+	m = (struct membody){ .data = "{\"a\": ", .len = 6, .stall = 1 };
+	is_err(read_body(&r, twenty, &m, 1000), SUP_ETIMEOUT,
+	    "body: the rest did not come in time (SUP_IO_TIMEOUT)");
+	req_free(&r);
+
+	m = (struct membody){ .data = "abc", .len = 3, .stall = 1 };
+	is_err(read_body(&r, chunked, &m, 20), SUP_ETIMEOUT,
+	    "body: chunked, the end did not come in time");
 	req_free(&r);
 
 	m = (struct membody){ .data = "{}", .len = 2 };
