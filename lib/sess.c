@@ -747,8 +747,8 @@ dummy_check(const char *password, size_t plen)
 	static char hash[crypto_pwhash_STRBYTES];
 
 	if (hash[0] == '\0' && crypto_pwhash_str(hash, "not a password", 14,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	    USER_PWHASH_OPSLIMIT,
+	    USER_PWHASH_MEMLIMIT) != 0)
 		return;
 	/* The result does not matter; the time it takes does. */
 	if (crypto_pwhash_str_verify(hash, password, plen) == 0)

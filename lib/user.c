@@ -154,8 +154,8 @@ user_create(struct store *s, const char *username, const char *email,
 	    (!user_email_valid(email) && (password != NULL || *email != '\0')))
 		return SUP_EINVAL;
 	if (password != NULL && crypto_pwhash_str(hash, password, plen,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	    USER_PWHASH_OPSLIMIT,
+	    USER_PWHASH_MEMLIMIT) != 0)
 		return SUP_ENOMEM;
 	e = store_run(s, 0, create_txn, &a);
 	sodium_memzero(hash, sizeof(hash));
@@ -346,8 +346,8 @@ user_set_password(struct store *s, uint32_t id, const char *password)
 	if (plen == 0 || plen > PASSWORD_MAX)
 		return SUP_EINVAL;
 	if (crypto_pwhash_str(hash, password, plen,
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	    USER_PWHASH_OPSLIMIT,
+	    USER_PWHASH_MEMLIMIT) != 0)
 		return SUP_ENOMEM;
 	e = store_run(s, 0, password_txn, &a);
 	sodium_memzero(hash, sizeof(hash));
