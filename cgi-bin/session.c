@@ -81,12 +81,14 @@ session_login(void *ctx, struct sup_req *r)
 	};
 	struct app *app = ctx;
 	struct value v[NFIELDS];
-	char name[EMAIL_MAX + 1];
+	char name[EMAIL_MAX * 4 + 1];	/* characters of up to 4 bytes */
 	json_object *pw, *rec, *id, *o = NULL;
 	sup_err e;
 
 	if ((e = valid_json(r, r->json, fields, NFIELDS, v)) != SUP_OK)
 		return e;
+	if (v[NAME].len >= sizeof(name))
+		return valid_fail(r, "username", "Too long.");
 	memcpy(name, v[NAME].str, v[NAME].len);
 	name[v[NAME].len] = '\0';
 	/* The password as sent: white space in it is part of it. */
