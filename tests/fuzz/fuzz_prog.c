@@ -470,16 +470,17 @@ fuzz_prog_run(const char *name, const struct route *routes, size_t nroutes,
 		if (starts(line, n, "CONTENT_LENGTH=") ||
 		    starts(line, n, "HTTP_TRANSFER_ENCODING="))
 			has_len = true;
-		if (starts(line, n, "REQUEST_METHOD=") && !method) {
-			method = true;
-			head = n == 19 && memcmp(line + 15, "HEAD", 4) == 0;
-		}
 		b = (struct sbuf){ 0 };
 		expand(&b, line, n);
 		sbuf_add(&b, "", 0);
 		if (b.failed)
 			abort();
 		env[nenv++] = b.p;
+		/* The program reads the first one, up to a NUL. */
+		if (starts(line, n, "REQUEST_METHOD=") && !method) {
+			method = true;
+			head = strcmp(b.p, "REQUEST_METHOD=HEAD") == 0;
+		}
 	}
 	expand(&bodybuf, p, (size_t)(stop - p));
 	sbuf_add(&bodybuf, "", 0);
