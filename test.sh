@@ -72,10 +72,11 @@ grep '^not ok' "$OUT/hardening.log"
 
 note "unit"
 make -s -j2 check >"$OUT/unit.log" 2>&1
-cat tests/unit/*.log >"$OUT/unit-tap.log" 2>/dev/null
+cat tests/unit/*.log tests/fuzz/*.log >"$OUT/unit-tap.log" 2>/dev/null
 count_tap "$OUT/unit-tap.log"
-# A unit program that crashed or printed no plan is a failure of its own.
-for trs in tests/unit/*.trs; do
+# A unit program (or corpus replay) that crashed or printed no plan is a
+# failure of its own.
+for trs in tests/unit/*.trs tests/fuzz/*.trs; do
 	if grep -q ':test-result: ERROR' "$trs"; then
 		echo "error in ${trs%.trs}"
 		failed=$((failed + 1))
@@ -158,7 +159,8 @@ else
 	export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:print_stacktrace=1"
 	note "sanitizers: unit"
 	(cd "$SAN" && make -s -j2 check) >"$OUT/sanitize-unit.log" 2>&1
-	cat "$SAN"/tests/unit/*.log >"$OUT/sanitize-unit-tap.log" 2>/dev/null
+	cat "$SAN"/tests/unit/*.log "$SAN"/tests/fuzz/*.log \
+	    >"$OUT/sanitize-unit-tap.log" 2>/dev/null
 	count_tap "$OUT/sanitize-unit-tap.log"
 
 	for dir in tests/fuzz/corpus/*/; do

@@ -272,6 +272,20 @@ after_request(struct app *app, sup_err e)
 		store_maintain(&app->store);
 }
 
+/*
+ * One request as the loop serves it, and the upkeep after it: the seam
+ * for a caller that brings its own requests (the fuzz targets in
+ * tests/fuzz/).  app's conf is loaded and its store open.
+ */
+sup_err
+app_serve(struct app *app, char **envp, struct sup_io io)
+{
+	sup_err e = serve_one(app, envp, io);
+
+	after_request(app, e);
+	return e;
+}
+
 /* --- FastCGI --------------------------------------------------------- */
 
 /* A FastCGI connection: libfcgi reads the request, fcgiout answers it. */

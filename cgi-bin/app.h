@@ -25,6 +25,13 @@ struct app {
 int app_main(int argc, char **argv, const char *name,
     const struct route *routes, size_t nroutes);
 
+/*
+ * Serve one request from envp (CGI variables) and io (body in, answer
+ * out) through the whole path, then the store's upkeep: what the loop does
+ * for each request.  For the fuzz targets; app->conf loaded, store open.
+ */
+sup_err app_serve(struct app *app, char **envp, struct sup_io io);
+
 /* The HTTP status for an error. */
 int app_status(sup_err e);
 

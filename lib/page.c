@@ -490,31 +490,38 @@ add_encoded(struct sbuf *b, const char *s)
 	}
 }
 
+/*
+ * next= is the page asked for with its query (a GET), else the home page.
+ * The log-in form takes PAGE_NEXT_MAX bytes of next, and the Location
+ * header must fit the answer's head (http.c): a longer one would leave
+ * the browser with no answer at all.  So when the encoded next is longer,
+ * the page without its query, then the home page.
+ */
 sup_err
 page_login_redirect(struct sup_req *r, const char *url_prefix)
 {
 	const char *prefix = url_prefix ? url_prefix : "";
 	const char *q = req_env(r, "QUERY_STRING");
-	struct sbuf next = { 0 }, path = { 0 };
+	const size_t base = sizeof(LOGIN_PATH "?next=") - 1;
+	struct sbuf path = { 0 };
+	int step = strcmp(r->method, "GET") == 0 ||
+	    strcmp(r->method, "HEAD") == 0 ? 0 : 2;
 	sup_err e;
 
-	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
-		sbuf_adds(&next, prefix);
-		sbuf_adds(&next, r->path);
-		if (q != NULL && *q != '\0') {
-			sbuf_add(&next, "?", 1);
-			sbuf_adds(&next, q);
+	for (; step <= 2; step++) {
+		free(path.p);
+		path = (struct sbuf){ 0 };
+		sbuf_adds(&path, LOGIN_PATH "?next=");
+		add_encoded(&path, prefix);
+		add_encoded(&path, step < 2 ? r->path : HOME_PATH);
+		if (step == 0 && q != NULL && *q != '\0') {
+			add_encoded(&path, "?");
+			add_encoded(&path, q);
 		}
-	} else {
-		sbuf_adds(&next, prefix);
-		sbuf_adds(&next, HOME_PATH);
+		if (path.failed || path.len - base <= PAGE_NEXT_MAX)
+			break;
 	}
-	sbuf_adds(&path, LOGIN_PATH "?next=");
-	if (next.p != NULL)
-		add_encoded(&path, next.p);
-	e = next.failed || path.failed ? SUP_ENOMEM :
-	    page_redirect(r, url_prefix, path.p);
-	free(next.p);
+	e = path.failed ? SUP_ENOMEM : page_redirect(r, url_prefix, path.p);
 	free(path.p);
 	return e;
 }

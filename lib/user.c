@@ -134,19 +134,6 @@ out:
 	return e;
 }
 
-/*
- * The cost of every password hash made and checked: libsodium's
- * interactive argon2id limits.  The fuzzing build takes the least, so that
- * a fuzzed login costs microseconds instead of 50 ms.
- */
-#ifdef SUPPORT_FUZZING
-#define PWHASH_OPSLIMIT crypto_pwhash_OPSLIMIT_MIN
-#define PWHASH_MEMLIMIT crypto_pwhash_MEMLIMIT_MIN
-#else
-#define PWHASH_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
-#define PWHASH_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
-#endif
-
 /* How many argon2id verifications this process has made (for the tests). */
 static unsigned long verifications;
 
@@ -155,8 +142,8 @@ static sup_err
 password_hash(const char *password, size_t plen,
     char hash[crypto_pwhash_STRBYTES])
 {
-	return crypto_pwhash_str(hash, password, plen, PWHASH_OPSLIMIT,
-	    PWHASH_MEMLIMIT) == 0 ? SUP_OK : SUP_ENOMEM;
+	return crypto_pwhash_str(hash, password, plen, USER_PWHASH_OPSLIMIT,
+	    USER_PWHASH_MEMLIMIT) == 0 ? SUP_OK : SUP_ENOMEM;
 }
 
 sup_err

@@ -24,6 +24,24 @@ enum user_role { ROLE_USER, ROLE_AGENT, ROLE_ADMIN };
 #define PASSWORD_MIN 8		/* characters, for passwords set over HTTP */
 #define TOKEN_NAME_MAX 100
 
+/*
+ * The argon2id cost of the password hashes this library makes (user.c)
+ * and of the dummy check for a name with no account (sess.c): libsodium's
+ * interactive limits (about 50 ms and 64 MB).  The fuzz build
+ * (--enable-fuzzing defines SUPPORT_FUZZING) uses its minimum instead, so
+ * that a fuzz target logs in thousands of times a second; it is never
+ * installed.  A hash string carries its own cost, so checking one
+ * (crypto_pwhash_str_verify) costs what making it did.  The names are
+ * libsodium's: include <sodium.h> where these are used.
+ */
+#ifdef SUPPORT_FUZZING
+#define USER_PWHASH_OPSLIMIT crypto_pwhash_OPSLIMIT_MIN
+#define USER_PWHASH_MEMLIMIT crypto_pwhash_MEMLIMIT_MIN
+#else
+#define USER_PWHASH_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define USER_PWHASH_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
+#endif
+
 /* The authenticated caller of a request. */
 struct sup_user {
 	uint32_t id;

@@ -389,6 +389,29 @@ test_responses(const char *dir)
 	    "login redirect: after a POST, next is the list (with the prefix)");
 	req_free(&r);
 
+	/* A next longer than the log-in form takes (and than the answer's
+	 * head holds): the page without its query, then the list. */
+	char long_q[3 * PAGE_NEXT_MAX], long_p[2 * PAGE_NEXT_MAX];
+	char *long_env[] = { "REQUEST_METHOD=GET", "PATH_INFO=/support/x/",
+		long_q, NULL };
+	snprintf(long_q, sizeof(long_q), "QUERY_STRING=q=%0*d",
+	    (int)sizeof(long_q) - 20, 0);
+	request(&r, long_env);
+	is_err(page_login_redirect(&r, ""), SUP_OK, "login redirect long");
+	ok(has("Status: 303 See Other\r\n") && has("Location: /support/login/"
+	    "?next=/support/x/\r\n"),
+	    "login redirect: a long query is left out of next");
+	req_free(&r);
+	long_env[1] = long_p;
+	snprintf(long_p, sizeof(long_p), "PATH_INFO=/support/%0*d/",
+	    (int)sizeof(long_p) - 30, 0);
+	request(&r, long_env);
+	is_err(page_login_redirect(&r, ""), SUP_OK, "login redirect long path");
+	ok(has("Status: 303 See Other\r\n") && has("Location: /support/login/"
+	    "?next=/support/\r\n"),
+	    "login redirect: next is the list when the path is too long");
+	req_free(&r);
+
 	request(&r, get_env);
 	is_err(page_render(&pe, &r, 200, "broken.html", NULL), SUP_OK,
 	    "broken template: answered");

@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+"""Seed inputs for the whole-program fuzz targets (tests/fuzz/fuzz_prog.h).
+
+    python3 tests/fuzz/seeds.py [--out DIR]
+
+writes, for each program, into DIR/prog_<program>/ (default: this
+directory's corpus/): the requests the http tests make (tests/http/
+test_api.py, test_session.py, test_pages.py), one or more per route, with
+each way of logging in (Bearer token, Basic, session cookie with its CSRF
+token, anonymous), JSON and form bodies; and, for every body and query
+field of every route, a value at the field's length limit and one past it,
+in 1-, 2-, 3- and 4-byte UTF-8 characters (the limits of the field tables
+in cgi-bin/*.c and lib/ticket.c's query_fields).  Files are named by the
+SHA-1 of their content, as libFuzzer names its own, so running it again
+adds nothing twice.  "@name@" stands for a secret of the target's store
+(fuzz_prog.c).
+"""
+import argparse
+import base64
+import hashlib
+import json
+import os
+import urllib.parse
+
+# The field limits: keep them as cgi-bin/*.c, lib/ticket.c, lib/user.h say.
+SUBJECT_MAX = 255          # characters (F_STRING)
+CONTENT_MAX = 65536        # bytes (F_TEXT)
+USERNAME_MAX = 150         # characters
+EMAIL_MAX = 254            # characters
+PASSWORD_MAX = 1024        # bytes
+PAGE_NEXT_MAX = 2048       # bytes
+UUID_STRLEN = 36           # characters
+QUERY_TEXT_MAX = 200       # status=, q= of the ticket list (characters)
+QUERY_ASSIGNEE_MAX = 12    # characters
+
+# One character of each UTF-8 length.
+CHARS = ["a", "\u00e9", "\u20ac", "\U0001f600"]
+
+API = "/api/support/"
+TICKETS = API + "tickets/"
+SESSION = API + "session/"
+USERS = API + "users/"
+TA = "@ticket_alice@"
+TB = "@ticket_bob@"
+TC = "@ticket_closed@"
+
+
+def basic(name, password=None):
+    pw = password if password is not None else name + " password"
+    return "Basic " + base64.b64encode((name + ":" + pw).encode()).decode()
+
+
+class Who:
+    """How a request logs in: headers, and the CSRF token of a cookie."""
+
+    def __init__(self, kind, name=None):
+        self.kind, self.name = kind, name
+
+    def headers(self, method):
+        h = []
+        if self.kind == "bearer":
+            h.append(("HTTP_AUTHORIZATION", "Bearer @%s_token@" % self.name))
+        elif self.kind == "basic":
+            h.append(("HTTP_AUTHORIZATION", basic(self.name)))
+        elif self.kind == "cookie":
+            h.append(("HTTP_COOKIE", "sessionid=@%s_sid@; csrftoken=@%s_csrf@"
+                      % (self.name, self.name)))
+            if method not in ("GET", "HEAD"):
+                h.append(("HTTP_X_CSRFTOKEN", "@%s_csrf@" % self.name))
+        return h
+
+    def form_token(self):
+        return "@%s_csrf@" % self.name if self.kind == "cookie" else None
+
+
+ALICE = Who("bearer", "alice")
+ALICE_BASIC = Who("basic", "alice")
+ALICE_COOKIE = Who("cookie", "alice")
+BOB = Who("basic", "bob")
+CAROL = Who("bearer", "carol")
+CAROL_COOKIE = Who("cookie", "carol")
+DAVE = Who("bearer", "dave")
+DAVE_COOKIE = Who("cookie", "dave")
+ANON = Who("anon")
+
+
+def request(method, path, who=ANON, query=None, json_body=None, form=None,
+            body=None, ctype=None, extra=(), uri_var="REQUEST_URI"):
+    """One input: CGI variables, an empty line, the body."""
+    env = [("REQUEST_METHOD", method)]
+    qs = ""
+    if query is not None:
+        qs = query if isinstance(query, str) else urllib.parse.urlencode(query)
+        qs = qs.replace("%40", "@")     # "@name@" placeholders stay whole
+    if uri_var == "REQUEST_URI":
+        env.append(("REQUEST_URI", path + ("?" + qs if qs else "")))
+    else:
+        env.append(("SCRIPT_NAME", "/cgi-bin/prog"))
+        env.append(("PATH_INFO", path))
+    if qs:
+        env.append(("QUERY_STRING", qs))
+    data = b""
+    if json_body is not None:
+        data = json.dumps(json_body, ensure_ascii=False).encode()
+        ctype = ctype or "application/json"
+    elif form is not None:
+        f = dict(form)
+        if who.form_token():
+            f["csrfmiddlewaretoken"] = who.form_token()
+        data = urllib.parse.urlencode(f).encode()
+        ctype = ctype or "application/x-www-form-urlencoded"
+    elif body is not None:
+        data = body
+    if ctype:
+        env.append(("CONTENT_TYPE", ctype))
+    env += who.headers(method)
+    env.append(("REMOTE_ADDR", "127.0.0.1"))
+    env.append(("HTTP_ACCEPT", "text/html" if path.startswith("/support/")
+                else "application/json"))
+    env += list(extra)
+    head = "".join("%s=%s\n" % kv for kv in env).encode()
+    # A form's token goes in as "@name@" unescaped: urlencode made it %40.
+    data = data.replace(b"%40", b"@") if form is not None else data
+    return head + b"\n" + data
+
+
+def chars(n, c):
+    """n characters of c: an F_STRING value of n characters."""
+    return c * n
+
+
+def nbytes(n, c):
+    """Exactly n bytes of text made of c (padded with 'a'): an F_TEXT value."""
+    k = len(c.encode())
+    return c * (n // k) + "a" * (n % k)
+
+
+def limits(maxlen, unit):
+    """Values at the limit and one past it, in each UTF-8 length."""
+    out = []
+    for c in CHARS:
+        if unit == "chars":
+            out += [chars(maxlen, c), chars(maxlen + 1, c)]
+        else:
+            out += [nbytes(maxlen, c), nbytes(maxlen + 1, c)]
+    return out
+
+
+def tickets():
+    s = []
+    # POST /api/support/tickets/, each way of logging in (test_api.py).
+    t = {"subject": "Printer", "initial_message": "It smokes", "priority": "high"}
+    for who in (ALICE, ALICE_BASIC, ALICE_COOKIE, BOB, CAROL, ANON):
+        s.append(request("POST", TICKETS, who, json_body=t))
+    s.append(request("POST", TICKETS, ALICE_COOKIE, json_body=t,
+                     extra=[("HTTP_X_CSRFTOKEN", "0" * 64)]))
+    s.append(request("POST", TICKETS, Who("cookie", "alice"), json_body=t,
+                     extra=[("HTTP_AUTHORIZATION", "Bearer @alice_token@")]))
+    s.append(request("POST", TICKETS, ALICE, body=b'{"subject": "s", '
+                     b'"initial_message": "m"}', ctype="text/plain"))
+    s.append(request("POST", TICKETS, ALICE, body=b'{"subject": "caf\xe9\xff", '
+                     b'"initial_message": "x"}', ctype="application/json"))
+    s.append(request("POST", TICKETS, ALICE, body=b'{"subject": "x", "subject":'
+                     b' "y", "initial_message": "m", "extra": 1}',
+                     ctype="application/json"))
+    s.append(request("POST", TICKETS, ALICE, body=b'[1, {"a": "\\ud800"}]',
+                     ctype="application/json"))
+    s.append(request("POST", TICKETS, ALICE, body=b'{"subject": "x"',
+                     ctype="application/json",
+                     extra=[("CONTENT_LENGTH", "999")]))
+    s.append(request("POST", TICKETS, ALICE, body=b'{"subject": "chunked",'
+                     b' "initial_message": "m"}', ctype="application/json",
+                     extra=[("HTTP_TRANSFER_ENCODING", "chunked")]))
+    s.append(request("POST", TICKETS, ALICE, json_body=t,
+                     extra=[("CONTENT_LENGTH", "99999999999999999999")]))
+    s.append(request("POST", TICKETS, ALICE, json_body={
+        "subject": "  padded  ", "initial_message": "**bold** <script>x</script>"
+        " [l](javascript:alert(1))", "priority": "nope"}))
+    for field, maxlen, unit in (("subject", SUBJECT_MAX, "chars"),
+                                ("initial_message", CONTENT_MAX, "bytes")):
+        for v in limits(maxlen, unit):
+            b = {"subject": "s", "initial_message": "m"}
+            b[field] = v
+            s.append(request("POST", TICKETS, ALICE, json_body=b))
+    # GET /api/support/tickets/ and its filters.
+    queries = [None, {"status": "open,waiting_for_admin"}, {"priority": "high"},
+               {"assignee": "me"}, {"assignee": "none"}, {"assignee": "3"},
+               {"user": "1"}, {"q": "printer"},
+               {"created_after": "2026-01-01T00:00:00Z",
+                "created_before": "2099-01-01T00:00:00.123456Z"},
+               {"ordering": "-created_at", "page": "2", "page_size": "1"},
+               {"ordering": "priority", "page_size": "100"},
+               "status=%ZZ&q=%00", "page=0&page=1", "page_size=101"]
+    for q in queries:
+        for who in (ALICE, CAROL):
+            s.append(request("GET", TICKETS, who, query=q))
+    s.append(request("GET", TICKETS, ANON))
+    for field, maxlen in (("q", QUERY_TEXT_MAX), ("status", QUERY_TEXT_MAX),
+                          ("assignee", QUERY_ASSIGNEE_MAX)):
+        for v in limits(maxlen, "chars"):
+            s.append(request("GET", TICKETS, CAROL, query={field: v}))
+    # One ticket.
+    for who in (ALICE, ALICE_COOKIE, BOB, CAROL, DAVE, ANON):
+        s.append(request("GET", TICKETS + TA + "/", who))
+    s.append(request("HEAD", TICKETS + TA + "/", ALICE))
+    s.append(request("GET", TICKETS + TA + "/", ALICE, uri_var="PATH_INFO"))
+    s.append(request("GET", TICKETS + "not-a-uuid/", ALICE))
+    s.append(request("DELETE", TICKETS, ALICE))
+    s.append(request("GET", API + "nope/", ALICE))
+    s.append(request("GET", TICKETS + TA + "/", ALICE, query="x=1"))
+    # PATCH.
+    patches = [(ALICE, TA, {"status": "resolved"}), (ALICE, TA, {"status": "closed"}),
+               (ALICE, TA, {"priority": "low"}), (ALICE_COOKIE, TA, {"status": "resolved"}),
+               (CAROL, TA, {"assignee": 3, "priority": "urgent", "subject": "New"}),
+               (CAROL, TA, {"assignee": None}), (CAROL, TA, {"assignee": 1}),
+               (CAROL, TC, {"status": "open"}), (ALICE, TC, {"status": "resolved"}),
+               (BOB, TA, {"status": "closed"}), (DAVE, TB, {"status": "waiting_for_user"})]
+    for who, t_, b in patches:
+        s.append(request("PATCH", TICKETS + t_ + "/", who, json_body=b))
+    for v in limits(SUBJECT_MAX, "chars"):
+        s.append(request("PATCH", TICKETS + TA + "/", CAROL, json_body={"subject": v}))
+    # The pages (test_pages.py).
+    for who in (ALICE_COOKIE, CAROL_COOKIE, ANON):
+        s.append(request("GET", "/support/", who))
+        s.append(request("GET", "/support/tickets/new/", who))
+        s.append(request("GET", "/support/tickets/" + TA + "/", who))
+    s.append(request("GET", "/support/", CAROL_COOKIE,
+                     query={"status": "open", "q": "fire", "page": "1"}))
+    f = {"subject": "From the page", "initial_message": "Hello"}
+    s.append(request("POST", "/support/tickets/new/", ALICE_COOKIE, form=f))
+    s.append(request("POST", "/support/tickets/new/", ALICE_COOKIE,
+                     form={"subject": "", "initial_message": "x"}))
+    s.append(request("POST", "/support/tickets/new/", Who("cookie", "alice"),
+                     form=f, extra=[]).replace(b"csrfmiddlewaretoken=@alice_csrf@",
+                                               b"csrfmiddlewaretoken=bad"))
+    for field, maxlen, unit in (("subject", SUBJECT_MAX, "chars"),
+                                ("initial_message", CONTENT_MAX, "bytes")):
+        for v in limits(maxlen, unit):
+            b = dict(f)
+            b[field] = v
+            s.append(request("POST", "/support/tickets/new/", ALICE_COOKIE, form=b))
+    for st in ("resolved", "closed", "open", "bogus"):
+        s.append(request("POST", "/support/tickets/" + TA + "/", ALICE_COOKIE,
+                         form={"status": st}))
+        s.append(request("POST", "/support/tickets/" + TA + "/", CAROL_COOKIE,
+                         form={"status": st}))
+    return s
+
+
+def messages():
+    s = []
+    m = TICKETS + TA + "/messages/"
+    for who in (ALICE, ALICE_COOKIE, CAROL, DAVE, BOB, ANON):
+        s.append(request("GET", m, who))
+    s.append(request("GET", m, ALICE, query={"after": "@msg_alice@"}))
+    s.append(request("GET", m, CAROL, query={"after": "@note_alice@"}))
+    s.append(request("GET", m, ALICE, query={"after": "@ticket_bob@"}))
+    s.append(request("GET", m, ALICE, query={"after": "zz"}))
+    s.append(request("GET", m, ALICE, extra=[("HTTP_IF_NONE_MATCH", '"x", *')]))
+    s.append(request("HEAD", m, ALICE))
+    for v in limits(UUID_STRLEN, "chars"):
+        s.append(request("GET", m, ALICE, query={"after": v}))
+    posts = [(ALICE, TA, {"content": "Still smoking"}), (ALICE, TA, {"text": "alias"}),
+             (ALICE_COOKIE, TA, {"content": "from the browser"}),
+             (ALICE_BASIC, TA, {"content": "basic"}),
+             (ALICE, TA, {"content": "note?", "is_internal": True}),
+             (CAROL, TA, {"content": "a note", "is_internal": True}),
+             (CAROL, TA, {"content": "a reply", "is_internal": False}),
+             (DAVE, TB, {"content": "*admin* `reply`"}),
+             (ALICE, TC, {"content": "closed?"}), (CAROL, TC, {"content": "reopen"}),
+             (BOB, TA, {"content": "not mine"}), (ANON, TA, {"content": "x"}),
+             (ALICE, TA, {"content": "   "}), (ALICE, TA, {"content": 5}),
+             (ALICE, TA, {"content": "x", "text": "y"}),
+             (ALICE, TA, {"content": "x", "last_seen": "@msg_alice@"})]
+    for who, t_, b in posts:
+        s.append(request("POST", TICKETS + t_ + "/messages/", who, json_body=b))
+    for v in limits(CONTENT_MAX, "bytes"):
+        s.append(request("POST", m, ALICE, json_body={"content": v}))
+    pm = "/support/tickets/" + TA + "/messages/"
+    for who, f in ((ALICE_COOKIE, {"content": "page reply"}),
+                   (CAROL_COOKIE, {"content": "page note", "is_internal": "on"}),
+                   (ALICE_COOKIE, {"content": ""}), (ANON, {"content": "x"})):
+        s.append(request("POST", pm, who, form=f))
+    for v in limits(CONTENT_MAX, "bytes"):
+        s.append(request("POST", pm, ALICE_COOKIE, form={"content": v}))
+    return s
+
+
+def session():
+    s = []
+    for who in (ANON, ALICE_COOKIE, ALICE, CAROL_COOKIE):
+        s.append(request("GET", SESSION, who))
+    good = {"username": "alice", "password": "alice password"}
+    s.append(request("POST", SESSION, ANON, json_body=good))
+    s.append(request("POST", SESSION, ANON, json_body={
+        "email": "carol@example.com", "password": "carol password"}))
+    s.append(request("POST", SESSION, ANON, json_body={
+        "username": "alice", "password": "wrong"}))
+    s.append(request("POST", SESSION, ANON, json_body={
+        "username": "nobody", "password": "x"}))
+    s.append(request("POST", SESSION, ANON, form=good))
+    s.append(request("POST", SESSION, ANON, form=dict(good, csrfmiddlewaretoken="a" * 64),
+                     extra=[("HTTP_COOKIE", "csrftoken=" + "a" * 64)]))
+    s.append(request("POST", SESSION, ANON, json_body=good,
+                     extra=[("HTTP_COOKIE", "csrftoken=" + "b" * 64),
+                            ("HTTP_X_CSRFTOKEN", "b" * 64)]))
+    s.append(request("POST", SESSION, ALICE_COOKIE, json_body=good))
+    for field, maxlen, unit in (("username", EMAIL_MAX, "chars"),
+                                ("password", PASSWORD_MAX, "bytes")):
+        for v in limits(maxlen, unit):
+            b = dict(good)
+            b[field] = v
+            s.append(request("POST", SESSION, ANON, json_body=b))
+    s.append(request("DELETE", SESSION, ALICE_COOKIE))
+    s.append(request("DELETE", SESSION, Who("cookie", "carol")).replace(
+        b"HTTP_X_CSRFTOKEN=@carol_csrf@", b"HTTP_X_CSRFTOKEN=x"))
+    s.append(request("DELETE", SESSION, ANON))
+    # The pages.
+    s.append(request("GET", "/support/login/", ANON))
+    s.append(request("GET", "/support/login/", ANON, query={"next": "/support/tickets/new/"}))
+    s.append(request("GET", "/support/login/", ANON, query={"next": "//evil.example/"}))
+    s.append(request("GET", "/support/login/", ALICE_COOKIE))
+    for v in limits(PAGE_NEXT_MAX, "bytes"):
+        s.append(request("GET", "/support/login/", ANON, query={"next": "/" + v[1:]}))
+    tok = "c" * 64
+    s.append(request("POST", "/support/login/", ANON,
+                     form=dict(good, csrfmiddlewaretoken=tok, next="/support/"),
+                     extra=[("HTTP_COOKIE", "csrftoken=" + tok)]))
+    s.append(request("POST", "/support/login/", ANON,
+                     form={"username": "alice", "password": "bad",
+                           "csrfmiddlewaretoken": tok},
+                     extra=[("HTTP_COOKIE", "csrftoken=" + tok)]))
+    s.append(request("POST", "/support/login/", ANON, form=good))
+    s.append(request("POST", "/support/logout/", ALICE_COOKIE, form={}))
+    s.append(request("POST", "/support/logout/", ANON, form={}))
+    return s
+
+
+def users():
+    s = []
+    reg = {"username": "newcomer", "email": "newcomer@example.com",
+           "password": "a fine password", "display_name": "New Comer"}
+    s.append(request("POST", USERS, ANON, json_body=reg))
+    for b in ({"username": "x1", "email": "Alice@Example.com", "password": "a fine password"},
+              {"username": "ALICE", "email": "x1@example.com", "password": "a fine password"},
+              {"username": "x2", "email": "x2@example.com", "password": "short"},
+              {"username": "x3longname", "email": "x3@example.com", "password": "X3LONGNAME"},
+              {"username": "bad name", "email": "not-an-address", "password": "a fine password"}):
+        s.append(request("POST", USERS, ANON, json_body=b))
+    s.append(request("POST", USERS, ALICE, json_body=reg))
+    s.append(request("POST", USERS, ANON, form=reg))
+    for field, maxlen, unit in (("username", USERNAME_MAX, "chars"),
+                                ("email", EMAIL_MAX, "chars"),
+                                ("password", PASSWORD_MAX, "bytes"),
+                                ("display_name", USERNAME_MAX, "chars")):
+        for v in limits(maxlen, unit):
+            b = dict(reg)
+            b[field] = v
+            s.append(request("POST", USERS, ANON, json_body=b))
+    for q in (None, {"q": "ali"}, {"q": "example.com", "page": "1", "page_size": "1"},
+              {"page_size": "101"}, {"page": "1000001"}):
+        for who in (CAROL, DAVE, ALICE):
+            s.append(request("GET", USERS, who, query=q))
+    for v in limits(EMAIL_MAX, "chars"):
+        s.append(request("GET", USERS, CAROL, query={"q": v}))
+    for who, uid in ((ALICE, "@alice_id@"), (ALICE, "@bob_id@"), (CAROL, "@alice_id@"),
+                     (DAVE, "@carol_id@"), (CAROL, "0"), (CAROL, "99999"),
+                     (CAROL, "4294967296"), (ANON, "@alice_id@")):
+        s.append(request("GET", USERS + uid + "/", who))
+    pw = {"old_password": "bob password", "new_password": "bob password"}
+    s.append(request("POST", USERS + "@bob_id@/password/", BOB, json_body=pw))
+    s.append(request("POST", USERS + "@bob_id@/password/", BOB,
+                     json_body={"old_password": "not it", "new_password": "another one"}))
+    s.append(request("POST", USERS + "@bob_id@/password/", BOB,
+                     json_body={"old_password": "bob password", "new_password": "bob"}))
+    s.append(request("POST", USERS + "@alice_id@/password/", BOB, json_body=pw))
+    s.append(request("POST", USERS + "@bob_id@/password/", DAVE, json_body=pw))
+    for field in ("old_password", "new_password"):
+        for v in limits(PASSWORD_MAX, "bytes"):
+            b = {"old_password": "not it", "new_password": "x"}
+            b[field] = v
+            s.append(request("POST", USERS + "@bob_id@/password/", BOB, json_body=b))
+    # The pages.
+    for who in (ANON, ALICE_COOKIE):
+        s.append(request("GET", "/support/register/", who))
+        s.append(request("GET", "/support/password/", who))
+    s.append(request("GET", "/support/password/", ALICE_COOKIE, query={"changed": "1"}))
+    s.append(request("GET", "/support/password/", ALICE_COOKIE, query={"changed": "maybe"}))
+    tok = "d" * 64
+    f = dict(reg, username="pageuser", email="pageuser@example.com",
+             csrfmiddlewaretoken=tok)
+    s.append(request("POST", "/support/register/", ANON, form=f,
+                     extra=[("HTTP_COOKIE", "csrftoken=" + tok)]))
+    s.append(request("POST", "/support/register/", ANON, form=dict(f, password="short"),
+                     extra=[("HTTP_COOKIE", "csrftoken=" + tok)]))
+    s.append(request("POST", "/support/password/", ALICE_COOKIE,
+                     form={"old_password": "wrong", "new_password": "the new password"}))
+    s.append(request("POST", "/support/password/", ALICE_COOKIE,
+                     form={"old_password": "alice password", "new_password": "alice"}))
+    return s
+
+
+PROGRAMS = {"tickets": tickets, "messages": messages, "session": session,
+            "users": users}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(here, "corpus"))
+    args = ap.parse_args()
+    for name, make in PROGRAMS.items():
+        d = os.path.join(args.out, "prog_" + name)
+        os.makedirs(d, exist_ok=True)
+        new = 0
+        seeds = make()
+        for data in seeds:
+            path = os.path.join(d, hashlib.sha1(data).hexdigest())
+            if not os.path.exists(path):
+                with open(path, "wb") as f:
+                    f.write(data)
+                new += 1
+        print("prog_%s: %d seeds, %d new" % (name, len(seeds), new))
+
+
+if __name__ == "__main__":
+    main()
