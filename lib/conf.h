@@ -48,6 +48,7 @@ struct sup_conf {
 	char *support_email;
 	char *url_prefix;		/* stripped from paths before routing */
 	char *templates_dir;		/* HTML and e-mail templates */
+	bool confine;			/* workers confine themselves */
 	char errmsg[256];		/* why conf_load failed */
 };
 
