@@ -341,10 +341,10 @@ filter(void)
 	/* Signals to itself only (the watchdog's raise). */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0));
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0));
 	/*
 	 * A new process ends this one; a new thread is refused (none is
 	 * needed).  clone3 passes its flags in memory a filter cannot read,
