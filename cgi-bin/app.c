@@ -377,16 +377,18 @@ open_store(struct app *app)
 
 /*
  * Give up what serving requests does not need (lib/confine.h,
- * docs/security.md), once the store is open; a FastCGI worker parses all
- * of its templates first.  -1 when confinement was asked for and could
- * not be had: the process must not serve then.
+ * docs/security.md), once the store is open.  A FastCGI worker parses all
+ * of its templates first; a CGI process (cgi) reads its one template
+ * later, and says nothing of what the kernel lacks (it would say it at
+ * every request).  -1 when confinement was asked for and could not be
+ * had: the process must not serve then.
  */
 static int
-confine(struct app *app, bool preload)
+confine(struct app *app, bool cgi)
 {
-	if (preload)
+	if (!cgi)
 		page_preload(&app->page);
-	if (confine_worker(&app->conf) == SUP_OK)
+	if (confine_worker(&app->conf, cgi) == SUP_OK)
 		return 0;
 	fprintf(stderr, "%s: cannot confine this process (confine = no in "
 	    "support.conf runs it unconfined)\n", app->name);
@@ -436,7 +438,7 @@ serve_fcgi(struct app *app, int fd)
 		return 1;
 	if (open_store(app) != 0 ||
 	    FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
-	    confine(app, true) != 0) {
+	    confine(app, false) != 0) {
 		store_close(&app->store);
 		free(c);
 		return 1;
@@ -524,7 +526,7 @@ serve_cgi(struct app *app)
 
 	watch_start(app, false);
 	open_store(app);
-	if (confine(app, false) != 0) {
+	if (confine(app, true) != 0) {
 		store_close(&app->store);
 		cgi_misconfigured();
 		return 1;

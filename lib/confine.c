@@ -112,16 +112,20 @@ confine_landlock_abi(void)
 #endif
 }
 
-#ifdef CONFINE_ON
-/* Say why, once a process: a missing means is worth one line, not many. */
+/* Whether to say what the kernel or the build lacks (confine_worker). */
+static bool notes;
+
+/* Say what is missing, once a process: one line, not one per call. */
 static void
 note_once(bool *said, const char *what)
 {
-	if (*said)
+	if (*said || !notes)
 		return;
 	*said = true;
 	fprintf(stderr, "support: confine: %s\n", what);
 }
+
+#ifdef CONFINE_ON
 
 #ifdef HAVE_LANDLOCK_SYSCALLS
 /*
@@ -383,18 +387,18 @@ confine_unavailable(void)
 }
 
 sup_err
-confine_worker(const struct sup_conf *conf)
+confine_worker(const struct sup_conf *conf, bool quiet)
 {
 	const char *why;
 
 	if (!conf->confine)
 		return SUP_OK;
+	notes = !quiet;
 	if ((why = confine_unavailable()) != NULL) {
 		static bool said;
-		if (!said)
-			fprintf(stderr, "support: confine: %s: workers run "
-			    "unconfined\n", why);
-		said = true;
+		char line[160];
+		snprintf(line, sizeof(line), "%s: workers run unconfined", why);
+		note_once(&said, line);
 		return SUP_OK;
 	}
 #ifdef CONFINE_ON

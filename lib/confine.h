@@ -10,6 +10,8 @@
 #ifndef SUP_CONFINE_H
 #define SUP_CONFINE_H
 
+#include <stdbool.h>
+
 #include "conf.h"
 #include "sup.h"
 
@@ -23,13 +25,14 @@
  *
  * Best effort where the kernel or the build has no means: without Landlock
  * (kernels before 5.13, or switched off), or in a build without
- * confinement or with a sanitizer, it says so once on stderr and returns
+ * confinement or with a sanitizer, it says so once on stderr (unless
+ * quiet: a plain CGI process would say it at every request) and returns
  * SUP_OK.  Any other failure is SUP_ECONFIG (said on stderr): the caller
  * should not serve unconfined when confinement was asked for.  Call it
  * once, from a single-threaded process; the process may have been
  * partly confined when it fails.
  */
-sup_err confine_worker(const struct sup_conf *conf);
+sup_err confine_worker(const struct sup_conf *conf, bool quiet);
 
 /*
  * Why this build cannot confine at all ("built without confinement", "a

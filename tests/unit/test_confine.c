@@ -53,7 +53,7 @@ confined(int (*fn)(void))
 	if (pid == 0) {
 		/* A child ended with SIGSYS leaves no core file behind. */
 		setrlimit(RLIMIT_CORE, &no_core);
-		if (confine_worker(&conf) != SUP_OK)
+		if (confine_worker(&conf, false) != SUP_OK)
 			_exit(99);
 		_exit(fn());
 	}
@@ -304,7 +304,7 @@ test_status(void)
 	if (pid == 0) {
 		close(ready[0]);
 		close(go[1]);
-		if (confine_worker(&conf) != SUP_OK)
+		if (confine_worker(&conf, false) != SUP_OK)
 			_exit(99);
 		(void)write(ready[1], "r", 1);
 		(void)read(go[0], &c, 1);	/* until the parent has looked */
