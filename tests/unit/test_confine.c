@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +248,23 @@ no_sockets(void)
 	return 0;
 }
 
+static int tcp_fd = -1;		/* a TCP socket made before confining */
+
+/* On a TCP socket it has, Nagle can be turned off, and nothing else set. */
+static int
+tcp_nodelay_only(void)
+{
+	int one = 1;
+
+	if (setsockopt(tcp_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) != 0)
+		return 1;
+	if (setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == 0 || errno != EPERM)
+		return 2;
+	return 0;
+}
+
 /* A call off the list (uname) fails with EPERM, and the process goes on. */
 static int
 unlisted_eperm(void)
@@ -427,6 +446,12 @@ test_calls(void)
 	ok(exited_ok(confined(no_sockets)),
 	    "a new socket, TCP or Unix, is refused with EPERM; the process "
 	    "lives on");
+	if ((tcp_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		bail_out("socket");
+	ok(exited_ok(confined(tcp_nodelay_only)),
+	    "on a TCP connection it has, TCP_NODELAY can be set (libfcgi), "
+	    "no other option");
+	close(tcp_fd);
 	ok(exited_ok(confined(unlisted_eperm)),
 	    "a call off the allow-list (uname) fails with EPERM");
 	ok(exited_ok(confined(signals_self_only)),
