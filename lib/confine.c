@@ -274,7 +274,7 @@ static const int allowed[] = {
 	SCMP_SYS(getrandom),
 	/* signals: the watchdog, the stop requests */
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(setitimer),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(setitimer), SCMP_SYS(gettid),
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
@@ -349,7 +349,7 @@ filter(void)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
 		    2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
 		    SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY, 0));
-	/* Signals to itself only (the watchdog's raise). */
+	/* Signals to itself only (the watchdog's raise: gettid, tgkill). */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0));

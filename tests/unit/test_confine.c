@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -283,6 +284,26 @@ signals_self_only(void)
 	return kill(parent, 0) != 0 && errno == EPERM ? 0 : 2;
 }
 
+/*
+ * The request watchdog's way out (cgi-bin/app.c, on_tick): a timer, then
+ * the default action back and SIGALRM raised, which ends the process.
+ */
+static int
+watchdog_ends(void)
+{
+	struct itimerval tick = { { 1, 0 }, { 1, 0 } };
+	struct sigaction sa;
+
+	if (setitimer(ITIMER_REAL, &tick, NULL) != 0)
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return 2;
+	raise(SIGALRM);
+	return 3;
+}
+
 /* Memory yes, executable memory no. */
 static int
 no_exec_memory(void)
@@ -437,6 +458,8 @@ seccomp_missing(void)
 static void
 test_calls(void)
 {
+	int status;
+
 	ok(killed_by_sigsys(confined(exec_true)),
 	    "execve of /bin/true ends the confined process (SIGSYS)");
 	ok(killed_by_sigsys(confined(forks)),
@@ -456,6 +479,9 @@ test_calls(void)
 	    "a call off the allow-list (uname) fails with EPERM");
 	ok(exited_ok(confined(signals_self_only)),
 	    "signals go to the process itself, not to its parent");
+	status = confined(watchdog_ends);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM,
+	    "the request watchdog still ends the process (SIGALRM)");
 	ok(exited_ok(confined(no_exec_memory)),
 	    "memory can be mapped, but not executable memory");
 }
