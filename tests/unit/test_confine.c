@@ -194,6 +194,59 @@ store_reopens(void)
 	return 0;
 }
 
+/* A write transaction: a 1 MB record, over and over, to fill log files. */
+static sup_err
+put_big(struct store *s, DB_TXN *txn, void *arg)
+{
+	return store_put(s->throttle, txn, "confine-big", 11, arg, 0);
+}
+
+/* Does the store still have its first log file? */
+static bool
+first_log_exists(void)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/log.0000000001", conf.data_dir);
+	return stat(path, &st) == 0;
+}
+
+/*
+ * Write past the end of a log file (10 MB): Berkeley DB makes the next
+ * one, written full of zeroes (DB_LOG_ZERO); then checkpoints let it
+ * remove the first (DB_LOG_AUTO_REMOVE), as a worker's upkeep does.
+ */
+static int
+log_files_turn(void)
+{
+	json_object *big;
+	struct store s;
+	char *text;
+	int rc = 0;
+
+	if ((text = malloc(1 << 20)) == NULL)
+		return 1;
+	memset(text, 'x', (1 << 20) - 1);
+	text[(1 << 20) - 1] = '\0';
+	big = json_object_new_string(text);
+	free(text);
+	if (big == NULL || store_open(&s, &conf) != SUP_OK)
+		return 2;
+	for (int i = 0; rc == 0 && i < 24; i++) {
+		if (store_run(&s, 0, put_big, big) != SUP_OK)
+			rc = 3;
+		else if (i % 8 == 7)
+			store_checkpoint(&s, true);
+	}
+	store_checkpoint(&s, true);
+	if (rc == 0 && first_log_exists())
+		rc = 4;
+	store_close(&s);
+	json_object_put(big);
+	return rc;
+}
+
 /*
  * Open the store where a process died holding it: this one runs recovery
  * (DB_REGISTER), as a confined worker does after another one was killed.
@@ -425,6 +478,9 @@ test_store(void)
 
 	ok(exited_ok(confined(store_reopens)),
 	    "a confined process opens the store again and writes to it");
+	ok(exited_ok(confined(log_files_turn)),
+	    "  writes 24 MB: new log files made, the first removed by a "
+	    "checkpoint");
 	/* A process that dies holding the store: the next opener recovers. */
 	fflush(stdout);
 	if ((pid = fork()) < 0)
