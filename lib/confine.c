@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -56,7 +57,6 @@
  * The rights by ABI version (Documentation/userspace-api/landlock.rst).
  * ABI 1 has bits 0 to 12 of the file rights.
  */
-#define LL_FS_EXECUTE		(1ULL << 0)
 #define LL_FS_WRITE_FILE	(1ULL << 1)
 #define LL_FS_READ_FILE		(1ULL << 2)
 #define LL_FS_READ_DIR		(1ULL << 3)
@@ -344,6 +344,13 @@ filter(void)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/*
+	 * stdio asks whether a character device is a terminal (a CGI
+	 * program run by hand); no other ioctl (TIOCSTI, for one).
+	 */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
 	/* libfcgi turns Nagle off on a TCP connection it accepts. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),

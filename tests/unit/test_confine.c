@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -25,6 +26,7 @@
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "confine.h"
@@ -319,6 +321,18 @@ tcp_nodelay_only(void)
 	return 0;
 }
 
+/* ioctl: the terminal question stdio asks (TCGETS), nothing else. */
+static int
+ioctl_tcgets_only(void)
+{
+	struct termios t;
+	int n;
+
+	if (ioctl(tcp_fd, TCGETS, &t) == 0 || errno != ENOTTY)
+		return 1;
+	return ioctl(tcp_fd, FIONREAD, &n) != 0 && errno == EPERM ? 0 : 2;
+}
+
 /* A call off the list (uname) fails with EPERM, and the process goes on. */
 static int
 unlisted_eperm(void)
@@ -530,6 +544,8 @@ test_calls(void)
 	ok(exited_ok(confined(tcp_nodelay_only)),
 	    "on a TCP connection it has, TCP_NODELAY can be set (libfcgi), "
 	    "no other option");
+	ok(exited_ok(confined(ioctl_tcgets_only)),
+	    "ioctl: TCGETS answers (not a terminal), FIONREAD is refused");
 	close(tcp_fd);
 	ok(exited_ok(confined(unlisted_eperm)),
 	    "a call off the allow-list (uname) fails with EPERM");
