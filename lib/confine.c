@@ -255,8 +255,7 @@ static const int allowed[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64),
 	SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(openat),
 	SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(getdents64), SCMP_SYS(getcwd), SCMP_SYS(fcntl),
-	SCMP_SYS(flock), SCMP_SYS(fdatasync), SCMP_SYS(fsync),
+	SCMP_SYS(getdents64), SCMP_SYS(getcwd), SCMP_SYS(flock), SCMP_SYS(fdatasync), SCMP_SYS(fsync),
 	SCMP_SYS(ftruncate), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
 	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
 	SCMP_SYS(accept), SCMP_SYS(poll), SCMP_SYS(ppoll),
@@ -277,6 +276,11 @@ static const int allowed[] = {
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(setitimer), SCMP_SYS(gettid),
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+/* The fcntl commands allowed (see filter). */
+static const int fcntl_cmds[] = {
+	F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW,
 };
 
 /*
@@ -351,6 +355,14 @@ filter(void)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 		    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
+	/*
+	 * fcntl for close-on-exec, status flags and record locks (Berkeley
+	 * DB's register and region files); not F_SETOWN or F_SETSIG, which
+	 * aim signals, nor leases or directory notices.
+	 */
+	for (size_t i = 0; rc == 0 && i < SUP_NELEM(fcntl_cmds); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i], 0));
 	/* libfcgi turns Nagle off on a TCP connection it accepts. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),

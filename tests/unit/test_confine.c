@@ -321,6 +321,23 @@ tcp_nodelay_only(void)
 	return 0;
 }
 
+/* fcntl: flags and locks, but no signals aimed at another process. */
+static int
+fcntl_no_owner(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int flags = fcntl(tcp_fd, F_GETFL);
+
+	if (flags < 0 || fcntl(tcp_fd, F_SETFD, FD_CLOEXEC) != 0)
+		return 1;
+	if (fcntl(tcp_fd, F_SETOWN, parent) == 0 || errno != EPERM)
+		return 2;
+	if (fcntl(tcp_fd, F_SETSIG, SIGUSR1) == 0 || errno != EPERM)
+		return 3;
+	/* A lock on a socket: whatever the kernel says, not the filter. */
+	return fcntl(tcp_fd, F_SETLK, &fl) == 0 || errno != EPERM ? 0 : 4;
+}
+
 /* ioctl: the terminal question stdio asks (TCGETS), nothing else. */
 static int
 ioctl_tcgets_only(void)
@@ -544,6 +561,8 @@ test_calls(void)
 	ok(exited_ok(confined(tcp_nodelay_only)),
 	    "on a TCP connection it has, TCP_NODELAY can be set (libfcgi), "
 	    "no other option");
+	ok(exited_ok(confined(fcntl_no_owner)),
+	    "fcntl: flags and locks, not F_SETOWN or F_SETSIG (EPERM)");
 	ok(exited_ok(confined(ioctl_tcgets_only)),
 	    "ioctl: TCGETS answers (not a terminal), FIONREAD is refused");
 	close(tcp_fd);
