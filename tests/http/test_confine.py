@@ -9,6 +9,8 @@ web server SUPPORT_SERVER names.
   workers, is not.
 - A plain CGI process is confined too: caught while it waits for its body
   (run directly, in every mode; and through Apache under apache-cgi).
+- A worker on a TCP --listen address answers over TCP, confined (behind
+  nginx only: it is the same in every mode).
 - The confined desk still serves every kind of request: each program, JSON
   and pages, reads, durable writes, a sign-up (argon2id), log in and out.
 - Nothing in the programs' logs says a worker could not be confined.
@@ -20,6 +22,7 @@ Run from the repo root: python3 tests/http/test_confine.py
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -28,8 +31,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import (T, BUILD, CGI_TICKETS, SERVER_MODE, TICKETS, SESSION, USERS,  # noqa: E402
-                     check, eq, status, standard_server, set_conf_key, check_no_leftovers,
-                     run_main, log)
+                     Fail, check, eq, status, standard_server, set_conf_key, check_no_leftovers,
+                     free_port, run_main, log)
 from test_session import Browser  # noqa: E402
 from test_cgi import CGIResponse  # noqa: E402
 
@@ -266,6 +269,59 @@ def check_cgi_apache():
         eq(int(m.group(1)) if m else None, 201, "the answer to the slow request")
 
 
+def fcgi_record(kind, body):
+    pad = (8 - len(body) % 8) % 8
+    return struct.pack(">BBHHBB", 1, kind, 1, len(body), pad, 0) + body + b"\0" * pad
+
+
+def fcgi_params(env):
+    out = b""
+    for k, v in env.items():
+        k, v = k.encode(), v.encode()
+        for x in (k, v):
+            out += bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
+        out += k + v
+    return out
+
+
+def check_tcp_listen():
+    """A worker on a TCP --listen address answers, confined.  (libfcgi sets
+    TCP_NODELAY on each connection it accepts and goes on if refused:
+    tests/unit/test_confine.c checks that the filter allows it.)"""
+    with T.case("--listen on 127.0.0.1: the confined worker answers a FastCGI request over TCP"):
+        port = free_port()
+        p = subprocess.Popen([CGI_TICKETS, "--conf", srv.conf, "--listen", "127.0.0.1:%d" % port,
+                              "--children", "1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, preexec_fn=run_as_store_owner())
+        try:
+            got, deadline = b"", time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise Fail("nothing listens on 127.0.0.1:%d" % port)
+            with s:
+                s.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 0)) +
+                          fcgi_record(4, fcgi_params({"REQUEST_METHOD": "GET", "REQUEST_URI": TICKETS,
+                                                      "CONTENT_LENGTH": "0"})) +
+                          fcgi_record(4, b"") + fcgi_record(5, b""))
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                kids = [int(k) for k in f.read().split()]
+            check(kids and all(confined(k) for k in kids), "worker %s not confined" % kids)
+        finally:
+            p.terminate()
+            _, err = p.communicate(timeout=30)
+        check(b"Status: 401" in got, "no 401 over TCP: %r (stderr %r)" % (got[:80], err[-300:]))
+
+
 def check_logs():
     with T.case("no program says it could not be confined (their logs, Apache's error log)"):
         text = ""
@@ -309,6 +365,8 @@ def main():
     else:
         check_cgi_apache()
     check_cgi_direct()
+    if SERVER_MODE == "nginx":
+        check_tcp_listen()
     check_logs()
     if SERVER_MODE != "apache-cgi":
         check_off()
