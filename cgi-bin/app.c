@@ -440,6 +440,7 @@ serve_fcgi(struct app *app, int fd)
 	    FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
 	    confine(app, false) != 0) {
 		store_close(&app->store);
+		page_env_close(&app->page);
 		free(c);
 		return 1;
 	}
