@@ -3,12 +3,13 @@
 # The last line is "N passed, N failed", counting every test of every tier.
 #
 # Tiers: unit (C, TAP, through `make check`), http (the real programs behind
-# a real nginx, and the API, session and page suites again behind Apache in
-# each mode: mod_fcgid, mod_proxy_fcgi, plain CGI; Python's standard library
-# as the client), crash, concurrency and slow clients (the same servers
-# under kill -9, parallel writers and 50 stalled request bodies), browser (headless Chromium through playwright-core: the
-# pages as a person uses them), install (make install into a staging
-# directory, the installed programs, make uninstall, make distcheck).
+# a real nginx, and the API, session, page, limits, throttling, slow-client
+# and confinement suites again behind Apache in each mode: mod_fcgid,
+# mod_proxy_fcgi, plain CGI; Python's standard library as the client),
+# crash and concurrency (the same servers under kill -9 and parallel
+# writers), browser (headless Chromium through playwright-core: the pages
+# as a person uses them), install (make install into a staging directory,
+# the installed programs, make uninstall, make distcheck).
 set -u
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -109,10 +110,11 @@ done
 # The same API, session and page suites behind Apache in each mode (a mode
 # that does not start fails), the concurrent writers: many processes of
 # the programs on the one store (mod_fcgid starts several of each, CGI one
-# per request), and the slow clients each mode must keep from the programs.
+# per request), the slow clients each mode must keep from the programs,
+# and the confinement of the processes each mode runs.
 for mode in apache-fcgid apache-proxy apache-cgi; do
 	for t in test_api test_session test_pages test_concurrency \
-	    test_limits test_throttle test_slow; do
+	    test_limits test_throttle test_slow test_confine; do
 		run_http tests/http/$t.py "$mode"
 	done
 done

@@ -30,6 +30,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "confine.h"
 #include "fcgiout.h"
 #include "http.h"
 #include "sess.h"
@@ -435,6 +436,26 @@ open_store(struct app *app)
 }
 
 /*
+ * Give up what serving requests does not need (lib/confine.h,
+ * docs/security.md), once the store is open.  A FastCGI worker parses all
+ * of its templates first; a CGI process (cgi) reads its one template
+ * later, and says nothing of what the kernel lacks (it would say it at
+ * every request).  -1 when confinement was asked for and could not be
+ * had: the process must not serve then.
+ */
+static int
+confine(struct app *app, bool cgi)
+{
+	if (!cgi)
+		page_preload(&app->page);
+	if (confine_worker(&app->conf, cgi) == SUP_OK)
+		return 0;
+	fprintf(stderr, "%s: cannot confine this process (confine = no in "
+	    "support.conf runs it unconfined)\n", app->name);
+	return -1;
+}
+
+/*
  * Has a request without a body been read to its end?  nginx and Apache
  * send a bodyless request's empty body record with its parameters; it is
  * read now (from libfcgi's buffer, or from the socket, where the server
@@ -476,8 +497,10 @@ serve_fcgi(struct app *app, int fd)
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return 1;
 	if (open_store(app) != 0 ||
-	    FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	    FCGX_InitRequest(&c->req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
+	    confine(app, false) != 0) {
 		store_close(&app->store);
+		page_env_close(&app->page);
 		free(c);
 		return 1;
 	}
@@ -535,6 +558,16 @@ cgi_write(void *ctx SUP_UNUSED, const char *buf, int n)
 	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n ? n : -1;
 }
 
+/* The answer of a CGI process that cannot serve as configured. */
+static void
+cgi_misconfigured(void)
+{
+	printf("Status: 500 Internal Server Error\r\n"
+	    "Content-Type: application/json\r\n\r\n"
+	    "{\"error\":{\"code\":\"internal_error\","
+	    "\"message\":\"The server is misconfigured.\"}}\n");
+}
+
 /*
  * One request from the environment.  After the answer, the same upkeep as
  * after a FastCGI request: every process that opens the store writes log
@@ -554,6 +587,11 @@ serve_cgi(struct app *app)
 
 	watch_start(app, false);
 	open_store(app);
+	if (confine(app, true) != 0) {
+		store_close(&app->store);
+		cgi_misconfigured();
+		return 1;
+	}
 	serve_one(app, environ, io);
 	fflush(stdout);
 	store_maintain(&app->store);
@@ -759,13 +797,9 @@ app_main(int argc, char **argv, const char *name, const struct route *routes,
 	}
 	if (conf_load(&app.conf, conf_path(conf_file)) != SUP_OK) {
 		fprintf(stderr, "%s: %s\n", name, app.conf.errmsg);
-		if (listen_addr == NULL && FCGX_IsCGI()) {
-			/* A CGI client still gets a readable answer. */
-			printf("Status: 500 Internal Server Error\r\n"
-			    "Content-Type: application/json\r\n\r\n"
-			    "{\"error\":{\"code\":\"internal_error\","
-			    "\"message\":\"The server is misconfigured.\"}}\n");
-		}
+		/* A CGI client still gets a readable answer. */
+		if (listen_addr == NULL && FCGX_IsCGI())
+			cgi_misconfigured();
 		conf_free(&app.conf);
 		return 1;
 	}

@@ -51,6 +51,7 @@ static const struct key keys[] = {
 	{ "support", "support_email", K_STR, O(support_email), 0, 0 },
 	{ "support", "url_prefix", K_STR, O(url_prefix), 0, 0 },
 	{ "support", "templates_dir", K_PATH, O(templates_dir), 0, 0 },
+	{ "support", "confine", K_BOOL, O(confine), 0, 0 },
 };
 #undef O
 
@@ -192,6 +193,7 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->login_fails_account = 5;
 	conf->login_fails_address = 20;
 	conf->login_window_s = 900;
+	conf->confine = true;
 	if (set_default(&conf->data_dir, SUPPORT_DATA_DIR_DEFAULT) != SUP_OK ||
 	    set_default(&conf->support_email, "") != SUP_OK ||
 	    set_default(&conf->url_prefix, "") != SUP_OK ||

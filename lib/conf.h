@@ -52,6 +52,7 @@ struct sup_conf {
 	char *url_prefix;		/* stripped from paths before routing:
 					 * "" or "/path", URL_PREFIX_MAX bytes */
 	char *templates_dir;		/* HTML and e-mail templates */
+	bool confine;			/* workers confine themselves */
 	char errmsg[256];		/* why conf_load failed */
 };
 

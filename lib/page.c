@@ -5,6 +5,8 @@
  * pages.  It logs a broken template on stderr (never stdout): that is the
  * administrator's problem, and the reader gets a 500 page.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,6 +448,39 @@ get_template(struct page_env *pe, const char *name, const struct tmpl **t)
 		fprintf(stderr, "templates: %s: %s\n", pe->conf->templates_dir,
 		    err);
 	return e;
+}
+
+/* Could name be a template's file name (tmpl_get's rule)? */
+static bool
+template_name(const char *name)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-";
+
+	return name[0] != '.' && name[strspn(name, ok)] == '\0' &&
+	    strstr(name, "..") == NULL && strlen(name) <= TMPL_NAME_MAX;
+}
+
+sup_err
+page_preload(struct page_env *pe)
+{
+	const struct tmpl *t;
+	struct dirent *d;
+	DIR *dir;
+	sup_err e = SUP_OK;
+
+	if ((dir = opendir(pe->conf->templates_dir)) == NULL) {
+		fprintf(stderr, "templates: cannot read %s: %s\n",
+		    pe->conf->templates_dir, strerror(errno));
+		return SUP_OK;
+	}
+	while (e != SUP_ENOMEM && (d = readdir(dir)) != NULL) {
+		if ((d->d_type == DT_REG || d->d_type == DT_UNKNOWN) &&
+		    template_name(d->d_name))
+			e = get_template(pe, d->d_name, &t);
+	}
+	closedir(dir);
+	return e == SUP_ENOMEM ? e : SUP_OK;
 }
 
 sup_err

@@ -40,6 +40,17 @@ struct page_env {
 void page_env_close(struct page_env *pe);
 
 /*
+ * Parse every template in templates_dir now, into the cache page_render
+ * uses: a worker does this before it is confined (lib/confine.h), so that
+ * what it renders later is already in memory.  A file counts when its
+ * name could be a template's ([A-Za-z0-9_.-], no leading dot).  A template
+ * that does not load is logged on stderr as page_render logs it and tried
+ * again when a page asks for it.  SUP_ENOMEM; SUP_OK otherwise, even when
+ * the directory cannot be read (logged: the pages then answer 500).
+ */
+sup_err page_preload(struct page_env *pe);
+
+/*
  * Is next a place the log-in form may send the browser to: a local path
  * ("/" then anything but "/" or "\"), without control characters or
  * backslashes, at most PAGE_NEXT_MAX bytes?  Anything else (an absolute

@@ -44,6 +44,7 @@ test_defaults(void)
 	ok(c.enable_chat && c.enable_file_uploads, "chat and uploads on");
 	ok(!c.auto_assign, "auto_assign off");
 	ok(!c.trust_remote_user, "trust_remote_user off");
+	ok(c.confine, "confine on: workers are confined");
 	is_str(c.support_email, "", "support_email empty");
 	is_str(c.url_prefix, "", "url_prefix empty");
 	conf_free(&c);
@@ -76,7 +77,8 @@ test_values(void)
 	    "trust_remote_user = yes\n"
 	    "support_email = help@example.com\n"
 	    "url_prefix = /desk\n"
-	    "templates_dir = /srv/support/templates\n"), SUP_OK,
+	    "templates_dir = /srv/support/templates\n"
+	    "confine = no\n"), SUP_OK,
 	    "every key set");
 	is_str(c.data_dir, "/srv/support/db", "data_dir");
 	ok(!c.durable, "durability = nosync");
@@ -90,6 +92,7 @@ test_values(void)
 	ok(!c.enable_file_uploads, "enable_file_uploads = false");
 	ok(c.auto_assign, "auto_assign = true");
 	ok(c.trust_remote_user, "trust_remote_user = yes");
+	ok(!c.confine, "confine = no");
 	is_str(c.support_email, "help@example.com", "support_email");
 	is_str(c.url_prefix, "/desk", "url_prefix");
 	is_str(c.templates_dir, "/srv/support/templates", "templates_dir");
