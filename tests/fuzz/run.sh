@@ -96,6 +96,11 @@ if [ "$minimize" = yes ]; then
 	exit 0
 fi
 
+# UBSan reports stop a target as ASan's do (the sanitizer tier of
+# test.sh counts every report as a failure).
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS
+
 summary=$OUT/summary.txt
 : >"$summary"
 status=0
