@@ -1218,8 +1218,10 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 
 	size_t from = 0, to = nhits;
 	if (p.sort) {
-		qsort(hits, nhits, sizeof(*hits), q->order == ORDER_PRIORITY ?
-		    hit_by_priority : hit_by_number);
+		/* No hits: hits may be NULL, which qsort must not get. */
+		if (nhits > 1)
+			qsort(hits, nhits, sizeof(*hits), q->order ==
+			    ORDER_PRIORITY ? hit_by_priority : hit_by_number);
 		if (q->desc)
 			for (size_t i = 0; i < nhits / 2; i++) {
 				struct hit x = hits[i];

@@ -16,6 +16,10 @@
 #                tier does) and built with ./configure CC=clang
 #                --enable-fuzzing, configured once, then rebuilt as needed
 #   -m           do not merge new inputs into tests/fuzz/corpus/
+#   -z           fuzz nothing: make each corpus small again, keeping its
+#                seeds (seeds.py writes them anew for the prog_ targets),
+#                its crash-* inputs, and of the rest only what reaches
+#                code (edges, not hit counts) those do not (-merge=1)
 #   TARGET       corpus names (prog_tickets, request, ...); default: the
 #                four whole-program targets
 #
@@ -35,16 +39,18 @@ runs=10000000
 secs=3600
 maxlen=16384
 merge=yes
+minimize=no
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=$here/../$(basename "$here")-fuzz-build
-while getopts n:t:l:b:m opt; do
+while getopts n:t:l:b:mz opt; do
 	case $opt in
+	z) minimize=yes ;;
 	l) maxlen=$OPTARG ;;
 	n) runs=$OPTARG ;;
 	t) secs=$OPTARG ;;
 	b) build=$OPTARG ;;
 	m) merge=no ;;
-	*) sed -n '2,37s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,41s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -65,6 +71,35 @@ progs=""
 for t in "$@"; do progs="$progs tests/fuzz/fuzz_$t"; done
 (cd "$build" && nice -n 10 make -s -j2 $progs) >>"$OUT/build.log" 2>&1 ||
     { tail -20 "$OUT/build.log"; exit 1; }
+
+if [ "$minimize" = yes ]; then
+	for t in "$@"; do
+		corpus=$here/tests/fuzz/corpus/$t
+		fresh=$(mktemp -d)
+		mkdir "$fresh/$t"
+		case $t in
+		prog_*) python3 "$here/tests/fuzz/seeds.py" --out "$fresh" \
+		    >/dev/null ;;
+		esac
+		for f in "$corpus"/crash-*; do
+			[ ! -f "$f" ] || cp "$f" "$fresh/$t/"
+		done
+		before=$(ls "$corpus" | wc -l)
+		nice -n 10 "$build/tests/fuzz/fuzz_$t" -merge=1 \
+		    -use_counters=0 "$fresh/$t" "$corpus" >"$OUT/$t-minimize.log" 2>&1 ||
+		    { tail -20 "$OUT/$t-minimize.log"; exit 1; }
+		find "$corpus" -type f -delete
+		cp "$fresh/$t"/* "$corpus/"
+		rm -rf "$fresh"
+		echo "$t: $before inputs, $(ls "$corpus" | wc -l) kept"
+	done
+	exit 0
+fi
+
+# UBSan reports stop a target as ASan's do (the sanitizer tier of
+# test.sh counts every report as a failure).
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS
 
 summary=$OUT/summary.txt
 : >"$summary"
