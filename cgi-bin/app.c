@@ -34,6 +34,7 @@
 #include "fcgiout.h"
 #include "http.h"
 #include "sess.h"
+#include "user.h"
 #include "valid.h"
 
 extern char **environ;
@@ -134,13 +135,13 @@ check_csrf(const struct route *route, const struct sup_req *r)
 	    strcmp(m, "OPTIONS") == 0)
 		return SUP_OK;
 	if (r->by_cookie)
-		return sess_token_equal(sess_sent_token(r), r->csrf) ?
+		return cookie_token_equal(cookie_sent_token(r), r->csrf) ?
 		    SUP_OK : SUP_ECSRF;
 	cookie = req_cookie(r, "csrftoken");
 	if (!req_body_is_form(r) && (cookie == NULL ||
 	    !(route->flags & ROUTE_ANON_CSRF) || r->user.rec != NULL))
 		return SUP_OK;
-	return sess_token_equal(sess_sent_token(r), cookie) ? SUP_OK :
+	return cookie_token_equal(cookie_sent_token(r), cookie) ? SUP_OK :
 	    SUP_ECSRF;
 }
 
@@ -756,6 +757,13 @@ out:
 	return rc;
 }
 
+/* The caller's public User object, with the e-mail: the pages' "me". */
+json_object *
+app_me(const struct sup_user *caller)
+{
+	return user_public(caller->rec, true);
+}
+
 int
 app_main(int argc, char **argv, const char *name, const struct route *routes,
     size_t nroutes)
@@ -804,6 +812,7 @@ app_main(int argc, char **argv, const char *name, const struct route *routes,
 		return 1;
 	}
 	app.page.conf = &app.conf;
+	app.page.me = app_me;
 	if (sodium_init() < 0 || FCGX_Init() != 0)
 		return 1;
 	catch_signals();

@@ -32,6 +32,12 @@ int app_main(int argc, char **argv, const char *name,
  */
 sup_err app_serve(struct app *app, char **envp, struct sup_io io);
 
+/*
+ * The caller's public User object with the e-mail (the pages' "me", set
+ * as page_env.me): a new object, or NULL when out of memory.
+ */
+json_object *app_me(const struct sup_user *caller);
+
 /* The HTTP status for an error. */
 int app_status(sup_err e);
 

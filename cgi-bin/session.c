@@ -17,6 +17,7 @@
 #include "app.h"
 #include "page.h"
 #include "sess.h"
+#include "user.h"
 #include "valid.h"
 
 #define SESSION_PATH "/api/support/session/"
@@ -46,17 +47,17 @@ session_show(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	const char *cookie = req_cookie(r, "csrftoken");
-	char token[SESS_TOKEN_STRLEN + 1];
+	char token[CSRF_TOKEN_STRLEN + 1];
 	json_object *o;
 	sup_err e;
 
 	if (r->by_cookie)
 		memcpy(token, r->csrf, sizeof(token));
-	else if (sess_token_valid(cookie))
+	else if (cookie_token_valid(cookie))
 		memcpy(token, cookie, sizeof(token));
 	else
-		sess_new_token(token);
-	if ((e = sess_set_cookies(r, &app->conf, NULL, token)) != SUP_OK)
+		cookie_new_token(token);
+	if ((e = cookie_set(r, &app->conf, NULL, token)) != SUP_OK)
 		return e;
 	if ((o = session_object(r->user.rec, token)) == NULL)
 		return SUP_ENOMEM;
@@ -119,7 +120,7 @@ session_logout(void *ctx, struct sup_req *r)
 	if (r->by_cookie && (e = sess_delete(&app->store, r->sess_key)) !=
 	    SUP_OK)
 		return e;
-	if ((e = sess_clear_cookie(r, &app->conf)) != SUP_OK)
+	if ((e = cookie_clear(r, &app->conf)) != SUP_OK)
 		return e;
 	return app_reply(r, 204, NULL);
 }

@@ -21,6 +21,7 @@
 #include "app.h"
 #include "page.h"
 #include "ticket.h"
+#include "tquery.h"
 #include "valid.h"
 #include "view.h"
 
@@ -96,7 +97,7 @@ ticket_index(void *ctx, struct sup_req *r)
 	char *next = NULL, *prev = NULL;
 	sup_err e;
 
-	if ((e = ticket_query_parse(r, &r->user, &q)) != SUP_OK)
+	if ((e = tquery_parse(r, &r->user, &q)) != SUP_OK)
 		return e;
 	if ((e = ticket_list(&app->store, &r->user, &q, &page)) != SUP_OK)
 		return e;
@@ -308,13 +309,13 @@ static const struct route routes[] = {
 	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY,
 		ROUTE_FIELDS(open_fields) },
 	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN | ROUTE_QUERY,
-		ticket_query_fields, TICKET_QUERY_NFIELDS },
+		tquery_fields, TQUERY_NFIELDS },
 	{ "GET", TICKETS_PATH "{uuid}/", ticket_detail, ROUTE_LOGIN,
 		ROUTE_NO_FIELDS },
 	{ "PATCH", TICKETS_PATH "{uuid}/", ticket_change,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(change_fields) },
 	{ "GET", "/support/", page_index, ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
-		ticket_query_fields, TICKET_QUERY_NFIELDS },
+		tquery_fields, TQUERY_NFIELDS },
 	{ "GET", PAGE_TICKETS "new/", page_new, ROUTE_LOGIN | ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
 	{ "POST", PAGE_TICKETS "new/", page_create,

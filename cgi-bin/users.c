@@ -18,6 +18,7 @@
 #include "app.h"
 #include "page.h"
 #include "sess.h"
+#include "user.h"
 #include "valid.h"
 
 #define USERS_PATH "/api/support/users/"

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "sess.h"
+#include "user.h"
 
 /*
  * "Basic base64(name:password)": the user when the password matches.  It

@@ -15,11 +15,9 @@
 
 #include "http.h"
 #include "jtext.h"
+#include "cookie.h"
 #include "page.h"
-#include "sess.h"
-#include "user.h"
 #include "util.h"
-#include "view.h"
 
 #define STATIC_PATH "/support/static"
 #define LOGIN_PATH "/support/login/"
@@ -333,21 +331,21 @@ page_context(const struct page_env *pe, struct sup_req *r, const char *title)
 {
 	const char *prefix = pe->conf->url_prefix ? pe->conf->url_prefix : "";
 	const char *cookie = req_cookie(r, "csrftoken");
-	char token[SESS_TOKEN_STRLEN + 1], *stat = NULL;
+	char token[CSRF_TOKEN_STRLEN + 1], *stat = NULL;
 	json_object *o, *me = NULL;
 
 	if (r->by_cookie)
 		memcpy(token, r->csrf, sizeof(token));
-	else if (sess_token_valid(cookie))
+	else if (cookie_token_valid(cookie))
 		memcpy(token, cookie, sizeof(token));
 	else {
-		sess_new_token(token);
-		if (sess_set_cookies(r, pe->conf, NULL, token) != SUP_OK)
+		cookie_new_token(token);
+		if (cookie_set(r, pe->conf, NULL, token) != SUP_OK)
 			return NULL;
 	}
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (r->user.rec != NULL && ((me = user_public(r->user.rec, true)) ==
+	if (r->user.rec != NULL && ((me = pe->me(&r->user)) ==
 	    NULL || !add_name(me)))
 		goto nomem;
 	if (asprintf(&stat, "%s" STATIC_PATH, prefix) < 0) {

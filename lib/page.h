@@ -30,10 +30,16 @@
 #define PAGE_NEXT_MAX 2048		/* bytes of a next= path */
 #define PAGE_TIME_STRLEN 20		/* "2026-11-23 10:04 UTC" */
 
-/* Per-process: the parsed templates and the configuration. */
+/*
+ * Per-process: the parsed templates and the configuration.  me gives the
+ * caller's public User object for the pages' "me" (a new object, or NULL
+ * when out of memory): accounts are the desk's (user_public), and the
+ * program hands it in, so that the pages need not know how they are kept.
+ */
 struct page_env {
 	const struct sup_conf *conf;
 	struct tmpl_cache *cache;	/* opened on first use */
+	json_object *(*me)(const struct sup_user *caller);
 };
 
 /* Release the template cache (the env can be used again after). */

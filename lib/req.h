@@ -12,8 +12,8 @@
 
 #include <json-c/json.h>
 
+#include "caller.h"
 #include "sup.h"
-#include "user.h"
 #include "util.h"
 
 /*

@@ -1,5 +1,6 @@
 /*
- * sess.c - sessions, cookies, CSRF tokens and login throttling.
+ * sess.c - sessions in the store, and login throttling.  Their cookies
+ * and CSRF tokens are cookie.c's.
  *
  * A user's sessions must be found to end them at a password change, and a
  * new secondary index is not wanted (DB->associate with DB_CREATE over a
@@ -26,34 +27,6 @@
 #define US 1000000LL
 #define SEEN_EVERY_US (60 * US)	/* last_seen_at written at most this often */
 #define PURGE_BATCH 200		/* records read per purge transaction */
-
-void
-sess_new_token(char out[SESS_TOKEN_STRLEN + 1])
-{
-	uint8_t raw[SESS_TOKEN_STRLEN / 2];
-
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(out, SESS_TOKEN_STRLEN + 1, raw, sizeof(raw));
-}
-
-bool
-sess_token_valid(const char *s)
-{
-	if (s == NULL || strlen(s) != SESS_TOKEN_STRLEN)
-		return false;
-	for (size_t i = 0; i < SESS_TOKEN_STRLEN; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-bool
-sess_token_equal(const char *sent, const char *expected)
-{
-	if (!sess_token_valid(sent) || !sess_token_valid(expected))
-		return false;
-	return sodium_memcmp(sent, expected, SESS_TOKEN_STRLEN) == 0;
-}
 
 /* The key of a session record, from the hash of its id. */
 static void
@@ -94,10 +67,10 @@ info_of(json_object *rec, struct sess_info *info)
 	if (!json_object_object_get_ex(rec, "user", &v) ||
 	    !time_parse(rec_str(rec, "created_at"), &info->created_us) ||
 	    !time_parse(rec_str(rec, "last_seen_at"), &info->seen_us) ||
-	    !sess_token_valid(csrf))
+	    !cookie_token_valid(csrf))
 		return false;
 	info->user = (uint32_t)json_object_get_int64(v);
-	memcpy(info->csrf, csrf, SESS_TOKEN_STRLEN + 1);
+	memcpy(info->csrf, csrf, CSRF_TOKEN_STRLEN + 1);
 	return true;
 }
 
@@ -146,16 +119,16 @@ capped_string(const char *s, size_t max)
 sup_err
 sess_create(struct store *s, uint32_t user, const char *addr,
     const char *agent, char id[SESS_ID_STRLEN + 1],
-    char csrf[SESS_TOKEN_STRLEN + 1], uint8_t hash[SESS_HASH_LEN])
+    char csrf[CSRF_TOKEN_STRLEN + 1], uint8_t hash[SESS_HASH_LEN])
 {
 	uint8_t raw[SESS_ID_BYTES], h[SESS_HASH_LEN];
-	char now[TIME_STRLEN + 1], token[SESS_TOKEN_STRLEN + 1];
+	char now[TIME_STRLEN + 1], token[CSRF_TOKEN_STRLEN + 1];
 	struct create_args a = { .user = user, .hash = h };
 	sup_err e;
 
 	randombytes_buf(raw, sizeof(raw));
 	crypto_hash_sha256(h, raw, sizeof(raw));
-	sess_new_token(token);
+	cookie_new_token(token);
 	time_format(time_now_us(), now);
 	if ((a.rec = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
@@ -521,54 +494,11 @@ sess_purge(struct store *s, const struct sup_conf *conf, int64_t now_us,
 	return e;
 }
 
-/* --- Cookies ---------------------------------------------------------- */
-
-/*
- * "; Path=...; SameSite=Lax[; Secure]" for this request.  False when it
- * does not fit in buf (n bytes): a cookie is never sent without its
- * Secure attribute.
- */
-static bool
-cookie_attrs(const struct sup_req *r, const struct sup_conf *conf,
-    char *buf, size_t n)
-{
-	const char *https = req_env(r, "HTTPS");
-	const char *scheme = req_env(r, "REQUEST_SCHEME");
-	bool secure = (https != NULL && (strcasecmp(https, "on") == 0 ||
-	    strcmp(https, "1") == 0)) ||
-	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
-	const char *prefix = conf->url_prefix ? conf->url_prefix : "";
-
-	int len = snprintf(buf, n, "; Path=%s/; SameSite=Lax%s", prefix,
-	    secure ? "; Secure" : "");
-
-	return len >= 0 && (size_t)len < n;
-}
-
-sup_err
-sess_set_cookies(struct sup_req *r, const struct sup_conf *conf,
-    const char *id, const char *csrf)
-{
-	char attrs[URL_PREFIX_MAX + 64];
-	sup_err e = SUP_OK;
-
-	if (!cookie_attrs(r, conf, attrs, sizeof(attrs)))
-		return SUP_EINVAL;
-	if (id != NULL)
-		e = req_add_header(r, "Set-Cookie: sessionid=%s; Max-Age=%ld; "
-		    "HttpOnly%s", id, conf->session_max_s, attrs);
-	/* A year, as Django's CSRF_COOKIE_AGE. */
-	if (e == SUP_OK && csrf != NULL)
-		e = req_add_header(r, "Set-Cookie: csrftoken=%s; "
-		    "Max-Age=31449600%s", csrf, attrs);
-	return e;
-}
-
 sup_err
 sess_begin(struct store *s, const struct sup_conf *conf, struct sup_req *r,
     uint32_t user)
 {
-	char id[SESS_ID_STRLEN + 1], csrf[SESS_TOKEN_STRLEN + 1];
+	char id[SESS_ID_STRLEN + 1], csrf[CSRF_TOKEN_STRLEN + 1];
 	sup_err e;
 
 	if (r->by_cookie && (e = sess_delete(s, r->sess_key)) != SUP_OK)
@@ -578,28 +508,9 @@ sess_begin(struct store *s, const struct sup_conf *conf, struct sup_req *r,
 		return e;
 	r->by_cookie = true;
 	memcpy(r->csrf, csrf, sizeof(r->csrf));
-	e = sess_set_cookies(r, conf, id, csrf);
+	e = cookie_set(r, conf, id, csrf);
 	sodium_memzero(id, sizeof(id));
 	return e;
-}
-
-sup_err
-sess_clear_cookie(struct sup_req *r, const struct sup_conf *conf)
-{
-	char attrs[URL_PREFIX_MAX + 64];
-
-	if (!cookie_attrs(r, conf, attrs, sizeof(attrs)))
-		return SUP_EINVAL;
-	return req_add_header(r, "Set-Cookie: sessionid=; Max-Age=0; "
-	    "HttpOnly%s", attrs);
-}
-
-const char *
-sess_sent_token(const struct sup_req *r)
-{
-	const char *h = req_env(r, "HTTP_X_CSRFTOKEN");
-
-	return h != NULL ? h : r->form_csrf;
 }
 
 /* --- Login throttling ------------------------------------------------- */

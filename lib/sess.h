@@ -1,6 +1,6 @@
 /*
- * sess.h - browser sessions (DESIGN §6), their cookies, the CSRF token, and
- * login throttling.  docs/security.md explains the choices.
+ * sess.h - browser sessions (DESIGN §6) as the store keeps them, and login
+ * throttling.  Their cookies and the CSRF token are cookie.h's.  docs/security.md explains the choices.
  *
  * A session id is 32 random bytes, sent as the "sessionid" cookie in
  * base64url; the store keeps only the SHA-256 of the bytes.  The record:
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "cookie.h"
 #include "req.h"
 #include "store.h"
 #include "sup.h"
@@ -20,7 +21,6 @@
 #define SESS_ID_BYTES 32
 #define SESS_ID_STRLEN 43	/* base64url of 32 bytes, no padding */
 #define SESS_HASH_LEN 32	/* SHA-256: what the store keys on */
-#define SESS_TOKEN_STRLEN 64	/* a CSRF token: 32 random bytes in hex */
 #define SESS_AGENT_MAX 200	/* bytes of User-Agent kept */
 #define SESS_ADDR_MAX 64
 
@@ -29,20 +29,8 @@ struct sess_info {
 	uint32_t user;
 	int64_t created_us;
 	int64_t seen_us;
-	char csrf[SESS_TOKEN_STRLEN + 1];
+	char csrf[CSRF_TOKEN_STRLEN + 1];
 };
-
-/* A new random CSRF token (hex) into out. */
-void sess_new_token(char out[SESS_TOKEN_STRLEN + 1]);
-
-/* Is s a well-formed CSRF token (64 hex digits)? */
-bool sess_token_valid(const char *s);
-
-/*
- * Compare two CSRF tokens in constant time (sodium_memcmp).  False when
- * either is NULL or not well-formed.
- */
-bool sess_token_equal(const char *sent, const char *expected);
 
 /*
  * Start a session for user.  addr and agent (either may be NULL) are kept
@@ -51,7 +39,7 @@ bool sess_token_equal(const char *sent, const char *expected);
  */
 sup_err sess_create(struct store *s, uint32_t user, const char *addr,
     const char *agent, char id[SESS_ID_STRLEN + 1],
-    char csrf[SESS_TOKEN_STRLEN + 1], uint8_t hash[SESS_HASH_LEN]);
+    char csrf[CSRF_TOKEN_STRLEN + 1], uint8_t hash[SESS_HASH_LEN]);
 
 /*
  * The session of cookie value id at time now_us.  SUP_ENOTFOUND when the
@@ -83,26 +71,12 @@ sup_err sess_purge(struct store *s, const struct sup_conf *conf,
     int64_t now_us, long *removed);
 
 /*
- * Add the Set-Cookie lines for a session to r: "sessionid" (HttpOnly) when
- * id is not NULL, and "csrftoken" (readable by scripts) with csrf.  Both
- * SameSite=Lax, Path the url_prefix (or /), Secure under HTTPS.
- */
-sup_err sess_set_cookies(struct sup_req *r, const struct sup_conf *conf,
-    const char *id, const char *csrf);
-
-/*
  * Log the request's browser into a new session of user: the session the
  * request came with (r->by_cookie) ends, a new one starts, and its cookies
  * are added to r.  A new id at every login.
  */
 sup_err sess_begin(struct store *s, const struct sup_conf *conf,
     struct sup_req *r, uint32_t user);
-
-/* Add a Set-Cookie line that removes the session cookie. */
-sup_err sess_clear_cookie(struct sup_req *r, const struct sup_conf *conf);
-
-/* The CSRF token the request sent: X-CSRFToken, else the form field. */
-const char *sess_sent_token(const struct sup_req *r);
 
 /*
  * Log in with name (username or e-mail) and password, from client address

@@ -14,7 +14,6 @@
 #include "store.h"
 #include "user.h"
 #include "util.h"
-#include "valid.h"
 
 #define SUBJECT_MAX 255		/* characters */
 #define CONTENT_MAX 65536	/* bytes */
@@ -86,19 +85,6 @@ struct ticket_query {
 	long page;		/* 1-based */
 	long page_size;
 };
-
-/* The list's query parameters, as ticket_query_parse checks them. */
-#define TICKET_QUERY_NFIELDS 10
-extern const struct field ticket_query_fields[TICKET_QUERY_NFIELDS];
-
-/*
- * Read the list's query string into q (defaults for what is absent).
- * SUP_EINVAL / SUP_EUNKNOWN with the parameters named in r->err_fields;
- * SUP_EFORBIDDEN when a customer asks for someone else's tickets.
- */
-struct sup_req;
-sup_err ticket_query_parse(struct sup_req *r, const struct sup_user *u,
-    struct ticket_query *q);
 
 /*
  * One page of tickets u may see (customers: only their own, whatever

@@ -252,13 +252,6 @@ bad:
 	return SUP_EDB;
 }
 
-void
-user_clear(struct sup_user *u)
-{
-	json_object_put(u->rec);
-	memset(u, 0, sizeof(*u));
-}
-
 bool
 user_is_active(json_object *rec)
 {

@@ -13,10 +13,9 @@
 
 #include <json-c/json.h>
 
+#include "caller.h"
 #include "store.h"
 #include "sup.h"
-
-enum user_role { ROLE_USER, ROLE_AGENT, ROLE_ADMIN };
 
 #define USERNAME_MAX 150
 #define EMAIL_MAX 254
@@ -41,19 +40,6 @@ enum user_role { ROLE_USER, ROLE_AGENT, ROLE_ADMIN };
 #define USER_PWHASH_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define USER_PWHASH_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
 #endif
-
-/* The authenticated caller of a request. */
-struct sup_user {
-	uint32_t id;
-	enum user_role role;
-	json_object *rec;	/* owned: json_object_put() */
-};
-
-static inline bool
-user_is_staff(const struct sup_user *u)
-{
-	return u->role != ROLE_USER;
-}
 
 int user_role_from(const char *name);		/* -1 when unknown */
 const char *user_role_name(enum user_role role);
@@ -108,9 +94,11 @@ sup_err user_find(struct store *s, DB_TXN *txn, const char *name,
 sup_err user_find_name(struct store *s, DB_TXN *txn, const char *name,
     json_object **out);
 
-/* Fill u from a record, taking the reference; SUP_EDB if it is malformed. */
+/*
+ * Fill u from a record, taking the reference; SUP_EDB if it is malformed.
+ * user_clear (caller.h) releases it.
+ */
 sup_err user_from_record(struct sup_user *u, json_object *rec);
-void user_clear(struct sup_user *u);
 
 /* Is the account active (not switched off by an admin)? */
 bool user_is_active(json_object *rec);

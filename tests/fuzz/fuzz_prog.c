@@ -110,7 +110,7 @@ make_user(const char *name, enum user_role role, int s_id, int s_token,
     int s_sid, int s_csrf, struct sup_user *u)
 {
 	char email[64], password[64], sid[SESS_ID_STRLEN + 1];
-	char csrf[SESS_TOKEN_STRLEN + 1], *token;
+	char csrf[CSRF_TOKEN_STRLEN + 1], *token;
 	json_object *rec;
 	uint32_t id;
 	sup_err e;
@@ -262,6 +262,7 @@ setup(const char *name, const struct route *routes, size_t nroutes)
 	app.routes = routes;
 	app.nroutes = nroutes;
 	app.page.conf = &app.conf;
+	app.page.me = app_me;
 	store_fill();
 	atexit(cleanup);
 }

@@ -17,6 +17,7 @@
 #include "route.h"
 #include "sess.h"
 #include "ticket.h"
+#include "../../cgi-bin/tquery.h"
 #include "valid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -122,9 +123,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (req_parse(&r, env, io, "/desk") == SUP_OK) {
 		route_find(routes, SUP_NELEM(routes), &r, &route);
 		req_cookie(&r, "sessionid");
-		sess_token_valid(req_cookie(&r, "csrftoken"));
+		cookie_token_valid(req_cookie(&r, "csrftoken"));
 		free(req_page_url(&r, "/desk", 3));
-		ticket_query_parse(&r, &user, &q);
+		tquery_parse(&r, &user, &q);
 		if (req_read_body(&r, 1 << 20) == SUP_OK &&
 		    req_parse_body(&r) == SUP_OK)
 			valid_json(&r, r.json, fields, SUP_NELEM(fields), vals);

@@ -337,7 +337,7 @@ test_responses(const char *dir)
 		"HTTP_COOKIE=csrftoken=" "0123456789abcdef0123456789abcdef"
 		"0123456789abcdef0123456789abcdef", NULL };
 	struct sup_conf conf;
-	struct page_env pe = { &conf, NULL };
+	struct page_env pe = { &conf, NULL, NULL };
 	struct sup_req r;
 	json_object *ctx, *v;
 	char path[4096];

@@ -51,30 +51,30 @@ stored_anywhere(const char *text)
 static void
 test_tokens(void)
 {
-	char a[SESS_TOKEN_STRLEN + 1], b[SESS_TOKEN_STRLEN + 1];
-	char c[SESS_TOKEN_STRLEN + 1];
+	char a[CSRF_TOKEN_STRLEN + 1], b[CSRF_TOKEN_STRLEN + 1];
+	char c[CSRF_TOKEN_STRLEN + 1];
 
-	sess_new_token(a);
-	sess_new_token(b);
-	ok(sess_token_valid(a) && strlen(a) == 64, "token: 64 hex digits");
+	cookie_new_token(a);
+	cookie_new_token(b);
+	ok(cookie_token_valid(a) && strlen(a) == 64, "token: 64 hex digits");
 	ok(strcmp(a, b) != 0, "token: two tokens differ");
-	ok(sess_token_equal(a, a), "token_equal: the same token");
+	ok(cookie_token_equal(a, a), "token_equal: the same token");
 	memcpy(c, a, sizeof(c));
 	c[63] = c[63] == '0' ? '1' : '0';
-	ok(!sess_token_equal(c, a), "token_equal: the last digit differs");
-	ok(!sess_token_equal(NULL, a), "token_equal: none sent");
-	ok(!sess_token_equal("", a), "token_equal: an empty one");
-	ok(!sess_token_equal("abc", "abc"), "token_equal: short tokens never "
+	ok(!cookie_token_equal(c, a), "token_equal: the last digit differs");
+	ok(!cookie_token_equal(NULL, a), "token_equal: none sent");
+	ok(!cookie_token_equal("", a), "token_equal: an empty one");
+	ok(!cookie_token_equal("abc", "abc"), "token_equal: short tokens never "
 	    "match");
 	c[63] = 'g';
-	ok(!sess_token_valid(c), "token_valid: not hex");
+	ok(!cookie_token_valid(c), "token_valid: not hex");
 }
 
 static void
 test_create_lookup(void)
 {
 	char id[SESS_ID_STRLEN + 1], id2[SESS_ID_STRLEN + 1];
-	char csrf[SESS_TOKEN_STRLEN + 1], bad[SESS_ID_STRLEN + 1];
+	char csrf[CSRF_TOKEN_STRLEN + 1], bad[SESS_ID_STRLEN + 1];
 	uint8_t hash[SESS_HASH_LEN], h2[SESS_HASH_LEN];
 	struct sess_info info;
 	int64_t now = time_now_us();
@@ -82,7 +82,7 @@ test_create_lookup(void)
 	is_err(sess_create(&st, alice, "192.0.2.1", "Mozilla/5.0", id, csrf,
 	    hash), SUP_OK, "create");
 	is_int((long)strlen(id), SESS_ID_STRLEN, "create: a 43-character id");
-	ok(sess_token_valid(csrf), "create: a CSRF token");
+	ok(cookie_token_valid(csrf), "create: a CSRF token");
 	ok(!stored_anywhere(id), "create: the id itself is stored nowhere");
 	ok(stored_anywhere("192.0.2.1") && stored_anywhere("Mozilla/5.0"),
 	    "create: the address and the user agent are kept");
@@ -473,7 +473,7 @@ test_cookies(void)
 	struct sup_req r;
 
 	fake_request(&r, plain);
-	is_err(sess_set_cookies(&r, &conf, "ID", "TOKEN"), SUP_OK,
+	is_err(cookie_set(&r, &conf, "ID", "TOKEN"), SUP_OK,
 	    "cookies: set");
 	ok(r.headers.p != NULL && strstr(r.headers.p, "Set-Cookie: "
 	    "sessionid=ID; Max-Age=1000; HttpOnly; Path=/; SameSite=Lax\r\n")
@@ -487,12 +487,12 @@ test_cookies(void)
 	req_free(&r);
 
 	fake_request(&r, https);
-	sess_set_cookies(&r, &conf, "ID", "TOKEN");
+	cookie_set(&r, &conf, "ID", "TOKEN");
 	ok(r.headers.p && strstr(r.headers.p, "SameSite=Lax; Secure\r\n"),
 	    "cookies: Secure when HTTPS=on");
 	req_free(&r);
 	fake_request(&r, scheme);
-	sess_clear_cookie(&r, &conf);
+	cookie_clear(&r, &conf);
 	ok(r.headers.p && strstr(r.headers.p, "sessionid=; Max-Age=0; "
 	    "HttpOnly; Path=/; SameSite=Lax; Secure\r\n"),
 	    "cookies: clear, Secure when REQUEST_SCHEME=https");
@@ -500,17 +500,17 @@ test_cookies(void)
 
 	prefixed.url_prefix = "/desk";
 	fake_request(&r, plain);
-	sess_set_cookies(&r, &prefixed, NULL, "TOKEN");
+	cookie_set(&r, &prefixed, NULL, "TOKEN");
 	ok(r.headers.p && strstr(r.headers.p, "Path=/desk/;") &&
 	    strstr(r.headers.p, "sessionid") == NULL,
 	    "cookies: Path is the url_prefix; no sessionid when id is NULL");
 	req_free(&r);
 
 	fake_request(&r, hdr);
-	is_str(sess_sent_token(&r), "abc", "sent token: X-CSRFToken");
+	is_str(cookie_sent_token(&r), "abc", "sent token: X-CSRFToken");
 	req_free(&r);
 	fake_request(&r, plain);
-	ok(sess_sent_token(&r) == NULL, "sent token: none");
+	ok(cookie_sent_token(&r) == NULL, "sent token: none");
 	req_free(&r);
 }
 

@@ -21,6 +21,7 @@
 #include "store.h"
 #include "sup.h"
 #include "ticket.h"
+#include "../../cgi-bin/tquery.h"
 #include "user.h"
 #include "util.h"
 #include "view.h"
@@ -323,7 +324,7 @@ set_status(const struct sup_user *u, const uint8_t *t, int status)
 	return e;
 }
 
-/* The list's defaults, as ticket_query_parse gives for an empty query. */
+/* The list's defaults, as tquery_parse gives for an empty query. */
 static struct ticket_query
 query(void)
 {
@@ -1280,7 +1281,7 @@ parse_query(const char *qs, const struct sup_user *u, struct ticket_query *q)
 	snprintf(buf, sizeof(buf), "QUERY_STRING=%s", qs);
 	if (req_parse(&r, env, io, NULL) != SUP_OK)
 		bail_out("req_parse %s", qs);
-	e = ticket_query_parse(&r, u, q);
+	e = tquery_parse(&r, u, q);
 	q->q = NULL;		/* it pointed into r */
 	req_free(&r);
 	return e;
