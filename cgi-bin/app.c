@@ -57,7 +57,7 @@ static long body_limit;				/* body_timeout_s */
 int
 app_status(sup_err e)
 {
-	switch (e) {
+	switch (sup_errkind(e)) {
 	case SUP_OK:
 		return 200;
 	case SUP_EINVAL:
@@ -66,15 +66,10 @@ app_status(sup_err e)
 	case SUP_EIO:
 		return 400;
 	case SUP_EUNAUTH:
-	case SUP_ECREDS:
 		return 401;
 	case SUP_EFORBIDDEN:
-	case SUP_ELIMIT:
 	case SUP_ECSRF:
-	case SUP_EREGCLOSED:
 		return 403;
-	case SUP_ETHROTTLE:
-		return 429;
 	case SUP_ENOTFOUND:
 		return 404;
 	case SUP_EMETHOD:
@@ -82,13 +77,14 @@ app_status(sup_err e)
 	case SUP_ETIMEOUT:
 		return 408;
 	case SUP_ECONFLICT:
-	case SUP_ECLOSED:
 	case SUP_EEXIST:
 		return 409;
 	case SUP_ETOOLARGE:
 		return 413;
 	case SUP_EMEDIA:
 		return 415;
+	case SUP_ERATE:
+		return 429;
 	case SUP_EDEADLOCK:
 	case SUP_EBUSY:
 	case SUP_ERECOVER:

@@ -209,8 +209,8 @@ page_login(void *ctx, struct sup_req *r)
 	e = session_login(ctx, r);
 	if (e == SUP_OK)
 		e = go_next(app, r, next);
-	else if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_ECREDS ||
-	    e == SUP_ETHROTTLE)
+	else if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SESS_ECREDS ||
+	    e == SESS_ETHROTTLE)
 		e = login_form(app, r, app_status(e), next, e);
 	free(next);
 	return e;

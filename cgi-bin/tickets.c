@@ -257,7 +257,7 @@ page_create(void *ctx, struct sup_req *r)
 	sup_err e;
 
 	e = ticket_open(ctx, r);
-	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_ELIMIT)
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == TICKET_ELIMIT)
 		return new_form(app, r, app_status(e), e);
 	if (e != SUP_OK)
 		return e;

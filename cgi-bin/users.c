@@ -55,7 +55,7 @@ user_register(void *ctx, struct sup_req *r)
 	sup_err e;
 
 	if (!app->conf.allow_registration)
-		return SUP_EREGCLOSED;
+		return USER_EREGCLOSED;
 	if ((e = valid_json(r, r->json, register_fields, REG_NFIELDS, v)) !=
 	    SUP_OK)
 		return e;
@@ -309,7 +309,7 @@ user_password(void *ctx, struct sup_req *r)
 	    req_env(r, "REMOTE_ADDR"), time_now_us(), &r->retry_after,
 	    &checked);
 	json_object_put(checked);
-	if (e == SUP_ECREDS) {
+	if (e == SESS_ECREDS) {
 		e = valid_fail(r, "old_password", "Wrong password.");
 		goto out;
 	}
@@ -370,7 +370,7 @@ page_register_form(void *ctx, struct sup_req *r)
 	struct app *app = ctx;
 
 	if (!app->conf.allow_registration)
-		return SUP_EREGCLOSED;
+		return USER_EREGCLOSED;
 	if (r->user.rec != NULL)
 		return page_redirect(r, app->conf.url_prefix, "/support/");
 	return user_form(app, r, "register.html", "Create an account", 200,
@@ -432,7 +432,7 @@ page_password(void *ctx, struct sup_req *r)
 
 	r->id = r->user.id;
 	e = user_password(ctx, r);
-	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_ETHROTTLE)
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SESS_ETHROTTLE)
 		return user_form(app, r, "password.html",
 		    "Change your password", app_status(e), e, false);
 	if (e != SUP_OK)

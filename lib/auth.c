@@ -12,7 +12,7 @@
 
 /*
  * "Basic base64(name:password)": the user when the password matches.  It
- * is a login like the form's, throttled alike (SUP_ETHROTTLE with
+ * is a login like the form's, throttled alike (SESS_ETHROTTLE with
  * r->retry_after set).
  */
 static sup_err
@@ -36,7 +36,7 @@ auth_basic(struct store *s, const struct sup_conf *conf, struct sup_req *r,
 	    len - (size_t)(colon + 1 - (char *)buf), req_env(r, "REMOTE_ADDR"),
 	    time_now_us(), &r->retry_after, rec);
 	sodium_memzero(buf, sizeof(buf));
-	return e == SUP_ECREDS ? SUP_EUNAUTH : e;
+	return e == SESS_ECREDS ? SUP_EUNAUTH : e;
 }
 
 /*

@@ -1,5 +1,6 @@
 /*
- * err.c - names and sentences for sup_err.
+ * err.c - names and sentences for sup_err: the shared errors' own, and
+ * the tables the areas register for theirs (sup.h).
  */
 #include "sup.h"
 
@@ -14,11 +15,10 @@ static const struct {
 	[SUP_EUNKNOWN] = { "unknown_field", "The request has fields this endpoint does not take." },
 	[SUP_EUNAUTH] = { "not_authenticated", "Authentication credentials were not provided or are wrong." },
 	[SUP_EFORBIDDEN] = { "forbidden", "You do not have permission to do this." },
-	[SUP_ELIMIT] = { "ticket_limit_reached", "You have reached the maximum number of open tickets." },
 	[SUP_ENOTFOUND] = { "not_found", "Not found." },
 	[SUP_EMETHOD] = { "method_not_allowed", "Method not allowed." },
-	[SUP_ECONFLICT] = { "invalid_transition", "The ticket cannot change to that status." },
-	[SUP_ECLOSED] = { "ticket_closed", "The ticket is closed." },
+	[SUP_ECONFLICT] = { "conflict", "That cannot be done in the current state." },
+	[SUP_ERATE] = { "too_many_requests", "Too many attempts; try again later." },
 	[SUP_ETOOLARGE] = { "payload_too_large", "The request body is too large." },
 	[SUP_EMEDIA] = { "unsupported_media_type", "The body must be application/json or a urlencoded form." },
 	[SUP_EEXIST] = { "already_exists", "That name is already taken." },
@@ -29,24 +29,62 @@ static const struct {
 	[SUP_EIO] = { "bad_request", "The request could not be read." },
 	[SUP_ECONFIG] = { "internal_error", "The server is misconfigured." },
 	[SUP_ECSRF] = { "csrf_failed", "CSRF token missing or incorrect." },
-	[SUP_ETHROTTLE] = { "too_many_attempts", "Too many failed logins; try again later." },
-	[SUP_ECREDS] = { "invalid_credentials", "Wrong username, e-mail or password." },
-	[SUP_EREGCLOSED] = { "registration_closed", "Registration is closed on this desk." },
 	[SUP_ETIMEOUT] = { "request_timeout", "The request body did not arrive in time." },
 };
+
+/*
+ * The areas' tables, by area number: written by the constructors before
+ * main, only read after.
+ */
+static const struct sup_errtab *areas[SUP_AREA_MAX];
+
+void
+sup_err_register(const struct sup_errtab *t)
+{
+	if (t->area > 0 && t->area < SUP_AREA_MAX)
+		areas[t->area] = t;
+}
+
+const struct sup_errdef *
+sup_errdef(sup_err e)
+{
+	const struct sup_errtab *t;
+	unsigned area = (unsigned)e >> 8;
+
+	if (area == 0 || area >= SUP_AREA_MAX || (t = areas[area]) == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->defs[i].err == (int)e)
+			return &t->defs[i];
+	return NULL;
+}
+
+sup_err
+sup_errkind(sup_err e)
+{
+	const struct sup_errdef *d;
+
+	if ((unsigned)e < SUP_ERR_MAX)
+		return e;
+	return (d = sup_errdef(e)) != NULL ? d->kind : SUP_EDB;
+}
 
 const char *
 sup_strerror(sup_err e)
 {
-	if ((unsigned)e >= SUP_ERR_MAX || errs[e].text == NULL)
-		return "Unknown error.";
-	return errs[e].text;
+	const struct sup_errdef *d;
+
+	if ((unsigned)e < SUP_ERR_MAX)
+		return errs[e].text;
+	return (d = sup_errdef(e)) != NULL ? d->text : "Unknown error.";
 }
 
 const char *
 sup_errcode(sup_err e)
 {
-	if ((unsigned)e >= SUP_ERR_MAX || errs[e].code == NULL)
-		return "internal_error";
-	return errs[e].code;
+	const struct sup_errdef *d;
+
+	if ((unsigned)e < SUP_ERR_MAX)
+		return errs[e].code;
+	return (d = sup_errdef(e)) != NULL ? d->code : "internal_error";
 }

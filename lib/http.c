@@ -290,7 +290,11 @@ http_send_error(struct sup_req *r, int status, sup_err e)
 	if (r->err_fields != NULL)
 		json_object_object_add(err, "fields",
 		    json_object_get(r->err_fields));
-	rc = send_json(r, status, env, e != SUP_ECREDS);
+	/*
+	 * Only "no credentials" asks for Basic ones: a refused login (an
+	 * area's error of that kind) must not make a browser prompt.
+	 */
+	rc = send_json(r, status, env, e == SUP_EUNAUTH);
 	json_object_put(env);
 	return rc;
 }

@@ -162,7 +162,7 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	}
 	from_user = tt.user == u->id;
 	if (old == ST_CLOSED && !user_is_staff(u)) {
-		e = SUP_ECLOSED;
+		e = TICKET_ECLOSED;
 		goto out;
 	}
 	/*

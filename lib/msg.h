@@ -41,7 +41,7 @@ sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
 
 /*
  * Post a message as u, moving the ticket's status (DESIGN §4).  Customers
- * get SUP_EFORBIDDEN for an internal note and SUP_ECLOSED on a closed
+ * get SUP_EFORBIDDEN for an internal note and TICKET_ECLOSED on a closed
  * ticket.  *out is the message as u sees it.
  */
 sup_err msg_post(struct store *s, const struct sup_user *u,

@@ -559,9 +559,9 @@ page_login_redirect(struct sup_req *r, const char *url_prefix)
 	return e;
 }
 
-/* The heading and sentence of an error page. */
+/* The heading and sentence of an error page of status. */
 static void
-error_words(int status, sup_err e, const char **heading, const char **text)
+status_words(int status, sup_err e, const char **heading, const char **text)
 {
 	switch (status) {
 	case 400:
@@ -574,8 +574,6 @@ error_words(int status, sup_err e, const char **heading, const char **text)
 		*text = e == SUP_ECSRF ? "This form has expired or did not "
 		    "come from this site, so nothing was changed. Go back, "
 		    "reload the page and send it again." :
-		    e == SUP_EREGCLOSED ? "New accounts cannot be created "
-		    "here. Ask the support team for one." :
 		    "You are not allowed to do that.";
 		break;
 	case 404:
@@ -592,11 +590,9 @@ error_words(int status, sup_err e, const char **heading, const char **text)
 		*text = "What you sent did not arrive in time. Try again.";
 		break;
 	case 409:
-		*heading = e == SUP_ECLOSED ? "This ticket is closed" :
-		    "That cannot be done now";
-		*text = e == SUP_ECLOSED ? "A closed ticket takes no more "
-		    "replies. Open a new ticket if you need more help." :
-		    "The ticket cannot move to that status from where it is.";
+		*heading = "That cannot be done now";
+		*text = "That cannot be done the way things are now. Reload "
+		    "the page and look again.";
 		break;
 	case 413:
 		*heading = "Too large";
@@ -622,6 +618,22 @@ error_words(int status, sup_err e, const char **heading, const char **text)
 		    "moment; if it keeps happening, tell the support team.";
 		break;
 	}
+}
+
+/*
+ * The heading and sentence of an error page: an area's own when its
+ * error has them (sup.h), else the status's.
+ */
+static void
+error_words(int status, sup_err e, const char **heading, const char **text)
+{
+	const struct sup_errdef *d = sup_errdef(e);
+
+	status_words(status, e, heading, text);
+	if (d != NULL && d->heading != NULL)
+		*heading = d->heading;
+	if (d != NULL && d->page != NULL)
+		*text = d->page;
 }
 
 /* The last resort: a fixed page when error.html cannot be had. */

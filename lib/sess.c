@@ -28,6 +28,14 @@
 #define SEEN_EVERY_US (60 * US)	/* last_seen_at written at most this often */
 #define PURGE_BATCH 200		/* records read per purge transaction */
 
+static const struct sup_errdef sess_errdefs[] = {
+	{ SESS_ETHROTTLE, SUP_ERATE, "too_many_attempts",
+	    "Too many failed logins; try again later.", NULL, NULL },
+	{ SESS_ECREDS, SUP_EUNAUTH, "invalid_credentials",
+	    "Wrong username, e-mail or password.", NULL, NULL },
+};
+SUP_ERRORS(sess_errors, SUP_AREA_SESSIONS, sess_errdefs)
+
 /* The key of a session record, from the hash of its id. */
 static void
 s_key(uint8_t key[S_KEY_LEN], const uint8_t hash[SESS_HASH_LEN])
@@ -691,12 +699,12 @@ sess_login(struct store *s, const struct sup_conf *conf, const char *name,
 		goto out;
 	if (a.retry_after > 0) {
 		*retry_after = a.retry_after;
-		e = SUP_ETHROTTLE;
+		e = SESS_ETHROTTLE;
 		goto out;
 	}
 	/* One verification, whatever the account (user_verify_password). */
 	if (!user_verify_password(user, password, plen)) {
-		e = SUP_ECREDS;
+		e = SESS_ECREDS;
 		goto out;
 	}
 	if ((e = store_run(s, 0, release_txn, &a)) != SUP_OK)

@@ -18,6 +18,10 @@
 #include "store.h"
 #include "sup.h"
 
+/* The sessions' own errors (sup.h): a login refused. */
+#define SESS_ETHROTTLE ((sup_err)SUP_ERR_AREA(SUP_AREA_SESSIONS, 1))
+#define SESS_ECREDS ((sup_err)SUP_ERR_AREA(SUP_AREA_SESSIONS, 2))
+
 #define SESS_ID_BYTES 32
 #define SESS_ID_STRLEN 43	/* base64url of 32 bytes, no padding */
 #define SESS_HASH_LEN 32	/* SHA-256: what the store keys on */
@@ -80,12 +84,12 @@ sup_err sess_begin(struct store *s, const struct sup_conf *conf,
 
 /*
  * Log in with name (username or e-mail) and password, from client address
- * addr.  Throttling first: SUP_ETHROTTLE with *retry_after (seconds) when
+ * addr.  Throttling first: SESS_ETHROTTLE with *retry_after (seconds) when
  * the account or the address has too many recent failures (the password
  * is then not checked).  Otherwise the attempt is counted as a failure
  * against both in the transaction that read their counts, before the
  * password is checked: the limits hold exactly however many logins run at
- * once, in any process.  SUP_ECREDS for an unknown name, a wrong password,
+ * once, in any process.  SESS_ECREDS for an unknown name, a wrong password,
  * an inactive account or one without a password, alike, each after one
  * argon2id verification.  On success *user_rec is the user's record
  * (json_object_put), the account's count is cleared and the address's

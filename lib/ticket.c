@@ -11,7 +11,20 @@
 #include "msg.h"
 #include "ticket.h"
 #include "util.h"
-#include "req.h"
+
+static const struct sup_errdef ticket_errdefs[] = {
+	{ TICKET_ELIMIT, SUP_EFORBIDDEN, "ticket_limit_reached",
+	    "You have reached the maximum number of open tickets.", NULL,
+	    NULL },
+	{ TICKET_ETRANSITION, SUP_ECONFLICT, "invalid_transition",
+	    "The ticket cannot change to that status.", NULL,
+	    "The ticket cannot move to that status from where it is." },
+	{ TICKET_ECLOSED, SUP_ECONFLICT, "ticket_closed",
+	    "The ticket is closed.", "This ticket is closed",
+	    "A closed ticket takes no more replies. Open a new ticket if "
+	    "you need more help." },
+};
+SUP_ERRORS(ticket_errors, SUP_AREA_TICKETS, ticket_errdefs)
 #include "valid.h"
 #include "view.h"
 
@@ -270,7 +283,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 		if ((e = store_count_get(s, txn, name, &active)) != SUP_OK)
 			return e;
 		if (active >= a->conf->max_tickets_per_user)
-			return SUP_ELIMIT;
+			return TICKET_ELIMIT;
 	}
 	if ((e = store_seq_next(s->ticket_seq, txn, &number)) != SUP_OK)
 		return e;
@@ -415,7 +428,7 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 	}
 	if (p->status >= 0 && p->status != old) {
 		if (!transition_allowed(u, old, p->status)) {
-			e = SUP_ECONFLICT;
+			e = TICKET_ETRANSITION;
 			goto out;
 		}
 		if ((e = ticket_set_status(t, p->status, now)) != SUP_OK)

@@ -15,6 +15,11 @@
 #include "user.h"
 #include "util.h"
 
+/* The tickets' own errors (sup.h): what their rules refuse. */
+#define TICKET_ELIMIT ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 1))
+#define TICKET_ETRANSITION ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 2))
+#define TICKET_ECLOSED ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 3))
+
 #define SUBJECT_MAX 255		/* characters */
 #define CONTENT_MAX 65536	/* bytes */
 
@@ -28,7 +33,7 @@ struct ticket_new {
 };
 
 /*
- * Open a ticket for u with its first message.  SUP_ELIMIT when a customer
+ * Open a ticket for u with its first message.  TICKET_ELIMIT when a customer
  * already has conf->max_tickets_per_user tickets neither resolved nor
  * closed.  *out is the new ticket as u sees it, with "messages".
  */
@@ -60,7 +65,7 @@ sup_err ticket_close_resolved(struct store *s, int64_t before, long *closed);
 
 /*
  * Change a ticket.  Owners may only resolve or close (SUP_EFORBIDDEN for
- * anything else); SUP_ECONFLICT for a transition the machine refuses;
+ * anything else); TICKET_ETRANSITION for a transition the machine refuses;
  * SUP_EINVAL when the assignee is not a staff user.  *out as u sees it.
  */
 sup_err ticket_update(struct store *s, const struct sup_user *u,

@@ -13,6 +13,14 @@
 
 static const char *const role_names[] = { "user", "agent", "admin" };
 
+static const struct sup_errdef user_errdefs[] = {
+	{ USER_EREGCLOSED, SUP_EFORBIDDEN, "registration_closed",
+	    "Registration is closed on this desk.", NULL,
+	    "New accounts cannot be created here. Ask the support team for "
+	    "one." },
+};
+SUP_ERRORS(user_errors, SUP_AREA_USERS, user_errdefs)
+
 int
 user_role_from(const char *name)
 {

@@ -17,6 +17,9 @@
 #include "store.h"
 #include "sup.h"
 
+/* The accounts' own errors (sup.h). */
+#define USER_EREGCLOSED ((sup_err)SUP_ERR_AREA(SUP_AREA_USERS, 1))
+
 #define USERNAME_MAX 150
 #define EMAIL_MAX 254
 #define PASSWORD_MAX 1024

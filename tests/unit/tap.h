@@ -249,17 +249,17 @@ sup_errname(sup_err e)
 {
 	static const char *const names[] = {
 		"SUP_OK", "SUP_ENOMEM", "SUP_EINVAL", "SUP_EJSON",
-		"SUP_EUNKNOWN", "SUP_EUNAUTH", "SUP_EFORBIDDEN", "SUP_ELIMIT",
-		"SUP_ENOTFOUND", "SUP_EMETHOD", "SUP_ECONFLICT", "SUP_ECLOSED",
+		"SUP_EUNKNOWN", "SUP_EUNAUTH", "SUP_EFORBIDDEN",
+		"SUP_ENOTFOUND", "SUP_EMETHOD", "SUP_ECONFLICT", "SUP_ERATE",
 		"SUP_ETOOLARGE", "SUP_EMEDIA", "SUP_EEXIST", "SUP_EDEADLOCK",
 		"SUP_EBUSY", "SUP_ERECOVER", "SUP_EDB", "SUP_EIO",
-		"SUP_ECONFIG", "SUP_ECSRF", "SUP_ETHROTTLE", "SUP_ECREDS",
-		"SUP_EREGCLOSED", "SUP_ETIMEOUT",
+		"SUP_ECONFIG", "SUP_ECSRF", "SUP_ETIMEOUT",
 	};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == SUP_ERR_MAX,
 	    "a sup_err without a name here");
 
-	return (unsigned)e < SUP_ERR_MAX ? names[e] : "(not a sup_err)";
+	/* An area's own error goes by its code. */
+	return (unsigned)e < SUP_ERR_MAX ? names[e] : sup_errcode(e);
 }
 #endif
 

@@ -234,14 +234,14 @@ test_throttle(void)
 	ok(rec != NULL, "login: the user's record");
 	json_object_put(rec);
 	is_err(sess_login(&st, &conf, "alice", "wrong", 5, "198.51.100.1", t0,
-	    &wait, &rec), SUP_ECREDS, "login: wrong password");
+	    &wait, &rec), SESS_ECREDS, "login: wrong password");
 	ok(rec == NULL, "login: no record on failure");
 	is_err(sess_login(&st, &conf, "ALICE@example.com", "alice-password",
 	    14, "198.51.100.1", t0 + S, &wait, &rec), SUP_OK,
 	    "login: success, by e-mail");
 	json_object_put(rec);
 	is_err(sess_login(&st, &conf, "alice", "wrong", 5, "198.51.100.1",
-	    t0 + 2 * S, &wait, &rec), SUP_ECREDS,
+	    t0 + 2 * S, &wait, &rec), SESS_ECREDS,
 	    "login: one failure after a success (the count was cleared)");
 	is_err(sess_login(&st, &conf, "alice", "alice-password", 14,
 	    "198.51.100.1", t0 + 2 * S, &wait, &rec), SUP_OK,
@@ -253,7 +253,7 @@ test_throttle(void)
 	sess_login(&st, &conf, "alice@example.com", "wrong", 5,
 	    "198.51.100.3", t0 + S, &wait, &rec);
 	is_err(sess_login(&st, &conf, "alice", "alice-password", 14,
-	    "198.51.100.4", t0 + 10 * S, &wait, &rec), SUP_ETHROTTLE,
+	    "198.51.100.4", t0 + 10 * S, &wait, &rec), SESS_ETHROTTLE,
 	    "throttle: two failures (by name and by e-mail, from two "
 	    "addresses) lock the account");
 	ok(rec == NULL, "throttle: no record");
@@ -274,7 +274,7 @@ test_throttle(void)
 		sess_login(&st, &conf, names[i], "x", 1, "203.0.113.9",
 		    t0 + (int64_t)i * S, &wait, &rec);
 	is_err(sess_login(&st, &conf, "bob", "bob-password", 12,
-	    "203.0.113.9", t0 + 5 * S, &wait, &rec), SUP_ETHROTTLE,
+	    "203.0.113.9", t0 + 5 * S, &wait, &rec), SESS_ETHROTTLE,
 	    "throttle: the address is locked after 4 failures");
 	is_int(wait, 55, "throttle: Retry-After of the address window");
 	is_err(sess_login(&st, &conf, "bob", "bob-password", 12,
@@ -282,7 +282,7 @@ test_throttle(void)
 	    "throttle: another address is not");
 	json_object_put(rec);
 	is_err(sess_login(&st, &conf, "nobody1", "x", 1, "203.0.113.11", t0,
-	    &wait, &rec), SUP_ECREDS,
+	    &wait, &rec), SESS_ECREDS,
 	    "throttle: an unknown name fails as a wrong password does");
 
 	long removed = 0;
@@ -319,14 +319,14 @@ test_one_verification(void)
 		const char *name, *password, *why;
 		sup_err want;
 	} cases[] = {
-		{ "carol", "wrong", "a wrong password", SUP_ECREDS },
-		{ "nobody-at-all", "x", "an unknown name", SUP_ECREDS },
+		{ "carol", "wrong", "a wrong password", SESS_ECREDS },
+		{ "nobody-at-all", "x", "an unknown name", SESS_ECREDS },
 		{ "dan", "", "an account without a password (REMOTE_USER)",
-			SUP_ECREDS },
+			SESS_ECREDS },
 		{ "dan", "anything", "  the same with a password typed",
-			SUP_ECREDS },
+			SESS_ECREDS },
 		{ "erin", "erin-password", "an inactive account, right password",
-			SUP_ECREDS },
+			SESS_ECREDS },
 		{ "carol", "carol-password", "the right password", SUP_OK },
 	};
 	json_object *rec;
@@ -355,7 +355,7 @@ test_one_verification(void)
 	/* dan's two failures reached the limit of 2: no verification now. */
 	unsigned long before = user_verifications();
 	is_err(sess_login(&st, &conf, "dan", "x", 1, "192.0.2.99",
-	    time_now_us(), &wait, &rec), SUP_ETHROTTLE,
+	    time_now_us(), &wait, &rec), SESS_ETHROTTLE,
 	    "one verification: a throttled login");
 	is_int((long)(user_verifications() - before), 0, "  makes none");
 }
@@ -397,7 +397,7 @@ login_at_once(int n, const char *name_fmt, const char *addr_fmt, int *ecreds,
 			e = sess_login(&mine, &conf, name, "wrong", 5, addr,
 			    time_now_us(), &wait, &rec);
 			store_close(&mine);
-			_exit((e == SUP_ECREDS ? 1 : e == SUP_ETHROTTLE ? 2 : 3) *
+			_exit((e == SESS_ECREDS ? 1 : e == SESS_ETHROTTLE ? 2 : 3) *
 			    10 + (int)(user_verifications() - before));
 		}
 	close(go[0]);

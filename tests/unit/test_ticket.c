@@ -574,10 +574,10 @@ test_status_machine(void)
 	json_object_put(t);
 
 	/* Owner: what she may not do. */
-	is_err(set_status(&alice, t1, ST_OPEN), SUP_ECONFLICT,
-	    "the owner moving her ticket to open: SUP_ECONFLICT");
-	is_err(set_status(&alice, t1, ST_WAITING_FOR_USER), SUP_ECONFLICT,
-	    "the owner moving it to waiting_for_user: SUP_ECONFLICT");
+	is_err(set_status(&alice, t1, ST_OPEN), TICKET_ETRANSITION,
+	    "the owner moving her ticket to open: TICKET_ETRANSITION");
+	is_err(set_status(&alice, t1, ST_WAITING_FOR_USER), TICKET_ETRANSITION,
+	    "the owner moving it to waiting_for_user: TICKET_ETRANSITION");
 	p = no_change;
 	p.priority = PRI_URGENT;
 	is_err(update(&alice, t1, &p, &t), SUP_EFORBIDDEN,
@@ -605,12 +605,12 @@ test_status_machine(void)
 	t = show(&alice, t1);
 	ok(jstr(t, "closed_at") != NULL, "  closed_at set");
 	json_object_put(t);
-	is_err(post1(&alice, t1, "One more thing.", false), SUP_ECLOSED,
-	    "the owner writing to a closed ticket: SUP_ECLOSED");
-	is_err(set_status(&alice, t1, ST_OPEN), SUP_ECONFLICT,
-	    "the owner re-opening: SUP_ECONFLICT");
-	is_err(set_status(&alice, t1, ST_RESOLVED), SUP_ECONFLICT,
-	    "the owner resolving a closed ticket: SUP_ECONFLICT");
+	is_err(post1(&alice, t1, "One more thing.", false), TICKET_ECLOSED,
+	    "the owner writing to a closed ticket: TICKET_ECLOSED");
+	is_err(set_status(&alice, t1, ST_OPEN), TICKET_ETRANSITION,
+	    "the owner re-opening: TICKET_ETRANSITION");
+	is_err(set_status(&alice, t1, ST_RESOLVED), TICKET_ETRANSITION,
+	    "the owner resolving a closed ticket: TICKET_ETRANSITION");
 	is_err(set_status(&alice, t1, ST_CLOSED), SUP_OK,
 	    "the owner closing it again: same status, no error");
 	is_str(status_of(&alice, t1), "closed", "  still closed");
@@ -743,8 +743,8 @@ test_limit(void)
 	for (int i = 0; i < LIMIT; i++)
 		create_uuid(&bob, i == 0 ? "Bob's printer" : "Bob again", b[i]);
 	t = (json_object *)1;
-	is_err(create(&bob, "One too many", "x", PRI_NORMAL, &t), SUP_ELIMIT,
-	    "ticket #%d over max_tickets_per_user: SUP_ELIMIT", LIMIT + 1);
+	is_err(create(&bob, "One too many", "x", PRI_NORMAL, &t), TICKET_ELIMIT,
+	    "ticket #%d over max_tickets_per_user: TICKET_ELIMIT", LIMIT + 1);
 	ok(t == NULL, "  *out NULL");
 	struct ticket_query q = query();
 	is_int(list_count(&bob, &q), LIMIT, "  and no ticket made");
@@ -754,7 +754,7 @@ test_limit(void)
 	    "resolving one frees a place");
 	juuid(t, extra);
 	json_object_put(t);
-	is_err(create(&bob, "Full again", "x", PRI_NORMAL, &t), SUP_ELIMIT,
+	is_err(create(&bob, "Full again", "x", PRI_NORMAL, &t), TICKET_ELIMIT,
 	    "  then full again");
 	set_status(&bob, extra, ST_CLOSED);
 	is_err(create(&bob, "Closing frees too", "x", PRI_NORMAL, &t), SUP_OK,
@@ -763,7 +763,7 @@ test_limit(void)
 
 	/* Re-opening by the owner's reply counts again. */
 	post1(&bob, b[1], "Not fixed after all.", false);
-	is_err(create(&bob, "Over", "x", PRI_NORMAL, &t), SUP_ELIMIT,
+	is_err(create(&bob, "Over", "x", PRI_NORMAL, &t), TICKET_ELIMIT,
 	    "a resolved ticket the owner wrote to counts again");
 
 	/* max_tickets_per_user = 0: no limit (docs/api.md). */
@@ -1781,7 +1781,7 @@ test_post_record(void)
 	if (set_status(&fiona, t, ST_CLOSED) != SUP_OK)
 		bail_out("cannot close fiona's ticket");
 	before = stored_text(t, &len0);
-	is_err(post1(&fiona, t, "Hello?", false), SUP_ECLOSED,
+	is_err(post1(&fiona, t, "Hello?", false), TICKET_ECLOSED,
 	    "the owner cannot post to her closed ticket");
 	after = stored_text(t, &len1);
 	ok(len0 == len1 && memcmp(before, after, len0) == 0,

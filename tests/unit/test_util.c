@@ -327,6 +327,16 @@ test_be(void)
 	ok(a[0] == 0xde && be32_get(a) == 0xdeadbeef, "be32: round trip");
 }
 
+/* An area of the tests' own, registered as an area registers its errors. */
+#define TEST_AREA (SUP_AREA_MAX - 1)
+#define TEST_EFULL ((sup_err)SUP_ERR_AREA(TEST_AREA, 1))
+#define TEST_EUNLISTED ((sup_err)SUP_ERR_AREA(TEST_AREA, 2))
+static const struct sup_errdef test_errdefs[] = {
+	{ TEST_EFULL, SUP_EFORBIDDEN, "test_full", "The test area is full.",
+	    NULL, "Nothing more fits." },
+};
+SUP_ERRORS(test_errors_tab, TEST_AREA, test_errdefs)
+
 static void
 test_errors(void)
 {
@@ -338,10 +348,23 @@ test_errors(void)
 			missing++;
 	is_int(missing, 0, "every sup_err has a sentence and a code");
 	is_str(sup_errcode(SUP_ENOTFOUND), "not_found", "code of ENOTFOUND");
-	is_str(sup_errcode(SUP_ECONFLICT), "invalid_transition",
-	    "code of ECONFLICT");
-	is_str(sup_errcode(SUP_ELIMIT), "ticket_limit_reached",
-	    "code of ELIMIT");
+	is_str(sup_errcode(SUP_ECONFLICT), "conflict", "code of ECONFLICT");
+	is_int(sup_errkind(SUP_ECONFLICT), SUP_ECONFLICT,
+	    "a shared error is its own kind");
+	is_str(sup_errcode(TEST_EFULL), "test_full", "an area's error: its code");
+	is_str(sup_strerror(TEST_EFULL), "The test area is full.",
+	    "  its sentence");
+	is_int(sup_errkind(TEST_EFULL), SUP_EFORBIDDEN, "  its kind");
+	ok(sup_errdef(TEST_EFULL) != NULL &&
+	    strcmp(sup_errdef(TEST_EFULL)->page, "Nothing more fits.") == 0,
+	    "  its page sentence");
+	is_str(sup_errcode(TEST_EUNLISTED), "internal_error",
+	    "an area's number not in its table: internal_error");
+	is_int(sup_errkind(TEST_EUNLISTED), SUP_EDB, "  of kind EDB");
+	is_str(sup_errcode(SUP_ERR_AREA(SUP_AREA_MAX - 2, 1)),
+	    "internal_error", "an area nobody registered: internal_error");
+	ok(sup_errdef(SUP_ERR_AREA(SUP_AREA_MAX + 5, 1)) == NULL,
+	    "an area number past the last: no definition");
 	is_str(sup_errcode(SUP_ERR_MAX), "internal_error",
 	    "code of an out-of-range value");
 	ok(sup_strerror((sup_err)-1) != NULL,
