@@ -15,21 +15,29 @@
  *   supportctl [--conf FILE] db backup DIR
  *   supportctl [--conf FILE] session purge
  *   supportctl [--conf FILE] close_old_tickets --days N
+ *   supportctl [--conf FILE] events [--from N] [--follow]
+ *   supportctl [--conf FILE] events trim
  *
  * Exit status: 0 done, 1 refused or failed (no such user or token, a name
  * taken, a store error), 2 bad usage; messages on stderr.
  * The configuration is FILE, else $SUPPORT_CONF, else the compiled default.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "backup.h"
 #include "conf.h"
+#include "event.h"
 #include "sess.h"
 #include "store.h"
 #include "ticket.h"
@@ -54,7 +62,9 @@ usage(void)
 	    "  db verify\n"
 	    "  db backup DIR\n"
 	    "  session purge\n"
-	    "  close_old_tickets --days N\n", stderr);
+	    "  close_old_tickets --days N\n"
+	    "  events [--from N] [--follow]\n"
+	    "  events trim\n", stderr);
 }
 
 /*
@@ -239,7 +249,7 @@ cmd_user_disable(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	 * none back; should that fail, the command fails and may be run
 	 * again (and user enable ends them too).
 	 */
-	if ((e = user_set_active(s, id, false)) != SUP_OK ||
+	if ((e = user_set_active(s, 0, id, false)) != SUP_OK ||
 	    (e = sess_end_user(s, id, NULL, &ended)) != SUP_OK)
 		return failed("user disable", e);
 	printf("disabled user %s (%ld session%s ended)\n", argv[1], ended,
@@ -268,7 +278,7 @@ cmd_user_enable(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	 * new one that this would end too.
 	 */
 	if ((e = sess_end_user(s, id, NULL, NULL)) != SUP_OK ||
-	    (e = user_set_active(s, id, true)) != SUP_OK)
+	    (e = user_set_active(s, 0, id, true)) != SUP_OK)
 		return failed("user enable", e);
 	printf("enabled user %s\n", argv[1]);
 	return 0;
@@ -294,7 +304,7 @@ cmd_user_set_role(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	}
 	if ((rc = find_user(s, argv[1], &id)) != 0)
 		return rc;
-	if ((e = user_set_role(s, id, (enum user_role)role)) != SUP_OK)
+	if ((e = user_set_role(s, 0, id, (enum user_role)role)) != SUP_OK)
 		return failed("user set-role", e);
 	printf("user %s is now %s\n", argv[1], argv[2]);
 	return 0;
@@ -328,7 +338,7 @@ cmd_user_set_password(const struct sup_conf *conf SUP_UNUSED,
 		free(password);
 		return 2;
 	}
-	e = user_set_password(s, id, password);
+	e = user_set_password(s, 0, id, password);
 	sodium_memzero(password, strlen(password));
 	free(password);
 	if (e == SUP_EINVAL) {
@@ -552,6 +562,95 @@ cmd_close_old(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	return 0;
 }
 
+/* Print one event as a line of JSON. */
+static sup_err
+print_event(void *ctx SUP_UNUSED, int64_t seq SUP_UNUSED, const char *text,
+    size_t len)
+{
+	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF)
+		return SUP_EIO;
+	return SUP_OK;
+}
+
+static volatile sig_atomic_t follow_stop;
+
+static void
+on_follow_signal(int sig SUP_UNUSED)
+{
+	follow_stop = 1;
+}
+
+/*
+ * events [--from N] [--follow]: the change-event log as JSON lines, from
+ * event N on (1 when not given); with --follow, then each new event as it
+ * is committed, until interrupted.
+ */
+static int
+cmd_events(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_follow_signal };
+	bool follow = false;
+	long from = 1;
+	int64_t next;
+	sup_err e;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--follow") == 0)
+			follow = true;
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			if (!parse_long(argv[++i], 1, LONG_MAX, &from)) {
+				fputs("supportctl: --from takes an event "
+				    "number (1 or more)\n", stderr);
+				return 2;
+			}
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (next = from;;) {
+		int64_t was = next;
+
+		if ((e = event_read(s, next, 1000, print_event, NULL,
+		    &next)) != SUP_OK) {
+			if (e == SUP_EIO)
+				return errno == EPIPE ? 0 : 1;
+			return failed("events", e);
+		}
+		if (fflush(stdout) != 0)
+			return errno == EPIPE ? 0 : 1;
+		if (next != was)
+			continue;	/* a full batch: there may be more */
+		if (!follow || follow_stop)
+			return 0;
+		usleep(200000);
+		if (follow_stop)
+			return 0;
+	}
+}
+
+/* events trim: drop the events every consumer has handled, once old. */
+static int
+cmd_events_trim(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv SUP_UNUSED)
+{
+	long removed = 0;
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = event_trim(s, conf->event_retention_days, time_now_us(), 0,
+	    &removed)) != SUP_OK)
+		return failed("events trim", e);
+	printf("%ld event%s removed\n", removed, removed == 1 ? "" : "s");
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -566,6 +665,9 @@ static const struct command commands[] = {
 	{ "db", "backup", OWN_STORE, cmd_db_backup },
 	{ "session", "purge", 0, cmd_session_purge },
 	{ "close_old_tickets", NULL, 0, cmd_close_old },
+	/* "events trim" before "events": the first that matches runs. */
+	{ "events", "trim", 0, cmd_events_trim },
+	{ "events", NULL, 0, cmd_events },
 };
 
 /* Find the command argv names, open the store unless it opens its own, run. */

@@ -31,6 +31,7 @@
 #include "app.h"
 #include "auth.h"
 #include "confine.h"
+#include "event.h"
 #include "fcgiout.h"
 #include "http.h"
 #include "sess.h"
@@ -53,6 +54,7 @@ static long body_limit;				/* body_timeout_s */
 
 /* A request this old whose store was recovered away is stuck for good. */
 #define STRANDED_S 2
+#define TRIM_EVERY_US (3600 * 1000000LL)	/* event log trimming, per process */
 
 int
 app_status(sup_err e)
@@ -260,14 +262,28 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 	return e;
 }
 
-/* After each request: reopen a store left by recovery, or keep it up. */
+/*
+ * After each request: reopen a store left by recovery, or keep it up; and
+ * at most once an hour, trim one batch of the event log (event.h), so a
+ * desk without cron keeps its log bounded too.
+ */
 static void
 after_request(struct app *app, sup_err e)
 {
-	if (e == SUP_ERECOVER)
+	int64_t now;
+
+	if (e == SUP_ERECOVER) {
 		reopen_store(app);
-	else
-		store_maintain(&app->store);
+		return;
+	}
+	store_maintain(&app->store);
+	now = time_now_us();
+	if (app->store.env != NULL && (now - app->trimmed_us > TRIM_EVERY_US ||
+	    now < app->trimmed_us)) {
+		app->trimmed_us = now;
+		(void)event_trim(&app->store, app->conf.event_retention_days,
+		    now, EVENT_TRIM_BATCH, NULL);
+	}
 }
 
 /*

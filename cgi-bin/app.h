@@ -19,6 +19,7 @@ struct app {
 	struct sup_conf conf;
 	struct store store;		/* store.env is NULL while closed */
 	struct page_env page;		/* the parsed templates */
+	int64_t trimmed_us;		/* when it last trimmed the event log */
 };
 
 /* Run the program: parse argv, then serve until told to stop. */

@@ -314,7 +314,7 @@ user_password(void *ctx, struct sup_req *r)
 		goto out;
 	}
 	if (e != SUP_OK ||
-	    (e = user_set_password(&app->store, r->id, pw)) != SUP_OK ||
+	    (e = user_set_password(&app->store, r->user.id, r->id, pw)) != SUP_OK ||
 	    (e = sess_end_user(&app->store, r->id, r->by_cookie ?
 	    r->sess_key : NULL, NULL)) != SUP_OK)
 		goto out;

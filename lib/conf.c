@@ -38,6 +38,7 @@ static const struct key keys[] = {
 	{ "support", "max_body_bytes", K_LONG, O(max_body_bytes), 1024, 1L << 30 },
 	{ "support", "max_tickets_per_user", K_LONG, O(max_tickets_per_user), 0, 1000000 },
 	{ "support", "ticket_retention_days", K_LONG, O(ticket_retention_days), 1, 100000 },
+	{ "support", "event_retention_days", K_LONG, O(event_retention_days), 1, 100000 },
 	{ "support", "enable_chat", K_BOOL, O(enable_chat), 0, 0 },
 	{ "support", "enable_file_uploads", K_BOOL, O(enable_file_uploads), 0, 0 },
 	{ "support", "auto_assign", K_BOOL, O(auto_assign), 0, 0 },
@@ -186,6 +187,7 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->max_body_bytes = 262144;
 	conf->max_tickets_per_user = 10;
 	conf->ticket_retention_days = 365;
+	conf->event_retention_days = 90;
 	conf->enable_chat = true;
 	conf->enable_file_uploads = true;
 	conf->session_idle_s = 14 * 86400;

@@ -38,6 +38,7 @@ struct sup_conf {
 	long max_body_bytes;		/* request bodies over this get 413 */
 	long max_tickets_per_user;	/* tickets not resolved or closed */
 	long ticket_retention_days;
+	long event_retention_days;	/* the change-event log (event.h) */
 	bool enable_chat;
 	bool enable_file_uploads;
 	bool auto_assign;

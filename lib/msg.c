@@ -9,6 +9,7 @@
 #include <cmark.h>
 #include <sodium.h>
 
+#include "event.h"
 #include "msg.h"
 #include "ticket.h"
 #include "util.h"
@@ -125,6 +126,41 @@ struct post_args {
  * the message, the answer, then the ticket's index entries (the newest
  * end of the activity indexes) and last the status counters.
  */
+/*
+ * The event of a post: message.posted (with the status it moved from old
+ * to new, whether it came from the ticket's owner, whether it is the
+ * first response) or note.added.
+ */
+static sup_err
+posted_event(struct store *s, DB_TXN *txn, const struct post_args *a,
+    const uint8_t key[MSG_KEY_LEN], bool from_user, int old, int new,
+    bool first_response)
+{
+	struct event ev;
+	sup_err e = SUP_OK;
+
+	event_init(&ev, a->internal ? EV_NOTE_ADDED : EV_MESSAGE_POSTED,
+	    a->u->id);
+	ev.ticket = a->ticket;
+	ev.message = key + UUID_LEN + 8;
+	if (!a->internal) {
+		if (new != old)
+			e = event_change_str(&ev, "status",
+			    ticket_status_names[old],
+			    strlen(ticket_status_names[old]),
+			    ticket_status_names[new],
+			    strlen(ticket_status_names[new]));
+		if (e == SUP_OK)
+			e = event_data_bool(&ev, "from_user", from_user);
+		if (e == SUP_OK && first_response)
+			e = event_data_bool(&ev, "first_response", true);
+	}
+	if (e == SUP_OK)
+		e = event_append(s, txn, &ev);
+	event_free(&ev);
+	return e;
+}
+
 static sup_err
 post_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -236,6 +272,9 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (e == SUP_OK)
 		e = ticket_move_count(s, txn, tt.user, old, tt.assignee,
 		    new, tt.assignee);
+	if (e == SUP_OK)
+		e = posted_event(s, txn, a, key, from_user, old, new,
+		    val[TH_FIRST_RESPONSE_AT] != NULL);
 out:
 	if (cur != NULL)
 		cur->close(cur);

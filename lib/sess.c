@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "event.h"
 #include "sess.h"
 #include "user.h"
 #include "util.h"
@@ -88,7 +89,34 @@ struct create_args {
 	json_object *rec;
 	uint32_t user;
 	const uint8_t *hash;
+	const char *addr;
 };
+
+/*
+ * The event of a login: login.succeeded when a session begins (an API
+ * request's own credentials are no login, and append nothing),
+ * login.failed when a name and password were refused (user: the account
+ * named, 0 when none; a throttled attempt appends nothing, so that
+ * hammering costs the log nothing).  addr: the client's address, or NULL.
+ */
+static sup_err
+login_event(struct store *s, DB_TXN *txn, enum event_type type,
+    uint32_t user, const char *addr)
+{
+	struct event ev;
+	size_t n = addr != NULL ? strlen(addr) : 0;
+	sup_err e = SUP_OK;
+
+	event_init(&ev, type, type == EV_LOGIN_SUCCEEDED ? user : 0);
+	ev.user = user;
+	if (addr != NULL)
+		e = event_data_str(&ev, "addr", addr, n < SESS_ADDR_MAX ? n :
+		    SESS_ADDR_MAX);
+	if (e == SUP_OK)
+		e = event_append(s, txn, &ev);
+	event_free(&ev);
+	return e;
+}
 
 /* Write a new session's record and its user's key. */
 static sup_err
@@ -104,8 +132,10 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	s_key(sk, a->hash);
 	u_key(uk, a->user, a->hash);
 	if ((e = store_put(s->sessions, txn, sk, sizeof(sk), a->rec,
-	    DB_NOOVERWRITE)) == SUP_OK)
-		e = store_put(s->sessions, txn, uk, sizeof(uk), empty, 0);
+	    DB_NOOVERWRITE)) == SUP_OK &&
+	    (e = store_put(s->sessions, txn, uk, sizeof(uk), empty, 0)) ==
+	    SUP_OK)
+		e = login_event(s, txn, EV_LOGIN_SUCCEEDED, a->user, a->addr);
 	json_object_put(empty);
 	return e;
 }
@@ -131,7 +161,7 @@ sess_create(struct store *s, uint32_t user, const char *addr,
 {
 	uint8_t raw[SESS_ID_BYTES], h[SESS_HASH_LEN];
 	char now[TIME_STRLEN + 1], token[CSRF_TOKEN_STRLEN + 1];
-	struct create_args a = { .user = user, .hash = h };
+	struct create_args a = { .user = user, .hash = h, .addr = addr };
 	sup_err e;
 
 	randombytes_buf(raw, sizeof(raw));
@@ -676,6 +706,19 @@ throttle_keys(struct throttle_args *a, json_object *user, const char *name,
 	a->klen[1] = 1 + n;
 }
 
+struct failed_args {
+	const char *addr;
+	uint32_t user;
+};
+
+static sup_err
+failed_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct failed_args *a = arg;
+
+	return login_event(s, txn, EV_LOGIN_FAILED, a->user, a->addr);
+}
+
 sup_err
 sess_login(struct store *s, const struct sup_conf *conf, const char *name,
     const char *password, size_t plen, const char *addr, int64_t now_us,
@@ -686,7 +729,7 @@ sess_login(struct store *s, const struct sup_conf *conf, const char *name,
 		.limit = { conf->login_fails_account,
 		    conf->login_fails_address },
 	};
-	json_object *user = NULL;
+	json_object *user = NULL, *v;
 	sup_err e;
 
 	*retry_after = 0;
@@ -704,7 +747,11 @@ sess_login(struct store *s, const struct sup_conf *conf, const char *name,
 	}
 	/* One verification, whatever the account (user_verify_password). */
 	if (!user_verify_password(user, password, plen)) {
-		e = SESS_ECREDS;
+		struct failed_args f = { .addr = addr, .user = user != NULL &&
+		    json_object_object_get_ex(user, "id", &v) ?
+		    (uint32_t)json_object_get_int64(v) : 0 };
+		if ((e = store_run(s, 0, failed_txn, &f)) == SUP_OK)
+			e = SESS_ECREDS;
 		goto out;
 	}
 	if ((e = store_run(s, 0, release_txn, &a)) != SUP_OK)

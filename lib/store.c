@@ -1227,6 +1227,10 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
 	    (e = open_db(s, txn, &s->sessions, "sessions.db", DB_BTREE,
 		created)) != SUP_OK ||
 	    (e = open_db(s, txn, &s->throttle, "throttle.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->events, "events.db", DB_BTREE,
+		created)) != SUP_OK ||
+	    (e = open_db(s, txn, &s->event_pos, "event_pos.db", DB_BTREE,
 		created)) != SUP_OK)
 		return e;
 	for (int i = 0; i < IDX_MAX; i++) {
@@ -1451,6 +1455,8 @@ store_close(struct store *s)
 	close_db(&s->seqs, flags);
 	close_db(&s->sessions, flags);
 	close_db(&s->throttle, flags);
+	close_db(&s->events, flags);
+	close_db(&s->event_pos, flags);
 	if (s->env != NULL) {
 		regfd = register_lock(s->env);
 		s->env->close(s->env, 0);
@@ -1490,8 +1496,26 @@ store_abandoned(const struct store *s)
 sup_err
 store_reopen(struct store *s, const struct sup_conf *conf)
 {
+	const struct event_subscriber *subs[STORE_SUBS_MAX];
+	size_t nsubs = s->event_nsubs;
+	sup_err e;
+
+	/* The subscribers stay (store_subscribe). */
+	memcpy(subs, s->event_subs, sizeof(subs));
 	store_close(s);
-	return store_open(s, conf);
+	e = store_open(s, conf);
+	memcpy(s->event_subs, subs, sizeof(subs));
+	s->event_nsubs = nsubs;
+	return e;
+}
+
+sup_err
+store_subscribe(struct store *s, const struct event_subscriber *sub)
+{
+	if (s->event_nsubs >= STORE_SUBS_MAX)
+		return SUP_ECONFIG;
+	s->event_subs[s->event_nsubs++] = sub;
+	return SUP_OK;
 }
 
 /* Reopen with the same settings; false when the store stays closed. */

@@ -71,6 +71,9 @@ enum store_index {
 	IDX_MAX
 };
 
+#define STORE_SUBS_MAX 16
+struct event_subscriber;
+
 struct store {
 	DB_ENV *env;
 	DB *users, *users_by_name, *users_by_email, *tokens;
@@ -79,8 +82,12 @@ struct store {
 	DB *messages, *m_by_uuid;
 	DB *t_counts, *counters, *seqs;
 	DB *sessions, *throttle;
+	DB *events, *event_pos;		/* the change-event log (event.c) */
 	DB_SEQUENCE *ticket_seq, *user_seq;
 	const struct sup_conf *conf;	/* what it was opened with */
+	/* The event log's subscribers (event.h), in the order they run. */
+	const struct event_subscriber *event_subs[STORE_SUBS_MAX];
+	size_t event_nsubs;
 	int64_t last_upkeep;		/* second of the last store_maintain */
 	struct store_cache *cache;	/* index fields of recent records */
 	struct user_cache *users_cache;	/* public texts of users (user.c) */
@@ -130,8 +137,18 @@ void store_close(struct store *s);
  */
 bool store_abandoned(const struct store *s);
 
-/* Reopen after SUP_ERECOVER: another process ran recovery. */
+/*
+ * Reopen after SUP_ERECOVER: another process ran recovery.  The event
+ * subscribers stay.
+ */
 sup_err store_reopen(struct store *s, const struct sup_conf *conf);
+
+/*
+ * Add an event subscriber (event.h) to an open store; it runs in every
+ * transaction that appends an event, after those added before it, until
+ * the store is closed.  SUP_ECONFIG past STORE_SUBS_MAX.
+ */
+sup_err store_subscribe(struct store *s, const struct event_subscriber *sub);
 
 /*
  * Run fn in one transaction, committing when it returns SUP_OK and aborting

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "msg.h"
 #include "ticket.h"
 #include "util.h"
@@ -262,6 +263,30 @@ struct create_args {
 	json_object *out;
 };
 
+/* The event of a new ticket, whose first message has the key mkey. */
+static sup_err
+created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const struct ticket_new *in, const uint8_t uuid[UUID_LEN],
+    const uint8_t mkey[MSG_KEY_LEN])
+{
+	struct event ev;
+	sup_err e;
+
+	event_init(&ev, EV_TICKET_CREATED, u->id);
+	ev.ticket = uuid;
+	ev.message = mkey + UUID_LEN + 8;
+	if ((e = event_data_str(&ev, "subject", in->subject,
+	    in->subject_len)) == SUP_OK &&
+	    (e = event_data_str(&ev, "priority",
+	    ticket_priority_names[in->priority],
+	    strlen(ticket_priority_names[in->priority]))) == SUP_OK &&
+	    (e = event_data_str(&ev, "status", ticket_status_names[ST_OPEN],
+	    strlen(ticket_status_names[ST_OPEN]))) == SUP_OK)
+		e = event_append(s, txn, &ev);
+	event_free(&ev);
+	return e;
+}
+
 static sup_err
 create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -329,7 +354,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, "active", u->id, 1)) != SUP_OK ||
-	    (e = count_add(s, txn, "assignee", 0, 1)) != SUP_OK)
+	    (e = count_add(s, txn, "assignee", 0, 1)) != SUP_OK ||
+	    (e = created_event(s, txn, u, a->in, uuid, mkey)) != SUP_OK)
 		goto out;
 	e = render(s, txn, u, t, true, &a->out);
 out:
@@ -403,6 +429,21 @@ transition_allowed(const struct sup_user *u, int old, int new)
 	return old != ST_CLOSED && (new == ST_RESOLVED || new == ST_CLOSED);
 }
 
+/*
+ * Note in ev that field moved from names[from] to names[to] (a name out
+ * of range is null).  SUP_ENOMEM.
+ */
+static sup_err
+change_name(struct event *ev, const char *field, const char *const *names,
+    int from, int to)
+{
+	const char *f = from >= 0 ? names[from] : NULL;
+	const char *t = to >= 0 ? names[to] : NULL;
+
+	return event_change_str(ev, field, f, f ? strlen(f) : 0, t,
+	    t ? strlen(t) : 0);
+}
+
 static sup_err
 update_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -412,6 +453,7 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 	bool changed = false;
 	json_object *t, *staff_rec;
 	int64_t now = time_now_us(), old_assignee;
+	struct event ev;
 	sup_err e;
 	int old;
 
@@ -419,6 +461,8 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 	a->out = NULL;
 	if ((e = ticket_load(s, txn, u, a->uuid, DB_RMW, &t)) != SUP_OK)
 		return e;
+	event_init(&ev, EV_TICKET_UPDATED, u->id);
+	ev.ticket = a->uuid;
 	old = ticket_status_from(rec_str(t, "status") ? rec_str(t, "status") :
 	    "");
 	if (!user_is_staff(u) && (p->priority >= 0 || p->subject != NULL ||
@@ -431,16 +475,29 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 			e = TICKET_ETRANSITION;
 			goto out;
 		}
-		if ((e = ticket_set_status(t, p->status, now)) != SUP_OK)
+		if ((e = change_name(&ev, "status", ticket_status_names, old,
+		    p->status)) != SUP_OK ||
+		    (e = ticket_set_status(t, p->status, now)) != SUP_OK)
 			goto out;
 		changed = true;
 	}
 	if (p->subject != NULL) {
+		const char *was = rec_str(t, "subject");
+		if (was != NULL && (strlen(was) != p->subject_len ||
+		    memcmp(was, p->subject, p->subject_len) != 0) &&
+		    (e = event_change_str(&ev, "subject", was, strlen(was),
+		    p->subject, p->subject_len)) != SUP_OK)
+			goto out;
 		json_object_object_add(t, "subject", json_object_new_string_len(
 		    p->subject, (int)p->subject_len));
 		changed = true;
 	}
 	if (p->priority >= 0) {
+		const char *was = rec_str(t, "priority");
+		int from = ticket_priority_from(was != NULL ? was : "");
+		if (from != p->priority && (e = change_name(&ev, "priority",
+		    ticket_priority_names, from, p->priority)) != SUP_OK)
+			goto out;
 		json_object_object_add(t, "priority", json_object_new_string(
 		    ticket_priority_names[p->priority]));
 		changed = true;
@@ -464,6 +521,9 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 				goto out;
 			}
 		}
+		if ((e = event_change_int(&ev, "assignee", old_assignee,
+		    p->assignee, 0)) != SUP_OK)
+			goto out;
 		json_object_object_add(t, "assignee", p->assignee ?
 		    json_object_new_int64(p->assignee) : NULL);
 		changed = true;
@@ -478,10 +538,12 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 	    ((e = ticket_save(s, txn, t, now)) != SUP_OK ||
 	    (e = ticket_move_count(s, txn, (uint32_t)rec_int(t, "user"), old,
 	    (uint32_t)old_assignee, p->status >= 0 ? p->status : old,
-	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK))
+	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK ||
+	    (e = event_append(s, txn, &ev)) != SUP_OK))
 		goto out;
 	e = render(s, txn, u, t, true, &a->out);
 out:
+	event_free(&ev);
 	json_object_put(t);
 	return e;
 }
@@ -511,26 +573,35 @@ struct close_args {
  * and was resolved before a->before; *closed says whether it was.
  */
 static sup_err
-close_one(struct store *s, DB_TXN *txn, struct close_args *a, json_object *t,
-    bool *closed)
+close_one(struct store *s, DB_TXN *txn, struct close_args *a,
+    const uint8_t uuid[UUID_LEN], json_object *t, bool *closed)
 {
 	const char *status = rec_str(t, "status"), *at = rec_str(t,
 	    "resolved_at");
 	int64_t resolved;
+	struct event ev;
 	sup_err e;
 
 	*closed = false;
 	if (status == NULL || ticket_status_from(status) != ST_RESOLVED ||
 	    at == NULL || !time_parse(at, &resolved) || resolved >= a->before)
 		return SUP_OK;
-	if ((e = ticket_set_status(t, ST_CLOSED, a->now)) != SUP_OK ||
+	/* The desk itself closes it: no actor. */
+	event_init(&ev, EV_TICKET_UPDATED, 0);
+	ev.ticket = uuid;
+	if ((e = change_name(&ev, "status", ticket_status_names, ST_RESOLVED,
+	    ST_CLOSED)) != SUP_OK ||
+	    (e = ticket_set_status(t, ST_CLOSED, a->now)) != SUP_OK ||
 	    (e = ticket_save(s, txn, t, a->now)) != SUP_OK ||
 	    (e = ticket_move_count(s, txn, (uint32_t)rec_int(t, "user"),
 	    ST_RESOLVED, (uint32_t)rec_int(t, "assignee"), ST_CLOSED,
-	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK)
-		return e;
+	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK ||
+	    (e = event_append(s, txn, &ev)) != SUP_OK)
+		goto out;
 	*closed = true;
-	return SUP_OK;
+out:
+	event_free(&ev);
+	return e;
 }
 
 /*
@@ -583,7 +654,7 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (e == SUP_ENOTFOUND)
 			continue;
 		if (e == SUP_OK)
-			e = close_one(s, txn, a, t, &closed);
+			e = close_one(s, txn, a, uuids[i], t, &closed);
 		json_object_put(t);
 		if (e != SUP_OK)
 			return e;

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "event.h"
 #include "user.h"
 #include "util.h"
 
@@ -93,6 +94,24 @@ struct create_args {
 	uint32_t id;
 };
 
+/* The event of a new account (never its password). */
+static sup_err
+created_event(struct store *s, DB_TXN *txn, const struct create_args *a)
+{
+	const char *role = user_role_name(a->role);
+	struct event ev;
+	sup_err e;
+
+	event_init(&ev, EV_USER_CREATED, 0);
+	ev.user = a->id;
+	if ((e = event_data_str(&ev, "username", a->username,
+	    strlen(a->username))) == SUP_OK &&
+	    (e = event_data_str(&ev, "role", role, strlen(role))) == SUP_OK)
+		e = event_append(s, txn, &ev);
+	event_free(&ev);
+	return e;
+}
+
 static sup_err
 create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -136,7 +155,9 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = name_taken(s, txn, a->username, a->hash[0] == '\0')) !=
 	    SUP_OK || (e = name_taken(s, txn, a->email, false)) != SUP_OK)
 		goto out;
-	e = store_put(s->users, txn, key, sizeof(key), rec, DB_NOOVERWRITE);
+	if ((e = store_put(s->users, txn, key, sizeof(key), rec,
+	    DB_NOOVERWRITE)) == SUP_OK)
+		e = created_event(s, txn, a);
 out:
 	json_object_put(rec);
 	return e;
@@ -362,31 +383,66 @@ gen_bump(struct store *s, DB_TXN *txn)
 }
 
 struct field_args {
-	uint32_t id;
+	uint32_t actor, id;
 	const char *name;
 	json_object *value;	/* the caller's; the record takes a reference */
 };
 
 /*
- * Set field a->name of user a->id's record to a->value, and bump the
- * revocation generation: every process's cached answer for the account's
- * tokens is stale from this commit on.
+ * The event of a change of field name from was to now: user.disabled or
+ * user.enabled for is_active, else user.changed with what changed (a
+ * password's values are never written, only that it changed).
+ */
+static sup_err
+field_event(struct store *s, DB_TXN *txn, const struct field_args *a,
+    json_object *was)
+{
+	struct event ev;
+	sup_err e;
+
+	if (strcmp(a->name, "is_active") == 0)
+		event_init(&ev, json_object_get_boolean(a->value) ?
+		    EV_USER_ENABLED : EV_USER_DISABLED, a->actor);
+	else
+		event_init(&ev, EV_USER_CHANGED, a->actor);
+	ev.user = a->id;
+	if (strcmp(a->name, "password") == 0)
+		e = event_data_bool(&ev, "password", true);
+	else if (ev.type == EV_USER_CHANGED)
+		e = event_change(&ev, a->name, json_object_get(was),
+		    json_object_get(a->value));
+	else
+		e = SUP_OK;
+	if (e == SUP_OK)
+		e = event_append(s, txn, &ev);
+	event_free(&ev);
+	return e;
+}
+
+/*
+ * Set field a->name of user a->id's record to a->value, append its
+ * event, and bump the revocation generation: every process's cached
+ * answer for the account's tokens is stale from this commit on.
  */
 static sup_err
 field_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct field_args *a = arg;
 	uint8_t key[4];
-	json_object *rec;
+	json_object *rec, *was = NULL;
 	sup_err e;
 
 	be32_put(key, a->id);
 	if ((e = store_get(s->users, txn, key, sizeof(key), DB_RMW, &rec)) !=
 	    SUP_OK)
 		return e;
+	if (json_object_object_get_ex(rec, a->name, &was))
+		json_object_get(was);
 	json_object_object_add(rec, a->name, json_object_get(a->value));
-	if ((e = store_put(s->users, txn, key, sizeof(key), rec, 0)) == SUP_OK)
+	if ((e = store_put(s->users, txn, key, sizeof(key), rec, 0)) ==
+	    SUP_OK && (e = field_event(s, txn, a, was)) == SUP_OK)
 		e = gen_bump(s, txn);
+	json_object_put(was);
 	json_object_put(rec);
 	return e;
 }
@@ -396,9 +452,11 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
  * releases); value NULL (a failed json_object_new_*) is SUP_ENOMEM.
  */
 static sup_err
-set_field(struct store *s, uint32_t id, const char *name, json_object *value)
+set_field(struct store *s, uint32_t actor, uint32_t id, const char *name,
+    json_object *value)
 {
-	struct field_args a = { .id = id, .name = name, .value = value };
+	struct field_args a = { .actor = actor, .id = id, .name = name,
+		.value = value };
 	sup_err e;
 
 	if (value == NULL)
@@ -409,7 +467,8 @@ set_field(struct store *s, uint32_t id, const char *name, json_object *value)
 }
 
 sup_err
-user_set_password(struct store *s, uint32_t id, const char *password)
+user_set_password(struct store *s, uint32_t actor, uint32_t id,
+    const char *password)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	size_t plen = strlen(password);
@@ -419,23 +478,25 @@ user_set_password(struct store *s, uint32_t id, const char *password)
 		return SUP_EINVAL;
 	if (password_hash(password, plen, hash) != SUP_OK)
 		return SUP_ENOMEM;
-	e = set_field(s, id, "password", json_object_new_string(hash));
+	e = set_field(s, actor, id, "password", json_object_new_string(hash));
 	sodium_memzero(hash, sizeof(hash));
 	return e;
 }
 
 sup_err
-user_set_active(struct store *s, uint32_t id, bool active)
+user_set_active(struct store *s, uint32_t actor, uint32_t id, bool active)
 {
-	return set_field(s, id, "is_active", json_object_new_boolean(active));
+	return set_field(s, actor, id, "is_active",
+	    json_object_new_boolean(active));
 }
 
 sup_err
-user_set_role(struct store *s, uint32_t id, enum user_role role)
+user_set_role(struct store *s, uint32_t actor, uint32_t id,
+    enum user_role role)
 {
 	if ((unsigned)role >= SUP_NELEM(role_names))
 		return SUP_EINVAL;
-	return set_field(s, id, "role",
+	return set_field(s, actor, id, "role",
 	    json_object_new_string(role_names[role]));
 }
 
@@ -568,6 +629,29 @@ user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
 
 #define TOKEN_USED_EVERY_US (60 * 1000000LL) /* last_used_at's resolution */
 
+static void token_id(const uint8_t *hash, char id[TOKEN_ID_STRLEN + 1]);
+
+/* The event of a token made or revoked: its id, never the token. */
+static sup_err
+token_event(struct store *s, DB_TXN *txn, enum event_type type,
+    uint32_t user, const uint8_t *hash, const char *name)
+{
+	char id[TOKEN_ID_STRLEN + 1];
+	struct event ev;
+	sup_err e;
+
+	token_id(hash, id);
+	event_init(&ev, type, 0);
+	ev.user = user;
+	if ((e = event_data_str(&ev, "token", id, strlen(id))) == SUP_OK &&
+	    name != NULL)
+		e = event_data_str(&ev, "name", name, strlen(name));
+	if (e == SUP_OK)
+		e = event_append(s, txn, &ev);
+	event_free(&ev);
+	return e;
+}
+
 struct token_args {
 	const char *username, *name;
 	uint8_t hash[crypto_hash_sha256_BYTES];
@@ -592,8 +676,10 @@ token_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(rec, "user", json_object_get(id));
 	json_object_object_add(rec, "name", json_object_new_string(a->name));
 	json_object_object_add(rec, "created_at", json_object_new_string(now));
-	e = store_put(s->tokens, txn, a->hash, sizeof(a->hash), rec,
-	    DB_NOOVERWRITE);
+	if ((e = store_put(s->tokens, txn, a->hash, sizeof(a->hash), rec,
+	    DB_NOOVERWRITE)) == SUP_OK)
+		e = token_event(s, txn, EV_TOKEN_CREATED,
+		    (uint32_t)json_object_get_int64(id), a->hash, a->name);
 	json_object_put(rec);
 	json_object_put(user);
 	return e;
@@ -931,7 +1017,10 @@ revoke_txn(struct store *s, DB_TXN *txn, void *arg)
 		a->known, .flags = DB_DBT_USERMEM };
 	DBT d = { .flags = DB_DBT_PARTIAL };	/* no value needed */
 	DBT found = { .data = a->found, .size = sizeof(a->found) };
+	json_object *rec, *v;
+	uint32_t user;
 	DBC *c;
+	sup_err e;
 	int rc, matches = 0;
 
 	memcpy(kbuf, a->hash, a->known);
@@ -950,8 +1039,17 @@ revoke_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "token revoke");
 	if (matches != 1)
 		return matches == 0 ? SUP_ENOTFOUND : SUP_ECONFLICT;
+	if ((e = store_get(s->tokens, txn, a->found, sizeof(a->found),
+	    DB_RMW, &rec)) != SUP_OK)
+		return e;
+	user = json_object_object_get_ex(rec, "user", &v) ?
+	    (uint32_t)json_object_get_int64(v) : 0;
+	json_object_put(rec);
 	if ((rc = s->tokens->del(s->tokens, txn, &found, 0)) != 0)
 		return store_err(rc, "token revoke");
+	if ((e = token_event(s, txn, EV_TOKEN_REVOKED, user, a->found,
+	    NULL)) != SUP_OK)
+		return e;
 	return gen_bump(s, txn);
 }
 

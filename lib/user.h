@@ -70,7 +70,9 @@ const char *user_password_problem(const char *username, const char *email,
     const char *password);
 
 /*
- * Changes an administrator makes to user id's account: its password
+ * Changes made by actor (a user id; 0: the desk itself, supportctl) to
+ * user id's account, each with its event (user.changed, user.disabled,
+ * user.enabled; event.h): its password
  * (SUP_EINVAL when empty or over PASSWORD_MAX bytes; the account's
  * sessions are the caller's to end), whether it may log in at all, its
  * role.  SUP_ENOTFOUND when there is no such user.  Each one also makes
@@ -78,9 +80,12 @@ const char *user_password_problem(const char *username, const char *email,
  * the same transaction (token_lookup): a change is seen by the next
  * request, whichever process serves it.
  */
-sup_err user_set_password(struct store *s, uint32_t id, const char *password);
-sup_err user_set_active(struct store *s, uint32_t id, bool active);
-sup_err user_set_role(struct store *s, uint32_t id, enum user_role role);
+sup_err user_set_password(struct store *s, uint32_t actor, uint32_t id,
+    const char *password);
+sup_err user_set_active(struct store *s, uint32_t actor, uint32_t id,
+    bool active);
+sup_err user_set_role(struct store *s, uint32_t actor, uint32_t id,
+    enum user_role role);
 
 /* The record of user id.  *out is new; json_object_put() it. */
 sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);

@@ -44,7 +44,7 @@ setup(void)
 	    "agent-pw", &agent_id) != SUP_OK ||
 	    user_create(&st, "carol", "carol@example.com", NULL, ROLE_USER,
 	    "carol-pw", &carol_id) != SUP_OK ||
-	    user_set_active(&st, carol_id, false) != SUP_OK)
+	    user_set_active(&st, 0, carol_id, false) != SUP_OK)
 		bail_out("cannot make the users");
 }
 
@@ -397,20 +397,20 @@ test_token_cache(void)
 	is_int(bearer_role(plus, NULL), -1,
 	    "  his token plus one character still refused");
 
-	is_err(user_set_role(&st, dave_id, ROLE_AGENT), SUP_OK,
+	is_err(user_set_role(&st, 0, dave_id, ROLE_AGENT), SUP_OK,
 	    "user_set_role: dave made an agent");
 	is_int(bearer_role(tok, NULL), ROLE_AGENT,
 	    "  the next lookup of his cached token says agent");
-	is_err(user_set_role(&st, dave_id, ROLE_USER), SUP_OK,
+	is_err(user_set_role(&st, 0, dave_id, ROLE_USER), SUP_OK,
 	    "  and back to a customer");
 	is_int(bearer_role(tok, NULL), ROLE_USER,
 	    "  the next lookup says customer: staff rights gone at once");
-	is_err(user_set_role(&st, dave_id, (enum user_role)7), SUP_EINVAL,
+	is_err(user_set_role(&st, 0, dave_id, (enum user_role)7), SUP_EINVAL,
 	    "user_set_role: a role that is none: SUP_EINVAL");
-	is_err(user_set_role(&st, 999999, ROLE_ADMIN), SUP_ENOTFOUND,
+	is_err(user_set_role(&st, 0, 999999, ROLE_ADMIN), SUP_ENOTFOUND,
 	    "user_set_role: no such user: SUP_ENOTFOUND");
 
-	is_err(user_set_active(&st, dave_id, false), SUP_OK,
+	is_err(user_set_active(&st, 0, dave_id, false), SUP_OK,
 	    "user_set_active: dave switched off");
 	la.tok = tok;
 	is_err(store_run(&st, STORE_READ, lookup_fn, &la), SUP_OK,
@@ -418,10 +418,10 @@ test_token_cache(void)
 	is_err(la.e, SUP_EUNAUTH, "  refuses dave, switched off");
 	is_int(bearer_role(tok, NULL), -1,
 	    "  and so does the next lookup outside one, cached a moment ago");
-	is_err(user_set_active(&st, dave_id, true), SUP_OK,
+	is_err(user_set_active(&st, 0, dave_id, true), SUP_OK,
 	    "user_set_active: dave switched on again");
 	is_int(bearer_role(tok, NULL), ROLE_USER, "  his token works again");
-	is_err(user_set_active(&st, 999999, false), SUP_ENOTFOUND,
+	is_err(user_set_active(&st, 0, 999999, false), SUP_ENOTFOUND,
 	    "user_set_active: no such user: SUP_ENOTFOUND");
 	free(tok);
 }
@@ -461,7 +461,7 @@ elsewhere(const char *id, uint32_t user)
 
 		if (store_open(&other, &conf) == SUP_OK) {
 			e = id != NULL ? token_revoke_id(&other, id) :
-			    user_set_active(&other, user, false);
+			    user_set_active(&other, 0, user, false);
 			store_close(&other);
 		}
 		_exit(e == SUP_OK ? 0 : 1);
@@ -607,14 +607,14 @@ test_session_disabled(void)
 	is_err(auth(&r, &conf, env), SUP_OK, "fay's session cookie");
 	ok(r.user.rec != NULL && r.user.id == fay_id, "  fay");
 	req_free(&r);
-	is_err(user_set_active(&st, fay_id, false), SUP_OK, "fay switched off");
+	is_err(user_set_active(&st, 0, fay_id, false), SUP_OK, "fay switched off");
 	is_err(auth(&r, &conf, env), SUP_OK, "  her cookie at the next request");
 	ok(r.user.rec == NULL, "  anonymous");
 	req_free(&r);
 	is_err(sess_end_user(&st, fay_id, NULL, &ended), SUP_OK,
 	    "  her sessions ended");
 	is_int(ended, 1, "  one");
-	is_err(user_set_active(&st, fay_id, true), SUP_OK, "fay switched on");
+	is_err(user_set_active(&st, 0, fay_id, true), SUP_OK, "fay switched on");
 	is_err(auth(&r, &conf, env), SUP_OK, "  her old cookie");
 	ok(r.user.rec == NULL, "  still anonymous: the session is gone");
 	req_free(&r);

@@ -1,0 +1,609 @@
+/*
+ * event.c - the change-event log (event.h).
+ *
+ * events.db      seq(8, big-endian)      -> the event's JSON text
+ * event_pos.db   consumer name (text)    -> seq(8): the last one handled
+ *
+ * The next number is the last key plus one, read with a write lock on
+ * the log's last page: an appending transaction holds it until it
+ * commits, so numbers are given in commit order and an aborted
+ * transaction leaves no hole.  A consumer that has read up to N has then
+ * seen every event that will ever be numbered N or less, which is what
+ * lets it keep only a number as its position.  (A DB_SEQUENCE would let
+ * a later number commit first.)  The lock makes appends one at a time;
+ * it is held from the append to the commit, which store_run makes
+ * without waiting for the disk, so overlapping writers still share their
+ * log flushes.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+#define SEQ_LEN 8
+#define DAY_US (86400LL * 1000000)
+
+const char *const event_type_names[EV_MAX] = {
+	[EV_TICKET_CREATED] = "ticket.created",
+	[EV_TICKET_UPDATED] = "ticket.updated",
+	[EV_MESSAGE_POSTED] = "message.posted",
+	[EV_NOTE_ADDED] = "note.added",
+	[EV_USER_CREATED] = "user.created",
+	[EV_USER_CHANGED] = "user.changed",
+	[EV_USER_DISABLED] = "user.disabled",
+	[EV_USER_ENABLED] = "user.enabled",
+	[EV_TOKEN_CREATED] = "token.created",
+	[EV_TOKEN_REVOKED] = "token.revoked",
+	[EV_LOGIN_SUCCEEDED] = "login.succeeded",
+	[EV_LOGIN_FAILED] = "login.failed",
+};
+
+int
+event_type_from(const char *name, size_t len)
+{
+	for (int i = 0; i < EV_MAX; i++)
+		if (strlen(event_type_names[i]) == len &&
+		    memcmp(event_type_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* --- Building an event ----------------------------------------------- */
+
+void
+event_init(struct event *ev, enum event_type type, uint32_t actor)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->actor = actor;
+}
+
+void
+event_free(struct event *ev)
+{
+	json_object_put(ev->changes);
+	json_object_put(ev->data);
+	free((char *)ev->text);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/* Add name: v to *obj, made when NULL; v is taken either way. */
+static sup_err
+add_member(json_object **obj, const char *name, json_object *v)
+{
+	if (*obj == NULL && (*obj = json_object_new_object()) == NULL) {
+		json_object_put(v);
+		return SUP_ENOMEM;
+	}
+	return json_object_object_add(*obj, name, v) == 0 ? SUP_OK :
+	    SUP_ENOMEM;
+}
+
+sup_err
+event_change(struct event *ev, const char *field, json_object *from,
+    json_object *to)
+{
+	json_object *pair;
+
+	if ((pair = json_object_new_array_ext(2)) == NULL) {
+		json_object_put(from);
+		json_object_put(to);
+		return SUP_ENOMEM;
+	}
+	json_object_array_add(pair, from);
+	json_object_array_add(pair, to);
+	return add_member(&ev->changes, field, pair);
+}
+
+sup_err
+event_change_int(struct event *ev, const char *field, int64_t from,
+    int64_t to, int64_t null)
+{
+	json_object *f = NULL, *t = NULL;
+
+	if ((from != null && (f = json_object_new_int64(from)) == NULL) ||
+	    (to != null && (t = json_object_new_int64(to)) == NULL)) {
+		json_object_put(f);
+		return SUP_ENOMEM;
+	}
+	return event_change(ev, field, f, t);
+}
+
+/* A new string of s[0..n), or NULL (null) when s is NULL; *bad on failure. */
+static json_object *
+str_or_null(const char *s, size_t n, bool *bad)
+{
+	json_object *o;
+
+	if (s == NULL)
+		return NULL;
+	if ((o = json_object_new_string_len(s, (int)n)) == NULL)
+		*bad = true;
+	return o;
+}
+
+sup_err
+event_change_str(struct event *ev, const char *field, const char *from,
+    size_t from_len, const char *to, size_t to_len)
+{
+	bool bad = false;
+	json_object *f = str_or_null(from, from_len, &bad);
+	json_object *t = str_or_null(to, to_len, &bad);
+
+	if (bad) {
+		json_object_put(f);
+		json_object_put(t);
+		return SUP_ENOMEM;
+	}
+	return event_change(ev, field, f, t);
+}
+
+sup_err
+event_data(struct event *ev, const char *name, json_object *v)
+{
+	return add_member(&ev->data, name, v);
+}
+
+sup_err
+event_data_str(struct event *ev, const char *name, const char *s, size_t n)
+{
+	json_object *v = json_object_new_string_len(s, (int)n);
+
+	return v == NULL ? SUP_ENOMEM : add_member(&ev->data, name, v);
+}
+
+sup_err
+event_data_bool(struct event *ev, const char *name, bool b)
+{
+	json_object *v = json_object_new_boolean(b);
+
+	return v == NULL ? SUP_ENOMEM : add_member(&ev->data, name, v);
+}
+
+sup_err
+event_data_int(struct event *ev, const char *name, int64_t n)
+{
+	json_object *v = json_object_new_int64(n);
+
+	return v == NULL ? SUP_ENOMEM : add_member(&ev->data, name, v);
+}
+
+/*
+ * The event as stored: its members in a fixed order, so that the text of
+ * an event is the same whoever wrote it.  New string (free()) in *out.
+ */
+static sup_err
+event_text(const struct event *ev, const uint8_t id[UUID_LEN], char **out,
+    size_t *len)
+{
+	char uuid[UUID_STRLEN + 1], at[TIME_STRLEN + 1];
+	json_object *o, *v;
+	const char *t;
+	size_t n;
+	sup_err e = SUP_ENOMEM;
+
+	*out = NULL;
+	if ((o = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	uuid_format(id, uuid);
+	time_format(ev->at_us, at);
+	if (json_object_object_add(o, "seq",
+	    json_object_new_int64(ev->seq)) != 0 ||
+	    json_object_object_add(o, "id",
+	    json_object_new_string(uuid)) != 0 ||
+	    json_object_object_add(o, "at", json_object_new_string(at)) != 0 ||
+	    json_object_object_add(o, "type",
+	    json_object_new_string(event_type_names[ev->type])) != 0 ||
+	    json_object_object_add(o, "actor", ev->actor == 0 ? NULL :
+	    json_object_new_int64(ev->actor)) != 0)
+		goto out;
+	if (ev->ticket != NULL) {
+		uuid_format(ev->ticket, uuid);
+		if (json_object_object_add(o, "ticket",
+		    json_object_new_string(uuid)) != 0)
+			goto out;
+	}
+	if (ev->message != NULL) {
+		uuid_format(ev->message, uuid);
+		if (json_object_object_add(o, "message",
+		    json_object_new_string(uuid)) != 0)
+			goto out;
+	}
+	if (ev->user != 0 && json_object_object_add(o, "user",
+	    json_object_new_int64(ev->user)) != 0)
+		goto out;
+	if ((v = ev->changes) != NULL && json_object_object_add(o, "changes",
+	    json_object_get(v)) != 0)
+		goto out;
+	if ((v = ev->data) != NULL && json_object_object_add(o, "data",
+	    json_object_get(v)) != 0)
+		goto out;
+	if ((t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN,
+	    &n)) == NULL || (*out = malloc(n + 1)) == NULL)
+		goto out;
+	memcpy(*out, t, n + 1);
+	*len = n;
+	e = SUP_OK;
+out:
+	json_object_put(o);
+	return e;
+}
+
+/* --- Appending ------------------------------------------------------- */
+
+/*
+ * The number after the last event, inside txn, with the log's last page
+ * write-locked until txn ends (the file's header says why).
+ */
+static sup_err
+next_seq(struct store *s, DB_TXN *txn, int64_t *seq)
+{
+	DBC *cur;
+	DBT k = { .flags = DB_DBT_USERMEM }, d = { .flags = DB_DBT_PARTIAL };
+	uint8_t key[SEQ_LEN];
+	int rc, rc2;
+
+	k.data = key;
+	k.ulen = sizeof(key);
+	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	rc = cur->get(cur, &k, &d, DB_LAST | DB_RMW);
+	if (rc == 0 && k.size == SEQ_LEN)
+		*seq = (int64_t)be64_get(key) + 1;
+	else if (rc == DB_NOTFOUND) {
+		*seq = 1;
+		rc = 0;
+	} else if (rc == 0)
+		rc = EINVAL;	/* a key that is not a number */
+	rc2 = cur->close(cur);
+	return store_err(rc != 0 ? rc : rc2, "events last");
+}
+
+sup_err
+event_append(struct store *s, DB_TXN *txn, struct event *ev)
+{
+	uint8_t key[SEQ_LEN], id[UUID_LEN];
+	DBT k = { .data = key, .size = SEQ_LEN }, d = { 0 };
+	char *text;
+	size_t len;
+	sup_err e;
+	int rc;
+
+	free((char *)ev->text);
+	ev->text = NULL;
+	if ((e = next_seq(s, txn, &ev->seq)) != SUP_OK)
+		return e;
+	ev->at_us = time_now_us();
+	uuid_gen_time(id, ev->at_us);
+	if ((e = event_text(ev, id, &text, &len)) != SUP_OK)
+		return e;
+	ev->text = text;
+	ev->len = len;
+	be64_put(key, (uint64_t)ev->seq);
+	d.data = text;
+	d.size = (u_int32_t)len;
+	if ((rc = s->events->put(s->events, txn, &k, &d, DB_NOOVERWRITE)) != 0)
+		return store_err(rc, "events put");
+	for (size_t i = 0; i < s->event_nsubs; i++)
+		if ((e = s->event_subs[i]->fn(s, txn, ev)) != SUP_OK)
+			return e;
+	return SUP_OK;
+}
+
+/* --- Reading --------------------------------------------------------- */
+
+/* The number of the last event inside txn (0: none). */
+static sup_err
+last_seq(struct store *s, DB_TXN *txn, int64_t *seq)
+{
+	DBC *cur;
+	DBT k = { 0 }, d = { .flags = DB_DBT_PARTIAL };
+	int rc, rc2;
+
+	*seq = 0;
+	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	rc = cur->get(cur, &k, &d, DB_LAST);
+	if (rc == 0 && k.size == SEQ_LEN)
+		*seq = (int64_t)be64_get(k.data);
+	else if (rc == DB_NOTFOUND)
+		rc = 0;
+	rc2 = cur->close(cur);
+	return store_err(rc != 0 ? rc : rc2, "events last");
+}
+
+static sup_err
+last_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	return last_seq(s, txn, arg);
+}
+
+sup_err
+event_last(struct store *s, int64_t *seq)
+{
+	return store_run(s, STORE_READ, last_txn, seq);
+}
+
+struct read_args {
+	int64_t from;
+	long max;
+	sup_err (*fn)(void *ctx, int64_t seq, const char *text, size_t len);
+	void *ctx;
+	int64_t next;
+};
+
+static sup_err
+read_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct read_args *a = arg;
+	uint8_t key[SEQ_LEN];
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	long n = 0;
+	sup_err e = SUP_OK;
+	int rc, rc2;
+
+	a->next = a->from;
+	be64_put(key, (uint64_t)(a->from > 0 ? a->from : 0));
+	k.data = key;
+	k.size = SEQ_LEN;
+	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE); rc == 0 &&
+	    (a->max == 0 || n < a->max); rc = cur->get(cur, &k, &d, DB_NEXT)) {
+		int64_t seq;
+
+		if (k.size != SEQ_LEN)
+			continue;
+		seq = (int64_t)be64_get(k.data);
+		if ((e = a->fn(a->ctx, seq, d.data, d.size)) != SUP_OK)
+			break;
+		a->next = seq + 1;
+		n++;
+	}
+	rc2 = cur->close(cur);
+	if (e != SUP_OK)
+		return e;
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	return store_err(rc != 0 ? rc : rc2, "events read");
+}
+
+sup_err
+event_read(struct store *s, int64_t from, long max,
+    sup_err (*fn)(void *ctx, int64_t seq, const char *text, size_t len),
+    void *ctx, int64_t *next)
+{
+	struct read_args a = { .from = from, .max = max, .fn = fn, .ctx = ctx };
+	sup_err e;
+
+	e = store_run(s, STORE_READ, read_txn, &a);
+	if (next != NULL)
+		*next = a.next;
+	return e;
+}
+
+/* --- Consumers ------------------------------------------------------- */
+
+/*
+ * The position of consumer (0: none yet).  With lock, its record is made
+ * when absent (the consumer is then known to event_trim) and stays
+ * write-locked until txn ends.
+ */
+static sup_err
+pos_get(struct store *s, DB_TXN *txn, const char *consumer, bool lock,
+    int64_t *seq)
+{
+	size_t n = strlen(consumer);
+	sup_err e;
+
+	if (lock && (e = store_count_add_db(s->event_pos, txn, consumer, n,
+	    0)) != SUP_OK)
+		return e;
+	return store_count_get_db(s->event_pos, txn, consumer, n, seq);
+}
+
+static bool
+consumer_ok(const char *consumer)
+{
+	size_t n = consumer != NULL ? strlen(consumer) : 0;
+
+	return n > 0 && n <= EVENT_CONSUMER_MAX;
+}
+
+struct pos_args {
+	const char *consumer;
+	int64_t seq;
+};
+
+static sup_err
+pos_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct pos_args *a = arg;
+
+	return pos_get(s, txn, a->consumer, false, &a->seq);
+}
+
+sup_err
+event_position(struct store *s, const char *consumer, int64_t *seq)
+{
+	struct pos_args a = { .consumer = consumer };
+	sup_err e;
+
+	*seq = 0;
+	if (!consumer_ok(consumer))
+		return SUP_EINVAL;
+	if ((e = store_run(s, STORE_READ, pos_txn, &a)) == SUP_OK)
+		*seq = a.seq;
+	return e;
+}
+
+struct consume_args {
+	const char *consumer;
+	long max;
+	sup_err (*fn)(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
+	    const char *text, size_t len);
+	void *ctx;
+	long handled;
+};
+
+static sup_err
+consume_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct consume_args *a = arg;
+	uint8_t key[SEQ_LEN];
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	int64_t pos, last;
+	sup_err e;
+	int rc, rc2;
+
+	a->handled = 0;
+	/* The position first, write-locked: one batch of a consumer at once. */
+	if ((e = pos_get(s, txn, a->consumer, true, &pos)) != SUP_OK)
+		return e;
+	last = pos;
+	be64_put(key, (uint64_t)pos + 1);
+	k.data = key;
+	k.size = SEQ_LEN;
+	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE); rc == 0 &&
+	    a->handled < a->max; rc = cur->get(cur, &k, &d, DB_NEXT)) {
+		if (k.size != SEQ_LEN)
+			continue;
+		last = (int64_t)be64_get(k.data);
+		if ((e = a->fn(s, txn, a->ctx, last, d.data, d.size)) !=
+		    SUP_OK)
+			break;
+		a->handled++;
+	}
+	rc2 = cur->close(cur);
+	if (e != SUP_OK)
+		return e;
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "events read");
+	if (rc2 != 0)
+		return store_err(rc2, "events cursor close");
+	return last == pos ? SUP_OK : store_count_add_db(s->event_pos, txn,
+	    a->consumer, strlen(a->consumer), last - pos);
+}
+
+sup_err
+event_consume(struct store *s, const char *consumer, long max,
+    sup_err (*fn)(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
+    const char *text, size_t len), void *ctx, long *handled)
+{
+	struct consume_args a = { .consumer = consumer, .max = max, .fn = fn,
+		.ctx = ctx };
+	sup_err e;
+
+	if (handled != NULL)
+		*handled = 0;
+	if (!consumer_ok(consumer) || max <= 0)
+		return SUP_EINVAL;
+	e = store_run(s, 0, consume_txn, &a);
+	if (e == SUP_OK && handled != NULL)
+		*handled = a.handled;
+	return e;
+}
+
+/* --- Trimming -------------------------------------------------------- */
+
+struct trim_args {
+	int64_t before_us;	/* events older than this may go ... */
+	int64_t upto;		/* ... up to this seq */
+	long removed;		/* this batch */
+};
+
+/* The least position of the known consumers (INT64_MAX when none). */
+static sup_err
+least_position(struct store *s, DB_TXN *txn, int64_t *least)
+{
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	int rc, rc2;
+
+	*least = INT64_MAX;
+	if ((rc = s->event_pos->cursor(s->event_pos, txn, &cur, 0)) != 0)
+		return store_err(rc, "event_pos cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0)
+		if (d.size == SEQ_LEN && (int64_t)be64_get(d.data) < *least)
+			*least = (int64_t)be64_get(d.data);
+	rc2 = cur->close(cur);
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	return store_err(rc != 0 ? rc : rc2, "event_pos read");
+}
+
+/* The "at" of an event's text, in µs; false when it has none. */
+static bool
+event_at(const DBT *d, int64_t *us)
+{
+	static const char tag[] = "\"at\":\"";
+	const char *p = memmem(d->data, d->size, tag, sizeof(tag) - 1);
+	char buf[TIME_STRLEN + 1];
+
+	if (p == NULL || (size_t)(p - (char *)d->data) + sizeof(tag) - 1 +
+	    TIME_STRLEN > d->size)
+		return false;
+	memcpy(buf, p + sizeof(tag) - 1, TIME_STRLEN);
+	buf[TIME_STRLEN] = '\0';
+	return time_parse(buf, us);
+}
+
+static sup_err
+trim_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct trim_args *a = arg;
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	int64_t least, last;
+	sup_err e;
+	int rc, rc2;
+
+	a->removed = 0;
+	if ((e = least_position(s, txn, &least)) != SUP_OK ||
+	    (e = last_seq(s, txn, &last)) != SUP_OK)
+		return e;
+	/* The newest event stays: the next number is counted from it. */
+	a->upto = least < last ? least : last - 1;
+	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	while (a->removed < EVENT_TRIM_BATCH &&
+	    (rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
+		int64_t at;
+
+		if (k.size != SEQ_LEN || (int64_t)be64_get(k.data) > a->upto ||
+		    !event_at(&d, &at) || at >= a->before_us)
+			break;
+		if ((rc = cur->del(cur, 0)) != 0)
+			break;
+		a->removed++;
+	}
+	rc2 = cur->close(cur);
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	return store_err(rc != 0 ? rc : rc2, "events trim");
+}
+
+sup_err
+event_trim(struct store *s, long retention_days, int64_t now_us, long max,
+    long *removed)
+{
+	struct trim_args a = { .before_us = now_us - retention_days * DAY_US };
+	long total = 0;
+	sup_err e;
+
+	do {
+		if ((e = store_run(s, 0, trim_txn, &a)) != SUP_OK)
+			break;
+		total += a.removed;
+	} while (a.removed == EVENT_TRIM_BATCH && (max == 0 || total < max));
+	if (removed != NULL)
+		*removed = total;
+	return e;
+}
