@@ -31,7 +31,11 @@ PORT=${SUPPORT_PORT:-8080}
 BUILD=${SUPPORT_BUILD:-$ROOT}
 CHILDREN=${SUPPORT_CHILDREN:-2}
 MESSAGES_CHILDREN=${SUPPORT_MESSAGES_CHILDREN:-8}
-PROGRAMS="tickets messages session users"
+# The programs, and the paths each answers, are conf/programs.tab's.
+PROGRAMS=$(sh "$ROOT/conf/routes.sh" programs "$ROOT/conf") || {
+	echo "run.sh: conf/programs.tab cannot be read" >&2
+	exit 1
+}
 SERVER=${SUPPORT_SERVER:-nginx}
 case $SERVER in
 nginx | apache-fcgid | apache-proxy | apache-cgi) ;;

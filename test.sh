@@ -19,6 +19,12 @@ mkdir -p "$OUT"
 
 passed=0
 failed=0
+# The programs (conf/programs.tab says which, and which paths each serves).
+PROGRAMS=$(sh conf/routes.sh programs conf) || {
+	echo "conf/programs.tab cannot be read"
+	echo "0 passed, 1 failed"
+	exit 1
+}
 
 note() { printf '== %s\n' "$*"; }
 
@@ -111,10 +117,11 @@ done
 # that does not start fails), the concurrent writers: many processes of
 # the programs on the one store (mod_fcgid starts several of each, CGI one
 # per request), the slow clients each mode must keep from the programs,
-# and the confinement of the processes each mode runs.
+# the confinement of the processes each mode runs, and each mode's routing
+# (made from conf/programs.tab).
 for mode in apache-fcgid apache-proxy apache-cgi; do
 	for t in test_api test_session test_pages test_concurrency \
-	    test_limits test_throttle test_slow test_confine; do
+	    test_limits test_throttle test_slow test_confine test_routes; do
 		run_http tests/http/$t.py "$mode"
 	done
 done
@@ -218,19 +225,26 @@ install_tier() {
 	rm -rf "$stage"
 	t "make install DESTDIR= stages the desk" make -s install DESTDIR="$stage"
 	local root=$stage$prefix
-	for f in sbin/supportctl libexec/support/cgi-bin/tickets \
-	    libexec/support/cgi-bin/messages libexec/support/cgi-bin/session \
-	    libexec/support/cgi-bin/users; do
+	for f in sbin/supportctl $(for p in $PROGRAMS; do
+	    echo libexec/support/cgi-bin/$p; done); do
 		t "$f is installed and executable" test -x "$root/$f" -a -f "$root/$f"
 	done
+	local ex=share/doc/support/examples
 	for f in share/man/man8/supportctl.8 share/man/man8/support-programs.8 \
 	    share/man/man5/support.conf.5 etc/support/support.conf.example \
-	    share/doc/support/examples/nginx-support.conf \
-	    share/doc/support/examples/fastcgi-support.conf \
+	    $ex/nginx-support.conf $ex/fastcgi-support.conf $ex/programs.tab \
+	    $ex/apache/fcgid.conf $ex/apache/proxy-fcgi.conf \
+	    $ex/apache/cgi.htaccess \
 	    share/doc/support/install.md share/doc/support/README.md \
 	    share/support/htdocs/index.html; do
 		t "$f is installed" test -f "$root/$f" -a -r "$root/$f"
 	done
+	# The routing's sources are not examples; what is made from them is
+	# whole.
+	t "no .in file or routes.sh among the examples" sh -c \
+	    "! find '$root/$ex' -name '*.in' -o -name routes.sh | grep ."
+	t "no placeholder of routes.sh left in the examples" sh -c \
+	    "! grep -r '%%[A-Z_]*%%' '$root/$ex'"
 	t "no test or benchmark program is installed" sh -c \
 	    "! find '$stage' \\( -name 'test_*' -o -name 'fuzz_*' -o -name hello -o -name gen \\) | grep ."
 	t "nothing is installed outside the prefix" sh -c \
@@ -275,9 +289,8 @@ install_tier() {
 	        --with-cgibindir='$home/public_html/cgi-bin' \
 	        --with-htdocsdir='$home/public_html/support/static' &&
 	    make -s -j2 && make -s install"
-	t "  the programs are in ~/public_html/cgi-bin" \
-	    test -x "$home/public_html/cgi-bin/tickets" -a \
-	    -x "$home/public_html/cgi-bin/messages"
+	t "  the programs are in ~/public_html/cgi-bin: $(echo $PROGRAMS)" sh -c \
+	    "for p in $(echo $PROGRAMS); do test -x '$home/public_html/cgi-bin/'\$p || exit 1; done"
 	t "  static files under ~/public_html/support/static" \
 	    test -f "$home/public_html/support/static/index.html"
 	t "  supportctl, config, man pages under ~/support" test -x \
@@ -288,13 +301,13 @@ install_tier() {
 	    "grep -q '$home/support/etc/support/support.conf' '$home/support/share/man/man8/supportctl.8' &&
 	    grep -q '$home/public_html/cgi-bin' '$home/support/share/man/man8/support-programs.8' &&
 	    ! grep -q /usr/local '$home/support/share/man/man5/support.conf.5'"
-	# Only the programs Makefile.am names and the files of htdocs/.
+	# Only the programs of conf/programs.tab and the files of htdocs/.
 	local extra
 	extra=$(cd "$home/public_html" && find . -type f | sed 's|^\./||' |
 	    while read -r f; do
 		case $f in
-		cgi-bin/*) grep -qw "cgi-bin/${f#cgi-bin/}" "$ROOT/Makefile.am" ||
-		    echo "$f" ;;
+		cgi-bin/*) echo " $PROGRAMS " | tr '\n' ' ' |
+		    grep -qF " ${f#cgi-bin/} " || echo "$f" ;;
 		support/static/*) test -f "$ROOT/htdocs/${f#support/static/}" ||
 		    echo "$f" ;;
 		*) echo "$f" ;;

@@ -40,6 +40,22 @@ CGI_MESSAGES = os.path.join(BUILD, "cgi-bin", "messages")
 CGI_SESSION = os.path.join(BUILD, "cgi-bin", "session")
 CGI_USERS = os.path.join(BUILD, "cgi-bin", "users")
 
+
+def _routes_sh(mode):
+    """The lines of conf/routes.sh MODE (programs, rows): what
+    conf/programs.tab says, read as the web servers' routing reads it."""
+    p = subprocess.run(["sh", os.path.join(REPO, "conf", "routes.sh"), mode, os.path.join(REPO, "conf")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("conf/routes.sh %s failed: %s" % (mode, p.stderr.decode(errors="replace")))
+    return p.stdout.decode().splitlines()
+
+
+# The programs (conf/programs.tab): every one of them is built and served.
+PROGRAMS = tuple(_routes_sh("programs"))
+# Its rows in order, the first match wins: (program, path, regular expression).
+ROUTE_ROWS = tuple(tuple(line.split("\t")) for line in _routes_sh("rows"))
+
 # The web server run.sh puts in front of the programs (run.sh checks the name).
 SERVER_MODE = os.environ.get("SUPPORT_SERVER") or "nginx"
 SERVER_MODES = ("nginx", "apache-fcgid", "apache-proxy", "apache-cgi")
@@ -348,8 +364,8 @@ def free_port():
 
 def require_built(*paths):
     """Exit with a TAP failure when the tree is not built."""
-    missing = [p for p in (paths or (RUN_SH, SUPPORTCTL, CGI_TICKETS, CGI_MESSAGES,
-                                        CGI_SESSION, CGI_USERS))
+    missing = [p for p in (paths or (RUN_SH, SUPPORTCTL) + tuple(os.path.join(BUILD, "cgi-bin", n)
+                                                                   for n in PROGRAMS))
                if not os.access(p, os.X_OK)]
     if missing:
         T.ok(False, "the tree is built (run.sh and programs present)",

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import (T, TICKETS, API, SEEN, Fail, check, eq, status, error, is_time, is_uuid,  # noqa: E402
                      envelope_problem, raw_request, basic, standard_server, check_no_leftovers, set_conf_key,
-                     run_main, short, log)
+                     run_main, short, log, PROGRAMS)
 
 STATUSES = ("open", "waiting_for_admin", "waiting_for_user", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -1424,7 +1424,7 @@ def test_final_checks():
 
     if srv.mode == "nginx":
         with T.case("the programs' FastCGI sockets are mode 0660: no other local user can speak to them"):
-            socks = [os.path.join(srv.var, "run", p + ".sock") for p in ("tickets", "messages", "session", "users")]
+            socks = [os.path.join(srv.var, "run", p + ".sock") for p in PROGRAMS]
             modes = {os.path.basename(p): oct(os.stat(p).st_mode & 0o777) for p in socks}
             check(all(m == "0o660" for m in modes.values()), "socket modes: %s" % modes)
 

@@ -30,13 +30,11 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, BUILD, CGI_TICKETS, SERVER_MODE, TICKETS, SESSION, USERS,  # noqa: E402
+from support import (T, BUILD, CGI_TICKETS, PROGRAMS, SERVER_MODE, TICKETS, SESSION, USERS,  # noqa: E402
                      Fail, check, eq, status, standard_server, set_conf_key, check_no_leftovers,
                      free_port, run_main, log)
 from test_session import Browser  # noqa: E402
 from test_cgi import CGIResponse  # noqa: E402
-
-PROGRAMS = ("tickets", "messages", "session", "users")
 
 srv = None
 
