@@ -470,7 +470,8 @@ cmd_db_verify(const struct sup_conf *conf, struct store *s SUP_UNUSED,
 		usage();
 		return 2;
 	}
-	if ((e = store_verify(conf, desk_areas, print_problem, NULL, &problems)) != SUP_OK)
+	if ((e = store_verify(conf, desk_areas, print_problem, NULL,
+	    &problems)) != SUP_OK)
 		return failed("verify", e);
 	printf("%ld problem%s found\n", problems, problems == 1 ? "" : "s");
 	return problems == 0 ? 0 : 1;

@@ -12,7 +12,7 @@
 
 enum desk_area {
 	AREA_USER,		/* users, tokens: lib/user.c */
-	AREA_TICKET,		/* tickets, their indexes, counts: lib/tstore.c */
+	AREA_TICKET,		/* tickets, indexes, counts: lib/tstore.c */
 	AREA_MSG,		/* messages: lib/msg.c */
 	AREA_COUNTER,		/* counters, sequences: lib/counter.c */
 	AREA_SESS,		/* sessions, throttle: lib/sess.c */

@@ -687,8 +687,8 @@ reserve_txn(struct store *s, DB_TXN *txn, void *arg)
 
 	a->retry_after = 0;
 	for (int i = 0; i < 2; i++) {
-		e = store_get(throttle_db(s), txn, a->key[i], a->klen[i], DB_RMW,
-		    &rec);
+		e = store_get(throttle_db(s), txn, a->key[i], a->klen[i],
+		    DB_RMW, &rec);
 		if (e != SUP_OK && e != SUP_ENOTFOUND)
 			return e;
 		n[i] = failures_of(a, rec, &since[i]);

@@ -118,7 +118,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	int64_t id;
 	sup_err e;
 
-	if ((e = store_seq_next(store_seq(s, AREA_USER, USEQ_ID), txn, &id)) != SUP_OK)
+	if ((e = store_seq_next(store_seq(s, AREA_USER, USEQ_ID), txn, &id)) !=
+	    SUP_OK)
 		return e;
 	a->id = (uint32_t)id;
 	time_format(time_now_us(), now);
@@ -151,7 +152,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = name_taken(s, txn, a->username, a->hash[0] == '\0')) !=
 	    SUP_OK || (e = name_taken(s, txn, a->email, false)) != SUP_OK)
 		goto out;
-	e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec, DB_NOOVERWRITE);
+	e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
+	    DB_NOOVERWRITE);
 out:
 	json_object_put(rec);
 	return e;
@@ -243,8 +245,8 @@ find_in(struct store *s, DB_TXN *txn, DB *idx, bool also_name,
 sup_err
 user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
 {
-	return find_in(s, txn, strchr(name, '@') != NULL ? udb(s, UDB_BY_EMAIL) :
-	    udb(s, UDB_BY_NAME), true, name, out);
+	return find_in(s, txn, strchr(name, '@') != NULL ?
+	    udb(s, UDB_BY_EMAIL) : udb(s, UDB_BY_NAME), true, name, out);
 }
 
 sup_err
@@ -380,7 +382,8 @@ user_password_problem(const char *username, const char *email,
 static sup_err
 gen_bump(struct store *s, DB_TXN *txn)
 {
-	return store_count_add_db(udb(s, UDB_TOKENS), txn, GEN_KEY, GEN_KEY_LEN, 1);
+	return store_count_add_db(udb(s, UDB_TOKENS), txn, GEN_KEY, GEN_KEY_LEN,
+	    1);
 }
 
 struct field_args {
@@ -403,11 +406,12 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 
 	be32_put(key, a->id);
-	if ((e = store_get(udb(s, UDB_USERS), txn, key, sizeof(key), DB_RMW, &rec)) !=
-	    SUP_OK)
+	if ((e = store_get(udb(s, UDB_USERS), txn, key, sizeof(key), DB_RMW,
+	    &rec)) != SUP_OK)
 		return e;
 	json_object_object_add(rec, a->name, json_object_get(a->value));
-	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec, 0)) == SUP_OK)
+	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec, 0)) ==
+	    SUP_OK)
 		e = gen_bump(s, txn);
 	json_object_put(rec);
 	return e;
@@ -687,7 +691,8 @@ token_read(struct store *s, DB_TXN *txn, const uint8_t *hash,
 
 	*user_rec = NULL;
 	*used_us = 0;
-	e = store_get(udb(s, UDB_TOKENS), txn, hash, crypto_hash_sha256_BYTES, 0, &rec);
+	e = store_get(udb(s, UDB_TOKENS), txn, hash, crypto_hash_sha256_BYTES,
+	    0, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_EUNAUTH;
 	if (e != SUP_OK)
@@ -735,8 +740,8 @@ touch_txn(struct store *s, DB_TXN *txn, void *arg)
 	time_format(a->now_us, when);
 	json_object_object_add(rec, "last_used_at",
 	    json_object_new_string(when));
-	e = store_put(udb(s, UDB_TOKENS), txn, a->hash, crypto_hash_sha256_BYTES, rec,
-	    0);
+	e = store_put(udb(s, UDB_TOKENS), txn, a->hash,
+	    crypto_hash_sha256_BYTES, rec, 0);
 	json_object_put(rec);
 	return e;
 }
@@ -793,8 +798,8 @@ token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
 	if ((c = *store_cache(s, AREA_USER)) == NULL &&
 	    (c = *store_cache(s, AREA_USER) = calloc(1, sizeof(*c))) == NULL)
 		return SUP_ENOMEM;
-	if ((e = store_count_get_db(udb(s, UDB_TOKENS), NULL, GEN_KEY, GEN_KEY_LEN,
-	    &gen)) != SUP_OK)
+	if ((e = store_count_get_db(udb(s, UDB_TOKENS), NULL, GEN_KEY,
+	    GEN_KEY_LEN, &gen)) != SUP_OK)
 		return e;
 	if (gen != c->token_gen) {
 		token_cache_clear(c);

@@ -744,6 +744,197 @@ test_reopen_verify(struct store *s, int64_t last_seq)
 	is_int(lines, 1, "  reported in one line");
 }
 
+/* --- Registration: a toy area the store knows nothing else of ------------ */
+
+enum toy_db { TOY_REC, TOY_BY_LEN, TOY_DUPS, TOY_HAND, TOY_SEQS, TOY_NDB };
+static int toy_caches_made, toy_caches_freed, toy_builds, toy_batches;
+
+/* The index of toy records by the length of their value (one byte). */
+static int
+toy_len_key(DB *sec, const DBT *k, const DBT *d, DBT *r)
+{
+	(void)sec;
+	(void)k;
+	r->data = &((uint8_t *)d->data)[0];	/* values start with it */
+	r->size = 1;
+	return 0;
+}
+
+static void *
+toy_cache_new(void)
+{
+	toy_caches_made++;
+	return malloc(16);
+}
+
+static void
+toy_cache_free(void *c)
+{
+	toy_caches_freed++;
+	free(c);
+}
+
+/* Due when toy_hand.db is missing beside toy_rec.db (an older store). */
+static bool
+toy_due(const struct store *s)
+{
+	return store_has_file(s, "toy_rec.db") &&
+	    !store_has_file(s, "toy_hand.db");
+}
+
+/* Copy up to 2 records a batch into the by-hand index, after arg's key. */
+static int
+toy_batch(struct store *s, DB_TXN *txn, void *arg, size_t *n)
+{
+	uint8_t *next = arg;	/* the next key to copy */
+	DB *rec = store_db(s, 0, TOY_REC), *hand = store_db(s, 0, TOY_HAND);
+	int rc = 0;
+
+	toy_batches++;
+	for (*n = 0; *n < 2; (*n)++, (*next)++) {
+		DBT k = { .data = next, .size = 1 };
+		DBT d = { .flags = DB_DBT_MALLOC };
+		if ((rc = rec->get(rec, txn, &k, &d, 0)) != 0)
+			break;
+		rc = hand->put(hand, txn, &k, &d, 0);
+		free(d.data);
+		if (rc != 0)
+			break;
+	}
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+static sup_err
+toy_build(struct store *s)
+{
+	uint8_t next = 0;
+
+	toy_builds++;
+	return store_batches(s, toy_batch, &next, sizeof(next), "toy");
+}
+
+/* The toy's check: the by-hand index has as many entries as records. */
+static sup_err
+toy_verify(struct store *s, struct store_check *c)
+{
+	int64_t a, b;
+	sup_err e;
+
+	if ((e = store_count_db(store_db(s, 0, TOY_REC), &a)) != SUP_OK ||
+	    (e = store_count_db(store_db(s, 0, TOY_HAND), &b)) != SUP_OK)
+		return e;
+	if (a != b)
+		store_problem(c, "toy: %lld records, %lld in the index",
+		    (long long)a, (long long)b);
+	return SUP_OK;
+}
+
+static const struct store_db toy_dbs[TOY_NDB] = {
+	[TOY_REC] = { .file = "toy_rec.db", .type = DB_BTREE },
+	[TOY_BY_LEN] = { .file = "toy_by_len.db", .type = DB_BTREE,
+		.flags = DB_DUP | DB_DUPSORT, .kind = STORE_ASSOCIATED,
+		.primary = TOY_REC, .key = toy_len_key },
+	[TOY_DUPS] = { .file = "toy_dups.db", .type = DB_HASH,
+		.flags = DB_DUP },
+	[TOY_HAND] = { .file = "toy_hand.db", .type = DB_BTREE,
+		.kind = STORE_BY_HAND, .primary = TOY_REC },
+	[TOY_SEQS] = { .file = "toy_seqs.db", .type = DB_BTREE },
+};
+static const struct store_seq toy_seqs[] = { { "toy_id", "toy_seqs.db" } };
+static const struct store_build toy_builds_tab[] = {
+	{ "toy.build", toy_due, toy_build },
+};
+static const struct store_area toy_area = {
+	.name = "toy", .db = toy_dbs, .ndb = TOY_NDB,
+	.seq = toy_seqs, .nseq = 1,
+	.build = toy_builds_tab, .nbuild = 1,
+	.verify = toy_verify,
+	.cache_new = toy_cache_new, .cache_free = toy_cache_free,
+};
+static const struct store_area *const toy_areas[] = { &toy_area, NULL };
+/* A sequence in a database no area declares. */
+static const struct store_seq stray_seqs[] = { { "stray", "nowhere.db" } };
+static const struct store_area stray_area = {
+	.name = "stray", .seq = stray_seqs, .nseq = 1,
+};
+static const struct store_area *const stray_areas[] = { &stray_area, NULL };
+
+/* A Berkeley DB call of the test, auto-committed; bails out on error. */
+static void
+toy_put(struct store *s, enum toy_db i, uint8_t key, const char *val)
+{
+	DB *db = store_db(s, 0, i);
+	DBT k = { .data = &key, .size = 1 };
+	DBT d = { .data = (void *)val, .size = (u_int32_t)strlen(val) };
+
+	if (db->put(db, NULL, &k, &d, DB_AUTO_COMMIT) != 0)
+		bail_out("toy put");
+}
+
+static void
+test_areas(void)
+{
+	char tdir[64], marker[4096];
+	struct sup_conf tconf;
+	struct store t;
+	int64_t n = -1, id = 0;
+	long problems = -1;
+	int lines = 0;
+	struct stat st;
+
+	tap_store_conf(tdir, sizeof(tdir), &tconf, "");
+	is_err(store_open(&t, &tconf, toy_areas), SUP_OK,
+	    "store_open with an area the store knows nothing else of");
+	ok(t.nareas == 1 && toy_caches_made == 1 && toy_builds == 0,
+	    "  its cache made at open, no build due in a new store");
+	/* Flags: duplicates kept under one key of toy_dups.db (a hash). */
+	toy_put(&t, TOY_DUPS, 7, "a");
+	toy_put(&t, TOY_DUPS, 7, "b");
+	is_err(store_count_db(store_db(&t, 0, TOY_DUPS), &n), SUP_OK,
+	    "  count toy_dups.db");
+	is_int(n, 2, "  DB_DUP from the table: two values under one key");
+	/* The associated index, with duplicate keys of its own. */
+	for (uint8_t k = 0; k < 5; k++)
+		toy_put(&t, TOY_REC, k, k % 2 ? "xy" : "xz");
+	store_count_db(store_db(&t, 0, TOY_BY_LEN), &n);
+	is_int(n, 5, "  the associated index has an entry per record");
+	ok(store_seq_next(store_seq(&t, 0, 0), NULL, &id) == SUP_OK &&
+	    id == 1 && store_seq_find(&t, "toy_id") == store_seq(&t, 0, 0),
+	    "  its sequence, in the database it names, starts at 1");
+	/* An older store: the by-hand index missing. */
+	DB **hand = store_db_find(&t, "toy_hand.db");
+	(*hand)->close(*hand, 0);
+	*hand = NULL;
+	if (t.env->dbremove(t.env, NULL, "toy_hand.db", NULL,
+	    DB_AUTO_COMMIT) != 0)
+		bail_out("cannot remove toy_hand.db");
+	store_close(&t);
+	is_int(toy_caches_freed, 1, "  store_close drops the area's cache");
+	is_err(store_open(&t, &tconf, toy_areas), SUP_OK,
+	    "store_open of a store without the by-hand index");
+	snprintf(marker, sizeof(marker), "%s/toy.build", tconf.data_dir);
+	store_count_db(store_db(&t, 0, TOY_HAND), &n);
+	ok(toy_builds == 1 && n == 5 && toy_batches == 4 &&
+	    stat(marker, &st) != 0,
+	    "  the generic path built it in batches of 2 and removed the "
+	    "marker");
+	is_err(store_reopen(&t, &tconf), SUP_OK, "store_reopen");
+	ok(toy_caches_freed == 2 && toy_caches_made == 3 && toy_builds == 1,
+	    "  the cache dropped and made again, no build");
+	/* verify: every file, then the area's check. */
+	toy_put(&t, TOY_REC, 9, "q");
+	store_close(&t);
+	is_err(store_verify(&tconf, toy_areas, report_line, &lines,
+	    &problems), SUP_OK, "store_verify with the toy area");
+	ok(problems == 1 && lines == 1,
+	    "  the area's check ran and found the record its index lacks");
+	is_err(store_open(&t, &tconf, stray_areas), SUP_EINVAL,
+	    "a sequence in a database no area declares is refused");
+	ok(t.env == NULL && t.slot == NULL, "  and the store left closed");
+	conf_free(&tconf);
+	tap_rmtree(tdir);
+}
+
 static void
 test_status_names(void)
 {
@@ -867,6 +1058,7 @@ main(void)
 	test_killed_in_library(&s);
 	test_reopen_verify(&s, last_seq);
 	test_status_names();
+	test_areas();
 	conf_free(&conf);
 	tap_rmtree(dir);
 	return done_testing();
