@@ -48,6 +48,7 @@
 
 #include <sodium.h>
 
+#include "areas.h"
 #include "conf.h"
 #include "msg.h"
 #include "store.h"
@@ -351,7 +352,7 @@ main(int argc, char **argv)
 	}
 	if (reset) {
 		remove_regions(g.conf.data_dir);
-		if ((e = store_open(&g.s, &g.conf)) != SUP_OK) {
+		if ((e = store_open(&g.s, &g.conf, desk_areas)) != SUP_OK) {
 			fprintf(stderr, "gen: cannot open the store in %s: %s\n",
 			    g.conf.data_dir, sup_strerror(e));
 			conf_free(&g.conf);
@@ -364,7 +365,7 @@ main(int argc, char **argv)
 	if (g.conf.max_tickets_per_user != 0)
 		fprintf(stderr, "gen: warning: max_tickets_per_user is %ld, "
 		    "not 0: customers may hit it\n", g.conf.max_tickets_per_user);
-	if ((e = store_open(&g.s, &g.conf)) != SUP_OK) {
+	if ((e = store_open(&g.s, &g.conf, desk_areas)) != SUP_OK) {
 		fprintf(stderr, "gen: cannot open the store in %s: %s\n",
 		    g.conf.data_dir, sup_strerror(e));
 		conf_free(&g.conf);

@@ -35,6 +35,7 @@
 
 #include <sodium.h>
 
+#include "areas.h"
 #include "backup.h"
 #include "conf.h"
 #include "event.h"
@@ -479,7 +480,8 @@ cmd_db_verify(const struct sup_conf *conf, struct store *s SUP_UNUSED,
 		usage();
 		return 2;
 	}
-	if ((e = store_verify(conf, print_problem, NULL, &problems)) != SUP_OK)
+	if ((e = store_verify(conf, desk_areas, print_problem, NULL,
+	    &problems)) != SUP_OK)
 		return failed("verify", e);
 	printf("%ld problem%s found\n", problems, problems == 1 ? "" : "s");
 	return problems == 0 ? 0 : 1;
@@ -691,7 +693,7 @@ run(const struct sup_conf *conf, int argc, char **argv)
 	skip = cmd->verb == NULL ? 0 : 1;
 	if (cmd->flags & OWN_STORE)
 		return cmd->run(conf, NULL, argc - skip, argv + skip);
-	if ((e = store_open(&s, conf)) != SUP_OK) {
+	if ((e = store_open(&s, conf, desk_areas)) != SUP_OK) {
 		fprintf(stderr, "supportctl: cannot open the store in %s: %s\n",
 		    conf->data_dir, sup_strerror(e));
 		return 1;

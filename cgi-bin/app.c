@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "areas.h"
 #include "auth.h"
 #include "confine.h"
 #include "event.h"
@@ -441,7 +442,7 @@ watch_stop(void)
 static int
 open_store(struct app *app)
 {
-	if (store_open(&app->store, &app->conf) == SUP_OK)
+	if (store_open(&app->store, &app->conf, desk_areas) == SUP_OK)
 		return 0;
 	fprintf(stderr, "%s: cannot open the store in %s\n", app->name,
 	    app->conf.data_dir);

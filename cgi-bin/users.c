@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "counter.h"
 #include "page.h"
 #include "sess.h"
 #include "user.h"

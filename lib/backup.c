@@ -223,7 +223,11 @@ store_backup(const struct sup_conf *conf, const char *dir, backup_fn fn,
 	memset(st, 0, sizeof(*st));
 	if ((e = make_dir(dir)) != SUP_OK)
 		return e;
-	if ((e = store_open(&s, conf)) != SUP_OK)
+	/*
+	 * The environment alone (no area): recovery when needed and the
+	 * checkpoint; the files copied are the directory's.
+	 */
+	if ((e = store_open(&s, conf, NULL)) != SUP_OK)
 		return e;
 	if ((size_t)snprintf(lock_path, sizeof(lock_path), "%s/%s",
 	    conf->data_dir, STORE_BACKUP_LOCK) >= sizeof(lock_path)) {

@@ -21,7 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "areas.h"
 #include "event.h"
+
+enum event_db { EDB_EVENTS, EDB_POS, EVENT_NDB };
+
+static inline DB *
+events_db(const struct store *s)
+{
+	return store_db(s, AREA_EVENT, EDB_EVENTS);
+}
+
+static inline DB *
+pos_db(const struct store *s)
+{
+	return store_db(s, AREA_EVENT, EDB_POS);
+}
 
 #define SEQ_LEN 8
 #define DAY_US (86400LL * 1000000)
@@ -248,7 +263,7 @@ next_seq(struct store *s, DB_TXN *txn, int64_t *seq)
 
 	k.data = key;
 	k.ulen = sizeof(key);
-	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+	if ((rc = events_db(s)->cursor(events_db(s), txn, &cur, 0)) != 0)
 		return store_err(rc, "events cursor");
 	rc = cur->get(cur, &k, &d, DB_LAST | DB_RMW);
 	if (rc == 0 && k.size == SEQ_LEN)
@@ -285,11 +300,15 @@ event_append(struct store *s, DB_TXN *txn, struct event *ev)
 	be64_put(key, (uint64_t)ev->seq);
 	d.data = text;
 	d.size = (u_int32_t)len;
-	if ((rc = s->events->put(s->events, txn, &k, &d, DB_NOOVERWRITE)) != 0)
+	if ((rc = events_db(s)->put(events_db(s), txn, &k, &d, DB_NOOVERWRITE)) != 0)
 		return store_err(rc, "events put");
-	for (size_t i = 0; i < s->event_nsubs; i++)
-		if ((e = s->event_subs[i]->fn(s, txn, ev)) != SUP_OK)
-			return e;
+	for (size_t a = 0; a < s->nareas; a++) {
+		const struct event_subscriber *const *sub =
+		    s->areas[a]->subscribers;
+		for (; sub != NULL && *sub != NULL; sub++)
+			if ((e = (*sub)->fn(s, txn, ev)) != SUP_OK)
+				return e;
+	}
 	return SUP_OK;
 }
 
@@ -304,7 +323,7 @@ last_seq(struct store *s, DB_TXN *txn, int64_t *seq)
 	int rc, rc2;
 
 	*seq = 0;
-	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+	if ((rc = events_db(s)->cursor(events_db(s), txn, &cur, 0)) != 0)
 		return store_err(rc, "events cursor");
 	rc = cur->get(cur, &k, &d, DB_LAST);
 	if (rc == 0 && k.size == SEQ_LEN)
@@ -350,7 +369,7 @@ read_txn(struct store *s, DB_TXN *txn, void *arg)
 	be64_put(key, (uint64_t)(a->from > 0 ? a->from : 0));
 	k.data = key;
 	k.size = SEQ_LEN;
-	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+	if ((rc = events_db(s)->cursor(events_db(s), txn, &cur, 0)) != 0)
 		return store_err(rc, "events cursor");
 	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE); rc == 0 &&
 	    (a->max == 0 || n < a->max); rc = cur->get(cur, &k, &d, DB_NEXT)) {
@@ -400,10 +419,10 @@ pos_get(struct store *s, DB_TXN *txn, const char *consumer, bool lock,
 	size_t n = strlen(consumer);
 	sup_err e;
 
-	if (lock && (e = store_count_add_db(s->event_pos, txn, consumer, n,
+	if (lock && (e = store_count_add_db(pos_db(s), txn, consumer, n,
 	    0)) != SUP_OK)
 		return e;
-	return store_count_get_db(s->event_pos, txn, consumer, n, seq);
+	return store_count_get_db(pos_db(s), txn, consumer, n, seq);
 }
 
 static bool
@@ -469,7 +488,7 @@ consume_txn(struct store *s, DB_TXN *txn, void *arg)
 	be64_put(key, (uint64_t)pos + 1);
 	k.data = key;
 	k.size = SEQ_LEN;
-	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+	if ((rc = events_db(s)->cursor(events_db(s), txn, &cur, 0)) != 0)
 		return store_err(rc, "events cursor");
 	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE); rc == 0 &&
 	    a->handled < a->max; rc = cur->get(cur, &k, &d, DB_NEXT)) {
@@ -488,7 +507,7 @@ consume_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "events read");
 	if (rc2 != 0)
 		return store_err(rc2, "events cursor close");
-	return last == pos ? SUP_OK : store_count_add_db(s->event_pos, txn,
+	return last == pos ? SUP_OK : store_count_add_db(pos_db(s), txn,
 	    a->consumer, strlen(a->consumer), last - pos);
 }
 
@@ -519,16 +538,31 @@ struct trim_args {
 	long removed;		/* this batch */
 };
 
-/* The least position of the known consumers (INT64_MAX when none). */
+/*
+ * The least position of the consumers (INT64_MAX when none): those the
+ * areas declare, whether they have run yet or not (a consumer that has
+ * not is at 0 and holds everything), and any other that has run.
+ */
 static sup_err
 least_position(struct store *s, DB_TXN *txn, int64_t *least)
 {
 	DBT k = { 0 }, d = { 0 };
 	DBC *cur;
+	sup_err e;
 	int rc, rc2;
 
 	*least = INT64_MAX;
-	if ((rc = s->event_pos->cursor(s->event_pos, txn, &cur, 0)) != 0)
+	for (size_t a = 0; a < s->nareas; a++) {
+		const char *const *name = s->areas[a]->consumers;
+		for (; name != NULL && *name != NULL; name++) {
+			int64_t pos;
+			if ((e = pos_get(s, txn, *name, false, &pos)) != SUP_OK)
+				return e;
+			if (pos < *least)
+				*least = pos;
+		}
+	}
+	if ((rc = pos_db(s)->cursor(pos_db(s), txn, &cur, 0)) != 0)
 		return store_err(rc, "event_pos cursor");
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0)
 		if (d.size == SEQ_LEN && (int64_t)be64_get(d.data) < *least)
@@ -571,7 +605,7 @@ trim_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	/* The newest event stays: the next number is counted from it. */
 	a->upto = least < last ? least : last - 1;
-	if ((rc = s->events->cursor(s->events, txn, &cur, 0)) != 0)
+	if ((rc = events_db(s)->cursor(events_db(s), txn, &cur, 0)) != 0)
 		return store_err(rc, "events cursor");
 	while (a->removed < EVENT_TRIM_BATCH &&
 	    (rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
@@ -607,3 +641,63 @@ event_trim(struct store *s, long retention_days, int64_t now_us, long max,
 		*removed = total;
 	return e;
 }
+
+/* --- The area -------------------------------------------------------- */
+
+/* A stored event that is no JSON object with its own seq, or a hole. */
+static sup_err
+event_verify(struct store *s, struct store_check *c)
+{
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	int64_t prev = 0, seq;
+	long bad = 0, holes = 0;
+	int rc, rc2;
+
+	if ((rc = events_db(s)->cursor(events_db(s), NULL, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		json_object *o, *v;
+		if (k.size != SEQ_LEN) {
+			bad++;
+			continue;
+		}
+		seq = (int64_t)be64_get(k.data);
+		if (prev != 0 && seq != prev + 1)
+			holes++;
+		prev = seq;
+		if (store_parse(&d, &o) != SUP_OK) {
+			bad++;
+			continue;
+		}
+		if (!json_object_object_get_ex(o, "seq", &v) ||
+		    json_object_get_int64(v) != seq ||
+		    !json_object_object_get_ex(o, "type", &v) ||
+		    event_type_from(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)) < 0)
+			bad++;
+		json_object_put(o);
+	}
+	rc2 = cur->close(cur);
+	if (rc != DB_NOTFOUND)
+		return store_err(rc, "events read");
+	if (rc2 != 0)
+		return store_err(rc2, "events cursor close");
+	if (bad > 0)
+		store_problem(c, "events.db: %ld events that are not whole", bad);
+	if (holes > 0)
+		store_problem(c, "events.db: %ld holes in the numbering", holes);
+	return SUP_OK;
+}
+
+static const struct store_db event_dbs[EVENT_NDB] = {
+	[EDB_EVENTS] = { .file = "events.db", .type = DB_BTREE },
+	[EDB_POS] = { .file = "event_pos.db", .type = DB_BTREE },
+};
+
+const struct store_area event_area = {
+	.name = "events",
+	.db = event_dbs,
+	.ndb = EVENT_NDB,
+	.verify = event_verify,
+};

@@ -96,8 +96,8 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
 	}
 	DBT k = { .data = (void *)key, .size = MSG_KEY_LEN };
 	DBT d = { .data = b.p, .size = (u_int32_t)b.len };
-	e = store_err(s->messages->put(s->messages, txn, &k, &d,
-	    DB_NOOVERWRITE), "put");
+	e = store_err(msg_db(s)->put(msg_db(s), txn, &k, &d, DB_NOOVERWRITE),
+	    "put");
 	if (e == SUP_OK && rec != NULL) {
 		*rec = b;
 		return SUP_OK;
@@ -368,7 +368,8 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		DBT pk = { .data = after_key, .ulen = sizeof(after_key),
 			.flags = DB_DBT_USERMEM };
 		DBT d = { .flags = DB_DBT_MALLOC };
-		int rc = s->m_by_uuid->pget(s->m_by_uuid, txn, &k, &pk, &d, 0);
+		DB *by_uuid = store_db(s, AREA_MSG, MSG_DB_BY_UUID);
+		int rc = by_uuid->pget(by_uuid, txn, &k, &pk, &d, 0);
 		if (rc != 0)
 			return store_err(rc, "message");
 		/* A note the reader may not see does not exist for them. */
@@ -402,3 +403,47 @@ msg_list(struct store *s, const struct sup_user *u,
 	*out = NULL;
 	return store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
 }
+
+/* --- The area ---------------------------------------------------------- */
+
+/* A message's uuid is the last 16 bytes of its primary key. */
+static int
+idx_msg_uuid(DB *sec SUP_UNUSED, const DBT *k, const DBT *d SUP_UNUSED, DBT *r)
+{
+	if (k->size != MSG_KEY_LEN)
+		return DB_DONOTINDEX;
+	r->data = (uint8_t *)k->data + MSG_KEY_LEN - UUID_LEN;
+	r->size = UUID_LEN;
+	return 0;
+}
+
+/* The area's check: every message is in the index, and only they. */
+static sup_err
+msg_verify(struct store *s, struct store_check *c)
+{
+	int64_t nmsg, nuuid;
+	sup_err e;
+
+	if ((e = store_count_db(msg_db(s), &nmsg)) != SUP_OK ||
+	    (e = store_count_db(store_db(s, AREA_MSG, MSG_DB_BY_UUID),
+	    &nuuid)) != SUP_OK)
+		return e;
+	if (nmsg != nuuid)
+		store_problem(c, "%" PRId64 " messages but %" PRId64 " in "
+		    "their index", nmsg, nuuid);
+	return SUP_OK;
+}
+
+static const struct store_db msg_dbs[MSG_NDB] = {
+	[MSG_DB_MESSAGES] = { .file = "messages.db", .type = DB_BTREE },
+	[MSG_DB_BY_UUID] = { .file = "m_by_uuid.db", .type = DB_BTREE,
+		.kind = STORE_ASSOCIATED, .primary = MSG_DB_MESSAGES,
+		.key = idx_msg_uuid },
+};
+
+const struct store_area msg_area = {
+	.name = "messages",
+	.db = msg_dbs,
+	.ndb = MSG_NDB,
+	.verify = msg_verify,
+};

@@ -1,5 +1,10 @@
 /*
- * msg.h - the messages of a ticket: the chat thread.
+ * msg.h - the messages of a ticket: the chat thread; the messages' area
+ * of the store.
+ *
+ * Keys:
+ *   messages         ticket(16) created_us(8) uuid(16)  -> message record
+ *   m_by_uuid        uuid(16)                            (unique)
  */
 #ifndef SUP_MSG_H
 #define SUP_MSG_H
@@ -9,11 +14,23 @@
 
 #include <json-c/json.h>
 
+#include "areas.h"
 #include "store.h"
 #include "user.h"
 #include "util.h"
 
 #define ETAG_MAX 64
+#define MSG_KEY_LEN 40		/* ticket(16) created_us(8) uuid(16) */
+
+/* The databases of the area. */
+enum msg_db { MSG_DB_MESSAGES, MSG_DB_BY_UUID, MSG_NDB };
+
+/* The messages (a thread is the range of its ticket's uuid). */
+static inline DB *
+msg_db(const struct store *s)
+{
+	return store_db(s, AREA_MSG, MSG_DB_MESSAGES);
+}
 
 /*
  * A new message's key: ticket, time us (big-endian) and a new uuid made

@@ -17,10 +17,30 @@
 
 #include <sodium.h>
 
+#include "areas.h"
 #include "event.h"
 #include "sess.h"
 #include "user.h"
 #include "util.h"
+
+/*
+ * The sessions' area of the store: sessions.db (above) and throttle.db,
+ *   'a' address | 'u' user(4) | 'n' name -> {failures, since}
+ * declared at the end of the file.
+ */
+enum sess_db { SDB_SESSIONS, SDB_THROTTLE, SESS_NDB };
+
+static inline DB *
+sessions_db(const struct store *s)
+{
+	return store_db(s, AREA_SESS, SDB_SESSIONS);
+}
+
+static inline DB *
+throttle_db(const struct store *s)
+{
+	return store_db(s, AREA_SESS, SDB_THROTTLE);
+}
 
 #define S_KEY_LEN (1 + SESS_HASH_LEN)
 #define U_KEY_LEN (1 + 4 + SESS_HASH_LEN)
@@ -131,9 +151,9 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 		return SUP_ENOMEM;
 	s_key(sk, a->hash);
 	u_key(uk, a->user, a->hash);
-	if ((e = store_put(s->sessions, txn, sk, sizeof(sk), a->rec,
+	if ((e = store_put(sessions_db(s), txn, sk, sizeof(sk), a->rec,
 	    DB_NOOVERWRITE)) == SUP_OK &&
-	    (e = store_put(s->sessions, txn, uk, sizeof(uk), empty, 0)) ==
+	    (e = store_put(sessions_db(s), txn, uk, sizeof(uk), empty, 0)) ==
 	    SUP_OK)
 		e = login_event(s, txn, EV_LOGIN_SUCCEEDED, a->user, a->addr);
 	json_object_put(empty);
@@ -210,10 +230,10 @@ delete_keys(struct store *s, DB_TXN *txn, uint32_t user,
 
 	s_key(sk, hash);
 	u_key(uk, user, hash);
-	rc = s->sessions->del(s->sessions, txn, &k1, 0);
+	rc = sessions_db(s)->del(sessions_db(s), txn, &k1, 0);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return store_err(rc, "session delete");
-	rc = s->sessions->del(s->sessions, txn, &k2, 0);
+	rc = sessions_db(s)->del(sessions_db(s), txn, &k2, 0);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return store_err(rc, "session delete");
 	return SUP_OK;
@@ -236,7 +256,7 @@ read_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_put(a->rec);
 	a->rec = NULL;
 	s_key(sk, a->hash);
-	return store_get(s->sessions, txn, sk, sizeof(sk), 0, &a->rec);
+	return store_get(sessions_db(s), txn, sk, sizeof(sk), 0, &a->rec);
 }
 
 /*
@@ -254,7 +274,7 @@ write_txn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 
 	s_key(sk, a->hash);
-	e = store_get(s->sessions, txn, sk, sizeof(sk), DB_RMW, &rec);
+	e = store_get(sessions_db(s), txn, sk, sizeof(sk), DB_RMW, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_OK;
 	if (e != SUP_OK)
@@ -268,7 +288,7 @@ write_txn(struct store *s, DB_TXN *txn, void *arg)
 		time_format(a->now_us, now);
 		json_object_object_add(rec, "last_seen_at",
 		    json_object_new_string(now));
-		e = store_put(s->sessions, txn, sk, sizeof(sk), rec, 0);
+		e = store_put(sessions_db(s), txn, sk, sizeof(sk), rec, 0);
 	}
 	json_object_put(rec);
 	return e;
@@ -361,7 +381,7 @@ end_txn(struct store *s, DB_TXN *txn, void *arg)
 	prefix[0] = 'U';
 	be32_put(prefix + 1, a->user);
 	memcpy(kbuf, prefix, sizeof(prefix));
-	if ((rc = s->sessions->cursor(s->sessions, txn, &c, 0)) != 0)
+	if ((rc = sessions_db(s)->cursor(sessions_db(s), txn, &c, 0)) != 0)
 		return store_err(rc, "cursor");
 	/* Collect and delete one at a time: the cursor is re-positioned. */
 	for (rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW); rc == 0;
@@ -476,7 +496,7 @@ purge_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (e != SUP_OK)
 			break;
 		if (stale(a, &k, rec)) {
-			if (a->db == s->sessions && k.size == S_KEY_LEN) {
+			if (a->db == sessions_db(s) && k.size == S_KEY_LEN) {
 				json_object *v;
 				uint32_t user = json_object_object_get_ex(rec,
 				    "user", &v) ? (uint32_t)
@@ -511,7 +531,7 @@ sup_err
 sess_purge(struct store *s, const struct sup_conf *conf, int64_t now_us,
     long *removed)
 {
-	DB *dbs[2] = { s->sessions, s->throttle };
+	DB *dbs[2] = { sessions_db(s), throttle_db(s) };
 	struct purge_args a = { .conf = conf, .now_us = now_us };
 	long total = 0;
 	sup_err e = SUP_OK;
@@ -591,7 +611,7 @@ put_failures(struct store *s, DB_TXN *txn, const struct throttle_args *a,
 		return SUP_ENOMEM;
 	json_object_object_add(rec, "failures", json_object_new_int64(n));
 	json_object_object_add(rec, "since", json_object_new_string(when));
-	e = store_put(s->throttle, txn, a->key[i], a->klen[i], rec, 0);
+	e = store_put(throttle_db(s), txn, a->key[i], a->klen[i], rec, 0);
 	json_object_put(rec);
 	return e;
 }
@@ -616,8 +636,8 @@ reserve_txn(struct store *s, DB_TXN *txn, void *arg)
 
 	a->retry_after = 0;
 	for (int i = 0; i < 2; i++) {
-		e = store_get(s->throttle, txn, a->key[i], a->klen[i], DB_RMW,
-		    &rec);
+		e = store_get(throttle_db(s), txn, a->key[i], a->klen[i],
+		    DB_RMW, &rec);
 		if (e != SUP_OK && e != SUP_ENOTFOUND)
 			return e;
 		n[i] = failures_of(a, rec, &since[i]);
@@ -655,10 +675,10 @@ release_txn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 	int rc;
 
-	rc = s->throttle->del(s->throttle, txn, &k, 0);
+	rc = throttle_db(s)->del(throttle_db(s), txn, &k, 0);
 	if (rc != 0 && rc != DB_NOTFOUND)
 		return store_err(rc, "throttle clear");
-	e = store_get(s->throttle, txn, a->key[1], a->klen[1], DB_RMW, &rec);
+	e = store_get(throttle_db(s), txn, a->key[1], a->klen[1], DB_RMW, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_OK;
 	if (e != SUP_OK)
@@ -668,7 +688,7 @@ release_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (n > 1)
 		return put_failures(s, txn, a, 1, n - 1, since);
 	k = (DBT){ .data = a->key[1], .size = (u_int32_t)a->klen[1] };
-	rc = s->throttle->del(s->throttle, txn, &k, 0);
+	rc = throttle_db(s)->del(throttle_db(s), txn, &k, 0);
 	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "throttle clear");
 }
 
@@ -762,3 +782,16 @@ out:
 	json_object_put(user);
 	return e;
 }
+
+/* --- The area ---------------------------------------------------------- */
+
+static const struct store_db sess_dbs[SESS_NDB] = {
+	[SDB_SESSIONS] = { .file = "sessions.db", .type = DB_BTREE },
+	[SDB_THROTTLE] = { .file = "throttle.db", .type = DB_BTREE },
+};
+
+const struct store_area sess_area = {
+	.name = "sessions",
+	.db = sess_dbs,
+	.ndb = SESS_NDB,
+};

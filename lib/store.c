@@ -1,9 +1,10 @@
 /*
- * store.c - the Berkeley DB environment: open, transactions with retry,
- * records as JSON, secondary index keys, the covering index of activity
- * order (t_recent), counters, sequences, verify.
+ * store.c - the Berkeley DB environment: the areas' databases opened and
+ * closed, transactions with retry, records as JSON, counts, sequences,
+ * the generic upgrade path (builds behind a marker file).  It knows no
+ * area: what it opens is what the areas it is handed register
+ * (store.h).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,54 +18,9 @@
 #include <sodium.h>
 
 #include "store.h"
-#include "user.h"
 #include "util.h"
-#include "view.h"
 
 #define RETRIES 10
-
-const char *const ticket_status_names[ST_MAX + 1] = {
-	"open", "waiting_for_admin", "waiting_for_user", "resolved", "closed",
-	NULL
-};
-
-const char *const ticket_priority_names[PRI_MAX + 1] = {
-	"low", "normal", "high", "urgent", NULL
-};
-
-/* The index of name in a NULL-terminated list, or -1. */
-static int
-name_index(const char *const *names, const char *name)
-{
-	for (int i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-int
-ticket_status_from(const char *name)
-{
-	return name_index(ticket_status_names, name);
-}
-
-int
-ticket_priority_from(const char *name)
-{
-	return name_index(ticket_priority_names, name);
-}
-
-int
-ticket_name_quoted(const char *const *names, const char *v, size_t n)
-{
-	if (n < 2 || v[0] != '"' || v[n - 1] != '"')
-		return -1;
-	for (int i = 0; names[i] != NULL; i++)
-		if (strlen(names[i]) == n - 2 &&
-		    memcmp(names[i], v + 1, n - 2) == 0)
-			return i;
-	return -1;
-}
 
 sup_err
 store_err(int rc, const char *what)
@@ -148,308 +104,6 @@ store_put(DB *db, DB_TXN *txn, const void *key, size_t klen, json_object *val,
 	return store_err(db->put(db, txn, &k, &d, flags), "put");
 }
 
-/* --- Secondary index keys -------------------------------------------- */
-
-/*
- * The ticket fields the indexes are made of.  The callbacks below get the
- * stored bytes, so they parse the record; a record they cannot read is left
- * out of the index rather than failing the write.
- */
-struct tfields {
-	uint8_t uuid[UUID_LEN];
-	uint64_t number;
-	int64_t updated_us;
-	uint32_t user, assignee;
-	int status, priority;
-};
-
-static bool
-tfields_of(json_object *rec, struct tfields *f)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(rec, "uuid", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    !uuid_parse(s, strlen(s), f->uuid))
-		return false;
-	if (!json_object_object_get_ex(rec, "updated_at", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    !time_parse(s, &f->updated_us))
-		return false;
-	if (!json_object_object_get_ex(rec, "status", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    (f->status = ticket_status_from(s)) < 0)
-		return false;
-	if (!json_object_object_get_ex(rec, "priority", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    (f->priority = ticket_priority_from(s)) < 0)
-		return false;
-	if (!json_object_object_get_ex(rec, "number", &v))
-		return false;
-	f->number = (uint64_t)json_object_get_int64(v);
-	if (!json_object_object_get_ex(rec, "user", &v))
-		return false;
-	f->user = (uint32_t)json_object_get_int64(v);
-	f->assignee = json_object_object_get_ex(rec, "assignee", &v) ?
-	    (uint32_t)json_object_get_int64(v) : 0;
-	return true;
-}
-
-/*
- * The next member of a flat JSON object in compact text (as store_put
- * writes it), at *p: the '{' or ',' before it.  Its key (without quotes)
- * and its value's text (strings with their quotes) are pointed at, and *p
- * moves past the value.  False at the end of the object or on anything
- * else (a nested value, a key with an escape, white space): the caller
- * then parses the record with json-c.
- */
-static bool
-flat_next(const char **p, const char *end, const char **key, size_t *klen,
-    const char **val, size_t *vlen)
-{
-	const char *s = *p, *k, *v;
-
-	if (s >= end || (*s != '{' && *s != ',') || ++s >= end || *s != '"')
-		return false;
-	for (k = ++s; s < end && *s != '"'; s++)
-		if (*s == '\\')
-			return false;
-	if (s + 1 >= end || s[1] != ':')
-		return false;
-	*key = k;
-	*klen = (size_t)(s - k);
-	v = s += 2;
-	if (s < end && *s == '"') {
-		for (s++; s < end && *s != '"'; s++)
-			if (*s == '\\')
-				s++;
-		if (s >= end)
-			return false;
-		s++;
-	} else {
-		while (s < end && *s != ',' && *s != '}') {
-			if (*s == '{' || *s == '[' || *s == '"' || *s == ' ')
-				return false;
-			s++;
-		}
-	}
-	if (s >= end || s == v)
-		return false;
-	*val = v;
-	*vlen = (size_t)(s - v);
-	*p = s;
-	return true;
-}
-
-/* A whole number of at most 18 digits from text[0..n); false if not one. */
-static bool
-flat_int(const char *t, size_t n, int64_t *out)
-{
-	int64_t x = 0;
-
-	if (n == 0 || n > 18)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] < '0' || t[i] > '9')
-			return false;
-		x = x * 10 + (t[i] - '0');
-	}
-	*out = x;
-	return true;
-}
-
-/*
- * tfields_of, from the stored text without json-c: the index callbacks
- * run for the old and the new record of every ticket write, and parsing
- * both was a fifth of the cost of posting a message.  False when the text
- * is not a flat object with every field (the caller then parses it).
- */
-static bool
-tfields_text(const char *t, size_t n, struct tfields *f)
-{
-	const char *p = t, *end = t + n, *k, *v;
-	size_t kl, vl;
-	unsigned seen = 0;
-	int64_t x;
-
-	f->assignee = 0;
-	while (flat_next(&p, end, &k, &kl, &v, &vl)) {
-#define IS(name) (kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
-		if (IS("uuid")) {
-			if (vl < 2 || !uuid_parse(v + 1, vl - 2, f->uuid))
-				return false;
-			seen |= 1;
-		} else if (IS("number")) {
-			if (!flat_int(v, vl, &x))
-				return false;
-			f->number = (uint64_t)x;
-			seen |= 2;
-		} else if (IS("status")) {
-			if ((f->status = ticket_name_quoted(
-			    ticket_status_names, v, vl)) < 0)
-				return false;
-			seen |= 4;
-		} else if (IS("priority")) {
-			if ((f->priority = ticket_name_quoted(
-			    ticket_priority_names, v, vl)) < 0)
-				return false;
-			seen |= 8;
-		} else if (IS("updated_at")) {
-			char buf[TIME_STRLEN + 1];
-			if (vl != TIME_STRLEN + 2)
-				return false;
-			memcpy(buf, v + 1, TIME_STRLEN);
-			buf[TIME_STRLEN] = '\0';
-			if (!time_parse(buf, &f->updated_us))
-				return false;
-			seen |= 16;
-		} else if (IS("user")) {
-			if (!flat_int(v, vl, &x) || x > UINT32_MAX)
-				return false;
-			f->user = (uint32_t)x;
-			seen |= 32;
-		} else if (IS("assignee")) {
-			if (vl == 4 && memcmp(v, "null", 4) == 0)
-				x = 0;
-			else if (!flat_int(v, vl, &x) || x > UINT32_MAX)
-				return false;
-			f->assignee = (uint32_t)x;
-		}
-#undef IS
-	}
-	return p == end - 1 && *p == '}' && seen == 63;
-}
-
-/*
- * The key of index idx for ticket fields f; its length.  Only the activity
- * indexes (updated, user) carry the time of the last change, so a message
- * moves those two; status, assignee and priority keep creation (number)
- * order and change only when their value does.
- */
-static size_t
-index_key(enum store_index idx, const struct tfields *f,
-    uint8_t key[T_IDX_KEY_MAX])
-{
-	size_t n = 0;
-
-	switch (idx) {
-	case IDX_NUMBER:
-		be64_put(key, f->number);
-		return 8;
-	case IDX_UPDATED:
-		store_recent_key(key, f->updated_us, f->uuid);
-		return RECENT_KEY_LEN;
-	case IDX_USER:
-		be32_put(key, f->user);
-		n = 4;
-		break;
-	case IDX_STATUS:
-		key[0] = (uint8_t)f->status;
-		be64_put(key + 1, f->number);
-		return 9;
-	case IDX_ASSIGNEE:
-		be32_put(key, f->assignee);
-		be64_put(key + 4, f->number);
-		return 12;
-	case IDX_PRIORITY:
-		key[0] = (uint8_t)f->priority;
-		be64_put(key + 1, f->number);
-		return 9;
-	default:
-		return 0;
-	}
-	be64_put(key + n, (uint64_t)f->updated_us);
-	memcpy(key + n + 8, f->uuid, UUID_LEN);
-	return n + 8 + UUID_LEN;
-}
-
-size_t
-store_ticket_key(enum store_index idx, json_object *rec,
-    uint8_t key[T_IDX_KEY_MAX])
-{
-	struct tfields f;
-
-	return tfields_of(rec, &f) ? index_key(idx, &f, key) : 0;
-}
-
-/*
- * Writing a ticket calls each of its index callbacks with the old and the
- * new record: a dozen calls for two records.  The fields of the last two
- * records parsed are kept, so each is parsed once.
- */
-struct store_cache {
-	struct {
-		uint8_t *data;
-		size_t size;
-		struct tfields f;
-		bool ok;
-	} slot[2];
-	int next;
-};
-
-/* The index fields of the stored ticket data; false if it has none. */
-static bool
-cached_fields(struct store *s, const DBT *data, const struct tfields **f)
-{
-	struct store_cache *c = s->cache;
-	json_object *rec;
-
-	for (int i = 0; i < 2; i++)
-		if (c->slot[i].data != NULL && c->slot[i].size == data->size &&
-		    memcmp(c->slot[i].data, data->data, data->size) == 0) {
-			*f = &c->slot[i].f;
-			return c->slot[i].ok;
-		}
-	int i = c->next;
-	c->next = !c->next;
-	free(c->slot[i].data);
-	c->slot[i].data = NULL;
-	c->slot[i].ok = false;
-	if (tfields_text(data->data, data->size, &c->slot[i].f))
-		c->slot[i].ok = true;
-	else if (store_parse(data, &rec) == SUP_OK) {
-		c->slot[i].ok = tfields_of(rec, &c->slot[i].f);
-		json_object_put(rec);
-	}
-	if ((c->slot[i].data = malloc(data->size)) != NULL) {
-		memcpy(c->slot[i].data, data->data, data->size);
-		c->slot[i].size = data->size;
-	}
-	*f = &c->slot[i].f;
-	return c->slot[i].ok;
-}
-
-static int
-ticket_index_cb(DB *sec, enum store_index idx, const DBT *data, DBT *result)
-{
-	const struct tfields *f;
-	uint8_t key[T_IDX_KEY_MAX];
-	size_t n;
-
-	if (!cached_fields(sec->app_private, data, &f) ||
-	    (n = index_key(idx, f, key)) == 0)
-		return DB_DONOTINDEX;
-	if ((result->data = malloc(n)) == NULL)
-		return ENOMEM;
-	memcpy(result->data, key, n);
-	result->size = (u_int32_t)n;
-	result->flags = DB_DBT_APPMALLOC;
-	return 0;
-}
-
-#define TICKET_INDEX(name, idx)						\
-static int								\
-name(DB *sec, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)		\
-{									\
-	return ticket_index_cb(sec, idx, d, r);				\
-}
-TICKET_INDEX(idx_number, IDX_NUMBER)
-TICKET_INDEX(idx_user, IDX_USER)
-TICKET_INDEX(idx_status, IDX_STATUS)
-TICKET_INDEX(idx_assignee, IDX_ASSIGNEE)
-TICKET_INDEX(idx_priority, IDX_PRIORITY)
-
 bool
 store_bulk_grow(void **buf, size_t *cap, size_t need)
 {
@@ -463,111 +117,6 @@ store_bulk_grow(void **buf, size_t *cap, size_t need)
 	*buf = p;
 	*cap = n;
 	return true;
-}
-
-/* --- The covering index of activity order ----------------------------- */
-
-void
-store_recent_key(uint8_t key[RECENT_KEY_LEN], int64_t updated_us,
-    const uint8_t uuid[UUID_LEN])
-{
-	be64_put(key, UINT64_MAX - (uint64_t)updated_us);
-	for (size_t i = 0; i < UUID_LEN; i++)
-		key[8 + i] = (uint8_t)~uuid[i];
-}
-
-void
-store_recent_uuid(const uint8_t key[RECENT_KEY_LEN], uint8_t uuid[UUID_LEN])
-{
-	for (size_t i = 0; i < UUID_LEN; i++)
-		uuid[i] = (uint8_t)~key[8 + i];
-}
-
-bool
-store_ticket_stamp(struct store *s, const void *text, size_t len,
-    uint8_t uuid[UUID_LEN], int64_t *updated_us)
-{
-	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
-	const struct tfields *f;
-
-	if (!cached_fields(s, &d, &f))
-		return false;
-	memcpy(uuid, f->uuid, UUID_LEN);
-	*updated_us = f->updated_us;
-	return true;
-}
-
-sup_err
-store_recent_move(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
-    int64_t old_us, int64_t new_us, const void *text, size_t len)
-{
-	uint8_t key[RECENT_KEY_LEN];
-	DBT k = { .data = key, .size = RECENT_KEY_LEN };
-	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
-	int rc;
-
-	if (old_us >= 0 && old_us != new_us) {
-		store_recent_key(key, old_us, uuid);
-		rc = s->t_recent->del(s->t_recent, txn, &k, 0);
-		if (rc != 0 && rc != DB_NOTFOUND)
-			return store_err(rc, "t_recent del");
-	}
-	store_recent_key(key, new_us, uuid);
-	return store_err(s->t_recent->put(s->t_recent, txn, &k, &d, 0),
-	    "t_recent put");
-}
-
-/* A user's lowercased field as the key of a unique index. */
-static int
-user_index_cb(const char *field, const DBT *data, DBT *result)
-{
-	json_object *rec, *v;
-	const char *s;
-	char *key;
-	size_t n;
-
-	if (store_parse(data, &rec) != SUP_OK)
-		return DB_DONOTINDEX;
-	if (!json_object_object_get_ex(rec, field, &v) ||
-	    (s = json_object_get_string(v)) == NULL || *s == '\0') {
-		json_object_put(rec);
-		return DB_DONOTINDEX;
-	}
-	n = strlen(s);
-	if ((key = malloc(n)) == NULL) {
-		json_object_put(rec);
-		return ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		key[i] = (char)tolower((unsigned char)s[i]);
-	json_object_put(rec);
-	result->data = key;
-	result->size = (u_int32_t)n;
-	result->flags = DB_DBT_APPMALLOC;
-	return 0;
-}
-
-static int
-idx_username(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)
-{
-	return user_index_cb("username", d, r);
-}
-
-static int
-idx_email(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)
-{
-	return user_index_cb("email", d, r);
-}
-
-/* A message's uuid is the last 16 bytes of its primary key. */
-static int
-idx_msg_uuid(DB *sec SUP_UNUSED, const DBT *k, const DBT *d SUP_UNUSED, DBT *r)
-{
-	if (k->size != MSG_KEY_LEN)
-		return DB_DONOTINDEX;
-	r->data = (uint8_t *)k->data + MSG_KEY_LEN - UUID_LEN;
-	r->size = UUID_LEN;
-	return 0;
 }
 
 /* --- Opening --------------------------------------------------------- */
@@ -607,15 +156,16 @@ open_region(const char *dir)
 }
 
 /*
- * Open (creating when absent) one database of the store inside txn, the
+ * Open (creating when absent) the database d of an area inside txn, the
  * transaction store_open opens every database in.  *created is set when
  * the file did not exist: store_open then commits the opening durably.
  * On error *out is NULL and the handle is closed.
  */
 static sup_err
-open_db(struct store *s, DB_TXN *txn, DB **out, const char *file,
-    DBTYPE type, bool *created)
+open_db(struct store *s, DB_TXN *txn, DB **out, const struct store_db *d,
+    bool *created)
 {
+	const char *file = d->file;
 	DB *db;
 	int rc;
 
@@ -623,7 +173,13 @@ open_db(struct store *s, DB_TXN *txn, DB **out, const char *file,
 	for (uint32_t flags = 0;; flags = DB_CREATE) {
 		if ((rc = db_create(&db, s->env, 0)) != 0)
 			return store_err(rc, file);
-		rc = db->open(db, txn, file, NULL, type, flags, 0660);
+		/* Before associate: it may call back to build the index. */
+		db->app_private = s;
+		if (d->flags != 0 && (rc = db->set_flags(db, d->flags)) != 0) {
+			db->close(db, 0);
+			return store_err(rc, file);
+		}
+		rc = db->open(db, txn, file, NULL, d->type, flags, 0660);
 		if (rc == 0)
 			break;
 		db->close(db, 0);
@@ -638,50 +194,28 @@ open_db(struct store *s, DB_TXN *txn, DB **out, const char *file,
 
 /*
  * Associate the secondary sec, opened in txn, with its primary.  fresh:
- * its file was made by this open.  DB_CREATE (build the index from the
- * primary when the index is empty) is asked for only then: to find out
- * whether the index is empty, Berkeley DB reads its first leaf page for
- * writing, which marks that page dirty, so that every process wrote and
- * flushed one page of every index when it closed the store, reads only
- * or not.  An index whose file exists was made in the same transaction
- * as its primary, by the same code, and is kept with it by every write.
+ * its file was made by this open (struct store_db says why it matters).
  */
 static sup_err
 associate(DB *primary, DB_TXN *txn, DB *sec, const char *file,
-    int (*cb)(DB *, const DBT *, const DBT *, DBT *), bool fresh)
+    store_key_fn cb, bool fresh)
 {
 	return store_err(primary->associate(primary, txn, sec, cb,
 	    fresh ? DB_CREATE : 0), file);
 }
 
 /*
- * Open the index file and associate it with primary with callback cb,
- * inside txn.  *created is set when the file had to be made.
+ * Open (creating at 1 when absent) the sequence name in db, inside txn.
  */
 static sup_err
-open_index(struct store *s, DB_TXN *txn, DB *primary, DB **out,
-    const char *file, int (*cb)(DB *, const DBT *, const DBT *, DBT *),
-    bool *created)
-{
-	bool fresh = false;
-	sup_err e;
-
-	if ((e = open_db(s, txn, out, file, DB_BTREE, &fresh)) != SUP_OK)
-		return e;
-	*created |= fresh;
-	return associate(primary, txn, *out, file, cb, fresh);
-}
-
-/* Open (creating at 1 when absent) the sequence name, inside txn. */
-static sup_err
-open_seq(struct store *s, DB_TXN *txn, DB_SEQUENCE **out, const char *name)
+open_seq(DB *db, DB_TXN *txn, DB_SEQUENCE **out, const char *name)
 {
 	DB_SEQUENCE *seq;
 	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
 	int rc;
 
 	*out = NULL;
-	if ((rc = db_sequence_create(&seq, s->seqs, 0)) != 0)
+	if ((rc = db_sequence_create(&seq, db, 0)) != 0)
 		return store_err(rc, name);
 	if ((rc = seq->initial_value(seq, 1)) != 0 ||
 	    (rc = seq->open(seq, txn, &k, DB_CREATE)) != 0) {
@@ -706,29 +240,6 @@ log_end(DB_ENV *env, DB_LSN *out)
 	free(st);
 }
 
-/*
- * Building t_recent (an upgrade).  A store made by an older version has
- * no t_recent.db but the associated t_by_updated.db; an older program run
- * on the store since has written tickets without their t_recent entries,
- * and made t_by_updated.db again.  Either way t_recent is built from
- * tickets.db by the first process that opens the store.  Not in the
- * opening transaction: a transaction holds a lock on every page it
- * writes until it ends, and a store of a million tickets ran out of the
- * lock table ("Lock table is out of available lock entries") and could
- * not be opened at all.  So the build runs in batches of RECENT_BATCH
- * tickets, a transaction each, after the opening one:
- *
- * - The file RECENT_MARK says a build is due; it is made (and flushed)
- *   before anything else, so a build cut short by a crash is done again
- *   from the start by the next opener.
- * - The processes that open the store meanwhile wait for the builder's
- *   lock on the marker (flock), then find the marker gone and go on.
- * - A build empties t_recent, fills it, removes t_by_updated.db, waits
- *   for the log to reach the disk, and removes the marker last.
- */
-#define RECENT_MARK "t_recent.build"
-#define RECENT_BATCH 200
-
 /* The path of name in the store's directory; false when too long. */
 static bool
 store_path(const struct store *s, const char *name, char *path, size_t n)
@@ -750,8 +261,7 @@ open_backup_lock(const struct store *s)
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 }
 
-/* Is there a file name in the store's directory? */
-static bool
+bool
 store_has_file(const struct store *s, const char *name)
 {
 	char path[4096];
@@ -770,15 +280,6 @@ sync_dir(const struct store *s)
 		fsync(fd);
 		close(fd);
 	}
-}
-
-/* Is a build of t_recent due (see above)?  Before the files are opened. */
-static bool
-recent_due(const struct store *s)
-{
-	return (store_has_file(s, "tickets.db") &&
-	    !store_has_file(s, "t_recent.db")) ||
-	    store_has_file(s, "t_by_updated.db");
 }
 
 /* Make the marker file mark (and flush it), if it is not there yet. */
@@ -800,327 +301,19 @@ make_mark(struct store *s, const char *mark)
 	return SUP_OK;
 }
 
-/* One batch of a build: what it did, and where the next one starts. */
-struct batch {
-	bool fill;			/* filling (else emptying) t_recent */
-	bool started;
-	uint8_t last[UUID_LEN];		/* the last ticket filled */
-	size_t n;			/* entries put or removed */
-};
-
-/* Remove up to RECENT_BATCH entries of t_recent, inside txn. */
-static int
-empty_batch(struct store *s, DB_TXN *txn, struct batch *b)
-{
-	DBT k = { .flags = DB_DBT_PARTIAL }, d = { .flags = DB_DBT_PARTIAL };
-	DBC *c;
-	int rc;
-
-	b->n = 0;
-	if ((rc = s->t_recent->cursor(s->t_recent, txn, &c, 0)) != 0)
-		return rc;
-	while (b->n < RECENT_BATCH &&
-	    (rc = c->get(c, &k, &d, DB_FIRST | DB_RMW)) == 0 &&
-	    (rc = c->del(c, 0)) == 0)
-		b->n++;
-	c->close(c);
-	return rc == DB_NOTFOUND ? 0 : rc;
-}
-
-/*
- * Put the t_recent entries of up to RECENT_BATCH tickets after b->last,
- * inside txn.  A record whose uuid or updated_at cannot be read is left
- * out, as the old index's callback left it out (verify reports it).
- */
-static int
-fill_batch(struct store *s, DB_TXN *txn, struct batch *b)
-{
-	uint8_t kb[UUID_LEN], uuid[UUID_LEN];
-	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
-	DBT d = { .flags = DB_DBT_REALLOC };
-	int64_t us;
-	DBC *c;
-	int rc;
-
-	b->n = 0;
-	if ((rc = s->tickets->cursor(s->tickets, txn, &c, DB_READ_COMMITTED))
-	    != 0)
-		return rc;
-	if (b->started) {
-		memcpy(kb, b->last, UUID_LEN);
-		k.size = UUID_LEN;
-		rc = c->get(c, &k, &d, DB_SET_RANGE);
-		if (rc == 0 && k.size == UUID_LEN &&
-		    memcmp(kb, b->last, UUID_LEN) == 0)
-			rc = c->get(c, &k, &d, DB_NEXT);
-	} else {
-		rc = c->get(c, &k, &d, DB_FIRST);
-	}
-	for (; rc == 0 && b->n < RECENT_BATCH;
-	    rc = c->get(c, &k, &d, DB_NEXT)) {
-		if (k.size != UUID_LEN || !store_ticket_stamp(s, d.data,
-		    d.size, uuid, &us) || memcmp(kb, uuid, UUID_LEN) != 0) {
-			fprintf(stderr, "support: a ticket record without a "
-			    "readable uuid or updated_at is left out of "
-			    "t_recent.db\n");
-			continue;
-		}
-		if (store_recent_move(s, txn, uuid, -1, us, d.data, d.size) !=
-		    SUP_OK) {
-			rc = EIO;
-			break;
-		}
-		memcpy(b->last, uuid, UUID_LEN);
-		b->started = true;
-		b->n++;
-	}
-	c->close(c);
-	free(d.data);
-	return rc == DB_NOTFOUND ? 0 : rc;
-}
-
-/*
- * Run batches of one pass (b->fill) until one does nothing, each in its
- * transaction (committed without waiting for the disk: a crash leaves the
- * marker, and the build starts again); a deadlocked batch is run again.
- */
-static sup_err
-recent_pass(struct store *s, struct batch *b)
-{
-	int tries = 0;
-
-	do {
-		struct batch before = *b;
-		DB_TXN *txn;
-		int rc = s->env->txn_begin(s->env, NULL, &txn, 0);
-		if (rc != 0)
-			return store_err(rc, "txn_begin");
-		rc = b->fill ? fill_batch(s, txn, b) : empty_batch(s, txn, b);
-		if (rc == 0)
-			rc = txn->commit(txn, DB_TXN_NOSYNC);
-		else
-			txn->abort(txn);
-		if (rc == DB_LOCK_DEADLOCK && ++tries < RETRIES) {
-			*b = before;	/* the batch again, from where it began */
-			b->n = 1;
-			continue;
-		}
-		if (rc != 0)
-			return store_err(rc, "building t_recent.db");
-		tries = 0;
-	} while (b->n > 0);
-	return SUP_OK;
-}
-
-/* The build of t_recent: empty it, fill it, remove t_by_updated.db. */
-static sup_err
-recent_run(struct store *s)
-{
-	struct batch b = { 0 };
-	sup_err e;
-	int rc;
-
-	fprintf(stderr, "support: building t_recent.db from the tickets "
-	    "(a store of an older version)\n");
-	if ((e = recent_pass(s, &b)) != SUP_OK)
-		return e;
-	b.fill = true;
-	if ((e = recent_pass(s, &b)) != SUP_OK)
-		return e;
-	rc = s->env->dbremove(s->env, NULL, "t_by_updated.db", NULL,
-	    DB_AUTO_COMMIT);
-	if (rc != 0 && rc != ENOENT)
-		return store_err(rc, "t_by_updated.db");
-	fprintf(stderr, "support: t_recent.db built\n");
-	return SUP_OK;
-}
-
-/*
- * Building t_counts (an upgrade).  A store made before it kept one
- * counter per status in counters.db ("open", ...), and no count of each
- * status and assignee.  Its first opener counts every ticket of
- * tickets.db by status and assignee (a cursor outside any transaction:
- * one page locked at a time, however many tickets), then writes the
- * counts and removes the old counters in one transaction; an entry per
- * status and assignee, a few hundred at most.  The same marker protocol
- * as t_recent's (above) keeps the other openers waiting meanwhile, so
- * nothing of this version writes tickets while they are counted.
- *
- * The build is due when tickets.db is there and t_counts.db is not; a
- * store this version makes opens t_counts.db before tickets.db
- * (open_all).  Should another opener of a new store all the same see
- * tickets.db first and build, the counts are written only if t_counts is
- * still empty when the build's transaction reads it: a ticket written by
- * this version since has its count there already.
- */
-#define COUNTS_MARK "t_counts.build"
-
-static bool
-counts_due(const struct store *s)
-{
-	return store_has_file(s, "tickets.db") &&
-	    !store_has_file(s, "t_counts.db");
-}
-
-/* A count of the build: tickets of one status and assignee. */
-struct tcount {
-	uint8_t status;
-	uint32_t assignee;
-	int64_t n;
-};
-
-/* Add one to (status, assignee) in the sorted array *t of *n; false: no memory. */
-static bool
-tcount_one(struct tcount **t, size_t *n, size_t *cap, int status,
-    uint32_t assignee)
-{
-	size_t lo = 0, hi = *n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		struct tcount *m = &(*t)[mid];
-		if (m->status == status && m->assignee == assignee) {
-			m->n++;
-			return true;
-		}
-		if (m->status < status ||
-		    (m->status == status && m->assignee < assignee))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		struct tcount *g = realloc(*t, c * sizeof(*g));
-		if (g == NULL)
-			return false;
-		*t = g;
-		*cap = c;
-	}
-	memmove(*t + lo + 1, *t + lo, (*n - lo) * sizeof(**t));
-	(*t)[lo] = (struct tcount){ (uint8_t)status, assignee, 1 };
-	(*n)++;
-	return true;
-}
-
-/*
- * Write the counts t[0..n) and drop the old counters; *wrote false (and
- * nothing written) when t_counts has entries already.
- */
-static sup_err
-counts_write(struct store *s, DB_TXN *txn, const struct tcount *t, size_t n,
-    bool *wrote)
-{
-	DBT k = { .flags = DB_DBT_PARTIAL }, d = { .flags = DB_DBT_PARTIAL };
-	DBC *c;
-	sup_err e = SUP_OK;
-	int rc;
-
-	if ((rc = s->t_counts->cursor(s->t_counts, txn, &c, 0)) != 0)
-		return store_err(rc, "cursor");
-	rc = c->get(c, &k, &d, DB_FIRST | DB_RMW);
-	c->close(c);
-	*wrote = rc == DB_NOTFOUND;
-	if (rc == 0)
-		return SUP_OK;		/* counted by the writers already */
-	if (rc != DB_NOTFOUND)
-		return store_err(rc, "t_counts");
-	for (size_t i = 0; i < n && e == SUP_OK; i++)
-		e = store_tcount_add(s, txn, t[i].status, t[i].assignee,
-		    t[i].n);
-	for (int i = 0; i < ST_MAX && e == SUP_OK; i++) {
-		DBT name = { .data = (void *)ticket_status_names[i],
-			.size = (u_int32_t)strlen(ticket_status_names[i]) };
-		rc = s->counters->del(s->counters, txn, &name, 0);
-		if (rc != 0 && rc != DB_NOTFOUND)
-			e = store_err(rc, "counters");
-	}
-	return e;
-}
-
-static sup_err
-counts_run(struct store *s)
-{
-	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
-	struct tcount *t = NULL;
-	size_t n = 0, cap = 0;
-	int64_t tickets = 0;
-	bool wrote = false;
-	DB_TXN *txn;
-	DBC *c;
-	sup_err e = SUP_OK;
-	int rc;
-
-	fprintf(stderr, "support: building t_counts.db from the tickets "
-	    "(a store of an older version)\n");
-	if ((rc = s->tickets->cursor(s->tickets, NULL, &c, 0)) != 0)
-		return store_err(rc, "cursor");
-	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
-		const struct tfields *f;
-		if (!cached_fields(s, &d, &f)) {
-			fprintf(stderr, "support: a ticket record without a "
-			    "readable status is left out of t_counts.db\n");
-			continue;
-		}
-		if (!tcount_one(&t, &n, &cap, f->status, f->assignee)) {
-			e = SUP_ENOMEM;
-			break;
-		}
-		tickets++;
-	}
-	c->close(c);
-	free(k.data);
-	free(d.data);
-	if (e == SUP_OK && rc != DB_NOTFOUND)
-		e = store_err(rc, "tickets");
-	for (int tries = 0; e == SUP_OK; tries++) {
-		if ((rc = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0) {
-			e = store_err(rc, "txn_begin");
-			break;
-		}
-		if ((e = counts_write(s, txn, t, n, &wrote)) == SUP_OK) {
-			e = store_err(txn->commit(txn, 0), "commit");
-			break;
-		}
-		txn->abort(txn);
-		if (e != SUP_EDEADLOCK || tries + 1 >= RETRIES)
-			break;
-		e = SUP_OK;
-	}
-	free(t);
-	if (e == SUP_OK && wrote)
-		fprintf(stderr, "support: t_counts.db built (%" PRId64
-		    " tickets)\n", tickets);
-	else if (e == SUP_OK)
-		fprintf(stderr, "support: t_counts.db had its counts "
-		    "already\n");
-	return e;
-}
-
-/*
- * The upgrades, each a build behind a marker file: made before the
- * files are opened when due() says so, and run after the opening
- * transaction by the process that holds the marker's lock.
- */
-static const struct build {
-	const char *mark;
-	bool (*due)(const struct store *s);
-	sup_err (*run)(struct store *s);
-} builds[] = {
-	{ RECENT_MARK, recent_due, recent_run },
-	{ COUNTS_MARK, counts_due, counts_run },
-};
-
 /* Before the store's files are opened: make the markers of the builds due. */
 static sup_err
 builds_mark(struct store *s)
 {
 	sup_err e;
 
-	for (size_t i = 0; i < SUP_NELEM(builds); i++)
-		if (builds[i].due(s) && (e = make_mark(s, builds[i].mark)) !=
-		    SUP_OK)
-			return e;
+	for (size_t a = 0; a < s->nareas; a++) {
+		const struct store_area *ar = s->areas[a];
+		for (size_t i = 0; i < ar->nbuild; i++)
+			if (ar->build[i].due(s) &&
+			    (e = make_mark(s, ar->build[i].mark)) != SUP_OK)
+				return e;
+	}
 	return SUP_OK;
 }
 
@@ -1156,103 +349,197 @@ build_take(const char *path, int *fd)
  * reach the disk, then removes its marker: one cut short is run again.
  */
 static sup_err
+build_one(struct store *s, const struct store_build *b)
+{
+	char path[4096];
+	sup_err e;
+	int fd;
+
+	if (!store_path(s, b->mark, path, sizeof(path)))
+		return SUP_EIO;
+	if ((e = build_take(path, &fd)) != SUP_OK)
+		return e;
+	if (fd < 0)
+		return SUP_OK;
+	if ((e = b->run(s)) == SUP_OK &&
+	    (e = store_err(s->env->log_flush(s->env, NULL),
+	    "log flush")) == SUP_OK && unlink(path) != 0)
+		e = SUP_EIO;
+	if (e == SUP_OK)
+		sync_dir(s);
+	close(fd);		/* and with it the lock */
+	return e;
+}
+
+static sup_err
 builds_run(struct store *s)
 {
-	for (size_t i = 0; i < SUP_NELEM(builds); i++) {
-		char path[4096];
-		sup_err e;
-		int fd;
+	sup_err e;
 
-		if (!store_path(s, builds[i].mark, path, sizeof(path)))
-			return SUP_EIO;
-		if ((e = build_take(path, &fd)) != SUP_OK)
-			return e;
-		if (fd < 0)
-			continue;
-		if ((e = builds[i].run(s)) == SUP_OK &&
-		    (e = store_err(s->env->log_flush(s->env, NULL),
-		    "log flush")) == SUP_OK && unlink(path) != 0)
-			e = SUP_EIO;
-		if (e == SUP_OK)
-			sync_dir(s);
-		close(fd);		/* and with it the lock */
-		if (e != SUP_OK)
-			return e;
-	}
+	for (size_t a = 0; a < s->nareas; a++)
+		for (size_t i = 0; i < s->areas[a]->nbuild; i++)
+			if ((e = build_one(s, &s->areas[a]->build[i])) !=
+			    SUP_OK)
+				return e;
 	return SUP_OK;
 }
 
+sup_err
+store_batches(struct store *s, store_batch_fn fn, void *arg, size_t argsize,
+    const char *what)
+{
+	void *before;
+	size_t n;
+	int tries = 0;
+	sup_err e = SUP_OK;
+
+	if ((before = malloc(argsize)) == NULL)
+		return SUP_ENOMEM;
+	do {
+		DB_TXN *txn;
+		int rc = s->env->txn_begin(s->env, NULL, &txn, 0);
+		if (rc != 0) {
+			e = store_err(rc, "txn_begin");
+			break;
+		}
+		memcpy(before, arg, argsize);
+		n = 0;
+		rc = fn(s, txn, arg, &n);
+		if (rc == 0)
+			rc = txn->commit(txn, DB_TXN_NOSYNC);
+		else
+			txn->abort(txn);
+		if (rc == DB_LOCK_DEADLOCK && ++tries < RETRIES) {
+			/* The batch again, from where it began. */
+			memcpy(arg, before, argsize);
+			n = 1;
+			continue;
+		}
+		if (rc != 0) {
+			e = store_err(rc, what);
+			break;
+		}
+		tries = 0;
+	} while (n > 0);
+	free(before);
+	return e;
+}
+
 /*
- * Open every database of the store, and its sequences, inside txn.
- * *created is set when a file had to be made.  On error, what was opened
- * stays in s for store_close.
+ * The slots of the areas: one allocation for the slots and every handle
+ * (NULL each); false when out of memory.
+ */
+static bool
+slots_new(struct store *s, const struct store_area *const *areas)
+{
+	size_t n = 0, ndb = 0, nseq = 0;
+	char *p;
+
+	for (; areas != NULL && areas[n] != NULL; n++) {
+		ndb += areas[n]->ndb;
+		nseq += areas[n]->nseq;
+	}
+	s->areas = areas;
+	s->nareas = n;
+	if ((p = calloc(1, n * sizeof(*s->slot) + ndb * sizeof(DB *) +
+	    nseq * sizeof(DB_SEQUENCE *) + 1)) == NULL)
+		return false;
+	s->slot = (struct store_slot *)(void *)p;
+	p += n * sizeof(*s->slot);
+	for (size_t a = 0; a < n; a++) {
+		s->slot[a].db = (DB **)(void *)p;
+		p += areas[a]->ndb * sizeof(DB *);
+	}
+	for (size_t a = 0; a < n; a++) {
+		s->slot[a].seq = (DB_SEQUENCE **)(void *)p;
+		p += areas[a]->nseq * sizeof(DB_SEQUENCE *);
+	}
+	return true;
+}
+
+/*
+ * Open every database of the areas, in the order of the list and of each
+ * area's table, then their sequences, inside txn.  *created is set when a
+ * file had to be made.  On error, what was opened stays in s for
+ * store_close.
  */
 static sup_err
 open_all(struct store *s, DB_TXN *txn, bool *created)
 {
-	static const char *const idx_files[IDX_MAX] = {
-		"t_by_number.db", NULL, "t_by_user.db",
-		"t_by_status.db", "t_by_assignee.db", "t_by_priority.db",
-	};
-	static int (*const idx_cbs[IDX_MAX])(DB *, const DBT *, const DBT *,
-	    DBT *) = {
-		idx_number, NULL, idx_user, idx_status, idx_assignee,
-		idx_priority,
-	};
 	sup_err e;
 
-	if ((e = open_db(s, txn, &s->users, "users.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_index(s, txn, s->users, &s->users_by_name,
-		"users_by_name.db", idx_username, created)) != SUP_OK ||
-	    (e = open_index(s, txn, s->users, &s->users_by_email,
-		"users_by_email.db", idx_email, created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->tokens, "tokens.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    /* Before tickets.db: a store with tickets.db alone is an older one. */
-	    (e = open_db(s, txn, &s->t_counts, "t_counts.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->tickets, "tickets.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->t_recent, "t_recent.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->messages, "messages.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_index(s, txn, s->messages, &s->m_by_uuid,
-		"m_by_uuid.db", idx_msg_uuid, created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->counters, "counters.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->seqs, "seqs.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->sessions, "sessions.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->throttle, "throttle.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->events, "events.db", DB_BTREE,
-		created)) != SUP_OK ||
-	    (e = open_db(s, txn, &s->event_pos, "event_pos.db", DB_BTREE,
-		created)) != SUP_OK)
-		return e;
-	for (int i = 0; i < IDX_MAX; i++) {
-		bool fresh = false;
-
-		if (idx_files[i] == NULL)
-			continue;	/* activity order: t_recent */
-		if ((e = open_db(s, txn, &s->t_idx[i], idx_files[i], DB_BTREE,
-		    &fresh)) != SUP_OK)
-			return e;
-		*created |= fresh;
-		/* Before associate: it may call back to build the index. */
-		s->t_idx[i]->app_private = s;
-		if ((e = associate(s->tickets, txn, s->t_idx[i], idx_files[i],
-		    idx_cbs[i], fresh)) != SUP_OK)
-			return e;
+	for (size_t a = 0; a < s->nareas; a++) {
+		const struct store_area *ar = s->areas[a];
+		DB **db = s->slot[a].db;
+		for (size_t i = 0; i < ar->ndb; i++) {
+			const struct store_db *d = &ar->db[i];
+			bool fresh = false;
+			if ((e = open_db(s, txn, &db[i], d, &fresh)) != SUP_OK)
+				return e;
+			*created |= fresh;
+			if (d->kind == STORE_ASSOCIATED &&
+			    (e = associate(db[d->primary], txn, db[i], d->file,
+			    d->key, fresh)) != SUP_OK)
+				return e;
+		}
 	}
-	if ((e = open_seq(s, txn, &s->ticket_seq, "ticket_number")) !=
-	    SUP_OK ||
-	    (e = open_seq(s, txn, &s->user_seq, "user_id")) != SUP_OK)
-		return e;
+	for (size_t a = 0; a < s->nareas; a++) {
+		const struct store_area *ar = s->areas[a];
+		for (size_t i = 0; i < ar->nseq; i++) {
+			DB **in = store_db_find(s, ar->seq[i].in);
+			if (in == NULL || *in == NULL) {
+				fprintf(stderr, "support: sequence %s: no "
+				    "database %s\n", ar->seq[i].name,
+				    ar->seq[i].in);
+				return SUP_EINVAL;
+			}
+			if ((e = open_seq(*in, txn, &s->slot[a].seq[i],
+			    ar->seq[i].name)) != SUP_OK)
+				return e;
+		}
+	}
 	return SUP_OK;
+}
+
+DB **
+store_db_find(struct store *s, const char *file)
+{
+	for (size_t a = 0; s->slot != NULL && a < s->nareas; a++)
+		for (size_t i = 0; i < s->areas[a]->ndb; i++)
+			if (strcmp(s->areas[a]->db[i].file, file) == 0)
+				return &s->slot[a].db[i];
+	return NULL;
+}
+
+DB_SEQUENCE *
+store_seq_find(struct store *s, const char *name)
+{
+	for (size_t a = 0; s->slot != NULL && a < s->nareas; a++)
+		for (size_t i = 0; i < s->areas[a]->nseq; i++)
+			if (strcmp(s->areas[a]->seq[i].name, name) == 0)
+				return s->slot[a].seq[i];
+	return NULL;
+}
+
+/* Make the caches of the areas that make theirs at open. */
+static sup_err
+caches_new(struct store *s)
+{
+	for (size_t a = 0; a < s->nareas; a++)
+		if (s->areas[a]->cache_new != NULL &&
+		    (s->slot[a].cache = s->areas[a]->cache_new()) == NULL)
+			return SUP_ENOMEM;
+	return SUP_OK;
+}
+
+void
+store_caches_drop(struct store *s)
+{
+	for (size_t a = 0; s->slot != NULL && a < s->nareas; a++) {
+		if (s->slot[a].cache != NULL)
+			s->areas[a]->cache_free(s->slot[a].cache);
+		s->slot[a].cache = NULL;
+	}
 }
 
 /*
@@ -1265,7 +552,8 @@ open_all(struct store *s, DB_TXN *txn, bool *created)
  * durable commit flushes the log up to and past these records anyway.
  */
 static sup_err
-open_once(struct store *s, const struct sup_conf *conf)
+open_once(struct store *s, const struct sup_conf *conf,
+    const struct store_area *const *areas)
 {
 	DB_ENV *env;
 	DB_TXN *txn = NULL;
@@ -1277,8 +565,12 @@ open_once(struct store *s, const struct sup_conf *conf)
 	s->region_fd = -1;
 	s->backup_fd = -1;
 	s->conf = conf;
-	if ((rc = db_env_create(&env, 0)) != 0)
-		return store_err(rc, "db_env_create");
+	if (!slots_new(s, areas))
+		return SUP_ENOMEM;
+	if ((rc = db_env_create(&env, 0)) != 0) {
+		e = store_err(rc, "db_env_create");
+		goto err;
+	}
 	s->env = env;
 	env->set_errcall(env, log_db_error);
 	env->set_msgcall(env, log_db_msg);
@@ -1319,10 +611,8 @@ open_once(struct store *s, const struct sup_conf *conf)
 	}
 	s->region_fd = open_region(conf->data_dir);
 	s->backup_fd = open_backup_lock(s);
-	if ((s->cache = calloc(1, sizeof(*s->cache))) == NULL) {
-		e = SUP_ENOMEM;
+	if ((e = caches_new(s)) != SUP_OK)
 		goto err;
-	}
 	if ((e = builds_mark(s)) != SUP_OK)
 		goto err;
 	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0) {
@@ -1347,17 +637,18 @@ err:
 
 /*
  * Opening takes locks like any transaction, and with processes opening
- * the store at once while one of them builds t_recent (an upgrade), the
+ * the store at once while one of them builds an index (an upgrade), the
  * opening transaction can be a deadlock's victim.  Everything is then
  * closed (open_once's error path) and opened again, a bounded number of
  * times.
  */
 sup_err
-store_open(struct store *s, const struct sup_conf *conf)
+store_open(struct store *s, const struct sup_conf *conf,
+    const struct store_area *const *areas)
 {
 	sup_err e;
 
-	for (int tries = 1; (e = open_once(s, conf)) == SUP_EDEADLOCK &&
+	for (int tries = 1; (e = open_once(s, conf, areas)) == SUP_EDEADLOCK &&
 	    tries < RETRIES; tries++)
 		usleep(1000 * (useconds_t)tries);
 	return e;
@@ -1434,29 +725,17 @@ store_close(struct store *s)
 		    now.offset == s->opened_end.offset)
 			flags = DB_NOSYNC;
 	}
-	if (s->ticket_seq != NULL)
-		s->ticket_seq->close(s->ticket_seq, 0);
-	if (s->user_seq != NULL)
-		s->user_seq->close(s->user_seq, 0);
-	s->ticket_seq = s->user_seq = NULL;
-	/* Secondaries before their primaries. */
-	for (int i = 0; i < IDX_MAX; i++)
-		close_db(&s->t_idx[i], flags);
-	close_db(&s->t_recent, flags);
-	close_db(&s->users_by_name, flags);
-	close_db(&s->users_by_email, flags);
-	close_db(&s->m_by_uuid, flags);
-	close_db(&s->users, flags);
-	close_db(&s->tokens, flags);
-	close_db(&s->tickets, flags);
-	close_db(&s->messages, flags);
-	close_db(&s->t_counts, flags);
-	close_db(&s->counters, flags);
-	close_db(&s->seqs, flags);
-	close_db(&s->sessions, flags);
-	close_db(&s->throttle, flags);
-	close_db(&s->events, flags);
-	close_db(&s->event_pos, flags);
+	/* Sequences first, then secondaries before their primaries. */
+	for (size_t a = s->nareas; s->slot != NULL && a-- > 0;) {
+		for (size_t i = 0; i < s->areas[a]->nseq; i++)
+			if (s->slot[a].seq[i] != NULL) {
+				s->slot[a].seq[i]->close(s->slot[a].seq[i], 0);
+				s->slot[a].seq[i] = NULL;
+			}
+	}
+	for (size_t a = s->nareas; s->slot != NULL && a-- > 0;)
+		for (size_t i = s->areas[a]->ndb; i-- > 0;)
+			close_db(&s->slot[a].db[i], flags);
 	if (s->env != NULL) {
 		regfd = register_lock(s->env);
 		s->env->close(s->env, 0);
@@ -1472,15 +751,9 @@ store_close(struct store *s)
 	if (s->backup_fd >= 0)
 		close(s->backup_fd);
 	s->backup_fd = -1;
-	if (s->cache != NULL)
-		for (int i = 0; i < 2; i++)
-			free(s->cache->slot[i].data);
-	free(s->cache);
-	s->cache = NULL;
-	user_cache_free(s->users_cache);
-	s->users_cache = NULL;
-	view_cache_free(s->views_cache);
-	s->views_cache = NULL;
+	store_caches_drop(s);
+	free(s->slot);
+	s->slot = NULL;	/* s->areas stays, for store_reopen */
 }
 
 bool
@@ -1496,26 +769,10 @@ store_abandoned(const struct store *s)
 sup_err
 store_reopen(struct store *s, const struct sup_conf *conf)
 {
-	const struct event_subscriber *subs[STORE_SUBS_MAX];
-	size_t nsubs = s->event_nsubs;
-	sup_err e;
+	const struct store_area *const *areas = s->areas;
 
-	/* The subscribers stay (store_subscribe). */
-	memcpy(subs, s->event_subs, sizeof(subs));
 	store_close(s);
-	e = store_open(s, conf);
-	memcpy(s->event_subs, subs, sizeof(subs));
-	s->event_nsubs = nsubs;
-	return e;
-}
-
-sup_err
-store_subscribe(struct store *s, const struct event_subscriber *sub)
-{
-	if (s->event_nsubs >= STORE_SUBS_MAX)
-		return SUP_ECONFIG;
-	s->event_subs[s->event_nsubs++] = sub;
-	return SUP_OK;
+	return store_open(s, conf, areas);
 }
 
 /* Reopen with the same settings; false when the store stays closed. */
@@ -1639,18 +896,6 @@ count_add(DB *db, DB_TXN *txn, const void *key, size_t klen, int64_t delta)
 }
 
 sup_err
-store_count_get(struct store *s, DB_TXN *txn, const char *name, int64_t *out)
-{
-	return count_get(s->counters, txn, name, strlen(name), out);
-}
-
-sup_err
-store_count_add(struct store *s, DB_TXN *txn, const char *name, int64_t delta)
-{
-	return count_add(s->counters, txn, name, strlen(name), delta);
-}
-
-sup_err
 store_count_get_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
     int64_t *out)
 {
@@ -1662,58 +907,6 @@ store_count_add_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
     int64_t delta)
 {
 	return count_add(db, txn, key, klen, delta);
-}
-
-/* The t_counts key of (status, assignee). */
-static void
-tcount_key(uint8_t key[5], int status, uint32_t assignee)
-{
-	key[0] = (uint8_t)status;
-	be32_put(key + 1, assignee);
-}
-
-sup_err
-store_tcount_get(struct store *s, DB_TXN *txn, int status, uint32_t assignee,
-    int64_t *out)
-{
-	uint8_t key[5];
-
-	tcount_key(key, status, assignee);
-	return count_get(s->t_counts, txn, key, sizeof(key), out);
-}
-
-sup_err
-store_tcount_add(struct store *s, DB_TXN *txn, int status, uint32_t assignee,
-    int64_t delta)
-{
-	uint8_t key[5];
-
-	tcount_key(key, status, assignee);
-	return count_add(s->t_counts, txn, key, sizeof(key), delta);
-}
-
-sup_err
-store_tcount_status(struct store *s, DB_TXN *txn, int status, int64_t *out)
-{
-	uint8_t key[5], buf[8];
-	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
-	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
-	DBC *c;
-	int rc;
-
-	*out = 0;
-	tcount_key(key, status, 0);
-	k.size = sizeof(key);
-	if ((rc = s->t_counts->cursor(s->t_counts, txn, &c, 0)) != 0)
-		return store_err(rc, "cursor");
-	for (rc = c->get(c, &k, &d, DB_SET_RANGE);
-	    rc == 0 && k.size == sizeof(key) && key[0] == (uint8_t)status;
-	    rc = c->get(c, &k, &d, DB_NEXT))
-		if (d.size == 8)
-			*out += (int64_t)be64_get(buf);
-	c->close(c);
-	return rc == 0 || rc == DB_NOTFOUND ? SUP_OK :
-	    store_err(rc, "t_counts");
 }
 
 sup_err

@@ -1,38 +1,20 @@
 /*
- * store.h - the Berkeley DB environment of DESIGN §5: every database, its
- * keys and secondary indexes, transactions with bounded deadlock retry,
- * counters and sequences.  Records are compact JSON values.
+ * store.h - the Berkeley DB environment of DESIGN §5: the databases the
+ * areas register (below), transactions with bounded deadlock retry,
+ * records as compact JSON, counts and sequences, the generic upgrade path
+ * that builds an index an older store lacks, and verify.
  *
- * Keys (all integers big-endian, so that byte order is numeric order):
- *   users            id(4)                               -> user record
- *   users_by_name    lowercase username                  (unique)
- *   users_by_email   lowercase e-mail                    (unique)
- *   tokens           sha256(token)(32)                   -> {user, name,
- *                                                         created_at,
- *                                                         last_used_at?}
- *                    "gen"                               -> int64(8) (the
- *                    revocation generation: lib/user.c)
- *   tickets          uuid(16)                            -> ticket record
- *   t_by_number      number(8)                           (unique)
- *   t_recent         ~updated_us(8) ~uuid(16)            -> ticket record
- *                    (a covering copy of tickets, newest first; kept by
- *                    lib/ticket.c in the ticket's transaction, not by
- *                    associate)
- *   t_by_user        user(4) updated_us(8) uuid(16)
- *   t_by_status      status(1) number(8)
- *   t_by_assignee    assignee(4, 0 = none) number(8)
- *   t_by_priority    priority(1) number(8)
- *   messages         ticket(16) created_us(8) uuid(16)  -> message record
- *   m_by_uuid        uuid(16)                            (unique)
- *   t_counts         status(1) assignee(4, 0 = none)      -> int64(8)
- *                    (tickets of each status and assignee; a status's
- *                    count is the sum of its range)
- *   counters         name (text)                         -> int64(8)
- *   seqs             name (text)                         -> DB_SEQUENCE
- *   sessions         'S' sha256(session id)(32)          -> session record
- *                    'U' user(4) sha256(session id)(32)  -> {} (a user's
- *                    sessions as one range; kept by lib/sess.c by hand)
- *   throttle         'a' address | 'u' user(4) | 'n' name -> {failures, since}
+ * The store knows no area.  Each area of the desk (users, sessions,
+ * tickets, messages, counters, ...) declares in its own file a struct
+ * store_area: its databases (file, access method, flags; for a secondary
+ * index its primary and key callback), its sequences, its verify check,
+ * the builds of an index an older store may lack, and the hook that drops
+ * its per-process cache.  The programs hand the list of the areas to
+ * store_open (lib/areas.c: desk_areas); each area reaches its handles
+ * through the slot of its place in that list (store_db), and the keys of
+ * its databases are written down in its own header or file (integers in
+ * keys are big-endian everywhere, so that byte order is numeric order).
+ * docs/architecture.md, "Areas and registration", says how to add one.
  */
 #ifndef SUP_STORE_H
 #define SUP_STORE_H
@@ -46,85 +28,185 @@
 #include "conf.h"
 #include "sup.h"
 
-#define MSG_KEY_LEN 40		/* ticket(16) created_us(8) uuid(16) */
-#define T_IDX_KEY_MAX 29	/* the longest ticket index key */
-#define RECENT_KEY_LEN 24	/* ~updated_us(8) ~uuid(16) */
-
 /*
  * A file in the store's directory that a backup holds locked (flock,
  * exclusive) while it copies the store; store_checkpoint holds it shared.
  */
 #define STORE_BACKUP_LOCK "backup.lock"
 
-/*
- * The orders and filters of the ticket lists.  IDX_UPDATED is activity
- * order: not an associated index but the covering t_recent (its
- * t_idx[] entry is NULL); store_ticket_key gives its key all the same.
- */
-enum store_index {
-	IDX_NUMBER,
-	IDX_UPDATED,
-	IDX_USER,
-	IDX_STATUS,
-	IDX_ASSIGNEE,
-	IDX_PRIORITY,
-	IDX_MAX
+struct store;
+struct store_check;
+struct event_subscriber;	/* lib/event.h: the store only holds them */
+
+/* An associated index's key callback (DB->associate). */
+typedef int (*store_key_fn)(DB *sec, const DBT *key, const DBT *data,
+    DBT *result);
+
+/* What a database of an area is. */
+enum store_kind {
+	STORE_PRIMARY,		/* records of its own */
+	STORE_ASSOCIATED,	/* a secondary index kept by DB->associate */
+	STORE_BY_HAND		/* an index the area keeps itself, in the
+				   transaction of each write to its primary */
 };
 
-#define STORE_SUBS_MAX 16
-struct event_subscriber;
+/*
+ * One database of an area.  The store opens it in the store's directory
+ * (creating it when absent), after DB->set_flags(flags) when flags is not
+ * 0, with its app_private set to the struct store.  An associated index
+ * is associated with its primary (earlier in the same table) through key;
+ * DB_CREATE (build the index from the primary) is asked for only when its
+ * file was made by this open: to find out whether an index is empty,
+ * Berkeley DB reads its first leaf page for writing, which marks that
+ * page dirty, so that every process wrote and flushed one page of every
+ * index when it closed the store, reads only or not.  An index whose file
+ * exists was made in the same transaction as its primary, by the same
+ * code, and is kept with it by every write.  A by-hand index is opened as
+ * a primary is: the area keeps it, and builds it for an older store
+ * through a build (below).
+ */
+struct store_db {
+	const char *file;		/* e.g. "tickets.db" */
+	DBTYPE type;			/* DB_BTREE, DB_HASH, ... */
+	uint32_t flags;			/* DB_DUP, DB_DUPSORT, ..., or 0 */
+	enum store_kind kind;
+	unsigned primary;		/* an index: its primary's place */
+	store_key_fn key;		/* STORE_ASSOCIATED: its key */
+};
+
+/*
+ * A sequence (DB_SEQUENCE, starting at 1) of an area, kept in the
+ * database file `in`, which any area of the list may declare.
+ */
+struct store_seq {
+	const char *name;		/* its key in `in` */
+	const char *in;			/* e.g. "seqs.db" */
+};
+
+/*
+ * The build of an index an older store lacks, run by the generic upgrade
+ * path: before the store's files are opened, due() says whether it is due
+ * (looking at the files: store_has_file) and the store makes the marker
+ * file mark (flushed), so that a build cut short is done again from the
+ * start by the next opener; after the opening transaction, the process
+ * that gets the marker's lock (flock) runs run(), which builds in batches
+ * of a transaction each (store_batches: a transaction holds a lock on
+ * every page it writes until it ends, and one build of a million tickets
+ * ran out of the lock table), then the log is flushed and the marker
+ * removed.  The other openers wait for the lock, find the marker gone and
+ * go on.  run() is called with every area open.
+ */
+struct store_build {
+	const char *mark;		/* e.g. "t_recent.build" */
+	bool (*due)(const struct store *s);
+	sup_err (*run)(struct store *s);
+};
+
+/*
+ * An area: its databases, sequences, builds, check and cache, all
+ * optional but the name.  Declared static const in the area's file.
+ *
+ * verify: after every database file has been checked page by page, with
+ * the store open and no server writing: report each problem with
+ * store_problem; an error return stops verify.
+ *
+ * cache_new, cache_free: the area's per-process cache (of what it has
+ * read, for later requests) lives in its slot of the store (store_cache),
+ * so in the program's struct app with the store.  cache_new, when there
+ * is one, makes it at open (NULL: SUP_ENOMEM); without it the area makes
+ * its cache itself when first needed, into *store_cache().  cache_free
+ * releases it (never called with NULL): store_caches_drop calls it for
+ * every area, on close and so on every reopen after recovery.
+ */
+struct store_area {
+	const char *name;
+	const struct store_db *db;
+	size_t ndb;
+	const struct store_seq *seq;
+	size_t nseq;
+	const struct store_build *build;
+	size_t nbuild;
+	sup_err (*verify)(struct store *s, struct store_check *c);
+	void *(*cache_new)(void);
+	void (*cache_free)(void *cache);
+	/*
+	 * The area's part in the change-event log (lib/event.h): its
+	 * subscribers, run inside every transaction that appends an event
+	 * (NULL-ended), and the names of its consumers of the log after
+	 * commit (NULL-ended), which the log keeps its events for.
+	 */
+	const struct event_subscriber *const *subscribers;
+	const char *const *consumers;
+};
+
+/* What the store holds of one area: in the order of its tables. */
+struct store_slot {
+	DB **db;			/* its databases (NULL when closed) */
+	DB_SEQUENCE **seq;		/* its sequences */
+	void *cache;			/* its per-process cache, or NULL */
+};
 
 struct store {
 	DB_ENV *env;
-	DB *users, *users_by_name, *users_by_email, *tokens;
-	DB *tickets, *t_idx[IDX_MAX];	/* t_idx[IDX_UPDATED] is NULL */
-	DB *t_recent;			/* tickets, newest activity first */
-	DB *messages, *m_by_uuid;
-	DB *t_counts, *counters, *seqs;
-	DB *sessions, *throttle;
-	DB *events, *event_pos;		/* the change-event log (event.c) */
-	DB_SEQUENCE *ticket_seq, *user_seq;
+	const struct store_area *const *areas;	/* as opened (NULL-ended) */
+	size_t nareas;
+	struct store_slot *slot;	/* one per area, in the list's order */
 	const struct sup_conf *conf;	/* what it was opened with */
-	/* The event log's subscribers (event.h), in the order they run. */
-	const struct event_subscriber *event_subs[STORE_SUBS_MAX];
-	size_t event_nsubs;
 	int64_t last_upkeep;		/* second of the last store_maintain */
-	struct store_cache *cache;	/* index fields of recent records */
-	struct user_cache *users_cache;	/* public texts of users (user.c) */
-	struct view_cache *views_cache;	/* last messages of tickets (view.c) */
 	DB_LSN opened_end;		/* end of the log once open (store_close) */
 	int region_fd;			/* the environment's __db.001, or -1 */
 	int backup_fd;			/* STORE_BACKUP_LOCK, or -1 */
 };
 
-/* The status names, in the order of their one-byte index key. */
-enum ticket_status {
-	ST_OPEN,
-	ST_WAITING_FOR_ADMIN,
-	ST_WAITING_FOR_USER,
-	ST_RESOLVED,
-	ST_CLOSED,
-	ST_MAX
-};
-extern const char *const ticket_status_names[ST_MAX + 1];
-int ticket_status_from(const char *name);	/* -1 when unknown */
-
-/* The priorities, in the order of their one-byte index key. */
-enum ticket_priority { PRI_LOW, PRI_NORMAL, PRI_HIGH, PRI_URGENT, PRI_MAX };
-extern const char *const ticket_priority_names[PRI_MAX + 1];
-int ticket_priority_from(const char *name);	/* -1 when unknown */
 /*
- * The index in names (ticket_status_names, ticket_priority_names) of the
- * quoted JSON text v[0..n) (`"open"`, quotes included), or -1.
+ * The database i of the area at place `area` of the list the store was
+ * opened with (an area's code knows its place: lib/areas.h), and its
+ * sequence i: loads only, on every request's path.
  */
-int ticket_name_quoted(const char *const *names, const char *v, size_t n);
+static inline DB *
+store_db(const struct store *s, unsigned area, unsigned i)
+{
+	return s->slot[area].db[i];
+}
+
+static inline DB_SEQUENCE *
+store_seq(const struct store *s, unsigned area, unsigned i)
+{
+	return s->slot[area].seq[i];
+}
+
+/* The area's cache (store_area above): the place that holds it. */
+static inline void **
+store_cache(struct store *s, unsigned area)
+{
+	return &s->slot[area].cache;
+}
+
+/*
+ * The place of the handle of the database file `file` of any area, or
+ * the sequence name, by a walk of the tables: for builds, tools and
+ * tests, not requests.  NULL when no open area has one.  The handle stays
+ * the store's; a caller that closes it sets *place to NULL.
+ */
+DB **store_db_find(struct store *s, const char *file);
+DB_SEQUENCE *store_seq_find(struct store *s, const char *name);
+
+/*
+ * Drop every area's per-process cache (cache_free).  The one place where
+ * they are invalidated: store_close calls it, and so every reopen after
+ * another process's recovery.
+ */
+void store_caches_drop(struct store *s);
 
 /*
  * Open (creating when needed) the environment in conf->data_dir and every
- * database.  Recovery runs only when a process died holding the
+ * database and sequence of the areas (a NULL-ended list, kept by the
+ * store: static; NULL for none, as a backup opens it), then run the
+ * builds due.  Recovery runs only when a process died holding the
  * environment (DB_REGISTER).  On error the store is left closed.
  */
-sup_err store_open(struct store *s, const struct sup_conf *conf);
+sup_err store_open(struct store *s, const struct sup_conf *conf,
+    const struct store_area *const *areas);
 void store_close(struct store *s);
 
 /*
@@ -138,17 +220,10 @@ void store_close(struct store *s);
 bool store_abandoned(const struct store *s);
 
 /*
- * Reopen after SUP_ERECOVER: another process ran recovery.  The event
- * subscribers stay.
+ * Reopen after SUP_ERECOVER: another process ran recovery.  With the
+ * areas it was opened with.
  */
 sup_err store_reopen(struct store *s, const struct sup_conf *conf);
-
-/*
- * Add an event subscriber (event.h) to an open store; it runs in every
- * transaction that appends an event, after those added before it, until
- * the store is closed.  SUP_ECONFIG past STORE_SUBS_MAX.
- */
-sup_err store_subscribe(struct store *s, const struct event_subscriber *sub);
 
 /*
  * Run fn in one transaction, committing when it returns SUP_OK and aborting
@@ -185,34 +260,14 @@ sup_err store_put(DB *db, DB_TXN *txn, const void *key, size_t klen,
 /* Parse a stored record.  *out is new; json_object_put() it. */
 sup_err store_parse(const DBT *data, json_object **out);
 
-/* Counters kept in the same transaction as the change they count. */
-sup_err store_count_add(struct store *s, DB_TXN *txn, const char *name,
-    int64_t delta);
-sup_err store_count_get(struct store *s, DB_TXN *txn, const char *name,
-    int64_t *out);
-
 /*
- * The same for a count (8 bytes, big-endian; 0 when absent) under key in
- * another database, for a module that keeps one beside its records.  The
- * add reads for update (DB_RMW).
+ * A count (8 bytes, big-endian; 0 when absent) under key in db, for an
+ * area that keeps one beside its records.  The add reads for update
+ * (DB_RMW).
  */
 sup_err store_count_add_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
     int64_t delta);
 sup_err store_count_get_db(DB *db, DB_TXN *txn, const void *key, size_t klen,
-    int64_t *out);
-
-/*
- * The tickets of each status and assignee (t_counts), kept in the
- * transaction of every change to either: add delta to the count of
- * (status, assignee); get it; or get the count of status whatever the
- * assignee (the sum of its range: one entry for each assignee that has
- * had tickets of that status, and "none").
- */
-sup_err store_tcount_add(struct store *s, DB_TXN *txn, int status,
-    uint32_t assignee, int64_t delta);
-sup_err store_tcount_get(struct store *s, DB_TXN *txn, int status,
-    uint32_t assignee, int64_t *out);
-sup_err store_tcount_status(struct store *s, DB_TXN *txn, int status,
     int64_t *out);
 
 /* The next value of a sequence, inside txn (rolled back with it). */
@@ -235,53 +290,45 @@ void store_maintain(struct store *s);
  */
 bool store_bulk_grow(void **buf, size_t *cap, size_t need);
 
-/*
- * Ticket index keys of a ticket record (for building scan bounds); for
- * IDX_UPDATED the key of its t_recent entry.  0 when the record lacks a
- * field the key is made of.
- */
-size_t store_ticket_key(enum store_index idx, json_object *rec,
-    uint8_t key[T_IDX_KEY_MAX]);
+/* --- For builds (struct store_build) ------------------------------------ */
+
+/* Is there a file name in the store's directory? */
+bool store_has_file(const struct store *s, const char *name);
 
 /*
- * The covering index t_recent: every ticket's stored text again, keyed
- * by the complement of its updated_at (µs, big-endian) and of its uuid,
- * so that a forward walk is newest activity first (and among tickets
- * changed in the same microsecond, the order t_by_updated walked
- * backwards had).  A list in activity order then reads one B-tree, a
- * page of entries a call, with no lookup in tickets.db.
+ * One batch of a build, inside txn: do up to a batch's work from where
+ * arg says, and say in *n how much it did (0: the pass is over).  A
+ * Berkeley DB return code.
  */
-void store_recent_key(uint8_t key[RECENT_KEY_LEN], int64_t updated_us,
-    const uint8_t uuid[16]);
-/* The uuid of a t_recent key. */
-void store_recent_uuid(const uint8_t key[RECENT_KEY_LEN], uint8_t uuid[16]);
+typedef int (*store_batch_fn)(struct store *s, DB_TXN *txn, void *arg,
+    size_t *n);
 
 /*
- * The uuid and the updated_at (µs) of a stored ticket text; false when
- * it has not both.  Shares the index callbacks' cache of the last two
- * records read, so the associated indexes of the same write do not read
- * them again.
+ * Run batches until one does nothing, each in its transaction (committed
+ * without waiting for the disk: a crash leaves the build's marker, and
+ * the build starts again).  A deadlocked batch is run again from where it
+ * began: arg (argsize bytes) is restored as it was before it.  what names
+ * the build in messages.
  */
-bool store_ticket_stamp(struct store *s, const void *text, size_t len,
-    uint8_t uuid[16], int64_t *updated_us);
+sup_err store_batches(struct store *s, store_batch_fn fn, void *arg,
+    size_t argsize, const char *what);
+
+/* --- Verify ------------------------------------------------------------- */
 
 /*
- * Keep t_recent with a ticket write, inside its transaction: remove the
- * entry of the ticket's old updated_at old_us (none when old_us < 0, or
- * when it equals new_us: the put replaces it), then put text (the
- * record exactly as tickets.db now holds it) under new_us.  An old entry
- * that is not there is no error (verify reports such a store).
- */
-sup_err store_recent_move(struct store *s, DB_TXN *txn,
-    const uint8_t uuid[16], int64_t old_us, int64_t new_us,
-    const void *text, size_t len);
-
-/*
- * Check every database file page by page, then that the indexes and
- * counters agree with the records.  Run with no server writing.  Each
- * problem found is written to report (one line each).
+ * Check every database file of the areas page by page, then run each
+ * area's check (struct store_area: verify).  Run with no server writing.
+ * Each problem found is written to report (one line each).
  */
 sup_err store_verify(const struct sup_conf *conf,
+    const struct store_area *const *areas,
     void (*report)(void *ctx, const char *line), void *ctx, long *problems);
+
+/* Report one problem of a check (a line of at most 511 bytes). */
+SUP_PRINTF(2, 3) void store_problem(struct store_check *c, const char *fmt,
+    ...);
+
+/* The number of records of db (a walk outside any transaction). */
+sup_err store_count_db(DB *db, int64_t *n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counter.h"
 #include "event.h"
 #include "msg.h"
 #include "ticket.h"
@@ -118,8 +119,8 @@ ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	sup_err e;
 
 	*out = NULL;
-	if ((e = store_get(s->tickets, txn, uuid, UUID_LEN, flags, &t)) !=
-	    SUP_OK)
+	if ((e = store_get(ticket_db(s, TDB_TICKETS), txn, uuid, UUID_LEN,
+	    flags, &t)) != SUP_OK)
 		return e;
 	/* Another customer's ticket does not exist, as far as they know. */
 	if (!user_is_staff(u) && (uint32_t)rec_int(t, "user") != u->id) {
@@ -135,14 +136,15 @@ ticket_load_text(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], DBC **cur, DBT *d, struct ticket_tail *tt)
 {
 	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DB *tickets = ticket_db(s, TDB_TICKETS);
 	sup_err e = SUP_OK;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->flags = DB_DBT_MALLOC;
 	if (cur == NULL)
-		rc = s->tickets->get(s->tickets, txn, &k, d, 0);
-	else if ((rc = s->tickets->cursor(s->tickets, txn, cur, 0)) == 0 &&
+		rc = tickets->get(tickets, txn, &k, d, 0);
+	else if ((rc = tickets->cursor(tickets, txn, cur, 0)) == 0 &&
 	    (rc = (*cur)->get(*cur, &k, d, DB_SET | DB_RMW)) != 0) {
 		(*cur)->close(*cur);
 		*cur = NULL;
@@ -214,8 +216,8 @@ ticket_put(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
 		return SUP_ENOMEM;
 	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
 	DBT d = { .data = (void *)*text, .size = (u_int32_t)*len };
-	return store_err(s->tickets->put(s->tickets, txn, &k, &d, flags),
-	    "put");
+	return store_err(ticket_db(s, TDB_TICKETS)->put(ticket_db(s,
+	    TDB_TICKETS), txn, &k, &d, flags), "put");
 }
 
 sup_err
@@ -310,7 +312,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (active >= a->conf->max_tickets_per_user)
 			return TICKET_ELIMIT;
 	}
-	if ((e = store_seq_next(s->ticket_seq, txn, &number)) != SUP_OK)
+	if ((e = store_seq_next(ticket_number_seq(s), txn, &number)) != SUP_OK)
 		return e;
 	now = time_now_us();
 	uuid_gen_time(uuid, now);
@@ -619,7 +621,7 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 	    .flags = DB_DBT_USERMEM };
 	DBT pk = { .ulen = UUID_LEN, .flags = DB_DBT_USERMEM };
 	DBT d = { .flags = DB_DBT_PARTIAL };	/* dlen 0: no record copied */
-	DB *idx = s->t_idx[IDX_STATUS];
+	DB *idx = ticket_index_db(s, IDX_STATUS);
 	size_t n = 0;
 	DBC *c;
 	int rc;
@@ -649,8 +651,8 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		json_object *t;
 		bool closed;
-		sup_err e = store_get(s->tickets, txn, uuids[i], UUID_LEN,
-		    DB_RMW, &t);
+		sup_err e = store_get(ticket_db(s, TDB_TICKETS), txn, uuids[i],
+		    UUID_LEN, DB_RMW, &t);
 		if (e == SUP_ENOTFOUND)
 			continue;
 		if (e == SUP_OK)
@@ -1229,7 +1231,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	a->out = NULL;
 	plan_list(q, &p);
 	desc = q->desc && !p.sort;
-	idx = p.idx == IDX_UPDATED ? s->t_recent : s->t_idx[p.idx];
+	idx = ticket_index_db(s, p.idx);
 	if (p.counter[0] != '\0' &&
 	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
 		return e;

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "store.h"
+#include "tstore.h"
 #include "user.h"
 #include "util.h"
 

@@ -2,15 +2,38 @@
  * user.c - accounts, argon2id passwords and API tokens.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <sodium.h>
 
+#include "areas.h"
 #include "event.h"
 #include "user.h"
 #include "util.h"
+
+/*
+ * The users' area of the store.  Keys:
+ *   users            id(4)                               -> user record
+ *   users_by_name    lowercase username                  (unique)
+ *   users_by_email   lowercase e-mail                    (unique)
+ *   tokens           sha256(token)(32)                   -> {user, name,
+ *                                                         created_at,
+ *                                                         last_used_at?}
+ *                    "gen"                               -> int64(8) (the
+ *                    revocation generation: below)
+ * and the sequence "user_id" in seqs.db.  The table is at the end.
+ */
+enum user_db { UDB_USERS, UDB_BY_NAME, UDB_BY_EMAIL, UDB_TOKENS, USER_NDB };
+enum user_seq { USEQ_ID, USER_NSEQ };
+
+static inline DB *
+udb(const struct store *s, enum user_db i)
+{
+	return store_db(s, AREA_USER, i);
+}
 
 static const char *const role_names[] = { "user", "agent", "admin" };
 
@@ -122,7 +145,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	int64_t id;
 	sup_err e;
 
-	if ((e = store_seq_next(s->user_seq, txn, &id)) != SUP_OK)
+	if ((e = store_seq_next(store_seq(s, AREA_USER, USEQ_ID), txn, &id)) !=
+	    SUP_OK)
 		return e;
 	a->id = (uint32_t)id;
 	time_format(time_now_us(), now);
@@ -155,7 +179,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = name_taken(s, txn, a->username, a->hash[0] == '\0')) !=
 	    SUP_OK || (e = name_taken(s, txn, a->email, false)) != SUP_OK)
 		goto out;
-	if ((e = store_put(s->users, txn, key, sizeof(key), rec,
+	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
 	    DB_NOOVERWRITE)) == SUP_OK)
 		e = created_event(s, txn, a);
 out:
@@ -209,7 +233,7 @@ user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out)
 	uint8_t key[4];
 
 	be32_put(key, id);
-	return store_get(s->users, txn, key, sizeof(key), 0, out);
+	return store_get(udb(s, UDB_USERS), txn, key, sizeof(key), 0, out);
 }
 
 /*
@@ -233,9 +257,9 @@ find_in(struct store *s, DB_TXN *txn, DB *idx, bool also_name,
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
 	rc = idx->pget(idx, txn, &k, &pk, &d, 0);
-	if (rc != 0 && also_name && idx == s->users_by_email) {
+	if (rc != 0 && also_name && idx == udb(s, UDB_BY_EMAIL)) {
 		/* Usernames may hold '@' too (Django allows it). */
-		idx = s->users_by_name;
+		idx = udb(s, UDB_BY_NAME);
 		rc = idx->pget(idx, txn, &k, &pk, &d, 0);
 	}
 	if (rc != 0)
@@ -249,15 +273,15 @@ find_in(struct store *s, DB_TXN *txn, DB *idx, bool also_name,
 sup_err
 user_find(struct store *s, DB_TXN *txn, const char *name, json_object **out)
 {
-	return find_in(s, txn, strchr(name, '@') != NULL ? s->users_by_email :
-	    s->users_by_name, true, name, out);
+	return find_in(s, txn, strchr(name, '@') != NULL ?
+	    udb(s, UDB_BY_EMAIL) : udb(s, UDB_BY_NAME), true, name, out);
 }
 
 sup_err
 user_find_name(struct store *s, DB_TXN *txn, const char *name,
     json_object **out)
 {
-	return find_in(s, txn, s->users_by_name, false, name, out);
+	return find_in(s, txn, udb(s, UDB_BY_NAME), false, name, out);
 }
 
 sup_err
@@ -379,7 +403,8 @@ user_password_problem(const char *username, const char *email,
 static sup_err
 gen_bump(struct store *s, DB_TXN *txn)
 {
-	return store_count_add_db(s->tokens, txn, GEN_KEY, GEN_KEY_LEN, 1);
+	return store_count_add_db(udb(s, UDB_TOKENS), txn, GEN_KEY, GEN_KEY_LEN,
+	    1);
 }
 
 struct field_args {
@@ -433,14 +458,14 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 
 	be32_put(key, a->id);
-	if ((e = store_get(s->users, txn, key, sizeof(key), DB_RMW, &rec)) !=
-	    SUP_OK)
+	if ((e = store_get(udb(s, UDB_USERS), txn, key, sizeof(key), DB_RMW,
+	    &rec)) != SUP_OK)
 		return e;
 	if (json_object_object_get_ex(rec, a->name, &was))
 		json_object_get(was);
 	json_object_object_add(rec, a->name, json_object_get(a->value));
-	if ((e = store_put(s->users, txn, key, sizeof(key), rec, 0)) ==
-	    SUP_OK && (e = field_event(s, txn, a, was)) == SUP_OK)
+	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
+	    0)) == SUP_OK && (e = field_event(s, txn, a, was)) == SUP_OK)
 		e = gen_bump(s, txn);
 	json_object_put(was);
 	json_object_put(rec);
@@ -543,11 +568,12 @@ slot_clear(struct user_cache *c, size_t i)
 	memset(&c->slot[i], 0, sizeof(c->slot[i]));
 }
 
-void
-user_cache_free(struct user_cache *c)
+/* The area's cache_free: the cache, its texts and its tokens wiped. */
+static void
+user_cache_free(void *cache)
 {
-	if (c == NULL)
-		return;
+	struct user_cache *c = cache;
+
 	for (size_t i = 0; i < USER_CACHE_SLOTS; i++)
 		slot_clear(c, i);
 	token_cache_clear(c);
@@ -572,12 +598,13 @@ sup_err
 user_public_text(struct store *s, DB_TXN *txn, uint32_t id, bool with_email,
     int64_t now, const char **text, size_t *len)
 {
-	struct user_cache *c = s->users_cache;
+	struct user_cache *c = *store_cache(s, AREA_USER);
 	json_object *rec;
 	size_t i = id % USER_CACHE_SLOTS;
 	sup_err e;
 
-	if (c == NULL && (c = s->users_cache = calloc(1, sizeof(*c))) == NULL)
+	if (c == NULL &&
+	    (c = *store_cache(s, AREA_USER) = calloc(1, sizeof(*c))) == NULL)
 		return SUP_ENOMEM;
 	if (c->slot[i].id != id || now - c->slot[i].loaded_us >
 	    USER_CACHE_US || now < c->slot[i].loaded_us) {
@@ -609,7 +636,8 @@ user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
 	sup_err e = SUP_OK;
 	int rc;
 
-	if ((rc = s->users->cursor(s->users, NULL, &c, DB_READ_COMMITTED)) != 0)
+	if ((rc = udb(s, UDB_USERS)->cursor(udb(s, UDB_USERS), NULL, &c,
+	    DB_READ_COMMITTED)) != 0)
 		return store_err(rc, "cursor");
 	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
 		if ((e = store_parse(&d, &rec)) != SUP_OK)
@@ -676,7 +704,7 @@ token_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(rec, "user", json_object_get(id));
 	json_object_object_add(rec, "name", json_object_new_string(a->name));
 	json_object_object_add(rec, "created_at", json_object_new_string(now));
-	if ((e = store_put(s->tokens, txn, a->hash, sizeof(a->hash), rec,
+	if ((e = store_put(udb(s, UDB_TOKENS), txn, a->hash, sizeof(a->hash), rec,
 	    DB_NOOVERWRITE)) == SUP_OK)
 		e = token_event(s, txn, EV_TOKEN_CREATED,
 		    (uint32_t)json_object_get_int64(id), a->hash, a->name);
@@ -748,7 +776,8 @@ token_read(struct store *s, DB_TXN *txn, const uint8_t *hash,
 
 	*user_rec = NULL;
 	*used_us = 0;
-	e = store_get(s->tokens, txn, hash, crypto_hash_sha256_BYTES, 0, &rec);
+	e = store_get(udb(s, UDB_TOKENS), txn, hash, crypto_hash_sha256_BYTES,
+	    0, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_EUNAUTH;
 	if (e != SUP_OK)
@@ -787,7 +816,7 @@ touch_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object *rec;
 	sup_err e;
 
-	e = store_get(s->tokens, txn, a->hash, crypto_hash_sha256_BYTES,
+	e = store_get(udb(s, UDB_TOKENS), txn, a->hash, crypto_hash_sha256_BYTES,
 	    DB_RMW, &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_OK;
@@ -796,8 +825,8 @@ touch_txn(struct store *s, DB_TXN *txn, void *arg)
 	time_format(a->now_us, when);
 	json_object_object_add(rec, "last_used_at",
 	    json_object_new_string(when));
-	e = store_put(s->tokens, txn, a->hash, crypto_hash_sha256_BYTES, rec,
-	    0);
+	e = store_put(udb(s, UDB_TOKENS), txn, a->hash,
+	    crypto_hash_sha256_BYTES, rec, 0);
 	json_object_put(rec);
 	return e;
 }
@@ -851,11 +880,11 @@ token_lookup(struct store *s, DB_TXN *txn, const char *token, size_t len,
 		crypto_hash_sha256(hash, (const unsigned char *)token, len);
 		return token_read(s, txn, hash, user_rec, &used);
 	}
-	if ((c = s->users_cache) == NULL &&
-	    (c = s->users_cache = calloc(1, sizeof(*c))) == NULL)
+	if ((c = *store_cache(s, AREA_USER)) == NULL &&
+	    (c = *store_cache(s, AREA_USER) = calloc(1, sizeof(*c))) == NULL)
 		return SUP_ENOMEM;
-	if ((e = store_count_get_db(s->tokens, NULL, GEN_KEY, GEN_KEY_LEN,
-	    &gen)) != SUP_OK)
+	if ((e = store_count_get_db(udb(s, UDB_TOKENS), NULL, GEN_KEY,
+	    GEN_KEY_LEN, &gen)) != SUP_OK)
 		return e;
 	if (gen != c->token_gen) {
 		token_cache_clear(c);
@@ -930,7 +959,8 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_put(a->list);
 	if ((a->list = json_object_new_array()) == NULL)
 		return SUP_ENOMEM;
-	if ((rc = s->tokens->cursor(s->tokens, txn, &c, 0)) != 0)
+	if ((rc = udb(s, UDB_TOKENS)->cursor(udb(s, UDB_TOKENS), txn, &c,
+	    0)) != 0)
 		return store_err(rc, "cursor");
 	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
 		uint32_t user;
@@ -1024,7 +1054,8 @@ revoke_txn(struct store *s, DB_TXN *txn, void *arg)
 	int rc, matches = 0;
 
 	memcpy(kbuf, a->hash, a->known);
-	if ((rc = s->tokens->cursor(s->tokens, txn, &c, 0)) != 0)
+	if ((rc = udb(s, UDB_TOKENS)->cursor(udb(s, UDB_TOKENS), txn, &c,
+	    0)) != 0)
 		return store_err(rc, "cursor");
 	/* The tokens from those bytes on, while they start with them. */
 	for (rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW); rc == 0;
@@ -1039,13 +1070,14 @@ revoke_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "token revoke");
 	if (matches != 1)
 		return matches == 0 ? SUP_ENOTFOUND : SUP_ECONFLICT;
-	if ((e = store_get(s->tokens, txn, a->found, sizeof(a->found),
+	if ((e = store_get(udb(s, UDB_TOKENS), txn, a->found, sizeof(a->found),
 	    DB_RMW, &rec)) != SUP_OK)
 		return e;
 	user = json_object_object_get_ex(rec, "user", &v) ?
 	    (uint32_t)json_object_get_int64(v) : 0;
 	json_object_put(rec);
-	if ((rc = s->tokens->del(s->tokens, txn, &found, 0)) != 0)
+	if ((rc = udb(s, UDB_TOKENS)->del(udb(s, UDB_TOKENS),
+	    txn, &found, 0)) != 0)
 		return store_err(rc, "token revoke");
 	if ((e = token_event(s, txn, EV_TOKEN_REVOKED, user, a->found,
 	    NULL)) != SUP_OK)
@@ -1079,3 +1111,75 @@ token_revoke_id(struct store *s, const char *id)
 		return SUP_EINVAL;
 	return store_run(s, 0, revoke_txn, &a);
 }
+
+/* --- The area ---------------------------------------------------------- */
+
+/* A user's lowercased field as the key of a unique index. */
+static int
+user_index_cb(const char *field, const DBT *data, DBT *result)
+{
+	json_object *rec, *v;
+	const char *s;
+	char *key;
+	size_t n;
+
+	if (store_parse(data, &rec) != SUP_OK)
+		return DB_DONOTINDEX;
+	if (!json_object_object_get_ex(rec, field, &v) ||
+	    (s = json_object_get_string(v)) == NULL || *s == '\0') {
+		json_object_put(rec);
+		return DB_DONOTINDEX;
+	}
+	n = strlen(s);
+	if ((key = malloc(n)) == NULL) {
+		json_object_put(rec);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		key[i] = (char)tolower((unsigned char)s[i]);
+	json_object_put(rec);
+	result->data = key;
+	result->size = (u_int32_t)n;
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int
+idx_username(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)
+{
+	return user_index_cb("username", d, r);
+}
+
+static int
+idx_email(DB *sec SUP_UNUSED, const DBT *k SUP_UNUSED, const DBT *d, DBT *r)
+{
+	return user_index_cb("email", d, r);
+}
+
+static const struct store_db user_dbs[USER_NDB] = {
+	[UDB_USERS] = { .file = "users.db", .type = DB_BTREE },
+	[UDB_BY_NAME] = { .file = "users_by_name.db", .type = DB_BTREE,
+		.kind = STORE_ASSOCIATED, .primary = UDB_USERS,
+		.key = idx_username },
+	[UDB_BY_EMAIL] = { .file = "users_by_email.db", .type = DB_BTREE,
+		.kind = STORE_ASSOCIATED, .primary = UDB_USERS,
+		.key = idx_email },
+	[UDB_TOKENS] = { .file = "tokens.db", .type = DB_BTREE },
+};
+
+static const struct store_seq user_seqs[USER_NSEQ] = {
+	[USEQ_ID] = { .name = "user_id", .in = "seqs.db" },
+};
+
+/*
+ * The cache of public texts and of accepted tokens is made when first
+ * needed (user_public_text, token_lookup).
+ */
+const struct store_area user_area = {
+	.name = "users",
+	.db = user_dbs,
+	.ndb = USER_NDB,
+	.seq = user_seqs,
+	.nseq = USER_NSEQ,
+	.cache_free = user_cache_free,
+};

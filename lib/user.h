@@ -140,9 +140,6 @@ json_object *user_public(json_object *rec, bool with_email);
 sup_err user_public_text(struct store *s, DB_TXN *txn, uint32_t id,
     bool with_email, int64_t now, const char **text, size_t *len);
 
-/* Release the process's cache of public texts (store_close calls it). */
-void user_cache_free(struct user_cache *c);
-
 /* Call fn for each user in id order; stops at the first error fn returns. */
 sup_err user_each(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
     void *ctx);

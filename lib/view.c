@@ -440,8 +440,8 @@ walk_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 	sup_err e = SUP_OK;
 	int rc;
 
-	if (v->messages == NULL && (rc = v->s->messages->cursor(
-	    v->s->messages, v->txn, &v->messages, 0)) != 0)
+	if (v->messages == NULL && (rc = msg_db(v->s)->cursor(
+	    msg_db(v->s), v->txn, &v->messages, 0)) != 0)
 		return store_err(rc, "cursor");
 	c = v->messages;
 	if (!last) {
@@ -755,11 +755,12 @@ struct view_cache {
 	struct last_entry set[LAST_CACHE_SETS][LAST_CACHE_WAYS];
 };
 
-void
-view_cache_free(struct view_cache *c)
+/* The area's cache_free: the cache and every text it holds. */
+static void
+view_cache_free(void *cache)
 {
-	if (c == NULL)
-		return;
+	struct view_cache *c = cache;
+
 	for (size_t i = 0; i < LAST_CACHE_SETS; i++)
 		for (size_t w = 0; w < LAST_CACHE_WAYS; w++)
 			free(c->set[i][w].text);
@@ -784,7 +785,7 @@ last_set(struct view_cache *c, const uint8_t key[MSG_KEY_LEN])
 static const struct last_entry *
 last_find(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev)
 {
-	struct view_cache *c = v->s->views_cache;
+	struct view_cache *c = *store_cache(v->s, AREA_VIEW);
 	struct last_entry *e;
 
 	if (c == NULL)
@@ -808,14 +809,15 @@ static void
 last_keep(struct view *v, const uint8_t key[MSG_KEY_LEN], int64_t rev,
     const void *text, size_t len)
 {
-	struct view_cache *c = v->s->views_cache;
+	struct view_cache *c = *store_cache(v->s, AREA_VIEW);
 	struct last_entry *e, *to;
 	char *copy;
 
 	if (len > LAST_CACHE_TEXT)
 		return;
 	if (c == NULL &&
-	    (c = v->s->views_cache = calloc(1, sizeof(*c))) == NULL)
+	    (c = *store_cache(v->s, AREA_VIEW) = calloc(1, sizeof(*c))) ==
+	    NULL)
 		return;		/* a cache that cannot grow is no error */
 	e = last_set(c, key);
 	to = NULL;
@@ -883,8 +885,8 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 		*found = e == SUP_OK && shown;
 		return e;
 	}
-	if (v->messages == NULL && (rc = v->s->messages->cursor(
-	    v->s->messages, v->txn, &v->messages, 0)) != 0)
+	if (v->messages == NULL && (rc = msg_db(v->s)->cursor(
+	    msg_db(v->s), v->txn, &v->messages, 0)) != 0)
 		return store_err(rc, "cursor");
 	rc = v->messages->get(v->messages, &k, &d, DB_SET);
 	if (rc == DB_NOTFOUND) {
@@ -1076,3 +1078,12 @@ view_ticket(struct view *v, json_object *t, bool with_messages,
 		return SUP_ENOMEM;
 	return view_ticket_text(v, text, len, with_messages, out);
 }
+
+/*
+ * The view's area: no database of its own, its per-process cache of last
+ * messages (made when first needed: last_keep).
+ */
+const struct store_area view_area = {
+	.name = "view",
+	.cache_free = view_cache_free,
+};

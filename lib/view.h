@@ -26,6 +26,7 @@
 #include <db.h>
 #include <json-c/json.h>
 
+#include "msg.h"
 #include "store.h"
 #include "user.h"
 #include "util.h"
@@ -57,9 +58,6 @@ struct ticket_tail {
 /* The ref of the message with key (the tail's "last_public" text). */
 void view_msg_ref(const uint8_t key[MSG_KEY_LEN],
     char out[MSG_REF_STRLEN + 1]);
-
-/* Release the process's cache of last messages (store_close calls it). */
-void view_cache_free(struct view_cache *c);
 
 /*
  * Start a view for reader inside txn, as of now (the clock is read once

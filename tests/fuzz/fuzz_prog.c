@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "../../cgi-bin/app.h"
+#include "areas.h"
 #include "msg.h"
 #include "sess.h"
 #include "ticket.h"
@@ -192,7 +193,7 @@ store_fill(void)
 
 	if (mkdir(db_dir, 0700) != 0)
 		die("mkdir", SUP_EIO);
-	if ((e = store_open(&app.store, &app.conf)) != SUP_OK)
+	if ((e = store_open(&app.store, &app.conf, desk_areas)) != SUP_OK)
 		die("store_open", e);
 	make_user("alice", ROLE_USER, S_ALICE_ID, S_ALICE_TOKEN, S_ALICE_SID,
 	    S_ALICE_CSRF, &alice);

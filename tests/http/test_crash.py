@@ -685,6 +685,25 @@ def main():
         check(p.returncode == 0, "exit %d: %s %s" % (p.returncode, short(p.stdout.decode(errors="replace")),
                                                      short(p.stderr.decode(errors="replace"))))
 
+    with T.case("the event log: every committed change has exactly one event, and no event lacks its change"):
+        p = srv.ctl("events", timeout=120)
+        check(p.returncode == 0, "supportctl events: exit %d: %s" % (p.returncode,
+                                                                     short(p.stderr.decode(errors="replace"))))
+        events = [json.loads(line) for line in p.stdout.decode().splitlines()]
+        seqs = [e["seq"] for e in events]
+        eq(seqs, list(range(1, len(events) + 1)), "events numbered 1.. without a hole or a repeat")
+        posted = [e["message"] for e in events if e["type"] == "message.posted" and e.get("ticket") == ticket]
+        eq(len(posted), len(set(posted)), "no message has two events")
+        in_thread = {m["uuid"] for m in thread}
+        created = [e for e in events if e["type"] == "ticket.created"]
+        first = [e["message"] for e in created if e["ticket"] == ticket]
+        eq(len(first), 1, "one ticket.created for alice's ticket")
+        eq(set(posted) | set(first), in_thread, "the thread's messages and the events of its posts")
+        made_ids = [e["ticket"] for e in created]
+        eq(len(made_ids), len(set(made_ids)), "no ticket has two ticket.created events")
+        eq(set(made_ids), set(bob_tickets) | {ticket}, "the tickets and their ticket.created events")
+        log("%d events, %d of them posts to the crash ticket" % (len(events), len(posted)))
+
     with T.case("after a clean restart the thread is the same and new posts work"):
         srv.start()
         again = check_thread("after clean restart")

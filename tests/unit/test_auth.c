@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "areas.h"
 #include "auth.h"
 #include "conf.h"
 #include "req.h"
@@ -36,7 +37,7 @@ static void
 setup(void)
 {
 	tap_store_conf(dir, sizeof(dir), &conf, "");
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	if (user_create(&st, "alice", "Alice@Example.com", "Alice", ROLE_USER,
 	    ALICE_PW, &alice_id) != SUP_OK ||
@@ -459,7 +460,7 @@ elsewhere(const char *id, uint32_t user)
 		struct store other;
 		sup_err e = SUP_EDB;
 
-		if (store_open(&other, &conf) == SUP_OK) {
+		if (store_open(&other, &conf, desk_areas) == SUP_OK) {
 			e = id != NULL ? token_revoke_id(&other, id) :
 			    user_set_active(&other, 0, user, false);
 			store_close(&other);
@@ -574,8 +575,8 @@ test_revoke_ambiguous(void)
 	json_object_object_add(rec, "user", json_object_new_int64(alice_id));
 	json_object_object_add(rec, "name", json_object_new_string("twin"));
 	if (st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
-	    store_put(st.tokens, txn, k1, 32, rec, 0) != SUP_OK ||
-	    store_put(st.tokens, txn, k2, 32, rec, 0) != SUP_OK ||
+	    store_put(*store_db_find(&st, "tokens.db"), txn, k1, 32, rec, 0) != SUP_OK ||
+	    store_put(*store_db_find(&st, "tokens.db"), txn, k2, 32, rec, 0) != SUP_OK ||
 	    txn->commit(txn, 0) != 0)
 		bail_out("cannot write the twins");
 	json_object_put(rec);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "areas.h"
 #include "backup.h"
 #include "conf.h"
 #include "store.h"
@@ -54,7 +55,7 @@ put_fn(struct store *s, DB_TXN *txn, void *arg)
 	json_object_object_add(v, "pad", json_object_new_string(pad));
 	free(pad);
 	key_of(a->n, key);
-	e = store_put(s->tokens, txn, key, 32, v, 0);
+	e = store_put(*store_db_find(s, "tokens.db"), txn, key, 32, v, 0);
 	json_object_put(v);
 	return e;
 }
@@ -81,7 +82,7 @@ get_fn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 
 	key_of(a->n, key);
-	e = store_get(s->tokens, txn, key, 32, 0, &v);
+	e = store_get(*store_db_find(s, "tokens.db"), txn, key, 32, 0, &v);
 	a->found = e == SUP_OK;
 	json_object_put(v);
 	return e == SUP_ENOTFOUND ? SUP_OK : e;
@@ -99,7 +100,7 @@ records_in(const char *data_dir, int first, int last)
 	int n = 0;
 
 	c.data_dir = (char *)data_dir;
-	if (store_open(&s, &c) != SUP_OK)
+	if (store_open(&s, &c, desk_areas) != SUP_OK)
 		return -1;
 	for (int i = first; i <= last; i++) {
 		struct get_args a = { i, false };
@@ -124,7 +125,7 @@ problems_in(const char *data_dir)
 	long problems = -1;
 
 	c.data_dir = (char *)data_dir;
-	if (store_verify(&c, no_report, NULL, &problems) != SUP_OK)
+	if (store_verify(&c, desk_areas, no_report, NULL, &problems) != SUP_OK)
 		return -1;
 	return problems;
 }
@@ -170,7 +171,7 @@ start_writer(int *cmd, int *ack)
 	close(from[0]);
 	struct store s;
 	char c, r;
-	if (store_open(&s, &conf) != SUP_OK)
+	if (store_open(&s, &conf, desk_areas) != SUP_OK)
 		_exit(1);
 	while (read(to[0], &c, 1) == 1 && c != 'q') {
 		sup_err e = SUP_OK;
@@ -231,7 +232,7 @@ main(void)
 
 	tap_store_conf(dir, sizeof(dir), &conf, "");
 	/* A store with a record, and its environment made. */
-	if (store_open(&s, &conf) != SUP_OK || put(&s, 0, 10) != SUP_OK)
+	if (store_open(&s, &conf, desk_areas) != SUP_OK || put(&s, 0, 10) != SUP_OK)
 		bail_out("making the store");
 	store_close(&s);
 

@@ -29,6 +29,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "areas.h"
+#include "counter.h"
 #include "confine.h"
 #include "conf.h"
 #include "store.h"
@@ -185,10 +187,10 @@ store_reopens(void)
 {
 	struct store s;
 
-	if (store_open(&s, &conf) != SUP_OK)
+	if (store_open(&s, &conf, desk_areas) != SUP_OK)
 		return 1;
 	store_close(&s);
-	if (store_open(&s, &conf) != SUP_OK)
+	if (store_open(&s, &conf, desk_areas) != SUP_OK)
 		return 2;
 	if (store_run(&s, 0, bump, NULL) != SUP_OK)
 		return 3;
@@ -200,7 +202,7 @@ store_reopens(void)
 static sup_err
 put_big(struct store *s, DB_TXN *txn, void *arg)
 {
-	return store_put(s->throttle, txn, "confine-big", 11, arg, 0);
+	return store_put(*store_db_find(s, "throttle.db"), txn, "confine-big", 11, arg, 0);
 }
 
 /* Does the store still have its first log file? */
@@ -233,7 +235,7 @@ log_files_turn(void)
 	text[(1 << 20) - 1] = '\0';
 	big = json_object_new_string(text);
 	free(text);
-	if (big == NULL || store_open(&s, &conf) != SUP_OK)
+	if (big == NULL || store_open(&s, &conf, desk_areas) != SUP_OK)
 		return 2;
 	for (int i = 0; rc == 0 && i < 24; i++) {
 		if (store_run(&s, 0, put_big, big) != SUP_OK)
@@ -259,7 +261,7 @@ store_recovers(void)
 	struct store s;
 	int rc = 0;
 
-	if (store_open(&s, &conf) != SUP_OK)
+	if (store_open(&s, &conf, desk_areas) != SUP_OK)
 		return 1;
 	if (store_run(&s, 0, bump, NULL) != SUP_OK)
 		rc = 2;
@@ -517,7 +519,7 @@ test_store(void)
 	if ((pid = fork()) < 0)
 		bail_out("fork");
 	if (pid == 0) {
-		if (store_open(&s, &conf) != SUP_OK)
+		if (store_open(&s, &conf, desk_areas) != SUP_OK)
 			_exit(1);
 		_exit(0);	/* without store_close: as if killed */
 	}

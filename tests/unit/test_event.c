@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "areas.h"
 #include "conf.h"
 #include "event.h"
 #include "msg.h"
@@ -335,6 +336,19 @@ refuse_sub(struct store *s SUP_UNUSED, DB_TXN *txn SUP_UNUSED,
 static const struct event_subscriber counter = { "test-counter", count_sub };
 static const struct event_subscriber refuser = { "test-refuser", refuse_sub };
 
+/*
+ * An area of the test's own after the desk's: two subscribers, and a
+ * consumer of the log, "late", that the log keeps its events for.
+ */
+static const struct event_subscriber *const test_subs[] = {
+	&counter, &refuser, NULL
+};
+static const char *const late[] = { "late", NULL };
+static const struct store_area test_area = {
+	.name = "test", .subscribers = test_subs, .consumers = late,
+};
+static const struct store_area *areas[AREA_MAX + 2];
+
 static void
 test_subscribers(void)
 {
@@ -344,8 +358,7 @@ test_subscribers(void)
 		.order = ORDER_NUMBER };
 	int64_t before, count;
 
-	is_err(store_subscribe(&st, &counter), SUP_OK, "a subscriber");
-	is_err(store_subscribe(&st, &refuser), SUP_OK, "another");
+	seen = 0;
 	json_object_put(new_ticket(&alice, "Seen", uuid));
 	is_int(seen, 1, "a change: the subscriber ran once");
 	is_int(seen_seq, last(), "  with the event, numbered");
@@ -426,10 +439,13 @@ test_consumers(void)
 	    "a consumer without a name");
 
 	/* Trimming: "late" holds the log back until it has read it. */
-	c = (struct consumed){ 0 };
-	event_consume(&st, "late", 3, consume_one, &c, NULL);
 	long removed = -1;
 	int64_t future = time_now_us() + 3 * 86400 * 1000000LL;
+	is_err(event_trim(&st, 1, future, 0, &removed), SUP_OK,
+	    "trim past the retention before a declared consumer has run");
+	is_int(removed, 0, "  nothing removed: it is at 0");
+	c = (struct consumed){ 0 };
+	event_consume(&st, "late", 3, consume_one, &c, NULL);
 	is_err(event_trim(&st, 90, future, 0, &removed), SUP_OK,
 	    "trim within the retention");
 	is_int(removed, 0, "  nothing removed");
@@ -465,7 +481,9 @@ main(void)
 	if (sodium_init() < 0)
 		bail_out("sodium_init");
 	tap_store_conf(dir, sizeof(dir), &conf, "max_tickets_per_user = 0\n");
-	if (store_open(&st, &conf) != SUP_OK)
+	memcpy(areas, desk_areas, AREA_MAX * sizeof(areas[0]));
+	areas[AREA_MAX] = &test_area;
+	if (store_open(&st, &conf, areas) != SUP_OK)
 		bail_out("store_open");
 	make_user("alice", ROLE_USER, &alice);
 	make_user("agent", ROLE_AGENT, &agent);

@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "req.h"
+#include "areas.h"
 #include "sess.h"
 #include "store.h"
 #include "sup.h"
@@ -38,7 +39,7 @@ stored_anywhere(const char *text)
 	size_t n = strlen(text);
 	bool found = false;
 
-	if (st.sessions->cursor(st.sessions, NULL, &c, 0) != 0)
+	if ((*store_db_find(&st, "sessions.db"))->cursor(*store_db_find(&st, "sessions.db"), NULL, &c, 0) != 0)
 		bail_out("cursor");
 	while (c->get(c, &k, &d, DB_NEXT) == 0)
 		if (memmem(k.data, k.size, text, n) != NULL ||
@@ -302,7 +303,7 @@ deactivate(uint32_t id)
 		bail_out("user_get %u", id);
 	json_object_object_add(rec, "is_active", json_object_new_boolean(0));
 	be32_put(key, id);
-	if (store_put(st.users, NULL, key, sizeof(key), rec, 0) != SUP_OK)
+	if (store_put(*store_db_find(&st, "users.db"), NULL, key, sizeof(key), rec, 0) != SUP_OK)
 		bail_out("store_put");
 	json_object_put(rec);
 }
@@ -388,7 +389,7 @@ login_at_once(int n, const char *name_fmt, const char *addr_fmt, int *ecreds,
 			close(go[1]);
 			snprintf(name, sizeof(name), name_fmt, i);
 			snprintf(addr, sizeof(addr), addr_fmt, i);
-			if (store_open(&mine, &conf) != SUP_OK)
+			if (store_open(&mine, &conf, desk_areas) != SUP_OK)
 				_exit(9);
 			/* All start when the parent closes the pipe. */
 			if (read(go[0], &c, 1) != 0)
@@ -522,7 +523,7 @@ main(void)
 	tap_store_conf(dir, sizeof(dir), &conf, "session_idle_s = 100\n"
 	    "session_max_s = 1000\nlogin_fails_account = 2\n"
 	    "login_fails_address = 4\nlogin_window_s = 60\n");
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	if (user_create(&st, "alice", "alice@example.com", NULL, ROLE_USER,
 	    "alice-password", &alice) != SUP_OK ||

@@ -13,7 +13,10 @@
 #include <time.h>
 
 #include "conf.h"
+#include "areas.h"
+#include "counter.h"
 #include "store.h"
+#include "tstore.h"
 #include "sup.h"
 #include "util.h"
 
@@ -45,7 +48,7 @@ put_fn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct rec_args *a = arg;
 
-	return store_put(s->tokens, txn, a->key, 32, a->val, a->flags);
+	return store_put(*store_db_find(s, "tokens.db"), txn, a->key, 32, a->val, a->flags);
 }
 
 static sup_err
@@ -55,7 +58,7 @@ get_fn(struct store *s, DB_TXN *txn, void *arg)
 
 	json_object_put(a->val);
 	a->val = NULL;
-	return store_get(s->tokens, txn, a->key, 32, 0, &a->val);
+	return store_get(*store_db_find(s, "tokens.db"), txn, a->key, 32, 0, &a->val);
 }
 
 struct count_args {
@@ -106,7 +109,7 @@ static sup_err
 seq_fn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct seq_args *a = arg;
-	sup_err e = store_seq_next(s->ticket_seq, txn, &a->value);
+	sup_err e = store_seq_next(ticket_number_seq(s), txn, &a->value);
 
 	return e != SUP_OK ? e : a->then;
 }
@@ -141,18 +144,26 @@ test_open(struct store *s)
 	struct sup_conf nowhere = conf;
 	char path[128];
 
-	is_err(store_open(s, &conf), SUP_OK, "store_open in an empty directory");
-	ok(s->env && s->users && s->tickets && s->messages && s->counters &&
-	    s->ticket_seq && s->user_seq && s->t_idx[IDX_MAX - 1] &&
-	    s->t_recent && s->t_idx[IDX_UPDATED] == NULL,
-	    "every handle is open (activity order: t_recent, no "
-	    "associated index)");
+	is_err(store_open(s, &conf, desk_areas), SUP_OK, "store_open in an empty directory");
+	bool all = s->env != NULL && s->nareas == AREA_MAX;
+	for (size_t a = 0; all && a < s->nareas; a++) {
+		for (size_t i = 0; i < desk_areas[a]->ndb; i++)
+			all &= store_db(s, (unsigned)a, (unsigned)i) != NULL;
+		for (size_t i = 0; i < desk_areas[a]->nseq; i++)
+			all &= store_seq(s, (unsigned)a, (unsigned)i) != NULL;
+	}
+	ok(all, "every database and sequence of every area is open");
+	ok(store_seq_find(s, "ticket_number") == ticket_number_seq(s) &&
+	    store_seq_find(s, "user_id") != NULL &&
+	    *store_db_find(s, "t_recent.db") == ticket_index_db(s,
+	    IDX_UPDATED) && store_db_find(s, "nothing.db") == NULL,
+	    "  found by name; activity order is t_recent");
 
 	snprintf(path, sizeof(path), "%s/not/there", dir);
 	nowhere.data_dir = path;
-	ok(store_open(&bad, &nowhere) != SUP_OK,
+	ok(store_open(&bad, &nowhere, desk_areas) != SUP_OK,
 	    "store_open in a directory that does not exist fails");
-	ok(bad.env == NULL && bad.users == NULL,
+	ok(bad.env == NULL && bad.slot == NULL,
 	    "  and leaves the store closed");
 }
 
@@ -204,12 +215,12 @@ test_records(struct store *s)
 	/* A record that is not JSON is a store error, not a crash. */
 	DBT k = { .data = (void *)key2, .size = 32 };
 	DBT d = { .data = "not json", .size = 8 };
-	if (s->tokens->put(s->tokens, NULL, &k, &d, DB_AUTO_COMMIT) != 0)
+	if ((*store_db_find(s, "tokens.db"))->put(*store_db_find(s, "tokens.db"), NULL, &k, &d, DB_AUTO_COMMIT) != 0)
 		bail_out("raw put failed");
 	is_err(store_run(s, STORE_READ, get_fn, &missing), SUP_EDB,
 	    "store_get of a record that is not JSON: SUP_EDB");
 	ok(missing.val == NULL, "  *out is NULL");
-	s->tokens->del(s->tokens, NULL, &k, DB_AUTO_COMMIT);
+	(*store_db_find(s, "tokens.db"))->del(*store_db_find(s, "tokens.db"), NULL, &k, DB_AUTO_COMMIT);
 
 	DBT arr = { .data = "[1,2]", .size = 5 };
 	json_object *o = NULL;
@@ -344,7 +355,7 @@ hold_lock(int hold_ms)
 		int rc = 1;
 
 		close(fds[0]);
-		if (store_open(&cs, &conf) == SUP_OK &&
+		if (store_open(&cs, &conf, desk_areas) == SUP_OK &&
 		    cs.env->txn_begin(cs.env, NULL, &txn, 0) == 0) {
 			if (store_count_add(&cs, txn, "flaky", 100) == SUP_OK &&
 			    write(fds[1], "x", 1) == 1) {
@@ -484,7 +495,7 @@ test_killed_holder(struct store *s)
 		struct store ws;
 		sup_err e = SUP_EDB;
 
-		if (store_open(&ws, &conf) == SUP_OK) {
+		if (store_open(&ws, &conf, desk_areas) == SUP_OK) {
 			waiter_store = &ws;
 			signal(SIGALRM, waiter_tick);
 			setitimer(ITIMER_REAL, &tick, NULL);
@@ -500,7 +511,7 @@ test_killed_holder(struct store *s)
 	/* The replacement process: open, write, close, as a worker does. */
 	struct store ns;
 	struct flaky_args b = { .fail_first = 0 };
-	is_err(store_open(&ns, &conf), SUP_OK,
+	is_err(store_open(&ns, &conf, desk_areas), SUP_OK,
 	    "after a lock holder is killed, a new process opens the store");
 	is_err(store_run(&ns, 0, flaky_fn, &b), SUP_OK,
 	    "  and writes at once");
@@ -518,7 +529,7 @@ test_killed_holder(struct store *s)
 	    "lock sees its store recovered away and ends (exit %d, %ld ms)",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : -1, waited);
 	store_close(&ns);
-	if (store_open(s, &conf) != SUP_OK)
+	if (store_open(s, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 }
 
@@ -557,7 +568,7 @@ hold_in_library(void)
 
 		close(fds[0]);
 		hold_fd = fds[1];
-		if (store_open(&cs, &conf) != SUP_OK ||
+		if (store_open(&cs, &conf, desk_areas) != SUP_OK ||
 		    db_create(&db, cs.env, 0) != 0 || db->open(db, NULL,
 		    "hold.db", NULL, DB_BTREE, DB_CREATE | DB_AUTO_COMMIT,
 		    0600) != 0 || db_create(&idx, cs.env, 0) != 0 ||
@@ -597,7 +608,7 @@ observer(int *ask, int *answer)
 
 		close(q[1]);
 		close(r[0]);
-		if (store_open(&os, &conf) != SUP_OK)
+		if (store_open(&os, &conf, desk_areas) != SUP_OK)
 			_exit(1);
 		while (read(q[0], &c, 1) == 1) {
 			c = store_abandoned(&os) ? '1' : '0';
@@ -657,7 +668,7 @@ test_killed_in_library(struct store *s)
 		sup_err e = SUP_EDB;
 
 		alarm(60);
-		if (store_open(&ns, &conf) == SUP_OK)
+		if (store_open(&ns, &conf, desk_areas) == SUP_OK)
 			e = store_run(&ns, 0, flaky_fn, &a);
 		store_close(&ns);
 		_exit((int)e);
@@ -678,7 +689,7 @@ test_killed_in_library(struct store *s)
 	close(ask);
 	close(answer);
 	waitpid(watcher, NULL, 0);
-	if (store_open(s, &conf) != SUP_OK)
+	if (store_open(s, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	ok(!store_abandoned(s), "store_abandoned: false on the store opened "
 	    "anew");
@@ -703,8 +714,8 @@ test_reopen_verify(struct store *s, int64_t last_seq)
 	int lines = 0;
 
 	store_close(s);
-	ok(s->env == NULL && s->users == NULL, "store_close clears handles");
-	is_err(store_open(s, &conf), SUP_OK, "store_open again");
+	ok(s->env == NULL && s->slot == NULL, "store_close clears handles");
+	is_err(store_open(s, &conf, desk_areas), SUP_OK, "store_open again");
 	is_err(store_run(s, STORE_READ, get_fn, &a), SUP_OK,
 	    "  the record is still there");
 	json_object_put(a.val);
@@ -713,7 +724,7 @@ test_reopen_verify(struct store *s, int64_t last_seq)
 	is_int(q.value, last_seq + 1, "  the sequence goes on");
 	store_close(s);
 
-	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	is_err(store_verify(&conf, desk_areas, report_line, &lines, &problems), SUP_OK,
 	    "store_verify on a healthy store");
 	is_int(problems, 0, "  0 problems");
 	is_int(lines, 0, "  nothing reported");
@@ -722,15 +733,206 @@ test_reopen_verify(struct store *s, int64_t last_seq)
 	 * A ticket counter with no ticket behind it.  (test_ticket checks
 	 * that a wrong counter of existing tickets is found.)
 	 */
-	if (store_open(s, &conf) != SUP_OK)
+	if (store_open(s, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	add(s, "tickets", 1);
 	store_close(s);
 	lines = 0;
-	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	is_err(store_verify(&conf, desk_areas, report_line, &lines, &problems), SUP_OK,
 	    "store_verify with \"tickets\" = 1 and no ticket");
 	is_int(problems, 1, "  1 problem");
 	is_int(lines, 1, "  reported in one line");
+}
+
+/* --- Registration: a toy area the store knows nothing else of ------------ */
+
+enum toy_db { TOY_REC, TOY_BY_LEN, TOY_DUPS, TOY_HAND, TOY_SEQS, TOY_NDB };
+static int toy_caches_made, toy_caches_freed, toy_builds, toy_batches;
+
+/* The index of toy records by the length of their value (one byte). */
+static int
+toy_len_key(DB *sec, const DBT *k, const DBT *d, DBT *r)
+{
+	(void)sec;
+	(void)k;
+	r->data = &((uint8_t *)d->data)[0];	/* values start with it */
+	r->size = 1;
+	return 0;
+}
+
+static void *
+toy_cache_new(void)
+{
+	toy_caches_made++;
+	return malloc(16);
+}
+
+static void
+toy_cache_free(void *c)
+{
+	toy_caches_freed++;
+	free(c);
+}
+
+/* Due when toy_hand.db is missing beside toy_rec.db (an older store). */
+static bool
+toy_due(const struct store *s)
+{
+	return store_has_file(s, "toy_rec.db") &&
+	    !store_has_file(s, "toy_hand.db");
+}
+
+/* Copy up to 2 records a batch into the by-hand index, after arg's key. */
+static int
+toy_batch(struct store *s, DB_TXN *txn, void *arg, size_t *n)
+{
+	uint8_t *next = arg;	/* the next key to copy */
+	DB *rec = store_db(s, 0, TOY_REC), *hand = store_db(s, 0, TOY_HAND);
+	int rc = 0;
+
+	toy_batches++;
+	for (*n = 0; *n < 2; (*n)++, (*next)++) {
+		DBT k = { .data = next, .size = 1 };
+		DBT d = { .flags = DB_DBT_MALLOC };
+		if ((rc = rec->get(rec, txn, &k, &d, 0)) != 0)
+			break;
+		rc = hand->put(hand, txn, &k, &d, 0);
+		free(d.data);
+		if (rc != 0)
+			break;
+	}
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+static sup_err
+toy_build(struct store *s)
+{
+	uint8_t next = 0;
+
+	toy_builds++;
+	return store_batches(s, toy_batch, &next, sizeof(next), "toy");
+}
+
+/* The toy's check: the by-hand index has as many entries as records. */
+static sup_err
+toy_verify(struct store *s, struct store_check *c)
+{
+	int64_t a, b;
+	sup_err e;
+
+	if ((e = store_count_db(store_db(s, 0, TOY_REC), &a)) != SUP_OK ||
+	    (e = store_count_db(store_db(s, 0, TOY_HAND), &b)) != SUP_OK)
+		return e;
+	if (a != b)
+		store_problem(c, "toy: %lld records, %lld in the index",
+		    (long long)a, (long long)b);
+	return SUP_OK;
+}
+
+static const struct store_db toy_dbs[TOY_NDB] = {
+	[TOY_REC] = { .file = "toy_rec.db", .type = DB_BTREE },
+	[TOY_BY_LEN] = { .file = "toy_by_len.db", .type = DB_BTREE,
+		.flags = DB_DUP | DB_DUPSORT, .kind = STORE_ASSOCIATED,
+		.primary = TOY_REC, .key = toy_len_key },
+	[TOY_DUPS] = { .file = "toy_dups.db", .type = DB_HASH,
+		.flags = DB_DUP },
+	[TOY_HAND] = { .file = "toy_hand.db", .type = DB_BTREE,
+		.kind = STORE_BY_HAND, .primary = TOY_REC },
+	[TOY_SEQS] = { .file = "toy_seqs.db", .type = DB_BTREE },
+};
+static const struct store_seq toy_seqs[] = { { "toy_id", "toy_seqs.db" } };
+static const struct store_build toy_builds_tab[] = {
+	{ "toy.build", toy_due, toy_build },
+};
+static const struct store_area toy_area = {
+	.name = "toy", .db = toy_dbs, .ndb = TOY_NDB,
+	.seq = toy_seqs, .nseq = 1,
+	.build = toy_builds_tab, .nbuild = 1,
+	.verify = toy_verify,
+	.cache_new = toy_cache_new, .cache_free = toy_cache_free,
+};
+static const struct store_area *const toy_areas[] = { &toy_area, NULL };
+/* A sequence in a database no area declares. */
+static const struct store_seq stray_seqs[] = { { "stray", "nowhere.db" } };
+static const struct store_area stray_area = {
+	.name = "stray", .seq = stray_seqs, .nseq = 1,
+};
+static const struct store_area *const stray_areas[] = { &stray_area, NULL };
+
+/* A Berkeley DB call of the test, auto-committed; bails out on error. */
+static void
+toy_put(struct store *s, enum toy_db i, uint8_t key, const char *val)
+{
+	DB *db = store_db(s, 0, i);
+	DBT k = { .data = &key, .size = 1 };
+	DBT d = { .data = (void *)val, .size = (u_int32_t)strlen(val) };
+
+	if (db->put(db, NULL, &k, &d, DB_AUTO_COMMIT) != 0)
+		bail_out("toy put");
+}
+
+static void
+test_areas(void)
+{
+	char tdir[64], marker[4096];
+	struct sup_conf tconf;
+	struct store t;
+	int64_t n = -1, id = 0;
+	long problems = -1;
+	int lines = 0;
+	struct stat st;
+
+	tap_store_conf(tdir, sizeof(tdir), &tconf, "");
+	is_err(store_open(&t, &tconf, toy_areas), SUP_OK,
+	    "store_open with an area the store knows nothing else of");
+	ok(t.nareas == 1 && toy_caches_made == 1 && toy_builds == 0,
+	    "  its cache made at open, no build due in a new store");
+	/* Flags: duplicates kept under one key of toy_dups.db (a hash). */
+	toy_put(&t, TOY_DUPS, 7, "a");
+	toy_put(&t, TOY_DUPS, 7, "b");
+	is_err(store_count_db(store_db(&t, 0, TOY_DUPS), &n), SUP_OK,
+	    "  count toy_dups.db");
+	is_int(n, 2, "  DB_DUP from the table: two values under one key");
+	/* The associated index, with duplicate keys of its own. */
+	for (uint8_t k = 0; k < 5; k++)
+		toy_put(&t, TOY_REC, k, k % 2 ? "xy" : "xz");
+	store_count_db(store_db(&t, 0, TOY_BY_LEN), &n);
+	is_int(n, 5, "  the associated index has an entry per record");
+	ok(store_seq_next(store_seq(&t, 0, 0), NULL, &id) == SUP_OK &&
+	    id == 1 && store_seq_find(&t, "toy_id") == store_seq(&t, 0, 0),
+	    "  its sequence, in the database it names, starts at 1");
+	/* An older store: the by-hand index missing. */
+	DB **hand = store_db_find(&t, "toy_hand.db");
+	(*hand)->close(*hand, 0);
+	*hand = NULL;
+	if (t.env->dbremove(t.env, NULL, "toy_hand.db", NULL,
+	    DB_AUTO_COMMIT) != 0)
+		bail_out("cannot remove toy_hand.db");
+	store_close(&t);
+	is_int(toy_caches_freed, 1, "  store_close drops the area's cache");
+	is_err(store_open(&t, &tconf, toy_areas), SUP_OK,
+	    "store_open of a store without the by-hand index");
+	snprintf(marker, sizeof(marker), "%s/toy.build", tconf.data_dir);
+	store_count_db(store_db(&t, 0, TOY_HAND), &n);
+	ok(toy_builds == 1 && n == 5 && toy_batches == 4 &&
+	    stat(marker, &st) != 0,
+	    "  the generic path built it in batches of 2 and removed the "
+	    "marker");
+	is_err(store_reopen(&t, &tconf), SUP_OK, "store_reopen");
+	ok(toy_caches_freed == 2 && toy_caches_made == 3 && toy_builds == 1,
+	    "  the cache dropped and made again, no build");
+	/* verify: every file, then the area's check. */
+	toy_put(&t, TOY_REC, 9, "q");
+	store_close(&t);
+	is_err(store_verify(&tconf, toy_areas, report_line, &lines,
+	    &problems), SUP_OK, "store_verify with the toy area");
+	ok(problems == 1 && lines == 1,
+	    "  the area's check ran and found the record its index lacks");
+	is_err(store_open(&t, &tconf, stray_areas), SUP_EINVAL,
+	    "a sequence in a database no area declares is refused");
+	ok(t.env == NULL && t.slot == NULL, "  and the store left closed");
+	conf_free(&tconf);
+	tap_rmtree(tdir);
 }
 
 static void
@@ -785,17 +987,18 @@ test_ticket_index_keys(struct store *s)
 		    rec, "uuid")), UUID_STRLEN, uuid))
 			bail_out("a test record does not parse");
 		DBT k = { .data = uuid, .size = UUID_LEN };
-		is_int(s->tickets->put(s->tickets, NULL, &k, &d,
+		DB *tickets = ticket_db(s, TDB_TICKETS);
+		is_int(tickets->put(tickets, NULL, &k, &d,
 		    DB_AUTO_COMMIT), 0, "a %s ticket record written", what[r]);
 		for (int i = 0; i < IDX_MAX; i++) {
-			if (s->t_idx[i] == NULL)
+			if (i == IDX_UPDATED)
 				continue;	/* kept by lib/ticket.c */
+			DB *idx = ticket_index_db(s, i);
 			size_t n = store_ticket_key(i, rec, key);
 			DBT ik = { .data = key, .size = (u_int32_t)n };
 			DBT pk = { .flags = DB_DBT_MALLOC };
 			DBT pd = { .flags = DB_DBT_MALLOC };
-			int rc = s->t_idx[i]->pget(s->t_idx[i], NULL, &ik, &pk,
-			    &pd, 0);
+			int rc = idx->pget(idx, NULL, &ik, &pk, &pd, 0);
 			if (n == 0 || rc != 0 || pk.size != UUID_LEN ||
 			    memcmp(pk.data, uuid, UUID_LEN) != 0) {
 				diag("index %d: not found under its key", i);
@@ -825,13 +1028,13 @@ test_ticket_index_keys(struct store *s)
 			DBT sk = { .data = st, .size = sizeof(st) };
 			DBT pk = { .flags = DB_DBT_MALLOC };
 			DBT pd = { .flags = DB_DBT_MALLOC };
-			is_int(s->t_idx[IDX_STATUS]->pget(s->t_idx[IDX_STATUS],
-			    NULL, &sk, &pk, &pd, 0), 0,
+			DB *idx = ticket_index_db(s, IDX_STATUS);
+			is_int(idx->pget(idx, NULL, &sk, &pk, &pd, 0), 0,
 			    "  under waiting_for_user, whatever the subject says");
 			free(pk.data);
 			free(pd.data);
 		}
-		s->tickets->del(s->tickets, NULL, &k, DB_AUTO_COMMIT);
+		tickets->del(tickets, NULL, &k, DB_AUTO_COMMIT);
 		json_object_put(rec);
 	}
 }
@@ -855,6 +1058,7 @@ main(void)
 	test_killed_in_library(&s);
 	test_reopen_verify(&s, last_seq);
 	test_status_names();
+	test_areas();
 	conf_free(&conf);
 	tap_rmtree(dir);
 	return done_testing();

@@ -18,6 +18,8 @@
 #include "jtext.h"
 #include "msg.h"
 #include "req.h"
+#include "areas.h"
+#include "counter.h"
 #include "store.h"
 #include "sup.h"
 #include "ticket.h"
@@ -58,7 +60,7 @@ setup(void)
 
 	snprintf(extra, sizeof(extra), "max_tickets_per_user = %d\n", LIMIT);
 	tap_store_conf(dir, sizeof(dir), &conf, extra);
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	make_user("alice", ROLE_USER, &alice);
 	make_user("bob", ROLE_USER, &bob);
@@ -1430,7 +1432,7 @@ stored(const uint8_t t[UUID_LEN])
 {
 	json_object *rec;
 
-	if (store_get(st.tickets, NULL, t, UUID_LEN, 0, &rec) != SUP_OK)
+	if (store_get(ticket_db(&st, TDB_TICKETS), NULL, t, UUID_LEN, 0, &rec) != SUP_OK)
 		bail_out("cannot read a ticket record");
 	return rec;
 }
@@ -1496,7 +1498,7 @@ test_last_refs(void)
 	rec = stored(t);
 	json_object_object_del(rec, "last_public");
 	json_object_object_del(rec, "last_note");
-	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+	if (store_put(ticket_db(&st, TDB_TICKETS), NULL, t, UUID_LEN, rec, 0) != SUP_OK)
 		bail_out("cannot rewrite carol's ticket");
 	json_object_put(rec);
 	is_str(listed_last(&carol, carol.id, t), "Public answer.",
@@ -1592,10 +1594,10 @@ edit_last_message(const uint8_t t[UUID_LEN], const char *content)
 	    UUID_LEN, ref, strlen(ref), NULL, &got, NULL) != 0)
 		bail_out("no last_public");
 	memcpy(key, t, UUID_LEN);
-	if (store_get(st.messages, NULL, key, MSG_KEY_LEN, 0, &m) != SUP_OK)
+	if (store_get(msg_db(&st), NULL, key, MSG_KEY_LEN, 0, &m) != SUP_OK)
 		bail_out("cannot read the last message");
 	json_object_object_add(m, "content", json_object_new_string(content));
-	if (store_put(st.messages, NULL, key, MSG_KEY_LEN, m, 0) != SUP_OK)
+	if (store_put(msg_db(&st), NULL, key, MSG_KEY_LEN, m, 0) != SUP_OK)
 		bail_out("cannot write the last message");
 	json_object_put(m);
 	json_object_put(rec);
@@ -1684,7 +1686,7 @@ stored_text(const uint8_t t[UUID_LEN], size_t *len)
 	DBT k = { .data = (void *)t, .size = UUID_LEN };
 	DBT d = { .flags = DB_DBT_MALLOC };
 
-	if (st.tickets->get(st.tickets, NULL, &k, &d, 0) != 0)
+	if (ticket_db(&st, TDB_TICKETS)->get(ticket_db(&st, TDB_TICKETS), NULL, &k, &d, 0) != 0)
 		bail_out("cannot read a ticket record");
 	*len = d.size;
 	return d.data;
@@ -1801,7 +1803,7 @@ test_post_record(void)
 	char *good = stored_text(t, &good_len), *bad;
 	rec = stored(t);
 	json_object_object_del(rec, "resolved_at");
-	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+	if (store_put(ticket_db(&st, TDB_TICKETS), NULL, t, UUID_LEN, rec, 0) != SUP_OK)
 		bail_out("cannot rewrite fiona's ticket");
 	json_object_put(rec);
 	bad = stored_text(t, &bad_len);
@@ -1815,7 +1817,7 @@ test_post_record(void)
 	/* Put it back, for the verify at the end. */
 	DBT k = { .data = t, .size = UUID_LEN };
 	DBT d = { .data = good, .size = (u_int32_t)good_len };
-	if (st.tickets->put(st.tickets, NULL, &k, &d, 0) != 0)
+	if (ticket_db(&st, TDB_TICKETS)->put(ticket_db(&st, TDB_TICKETS), NULL, &k, &d, 0) != 0)
 		bail_out("cannot restore fiona's ticket");
 	free(good);
 	user_clear(&fiona);
@@ -1836,7 +1838,7 @@ rewrite_ticket(const uint8_t t[UUID_LEN], json_object *rec)
 	text = json_object_to_json_string_length(rec,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (text == NULL || !time_parse(jstr(rec, "updated_at"), &us) ||
-	    store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK ||
+	    store_put(ticket_db(&st, TDB_TICKETS), NULL, t, UUID_LEN, rec, 0) != SUP_OK ||
 	    store_recent_move(&st, NULL, t, us, us, text, len) != SUP_OK)
 		bail_out("cannot rewrite a ticket");
 }
@@ -1848,12 +1850,12 @@ test_verify(void)
 	int lines = 0;
 
 	store_close(&st);
-	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	is_err(store_verify(&conf, desk_areas, report_line, &lines, &problems), SUP_OK,
 	    "store_verify after all of the above");
 	is_int(problems, 0, "  0 problems");
 
 	/* And it would have noticed a counter gone wrong. */
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	DB_TXN *txn;
 	if (st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
@@ -1862,13 +1864,13 @@ test_verify(void)
 		bail_out("count_add");
 	store_close(&st);
 	lines = 0;
-	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	is_err(store_verify(&conf, desk_areas, report_line, &lines, &problems), SUP_OK,
 	    "store_verify with the \"open\" counter off by one");
 	is_int(problems, 1, "  1 problem");
 	is_int(lines, 1, "  reported");
 
 	/* And a ticket naming a message that is not its newest. */
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	json_object *rec = stored(t1);
 	json_object_object_add(rec, "last_note", json_object_get(
@@ -1877,12 +1879,12 @@ test_verify(void)
 	json_object_put(rec);
 	store_close(&st);
 	lines = 0;
-	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	is_err(store_verify(&conf, desk_areas, report_line, &lines, &problems), SUP_OK,
 	    "store_verify with a ticket whose last_note is its last message");
 	is_int(problems, 2, "  1 more problem");
 
 	/* And a ticket without a head field a post rewrites in place. */
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	rec = stored(t2);
 	json_object_object_del(rec, "first_response_at");
@@ -1890,7 +1892,7 @@ test_verify(void)
 	json_object_put(rec);
 	store_close(&st);
 	lines = 0;
-	is_err(store_verify(&conf, report_line, &lines, &problems), SUP_OK,
+	is_err(store_verify(&conf, desk_areas, report_line, &lines, &problems), SUP_OK,
 	    "store_verify with a ticket without first_response_at");
 	is_int(problems, 3, "  1 more problem");
 }
@@ -2285,7 +2287,7 @@ primary_tickets(struct pticket *t, size_t max, size_t *n)
 	DBC *c;
 
 	*n = 0;
-	if (st.tickets->cursor(st.tickets, NULL, &c, 0) != 0)
+	if (ticket_db(&st, TDB_TICKETS)->cursor(ticket_db(&st, TDB_TICKETS), NULL, &c, 0) != 0)
 		bail_out("cursor");
 	while (c->get(c, &k, &d, DB_NEXT) == 0) {
 		if (*n == max || k.size != UUID_LEN ||
@@ -2319,7 +2321,7 @@ recent_is_primary(void)
 	DBC *c;
 
 	primary_tickets(t, SUP_NELEM(t), &n);
-	if (st.t_recent->cursor(st.t_recent, NULL, &c, 0) != 0)
+	if (ticket_db(&st, TDB_RECENT)->cursor(ticket_db(&st, TDB_RECENT), NULL, &c, 0) != 0)
 		bail_out("cursor");
 	while (same && c->get(c, &k, &d, DB_NEXT) == 0) {
 		size_t len;
@@ -2407,9 +2409,9 @@ verify_now(void)
 	int lines = 0;
 
 	store_close(&st);
-	if (store_verify(&conf, report_line, &lines, &problems) != SUP_OK)
+	if (store_verify(&conf, desk_areas, report_line, &lines, &problems) != SUP_OK)
 		problems = -1;
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	return problems;
 }
@@ -2421,8 +2423,8 @@ recent_raw(const uint8_t key[RECENT_KEY_LEN], const char *text, size_t len)
 	DBT k = { .data = (void *)key, .size = RECENT_KEY_LEN };
 	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
 	int rc = text != NULL ?
-	    st.t_recent->put(st.t_recent, NULL, &k, &d, DB_AUTO_COMMIT) :
-	    st.t_recent->del(st.t_recent, NULL, &k, DB_AUTO_COMMIT);
+	    ticket_db(&st, TDB_RECENT)->put(ticket_db(&st, TDB_RECENT), NULL, &k, &d, DB_AUTO_COMMIT) :
+	    ticket_db(&st, TDB_RECENT)->del(ticket_db(&st, TDB_RECENT), NULL, &k, DB_AUTO_COMMIT);
 
 	if (rc != 0)
 		bail_out("t_recent: %s", db_strerror(rc));
@@ -2481,8 +2483,9 @@ mark_build(const char *name)
 static void
 make_old_store(void)
 {
-	st.t_recent->close(st.t_recent, 0);
-	st.t_recent = NULL;
+	DB **recent = store_db_find(&st, "t_recent.db");
+	(*recent)->close(*recent, 0);
+	*recent = NULL;
 	if (st.env->dbremove(st.env, NULL, "t_recent.db", NULL,
 	    DB_AUTO_COMMIT) != 0)
 		bail_out("cannot remove t_recent.db");
@@ -2504,7 +2507,7 @@ old_program_write(const uint8_t t[UUID_LEN], int64_t us, const char *subject)
 	json_object_object_add(rec, "updated_at",
 	    json_object_new_string(stamp));
 	json_object_object_add(rec, "subject", json_object_new_string(subject));
-	if (store_put(st.tickets, NULL, t, UUID_LEN, rec, 0) != SUP_OK)
+	if (store_put(ticket_db(&st, TDB_TICKETS), NULL, t, UUID_LEN, rec, 0) != SUP_OK)
 		bail_out("cannot rewrite a ticket");
 	json_object_put(rec);
 }
@@ -2522,7 +2525,7 @@ open_at_once(int n)
 	for (int i = 0; i < n && i < 8; i++)
 		if ((kids[i] = fork()) == 0) {
 			struct store mine;
-			if (store_open(&mine, &conf) != SUP_OK)
+			if (store_open(&mine, &conf, desk_areas) != SUP_OK)
 				_exit(1);
 			store_close(&mine);
 			_exit(0);
@@ -2589,7 +2592,7 @@ test_covering(void)
 	/* A store of an older version: t_by_updated.db, no t_recent.db. */
 	make_old_store();
 	ok(old_index_there(), "a store laid out as an older version made it");
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open of the older store");
 	ok(!old_index_there(), "  opening it removes t_by_updated.db");
 	ok(recent_is_primary(), "  and fills t_recent from the tickets");
@@ -2607,7 +2610,7 @@ test_covering(void)
 	make_old_index();
 	ok(!recent_is_primary(), "an older program leaves t_recent stale");
 	store_close(&st);
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open after an older program");
 	ok(!old_index_there(), "  the next open removes t_by_updated.db again");
 	ok(recent_is_primary(), "  and builds t_recent anew");
@@ -2626,7 +2629,7 @@ test_covering(void)
 	recent_raw(key, "{}", 2);
 	mark_build("t_recent.build");
 	store_close(&st);
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open after a build cut short");
 	ok(!file_there("t_recent.build"), "a build cut short is done again on "
 	    "the next open, and its marker removed");
@@ -2642,7 +2645,7 @@ test_covering(void)
 	make_old_store();
 	is_int(open_at_once(4), 4, "four processes opening an older store at "
 	    "once all open it");
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open after the parallel upgrade");
 	ok(!old_index_there() && !file_there("t_recent.build"),
 	    "  t_by_updated.db and the marker are gone");
@@ -2676,7 +2679,7 @@ counter_there(const char *name)
 	DBT k = { .data = (void *)name, .size = (u_int32_t)strlen(name) };
 	DBT d = { .flags = DB_DBT_PARTIAL };
 
-	return st.counters->get(st.counters, NULL, &k, &d, 0) == 0;
+	return counter_db(&st)->get(counter_db(&st), NULL, &k, &d, 0) == 0;
 }
 
 /*
@@ -2689,8 +2692,9 @@ make_old_counts(void)
 	struct counts c = counts_now();
 	DB_TXN *txn;
 
-	st.t_counts->close(st.t_counts, 0);
-	st.t_counts = NULL;
+	DB **counts = store_db_find(&st, "t_counts.db");
+	(*counts)->close(*counts, 0);
+	*counts = NULL;
 	if (st.env->dbremove(st.env, NULL, "t_counts.db", NULL,
 	    DB_AUTO_COMMIT) != 0 || st.env->txn_begin(st.env, NULL, &txn, 0))
 		bail_out("cannot remove t_counts.db");
@@ -2720,7 +2724,7 @@ test_counts_upgrade(void)
 	store_close(&st);
 	ok(!file_there("t_counts.db"), "a store laid out as an older version "
 	    "made it");
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open of the older store");
 	after = counts_now();
 	ok(memcmp(&before, &after, sizeof(before)) == 0, "  opening it counts "
@@ -2733,7 +2737,7 @@ test_counts_upgrade(void)
 	/* Cut short after its counts were written: not counted twice. */
 	mark_build("t_counts.build");
 	store_close(&st);
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open after a build cut short");
 	after = counts_now();
 	ok(memcmp(&before, &after, sizeof(before)) == 0 &&
@@ -2745,7 +2749,7 @@ test_counts_upgrade(void)
 	make_old_store();
 	is_int(open_at_once(4), 4, "four processes opening a store due both "
 	    "builds all open it");
-	if (store_open(&st, &conf) != SUP_OK)
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open after the parallel upgrade");
 	after = counts_now();
 	ok(memcmp(&before, &after, sizeof(before)) == 0, "  the counts are "
