@@ -189,8 +189,8 @@ part() {
 	    awk -v f="$1" '$0 ~ f { gsub(",", "", $1); print $1; exit }'
 }
 LOADER=$(part '_dl_start ')
-OPEN=$(part 'lib/store.c:store_open ')
-CLOSE=$(part 'lib/store.c:store_close ')
+OPEN=$(part 'lib/store/store.c:store_open ')
+CLOSE=$(part 'lib/store/store.c:store_close ')
 SERVE=$(part 'cgi-bin/app.c:serve_one ')
 request strace -c -f -o "$DIR/strace.txt" >/dev/null
 # The calls column of strace -c's line for system call $1 ("total": all).

@@ -49,7 +49,7 @@ static const char *commit_dir;
 static DB_ENV *env;
 static DB *db;
 
-/* A worker's environment and database, as lib/store.c opens the store. */
+/* A worker's environment and database, as lib/store/store.c opens the store. */
 static int
 commit_open(void)
 {

@@ -450,7 +450,7 @@ open_store(struct app *app)
 }
 
 /*
- * Give up what serving requests does not need (lib/confine.h,
+ * Give up what serving requests does not need (lib/base/confine.h,
  * docs/security.md), once the store is open.  A FastCGI worker parses all
  * of its templates first; a CGI process (cgi) reads its one template
  * later, and says nothing of what the kernel lacks (it would say it at

@@ -108,7 +108,7 @@
 
 		/*
 		 * The status buttons of templates/ticket.html for status, as
-		 * lib/page.c's page_ticket offers them, in the same order.
+		 * lib/web/page.c's page_ticket offers them, in the same order.
 		 */
 		function refreshActions(status) {
 			var actions = document.getElementById("status-form");

@@ -34,7 +34,7 @@ endbr() {
 	    grep -A1 '<main>:' | tail -1 | grep -q endbr64
 }
 cet_objects() {
-	for o in "$BUILD"/lib/*.o "$BUILD"/cgi-bin/*.o; do
+	for o in "$BUILD"/lib/*/*.o "$BUILD"/cgi-bin/*.o; do
 		readelf -n "$o" | grep -q 'x86 feature: IBT, SHSTK' || return 1
 	done
 }

@@ -1,5 +1,5 @@
 /*
- * jtext_same.h - the check that JSON text read in place (lib/jtext.c)
+ * jtext_same.h - the check that JSON text read in place (lib/text/jtext.c)
  * reads as json-c parses it; shared by tests/unit/test_jtext.c and
  * tests/fuzz/fuzz_jtext.c.  Include after <json-c/json.h>, jtext.h and
  * util.h.

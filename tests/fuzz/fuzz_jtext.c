@@ -1,6 +1,6 @@
 /*
  * fuzz_jtext - libFuzzer target for reading JSON text in place
- * (lib/jtext.c).
+ * (lib/text/jtext.c).
  *
  * Input: any bytes, read as the text of one value, in a buffer of exactly
  * their size (a read past it is the sanitizer's to see).  Every member,

@@ -9,7 +9,7 @@
  * session for alice, carol and dave, a ticket of alice's with a staff
  * reply and an internal note, a ticket of bob's and a closed one of
  * alice's.  Durability nosync; the fuzz build's password hashes are
- * libsodium's cheapest (lib/user.h), so Basic logins cost little.
+ * libsodium's cheapest (lib/desk/user.h), so Basic logins cost little.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -171,7 +171,7 @@ make_message(struct sup_user *u, const uint8_t ticket[UUID_LEN],
 	if ((e = msg_post(&app.store, u, ticket, text_in, strlen(text_in),
 	    internal, &m)) != SUP_OK)
 		die("msg_post", e);
-	/* The message may be a text object (lib/jtext.h): read its text. */
+	/* The message may be a text object (lib/text/jtext.h): read its text. */
 	text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
 	if (text == NULL || (at = strstr(text, "\"uuid\":\"")) == NULL ||
 	    strlen(at + 8) < UUID_STRLEN)

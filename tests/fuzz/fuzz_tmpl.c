@@ -1,6 +1,6 @@
 /*
  * fuzz_tmpl - libFuzzer target for the template parser and renderer
- * (lib/tmpl.c).
+ * (lib/text/tmpl.c).
  *
  * Input: one byte choosing the template's extension (and so its escaping
  * mode), then the template text.  A template that parses is rendered with
@@ -98,7 +98,7 @@ cap_write(void *ctx, const char *buf, size_t len)
 
 /*
  * Render t with d; abort when a render fails other than by the cap.  The
- * same data as a text object (text: lib/jtext.h, as pages get the API's
+ * same data as a text object (text: lib/text/jtext.h, as pages get the API's
  * objects) renders the same bytes.
  */
 static void

@@ -10,7 +10,7 @@ each way of logging in (Bearer token, Basic, session cookie with its CSRF
 token, anonymous), JSON and form bodies; and, for every body and query
 field of every route, a value at the field's length limit and one past it,
 in 1-, 2-, 3- and 4-byte UTF-8 characters (the limits of the field tables
-in cgi-bin/*.c and lib/ticket.c's query_fields).  Files are named by the
+in cgi-bin/*.c and cgi-bin/tquery.c's tquery_fields).  Files are named by the
 SHA-1 of their content, as libFuzzer names its own, so running it again
 adds nothing twice.  "@name@" stands for a secret of the target's store
 (fuzz_prog.c).
@@ -22,7 +22,7 @@ import json
 import os
 import urllib.parse
 
-# The field limits: keep them as cgi-bin/*.c, lib/ticket.c, lib/user.h say.
+# The field limits: keep them as cgi-bin/*.c, cgi-bin/tquery.c, lib/desk/user.h say.
 SUBJECT_MAX = 255          # characters (F_STRING)
 CONTENT_MAX = 65536        # bytes (F_TEXT)
 USERNAME_MAX = 150         # characters

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (T, BUILD, PROGRAMS, REPO, ROUTE_ROWS, SERVER_MODE, TICKETS, Client, check,  # noqa: E402
                      eq, envelope_problem, short, standard_server, run_main)
 
-# What a placeholder of lib/route.h takes (as lib/route.c matches it).
+# What a placeholder of lib/web/route.h takes (as lib/web/route.c matches it).
 SLOTS = {"{uuid}": "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
          "{id}": "[1-9][0-9]{0,9}"}
 # Placeholder values for the checks that need no server (any valid value).

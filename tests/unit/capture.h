@@ -1,7 +1,7 @@
 /*
  * capture.h - a response captured in memory, as the web server would get
  * it: struct sup_io callbacks that read no body and append what is
- * written to `out`.  For the unit tests of lib/http.c and lib/page.c.
+ * written to `out`.  For the unit tests of lib/web/http.c and lib/web/page.c.
  * Include after util.h and sup.h.
  */
 #ifndef CAPTURE_H

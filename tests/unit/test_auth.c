@@ -1,6 +1,6 @@
 /*
- * test_auth.c - who is asking (lib/auth.c, accounts and tokens of
- * lib/user.c): HTTP Basic by username or e-mail, bearer tokens, and
+ * test_auth.c - who is asking (lib/desk/auth.c, accounts and tokens of
+ * lib/desk/user.c): HTTP Basic by username or e-mail, bearer tokens, and
  * REMOTE_USER only when the configuration trusts the server.
  *
  * argon2id is slow on purpose, so the password checks here are few.

@@ -1,5 +1,5 @@
 /*
- * test_backup.c - store_backup (lib/backup.c): a copy of a store taken
+ * test_backup.c - store_backup (lib/store/backup.c): a copy of a store taken
  * while another process writes to it opens as a store, holds what was
  * committed before each step, and passes store_verify; a checkpoint
  * during the copy is held off, so no log file the copy needs is removed.

@@ -1,5 +1,5 @@
 /*
- * test_conf.c - support.conf (lib/conf.c): defaults, values, the errors
+ * test_conf.c - support.conf (lib/base/conf.c): defaults, values, the errors
  * that stop a program at start-up, and which file is read.
  */
 #include <stdlib.h>

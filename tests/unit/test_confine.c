@@ -1,5 +1,5 @@
 /*
- * test_confine.c - lib/confine.c: a confined process keeps what a worker
+ * test_confine.c - lib/base/confine.c: a confined process keeps what a worker
  * needs (its store's directory to read and write, even to reopen and
  * recover the store; its templates to read; its temporary directory) and
  * loses the rest: other files, other programs, new processes, sockets.

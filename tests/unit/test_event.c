@@ -1,5 +1,5 @@
 /*
- * test_event.c - the change-event log (lib/event.c): one event per change,
+ * test_event.c - the change-event log (lib/desk/event.c): one event per change,
  * in the change's transaction, numbered without holes in commit order;
  * subscribers inside the transaction; consumers from their own position;
  * trimming.

@@ -1,5 +1,5 @@
 /*
- * test_fcgiout.c - a request's output as FastCGI records (lib/fcgiout.c):
+ * test_fcgiout.c - a request's output as FastCGI records (lib/web/fcgiout.c):
  * whatever the size of the answer and of the pieces it is written in, the
  * web server reads back the same bytes in well-formed STDOUT records of
  * at most 64 KB, then the end of the stream and the end of the request;

@@ -1,7 +1,7 @@
 /*
- * test_http.c - responses (lib/http.c): a JSON body is the same bytes
+ * test_http.c - responses (lib/web/http.c): a JSON body is the same bytes
  * whether json-c prints it or it goes out in pieces around raw objects
- * (lib/jtext.h), with a Content-Length that counts them; HEAD sends the
+ * (lib/text/jtext.h), with a Content-Length that counts them; HEAD sends the
  * headers only.
  */
 #include <stdlib.h>

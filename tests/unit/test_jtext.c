@@ -1,5 +1,5 @@
 /*
- * test_jtext.c - reading JSON text in place (lib/jtext.c): every member,
+ * test_jtext.c - reading JSON text in place (lib/text/jtext.c): every member,
  * element and string reads as json-c parses it; cut-off and malformed
  * text reads as no value and never past its end; the index agrees with
  * the member search; text objects print as their text.

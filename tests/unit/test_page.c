@@ -1,5 +1,5 @@
 /*
- * test_page.c - lib/page.c: next= validation, status labels, the times
+ * test_page.c - lib/web/page.c: next= validation, status labels, the times
  * shown without JavaScript, the page fields of a ticket and a list, the
  * shared context, and what a response looks like (headers, redirects,
  * error pages, a broken or missing template).

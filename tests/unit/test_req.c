@@ -1,5 +1,5 @@
 /*
- * test_req.c - parsing a CGI request (lib/req.c): the routed path, the
+ * test_req.c - parsing a CGI request (lib/web/req.c): the routed path, the
  * query string, the size-capped body and the JSON body.  Requests are made
  * from fake environment arrays and a body in memory.
  */

@@ -1,5 +1,5 @@
 /*
- * test_route.c - the route table (lib/route.c): which row a method and
+ * test_route.c - the route table (lib/web/route.c): which row a method and
  * path find, the UUIDs captured, 404 and 405 with its Allow list.
  */
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_sess.c - sessions, CSRF tokens and login throttling (lib/sess.c):
+ * test_sess.c - sessions, CSRF tokens and login throttling (lib/desk/sess.c):
  * create and look up, idle and absolute expiry, a new id at every login,
  * logout, ending a user's other sessions, purge, the constant-time token
  * comparison, the cookies, and the throttle windows.  Times are passed in,

@@ -1,5 +1,5 @@
 /*
- * test_store.c - the Berkeley DB store (lib/store.c, lib/verify.c) in a
+ * test_store.c - the Berkeley DB store (lib/store/store.c, lib/store/verify.c) in a
  * fresh scratch directory: records, counters, sequences, transactions with
  * bounded retry, reopening, and the consistency check.
  */
@@ -992,7 +992,7 @@ test_ticket_index_keys(struct store *s)
 		    DB_AUTO_COMMIT), 0, "a %s ticket record written", what[r]);
 		for (int i = 0; i < IDX_MAX; i++) {
 			if (i == IDX_UPDATED)
-				continue;	/* kept by lib/ticket.c */
+				continue;	/* kept by lib/desk/ticket.c */
 			DB *idx = ticket_index_db(s, i);
 			size_t n = store_ticket_key(i, rec, key);
 			DBT ik = { .data = key, .size = (u_int32_t)n };

@@ -1,6 +1,6 @@
 /*
- * test_ticket.c - tickets and their messages (lib/ticket.c, lib/msg.c,
- * lib/view.c) in a scratch store with three users: two customers and an
+ * test_ticket.c - tickets and their messages (lib/desk/ticket.c, lib/desk/msg.c,
+ * lib/desk/view.c) in a scratch store with three users: two customers and an
  * agent.  What each of them sees, the status machine of docs/api.md, the
  * per-user limit, lists (pages of any size against the details of their
  * items), the message thread and its ETag, and the pages'
@@ -1140,7 +1140,7 @@ filtered_as_expected(const struct ticket_query *fq, json_object *all,
 }
 
 /*
- * Filters read from the stored text (fields_text in lib/ticket.c) and,
+ * Filters read from the stored text (fields_text in lib/desk/ticket.c) and,
  * for a subject with escapes, from the parsed record: every filter and
  * pairs of them give what the test finds in the whole list.  A list of
  * several statuses is counted from the status counters.

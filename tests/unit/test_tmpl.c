@@ -1,5 +1,5 @@
 /*
- * test_tmpl.c - the template engine (lib/tmpl.c): every construct, every
+ * test_tmpl.c - the template engine (lib/text/tmpl.c): every construct, every
  * modifier with the payloads that matter (XSS), the load errors with their
  * line numbers, the cache and the template directory's boundary.
  */
@@ -22,7 +22,7 @@ static struct tmpl_cache *cache;
 static char last_err[512];
 
 /*
- * Every render() also renders its data as a text object (lib/jtext.h: the
+ * Every render() also renders its data as a text object (lib/text/jtext.h: the
  * JSON text itself, as pages get the API's objects) and compares: the
  * count of renders, of those that differed, and the first difference.
  */
@@ -148,7 +148,7 @@ test_variables(void)
 	    "a lone closing delimiter is text");
 }
 
-/* Prints as fixed text, like the raw objects of lib/view.c. */
+/* Prints as fixed text, like the raw objects of lib/desk/view.c. */
 static int
 raw_print(json_object *o SUP_UNUSED, struct printbuf *pb,
     int level SUP_UNUSED, int flags SUP_UNUSED)

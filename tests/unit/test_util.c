@@ -1,6 +1,6 @@
 /*
  * test_util.c - UUIDs, times, UTF-8, string helpers and the error names
- * (lib/util.c, lib/err.c).
+ * (lib/base/util.c, lib/base/err.c).
  */
 #include <limits.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * test_valid.c - declared input (lib/valid.c): JSON bodies and query
+ * test_valid.c - declared input (lib/web/valid.c): JSON bodies and query
  * strings checked against field tables, every problem named.
  */
 #include <stdint.h>

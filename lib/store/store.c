@@ -925,7 +925,7 @@ void
 store_checkpoint(struct store *s, bool force)
 {
 	/*
-	 * None while a backup copies the store (lib/backup.c): after a
+	 * None while a backup copies the store (lib/store/backup.c): after a
 	 * checkpoint, the next log file switch removes the log files
 	 * before it, which the copy may still need.  Skipped, not waited
 	 * for: a request must not wait for a backup.

@@ -3,7 +3,7 @@
  * elements of an array, a string's content, without making a json-c object
  * of each value first.
  *
- * The API's objects leave the store as text (lib/view.c splices the stored
+ * The API's objects leave the store as text (lib/desk/view.c splices the stored
  * records); a page reads a few members of each and writes most of the text
  * out again.  Parsing all of it into json-c objects cost a chat page more
  * than everything else together (docs/pages.md, "Speed").  json-c,
@@ -113,7 +113,7 @@ bool jt_truthy(struct jt v);
 bool jt_string_plain(struct jt v);
 
 /*
- * The content of string v, unescaped, appended to b (lib/util.h); false
+ * The content of string v, unescaped, appended to b (lib/base/util.h); false
  * when v is not a well-formed string (b unchanged then) or b failed.  A
  * \u escape of a lone surrogate becomes U+FFFD, as json-c reads it.
  */

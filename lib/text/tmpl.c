@@ -1140,7 +1140,7 @@ apply(const struct out *o, enum mod m, const char *s, size_t n, bool json)
  * One level of context: a section's object and its repetition.  obj is a
  * json-c object (or NULL); ix indexes the members of a JSON text object
  * (or is NULL): an element of a text array, or the text of obj when obj
- * is a text object (lib/jtext.h).  A name is looked for in obj's members,
+ * is a text object (lib/text/jtext.h).  A name is looked for in obj's members,
  * then in the text's, then among the extra members the caller computes
  * for the text.
  */

@@ -15,9 +15,9 @@
  *   "is_from_user", "is_internal", "attachments", "created_at", then
  *   "user": id}
  *
- * The API objects come out as "raw" json-c objects, lib/jtext.h's text
+ * The API objects come out as "raw" json-c objects, lib/text/jtext.h's text
  * objects: they print as their JSON text, spliced from the stored text,
- * but hold no members.  Read one in place with lib/jtext.h (as the pages
+ * but hold no members.  Read one in place with lib/text/jtext.h (as the pages
  * do), or parse it with view_expand().
  */
 #ifndef SUP_VIEW_H

@@ -106,7 +106,7 @@ build_head(const struct sup_req *r, int status, const char *ctype, long clen,
 }
 
 /*
- * The text of a text object without added members (lib/jtext.h: the API's
+ * The text of a text object without added members (lib/text/jtext.h: the API's
  * raw objects) in *text and *len, borrowed; false for any other object.
  */
 static bool
@@ -194,7 +194,7 @@ send_json(struct sup_req *r, int status, json_object *body, bool challenge)
 	const char *text = NULL;
 	bool head_only = strcmp(r->method, "HEAD") == 0;
 
-	/* A raw object (lib/view.c) is its text already, and an object
+	/* A raw object (lib/desk/view.c) is its text already, and an object
 	 * holding raw ones is sent in pieces: json-c does not print a copy
 	 * of a whole thread or list first. */
 	if (body != NULL && !raw_text(body, &text, &blen)) {

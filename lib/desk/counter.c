@@ -1,5 +1,5 @@
 /*
- * counter.c - the counters area (lib/counter.h): counters.db and the
+ * counter.c - the counters area (lib/desk/counter.h): counters.db and the
  * database of the sequences, seqs.db.
  */
 #include <string.h>

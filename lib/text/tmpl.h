@@ -79,7 +79,7 @@ const char *tmpl_name(const struct tmpl *t);
  * when w fails, SUP_ENOMEM when a chain of modifiers needs a buffer and
  * none can be had; the output may then be partial.
  *
- * data and the objects in it may be text objects (lib/jtext.h): a name is
+ * data and the objects in it may be text objects (lib/text/jtext.h): a name is
  * looked for in the json-c members, then in the text, whose objects and
  * arrays the sections walk as they walk json-c's.
  */
@@ -107,7 +107,7 @@ sup_err tmpl_render_ex(const struct tmpl *t, json_object *data,
     const struct tmpl_extra *extra, tmpl_write_fn w, void *ctx);
 
 /*
- * A tmpl_write_fn appending to a struct sbuf (lib/util.h) given as ctx;
+ * A tmpl_write_fn appending to a struct sbuf (lib/base/util.h) given as ctx;
  * fails once the sbuf could not grow.
  */
 int tmpl_sbuf_write(void *ctx, const char *buf, size_t len);

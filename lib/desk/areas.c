@@ -1,5 +1,5 @@
 /*
- * areas.c - the list of the areas the programs open (lib/areas.h).  The
+ * areas.c - the list of the areas the programs open (lib/desk/areas.h).  The
  * order is the order of opening and of `supportctl db verify`: within
  * it, each area's table says its own.
  */

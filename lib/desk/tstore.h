@@ -10,7 +10,7 @@
  *   t_by_number      number(8)                           (unique)
  *   t_recent         ~updated_us(8) ~uuid(16)            -> ticket record
  *                    (a covering copy of tickets, newest first; kept by
- *                    lib/ticket.c in the ticket's transaction, not by
+ *                    lib/desk/ticket.c in the ticket's transaction, not by
  *                    associate)
  *   t_by_user        user(4) updated_us(8) uuid(16)
  *   t_by_status      status(1) number(8)

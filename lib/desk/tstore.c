@@ -1,5 +1,5 @@
 /*
- * tstore.c - the tickets' area of the store (lib/tstore.h): its
+ * tstore.c - the tickets' area of the store (lib/desk/tstore.h): its
  * databases, the index keys read from the stored records (by position,
  * falling back to json-c), the covering index t_recent, the counts of
  * t_counts, the builds of both for an older store, and the area's check.

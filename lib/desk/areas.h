@@ -2,7 +2,7 @@
  * areas.h - the areas of the desk that the programs open, in the order of
  * desk_areas: an area's code reaches its databases through its place
  * (store_db(s, AREA_TICKET, ...)).  Adding an area is a line here, a line
- * in lib/areas.c and the area's own file; adding a database to an area
+ * in lib/desk/areas.c and the area's own file; adding a database to an area
  * touches only that area's file (docs/architecture.md).
  */
 #ifndef SUP_AREAS_H
@@ -11,13 +11,13 @@
 #include "store.h"
 
 enum desk_area {
-	AREA_USER,		/* users, tokens: lib/user.c */
-	AREA_TICKET,		/* tickets, indexes, counts: lib/tstore.c */
-	AREA_MSG,		/* messages: lib/msg.c */
-	AREA_COUNTER,		/* counters, sequences: lib/counter.c */
-	AREA_SESS,		/* sessions, throttle: lib/sess.c */
-	AREA_VIEW,		/* no database: the view's cache: lib/view.c */
-	AREA_EVENT,		/* the change-event log: lib/event.c */
+	AREA_USER,		/* users, tokens: lib/desk/user.c */
+	AREA_TICKET,		/* tickets, indexes, counts: lib/desk/tstore.c */
+	AREA_MSG,		/* messages: lib/desk/msg.c */
+	AREA_COUNTER,		/* counters, sequences: lib/desk/counter.c */
+	AREA_SESS,		/* sessions, throttle: lib/desk/sess.c */
+	AREA_VIEW,		/* no database: the view's cache: lib/desk/view.c */
+	AREA_EVENT,		/* the change-event log: lib/desk/event.c */
 	AREA_MAX
 };
 

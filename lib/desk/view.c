@@ -85,7 +85,7 @@ view_end(struct view *v)
  * A raw object printing as the text of b, which it takes (b is left
  * empty, also on failure); NULL when out of memory or when b had failed.
  * Taking the buffer spares a copy of what may be a long thread.  Raw
- * objects are lib/jtext.c's text objects.
+ * objects are lib/text/jtext.c's text objects.
  */
 static json_object *
 raw_take(struct sbuf *b)

@@ -47,7 +47,7 @@ void page_env_close(struct page_env *pe);
 
 /*
  * Parse every template in templates_dir now, into the cache page_render
- * uses: a worker does this before it is confined (lib/confine.h), so that
+ * uses: a worker does this before it is confined (lib/base/confine.h), so that
  * what it renders later is already in memory.  A file counts when its
  * name could be a template's ([A-Za-z0-9_.-], no leading dot).  A template
  * that does not load is logged on stderr as page_render logs it and tried
@@ -138,7 +138,7 @@ sup_err page_error(struct page_env *pe, struct sup_req *r, int status,
     sup_err e);
 
 /*
- * The chat page's ticket: the API's ticket (a text object, lib/jtext.h)
+ * The chat page's ticket: the API's ticket (a text object, lib/text/jtext.h)
  * itself, with the page fields for the reader (staff or not) added as
  * members: can_reply, can_resolve, can_close, can_reopen, is_closed and
  * statuses (as page_ticket_list's, for scripts: the labels of the other

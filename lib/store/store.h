@@ -10,7 +10,7 @@
  * index its primary and key callback), its sequences, its verify check,
  * the builds of an index an older store may lack, and the hook that drops
  * its per-process cache.  The programs hand the list of the areas to
- * store_open (lib/areas.c: desk_areas); each area reaches its handles
+ * store_open (lib/desk/areas.c: desk_areas); each area reaches its handles
  * through the slot of its place in that list (store_db), and the keys of
  * its databases are written down in its own header or file (integers in
  * keys are big-endian everywhere, so that byte order is numeric order).
@@ -36,7 +36,7 @@
 
 struct store;
 struct store_check;
-struct event_subscriber;	/* lib/event.h: the store only holds them */
+struct event_subscriber;	/* lib/desk/event.h: the store only holds them */
 
 /* An associated index's key callback (DB->associate). */
 typedef int (*store_key_fn)(DB *sec, const DBT *key, const DBT *data,
@@ -130,7 +130,7 @@ struct store_area {
 	void *(*cache_new)(void);
 	void (*cache_free)(void *cache);
 	/*
-	 * The area's part in the change-event log (lib/event.h): its
+	 * The area's part in the change-event log (lib/desk/event.h): its
 	 * subscribers, run inside every transaction that appends an event
 	 * (NULL-ended), and the names of its consumers of the log after
 	 * commit (NULL-ended), which the log keeps its events for.
@@ -160,7 +160,7 @@ struct store {
 
 /*
  * The database i of the area at place `area` of the list the store was
- * opened with (an area's code knows its place: lib/areas.h), and its
+ * opened with (an area's code knows its place: lib/desk/areas.h), and its
  * sequence i: loads only, on every request's path.
  */
 static inline DB *

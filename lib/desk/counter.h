@@ -9,7 +9,7 @@
  *                    struct store_seq)
  *
  * The counters the tickets imply ("tickets", "user:N", ...) are checked
- * by the tickets' area, which keeps them (lib/tstore.c).
+ * by the tickets' area, which keeps them (lib/desk/tstore.c).
  */
 #ifndef SUP_COUNTER_H
 #define SUP_COUNTER_H

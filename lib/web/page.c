@@ -146,7 +146,7 @@ page_time_display(const char *iso, char *buf, size_t n)
 /*
  * --- Members computed for the API's text --------------------------------
  *
- * A page renders the API's objects from their text (lib/jtext.h); what a
+ * A page renders the API's objects from their text (lib/text/jtext.h); what a
  * page shows that the API does not say is computed when the template asks
  * for it, for the object it asks in (struct tmpl_extra):
  *   <name>_at_display  a time of the object in words, UTC (page_time_display)
@@ -819,7 +819,7 @@ page_ticket_list(json_object *api_page, bool staff, const char *selected)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	/* The results are one text object, the whole array (lib/ticket.c),
+	/* The results are one text object, the whole array (lib/desk/ticket.c),
 	 * rendered from its text. */
 	if (!json_object_object_get_ex(api_page, "results", &list) ||
 	    !jt_object_text(list, &text) || jt_type(text) != JT_ARRAY)
