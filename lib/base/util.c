@@ -97,28 +97,70 @@ time_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Write v as n decimal digits (zero-padded, the high ones dropped) at p. */
+static void
+put_digits(char *p, unsigned long v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * The civil date and time by arithmetic (days to year, month, day: the
+ * proleptic Gregorian algorithm of H. Hinnant's "chrono-compatible
+ * low-level date algorithms"), not gmtime_r and snprintf: every record
+ * and every event stamps a time, and the pair cost about 4,000
+ * instructions of a post's 260,000.  Years outside 0000-9999 would not
+ * fit the format: they are clamped, as before.
+ */
 void
 time_format(int64_t us, char *buf)
 {
-	time_t sec = (time_t)(us / 1000000);
-	long frac = (long)(us % 1000000);
-	struct tm tm;
+	const int64_t day_us = 86400LL * 1000000;
+	/* 0000-01-01 and 9999-12-31T23:59:59.999999, in µs since 1970. */
+	const int64_t lo = -62167219200LL * 1000000;
+	const int64_t hi = 253402300800LL * 1000000 - 1;
+	int64_t days, rest, era, z;
+	unsigned doe, yoe, doy, mp, d, m;
+	long y;
 
-	if (frac < 0) {
-		frac += 1000000;
-		sec--;
+	if (us < lo)
+		us = lo;
+	if (us > hi)
+		us = hi;
+	days = us / day_us;
+	rest = us % day_us;
+	if (rest < 0) {
+		rest += day_us;
+		days--;
 	}
-	gmtime_r(&sec, &tm);
-	/* Years past 9999 would not fit: they are clamped. */
-	if (tm.tm_year > 9999 - 1900)
-		tm.tm_year = 9999 - 1900;
-	if (tm.tm_year < -1900)
-		tm.tm_year = -1900;
-	snprintf(buf, TIME_STRLEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ",
-	    (unsigned)(tm.tm_year + 1900) % 10000u,
-	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-	    (unsigned)tm.tm_sec % 100u, (unsigned long)frac % 1000000ul);
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (long)yoe + (long)era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	put_digits(buf, (unsigned long)y, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, m, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, d, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned long)(rest / 3600000000LL), 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned long)(rest / 60000000 % 60), 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned long)(rest / 1000000 % 60), 2);
+	buf[19] = '.';
+	put_digits(buf + 20, (unsigned long)(rest % 1000000), 6);
+	buf[26] = 'Z';
+	buf[27] = '\0';
 }
 
 /* Read exactly n digits at *p into *v; advances *p. */

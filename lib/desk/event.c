@@ -16,6 +16,7 @@
  * log flushes.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "areas.h"
 #include "event.h"
+#include "jtext.h"
 
 enum event_db { EDB_EVENTS, EDB_POS, EVENT_NDB };
 
@@ -79,172 +81,193 @@ event_init(struct event *ev, enum event_type type, uint32_t actor)
 void
 event_free(struct event *ev)
 {
-	json_object_put(ev->changes);
-	json_object_put(ev->data);
+	free(ev->changes.p);
+	free(ev->data.p);
 	free((char *)ev->text);
 	memset(ev, 0, sizeof(*ev));
 }
 
-/* Add name: v to *obj, made when NULL; v is taken either way. */
-static sup_err
-add_member(json_object **obj, const char *name, json_object *v)
+/* Start member name of *obj's text (a comma before all but the first). */
+static void
+member(struct sbuf *obj, const char *name)
 {
-	if (*obj == NULL && (*obj = json_object_new_object()) == NULL) {
-		json_object_put(v);
-		return SUP_ENOMEM;
+	if (obj->len > 0)
+		sbuf_add(obj, ",", 1);
+	jt_put_string(obj, name, strlen(name));
+	sbuf_add(obj, ":", 1);
+}
+
+/* v's JSON text (null for NULL), v released; false when out of memory. */
+static bool
+put_json(struct sbuf *b, json_object *v)
+{
+	const char *t;
+	size_t n;
+
+	if (v == NULL) {
+		sbuf_add(b, "null", 4);
+		return true;
 	}
-	return json_object_object_add(*obj, name, v) == 0 ? SUP_OK :
-	    SUP_ENOMEM;
+	t = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &n);
+	if (t != NULL)
+		sbuf_add(b, t, n);
+	json_object_put(v);
+	return t != NULL;
+}
+
+/* s[0..n) as a JSON string, or null when s is NULL. */
+static void
+put_str(struct sbuf *b, const char *s, size_t n)
+{
+	if (s == NULL)
+		sbuf_add(b, "null", 4);
+	else
+		jt_put_string(b, s, n);
+}
+
+static void
+put_int(struct sbuf *b, int64_t v)
+{
+	sbuf_printf(b, "%" PRId64, v);
 }
 
 sup_err
 event_change(struct event *ev, const char *field, json_object *from,
     json_object *to)
 {
-	json_object *pair;
+	bool ok;
 
-	if ((pair = json_object_new_array_ext(2)) == NULL) {
-		json_object_put(from);
-		json_object_put(to);
-		return SUP_ENOMEM;
-	}
-	json_object_array_add(pair, from);
-	json_object_array_add(pair, to);
-	return add_member(&ev->changes, field, pair);
-}
-
-sup_err
-event_change_int(struct event *ev, const char *field, int64_t from,
-    int64_t to, int64_t null)
-{
-	json_object *f = NULL, *t = NULL;
-
-	if ((from != null && (f = json_object_new_int64(from)) == NULL) ||
-	    (to != null && (t = json_object_new_int64(to)) == NULL)) {
-		json_object_put(f);
-		return SUP_ENOMEM;
-	}
-	return event_change(ev, field, f, t);
-}
-
-/* A new string of s[0..n), or NULL (null) when s is NULL; *bad on failure. */
-static json_object *
-str_or_null(const char *s, size_t n, bool *bad)
-{
-	json_object *o;
-
-	if (s == NULL)
-		return NULL;
-	if ((o = json_object_new_string_len(s, (int)n)) == NULL)
-		*bad = true;
-	return o;
+	member(&ev->changes, field);
+	sbuf_add(&ev->changes, "[", 1);
+	ok = put_json(&ev->changes, from);
+	sbuf_add(&ev->changes, ",", 1);
+	ok &= put_json(&ev->changes, to);
+	sbuf_add(&ev->changes, "]", 1);
+	return ok && !ev->changes.failed ? SUP_OK : SUP_ENOMEM;
 }
 
 sup_err
 event_change_str(struct event *ev, const char *field, const char *from,
     size_t from_len, const char *to, size_t to_len)
 {
-	bool bad = false;
-	json_object *f = str_or_null(from, from_len, &bad);
-	json_object *t = str_or_null(to, to_len, &bad);
+	member(&ev->changes, field);
+	sbuf_add(&ev->changes, "[", 1);
+	put_str(&ev->changes, from, from_len);
+	sbuf_add(&ev->changes, ",", 1);
+	put_str(&ev->changes, to, to_len);
+	sbuf_add(&ev->changes, "]", 1);
+	return ev->changes.failed ? SUP_ENOMEM : SUP_OK;
+}
 
-	if (bad) {
-		json_object_put(f);
-		json_object_put(t);
-		return SUP_ENOMEM;
-	}
-	return event_change(ev, field, f, t);
+sup_err
+event_change_int(struct event *ev, const char *field, int64_t from,
+    int64_t to, int64_t null)
+{
+	member(&ev->changes, field);
+	sbuf_add(&ev->changes, "[", 1);
+	if (from == null)
+		sbuf_add(&ev->changes, "null", 4);
+	else
+		put_int(&ev->changes, from);
+	sbuf_add(&ev->changes, ",", 1);
+	if (to == null)
+		sbuf_add(&ev->changes, "null", 4);
+	else
+		put_int(&ev->changes, to);
+	sbuf_add(&ev->changes, "]", 1);
+	return ev->changes.failed ? SUP_ENOMEM : SUP_OK;
 }
 
 sup_err
 event_data(struct event *ev, const char *name, json_object *v)
 {
-	return add_member(&ev->data, name, v);
+	bool ok;
+
+	member(&ev->data, name);
+	ok = put_json(&ev->data, v);
+	return ok && !ev->data.failed ? SUP_OK : SUP_ENOMEM;
 }
 
 sup_err
 event_data_str(struct event *ev, const char *name, const char *s, size_t n)
 {
-	json_object *v = json_object_new_string_len(s, (int)n);
-
-	return v == NULL ? SUP_ENOMEM : add_member(&ev->data, name, v);
+	member(&ev->data, name);
+	jt_put_string(&ev->data, s, n);
+	return ev->data.failed ? SUP_ENOMEM : SUP_OK;
 }
 
 sup_err
-event_data_bool(struct event *ev, const char *name, bool b)
+event_data_bool(struct event *ev, const char *name, bool v)
 {
-	json_object *v = json_object_new_boolean(b);
-
-	return v == NULL ? SUP_ENOMEM : add_member(&ev->data, name, v);
+	member(&ev->data, name);
+	sbuf_adds(&ev->data, v ? "true" : "false");
+	return ev->data.failed ? SUP_ENOMEM : SUP_OK;
 }
 
 sup_err
-event_data_int(struct event *ev, const char *name, int64_t n)
+event_data_int(struct event *ev, const char *name, int64_t v)
 {
-	json_object *v = json_object_new_int64(n);
-
-	return v == NULL ? SUP_ENOMEM : add_member(&ev->data, name, v);
+	member(&ev->data, name);
+	put_int(&ev->data, v);
+	return ev->data.failed ? SUP_ENOMEM : SUP_OK;
 }
 
 /*
  * The event as stored: its members in a fixed order, so that the text of
- * an event is the same whoever wrote it.  New string (free()) in *out.
+ * an event is the same whoever wrote it, and "at" always the third (trim
+ * finds it there).  New string (free()) in *out.
  */
 static sup_err
 event_text(const struct event *ev, const uint8_t id[UUID_LEN], char **out,
     size_t *len)
 {
 	char uuid[UUID_STRLEN + 1], at[TIME_STRLEN + 1];
-	json_object *o, *v;
-	const char *t;
-	size_t n;
-	sup_err e = SUP_ENOMEM;
+	struct sbuf b = { 0 };
 
 	*out = NULL;
-	if ((o = json_object_new_object()) == NULL)
-		return SUP_ENOMEM;
 	uuid_format(id, uuid);
 	time_format(ev->at_us, at);
-	if (json_object_object_add(o, "seq",
-	    json_object_new_int64(ev->seq)) != 0 ||
-	    json_object_object_add(o, "id",
-	    json_object_new_string(uuid)) != 0 ||
-	    json_object_object_add(o, "at", json_object_new_string(at)) != 0 ||
-	    json_object_object_add(o, "type",
-	    json_object_new_string(event_type_names[ev->type])) != 0 ||
-	    json_object_object_add(o, "actor", ev->actor == 0 ? NULL :
-	    json_object_new_int64(ev->actor)) != 0)
-		goto out;
+	sbuf_printf(&b, "{\"seq\":%" PRId64 ",\"id\":\"%s\",\"at\":\"%s\","
+	    "\"type\":\"%s\",\"actor\":", ev->seq, uuid, at,
+	    event_type_names[ev->type]);
+	if (ev->actor == 0)
+		sbuf_add(&b, "null", 4);
+	else
+		put_int(&b, ev->actor);
 	if (ev->ticket != NULL) {
 		uuid_format(ev->ticket, uuid);
-		if (json_object_object_add(o, "ticket",
-		    json_object_new_string(uuid)) != 0)
-			goto out;
+		sbuf_add(&b, ",\"ticket\":\"", 11);
+		sbuf_add(&b, uuid, UUID_STRLEN);
+		sbuf_add(&b, "\"", 1);
 	}
 	if (ev->message != NULL) {
 		uuid_format(ev->message, uuid);
-		if (json_object_object_add(o, "message",
-		    json_object_new_string(uuid)) != 0)
-			goto out;
+		sbuf_add(&b, ",\"message\":\"", 12);
+		sbuf_add(&b, uuid, UUID_STRLEN);
+		sbuf_add(&b, "\"", 1);
 	}
-	if (ev->user != 0 && json_object_object_add(o, "user",
-	    json_object_new_int64(ev->user)) != 0)
-		goto out;
-	if ((v = ev->changes) != NULL && json_object_object_add(o, "changes",
-	    json_object_get(v)) != 0)
-		goto out;
-	if ((v = ev->data) != NULL && json_object_object_add(o, "data",
-	    json_object_get(v)) != 0)
-		goto out;
-	if ((t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN,
-	    &n)) == NULL || (*out = malloc(n + 1)) == NULL)
-		goto out;
-	memcpy(*out, t, n + 1);
-	*len = n;
-	e = SUP_OK;
-out:
-	json_object_put(o);
-	return e;
+	if (ev->user != 0) {
+		sbuf_add(&b, ",\"user\":", 8);
+		put_int(&b, ev->user);
+	}
+	if (ev->changes.len > 0) {
+		sbuf_add(&b, ",\"changes\":{", 12);
+		sbuf_add(&b, ev->changes.p, ev->changes.len);
+		sbuf_add(&b, "}", 1);
+	}
+	if (ev->data.len > 0) {
+		sbuf_add(&b, ",\"data\":{", 9);
+		sbuf_add(&b, ev->data.p, ev->data.len);
+		sbuf_add(&b, "}", 1);
+	}
+	sbuf_add(&b, "}", 1);
+	if (b.failed || ev->changes.failed || ev->data.failed) {
+		free(b.p);
+		return SUP_ENOMEM;
+	}
+	*out = b.p;
+	*len = b.len;
+	return SUP_OK;
 }
 
 /* --- Appending ------------------------------------------------------- */

@@ -68,8 +68,12 @@ struct event {
 	const uint8_t *ticket;		/* uuid, or NULL */
 	const uint8_t *message;		/* uuid, or NULL */
 	uint32_t user;			/* the account concerned, or 0 */
-	json_object *changes;		/* owned: {"field": [from, to]} */
-	json_object *data;		/* owned: {...} */
+	/*
+	 * The members of "changes" and "data" as JSON text, written as they
+	 * are added (an event is written on every change: building json-c
+	 * objects only to print them cost a third of the append).
+	 */
+	struct sbuf changes, data;
 	/* Set by event_append, for the subscribers. */
 	int64_t seq;
 	int64_t at_us;

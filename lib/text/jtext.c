@@ -589,3 +589,40 @@ jt_object_known(json_object *o, size_t at, size_t end)
 		t->known_end = end;
 	}
 }
+
+void
+jt_put_string(struct sbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	sbuf_add(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char buf[7] = "\\u00";
+		const char *rep = buf;
+		size_t len = 2;
+
+		switch (ch) {
+		case '"': rep = "\\\""; break;
+		case '\\': rep = "\\\\"; break;
+		case '\n': rep = "\\n"; break;
+		case '\r': rep = "\\r"; break;
+		case '\t': rep = "\\t"; break;
+		case '\b': rep = "\\b"; break;
+		case '\f': rep = "\\f"; break;
+		default:
+			if (ch >= 0x20)
+				continue;
+			buf[4] = hex[ch >> 4];
+			buf[5] = hex[ch & 15];
+			len = 6;
+			break;
+		}
+		sbuf_add(b, s + run, i - run);
+		sbuf_add(b, rep, len);
+		run = i + 1;
+	}
+	sbuf_add(b, s + run, n - run);
+	sbuf_add(b, "\"", 1);
+}

@@ -121,6 +121,15 @@ struct sbuf;
 bool jt_string_get(struct jt v, struct sbuf *b);
 
 /*
+ * Append s[0..n) to b as a JSON string, quotes included: '"', '\\' and
+ * the control characters escaped (as json-c writes them, "\/" apart: a
+ * slash stays as it is), every other byte as it is (s should be UTF-8).
+ * For text written by hand where building json-c objects to print them
+ * would cost more than the rest of the write (lib/desk/event.c).
+ */
+void jt_put_string(struct sbuf *b, const char *s, size_t n);
+
+/*
  * A json-c object printing as text (len bytes, taken: freed with the
  * object; freed now when this fails).  NULL when out of memory.
  */

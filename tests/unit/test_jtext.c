@@ -346,6 +346,58 @@ test_known(void)
 	json_object_put(o);
 }
 
+/* jt_put_string: what it writes reads back (json-c) as the bytes given. */
+static void
+test_put_string(void)
+{
+	static const char *const cases[] = {
+		"", "plain", "quote \" and backslash \\", "tab\tnew\nline\r",
+		"\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"</script>", "a/b",
+	};
+	int bad = 0;
+	uint64_t x = 2463534242ULL;
+
+	for (size_t i = 0; i < SUP_NELEM(cases) + 2000; i++) {
+		char rnd[64];
+		const char *in;
+		size_t n;
+		struct sbuf b = { 0 };
+		json_object *o;
+
+		if (i < SUP_NELEM(cases)) {
+			in = cases[i];
+			n = strlen(in);
+		} else {
+			/* ASCII with every control character, no NUL */
+			n = (size_t)(x % sizeof(rnd));
+			for (size_t j = 0; j < n; j++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				rnd[j] = (char)(1 + x % 127);
+			}
+			in = rnd;
+		}
+		jt_put_string(&b, in, n);
+		o = b.failed ? NULL : json_tokener_parse(b.p);
+		if (o == NULL || !json_object_is_type(o, json_type_string) ||
+		    (size_t)json_object_get_string_len(o) != n ||
+		    memcmp(json_object_get_string(o), in, n) != 0) {
+			if (bad++ == 0)
+				diag("wrote %s", b.p ? b.p : "(nothing)");
+		}
+		json_object_put(o);
+		free(b.p);
+	}
+	is_int(bad, 0, "jt_put_string: every string reads back as it was "
+	    "(%zu cases and 2000 random ones)", SUP_NELEM(cases));
+	struct sbuf b = { 0 };
+	jt_put_string(&b, "a\"\x02", 3);
+	is_str(b.p, "\"a\\\"\\u0002\"", "jt_put_string: the escapes json-c writes");
+	free(b.p);
+}
+
 int
 main(void)
 {
@@ -355,5 +407,6 @@ main(void)
 	test_truthy();
 	test_objects();
 	test_known();
+	test_put_string();
 	return done_testing();
 }

@@ -2,9 +2,12 @@
  * test_util.c - UUIDs, times, UTF-8, string helpers and the error names
  * (lib/base/util.c, lib/base/err.c).
  */
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sup.h"
 #include "util.h"
@@ -153,6 +156,42 @@ test_time_format(void)
 	time_format(-1, buf);
 	is_str(buf, "1969-12-31T23:59:59.999999Z",
 	    "time_format: one microsecond before the epoch");
+
+	time_format(-62167219200LL * 1000000 - 5, buf);
+	is_str(buf, "0000-01-01T00:00:00.000000Z",
+	    "time_format: before year 0, clamped");
+	time_format(INT64_MAX, buf);
+	is_str(buf, "9999-12-31T23:59:59.999999Z",
+	    "time_format: past year 9999, clamped");
+
+	/* Against the C library's calendar, over four centuries and more. */
+	int differ = 0;
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 200000; i++) {
+		char want[64];
+		struct tm tm;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* -3000 days .. +400 years around the epoch, any µs */
+		int64_t t = (int64_t)(x % (146097ULL * 86400 * 1000000)) -
+		    3000LL * 86400 * 1000000;
+		time_t sec = (time_t)(t / 1000000);
+		long frac = (long)(t % 1000000);
+		if (frac < 0) {
+			frac += 1000000;
+			sec--;
+		}
+		gmtime_r(&sec, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d."
+		    "%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+		time_format(t, buf);
+		if (strcmp(buf, want) != 0 && differ++ == 0)
+			diag("%" PRId64 ": %s, gmtime_r says %s", t, buf, want);
+	}
+	is_int(differ, 0, "time_format agrees with gmtime_r at 200,000 "
+	    "random times");
 
 	int64_t now = time_now_us();
 	time_format(now, buf);
