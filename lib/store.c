@@ -100,7 +100,15 @@ store_parse(const DBT *data, json_object **out)
 
 	if ((tok = json_tokener_new()) == NULL)
 		return SUP_ENOMEM;
+	if (!json_parse_room(tok, data->size)) {
+		json_tokener_free(tok);
+		return SUP_ENOMEM;
+	}
 	obj = json_tokener_parse_ex(tok, data->data, (int)data->size);
+	if (obj == NULL && json_parse_nomem(tok)) {
+		json_tokener_free(tok);
+		return SUP_ENOMEM;
+	}
 	if (obj != NULL && json_tokener_get_parse_end(tok) != data->size) {
 		json_object_put(obj);
 		obj = NULL;
@@ -110,6 +118,11 @@ store_parse(const DBT *data, json_object **out)
 		json_object_put(obj);
 		fprintf(stderr, "support: a stored record is not a JSON object\n");
 		return SUP_EDB;
+	}
+	/* A record never names a member twice: one missing was dropped. */
+	if (!json_members_kept(obj, data->data, data->size)) {
+		json_object_put(obj);
+		return SUP_ENOMEM;
 	}
 	*out = obj;
 	return SUP_OK;
@@ -139,7 +152,7 @@ store_put(DB *db, DB_TXN *txn, const void *key, size_t klen, json_object *val,
 	const char *text;
 	size_t len;
 
-	text = json_object_to_json_string_length(val,
+	text = json_text(val,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (text == NULL)
 		return SUP_ENOMEM;
@@ -388,13 +401,22 @@ struct store_cache {
 	int next;
 };
 
-/* The index fields of the stored ticket data; false if it has none. */
+/*
+ * The index fields of the stored ticket data; false if it has none, or
+ * when they could not be read for want of memory (then *nomem is set,
+ * when nomem is not NULL, and nothing is cached: the next call tries
+ * again).
+ */
 static bool
-cached_fields(struct store *s, const DBT *data, const struct tfields **f)
+cached_fields_nomem(struct store *s, const DBT *data,
+    const struct tfields **f, bool *nomem)
 {
 	struct store_cache *c = s->cache;
 	json_object *rec;
+	sup_err e = SUP_OK;
 
+	if (nomem != NULL)
+		*nomem = false;
 	for (int i = 0; i < 2; i++)
 		if (c->slot[i].data != NULL && c->slot[i].size == data->size &&
 		    memcmp(c->slot[i].data, data->data, data->size) == 0) {
@@ -408,16 +430,27 @@ cached_fields(struct store *s, const DBT *data, const struct tfields **f)
 	c->slot[i].ok = false;
 	if (tfields_text(data->data, data->size, &c->slot[i].f))
 		c->slot[i].ok = true;
-	else if (store_parse(data, &rec) == SUP_OK) {
+	else if ((e = store_parse(data, &rec)) == SUP_OK) {
 		c->slot[i].ok = tfields_of(rec, &c->slot[i].f);
 		json_object_put(rec);
+	}
+	*f = &c->slot[i].f;
+	if (e == SUP_ENOMEM) {
+		if (nomem != NULL)
+			*nomem = true;
+		return false;
 	}
 	if ((c->slot[i].data = malloc(data->size)) != NULL) {
 		memcpy(c->slot[i].data, data->data, data->size);
 		c->slot[i].size = data->size;
 	}
-	*f = &c->slot[i].f;
 	return c->slot[i].ok;
+}
+
+static bool
+cached_fields(struct store *s, const DBT *data, const struct tfields **f)
+{
+	return cached_fields_nomem(s, data, f, NULL);
 }
 
 static int
@@ -426,9 +459,12 @@ ticket_index_cb(DB *sec, enum store_index idx, const DBT *data, DBT *result)
 	const struct tfields *f;
 	uint8_t key[T_IDX_KEY_MAX];
 	size_t n;
+	bool nomem;
 
-	if (!cached_fields(sec->app_private, data, &f) ||
-	    (n = index_key(idx, f, key)) == 0)
+	/* Out of memory fails the write: DB_DONOTINDEX would lose the key. */
+	if (!cached_fields_nomem(sec->app_private, data, &f, &nomem))
+		return nomem ? ENOMEM : DB_DONOTINDEX;
+	if ((n = index_key(idx, f, key)) == 0)
 		return DB_DONOTINDEX;
 	if ((result->data = malloc(n)) == NULL)
 		return ENOMEM;
@@ -525,9 +561,11 @@ user_index_cb(const char *field, const DBT *data, DBT *result)
 	const char *s;
 	char *key;
 	size_t n;
+	sup_err e;
 
-	if (store_parse(data, &rec) != SUP_OK)
-		return DB_DONOTINDEX;
+	/* Out of memory fails the write: DB_DONOTINDEX would lose the key. */
+	if ((e = store_parse(data, &rec)) != SUP_OK)
+		return e == SUP_ENOMEM ? ENOMEM : DB_DONOTINDEX;
 	if (!json_object_object_get_ex(rec, field, &v) ||
 	    (s = json_object_get_string(v)) == NULL || *s == '\0') {
 		json_object_put(rec);
