@@ -1,9 +1,12 @@
 /*
  * util.c - UUIDs, times, UTF-8 and string helpers.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
-#include <inttypes.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,13 +94,122 @@ uuid_format(const uint8_t u[UUID_LEN], char *buf)
 	*p = '\0';
 }
 
+/*
+ * The test clock (util.h): what its file said when last read.  test_clock
+ * is NULL unless a test asked for one: time_now_us's one test.
+ */
+struct test_clock {
+	const char *path;	/* NULL: offset_us set directly */
+	bool seen;		/* st is the file's when offset_us was read */
+	struct stat st;
+	int64_t offset_us;
+};
+
+static struct test_clock the_test_clock;
+static struct test_clock *test_clock;
+
+/* The offset text[0..n) says ("-12", "3.5"), or 0 when it is not one. */
+static int64_t
+test_clock_parse(const char *text, size_t n)
+{
+	const char *p = text, *end = text + n;
+	int64_t sec = 0, frac = 0;
+	int sign = 1, places = 0;
+
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	if (p < end && (*p == '-' || *p == '+'))
+		sign = *p++ == '-' ? -1 : 1;
+	if (p == end || !isdigit((unsigned char)*p))
+		return 0;
+	for (; p < end && isdigit((unsigned char)*p); p++) {
+		if (sec > INT64_MAX / 1000000 / 10)
+			return 0;
+		sec = sec * 10 + (*p - '0');
+	}
+	if (p < end && *p == '.') {
+		for (p++; p < end && isdigit((unsigned char)*p) && places < 6;
+		    p++, places++)
+			frac = frac * 10 + (*p - '0');
+		for (; places < 6; places++)
+			frac *= 10;
+	}
+	if (p != end)
+		return 0;
+	return sign * (sec * 1000000 + frac);
+}
+
+/* The offset of the clock file, read again when the file has changed. */
+static int64_t
+test_clock_offset(struct test_clock *c)
+{
+	struct stat st;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (c->path == NULL)
+		return c->offset_us;
+	if (stat(c->path, &st) != 0) {
+		c->seen = false;
+		return c->offset_us = 0;
+	}
+	if (c->seen && st.st_ino == c->st.st_ino &&
+	    st.st_size == c->st.st_size &&
+	    st.st_mtim.tv_sec == c->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == c->st.st_mtim.tv_nsec)
+		return c->offset_us;
+	c->offset_us = 0;
+	c->seen = false;
+	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	/* What was read must be what was looked at: stat the open file. */
+	if (fstat(fd, &c->st) == 0 &&
+	    (n = read(fd, buf, sizeof(buf))) >= 0 && (size_t)n < sizeof(buf)) {
+		c->offset_us = test_clock_parse(buf, (size_t)n);
+		c->seen = true;
+	}
+	close(fd);
+	return c->offset_us;
+}
+
+/* SUPPORT_TEST_CLOCK, once, before main. */
+__attribute__((constructor)) static void
+test_clock_init(void)
+{
+	const char *path = getenv("SUPPORT_TEST_CLOCK");
+
+	if (path != NULL && *path != '\0')
+		time_test_file(path);
+}
+
+void
+time_test_file(const char *path)
+{
+	memset(&the_test_clock, 0, sizeof(the_test_clock));
+	the_test_clock.path = path;
+	test_clock = path != NULL ? &the_test_clock : NULL;
+}
+
+void
+time_test_offset(int64_t us)
+{
+	memset(&the_test_clock, 0, sizeof(the_test_clock));
+	the_test_clock.offset_us = us;
+	test_clock = &the_test_clock;
+}
+
 int64_t
 time_now_us(void)
 {
 	struct timespec ts;
+	int64_t now;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (test_clock != NULL)
+		now += test_clock_offset(test_clock);
+	return now;
 }
 
 void

@@ -33,8 +33,29 @@ bool uuid_parse(const char *s, size_t len, uint8_t out[UUID_LEN]);
 /* Lowercase canonical text form into buf (at least UUID_STRLEN + 1). */
 void uuid_format(const uint8_t u[UUID_LEN], char *buf);
 
-/* Microseconds since the epoch, from the real-time clock. */
+/*
+ * Microseconds since the epoch, from the real-time clock, moved by the
+ * test clock's offset when there is one.  Every time lib/ reads goes
+ * through here.
+ *
+ * The test clock (docs/testing.md): when the environment names a file in
+ * SUPPORT_TEST_CLOCK at start-up, the file holds a signed offset in
+ * seconds (a decimal, with up to six places after the point) that is added
+ * to the clock; a file that is missing or holds anything else is no
+ * offset.  The file is read again whenever it changes (its inode, size or
+ * modification time: replace it by a rename to be sure a change is seen),
+ * so a test moves the clock of servers that are running.  Without the
+ * variable a read of the time costs one NULL test more.
+ */
 int64_t time_now_us(void);
+
+/*
+ * For unit tests: read the test clock's offset from path from now on, as
+ * SUPPORT_TEST_CLOCK would (NULL: no test clock), or set the offset to us
+ * directly, whatever the file says.
+ */
+void time_test_file(const char *path);
+void time_test_offset(int64_t us);
 
 /* ISO 8601 UTC with microseconds into buf (at least TIME_STRLEN + 1). */
 void time_format(int64_t us, char *buf);
