@@ -184,6 +184,15 @@ setup_apache() {
 	user=""
 	[ -n "$RUN_AS" ] && user="User $RUN_AS\\
 Group $RUN_AS"
+	# A test's clock (docs/testing.md) reaches the programs of every
+	# mode: run.sh starts them itself in proxy mode; mod_fcgid starts
+	# them with FcgidInitialEnv's variables only; a CGI gets PassEnv's.
+	if [ -n "${SUPPORT_TEST_CLOCK:-}" ]; then
+		case $SERVER in
+		apache-fcgid) echo "FcgidInitialEnv SUPPORT_TEST_CLOCK \"$SUPPORT_TEST_CLOCK\"" ;;
+		apache-cgi) echo "PassEnv SUPPORT_TEST_CLOCK" ;;
+		esac >>"$VAR/apache-mode.conf"
+	fi
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|" \
 	    -e "s|@DOCROOT@|$docroot|g" -e "s|@MODE@|$VAR/apache-mode.conf|g" \
 	    "$a/httpd.conf" >"$VAR/apache.conf"

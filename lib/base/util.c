@@ -1,8 +1,12 @@
 /*
  * util.c - UUIDs, times, UTF-8 and string helpers.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+#include <json-c/printbuf.h>
 #include <sodium.h>
 
 #include "util.h"
@@ -88,13 +94,122 @@ uuid_format(const uint8_t u[UUID_LEN], char *buf)
 	*p = '\0';
 }
 
+/*
+ * The test clock (util.h): what its file said when last read.  test_clock
+ * is NULL unless a test asked for one: time_now_us's one test.
+ */
+struct test_clock {
+	const char *path;	/* NULL: offset_us set directly */
+	bool seen;		/* st is the file's when offset_us was read */
+	struct stat st;
+	int64_t offset_us;
+};
+
+static struct test_clock the_test_clock;
+static struct test_clock *test_clock;
+
+/* The offset text[0..n) says ("-12", "3.5"), or 0 when it is not one. */
+static int64_t
+test_clock_parse(const char *text, size_t n)
+{
+	const char *p = text, *end = text + n;
+	int64_t sec = 0, frac = 0;
+	int sign = 1, places = 0;
+
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	if (p < end && (*p == '-' || *p == '+'))
+		sign = *p++ == '-' ? -1 : 1;
+	if (p == end || !isdigit((unsigned char)*p))
+		return 0;
+	for (; p < end && isdigit((unsigned char)*p); p++) {
+		if (sec > INT64_MAX / 1000000 / 10)
+			return 0;
+		sec = sec * 10 + (*p - '0');
+	}
+	if (p < end && *p == '.') {
+		for (p++; p < end && isdigit((unsigned char)*p) && places < 6;
+		    p++, places++)
+			frac = frac * 10 + (*p - '0');
+		for (; places < 6; places++)
+			frac *= 10;
+	}
+	if (p != end)
+		return 0;
+	return sign * (sec * 1000000 + frac);
+}
+
+/* The offset of the clock file, read again when the file has changed. */
+static int64_t
+test_clock_offset(struct test_clock *c)
+{
+	struct stat st;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (c->path == NULL)
+		return c->offset_us;
+	if (stat(c->path, &st) != 0) {
+		c->seen = false;
+		return c->offset_us = 0;
+	}
+	if (c->seen && st.st_ino == c->st.st_ino &&
+	    st.st_size == c->st.st_size &&
+	    st.st_mtim.tv_sec == c->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == c->st.st_mtim.tv_nsec)
+		return c->offset_us;
+	c->offset_us = 0;
+	c->seen = false;
+	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	/* What was read must be what was looked at: stat the open file. */
+	if (fstat(fd, &c->st) == 0 &&
+	    (n = read(fd, buf, sizeof(buf))) >= 0 && (size_t)n < sizeof(buf)) {
+		c->offset_us = test_clock_parse(buf, (size_t)n);
+		c->seen = true;
+	}
+	close(fd);
+	return c->offset_us;
+}
+
+/* SUPPORT_TEST_CLOCK, once, before main. */
+__attribute__((constructor)) static void
+test_clock_init(void)
+{
+	const char *path = getenv("SUPPORT_TEST_CLOCK");
+
+	if (path != NULL && *path != '\0')
+		time_test_file(path);
+}
+
+void
+time_test_file(const char *path)
+{
+	memset(&the_test_clock, 0, sizeof(the_test_clock));
+	the_test_clock.path = path;
+	test_clock = path != NULL ? &the_test_clock : NULL;
+}
+
+void
+time_test_offset(int64_t us)
+{
+	memset(&the_test_clock, 0, sizeof(the_test_clock));
+	the_test_clock.offset_us = us;
+	test_clock = &the_test_clock;
+}
+
 int64_t
 time_now_us(void)
 {
 	struct timespec ts;
+	int64_t now;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (test_clock != NULL)
+		now += test_clock_offset(test_clock);
+	return now;
 }
 
 /* Write v as n decimal digits (zero-padded, the high ones dropped) at p. */
@@ -368,6 +483,181 @@ sbuf_printf(struct sbuf *b, const char *fmt, ...)
 		b->failed = true;
 	else
 		sbuf_add(b, buf, (size_t)n);
+}
+
+bool
+json_parse_nomem(struct json_tokener *tok)
+{
+	enum json_tokener_error e = json_tokener_get_error(tok);
+
+#if JSON_C_VERSION_NUM >= (17 << 8)
+	if (e == json_tokener_error_memory)
+		return true;
+#endif
+	return e == json_tokener_success;
+}
+
+/* Bytes of s[0..n) escaped as json-c's json_escape_str does. */
+static size_t
+json_escaped_len(const char *s, size_t n, int flags)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '/' && (flags & JSON_C_TO_STRING_NOSLASHESCAPE))
+			len++;
+		else if (c == '\b' || c == '\n' || c == '\r' || c == '\t' ||
+		    c == '\f' || c == '"' || c == '\\' || c == '/')
+			len += 2;
+		else if (c < ' ')
+			len += 6;	/* \u00XX */
+		else
+			len++;
+	}
+	return len;
+}
+
+/* The length of json-c's text of o, or SIZE_MAX when it is not known. */
+static size_t
+json_text_len(json_object *o, int flags)
+{
+	char num[24];
+	const char *t;
+	size_t len, n;
+	bool first = true;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return 4;
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? 4 : 5;
+	case json_type_int:
+		if (json_object_get_int64(o) == INT64_MAX)
+			n = (size_t)snprintf(num, sizeof(num), "%" PRIu64,
+			    json_object_get_uint64(o));
+		else
+			n = (size_t)snprintf(num, sizeof(num), "%" PRId64,
+			    json_object_get_int64(o));
+		return n;
+	case json_type_double:
+		/*
+		 * Printed into its own buffer of 32 bytes, which a text of
+		 * up to 30 bytes (and its NUL) never needs to grow.
+		 */
+		t = json_object_to_json_string_length(o, flags, &n);
+		return t != NULL && n <= 30 ? n : SIZE_MAX;
+	case json_type_string:
+		return 2 + json_escaped_len(json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o), flags);
+	case json_type_array:
+		len = 2;
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			n = json_text_len(json_object_array_get_idx(o, i),
+			    flags);
+			if (n == SIZE_MAX)
+				return SIZE_MAX;
+			len += n + (i > 0);
+		}
+		return len;
+	case json_type_object:
+		len = 2;
+		json_object_object_foreach(o, k, v) {
+			n = json_text_len(v, flags);
+			if (n == SIZE_MAX)
+				return SIZE_MAX;
+			/* ,"key":value */
+			len += !first + 3 + json_escaped_len(k, strlen(k),
+			    flags) + n;
+			first = false;
+		}
+		return len;
+	}
+	return SIZE_MAX;
+}
+
+const char *
+json_text(json_object *o, int flags, size_t *len)
+{
+	size_t want;
+	const char *t;
+
+	if ((flags & ~(JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) != 0)
+		return NULL;
+	want = json_text_len(o, flags);
+	t = json_object_to_json_string_length(o, flags, len);
+	if (t == NULL || want == SIZE_MAX || *len != want)
+		return NULL;
+	return t;
+}
+
+size_t
+json_members(json_object *o)
+{
+	size_t n = 0;
+
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			n += json_members(json_object_array_get_idx(o, i));
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			n += 1 + json_members(v);
+		}
+	}
+	return n;
+}
+
+bool
+json_members_kept(json_object *o, const char *text, size_t len)
+{
+	size_t names = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (text[i] == '\\')
+				i++;
+			else if (text[i] == '"')
+				in_string = false;
+		} else if (text[i] == '"')
+			in_string = true;
+		else if (text[i] == ':')
+			names++;
+	}
+	return names == json_members(o);
+}
+
+bool
+json_parse_room(json_tokener *tok, size_t len)
+{
+	/* The buffer is json_tokener's public (if deprecated) member. */
+	if (len > INT_MAX - 16 || printbuf_memset(tok->pb, 0, 0,
+	    (int)len + 1) < 0)
+		return false;
+	printbuf_reset(tok->pb);
+	return true;
+}
+
+bool
+json_set(json_object *o, const char *k, json_object *v)
+{
+	if (v == NULL)
+		return false;
+	if (json_object_object_add_ex(o, k, v,
+	    JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) {
+		json_object_put(v);
+		return false;
+	}
+	return true;
+}
+
+bool
+json_set_null(json_object *o, const char *k)
+{
+	return json_object_object_add_ex(o, k, NULL,
+	    JSON_C_OBJECT_ADD_CONSTANT_KEY) == 0;
 }
 
 bool

@@ -2,6 +2,9 @@
  * msg.c - the chat thread of a ticket.
  */
 #include <inttypes.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +27,124 @@ msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
 	uuid_gen_time(key + UUID_LEN + 8, us);
 }
 
+/*
+ * cmark's allocator for one msg_render.  cmark (0.30) aborts the process
+ * when an allocation fails: its own allocator calls abort().  A FastCGI
+ * process lives on and must answer SUP_ENOMEM instead, so cmark allocates
+ * through these functions: every block is linked into the render's list,
+ * and a failed allocation jumps back to msg_render, which frees what the
+ * list still holds.  cmark keeps no state between calls (its allocator is
+ * the parser's, its tables are constant), so leaving it half-way loses
+ * nothing but the blocks listed.  The render in progress is found through
+ * cm_arena: cmark's allocator takes no context.
+ */
+struct cm_block {
+	struct cm_block *prev, *next;
+};
+
+/* The header before each block, keeping the block's alignment. */
+#define CM_HDR ((sizeof(struct cm_block) + _Alignof(max_align_t) - 1) & \
+	~(_Alignof(max_align_t) - 1))
+
+struct cm_render {
+	struct cm_block head;	/* of a circular list of the blocks */
+	jmp_buf fail;
+};
+
+static _Thread_local struct cm_render *cm_arena;
+
+static void
+cm_link(struct cm_block *b)
+{
+	struct cm_block *h = &cm_arena->head;
+
+	b->prev = h;
+	b->next = h->next;
+	h->next->prev = b;
+	h->next = b;
+}
+
+static void
+cm_unlink(struct cm_block *b)
+{
+	b->prev->next = b->next;
+	b->next->prev = b->prev;
+}
+
+static void *
+cm_calloc(size_t nmemb, size_t size)
+{
+	struct cm_block *b;
+
+	if (size != 0 && nmemb > (SIZE_MAX - CM_HDR) / size)
+		longjmp(cm_arena->fail, 1);
+	if ((b = calloc(1, CM_HDR + nmemb * size)) == NULL)
+		longjmp(cm_arena->fail, 1);
+	cm_link(b);
+	return (char *)b + CM_HDR;
+}
+
+static void *
+cm_realloc(void *p, size_t size)
+{
+	struct cm_block *b, *nb;
+
+	if (p == NULL)
+		return cm_calloc(1, size);
+	if (size > SIZE_MAX - CM_HDR)
+		longjmp(cm_arena->fail, 1);
+	b = (struct cm_block *)(void *)((char *)p - CM_HDR);
+	cm_unlink(b);
+	if ((nb = realloc(b, CM_HDR + size)) == NULL) {
+		cm_link(b);	/* still allocated: freed with the rest */
+		longjmp(cm_arena->fail, 1);
+	}
+	cm_link(nb);
+	return (char *)nb + CM_HDR;
+}
+
+static void
+cm_free(void *p)
+{
+	struct cm_block *b;
+
+	if (p == NULL)
+		return;
+	b = (struct cm_block *)(void *)((char *)p - CM_HDR);
+	cm_unlink(b);
+	free(b);
+}
+
 sup_err
 msg_render(const char *content, size_t len, char **html)
 {
+	cmark_mem mem = { cm_calloc, cm_realloc, cm_free };
+	struct cm_render r;
+	cmark_parser *parser;
+	cmark_node *doc;
+	char *text;
+
+	*html = NULL;
+	r.head.prev = r.head.next = &r.head;
+	cm_arena = &r;
+	if (setjmp(r.fail) != 0) {
+		/* An allocation failed inside cmark: free what it had. */
+		while (r.head.next != &r.head)
+			cm_free((char *)r.head.next + CM_HDR);
+		cm_arena = NULL;
+		return SUP_ENOMEM;
+	}
 	/* Safe mode: raw HTML and javascript: links never come through. */
-	*html = cmark_markdown_to_html(content, len, CMARK_OPT_SAFE);
+	parser = cmark_parser_new_with_mem(CMARK_OPT_SAFE, &mem);
+	cmark_parser_feed(parser, content, len);
+	doc = cmark_parser_finish(parser);
+	cmark_parser_free(parser);
+	text = cmark_render_html(doc, CMARK_OPT_SAFE);
+	cmark_node_free(doc);
+	/* The caller's copy comes from malloc, to be free()d. */
+	*html = strdup(text);
+	cm_free(text);
+	cm_arena = NULL;
 	return *html != NULL ? SUP_OK : SUP_ENOMEM;
 }
 
@@ -41,7 +157,7 @@ add_json_str(struct sbuf *b, const char *s, size_t n)
 	size_t len = 0;
 
 	if (o != NULL)
-		text = json_object_to_json_string_length(o,
+		text = json_text(o,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 		    &len);
 	if (text != NULL)

@@ -95,18 +95,22 @@ ticket_set_status(json_object *t, int status, int64_t now)
 		return SUP_EDB;
 	if (old == status)
 		return SUP_OK;
-	json_object_object_add(t, "status",
-	    json_object_new_string(ticket_status_names[status]));
+	if (!json_set(t, "status",
+	    json_object_new_string(ticket_status_names[status])))
+		return SUP_ENOMEM;
 	if (status == ST_RESOLVED) {
-		json_object_object_add(t, "resolved_at", new_time(now));
-		json_object_object_add(t, "closed_at", NULL);
+		if (!json_set(t, "resolved_at", new_time(now)) ||
+		    !json_set_null(t, "closed_at"))
+			return SUP_ENOMEM;
 	} else if (status == ST_CLOSED) {
 		/* A resolved ticket, once closed, keeps when it was resolved. */
-		json_object_object_add(t, "closed_at", new_time(now));
+		if (!json_set(t, "closed_at", new_time(now)))
+			return SUP_ENOMEM;
 	} else {
 		/* Re-opened: neither resolved nor closed any more. */
-		json_object_object_add(t, "resolved_at", NULL);
-		json_object_object_add(t, "closed_at", NULL);
+		if (!json_set_null(t, "resolved_at") ||
+		    !json_set_null(t, "closed_at"))
+			return SUP_ENOMEM;
 	}
 	return SUP_OK;
 }
@@ -210,7 +214,7 @@ static sup_err
 ticket_put(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
     json_object *t, uint32_t flags, const char **text, size_t *len)
 {
-	*text = json_object_to_json_string_length(t,
+	*text = json_text(t,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
 	if (*text == NULL)
 		return SUP_ENOMEM;
@@ -234,9 +238,9 @@ ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now)
 		return SUP_EDB;
 	if (was == NULL || !time_parse(was, &old_us))
 		old_us = -1;	/* it had no entry: none to remove */
-	json_object_object_add(t, "rev",
-	    json_object_new_int64(rec_int(t, "rev") + 1));
-	json_object_object_add(t, "updated_at", new_time(now));
+	if (!json_set(t, "rev", json_object_new_int64(rec_int(t, "rev") + 1)) ||
+	    !json_set(t, "updated_at", new_time(now)))
+		return SUP_ENOMEM;
 	if ((e = ticket_put(s, txn, uuid, t, 0, &text, &len)) != SUP_OK)
 		return e;
 	return store_recent_move(s, txn, uuid, old_us, now, text, len);
@@ -320,30 +324,33 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	memcpy(a->in->uuid, uuid, UUID_LEN);
 	if ((t = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
-	json_object_object_add(t, "uuid", json_object_new_string(us));
-	json_object_object_add(t, "number", json_object_new_int64(number));
-	json_object_object_add(t, "subject", json_object_new_string_len(
-	    a->in->subject, (int)a->in->subject_len));
-	json_object_object_add(t, "status", json_object_new_string("open"));
-	json_object_object_add(t, "priority", json_object_new_string(
-	    ticket_priority_names[a->in->priority]));
-	json_object_object_add(t, "created_at", new_time(now));
-	json_object_object_add(t, "updated_at", new_time(now));
-	json_object_object_add(t, "first_response_at", NULL);
-	json_object_object_add(t, "resolved_at", NULL);
-	json_object_object_add(t, "closed_at", NULL);
-	/* The internal fields last, in this order (see "Records" in view.c). */
-	json_object_object_add(t, "user", json_object_new_int64(u->id));
-	json_object_object_add(t, "assignee", NULL);
-	json_object_object_add(t, "public_count", json_object_new_int64(1));
-	json_object_object_add(t, "note_count", json_object_new_int64(0));
-	json_object_object_add(t, "unanswered", json_object_new_int64(1));
-	json_object_object_add(t, "rev", json_object_new_int64(1));
-	json_object_object_add(t, "last_us", json_object_new_int64(now));
 	msg_key_new(mkey, uuid, now);
 	view_msg_ref(mkey, ref);
-	json_object_object_add(t, "last_public", json_object_new_string(ref));
-	json_object_object_add(t, "last_note", NULL);
+	if (!json_set(t, "uuid", json_object_new_string(us)) ||
+	    !json_set(t, "number", json_object_new_int64(number)) ||
+	    !json_set(t, "subject", json_object_new_string_len(
+	    a->in->subject, (int)a->in->subject_len)) ||
+	    !json_set(t, "status", json_object_new_string("open")) ||
+	    !json_set(t, "priority", json_object_new_string(
+	    ticket_priority_names[a->in->priority])) ||
+	    !json_set(t, "created_at", new_time(now)) ||
+	    !json_set(t, "updated_at", new_time(now)) ||
+	    !json_set_null(t, "first_response_at") ||
+	    !json_set_null(t, "resolved_at") ||
+	    !json_set_null(t, "closed_at") ||
+	    /* The internal fields last, in this order ("Records" in view.c). */
+	    !json_set(t, "user", json_object_new_int64(u->id)) ||
+	    !json_set_null(t, "assignee") ||
+	    !json_set(t, "public_count", json_object_new_int64(1)) ||
+	    !json_set(t, "note_count", json_object_new_int64(0)) ||
+	    !json_set(t, "unanswered", json_object_new_int64(1)) ||
+	    !json_set(t, "rev", json_object_new_int64(1)) ||
+	    !json_set(t, "last_us", json_object_new_int64(now)) ||
+	    !json_set(t, "last_public", json_object_new_string(ref)) ||
+	    !json_set_null(t, "last_note")) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
 
 	/* The t_recent entry after the message, as a post writes it. */
 	if ((e = ticket_put(s, txn, uuid, t, DB_NOOVERWRITE, &text,
@@ -490,8 +497,11 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		    (e = event_change_str(&ev, "subject", was, strlen(was),
 		    p->subject, p->subject_len)) != SUP_OK)
 			goto out;
-		json_object_object_add(t, "subject", json_object_new_string_len(
-		    p->subject, (int)p->subject_len));
+		if (!json_set(t, "subject", json_object_new_string_len(
+		    p->subject, (int)p->subject_len))) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
 		changed = true;
 	}
 	if (p->priority >= 0) {
@@ -500,8 +510,11 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (from != p->priority && (e = change_name(&ev, "priority",
 		    ticket_priority_names, from, p->priority)) != SUP_OK)
 			goto out;
-		json_object_object_add(t, "priority", json_object_new_string(
-		    ticket_priority_names[p->priority]));
+		if (!json_set(t, "priority", json_object_new_string(
+		    ticket_priority_names[p->priority]))) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
 		changed = true;
 	}
 	old_assignee = rec_int(t, "assignee");
@@ -526,8 +539,12 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		if ((e = event_change_int(&ev, "assignee", old_assignee,
 		    p->assignee, 0)) != SUP_OK)
 			goto out;
-		json_object_object_add(t, "assignee", p->assignee ?
-		    json_object_new_int64(p->assignee) : NULL);
+		if (!(p->assignee ? json_set(t, "assignee",
+		    json_object_new_int64(p->assignee)) :
+		    json_set_null(t, "assignee"))) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
 		changed = true;
 	}
 	/*
@@ -1352,8 +1369,12 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOMEM;
 		goto out;
 	}
-	json_object_object_add(a->out, "count", json_object_new_int64(count));
-	json_object_object_add(a->out, "results", results);
+	/* On an error, store_run_json releases a->out. */
+	if (!json_set(a->out, "count", json_object_new_int64(count))) {
+		json_object_put(results);
+		e = SUP_ENOMEM;
+	} else if (!json_set(a->out, "results", results))
+		e = SUP_ENOMEM;
 out:
 	free(rb.p);
 	free(recs.p);

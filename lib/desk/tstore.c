@@ -303,13 +303,22 @@ struct tfields_cache {
 	int next;
 };
 
-/* The index fields of the stored ticket data; false if it has none. */
+/*
+ * The index fields of the stored ticket data; false if it has none, or
+ * when they could not be read for want of memory (then *nomem is set,
+ * when nomem is not NULL, and nothing is cached: the next call tries
+ * again).
+ */
 static bool
-cached_fields(struct store *s, const DBT *data, const struct tfields **f)
+cached_fields_nomem(struct store *s, const DBT *data,
+    const struct tfields **f, bool *nomem)
 {
 	struct tfields_cache *c = *store_cache(s, AREA_TICKET);
 	json_object *rec;
+	sup_err e = SUP_OK;
 
+	if (nomem != NULL)
+		*nomem = false;
 	for (int i = 0; i < 2; i++)
 		if (c->slot[i].data != NULL && c->slot[i].size == data->size &&
 		    memcmp(c->slot[i].data, data->data, data->size) == 0) {
@@ -323,16 +332,27 @@ cached_fields(struct store *s, const DBT *data, const struct tfields **f)
 	c->slot[i].ok = false;
 	if (tfields_text(data->data, data->size, &c->slot[i].f))
 		c->slot[i].ok = true;
-	else if (store_parse(data, &rec) == SUP_OK) {
+	else if ((e = store_parse(data, &rec)) == SUP_OK) {
 		c->slot[i].ok = tfields_of(rec, &c->slot[i].f);
 		json_object_put(rec);
+	}
+	*f = &c->slot[i].f;
+	if (e == SUP_ENOMEM) {
+		if (nomem != NULL)
+			*nomem = true;
+		return false;
 	}
 	if ((c->slot[i].data = malloc(data->size)) != NULL) {
 		memcpy(c->slot[i].data, data->data, data->size);
 		c->slot[i].size = data->size;
 	}
-	*f = &c->slot[i].f;
 	return c->slot[i].ok;
+}
+
+static bool
+cached_fields(struct store *s, const DBT *data, const struct tfields **f)
+{
+	return cached_fields_nomem(s, data, f, NULL);
 }
 
 static int
@@ -341,9 +361,12 @@ ticket_index_cb(DB *sec, enum store_index idx, const DBT *data, DBT *result)
 	const struct tfields *f;
 	uint8_t key[T_IDX_KEY_MAX];
 	size_t n;
+	bool nomem;
 
-	if (!cached_fields(sec->app_private, data, &f) ||
-	    (n = index_key(idx, f, key)) == 0)
+	/* Out of memory fails the write: DB_DONOTINDEX would lose the key. */
+	if (!cached_fields_nomem(sec->app_private, data, &f, &nomem))
+		return nomem ? ENOMEM : DB_DONOTINDEX;
+	if ((n = index_key(idx, f, key)) == 0)
 		return DB_DONOTINDEX;
 	if ((result->data = malloc(n)) == NULL)
 		return ENOMEM;

@@ -152,18 +152,19 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	time_format(time_now_us(), now);
 	if ((rec = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
-	json_object_object_add(rec, "id", json_object_new_int64(id));
-	json_object_object_add(rec, "username",
-	    json_object_new_string(a->username));
-	json_object_object_add(rec, "email", json_object_new_string(a->email));
-	json_object_object_add(rec, "display_name",
-	    json_object_new_string(a->display_name));
-	json_object_object_add(rec, "role",
-	    json_object_new_string(user_role_name(a->role)));
-	json_object_object_add(rec, "password",
-	    json_object_new_string(a->hash));
-	json_object_object_add(rec, "is_active", json_object_new_boolean(1));
-	json_object_object_add(rec, "created_at", json_object_new_string(now));
+	if (!json_set(rec, "id", json_object_new_int64(id)) ||
+	    !json_set(rec, "username", json_object_new_string(a->username)) ||
+	    !json_set(rec, "email", json_object_new_string(a->email)) ||
+	    !json_set(rec, "display_name",
+	    json_object_new_string(a->display_name)) ||
+	    !json_set(rec, "role",
+	    json_object_new_string(user_role_name(a->role))) ||
+	    !json_set(rec, "password", json_object_new_string(a->hash)) ||
+	    !json_set(rec, "is_active", json_object_new_boolean(1)) ||
+	    !json_set(rec, "created_at", json_object_new_string(now))) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
 	be32_put(key, a->id);
 	/*
 	 * Berkeley DB refuses a duplicate in a unique index with a plain
@@ -257,14 +258,17 @@ find_in(struct store *s, DB_TXN *txn, DB *idx, bool also_name,
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
 	rc = idx->pget(idx, txn, &k, &pk, &d, 0);
-	if (rc != 0 && also_name && idx == udb(s, UDB_BY_EMAIL)) {
+	if (rc == DB_NOTFOUND && also_name && idx == udb(s, UDB_BY_EMAIL)) {
 		/* Usernames may hold '@' too (Django allows it). */
 		idx = udb(s, UDB_BY_NAME);
 		rc = idx->pget(idx, txn, &k, &pk, &d, 0);
 	}
-	if (rc != 0)
-		return store_err(rc, "user find");
-	e = store_parse(&d, out);
+	/*
+	 * Only a name that is not there is looked for again: after another
+	 * error (ENOMEM) the name may well be taken.  Either DBT may have
+	 * been filled when the other's copy failed: both are freed.
+	 */
+	e = rc != 0 ? store_err(rc, "user find") : store_parse(&d, out);
 	free(pk.data);
 	free(d.data);
 	return e;
@@ -358,14 +362,21 @@ user_public(json_object *rec, bool with_email)
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	for (size_t i = 0; i < SUP_NELEM(pub); i++)
-		if (json_object_object_get_ex(rec, pub[i], &v))
-			json_object_object_add(o, pub[i], json_object_get(v));
+		if (json_object_object_get_ex(rec, pub[i], &v) &&
+		    !json_set(o, pub[i], json_object_get(v)))
+			goto nomem;
+	v = NULL;
 	json_object_object_get_ex(rec, "role", &v);
-	json_object_object_add(o, "is_staff", json_object_new_boolean(
-	    user_role_from(json_object_get_string(v)) > ROLE_USER));
-	if (with_email && json_object_object_get_ex(rec, "email", &v))
-		json_object_object_add(o, "email", json_object_get(v));
+	if (!json_set(o, "is_staff", json_object_new_boolean(
+	    user_role_from(json_object_get_string(v)) > ROLE_USER)))
+		goto nomem;
+	if (with_email && json_object_object_get_ex(rec, "email", &v) &&
+	    !json_set(o, "email", json_object_get(v)))
+		goto nomem;
 	return o;
+nomem:
+	json_object_put(o);
+	return NULL;
 }
 
 const char *
@@ -463,8 +474,10 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	if (json_object_object_get_ex(rec, a->name, &was))
 		json_object_get(was);
-	json_object_object_add(rec, a->name, json_object_get(a->value));
-	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
+	/* a->name is one of set_field's callers' constants. */
+	if (!json_set(rec, a->name, json_object_get(a->value)))
+		e = SUP_ENOMEM;
+	else if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
 	    0)) == SUP_OK && (e = field_event(s, txn, a, was)) == SUP_OK)
 		e = gen_bump(s, txn);
 	json_object_put(was);
@@ -585,7 +598,7 @@ static char *
 public_text(json_object *rec, bool with_email, size_t *len)
 {
 	json_object *pub = user_public(rec, with_email);
-	const char *s = pub ? json_object_to_json_string_length(pub,
+	const char *s = pub ? json_text(pub,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len) :
 	    NULL;
 	char *copy = s ? strdup(s) : NULL;
@@ -701,11 +714,12 @@ token_txn(struct store *s, DB_TXN *txn, void *arg)
 	}
 	json_object_object_get_ex(user, "id", &id);
 	time_format(time_now_us(), now);
-	json_object_object_add(rec, "user", json_object_get(id));
-	json_object_object_add(rec, "name", json_object_new_string(a->name));
-	json_object_object_add(rec, "created_at", json_object_new_string(now));
-	if ((e = store_put(udb(s, UDB_TOKENS), txn, a->hash, sizeof(a->hash), rec,
-	    DB_NOOVERWRITE)) == SUP_OK)
+	if (!json_set(rec, "user", json_object_get(id)) ||
+	    !json_set(rec, "name", json_object_new_string(a->name)) ||
+	    !json_set(rec, "created_at", json_object_new_string(now)))
+		e = SUP_ENOMEM;
+	else if ((e = store_put(udb(s, UDB_TOKENS), txn, a->hash,
+	    sizeof(a->hash), rec, DB_NOOVERWRITE)) == SUP_OK)
 		e = token_event(s, txn, EV_TOKEN_CREATED,
 		    (uint32_t)json_object_get_int64(id), a->hash, a->name);
 	json_object_put(rec);
@@ -823,10 +837,11 @@ touch_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (e != SUP_OK)
 		return e;
 	time_format(a->now_us, when);
-	json_object_object_add(rec, "last_used_at",
-	    json_object_new_string(when));
-	e = store_put(udb(s, UDB_TOKENS), txn, a->hash,
-	    crypto_hash_sha256_BYTES, rec, 0);
+	if (!json_set(rec, "last_used_at", json_object_new_string(when)))
+		e = SUP_ENOMEM;
+	else
+		e = store_put(udb(s, UDB_TOKENS), txn, a->hash,
+		    crypto_hash_sha256_BYTES, rec, 0);
 	json_object_put(rec);
 	return e;
 }
@@ -929,15 +944,20 @@ token_public(const uint8_t *hash, json_object *rec, json_object *owner)
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	token_id(hash, id);
-	json_object_object_add(o, "id", json_object_new_string(id));
+	if (!json_set(o, "id", json_object_new_string(id)))
+		goto nomem;
 	for (size_t i = 0; i < SUP_NELEM(copied); i++)
-		if (json_object_object_get_ex(rec, copied[i], &v))
-			json_object_object_add(o, copied[i],
-			    json_object_get(v));
+		if (json_object_object_get_ex(rec, copied[i], &v) &&
+		    !json_set(o, copied[i], json_object_get(v)))
+			goto nomem;
 	if (owner != NULL &&
-	    json_object_object_get_ex(owner, "username", &v))
-		json_object_object_add(o, "username", json_object_get(v));
+	    json_object_object_get_ex(owner, "username", &v) &&
+	    !json_set(o, "username", json_object_get(v)))
+		goto nomem;
 	return o;
+nomem:
+	json_object_put(o);
+	return NULL;
 }
 
 struct list_args {
@@ -1122,9 +1142,11 @@ user_index_cb(const char *field, const DBT *data, DBT *result)
 	const char *s;
 	char *key;
 	size_t n;
+	sup_err e;
 
-	if (store_parse(data, &rec) != SUP_OK)
-		return DB_DONOTINDEX;
+	/* Out of memory fails the write: DB_DONOTINDEX would lose the key. */
+	if ((e = store_parse(data, &rec)) != SUP_OK)
+		return e == SUP_ENOMEM ? ENOMEM : DB_DONOTINDEX;
 	if (!json_object_object_get_ex(rec, field, &v) ||
 	    (s = json_object_get_string(v)) == NULL || *s == '\0') {
 		json_object_put(rec);

@@ -119,8 +119,14 @@ view_expand(json_object *o)
 		return json_object_get(o);
 	if ((tok = json_tokener_new()) == NULL)
 		return NULL;
-	parsed = json_tokener_parse_ex(tok, t.p, (int)t.n);
+	parsed = json_parse_room(tok, t.n) ?
+	    json_tokener_parse_ex(tok, t.p, (int)t.n) : NULL;
 	json_tokener_free(tok);
+	/* Our texts never name a member twice: one missing was dropped. */
+	if (parsed != NULL && !json_members_kept(parsed, t.p, t.n)) {
+		json_object_put(parsed);
+		return NULL;
+	}
 	return parsed;
 }
 
@@ -1072,7 +1078,7 @@ view_ticket(struct view *v, json_object *t, bool with_messages,
 	const char *text;
 	size_t len;
 
-	text = json_object_to_json_string_length(t,
+	text = json_text(t,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (text == NULL)
 		return SUP_ENOMEM;

@@ -56,7 +56,15 @@ store_parse(const DBT *data, json_object **out)
 
 	if ((tok = json_tokener_new()) == NULL)
 		return SUP_ENOMEM;
+	if (!json_parse_room(tok, data->size)) {
+		json_tokener_free(tok);
+		return SUP_ENOMEM;
+	}
 	obj = json_tokener_parse_ex(tok, data->data, (int)data->size);
+	if (obj == NULL && json_parse_nomem(tok)) {
+		json_tokener_free(tok);
+		return SUP_ENOMEM;
+	}
 	if (obj != NULL && json_tokener_get_parse_end(tok) != data->size) {
 		json_object_put(obj);
 		obj = NULL;
@@ -66,6 +74,11 @@ store_parse(const DBT *data, json_object **out)
 		json_object_put(obj);
 		fprintf(stderr, "support: a stored record is not a JSON object\n");
 		return SUP_EDB;
+	}
+	/* A record never names a member twice: one missing was dropped. */
+	if (!json_members_kept(obj, data->data, data->size)) {
+		json_object_put(obj);
+		return SUP_ENOMEM;
 	}
 	*out = obj;
 	return SUP_OK;
@@ -95,7 +108,7 @@ store_put(DB *db, DB_TXN *txn, const void *key, size_t klen, json_object *val,
 	const char *text;
 	size_t len;
 
-	text = json_object_to_json_string_length(val,
+	text = json_text(val,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (text == NULL)
 		return SUP_ENOMEM;

@@ -883,7 +883,8 @@ put(const struct out *o, const char *s, size_t n)
 		if (o->sb->failed)
 			*o->err = SUP_ENOMEM;
 	} else if (o->w(o->ctx, s, n) != 0) {
-		*o->err = SUP_EIO;
+		/* Our sbuf writer fails only when it cannot grow. */
+		*o->err = o->w == tmpl_sbuf_write ? SUP_ENOMEM : SUP_EIO;
 	}
 }
 

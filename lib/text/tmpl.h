@@ -76,8 +76,9 @@ const char *tmpl_name(const struct tmpl *t);
 /*
  * Render t with data (a json-c object; NULL renders every variable empty),
  * writing the output through w(ctx, ...) in pieces as it goes.  SUP_EIO
- * when w fails, SUP_ENOMEM when a chain of modifiers needs a buffer and
- * none can be had; the output may then be partial.
+ * when w fails (SUP_ENOMEM when w is tmpl_sbuf_write: its sbuf could not
+ * grow), SUP_ENOMEM when a chain of modifiers needs a buffer and none can
+ * be had; the output may then be partial.
  *
  * data and the objects in it may be text objects (lib/text/jtext.h): a name is
  * looked for in the json-c members, then in the text, whose objects and

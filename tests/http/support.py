@@ -422,11 +422,16 @@ class Server:
 
     _live = []
 
-    def __init__(self, prefix="support-http-", mode=None):
+    def __init__(self, prefix="support-http-", mode=None, clock=False):
         self.mode = mode or SERVER_MODE
         self.var = tempfile.mkdtemp(prefix=prefix)
         self.port = free_port()
         self.conf = os.path.join(self.var, "support.conf")
+        # The test clock (docs/testing.md): a file in the store's directory
+        # (where the confined workers may read) whose offset every program
+        # of this server, and supportctl, adds to the time.
+        self.clock = os.path.join(self.var, "data", "test-clock") if clock else None
+        self.clock_s = 0.0
         self.users = {}
         self.running = False
         self.keep = False           # keep the var dir (set when something failed)
@@ -440,8 +445,25 @@ class Server:
         e["SUPPORT_PORT"] = str(self.port)
         e["SUPPORT_CONF"] = self.conf
         e["SUPPORT_SERVER"] = self.mode
+        if self.clock:
+            e["SUPPORT_TEST_CLOCK"] = self.clock
+        else:
+            e.pop("SUPPORT_TEST_CLOCK", None)
         e.update(extra)
         return e
+
+    def move_clock(self, seconds):
+        """Move this server's clock on by seconds, at once, for every program
+        (the file is replaced by a rename, which they see at their next read
+        of the time)."""
+        if not self.clock:
+            raise RuntimeError("this server was started without a test clock")
+        self.clock_s += seconds
+        tmp = self.clock + ".new"
+        with open(tmp, "w") as f:
+            f.write("%.6f\n" % self.clock_s)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.clock)
 
     def _run_sh(self, *args, timeout=120):
         logf = os.path.join(self.var, "run-sh.log")
@@ -687,11 +709,12 @@ signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGHUP, _on_signal)
 
 
-def standard_server(extra_users=(), conf=None, mode=None):
+def standard_server(extra_users=(), conf=None, mode=None, clock=False):
     """Start a server with the standard users; returns it (stopped at exit).
-    mode: the web server (SERVER_MODES), else SUPPORT_SERVER's."""
+    mode: the web server (SERVER_MODES), else SUPPORT_SERVER's; clock: run
+    it with a test clock (Server.move_clock)."""
     require_built()
-    srv = Server(mode=mode)
+    srv = Server(mode=mode, clock=clock)
     if conf:
         # run.sh writes support.conf only when missing: let it write one, then edit it
         srv.start()

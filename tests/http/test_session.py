@@ -423,23 +423,36 @@ def test_password_change():
 
 
 def test_expiry():
+    """srv2 runs with a test clock (docs/testing.md): the cases move it on
+    instead of waiting, except one, which waits for the real clock."""
     alice = srv2.users["alice"]
+    if srv2.mode == "nginx":
+        with T.case("idle expiry by the real clock: a session unused for session_idle_s ends"):
+            # The clock file is not there yet: no offset, real time passing.
+            check(not os.path.exists(srv2.clock), "the clock is still the real one")
+            b = Browser(srv2.port)
+            b.login("alice", alice.password)
+            eq(b.who(), "alice", "right after login")
+            time.sleep(2.2)
+            eq(b.who(), None, "2.2 s later")
     with T.case("idle expiry: a session unused longer than session_idle_s ends"):
         b = Browser(srv2.port)
         b.login("alice", alice.password)
-        eq(b.who(), "alice", "right after login")
-        time.sleep(3.2)
-        eq(b.who(), None, "after the idle time")
+        srv2.move_clock(1.5)
+        eq(b.who(), "alice", "unused for 1.5 s")
+        srv2.move_clock(1.5)
+        eq(b.who(), "alice", "used again 1.5 s later: the idle time starts again")
+        srv2.move_clock(2.2)
+        eq(b.who(), None, "unused for 2.2 s")
         error(b.get(TICKETS), 401, "not_authenticated")
     with T.case("absolute expiry: a session in use ends session_max_s after its login"):
         b = Browser(srv2.port)
         b.login("alice", alice.password)
-        t0 = time.monotonic()
         seen = []
         # Used every 0.6 s (well within the 2 s idle limit) up to 6 s.
-        while time.monotonic() - t0 < 6.0:
-            time.sleep(0.6)
-            seen.append((time.monotonic() - t0, b.who()))
+        for step in range(1, 11):
+            srv2.move_clock(0.6)
+            seen.append((round(0.6 * step, 1), b.who()))
         early = [w for t, w in seen if t < 4.5]
         late = [w for t, w in seen if t > 5.4]
         check(early and all(w == "alice" for w in early), "ended early: %s" % seen)
@@ -447,13 +460,27 @@ def test_expiry():
     with T.case("supportctl session purge removes expired sessions nobody used again"):
         b = Browser(srv2.port)
         b.login("bob", srv2.users["bob"].password)
-        time.sleep(2.5)
+        srv2.move_clock(2.5)
         p = srv2.ctl("session", "purge")
         eq(p.returncode, 0, "exit status (%s)" % p.stderr.decode(errors="replace"))
         m = re.match(r"(\d+) records? removed", p.stdout.decode())
         check(m and int(m.group(1)) >= 1, "output: %r" % p.stdout)
         p = srv2.ctl("session", "purge")
         eq(p.stdout.decode().strip(), "0 records removed", "a second purge")
+    with T.case("throttling ends with its window: login_window_s after the failures, the password works"):
+        carol = srv2.users["carol"]
+        b = Browser(srv2.port)
+        for i in range(5):
+            error(b.post(SESSION, {"username": "carol", "password": "guess-%d" % i}), 401,
+                  "invalid_credentials")
+        error(b.post(SESSION, {"username": "carol", "password": carol.password}), 429,
+              "too_many_attempts")
+        srv2.move_clock(850)
+        error(b.post(SESSION, {"username": "carol", "password": carol.password}), 429,
+              "too_many_attempts")
+        srv2.move_clock(60)
+        b.login("carol", carol.password)
+        eq(b.who(), "carol", "logged in once the window (900 s) has passed")
 
 
 def test_registration_off():
@@ -539,7 +566,7 @@ def main():
                                 ("support", "max_tickets_per_user"): "0"})
     srv2 = standard_server(conf={("support", "session_idle_s"): "2",
                                  ("support", "session_max_s"): "5",
-                                 ("support", "trust_remote_user"): "yes"})
+                                 ("support", "trust_remote_user"): "yes"}, clock=True)
     test_anonymous()
     test_login()
     test_csrf()

@@ -791,8 +791,8 @@ test_writer(void)
 	    "the sbuf writer");
 	is_str(out.p, "a&lt;bccc", "collects the whole output");
 	out.failed = true;
-	is_err(tmpl_render(t, data, tmpl_sbuf_write, &out), SUP_EIO,
-	    "an sbuf that cannot grow fails the render");
+	is_err(tmpl_render(t, data, tmpl_sbuf_write, &out), SUP_ENOMEM,
+	    "an sbuf that cannot grow fails the render: out of memory");
 	free(out.p);
 	json_object_put(data);
 	tmpl_free(t);

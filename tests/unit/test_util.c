@@ -1,6 +1,6 @@
 /*
- * test_util.c - UUIDs, times, UTF-8, string helpers and the error names
- * (lib/base/util.c, lib/base/err.c).
+ * test_util.c - UUIDs, times, the test clock, UTF-8, string helpers and
+ * the error names (lib/base/util.c, lib/base/err.c).
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sup.h"
 #include "util.h"
@@ -410,6 +411,67 @@ test_errors(void)
 	    "sentence of a negative value is not NULL");
 }
 
+/* Write text to path through a rename, as a test moving a clock does. */
+static void
+put_clock(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((f = fopen(tmp, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) != 0 || rename(tmp, path) != 0)
+		bail_out("cannot write %s", path);
+}
+
+/* Is the clock off the real one by about want µs (within a second)? */
+static bool
+clock_off_by(int64_t want)
+{
+	struct timespec ts;
+	int64_t real, d;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	d = time_now_us() - real - want;
+	return d > -1000000 && d < 1000000;
+}
+
+/* The test clock: set directly, and read from a file as it changes. */
+static void
+test_clock(void)
+{
+	char dir[64], path[4096];
+
+	ok(clock_off_by(0), "no test clock: the real time");
+	time_test_offset(3600 * INT64_C(1000000));
+	ok(clock_off_by(3600 * INT64_C(1000000)), "an offset set directly");
+	time_test_offset(-86400 * INT64_C(1000000));
+	ok(clock_off_by(-86400 * INT64_C(1000000)), "  and a negative one");
+
+	tap_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/clock", dir);
+	time_test_file(path);
+	ok(clock_off_by(0), "a clock file that is not there: no offset");
+	put_clock(path, "120\n");
+	ok(clock_off_by(120 * INT64_C(1000000)), "the file's offset (seconds)");
+	put_clock(path, "-7.5");
+	ok(clock_off_by(-7500000), "  read again when it changes, fractions too");
+	put_clock(path, "soon");
+	ok(clock_off_by(0), "  a file that holds no number: no offset");
+	put_clock(path, "12x");
+	ok(clock_off_by(0), "  nor one with more after the number");
+	put_clock(path, "99999999999999999999");
+	ok(clock_off_by(0), "  nor one too large");
+	put_clock(path, "+30");
+	ok(clock_off_by(30 * INT64_C(1000000)), "  \"+30\"");
+	unlink(path);
+	ok(clock_off_by(0), "  the file removed: no offset");
+	time_test_file(NULL);
+	ok(clock_off_by(0), "no test clock again: the real time");
+	tap_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -424,5 +486,6 @@ main(void)
 	test_parse_long();
 	test_be();
 	test_errors();
+	test_clock();
 	return done_testing();
 }
