@@ -129,7 +129,8 @@ sup_err event_last(struct store *s, int64_t *seq);
 
 /*
  * Call fn with each stored event of seq >= from, in order, at most max
- * (0: all) of them, in one read transaction; text is the event's JSON.
+ * (0: all) of them, in one read transaction; text[0..len) is the event's
+ * JSON (no NUL after it: it is the store's).
  * fn's error stops the walk and is returned.  *next (may be NULL) gets
  * the seq after the last one given.
  */

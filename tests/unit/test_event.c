@@ -54,9 +54,10 @@ static sup_err
 collect_one(void *ctx, int64_t seq SUP_UNUSED, const char *text, size_t len)
 {
 	struct collect *c = ctx;
-	json_object *o = json_tokener_parse(text);
+	char *copy = strndup(text, len);	/* the text has no NUL */
+	json_object *o = copy != NULL ? json_tokener_parse(copy) : NULL;
 
-	(void)len;
+	free(copy);
 	if (o == NULL)
 		return SUP_EDB;
 	json_object_array_add(c->all, o);
