@@ -159,6 +159,14 @@ size_t json_members(struct json_object *o);
  */
 const char *json_text(struct json_object *o, int flags, size_t *len);
 
+/*
+ * Set member k (a string constant: json-c keeps the pointer) of o to v,
+ * which is taken: false, with v released, when v is NULL (a failed
+ * json_object_new_*) or the member could not be added.  json-c's own
+ * json_object_object_add takes a NULL value for a null member, which
+ * turned a failed allocation into a field quietly missing.
+ * json_set_null sets it to null.
+ */
 bool json_set(struct json_object *o, const char *k, struct json_object *v);
 bool json_set_null(struct json_object *o, const char *k);
 

@@ -190,17 +190,15 @@ sess_create(struct store *s, uint32_t user, const char *addr,
 	time_format(time_now_us(), now);
 	if ((a.rec = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
-	json_object_object_add(a.rec, "user", json_object_new_int64(user));
-	json_object_object_add(a.rec, "created_at",
-	    json_object_new_string(now));
-	json_object_object_add(a.rec, "last_seen_at",
-	    json_object_new_string(now));
-	json_object_object_add(a.rec, "csrf", json_object_new_string(token));
-	json_object_object_add(a.rec, "addr", capped_string(addr,
-	    SESS_ADDR_MAX));
-	json_object_object_add(a.rec, "agent", capped_string(agent,
-	    SESS_AGENT_MAX));
-	e = store_run(s, 0, create_txn, &a);
+	if (!json_set(a.rec, "user", json_object_new_int64(user)) ||
+	    !json_set(a.rec, "created_at", json_object_new_string(now)) ||
+	    !json_set(a.rec, "last_seen_at", json_object_new_string(now)) ||
+	    !json_set(a.rec, "csrf", json_object_new_string(token)) ||
+	    !json_set(a.rec, "addr", capped_string(addr, SESS_ADDR_MAX)) ||
+	    !json_set(a.rec, "agent", capped_string(agent, SESS_AGENT_MAX)))
+		e = SUP_ENOMEM;
+	else
+		e = store_run(s, 0, create_txn, &a);
 	json_object_put(a.rec);
 	if (e != SUP_OK)
 		goto out;
@@ -286,9 +284,9 @@ write_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = delete_keys(s, txn, user, a->hash);
 	} else {
 		time_format(a->now_us, now);
-		json_object_object_add(rec, "last_seen_at",
-		    json_object_new_string(now));
-		e = store_put(sessions_db(s), txn, sk, sizeof(sk), rec, 0);
+		e = json_set(rec, "last_seen_at", json_object_new_string(now)) ?
+		    store_put(sessions_db(s), txn, sk, sizeof(sk), rec, 0) :
+		    SUP_ENOMEM;
 	}
 	json_object_put(rec);
 	return e;
@@ -609,9 +607,12 @@ put_failures(struct store *s, DB_TXN *txn, const struct throttle_args *a,
 	time_format(since, when);
 	if ((rec = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
-	json_object_object_add(rec, "failures", json_object_new_int64(n));
-	json_object_object_add(rec, "since", json_object_new_string(when));
-	e = store_put(throttle_db(s), txn, a->key[i], a->klen[i], rec, 0);
+	if (!json_set(rec, "failures", json_object_new_int64(n)) ||
+	    !json_set(rec, "since", json_object_new_string(when)))
+		e = SUP_ENOMEM;
+	else
+		e = store_put(throttle_db(s), txn, a->key[i], a->klen[i], rec,
+		    0);
 	json_object_put(rec);
 	return e;
 }

@@ -282,14 +282,16 @@ http_send_error(struct sup_req *r, int status, sup_err e)
 		json_object_put(env);
 		return SUP_ENOMEM;
 	}
-	json_object_object_add(env, "error", err);
-	json_object_object_add(err, "code",
-	    json_object_new_string(sup_errcode(e)));
-	json_object_object_add(err, "message", json_object_new_string(
-	    r->err_msg[0] != '\0' ? r->err_msg : sup_strerror(e)));
-	if (r->err_fields != NULL)
-		json_object_object_add(err, "fields",
-		    json_object_get(r->err_fields));
+	/* An envelope without its code or message is never sent. */
+	if (!json_set(env, "error", err) ||
+	    !json_set(err, "code", json_object_new_string(sup_errcode(e))) ||
+	    !json_set(err, "message", json_object_new_string(
+	    r->err_msg[0] != '\0' ? r->err_msg : sup_strerror(e))) ||
+	    (r->err_fields != NULL && !json_set(err, "fields",
+	    json_object_get(r->err_fields)))) {
+		json_object_put(env);
+		return SUP_ENOMEM;
+	}
 	/*
 	 * Only "no credentials" asks for Basic ones: a refused login (an
 	 * area's error of that kind) must not make a browser prompt.
