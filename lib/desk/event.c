@@ -335,6 +335,15 @@ event_append(struct store *s, DB_TXN *txn, struct event *ev)
 	return SUP_OK;
 }
 
+sup_err
+event_finish(struct store *s, DB_TXN *txn, struct event *ev, sup_err e)
+{
+	if (e == SUP_OK)
+		e = event_append(s, txn, ev);
+	event_free(ev);
+	return e;
+}
+
 /* --- Reading --------------------------------------------------------- */
 
 /* The number of the last event inside txn (0: none). */

@@ -124,6 +124,14 @@ struct event_subscriber {
  */
 sup_err event_append(struct store *s, DB_TXN *txn, struct event *ev);
 
+/*
+ * The end of an event builder: append ev inside txn when e (the builder's
+ * result so far) is SUP_OK, release ev either way, and return the
+ * outcome.
+ */
+sup_err event_finish(struct store *s, DB_TXN *txn, struct event *ev,
+    sup_err e);
+
 /* The number of the last event, 0 when there is none. */
 sup_err event_last(struct store *s, int64_t *seq);
 

@@ -132,10 +132,7 @@ login_event(struct store *s, DB_TXN *txn, enum event_type type,
 	if (addr != NULL)
 		e = event_data_str(&ev, "addr", addr, n < SESS_ADDR_MAX ? n :
 		    SESS_ADDR_MAX);
-	if (e == SUP_OK)
-		e = event_append(s, txn, &ev);
-	event_free(&ev);
-	return e;
+	return event_finish(s, txn, &ev, e);
 }
 
 /* Write a new session's record and its user's key. */

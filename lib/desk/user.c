@@ -128,11 +128,9 @@ created_event(struct store *s, DB_TXN *txn, const struct create_args *a)
 	event_init(&ev, EV_USER_CREATED, 0);
 	ev.user = a->id;
 	if ((e = event_data_str(&ev, "username", a->username,
-	    strlen(a->username))) == SUP_OK &&
-	    (e = event_data_str(&ev, "role", role, strlen(role))) == SUP_OK)
-		e = event_append(s, txn, &ev);
-	event_free(&ev);
-	return e;
+	    strlen(a->username))) == SUP_OK)
+		e = event_data_str(&ev, "role", role, strlen(role));
+	return event_finish(s, txn, &ev, e);
 }
 
 static sup_err
@@ -449,10 +447,7 @@ field_event(struct store *s, DB_TXN *txn, const struct field_args *a,
 		    json_object_get(a->value));
 	else
 		e = SUP_OK;
-	if (e == SUP_OK)
-		e = event_append(s, txn, &ev);
-	event_free(&ev);
-	return e;
+	return event_finish(s, txn, &ev, e);
 }
 
 /*
@@ -687,10 +682,7 @@ token_event(struct store *s, DB_TXN *txn, enum event_type type,
 	if ((e = event_data_str(&ev, "token", id, strlen(id))) == SUP_OK &&
 	    name != NULL)
 		e = event_data_str(&ev, "name", name, strlen(name));
-	if (e == SUP_OK)
-		e = event_append(s, txn, &ev);
-	event_free(&ev);
-	return e;
+	return event_finish(s, txn, &ev, e);
 }
 
 struct token_args {
