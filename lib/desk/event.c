@@ -439,22 +439,43 @@ event_read(struct store *s, int64_t from, long max,
 
 /* --- Consumers ------------------------------------------------------- */
 
+/* Write consumer's position inside txn. */
+static sup_err
+pos_put(struct store *s, DB_TXN *txn, const char *consumer, int64_t seq)
+{
+	uint8_t buf[SEQ_LEN];
+	DBT k = { .data = (void *)consumer, .size = (u_int32_t)strlen(consumer) };
+	DBT d = { .data = buf, .size = SEQ_LEN };
+
+	be64_put(buf, (uint64_t)seq);
+	return store_err(pos_db(s)->put(pos_db(s), txn, &k, &d, 0),
+	    "event_pos put");
+}
+
 /*
- * The position of consumer (0: none yet).  With lock, its record is made
- * when absent (the consumer is then known to event_trim) and stays
- * write-locked until txn ends.
+ * The position of consumer (0: none yet).  With lock, its record stays
+ * write-locked until txn ends, so that two runs of one consumer never
+ * hand over the same events, and is made when absent: the consumer is
+ * then known to event_trim.
  */
 static sup_err
 pos_get(struct store *s, DB_TXN *txn, const char *consumer, bool lock,
     int64_t *seq)
 {
-	size_t n = strlen(consumer);
-	sup_err e;
+	uint8_t buf[SEQ_LEN];
+	DBT k = { .data = (void *)consumer, .size = (u_int32_t)strlen(consumer) };
+	DBT d = { .data = buf, .ulen = SEQ_LEN, .flags = DB_DBT_USERMEM };
+	int rc;
 
-	if (lock && (e = store_count_add_db(pos_db(s), txn, consumer, n,
-	    0)) != SUP_OK)
-		return e;
-	return store_count_get_db(pos_db(s), txn, consumer, n, seq);
+	*seq = 0;
+	rc = pos_db(s)->get(pos_db(s), txn, &k, &d, lock ? DB_RMW : 0);
+	if (rc == DB_NOTFOUND)
+		return lock ? pos_put(s, txn, consumer, 0) : SUP_OK;
+	if (rc != 0)
+		return store_err(rc, "event_pos get");
+	if (d.size == SEQ_LEN)
+		*seq = (int64_t)be64_get(buf);
+	return SUP_OK;
 }
 
 static bool
@@ -539,8 +560,7 @@ consume_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "events read");
 	if (rc2 != 0)
 		return store_err(rc2, "events cursor close");
-	return last == pos ? SUP_OK : store_count_add_db(pos_db(s), txn,
-	    a->consumer, strlen(a->consumer), last - pos);
+	return last == pos ? SUP_OK : pos_put(s, txn, a->consumer, last);
 }
 
 sup_err

@@ -4,9 +4,12 @@
  * subscribers inside the transaction; consumers from their own position;
  * trimming.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sodium.h>
@@ -476,6 +479,88 @@ test_consumers(void)
 	is_int(last(), before + 1, "numbering goes on after a trim");
 }
 
+/* A child's consumer: writes each seq handed to it to the pipe fd. */
+static sup_err
+race_one(struct store *s SUP_UNUSED, DB_TXN *txn SUP_UNUSED, void *ctx,
+    int64_t seq, const char *text SUP_UNUSED, size_t len SUP_UNUSED)
+{
+	int fd = *(int *)ctx;
+
+	usleep(2000);	/* a handler's work: the other process comes meanwhile */
+	return write(fd, &seq, sizeof(seq)) == (ssize_t)sizeof(seq) ?
+	    SUP_OK : SUP_EIO;
+}
+
+/*
+ * Two processes run one consumer at once, a batch of one event at a
+ * time: each event is handed to exactly one of them, once (the position
+ * is read for update: a batch of a consumer at a time).
+ */
+static void
+test_consumer_race(void)
+{
+	uint8_t uuid[16];
+
+	for (int i = 0; i < 60; i++)
+		json_object_put(new_ticket(&agent, "Race", uuid));
+	json_object *evs = events_from(1);
+	int64_t first = json_object_get_int64(member(json_object_array_get_idx(
+	    evs, 0), "seq")), end = last(), seq, pos;
+	long *got = calloc((size_t)end + 1, sizeof(long));
+	int out[2], go[2], status, twice = 0, missed = 0;
+	pid_t kids[2];
+	char c;
+
+	json_object_put(evs);
+	if (got == NULL || pipe(out) != 0 || pipe(go) != 0)
+		bail_out("pipe");
+	/* The consumer's position exists (at 0): the race is on moving it. */
+	event_consume(&st, "race", 1, race_one, &out[1], NULL);
+	for (int i = 0; i < 2; i++)
+		if ((kids[i] = fork()) == 0) {
+			struct store mine;
+			long handled = 1;
+			int rc = 0;
+
+			close(go[1]);
+			close(out[0]);
+			if (store_open(&mine, &conf, areas) != SUP_OK)
+				_exit(9);
+			if (read(go[0], &c, 1) != 0)
+				_exit(9);
+			while (handled > 0 && rc == 0)
+				if (event_consume(&mine, "race", 1, race_one,
+				    &out[1], &handled) != SUP_OK)
+					rc = 1;
+			store_close(&mine);
+			_exit(rc);
+		}
+	close(go[0]);
+	close(out[1]);
+	usleep(200000);
+	close(go[1]);
+	while (read(out[0], &seq, sizeof(seq)) == (ssize_t)sizeof(seq))
+		if (seq >= 1 && seq <= end)
+			got[seq]++;
+	close(out[0]);
+	for (int i = 0; i < 2; i++) {
+		waitpid(kids[i], &status, 0);
+		is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+		    "consumer race: process %d ended well", i + 1);
+	}
+	/* The log begins at first: the trims before kept only the newest. */
+	for (int64_t i = first; i <= end; i++) {
+		twice += got[i] > 1;
+		missed += got[i] == 0;
+	}
+	is_int(twice, 0, "consumer race: no event handed over twice");
+	is_int(missed, 0, "consumer race: none missed (of %" PRId64 ")",
+	    end - first + 1);
+	event_position(&st, "race", &pos);
+	is_int(pos, end, "consumer race: the position is the last event");
+	free(got);
+}
+
 int
 main(void)
 {
@@ -493,6 +578,7 @@ main(void)
 	test_logins();
 	test_subscribers();
 	test_consumers();
+	test_consumer_race();
 	user_clear(&alice);
 	user_clear(&agent);
 	store_close(&st);
