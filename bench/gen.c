@@ -173,6 +173,7 @@ ticket(struct gen *g, int c, int nmsg, bool resolve, uint8_t uuid_out[UUID_LEN])
 	in.content_len = text(g, content, sizeof(content),
 	    10 + (int)rnd(g, 40));
 	in.priority = (enum ticket_priority)rnd(g, PRI_MAX);
+	in.channel = CH_API;
 	if ((e = ticket_create(&g->s, &g->conf, &g->cust[c], &in, &t)) !=
 	    SUP_OK)
 		return e;

@@ -51,14 +51,12 @@ static const struct field open_fields[OPEN_NFIELDS] = {
 };
 
 /*
- * POST /api/support/tickets/ {subject, initial_message, priority?}
- * Any logged-in user.  201 with the ticket and Location; 400 bad fields;
- * 403 ticket_limit_reached.
+ * Open a ticket from the request's fields, as having come in through
+ * channel (the API, the form): ticket_open and page_create.
  */
 static sup_err
-ticket_open(void *ctx, struct sup_req *r)
+open_from(struct app *app, struct sup_req *r, enum ticket_channel channel)
 {
-	struct app *app = ctx;
 	struct value v[OPEN_NFIELDS];
 	struct ticket_new in;
 	json_object *t;
@@ -74,12 +72,24 @@ ticket_open(void *ctx, struct sup_req *r)
 		.content_len = v[OPEN_MESSAGE].len,
 		.priority = v[OPEN_PRIORITY].present ?
 		    (int)v[OPEN_PRIORITY].num : PRI_NORMAL,
+		.channel = channel,
 	};
 	if ((e = ticket_create(&app->store, &app->conf, &r->user, &in, &t)) !=
 	    SUP_OK)
 		return e;
 	r->location = ticket_url(app, in.uuid);
 	return app_reply(r, 201, t);
+}
+
+/*
+ * POST /api/support/tickets/ {subject, initial_message, priority?}
+ * Any logged-in user.  201 with the ticket (channel "api") and Location;
+ * 400 bad fields; 403 ticket_limit_reached.
+ */
+static sup_err
+ticket_open(void *ctx, struct sup_req *r)
+{
+	return open_from(ctx, r, CH_API);
 }
 
 /*
@@ -245,7 +255,7 @@ page_new(void *ctx, struct sup_req *r)
 
 /*
  * POST /support/tickets/new/ subject, initial_message (a form)
- * Logged in.  303 to the new ticket's page; the form again with 400 (bad
+ * Logged in.  303 to the new ticket's page (its channel "web"); the form again with 400 (bad
  * fields) or 403 (too many open tickets).
  */
 static sup_err
@@ -256,7 +266,7 @@ page_create(void *ctx, struct sup_req *r)
 	json_object *t, *uuid;
 	sup_err e;
 
-	e = ticket_open(ctx, r);
+	e = open_from(app, r, CH_WEB);
 	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == TICKET_ELIMIT)
 		return new_form(app, r, app_status(e), e);
 	if (e != SUP_OK)

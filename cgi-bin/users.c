@@ -18,6 +18,7 @@
 #include "app.h"
 #include "counter.h"
 #include "page.h"
+#include "record.h"
 #include "sess.h"
 #include "user.h"
 #include "valid.h"
@@ -247,11 +248,11 @@ user_detail(void *ctx, struct sup_req *r)
 		if (json_object_object_get_ex(rec, extra[i], &v))
 			json_object_object_add(o, extra[i], json_object_get(v));
 	json_object_put(rec);
-	snprintf(name, sizeof(name), "user:%u", r->id);
+	record_counter(name, sizeof(name), RC_USER, r->id);
 	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
 		goto fail;
 	json_object_object_add(o, "ticket_count", json_object_new_int64(n));
-	snprintf(name, sizeof(name), "active:%u", r->id);
+	record_counter(name, sizeof(name), RC_ACTIVE, r->id);
 	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
 		goto fail;
 	json_object_object_add(o, "open_ticket_count",

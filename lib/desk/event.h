@@ -37,7 +37,7 @@
 #include "util.h"
 
 enum event_type {
-	EV_TICKET_CREATED,	/* data: subject, priority, status */
+	EV_TICKET_CREATED,	/* data: subject, priority, status, channel */
 	EV_TICKET_UPDATED,	/* changes: status, priority, assignee, subject */
 	EV_MESSAGE_POSTED,	/* a public message; changes: status */
 	EV_NOTE_ADDED,		/* an internal note */

@@ -14,6 +14,7 @@
 
 #include "event.h"
 #include "msg.h"
+#include "record.h"
 #include "ticket.h"
 #include "util.h"
 #include "view.h"
@@ -148,31 +149,11 @@ msg_render(const char *content, size_t len, char **html)
 	return *html != NULL ? SUP_OK : SUP_ENOMEM;
 }
 
-/* Append s[0..n) to b as a JSON string, escaped by json-c. */
-static void
-add_json_str(struct sbuf *b, const char *s, size_t n)
-{
-	json_object *o = json_object_new_string_len(s, (int)n);
-	const char *text = NULL;
-	size_t len = 0;
-
-	if (o != NULL)
-		text = json_text(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &len);
-	if (text != NULL)
-		sbuf_add(b, text, len);
-	else
-		b->failed = true;
-	json_object_put(o);
-}
-
 sup_err
 msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
     uint32_t sender, const char *content, size_t len, const char *html,
     bool internal, bool from_user, struct sbuf *rec)
 {
-	char tbuf[TIME_STRLEN + 1], ubuf[UUID_STRLEN + 1];
 	struct sbuf b = { 0 };
 	char *rendered = NULL;
 	sup_err e;
@@ -182,29 +163,8 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
 			return e;
 		html = rendered;
 	}
-	/*
-	 * The record as text, in the layout view.h gives (the author's id
-	 * last, where view.c looks for it): building a json-c object only to
-	 * print it was a tenth of a post.  The strings go through json-c.
-	 */
-	uuid_format(key + UUID_LEN + 8, ubuf);
-	sbuf_adds(&b, "{\"uuid\":\"");
-	sbuf_add(&b, ubuf, UUID_STRLEN);
-	uuid_format(key, ubuf);
-	sbuf_adds(&b, "\",\"ticket\":\"");
-	sbuf_add(&b, ubuf, UUID_STRLEN);
-	sbuf_adds(&b, "\",\"content\":");
-	add_json_str(&b, content, len);
-	sbuf_adds(&b, ",\"content_html\":");
-	add_json_str(&b, html, strlen(html));
-	sbuf_adds(&b, from_user ? ",\"is_from_user\":true" :
-	    ",\"is_from_user\":false");
-	sbuf_adds(&b, internal ? ",\"is_internal\":true" :
-	    ",\"is_internal\":false");
-	time_format((int64_t)be64_get(key + UUID_LEN), tbuf);
-	sbuf_adds(&b, ",\"attachments\":[],\"created_at\":\"");
-	sbuf_add(&b, tbuf, TIME_STRLEN);
-	sbuf_printf(&b, "\",\"user\":%" PRIu32 "}", sender);
+	record_message_encode(key, sender, content, len, html, internal,
+	    from_user, &b);
 	free(rendered);
 	if (b.failed) {
 		free(b.p);
@@ -235,9 +195,9 @@ struct post_args {
 };
 
 /*
- * The post: the ticket's stored text is changed in place (view.h says
- * which fields a post moves; parsing and printing it with json-c was a
- * fifth of a post), and the writes are ordered so that the pages every
+ * The post: the ticket's stored text is changed in place (the codec's
+ * record_ticket_splice; parsing and printing it with json-c was a fifth
+ * of a post), and the writes are ordered so that the pages every
  * post shares are held the shortest time: the ticket (its own page),
  * the message, the answer, then the ticket's index entries (the newest
  * end of the activity indexes) and last the status counters.
@@ -285,13 +245,10 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	uint8_t key[MSG_KEY_LEN];
 	struct ticket_tail tt;
 	struct ticket_head th;
+	struct record_state was, st;
 	struct sbuf m = { 0 }, t = { 0 };
-	const char *val[TH_MAX] = { NULL };
-	char stamp[TIME_STRLEN + 3];	/* the message's time, quoted */
-	char status[32];
 	int64_t now, us;
-	int old, new;
-	bool from_user;
+	bool from_user, first_response;
 	struct view v;
 	DBC *cur;
 	DBT d;
@@ -303,26 +260,26 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = ticket_load_text(s, txn, u, a->ticket, &cur, &d, &tt)) !=
 	    SUP_OK)
 		return e;
-	if (!view_ticket_head(d.data, d.size, &tt, &th) ||
-	    (old = ticket_name_quoted(ticket_status_names,
-	    (char *)d.data + th.from[TH_STATUS],
-	    th.to[TH_STATUS] - th.from[TH_STATUS])) < 0) {
+	if (!record_ticket_head(d.data, d.size, &tt, &th) ||
+	    !record_ticket_state(d.data, &th, &was)) {
 		fprintf(stderr, "support: a ticket record is not laid out as "
 		    "expected\n");
 		e = SUP_EDB;
 		goto out;
 	}
 	from_user = tt.user == u->id;
-	if (old == ST_CLOSED && !user_is_staff(u)) {
-		e = TICKET_ECLOSED;
-		goto out;
-	}
 	/*
 	 * Times within a thread strictly increase, so "?after=" never misses
 	 * a message whose writer read the clock a little earlier.
 	 */
 	now = time_now_us();
 	us = now > tt.last_us ? now : tt.last_us + 1;
+	/* The ticket's new status and times (refused: nothing written). */
+	st = was;
+	if ((e = record_status_move(&st, user_is_staff(u), from_user,
+	    a->internal ? MOVE_NOTE : MOVE_POST, -1, us, &first_response)) !=
+	    SUP_OK)
+		goto out;
 	msg_key_new(key, a->ticket, us);
 	if ((e = msg_insert(s, txn, key, u->id, a->content, a->len, a->html,
 	    a->internal, from_user, &m)) != SUP_OK)
@@ -333,8 +290,6 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (e != SUP_OK)
 		goto out;
 
-	/* The ticket's new state (ticket_set_status for a parsed one). */
-	new = old;
 	tt.last_us = us;
 	tt.rev++;
 	/*
@@ -350,34 +305,16 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 		tt.has_public = true;
 		memcpy(tt.last_public, key + UUID_LEN, MSG_REF_LEN);
 	}
-	stamp[0] = '"';
-	time_format(us, stamp + 1);
-	stamp[TIME_STRLEN + 1] = '"';
-	stamp[TIME_STRLEN + 2] = '\0';
-	val[TH_UPDATED_AT] = stamp;
 	if (a->internal)
 		tt.note_count++;
 	else if (from_user) {
 		tt.public_count++;
 		tt.unanswered++;
-		new = ST_WAITING_FOR_ADMIN;
 	} else {
 		tt.public_count++;
 		tt.unanswered = 0;
-		new = ST_WAITING_FOR_USER;
-		/* The first public staff reply is the first response. */
-		if (th.to[TH_FIRST_RESPONSE_AT] - th.from[TH_FIRST_RESPONSE_AT]
-		    == 4)
-			val[TH_FIRST_RESPONSE_AT] = stamp;
 	}
-	if (new != old) {
-		/* Neither status a post moves to is resolved or closed. */
-		snprintf(status, sizeof(status), "\"%s\"",
-		    ticket_status_names[new]);
-		val[TH_STATUS] = status;
-		val[TH_RESOLVED_AT] = val[TH_CLOSED_AT] = "null";
-	}
-	view_ticket_write(d.data, &th, val, &tt, &t);
+	record_ticket_splice(d.data, &th, &was, &st, us, &tt, &t);
 	if (t.failed) {
 		e = SUP_ENOMEM;
 		goto out;
@@ -386,11 +323,11 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	cur->close(cur);
 	cur = NULL;
 	if (e == SUP_OK)
-		e = ticket_move_count(s, txn, tt.user, old, tt.assignee,
-		    new, tt.assignee);
+		e = ticket_move_count(s, txn, tt.user, was.status, tt.assignee,
+		    st.status, tt.assignee);
 	if (e == SUP_OK)
-		e = posted_event(s, txn, a, key, from_user, old, new,
-		    val[TH_FIRST_RESPONSE_AT] != NULL);
+		e = posted_event(s, txn, a, key, from_user, was.status,
+		    st.status, first_response);
 out:
 	if (cur != NULL)
 		cur->close(cur);
@@ -489,10 +426,12 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (rc != 0)
 			return store_err(rc, "message");
 		/* A note the reader may not see does not exist for them. */
-		json_object *m = NULL;
-		e = store_parse(&d, &m);
-		bool hidden = !user_is_staff(a->u) && rec_bool(m, "is_internal");
-		json_object_put(m);
+		struct record_message m;
+		size_t cut;
+		if (!record_message_tail(d.data, d.size, &cut, &m.user,
+		    &m.internal))
+			e = record_message_decode(d.data, d.size, &m);
+		bool hidden = !user_is_staff(a->u) && m.internal;
 		free(d.data);
 		if (e != SUP_OK)
 			return e;

@@ -1,5 +1,6 @@
 /*
- * ticket.c - tickets and the status machine.
+ * ticket.c - tickets: create, show, change, list.  The records' layout
+ * and the status machine are the codec's (record.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include "counter.h"
 #include "event.h"
 #include "msg.h"
+#include "record.h"
 #include "ticket.h"
 #include "util.h"
 
@@ -30,34 +32,19 @@ SUP_ERRORS(ticket_errors, SUP_AREA_TICKETS, ticket_errdefs)
 #include "valid.h"
 #include "view.h"
 
-void
-ticket_counter(char *buf, size_t n, const char *kind, int64_t id)
-{
-	snprintf(buf, n, "%s:%" PRId64, kind, id);
-}
-
 static bool
 status_active(int status)
 {
 	return status != ST_RESOLVED && status != ST_CLOSED;
 }
 
-static json_object *
-new_time(int64_t us)
-{
-	char buf[TIME_STRLEN + 1];
-
-	time_format(us, buf);
-	return json_object_new_string(buf);
-}
-
 static sup_err
-count_add(struct store *s, DB_TXN *txn, const char *kind, int64_t id,
+count_add(struct store *s, DB_TXN *txn, enum record_counter kind, int64_t id,
     int64_t delta)
 {
 	char name[64];
 
-	ticket_counter(name, sizeof(name), kind, id);
+	record_counter(name, sizeof(name), kind, id);
 	return store_count_add(s, txn, name, delta);
 }
 
@@ -75,63 +62,41 @@ ticket_move_count(struct store *s, DB_TXN *txn, uint32_t user,
 	    (e = store_tcount_add(s, txn, status, assignee, 1)) != SUP_OK)
 		return e;
 	if (status_active(old_status) != status_active(status) &&
-	    (e = count_add(s, txn, "active", user,
+	    (e = count_add(s, txn, RC_ACTIVE, user,
 	    status_active(status) ? 1 : -1)) != SUP_OK)
 		return e;
 	if (old_assignee != assignee &&
-	    ((e = count_add(s, txn, "assignee", old_assignee, -1)) != SUP_OK ||
-	    (e = count_add(s, txn, "assignee", assignee, 1)) != SUP_OK))
+	    ((e = count_add(s, txn, RC_ASSIGNEE, old_assignee, -1)) !=
+	    SUP_OK ||
+	    (e = count_add(s, txn, RC_ASSIGNEE, assignee, 1)) != SUP_OK))
 		return e;
-	return SUP_OK;
-}
-
-sup_err
-ticket_set_status(json_object *t, int status, int64_t now)
-{
-	const char *old_name = rec_str(t, "status");
-	int old = old_name ? ticket_status_from(old_name) : -1;
-
-	if (old < 0)
-		return SUP_EDB;
-	if (old == status)
-		return SUP_OK;
-	if (!json_set(t, "status",
-	    json_object_new_string(ticket_status_names[status])))
-		return SUP_ENOMEM;
-	if (status == ST_RESOLVED) {
-		if (!json_set(t, "resolved_at", new_time(now)) ||
-		    !json_set_null(t, "closed_at"))
-			return SUP_ENOMEM;
-	} else if (status == ST_CLOSED) {
-		/* A resolved ticket, once closed, keeps when it was resolved. */
-		if (!json_set(t, "closed_at", new_time(now)))
-			return SUP_ENOMEM;
-	} else {
-		/* Re-opened: neither resolved nor closed any more. */
-		if (!json_set_null(t, "resolved_at") ||
-		    !json_set_null(t, "closed_at"))
-			return SUP_ENOMEM;
-	}
 	return SUP_OK;
 }
 
 sup_err
 ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
-    const uint8_t uuid[UUID_LEN], uint32_t flags, json_object **out)
+    const uint8_t uuid[UUID_LEN], uint32_t flags, struct record_ticket *t)
 {
-	json_object *t;
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	DB *tickets = ticket_db(s, TDB_TICKETS);
 	sup_err e;
 
-	*out = NULL;
-	if ((e = store_get(ticket_db(s, TDB_TICKETS), txn, uuid, UUID_LEN,
-	    flags, &t)) != SUP_OK)
+	memset(t, 0, sizeof(*t));
+	if ((e = store_err(tickets->get(tickets, txn, &k, &d, flags),
+	    "ticket")) != SUP_OK)
 		return e;
+	e = record_ticket_decode(d.data, d.size, t);
+	free(d.data);
+	if (e != SUP_OK) {
+		record_ticket_clear(t);
+		return e;
+	}
 	/* Another customer's ticket does not exist, as far as they know. */
-	if (!user_is_staff(u) && (uint32_t)rec_int(t, "user") != u->id) {
-		json_object_put(t);
+	if (!user_is_staff(u) && t->user != u->id) {
+		record_ticket_clear(t);
 		return SUP_ENOTFOUND;
 	}
-	*out = t;
 	return SUP_OK;
 }
 
@@ -155,7 +120,7 @@ ticket_load_text(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	}
 	if (rc != 0)
 		return store_err(rc, "ticket");
-	if (!view_ticket_tail(d->data, d->size, tt))
+	if (!record_ticket_tail(d->data, d->size, tt))
 		e = SUP_EDB;
 	/* Another customer's ticket does not exist, as far as they know. */
 	else if (!user_is_staff(u) && tt->user != u->id)
@@ -205,57 +170,49 @@ ticket_save_text(struct store *s, DBC *cur, const uint8_t uuid[UUID_LEN],
 	return store_recent_move(s, cur->txn, uuid, old_us, new_us, text, len);
 }
 
-/*
- * Write the ticket record t of uuid to tickets.db, with flags (0 or
- * DB_NOOVERWRITE).  *text is the stored text (json-c's, valid until t
- * is printed or changed again), for its t_recent entry.
- */
+/* Write the stored text[0..len) of ticket uuid to tickets.db with flags. */
 static sup_err
 ticket_put(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
-    json_object *t, uint32_t flags, const char **text, size_t *len)
+    const char *text, size_t len, uint32_t flags)
 {
-	*text = json_text(t,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
-	if (*text == NULL)
-		return SUP_ENOMEM;
 	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
-	DBT d = { .data = (void *)*text, .size = (u_int32_t)*len };
+	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
+
 	return store_err(ticket_db(s, TDB_TICKETS)->put(ticket_db(s,
 	    TDB_TICKETS), txn, &k, &d, flags), "put");
 }
 
 sup_err
-ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now)
+ticket_save(struct store *s, DB_TXN *txn, struct record_ticket *t,
+    int64_t now, struct sbuf *text)
 {
-	uint8_t uuid[UUID_LEN];
-	const char *us = rec_str(t, "uuid"), *was = rec_str(t, "updated_at");
-	const char *text;
-	int64_t old_us;
-	size_t len;
+	int64_t old_us = t->updated_at == RECORD_NULL ? -1 : t->updated_at;
 	sup_err e;
 
-	if (us == NULL || !uuid_parse(us, strlen(us), uuid))
-		return SUP_EDB;
-	if (was == NULL || !time_parse(was, &old_us))
-		old_us = -1;	/* it had no entry: none to remove */
-	if (!json_set(t, "rev", json_object_new_int64(rec_int(t, "rev") + 1)) ||
-	    !json_set(t, "updated_at", new_time(now)))
+	t->rev++;
+	t->updated_at = now;
+	text->len = 0;
+	record_ticket_encode(t, text);
+	if (text->failed)
 		return SUP_ENOMEM;
-	if ((e = ticket_put(s, txn, uuid, t, 0, &text, &len)) != SUP_OK)
+	if ((e = ticket_put(s, txn, t->uuid, text->p, text->len, 0)) !=
+	    SUP_OK)
 		return e;
-	return store_recent_move(s, txn, uuid, old_us, now, text, len);
+	/* old_us < 0: it had no entry, none to remove. */
+	return store_recent_move(s, txn, t->uuid, old_us, now, text->p,
+	    text->len);
 }
 
-/* Render t for u inside txn into *out. */
+/* Render the stored ticket text[0..len) for u inside txn into *out. */
 static sup_err
-render(struct store *s, DB_TXN *txn, const struct sup_user *u, json_object *t,
-    bool with_messages, json_object **out)
+render(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const char *text, size_t len, bool with_messages, json_object **out)
 {
 	struct view v;
 	sup_err e;
 
 	view_begin(&v, s, txn, u);
-	e = view_ticket(&v, t, with_messages, out);
+	e = view_ticket_text(&v, text, len, with_messages, out);
 	view_end(&v);
 	return e;
 }
@@ -287,7 +244,10 @@ created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	    ticket_priority_names[in->priority],
 	    strlen(ticket_priority_names[in->priority]))) == SUP_OK &&
 	    (e = event_data_str(&ev, "status", ticket_status_names[ST_OPEN],
-	    strlen(ticket_status_names[ST_OPEN]))) == SUP_OK)
+	    strlen(ticket_status_names[ST_OPEN]))) == SUP_OK &&
+	    (e = event_data_str(&ev, "channel",
+	    ticket_channel_names[in->channel],
+	    strlen(ticket_channel_names[in->channel]))) == SUP_OK)
 		e = event_append(s, txn, &ev);
 	event_free(&ev);
 	return e;
@@ -298,19 +258,17 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct create_args *a = arg;
 	const struct sup_user *u = a->u;
-	uint8_t uuid[UUID_LEN], mkey[MSG_KEY_LEN];
-	char us[UUID_STRLEN + 1], ref[MSG_REF_STRLEN + 1];
+	uint8_t mkey[MSG_KEY_LEN];
+	struct record_ticket t = { 0 };
+	struct sbuf text = { 0 };
 	int64_t number, active, now;
-	json_object *t;
-	const char *text;
-	size_t len;
 	sup_err e;
 
 	json_object_put(a->out);
 	a->out = NULL;
 	if (!user_is_staff(u) && a->conf->max_tickets_per_user > 0) {
 		char name[64];
-		ticket_counter(name, sizeof(name), "active", u->id);
+		record_counter(name, sizeof(name), RC_ACTIVE, u->id);
 		if ((e = store_count_get(s, txn, name, &active)) != SUP_OK)
 			return e;
 		if (active >= a->conf->max_tickets_per_user)
@@ -319,56 +277,49 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = store_seq_next(ticket_number_seq(s), txn, &number)) != SUP_OK)
 		return e;
 	now = time_now_us();
-	uuid_gen_time(uuid, now);
-	uuid_format(uuid, us);
-	memcpy(a->in->uuid, uuid, UUID_LEN);
-	if ((t = json_object_new_object()) == NULL)
-		return SUP_ENOMEM;
-	msg_key_new(mkey, uuid, now);
-	view_msg_ref(mkey, ref);
-	if (!json_set(t, "uuid", json_object_new_string(us)) ||
-	    !json_set(t, "number", json_object_new_int64(number)) ||
-	    !json_set(t, "subject", json_object_new_string_len(
-	    a->in->subject, (int)a->in->subject_len)) ||
-	    !json_set(t, "status", json_object_new_string("open")) ||
-	    !json_set(t, "priority", json_object_new_string(
-	    ticket_priority_names[a->in->priority])) ||
-	    !json_set(t, "created_at", new_time(now)) ||
-	    !json_set(t, "updated_at", new_time(now)) ||
-	    !json_set_null(t, "first_response_at") ||
-	    !json_set_null(t, "resolved_at") ||
-	    !json_set_null(t, "closed_at") ||
-	    /* The internal fields last, in this order ("Records" in view.c). */
-	    !json_set(t, "user", json_object_new_int64(u->id)) ||
-	    !json_set_null(t, "assignee") ||
-	    !json_set(t, "public_count", json_object_new_int64(1)) ||
-	    !json_set(t, "note_count", json_object_new_int64(0)) ||
-	    !json_set(t, "unanswered", json_object_new_int64(1)) ||
-	    !json_set(t, "rev", json_object_new_int64(1)) ||
-	    !json_set(t, "last_us", json_object_new_int64(now)) ||
-	    !json_set(t, "last_public", json_object_new_string(ref)) ||
-	    !json_set_null(t, "last_note")) {
+	uuid_gen_time(t.uuid, now);
+	memcpy(a->in->uuid, t.uuid, UUID_LEN);
+	msg_key_new(mkey, t.uuid, now);
+	t.number = number;
+	t.subject = (char *)a->in->subject;
+	t.subject_len = a->in->subject_len;
+	t.status = ST_OPEN;
+	t.priority = a->in->priority;
+	t.created_at = t.updated_at = now;
+	t.first_response_at = t.resolved_at = t.closed_at = RECORD_NULL;
+	t.channel = a->in->channel;
+	t.user = u->id;
+	t.assignee = 0;
+	t.public_count = 1;
+	t.note_count = 0;
+	t.unanswered = 1;
+	t.rev = 1;
+	t.last_us = now;
+	t.has_refs = t.has_public = true;
+	memcpy(t.last_public, mkey + UUID_LEN, MSG_REF_LEN);
+	record_ticket_encode(&t, &text);
+	if (text.failed) {
 		e = SUP_ENOMEM;
 		goto out;
 	}
 
 	/* The t_recent entry after the message, as a post writes it. */
-	if ((e = ticket_put(s, txn, uuid, t, DB_NOOVERWRITE, &text,
-	    &len)) != SUP_OK ||
+	if ((e = ticket_put(s, txn, t.uuid, text.p, text.len,
+	    DB_NOOVERWRITE)) != SUP_OK ||
 	    (e = msg_insert(s, txn, mkey, u->id, a->in->content,
 	    a->in->content_len, NULL, false, true, NULL)) != SUP_OK ||
-	    (e = store_recent_move(s, txn, uuid, -1, now, text, len)) !=
-	    SUP_OK ||
+	    (e = store_recent_move(s, txn, t.uuid, -1, now, text.p,
+	    text.len)) != SUP_OK ||
 	    (e = store_tcount_add(s, txn, ST_OPEN, 0, 1)) != SUP_OK ||
-	    (e = store_count_add(s, txn, "tickets", 1)) != SUP_OK ||
-	    (e = count_add(s, txn, "user", u->id, 1)) != SUP_OK ||
-	    (e = count_add(s, txn, "active", u->id, 1)) != SUP_OK ||
-	    (e = count_add(s, txn, "assignee", 0, 1)) != SUP_OK ||
-	    (e = created_event(s, txn, u, a->in, uuid, mkey)) != SUP_OK)
+	    (e = count_add(s, txn, RC_TICKETS, 0, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, RC_USER, u->id, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, RC_ACTIVE, u->id, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, RC_ASSIGNEE, 0, 1)) != SUP_OK ||
+	    (e = created_event(s, txn, u, a->in, t.uuid, mkey)) != SUP_OK)
 		goto out;
-	e = render(s, txn, u, t, true, &a->out);
+	e = render(s, txn, u, text.p, text.len, true, &a->out);
 out:
-	json_object_put(t);
+	free(text.p);
 	return e;
 }
 
@@ -378,6 +329,9 @@ ticket_create(struct store *s, const struct sup_conf *conf,
 {
 	struct create_args a = { .conf = conf, .u = u, .in = in };
 
+	if (in->channel < 0 || in->channel >= CH_MAX ||
+	    in->priority < 0 || in->priority >= PRI_MAX)
+		return SUP_EINVAL;
 	return store_run_json(s, 0, create_txn, &a, &a.out, out);
 }
 
@@ -428,16 +382,6 @@ struct update_args {
 	json_object *out;
 };
 
-/* May u move the ticket from status old to status new? */
-static bool
-transition_allowed(const struct sup_user *u, int old, int new)
-{
-	if (old == new || user_is_staff(u))
-		return true;
-	/* Owners may resolve or close, but a closed ticket stays closed. */
-	return old != ST_CLOSED && (new == ST_RESOLVED || new == ST_CLOSED);
-}
-
 /*
  * Note in ev that field moved from names[from] to names[to] (a name out
  * of range is null).  SUP_ENOMEM.
@@ -459,9 +403,13 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 	struct update_args *a = arg;
 	const struct ticket_patch *p = a->p;
 	const struct sup_user *u = a->u;
-	bool changed = false;
-	json_object *t, *staff_rec;
-	int64_t now = time_now_us(), old_assignee;
+	bool changed = false, first;
+	struct record_ticket t;
+	struct record_state st;
+	struct sbuf text = { 0 };
+	json_object *staff_rec;
+	int64_t now = time_now_us();
+	uint32_t old_assignee;
 	struct event ev;
 	sup_err e;
 	int old;
@@ -472,52 +420,50 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	event_init(&ev, EV_TICKET_UPDATED, u->id);
 	ev.ticket = a->uuid;
-	old = ticket_status_from(rec_str(t, "status") ? rec_str(t, "status") :
-	    "");
+	old = t.status;
+	old_assignee = t.assignee;
 	if (!user_is_staff(u) && (p->priority >= 0 || p->subject != NULL ||
 	    p->set_assignee)) {
 		e = SUP_EFORBIDDEN;
 		goto out;
 	}
 	if (p->status >= 0 && p->status != old) {
-		if (!transition_allowed(u, old, p->status)) {
-			e = TICKET_ETRANSITION;
+		record_state_of(&t, &st);
+		if ((e = record_status_move(&st, user_is_staff(u),
+		    t.user == u->id, MOVE_SET, p->status, now, &first)) !=
+		    SUP_OK ||
+		    (e = change_name(&ev, "status", ticket_status_names, old,
+		    p->status)) != SUP_OK)
 			goto out;
-		}
-		if ((e = change_name(&ev, "status", ticket_status_names, old,
-		    p->status)) != SUP_OK ||
-		    (e = ticket_set_status(t, p->status, now)) != SUP_OK)
-			goto out;
+		record_state_set(&t, &st);
 		changed = true;
 	}
 	if (p->subject != NULL) {
-		const char *was = rec_str(t, "subject");
-		if (was != NULL && (strlen(was) != p->subject_len ||
-		    memcmp(was, p->subject, p->subject_len) != 0) &&
-		    (e = event_change_str(&ev, "subject", was, strlen(was),
-		    p->subject, p->subject_len)) != SUP_OK)
+		if ((t.subject_len != p->subject_len ||
+		    memcmp(t.subject, p->subject, p->subject_len) != 0) &&
+		    (e = event_change_str(&ev, "subject", t.subject,
+		    t.subject_len, p->subject, p->subject_len)) != SUP_OK)
 			goto out;
-		if (!json_set(t, "subject", json_object_new_string_len(
-		    p->subject, (int)p->subject_len))) {
+		char *copy = malloc(p->subject_len + 1);
+		if (copy == NULL) {
 			e = SUP_ENOMEM;
 			goto out;
 		}
+		memcpy(copy, p->subject, p->subject_len);
+		copy[p->subject_len] = '\0';
+		free(t.subject);
+		t.subject = copy;
+		t.subject_len = p->subject_len;
 		changed = true;
 	}
 	if (p->priority >= 0) {
-		const char *was = rec_str(t, "priority");
-		int from = ticket_priority_from(was != NULL ? was : "");
-		if (from != p->priority && (e = change_name(&ev, "priority",
-		    ticket_priority_names, from, p->priority)) != SUP_OK)
+		if (t.priority != p->priority && (e = change_name(&ev,
+		    "priority", ticket_priority_names, t.priority,
+		    p->priority)) != SUP_OK)
 			goto out;
-		if (!json_set(t, "priority", json_object_new_string(
-		    ticket_priority_names[p->priority]))) {
-			e = SUP_ENOMEM;
-			goto out;
-		}
+		t.priority = p->priority;
 		changed = true;
 	}
-	old_assignee = rec_int(t, "assignee");
 	if (p->set_assignee && p->assignee != old_assignee) {
 		if (p->assignee != 0) {
 			struct sup_user a_user;
@@ -539,31 +485,33 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		if ((e = event_change_int(&ev, "assignee", old_assignee,
 		    p->assignee, 0)) != SUP_OK)
 			goto out;
-		if (!(p->assignee ? json_set(t, "assignee",
-		    json_object_new_int64(p->assignee)) :
-		    json_set_null(t, "assignee"))) {
-			e = SUP_ENOMEM;
-			goto out;
-		}
+		t.assignee = p->assignee;
 		changed = true;
 	}
 	/*
 	 * The counters last, as every writer does: they are the most shared
 	 * page of the store, so they are locked for the shortest time, and
 	 * always after the ticket's index pages (no lock-order deadlock
-	 * with a post).
+	 * with a post).  Unchanged, the ticket is shown as it was written.
 	 */
-	if (changed &&
-	    ((e = ticket_save(s, txn, t, now)) != SUP_OK ||
-	    (e = ticket_move_count(s, txn, (uint32_t)rec_int(t, "user"), old,
-	    (uint32_t)old_assignee, p->status >= 0 ? p->status : old,
-	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK ||
-	    (e = event_append(s, txn, &ev)) != SUP_OK))
-		goto out;
-	e = render(s, txn, u, t, true, &a->out);
+	if (changed) {
+		if ((e = ticket_save(s, txn, &t, now, &text)) != SUP_OK ||
+		    (e = ticket_move_count(s, txn, t.user, old, old_assignee,
+		    t.status, t.assignee)) != SUP_OK ||
+		    (e = event_append(s, txn, &ev)) != SUP_OK)
+			goto out;
+	} else {
+		record_ticket_encode(&t, &text);
+		if (text.failed) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
+	}
+	e = render(s, txn, u, text.p, text.len, true, &a->out);
 out:
+	free(text.p);
 	event_free(&ev);
-	json_object_put(t);
+	record_ticket_clear(&t);
 	return e;
 }
 
@@ -588,37 +536,41 @@ struct close_args {
 };
 
 /*
- * Close the ticket t (parsed, read for update) if it is still resolved
+ * Close the ticket t (decoded, read for update) if it is still resolved
  * and was resolved before a->before; *closed says whether it was.
  */
 static sup_err
 close_one(struct store *s, DB_TXN *txn, struct close_args *a,
-    const uint8_t uuid[UUID_LEN], json_object *t, bool *closed)
+    struct record_ticket *t, bool *closed)
 {
-	const char *status = rec_str(t, "status"), *at = rec_str(t,
-	    "resolved_at");
-	int64_t resolved;
+	struct record_state st;
+	struct sbuf text = { 0 };
 	struct event ev;
+	bool first;
 	sup_err e;
 
 	*closed = false;
-	if (status == NULL || ticket_status_from(status) != ST_RESOLVED ||
-	    at == NULL || !time_parse(at, &resolved) || resolved >= a->before)
+	if (t->status != ST_RESOLVED || t->resolved_at == RECORD_NULL ||
+	    t->resolved_at >= a->before)
 		return SUP_OK;
-	/* The desk itself closes it: no actor. */
+	/* The desk itself closes it, as staff would: no actor. */
 	event_init(&ev, EV_TICKET_UPDATED, 0);
-	ev.ticket = uuid;
-	if ((e = change_name(&ev, "status", ticket_status_names, ST_RESOLVED,
-	    ST_CLOSED)) != SUP_OK ||
-	    (e = ticket_set_status(t, ST_CLOSED, a->now)) != SUP_OK ||
-	    (e = ticket_save(s, txn, t, a->now)) != SUP_OK ||
-	    (e = ticket_move_count(s, txn, (uint32_t)rec_int(t, "user"),
-	    ST_RESOLVED, (uint32_t)rec_int(t, "assignee"), ST_CLOSED,
-	    (uint32_t)rec_int(t, "assignee"))) != SUP_OK ||
+	ev.ticket = t->uuid;
+	record_state_of(t, &st);
+	if ((e = record_status_move(&st, true, false, MOVE_SET, ST_CLOSED,
+	    a->now, &first)) != SUP_OK ||
+	    (e = change_name(&ev, "status", ticket_status_names, ST_RESOLVED,
+	    ST_CLOSED)) != SUP_OK)
+		goto out;
+	record_state_set(t, &st);
+	if ((e = ticket_save(s, txn, t, a->now, &text)) != SUP_OK ||
+	    (e = ticket_move_count(s, txn, t->user, ST_RESOLVED, t->assignee,
+	    ST_CLOSED, t->assignee)) != SUP_OK ||
 	    (e = event_append(s, txn, &ev)) != SUP_OK)
 		goto out;
 	*closed = true;
 out:
+	free(text.p);
 	event_free(&ev);
 	return e;
 }
@@ -666,15 +618,22 @@ close_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "close_old_tickets");
 	a->done = n < CLOSE_BATCH;
 	for (size_t i = 0; i < n; i++) {
-		json_object *t;
+		struct record_ticket t;
 		bool closed;
-		sup_err e = store_get(ticket_db(s, TDB_TICKETS), txn, uuids[i],
-		    UUID_LEN, DB_RMW, &t);
+		DBT tk = { .data = uuids[i], .size = UUID_LEN };
+		DBT td = { .flags = DB_DBT_MALLOC };
+		DB *tickets = ticket_db(s, TDB_TICKETS);
+		sup_err e = store_err(tickets->get(tickets, txn, &tk, &td,
+		    DB_RMW), "ticket");
 		if (e == SUP_ENOTFOUND)
 			continue;
+		if (e != SUP_OK)
+			return e;
+		e = record_ticket_decode(td.data, td.size, &t);
+		free(td.data);
 		if (e == SUP_OK)
-			e = close_one(s, txn, a, uuids[i], t, &closed);
-		json_object_put(t);
+			e = close_one(s, txn, a, &t, &closed);
+		record_ticket_clear(&t);
 		if (e != SUP_OK)
 			return e;
 		a->closed += closed;
@@ -707,137 +666,17 @@ struct list_args {
 	json_object *out;
 };
 
-/*
- * What a list filters on, read from a ticket's stored text (fields_text)
- * or, when the text is not laid out as the views write it, from its
- * parsed record (fields_record).
- */
-struct lfields {
-	uint32_t user, assignee;	/* assignee 0: none */
-	int status, priority;		/* -1: missing or unknown */
-	bool has_created;
-	int64_t created, number;
-	const char *subject;		/* subject_len bytes; NULL: none */
-	size_t subject_len;
-};
-
-static void
-fields_record(json_object *t, struct lfields *f)
+/* The fields of a ticket the query q filters on (record_ticket_filter). */
+static unsigned
+filter_want(const struct ticket_query *q)
 {
-	const char *s;
-
-	f->user = (uint32_t)rec_int(t, "user");
-	f->assignee = (uint32_t)rec_int(t, "assignee");
-	f->status = (s = rec_str(t, "status")) != NULL ?
-	    ticket_status_from(s) : -1;
-	f->priority = (s = rec_str(t, "priority")) != NULL ?
-	    ticket_priority_from(s) : -1;
-	f->has_created = (s = rec_str(t, "created_at")) != NULL &&
-	    time_parse(s, &f->created);
-	f->number = rec_int(t, "number");
-	f->subject = rec_str(t, "subject");
-	f->subject_len = f->subject != NULL ? strlen(f->subject) : 0;
-}
-
-/*
- * The head value after key at *p (`,"status":` and those after it):
- * null, or a string with nothing escaped in it (names, times), as the
- * views write them.  *p moves past it; false when it is not there so.
- */
-static bool
-head_value(const char **p, const char *end, const char *key, const char **v,
-    size_t *vl)
-{
-	size_t k = strlen(key);
-	const char *s = *p, *q;
-
-	if ((size_t)(end - s) < k + 4 || memcmp(s, key, k) != 0)
-		return false;
-	s += k;
-	if (memcmp(s, "null", 4) == 0)
-		q = s + 4;
-	else if (*s != '"' || (q = memchr(s + 1, '"', (size_t)(end - s - 1))) ==
-	    NULL || memchr(s + 1, '\\', (size_t)(q - s - 1)) != NULL)
-		return false;
-	else
-		q++;
-	*v = s;
-	*vl = (size_t)(q - s);
-	*p = q;
-	return true;
-}
-
-/*
- * The same from the stored text, without json-c (a list that filters
- * reads every ticket it passes, and parsing one cost some 20 times
- * this), reading only what q filters on.  A stored ticket begins
- * {"uuid","number","subject","status","priority","created_at",...} and
- * ends with its tail (view_ticket_tail: user, assignee, ...).  In JSON
- * text `,"` cannot be inside a string, so the first `,"status":` is the
- * key, and the subject is what lies between `,"subject":` and it.  False
- * when the text is not laid out so, or the subject has an escape in it:
- * the caller then parses it.
- */
-static bool
-fields_text(const char *t, size_t n, const struct ticket_query *q,
-    struct lfields *f)
-{
-	static const char number_key[] = ",\"number\":";
-	static const char subject_key[] = ",\"subject\":";
-	static const char status_key[] = ",\"status\":";
-	const char *p, *v, *end = t + n, *subject;
-	char stamp[TIME_STRLEN + 1];
-	size_t vl;
-
-	memset(f, 0, sizeof(*f));
-	if (q->has_user || q->has_assignee) {
-		struct ticket_tail tt;
-		if (!view_ticket_tail(t, n, &tt))
-			return false;
-		f->user = tt.user;
-		f->assignee = tt.assignee;
-	}
-	/* The number and the subject, then the head fields after them. */
-	if ((p = memmem(t, n, number_key, sizeof(number_key) - 1)) == NULL)
-		return false;
-	p += sizeof(number_key) - 1;
-	for (v = p; p < end && *p >= '0' && *p <= '9' && p - v < 18; p++)
-		f->number = f->number * 10 + (*p - '0');
-	if (p == v || (size_t)(end - p) < sizeof(subject_key) - 1 ||
-	    memcmp(p, subject_key, sizeof(subject_key) - 1) != 0)
-		return false;
-	subject = p + sizeof(subject_key) - 1;
-	if ((p = memmem(subject, (size_t)(end - subject), status_key,
-	    sizeof(status_key) - 1)) == NULL || p - subject < 2 ||
-	    *subject != '"' || p[-1] != '"')
-		return false;
-	if (q->q != NULL) {
-		if (memchr(subject + 1, '\\', (size_t)(p - 1 - (subject + 1))) !=
-		    NULL)
-			return false;
-		f->subject = subject + 1;
-		f->subject_len = (size_t)(p - 1 - (subject + 1));
-	}
-	if (!head_value(&p, end, status_key, &v, &vl))
-		return false;
-	f->status = ticket_name_quoted(ticket_status_names, v, vl);
-	if (!head_value(&p, end, ",\"priority\":", &v, &vl))
-		return false;
-	f->priority = ticket_name_quoted(ticket_priority_names, v, vl);
-	if (!(q->has_after || q->has_before))
-		return true;
-	if (!head_value(&p, end, ",\"created_at\":", &v, &vl))
-		return false;
-	if (vl == TIME_STRLEN + 2) {
-		memcpy(stamp, v + 1, TIME_STRLEN);
-		stamp[TIME_STRLEN] = '\0';
-		f->has_created = time_parse(stamp, &f->created);
-	}
-	return true;
+	return (q->has_user || q->has_assignee ? RF_OWNERS : 0) |
+	    (q->q != NULL ? RF_SUBJECT : 0) |
+	    (q->has_after || q->has_before ? RF_CREATED : 0);
 }
 
 static bool
-list_match(const struct ticket_query *q, const struct lfields *f)
+list_match(const struct ticket_query *q, const struct record_filter *f)
 {
 	long num;
 
@@ -939,11 +778,12 @@ plan_list(const struct ticket_query *q, struct plan *p)
 		return;
 	int filters = q->has_user + q->has_assignee + (q->status_mask != 0);
 	if (filters == 0)
-		snprintf(p->counter, sizeof(p->counter), "tickets");
+		record_counter(p->counter, sizeof(p->counter), RC_TICKETS, 0);
 	else if (filters == 1 && q->has_user)
-		ticket_counter(p->counter, sizeof(p->counter), "user", q->user);
+		record_counter(p->counter, sizeof(p->counter), RC_USER,
+		    q->user);
 	else if (filters == 1 && q->has_assignee)
-		ticket_counter(p->counter, sizeof(p->counter), "assignee",
+		record_counter(p->counter, sizeof(p->counter), RC_ASSIGNEE,
 		    q->assignee);
 	else if (!q->has_user && q->status_mask != 0) {
 		/* Statuses, of one assignee or of all: t_counts. */
@@ -954,36 +794,16 @@ plan_list(const struct ticket_query *q, struct plan *p)
 	p->counted = p->counter[0] != '\0' || p->count_mask != 0;
 }
 
-static int
-by_number(const void *a, const void *b)
-{
-	int64_t x = rec_int(*(json_object *const *)a, "number");
-	int64_t y = rec_int(*(json_object *const *)b, "number");
-
-	return (x > y) - (x < y);
-}
-
-/* Priority, then number: the order of the priority index. */
-static int
-by_priority(const void *a, const void *b)
-{
-	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
-	const char *px = rec_str(x, "priority"), *py = rec_str(y, "priority");
-	int d = ticket_priority_from(px ? px : "") -
-	    ticket_priority_from(py ? py : "");
-
-	return d != 0 ? d : by_number(a, b);
-}
-
 /*
  * A ticket the list keeps: its key, where its stored text is in the
- * list's buffer of texts (one buffer: not an allocation for each), and its
- * record when parsed.
+ * list's buffer of texts (one buffer: not an allocation for each), and
+ * what it is sorted by.
  */
 struct hit {
 	uint8_t uuid[UUID_LEN];
 	size_t off, len;
-	json_object *t;
+	int64_t number;
+	int priority;
 };
 
 static int
@@ -991,26 +811,27 @@ hit_by_number(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
 
-	return by_number(&x->t, &y->t);
+	return (x->number > y->number) - (x->number < y->number);
 }
 
+/* Priority, then number: the order of the priority index. */
 static int
 hit_by_priority(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
 
-	return by_priority(&x->t, &y->t);
+	return x->priority != y->priority ? x->priority - y->priority :
+	    hit_by_number(a, b);
 }
 
 /*
- * Keep the ticket with key pk and text d (and its record t, may be NULL)
- * in the list: hits grows (power-of-two capacity), the text goes to the
- * end of recs (recs->failed when out of memory), t gains a reference.
- * The caller frees hits, recs->p and each hit's t.
+ * Keep the ticket with key pk and text d (and its fields f) in the list:
+ * hits grows (power-of-two capacity), the text goes to the end of recs
+ * (recs->failed when out of memory).  The caller frees hits and recs->p.
  */
 static sup_err
 hit_add(struct hit **hits, size_t *n, struct sbuf *recs, const DBT *pk,
-    const DBT *d, json_object *t)
+    const DBT *d, const struct record_filter *f)
 {
 	struct hit *h;
 
@@ -1030,7 +851,8 @@ hit_add(struct hit **hits, size_t *n, struct sbuf *recs, const DBT *pk,
 	sbuf_add(recs, d->data, d->size);
 	if (recs->failed)
 		return SUP_ENOMEM;
-	h->t = json_object_get(t);
+	h->number = f->number;
+	h->priority = f->priority;
 	(*n)++;
 	return SUP_OK;
 }
@@ -1237,7 +1059,8 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	struct hit *hits = NULL;
 	struct sbuf recs = { 0 }, rb = { 0 };
 	size_t nhits = 0;
-	json_object *results = NULL, *t = NULL;
+	json_object *results = NULL;
+	unsigned want = filter_want(q);
 	int64_t count = 0, matched = 0, first = (q->page - 1) * q->page_size;
 	bool desc, skip;
 	struct view v;
@@ -1276,27 +1099,36 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (skip)
 		w.d.flags |= DB_DBT_PARTIAL;	/* dlen 0: nothing copied */
 	while ((rc = walk_next(&w, &pk, &d)) == 0) {
-		struct lfields f;
+		struct record_filter f = { .number = 0 };
+		struct record_ticket t;
+		bool decoded = false;
 		/*
-		 * Records are parsed only to sort them, or to filter one
-		 * whose text fields_text cannot read.
+		 * The fields are read only to sort, or to filter; a record
+		 * whose text the codec cannot read by position is decoded.
 		 */
-		if (p.sort || (p.need_match &&
-		    !fields_text(d->data, d->size, q, &f))) {
-			if ((e = store_parse(d, &t)) != SUP_OK)
+		if ((p.sort || p.need_match) && !record_ticket_filter(d->data,
+		    d->size, want, &f)) {
+			if ((e = record_ticket_decode(d->data, d->size, &t)) !=
+			    SUP_OK) {
+				record_ticket_clear(&t);
 				break;
-			fields_record(t, &f);
+			}
+			decoded = true;
+			record_filter_of(&t, &f);
 		}
 		if (!p.need_match || list_match(q, &f)) {
 			if ((p.sort || (matched >= first &&
 			    matched < first + q->page_size)) &&
-			    (e = hit_add(&hits, &nhits, &recs, pk, d, t)) !=
-			    SUP_OK)
+			    (e = hit_add(&hits, &nhits, &recs, pk, d, &f)) !=
+			    SUP_OK) {
+				if (decoded)
+					record_ticket_clear(&t);
 				break;
+			}
 			matched++;
 		}
-		json_object_put(t);
-		t = NULL;
+		if (decoded)
+			record_ticket_clear(&t);
 		/* The count is known: stop when the page is full. */
 		if (p.counted && !p.sort &&
 		    matched >= first + q->page_size)
@@ -1307,7 +1139,6 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 			w.d.flags &= ~(u_int32_t)DB_DBT_PARTIAL;
 		}
 	}
-	json_object_put(t);
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "list");
 	c->close(c);
@@ -1378,8 +1209,6 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 out:
 	free(rb.p);
 	free(recs.p);
-	for (size_t i = 0; i < nhits; i++)
-		json_object_put(hits[i].t);
 	free(hits);
 	return e;
 }

@@ -1,6 +1,7 @@
 /*
- * ticket.h - tickets: create, show, change, list; the status machine of
- * DESIGN §4 (docs/api.md says who may move a ticket where).
+ * ticket.h - tickets: create, show, change, list.  The status machine of
+ * DESIGN §4 (docs/api.md says who may move a ticket where) and the
+ * records' layout are the codec's (record.h).
  */
 #ifndef SUP_TICKET_H
 #define SUP_TICKET_H
@@ -11,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "record.h"
 #include "store.h"
 #include "tstore.h"
 #include "user.h"
@@ -30,13 +32,15 @@ struct ticket_new {
 	const char *content;
 	size_t content_len;
 	enum ticket_priority priority;
+	enum ticket_channel channel;	/* how it came in */
 	uint8_t uuid[UUID_LEN];		/* out: the new ticket's */
 };
 
 /*
  * Open a ticket for u with its first message.  TICKET_ELIMIT when a customer
  * already has conf->max_tickets_per_user tickets neither resolved nor
- * closed.  *out is the new ticket as u sees it, with "messages".
+ * closed; SUP_EINVAL for a priority or channel out of range.  *out is the
+ * new ticket as u sees it, with "messages".
  */
 sup_err ticket_create(struct store *s, const struct sup_conf *conf,
     const struct sup_user *u, struct ticket_new *in, json_object **out);
@@ -101,13 +105,6 @@ sup_err ticket_list(struct store *s, const struct sup_user *u,
     const struct ticket_query *q, json_object **out);
 
 /*
- * Move a parsed ticket t to status at time now, keeping resolved_at and
- * closed_at right (SUP_EDB when its status is unknown).  The caller writes
- * the record back, then calls ticket_status_count.
- */
-sup_err ticket_set_status(json_object *t, int status, int64_t now);
-
-/*
  * The counts of a change of user's ticket from status old_status and
  * assignee old_assignee (0: none) to status and assignee: its (status,
  * assignee) count in t_counts, "active:USER" when it goes from or to
@@ -118,9 +115,13 @@ sup_err ticket_set_status(json_object *t, int status, int64_t now);
 sup_err ticket_move_count(struct store *s, DB_TXN *txn, uint32_t user,
     int old_status, uint32_t old_assignee, int status, uint32_t assignee);
 
-/* Read a ticket for update (write-locked) and check u may see it. */
+/*
+ * Read a ticket, decoded into t (record_ticket_clear it), with flags
+ * (DB_RMW: for update), and check u may see it: SUP_ENOTFOUND when absent
+ * or another customer's; SUP_EDB when it is not a ticket.
+ */
 sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
-    const uint8_t uuid[UUID_LEN], uint32_t flags, json_object **out);
+    const uint8_t uuid[UUID_LEN], uint32_t flags, struct record_ticket *t);
 
 /*
  * Read a ticket's stored text into d (DB_DBT_MALLOC: free(d->data)) and
@@ -128,9 +129,8 @@ sup_err ticket_load(struct store *s, DB_TXN *txn, const struct sup_user *u,
  * for update through a new cursor *cur, write-locked and left on the
  * record for ticket_save_text (the caller closes it: (*cur)->close).  On
  * error d->data and *cur are NULL: SUP_ENOTFOUND (absent, or another
- * customer's), SUP_EDB when the record is not laid out as view.h says.
+ * customer's), SUP_EDB when the record is not laid out as record.h says.
  */
-struct ticket_tail;
 sup_err ticket_load_text(struct store *s, DB_TXN *txn,
     const struct sup_user *u, const uint8_t uuid[UUID_LEN], DBC **cur,
     DBT *d, struct ticket_tail *tt);
@@ -143,7 +143,7 @@ sup_err ticket_peek(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], struct ticket_tail *tt);
 
 /*
- * Write a ticket's stored text (laid out as view.h says) over the record
+ * Write a ticket's stored text (laid out as record.h says) over the record
  * of ticket uuid that cur is on (from ticket_load_text, which also gave
  * old, the record as it was), in the cursor's transaction, and move its
  * t_recent entry (store_recent_move) after it.  Through the cursor,
@@ -157,12 +157,11 @@ sup_err ticket_save_text(struct store *s, DBC *cur,
     size_t len);
 
 /*
- * Write a ticket record back, with its revision and updated_at moved on,
- * and its t_recent entry with it.
+ * Write the ticket t back, with its revision and updated_at moved on, and
+ * its t_recent entry with it.  text gets the stored text (the caller
+ * frees text->p, also on error).
  */
-sup_err ticket_save(struct store *s, DB_TXN *txn, json_object *t, int64_t now);
-
-/* Counter names, kept in the transaction of each change. */
-void ticket_counter(char *buf, size_t n, const char *kind, int64_t id);
+sup_err ticket_save(struct store *s, DB_TXN *txn, struct record_ticket *t,
+    int64_t now, struct sbuf *text);
 
 #endif

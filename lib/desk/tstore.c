@@ -12,6 +12,7 @@
 
 #include "counter.h"
 #include "msg.h"
+#include "record.h"
 #include "ticket.h"
 #include "tstore.h"
 #include "util.h"
@@ -66,176 +67,10 @@ ticket_name_quoted(const char *const *names, const char *v, size_t n)
 /* --- Secondary index keys -------------------------------------------- */
 
 /*
- * The ticket fields the indexes are made of.  The callbacks below get the
- * stored bytes, so they parse the record; a record they cannot read is left
- * out of the index rather than failing the write.
+ * The callbacks below get the stored bytes; the codec reads the fields
+ * the keys are made of (record_keys_cached).  A record it cannot read is
+ * left out of the index rather than failing the write.
  */
-struct tfields {
-	uint8_t uuid[UUID_LEN];
-	uint64_t number;
-	int64_t updated_us;
-	uint32_t user, assignee;
-	int status, priority;
-};
-
-static bool
-tfields_of(json_object *rec, struct tfields *f)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(rec, "uuid", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    !uuid_parse(s, strlen(s), f->uuid))
-		return false;
-	if (!json_object_object_get_ex(rec, "updated_at", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    !time_parse(s, &f->updated_us))
-		return false;
-	if (!json_object_object_get_ex(rec, "status", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    (f->status = ticket_status_from(s)) < 0)
-		return false;
-	if (!json_object_object_get_ex(rec, "priority", &v) ||
-	    (s = json_object_get_string(v)) == NULL ||
-	    (f->priority = ticket_priority_from(s)) < 0)
-		return false;
-	if (!json_object_object_get_ex(rec, "number", &v))
-		return false;
-	f->number = (uint64_t)json_object_get_int64(v);
-	if (!json_object_object_get_ex(rec, "user", &v))
-		return false;
-	f->user = (uint32_t)json_object_get_int64(v);
-	f->assignee = json_object_object_get_ex(rec, "assignee", &v) ?
-	    (uint32_t)json_object_get_int64(v) : 0;
-	return true;
-}
-
-/*
- * The next member of a flat JSON object in compact text (as store_put
- * writes it), at *p: the '{' or ',' before it.  Its key (without quotes)
- * and its value's text (strings with their quotes) are pointed at, and *p
- * moves past the value.  False at the end of the object or on anything
- * else (a nested value, a key with an escape, white space): the caller
- * then parses the record with json-c.
- */
-static bool
-flat_next(const char **p, const char *end, const char **key, size_t *klen,
-    const char **val, size_t *vlen)
-{
-	const char *s = *p, *k, *v;
-
-	if (s >= end || (*s != '{' && *s != ',') || ++s >= end || *s != '"')
-		return false;
-	for (k = ++s; s < end && *s != '"'; s++)
-		if (*s == '\\')
-			return false;
-	if (s + 1 >= end || s[1] != ':')
-		return false;
-	*key = k;
-	*klen = (size_t)(s - k);
-	v = s += 2;
-	if (s < end && *s == '"') {
-		for (s++; s < end && *s != '"'; s++)
-			if (*s == '\\')
-				s++;
-		if (s >= end)
-			return false;
-		s++;
-	} else {
-		while (s < end && *s != ',' && *s != '}') {
-			if (*s == '{' || *s == '[' || *s == '"' || *s == ' ')
-				return false;
-			s++;
-		}
-	}
-	if (s >= end || s == v)
-		return false;
-	*val = v;
-	*vlen = (size_t)(s - v);
-	*p = s;
-	return true;
-}
-
-/* A whole number of at most 18 digits from text[0..n); false if not one. */
-static bool
-flat_int(const char *t, size_t n, int64_t *out)
-{
-	int64_t x = 0;
-
-	if (n == 0 || n > 18)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] < '0' || t[i] > '9')
-			return false;
-		x = x * 10 + (t[i] - '0');
-	}
-	*out = x;
-	return true;
-}
-
-/*
- * tfields_of, from the stored text without json-c: the index callbacks
- * run for the old and the new record of every ticket write, and parsing
- * both was a fifth of the cost of posting a message.  False when the text
- * is not a flat object with every field (the caller then parses it).
- */
-static bool
-tfields_text(const char *t, size_t n, struct tfields *f)
-{
-	const char *p = t, *end = t + n, *k, *v;
-	size_t kl, vl;
-	unsigned seen = 0;
-	int64_t x;
-
-	f->assignee = 0;
-	while (flat_next(&p, end, &k, &kl, &v, &vl)) {
-#define IS(name) (kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
-		if (IS("uuid")) {
-			if (vl < 2 || !uuid_parse(v + 1, vl - 2, f->uuid))
-				return false;
-			seen |= 1;
-		} else if (IS("number")) {
-			if (!flat_int(v, vl, &x))
-				return false;
-			f->number = (uint64_t)x;
-			seen |= 2;
-		} else if (IS("status")) {
-			if ((f->status = ticket_name_quoted(
-			    ticket_status_names, v, vl)) < 0)
-				return false;
-			seen |= 4;
-		} else if (IS("priority")) {
-			if ((f->priority = ticket_name_quoted(
-			    ticket_priority_names, v, vl)) < 0)
-				return false;
-			seen |= 8;
-		} else if (IS("updated_at")) {
-			char buf[TIME_STRLEN + 1];
-			if (vl != TIME_STRLEN + 2)
-				return false;
-			memcpy(buf, v + 1, TIME_STRLEN);
-			buf[TIME_STRLEN] = '\0';
-			if (!time_parse(buf, &f->updated_us))
-				return false;
-			seen |= 16;
-		} else if (IS("user")) {
-			if (!flat_int(v, vl, &x) || x > UINT32_MAX)
-				return false;
-			f->user = (uint32_t)x;
-			seen |= 32;
-		} else if (IS("assignee")) {
-			if (vl == 4 && memcmp(v, "null", 4) == 0)
-				x = 0;
-			else if (!flat_int(v, vl, &x) || x > UINT32_MAX)
-				return false;
-			f->assignee = (uint32_t)x;
-		}
-#undef IS
-	}
-	return p == end - 1 && *p == '}' && seen == 63;
-}
-
 /*
  * The key of index idx for ticket fields f; its length.  Only the activity
  * indexes (updated, user) carry the time of the last change, so a message
@@ -243,7 +78,7 @@ tfields_text(const char *t, size_t n, struct tfields *f)
  * order and change only when their value does.
  */
 static size_t
-index_key(enum store_index idx, const struct tfields *f,
+index_key(enum store_index idx, const struct record_keys *f,
     uint8_t key[T_IDX_KEY_MAX])
 {
 	size_t n = 0;
@@ -280,77 +115,28 @@ index_key(enum store_index idx, const struct tfields *f,
 }
 
 size_t
-store_ticket_key(enum store_index idx, json_object *rec,
+store_ticket_key(enum store_index idx, const struct record_keys *k,
     uint8_t key[T_IDX_KEY_MAX])
 {
-	struct tfields f;
-
-	return tfields_of(rec, &f) ? index_key(idx, &f, key) : 0;
+	return index_key(idx, k, key);
 }
 
 /*
- * Writing a ticket calls each of its index callbacks with the old and the
- * new record: a dozen calls for two records.  The fields of the last two
- * records parsed are kept, so each is parsed once.
- */
-struct tfields_cache {
-	struct {
-		uint8_t *data;
-		size_t size;
-		struct tfields f;
-		bool ok;
-	} slot[2];
-	int next;
-};
-
-/*
- * The index fields of the stored ticket data; false if it has none, or
- * when they could not be read for want of memory (then *nomem is set,
- * when nomem is not NULL, and nothing is cached: the next call tries
- * again).
+ * The index fields of the stored ticket data, through the area's cache
+ * of the last two records read; false if it has none, or when they could
+ * not be read for want of memory (then *nomem is set, when nomem is not
+ * NULL).
  */
 static bool
 cached_fields_nomem(struct store *s, const DBT *data,
-    const struct tfields **f, bool *nomem)
+    const struct record_keys **f, bool *nomem)
 {
-	struct tfields_cache *c = *store_cache(s, AREA_TICKET);
-	json_object *rec;
-	sup_err e = SUP_OK;
-
-	if (nomem != NULL)
-		*nomem = false;
-	for (int i = 0; i < 2; i++)
-		if (c->slot[i].data != NULL && c->slot[i].size == data->size &&
-		    memcmp(c->slot[i].data, data->data, data->size) == 0) {
-			*f = &c->slot[i].f;
-			return c->slot[i].ok;
-		}
-	int i = c->next;
-	c->next = !c->next;
-	free(c->slot[i].data);
-	c->slot[i].data = NULL;
-	c->slot[i].ok = false;
-	if (tfields_text(data->data, data->size, &c->slot[i].f))
-		c->slot[i].ok = true;
-	else if ((e = store_parse(data, &rec)) == SUP_OK) {
-		c->slot[i].ok = tfields_of(rec, &c->slot[i].f);
-		json_object_put(rec);
-	}
-	*f = &c->slot[i].f;
-	if (e == SUP_ENOMEM) {
-		if (nomem != NULL)
-			*nomem = true;
-		return false;
-	}
-	if ((c->slot[i].data = malloc(data->size)) != NULL) {
-		memcpy(c->slot[i].data, data->data, data->size);
-		c->slot[i].size = data->size;
-	}
-	return c->slot[i].ok;
+	return record_keys_cached(*store_cache(s, AREA_TICKET), data->data,
+	    data->size, f, nomem);
 }
 
 static bool
-cached_fields(struct store *s, const DBT *data, const struct tfields **f)
+cached_fields(struct store *s, const DBT *data, const struct record_keys **f)
 {
 	return cached_fields_nomem(s, data, f, NULL);
 }
@@ -358,7 +144,7 @@ cached_fields(struct store *s, const DBT *data, const struct tfields **f)
 static int
 ticket_index_cb(DB *sec, enum store_index idx, const DBT *data, DBT *result)
 {
-	const struct tfields *f;
+	const struct record_keys *f;
 	uint8_t key[T_IDX_KEY_MAX];
 	size_t n;
 	bool nomem;
@@ -412,7 +198,7 @@ store_ticket_stamp(struct store *s, const void *text, size_t len,
     uint8_t uuid[UUID_LEN], int64_t *updated_us)
 {
 	DBT d = { .data = (void *)text, .size = (u_int32_t)len };
-	const struct tfields *f;
+	const struct record_keys *f;
 
 	if (!cached_fields(s, &d, &f))
 		return false;
@@ -716,7 +502,7 @@ counts_run(struct store *s)
 	    NULL, &c, 0)) != 0)
 		return store_err(rc, "cursor");
 	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
-		const struct tfields *f;
+		const struct record_keys *f;
 		if (!cached_fields(s, &d, &f)) {
 			fprintf(stderr, "support: a ticket record without a "
 			    "readable status is left out of t_counts.db\n");
@@ -897,7 +683,6 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
 	DBT d = { .flags = DB_DBT_REALLOC };
 	DB *msgs = msg_db(s);
 	DBC *cur;
-	json_object *m;
 	sup_err e = SUP_OK;
 	int rc;
 
@@ -909,12 +694,18 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
 	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE);
 	    rc == 0 && memcmp(key, uuid, UUID_LEN) == 0;
 	    rc = cur->get(cur, &k, &d, DB_NEXT)) {
-		if (!view_message_layout_ok(d.data, d.size))
+		struct record_message m;
+		size_t cut;
+		uint32_t author;
+		if (!record_message_tail(d.data, d.size, &cut, &author,
+		    &m.internal)) {
 			problem(c, "a message is not laid out as the view "
 			    "expects");
-		if ((e = store_parse(&d, &m)) != SUP_OK)
-			break;
-		if (rec_bool(m, "is_internal")) {
+			if ((e = record_message_decode(d.data, d.size, &m)) !=
+			    SUP_OK)
+				break;
+		}
+		if (m.internal) {
 			(*notes)++;
 			nw->has_note = true;
 			memcpy(nw->note, key + UUID_LEN, MSG_REF_LEN);
@@ -923,7 +714,6 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
 			nw->has_public = true;
 			memcpy(nw->public, key + UUID_LEN, MSG_REF_LEN);
 		}
-		json_object_put(m);
 	}
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "messages");
@@ -939,11 +729,11 @@ count_messages(struct store *s, struct check *c, const uint8_t uuid[UUID_LEN],
  * nothing else is in the file.
  */
 static sup_err
-check_recent(struct store *s, struct check *c, json_object *t, const DBT *d,
-    const uint8_t uuid[UUID_LEN], const char *us)
+check_recent(struct store *s, struct check *c, const struct record_keys *rk,
+    const DBT *d, const uint8_t uuid[UUID_LEN], const char *us)
 {
 	uint8_t key[T_IDX_KEY_MAX];
-	size_t n = store_ticket_key(IDX_UPDATED, t, key);
+	size_t n = rk != NULL ? store_ticket_key(IDX_UPDATED, rk, key) : 0;
 	DBT k = { .data = key, .size = (u_int32_t)n };
 	DBT rd = { .flags = DB_DBT_MALLOC };
 	uint8_t back[UUID_LEN];
@@ -966,30 +756,30 @@ check_recent(struct store *s, struct check *c, json_object *t, const DBT *d,
 	return SUP_OK;
 }
 
+/* One ticket t (decoded from its stored text d) against the rest. */
 static sup_err
-check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
+check_ticket(struct store *s, struct check *c, const struct record_ticket *t,
+    const DBT *d)
 {
 	struct ticket_tail tt;
+	struct ticket_head th;
+	struct record_keys rk;
 	struct newest nw;
-	const char *us = rec_str(t, "uuid"), *status = rec_str(t, "status");
-	uint8_t uuid[UUID_LEN], key[T_IDX_KEY_MAX];
-	int64_t pub, notes, user = rec_int(t, "user");
+	char us[UUID_STRLEN + 1];
+	uint8_t key[T_IDX_KEY_MAX];
+	int64_t pub, notes;
+	bool has_keys;
 	char name[64];
 	sup_err e;
 
-	if (us == NULL || !uuid_parse(us, strlen(us), uuid) || status == NULL ||
-	    ticket_status_from(status) < 0) {
-		problem(c, "ticket with a bad uuid or status: %s",
-		    json_object_to_json_string(t));
-		return SUP_OK;
-	}
+	uuid_format(t->uuid, us);
 	/* The tail the view splices, and the head fields a post patches. */
-	struct ticket_head th;
-	bool laid_out = view_ticket_tail(d->data, d->size, &tt) &&
-	    view_ticket_head(d->data, d->size, &tt, &th);
+	bool laid_out = record_ticket_tail(d->data, d->size, &tt) &&
+	    record_ticket_head(d->data, d->size, &tt, &th);
 	if (!laid_out)
 		problem(c, "ticket %s is not laid out as the view expects", us);
-	if ((e = count_messages(s, c, uuid, &pub, &notes, &nw)) != SUP_OK)
+	has_keys = record_ticket_keys(d->data, d->size, &rk, NULL);
+	if ((e = count_messages(s, c, t->uuid, &pub, &notes, &nw)) != SUP_OK)
 		return e;
 	/* The refs to the newest messages, when the record has them. */
 	if (laid_out && tt.has_refs &&
@@ -999,58 +789,44 @@ check_ticket(struct store *s, struct check *c, json_object *t, const DBT *d)
 	    (nw.has_note && memcmp(tt.last_note, nw.note, MSG_REF_LEN) != 0)))
 		problem(c, "ticket %s: last_public or last_note does not name "
 		    "its newest message of that kind", us);
-	if (pub != rec_int(t, "public_count") ||
-	    notes != rec_int(t, "note_count"))
+	if (pub != t->public_count || notes != t->note_count)
 		problem(c, "ticket %s: %" PRId64 " messages and %" PRId64
 		    " notes stored, the ticket says %" PRId64 " and %" PRId64,
-		    us, pub, notes, rec_int(t, "public_count"),
-		    rec_int(t, "note_count"));
-	if ((e = check_recent(s, c, t, d, uuid, us)) != SUP_OK)
+		    us, pub, notes, t->public_count, t->note_count);
+	if ((e = check_recent(s, c, has_keys ? &rk : NULL, d, t->uuid, us)) !=
+	    SUP_OK)
 		return e;
 	for (int i = 0; i < IDX_MAX; i++) {
 		if (i == IDX_UPDATED)
 			continue;	/* t_recent: above */
 		DB *idx = ticket_index_db(s, i);
-		size_t n = store_ticket_key(i, t, key);
+		size_t n = has_keys ? store_ticket_key(i, &rk, key) : 0;
 		DBT k = { .data = key, .size = (u_int32_t)n };
 		DBT pk = { .flags = DB_DBT_MALLOC };
 		DBT pd = { .flags = DB_DBT_MALLOC };
-		int rc = idx->pget(idx, NULL, &k, &pk, &pd, 0);
+		int rc = n == 0 ? DB_NOTFOUND :
+		    idx->pget(idx, NULL, &k, &pk, &pd, 0);
 		if (rc != 0 || pk.size != UUID_LEN ||
-		    memcmp(pk.data, uuid, UUID_LEN) != 0)
+		    memcmp(pk.data, t->uuid, UUID_LEN) != 0)
 			problem(c, "ticket %s is missing from index %d", us, i);
 		free(pk.data);
 		free(pd.data);
 	}
-	tcount_name(name, sizeof(name), ticket_status_from(status),
-	    (uint32_t)rec_int(t, "assignee"));
-	if ((e = tally(c, "tickets", 1)) != SUP_OK ||
+	tcount_name(name, sizeof(name), t->status, t->assignee);
+	char counter[64];
+	record_counter(counter, sizeof(counter), RC_TICKETS, 0);
+	if ((e = tally(c, counter, 1)) != SUP_OK ||
 	    (e = tally(c, name, 1)) != SUP_OK)
 		return e;
-	ticket_counter(name, sizeof(name), "user", user);
-	if ((e = tally(c, name, 1)) != SUP_OK)
+	record_counter(counter, sizeof(counter), RC_USER, t->user);
+	if ((e = tally(c, counter, 1)) != SUP_OK)
 		return e;
-	ticket_counter(name, sizeof(name), "assignee", rec_int(t, "assignee"));
-	if ((e = tally(c, name, 1)) != SUP_OK)
+	record_counter(counter, sizeof(counter), RC_ASSIGNEE, t->assignee);
+	if ((e = tally(c, counter, 1)) != SUP_OK)
 		return e;
-	ticket_counter(name, sizeof(name), "active", user);
-	return tally(c, name, strcmp(status, "resolved") != 0 &&
-	    strcmp(status, "closed") != 0);
-}
-
-/* Is name a counter of the families check_ticket derives? */
-static bool
-ticket_counter_name(const char *name)
-{
-	static const char *const prefixes[] = { "user:", "active:",
-		"assignee:" };
-
-	if (strcmp(name, "tickets") == 0 || ticket_status_from(name) >= 0)
-		return true;
-	for (size_t i = 0; i < SUP_NELEM(prefixes); i++)
-		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
+	record_counter(counter, sizeof(counter), RC_ACTIVE, t->user);
+	return tally(c, counter, t->status != ST_RESOLVED &&
+	    t->status != ST_CLOSED);
 }
 
 /* Ticket counters no record accounts for must be zero. */
@@ -1067,7 +843,7 @@ check_stray_counters(struct store *s, struct check *c)
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
 		snprintf(name, sizeof(name), "%.*s", (int)k.size,
 		    (const char *)k.data);
-		if (tally_find(c, name) == NULL && ticket_counter_name(name) &&
+		if (tally_find(c, name) == NULL && record_counter_name(name) &&
 		    d.size == 8 &&
 		    be64_get(d.data) != 0)
 			problem(c, "counter %s is %" PRId64 ", no record "
@@ -1136,7 +912,6 @@ check_records(struct store *s, struct check *c)
 	DBC *cur;
 	DBT k = { .flags = DB_DBT_REALLOC }, d = { .flags = DB_DBT_REALLOC };
 	int64_t ntickets = 0, n;
-	json_object *t;
 	sup_err e = SUP_OK;
 	int rc;
 
@@ -1144,14 +919,19 @@ check_records(struct store *s, struct check *c)
 	    NULL, &cur, 0)) != 0)
 		return store_err(rc, "cursor");
 	while (e == SUP_OK && (rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		struct record_ticket t;
 		ntickets++;
-		if ((e = store_parse(&d, &t)) != SUP_OK) {
-			problem(c, "a ticket record is not JSON");
-			e = SUP_OK;
+		if ((e = record_ticket_decode(d.data, d.size, &t)) != SUP_OK) {
+			if (e == SUP_EDB) {
+				problem(c, "a ticket record is not a ticket: "
+				    "%.*s", (int)d.size, (const char *)d.data);
+				e = SUP_OK;
+			}
+			record_ticket_clear(&t);
 			continue;
 		}
-		e = check_ticket(s, c, t, &d);
-		json_object_put(t);
+		e = check_ticket(s, c, &t, &d);
+		record_ticket_clear(&t);
 	}
 	cur->close(cur);
 	free(k.data);
@@ -1200,19 +980,15 @@ ticket_verify(struct store *s, struct store_check *sc)
 /* --- The area ---------------------------------------------------------- */
 
 static void *
-tfields_cache_new(void)
+keys_cache_new(void)
 {
-	return calloc(1, sizeof(struct tfields_cache));
+	return record_keys_cache_new();
 }
 
 static void
-tfields_cache_free(void *cache)
+keys_cache_free(void *cache)
 {
-	struct tfields_cache *c = cache;
-
-	for (int i = 0; i < 2; i++)
-		free(c->slot[i].data);
-	free(c);
+	record_keys_cache_free(cache);
 }
 
 #define T_INDEX(f, cb) { .file = f, .type = DB_BTREE, \
@@ -1249,6 +1025,6 @@ const struct store_area ticket_area = {
 	.build = ticket_builds,
 	.nbuild = SUP_NELEM(ticket_builds),
 	.verify = ticket_verify,
-	.cache_new = tfields_cache_new,
-	.cache_free = tfields_cache_free,
+	.cache_new = keys_cache_new,
+	.cache_free = keys_cache_free,
 };

@@ -126,11 +126,12 @@ sup_err store_tcount_status(struct store *s, DB_TXN *txn, int status,
     int64_t *out);
 
 /*
- * Ticket index keys of a ticket record (for building scan bounds); for
- * IDX_UPDATED the key of its t_recent entry.  0 when the record lacks a
- * field the key is made of.
+ * Ticket index keys of a ticket's index fields (record_ticket_keys: for
+ * building scan bounds, for the check); for IDX_UPDATED the key of its
+ * t_recent entry.  Its length; 0 for an unknown index.
  */
-size_t store_ticket_key(enum store_index idx, json_object *rec,
+struct record_keys;
+size_t store_ticket_key(enum store_index idx, const struct record_keys *k,
     uint8_t key[T_IDX_KEY_MAX]);
 
 /*

@@ -1,22 +1,14 @@
 /*
  * view.c - stored records to API objects, per reader.
  *
- * Records.  The API object of a message is its stored record with the
- * author's id swapped for the author's User object; that of a ticket is
- * its record with the internal fields swapped for User objects, counts and
- * the last message.  Parsing every record with json-c only to print it
- * again was most of the cost of a read (a ticket with 20 messages is 21
- * records), and json-c cannot print a value it has not parsed, so the view
- * splices the stored text instead.  It relies on the layout msg_insert()
- * and ticket_create() write: the fields to swap come last, from the key
- * "user" on, in a fixed order (json-c keeps the order of members, also
- * when one is replaced).  In JSON text `,"user":` can only be a key (a
- * quote inside a string is escaped), and the last such key is the
- * record's own.  A post changes a ticket's text in place as well, which
- * relies on the head fields it rewrites (status ... closed_at) coming in
- * a fixed order right before "user", each null or a string with nothing
- * escaped (view_ticket_head).  `supportctl db verify` checks every record
- * has the layout.
+ * The API object of a message is its stored record with the author's id
+ * swapped for the author's User object; that of a ticket is its public
+ * fields with the internal ones swapped for User objects, counts and the
+ * last message.  Parsing every record with json-c only to print it again
+ * was most of the cost of a read (a ticket with 20 messages is 21
+ * records), and json-c cannot print a value it has not parsed, so the
+ * view splices the stored text instead, from what the record codec
+ * (record.h) reads of it by position: the view itself knows no layout.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -28,6 +20,7 @@
 #include <sodium.h>
 
 #include "jtext.h"
+#include "record.h"
 #include "util.h"
 #include "view.h"
 
@@ -167,71 +160,6 @@ add_user(struct view *v, struct sbuf *out, const char *key, uint32_t id)
 /* --- Messages -------------------------------------------------------- */
 
 /*
- * Where the last `key` begins in t[0..n), or NULL.  Inline: with the key a
- * literal, its length and the comparison are known when compiling.
- */
-static inline const char *
-last_key(const char *t, size_t n, const char *key)
-{
-	size_t k = strlen(key);
-	const char *p, *end = t + n;
-
-	/*
-	 * From one occurrence of the key's first byte back to the one before
-	 * (memrchr is fast): this runs over every record a list shows.
-	 */
-	while (n > 0 && (p = memrchr(t, key[0], n)) != NULL) {
-		if ((size_t)(end - p) >= k && memcmp(p, key, k) == 0)
-			return p;
-		n = (size_t)(p - t);
-	}
-	return NULL;
-}
-
-/* The author and the internal flag at the end of a stored message. */
-static bool
-message_tail(const char *t, size_t n, size_t *cut, uint32_t *user,
-    bool *internal)
-{
-	const char *p = last_key(t, n, ",\"user\":"), *flag;
-	char digits[16];
-	size_t k;
-	long id;
-
-	if (p == NULL || n == 0 || t[n - 1] != '}')
-		return false;
-	k = (size_t)(t + n - 1 - (p + 8));
-	if (k == 0 || k >= sizeof(digits))
-		return false;
-	memcpy(digits, p + 8, k);
-	digits[k] = '\0';
-	if (!parse_long(digits, 1, UINT32_MAX, &id))
-		return false;
-	if ((flag = last_key(t, (size_t)(p - t), ",\"is_internal\":")) == NULL)
-		return false;
-	flag += 15;
-	if (strncmp(flag, "true", 4) == 0)
-		*internal = true;
-	else if (strncmp(flag, "false", 5) == 0)
-		*internal = false;
-	else
-		return false;
-	*cut = (size_t)(p - t);
-	*user = (uint32_t)id;
-	return true;
-}
-
-bool
-view_message_layout_ok(const char *rec, size_t len)
-{
-	uint32_t author;
-	bool internal;
-	size_t cut;
-
-	return message_tail(rec, len, &cut, &author, &internal);
-}
-
-/*
  * Append the API text of the stored message rec (when the reader may see
  * it) to out.  *shown says whether it was.
  */
@@ -245,7 +173,7 @@ message_text(struct view *v, const char *rec, size_t len, struct sbuf *out,
 	sup_err e;
 
 	*shown = false;
-	if (!message_tail(rec, len, &cut, &author, &internal)) {
+	if (!record_message_tail(rec, len, &cut, &author, &internal)) {
 		fprintf(stderr, "support: a message record is not laid out as "
 		    "expected\n");
 		return SUP_EDB;
@@ -488,248 +416,6 @@ view_messages(struct view *v, const uint8_t ticket[UUID_LEN],
 /* --- Tickets --------------------------------------------------------- */
 
 /*
- * `,"name":` as a literal and its length, for tail_field and tail_ref: a
- * length known when compiling lets the compiler compare it inline (these
- * run several times for every ticket a list shows).
- */
-#define TAIL_KEY(name) ",\"" name "\":", sizeof(",\"" name "\":") - 1
-
-/*
- * Read the key (`,"name":`, klen bytes) and then a whole number (or null,
- * when null != NULL) at *p, moving *p past them.  Hand-written for the one
- * place it serves: the tail of a ticket, the fields of which json-c would
- * give only by parsing the whole record.
- */
-static inline bool
-tail_field(const char **p, const char *end, const char *key, size_t klen,
-    int64_t *v, bool *null)
-{
-	const char *s = *p;
-	int64_t x = 0;
-	int digits = 0;
-
-	if ((size_t)(end - s) < klen || memcmp(s, key, klen) != 0)
-		return false;
-	s += klen;
-	if (null != NULL && end - s >= 4 && memcmp(s, "null", 4) == 0) {
-		*null = true;
-		*v = 0;
-		*p = s + 4;
-		return true;
-	}
-	for (; s < end && *s >= '0' && *s <= '9' && digits < 18; s++, digits++)
-		x = x * 10 + (*s - '0');
-	if (digits == 0)
-		return false;
-	if (null != NULL)
-		*null = false;
-	*v = x;
-	*p = s;
-	return true;
-}
-
-void
-view_msg_ref(const uint8_t key[MSG_KEY_LEN], char out[MSG_REF_STRLEN + 1])
-{
-	sodium_bin2hex(out, MSG_REF_STRLEN + 1, key + UUID_LEN, MSG_REF_LEN);
-}
-
-/*
- * The value of each lowercase hex digit plus one; 0 for any other byte.
- * A table: a ref is 48 digits, and two refs are read for every ticket a
- * list shows.
- */
-static const uint8_t ref_digit[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
-	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
-	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
-
-/*
- * Read the key (`,"name":`, klen bytes) and then a message ref in quotes,
- * or null, at *p, moving *p past them.  *has says which it was.  (Not
- * sodium_hex2bin: it is constant-time, which a ref does not need, and ten
- * times slower.)
- */
-static inline bool
-tail_ref(const char **p, const char *end, const char *key, size_t klen,
-    uint8_t ref[MSG_REF_LEN], bool *has)
-{
-	const char *s = *p;
-	const unsigned char *u;
-	unsigned bad = 0;
-
-	if ((size_t)(end - s) < klen || memcmp(s, key, klen) != 0)
-		return false;
-	s += klen;
-	if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
-		*has = false;
-		*p = s + 4;
-		return true;
-	}
-	if (end - s < MSG_REF_STRLEN + 2 || s[0] != '"' ||
-	    s[MSG_REF_STRLEN + 1] != '"')
-		return false;
-	/* Each digit's value plus one: a zero anywhere is a bad digit. */
-	u = (const unsigned char *)s + 1;
-	for (size_t i = 0; i < MSG_REF_LEN; i++) {
-		unsigned hi = ref_digit[u[2 * i]], lo = ref_digit[u[2 * i + 1]];
-		bad |= (hi == 0) | (lo == 0);
-		ref[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
-	}
-	if (bad)
-		return false;
-	*has = true;
-	*p = s + MSG_REF_STRLEN + 2;
-	return true;
-}
-
-bool
-view_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
-{
-	const char *p = last_key(rec, len, ",\"user\":"), *end = rec + len;
-	int64_t user, assignee;
-	bool null;
-
-	if (p == NULL)
-		return false;
-	tt->cut = (size_t)(p - rec);
-	if (!tail_field(&p, end, TAIL_KEY("user"), &user, NULL) ||
-	    !tail_field(&p, end, TAIL_KEY("assignee"), &assignee, &null) ||
-	    !tail_field(&p, end, TAIL_KEY("public_count"), &tt->public_count,
-	    NULL) ||
-	    !tail_field(&p, end, TAIL_KEY("note_count"), &tt->note_count,
-	    NULL) ||
-	    !tail_field(&p, end, TAIL_KEY("unanswered"), &tt->unanswered,
-	    NULL) ||
-	    !tail_field(&p, end, TAIL_KEY("rev"), &tt->rev, NULL) ||
-	    !tail_field(&p, end, TAIL_KEY("last_us"), &tt->last_us, NULL) ||
-	    user > UINT32_MAX || assignee > UINT32_MAX)
-		return false;
-	/* The refs, or neither (a record written before they existed). */
-	tt->has_refs = p != end - 1;
-	tt->has_public = tt->has_note = false;
-	if (tt->has_refs && (!tail_ref(&p, end, TAIL_KEY("last_public"),
-	    tt->last_public, &tt->has_public) ||
-	    !tail_ref(&p, end, TAIL_KEY("last_note"), tt->last_note,
-	    &tt->has_note)))
-		return false;
-	if (p != end - 1 || *p != '}')
-		return false;
-	tt->user = (uint32_t)user;
-	tt->assignee = (uint32_t)assignee;
-	return true;
-}
-
-static void add_int(struct sbuf *b, int64_t x);
-
-/* The head keys a post rewrites, in their stored order (view.h). */
-static const char *const head_keys[TH_MAX] = {
-	",\"status\":", ",\"priority\":", ",\"created_at\":",
-	",\"updated_at\":", ",\"first_response_at\":", ",\"resolved_at\":",
-	",\"closed_at\":",
-};
-
-bool
-view_ticket_head(const char *rec, size_t len, const struct ticket_tail *tt,
-    struct ticket_head *th)
-{
-	size_t next = tt->cut;
-
-	if (tt->cut > len)
-		return false;
-	/*
-	 * Backwards from the tail, each key before the one after it: in JSON
-	 * text `,"` cannot be inside a string (its quote would be escaped),
-	 * so these are the keys themselves, whatever the subject holds.
-	 */
-	for (int i = TH_MAX - 1; i >= 0; i--) {
-		const char *p = last_key(rec, next, head_keys[i]), *s;
-		if (p == NULL)
-			return false;
-		th->from[i] = (size_t)(p - rec) + strlen(head_keys[i]);
-		th->to[i] = next;
-		s = rec + th->from[i];
-		/* null, or a string with nothing to unescape (names, times). */
-		size_t n = th->to[i] - th->from[i];
-		if (n == 4 && memcmp(s, "null", 4) == 0) {
-			next = (size_t)(p - rec);
-			continue;
-		}
-		if (n < 2 || s[0] != '"' || s[n - 1] != '"' ||
-		    memchr(s + 1, '"', n - 2) != NULL ||
-		    memchr(s + 1, '\\', n - 2) != NULL)
-			return false;
-		next = (size_t)(p - rec);
-	}
-	return true;
-}
-
-/* Append `,"name":` and a ref in quotes, or null. */
-static void
-add_ref(struct sbuf *b, const char *name, bool has,
-    const uint8_t ref[MSG_REF_LEN])
-{
-	static const char hex[] = "0123456789abcdef";
-	char text[MSG_REF_STRLEN + 2];
-
-	sbuf_adds(b, name);
-	if (!has) {
-		sbuf_adds(b, "null");
-		return;
-	}
-	text[0] = '"';
-	for (size_t i = 0; i < MSG_REF_LEN; i++) {
-		text[1 + 2 * i] = hex[ref[i] >> 4];
-		text[2 + 2 * i] = hex[ref[i] & 15];
-	}
-	text[MSG_REF_STRLEN + 1] = '"';
-	sbuf_add(b, text, sizeof(text));
-}
-
-void
-view_ticket_write(const char *rec, const struct ticket_head *th,
-    const char *const val[TH_MAX], const struct ticket_tail *tt,
-    struct sbuf *out)
-{
-	size_t at = 0;
-
-	for (int i = 0; i < TH_MAX; i++) {
-		sbuf_add(out, rec + at, th->from[i] - at);
-		if (val[i] != NULL)
-			sbuf_adds(out, val[i]);
-		else
-			sbuf_add(out, rec + th->from[i],
-			    th->to[i] - th->from[i]);
-		at = th->to[i];
-	}
-	/* The tail, as view_ticket_tail reads it and ticket_create writes it. */
-	sbuf_adds(out, ",\"user\":");
-	add_int(out, tt->user);
-	sbuf_adds(out, ",\"assignee\":");
-	if (tt->assignee == 0)
-		sbuf_adds(out, "null");
-	else
-		add_int(out, tt->assignee);
-	sbuf_adds(out, ",\"public_count\":");
-	add_int(out, tt->public_count);
-	sbuf_adds(out, ",\"note_count\":");
-	add_int(out, tt->note_count);
-	sbuf_adds(out, ",\"unanswered\":");
-	add_int(out, tt->unanswered);
-	sbuf_adds(out, ",\"rev\":");
-	add_int(out, tt->rev);
-	sbuf_adds(out, ",\"last_us\":");
-	add_int(out, tt->last_us);
-	if (tt->has_refs) {
-		add_ref(out, ",\"last_public\":", tt->has_public,
-		    tt->last_public);
-		add_ref(out, ",\"last_note\":", tt->has_note, tt->last_note);
-	}
-	sbuf_adds(out, "}");
-}
-
-/*
  * The stored text of the last messages lists showed, per process.  A
  * list page read again (an agent's queue, refreshed) then costs no
  * message lookups.  An entry is the message's key and its ticket's rev:
@@ -945,12 +631,12 @@ ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
 	struct sbuf m = { 0 };
 	sup_err e;
 
-	if (!view_ticket_tail(rec, len, &tt)) {
+	if (!record_ticket_tail(rec, len, &tt)) {
 		fprintf(stderr, "support: a ticket record is not laid out as "
 		    "expected\n");
 		return SUP_EDB;
 	}
-	sbuf_add(b, rec, tt.cut);
+	record_ticket_public(rec, &tt, b);
 	if ((e = add_user(v, b, ",\"user\":", tt.user)) != SUP_OK ||
 	    (e = add_user(v, b, ",\"assignee\":", tt.assignee)) != SUP_OK)
 		goto out;
@@ -1015,8 +701,7 @@ out:
 static bool
 uuid_first(const char *rec, size_t len, uint8_t uuid[UUID_LEN])
 {
-	if (len >= 9 + UUID_STRLEN && memcmp(rec, "{\"uuid\":\"", 9) == 0 &&
-	    (uuid == NULL || uuid_parse(rec + 9, UUID_STRLEN, uuid)))
+	if (record_ticket_uuid(rec, len, uuid))
 		return true;
 	fprintf(stderr, "support: a ticket record is not laid out as "
 	    "expected\n");

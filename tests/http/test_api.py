@@ -24,7 +24,7 @@ STATUSES = ("open", "waiting_for_admin", "waiting_for_user", "resolved", "closed
 PRIORITIES = ("low", "normal", "high", "urgent")
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 TICKET_KEYS = ("uuid", "number", "subject", "status", "priority", "user", "assignee", "created_at",
-               "updated_at", "first_response_at", "resolved_at", "closed_at", "last_message",
+               "updated_at", "first_response_at", "resolved_at", "closed_at", "channel", "last_message",
                "message_count", "unanswered_messages_count")
 MESSAGE_KEYS = ("uuid", "ticket", "user", "sender", "content", "content_html", "is_from_user",
                 "is_internal", "attachments", "created_at")
@@ -112,6 +112,8 @@ def check_ticket(t, viewer, what="ticket", detail=False):
     check(isinstance(t["subject"], str) and t["subject"].strip(), what + ".subject empty")
     check(t["status"] in STATUSES, "%s.status %r unknown" % (what, t["status"]))
     check(t["priority"] in PRIORITIES, "%s.priority %r unknown" % (what, t["priority"]))
+    check(t["channel"] in ("web", "api", "email", "webhook", None),
+          "%s.channel %r unknown" % (what, t["channel"]))
     check_user(t["user"], viewer, what + ".user")
     if t["assignee"] is not None:
         check_user(t["assignee"], viewer, what + ".assignee")
@@ -282,6 +284,9 @@ def test_create():
         eq(t["closed_at"], None, "closed_at")
         eq(t["message_count"], 1, "message_count")
         eq(t["unanswered_messages_count"], 1, "unanswered_messages_count")
+        eq(t["channel"], "api", "channel of a ticket opened through the API")
+        eq(detail("alice", t["uuid"])["channel"], "api", "channel as its owner reads it")
+        eq(detail("dave", t["uuid"])["channel"], "api", "channel as staff read it")
         S["A"] = t
         S["A_resp"] = r
 

@@ -273,6 +273,8 @@ def test_tickets_flow():
         is_page(r, 200)
         check("Printer on fire" in r.text(), "subject")
         check("<strong>smokes</strong>" in r.text() and "<li>a</li>" in r.text(), "Markdown not rendered")
+        check('id="ticket-channel"' not in r.text(), "the customer is shown the channel")
+        eq(api_ticket("alice", uuid)["channel"], "web", "channel of a ticket opened with the form")
         check(re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>',
                         r.text()), "no UTC time for readers without JavaScript")
         check('<label for="content">' in r.text(), "no labelled reply box")
@@ -339,6 +341,11 @@ def test_staff():
     r = alice.submit(NEW, {"subject": "VPN drops", "initial_message": "Every hour."})
     uuid = location(r).path.split("/")[3]
     carol = browser_for("carol")
+    with T.case("staff's ticket page: the channel the ticket came in by (the form: web)"):
+        r = carol.get(page_url(uuid))
+        is_page(r, 200)
+        check('<span class="label" id="ticket-channel">web</span>' in r.text(), "no channel label for staff")
+        check('id="ticket-channel"' not in alice.get(page_url(uuid)).text(), "the customer is shown the channel")
     with T.case("staff list: all tickets, with a labelled status filter"):
         r = carol.get(HOME)
         is_page(r, 200)

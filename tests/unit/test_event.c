@@ -127,7 +127,7 @@ new_ticket(const struct sup_user *u, const char *subject, uint8_t uuid[16])
 {
 	struct ticket_new in = { .subject = subject,
 		.subject_len = strlen(subject), .content = "Help.",
-		.content_len = 5, .priority = PRI_NORMAL };
+		.content_len = 5, .priority = PRI_NORMAL, .channel = CH_EMAIL };
 	json_object *t = NULL;
 
 	if (ticket_create(&st, &conf, u, &in, &t) != SUP_OK)
@@ -208,6 +208,8 @@ test_tickets(void)
 	is_str(str(e, "ticket"), us, "  its ticket");
 	is_str(str(member(e, "data"), "subject"), "Printer on fire",
 	    "  its subject");
+	is_str(str(member(e, "data"), "channel"), "email",
+	    "  its channel");
 	ok(strlen(str(e, "message")) == UUID_STRLEN, "  its first message");
 	is_int(json_object_get_int64(member(e, "actor")), alice.id,
 	    "  the customer did it");

@@ -2176,7 +2176,7 @@ test_ticket_tail(void)
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123,\"last_public\":\"%s\",\"last_note\":null}",
 	    head, ref);
-	ok(view_ticket_tail(rec, strlen(rec), &tt) && tt.user == 7 &&
+	ok(record_ticket_tail(rec, strlen(rec), &tt) && tt.user == 7 &&
 	    tt.assignee == 0 && tt.public_count == 2 && tt.note_count == 1 &&
 	    tt.unanswered == 0 && tt.rev == 5 && tt.last_us == 123 &&
 	    tt.has_refs && tt.has_public && !tt.has_note &&
@@ -2186,40 +2186,40 @@ test_ticket_tail(void)
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123}", head);
-	ok(view_ticket_tail(rec, strlen(rec), &tt) && !tt.has_refs &&
+	ok(record_ticket_tail(rec, strlen(rec), &tt) && !tt.has_refs &&
 	    tt.assignee == 3, "  and one written before the refs");
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123,\"last_public\":\"%.47sA\",\"last_note\":null}",
 	    head, ref);
-	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	ok(!record_ticket_tail(rec, strlen(rec), &tt),
 	    "  an uppercase hex digit: not laid out");
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123,\"last_public\":null,\"last_note\":\"g%.47s\"}",
 	    head, ref);
-	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	ok(!record_ticket_tail(rec, strlen(rec), &tt),
 	    "  a g: not laid out");
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123,\"last_public\":null,\"last_note\":\"%.46s\"}",
 	    head, ref);
-	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	ok(!record_ticket_tail(rec, strlen(rec), &tt),
 	    "  a ref too short: not laid out");
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123,\"last_public\":null}", head);
-	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	ok(!record_ticket_tail(rec, strlen(rec), &tt),
 	    "  one ref without the other: not laid out");
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,"
 	    "\"last_us\":123}", head);
-	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	ok(!record_ticket_tail(rec, strlen(rec), &tt),
 	    "  a field missing: not laid out");
 	snprintf(rec, sizeof(rec), "%s,\"user\":7,\"assignee\":3,"
 	    "\"public_count\":2,\"note_count\":1,\"unanswered\":0,\"rev\":5,"
 	    "\"last_us\":123", head);
-	ok(!view_ticket_tail(rec, strlen(rec), &tt),
+	ok(!record_ticket_tail(rec, strlen(rec), &tt),
 	    "  no closing brace: not laid out");
 }
 
