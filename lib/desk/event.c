@@ -197,6 +197,12 @@ event_data_str(struct event *ev, const char *name, const char *s, size_t n)
 }
 
 sup_err
+event_data_cstr(struct event *ev, const char *name, const char *s)
+{
+	return event_data_str(ev, name, s, strlen(s));
+}
+
+sup_err
 event_data_bool(struct event *ev, const char *name, bool v)
 {
 	member(&ev->data, name);

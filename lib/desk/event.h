@@ -104,6 +104,7 @@ sup_err event_change_int(struct event *ev, const char *field, int64_t from,
 sup_err event_data(struct event *ev, const char *name, json_object *v);
 sup_err event_data_str(struct event *ev, const char *name, const char *s,
     size_t n);
+sup_err event_data_cstr(struct event *ev, const char *name, const char *s);
 sup_err event_data_int(struct event *ev, const char *name, int64_t v);
 sup_err event_data_bool(struct event *ev, const char *name, bool v);
 

@@ -231,10 +231,7 @@ posted_event(struct store *s, DB_TXN *txn, const struct post_args *a,
 		if (e == SUP_OK && first_response)
 			e = event_data_bool(&ev, "first_response", true);
 	}
-	if (e == SUP_OK)
-		e = event_append(s, txn, &ev);
-	event_free(&ev);
-	return e;
+	return event_finish(s, txn, &ev, e);
 }
 
 static sup_err

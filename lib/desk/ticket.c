@@ -240,17 +240,13 @@ created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	ev.message = mkey + UUID_LEN + 8;
 	if ((e = event_data_str(&ev, "subject", in->subject,
 	    in->subject_len)) == SUP_OK &&
-	    (e = event_data_str(&ev, "priority",
-	    ticket_priority_names[in->priority],
-	    strlen(ticket_priority_names[in->priority]))) == SUP_OK &&
-	    (e = event_data_str(&ev, "status", ticket_status_names[ST_OPEN],
-	    strlen(ticket_status_names[ST_OPEN]))) == SUP_OK &&
-	    (e = event_data_str(&ev, "channel",
-	    ticket_channel_names[in->channel],
-	    strlen(ticket_channel_names[in->channel]))) == SUP_OK)
-		e = event_append(s, txn, &ev);
-	event_free(&ev);
-	return e;
+	    (e = event_data_cstr(&ev, "priority",
+	    ticket_priority_names[in->priority])) == SUP_OK &&
+	    (e = event_data_cstr(&ev, "status",
+	    ticket_status_names[ST_OPEN])) == SUP_OK)
+		e = event_data_cstr(&ev, "channel",
+		    ticket_channel_names[in->channel]);
+	return event_finish(s, txn, &ev, e);
 }
 
 static sup_err

@@ -127,9 +127,8 @@ created_event(struct store *s, DB_TXN *txn, const struct create_args *a)
 
 	event_init(&ev, EV_USER_CREATED, 0);
 	ev.user = a->id;
-	if ((e = event_data_str(&ev, "username", a->username,
-	    strlen(a->username))) == SUP_OK)
-		e = event_data_str(&ev, "role", role, strlen(role));
+	if ((e = event_data_cstr(&ev, "username", a->username)) == SUP_OK)
+		e = event_data_cstr(&ev, "role", role);
 	return event_finish(s, txn, &ev, e);
 }
 
@@ -679,9 +678,8 @@ token_event(struct store *s, DB_TXN *txn, enum event_type type,
 	token_id(hash, id);
 	event_init(&ev, type, 0);
 	ev.user = user;
-	if ((e = event_data_str(&ev, "token", id, strlen(id))) == SUP_OK &&
-	    name != NULL)
-		e = event_data_str(&ev, "name", name, strlen(name));
+	if ((e = event_data_cstr(&ev, "token", id)) == SUP_OK && name != NULL)
+		e = event_data_cstr(&ev, "name", name);
 	return event_finish(s, txn, &ev, e);
 }
 
