@@ -7,6 +7,7 @@
  *   supportctl [--conf FILE] user disable NAME
  *   supportctl [--conf FILE] user enable NAME
  *   supportctl [--conf FILE] user set-role NAME user|agent|admin
+ *   supportctl [--conf FILE] user set-away NAME yes|no
  *   supportctl [--conf FILE] user set-password NAME --password-stdin
  *   supportctl [--conf FILE] token create NAME [--label L]
  *   supportctl [--conf FILE] token list [NAME]
@@ -56,6 +57,7 @@ usage(void)
 	    "  user disable NAME\n"
 	    "  user enable NAME\n"
 	    "  user set-role NAME user|agent|admin\n"
+	    "  user set-away NAME yes|no\n"
 	    "  user set-password NAME --password-stdin\n"
 	    "  token create NAME [--label L]\n"
 	    "  token list [NAME]\n"
@@ -308,6 +310,37 @@ cmd_user_set_role(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	if ((e = user_set_role(s, 0, id, (enum user_role)role)) != SUP_OK)
 		return failed("user set-role", e);
 	printf("user %s is now %s\n", argv[1], argv[2]);
+	return 0;
+}
+
+/* user set-away NAME yes|no: an agent away is given no ticket. */
+static int
+cmd_user_set_away(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint32_t id;
+	sup_err e;
+	bool away;
+	int rc;
+
+	if (argc != 3) {
+		usage();
+		return 2;
+	}
+	if (strcmp(argv[2], "yes") == 0)
+		away = true;
+	else if (strcmp(argv[2], "no") == 0)
+		away = false;
+	else {
+		fprintf(stderr, "supportctl: user set-away takes yes or no, "
+		    "not %s\n", argv[2]);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	if ((e = user_set_away(s, 0, id, away)) != SUP_OK)
+		return failed("user set-away", e);
+	printf("user %s is now %s\n", argv[1], away ? "away" : "here");
 	return 0;
 }
 
@@ -659,6 +692,7 @@ static const struct command commands[] = {
 	{ "user", "disable", 0, cmd_user_disable },
 	{ "user", "enable", 0, cmd_user_enable },
 	{ "user", "set-role", 0, cmd_user_set_role },
+	{ "user", "set-away", 0, cmd_user_set_away },
 	{ "user", "set-password", 0, cmd_user_set_password },
 	{ "token", "create", 0, cmd_token_create },
 	{ "token", "list", 0, cmd_token_list },

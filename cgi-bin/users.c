@@ -4,6 +4,7 @@
  *   POST /api/support/users/                 sign up (allow_registration)
  *   GET  /api/support/users/?q=&page=        staff: find users
  *   GET  /api/support/users/{id}/            staff, or the user themself
+ *   PATCH /api/support/users/{id}/           staff: away (admin: anyone's)
  *   POST /api/support/users/{id}/password/   change one's own password
  *
  * and the same as pages (docs/pages.md), through the same handlers:
@@ -135,6 +136,11 @@ collect(void *ctx, json_object *rec)
 		return SUP_OK;
 	if (sr->count >= sr->first && sr->count < sr->last) {
 		json_object *o = user_public(rec, true);
+		if (o != NULL && !json_set(o, "away",
+		    json_object_new_boolean(user_is_away(rec)))) {
+			json_object_put(o);
+			o = NULL;
+		}
 		if (o == NULL || json_object_array_add(sr->results, o) != 0) {
 			json_object_put(o);
 			return SUP_ENOMEM;
@@ -222,32 +228,31 @@ path_user(struct app *app, struct sup_req *r, json_object **rec)
 }
 
 /*
- * GET /api/support/users/{id}/
- * Staff, or the user themself (404 otherwise).  200 the User with e-mail,
- * role, is_active, created_at, ticket_count and open_ticket_count (tickets
- * neither resolved nor closed).
+ * The User of rec (user r->id) as user_detail shows it to r's caller,
+ * into *out (new); rec stays the caller's.
  */
 static sup_err
-user_detail(void *ctx, struct sup_req *r)
+detail_object(struct app *app, struct sup_req *r, json_object *rec,
+    json_object **out)
 {
 	static const char *const extra[] = { "role", "is_active",
 		"created_at" };
-	struct app *app = ctx;
-	json_object *rec, *o, *v;
+	json_object *o, *v;
 	char name[32];
 	int64_t n;
 	sup_err e;
 
-	if ((e = path_user(app, r, &rec)) != SUP_OK)
-		return e;
-	if ((o = user_public(rec, true)) == NULL) {
-		json_object_put(rec);
+	*out = NULL;
+	if ((o = user_public(rec, true)) == NULL)
 		return SUP_ENOMEM;
-	}
 	for (size_t i = 0; i < SUP_NELEM(extra); i++)
 		if (json_object_object_get_ex(rec, extra[i], &v))
 			json_object_object_add(o, extra[i], json_object_get(v));
-	json_object_put(rec);
+	if (user_is_staff(&r->user) && !json_set(o, "away",
+	    json_object_new_boolean(user_is_away(rec)))) {
+		e = SUP_ENOMEM;
+		goto fail;
+	}
 	record_counter(name, sizeof(name), RC_USER, r->id);
 	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
 		goto fail;
@@ -257,10 +262,67 @@ user_detail(void *ctx, struct sup_req *r)
 		goto fail;
 	json_object_object_add(o, "open_ticket_count",
 	    json_object_new_int64(n));
-	return app_reply(r, 200, o);
+	*out = o;
+	return SUP_OK;
 fail:
 	json_object_put(o);
 	return e;
+}
+
+/*
+ * GET /api/support/users/{id}/
+ * Staff, or the user themself (404 otherwise).  200 the User with e-mail,
+ * role, is_active, created_at, ticket_count and open_ticket_count (tickets
+ * neither resolved nor closed); to staff also away.
+ */
+static sup_err
+user_detail(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *rec, *o;
+	sup_err e;
+
+	if ((e = path_user(app, r, &rec)) != SUP_OK)
+		return e;
+	e = detail_object(app, r, rec, &o);
+	json_object_put(rec);
+	if (e != SUP_OK)
+		return e;
+	return app_reply(r, 200, o);
+}
+
+static const struct field change_fields[] = {
+	{ "away", F_BOOL, FIELD_REQUIRED, 0, 0, NULL, NULL },
+};
+
+/*
+ * PATCH /api/support/users/{id}/ {away}
+ * Staff, for themselves; an admin, for anyone (another's: 403 for an
+ * agent; a customer: 403).  Marks the user away (auto_assign gives them
+ * no ticket) or back.  200 the User as GET shows it; 400 a bad body;
+ * 404 no such user.
+ */
+static sup_err
+user_change(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[SUP_NELEM(change_fields)];
+	json_object *rec, *o;
+	sup_err e;
+
+	if (r->id != r->user.id && r->user.role != ROLE_ADMIN)
+		return SUP_EFORBIDDEN;
+	if ((e = valid_json(r, r->json, change_fields,
+	    SUP_NELEM(change_fields), v)) != SUP_OK)
+		return e;
+	if ((e = user_set_away(&app->store, r->user.id, r->id, v[0].b)) !=
+	    SUP_OK || (e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+		return e;
+	e = detail_object(app, r, rec, &o);
+	json_object_put(rec);
+	if (e != SUP_OK)
+		return e;
+	return app_reply(r, 200, o);
 }
 
 enum { PW_OLD, PW_NEW, PW_NFIELDS };
@@ -450,6 +512,8 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(index_fields) },
 	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN,
 		ROUTE_NO_FIELDS },
+	{ "PATCH", USERS_PATH "{id}/", user_change, ROUTE_STAFF | ROUTE_BODY,
+		ROUTE_FIELDS(change_fields) },
 	{ "POST", USERS_PATH "{id}/password/", user_password,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(password_fields) },
 	{ "GET", PAGE_REGISTER, page_register_form, ROUTE_PAGE,

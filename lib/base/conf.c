@@ -41,7 +41,6 @@ static const struct key keys[] = {
 	{ "support", "event_retention_days", K_LONG, O(event_retention_days), 1, 100000 },
 	{ "support", "enable_chat", K_BOOL, O(enable_chat), 0, 0 },
 	{ "support", "enable_file_uploads", K_BOOL, O(enable_file_uploads), 0, 0 },
-	{ "support", "auto_assign", K_BOOL, O(auto_assign), 0, 0 },
 	{ "support", "trust_remote_user", K_BOOL, O(trust_remote_user), 0, 0 },
 	{ "support", "allow_registration", K_BOOL, O(allow_registration), 0, 0 },
 	{ "support", "session_idle_s", K_LONG, O(session_idle_s), 1, 10L * 365 * 86400 },
@@ -82,6 +81,23 @@ on_value(void *user, const char *section, const char *name, const char *value)
 	struct sup_conf *conf = user;
 	char *field;
 
+	/* "auto_assign" names its policy: no, round_robin, least_open. */
+	if (strcmp(section, "support") == 0 &&
+	    strcmp(name, "auto_assign") == 0) {
+		if (strcmp(value, "no") == 0)
+			conf->auto_assign = ASSIGN_NO;
+		else if (strcmp(value, "round_robin") == 0)
+			conf->auto_assign = ASSIGN_ROUND_ROBIN;
+		else if (strcmp(value, "least_open") == 0)
+			conf->auto_assign = ASSIGN_LEAST_OPEN;
+		else {
+			snprintf(conf->errmsg, sizeof(conf->errmsg),
+			    "auto_assign must be no, round_robin or "
+			    "least_open");
+			return 0;
+		}
+		return 1;
+	}
 	/* "durability" maps onto a bool with names the admin reads. */
 	if (strcmp(section, "support") == 0 && strcmp(name, "durability") == 0) {
 		if (strcmp(value, "sync") == 0)
@@ -190,6 +206,7 @@ conf_load(struct sup_conf *conf, const char *path)
 	conf->event_retention_days = 90;
 	conf->enable_chat = true;
 	conf->enable_file_uploads = true;
+	conf->auto_assign = ASSIGN_NO;
 	conf->session_idle_s = 14 * 86400;
 	conf->session_max_s = 30 * 86400;
 	conf->login_fails_account = 5;

@@ -28,6 +28,13 @@
 
 #define URL_PREFIX_MAX 200		/* bytes of url_prefix */
 
+/* Who gets a ticket a customer opens (auto_assign; lib/desk/ticket.c). */
+enum conf_assign {
+	ASSIGN_NO,			/* nobody: staff assign by hand */
+	ASSIGN_ROUND_ROBIN,		/* the next available agent in turn */
+	ASSIGN_LEAST_OPEN		/* the one with the fewest open */
+};
+
 struct sup_conf {
 	char *data_dir;			/* Berkeley DB environment */
 	bool durable;			/* fsync every commit (durability = sync) */
@@ -41,7 +48,7 @@ struct sup_conf {
 	long event_retention_days;	/* the change-event log (event.h) */
 	bool enable_chat;
 	bool enable_file_uploads;
-	bool auto_assign;
+	enum conf_assign auto_assign;
 	bool trust_remote_user;
 	bool allow_registration;	/* POST /api/support/users/ */
 	long session_idle_s;		/* a session unused this long ends */

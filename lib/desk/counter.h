@@ -4,6 +4,8 @@
  *
  * Keys:
  *   counters         name (text)                         -> int64(8)
+ *                    ("rr_last": the agent the round robin gave the
+ *                    last ticket to, lib/desk/ticket.c)
  *   seqs             name (text)                         -> DB_SEQUENCE
  *                    (each area declares its own sequences in "seqs.db":
  *                    struct store_seq)
@@ -36,6 +38,14 @@ counter_db(const struct store *s)
 sup_err store_count_add(struct store *s, DB_TXN *txn, const char *name,
     int64_t delta);
 sup_err store_count_get(struct store *s, DB_TXN *txn, const char *name,
+    int64_t *out);
+
+/*
+ * The value of counter name (0 when it has none), read for update
+ * (DB_RMW) inside txn: a position the transaction moves (store_count_add)
+ * and no other may read meanwhile (the round robin's "rr_last").
+ */
+sup_err store_count_lock(struct store *s, DB_TXN *txn, const char *name,
     int64_t *out);
 
 #endif

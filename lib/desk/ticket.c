@@ -226,11 +226,75 @@ struct create_args {
 	json_object *out;
 };
 
+/*
+ * The round robin's position: the id of the agent it gave the last
+ * ticket to, a counter (lib/desk/counter.h).
+ */
+#define RR_LAST "rr_last"
+
+/*
+ * Who a ticket a customer opens goes to, by conf's auto_assign, inside
+ * the creating transaction: *out the agent, 0 for nobody (auto_assign =
+ * no, or no agent available).  The available agents are one read of the
+ * users' list (user_available).  round_robin reads its position for
+ * update, so that creators take turns, and moves it to the agent chosen:
+ * the first available one after it in id order, wrapping round.
+ * least_open sums each available agent's open, waiting_for_admin and
+ * waiting_for_user counts (t_counts), the fewest winning, ties to the
+ * lowest id.  The position is locked before t_counts is written, unlike
+ * the other writers' order (t_counts, then counters.db): a deadlock with
+ * one of them is resolved by store_run running the loser again.
+ */
+static sup_err
+pick_assignee(struct store *s, DB_TXN *txn, enum conf_assign how,
+    uint32_t *out)
+{
+	static const int open_states[] = { ST_OPEN, ST_WAITING_FOR_ADMIN,
+		ST_WAITING_FOR_USER };
+	uint32_t *ids;
+	size_t n, i;
+	int64_t last, best = -1, sum, c;
+	sup_err e;
+
+	*out = 0;
+	if (how == ASSIGN_NO)
+		return SUP_OK;
+	if ((e = user_available(s, txn, &ids, &n)) != SUP_OK || n == 0)
+		return e;
+	if (how == ASSIGN_ROUND_ROBIN) {
+		if ((e = store_count_lock(s, txn, RR_LAST, &last)) != SUP_OK)
+			goto out;
+		for (i = 0; i < n && (int64_t)ids[i] <= last; i++)
+			continue;
+		*out = ids[i < n ? i : 0];
+		e = store_count_add(s, txn, RR_LAST, (int64_t)*out - last);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		sum = 0;
+		for (size_t j = 0; j < SUP_NELEM(open_states); j++) {
+			if ((e = store_tcount_get(s, txn, open_states[j],
+			    ids[i], &c)) != SUP_OK)
+				goto out;
+			sum += c;
+		}
+		if (best < 0 || sum < best) {
+			best = sum;
+			*out = ids[i];
+		}
+	}
+out:
+	if (e != SUP_OK)
+		*out = 0;
+	free(ids);
+	return e;
+}
+
 /* The event of a new ticket, whose first message has the key mkey. */
 static sup_err
 created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const struct ticket_new *in, const uint8_t uuid[UUID_LEN],
-    const uint8_t mkey[MSG_KEY_LEN])
+    const uint8_t mkey[MSG_KEY_LEN], uint32_t assignee)
 {
 	struct event ev;
 	sup_err e;
@@ -243,9 +307,11 @@ created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	    (e = event_data_cstr(&ev, "priority",
 	    ticket_priority_names[in->priority])) == SUP_OK &&
 	    (e = event_data_cstr(&ev, "status",
-	    ticket_status_names[ST_OPEN])) == SUP_OK)
-		e = event_data_cstr(&ev, "channel",
-		    ticket_channel_names[in->channel]);
+	    ticket_status_names[ST_OPEN])) == SUP_OK &&
+	    (e = event_data_cstr(&ev, "channel",
+	    ticket_channel_names[in->channel])) == SUP_OK)
+		e = assignee == 0 ? event_data(&ev, "assignee", NULL) :
+		    event_data_int(&ev, "assignee", assignee);
 	return event_finish(s, txn, &ev, e);
 }
 
@@ -272,6 +338,10 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	}
 	if ((e = store_seq_next(ticket_number_seq(s), txn, &number)) != SUP_OK)
 		return e;
+	/* A ticket staff open is theirs to give to someone. */
+	if (!user_is_staff(u) && (e = pick_assignee(s, txn,
+	    a->conf->auto_assign, &t.assignee)) != SUP_OK)
+		return e;
 	now = time_now_us();
 	uuid_gen_time(t.uuid, now);
 	memcpy(a->in->uuid, t.uuid, UUID_LEN);
@@ -285,7 +355,6 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	t.first_response_at = t.resolved_at = t.closed_at = RECORD_NULL;
 	t.channel = a->in->channel;
 	t.user = u->id;
-	t.assignee = 0;
 	t.public_count = 1;
 	t.note_count = 0;
 	t.unanswered = 1;
@@ -306,12 +375,13 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    a->in->content_len, NULL, false, true, NULL)) != SUP_OK ||
 	    (e = store_recent_move(s, txn, t.uuid, -1, now, text.p,
 	    text.len)) != SUP_OK ||
-	    (e = store_tcount_add(s, txn, ST_OPEN, 0, 1)) != SUP_OK ||
+	    (e = store_tcount_add(s, txn, ST_OPEN, t.assignee, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, RC_TICKETS, 0, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, RC_USER, u->id, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, RC_ACTIVE, u->id, 1)) != SUP_OK ||
-	    (e = count_add(s, txn, RC_ASSIGNEE, 0, 1)) != SUP_OK ||
-	    (e = created_event(s, txn, u, a->in, t.uuid, mkey)) != SUP_OK)
+	    (e = count_add(s, txn, RC_ASSIGNEE, t.assignee, 1)) != SUP_OK ||
+	    (e = created_event(s, txn, u, a->in, t.uuid, mkey,
+	    t.assignee)) != SUP_OK)
 		goto out;
 	e = render(s, txn, u, text.p, text.len, true, &a->out);
 out:

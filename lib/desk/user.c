@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,9 +25,17 @@
  *                                                         last_used_at?}
  *                    "gen"                               -> int64(8) (the
  *                    revocation generation: below)
+ *   staff            "available"                         -> [id, ...]
+ *                    (the agents a ticket may be given to: role agent or
+ *                    admin, active, not away; ids ascending.  Kept by hand
+ *                    in the transaction of every change to one of those,
+ *                    so that a ticket's creation reads it in one get:
+ *                    user_available)
  * and the sequence "user_id" in seqs.db.  The table is at the end.
  */
-enum user_db { UDB_USERS, UDB_BY_NAME, UDB_BY_EMAIL, UDB_TOKENS, USER_NDB };
+enum user_db {
+	UDB_USERS, UDB_BY_NAME, UDB_BY_EMAIL, UDB_TOKENS, UDB_STAFF, USER_NDB
+};
 enum user_seq { USEQ_ID, USER_NSEQ };
 
 static inline DB *
@@ -111,6 +120,146 @@ name_taken(struct store *s, DB_TXN *txn, const char *name, bool only_name)
 	return e == SUP_ENOTFOUND ? SUP_OK : e;
 }
 
+/* --- The available agents (staff.db) ---------------------------------- */
+
+#define STAFF_KEY "available"
+#define STAFF_KEY_LEN 9
+
+bool
+user_is_away(json_object *rec)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "away", &v) &&
+	    json_object_get_boolean(v);
+}
+
+/* May a ticket be given to the account of rec (agent or admin, active, here)? */
+static bool
+rec_available(json_object *rec)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "role", &v) &&
+	    user_role_from(json_object_get_string(v)) > ROLE_USER &&
+	    user_is_active(rec) && !user_is_away(rec);
+}
+
+/*
+ * The list of available agents in *ids (new: free(); NULL when empty)
+ * and *n, read with flags (0 or DB_RMW); a list not there is empty.
+ * SUP_EDB when it is not an array of ids.
+ */
+static sup_err
+staff_read(struct store *s, DB_TXN *txn, uint32_t flags, uint32_t **ids,
+    size_t *n)
+{
+	json_object *list;
+	size_t len;
+	sup_err e;
+
+	*ids = NULL;
+	*n = 0;
+	e = store_get(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN, flags,
+	    &list);
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	if (!json_object_is_type(list, json_type_array)) {
+		e = SUP_EDB;
+		goto out;
+	}
+	len = json_object_array_length(list);
+	if (len > 0 && (*ids = malloc(len * sizeof(**ids))) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < len; i++) {
+		json_object *v = json_object_array_get_idx(list, i);
+		int64_t id = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || id <= 0 ||
+		    id > UINT32_MAX || (i > 0 && (uint32_t)id <= (*ids)[i - 1])) {
+			free(*ids);
+			*ids = NULL;
+			e = SUP_EDB;
+			goto out;
+		}
+		(*ids)[i] = (uint32_t)id;
+	}
+	*n = len;
+out:
+	json_object_put(list);
+	return e;
+}
+
+/* Write the list ids[0..n) of available agents. */
+static sup_err
+staff_write(struct store *s, DB_TXN *txn, const uint32_t *ids, size_t n)
+{
+	json_object *list;
+	sup_err e = SUP_OK;
+
+	if ((list = json_object_new_array()) == NULL)
+		return SUP_ENOMEM;
+	for (size_t i = 0; i < n && e == SUP_OK; i++) {
+		json_object *v = json_object_new_int64(ids[i]);
+		if (v == NULL || json_object_array_add(list, v) != 0) {
+			json_object_put(v);
+			e = SUP_ENOMEM;
+		}
+	}
+	if (e == SUP_OK)
+		e = store_put(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN,
+		    list, 0);
+	json_object_put(list);
+	return e;
+}
+
+/*
+ * Keep the list of available agents with user id's record rec, inside
+ * the transaction that writes rec: id in it exactly when rec_available.
+ * The list is read for update, and written only when it changes.
+ */
+static sup_err
+staff_note(struct store *s, DB_TXN *txn, uint32_t id, json_object *rec)
+{
+	bool want = rec_available(rec);
+	uint32_t *ids, *grown;
+	size_t n, at;
+	sup_err e;
+
+	if ((e = staff_read(s, txn, DB_RMW, &ids, &n)) != SUP_OK)
+		return e;
+	for (at = 0; at < n && ids[at] < id; at++)
+		continue;
+	if (want == (at < n && ids[at] == id)) {
+		free(ids);
+		return SUP_OK;		/* as it was */
+	}
+	if (!want)
+		memmove(ids + at, ids + at + 1, (n-- - at - 1) * sizeof(*ids));
+	else {
+		if ((grown = realloc(ids, (n + 1) * sizeof(*ids))) == NULL) {
+			free(ids);
+			return SUP_ENOMEM;
+		}
+		ids = grown;
+		memmove(ids + at + 1, ids + at, (n - at) * sizeof(*ids));
+		ids[at] = id;
+		n++;
+	}
+	e = staff_write(s, txn, ids, n);
+	free(ids);
+	return e;
+}
+
+sup_err
+user_available(struct store *s, DB_TXN *txn, uint32_t **ids, size_t *n)
+{
+	return staff_read(s, txn, 0, ids, n);
+}
+
 struct create_args {
 	const char *username, *email, *display_name, *hash;
 	enum user_role role;
@@ -178,7 +327,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    SUP_OK || (e = name_taken(s, txn, a->email, false)) != SUP_OK)
 		goto out;
 	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
-	    DB_NOOVERWRITE)) == SUP_OK)
+	    DB_NOOVERWRITE)) == SUP_OK &&
+	    (e = staff_note(s, txn, a->id, rec)) == SUP_OK)
 		e = created_event(s, txn, a);
 out:
 	json_object_put(rec);
@@ -441,6 +591,11 @@ field_event(struct store *s, DB_TXN *txn, const struct field_args *a,
 	ev.user = a->id;
 	if (strcmp(a->name, "password") == 0)
 		e = event_data_bool(&ev, "password", true);
+	else if (ev.type == EV_USER_CHANGED && was == NULL &&
+	    strcmp(a->name, "away") == 0)
+		/* A record from before "away" was: not away. */
+		e = event_change(&ev, a->name, json_object_new_boolean(0),
+		    json_object_get(a->value));
 	else if (ev.type == EV_USER_CHANGED)
 		e = event_change(&ev, a->name, json_object_get(was),
 		    json_object_get(a->value));
@@ -450,9 +605,10 @@ field_event(struct store *s, DB_TXN *txn, const struct field_args *a,
 }
 
 /*
- * Set field a->name of user a->id's record to a->value, append its
- * event, and bump the revocation generation: every process's cached
- * answer for the account's tokens is stale from this commit on.
+ * Set field a->name of user a->id's record to a->value, keep the list
+ * of available agents with it (but for a password), append its event,
+ * and bump the revocation generation: every process's cached answer for
+ * the account's tokens is stale from this commit on.
  */
 static sup_err
 field_txn(struct store *s, DB_TXN *txn, void *arg)
@@ -472,7 +628,9 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (!json_set(rec, a->name, json_object_get(a->value)))
 		e = SUP_ENOMEM;
 	else if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), rec,
-	    0)) == SUP_OK && (e = field_event(s, txn, a, was)) == SUP_OK)
+	    0)) == SUP_OK && (strcmp(a->name, "password") == 0 ||
+	    (e = staff_note(s, txn, a->id, rec)) == SUP_OK) &&
+	    (e = field_event(s, txn, a, was)) == SUP_OK)
 		e = gen_bump(s, txn);
 	json_object_put(was);
 	json_object_put(rec);
@@ -520,6 +678,12 @@ user_set_active(struct store *s, uint32_t actor, uint32_t id, bool active)
 {
 	return set_field(s, actor, id, "is_active",
 	    json_object_new_boolean(active));
+}
+
+sup_err
+user_set_away(struct store *s, uint32_t actor, uint32_t id, bool away)
+{
+	return set_field(s, actor, id, "away", json_object_new_boolean(away));
 }
 
 sup_err
@@ -1177,7 +1341,115 @@ static const struct store_db user_dbs[USER_NDB] = {
 		.kind = STORE_ASSOCIATED, .primary = UDB_USERS,
 		.key = idx_email },
 	[UDB_TOKENS] = { .file = "tokens.db", .type = DB_BTREE },
+	[UDB_STAFF] = { .file = "staff.db", .type = DB_BTREE,
+		.kind = STORE_BY_HAND, .primary = UDB_USERS },
 };
+
+/*
+ * The list of available agents for a store made before it (staff.db is
+ * not there, users.db is): the users are walked outside any transaction
+ * (one page locked at a time) and the list written in one, only if it is
+ * still not there (a change since has written it, counting every user).
+ * The marker protocol (store.h: struct store_build) keeps the other
+ * openers waiting meanwhile.
+ */
+#define STAFF_MARK "staff.build"
+
+static bool
+staff_due(const struct store *s)
+{
+	return store_has_file(s, "users.db") && !store_has_file(s, "staff.db");
+}
+
+struct staff_build {
+	uint32_t *ids;
+	size_t n, cap;
+};
+
+/* user_each's callback: note an available agent. */
+static sup_err
+staff_collect(void *ctx, json_object *rec)
+{
+	struct staff_build *b = ctx;
+	json_object *v;
+
+	if (!rec_available(rec) || !json_object_object_get_ex(rec, "id", &v))
+		return SUP_OK;
+	if (b->n == b->cap) {
+		size_t c = b->cap ? b->cap * 2 : 16;
+		uint32_t *g = realloc(b->ids, c * sizeof(*g));
+		if (g == NULL)
+			return SUP_ENOMEM;
+		b->ids = g;
+		b->cap = c;
+	}
+	b->ids[b->n++] = (uint32_t)json_object_get_int64(v);
+	return SUP_OK;
+}
+
+static sup_err
+staff_build_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct staff_build *b = arg;
+	json_object *was;
+	sup_err e;
+
+	e = store_get(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN, DB_RMW,
+	    &was);
+	json_object_put(was);
+	if (e == SUP_OK)
+		return SUP_OK;		/* written by a change since */
+	if (e != SUP_ENOTFOUND)
+		return e;
+	return staff_write(s, txn, b->ids, b->n);
+}
+
+static sup_err
+staff_run(struct store *s)
+{
+	struct staff_build b = { 0 };
+	sup_err e;
+
+	fprintf(stderr, "support: building staff.db from the users "
+	    "(a store of an older version)\n");
+	if ((e = user_each(s, staff_collect, &b)) == SUP_OK)
+		e = store_run(s, 0, staff_build_txn, &b);
+	free(b.ids);
+	return e;
+}
+
+static const struct store_build user_builds[] = {
+	{ STAFF_MARK, staff_due, staff_run },
+};
+
+/* verify: the list of available agents is the users' (staff.db). */
+static sup_err
+user_verify(struct store *s, struct store_check *c)
+{
+	struct staff_build b = { 0 };
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	sup_err e;
+
+	if ((e = user_each(s, staff_collect, &b)) != SUP_OK)
+		goto out;
+	e = staff_read(s, NULL, 0, &ids, &n);
+	if (e == SUP_EDB) {
+		store_problem(c, "staff.db: the list of available agents is "
+		    "not a list of ids in order");
+		e = SUP_OK;
+		goto out;
+	}
+	if (e != SUP_OK)
+		goto out;
+	if (n != b.n || (n > 0 && memcmp(ids, b.ids, n * sizeof(*ids)) != 0))
+		store_problem(c, "staff.db: the list of available agents "
+		    "(%zu) is not the users' (%zu)", n, b.n);
+out:
+	free(ids);
+	free(b.ids);
+	return e;
+}
 
 static const struct store_seq user_seqs[USER_NSEQ] = {
 	[USEQ_ID] = { .name = "user_id", .in = "seqs.db" },
@@ -1193,5 +1465,8 @@ const struct store_area user_area = {
 	.ndb = USER_NDB,
 	.seq = user_seqs,
 	.nseq = USER_NSEQ,
+	.build = user_builds,
+	.nbuild = SUP_NELEM(user_builds),
+	.verify = user_verify,
 	.cache_free = user_cache_free,
 };

@@ -2,8 +2,9 @@
  * user.h - accounts, passwords (argon2id) and API tokens.
  *
  * A user record: {"id", "username", "email", "display_name", "role",
- * "password", "is_active", "created_at"}; "password" is libsodium's argon2id
- * string and never leaves lib/.
+ * "password", "is_active", "created_at", "away"?}; "password" is libsodium's
+ * argon2id string and never leaves lib/; "away" (absent: false) is set by
+ * user_set_away.
  */
 #ifndef SUP_USER_H
 #define SUP_USER_H
@@ -86,6 +87,27 @@ sup_err user_set_active(struct store *s, uint32_t actor, uint32_t id,
     bool active);
 sup_err user_set_role(struct store *s, uint32_t actor, uint32_t id,
     enum user_role role);
+
+/*
+ * Mark user id away (or back), by actor, with its event (user.changed,
+ * "away": [from, to]): an agent away is given no ticket (auto_assign).
+ * SUP_ENOTFOUND when there is no such user.  Who may is the caller's
+ * rule (staff for themselves, admins for anyone).
+ */
+sup_err user_set_away(struct store *s, uint32_t actor, uint32_t id,
+    bool away);
+
+/* Has the account of rec marked itself away? */
+bool user_is_away(json_object *rec);
+
+/*
+ * The agents a ticket may be given to, in one read of the users' area
+ * (staff.db): role agent or admin, active, not away, ids ascending, kept
+ * in the transaction of every change to any of those.  *ids is new
+ * (free(); NULL when *n is 0).
+ */
+sup_err user_available(struct store *s, DB_TXN *txn, uint32_t **ids,
+    size_t *n);
 
 /* The record of user id.  *out is new; json_object_put() it. */
 sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);

@@ -42,7 +42,7 @@ test_defaults(void)
 	is_int(c.max_tickets_per_user, 10, "default max_tickets_per_user");
 	is_int(c.ticket_retention_days, 365, "default ticket_retention_days");
 	ok(c.enable_chat && c.enable_file_uploads, "chat and uploads on");
-	ok(!c.auto_assign, "auto_assign off");
+	is_int(c.auto_assign, ASSIGN_NO, "auto_assign no");
 	ok(!c.trust_remote_user, "trust_remote_user off");
 	ok(c.confine, "confine on: workers are confined");
 	is_str(c.support_email, "", "support_email empty");
@@ -73,7 +73,7 @@ test_values(void)
 	    "ticket_retention_days = 30\n"
 	    "enable_chat = no\n"
 	    "enable_file_uploads = false\n"
-	    "auto_assign = true\n"
+	    "auto_assign = round_robin\n"
 	    "trust_remote_user = yes\n"
 	    "support_email = help@example.com\n"
 	    "url_prefix = /desk\n"
@@ -90,7 +90,7 @@ test_values(void)
 	is_int(c.ticket_retention_days, 30, "ticket_retention_days");
 	ok(!c.enable_chat, "enable_chat = no");
 	ok(!c.enable_file_uploads, "enable_file_uploads = false");
-	ok(c.auto_assign, "auto_assign = true");
+	is_int(c.auto_assign, ASSIGN_ROUND_ROBIN, "auto_assign = round_robin");
 	ok(c.trust_remote_user, "trust_remote_user = yes");
 	ok(!c.confine, "confine = no");
 	is_str(c.support_email, "help@example.com", "support_email");
@@ -99,12 +99,12 @@ test_values(void)
 	conf_free(&c);
 
 	is_err(load(&c, "[support]\ndurability = nosync\ndurability = sync\n"
-	    "enable_chat = off\nauto_assign = 1\ntrust_remote_user = On\n"
+	    "enable_chat = off\nauto_assign = least_open\ntrust_remote_user = On\n"
 	    "data_dir = /a\ndata_dir = /b\n"), SUP_OK,
 	    "on/off/1, any case; keys given twice");
 	ok(c.durable, "durability = sync, the last one wins");
-	ok(!c.enable_chat && c.auto_assign && c.trust_remote_user,
-	    "off, 1, On");
+	ok(!c.enable_chat && c.auto_assign == ASSIGN_LEAST_OPEN &&
+	    c.trust_remote_user, "off, least_open, On");
 	is_str(c.data_dir, "/b", "a string given twice: the last one");
 	conf_free(&c);
 
@@ -165,6 +165,11 @@ test_errors(void)
 	    "line 2", "enable_chat");
 	refused("[support]\ntrust_remote_user =\n", "an empty bool",
 	    "line 2", "trust_remote_user");
+	refused("[support]\nauto_assign = yes\n", "auto_assign = yes (no "
+	    "longer a bool)", "line 2",
+	    "auto_assign must be no, round_robin or least_open");
+	refused("[support]\nauto_assign = Round_Robin\n",
+	    "auto_assign in another case", "line 2", "auto_assign");
 	refused("[support]\ndurability = fast\n", "durability not sync/nosync",
 	    "line 2", "durability");
 	refused("[support]\ndata_dir = var/data\n", "a relative data_dir",
