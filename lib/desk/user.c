@@ -25,7 +25,7 @@
  *                                                         last_used_at?}
  *                    "gen"                               -> int64(8) (the
  *                    revocation generation: below)
- *   staff            "available"                         -> [id, ...]
+ *   staff            "available"                         -> {"ids": [id, ...]}
  *                    (the agents a ticket may be given to: role agent or
  *                    admin, active, not away; ids ascending.  Kept by hand
  *                    in the transaction of every change to one of those,
@@ -154,19 +154,20 @@ static sup_err
 staff_read(struct store *s, DB_TXN *txn, uint32_t flags, uint32_t **ids,
     size_t *n)
 {
-	json_object *list;
+	json_object *rec, *list;
 	size_t len;
 	sup_err e;
 
 	*ids = NULL;
 	*n = 0;
 	e = store_get(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN, flags,
-	    &list);
+	    &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_OK;
 	if (e != SUP_OK)
 		return e;
-	if (!json_object_is_type(list, json_type_array)) {
+	if (!json_object_object_get_ex(rec, "ids", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
 		e = SUP_EDB;
 		goto out;
 	}
@@ -189,7 +190,7 @@ staff_read(struct store *s, DB_TXN *txn, uint32_t flags, uint32_t **ids,
 	}
 	*n = len;
 out:
-	json_object_put(list);
+	json_object_put(rec);
 	return e;
 }
 
@@ -197,11 +198,14 @@ out:
 static sup_err
 staff_write(struct store *s, DB_TXN *txn, const uint32_t *ids, size_t n)
 {
-	json_object *list;
+	json_object *rec, *list;
 	sup_err e = SUP_OK;
 
-	if ((list = json_object_new_array()) == NULL)
+	if ((rec = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
+	if ((list = json_object_new_array()) == NULL ||
+	    !json_set(rec, "ids", list))
+		e = SUP_ENOMEM;
 	for (size_t i = 0; i < n && e == SUP_OK; i++) {
 		json_object *v = json_object_new_int64(ids[i]);
 		if (v == NULL || json_object_array_add(list, v) != 0) {
@@ -211,8 +215,8 @@ staff_write(struct store *s, DB_TXN *txn, const uint32_t *ids, size_t n)
 	}
 	if (e == SUP_OK)
 		e = store_put(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN,
-		    list, 0);
-	json_object_put(list);
+		    rec, 0);
+	json_object_put(rec);
 	return e;
 }
 
