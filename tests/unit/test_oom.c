@@ -768,6 +768,71 @@ found_as(struct store *s, const char *name, uint32_t id)
 	return same;
 }
 
+/*
+ * A customer's ticket under auto_assign = round_robin: the list of
+ * available agents read, the position moved; on success the record has
+ * the agent (the only one) as its assignee.
+ */
+static sup_err
+run_ticket_assign(void)
+{
+	struct ticket_new in = {
+		.subject = "Fax jammed", .subject_len = 10,
+		.content = "Again.", .content_len = 6, .priority = PRI_LOW,
+	};
+	struct record_ticket t;
+	json_object *out = NULL;
+	sup_err e;
+	long limit = conf.max_tickets_per_user;
+
+	/* Runs absorbing a failure open tickets too: no limit here. */
+	conf.auto_assign = ASSIGN_ROUND_ROBIN;
+	conf.max_tickets_per_user = 0;
+	arm();
+	e = ticket_create(&st, &conf, &alice, &in, &out);
+	disarm();
+	conf.auto_assign = ASSIGN_NO;
+	conf.max_tickets_per_user = limit;
+	json_object_put(out);
+	if (e == SUP_OK) {
+		if (ticket_load(&st, NULL, &agent, in.uuid, 0, &t) != SUP_OK ||
+		    t.assignee != agent.id)
+			incomplete = "the ticket stored is not the agent's";
+		record_ticket_clear(&t);
+	}
+	return e;
+}
+
+/*
+ * The agent marks themself away and back, run after run: the record and
+ * the list of available agents (staff.db) change together.
+ */
+static sup_err
+run_user_set_away(void)
+{
+	bool away = run_no % 2 == 1;
+	json_object *rec = NULL;
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	sup_err e;
+
+	arm();
+	e = user_set_away(&st, agent.id, agent.id, away);
+	disarm();
+	if (e == SUP_OK) {
+		if (user_get(&st, NULL, agent.id, &rec) != SUP_OK ||
+		    user_is_away(rec) != away)
+			incomplete = "the user record is not changed";
+		else if (user_available(&st, NULL, &ids, &n) != SUP_OK ||
+		    (n == 1) == away)
+			incomplete = "the list of available agents is not "
+			    "changed";
+		json_object_put(rec);
+		free(ids);
+	}
+	return e;
+}
+
 /* A user record and its two unique indexes, which our callbacks make. */
 static sup_err
 run_user_create(void)
@@ -885,9 +950,11 @@ main(void)
 	oom_loop("ticket_show", run_ticket_show, true);
 	oom_loop("msg_list", run_msg_list, true);
 	oom_loop("ticket_create", run_ticket_create, true);
+	oom_loop("ticket_create, assigned in turn", run_ticket_assign, true);
 	oom_loop("ticket_update", run_ticket_update, true);
 	oom_loop("msg_post", run_msg_post, true);
 	oom_loop("user_create", run_user_create, true);
+	oom_loop("user_set_away", run_user_set_away, true);
 	oom_loop_want("user_create, name taken", run_user_taken, true,
 	    SUP_EEXIST);
 
