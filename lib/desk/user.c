@@ -241,9 +241,10 @@ staff_note(struct store *s, DB_TXN *txn, uint32_t id, json_object *rec)
 		free(ids);
 		return SUP_OK;		/* as it was */
 	}
-	if (!want)
-		memmove(ids + at, ids + at + 1, (n-- - at - 1) * sizeof(*ids));
-	else {
+	if (!want) {
+		memmove(ids + at, ids + at + 1, (n - at - 1) * sizeof(*ids));
+		n--;
+	} else {
 		if ((grown = realloc(ids, (n + 1) * sizeof(*ids))) == NULL) {
 			free(ids);
 			return SUP_ENOMEM;
