@@ -216,7 +216,94 @@ started() {
 	esac
 }
 
+# The size of log $1 now (0 when there is none): where this run's lines
+# begin.
+log_size() {
+	if [ -f "$1" ]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
+}
+
+# Say what log $1 got since byte $2 (its last lines), on stderr.
+log_since() {
+	[ -f "$1" ] || return 0
+	tail -c +"$(($2 + 1))" "$1" | tail -n 20 | sed 's/^/  /' >&2
+}
+
+# The log a program's errors go to: its own when run.sh starts it, else
+# the web server's (mod_fcgid and CGI pass a program's stderr there).
+program_log() {
+	case $SERVER in
+	nginx | apache-proxy) echo "$VAR/log/$1.log" ;;
+	*) echo "$VAR/log/apache-error.log" ;;
+	esac
+}
+
+# A path program $1 answers: its first row in conf/programs.tab, "*" a
+# made-up segment.
+program_path() {
+	sh "$ROOT/conf/routes.sh" rows "$ROOT/conf" |
+	    awk -F '\t' -v p="$1" '$1 == p && $2 ~ /^\// { print $2; exit }' |
+	    sed 's|\*|x|g'
+}
+
+# Fail the start: say why, show program $1's log lines of this run (or
+# the server's, for $1 empty), stop everything, exit 1.
+start_failed() {
+	say "$2"
+	if [ -n "$1" ]; then
+		log_since "$(program_log "$1")" "$(eval echo "\${logat_$1:-0}")"
+	else
+		log_since "$VAR/log/nginx-error.log" "$logat_server"
+		log_since "$VAR/log/apache-error.log" "$logat_apache"
+	fi
+	say "the logs are in $VAR/log/"
+	stop
+	exit 1
+}
+
+# Wait until every program answers through the server (a status below
+# 500 at a path of its own: a program that refused its configuration and
+# exited leaves the server answering 502, or 500 for a CGI); fail with the
+# program's own error otherwise.
+wait_ready() {
+	paths=""
+	for p in $PROGRAMS; do
+		paths="$paths $p=$(program_path "$p")"
+	done
+	case $SERVER in nginx) srv=nginx ;; *) srv=apache ;; esac
+	i=0
+	while :; do
+		running "$(cat "$VAR/run/$srv.pid")" ||
+		    start_failed "" "$srv exited at start"
+		ready=true
+		for pp in $paths; do
+			p=${pp%%=*}
+			case $SERVER in nginx | apache-proxy)
+				running "$(cat "$VAR/run/$p.pid")" ||
+				    start_failed "$p" "$p exited at start"
+				;;
+			esac
+			code=$(curl -s -o /dev/null -w '%{http_code}' \
+			    "http://127.0.0.1:$PORT${pp#*=}") || code=000
+			case $code in
+			000) ready=false; failing=""; why="the server does not answer" ;;
+			5??) ready=false; failing=$p
+			    why="$p does not answer (HTTP $code at ${pp#*=})" ;;
+			esac
+			$ready || break
+		done
+		$ready && return 0
+		i=$((i + 1))
+		[ $i -le 100 ] || start_failed "$failing" "$why"
+		sleep 0.1
+	done
+}
+
 start() {
+	logat_server=$(log_size "$VAR/log/nginx-error.log")
+	logat_apache=$(log_size "$VAR/log/apache-error.log")
+	for p in $PROGRAMS; do
+		eval "logat_$p=$(log_size "$(program_log "$p")")"
+	done
 	case $SERVER in nginx | apache-proxy)
 		for p in $PROGRAMS; do
 			kids=$CHILDREN
@@ -242,19 +329,11 @@ start() {
 		echo $! >"$VAR/run/apache.pid"
 		;;
 	esac
-	# Ready when the API answers (401: it is up and wants a login).
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$PORT/api/support/tickets/"; do
-		i=$((i + 1))
-		if [ $i -gt 100 ]; then
-			say "the server did not come up; see $VAR/log/"
-			stop
-			exit 1
-		fi
-		sleep 0.1
-	done
+	# Ready when every program answers (the API: 401, it wants a login).
+	wait_ready
 	cat <<MSG
-Support desk on http://127.0.0.1:$PORT/api/support/tickets/
+Support desk on http://127.0.0.1:$PORT/support/ (the pages)
+API on http://127.0.0.1:$PORT/api/support/tickets/
 Log in as "admin", password in $VAR/admin-password, for example:
   curl -u admin:\$(cat $VAR/admin-password) http://127.0.0.1:$PORT/api/support/tickets/
 Add users and API tokens with: SUPPORT_CONF=$VAR/support.conf bin/supportctl --help

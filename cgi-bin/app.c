@@ -222,7 +222,12 @@ is_page(const struct route *route, const struct sup_req *r)
 	return r->path != NULL && strncmp(r->path, "/support/", 9) == 0;
 }
 
-/* Answer a failed request: as JSON, or for a page as a page. */
+/*
+ * Answer a failed request: as JSON, or for a page as a page.  A page
+ * path that matched no route (404) was not authenticated yet: it is now, so
+ * that the error page's header shows who is logged in (a failure there
+ * leaves the reader anonymous).
+ */
 static void
 send_failure(struct app *app, const struct route *route, struct sup_req *r,
     sup_err e)
@@ -231,8 +236,12 @@ send_failure(struct app *app, const struct route *route, struct sup_req *r,
 		http_send_error(r, app_status(e), e);
 	else if (e == SUP_EUNAUTH)
 		page_login_redirect(r, app->conf.url_prefix);
-	else
+	else {
+		if (route == NULL && e == SUP_ENOTFOUND &&
+		    r->user.rec == NULL && app->store.env != NULL)
+			(void)auth_request(&app->store, &app->conf, r);
 		page_error(&app->page, r, app_status(e), e);
+	}
 }
 
 /*

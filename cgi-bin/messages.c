@@ -103,7 +103,7 @@ page_reply(void *ctx, struct sup_req *r)
 		if (te != SUP_OK)
 			return te;
 		e = page_ticket_render(&app->page, r, app_status(e), t,
-		    r->json);
+		    r->json, NULL);
 		json_object_put(t);
 		return e;
 	}

@@ -281,37 +281,58 @@ page_create(void *ctx, struct sup_req *r)
 	return page_redirect(r, app->conf.url_prefix, path);
 }
 
+/* The chat page's query: the status the reader's form just set. */
+static const struct field show_fields[] = {
+	{ "changed", F_ENUM, 0, 0, 0, ticket_status_names, NULL },
+};
+
 /*
- * GET /support/tickets/{uuid}/
- * The owner or staff.  200 the chat page; 404 page otherwise.
+ * GET /support/tickets/{uuid}/[?changed=STATUS]
+ * The owner or staff.  200 the chat page (saying the status was changed
+ * to STATUS, after the status form); 400 a changed that is not a status;
+ * 404 page otherwise.
  */
 static sup_err
 page_ticket_show(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
+	struct value v[1];
 	sup_err e;
 
+	if ((e = valid_query(r, show_fields, 1, v)) != SUP_OK)
+		return e;
 	if ((e = ticket_detail(ctx, r)) != SUP_OK)
 		return e;
-	return page_ticket_render(&app->page, r, 200, r->reply, NULL);
+	return page_ticket_render(&app->page, r, 200, r->reply, NULL,
+	    v[0].present ? ticket_status_names[v[0].num] : NULL);
 }
 
 /*
  * POST /support/tickets/{uuid}/ status=resolved|closed (staff: any status)
- * The owner or staff.  303 to the chat page; a 400, 403, 404 or 409 page.
+ * The owner or staff.  303 to the chat page, with ?changed=STATUS when the
+ * form set a status (the page then says so); a 400, 403, 404 or 409 page.
  */
 static sup_err
 page_ticket_status(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
-	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 2];
+	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 40];
 	char us[UUID_STRLEN + 1];
+	const char *set = NULL;
+	json_object *v;
 	sup_err e;
 
 	if ((e = ticket_change(ctx, r)) != SUP_OK)
 		return e;
+	/* The status asked for, as the table spells it (it was checked). */
+	if (json_object_object_get_ex(r->json, "status", &v))
+		for (int i = 0; i < ST_MAX; i++)
+			if (strcmp(json_object_get_string(v),
+			    ticket_status_names[i]) == 0)
+				set = ticket_status_names[i];
 	uuid_format(r->uuid[0], us);
-	snprintf(path, sizeof(path), PAGE_TICKETS "%s/", us);
+	snprintf(path, sizeof(path), PAGE_TICKETS "%s/%s%s", us,
+	    set != NULL ? "?changed=" : "", set != NULL ? set : "");
 	return page_redirect(r, app->conf.url_prefix, path);
 }
 
@@ -331,7 +352,8 @@ static const struct route routes[] = {
 	{ "POST", PAGE_TICKETS "new/", page_create,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_FIELDS(open_fields) },
 	{ "GET", PAGE_TICKETS "{uuid}/", page_ticket_show,
-		ROUTE_LOGIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
+		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(show_fields) },
 	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(change_fields) },

@@ -307,9 +307,12 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	else if (from_user) {
 		tt.public_count++;
 		tt.unanswered++;
+		tt.replies = 0;
 	} else {
+		/* Staff's public reply: the owner has one more to read. */
 		tt.public_count++;
 		tt.unanswered = 0;
+		tt.replies++;
 	}
 	record_ticket_splice(d.data, &th, &was, &st, us, &tt, &t);
 	if (t.failed) {

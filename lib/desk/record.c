@@ -111,8 +111,9 @@ add_ref(struct sbuf *b, const char *name, bool has,
 static void
 add_tail(struct sbuf *out, uint32_t user, uint32_t assignee,
     int64_t public_count, int64_t note_count, int64_t unanswered,
-    int64_t rev, int64_t last_us, bool has_refs, bool has_public,
-    const uint8_t *last_public, bool has_note, const uint8_t *last_note)
+    int64_t replies, int64_t rev, int64_t last_us, bool has_refs,
+    bool has_public, const uint8_t *last_public, bool has_note,
+    const uint8_t *last_note)
 {
 	sbuf_lit(out, ",\"user\":");
 	add_int(out, user);
@@ -127,6 +128,8 @@ add_tail(struct sbuf *out, uint32_t user, uint32_t assignee,
 	add_int(out, note_count);
 	sbuf_lit(out, ",\"unanswered\":");
 	add_int(out, unanswered);
+	sbuf_lit(out, ",\"replies\":");
+	add_int(out, replies);
 	sbuf_lit(out, ",\"rev\":");
 	add_int(out, rev);
 	sbuf_lit(out, ",\"last_us\":");
@@ -168,8 +171,8 @@ record_ticket_encode(const struct record_ticket *t, struct sbuf *out)
 	sbuf_lit(out, ",\"channel\":");
 	add_name(out, ticket_channel_names, CH_MAX, t->channel);
 	add_tail(out, t->user, t->assignee, t->public_count, t->note_count,
-	    t->unanswered, t->rev, t->last_us, t->has_refs, t->has_public,
-	    t->last_public, t->has_note, t->last_note);
+	    t->unanswered, t->replies, t->rev, t->last_us, t->has_refs,
+	    t->has_public, t->last_public, t->has_note, t->last_note);
 }
 
 /* --- Decoding with json-c ------------------------------------------------- */
@@ -278,6 +281,7 @@ record_ticket_decode(const char *rec, size_t len, struct record_ticket *t)
 	t->public_count = j_int(o, "public_count");
 	t->note_count = j_int(o, "note_count");
 	t->unanswered = j_int(o, "unanswered");
+	t->replies = j_int(o, "replies");	/* older: absent, 0 */
 	t->rev = j_int(o, "rev");
 	t->last_us = j_int(o, "last_us");
 	t->has_refs = json_object_object_get_ex(o, "last_public", NULL);
@@ -467,8 +471,12 @@ record_ticket_tail(const char *rec, size_t len, struct ticket_tail *tt)
 	    !tail_field(&p, end, TAIL_KEY("note_count"), &tt->note_count,
 	    NULL) ||
 	    !tail_field(&p, end, TAIL_KEY("unanswered"), &tt->unanswered,
-	    NULL) ||
-	    !tail_field(&p, end, TAIL_KEY("rev"), &tt->rev, NULL) ||
+	    NULL))
+		return false;
+	/* "replies", or none (a record written before it existed: 0). */
+	if (!tail_field(&p, end, TAIL_KEY("replies"), &tt->replies, NULL))
+		tt->replies = 0;
+	if (!tail_field(&p, end, TAIL_KEY("rev"), &tt->rev, NULL) ||
 	    !tail_field(&p, end, TAIL_KEY("last_us"), &tt->last_us, NULL) ||
 	    user > UINT32_MAX || assignee > UINT32_MAX)
 		return false;
@@ -623,8 +631,8 @@ record_ticket_splice(const char *rec, const struct ticket_head *th,
 	/* "channel" as it was (or none), then the tail. */
 	sbuf_add(out, rec + at, tt->cut - at);
 	add_tail(out, tt->user, tt->assignee, tt->public_count, tt->note_count,
-	    tt->unanswered, tt->rev, tt->last_us, tt->has_refs, tt->has_public,
-	    tt->last_public, tt->has_note, tt->last_note);
+	    tt->unanswered, tt->replies, tt->rev, tt->last_us, tt->has_refs,
+	    tt->has_public, tt->last_public, tt->has_note, tt->last_note);
 }
 
 /* --- The status machine ------------------------------------------------------ */

@@ -13,16 +13,21 @@
  *    "updated_at", "first_response_at", "resolved_at", "closed_at",
  *    "channel",
  *    then the internal fields "user": id, "assignee": id|null,
- *    "public_count", "note_count", "unanswered", "rev", "last_us",
- *    "last_public": ref|null, "last_note": ref|null}
+ *    "public_count", "note_count", "unanswered", "replies", "rev",
+ *    "last_us", "last_public": ref|null, "last_note": ref|null}
  * where a ref names the newest public message / internal note: the
  * created time (8 bytes big-endian) and uuid of its key, in lowercase hex
  * (48 characters).  The public fields come first, the internal ones (the
  * view swaps them for User objects and counts) last, in a fixed order.
+ * "unanswered" counts the owner's public messages since the last public
+ * staff reply (what staff owe), "replies" the public staff messages since
+ * the owner's last (what the owner has not answered yet).
  * Older records lack the fields added later: "channel" (read as null),
+ * "replies" (read as 0: an owner's count starts at the next staff reply),
  * "last_public" and "last_note" (readers then walk the thread); a record
  * rewritten whole (record_ticket_encode) gets "channel" (null when not
- * known), one changed in place by a post keeps what it had.
+ * known), one changed in place by a post keeps what it had of "channel"
+ * and the refs; both write "replies".
  *
  * Stored message: {"uuid", "ticket", "content", "content_html",
  *   "is_from_user", "is_internal", "attachments", "created_at", then
@@ -87,7 +92,7 @@ struct record_ticket {
 	    closed_at;
 	int channel;			/* enum ticket_channel, -1: null */
 	uint32_t user, assignee;	/* assignee 0: nobody */
-	int64_t public_count, note_count, unanswered, rev, last_us;
+	int64_t public_count, note_count, unanswered, replies, rev, last_us;
 	bool has_refs;			/* false: an older record */
 	bool has_public, has_note;
 	uint8_t last_public[MSG_REF_LEN], last_note[MSG_REF_LEN];
@@ -120,7 +125,7 @@ struct ticket_tail {
 	bool has_channel;	/* false: an older record without it */
 	int channel;		/* -1: null or none */
 	uint32_t user, assignee;
-	int64_t public_count, note_count, unanswered, rev, last_us;
+	int64_t public_count, note_count, unanswered, replies, rev, last_us;
 	bool has_refs;		/* false: an older record without them */
 	bool has_public, has_note;
 	uint8_t last_public[MSG_REF_LEN], last_note[MSG_REF_LEN];

@@ -358,6 +358,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	t.public_count = 1;
 	t.note_count = 0;
 	t.unanswered = 1;
+	t.replies = 0;
 	t.rev = 1;
 	t.last_us = now;
 	t.has_refs = t.has_public = true;

@@ -673,7 +673,10 @@ ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
 	}
 	sbuf_lit(b, ",\"message_count\":");
 	add_int(b, tt.public_count + (staff ? tt.note_count : 0));
+	/* The owner's count (replies to read), then staff's (docs/api.md). */
 	sbuf_lit(b, ",\"unanswered_messages_count\":");
+	add_int(b, tt.replies);
+	sbuf_lit(b, ",\"awaiting_staff_count\":");
 	add_int(b, tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(b, ",\"messages\":[");

@@ -67,6 +67,14 @@ page_status_label(const char *status, bool staff)
 	return status;
 }
 
+const char *
+page_ticket_status_label(const char *status, bool staff, bool answered)
+{
+	if (staff && answered && status != NULL && strcmp(status, "open") == 0)
+		return "Open";
+	return page_status_label(status, staff);
+}
+
 /* The whole number of the n digits at s, or -1 when one is not a digit. */
 static int
 digits_at(const char *s, int n)
@@ -226,10 +234,28 @@ page_member(void *ctx, const struct jt_index *obj, const char *name,
 		return true;
 	}
 	if (n == 12 && memcmp(name, "status_label", 12) == 0) {
+		struct jt first;
 		if (!plain_index(obj, "status", 6, &v) ||
 		    !plain_copy(v, text, sizeof(text)))
 			return false;
-		quote(page_status_label(text, pm->staff), buf, out);
+		bool answered = jt_index_get(obj, "first_response_at", 17,
+		    &first) && jt_type(first) == JT_STRING;
+		quote(page_ticket_status_label(text, pm->staff, answered), buf,
+		    out);
+		return true;
+	}
+	/*
+	 * own_name: the User has a display name of its own (not empty, not
+	 * its username), worth showing beside the username.
+	 */
+	if (n == 8 && memcmp(name, "own_name", 8) == 0) {
+		struct jt u;
+		bool own = jt_index_get(obj, "display_name", 12, &v) &&
+		    jt_type(v) == JT_STRING && v.n > 2 &&
+		    !(jt_index_get(obj, "username", 8, &u) && u.n == v.n &&
+		    memcmp(u.p, v.p, v.n) == 0);
+		*out = own ? (struct jt){ "true", 4 } :
+		    (struct jt){ "false", 5 };
 		return true;
 	}
 	if (n == 10 && memcmp(name, "from_staff", 10) == 0) {
@@ -863,13 +889,14 @@ ticket_title(const struct jt_index *ix, struct sbuf *b)
 
 sup_err
 page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
-    json_object *api_ticket, json_object *form)
+    json_object *api_ticket, json_object *form, const char *changed)
 {
-	json_object *t, *ctx = NULL;
+	bool staff = user_is_staff(&r->user);
+	json_object *t, *ctx = NULL, *notice;
 	struct sbuf title = { 0 };
 	sup_err e = SUP_ENOMEM;
 
-	if ((t = page_ticket(api_ticket, user_is_staff(&r->user))) == NULL)
+	if ((t = page_ticket(api_ticket, staff)) == NULL)
 		return SUP_ENOMEM;
 	/* page_ticket made the index; NULL only without memory. */
 	if (jt_object_index(t) == NULL)
@@ -879,6 +906,20 @@ page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
 		goto out;
 	json_object_object_add(ctx, "ticket", t);
 	t = NULL;
+	/*
+	 * The label is this file's own words for a known status (one set by
+	 * the form re-opens: "Open"), never the text of the query.
+	 */
+	if (changed != NULL && page_status_label(changed, staff) != changed) {
+		if ((notice = json_object_new_object()) == NULL ||
+		    json_object_object_add(ctx, "changed", notice) != 0) {
+			json_object_put(notice);
+			goto out;
+		}
+		if (!add_str(notice, "label",
+		    page_ticket_status_label(changed, staff, true)))
+			goto out;
+	}
 	if (form != NULL) {
 		json_object *saved = r->json;
 		r->json = form;

@@ -71,6 +71,14 @@ bool page_next_ok(const char *next);
 const char *page_status_label(const char *status, bool staff);
 
 /*
+ * The words for one ticket's status: page_status_label, except that
+ * staff see an open ticket that has had a staff reply (answered: its
+ * first_response_at is set, as a re-opened one has) as "Open", not "New".
+ */
+const char *page_ticket_status_label(const char *status, bool staff,
+    bool answered);
+
+/*
  * An API time ("2026-11-23T10:04:05.123456Z") as "2026-11-23 10:04 UTC"
  * into buf (at least PAGE_TIME_STRLEN + 1 bytes): what a reader without
  * JavaScript sees (support.js shows local time).  False when iso is not a
@@ -82,8 +90,9 @@ bool page_time_display(const char *iso, char *buf, size_t n);
  * The members every page computes for the API's text objects, when a
  * template asks for them (struct tmpl_extra; docs/pages.md): for any
  * object, <name>_at_display (a time in words, UTC) and status_label (in
- * the words of staff when *staff); for a message, from_staff and
- * sender_name; for a User, name.  pm holds what they need (set staff;
+ * the words of staff when *staff: page_ticket_status_label); for a
+ * message, from_staff and sender_name; for a User, name and own_name (a
+ * display name of its own, not empty nor its username).  pm holds what they need (set staff;
  * page_extra clears the rest) and must outlive the render.
  */
 #define PAGE_SENDERS 4
@@ -161,10 +170,14 @@ json_object *page_ticket_list(json_object *api_page, bool staff,
 /*
  * Render the chat page of api_ticket with status; form (may be NULL) is
  * what the reader typed in the reply box, shown again with r->err_fields
- * next to it after a refused reply.
+ * next to it after a refused reply.  changed (may be NULL) is the name of
+ * the status the reader's status form just set: the page then says
+ * "Status changed to <its label>" (ctx "changed": {"label"}); a name that
+ * is not a status shows nothing.
  */
 sup_err page_ticket_render(struct page_env *pe, struct sup_req *r,
-    int status, json_object *api_ticket, json_object *form);
+    int status, json_object *api_ticket, json_object *form,
+    const char *changed);
 
 /*
  * Copy the string members of a posted form into ctx as "form_<name>", so a

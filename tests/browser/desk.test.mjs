@@ -523,6 +523,8 @@ step('the same flow with JavaScript disabled: forms post and redirect', async ()
 	assert.equal(r.status(), 303, 'mark resolved answers with a redirect');
 	assert.equal(path0(cust), url, 'back on the chat page after resolving');
 	assert.match(await statusText(cust), /resolved/i, 'the status shows resolved');
+	assert.match(await cust.locator('#status-changed').innerText(), /Status changed to Resolved/,
+	    'a notice confirms the change');
 	await shot(cust, 'nojs-resolved');
 });
 

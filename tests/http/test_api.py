@@ -25,7 +25,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 TICKET_KEYS = ("uuid", "number", "subject", "status", "priority", "user", "assignee", "created_at",
                "updated_at", "first_response_at", "resolved_at", "closed_at", "channel", "last_message",
-               "message_count", "unanswered_messages_count")
+               "message_count", "unanswered_messages_count", "awaiting_staff_count")
 MESSAGE_KEYS = ("uuid", "ticket", "user", "sender", "content", "content_html", "is_from_user",
                 "is_internal", "attachments", "created_at")
 USER_KEYS = ("id", "username", "display_name", "is_staff")
@@ -123,7 +123,7 @@ def check_ticket(t, viewer, what="ticket", detail=False):
     for k in ("first_response_at", "resolved_at", "closed_at"):
         if t[k] is not None:
             is_time(t[k], "%s.%s" % (what, k))
-    for k in ("message_count", "unanswered_messages_count"):
+    for k in ("message_count", "unanswered_messages_count", "awaiting_staff_count"):
         check(isinstance(t[k], int) and t[k] >= 0, "%s.%s is not a count: %r" % (what, k, t[k]))
     if t["last_message"] is not None:
         check_message(t["last_message"], viewer, t["uuid"], what + ".last_message")
@@ -283,7 +283,8 @@ def test_create():
         eq(t["resolved_at"], None, "resolved_at")
         eq(t["closed_at"], None, "closed_at")
         eq(t["message_count"], 1, "message_count")
-        eq(t["unanswered_messages_count"], 1, "unanswered_messages_count")
+        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count: no staff reply for the owner")
+        eq(t["awaiting_staff_count"], 1, "awaiting_staff_count: her first message")
         eq(t["channel"], "api", "channel of a ticket opened through the API")
         eq(detail("alice", t["uuid"])["channel"], "api", "channel as its owner reads it")
         eq(detail("dave", t["uuid"])["channel"], "api", "channel as staff read it")
@@ -371,7 +372,8 @@ def test_messages():
         check_ticket(t, "alice", detail=True)
         eq(t["status"], "waiting_for_admin", "status")
         eq(t["message_count"], 2, "message_count")
-        eq(t["unanswered_messages_count"], 2, "unanswered_messages_count")
+        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count")
+        eq(t["awaiting_staff_count"], 2, "awaiting_staff_count")
         eq(t["last_message"]["uuid"], S["A_m2"], "last_message")
 
     with T.case("post message with the `text` alias"):
@@ -474,7 +476,8 @@ def test_status_machine():
         post_msg("alice", B, "Any news?")
         t = detail("alice", B)
         eq(t["status"], "waiting_for_admin", "status")
-        eq(t["unanswered_messages_count"], 2, "unanswered_messages_count")
+        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count: no reply for the owner yet")
+        eq(t["awaiting_staff_count"], 2, "awaiting_staff_count: the owner's two messages")
         eq(t["first_response_at"], None, "first_response_at")
 
     with T.case("status machine: staff public reply -> waiting_for_user, first_response_at set"):
@@ -488,15 +491,18 @@ def test_status_machine():
         eq(t["status"], "waiting_for_user", "status")
         is_time(t["first_response_at"], "first_response_at")
         check(t["first_response_at"] >= t["created_at"], "first_response_at before created_at")
-        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count after a staff reply")
+        eq(t["unanswered_messages_count"], 1, "unanswered_messages_count: the staff reply for the owner")
+        eq(t["awaiting_staff_count"], 0, "awaiting_staff_count after a staff reply")
+        eq(detail("carol", B)["awaiting_staff_count"], 0, "the same count as staff read it")
         S["B_frt"] = t["first_response_at"]
         srv.users["carol"].id = m["sender"]["id"]
 
-    with T.case("status machine: owner writes again -> waiting_for_admin, unanswered 1"):
+    with T.case("status machine: owner writes again -> waiting_for_admin, her count 0, staff's 1"):
         post_msg("alice", B, "Thanks, still broken.")
         t = detail("alice", B)
         eq(t["status"], "waiting_for_admin", "status")
-        eq(t["unanswered_messages_count"], 1, "unanswered_messages_count")
+        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count")
+        eq(t["awaiting_staff_count"], 1, "awaiting_staff_count")
 
     with T.case("status machine: a second staff reply does not move first_response_at"):
         time.sleep(0.01)
@@ -504,15 +510,18 @@ def test_status_machine():
         t = detail("alice", B)
         eq(t["status"], "waiting_for_user", "status")
         eq(t["first_response_at"], S["B_frt"], "first_response_at")
-        eq(t["unanswered_messages_count"], 0, "unanswered")
+        eq(t["unanswered_messages_count"], 1, "unanswered_messages_count")
+        eq(t["awaiting_staff_count"], 0, "awaiting_staff_count")
+        post_msg("carol", B, "And a second part.")
+        eq(detail("alice", B)["unanswered_messages_count"], 2, "two staff replies since her last")
 
     with T.case("status machine: a staff internal note changes nothing for the owner"):
         before = detail("alice", B)
         r = post_msg("carol", B, "internal: part ordered", is_internal=True)
         eq(r.json["is_internal"], True, "is_internal")
         after = detail("alice", B)
-        for k in ("status", "first_response_at", "message_count", "unanswered_messages_count", "last_message",
-                  "messages"):
+        for k in ("status", "first_response_at", "message_count", "unanswered_messages_count",
+                  "awaiting_staff_count", "last_message", "messages"):
             eq(after[k], before[k], "owner's view of %s" % k)
 
     for target in ("open", "waiting_for_admin"):
@@ -661,12 +670,14 @@ def test_internal_notes():
         r = C("dave").get(msgs(Cu))
         eq([m["is_internal"] for m in r.json], [False, False, True], "is_internal flags for staff")
 
-    with T.case("internal notes: a note after the owner writes keeps the unanswered count"):
+    with T.case("internal notes: a note after the owner writes keeps the counts"):
+        eq(detail("alice", Cu)["unanswered_messages_count"], 1, "the public reply, not the note, for the owner")
         post_msg("alice", Cu, "Is anyone there?")
         post_msg("carol", Cu, "SECRET-NOTE second", is_internal=True)
         t = detail("alice", Cu)
         eq(t["status"], "waiting_for_admin", "status")
-        eq(t["unanswered_messages_count"], 1, "unanswered_messages_count")
+        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count")
+        eq(t["awaiting_staff_count"], 1, "awaiting_staff_count")
         eq(t["message_count"], 3, "owner message_count")
         r = C("alice").get(msgs(Cu, "after=" + t["messages"][0]["uuid"]))
         check(b"SECRET-NOTE" not in r.body, "internal note in ?after= list")

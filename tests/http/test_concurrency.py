@@ -275,7 +275,13 @@ def main():
             if m["sender"]["username"] == "carol":
                 break
             n += 1
-        eq(t["unanswered_messages_count"], n, "unanswered_messages_count")
+        eq(t["awaiting_staff_count"], n, "awaiting_staff_count: alice's since carol's last")
+        n = 0
+        for m in reversed(thread):
+            if m["sender"]["username"] != "carol":
+                break
+            n += 1
+        eq(t["unanswered_messages_count"], n, "unanswered_messages_count: carol's since alice's last")
         check(t["first_response_at"] is not None, "first_response_at not set")
 
     # second phase: N customers open tickets at the same moment

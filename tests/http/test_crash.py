@@ -638,7 +638,8 @@ def main():
         eq(t["last_message"]["uuid"], thread[-1]["uuid"], "last_message")
         eq(len(t["messages"]), len(thread), "embedded messages")
         eq(t["status"], "waiting_for_admin", "status (only the owner wrote)")
-        eq(t["unanswered_messages_count"], len(thread), "unanswered_messages_count")
+        eq(t["awaiting_staff_count"], len(thread), "awaiting_staff_count")
+        eq(t["unanswered_messages_count"], 0, "unanswered_messages_count (no staff reply)")
 
     made = list(maker.attempts)
     t_acked = {a[4]: a for a in made if a[3] == 201 and a[4]}

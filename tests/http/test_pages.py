@@ -150,6 +150,14 @@ def inert(r, escaped=()):
     return p
 
 
+def list_item(text, subject):
+    """The <li> of the ticket list that shows subject ("" when none)."""
+    for item in re.findall(r"<li>(.*?)</li>", text, re.S):
+        if subject in item:
+            return item
+    return ""
+
+
 def api_count(name):
     r = srv.client(name).get(TICKETS)
     status(r, 200)
@@ -278,11 +286,13 @@ def test_tickets_flow():
         check(re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>',
                         r.text()), "no UTC time for readers without JavaScript")
         check('<label for="content">' in r.text(), "no labelled reply box")
-    with T.case("the list shows it with its status badge and unanswered count"):
+    with T.case("the list shows it with its status badge, and no count: nothing is waiting for her"):
         r = alice.get(HOME)
-        check("Printer on fire" in r.text(), "not listed")
-        check('class="badge status-open"' in r.text(), "no status badge")
-        check("1 awaiting reply" in r.text(), "no unanswered count, worded for the customer")
+        item = list_item(r.text(), "Printer on fire")
+        check(item, "not listed")
+        check('class="badge status-open"' in item, "no status badge")
+        check('class="unanswered"' not in item, "a count on her own message: %s" % item)
+        check("awaiting reply" not in r.text(), "the customer's list words a count for staff")
     with T.case("reply form: 303 to the chat page, the reply on it"):
         r = alice.submit(page_url(uuid) + "messages/", {"content": "Now it *beeps*."})
         status(r, 303)
@@ -303,16 +313,33 @@ def test_tickets_flow():
     with T.case("status buttons without a token: 403 page, status unchanged"):
         is_page(alice.submit(page_url(uuid), {"status": "closed"}, csrf=None), 403)
         eq(api_ticket("alice", uuid)["status"], "waiting_for_admin", "status")
-    with T.case("Mark resolved: 303, the page shows Resolved"):
+    with T.case("Mark resolved: 303, the page shows Resolved and a notice says so"):
         r = alice.get(page_url(uuid))
         check('id="resolve"' in r.text() and 'id="close"' in r.text(), "no resolve/close buttons")
+        check('id="status-changed"' not in r.text(), "a notice before any change")
         r = alice.submit(page_url(uuid), {"status": "resolved"})
         status(r, 303)
+        eq(r.header("Location"), page_url(uuid) + "?changed=resolved", "Location")
         eq(api_ticket("alice", uuid)["status"], "resolved", "status")
+        r = alice.get(r.header("Location"))
+        is_page(r, 200)
+        check('id="status-changed">Status changed to Resolved.</p>' in r.text(), "no notice of the change")
         r = alice.get(page_url(uuid))
         check(re.search(r'id="ticket-status" data-status="resolved"[^>]*>Resolved<', r.text()),
               "status on the page")
         check('id="resolve"' not in r.text(), "resolve button still there")
+        check('id="status-changed"' not in r.text(), "the notice without the query")
+    with T.case("the notice shows only the desk's own words: any other ?changed= is a 400 page naming the field"):
+        r = alice.get(page_url(uuid) + "?changed=")
+        is_page(r, 200)
+        check("Status changed" not in r.text(), "a notice for an empty changed= (as if absent)")
+        for bad in ("<script>alert(1)</script>", "Hacked", "RESOLVED"):
+            r = alice.get(page_url(uuid) + "?changed=" + urllib.parse.quote(bad))
+            is_page(r, 400)
+            check('id="status-changed"' not in r.text() and "Status changed" not in r.text(),
+                  "a notice for %r" % bad)
+            check('data-field="changed"' in r.text(), "the field is not named")
+            inert(r)
     with T.case("Close ticket: closed, no reply box, no buttons"):
         status(alice.submit(page_url(uuid), {"status": "closed"}), 303)
         eq(api_ticket("alice", uuid)["status"], "closed", "status")
@@ -350,11 +377,15 @@ def test_staff():
         r = carol.get(HOME)
         is_page(r, 200)
         check("VPN drops" in r.text(), "alice's ticket not in the staff list")
-        check("(alice)</span>" in r.text(), "the staff list does not name the customer")
-        check("(alice)</span>" not in alice.get(HOME).text(), "the customer's list names the customer")
+        item = list_item(r.text(), "VPN drops")
+        check("from alice</span>" in item, "the staff list does not name the customer: %s" % item)
+        check("alice (alice)" not in r.text(), "a name without a display name of its own shown twice")
+        check("from alice" not in alice.get(HOME).text(), "the customer's list names the customer")
         check('<label for="status-filter">' in r.text(), "no status filter")
-        check("unanswered</span>" in r.text() and "awaiting reply" not in r.text(),
-              "the staff list words the count for staff")
+        check('class="unanswered">1 awaiting reply</span>' in item,
+              "the staff list does not count the customer's message for staff: %s" % item)
+        check("new from support" not in r.text(), "the staff list words a count for the customer")
+        check(re.search(r'class="badge status-open">New<', item), "a new ticket is not New to staff")
         check('id="new-ticket-link"' not in r.text() and 'id="new-ticket-link"' in alice.get(HOME).text(),
               "the New ticket button is the customer's, not the queue's")
         check('id="nav-new"' not in r.text() and 'id="nav-new"' in alice.get(HOME).text(),
@@ -376,6 +407,13 @@ def test_staff():
         r = alice.get(page_url(uuid))
         check("secret-note-text" not in r.text() and "Internal note" not in r.text(), "customer sees the note")
         check("public-answer-text" in r.text(), "customer does not see the reply")
+        check("<dt>Customer</dt><dd>alice</dd>" in carol.get(page_url(uuid)).text(),
+              "the customer's name not shown once")
+        item = list_item(alice.get(HOME).text(), "VPN drops")
+        check('class="unanswered">1 new from support</span>' in item,
+              "the customer's list does not count the staff reply for her: %s" % item)
+        item = list_item(carol.get(HOME).text(), "VPN drops")
+        check('class="unanswered"' not in item, "staff still see a count after their reply: %s" % item)
         check('id="is_internal"' not in r.text(), "customer has the internal-note checkbox")
         check(re.search(r'data-status="waiting_for_user"[^>]*>Waiting for your reply<', r.text()),
               "customer's status label")
@@ -389,8 +427,18 @@ def test_staff():
         status(carol.submit(page_url(uuid), {"status": "closed"}), 303)
         r = carol.get(page_url(uuid))
         check('id="reopen"' in r.text() and 'id="reply"' in r.text(), "staff re-open button / reply box")
-        status(carol.submit(page_url(uuid), {"status": "open"}), 303)
+        r = carol.submit(page_url(uuid), {"status": "open"})
+        status(r, 303)
         eq(api_ticket("carol", uuid)["status"], "open", "status")
+        check('Status changed to Open.' in carol.get(r.header("Location")).text(), "no notice of the re-open")
+    with T.case("a re-opened ticket (it had a staff reply) is Open to staff, not New"):
+        r = carol.get(page_url(uuid))
+        check(re.search(r'id="ticket-status" data-status="open"[^>]*>Open<', r.text()),
+              "the re-opened ticket's label on the staff page")
+        item = list_item(carol.get(HOME).text(), "VPN drops")
+        check(re.search(r'class="badge status-open">Open<', item), "in the staff list: %s" % item)
+        check(re.search(r'data-status="open"[^>]*>Open<', alice.get(page_url(uuid)).text()),
+              "the customer's label")
 
 
 def test_xss():
@@ -476,7 +524,13 @@ def test_pagination():
 def test_other_pages():
     with T.case("unknown page: 404 page; GET on a POST-only page: 405 page with Allow"):
         b = browser_for("alice")
-        is_page(b.get("/support/nothing/here/"), 404)
+        r = b.get("/support/nothing/here/")
+        is_page(r, 404)
+        check('id="signed-in-as"' in r.text() and 'id="logout"' in r.text() and 'id="nav-login"' not in r.text(),
+              "the 404 page shows the logged-out header to a logged-in user")
+        r = Page(srv.port).get("/support/nothing/here/")
+        is_page(r, 404)
+        check('id="nav-login"' in r.text() and 'id="signed-in-as"' not in r.text(), "a visitor's 404 header")
         r = b.get(LOGOUT)
         is_page(r, 405)
         check("POST" in (r.header("Allow") or ""), "Allow %r" % r.header("Allow"))
@@ -539,6 +593,12 @@ def test_other_pages():
             check(ctype in (r.header("Content-Type") or ""), "%s Content-Type" % name)
             eq(r.header("X-Content-Type-Options"), "nosniff", name + " nosniff")
             check(r.header("Content-Security-Policy"), name + " CSP")
+    with T.case("CSS: a thread's bubbles are its own items, not a message's Markdown list items; calm statuses"):
+        css = Page(srv.port).get(STATIC + "support.css").text()
+        check(re.search(r"ol\.thread > li \{", css), "no rule for the thread's own items")
+        check(not re.search(r"ol\.thread li\b", css), "a rule that also takes the list items inside a message")
+        m = re.search(r"\.status-waiting_for_user \{ color: (#[0-9a-f]{6})", css)
+        check(m and m.group(1) != "#b42318", "waiting for the customer is drawn as an alarm (the danger red)")
     with T.case("no inline script or style attribute in any template"):
         tdir = os.path.join(REPO, "templates")
         for f in sorted(os.listdir(tdir)):

@@ -79,6 +79,15 @@ test_labels(void)
 	is_str(page_status_label("closed", false), "Closed", "closed");
 	is_str(page_status_label("weird", false), "weird", "unknown: itself");
 	is_str(page_status_label(NULL, false), "", "NULL: empty");
+	is_str(page_status_label("open", true), "New", "staff: open is New");
+	is_str(page_ticket_status_label("open", true, false), "New",
+	    "staff: an open ticket never answered is New");
+	is_str(page_ticket_status_label("open", true, true), "Open",
+	    "staff: an open ticket that had a staff reply (re-opened) is Open");
+	is_str(page_ticket_status_label("open", false, true), "Open",
+	    "customer: Open either way");
+	is_str(page_ticket_status_label("resolved", true, true), "Resolved",
+	    "other statuses as page_status_label");
 }
 
 static void
@@ -280,6 +289,26 @@ test_ticket_fields(void)
 		    "ticket: the API's members from its text");
 		json_object_put(t);
 		json_object_put(api);
+	}
+	{
+		/* status_label per ticket; a User's name, once when it has
+		 * no display name of its own. */
+		json_object *l = text_object("{\"results\": ["
+		    "{\"status\": \"open\", \"first_response_at\": null, "
+		    "\"user\": {\"username\": \"al\", \"display_name\": "
+		    "\"al\"}}, "
+		    "{\"status\": \"open\", \"first_response_at\": "
+		    "\"2026-01-02T03:04:05.000000Z\", \"user\": "
+		    "{\"username\": \"ca\", \"display_name\": \"Carol\"}}, "
+		    "{\"status\": \"open\", \"user\": {\"username\": "
+		    "\"bo\", \"display_name\": \"\"}}]}");
+		PAGE_RENDERS("{{#results}}{{status_label}}: {{#user}}{{name}}"
+		    "{{#own_name}} ({{username}}){{/own_name}}{{/user}};"
+		    "{{/results}}", l, true,
+		    "New: al;Open: Carol (ca);New: bo;",
+		    "list: New until answered, then Open; a name once "
+		    "unless it has one of its own");
+		json_object_put(l);
 	}
 	{
 		json_object *parsed = json_tokener_parse("{\"status\": "

@@ -89,6 +89,7 @@ rnd_ticket(struct record_ticket *t, char *subject, size_t cap)
 	t->public_count = rndn(500);
 	t->note_count = rndn(50);
 	t->unanswered = rndn(20);
+	t->replies = rndn(20);
 	t->rev = 1 + rndn(1000);
 	t->last_us = rnd_time(false);
 	t->has_refs = rndn(4) != 0;
@@ -108,8 +109,8 @@ same_ticket(const struct record_ticket *a, const struct record_ticket *b,
 #define F(x) if (a->x != b->x) { *what = #x; return false; }
 	F(number) F(status) F(priority) F(created_at) F(updated_at)
 	F(first_response_at) F(resolved_at) F(closed_at) F(channel) F(user)
-	F(assignee) F(public_count) F(note_count) F(unanswered) F(rev)
-	F(last_us) F(has_refs) F(has_public) F(has_note) F(subject_len)
+	F(assignee) F(public_count) F(note_count) F(unanswered) F(replies)
+	F(rev) F(last_us) F(has_refs) F(has_public) F(has_note) F(subject_len)
 #undef F
 	*what = "uuid";
 	if (memcmp(a->uuid, b->uuid, UUID_LEN) != 0)
@@ -136,6 +137,8 @@ strip_member(struct sbuf *b, const char *key)
 	end = p + strlen(key);
 	if (*end == '"')
 		end = strchr(end + 1, '"') + 1;
+	else if (*end >= '0' && *end <= '9')
+		end += strspn(end, "0123456789");
 	else
 		end += 4;	/* null */
 	memmove(p, end, strlen(end) + 1);
@@ -143,8 +146,8 @@ strip_member(struct sbuf *b, const char *key)
 }
 
 /*
- * An older record: the text of t as the desk wrote it before channel
- * (and, when no_refs, before the refs) existed.
+ * An older record: the text of t as the desk wrote it before channel and
+ * replies (and, when no_refs, before the refs) existed.
  */
 static void
 older_text(struct record_ticket *t, bool no_refs, struct sbuf *b)
@@ -153,7 +156,9 @@ older_text(struct record_ticket *t, bool no_refs, struct sbuf *b)
 		t->has_refs = t->has_public = t->has_note = false;
 	record_ticket_encode(t, b);
 	strip_member(b, ",\"channel\":");
+	strip_member(b, ",\"replies\":");
 	t->channel = -1;
+	t->replies = 0;
 }
 
 static void
@@ -207,9 +212,11 @@ test_older(void)
 	    t.status == ST_WAITING_FOR_USER && t.priority == PRI_HIGH &&
 	    t.resolved_at == RECORD_NULL && t.first_response_at != RECORD_NULL,
 	    "  its other fields");
+	is_int(t.replies, 0, "  replies 0");
 	ok(record_ticket_tail(old, strlen(old), &tt) && !tt.has_channel &&
-	    tt.channel == -1 && tt.chan_at == tt.cut && !tt.has_refs,
-	    "  its tail: no channel, no refs");
+	    tt.channel == -1 && tt.chan_at == tt.cut && !tt.has_refs &&
+	    tt.replies == 0 && tt.unanswered == 0 && tt.rev == 4,
+	    "  its tail: no channel, no refs, replies 0");
 	ok(record_ticket_head(old, strlen(old), &tt, &th) &&
 	    record_ticket_state(old, &th, &st) &&
 	    st.status == ST_WAITING_FOR_USER &&
@@ -224,8 +231,9 @@ test_older(void)
 	/* Written whole again (a PATCH): it gets channel, null. */
 	record_ticket_encode(&t, &b);
 	ok(strstr(b.p, ",\"channel\":null,\"user\":7,") != NULL &&
-	    strstr(b.p, "last_public") == NULL,
-	    "  rewritten whole: channel null, still no refs");
+	    strstr(b.p, ",\"unanswered\":0,\"replies\":0,\"rev\":4,") !=
+	    NULL && strstr(b.p, "last_public") == NULL,
+	    "  rewritten whole: channel null, replies 0, still no refs");
 	free(b.p);
 	record_ticket_clear(&t);
 
@@ -266,7 +274,7 @@ reads_agree(const struct sbuf *b, const char **what)
 	if (!record_ticket_tail(b->p, b->len, &tt) || tt.user != d.user ||
 	    tt.assignee != d.assignee || tt.public_count != d.public_count ||
 	    tt.note_count != d.note_count || tt.unanswered != d.unanswered ||
-	    tt.rev != d.rev || tt.last_us != d.last_us ||
+	    tt.replies != d.replies || tt.rev != d.rev || tt.last_us != d.last_us ||
 	    tt.channel != d.channel || tt.has_refs != d.has_refs ||
 	    tt.has_public != d.has_public || tt.has_note != d.has_note ||
 	    (d.has_public && memcmp(tt.last_public, d.last_public,
@@ -377,10 +385,12 @@ test_splice(void)
 		moved += st.status != was.status;
 		tt.rev++;
 		tt.public_count++;
+		tt.replies++;
 		tt.last_us = now;
 		record_ticket_splice(b.p, &th, &was, &st, now, &tt, &out);
 		t.rev++;
 		t.public_count++;
+		t.replies++;
 		t.last_us = now;
 		t.updated_at = now;
 		record_state_set(&t, &st);

@@ -146,7 +146,8 @@ static bool
 no_internal(json_object *t)
 {
 	static const char *const internal[] = {
-		"public_count", "note_count", "unanswered", "rev", "last_us",
+		"public_count", "note_count", "unanswered", "replies", "rev",
+		"last_us",
 	};
 
 	for (size_t i = 0; i < SUP_NELEM(internal); i++)
@@ -381,7 +382,10 @@ test_create(void)
 	ok(authors_are_objects(jget(t, "messages")),
 	    "  message authors are User objects");
 	is_int(jint(t, "message_count"), 1, "  message_count 1");
-	is_int(jint(t, "unanswered_messages_count"), 1, "  1 unanswered");
+	is_int(jint(t, "unanswered_messages_count"), 0,
+	    "  no staff reply for the owner to read");
+	is_int(jint(t, "awaiting_staff_count"), 1,
+	    "  1 message awaiting staff");
 	msgs = jget(t, "messages");
 	is_int(alen(msgs), 1, "  one embedded message");
 	m = aget(msgs, 0);
@@ -458,7 +462,9 @@ test_messages(void)
 	t = show(&alice, t1);
 	is_str(jstr(t, "status"), "waiting_for_admin",
 	    "  the ticket waits for an admin");
-	is_int(jint(t, "unanswered_messages_count"), 2, "  2 unanswered");
+	is_int(jint(t, "unanswered_messages_count"), 0,
+	    "  the owner has no reply to read");
+	is_int(jint(t, "awaiting_staff_count"), 2, "  2 awaiting staff");
 	is_int(jint(t, "message_count"), 2, "  message_count 2");
 	json_object_put(t);
 
@@ -474,10 +480,17 @@ test_messages(void)
 	    "  the ticket waits for the user");
 	is_str(jstr(t, "first_response_at"), first_at,
 	    "  first_response_at is the reply's time");
-	is_int(jint(t, "unanswered_messages_count"), 0, "  0 unanswered");
+	is_int(jint(t, "unanswered_messages_count"), 1,
+	    "  1 reply for the owner");
+	is_int(jint(t, "awaiting_staff_count"), 0, "  0 awaiting staff");
 	json_object_put(t);
 
 	post1(&alice, t1, "Done. Now what?", false);
+	t = show(&agent, t1);
+	is_int(jint(t, "unanswered_messages_count"), 0,
+	    "the owner writes again: no reply for her to read");
+	is_int(jint(t, "awaiting_staff_count"), 1, "  1 awaiting staff");
+	json_object_put(t);
 	is_err(post1(&agent, t1, "Wait an hour.", false), SUP_OK,
 	    "a second agent reply");
 	t = show(&agent, t1);
@@ -1746,6 +1759,7 @@ test_post_record(void)
 	    "  and updated_at");
 	is_int(jint(rec, "rev"), 2, "  rev moves on");
 	is_int(jint(rec, "unanswered"), 0, "  nothing unanswered");
+	is_int(jint(rec, "replies"), 1, "  1 reply for the owner");
 	ok(stored_as_json_c(t), "  the record is as json-c prints it");
 	snprintf(first, sizeof(first), "%s", jstr(rec, "first_response_at") ?
 	    jstr(rec, "first_response_at") : "");
@@ -1774,6 +1788,7 @@ test_post_record(void)
 	ok(jnull(rec, "resolved_at") && jnull(rec, "closed_at"),
 	    "  resolved_at and closed_at are null again");
 	is_int(jint(rec, "unanswered"), 1, "  1 unanswered");
+	is_int(jint(rec, "replies"), 0, "  no reply left for the owner");
 	is_str(jstr(rec, "updated_at"), jstr(m, "created_at"),
 	    "  updated_at is her message's time");
 	ok(stored_as_json_c(t), "  the record is as json-c prints it");
