@@ -238,18 +238,18 @@ bulk_apply(struct app *app, struct sup_req *r, const uint8_t (*uuids)[UUID_LEN],
 	    &out);
 	if (e == SUP_OK)
 		return app_reply(r, 200, out);
+	/* n is 1..TICKET_BULK_MAX (the field tables): this is the assignee. */
+	if (e == SUP_EINVAL)
+		return valid_fail(r, "assignee", "Must be the id of an agent "
+		    "or an admin.");
 	if (failed >= n)
-		return e == SUP_EINVAL ? valid_fail(r, "assignee", "Must be "
-		    "the id of an agent or an admin.") : e;
+		return e;
 	if (e == TICKET_EDUPLICATE)
 		what = "given more than once";
 	else if (e == SUP_ENOTFOUND)
 		what = "no such ticket";
 	else if (e == TICKET_ETRANSITION)
 		what = "cannot change to that status from where it is";
-	else if (e == SUP_EINVAL)
-		return valid_fail(r, "assignee", "Must be the id of an agent "
-		    "or an admin.");
 	else
 		return e;
 	uuid_format(uuids[failed], us);
