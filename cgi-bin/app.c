@@ -703,6 +703,7 @@ field_json(const struct field *f)
 	static const char *const types[] = {
 		[F_STRING] = "string", [F_TEXT] = "text", [F_BOOL] = "bool",
 		[F_INT] = "int", [F_ENUM] = "enum", [F_TIME] = "time",
+		[F_UUIDS] = "uuids",
 	};
 	json_object *o = json_object_new_object(), *choices;
 

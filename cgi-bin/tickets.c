@@ -5,6 +5,7 @@
  *   GET   /api/support/tickets/          list the tickets the caller may see
  *   GET   /api/support/tickets/{uuid}/   one ticket with its messages
  *   PATCH /api/support/tickets/{uuid}/   change status, subject, priority, assignee
+ *   POST  /api/support/tickets/bulk/     change many at once (staff)
  *
  * and the same as HTML pages (docs/pages.md), through the same handlers:
  *
@@ -13,6 +14,7 @@
  *   POST /support/tickets/new/      open it, 303 to its page
  *   GET  /support/tickets/{uuid}/   the chat page
  *   POST /support/tickets/{uuid}/   status=resolved|closed (staff: any)
+ *   POST /support/tickets/bulk/     the queue's bulk bar (staff), 303 to it
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,30 +95,24 @@ ticket_open(void *ctx, struct sup_req *r)
 }
 
 /*
- * GET /api/support/tickets/?status=&priority=&assignee=&user=&q=
- *     &created_after=&created_before=&ordering=&page=&page_size=
- * Customers see their own tickets, staff all.  200 {count, next, previous,
- * results}; 400 bad parameters; 404 a page past the end.
+ * Answer with the page of tickets q asks for, as the list API does:
+ * {count, next, previous, results}.
  */
 static sup_err
-ticket_index(void *ctx, struct sup_req *r)
+index_reply(struct app *app, struct sup_req *r, const struct ticket_query *q)
 {
-	struct app *app = ctx;
-	struct ticket_query q;
 	json_object *page, *count;
 	char *next = NULL, *prev = NULL;
 	sup_err e;
 
-	if ((e = tquery_parse(r, &r->user, &q)) != SUP_OK)
-		return e;
-	if ((e = ticket_list(&app->store, &r->user, &q, &page)) != SUP_OK)
+	if ((e = ticket_list(&app->store, &r->user, q, &page)) != SUP_OK)
 		return e;
 	json_object_object_get_ex(page, "count", &count);
-	if (q.page * q.page_size < json_object_get_int64(count) &&
-	    (next = req_page_url(r, app->conf.url_prefix, q.page + 1)) == NULL)
+	if (q->page * q->page_size < json_object_get_int64(count) &&
+	    (next = req_page_url(r, app->conf.url_prefix, q->page + 1)) == NULL)
 		goto nomem;
-	if (q.page > 1 &&
-	    (prev = req_page_url(r, app->conf.url_prefix, q.page - 1)) == NULL)
+	if (q->page > 1 &&
+	    (prev = req_page_url(r, app->conf.url_prefix, q->page - 1)) == NULL)
 		goto nomem;
 	json_object_object_add(page, "next",
 	    next ? json_object_new_string(next) : NULL);
@@ -129,6 +125,23 @@ nomem:
 	free(next);
 	json_object_put(page);
 	return SUP_ENOMEM;
+}
+
+/*
+ * GET /api/support/tickets/?status=&priority=&assignee=&user=&q=
+ *     &created_after=&created_before=&ordering=&page=&page_size=
+ * Customers see their own tickets, staff all.  200 {count, next, previous,
+ * results}; 400 bad parameters; 404 a page past the end.
+ */
+static sup_err
+ticket_index(void *ctx, struct sup_req *r)
+{
+	struct ticket_query q;
+	sup_err e;
+
+	if ((e = tquery_parse(r, &r->user, &q)) != SUP_OK)
+		return e;
+	return index_reply(ctx, r, &q);
 }
 
 /*
@@ -193,24 +206,126 @@ ticket_change(void *ctx, struct sup_req *r)
 	return app_reply(r, 200, t);
 }
 
+enum { BK_UUIDS, BK_STATUS, BK_PRIORITY, BK_ASSIGNEE, BK_NFIELDS };
+static const struct field bulk_fields[BK_NFIELDS] = {
+	[BK_UUIDS] = { "uuids", F_UUIDS, FIELD_REQUIRED, 1, TICKET_BULK_MAX,
+		NULL, NULL },
+	[BK_STATUS] = { "status", F_ENUM, 0, 0, 0, ticket_status_names, NULL },
+	[BK_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
+		NULL },
+	[BK_ASSIGNEE] = { "assignee", F_INT, FIELD_NULLABLE, 1, UINT32_MAX,
+		NULL, NULL },
+};
+
+/*
+ * Change the n tickets uuids with p (ticket_bulk_update) and answer 200
+ * {"updated", "results"}.  A refusal names its ticket in r->err_fields
+ * ("uuids": "<uuid>: why") and in r->err_msg: 400 a uuid given twice, 404
+ * an unknown one, 409 a refused status; 400 naming "assignee" for one
+ * that is not staff.
+ */
+static sup_err
+bulk_apply(struct app *app, struct sup_req *r, const uint8_t (*uuids)[UUID_LEN],
+    size_t n, const struct ticket_patch *p)
+{
+	char us[UUID_STRLEN + 1], why[UUID_STRLEN + 80];
+	const char *what;
+	json_object *out;
+	size_t failed;
+	sup_err e, fe;
+
+	e = ticket_bulk_update(&app->store, &r->user, uuids, n, p, &failed,
+	    &out);
+	if (e == SUP_OK)
+		return app_reply(r, 200, out);
+	/* n is 1..TICKET_BULK_MAX (the field tables): this is the assignee. */
+	if (e == SUP_EINVAL)
+		return valid_fail(r, "assignee", "Must be the id of an agent "
+		    "or an admin.");
+	if (failed >= n)
+		return e;
+	if (e == TICKET_EDUPLICATE)
+		what = "given more than once";
+	else if (e == SUP_ENOTFOUND)
+		what = "no such ticket";
+	else if (e == TICKET_ETRANSITION)
+		what = "cannot change to that status from where it is";
+	else
+		return e;
+	uuid_format(uuids[failed], us);
+	snprintf(why, sizeof(why), "%s: %s.", us, what);
+	if ((fe = req_field_error(r, "uuids", why)) != SUP_OK)
+		return fe;
+	snprintf(r->err_msg, sizeof(r->err_msg), "Nothing was changed: "
+	    "ticket %s: %s.", us, what);
+	return e == TICKET_EDUPLICATE ? SUP_EINVAL : e;
+}
+
+/* The patch of a bulk change from the checked status, priority, assignee. */
+static struct ticket_patch
+bulk_patch(const struct value *status, const struct value *priority,
+    const struct value *assignee)
+{
+	return (struct ticket_patch){
+		.status = status->present && !status->is_null ?
+		    (int)status->num : -1,
+		.priority = priority->present && !priority->is_null ?
+		    (int)priority->num : -1,
+		.set_assignee = assignee->present,
+		.assignee = assignee->is_null ? 0 : (uint32_t)assignee->num,
+	};
+}
+
+/*
+ * POST /api/support/tickets/bulk/ {uuids: [1..100 uuids], status?,
+ * priority?, assignee? (an id or null)}
+ * Staff.  Every ticket changed in one transaction, or none.  200
+ * {"updated": N, "results": [tickets as the list shows them]}; 400 bad
+ * fields (a uuid given twice, an assignee not staff); 403 a customer; 404
+ * an unknown ticket, 409 a refused status, each naming the ticket in
+ * "fields": {"uuids": "<uuid>: why"}.
+ */
+static sup_err
+ticket_bulk(void *ctx, struct sup_req *r)
+{
+	uint8_t uuids[TICKET_BULK_MAX][UUID_LEN];
+	struct value v[BK_NFIELDS];
+	struct ticket_patch p;
+	size_t n;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, bulk_fields, BK_NFIELDS, v)) !=
+	    SUP_OK)
+		return e;
+	n = valid_uuids(&v[BK_UUIDS], uuids, TICKET_BULK_MAX);
+	p = bulk_patch(&v[BK_STATUS], &v[BK_PRIORITY], &v[BK_ASSIGNEE]);
+	return bulk_apply(ctx, r, uuids, n, &p);
+}
+
 /* --- Pages ------------------------------------------------------------ */
 
 #define PAGE_TICKETS "/support/tickets/"
 
 /*
- * GET /support/?status=&page=  (the list's query parameters)
+ * GET /support/?status=&page=  (the list's query parameters; updated=N:
+ * the notice after a bulk change)
  * Logged in.  The reader's tickets, newest activity first (staff: all of
- * them, with a status filter), 20 to a page.  200; 400 and 404 pages.
+ * them, with a status filter and the bulk bar), 20 to a page.  200; 400
+ * and 404 pages.
  */
 static sup_err
 page_index(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	bool staff = user_is_staff(&r->user);
+	struct ticket_query q;
 	json_object *list, *pc;
+	char notice[64];
+	long updated;
 	sup_err e;
 
-	if ((e = ticket_index(ctx, r)) != SUP_OK)
+	if ((e = tquery_parse_page(r, &r->user, &q, &updated)) != SUP_OK ||
+	    (e = index_reply(app, r, &q)) != SUP_OK)
 		return e;
 	list = page_ticket_list(r->reply, staff, req_query(r, "status"));
 	pc = page_context(&app->page, r, staff ? "All tickets" :
@@ -221,6 +336,14 @@ page_index(void *ctx, struct sup_req *r)
 		return SUP_ENOMEM;
 	}
 	json_object_object_add(pc, "tickets", list);
+	if (updated >= 0) {
+		snprintf(notice, sizeof(notice), "%ld ticket%s changed.",
+		    updated, updated == 1 ? "" : "s");
+		if (!json_set(pc, "notice", json_object_new_string(notice))) {
+			json_object_put(pc);
+			return SUP_ENOMEM;
+		}
+	}
 	e = page_render(&app->page, r, 200, "tickets.html", pc);
 	json_object_put(pc);
 	return e;
@@ -336,6 +459,59 @@ page_ticket_status(void *ctx, struct sup_req *r)
 	return page_redirect(r, app->conf.url_prefix, path);
 }
 
+enum { PB_UUIDS, PB_ALL, PB_SHOWN, PB_STATUS, PB_PRIORITY, PB_ASSIGNEE,
+	PB_NFIELDS };
+static const struct field page_bulk_fields[PB_NFIELDS] = {
+	[PB_UUIDS] = { "uuids", F_UUIDS, 0, 0, TICKET_BULK_MAX, NULL, NULL },
+	[PB_ALL] = { "all", F_BOOL, 0, 0, 0, NULL, NULL },
+	[PB_SHOWN] = { "shown", F_UUIDS, 0, 0, TICKET_BULK_MAX, NULL, NULL },
+	[PB_STATUS] = { "status", F_ENUM, FIELD_NULLABLE, 0, 0,
+		ticket_status_names, NULL },
+	[PB_PRIORITY] = { "priority", F_ENUM, FIELD_NULLABLE, 0, 0,
+		ticket_priority_names, NULL },
+	[PB_ASSIGNEE] = { "assignee", F_INT, FIELD_NULLABLE, 0, UINT32_MAX,
+		NULL, NULL },
+};
+
+/*
+ * POST /support/tickets/bulk/ uuids=...&uuids=...&status=&priority=
+ * &assignee= (a form: the queue's bulk bar)
+ * Staff.  The checked tickets (uuids), or with all=1 every ticket the
+ * page showed (shown), changed as the API's bulk change does; an empty
+ * status, priority or assignee leaves it as it is, assignee=0 unassigns.
+ * 303 to the queue with the notice (?updated=N); a 400, 403, 404 or 409
+ * page naming the ticket otherwise.
+ */
+static sup_err
+page_bulk(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	uint8_t uuids[TICKET_BULK_MAX][UUID_LEN];
+	struct value v[PB_NFIELDS];
+	struct ticket_patch p;
+	json_object *updated;
+	char path[64];
+	size_t n;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, page_bulk_fields, PB_NFIELDS, v)) !=
+	    SUP_OK)
+		return e;
+	n = valid_uuids(&v[v[PB_ALL].b ? PB_SHOWN : PB_UUIDS], uuids,
+	    TICKET_BULK_MAX);
+	if (n == 0)
+		return valid_fail(r, "uuids", "Select at least one ticket.");
+	p = bulk_patch(&v[PB_STATUS], &v[PB_PRIORITY], &v[PB_ASSIGNEE]);
+	/* Here an empty assignee is "as it is"; 0 is nobody. */
+	p.set_assignee = v[PB_ASSIGNEE].present && !v[PB_ASSIGNEE].is_null;
+	if ((e = bulk_apply(app, r, uuids, n, &p)) != SUP_OK)
+		return e;
+	json_object_object_get_ex(r->reply, "updated", &updated);
+	snprintf(path, sizeof(path), "/support/?updated=%d",
+	    json_object_get_int(updated));
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
 static const struct route routes[] = {
 	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY,
 		ROUTE_FIELDS(open_fields) },
@@ -345,8 +521,10 @@ static const struct route routes[] = {
 		ROUTE_NO_FIELDS },
 	{ "PATCH", TICKETS_PATH "{uuid}/", ticket_change,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(change_fields) },
+	{ "POST", TICKETS_PATH "bulk/", ticket_bulk, ROUTE_STAFF | ROUTE_BODY,
+		ROUTE_FIELDS(bulk_fields) },
 	{ "GET", "/support/", page_index, ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
-		tquery_fields, TQUERY_NFIELDS },
+		tquery_page_fields, TQUERY_PAGE_NFIELDS },
 	{ "GET", PAGE_TICKETS "new/", page_new, ROUTE_LOGIN | ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
 	{ "POST", PAGE_TICKETS "new/", page_create,
@@ -354,6 +532,9 @@ static const struct route routes[] = {
 	{ "GET", PAGE_TICKETS "{uuid}/", page_ticket_show,
 		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(show_fields) },
+	{ "POST", PAGE_TICKETS "bulk/", page_bulk,
+		ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(page_bulk_fields) },
 	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(change_fields) },

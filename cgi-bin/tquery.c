@@ -19,18 +19,25 @@ enum {
 };
 _Static_assert(Q_MAX == TQUERY_NFIELDS, "the list's query fields");
 
-const struct field tquery_fields[TQUERY_NFIELDS] = {
-	[Q_STATUS] = { "status", F_STRING, 0, 1, 200, NULL, NULL },
-	[Q_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
-		NULL },
-	[Q_ASSIGNEE] = { "assignee", F_STRING, 0, 1, 12, NULL, NULL },
-	[Q_USER] = { "user", F_INT, 0, 1, UINT32_MAX, NULL, NULL },
-	[Q_Q] = { "q", F_STRING, 0, 1, 200, NULL, NULL },
-	[Q_AFTER] = { "created_after", F_TIME, 0, 0, 0, NULL, NULL },
-	[Q_BEFORE] = { "created_before", F_TIME, 0, 0, 0, NULL, NULL },
-	[Q_ORDERING] = { "ordering", F_ENUM, 0, 0, 0, orderings, NULL },
-	[Q_PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
-	[Q_PAGE_SIZE] = { "page_size", F_INT, 0, 1, 100, NULL, NULL },
+/* The list's fields, in both tables: the page's adds its own after them. */
+#define LIST_FIELDS \
+	[Q_STATUS] = { "status", F_STRING, 0, 1, 200, NULL, NULL }, \
+	[Q_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names, \
+		NULL }, \
+	[Q_ASSIGNEE] = { "assignee", F_STRING, 0, 1, 12, NULL, NULL }, \
+	[Q_USER] = { "user", F_INT, 0, 1, UINT32_MAX, NULL, NULL }, \
+	[Q_Q] = { "q", F_STRING, 0, 1, 200, NULL, NULL }, \
+	[Q_AFTER] = { "created_after", F_TIME, 0, 0, 0, NULL, NULL }, \
+	[Q_BEFORE] = { "created_before", F_TIME, 0, 0, 0, NULL, NULL }, \
+	[Q_ORDERING] = { "ordering", F_ENUM, 0, 0, 0, orderings, NULL }, \
+	[Q_PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL }, \
+	[Q_PAGE_SIZE] = { "page_size", F_INT, 0, 1, 100, NULL, NULL }
+
+const struct field tquery_fields[TQUERY_NFIELDS] = { LIST_FIELDS };
+
+const struct field tquery_page_fields[TQUERY_PAGE_NFIELDS] = {
+	LIST_FIELDS,
+	[Q_MAX] = { "updated", F_INT, 0, 0, TICKET_BULK_MAX, NULL, NULL },
 };
 
 /* "open,waiting_for_admin" into a bit mask; false on an unknown name. */
@@ -59,11 +66,15 @@ status_mask(const char *s, size_t len, unsigned *mask)
 	return *mask != 0;
 }
 
-sup_err
-tquery_parse(struct sup_req *r, const struct sup_user *u,
-    struct ticket_query *q)
+/*
+ * tquery_parse with the query's fields (n of them: the list's first, as
+ * in tquery_fields), their values in v.
+ */
+static sup_err
+parse_with(struct sup_req *r, const struct sup_user *u,
+    struct ticket_query *q, const struct field *fields, size_t n,
+    struct value *v)
 {
-	struct value v[Q_MAX];
 	long id;
 	sup_err e;
 
@@ -73,7 +84,7 @@ tquery_parse(struct sup_req *r, const struct sup_user *u,
 	q->desc = true;
 	q->page = 1;
 	q->page_size = 20;
-	if ((e = valid_query(r, tquery_fields, Q_MAX, v)) != SUP_OK)
+	if ((e = valid_query(r, fields, n, v)) != SUP_OK)
 		return e;
 	if (v[Q_STATUS].present &&
 	    !status_mask(v[Q_STATUS].str, v[Q_STATUS].len, &q->status_mask))
@@ -121,4 +132,27 @@ tquery_parse(struct sup_req *r, const struct sup_user *u,
 	if (v[Q_PAGE_SIZE].present)
 		q->page_size = v[Q_PAGE_SIZE].num;
 	return SUP_OK;
+}
+
+sup_err
+tquery_parse(struct sup_req *r, const struct sup_user *u,
+    struct ticket_query *q)
+{
+	struct value v[Q_MAX];
+
+	return parse_with(r, u, q, tquery_fields, Q_MAX, v);
+}
+
+sup_err
+tquery_parse_page(struct sup_req *r, const struct sup_user *u,
+    struct ticket_query *q, long *updated)
+{
+	struct value v[TQUERY_PAGE_NFIELDS];
+	sup_err e;
+
+	*updated = -1;
+	if ((e = parse_with(r, u, q, tquery_page_fields,
+	    TQUERY_PAGE_NFIELDS, v)) == SUP_OK && v[Q_MAX].present)
+		*updated = v[Q_MAX].num;
+	return e;
 }

@@ -24,4 +24,14 @@ extern const struct field tquery_fields[TQUERY_NFIELDS];
 sup_err tquery_parse(struct sup_req *r, const struct sup_user *u,
     struct ticket_query *q);
 
+/*
+ * The queue page's query: the list's parameters and "updated", the count
+ * of a bulk change just made (its notice; 0..TICKET_BULK_MAX), which
+ * tquery_parse_page puts in *updated (-1 when absent).  The same errors.
+ */
+#define TQUERY_PAGE_NFIELDS (TQUERY_NFIELDS + 1)
+extern const struct field tquery_page_fields[TQUERY_PAGE_NFIELDS];
+sup_err tquery_parse_page(struct sup_req *r, const struct sup_user *u,
+    struct ticket_query *q, long *updated);
+
 #endif

@@ -10,7 +10,9 @@
  *    ticket (its labels are in the badge's data-label-* attributes), and
  *    the status buttons follow it (a customer writing to a resolved ticket
  *    re-opens it: "Mark resolved" is offered again, "Re-open" no more);
- *  - Ctrl+Enter (Cmd+Enter) in the reply box sends it.
+ *  - Ctrl+Enter (Cmd+Enter) in the reply box sends it;
+ *  - on the queue, "All on this page" of the bulk bar ticks every
+ *    ticket's box too (without it the server reads the box itself).
  * No inline script anywhere: the pages' Content-Security-Policy forbids
  * it, so this file finds its elements by id (templates/ticket.html).
  */
@@ -264,10 +266,22 @@
 		schedule();
 	}
 
+	function bulkAll(all) {
+		all.addEventListener("change", function () {
+			document.querySelectorAll("input.bulk-pick").forEach(
+			    function (box) {
+				box.checked = all.checked;
+			    });
+		});
+	}
+
 	document.addEventListener("DOMContentLoaded", function () {
 		var thread = document.getElementById("thread");
+		var all = document.getElementById("bulk-all");
 		localTimes(document);
 		if (thread && thread.dataset.messagesUrl)
 			chat(thread);
+		if (all)
+			bulkAll(all);
 	});
 })();

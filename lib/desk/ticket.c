@@ -27,6 +27,8 @@ static const struct sup_errdef ticket_errdefs[] = {
 	    "The ticket is closed.", "This ticket is closed",
 	    "A closed ticket takes no more replies. Open a new ticket if "
 	    "you need more help." },
+	{ TICKET_EDUPLICATE, SUP_EINVAL, "invalid",
+	    "The same ticket is named more than once.", NULL, NULL },
 };
 SUP_ERRORS(ticket_errors, SUP_AREA_TICKETS, ticket_errdefs)
 #include "valid.h"
@@ -464,51 +466,80 @@ change_name(struct event *ev, const char *field, const char *const *names,
 	    t ? strlen(t) : 0);
 }
 
-static sup_err
-update_txn(struct store *s, DB_TXN *txn, void *arg)
+/*
+ * What a change of one ticket leaves for the end of its transaction: the
+ * counts to move and the event to append, and the ticket's stored text as
+ * written (or as it was, unchanged).  The counters and the log are the
+ * store's most shared pages, so every writer takes them last.
+ */
+struct change {
+	struct event ev;
+	struct sbuf text;
+	bool changed;		/* written: counts and event are due */
+	uint32_t user, old_assignee, assignee;
+	int old, status;
+};
+
+/* Release what c holds (after change_one, whatever it returned). */
+static void
+change_free(struct change *c)
 {
-	struct update_args *a = arg;
-	const struct ticket_patch *p = a->p;
-	const struct sup_user *u = a->u;
-	bool changed = false, first;
+	event_free(&c->ev);
+	free(c->text.p);
+	c->text = (struct sbuf){ 0 };
+}
+
+/*
+ * Apply the patch p by u to the ticket uuid (which must outlive c: the
+ * event names it) inside txn at time now, as PATCH does: read it for
+ * update, check and move its status (record_status_move), subject,
+ * priority and assignee (a staff user's id, 0: nobody), note each change
+ * in c->ev, and write it back when anything changed.  The counts and the
+ * event are change_finish's.  c->ev is initialised in every case
+ * (change_free it).  Errors: SUP_ENOTFOUND (absent or not u's),
+ * SUP_EFORBIDDEN (an owner changing more than the status),
+ * TICKET_ETRANSITION, SUP_EINVAL (the assignee is no staff user),
+ * SUP_ENOMEM, SUP_EDB.
+ */
+static sup_err
+change_one(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], const struct ticket_patch *p, int64_t now,
+    struct change *c)
+{
 	struct record_ticket t;
 	struct record_state st;
-	struct sbuf text = { 0 };
 	json_object *staff_rec;
-	int64_t now = time_now_us();
-	uint32_t old_assignee;
-	struct event ev;
+	bool first;
 	sup_err e;
-	int old;
 
-	json_object_put(a->out);
-	a->out = NULL;
-	if ((e = ticket_load(s, txn, u, a->uuid, DB_RMW, &t)) != SUP_OK)
+	memset(c, 0, sizeof(*c));
+	event_init(&c->ev, EV_TICKET_UPDATED, u->id);
+	c->ev.ticket = uuid;
+	if ((e = ticket_load(s, txn, u, uuid, DB_RMW, &t)) != SUP_OK)
 		return e;
-	event_init(&ev, EV_TICKET_UPDATED, u->id);
-	ev.ticket = a->uuid;
-	old = t.status;
-	old_assignee = t.assignee;
+	c->user = t.user;
+	c->old = t.status;
+	c->old_assignee = t.assignee;
 	if (!user_is_staff(u) && (p->priority >= 0 || p->subject != NULL ||
 	    p->set_assignee)) {
 		e = SUP_EFORBIDDEN;
 		goto out;
 	}
-	if (p->status >= 0 && p->status != old) {
+	if (p->status >= 0 && p->status != c->old) {
 		record_state_of(&t, &st);
 		if ((e = record_status_move(&st, user_is_staff(u),
 		    t.user == u->id, MOVE_SET, p->status, now, &first)) !=
 		    SUP_OK ||
-		    (e = change_name(&ev, "status", ticket_status_names, old,
-		    p->status)) != SUP_OK)
+		    (e = change_name(&c->ev, "status", ticket_status_names,
+		    c->old, p->status)) != SUP_OK)
 			goto out;
 		record_state_set(&t, &st);
-		changed = true;
+		c->changed = true;
 	}
 	if (p->subject != NULL) {
 		if ((t.subject_len != p->subject_len ||
 		    memcmp(t.subject, p->subject, p->subject_len) != 0) &&
-		    (e = event_change_str(&ev, "subject", t.subject,
+		    (e = event_change_str(&c->ev, "subject", t.subject,
 		    t.subject_len, p->subject, p->subject_len)) != SUP_OK)
 			goto out;
 		char *copy = malloc(p->subject_len + 1);
@@ -521,17 +552,17 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 		free(t.subject);
 		t.subject = copy;
 		t.subject_len = p->subject_len;
-		changed = true;
+		c->changed = true;
 	}
 	if (p->priority >= 0) {
-		if (t.priority != p->priority && (e = change_name(&ev,
+		if (t.priority != p->priority && (e = change_name(&c->ev,
 		    "priority", ticket_priority_names, t.priority,
 		    p->priority)) != SUP_OK)
 			goto out;
 		t.priority = p->priority;
-		changed = true;
+		c->changed = true;
 	}
-	if (p->set_assignee && p->assignee != old_assignee) {
+	if (p->set_assignee && p->assignee != c->old_assignee) {
 		if (p->assignee != 0) {
 			struct sup_user a_user;
 			e = user_get(s, txn, p->assignee, &staff_rec);
@@ -549,36 +580,65 @@ update_txn(struct store *s, DB_TXN *txn, void *arg)
 				goto out;
 			}
 		}
-		if ((e = event_change_int(&ev, "assignee", old_assignee,
+		if ((e = event_change_int(&c->ev, "assignee", c->old_assignee,
 		    p->assignee, 0)) != SUP_OK)
 			goto out;
 		t.assignee = p->assignee;
-		changed = true;
+		c->changed = true;
 	}
-	/*
-	 * The counters last, as every writer does: they are the most shared
-	 * page of the store, so they are locked for the shortest time, and
-	 * always after the ticket's index pages (no lock-order deadlock
-	 * with a post).  Unchanged, the ticket is shown as it was written.
-	 */
-	if (changed) {
-		if ((e = ticket_save(s, txn, &t, now, &text)) != SUP_OK ||
-		    (e = ticket_move_count(s, txn, t.user, old, old_assignee,
-		    t.status, t.assignee)) != SUP_OK ||
-		    (e = event_append(s, txn, &ev)) != SUP_OK)
-			goto out;
-	} else {
-		record_ticket_encode(&t, &text);
-		if (text.failed) {
+	c->status = t.status;
+	c->assignee = t.assignee;
+	/* Unchanged, the ticket is shown as it was written. */
+	if (c->changed)
+		e = ticket_save(s, txn, &t, now, &c->text);
+	else {
+		record_ticket_encode(&t, &c->text);
+		if (c->text.failed)
 			e = SUP_ENOMEM;
-			goto out;
-		}
 	}
-	e = render(s, txn, u, text.p, text.len, true, &a->out);
 out:
-	free(text.p);
-	event_free(&ev);
 	record_ticket_clear(&t);
+	return e;
+}
+
+/*
+ * The rest of a change written by change_one: its counts, then its event.
+ * Called after every ticket of the transaction is written: the counters
+ * are the most shared page of the store, so they are locked for the
+ * shortest time, and always after the tickets' index pages (no lock-order
+ * deadlock with a post); the log's last page is held from the append to
+ * the commit.  Nothing when the ticket did not change.
+ */
+static sup_err
+change_counts(struct store *s, DB_TXN *txn, const struct change *c)
+{
+	if (!c->changed)
+		return SUP_OK;
+	return ticket_move_count(s, txn, c->user, c->old, c->old_assignee,
+	    c->status, c->assignee);
+}
+
+static sup_err
+change_event(struct store *s, DB_TXN *txn, struct change *c)
+{
+	return c->changed ? event_append(s, txn, &c->ev) : SUP_OK;
+}
+
+static sup_err
+update_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct update_args *a = arg;
+	struct change c;
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	if ((e = change_one(s, txn, a->u, a->uuid, a->p, time_now_us(),
+	    &c)) == SUP_OK &&
+	    (e = change_counts(s, txn, &c)) == SUP_OK &&
+	    (e = change_event(s, txn, &c)) == SUP_OK)
+		e = render(s, txn, a->u, c.text.p, c.text.len, true, &a->out);
+	change_free(&c);
 	return e;
 }
 
@@ -590,6 +650,161 @@ ticket_update(struct store *s, const struct sup_user *u,
 	struct update_args a = { .u = u, .uuid = uuid, .p = p };
 
 	return store_run_json(s, 0, update_txn, &a, &a.out, out);
+}
+
+/* --- Bulk update ----------------------------------------------------- */
+
+/* A ticket of a bulk update: its uuid and its place in the list given. */
+struct bulk_item {
+	const uint8_t *uuid;
+	size_t idx;
+};
+
+struct bulk_args {
+	const struct sup_user *u;
+	const struct ticket_patch *p;
+	struct bulk_item *items;	/* sorted by uuid: the lock order */
+	size_t n;
+	size_t *failed;
+	json_object *out;
+};
+
+static int
+item_by_uuid(const void *a, const void *b)
+{
+	const struct bulk_item *x = a, *y = b;
+	int c = memcmp(x->uuid, y->uuid, UUID_LEN);
+
+	return c != 0 ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Is e a rule's refusal of one ticket (the others are still checked)? */
+static bool
+bulk_refusal(sup_err e)
+{
+	return e == SUP_ENOTFOUND || e == TICKET_ETRANSITION ||
+	    e == SUP_EFORBIDDEN || e == SUP_EINVAL;
+}
+
+/*
+ * Every ticket of the bulk changed in one transaction, in uuid order (two
+ * bulk updates lock their tickets in the same order), then the counts of
+ * each, then the events of each, then a->out built as {"updated",
+ * "results"} with the tickets in the order given.  A ticket refused by a
+ * rule does not stop the walk at once: the one refused first in the order
+ * given is named (*a->failed) and its error returned, and store_run
+ * aborts the lot.
+ */
+static sup_err
+bulk_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct bulk_args *a = arg;
+	struct change *cs;
+	struct sbuf rb = { 0 };
+	json_object *results = NULL;
+	int64_t now = time_now_us(), updated = 0;
+	size_t done = 0, bad = a->n;
+	sup_err e = SUP_OK, first = SUP_OK;
+	struct view v;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	*a->failed = a->n;
+	if ((cs = calloc(a->n, sizeof(*cs))) == NULL)
+		return SUP_ENOMEM;
+	for (; done < a->n; done++) {
+		struct bulk_item *it = &a->items[done];
+		e = change_one(s, txn, a->u, it->uuid, a->p, now,
+		    &cs[it->idx]);
+		if (e == SUP_OK)
+			continue;
+		if (!bulk_refusal(e)) {
+			done++;
+			goto out;
+		}
+		if (it->idx < bad) {
+			bad = it->idx;
+			first = e;
+		}
+	}
+	if (bad < a->n) {
+		*a->failed = bad;
+		e = first;
+		goto out;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if ((e = change_counts(s, txn, &cs[i])) != SUP_OK)
+			goto out;
+	for (size_t i = 0; i < a->n; i++) {
+		if ((e = change_event(s, txn, &cs[i])) != SUP_OK)
+			goto out;
+		updated += cs[i].changed;
+	}
+	sbuf_add(&rb, "[", 1);
+	view_begin(&v, s, txn, a->u);
+	for (size_t i = 0; i < a->n && e == SUP_OK; i++) {
+		if (i > 0)
+			sbuf_add(&rb, ",", 1);
+		e = view_ticket_list_add(&v, cs[i].ev.ticket, cs[i].text.p,
+		    cs[i].text.len, &rb);
+	}
+	view_end(&v);
+	sbuf_add(&rb, "]", 1);
+	if (e != SUP_OK)
+		goto out;
+	if ((a->out = json_object_new_object()) == NULL ||
+	    (results = view_raw(&rb)) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	/* On an error, store_run_json releases a->out. */
+	if (!json_set(a->out, "updated", json_object_new_int64(updated))) {
+		json_object_put(results);
+		e = SUP_ENOMEM;
+	} else if (!json_set(a->out, "results", results))
+		e = SUP_ENOMEM;
+out:
+	/* Every change_one ran (on its slot) up to done. */
+	for (size_t i = 0; i < done; i++)
+		change_free(&cs[a->items[i].idx]);
+	free(cs);
+	free(rb.p);
+	return e;
+}
+
+sup_err
+ticket_bulk_update(struct store *s, const struct sup_user *u,
+    const uint8_t (*uuids)[UUID_LEN], size_t n, const struct ticket_patch *p,
+    size_t *failed, json_object **out)
+{
+	struct bulk_args a = { .u = u, .p = p, .n = n, .failed = failed };
+	sup_err e;
+
+	*failed = n;
+	*out = NULL;
+	if (!user_is_staff(u))
+		return SUP_EFORBIDDEN;
+	if (n == 0 || n > TICKET_BULK_MAX)
+		return SUP_EINVAL;
+	if ((a.items = calloc(n, sizeof(*a.items))) == NULL)
+		return SUP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		a.items[i].uuid = uuids[i];
+		a.items[i].idx = i;
+	}
+	qsort(a.items, n, sizeof(*a.items), item_by_uuid);
+	/* Sorted, a uuid given again follows its first; name the later. */
+	for (size_t i = 1; i < n; i++)
+		if (memcmp(a.items[i - 1].uuid, a.items[i].uuid,
+		    UUID_LEN) == 0 && (*failed == n ||
+		    a.items[i].idx < *failed))
+			*failed = a.items[i].idx;
+	if (*failed < n)
+		e = TICKET_EDUPLICATE;
+	else
+		e = store_run_json(s, 0, bulk_txn, &a, &a.out, out);
+	free(a.items);
+	return e;
 }
 
 /* --- Closing old resolved tickets ------------------------------------ */

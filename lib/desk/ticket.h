@@ -22,6 +22,7 @@
 #define TICKET_ELIMIT ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 1))
 #define TICKET_ETRANSITION ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 2))
 #define TICKET_ECLOSED ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 3))
+#define TICKET_EDUPLICATE ((sup_err)SUP_ERR_AREA(SUP_AREA_TICKETS, 4))
 
 #define SUBJECT_MAX 255		/* characters */
 #define CONTENT_MAX 65536	/* bytes */
@@ -76,6 +77,25 @@ sup_err ticket_close_resolved(struct store *s, int64_t before, long *closed);
 sup_err ticket_update(struct store *s, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], const struct ticket_patch *p,
     json_object **out);
+
+/*
+ * Change the n tickets uuids[0..n) (1..TICKET_BULK_MAX of them) with the
+ * one patch p by staff u, all in one transaction or none, each as
+ * ticket_update would (record_status_move, the assignee a staff user's
+ * id or 0, a ticket.updated event for each ticket that changes).  The
+ * tickets are locked in uuid order, so two bulk updates do not deadlock
+ * each other.  On a refusal *failed is the index in uuids of the ticket
+ * refused first in the order given (n otherwise) and nothing changed:
+ * TICKET_EDUPLICATE (it repeats an earlier one), SUP_ENOTFOUND (unknown),
+ * TICKET_ETRANSITION, SUP_EINVAL (the assignee is not a staff user; also
+ * for n out of range, with *failed == n).  SUP_EFORBIDDEN when u is not
+ * staff.  *out is {"updated": how many changed, "results": the tickets
+ * as the list shows them, in the order given}; the caller puts it.
+ */
+#define TICKET_BULK_MAX 100
+sup_err ticket_bulk_update(struct store *s, const struct sup_user *u,
+    const uint8_t (*uuids)[UUID_LEN], size_t n, const struct ticket_patch *p,
+    size_t *failed, json_object **out);
 
 enum ticket_order { ORDER_UPDATED, ORDER_CREATED, ORDER_NUMBER, ORDER_PRIORITY };
 

@@ -424,9 +424,44 @@ content_type_is(const struct sup_req *r, const char *type)
 }
 
 /*
- * The urlencoded body as an object of strings.  The pairs are split by
- * parse_pairs, as the query is; a name given twice is refused rather than
- * guessed at (no form of ours repeats a field).
+ * Add the form value v (taken) to obj under k: a string, or, when k is
+ * there already, an array of its values in order (check boxes of one name
+ * repeat it; valid_json refuses the repetition for any other field).
+ * SUP_ENOMEM.
+ */
+static sup_err
+form_add(json_object *obj, const char *k, json_object *v)
+{
+	json_object *was, *arr;
+
+	if (!json_object_object_get_ex(obj, k, &was))
+		return json_object_object_add(obj, k, v) == 0 ? SUP_OK :
+		    SUP_ENOMEM;
+	if (json_object_is_type(was, json_type_array))
+		return json_object_array_add(was, v) == 0 ? SUP_OK :
+		    SUP_ENOMEM;
+	if ((arr = json_object_new_array()) == NULL ||
+	    json_object_array_add(arr, json_object_get(was)) != 0) {
+		json_object_put(arr);
+		return SUP_ENOMEM;
+	}
+	if (json_object_array_add(arr, v) != 0) {
+		json_object_put(arr);
+		return SUP_ENOMEM;
+	}
+	if (json_object_object_add(obj, k, arr) != 0) {
+		/* arr holds v now: the caller's reference is given back. */
+		json_object_get(v);
+		json_object_put(arr);
+		return SUP_ENOMEM;
+	}
+	return SUP_OK;
+}
+
+/*
+ * The urlencoded body as an object of strings, an array of strings for a
+ * name given more than once (form_add).  The pairs are split by
+ * parse_pairs, as the query is; the CSRF token given twice is refused.
  */
 static sup_err
 parse_form(struct sup_req *r)
@@ -453,10 +488,8 @@ parse_form(struct sup_req *r)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *k = pairs[i].key;
-		bool twice = strcmp(k, "csrfmiddlewaretoken") == 0 ?
-		    r->form_csrf != NULL : json_object_object_get_ex(obj, k,
-		    NULL);
-		if (twice) {
+		if (strcmp(k, "csrfmiddlewaretoken") == 0 &&
+		    r->form_csrf != NULL) {
 			if ((e = req_field_error(r, k, "Given more than "
 			    "once.")) == SUP_OK)
 				e = SUP_EINVAL;
@@ -469,7 +502,8 @@ parse_form(struct sup_req *r)
 		}
 		/* A NULL value would be added as null: check it first. */
 		json_object *v = json_object_new_string(pairs[i].val);
-		if (v == NULL || json_object_object_add(obj, k, v) != 0) {
+		if (v == NULL || form_add(obj, k, v) != SUP_OK) {
+			/* form_add took v only when it succeeded. */
 			json_object_put(v);
 			e = SUP_ENOMEM;
 			goto out;

@@ -113,6 +113,51 @@ terminate(json_object *j, struct value *v)
 	return v->str != NULL;
 }
 
+/* Is j a string holding a canonical UUID? */
+static bool
+is_uuid(json_object *j)
+{
+	uint8_t u[UUID_LEN];
+
+	return json_object_is_type(j, json_type_string) &&
+	    uuid_parse(json_object_get_string(j),
+	    (size_t)json_object_get_string_len(j), u);
+}
+
+/*
+ * Check an F_UUIDS value j: an array of min..max UUID strings (a form's
+ * one string counts as an array of it).  The reason when bad, else NULL.
+ */
+static const char *
+check_uuids(const struct field *f, json_object *j, bool form,
+    struct value *v, char *why, size_t whylen)
+{
+	size_t n;
+
+	if (form && json_object_is_type(j, json_type_string))
+		n = 1;
+	else if (json_object_is_type(j, json_type_array))
+		n = json_object_array_length(j);
+	else
+		return "Must be a list of UUIDs.";
+	if ((long)n < f->min || (long)n > f->max) {
+		snprintf(why, whylen, "Ensure this field has %s %ld item%s.",
+		    (long)n < f->min ? "at least" : "no more than",
+		    (long)n < f->min ? f->min : f->max,
+		    ((long)n < f->min ? f->min : f->max) == 1 ? "" : "s");
+		return why;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!is_uuid(n == 1 && !json_object_is_type(j,
+		    json_type_array) ? j : json_object_array_get_idx(j, i))) {
+			snprintf(why, whylen, "Item %zu is not a UUID.", i + 1);
+			return why;
+		}
+	v->list = j;
+	v->len = n;
+	return NULL;
+}
+
 /*
  * Check a JSON value of field f; the reason when bad, else NULL.  form: the
  * body was a urlencoded form, whose values are all text: a number or a
@@ -123,15 +168,18 @@ static const char *
 check_json(const struct field *f, json_object *j, bool form, struct value *v,
     char *why, size_t whylen)
 {
-	if (form && j != NULL && (f->type == F_BOOL || f->type == F_INT)) {
-		if (json_object_get_string_len(j) == 0 &&
-		    (f->flags & FIELD_NULLABLE)) {
-			v->is_null = true;
-			return NULL;
-		}
+	if (form && json_object_is_type(j, json_type_array) &&
+	    f->type != F_UUIDS)
+		return "Given more than once.";
+	if (form && json_object_is_type(j, json_type_string) &&
+	    json_object_get_string_len(j) == 0 &&
+	    (f->flags & FIELD_NULLABLE)) {
+		v->is_null = true;
+		return NULL;
+	}
+	if (form && j != NULL && (f->type == F_BOOL || f->type == F_INT))
 		return check_text(f, json_object_get_string(j),
 		    (size_t)json_object_get_string_len(j), v, why, whylen);
-	}
 	if (j == NULL) {
 		if (f->flags & FIELD_NULLABLE) {
 			v->is_null = true;
@@ -171,6 +219,8 @@ check_json(const struct field *f, json_object *j, bool form, struct value *v,
 		}
 		v->num = (long)x;
 		return NULL;
+	case F_UUIDS:
+		return check_uuids(f, j, form, v, why, whylen);
 	}
 	return "Unsupported field.";
 }
@@ -277,6 +327,25 @@ valid_query(struct sup_req *r, const struct field *fields, size_t n,
 			return SUP_ENOMEM;
 	}
 	return check_required(r, fields, n, vals, e);
+}
+
+size_t
+valid_uuids(const struct value *v, uint8_t (*out)[UUID_LEN], size_t max)
+{
+	size_t n = 0;
+
+	if (v->list == NULL)
+		return 0;
+	for (; n < v->len && n < max; n++) {
+		json_object *j = json_object_is_type(v->list,
+		    json_type_array) ? json_object_array_get_idx(v->list, n) :
+		    v->list;
+		/* Checked by check_uuids: every item parses. */
+		if (!uuid_parse(json_object_get_string(j),
+		    (size_t)json_object_get_string_len(j), out[n]))
+			break;
+	}
+	return n;
 }
 
 sup_err

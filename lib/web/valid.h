@@ -8,11 +8,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
 #include "req.h"
 #include "sup.h"
+#include "util.h"
 
 enum field_type {
 	F_STRING,	/* trimmed; min..max characters (code points) */
@@ -21,6 +23,8 @@ enum field_type {
 	F_INT,		/* min..max */
 	F_ENUM,		/* one of choices */
 	F_TIME,		/* ISO 8601 date or date-time */
+	F_UUIDS,	/* a JSON array of min..max canonical UUID strings
+			 * (from a form: the field repeated, or given once) */
 };
 
 struct field {
@@ -55,12 +59,17 @@ struct value {
 	long num;		/* F_INT; F_ENUM: index into choices */
 	bool b;			/* F_BOOL */
 	int64_t us;		/* F_TIME */
+	json_object *list;	/* F_UUIDS: the checked array (len items),
+				 * or a form's one string; borrowed */
 };
 
 /*
  * Check the JSON object body against fields (n of them), filling vals[n].
- * A urlencoded form body (r->form) is an object of strings: its booleans
- * and numbers are read from their text.  A string value that trimming
+ * A urlencoded form body (r->form) is an object of strings (an array of
+ * them for a name the form repeats): its booleans and numbers are read
+ * from their text, an empty value of a nullable field is null, and a
+ * repeated name is refused ("Given more than once.") unless its field is
+ * F_UUIDS.  A string value that trimming
  * shortened is replaced in body by its trimmed text, so that every
  * vals[i].str ends with a NUL.
  * Unknown members give SUP_EUNKNOWN, bad ones SUP_EINVAL; either way every
@@ -73,6 +82,13 @@ sup_err valid_json(struct sup_req *r, json_object *body,
  * a parameter given with an empty value counts as absent. */
 sup_err valid_query(struct sup_req *r, const struct field *fields, size_t n,
     struct value *vals);
+
+/*
+ * Copy the UUIDs of a checked F_UUIDS value v into out (room for max),
+ * in the order given.  Returns how many were copied (v->len, at most max).
+ */
+size_t valid_uuids(const struct value *v, uint8_t (*out)[UUID_LEN],
+    size_t max);
 
 /* Name a bad field in r->err_fields: SUP_EINVAL (or SUP_ENOMEM). */
 sup_err valid_fail(struct sup_req *r, const char *field, const char *why);

@@ -104,9 +104,10 @@ def request(method, path, who=ANON, query=None, json_body=None, form=None,
         data = json.dumps(json_body, ensure_ascii=False).encode()
         ctype = ctype or "application/json"
     elif form is not None:
-        f = dict(form)
+        # A dict, or (name, value) pairs when a name repeats (checkboxes).
+        f = list(form.items()) if isinstance(form, dict) else list(form)
         if who.form_token():
-            f["csrfmiddlewaretoken"] = who.form_token()
+            f.append(("csrfmiddlewaretoken", who.form_token()))
         data = urllib.parse.urlencode(f).encode()
         ctype = ctype or "application/x-www-form-urlencoded"
     elif body is not None:
@@ -219,6 +220,30 @@ def tickets():
         s.append(request("PATCH", TICKETS + t_ + "/", who, json_body=b))
     for v in limits(SUBJECT_MAX, "chars"):
         s.append(request("PATCH", TICKETS + TA + "/", CAROL, json_body={"subject": v}))
+    # Bulk changes (test_bulk.py): the API and the queue's form.
+    bulk = TICKETS + "bulk/"
+    ghost = "0193a0c4-0000-7000-8000-000000000001"
+    bodies = [{"uuids": [TA, TB, TC], "status": "waiting_for_user", "priority": "high",
+               "assignee": 3},
+              {"uuids": [TA, TB], "assignee": None}, {"uuids": [TA, ghost, TB], "status": "open"},
+              {"uuids": [TA, TA]}, {"uuids": []}, {"uuids": TA}, {"uuids": [1, "x"]},
+              {"uuids": [ghost] * 101}, {"uuids": [TA], "assignee": 1},
+              {"uuids": [TA], "subject": "x"}]
+    for b in bodies:
+        s.append(request("POST", bulk, CAROL, json_body=b))
+    s.append(request("POST", bulk, ALICE, json_body=bodies[0]))
+    s.append(request("GET", bulk, CAROL))
+    page_bulk = "/support/tickets/bulk/"
+    forms = [[("uuids", TA), ("uuids", TB), ("status", "closed"), ("priority", ""),
+              ("assignee", "0")],
+             [("all", "1"), ("shown", TA), ("shown", TC), ("status", ""), ("priority", "low"),
+              ("assignee", "")],
+             [("uuids", TA), ("uuids", ghost), ("status", "open")],
+             [("status", "closed")], [("uuids", TA), ("status", "open"), ("status", "closed")]]
+    for f in forms:
+        s.append(request("POST", page_bulk, CAROL_COOKIE, form=f))
+    s.append(request("POST", page_bulk, ALICE_COOKIE, form=forms[0]))
+    s.append(request("GET", "/support/", CAROL_COOKIE, query={"updated": "3"}))
     # The pages (test_pages.py).
     for who in (ALICE_COOKIE, CAROL_COOKIE, ANON):
         s.append(request("GET", "/support/", who))

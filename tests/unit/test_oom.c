@@ -8,7 +8,8 @@
  *
  * The calls: the request parser (req_parse, the body as JSON and as a
  * urlencoded form), the template engine (parse and render), the records
- * (ticket_create, ticket_show, ticket_update, msg_post, msg_list) and the
+ * (ticket_create, ticket_show, ticket_update, ticket_bulk_update,
+ * msg_post, msg_list) and the
  * store's own writes (user_create, whose unique indexes Berkeley DB builds
  * through our callbacks).
  *
@@ -296,6 +297,18 @@ x(json_object *o)
 	json_object *e;
 
 	if (o == NULL || nx == SUP_NELEM(xpool) || (e = view_expand(o)) == NULL)
+		return NULL;
+	return xpool[nx++] = e;
+}
+
+/* x(o) for an object holding raw members: o printed and parsed again. */
+static json_object *
+xp(json_object *o)
+{
+	json_object *e;
+
+	if (o == NULL || nx == SUP_NELEM(xpool) ||
+	    (e = json_tokener_parse(json_object_to_json_string(o))) == NULL)
 		return NULL;
 	return xpool[nx++] = e;
 }
@@ -600,6 +613,7 @@ run_tmpl_render(void)
 
 static struct sup_user alice, agent;
 static uint8_t ticket[UUID_LEN];	/* alice's, for the updates */
+static uint8_t bulk[3][UUID_LEN];	/* ticket and two more, for the bulk */
 static int nposted;
 
 static void
@@ -703,6 +717,44 @@ run_ticket_update(void)
 		    strcmp(jstr(x(again), "subject"), "VPN down again") != 0)
 			incomplete = "the ticket stored is not changed";
 		json_object_put(again);
+	}
+	json_object_put(out);
+	return e;
+}
+
+/*
+ * Staff resolves three tickets at once, lowers them and takes them (one
+ * is the agent's already): all of them, or none.
+ */
+static sup_err
+run_ticket_bulk_update(void)
+{
+	struct ticket_patch p = {
+		.status = ST_RESOLVED, .priority = PRI_LOW,
+		.set_assignee = true, .assignee = agent.id,
+	};
+	json_object *out = NULL, *again = NULL;
+	size_t failed;
+	sup_err e;
+
+	arm();
+	e = ticket_bulk_update(&st, &agent, (const uint8_t (*)[UUID_LEN])bulk,
+	    3, &p, &failed, &out);
+	disarm();
+	if (e == SUP_OK) {
+		if (jlen(xp(out), "results") != 3)
+			incomplete = "the tickets reported are not all there";
+		for (int i = 0; i < 3 && incomplete == NULL; i++) {
+			if (ticket_show(&st, &agent, bulk[i], &again) !=
+			    SUP_OK ||
+			    strcmp(jstr(x(again), "status"), "resolved") != 0 ||
+			    strcmp(jstr(x(again), "priority"), "low") != 0)
+				incomplete = "a ticket stored is not changed";
+			json_object_put(again);
+			again = NULL;
+		}
+	} else if (failed != 3) {
+		incomplete = "a failure named a ticket";
 	}
 	json_object_put(out);
 	return e;
@@ -921,6 +973,13 @@ setup(void)
 		bail_out("ticket_create");
 	memcpy(ticket, in.uuid, UUID_LEN);
 	json_object_put(out);
+	memcpy(bulk[1], ticket, UUID_LEN);
+	for (int i = 0; i < 3; i += 2) {
+		if (ticket_create(&st, &conf, &alice, &in, &out) != SUP_OK)
+			bail_out("ticket_create");
+		memcpy(bulk[i], in.uuid, UUID_LEN);
+		json_object_put(out);
+	}
 	store_close(&st);
 
 	tap_tmpdir(tdir, sizeof(tdir));
@@ -952,6 +1011,8 @@ main(void)
 	oom_loop("ticket_create", run_ticket_create, true);
 	oom_loop("ticket_create, assigned in turn", run_ticket_assign, true);
 	oom_loop("ticket_update", run_ticket_update, true);
+	oom_loop("ticket_bulk_update (3 tickets)", run_ticket_bulk_update,
+	    true);
 	oom_loop("msg_post", run_msg_post, true);
 	oom_loop("user_create", run_user_create, true);
 	oom_loop("user_set_away", run_user_set_away, true);

@@ -715,6 +715,145 @@ test_staff_update(void)
 	json_object_put(t);
 }
 
+/* ticket_bulk_update of the n tickets u with p, its answer reparsed. */
+static sup_err
+bulk_e(const struct sup_user *u, uint8_t (*uuids)[UUID_LEN], size_t n,
+    const struct ticket_patch *p, size_t *failed, json_object **out)
+{
+	sup_err e = ticket_bulk_update(&st, u, (const uint8_t (*)[UUID_LEN])
+	    uuids, n, p, failed, out);
+
+	*out = reparse(*out);
+	return e;
+}
+
+/* Do the tickets have status and priority, as the agent sees them? */
+static bool
+all_are(uint8_t (*uuids)[UUID_LEN], size_t n, const char *status,
+    const char *priority)
+{
+	bool same = true;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *t = show(&agent, uuids[i]);
+		if (t == NULL || strcmp(jstr(t, "status"), status) != 0 ||
+		    strcmp(jstr(t, "priority"), priority) != 0) {
+			diag("ticket %zu: %s", i, t ?
+			    json_object_to_json_string(t) : "(none)");
+			same = false;
+		}
+		json_object_put(t);
+	}
+	return same;
+}
+
+static void
+test_bulk(void)
+{
+	uint8_t b[7][UUID_LEN], ghost[2][UUID_LEN];
+	struct ticket_patch p = no_change;
+	json_object *o, *res;
+	size_t failed;
+
+	for (int i = 0; i < 5; i++)
+		create_uuid(&agent, "Bulk", b[i]);
+	p.status = ST_RESOLVED;
+	p.priority = PRI_HIGH;
+	p.set_assignee = true;
+	p.assignee = agent.id;
+	is_err(bulk_e(&agent, b, 5, &p, &failed, &o), SUP_OK,
+	    "bulk: five tickets resolved, high, the agent's");
+	is_int(jint(o, "updated"), 5, "  updated: 5");
+	res = jget(o, "results");
+	ok(res != NULL && json_object_array_length(res) == 5,
+	    "  five results");
+	for (size_t i = 0; res != NULL && i < 5; i++) {
+		uint8_t u[UUID_LEN];
+		json_object *t = json_object_array_get_idx(res, i);
+		juuid(t, u);
+		ok(memcmp(u, b[i], UUID_LEN) == 0 && jget(t, "messages") ==
+		    NULL, "  result %zu: the ticket given there, as listed",
+		    i);
+		ok(jget(t, "assignee") && jint(jget(t, "assignee"), "id") ==
+		    agent.id, "  result %zu: assigned", i);
+	}
+	json_object_put(o);
+	ok(all_are(b, 5, "resolved", "high"), "  every ticket stored so");
+
+	/* An unknown ticket in the middle: nothing changes. */
+	uuid_gen(ghost[0]);
+	memcpy(b[5], b[2], UUID_LEN);
+	memcpy(b[2], ghost[0], UUID_LEN);
+	p = no_change;
+	p.status = ST_OPEN;
+	p.priority = PRI_LOW;
+	is_err(bulk_e(&agent, b, 6, &p, &failed, &o), SUP_ENOTFOUND,
+	    "bulk: an unknown ticket in the middle: SUP_ENOTFOUND");
+	is_int(failed, 2, "  it is named (its index)");
+	ok(o == NULL, "  no answer");
+	memcpy(b[2], b[5], UUID_LEN);
+	ok(all_are(b, 5, "resolved", "high"), "  no ticket changed");
+
+	/* Two refused: the first named is the first of the list given. */
+	uuid_gen(ghost[1]);
+	memcpy(b[5], ghost[0], UUID_LEN);
+	memcpy(b[6], ghost[1], UUID_LEN);
+	if (memcmp(ghost[0], ghost[1], UUID_LEN) < 0) {
+		memcpy(b[5], ghost[1], UUID_LEN);
+		memcpy(b[6], ghost[0], UUID_LEN);
+	}
+	is_err(bulk_e(&agent, b, 7, &p, &failed, &o), SUP_ENOTFOUND,
+	    "bulk: two unknown tickets");
+	is_int(failed, 5, "  the first in the order given is named, not "
+	    "the first in uuid order");
+
+	/* A ticket given twice: the later one named, nothing changed. */
+	memcpy(b[5], b[1], UUID_LEN);
+	is_err(bulk_e(&agent, b, 6, &p, &failed, &o), TICKET_EDUPLICATE,
+	    "bulk: a ticket given twice: TICKET_EDUPLICATE");
+	is_int(failed, 5, "  the repetition is named");
+	is_err(sup_errkind(TICKET_EDUPLICATE), SUP_EINVAL, "  a kind of "
+	    "SUP_EINVAL (400)");
+
+	/* An assignee who is not staff: SUP_EINVAL, nothing changed. */
+	p = no_change;
+	p.status = ST_OPEN;
+	p.set_assignee = true;
+	p.assignee = bob.id;
+	is_err(bulk_e(&agent, b, 5, &p, &failed, &o), SUP_EINVAL,
+	    "bulk: a customer as assignee: SUP_EINVAL");
+	ok(all_are(b, 5, "resolved", "high"), "  no ticket changed");
+
+	/* Limits and who. */
+	is_err(bulk_e(&agent, b, 0, &p, &failed, &o), SUP_EINVAL,
+	    "bulk: no ticket: SUP_EINVAL");
+	is_int(failed, 0, "  none named");
+	is_err(bulk_e(&agent, b, TICKET_BULK_MAX + 1, &p, &failed, &o),
+	    SUP_EINVAL, "bulk: over TICKET_BULK_MAX: SUP_EINVAL");
+	is_err(bulk_e(&alice, b, 1, &p, &failed, &o), SUP_EFORBIDDEN,
+	    "bulk: a customer: SUP_EFORBIDDEN");
+
+	/* Unassign; the same status again is no change of it. */
+	p = no_change;
+	p.status = ST_RESOLVED;
+	p.set_assignee = true;
+	p.assignee = 0;
+	is_err(bulk_e(&agent, b, 2, &p, &failed, &o), SUP_OK,
+	    "bulk: unassign two, the status as it is");
+	is_int(jint(o, "updated"), 2, "  updated: 2");
+	json_object_put(o);
+	o = show(&agent, b[0]);
+	ok(o != NULL && jget(o, "assignee") == NULL, "  unassigned");
+	json_object_put(o);
+	ok(all_are(b, 5, "resolved", "high"), "  status and priority kept");
+	p = no_change;
+	p.status = ST_RESOLVED;
+	is_err(bulk_e(&agent, b, 3, &p, &failed, &o), SUP_OK,
+	    "bulk: only the status they have");
+	is_int(jint(o, "updated"), 0, "  updated: 0 (nothing written)");
+	json_object_put(o);
+}
+
 static void
 test_other_customer(void)
 {
@@ -2859,6 +2998,7 @@ main(void)
 	test_covering();
 	test_counts_upgrade();
 	test_close_old();
+	test_bulk();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);

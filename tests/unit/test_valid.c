@@ -597,6 +597,106 @@ test_c_strings(void)
 	req_free(&r);
 }
 
+enum { U_UUIDS, U_STATUS, U_WHO, U_MAX };
+
+/* A bulk change's body: 1..3 uuids, a nullable enum, a nullable int. */
+static const struct field uuid_fields[U_MAX] = {
+	[U_UUIDS] = { "uuids", F_UUIDS, FIELD_REQUIRED, 1, 3, NULL, NULL },
+	[U_STATUS] = { "status", F_ENUM, FIELD_NULLABLE, 0, 0, priorities,
+		NULL },
+	[U_WHO] = { "who", F_INT, FIELD_NULLABLE, 0, 10, NULL, NULL },
+};
+
+#define U1 "0193a0c4-0000-7000-8000-000000000001"
+#define U2 "0193A0C4-0000-7000-8000-000000000002"
+
+/* Validate the JSON text json (a form's object when form) as uuid_fields. */
+static sup_err
+run_uuids(struct sup_req *r, json_object **body, bool form, const char *json,
+    struct value *v)
+{
+	memset(r, 0, sizeof(*r));
+	r->form = form;
+	if ((*body = json_tokener_parse(json)) == NULL)
+		bail_out("test JSON does not parse: %s", json);
+	return valid_json(r, *body, uuid_fields, U_MAX, v);
+}
+
+static void
+test_uuids(void)
+{
+	struct sup_req r;
+	json_object *body;
+	struct value v[U_MAX];
+	uint8_t out[3][UUID_LEN], want[UUID_LEN];
+
+	is_err(run_uuids(&r, &body, false, "{\"uuids\": [\"" U1 "\", \"" U2
+	    "\"]}", v), SUP_OK, "F_UUIDS: two UUIDs");
+	is_int(v[U_UUIDS].len, 2, "  two items");
+	is_int(valid_uuids(&v[U_UUIDS], out, 3), 2, "  valid_uuids copies 2");
+	uuid_parse(U2, strlen(U2), want);
+	ok(memcmp(out[1], want, UUID_LEN) == 0, "  in order, upper case read");
+	is_int(valid_uuids(&v[U_UUIDS], out, 1), 1, "  no more than max");
+	json_object_put(body);
+	req_free(&r);
+
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+		{ "{\"uuids\": []}", "Ensure this field has at least 1 item." },
+		{ "{\"uuids\": [\"" U1 "\", \"" U1 "\", \"" U1 "\", \"" U1
+		    "\"]}", "Ensure this field has no more than 3 items." },
+		{ "{\"uuids\": \"" U1 "\"}", "Must be a list of UUIDs." },
+		{ "{\"uuids\": [\"" U1 "\", \"nope\"]}",
+		    "Item 2 is not a UUID." },
+		{ "{\"uuids\": [\"" U1 "x\"]}", "Item 1 is not a UUID." },
+		{ "{\"uuids\": [1]}", "Item 1 is not a UUID." },
+		{ "{\"uuids\": {\"a\": 1}}", "Must be a list of UUIDs." },
+		{ "{\"uuids\": null}", "This field may not be null." },
+	};
+	for (size_t i = 0; i < SUP_NELEM(bad); i++) {
+		is_err(run_uuids(&r, &body, false, bad[i].json, v), SUP_EINVAL,
+		    "F_UUIDS refused: %s", bad[i].json);
+		is_str(why(&r, "uuids"), bad[i].why, "  named, why");
+		json_object_put(body);
+		req_free(&r);
+	}
+
+	/* A form: one value is a list of one, a repeated name an array. */
+	is_err(run_uuids(&r, &body, true, "{\"uuids\": \"" U1 "\"}", v),
+	    SUP_OK, "form: F_UUIDS given once");
+	is_int(valid_uuids(&v[U_UUIDS], out, 3), 1, "  one UUID");
+	uuid_parse(U1, strlen(U1), want);
+	ok(memcmp(out[0], want, UUID_LEN) == 0, "  the one sent");
+	json_object_put(body);
+	req_free(&r);
+	is_err(run_uuids(&r, &body, true, "{\"uuids\": [\"" U1 "\", \"" U2
+	    "\"], \"status\": \"\", \"who\": \"\"}", v), SUP_OK,
+	    "form: F_UUIDS repeated, empty nullable fields");
+	is_int(v[U_UUIDS].len, 2, "  two UUIDs");
+	ok(v[U_STATUS].present && v[U_STATUS].is_null,
+	    "  an empty nullable F_ENUM is null");
+	ok(v[U_WHO].present && v[U_WHO].is_null,
+	    "  an empty nullable F_INT is null");
+	json_object_put(body);
+	req_free(&r);
+	is_err(run_uuids(&r, &body, true, "{\"uuids\": \"" U1 "\", "
+	    "\"status\": [\"low\", \"high\"], \"who\": [\"1\", \"2\"]}", v),
+	    SUP_EINVAL, "form: other fields repeated");
+	is_str(why(&r, "status"), "Given more than once.", "  status named");
+	is_str(why(&r, "who"), "Given more than once.", "  who named");
+	json_object_put(body);
+	req_free(&r);
+	is_err(run_uuids(&r, &body, false, "{\"uuids\": [\"" U1 "\"], "
+	    "\"status\": \"\"}", v), SUP_EINVAL,
+	    "JSON: an empty enum is no null");
+	json_object_put(body);
+	req_free(&r);
+
+	ok(valid_uuids(&(struct value){ 0 }, out, 3) == 0,
+	    "valid_uuids of an absent value: none");
+}
+
 int
 main(void)
 {
@@ -610,5 +710,6 @@ main(void)
 	test_encoding();
 	test_query();
 	test_fail();
+	test_uuids();
 	return done_testing();
 }
