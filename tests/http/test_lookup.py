@@ -215,10 +215,23 @@ def test_pages():
         first = lst.json["results"][0]["uuid"]
         check('href="/support/tickets/%s/"' % first in text, "links to the newest ticket")
         check('href="/support/?user=%d"' % bob in text, "links to all of them")
+        r = srv.client("dave").get("/support/?user=%d" % bob)
+        is_page(r, 200)
+        check(first in r.text(), "the list page of bob's tickets")
         r = srv.client("dave").get(CUSTOMERS + "%d/" % user_id("alice"))
         is_page(r, 200)
         check('id="no-tickets"' in r.text(), "alice has none")
         is_page(srv.client("dave").get(CUSTOMERS + "999999/"), 404)
+
+    with T.case("a display name is shown escaped on both pages"):
+        r = srv.client().post(USERS, {"username": "xss1", "email": "xss1@example.org",
+                                      "password": "pw-xss1-Secret-1", "display_name": "<b>Bold</b>"})
+        status(r, 201, "register")
+        xid = r.json["id"]
+        for path in (CUSTOMERS + "?q=xss1", CUSTOMERS + "%d/" % xid):
+            r = srv.client("dave").get(path)
+            is_page(r, 200)
+            check("<b>Bold" not in r.text() and "&lt;b&gt;Bold" in r.text(), "escaped on " + path)
 
     with T.case("a customer gets 404 pages, even for their own, and no Customers link"):
         c = srv.client("alice")
