@@ -2,8 +2,9 @@
  * users - accounts over HTTP.
  *
  *   POST /api/support/users/                 sign up (allow_registration)
- *   GET  /api/support/users/?q=&page=        staff: find users
- *   GET  /api/support/users/{id}/            staff, or the user themself
+ *   GET  /api/support/users/?q=&page=        staff: find users, with counts
+ *   GET  /api/support/users/{id}/            staff (with the user's tickets),
+ *                                            or the user themself
  *   PATCH /api/support/users/{id}/           staff: away (admin: anyone's)
  *   POST /api/support/users/{id}/password/   change one's own password
  *
@@ -11,7 +12,10 @@
  *
  *   GET, POST /support/register/   sign up (allow_registration)
  *   GET, POST /support/password/   change one's own password
+ *   GET /support/customers/        staff: find customers
+ *   GET /support/customers/{id}/   staff: a customer and their tickets
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +25,12 @@
 #include "page.h"
 #include "record.h"
 #include "sess.h"
+#include "ticket.h"
 #include "user.h"
 #include "valid.h"
 
 #define USERS_PATH "/api/support/users/"
+#define TICKETS_PATH "/api/support/tickets/"
 #define PAGE_SIZE_DEFAULT 20
 #define PAGE_SIZE_MAX 100
 
@@ -104,6 +110,37 @@ user_register(void *ctx, struct sup_req *r)
 	return app_reply(r, 201, o);
 }
 
+/*
+ * Add ticket_count and open_ticket_count (neither resolved nor closed) of
+ * user id to o, from the counters kept with every ticket change
+ * (record_counter: "user:ID", "active:ID"): two reads, never a scan.
+ * SUP_ENOMEM, the store's errors; o is the caller's.
+ */
+static sup_err
+add_counts(struct app *app, json_object *o, uint32_t id)
+{
+	static const struct {
+		enum record_counter kind;
+		const char *name;
+	} counts[] = {
+		{ RC_USER, "ticket_count" },
+		{ RC_ACTIVE, "open_ticket_count" },
+	};
+	char name[32];
+	int64_t n;
+	sup_err e;
+
+	for (size_t i = 0; i < SUP_NELEM(counts); i++) {
+		record_counter(name, sizeof(name), counts[i].kind, id);
+		if ((e = store_count_get(&app->store, NULL, name, &n)) !=
+		    SUP_OK)
+			return e;
+		if (!json_set(o, counts[i].name, json_object_new_int64(n)))
+			return SUP_ENOMEM;
+	}
+	return SUP_OK;
+}
+
 /* What user_index collects: the matching users of one page. */
 struct search {
 	const char *q;
@@ -135,13 +172,16 @@ collect(void *ctx, json_object *rec)
 	    !field_has(rec, "display_name", sr->q))
 		return SUP_OK;
 	if (sr->count >= sr->first && sr->count < sr->last) {
-		json_object *o = user_public(rec, true);
-		if (o != NULL && !json_set(o, "away",
-		    json_object_new_boolean(user_is_away(rec)))) {
-			json_object_put(o);
-			o = NULL;
-		}
-		if (o == NULL || json_object_array_add(sr->results, o) != 0) {
+		json_object *o = user_public(rec, true), *v;
+
+		if (o == NULL)
+			return SUP_ENOMEM;
+		if (json_object_object_get_ex(rec, "created_at", &v))
+			json_object_object_add(o, "created_at",
+			    json_object_get(v));
+		if (!json_set(o, "away",
+		    json_object_new_boolean(user_is_away(rec))) ||
+		    json_object_array_add(sr->results, o) != 0) {
 			json_object_put(o);
 			return SUP_ENOMEM;
 		}
@@ -160,9 +200,13 @@ static const struct field index_fields[IX_NFIELDS] = {
 
 /*
  * GET /api/support/users/?q=&page=&page_size=
- * Staff.  200 {count, next, previous, results}, in id order; q matches a
- * substring of the username, e-mail or display name, in any case.  The
- * users are read in full for each search: they are the small table.
+ * Staff.  200 {count, next, previous, results}, in id order, each User
+ * with e-mail, created_at, away, ticket_count and open_ticket_count; q
+ * matches a substring of the username, e-mail or display name, in any
+ * case.  The users are read in full for each search (they are the small
+ * table: docs/api.md says what it costs); the counters are read only for
+ * the page's users, at most page_size of them.  400 bad parameters; 404 a
+ * page past the end.
  */
 static sup_err
 user_index(void *ctx, struct sup_req *r)
@@ -187,6 +231,17 @@ user_index(void *ctx, struct sup_req *r)
 		return SUP_ENOMEM;
 	if ((e = user_each(&app->store, collect, &sr)) != SUP_OK)
 		goto fail;
+	/* The counts, after the scan: its cursor is closed. */
+	for (size_t i = 0; i < json_object_array_length(sr.results); i++) {
+		json_object *u = json_object_array_get_idx(sr.results, i), *id;
+		if (!json_object_object_get_ex(u, "id", &id)) {
+			e = SUP_EDB;
+			goto fail;
+		}
+		if ((e = add_counts(app, u, json_object_get_int64(id))) !=
+		    SUP_OK)
+			goto fail;
+	}
 	if (page > 1 && sr.first >= sr.count) {
 		e = SUP_ENOTFOUND;
 		goto fail;
@@ -238,8 +293,6 @@ detail_object(struct app *app, struct sup_req *r, json_object *rec,
 	static const char *const extra[] = { "role", "is_active",
 		"created_at" };
 	json_object *o, *v;
-	char name[32];
-	int64_t n;
 	sup_err e;
 
 	*out = NULL;
@@ -253,15 +306,8 @@ detail_object(struct app *app, struct sup_req *r, json_object *rec,
 		e = SUP_ENOMEM;
 		goto fail;
 	}
-	record_counter(name, sizeof(name), RC_USER, r->id);
-	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
+	if ((e = add_counts(app, o, r->id)) != SUP_OK)
 		goto fail;
-	json_object_object_add(o, "ticket_count", json_object_new_int64(n));
-	record_counter(name, sizeof(name), RC_ACTIVE, r->id);
-	if ((e = store_count_get(&app->store, NULL, name, &n)) != SUP_OK)
-		goto fail;
-	json_object_object_add(o, "open_ticket_count",
-	    json_object_new_int64(n));
 	*out = o;
 	return SUP_OK;
 fail:
@@ -269,11 +315,64 @@ fail:
 	return e;
 }
 
+#define USER_TICKETS 20	/* the tickets a staff detail holds */
+
+/*
+ * Add "tickets" to o, the User object of user id: the first page of their
+ * tickets as GET /api/support/tickets/?user=ID answers it ({count, next,
+ * previous, results}: newest activity first, USER_TICKETS of them; next
+ * is that list's second page), and "tickets_url", that list.  For staff
+ * (ticket_list shows a customer only their own).  SUP_ENOMEM, the store's
+ * errors; o is the caller's.
+ */
+static sup_err
+add_tickets(struct app *app, struct sup_req *r, json_object *o, uint32_t id)
+{
+	struct ticket_query q = {
+		.has_user = true, .user = id, .priority = -1,
+		.order = ORDER_UPDATED, .desc = true, .page = 1,
+		.page_size = USER_TICKETS,
+	};
+	json_object *page, *count;
+	char *url = NULL, *next = NULL;
+	sup_err e;
+
+	if ((e = ticket_list(&app->store, &r->user, &q, &page)) != SUP_OK)
+		return e;
+	e = SUP_ENOMEM;
+	json_object_object_get_ex(page, "count", &count);
+	if (asprintf(&url, "%s" TICKETS_PATH "?user=%" PRIu32,
+	    app->conf.url_prefix, id) < 0) {
+		url = NULL;
+		goto out;
+	}
+	if (json_object_get_int64(count) > USER_TICKETS &&
+	    asprintf(&next, "%s&page=2", url) < 0) {
+		next = NULL;
+		goto out;
+	}
+	if ((next != NULL ? !json_set(page, "next",
+	    json_object_new_string(next)) : !json_set_null(page, "next")) ||
+	    !json_set_null(page, "previous") ||
+	    !json_set(o, "tickets_url", json_object_new_string(url)))
+		goto out;
+	if (json_object_object_add(o, "tickets", page) != 0)
+		goto out;
+	page = NULL;
+	e = SUP_OK;
+out:
+	json_object_put(page);
+	free(url);
+	free(next);
+	return e;
+}
+
 /*
  * GET /api/support/users/{id}/
  * Staff, or the user themself (404 otherwise).  200 the User with e-mail,
  * role, is_active, created_at, ticket_count and open_ticket_count (tickets
- * neither resolved nor closed); to staff also away.
+ * neither resolved nor closed); to staff also away, tickets (the first
+ * page of the user's tickets, add_tickets) and tickets_url.
  */
 static sup_err
 user_detail(void *ctx, struct sup_req *r)
@@ -286,6 +385,9 @@ user_detail(void *ctx, struct sup_req *r)
 		return e;
 	e = detail_object(app, r, rec, &o);
 	json_object_put(rec);
+	if (e == SUP_OK && user_is_staff(&r->user) &&
+	    (e = add_tickets(app, r, o, r->id)) != SUP_OK)
+		json_object_put(o);
 	if (e != SUP_OK)
 		return e;
 	return app_reply(r, 200, o);
@@ -505,6 +607,120 @@ page_password(void *ctx, struct sup_req *r)
 	    PAGE_PASSWORD "?changed=1");
 }
 
+#define PAGE_CUSTOMERS "/support/customers/"
+
+/*
+ * Add the page members of a User object u of the API: name (the display
+ * name when not empty, else the username) and created_at_display (its
+ * created_at in words, UTC).  These objects are json-c's, not texts, so
+ * page_extra does not compute them.  SUP_ENOMEM.
+ */
+static sup_err
+page_user(json_object *u)
+{
+	char when[PAGE_TIME_STRLEN + 1];
+	json_object *v;
+	const char *name = NULL;
+
+	if (json_object_object_get_ex(u, "display_name", &v) &&
+	    json_object_get_string_len(v) > 0)
+		name = json_object_get_string(v);
+	else if (json_object_object_get_ex(u, "username", &v))
+		name = json_object_get_string(v);
+	if (name != NULL && !json_set(u, "name", json_object_new_string(name)))
+		return SUP_ENOMEM;
+	if (json_object_object_get_ex(u, "created_at", &v) &&
+	    page_time_display(json_object_get_string(v), when, sizeof(when)) &&
+	    !json_set(u, "created_at_display", json_object_new_string(when)))
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
+/*
+ * GET /support/customers/?q=&page=&page_size=
+ * Staff (a 404 page for customers: the page is not theirs to know of).
+ * The search form and a page of users as GET /api/support/users/ finds
+ * them, with their counts.  200; 400 and 404 pages.
+ */
+static sup_err
+page_customers(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *list, *pc, *results, *count;
+	const char *q;
+	sup_err e;
+
+	if (!user_is_staff(&r->user))
+		return SUP_ENOTFOUND;
+	if ((e = user_index(ctx, r)) != SUP_OK)
+		return e;
+	list = json_object_get(r->reply);
+	json_object_object_get_ex(list, "results", &results);
+	for (size_t i = 0; i < json_object_array_length(results); i++)
+		if ((e = page_user(json_object_array_get_idx(results, i))) !=
+		    SUP_OK) {
+			json_object_put(list);
+			return e;
+		}
+	json_object_object_get_ex(list, "count", &count);
+	if ((pc = page_context(&app->page, r, "Customers")) == NULL ||
+	    !json_set(list, "empty", json_object_new_boolean(
+	    json_object_get_int64(count) == 0)) ||
+	    json_object_object_add(pc, "customers", list) != 0) {
+		json_object_put(list);
+		json_object_put(pc);
+		return SUP_ENOMEM;
+	}
+	q = req_query(r, "q");
+	if (q != NULL && !json_set(pc, "q", json_object_new_string(q))) {
+		json_object_put(pc);
+		return SUP_ENOMEM;
+	}
+	e = page_render(&app->page, r, 200, "customers.html", pc);
+	json_object_put(pc);
+	return e;
+}
+
+/*
+ * GET /support/customers/{id}/
+ * Staff (a 404 page for customers, even for their own id).  The user as
+ * GET /api/support/users/{id}/ shows them to staff: details, counts and
+ * the first page of their tickets, each linking to its page, and a link
+ * to all of them (the list page with ?user=ID).  200; 404 page.
+ */
+static sup_err
+page_customer(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *u, *pc = NULL, *tickets, *list;
+	sup_err e;
+
+	if (!user_is_staff(&r->user))
+		return SUP_ENOTFOUND;
+	if ((e = user_detail(ctx, r)) != SUP_OK)
+		return e;
+	u = json_object_get(r->reply);
+	e = SUP_ENOMEM;
+	if (!json_object_object_get_ex(u, "tickets", &tickets) ||
+	    (list = page_ticket_list(tickets, true, NULL)) == NULL)
+		goto out;
+	if (json_object_object_add(u, "tickets", list) != 0) {
+		json_object_put(list);
+		goto out;
+	}
+	if ((e = page_user(u)) != SUP_OK)
+		goto out;
+	e = SUP_ENOMEM;
+	if ((pc = page_context(&app->page, r, "Customer")) == NULL ||
+	    json_object_object_add(pc, "customer", json_object_get(u)) != 0)
+		goto out;
+	e = page_render(&app->page, r, 200, "customer.html", pc);
+out:
+	json_object_put(pc);
+	json_object_put(u);
+	return e;
+}
+
 static const struct route routes[] = {
 	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF,
 		ROUTE_FIELDS(register_fields) },
@@ -527,6 +743,11 @@ static const struct route routes[] = {
 	{ "POST", PAGE_PASSWORD, page_password,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(password_fields) },
+	{ "GET", PAGE_CUSTOMERS, page_customers,
+		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(index_fields) },
+	{ "GET", PAGE_CUSTOMERS "{id}/", page_customer,
+		ROUTE_LOGIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
 };
 
 int
