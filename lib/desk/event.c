@@ -56,6 +56,9 @@ const char *const event_type_names[EV_MAX] = {
 	[EV_TOKEN_REVOKED] = "token.revoked",
 	[EV_LOGIN_SUCCEEDED] = "login.succeeded",
 	[EV_LOGIN_FAILED] = "login.failed",
+	[EV_CANNED_CREATED] = "canned.created",
+	[EV_CANNED_UPDATED] = "canned.updated",
+	[EV_CANNED_DELETED] = "canned.deleted",
 };
 
 int

@@ -49,6 +49,9 @@ enum event_type {
 	EV_TOKEN_REVOKED,	/* data: token id */
 	EV_LOGIN_SUCCEEDED,	/* data: addr */
 	EV_LOGIN_FAILED,	/* user: the account named, if any; data: addr */
+	EV_CANNED_CREATED,	/* data: canned (its id), title */
+	EV_CANNED_UPDATED,	/* data: canned, title */
+	EV_CANNED_DELETED,	/* data: canned, title */
 	EV_MAX
 };
 

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "areas.h"
+#include "canned.h"
 #include "conf.h"
 #include "msg.h"
 #include "req.h"
@@ -995,6 +996,61 @@ setup(void)
 		bail_out("page.html does not parse");
 }
 
+static uint32_t canned_id;	/* made by run_canned_create */
+
+/*
+ * The agent saves a canned response with every placeholder (its body is
+ * parsed as a template): on success it is in the store as reported.
+ */
+static sup_err
+run_canned_create(void)
+{
+	struct canned_in in = { .title = "Hello", .body = "Dear "
+		"{{customer.name}} <{{customer.email}}>, #{{ticket.number}} "
+		"{{ticket.subject}} -- {{agent.name}}", .shortcut = "hi",
+		.has_title = true, .has_body = true, .has_shortcut = true };
+	struct canned_why why;
+	json_object *out = NULL, *again = NULL, *v;
+	sup_err e;
+
+	arm();
+	e = canned_create(&st, &agent, &in, &why, &out);
+	disarm();
+	if (e == SUP_OK) {
+		canned_id = json_object_object_get_ex(x(out), "id", &v) ?
+		    (uint32_t)json_object_get_int64(v) : 0;
+		if (strcmp(jstr(x(out), "title"), "Hello") != 0)
+			incomplete = "the response reported is not all there";
+		else if (canned_get(&st, &agent, canned_id, &again) !=
+		    SUP_OK || strcmp(jstr(x(again), "shortcut"), "hi") != 0)
+			incomplete = "the response stored is not all there";
+		json_object_put(again);
+	}
+	json_object_put(out);
+	return e;
+}
+
+/* The response rendered for alice's ticket. */
+static sup_err
+run_canned_render(void)
+{
+	struct canned_why why;
+	char *out = NULL;
+	sup_err e;
+
+	arm();
+	e = canned_render(&st, &agent, canned_id, ticket, &why, &out);
+	disarm();
+	if (e == SUP_OK && (out == NULL ||
+	    strstr(out, "Dear alice <alice@example.com>, #") != out ||
+	    strstr(out, " -- agent") == NULL)) {
+		incomplete = "the response rendered is not all there";
+		diag("%s", out ? out : "(null)");
+	}
+	free(out);
+	return e;
+}
+
 int
 main(void)
 {
@@ -1018,6 +1074,8 @@ main(void)
 	oom_loop("user_set_away", run_user_set_away, true);
 	oom_loop_want("user_create, name taken", run_user_taken, true,
 	    SUP_EEXIST);
+	oom_loop("canned_create", run_canned_create, true);
+	oom_loop("canned_render", run_canned_render, true);
 
 	tmpl_cache_close(tcache);
 	tap_rmtree(tdir);
