@@ -132,6 +132,14 @@ def test_form():
         m = re.search(r'name="last_seen" value="([0-9a-f-]{36})"', text)
         check(m and m.group(1) == reply, "last_seen not moved to the new message")
         eq(count("alice", uuid), n, "messages after the held form post")
+    with T.case("a form post with an unknown last_seen: 400 page naming it, nothing written"):
+        n = count("alice", uuid)
+        r = alice.submit(page_url(uuid) + "messages/",
+                         {"content": "Draft", "last_seen": "01234567-89ab-cdef-0123-456789abcdef"})
+        status(r, 400)
+        check('id="last-seen-error"' in r.text(), "no message for last_seen")
+        check("Draft</textarea>" in r.text(), "the draft not kept")
+        eq(count("alice", uuid), n, "messages")
     with T.case("sent again with the new last_seen: 303"):
         r = alice.submit(page_url(uuid) + "messages/",
                          {"content": "My unsent draft", "last_seen": reply})
