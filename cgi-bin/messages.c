@@ -2,12 +2,14 @@
  * messages - the chat thread of a ticket.
  *
  *   GET  /api/support/tickets/{uuid}/messages/[?after=<message uuid>]
- *   POST /api/support/tickets/{uuid}/messages/ {content, is_internal?}
+ *   POST /api/support/tickets/{uuid}/messages/
+ *        {content, is_internal?, last_seen?}
  *
  * and the reply form of the chat page (docs/pages.md), through the same
  * handler:
  *
- *   POST /support/tickets/{uuid}/messages/  content, is_internal (staff)
+ *   POST /support/tickets/{uuid}/messages/  content, is_internal (staff),
+ *                                            last_seen
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,31 +51,57 @@ thread_show(void *ctx, struct sup_req *r)
 	return app_reply(r, list ? 200 : 304, list);
 }
 
-enum { CONTENT, INTERNAL, NFIELDS };
+enum { CONTENT, INTERNAL, LAST_SEEN, NFIELDS };
 static const struct field post_fields[NFIELDS] = {
 	[CONTENT] = { "content", F_TEXT, FIELD_REQUIRED, 1, CONTENT_MAX, NULL,
 		"text" },
 	[INTERNAL] = { "is_internal", F_BOOL, 0, 0, 0, NULL, NULL },
+	[LAST_SEEN] = { "last_seen", F_STRING, 0, 1, UUID_STRLEN, NULL, NULL },
 };
 
 /*
- * POST /api/support/tickets/{uuid}/messages/ {content | text, is_internal?}
- * The owner or staff; internal notes staff only.  201 the message; 400;
- * 403 a customer's internal note; 404; 409 ticket_closed.
+ * POST /api/support/tickets/{uuid}/messages/
+ *   {content | text, is_internal?, last_seen?}
+ * The owner or staff; internal notes staff only.  201 the message; 400
+ * (a last_seen that is no message of this thread the caller can see is
+ * named); 403 a customer's internal note; 404; 409 ticket_closed; 409
+ * stale_thread when a message the caller can see came after last_seen,
+ * with those messages under the envelope's top-level "messages".
  */
 static sup_err
 thread_post(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	struct value v[NFIELDS];
-	char ticket[UUID_STRLEN + 1];
-	json_object *m;
+	char ticket[UUID_STRLEN + 1], why[96];
+	uint8_t seen[UUID_LEN];
+	json_object *m, *newer;
 	sup_err e;
 
 	if ((e = valid_json(r, r->json, post_fields, NFIELDS, v)) != SUP_OK)
 		return e;
-	e = msg_post(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
-	    v[CONTENT].len, v[INTERNAL].present && v[INTERNAL].b, &m);
+	if (v[LAST_SEEN].present &&
+	    !uuid_parse(v[LAST_SEEN].str, v[LAST_SEEN].len, seen))
+		return valid_fail(r, "last_seen", "Must be a message uuid.");
+	e = msg_post_seen(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
+	    v[CONTENT].len, v[INTERNAL].present && v[INTERNAL].b,
+	    v[LAST_SEEN].present ? seen : NULL, &m, &newer);
+	if (e == MSG_ESEEN) {
+		uuid_format(seen, ticket);
+		snprintf(why, sizeof(why), "No message %s in this ticket.",
+		    ticket);
+		return valid_fail(r, "last_seen", why);
+	}
+	if (e == MSG_ESTALE) {
+		/* The envelope carries what the writer has not seen. */
+		if ((r->err_extra = json_object_new_object()) == NULL ||
+		    json_object_object_add(r->err_extra, "messages",
+		    newer) != 0) {
+			json_object_put(newer);
+			return SUP_ENOMEM;
+		}
+		return e;
+	}
 	if (e != SUP_OK)
 		return e;
 	uuid_format(r->uuid[0], ticket);
@@ -86,8 +114,9 @@ thread_post(void *ctx, struct sup_req *r)
 /*
  * POST /support/tickets/{uuid}/messages/ content, is_internal (a form)
  * The owner or staff.  303 to the chat page; the chat page again with 400
- * and the field's message when the reply was refused; a 403, 404 or 409
- * (closed ticket) page.
+ * and the field's message when the reply was refused, or with 409, the
+ * messages that came after last_seen and the draft kept when the thread
+ * moved (stale_thread); a 403, 404 or 409 (closed ticket) page.
  */
 static sup_err
 page_reply(void *ctx, struct sup_req *r)
@@ -98,7 +127,12 @@ page_reply(void *ctx, struct sup_req *r)
 	sup_err e;
 
 	e = thread_post(ctx, r);
-	if (e == SUP_EINVAL || e == SUP_EUNKNOWN) {
+	if (e == MSG_ESTALE) {
+		/* The page again: the thread with what came in, the draft. */
+		snprintf(r->err_msg, sizeof(r->err_msg), "%s",
+		    sup_strerror(e));
+	}
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == MSG_ESTALE) {
 		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
 		if (te != SUP_OK)
 			return te;

@@ -6,10 +6,16 @@
  *    messages appear by polling GET .../messages/?after=<last uuid> with
  *    If-None-Match, so an unchanged thread costs a 304: every 3 s while
  *    the tab is visible, every 30 s while it is hidden;
- *  - when the thread changed, the status badge is read again from the
- *    ticket (its labels are in the badge's data-label-* attributes), and
- *    the status buttons follow it (a customer writing to a resolved ticket
- *    re-opens it: "Mark resolved" is offered again, "Re-open" no more);
+ *  - when the poll's ETag moved (a message, or someone else changed the
+ *    ticket's status, priority or assignee), the ticket's head is read
+ *    again: the status badge (its labels are in the badge's data-label-*
+ *    attributes), the priority and the assignee; the status buttons
+ *    follow the status (a customer writing to a resolved ticket re-opens
+ *    it: "Mark resolved" is offered again, "Re-open" no more);
+ *  - a reply carries last_seen, the newest message shown: when the thread
+ *    moved meanwhile the server holds it (409 stale_thread) with the new
+ *    messages, which are shown; the draft stays and the button becomes
+ *    "Send anyway" (sent again, it carries the new last_seen);
  *  - Ctrl+Enter (Cmd+Enter) in the reply box sends it;
  *  - on the queue, "All on this page" of the bulk bar ticks every
  *    ticket's box too (without it the server reads the box itself).
@@ -89,6 +95,7 @@
 		var form = document.getElementById("reply");
 		var status = document.getElementById("reply-status");
 		var busy = false;
+		var sendLabel = (document.getElementById("send") || {}).textContent;
 
 		function lastUuid() {
 			var items = thread.querySelectorAll("li[data-uuid]");
@@ -96,16 +103,19 @@
 			    items[items.length - 1].dataset.uuid : null;
 		}
 
+		/* Add the messages not shown yet; true when there were any. */
 		function append(list) {
-			var added = false;
+			var added = false, seen;
 			list.forEach(function (m) {
 				if (!document.getElementById("m-" + m.uuid)) {
 					thread.appendChild(messageItem(m));
 					added = true;
 				}
 			});
-			if (added)
-				refreshStatus();
+			seen = form && form.elements.last_seen;
+			if (seen && lastUuid())
+				seen.value = lastUuid();
+			return added;
 		}
 
 		/*
@@ -140,8 +150,49 @@
 			    });
 		}
 
-		/* The badge of templates/ticket.html, after the status moved. */
-		function refreshStatus() {
+		/* The priority of templates/ticket.html. */
+		function refreshPriority(priority) {
+			var p = document.getElementById("ticket-priority");
+			if (!p || !priority || p.dataset.priority === priority)
+				return;
+			p.dataset.priority = priority;
+			p.textContent = priority;
+		}
+
+		/* "Assigned to" of templates/ticket.html: made, changed or gone. */
+		function refreshAssignee(a) {
+			var dd = document.getElementById("ticket-assignee");
+			var facts = document.querySelector("dl.facts"), dt;
+			var id = a ? String(a.id) : "";
+			if (dd && dd.dataset.assignee === id)
+				return;
+			if (!a) {
+				if (dd) {
+					if (dd.previousElementSibling)
+						dd.previousElementSibling.remove();
+					dd.remove();
+				}
+				return;
+			}
+			if (!dd) {
+				if (!facts)
+					return;
+				dt = el("dt", null, "Assigned to");
+				dd = el("dd");
+				dd.id = "ticket-assignee";
+				facts.appendChild(dt);
+				facts.appendChild(dd);
+			}
+			dd.dataset.assignee = id;
+			dd.textContent = a.display_name || a.username || "";
+		}
+
+		/*
+		 * The head of templates/ticket.html (status badge, priority,
+		 * assignee), read again from the ticket after the poll's ETag
+		 * moved.
+		 */
+		function refreshHead() {
 			var badge = document.getElementById("ticket-status");
 			if (!badge || !badge.dataset.ticketUrl)
 				return;
@@ -152,7 +203,11 @@
 			    })
 			    .then(function (t) {
 				var key, label;
-				if (!t || !t.status || t.status === badge.dataset.status)
+				if (!t)
+					return;
+				refreshPriority(t.priority);
+				refreshAssignee(t.assignee);
+				if (!t.status || t.status === badge.dataset.status)
 					return;
 				key = "label" + t.status.charAt(0).toUpperCase() +
 				    t.status.slice(1);
@@ -186,7 +241,11 @@
 				if (r.status !== 200)
 					return;
 				etag = r.headers.get("ETag") || etag;
-				return r.json().then(append);
+				/* A new tag: a message, or the ticket's head moved. */
+				return r.json().then(function (list) {
+					append(list);
+					refreshHead();
+				});
 			    })
 			    .catch(function () {})
 			    .then(function () {
@@ -199,6 +258,7 @@
 			var box = form.elements.content, text = box.value;
 			var internal = form.elements.is_internal;
 			var button = document.getElementById("send");
+			var seen = lastUuid();
 			if (!text.trim() || !window.fetch)
 				return;	/* the server says what is wrong */
 			ev.preventDefault();
@@ -212,7 +272,11 @@
 					"Accept": "application/json",
 					"X-CSRFToken": csrfToken()
 				},
-				body: JSON.stringify({
+				body: JSON.stringify(seen ? {
+					content: text,
+					is_internal: !!(internal && internal.checked),
+					last_seen: seen
+				} : {
 					content: text,
 					is_internal: !!(internal && internal.checked)
 				})
@@ -222,10 +286,21 @@
 					    body.error.code === "csrf_failed")
 						throw new Error("Your session has " +
 						    "expired: reload the page.");
+					if (r.status === 409 && body.error &&
+					    body.error.code === "stale_thread") {
+						/* Held: show what came, keep the draft. */
+						append(body.messages || []);
+						refreshHead();
+						button.textContent = "Send anyway";
+						throw new Error("New messages arrived " +
+						    "while you were writing: read them, " +
+						    "then send anyway.");
+					}
 					if (r.status !== 201)
 						throw new Error(body.error ?
 						    body.error.message : "Not sent.");
 					append([body]);
+					button.textContent = sendLabel;
 					box.value = "";
 					if (internal)
 						internal.checked = false;

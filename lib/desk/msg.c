@@ -19,6 +19,15 @@
 #include "util.h"
 #include "view.h"
 
+static const struct sup_errdef msg_errdefs[] = {
+	{ MSG_ESTALE, SUP_ECONFLICT, "stale_thread",
+	    "New messages arrived since the last one you saw; "
+	    "read them and send again.", NULL, NULL },
+	{ MSG_ESEEN, SUP_EINVAL, "invalid",
+	    "The message last seen is not in this ticket.", NULL, NULL },
+};
+SUP_ERRORS(msg_errors, SUP_AREA_MESSAGES, msg_errdefs)
+
 void
 msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
     int64_t us)
@@ -182,6 +191,39 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
 	return e;
 }
 
+/*
+ * The key of message uuid into key, when it is a message of ticket that u
+ * can see (an internal note does not exist for a customer): SUP_OK;
+ * SUP_ENOTFOUND otherwise; SUP_EDB.
+ */
+static sup_err
+msg_find(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t uuid[UUID_LEN],
+    uint8_t key[MSG_KEY_LEN])
+{
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT pk = { .data = key, .ulen = MSG_KEY_LEN,
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	DB *by_uuid = store_db(s, AREA_MSG, MSG_DB_BY_UUID);
+	struct record_message m;
+	size_t cut;
+	sup_err e = SUP_OK;
+	int rc;
+
+	if ((rc = by_uuid->pget(by_uuid, txn, &k, &pk, &d, 0)) != 0)
+		return store_err(rc, "message");
+	if (!record_message_tail(d.data, d.size, &cut, &m.user, &m.internal))
+		e = record_message_decode(d.data, d.size, &m);
+	free(d.data);
+	if (e != SUP_OK)
+		return e;
+	if (pk.size != MSG_KEY_LEN || (!user_is_staff(u) && m.internal) ||
+	    memcmp(key, ticket, UUID_LEN) != 0)
+		return SUP_ENOTFOUND;
+	return SUP_OK;
+}
+
 /* --- Post ------------------------------------------------------------ */
 
 struct post_args {
@@ -191,7 +233,8 @@ struct post_args {
 	size_t len;
 	const char *html;
 	bool internal;
-	json_object *out;
+	const uint8_t *last_seen;
+	json_object *out, *newer;
 };
 
 /*
@@ -252,11 +295,38 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	sup_err e;
 
 	json_object_put(a->out);
-	a->out = NULL;
+	json_object_put(a->newer);
+	a->out = a->newer = NULL;
 	/* Write-locking the ticket first orders the posts to one thread. */
 	if ((e = ticket_load_text(s, txn, u, a->ticket, &cur, &d, &tt)) !=
 	    SUP_OK)
 		return e;
+	/*
+	 * Held when the thread moved on after the message the writer last
+	 * saw: decided under the ticket's lock, so no post slips in between.
+	 */
+	if (a->last_seen != NULL) {
+		uint8_t seen_key[MSG_KEY_LEN];
+		if ((e = msg_find(s, txn, u, a->ticket, a->last_seen,
+		    seen_key)) != SUP_OK) {
+			if (e == SUP_ENOTFOUND)
+				e = MSG_ESEEN;
+			goto out;
+		}
+		if ((a->newer = json_object_new_array()) == NULL) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
+		view_begin(&v, s, txn, u);
+		e = view_messages(&v, a->ticket, seen_key, a->newer);
+		view_end(&v);
+		if (e == SUP_OK && json_object_array_length(a->newer) > 0)
+			e = MSG_ESTALE;
+		if (e != SUP_OK)
+			goto out;
+		json_object_put(a->newer);
+		a->newer = NULL;
+	}
 	if (!record_ticket_head(d.data, d.size, &tt, &th) ||
 	    !record_ticket_state(d.data, &th, &was)) {
 		fprintf(stderr, "support: a ticket record is not laid out as "
@@ -342,12 +412,24 @@ msg_post(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
     bool internal, json_object **out)
 {
+	return msg_post_seen(s, u, ticket, content, len, internal, NULL, out,
+	    NULL);
+}
+
+sup_err
+msg_post_seen(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    bool internal, const uint8_t *last_seen, json_object **out,
+    json_object **newer)
+{
 	struct post_args a = { .u = u, .ticket = ticket, .content = content,
-		.len = len, .internal = internal };
+		.len = len, .internal = internal, .last_seen = last_seen };
 	char *html;
 	sup_err e;
 
 	*out = NULL;
+	if (newer != NULL)
+		*newer = NULL;
 	if (internal && !user_is_staff(u))
 		return SUP_EFORBIDDEN;
 	/* Rendered once, before the transaction: no lock is held for it. */
@@ -356,6 +438,11 @@ msg_post(struct store *s, const struct sup_user *u,
 	a.html = html;
 	e = store_run_json(s, 0, post_txn, &a, &a.out, out);
 	free(html);
+	/* The newer messages are the answer of a held post only. */
+	if (e == MSG_ESTALE && newer != NULL)
+		*newer = a.newer;
+	else
+		json_object_put(a.newer);
 	return e;
 }
 
@@ -416,29 +503,10 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	    user_is_staff(a->u) ? 's' : 'c', after_hex);
 	if (etag_matches(a->if_none_match, a->etag))
 		return SUP_OK;
-	if (a->after != NULL) {
-		DBT k = { .data = (void *)a->after, .size = UUID_LEN };
-		DBT pk = { .data = after_key, .ulen = sizeof(after_key),
-			.flags = DB_DBT_USERMEM };
-		DBT d = { .flags = DB_DBT_MALLOC };
-		DB *by_uuid = store_db(s, AREA_MSG, MSG_DB_BY_UUID);
-		int rc = by_uuid->pget(by_uuid, txn, &k, &pk, &d, 0);
-		if (rc != 0)
-			return store_err(rc, "message");
-		/* A note the reader may not see does not exist for them. */
-		struct record_message m;
-		size_t cut;
-		if (!record_message_tail(d.data, d.size, &cut, &m.user,
-		    &m.internal))
-			e = record_message_decode(d.data, d.size, &m);
-		bool hidden = !user_is_staff(a->u) && m.internal;
-		free(d.data);
-		if (e != SUP_OK)
-			return e;
-		if (pk.size != MSG_KEY_LEN || hidden ||
-		    memcmp(after_key, a->ticket, UUID_LEN) != 0)
-			return SUP_ENOTFOUND;
-	}
+	if (a->after != NULL &&
+	    (e = msg_find(s, txn, a->u, a->ticket, a->after, after_key)) !=
+	    SUP_OK)
+		return e;
 	if ((a->out = json_object_new_array()) == NULL)
 		return SUP_ENOMEM;
 	view_begin(&v, s, txn, a->u);

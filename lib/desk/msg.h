@@ -20,6 +20,14 @@
 #include "util.h"
 
 #define ETAG_MAX 64
+
+/*
+ * The area's errors.  MSG_ESTALE: a reply held because the thread moved
+ * on after the message its writer last saw (409 stale_thread).
+ * MSG_ESEEN: that message is not one of the ticket's the writer can see.
+ */
+#define MSG_ESTALE ((sup_err)SUP_ERR_AREA(SUP_AREA_MESSAGES, 1))
+#define MSG_ESEEN ((sup_err)SUP_ERR_AREA(SUP_AREA_MESSAGES, 2))
 #define MSG_KEY_LEN 40		/* ticket(16) created_us(8) uuid(16) */
 
 /* The databases of the area. */
@@ -64,6 +72,20 @@ sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
 sup_err msg_post(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
     bool internal, json_object **out);
+
+/*
+ * msg_post, held when the thread moved: last_seen (may be NULL: no
+ * check) is the uuid of the newest message the writer saw.  When a
+ * message u can see (customers: no internal note) was written after it,
+ * nothing is written and the answer is MSG_ESTALE with *newer those
+ * messages as u sees them (an array, oldest first; owned by the caller).
+ * MSG_ESEEN when last_seen is not a message of this ticket that u can
+ * see.  Otherwise as msg_post, *newer NULL.
+ */
+sup_err msg_post_seen(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    bool internal, const uint8_t *last_seen, json_object **out,
+    json_object **newer);
 
 /*
  * The thread as u sees it, oldest first; after (may be NULL) keeps only the

@@ -292,6 +292,16 @@ http_send_error(struct sup_req *r, int status, sup_err e)
 		json_object_put(env);
 		return SUP_ENOMEM;
 	}
+	if (r->err_extra != NULL &&
+	    json_object_is_type(r->err_extra, json_type_object)) {
+		json_object_object_foreach(r->err_extra, key, val) {
+			if (strcmp(key, "error") != 0 &&
+			    !json_set(env, key, json_object_get(val))) {
+				json_object_put(env);
+				return SUP_ENOMEM;
+			}
+		}
+	}
 	/*
 	 * Only "no credentials" asks for Basic ones: a refused login (an
 	 * area's error of that kind) must not make a browser prompt.

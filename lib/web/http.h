@@ -21,7 +21,10 @@ sup_err http_send_json(struct sup_req *r, int status, json_object *body);
 
 /*
  * Send the JSON error envelope {"error": {"code", "message", "fields"?}}
- * for e with the given status; r->err_msg and r->err_fields refine it.
+ * for e with the given status; r->err_msg and r->err_fields refine it,
+ * and each member of r->err_extra (an object, may be NULL) is added at
+ * the top level beside "error" (a held reply's "messages"); a member
+ * named "error" is not.
  */
 sup_err http_send_error(struct sup_req *r, int status, sup_err e);
 

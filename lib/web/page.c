@@ -887,6 +887,27 @@ ticket_title(const struct jt_index *ix, struct sbuf *b)
 	sbuf_add(b, "", 1);
 }
 
+/*
+ * The uuid of the last message of the ticket ix (its "messages", oldest
+ * first: the newest the reader sees) into buf; "" when there is none.
+ */
+static void
+last_message_uuid(const struct jt_index *ix, char *buf, size_t cap)
+{
+	struct jt list, el, last = { 0 }, v;
+	struct jt_iter it;
+
+	buf[0] = '\0';
+	if (!jt_index_get(ix, "messages", 8, &list) ||
+	    !jt_iter_start(list, &it))
+		return;
+	while (jt_iter_next(&it, &el))
+		last = el;
+	if (last.p != NULL && jt_member(last, "uuid", 4, &v) &&
+	    jt_string_plain(v) && !plain_copy(v, buf, cap))
+		buf[0] = '\0';
+}
+
 sup_err
 page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
     json_object *api_ticket, json_object *form, const char *changed)
@@ -894,6 +915,7 @@ page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
 	bool staff = user_is_staff(&r->user);
 	json_object *t, *ctx = NULL, *notice;
 	struct sbuf title = { 0 };
+	char seen[64];
 	sup_err e = SUP_ENOMEM;
 
 	if ((t = page_ticket(api_ticket, staff)) == NULL)
@@ -902,7 +924,16 @@ page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
 	if (jt_object_index(t) == NULL)
 		goto out;
 	ticket_title(jt_object_index(t), &title);
+	last_message_uuid(jt_object_index(t), seen, sizeof(seen));
 	if (title.failed || (ctx = page_context(pe, r, title.p)) == NULL)
+		goto out;
+	/*
+	 * "chat": the live chat's hooks (support.conf enable_chat);
+	 * "seen_uuid": the newest message shown, which the reply form sends
+	 * so that a reply to a thread that moved meanwhile is held.
+	 */
+	if (!add_bool(ctx, "chat", pe->conf->enable_chat) ||
+	    !add_str(ctx, "seen_uuid", seen))
 		goto out;
 	json_object_object_add(ctx, "ticket", t);
 	t = NULL;

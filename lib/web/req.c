@@ -182,6 +182,7 @@ req_free(struct sup_req *r)
 	json_object_put(r->json);
 	json_object_put(r->reply);
 	json_object_put(r->err_fields);
+	json_object_put(r->err_extra);
 	free(r->form_csrf);
 	free(r->headers.p);
 	user_clear(&r->user);
@@ -193,6 +194,7 @@ req_reset_reply(struct sup_req *r)
 {
 	json_object_put(r->reply);
 	json_object_put(r->err_fields);
+	json_object_put(r->err_extra);
 	free(r->location);
 	user_clear(&r->user);
 	free(r->headers.p);
@@ -200,7 +202,7 @@ req_reset_reply(struct sup_req *r)
 	r->retry_after = 0;
 	r->by_cookie = false;
 	r->csrf[0] = '\0';
-	r->reply = r->err_fields = NULL;
+	r->reply = r->err_fields = r->err_extra = NULL;
 	r->location = NULL;
 	r->status = 0;
 	r->etag[0] = r->allow[0] = r->err_msg[0] = '\0';

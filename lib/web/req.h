@@ -72,6 +72,8 @@ struct sup_req {
 	char allow[64];			/* Allow header for 405 */
 	json_object *err_fields;	/* owned: {"field": "why"} */
 	char err_msg[256];		/* overrides the error's sentence */
+	json_object *err_extra;		/* owned: members added beside
+					 * "error" in the envelope */
 	struct sbuf headers;		/* owned: extra header lines
 					 * ("Set-Cookie: ...\r\n") */
 	long retry_after;		/* Retry-After header when > 0 */

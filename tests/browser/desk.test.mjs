@@ -471,6 +471,63 @@ step('live conversation: customer and staff pages open at once, no reload', asyn
 	await assertNotReloaded(staff, 'staff');
 });
 
+// A call to the API as user (the other person of a test).
+async function api(user, method, apiPath, body) {
+	const r = await fetch(BASE + '/api/support' + apiPath, {
+		method,
+		headers: { Authorization: 'Bearer ' + USERS[user].token, 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	return { status: r.status, json: await r.json().catch(() => null) };
+}
+
+step('someone else\'s change shows without a reload; a reply to a moved thread is held', async () => {
+	const url = await apiTicket('alice', 'Held reply', 'Is the order shipped?');
+	const uuid = url.split('/')[3];
+	const ctx = await newContext();
+	const cust = await ctx.newPage();
+	await cust.goto(url);
+	await logIn(cust, 'alice', USERS.alice.password);
+	assert.equal(path0(cust), url, 'on the chat page');
+	await markNoReload(cust);
+
+	// Staff change the priority and take the ticket: the page follows.
+	const who = await api('dave', 'GET', '/users/?q=carol');
+	const carol = who.json.results.find((u) => u.username === 'carol');
+	const r = await api('carol', 'PATCH', `/tickets/${uuid}/`,
+	    { priority: 'urgent', assignee: carol.id });
+	assert.equal(r.status, 200, 'PATCH by staff');
+	await waitUntil(async () =>
+	    (await cust.locator('#ticket-priority').innerText()) === 'urgent' &&
+	    (await cust.locator('#ticket-assignee').count()) === 1, LIVE_TIMEOUT,
+	    'the customer page shows the new priority and assignee without a reload');
+	await assertNotReloaded(cust, 'customer');
+
+	// The page stops seeing the thread move (its polls answer 304), staff
+	// write, the customer sends: held, the new message shown, draft kept.
+	await cust.route(/\/messages\/\?after=/, (route) => route.fulfill({ status: 304 }));
+	const s1 = 'Shipped this morning ' + Date.now();
+	assert.equal((await api('carol', 'POST', `/tickets/${uuid}/messages/`,
+	    { content: s1 })).status, 201, 'staff reply through the API');
+	expectStatus(cust, `/api/support/tickets/${uuid}/messages/`, 409);
+	const draft = 'Where is it now? ' + Date.now();
+	await reply(cust, draft);
+	await messageWith(cust, s1).waitFor({ timeout: LIVE_TIMEOUT });
+	const box = cust.getByRole('textbox', { name: /reply|message/i });
+	assert.equal(await box.inputValue(), draft, 'the draft is kept');
+	await cust.getByRole('button', { name: /send anyway/i }).waitFor({ timeout: LIVE_TIMEOUT });
+	assert.equal(await messageWith(cust, draft).count(), 0, 'the held reply is not on the page');
+	await shot(cust, 'held-reply');
+	await cust.getByRole('button', { name: /send anyway/i }).click();
+	await messageWith(cust, draft).waitFor({ timeout: LIVE_TIMEOUT });
+	assert.equal(await box.inputValue(), '', 'the box is emptied once sent');
+	await cust.unroute(/\/messages\/\?after=/);
+	const thread = await api('alice', 'GET', `/tickets/${uuid}/messages/`);
+	assert.deepEqual(thread.json.map((m) => m.content),
+	    ['Is the order shipped?', s1, draft], 'the thread: the reply once, after the staff\'s');
+	await assertNotReloaded(cust, 'customer');
+});
+
 step('the same flow with JavaScript disabled: forms post and redirect', async () => {
 	const cctx = await newContext({ javaScriptEnabled: false });
 	const sctx = await newContext({ javaScriptEnabled: false });

@@ -790,6 +790,48 @@ run_msg_post(void)
 	return e;
 }
 
+/*
+ * The customer answers with the first message as the last one seen: held
+ * (MSG_ESTALE), nothing written, the newer messages in hand.
+ */
+static sup_err
+run_msg_post_stale(void)
+{
+	json_object *out = NULL, *list = NULL, *newer = NULL;
+	uint8_t first[UUID_LEN];
+	char etag[ETAG_MAX];
+	const char *u;
+	long n;
+	sup_err e;
+
+	if (msg_list(&st, &alice, ticket, NULL, NULL, etag, &list) != SUP_OK ||
+	    x(list) == NULL || (n = (long)json_object_array_length(x(list))) <
+	    2 || (u = jstr(x(json_object_array_get_idx(x(list), 0)),
+	    "uuid")) == NULL || !uuid_parse(u, strlen(u), first))
+		bail_out("msg_post_stale: the thread to hold a reply on");
+	json_object_put(list);
+	list = NULL;
+	arm();
+	e = msg_post_seen(&st, &alice, ticket, "Late.", 5, false, first, &out,
+	    &newer);
+	disarm();
+	if (e == MSG_ESTALE) {
+		if (out != NULL || newer == NULL ||
+		    (long)json_object_array_length(newer) != n - 1)
+			incomplete = "the newer messages are not all there";
+		else if (msg_list(&st, &alice, ticket, NULL, NULL, etag,
+		    &list) != SUP_OK || x(list) == NULL ||
+		    (long)json_object_array_length(x(list)) != n)
+			incomplete = "a held reply was written";
+		json_object_put(list);
+	} else if (newer != NULL) {
+		incomplete = "newer messages without MSG_ESTALE";
+	}
+	json_object_put(newer);
+	json_object_put(out);
+	return e;
+}
+
 static sup_err
 run_msg_list(void)
 {
@@ -1070,6 +1112,8 @@ main(void)
 	oom_loop("ticket_bulk_update (3 tickets)", run_ticket_bulk_update,
 	    true);
 	oom_loop("msg_post", run_msg_post, true);
+	oom_loop_want("msg_post_seen, held", run_msg_post_stale, true,
+	    MSG_ESTALE);
 	oom_loop("user_create", run_user_create, true);
 	oom_loop("user_set_away", run_user_set_away, true);
 	oom_loop_want("user_create, name taken", run_user_taken, true,

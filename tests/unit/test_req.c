@@ -546,12 +546,17 @@ test_field_error_and_free(void)
 	    "req_field_error: the first detail of a field wins");
 	is_int(json_object_object_length(r.err_fields), 2,
 	    "req_field_error: one entry per field");
+	r.err_extra = json_object_new_object();
+	req_reset_reply(&r);
+	ok(r.err_fields == NULL && r.err_extra == NULL,
+	    "req_reset_reply: the error's fields and extra members released");
 	r.reply = json_object_new_object();
+	r.err_extra = json_object_new_object();
 	r.location = strdup("/somewhere/");
 	req_free(&r);
 	ok(r.path == NULL && r.query == NULL && r.nquery == 0 &&
-	    r.err_fields == NULL && r.reply == NULL && r.location == NULL,
-	    "req_free: everything released and cleared");
+	    r.err_fields == NULL && r.err_extra == NULL && r.reply == NULL &&
+	    r.location == NULL, "req_free: everything released and cleared");
 }
 
 int

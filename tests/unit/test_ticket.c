@@ -2972,6 +2972,143 @@ test_close_old(void)
 	is_str(status_of(&agent, t[0]), "closed", "  and leaves them closed");
 }
 
+/*
+ * The held reply (msg_post_seen): a post is refused with MSG_ESTALE and
+ * the newer messages when a message its writer may see came after
+ * last_seen; an internal note does not hold a customer's post but holds
+ * staff's; the current last_seen posts; a last_seen that is no message
+ * of the thread the writer may see is MSG_ESEEN; nothing is written on a
+ * refusal.  The poll's ETag moves with a change of status, priority or
+ * assignee (the ticket's head), not only with a message.
+ */
+static void
+test_stale(void)
+{
+	uint8_t t[UUID_LEN], other[UUID_LEN], seen[UUID_LEN], reply[UUID_LEN];
+	uint8_t note[UUID_LEN], nowhere[UUID_LEN];
+	char etag[ETAG_MAX], etag2[ETAG_MAX];
+	json_object *o, *m, *newer;
+	size_t n;
+
+	create_uuid(&alice, "Stale", t);
+	create_uuid(&agent, "Another", other);
+	o = show(&alice, t);
+	juuid(aget(jget(o, "messages"), 0), seen);
+	json_object_put(o);
+
+	is_err(msg_post_seen(&st, &alice, t, "More.", 5, false, seen, &m,
+	    &newer), SUP_OK, "msg_post_seen with the current last_seen");
+	ok(m != NULL && newer == NULL, "  the message, no newer ones");
+	m = reparse(m);
+	juuid(m, seen);
+	json_object_put(m);
+
+	if (post(&agent, t, "Looking.", false, &m) != SUP_OK)
+		bail_out("agent's reply");
+	juuid(m, reply);
+	json_object_put(m);
+	is_err(thread(&alice, t, NULL, NULL, etag, &o), SUP_OK, "the thread");
+	n = alen(o);
+	json_object_put(o);
+	is_err(msg_post_seen(&st, &alice, t, "Anyone?", 7, false, seen, &m,
+	    &newer), MSG_ESTALE, "a newer reply: MSG_ESTALE");
+	ok(m == NULL, "  no message");
+	newer = reparse(newer);
+	ok(newer != NULL && alen(newer) == 1, "  one newer message");
+	if (newer != NULL && alen(newer) == 1) {
+		uint8_t got[UUID_LEN];
+		juuid(aget(newer, 0), got);
+		ok(memcmp(got, reply, UUID_LEN) == 0, "  the agent's reply");
+		is_str(jstr(aget(newer, 0), "content"), "Looking.",
+		    "  with its content");
+	}
+	json_object_put(newer);
+	is_err(thread(&alice, t, NULL, NULL, etag, &o), SUP_OK, "the thread");
+	is_int(alen(o), n, "  nothing written");
+	json_object_put(o);
+	is_err(msg_post_seen(&st, &alice, t, "x", 1, false, seen, &m, NULL),
+	    MSG_ESTALE, "  held without a place for the newer ones too");
+
+	/* A note after the reply: not seen by the customer, so not stale. */
+	if (post(&agent, t, "Impatient.", true, &m) != SUP_OK)
+		bail_out("agent's note");
+	juuid(m, note);
+	json_object_put(m);
+	is_err(msg_post_seen(&st, &alice, t, "Still here.", 11, false, reply,
+	    &m, &newer), SUP_OK, "a newer note does not hold a customer");
+	m = reparse(m);
+	juuid(m, seen);
+	json_object_put(m);
+	is_err(msg_post_seen(&st, &agent, t, "Reply.", 6, false, note, &m,
+	    &newer), MSG_ESTALE, "  the customer's post holds staff's");
+	newer = reparse(newer);
+	ok(newer != NULL && alen(newer) == 1, "  one newer message");
+	json_object_put(newer);
+	if (post(&agent, t, "Note two.", true, &m) != SUP_OK)
+		bail_out("agent's second note");
+	juuid(m, note);
+	json_object_put(m);
+	is_err(msg_post_seen(&st, &agent, t, "Reply.", 6, false, seen, &m,
+	    &newer), MSG_ESTALE, "  a newer note holds staff's post");
+	newer = reparse(newer);
+	ok(newer != NULL && alen(newer) == 1 &&
+	    json_object_get_boolean(jget(aget(newer, 0), "is_internal")),
+	    "  the note is the newer message");
+	json_object_put(newer);
+	is_err(msg_post_seen(&st, &agent, t, "Reply.", 6, false, note, &m,
+	    &newer), SUP_OK, "  with the note seen: posted");
+	json_object_put(m);
+
+	/* Not a message of this thread the writer may see. */
+	uuid_gen(nowhere);
+	is_err(msg_post_seen(&st, &alice, t, "x", 1, false, nowhere, &m,
+	    &newer), MSG_ESEEN, "an unknown last_seen: MSG_ESEEN");
+	o = show(&agent, other);
+	juuid(aget(jget(o, "messages"), 0), other);
+	json_object_put(o);
+	is_err(msg_post_seen(&st, &alice, t, "x", 1, false, other, &m,
+	    &newer), MSG_ESEEN, "  another ticket's message: MSG_ESEEN");
+	is_err(msg_post_seen(&st, &alice, t, "x", 1, false, note, &m,
+	    &newer), MSG_ESEEN, "  a note, for the customer: MSG_ESEEN");
+	is_err(msg_post_seen(&st, &bob, t, "x", 1, false, seen, &m,
+	    &newer), SUP_ENOTFOUND, "  another customer's ticket: SUP_ENOTFOUND");
+	is_str(sup_errcode(MSG_ESTALE), "stale_thread", "the code");
+	is_err(sup_errkind(MSG_ESTALE), SUP_ECONFLICT, "  a conflict");
+	is_err(sup_errkind(MSG_ESEEN), SUP_EINVAL, "MSG_ESEEN is invalid input");
+
+	/* The poll's tag covers the ticket's head. */
+	struct ticket_patch p = no_change;
+	struct {
+		const char *what;
+		int status, priority;
+		bool set_assignee;
+	} change[] = {
+		{ "status", ST_RESOLVED, -1, false },
+		{ "priority", -1, PRI_URGENT, false },
+		{ "assignee", -1, -1, true },
+	};
+	is_err(thread(&alice, t, seen, NULL, etag, &o), SUP_OK, "the poll");
+	json_object_put(o);
+	for (size_t i = 0; i < SUP_NELEM(change); i++) {
+		p = no_change;
+		p.status = change[i].status;
+		p.priority = change[i].priority;
+		p.set_assignee = change[i].set_assignee;
+		p.assignee = agent.id;
+		if (update(&agent, t, &p, &o) != SUP_OK)
+			bail_out("changing the %s", change[i].what);
+		json_object_put(o);
+		is_err(thread(&alice, t, seen, etag, etag2, &o), SUP_OK,
+		    "a change of %s", change[i].what);
+		ok(o != NULL && strcmp(etag, etag2) != 0,
+		    "  the poll answers with a new ETag");
+		json_object_put(o);
+		is_err(thread(&alice, t, seen, etag2, etag, &o), SUP_OK,
+		    "  then");
+		ok(o == NULL, "  not modified");
+	}
+}
+
 int
 main(void)
 {
@@ -2999,6 +3136,7 @@ main(void)
 	test_counts_upgrade();
 	test_close_old();
 	test_bulk();
+	test_stale();
 	user_clear(&alice);
 	user_clear(&bob);
 	user_clear(&agent);
