@@ -469,6 +469,21 @@ sbuf_adds(struct sbuf *b, const char *s)
 }
 
 void
+sbuf_add_int(struct sbuf *b, int64_t x)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (x < 0)
+		buf[--i] = '-';
+	sbuf_add(b, buf + i, sizeof(buf) - i);
+}
+
+void
 sbuf_printf(struct sbuf *b, const char *fmt, ...)
 {
 	char buf[128];

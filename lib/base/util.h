@@ -98,6 +98,10 @@ struct sbuf {
 void sbuf_add(struct sbuf *b, const char *s, size_t n);
 void sbuf_adds(struct sbuf *b, const char *s);	/* a C string */
 SUP_PRINTF(2, 3) void sbuf_printf(struct sbuf *b, const char *fmt, ...);
+/* A whole number in decimal (not printf: the records and events write many). */
+void sbuf_add_int(struct sbuf *b, int64_t x);
+/* A string literal: its length is known when compiling. */
+#define sbuf_lit(b, s) sbuf_add((b), (s), sizeof(s) - 1)
 
 /*
  * After json_tokener_parse_ex returned NULL for a whole input: did an

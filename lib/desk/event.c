@@ -128,12 +128,6 @@ put_str(struct sbuf *b, const char *s, size_t n)
 		jt_put_string(b, s, n);
 }
 
-static void
-put_int(struct sbuf *b, int64_t v)
-{
-	sbuf_printf(b, "%" PRId64, v);
-}
-
 sup_err
 event_change(struct event *ev, const char *field, json_object *from,
     json_object *to)
@@ -171,12 +165,12 @@ event_change_int(struct event *ev, const char *field, int64_t from,
 	if (from == null)
 		sbuf_add(&ev->changes, "null", 4);
 	else
-		put_int(&ev->changes, from);
+		sbuf_add_int(&ev->changes, from);
 	sbuf_add(&ev->changes, ",", 1);
 	if (to == null)
 		sbuf_add(&ev->changes, "null", 4);
 	else
-		put_int(&ev->changes, to);
+		sbuf_add_int(&ev->changes, to);
 	sbuf_add(&ev->changes, "]", 1);
 	return ev->changes.failed ? SUP_ENOMEM : SUP_OK;
 }
@@ -217,7 +211,7 @@ sup_err
 event_data_int(struct event *ev, const char *name, int64_t v)
 {
 	member(&ev->data, name);
-	put_int(&ev->data, v);
+	sbuf_add_int(&ev->data, v);
 	return ev->data.failed ? SUP_ENOMEM : SUP_OK;
 }
 
@@ -242,7 +236,7 @@ event_text(const struct event *ev, const uint8_t id[UUID_LEN], char **out,
 	if (ev->actor == 0)
 		sbuf_add(&b, "null", 4);
 	else
-		put_int(&b, ev->actor);
+		sbuf_add_int(&b, ev->actor);
 	if (ev->ticket != NULL) {
 		uuid_format(ev->ticket, uuid);
 		sbuf_add(&b, ",\"ticket\":\"", 11);
@@ -257,7 +251,7 @@ event_text(const struct event *ev, const uint8_t id[UUID_LEN], char **out,
 	}
 	if (ev->user != 0) {
 		sbuf_add(&b, ",\"user\":", 8);
-		put_int(&b, ev->user);
+		sbuf_add_int(&b, ev->user);
 	}
 	if (ev->changes.len > 0) {
 		sbuf_add(&b, ",\"changes\":{", 12);

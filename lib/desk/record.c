@@ -37,24 +37,6 @@ ticket_channel_from(const char *name)
 	return -1;
 }
 
-/* Append a string literal: its length is known when compiling. */
-#define sbuf_lit(b, s) sbuf_add((b), (s), sizeof(s) - 1)
-
-/* Append a whole number in decimal (not printf: on every post). */
-static void
-add_int(struct sbuf *b, int64_t x)
-{
-	char buf[24];
-	size_t i = sizeof(buf);
-	uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
-
-	do
-		buf[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (x < 0)
-		buf[--i] = '-';
-	sbuf_add(b, buf + i, sizeof(buf) - i);
-}
 
 /* Append a time in quotes, or null. */
 static void
@@ -116,24 +98,24 @@ add_tail(struct sbuf *out, uint32_t user, uint32_t assignee,
     const uint8_t *last_note)
 {
 	sbuf_lit(out, ",\"user\":");
-	add_int(out, user);
+	sbuf_add_int(out, user);
 	sbuf_lit(out, ",\"assignee\":");
 	if (assignee == 0)
 		sbuf_lit(out, "null");
 	else
-		add_int(out, assignee);
+		sbuf_add_int(out, assignee);
 	sbuf_lit(out, ",\"public_count\":");
-	add_int(out, public_count);
+	sbuf_add_int(out, public_count);
 	sbuf_lit(out, ",\"note_count\":");
-	add_int(out, note_count);
+	sbuf_add_int(out, note_count);
 	sbuf_lit(out, ",\"unanswered\":");
-	add_int(out, unanswered);
+	sbuf_add_int(out, unanswered);
 	sbuf_lit(out, ",\"replies\":");
-	add_int(out, replies);
+	sbuf_add_int(out, replies);
 	sbuf_lit(out, ",\"rev\":");
-	add_int(out, rev);
+	sbuf_add_int(out, rev);
 	sbuf_lit(out, ",\"last_us\":");
-	add_int(out, last_us);
+	sbuf_add_int(out, last_us);
 	if (has_refs) {
 		add_ref(out, ",\"last_public\":", has_public, last_public);
 		add_ref(out, ",\"last_note\":", has_note, last_note);
@@ -150,7 +132,7 @@ record_ticket_encode(const struct record_ticket *t, struct sbuf *out)
 	sbuf_lit(out, "{\"uuid\":\"");
 	sbuf_add(out, us, UUID_STRLEN);
 	sbuf_lit(out, "\",\"number\":");
-	add_int(out, t->number);
+	sbuf_add_int(out, t->number);
 	sbuf_lit(out, ",\"subject\":");
 	jt_put_string(out, t->subject != NULL ? t->subject : "",
 	    t->subject != NULL ? t->subject_len : 0);
@@ -1100,7 +1082,7 @@ record_message_encode(const uint8_t key[MSG_KEY_LEN], uint32_t sender,
 	sbuf_lit(b, ",\"attachments\":[],\"created_at\":\"");
 	sbuf_add(b, tbuf, TIME_STRLEN);
 	sbuf_lit(b, "\",\"user\":");
-	add_int(b, sender);
+	sbuf_add_int(b, sender);
 	sbuf_lit(b, "}");
 }
 

@@ -597,24 +597,6 @@ last_by_ref(struct view *v, const uint8_t ticket[UUID_LEN],
 	return e;
 }
 
-/* Append a whole number in decimal (not printf: once per list item). */
-static void
-add_int(struct sbuf *b, int64_t x)
-{
-	char buf[24];
-	size_t i = sizeof(buf);
-	uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
-
-	do
-		buf[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (x < 0)
-		buf[--i] = '-';
-	sbuf_add(b, buf + i, sizeof(buf) - i);
-}
-
-/* Append a string literal: its length is known when compiling. */
-#define sbuf_lit(b, s) sbuf_add((b), (s), sizeof(s) - 1)
 
 /*
  * Append the reader's API text of the stored ticket rec, whose uuid is
@@ -672,12 +654,12 @@ ticket_add(struct view *v, const uint8_t uuid[UUID_LEN], const char *rec,
 			sbuf_lit(b, "null");
 	}
 	sbuf_lit(b, ",\"message_count\":");
-	add_int(b, tt.public_count + (staff ? tt.note_count : 0));
+	sbuf_add_int(b, tt.public_count + (staff ? tt.note_count : 0));
 	/* The owner's count (replies to read), then staff's (docs/api.md). */
 	sbuf_lit(b, ",\"unanswered_messages_count\":");
-	add_int(b, tt.replies);
+	sbuf_add_int(b, tt.replies);
 	sbuf_lit(b, ",\"awaiting_staff_count\":");
-	add_int(b, tt.unanswered);
+	sbuf_add_int(b, tt.unanswered);
 	if (with_messages) {
 		sbuf_adds(b, ",\"messages\":[");
 		if (thread != NULL)

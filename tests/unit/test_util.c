@@ -472,6 +472,30 @@ test_clock(void)
 	tap_rmtree(dir);
 }
 
+/* sbuf_add_int writes what printf's %lld does, the extremes included. */
+static void
+test_sbuf_add_int(void)
+{
+	static const int64_t v[] = { 0, 7, -7, 10, 1234567890123LL,
+		INT64_MAX, INT64_MIN };
+	int bad = 0;
+
+	for (size_t i = 0; i < SUP_NELEM(v); i++) {
+		struct sbuf b = { 0 };
+		char want[32];
+
+		sbuf_add(&b, "x", 1);
+		sbuf_add_int(&b, v[i]);
+		snprintf(want, sizeof(want), "x%" PRId64, v[i]);
+		if (b.p == NULL || strcmp(b.p, want) != 0) {
+			diag("%s: got %s", want, b.p ? b.p : "(null)");
+			bad++;
+		}
+		free(b.p);
+	}
+	is_int(bad, 0, "sbuf_add_int: 0, small, negative and both extremes");
+}
+
 int
 main(void)
 {
@@ -485,6 +509,7 @@ main(void)
 	test_str_icontains();
 	test_parse_long();
 	test_be();
+	test_sbuf_add_int();
 	test_errors();
 	test_clock();
 	return done_testing();
