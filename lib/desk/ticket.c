@@ -687,6 +687,24 @@ bulk_refusal(sup_err e)
 }
 
 /*
+ * *out = {name: n, "results": the JSON array text in rb (taken)}: a list's
+ * answer.  SUP_ENOMEM; *out is then whatever was made of it, which
+ * store_run_json releases.
+ */
+static sup_err
+results_object(json_object **out, const char *name, int64_t n,
+    struct sbuf *rb)
+{
+	json_object *results;
+
+	if ((*out = json_object_new_object()) == NULL ||
+	    !json_set(*out, name, json_object_new_int64(n)) ||
+	    (results = view_raw(rb)) == NULL)
+		return SUP_ENOMEM;
+	return json_set(*out, "results", results) ? SUP_OK : SUP_ENOMEM;
+}
+
+/*
  * Every ticket of the bulk changed in one transaction, in uuid order (two
  * bulk updates lock their tickets in the same order), then the counts of
  * each, then the events of each, then a->out built as {"updated",
@@ -701,7 +719,6 @@ bulk_txn(struct store *s, DB_TXN *txn, void *arg)
 	struct bulk_args *a = arg;
 	struct change *cs;
 	struct sbuf rb = { 0 };
-	json_object *results = NULL;
 	int64_t now = time_now_us(), updated = 0;
 	size_t done = 0, bad = a->n;
 	sup_err e = SUP_OK, first = SUP_OK;
@@ -752,17 +769,7 @@ bulk_txn(struct store *s, DB_TXN *txn, void *arg)
 	sbuf_add(&rb, "]", 1);
 	if (e != SUP_OK)
 		goto out;
-	if ((a->out = json_object_new_object()) == NULL ||
-	    (results = view_raw(&rb)) == NULL) {
-		e = SUP_ENOMEM;
-		goto out;
-	}
-	/* On an error, store_run_json releases a->out. */
-	if (!json_set(a->out, "updated", json_object_new_int64(updated))) {
-		json_object_put(results);
-		e = SUP_ENOMEM;
-	} else if (!json_set(a->out, "results", results))
-		e = SUP_ENOMEM;
+	e = results_object(&a->out, "updated", updated, &rb);
 out:
 	/* Every change_one ran (on its slot) up to done. */
 	for (size_t i = 0; i < done; i++)
@@ -1341,7 +1348,6 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	struct hit *hits = NULL;
 	struct sbuf recs = { 0 }, rb = { 0 };
 	size_t nhits = 0;
-	json_object *results = NULL;
 	unsigned want = filter_want(q);
 	int64_t count = 0, matched = 0, first = (q->page - 1) * q->page_size;
 	bool desc, skip;
@@ -1477,17 +1483,7 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	sbuf_add(&rb, "]", 1);
 	if (e != SUP_OK)
 		goto out;
-	if ((a->out = json_object_new_object()) == NULL ||
-	    (results = view_raw(&rb)) == NULL) {
-		e = SUP_ENOMEM;
-		goto out;
-	}
-	/* On an error, store_run_json releases a->out. */
-	if (!json_set(a->out, "count", json_object_new_int64(count))) {
-		json_object_put(results);
-		e = SUP_ENOMEM;
-	} else if (!json_set(a->out, "results", results))
-		e = SUP_ENOMEM;
+	e = results_object(&a->out, "count", count, &rb);
 out:
 	free(rb.p);
 	free(recs.p);
