@@ -1,7 +1,7 @@
 /*
  * fuzz_prog.h - the harness shared by the whole-program fuzz targets
  * (fuzz_prog_tickets.c, fuzz_prog_messages.c, fuzz_prog_session.c,
- * fuzz_prog_users.c): one raw request through parsing, routing,
+ * fuzz_prog_users.c, fuzz_prog_canned.c): one raw request through parsing, routing,
  * authentication, the handler and a real Berkeley DB store.
  *
  * Input (docs/testing.md, "Whole-program targets"):

@@ -63,7 +63,8 @@ while getopts n:t:l:b:fmz opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- prog_tickets prog_messages prog_session prog_users
+[ $# -gt 0 ] || set -- prog_tickets prog_messages prog_session prog_users \
+    prog_canned
 OUT=${OUT:-$here/test-out/fuzz}
 mkdir -p "$OUT/artifacts" "$build"
 

@@ -425,8 +425,35 @@ def users():
     return s
 
 
+def canned():
+    s = []
+    C = API + "canned-responses/"
+    good = {"title": "Greeting", "body": "Hello {{customer.name}}, about #{{ticket.number}} "
+            "({{ticket.subject:u}}): {{agent.name}} <{{customer.email}}>{{! a comment }}",
+            "shortcut": "hi", "shared": False}
+    for who in (CAROL, DAVE, ALICE):
+        s.append(request("POST", C, who, json_body=good))
+        s.append(request("POST", C, who, json_body=dict(good, shared=True, shortcut="hello")))
+        s.append(request("GET", C, who))
+    for body in ("{{nobody.name}}", "{{#section}}x{{/section}}", "{{>include}}", "{{=<% %>=}}",
+                 "{{customer.name", "{{BI_SPACE}}{{BI_NEWLINE}}", "{{{customer.name}}}", ""):
+        s.append(request("POST", C, CAROL, json_body=dict(good, body=body)))
+    for field, maxlen in (("title", 200), ("body", 10000), ("shortcut", 50)):
+        for v in limits(maxlen, "chars"):
+            s.append(request("POST", C, CAROL, json_body=dict(good, **{field: v})))
+    for cid in ("1", "2", "0", "4294967296", "99999"):
+        s.append(request("GET", C + cid + "/", CAROL))
+        s.append(request("PATCH", C + cid + "/", CAROL, json_body={"title": "New", "shared": True}))
+        s.append(request("PATCH", C + cid + "/", DAVE, json_body={"body": "{{agent.name}}"}))
+        s.append(request("POST", C + cid + "/render/", CAROL, json_body={"ticket": TA}))
+        s.append(request("POST", C + cid + "/render/", CAROL, json_body={"ticket": "not a uuid"}))
+        s.append(request("DELETE", C + cid + "/", DAVE))
+    s.append(request("POST", C, CAROL, form=good))
+    return s
+
+
 PROGRAMS = {"tickets": tickets, "messages": messages, "session": session,
-            "users": users}
+            "users": users, "canned": canned}
 
 
 def main():
