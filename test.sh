@@ -140,7 +140,7 @@ elif ! (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) \
 	tail -20 "$OUT/browser-npm.log"
 	failed=$((failed + 1))
 else
-	TEST_OUT="$OUT" timeout 300 python3 tests/browser/run.py >"$OUT/browser.log" 2>&1
+	TEST_OUT="$OUT" timeout 600 python3 tests/browser/run.py >"$OUT/browser.log" 2>&1
 	rc=$?
 	count_tap "$OUT/browser.log"
 	grep -A12 '^not ok' "$OUT/browser.log" | head -80

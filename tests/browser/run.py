@@ -4,7 +4,8 @@ The server is started exactly as the http tier starts it (tests/http/support.py:
 run.sh --background with a temp SUPPORT_VAR and a free 127.0.0.1 port), with
 allow_registration = yes, the standard users made by supportctl (alice and
 bob customers, carol an agent, dave an admin).  Then node's own test runner
-runs desk.test.mjs, which drives /usr/bin/chromium through playwright-core;
+runs every *.test.mjs here (desk.test.mjs and one file per part of the
+desk), which drive /usr/bin/chromium through playwright-core;
 its TAP goes to our stdout, where test.sh counts the "ok" / "not ok" lines.
 The server is stopped in every case (finally, atexit and the signal handler
 of support.py).
@@ -14,6 +15,7 @@ Run from the repository root after `npm ci` in tests/browser:
 Screenshots go to $TEST_OUT/browser/ (default test-out/browser/).
 """
 
+import glob
 import json
 import os
 import shutil
@@ -28,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
 
 import support  # noqa: E402  (the http tier's harness)
 
-NODE_TIMEOUT = 240      # seconds for the whole node run
+NODE_TIMEOUT = 480      # seconds for the whole node run
 
 
 def tap_fail(desc, details=()):
@@ -78,7 +80,8 @@ def main():
             # arguments): keep those profiles in our own scratch directory.
             "TMPDIR": scratch,
         })
-        files = [os.path.abspath(f) for f in sys.argv[1:]] or [os.path.join(HERE, "desk.test.mjs")]
+        files = ([os.path.abspath(f) for f in sys.argv[1:]] or
+                 sorted(glob.glob(os.path.join(HERE, "*.test.mjs"))))
         cmd = ["node", "--test", "--test-reporter=tap"] + files
         # node and the browsers it starts get a process group of their own,
         # so that all of them (and nothing else) can be stopped at once.
