@@ -503,7 +503,8 @@ out:
 /*
  * Render the form template name titled title with status; after a refused
  * POST (e) with what was typed (never passwords) and the API's messages.
- * changed: add "changed": true (the password page after a change).
+ * changed: add "changed": true (the password page after a change).  Staff
+ * also get "away" or "available" (the password page's switch).
  */
 static sup_err
 user_form(struct app *app, struct sup_req *r, const char *name,
@@ -517,6 +518,13 @@ user_form(struct app *app, struct sup_req *r, const char *name,
 	if (changed && json_object_object_add(pc, "changed",
 	    json_object_new_boolean(true)) != 0)
 		goto out;
+	if (user_is_staff(&r->user) && r->user.rec != NULL) {
+		bool away = user_is_away(r->user.rec);
+
+		if (json_object_object_add(pc, away ? "away" : "available",
+		    json_object_new_boolean(true)) != 0)
+			goto out;
+	}
 	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
 		goto out;
 	rc = page_render(&app->page, r, status, name, pc);
@@ -605,6 +613,36 @@ page_password(void *ctx, struct sup_req *r)
 		return e;
 	return page_redirect(r, app->conf.url_prefix,
 	    PAGE_PASSWORD "?changed=1");
+}
+
+#define PAGE_AWAY "/support/away/"
+
+static const struct field away_fields[] = {
+	{ "away", F_BOOL, FIELD_REQUIRED, 0, 0, NULL, NULL },
+};
+
+/*
+ * POST /support/away/ away=true|false (a form)
+ * Staff, for themselves: marked away (auto_assign gives them no new
+ * ticket) or back, as PATCH /api/support/users/{id}/ {away}.  303 to the
+ * password page, whose switch sent it; 400 a bad form; a customer: 403.
+ */
+static sup_err
+page_away(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[SUP_NELEM(away_fields)];
+	sup_err e;
+
+	if (!user_is_staff(&r->user))
+		return SUP_EFORBIDDEN;
+	if ((e = valid_json(r, r->json, away_fields, SUP_NELEM(away_fields), v)) !=
+	    SUP_OK)
+		return e;
+	if ((e = user_set_away(&app->store, r->user.id, r->user.id, v[0].b)) !=
+	    SUP_OK)
+		return e;
+	return page_redirect(r, app->conf.url_prefix, PAGE_PASSWORD);
 }
 
 #define PAGE_CUSTOMERS "/support/customers/"
@@ -743,6 +781,8 @@ static const struct route routes[] = {
 	{ "POST", PAGE_PASSWORD, page_password,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(password_fields) },
+	{ "POST", PAGE_AWAY, page_away, ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(away_fields) },
 	{ "GET", PAGE_CUSTOMERS, page_customers,
 		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(index_fields) },

@@ -5,13 +5,16 @@ their ids; an agent who marks themself away (PATCH /api/support/users/{id}/
 {"away": true}) is skipped until back, and so is one made away by
 `supportctl user set-away`; a ticket staff open is nobody's.  Who may mark
 whom away (a customer: 403; an agent, another: 403; an admin: anyone), bad
-bodies (400), an unknown user (404), and "away" shown to staff only.
+bodies (400), an unknown user (404), and "away" shown to staff only.  The
+password page's availability switch (POST /support/away/) does the same
+without JavaScript; a customer gets neither the switch nor the route.
 
 Run from the repo root of a built tree:  python3 tests/http/test_assign.py
 """
 
 import json
 import os
+import re
 import sys
 
 sys.dont_write_bytecode = True
@@ -19,6 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import (T, TICKETS, USERS, check, eq, error, status,  # noqa: E402
                      standard_server, check_no_leftovers, run_main)
+from test_pages import Page, LOGIN  # noqa: E402
+
+PASSWORD_PAGE = "/support/password/"
+AWAY_PAGE = "/support/away/"
 
 srv = None
 ids = {}
@@ -130,6 +137,60 @@ def test_rules():
         eq(r.json["results"][0].get("away"), False, "the staff's list shows away")
 
 
+def page_login(name):
+    b = Page(srv.port)
+    b.get(LOGIN)
+    r = b.submit(LOGIN, {"username": name, "password": srv.users[name].password})
+    status(r, 303, "log in as %s" % name)
+    return b
+
+
+def switch(b):
+    """The password page's availability: (state text, token, hidden away value)."""
+    r = b.get(PASSWORD_PAGE)
+    status(r, 200, "the password page")
+    text = r.text()
+    state = re.search(r'id="away-state">You are <strong>(\w+)</strong>', text)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([0-9a-f]{64})"', text)
+    value = re.search(r'name="away" value="(true|false)"', text)
+    return (state.group(1) if state else None, token.group(1) if token else None,
+            value.group(1) if value else None)
+
+
+def test_page():
+    with T.case("the password page's switch marks an agent away and back, without JavaScript"):
+        b = page_login("erin")
+        state, token, value = switch(b)
+        eq((state, value), ("available", "true"), "erin is available, the switch offers away")
+        r = b.submit(AWAY_PAGE, {"csrfmiddlewaretoken": token, "away": value})
+        status(r, 303, "POST the switch")
+        check((r.header("Location") or "").endswith(PASSWORD_PAGE), "back to the password page")
+        eq(srv.client("dave").get(USERS + "%d/" % user_id("erin")).json.get("away"), True,
+           "the API says erin is away")
+        state, token, value = switch(b)
+        eq((state, value), ("away", "false"), "the page says away, the switch offers back")
+        status(b.submit(AWAY_PAGE, {"csrfmiddlewaretoken": token, "away": value}), 303, "back")
+        eq(srv.client("dave").get(USERS + "%d/" % user_id("erin")).json.get("away"), False,
+           "the API says erin is back")
+
+    with T.case("the switch: a bad value is 400, no CSRF token is 403, and nothing changes"):
+        b = page_login("erin")
+        _, token, _ = switch(b)
+        r = b.submit(AWAY_PAGE, {"csrfmiddlewaretoken": token, "away": "perhaps"})
+        status(r, 400, "away=perhaps")
+        r = b.submit(AWAY_PAGE, {"away": "true"}, csrf=None)
+        status(r, 403, "no token")
+        eq(srv.client("dave").get(USERS + "%d/" % user_id("erin")).json.get("away"), False,
+           "erin is still available")
+
+    with T.case("a customer has no switch and may not post one"):
+        b = page_login("alice")
+        state, token, _ = switch(b)
+        eq(state, None, "no availability on a customer's page")
+        r = b.submit(AWAY_PAGE, {"csrfmiddlewaretoken": token, "away": "true"})
+        status(r, 403, "a customer posting the switch")
+
+
 def main():
     global srv
     srv = standard_server(extra_users=(("erin", "agent"), ("fred", "agent")),
@@ -137,6 +198,7 @@ def main():
                                 ("support", "max_tickets_per_user"): "0"})
     test_round_robin()
     test_rules()
+    test_page()
     check_no_leftovers(srv)
 
 
