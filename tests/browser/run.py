@@ -18,6 +18,7 @@ Screenshots go to $TEST_OUT/browser/ (default test-out/browser/).
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -59,14 +60,54 @@ def main():
         tap_fail("the tree is built", ["missing: " + m for m in missing])
         return 1
 
+    files = ([os.path.abspath(f) for f in sys.argv[1:]] or
+             sorted(glob.glob(os.path.join(HERE, "*.test.mjs"))))
+    rc = 0
+    for (conf, extra_users), group in server_groups(files):
+        rc |= run_group(out, conf, extra_users, group)
+    return rc
+
+
+def server_groups(files):
+    """The files grouped by the server they ask for, in first-seen order.
+
+    A test file may ask, in its leading // comment lines, for a desk of its
+    own:
+        // server: auto_assign = round_robin     (a [support] key of support.conf)
+        // users: erin=agent frank=agent        (users beyond the standard ones)
+    Files that ask for nothing share the standard desk (allow_registration
+    = yes).  Each group gets its own server, one after the other."""
+    groups = {}
+    for f in files:
+        conf = {("support", "allow_registration"): "yes"}
+        users = []
+        with open(f, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.startswith("//"):
+                    break
+                m = re.match(r"//\s*server:\s*([a-z_]+)\s*=\s*(\S+)\s*$", line)
+                if m:
+                    conf[("support", m.group(1))] = m.group(2)
+                m = re.match(r"//\s*users:\s*(.+)$", line)
+                if m:
+                    users += [tuple(u.split("=", 1)) for u in m.group(1).split()]
+        key = (tuple(sorted(conf.items())), tuple(users))
+        groups.setdefault(key, []).append(f)
+    return [((dict(k[0]), list(k[1])), v) for k, v in groups.items()]
+
+
+def run_group(out, conf, extra_users, files):
+    """Start one desk with conf and extra_users, run node's tests of files
+    against it, stop it; 0 when every test passed."""
     srv = None
     node = None
     scratch = tempfile.mkdtemp(prefix="support-browser-")
     try:
         try:
-            srv = support.standard_server(conf={("support", "allow_registration"): "yes"})
+            srv = support.standard_server(extra_users=extra_users, conf=conf)
         except Exception as e:  # noqa: BLE001 -- reported as a failed test
-            tap_fail("the desk starts for the browser tests", [repr(e)])
+            tap_fail("the desk starts for the browser tests (%s)" %
+                     " ".join(os.path.basename(f) for f in files), [repr(e)])
             return 1
         users = {name: {"password": u.password, "token": u.token, "role": u.role}
                  for name, u in srv.users.items()}
@@ -80,8 +121,6 @@ def main():
             # arguments): keep those profiles in our own scratch directory.
             "TMPDIR": scratch,
         })
-        files = ([os.path.abspath(f) for f in sys.argv[1:]] or
-                 sorted(glob.glob(os.path.join(HERE, "*.test.mjs"))))
         cmd = ["node", "--test", "--test-reporter=tap"] + files
         # node and the browsers it starts get a process group of their own,
         # so that all of them (and nothing else) can be stopped at once.
@@ -102,7 +141,6 @@ def main():
         if srv is not None:
             srv.cleanup()
         shutil.rmtree(scratch, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())
