@@ -541,9 +541,15 @@
 			d.close();
 		});
 		d.appendChild(close);
-		/* A click on the backdrop (the dialog itself) closes it too. */
+		/*
+		 * A click on the backdrop closes it too: such a click is the
+		 * dialog's own, outside its box (one on its padding is inside).
+		 */
 		d.addEventListener("click", function (ev) {
-			if (ev.target === d)
+			var b = d.getBoundingClientRect();
+			if (ev.target === d && (ev.clientX < b.left ||
+			    ev.clientX > b.right || ev.clientY < b.top ||
+			    ev.clientY > b.bottom))
 				d.close();
 		});
 		d.addEventListener("close", function () {

@@ -353,6 +353,14 @@ test('?: a modal dialog lists the shortcuts, Escape closes it and the focus retu
 	await dialog.waitFor({ state: 'hidden' });
 	assert.ok(await button.evaluate((b) => b === document.activeElement),
 	    'the focus is back on the footer\'s button');
+	// A click on its own padding leaves it open, one outside closes it.
+	await button.click();
+	await dialog.waitFor();
+	const box = await dialog.boundingBox();
+	await page.mouse.click(box.x + 4, box.y + box.height / 2);
+	assert.ok(await dialog.isVisible(), 'a click inside the dialog leaves it open');
+	await page.mouse.click(Math.max(2, box.x - 10), box.y + box.height / 2);
+	await dialog.waitFor({ state: 'hidden' });
 	await button.focus();
 	await page.keyboard.press('Enter');
 	await dialog.waitFor();
