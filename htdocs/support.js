@@ -385,7 +385,7 @@
 	"use strict";
 
 	var GO_WAIT = 1500;	/* ms between g and its second key */
-	var opener = null;	/* what had the focus when the help opened */
+	var helpOpener = null;	/* what had the focus when the help opened */
 	var ROWS = "#tickets > li, #tickets [data-uuid]";
 	var HELP = [
 		["Queue", [["j", "Next ticket"], ["k", "Previous ticket"],
@@ -399,6 +399,8 @@
 		    ["g then c", "Go to the customers"]]]
 	];
 
+	var NOT_TEXT = /^(checkbox|radio|button|submit|reset|image|file|range|color)$/;
+
 	/* True when a key pressed in e is someone typing, not a shortcut. */
 	function typing(e) {
 		var t = (e && e.tagName || "").toLowerCase();
@@ -406,8 +408,7 @@
 			return false;
 		if (e.isContentEditable || t === "textarea" || t === "select")
 			return true;
-		return t === "input" && !/^(checkbox|radio|button|submit|reset|image|file|range|color)$/
-		    .test(e.type);
+		return t === "input" && !NOT_TEXT.test(e.type);
 	}
 
 	/* The rows of the list: each once, none inside another. */
@@ -553,8 +554,8 @@
 				d.close();
 		});
 		d.addEventListener("close", function () {
-			var back = opener;
-			opener = null;
+			var back = helpOpener;
+			helpOpener = null;
 			if (back && back.isConnected && back.focus)
 				back.focus();
 		});
@@ -566,7 +567,7 @@
 		var d = helpDialog();
 		if (!d || d.open)
 			return !!d;
-		opener = document.activeElement;
+		helpOpener = document.activeElement;
 		d.showModal();
 		return true;
 	}
