@@ -360,3 +360,277 @@
 			bulkAll(all);
 	});
 })();
+
+/*
+ * Keyboard shortcuts for staff (docs/pages.md, "Keyboard shortcuts"), as
+ * Help Scout and Zendesk have them: plain letters, never while typing in
+ * a text field or a select, never with Ctrl, Alt or Meta held.
+ *  - the queue (and any list of tickets: rows are "#tickets > li" or
+ *    "#tickets [data-uuid]"): j / k the next / previous row (the row gets
+ *    the class kbd-current and its subject link the focus, so Enter on it
+ *    opens it as any link), o or Enter open it, x tick its bulk box;
+ *  - a ticket: r reply (the reply box, internal note off), n internal
+ *    note (the reply box, note on), a assign to me (#assign-me), e mark
+ *    resolved (#resolve);
+ *  - anywhere: ? the list of them in a modal <dialog> (Escape closes it,
+ *    the focus goes back where it was), g then q the queue, g then c the
+ *    customers (the header's links).
+ * Only pages with the footer's "Keyboard shortcuts" button (staff pages,
+ * templates/footer.html) get them; the button is hidden without
+ * JavaScript, as the shortcuts need it.  A key whose element is missing
+ * (a closed ticket has no reply box) does nothing and is left to the
+ * browser.
+ */
+(function () {
+	"use strict";
+
+	var GO_WAIT = 1500;	/* ms between g and its second key */
+	var helpOpener = null;	/* what had the focus when the help opened */
+	var ROWS = "#tickets > li, #tickets [data-uuid]";
+	var HELP = [
+		["Queue", [["j", "Next ticket"], ["k", "Previous ticket"],
+		    ["o", "Open the ticket (or Enter)"],
+		    ["x", "Select the ticket for a bulk change"]]],
+		["Ticket", [["r", "Reply to the customer"],
+		    ["n", "Write an internal note"], ["a", "Assign to me"],
+		    ["e", "Mark resolved"]]],
+		["Anywhere", [["?", "These shortcuts"],
+		    ["g then q", "Go to the queue"],
+		    ["g then c", "Go to the customers"]]]
+	];
+
+	var NOT_TEXT = /^(checkbox|radio|button|submit|reset|image|file|range|color)$/;
+
+	/* True when a key pressed in e is someone typing, not a shortcut. */
+	function typing(e) {
+		var t = (e && e.tagName || "").toLowerCase();
+		if (!e)
+			return false;
+		if (e.isContentEditable || t === "textarea" || t === "select")
+			return true;
+		return t === "input" && !NOT_TEXT.test(e.type);
+	}
+
+	/* The rows of the list: each once, none inside another. */
+	function rows() {
+		var all = Array.prototype.slice.call(
+		    document.querySelectorAll(ROWS));
+		return all.filter(function (r) {
+			return !all.some(function (o) {
+				return o !== r && o.contains(r);
+			});
+		});
+	}
+
+	function currentRow(list) {
+		var a = document.activeElement, i;
+		for (i = 0; i < list.length; i++)
+			if (a && a !== document.body && list[i].contains(a))
+				return i;
+		for (i = 0; i < list.length; i++)
+			if (list[i].classList.contains("kbd-current"))
+				return i;
+		return -1;
+	}
+
+	/* Make row i of list the current one; false when there is none. */
+	function select(list, i) {
+		var row = list[i], link;
+		if (!row)
+			return false;
+		list.forEach(function (r) {
+			r.classList.remove("kbd-current");
+		});
+		row.classList.add("kbd-current");
+		link = row.querySelector("a.subject") || row.querySelector("a[href]");
+		if (link)
+			link.focus({ preventScroll: true });
+		row.scrollIntoView({ block: "nearest" });
+		return true;
+	}
+
+	function move(step) {
+		var list = rows(), i = currentRow(list);
+		if (!list.length)
+			return false;
+		i = i < 0 ? 0 : Math.max(0, Math.min(list.length - 1, i + step));
+		return select(list, i);
+	}
+
+	function inCurrent(sel) {
+		var list = rows(), i = currentRow(list);
+		return i < 0 ? null : list[i].querySelector(sel);
+	}
+
+	function clickIf(id) {
+		var b = document.getElementById(id);
+		if (!b || b.disabled)
+			return false;
+		b.click();
+		return true;
+	}
+
+	/* The reply box, with the internal-note switch set to note. */
+	function write(note) {
+		var box = document.getElementById("content");
+		var sw = document.getElementById("is_internal");
+		if (!box || (note && !sw))
+			return false;
+		if (sw && sw.checked !== note) {
+			sw.checked = note;
+			sw.dispatchEvent(new Event("change", { bubbles: true }));
+		}
+		box.focus();
+		return true;
+	}
+
+	function go(id) {
+		var a = document.getElementById(id);
+		if (!a || !a.href)
+			return false;
+		window.location.assign(a.href);
+		return true;
+	}
+
+	/* The help dialog, made once; null without <dialog> support. */
+	function helpDialog() {
+		var d = document.getElementById("keys-help"), h, close;
+		if (d)
+			return d;
+		d = document.createElement("dialog");
+		if (typeof d.showModal !== "function")
+			return null;
+		d.id = "keys-help";
+		d.className = "keys-help";
+		d.setAttribute("role", "dialog");
+		d.setAttribute("aria-modal", "true");
+		d.setAttribute("aria-labelledby", "keys-help-title");
+		h = document.createElement("h2");
+		h.id = "keys-help-title";
+		h.textContent = "Keyboard shortcuts";
+		d.appendChild(h);
+		HELP.forEach(function (sec) {
+			var h3 = document.createElement("h3");
+			var dl = document.createElement("dl");
+			h3.textContent = sec[0];
+			sec[1].forEach(function (k) {
+				var dt = document.createElement("dt");
+				var dd = document.createElement("dd");
+				k[0].split(" then ").forEach(function (key, n) {
+					var kbd = document.createElement("kbd");
+					if (n)
+						dt.appendChild(document.createTextNode(
+						    " then "));
+					kbd.textContent = key;
+					dt.appendChild(kbd);
+				});
+				dd.textContent = k[1];
+				dl.appendChild(dt);
+				dl.appendChild(dd);
+			});
+			d.appendChild(h3);
+			d.appendChild(dl);
+		});
+		d.appendChild(document.createElement("p")).textContent =
+		    "Not while typing in a field. Escape closes this list.";
+		close = document.createElement("button");
+		close.type = "button";
+		close.id = "keys-help-close";
+		close.className = "secondary";
+		close.textContent = "Close";
+		close.addEventListener("click", function () {
+			d.close();
+		});
+		d.appendChild(close);
+		/*
+		 * A click on the backdrop closes it too: such a click is the
+		 * dialog's own, outside its box (one on its padding is inside).
+		 */
+		d.addEventListener("click", function (ev) {
+			var b = d.getBoundingClientRect();
+			if (ev.target === d && (ev.clientX < b.left ||
+			    ev.clientX > b.right || ev.clientY < b.top ||
+			    ev.clientY > b.bottom))
+				d.close();
+		});
+		d.addEventListener("close", function () {
+			var back = helpOpener;
+			helpOpener = null;
+			if (back && back.isConnected && back.focus)
+				back.focus();
+		});
+		document.body.appendChild(d);
+		return d;
+	}
+
+	function openHelp() {
+		var d = helpDialog();
+		if (!d || d.open)
+			return !!d;
+		helpOpener = document.activeElement;
+		d.showModal();
+		return true;
+	}
+
+	function install(button) {
+		var pendingG = 0;
+		var foot = button.closest("footer");
+
+		if (foot)
+			foot.hidden = false;
+		button.hidden = false;
+		button.addEventListener("click", openHelp);
+		document.addEventListener("keydown", function (ev) {
+			var k = ev.key, done = false, help, link, box, g;
+			help = document.getElementById("keys-help");
+			if (ev.defaultPrevented || ev.ctrlKey || ev.altKey ||
+			    ev.metaKey || ev.isComposing ||
+			    typing(ev.target) || (help && help.open))
+				return;
+			g = pendingG && Date.now() - pendingG < GO_WAIT;
+			pendingG = 0;
+			if (g) {
+				if (k === "q")
+					done = go("nav-tickets");
+				else if (k === "c")
+					done = go("nav-customers");
+			} else if (k === "g") {
+				pendingG = Date.now();
+				done = true;
+			} else if (k === "?") {
+				done = openHelp();
+			} else if (k === "j" || k === "k") {
+				done = move(k === "j" ? 1 : -1);
+			} else if (k === "o" || (k === "Enter" &&
+			    (ev.target === document.body ||
+			    ev.target.classList.contains("kbd-current")))) {
+				link = inCurrent("a.subject") || inCurrent("a[href]");
+				if (link) {
+					link.click();
+					done = true;
+				}
+			} else if (k === "x") {
+				box = inCurrent("input.bulk-pick");
+				if (box && !box.disabled) {
+					box.click();
+					done = true;
+				}
+			} else if (k === "r" || k === "n") {
+				done = write(k === "n");
+			} else if (k === "a") {
+				done = clickIf("assign-me");
+			} else if (k === "e") {
+				done = clickIf("resolve");
+			}
+			if (done)
+				ev.preventDefault();
+		});
+	}
+
+	document.addEventListener("DOMContentLoaded", function () {
+		var button = document.getElementById("keys-help-open");
+		if (button && typeof document.createElement("dialog")
+		    .showModal === "function")
+			install(button);
+	});
+})();
