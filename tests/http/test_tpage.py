@@ -406,6 +406,7 @@ def test_on_behalf():
         ev = [e for e in events() if e["seq"] > seq and e["type"] == "ticket.created"]
         eq(len(ev), 1, "one event")
         eq(ev[0]["actor"], uid("carol"), "the event's actor is carol")
+        eq(ev[0].get("user"), uid("june"), "the event's user is june")
         r = srv.client("june").get(TICKETS)
         check(t["uuid"] in [x["uuid"] for x in r.json["results"]], "june does not see it")
         after = srv.client("june").get("/api/support/users/%d/" % uid("june")).json
