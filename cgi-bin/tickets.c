@@ -256,22 +256,18 @@ static const struct field change_fields[CH_NFIELDS] = {
 };
 
 /*
- * PATCH /api/support/tickets/{uuid}/ {status?, subject?, priority?, assignee?}
- * Owner: status resolved/closed only; staff: everything.  200 the ticket;
- * 400 bad fields; 403 a customer changing more; 404; 409 a refused status.
+ * Change ticket r->uuid[0] by the checked fields v (laid out as
+ * change_fields: the page's form has them first, in the same places):
+ * *t the ticket after.  400 naming "assignee" for one that is not staff;
+ * ticket_update's errors.
  */
 static sup_err
-ticket_change(void *ctx, struct sup_req *r)
+change_apply(struct app *app, struct sup_req *r, const struct value *v,
+    json_object **t)
 {
-	struct app *app = ctx;
-	struct value v[CH_NFIELDS];
 	struct ticket_patch p;
-	json_object *t;
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, change_fields, CH_NFIELDS, v)) !=
-	    SUP_OK)
-		return e;
 	p = (struct ticket_patch){
 		.status = v[CH_STATUS].present ? (int)v[CH_STATUS].num : -1,
 		.priority = v[CH_PRIORITY].present ? (int)v[CH_PRIORITY].num :
@@ -282,11 +278,27 @@ ticket_change(void *ctx, struct sup_req *r)
 		.assignee = v[CH_ASSIGNEE].is_null ? 0 :
 		    (uint32_t)v[CH_ASSIGNEE].num,
 	};
-	e = ticket_update(&app->store, &r->user, r->uuid[0], &p, &t);
+	e = ticket_update(&app->store, &r->user, r->uuid[0], &p, t);
 	if (e == SUP_EINVAL)
 		return valid_fail(r, "assignee", "Must be the id of an agent "
 		    "or an admin.");
-	if (e != SUP_OK)
+	return e;
+}
+
+/*
+ * PATCH /api/support/tickets/{uuid}/ {status?, subject?, priority?, assignee?}
+ * Owner: status resolved/closed only; staff: everything.  200 the ticket;
+ * 400 bad fields; 403 a customer changing more; 404; 409 a refused status.
+ */
+static sup_err
+ticket_change(void *ctx, struct sup_req *r)
+{
+	struct value v[CH_NFIELDS];
+	json_object *t;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, change_fields, CH_NFIELDS, v)) !=
+	    SUP_OK || (e = change_apply(ctx, r, v, &t)) != SUP_OK)
 		return e;
 	return app_reply(r, 200, t);
 }
@@ -588,9 +600,13 @@ page_ticket_show(void *ctx, struct sup_req *r)
 	return e;
 }
 
-/* The chat page's forms: the API's change, and the canned picker. */
-enum { PC_STATUS, PC_SUBJECT, PC_PRIORITY, PC_ASSIGNEE, PC_CANNED,
-	PC_NFIELDS };
+/*
+ * The chat page's forms: the API's change (change_fields, in the same
+ * places, for change_apply), and the canned picker.
+ */
+enum { PC_STATUS = CH_STATUS, PC_SUBJECT = CH_SUBJECT,
+	PC_PRIORITY = CH_PRIORITY, PC_ASSIGNEE = CH_ASSIGNEE,
+	PC_CANNED = CH_NFIELDS, PC_NFIELDS };
 static const struct field page_change_fields[PC_NFIELDS] = {
 	[PC_STATUS] = { "status", F_ENUM, 0, 0, 0, ticket_status_names, NULL },
 	[PC_SUBJECT] = { "subject", F_STRING, 0, 1, SUBJECT_MAX, NULL, NULL },
@@ -670,7 +686,6 @@ page_ticket_status(void *ctx, struct sup_req *r)
 	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 80];
 	char us[UUID_STRLEN + 1];
 	struct value v[PC_NFIELDS];
-	struct ticket_patch p;
 	json_object *t;
 	char sep = '?';
 	int w;
@@ -686,34 +701,20 @@ page_ticket_status(void *ctx, struct sup_req *r)
 			    "response on its own, not with a change.");
 		return page_canned_pick(app, r, (uint32_t)v[PC_CANNED].num);
 	}
-	p = (struct ticket_patch){
-		.status = v[PC_STATUS].present ? (int)v[PC_STATUS].num : -1,
-		.priority = v[PC_PRIORITY].present ? (int)v[PC_PRIORITY].num :
-		    -1,
-		.subject = v[PC_SUBJECT].present ? v[PC_SUBJECT].str : NULL,
-		.subject_len = v[PC_SUBJECT].len,
-		.set_assignee = v[PC_ASSIGNEE].present,
-		.assignee = v[PC_ASSIGNEE].is_null ? 0 :
-		    (uint32_t)v[PC_ASSIGNEE].num,
-	};
-	e = ticket_update(&app->store, &r->user, r->uuid[0], &p, &t);
-	if (e == SUP_EINVAL)
-		return valid_fail(r, "assignee", "Must be the id of an agent "
-		    "or an admin.");
-	if (e != SUP_OK)
+	if ((e = change_apply(app, r, v, &t)) != SUP_OK)
 		return e;
 	json_object_put(t);
 	uuid_format(r->uuid[0], us);
 	w = snprintf(path, sizeof(path), PAGE_TICKETS "%s/", us);
 	if (v[PC_STATUS].present) {
 		w += snprintf(path + w, sizeof(path) - (size_t)w,
-		    "%cchanged=%s", sep, ticket_status_names[p.status]);
+		    "%cchanged=%s", sep, ticket_status_names[v[PC_STATUS].num]);
 		sep = '&';
 	}
 	if (v[PC_PRIORITY].present) {
 		w += snprintf(path + w, sizeof(path) - (size_t)w,
 		    "%cchanged_priority=%s", sep,
-		    ticket_priority_names[p.priority]);
+		    ticket_priority_names[v[PC_PRIORITY].num]);
 		sep = '&';
 	}
 	if (v[PC_ASSIGNEE].present)

@@ -50,6 +50,11 @@ struct tfacts {
 	uint32_t user, assignee;
 };
 
+/*
+ * Read f from the members of the API's ticket (a text object); what is
+ * missing stays empty or 0.  False when api_ticket is not a text object
+ * or its index cannot be made (no memory).
+ */
 static bool
 ticket_facts(json_object *api_ticket, struct tfacts *f)
 {
@@ -136,7 +141,10 @@ rec_name(json_object *rec)
 	return "";
 }
 
-/* agents and unassigned into ctx: every agent, the assignee selected. */
+/*
+ * agents and unassigned into ctx: every agent (user_agents), by id, the
+ * assignee selected; an id whose record is gone is left out.
+ */
 static sup_err
 add_agents(struct app *app, json_object *ctx, const struct tfacts *f)
 {
