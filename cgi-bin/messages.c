@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "page.h"
 #include "ticket.h"
+#include "tpage.h"
 #include "valid.h"
 
 static const struct field show_fields[] = {
@@ -136,8 +137,8 @@ page_reply(void *ctx, struct sup_req *r)
 		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
 		if (te != SUP_OK)
 			return te;
-		e = page_ticket_render(&app->page, r, app_status(e), t,
-		    r->json, NULL);
+		e = tpage_render(app, r, app_status(e), t, r->json, NULL,
+		    NULL);
 		json_object_put(t);
 		return e;
 	}

@@ -12,8 +12,10 @@
  *   GET  /support/                  my tickets (staff: every ticket)
  *   GET  /support/tickets/new/      the new-ticket form
  *   POST /support/tickets/new/      open it, 303 to its page
- *   GET  /support/tickets/{uuid}/   the chat page
- *   POST /support/tickets/{uuid}/   status=resolved|closed (staff: any)
+ *   GET  /support/tickets/{uuid}/   the chat page (staff: with controls,
+ *                                   the customer panel, canned replies)
+ *   POST /support/tickets/{uuid}/   status=resolved|closed (staff: any,
+ *                                   and priority, assignee, canned=ID)
  *   POST /support/tickets/bulk/     the queue's bulk bar (staff), 303 to it
  */
 #include <stdio.h>
@@ -21,8 +23,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "canned.h"
 #include "page.h"
 #include "ticket.h"
+#include "tpage.h"
 #include "tquery.h"
 #include "valid.h"
 #include "view.h"
@@ -42,7 +46,7 @@ ticket_url(const struct app *app, const uint8_t uuid[UUID_LEN])
 	return url;
 }
 
-enum { OPEN_SUBJECT, OPEN_MESSAGE, OPEN_PRIORITY, OPEN_NFIELDS };
+enum { OPEN_SUBJECT, OPEN_MESSAGE, OPEN_PRIORITY, OPEN_USER, OPEN_NFIELDS };
 static const struct field open_fields[OPEN_NFIELDS] = {
 	[OPEN_SUBJECT] = { "subject", F_STRING, FIELD_REQUIRED, 1, SUBJECT_MAX,
 		NULL, NULL },
@@ -50,22 +54,100 @@ static const struct field open_fields[OPEN_NFIELDS] = {
 		CONTENT_MAX, NULL, NULL },
 	[OPEN_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
 		NULL },
+	/* A JSON number is an id (owner_of turns it into text first). */
+	[OPEN_USER] = { "user", F_STRING, 0, 0, EMAIL_MAX, NULL, NULL },
 };
+
+#define OWNER_WHY "Must be the id, username or e-mail of an active customer."
+
+/*
+ * The "user" of a new ticket's body (r->json) before it is checked: a
+ * JSON number (an id) becomes its text, *by_id telling which it was.
+ * False, with the field named, for a number that is no id.
+ */
+static bool
+owner_number(struct sup_req *r, bool *by_id)
+{
+	json_object *v;
+	char buf[24];
+	int64_t id;
+
+	*by_id = false;
+	if (r->json == NULL || !json_object_object_get_ex(r->json, "user",
+	    &v) || !json_object_is_type(v, json_type_int))
+		return true;
+	id = json_object_get_int64(v);
+	if (id < 1 || id > UINT32_MAX) {
+		valid_fail(r, "user", OWNER_WHY);
+		return false;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)id);
+	*by_id = true;
+	return json_set(r->json, "user", json_object_new_string(buf));
+}
+
+/*
+ * The customer a staff caller opens a ticket for, from the checked
+ * "user" v (an id when by_id, else a username or e-mail): *owner.  403
+ * when the caller is not staff; 400 naming "user" when there is no such
+ * account, or it is staff or switched off.
+ */
+static sup_err
+owner_of(struct app *app, struct sup_req *r, const struct value *v,
+    bool by_id, uint32_t *owner)
+{
+	json_object *rec = NULL, *role, *id;
+	long n;
+	sup_err e;
+
+	if (!user_is_staff(&r->user))
+		return SUP_EFORBIDDEN;
+	if (v->len == 0)
+		return valid_fail(r, "user", "Choose the customer this ticket "
+		    "is for.");
+	if (by_id)
+		e = parse_long(v->str, 1, UINT32_MAX, &n) ?
+		    user_get(&app->store, NULL, (uint32_t)n, &rec) :
+		    SUP_ENOTFOUND;
+	else
+		e = user_find(&app->store, NULL, v->str, &rec);
+	if (e == SUP_ENOTFOUND)
+		return valid_fail(r, "user", "No such customer.");
+	if (e != SUP_OK)
+		return e;
+	if (!json_object_object_get_ex(rec, "role", &role) ||
+	    user_role_from(json_object_get_string(role)) != ROLE_USER ||
+	    !user_is_active(rec) || !json_object_object_get_ex(rec, "id", &id)) {
+		json_object_put(rec);
+		return valid_fail(r, "user", OWNER_WHY);
+	}
+	*owner = (uint32_t)json_object_get_int64(id);
+	json_object_put(rec);
+	return SUP_OK;
+}
 
 /*
  * Open a ticket from the request's fields, as having come in through
- * channel (the API, the form): ticket_open and page_create.
+ * channel (the API, the form): ticket_open and page_create.  With
+ * "user", staff open it for that customer (owner_of).
  */
 static sup_err
 open_from(struct app *app, struct sup_req *r, enum ticket_channel channel)
 {
 	struct value v[OPEN_NFIELDS];
 	struct ticket_new in;
+	uint32_t owner = 0;
 	json_object *t;
+	bool by_id;
 	sup_err e;
 
+	if (!owner_number(r, &by_id))
+		return SUP_EINVAL;
 	if ((e = valid_json(r, r->json, open_fields, OPEN_NFIELDS, v)) !=
 	    SUP_OK)
+		return e;
+	if (v[OPEN_USER].present &&
+	    (e = owner_of(app, r, &v[OPEN_USER], by_id, &owner)) != SUP_OK)
 		return e;
 	in = (struct ticket_new){
 		.subject = v[OPEN_SUBJECT].str,
@@ -75,6 +157,7 @@ open_from(struct app *app, struct sup_req *r, enum ticket_channel channel)
 		.priority = v[OPEN_PRIORITY].present ?
 		    (int)v[OPEN_PRIORITY].num : PRI_NORMAL,
 		.channel = channel,
+		.owner = owner,
 	};
 	if ((e = ticket_create(&app->store, &app->conf, &r->user, &in, &t)) !=
 	    SUP_OK)
@@ -84,9 +167,11 @@ open_from(struct app *app, struct sup_req *r, enum ticket_channel channel)
 }
 
 /*
- * POST /api/support/tickets/ {subject, initial_message, priority?}
- * Any logged-in user.  201 with the ticket (channel "api") and Location;
- * 400 bad fields; 403 ticket_limit_reached.
+ * POST /api/support/tickets/ {subject, initial_message, priority?, user?}
+ * Any logged-in user; "user" (an id, or a username or e-mail) staff only:
+ * the ticket is that customer's.  201 with the ticket (channel "api") and
+ * Location; 400 bad fields (a user that is no active customer); 403
+ * ticket_limit_reached, or a customer sending "user".
  */
 static sup_err
 ticket_open(void *ctx, struct sup_req *r)
@@ -171,22 +256,18 @@ static const struct field change_fields[CH_NFIELDS] = {
 };
 
 /*
- * PATCH /api/support/tickets/{uuid}/ {status?, subject?, priority?, assignee?}
- * Owner: status resolved/closed only; staff: everything.  200 the ticket;
- * 400 bad fields; 403 a customer changing more; 404; 409 a refused status.
+ * Change ticket r->uuid[0] by the checked fields v (laid out as
+ * change_fields: the page's form has them first, in the same places):
+ * *t the ticket after.  400 naming "assignee" for one that is not staff;
+ * ticket_update's errors.
  */
 static sup_err
-ticket_change(void *ctx, struct sup_req *r)
+change_apply(struct app *app, struct sup_req *r, const struct value *v,
+    json_object **t)
 {
-	struct app *app = ctx;
-	struct value v[CH_NFIELDS];
 	struct ticket_patch p;
-	json_object *t;
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, change_fields, CH_NFIELDS, v)) !=
-	    SUP_OK)
-		return e;
 	p = (struct ticket_patch){
 		.status = v[CH_STATUS].present ? (int)v[CH_STATUS].num : -1,
 		.priority = v[CH_PRIORITY].present ? (int)v[CH_PRIORITY].num :
@@ -197,11 +278,27 @@ ticket_change(void *ctx, struct sup_req *r)
 		.assignee = v[CH_ASSIGNEE].is_null ? 0 :
 		    (uint32_t)v[CH_ASSIGNEE].num,
 	};
-	e = ticket_update(&app->store, &r->user, r->uuid[0], &p, &t);
+	e = ticket_update(&app->store, &r->user, r->uuid[0], &p, t);
 	if (e == SUP_EINVAL)
 		return valid_fail(r, "assignee", "Must be the id of an agent "
 		    "or an admin.");
-	if (e != SUP_OK)
+	return e;
+}
+
+/*
+ * PATCH /api/support/tickets/{uuid}/ {status?, subject?, priority?, assignee?}
+ * Owner: status resolved/closed only; staff: everything.  200 the ticket;
+ * 400 bad fields; 403 a customer changing more; 404; 409 a refused status.
+ */
+static sup_err
+ticket_change(void *ctx, struct sup_req *r)
+{
+	struct value v[CH_NFIELDS];
+	json_object *t;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, change_fields, CH_NFIELDS, v)) !=
+	    SUP_OK || (e = change_apply(ctx, r, v, &t)) != SUP_OK)
 		return e;
 	return app_reply(r, 200, t);
 }
@@ -404,58 +501,225 @@ page_create(void *ctx, struct sup_req *r)
 	return page_redirect(r, app->conf.url_prefix, path);
 }
 
-/* The chat page's query: the status the reader's form just set. */
-static const struct field show_fields[] = {
-	{ "changed", F_ENUM, 0, 0, 0, ticket_status_names, NULL },
+/*
+ * The chat page's query: what the reader's form just set, for the
+ * notice: the status (changed), the priority (changed_priority), the
+ * assignee (assigned=1).
+ */
+enum { SH_CHANGED, SH_PRIORITY, SH_ASSIGNED, SH_NFIELDS };
+static const struct field show_fields[SH_NFIELDS] = {
+	[SH_CHANGED] = { "changed", F_ENUM, 0, 0, 0, ticket_status_names,
+		NULL },
+	[SH_PRIORITY] = { "changed_priority", F_ENUM, 0, 0, 0,
+		ticket_priority_names, NULL },
+	[SH_ASSIGNED] = { "assigned", F_BOOL, 0, 0, 0, NULL, NULL },
 };
 
 /*
- * GET /support/tickets/{uuid}/[?changed=STATUS]
- * The owner or staff.  200 the chat page (saying the status was changed
- * to STATUS, after the status form); 400 a changed that is not a status;
- * 404 page otherwise.
+ * Add {"id", "text"} as member name of more: a notice of the page, in its
+ * own words (never the query's text).  False when out of memory.
+ */
+static bool
+add_notice(json_object *more, const char *name, const char *id,
+    const char *text)
+{
+	json_object *n = json_object_new_object();
+
+	if (n == NULL || !json_set(more, name, n))
+		return false;
+	return json_set(n, "id", json_object_new_string(id)) &&
+	    json_set(n, "text", json_object_new_string(text));
+}
+
+/*
+ * The notices of the query v into more: "Priority changed to High.",
+ * "Assigned to <the ticket's assignee>." or "Unassigned." (the status's
+ * own is page_ticket_render's).  SUP_ENOMEM.
+ */
+static sup_err
+show_notices(struct sup_req *r, const struct value *v, json_object *more)
+{
+	static const char *const pri[] = { "Low", "Normal", "High", "Urgent" };
+	char text[300];
+	json_object *t = NULL, *a, *name;
+	sup_err e = SUP_OK;
+
+	if (v[SH_PRIORITY].present) {
+		snprintf(text, sizeof(text), "Priority changed to %s.",
+		    pri[v[SH_PRIORITY].num]);
+		if (!add_notice(more, "priority_notice", "priority-changed",
+		    text))
+			return SUP_ENOMEM;
+	}
+	if (!v[SH_ASSIGNED].present || !v[SH_ASSIGNED].b)
+		return SUP_OK;
+	/* Whoever it is now: the page shows the ticket as it is. */
+	if ((t = view_expand(r->reply)) == NULL)
+		return SUP_ENOMEM;
+	if (json_object_object_get_ex(t, "assignee", &a) && a != NULL) {
+		if (!json_object_object_get_ex(a, "display_name", &name) ||
+		    json_object_get_string_len(name) == 0)
+			json_object_object_get_ex(a, "username", &name);
+		snprintf(text, sizeof(text), "Assigned to %s.",
+		    json_object_get_string(name));
+	} else
+		snprintf(text, sizeof(text), "Unassigned.");
+	if (!add_notice(more, "assignee_notice", "assignee-changed", text))
+		e = SUP_ENOMEM;
+	json_object_put(t);
+	return e;
+}
+
+/*
+ * GET /support/tickets/{uuid}/[?changed=STATUS][&changed_priority=P]
+ *     [&assigned=1]
+ * The owner or staff.  200 the chat page (saying what the reader's form
+ * just changed); staff's has the controls, the customer panel and the
+ * canned-response picker (cgi-bin/tpage.c); 400 a query value out of its
+ * list; 404 page otherwise.
  */
 static sup_err
 page_ticket_show(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
-	struct value v[1];
+	struct value v[SH_NFIELDS];
+	json_object *more;
 	sup_err e;
 
-	if ((e = valid_query(r, show_fields, 1, v)) != SUP_OK)
+	if ((e = valid_query(r, show_fields, SH_NFIELDS, v)) != SUP_OK)
 		return e;
 	if ((e = ticket_detail(ctx, r)) != SUP_OK)
 		return e;
-	return page_ticket_render(&app->page, r, 200, r->reply, NULL,
-	    v[0].present ? ticket_status_names[v[0].num] : NULL);
+	if ((more = json_object_new_object()) == NULL)
+		return SUP_ENOMEM;
+	if ((e = show_notices(r, v, more)) == SUP_OK)
+		e = tpage_render(app, r, 200, r->reply, NULL,
+		    v[SH_CHANGED].present ?
+		    ticket_status_names[v[SH_CHANGED].num] : NULL, more);
+	json_object_put(more);
+	return e;
 }
 
 /*
- * POST /support/tickets/{uuid}/ status=resolved|closed (staff: any status)
- * The owner or staff.  303 to the chat page, with ?changed=STATUS when the
- * form set a status (the page then says so); a 400, 403, 404 or 409 page.
+ * The chat page's forms: the API's change (change_fields, in the same
+ * places, for change_apply), and the canned picker.
+ */
+enum { PC_STATUS = CH_STATUS, PC_SUBJECT = CH_SUBJECT,
+	PC_PRIORITY = CH_PRIORITY, PC_ASSIGNEE = CH_ASSIGNEE,
+	PC_CANNED = CH_NFIELDS, PC_NFIELDS };
+static const struct field page_change_fields[PC_NFIELDS] = {
+	[PC_STATUS] = { "status", F_ENUM, 0, 0, 0, ticket_status_names, NULL },
+	[PC_SUBJECT] = { "subject", F_STRING, 0, 1, SUBJECT_MAX, NULL, NULL },
+	[PC_PRIORITY] = { "priority", F_ENUM, 0, 0, 0, ticket_priority_names,
+		NULL },
+	/* The "Nobody" choice sends it empty: null. */
+	[PC_ASSIGNEE] = { "assignee", F_INT, FIELD_NULLABLE, 1, UINT32_MAX,
+		NULL, NULL },
+	[PC_CANNED] = { "canned", F_INT, 0, 1, UINT32_MAX, NULL, NULL },
+};
+
+/*
+ * The canned-response picker without JavaScript: the chat page again
+ * with the reply box holding response id rendered for this ticket by
+ * the reader (canned_render, as POST .../render/ does).  Staff only
+ * (403); an id that is no response the reader sees: the page with 400
+ * and the picker's field named.
+ */
+static sup_err
+page_canned_pick(struct app *app, struct sup_req *r, uint32_t id)
+{
+	struct canned_why why = { 0 };
+	json_object *more, *t = NULL;
+	char *text = NULL, msg[80];
+	int status = 200;
+	sup_err e;
+
+	if (!user_is_staff(&r->user))
+		return SUP_EFORBIDDEN;
+	/* The ticket first: an unknown one is the 404 page. */
+	if ((e = ticket_show(&app->store, &r->user, r->uuid[0], &t)) != SUP_OK)
+		return e;
+	/* The ticket is there: not found is the response. */
+	e = canned_render(&app->store, &r->user, id, r->uuid[0], &why, &text);
+	if (e != SUP_OK && e != SUP_ENOTFOUND) {
+		json_object_put(t);
+		return e;
+	}
+	e = SUP_ENOMEM;
+	if ((more = json_object_new_object()) == NULL)
+		goto out;
+	if (text != NULL) {
+		if (!json_set(more, "form_content",
+		    json_object_new_string(text)) ||
+		    !add_notice(more, "canned_notice", "canned-inserted",
+		    "The canned response is in the reply box: check it, "
+		    "then send."))
+			goto out;
+	} else {
+		snprintf(msg, sizeof(msg), "There is no canned response %lu.",
+		    (unsigned long)id);
+		status = 400;
+		if (!json_set(more, "canned_error",
+		    json_object_new_string(msg)))
+			goto out;
+	}
+	e = tpage_render(app, r, status, t, NULL, NULL, more);
+out:
+	json_object_put(more);
+	json_object_put(t);
+	free(text);
+	return e;
+}
+
+/*
+ * POST /support/tickets/{uuid}/ status=, priority=, assignee= (an id;
+ * empty: nobody), or canned=ID (the picker)
+ * The owner (status resolved|closed) or staff (anything).  303 to the
+ * chat page, its query saying what changed (changed=STATUS,
+ * changed_priority=P, assigned=1); for canned the chat page itself with
+ * the reply box filled (page_canned_pick); a 400, 403, 404 or 409 page.
  */
 static sup_err
 page_ticket_status(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
-	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 40];
+	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 80];
 	char us[UUID_STRLEN + 1];
-	const char *set = NULL;
-	json_object *v;
+	struct value v[PC_NFIELDS];
+	json_object *t;
+	char sep = '?';
+	int w;
 	sup_err e;
 
-	if ((e = ticket_change(ctx, r)) != SUP_OK)
+	if ((e = valid_json(r, r->json, page_change_fields, PC_NFIELDS, v)) !=
+	    SUP_OK)
 		return e;
-	/* The status asked for, as the table spells it (it was checked). */
-	if (json_object_object_get_ex(r->json, "status", &v))
-		for (int i = 0; i < ST_MAX; i++)
-			if (strcmp(json_object_get_string(v),
-			    ticket_status_names[i]) == 0)
-				set = ticket_status_names[i];
+	if (v[PC_CANNED].present) {
+		if (v[PC_STATUS].present || v[PC_SUBJECT].present ||
+		    v[PC_PRIORITY].present || v[PC_ASSIGNEE].present)
+			return valid_fail(r, "canned", "Insert a canned "
+			    "response on its own, not with a change.");
+		return page_canned_pick(app, r, (uint32_t)v[PC_CANNED].num);
+	}
+	if ((e = change_apply(app, r, v, &t)) != SUP_OK)
+		return e;
+	json_object_put(t);
 	uuid_format(r->uuid[0], us);
-	snprintf(path, sizeof(path), PAGE_TICKETS "%s/%s%s", us,
-	    set != NULL ? "?changed=" : "", set != NULL ? set : "");
+	w = snprintf(path, sizeof(path), PAGE_TICKETS "%s/", us);
+	if (v[PC_STATUS].present) {
+		w += snprintf(path + w, sizeof(path) - (size_t)w,
+		    "%cchanged=%s", sep, ticket_status_names[v[PC_STATUS].num]);
+		sep = '&';
+	}
+	if (v[PC_PRIORITY].present) {
+		w += snprintf(path + w, sizeof(path) - (size_t)w,
+		    "%cchanged_priority=%s", sep,
+		    ticket_priority_names[v[PC_PRIORITY].num]);
+		sep = '&';
+	}
+	if (v[PC_ASSIGNEE].present)
+		snprintf(path + w, sizeof(path) - (size_t)w, "%cassigned=1",
+		    sep);
 	return page_redirect(r, app->conf.url_prefix, path);
 }
 
@@ -537,7 +801,7 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(page_bulk_fields) },
 	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
-		ROUTE_FIELDS(change_fields) },
+		ROUTE_FIELDS(page_change_fields) },
 };
 
 int

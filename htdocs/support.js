@@ -634,3 +634,189 @@
 			install(button);
 	});
 })();
+
+
+/*
+ * Issue 15 parts 3 and 5: the staff's ticket page (templates/ticket.html).
+ *  - The controls (#ticket-controls: status, priority, assignee, "Assign
+ *    to me") send their change as the API's PATCH and show it in place;
+ *    without a script each form posts and the page comes back with a
+ *    notice.
+ *  - The canned-response picker (#canned-picker) asks the render API for
+ *    the response filled in for this ticket and inserts it at the cursor
+ *    of the reply box; without a script it posts and the page comes back
+ *    with the reply box filled.
+ */
+(function () {
+	"use strict";
+
+	function token() {
+		var m = document.querySelector('meta[name="csrf-token"]');
+		return m ? m.getAttribute("content") : "";
+	}
+
+	function call(method, url, body) {
+		return fetch(url, {
+			method: method,
+			credentials: "same-origin",
+			headers: { "Content-Type": "application/json",
+			    "Accept": "application/json", "X-CSRFToken": token() },
+			body: JSON.stringify(body)
+		}).then(function (r) {
+			return r.json().then(function (b) {
+				var f, why;
+				if (r.ok)
+					return b;
+				f = b.error && b.error.fields;
+				why = f ? Object.keys(f).map(function (k) {
+					return f[k];
+				}).join(" ") : "";
+				throw new Error(why || (b.error ? b.error.message :
+				    "That did not work."));
+			});
+		});
+	}
+
+	function optionLabel(select, value) {
+		var i;
+		for (i = 0; i < select.options.length; i++)
+			if (select.options[i].value === value)
+				return select.options[i].textContent;
+		return value;
+	}
+
+	/* The head of the page after a change: badge, priority, assignee. */
+	function showTicket(t) {
+		var badge = document.getElementById("ticket-status");
+		var pri = document.getElementById("ticket-priority");
+		var dd = document.getElementById("ticket-assignee");
+		var facts = document.querySelector("dl.facts"), dt, key;
+		var sel = document.getElementById("control-assignee");
+		if (badge && t.status && badge.dataset.status !== t.status) {
+			/* data-label-waiting_for_admin: labelWaiting_for_admin */
+			key = "label" + t.status.charAt(0).toUpperCase() +
+			    t.status.slice(1);
+			badge.classList.remove("status-" + badge.dataset.status);
+			badge.classList.add("status-" + t.status);
+			badge.dataset.status = t.status;
+			badge.textContent = badge.dataset[key] || t.status;
+		}
+		if (pri && t.priority) {
+			pri.dataset.priority = t.priority;
+			pri.textContent = t.priority;
+		}
+		if (!t.assignee) {
+			if (dd) {
+				if (dd.previousElementSibling)
+					dd.previousElementSibling.remove();
+				dd.remove();
+			}
+		} else {
+			if (!dd && facts) {
+				dt = document.createElement("dt");
+				dt.textContent = "Assigned to";
+				dd = document.createElement("dd");
+				dd.id = "ticket-assignee";
+				facts.appendChild(dt);
+				facts.appendChild(dd);
+			}
+			if (dd) {
+				dd.dataset.assignee = String(t.assignee.id);
+				dd.textContent = t.assignee.display_name ||
+				    t.assignee.username || "";
+			}
+		}
+		if (sel)
+			sel.value = t.assignee ? String(t.assignee.id) : "";
+		["status", "priority"].forEach(function (f) {
+			var s = document.getElementById("control-" + f);
+			if (s && t[f])
+				s.value = t[f];
+		});
+	}
+
+	function controls(section) {
+		var result = document.getElementById("control-result");
+		section.querySelectorAll("form.control").forEach(function (form) {
+			form.addEventListener("submit", function (ev) {
+				var body = {}, words = [];
+				if (!window.fetch || !form.dataset.ticketUrl)
+					return;
+				ev.preventDefault();
+				Array.prototype.forEach.call(form.elements,
+				    function (e) {
+					if (e.name === "status" || e.name === "priority") {
+						body[e.name] = e.value;
+						words.push((e.name === "status" ? "Status" :
+						    "Priority") + " changed to " +
+						    (e.tagName === "SELECT" ?
+						    optionLabel(e, e.value) : e.value) + ".");
+					} else if (e.name === "assignee") {
+						body.assignee = e.value === "" ? null :
+						    parseInt(e.value, 10);
+						words.push(e.value === "" ? "Unassigned." :
+						    e.tagName === "SELECT" ? "Assigned to " +
+						    optionLabel(e, e.value) + "." :
+						    "Assigned to you.");
+					}
+				    });
+				result.textContent = "Saving\u2026";
+				call("PATCH", form.dataset.ticketUrl, body)
+				    .then(function (t) {
+					showTicket(t);
+					result.textContent = words.join(" ");
+				    })
+				    .catch(function (e) {
+					result.textContent = e.message;
+				    });
+			});
+		});
+	}
+
+	/* Put text into the textarea box where its cursor is. */
+	function insertAtCursor(box, text) {
+		var start = box.selectionStart, end = box.selectionEnd;
+		if (typeof start !== "number") {
+			box.value += text;
+			return;
+		}
+		box.value = box.value.slice(0, start) + text +
+		    box.value.slice(end);
+		box.selectionStart = box.selectionEnd = start + text.length;
+	}
+
+	function picker(form) {
+		var box = document.getElementById("content");
+		var note = document.createElement("p");
+		note.id = "canned-status";
+		note.setAttribute("role", "status");
+		note.className = "muted";
+		form.appendChild(note);
+		form.addEventListener("submit", function (ev) {
+			var id = form.elements.canned.value;
+			if (!window.fetch || !box || !id)
+				return;
+			ev.preventDefault();
+			note.textContent = "Inserting\u2026";
+			call("POST", form.dataset.renderUrl + encodeURIComponent(id) +
+			    "/render/", { ticket: form.dataset.ticket })
+			    .then(function (b) {
+				insertAtCursor(box, b.content);
+				box.focus();
+				note.textContent = "Inserted: check it, then send.";
+			    })
+			    .catch(function (e) {
+				note.textContent = e.message;
+			    });
+		});
+	}
+
+	document.addEventListener("DOMContentLoaded", function () {
+		var section = document.getElementById("ticket-controls");
+		var form = document.getElementById("canned-picker");
+		if (section)
+			controls(section);
+		if (form && form.dataset.renderUrl)
+			picker(form);
+	});
+})();

@@ -303,6 +303,7 @@ created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 	event_init(&ev, EV_TICKET_CREATED, u->id);
 	ev.ticket = uuid;
+	ev.user = in->owner;
 	ev.message = mkey + UUID_LEN + 8;
 	if ((e = event_data_str(&ev, "subject", in->subject,
 	    in->subject_len)) == SUP_OK &&
@@ -322,6 +323,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct create_args *a = arg;
 	const struct sup_user *u = a->u;
+	uint32_t owner = a->in->owner != 0 ? a->in->owner : u->id;
 	uint8_t mkey[MSG_KEY_LEN];
 	struct record_ticket t = { 0 };
 	struct sbuf text = { 0 };
@@ -330,9 +332,11 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 
 	json_object_put(a->out);
 	a->out = NULL;
-	if (!user_is_staff(u) && a->conf->max_tickets_per_user > 0) {
+	/* The limit is the owner's: a customer, or the one staff open for. */
+	if ((a->in->owner != 0 || !user_is_staff(u)) &&
+	    a->conf->max_tickets_per_user > 0) {
 		char name[64];
-		record_counter(name, sizeof(name), RC_ACTIVE, u->id);
+		record_counter(name, sizeof(name), RC_ACTIVE, owner);
 		if ((e = store_count_get(s, txn, name, &active)) != SUP_OK)
 			return e;
 		if (active >= a->conf->max_tickets_per_user)
@@ -356,7 +360,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	t.created_at = t.updated_at = now;
 	t.first_response_at = t.resolved_at = t.closed_at = RECORD_NULL;
 	t.channel = a->in->channel;
-	t.user = u->id;
+	t.user = owner;
 	t.public_count = 1;
 	t.note_count = 0;
 	t.unanswered = 1;
@@ -380,8 +384,8 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    text.len)) != SUP_OK ||
 	    (e = store_tcount_add(s, txn, ST_OPEN, t.assignee, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, RC_TICKETS, 0, 1)) != SUP_OK ||
-	    (e = count_add(s, txn, RC_USER, u->id, 1)) != SUP_OK ||
-	    (e = count_add(s, txn, RC_ACTIVE, u->id, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, RC_USER, owner, 1)) != SUP_OK ||
+	    (e = count_add(s, txn, RC_ACTIVE, owner, 1)) != SUP_OK ||
 	    (e = count_add(s, txn, RC_ASSIGNEE, t.assignee, 1)) != SUP_OK ||
 	    (e = created_event(s, txn, u, a->in, t.uuid, mkey,
 	    t.assignee)) != SUP_OK)
@@ -401,6 +405,8 @@ ticket_create(struct store *s, const struct sup_conf *conf,
 	if (in->channel < 0 || in->channel >= CH_MAX ||
 	    in->priority < 0 || in->priority >= PRI_MAX)
 		return SUP_EINVAL;
+	if (in->owner != 0 && !user_is_staff(u))
+		return SUP_EFORBIDDEN;
 	return store_run_json(s, 0, create_txn, &a, &a.out, out);
 }
 

@@ -34,6 +34,7 @@ struct ticket_new {
 	size_t content_len;
 	enum ticket_priority priority;
 	enum ticket_channel channel;	/* how it came in */
+	uint32_t owner;			/* staff for a customer: theirs; 0: u */
 	uint8_t uuid[UUID_LEN];		/* out: the new ticket's */
 };
 
@@ -42,6 +43,13 @@ struct ticket_new {
  * already has conf->max_tickets_per_user tickets neither resolved nor
  * closed; SUP_EINVAL for a priority or channel out of range.  *out is the
  * new ticket as u sees it, with "messages".
+ *
+ * With in->owner, staff u open it on behalf of that customer (whom the
+ * caller has checked to be an active customer; SUP_EFORBIDDEN when u is
+ * not staff): the ticket, its counts and the limit are the customer's;
+ * the first message is the customer's request (is_from_user) with u its
+ * sender; the event's actor is u and its user the customer.  Like any
+ * ticket staff open, it is not given to anyone by auto_assign.
  */
 sup_err ticket_create(struct store *s, const struct sup_conf *conf,
     const struct sup_user *u, struct ticket_new *in, json_object **out);

@@ -31,10 +31,15 @@
  *                    in the transaction of every change to one of those,
  *                    so that a ticket's creation reads it in one get:
  *                    user_available)
+ *   agents           "agents"                            -> {"ids": [id, ...]}
+ *                    (every agent a ticket's page offers: role agent or
+ *                    admin, active, away or not; ids ascending; kept as
+ *                    staff is: user_agents)
  * and the sequence "user_id" in seqs.db.  The table is at the end.
  */
 enum user_db {
-	UDB_USERS, UDB_BY_NAME, UDB_BY_EMAIL, UDB_TOKENS, UDB_STAFF, USER_NDB
+	UDB_USERS, UDB_BY_NAME, UDB_BY_EMAIL, UDB_TOKENS, UDB_STAFF,
+	UDB_AGENTS, USER_NDB
 };
 enum user_seq { USEQ_ID, USER_NSEQ };
 
@@ -120,10 +125,7 @@ name_taken(struct store *s, DB_TXN *txn, const char *name, bool only_name)
 	return e == SUP_ENOTFOUND ? SUP_OK : e;
 }
 
-/* --- The available agents (staff.db) ---------------------------------- */
-
-#define STAFF_KEY "available"
-#define STAFF_KEY_LEN 9
+/* --- The lists of agents (staff.db, agents.db) ------------------------ */
 
 bool
 user_is_away(json_object *rec)
@@ -134,25 +136,51 @@ user_is_away(json_object *rec)
 	    json_object_get_boolean(v);
 }
 
-/* May a ticket be given to the account of rec (agent or admin, active, here)? */
+/* Is the account of rec an agent (agent or admin) and active? */
 static bool
-rec_available(json_object *rec)
+rec_agent(json_object *rec)
 {
 	json_object *v;
 
 	return json_object_object_get_ex(rec, "role", &v) &&
 	    user_role_from(json_object_get_string(v)) > ROLE_USER &&
-	    user_is_active(rec) && !user_is_away(rec);
+	    user_is_active(rec);
+}
+
+/* May a ticket be given to the account of rec (agent or admin, active, here)? */
+static bool
+rec_available(json_object *rec)
+{
+	return rec_agent(rec) && !user_is_away(rec);
 }
 
 /*
- * The list of available agents in *ids (new: free(); NULL when empty)
- * and *n, read with flags (0 or DB_RMW); a list not there is empty.
- * SUP_EDB when it is not an array of ids.
+ * The lists of agents kept by hand, each in a database of its own (so
+ * that an older store's lack of one is a missing file, which the builds
+ * look for): the available ones (user_available) and all of them
+ * (user_agents).  Each is one record, its key in its database, holding
+ * the ids of the accounts its test keeps.
+ */
+enum staff_which { STAFF_AVAILABLE, STAFF_AGENTS, STAFF_NLISTS };
+static const struct {
+	enum user_db db;
+	const char *key;
+	bool (*keeps)(json_object *rec);
+	const char *what;		/* for the messages */
+} staff_lists[STAFF_NLISTS] = {
+	[STAFF_AVAILABLE] = { UDB_STAFF, "available", rec_available,
+		"available agents" },
+	[STAFF_AGENTS] = { UDB_AGENTS, "agents", rec_agent, "agents" },
+};
+
+/*
+ * List which in *ids (new: free(); NULL when empty) and *n, read with
+ * flags (0 or DB_RMW); a list not there is empty.  SUP_EDB when it is not
+ * an array of ids.
  */
 static sup_err
-staff_read(struct store *s, DB_TXN *txn, uint32_t flags, uint32_t **ids,
-    size_t *n)
+staff_read(struct store *s, DB_TXN *txn, enum staff_which which,
+    uint32_t flags, uint32_t **ids, size_t *n)
 {
 	json_object *rec, *list;
 	size_t len;
@@ -160,7 +188,8 @@ staff_read(struct store *s, DB_TXN *txn, uint32_t flags, uint32_t **ids,
 
 	*ids = NULL;
 	*n = 0;
-	e = store_get(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN, flags,
+	e = store_get(udb(s, staff_lists[which].db), txn,
+	    staff_lists[which].key, strlen(staff_lists[which].key), flags,
 	    &rec);
 	if (e == SUP_ENOTFOUND)
 		return SUP_OK;
@@ -194,9 +223,10 @@ out:
 	return e;
 }
 
-/* Write the list ids[0..n) of available agents. */
+/* Write list which as ids[0..n). */
 static sup_err
-staff_write(struct store *s, DB_TXN *txn, const uint32_t *ids, size_t n)
+staff_write(struct store *s, DB_TXN *txn, enum staff_which which,
+    const uint32_t *ids, size_t n)
 {
 	json_object *rec, *list;
 	sup_err e = SUP_OK;
@@ -214,26 +244,28 @@ staff_write(struct store *s, DB_TXN *txn, const uint32_t *ids, size_t n)
 		}
 	}
 	if (e == SUP_OK)
-		e = store_put(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN,
+		e = store_put(udb(s, staff_lists[which].db), txn,
+		    staff_lists[which].key, strlen(staff_lists[which].key),
 		    rec, 0);
 	json_object_put(rec);
 	return e;
 }
 
 /*
- * Keep the list of available agents with user id's record rec, inside
- * the transaction that writes rec: id in it exactly when rec_available.
- * The list is read for update, and written only when it changes.
+ * Keep list which with user id's record rec, inside the transaction that
+ * writes rec: id in it exactly when the list keeps rec.  The list is read
+ * for update, and written only when it changes.
  */
 static sup_err
-staff_note(struct store *s, DB_TXN *txn, uint32_t id, json_object *rec)
+staff_note_one(struct store *s, DB_TXN *txn, enum staff_which which,
+    uint32_t id, json_object *rec)
 {
-	bool want = rec_available(rec);
+	bool want = staff_lists[which].keeps(rec);
 	uint32_t *ids, *grown;
 	size_t n, at;
 	sup_err e;
 
-	if ((e = staff_read(s, txn, DB_RMW, &ids, &n)) != SUP_OK)
+	if ((e = staff_read(s, txn, which, DB_RMW, &ids, &n)) != SUP_OK)
 		return e;
 	for (at = 0; at < n && ids[at] < id; at++)
 		continue;
@@ -254,15 +286,32 @@ staff_note(struct store *s, DB_TXN *txn, uint32_t id, json_object *rec)
 		ids[at] = id;
 		n++;
 	}
-	e = staff_write(s, txn, ids, n);
+	e = staff_write(s, txn, which, ids, n);
 	free(ids);
+	return e;
+}
+
+/* Keep every list of agents with user id's record rec (staff_note_one). */
+static sup_err
+staff_note(struct store *s, DB_TXN *txn, uint32_t id, json_object *rec)
+{
+	sup_err e = SUP_OK;
+
+	for (int i = 0; i < STAFF_NLISTS && e == SUP_OK; i++)
+		e = staff_note_one(s, txn, i, id, rec);
 	return e;
 }
 
 sup_err
 user_available(struct store *s, DB_TXN *txn, uint32_t **ids, size_t *n)
 {
-	return staff_read(s, txn, 0, ids, n);
+	return staff_read(s, txn, STAFF_AVAILABLE, 0, ids, n);
+}
+
+sup_err
+user_agents(struct store *s, DB_TXN *txn, uint32_t **ids, size_t *n)
+{
+	return staff_read(s, txn, STAFF_AGENTS, 0, ids, n);
 }
 
 struct create_args {
@@ -1348,37 +1397,41 @@ static const struct store_db user_dbs[USER_NDB] = {
 	[UDB_TOKENS] = { .file = "tokens.db", .type = DB_BTREE },
 	[UDB_STAFF] = { .file = "staff.db", .type = DB_BTREE,
 		.kind = STORE_BY_HAND, .primary = UDB_USERS },
+	[UDB_AGENTS] = { .file = "agents.db", .type = DB_BTREE,
+		.kind = STORE_BY_HAND, .primary = UDB_USERS },
 };
 
 /*
- * The list of available agents for a store made before it (staff.db is
- * not there, users.db is): the users are walked outside any transaction
- * (one page locked at a time) and the list written in one, only if it is
- * still not there (a change since has written it, counting every user).
- * The marker protocol (store.h: struct store_build) keeps the other
- * openers waiting meanwhile.
+ * A list of agents for a store made before it (its file is not there,
+ * users.db is): the users are walked outside any transaction (one page
+ * locked at a time) and the list written in one, only if it is still not
+ * there (a change since has written it, counting every user).  The
+ * marker protocol (store.h: struct store_build) keeps the other openers
+ * waiting meanwhile.
  */
-#define STAFF_MARK "staff.build"
-
-static bool
-staff_due(const struct store *s)
-{
-	return store_has_file(s, "users.db") && !store_has_file(s, "staff.db");
-}
-
 struct staff_build {
+	enum staff_which which;
 	uint32_t *ids;
 	size_t n, cap;
 };
 
-/* user_each's callback: note an available agent. */
+/* Is list which's file missing from a store that has users? */
+static bool
+list_due(const struct store *s, enum staff_which which)
+{
+	return store_has_file(s, "users.db") && !store_has_file(s,
+	    user_dbs[staff_lists[which].db].file);
+}
+
+/* user_each's callback: note an account the list keeps. */
 static sup_err
 staff_collect(void *ctx, json_object *rec)
 {
 	struct staff_build *b = ctx;
 	json_object *v;
 
-	if (!rec_available(rec) || !json_object_object_get_ex(rec, "id", &v))
+	if (!staff_lists[b->which].keeps(rec) ||
+	    !json_object_object_get_ex(rec, "id", &v))
 		return SUP_OK;
 	if (b->n == b->cap) {
 		size_t c = b->cap ? b->cap * 2 : 16;
@@ -1396,63 +1449,103 @@ static sup_err
 staff_build_txn(struct store *s, DB_TXN *txn, void *arg)
 {
 	struct staff_build *b = arg;
+	const char *key = staff_lists[b->which].key;
 	json_object *was;
 	sup_err e;
 
-	e = store_get(udb(s, UDB_STAFF), txn, STAFF_KEY, STAFF_KEY_LEN, DB_RMW,
-	    &was);
+	e = store_get(udb(s, staff_lists[b->which].db), txn, key, strlen(key),
+	    DB_RMW, &was);
 	json_object_put(was);
 	if (e == SUP_OK)
 		return SUP_OK;		/* written by a change since */
 	if (e != SUP_ENOTFOUND)
 		return e;
-	return staff_write(s, txn, b->ids, b->n);
+	return staff_write(s, txn, b->which, b->ids, b->n);
 }
 
 static sup_err
-staff_run(struct store *s)
+list_run(struct store *s, enum staff_which which)
 {
-	struct staff_build b = { 0 };
+	struct staff_build b = { .which = which };
 	sup_err e;
 
-	fprintf(stderr, "support: building staff.db from the users "
-	    "(a store of an older version)\n");
+	fprintf(stderr, "support: building %s from the users "
+	    "(a store of an older version)\n",
+	    user_dbs[staff_lists[which].db].file);
 	if ((e = user_each(s, staff_collect, &b)) == SUP_OK)
 		e = store_run(s, 0, staff_build_txn, &b);
 	free(b.ids);
 	return e;
 }
 
+static bool
+staff_due(const struct store *s)
+{
+	return list_due(s, STAFF_AVAILABLE);
+}
+
+static sup_err
+staff_run(struct store *s)
+{
+	return list_run(s, STAFF_AVAILABLE);
+}
+
+static bool
+agents_due(const struct store *s)
+{
+	return list_due(s, STAFF_AGENTS);
+}
+
+static sup_err
+agents_run(struct store *s)
+{
+	return list_run(s, STAFF_AGENTS);
+}
+
 static const struct store_build user_builds[] = {
-	{ STAFF_MARK, staff_due, staff_run },
+	{ "staff.build", staff_due, staff_run },
+	{ "agents.build", agents_due, agents_run },
 };
 
-/* verify: the list of available agents is the users' (staff.db). */
+/* verify: list which is the users' (staff_lists). */
 static sup_err
-user_verify(struct store *s, struct store_check *c)
+list_verify(struct store *s, struct store_check *c, enum staff_which which)
 {
-	struct staff_build b = { 0 };
+	const char *file = user_dbs[staff_lists[which].db].file;
+	const char *what = staff_lists[which].what;
+	struct staff_build b = { .which = which };
 	uint32_t *ids = NULL;
 	size_t n = 0;
 	sup_err e;
 
 	if ((e = user_each(s, staff_collect, &b)) != SUP_OK)
 		goto out;
-	e = staff_read(s, NULL, 0, &ids, &n);
+	e = staff_read(s, NULL, which, 0, &ids, &n);
 	if (e == SUP_EDB) {
-		store_problem(c, "staff.db: the list of available agents is "
-		    "not a list of ids in order");
+		store_problem(c, "%s: the list of %s is not a list of ids in "
+		    "order", file, what);
 		e = SUP_OK;
 		goto out;
 	}
 	if (e != SUP_OK)
 		goto out;
 	if (n != b.n || (n > 0 && memcmp(ids, b.ids, n * sizeof(*ids)) != 0))
-		store_problem(c, "staff.db: the list of available agents "
-		    "(%zu) is not the users' (%zu)", n, b.n);
+		store_problem(c, "%s: the list of %s (%zu) is not the "
+		    "users' (%zu)", file, what, n, b.n);
 out:
 	free(ids);
 	free(b.ids);
+	return e;
+}
+
+/* verify: the lists of agents are the users' (staff.db, agents.db). */
+static sup_err
+user_verify(struct store *s, struct store_check *c)
+{
+	sup_err e = SUP_OK;
+
+	for (int i = 0; i < STAFF_NLISTS && e == SUP_OK; i++)
+		e = list_verify(s, c, i);
 	return e;
 }
 

@@ -109,6 +109,14 @@ bool user_is_away(json_object *rec);
 sup_err user_available(struct store *s, DB_TXN *txn, uint32_t **ids,
     size_t *n);
 
+/*
+ * Every agent a ticket's page offers (its assignee select): role agent or
+ * admin, active, away or not, ids ascending, in one read (agents.db), kept
+ * as user_available's list is.  *ids is new (free(); NULL when *n is 0).
+ */
+sup_err user_agents(struct store *s, DB_TXN *txn, uint32_t **ids,
+    size_t *n);
+
 /* The record of user id.  *out is new; json_object_put() it. */
 sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);
 

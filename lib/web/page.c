@@ -912,6 +912,15 @@ sup_err
 page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
     json_object *api_ticket, json_object *form, const char *changed)
 {
+	return page_ticket_render_more(pe, r, status, api_ticket, form,
+	    changed, NULL);
+}
+
+sup_err
+page_ticket_render_more(struct page_env *pe, struct sup_req *r, int status,
+    json_object *api_ticket, json_object *form, const char *changed,
+    json_object *more)
+{
 	bool staff = user_is_staff(&r->user);
 	json_object *t, *ctx = NULL, *notice;
 	struct sbuf title = { 0 };
@@ -958,6 +967,15 @@ page_ticket_render(struct page_env *pe, struct sup_req *r, int status,
 		r->json = saved;
 		if (e != SUP_OK)
 			goto out;
+	}
+	e = SUP_ENOMEM;
+	if (more != NULL) {
+		json_object_object_foreach(more, key, val)
+			if (json_object_object_add(ctx, key,
+			    json_object_get(val)) != 0) {
+				json_object_put(val);
+				goto out;
+			}
 	}
 	e = page_render(pe, r, status, "ticket.html", ctx);
 out:

@@ -180,6 +180,16 @@ sup_err page_ticket_render(struct page_env *pe, struct sup_req *r,
     const char *changed);
 
 /*
+ * page_ticket_render with more (may be NULL): an object whose members are
+ * added to the page's context as they are (the staff's controls, side
+ * panel and notices: cgi-bin/tpage.c), over any of the same name.  more
+ * stays the caller's.
+ */
+sup_err page_ticket_render_more(struct page_env *pe, struct sup_req *r,
+    int status, json_object *api_ticket, json_object *form,
+    const char *changed, json_object *more);
+
+/*
  * Copy the string members of a posted form into ctx as "form_<name>", so a
  * refused form is shown again with what was typed (never a password), and
  * r->err_fields as "fields" with r->err_msg (or the error's sentence) as

@@ -452,8 +452,50 @@ def canned():
     return s
 
 
-PROGRAMS = {"tickets": tickets, "messages": messages, "session": session,
-            "users": users, "canned": canned}
+def tpage():
+    """The staff's ticket page and tickets for a customer (issue 15 part
+    3): the tickets program's part."""
+    s = []
+    t = {"subject": "Phoned in", "initial_message": "She called"}
+    for user in ("alice", "alice@example.com", 1, 0, -1, 2 ** 32, "carol", "", True, None, [1]):
+        for who in (CAROL, ALICE):
+            s.append(request("POST", TICKETS, who, json_body=dict(t, user=user)))
+    s.append(request("POST", "/support/tickets/new/", CAROL_COOKIE, form=dict(t, user="alice")))
+    s.append(request("POST", "/support/tickets/new/", CAROL_COOKIE, form=dict(t, user="")))
+    page = "/support/tickets/" + TA + "/"
+    for who in (CAROL_COOKIE, ALICE_COOKIE):
+        s.append(request("GET", page, who))
+        for form in ({"priority": "urgent"}, {"assignee": "3"}, {"assignee": ""},
+                     {"assignee": "99999"}, {"status": "closed"}, {"canned": "1"},
+                     {"canned": "99999"}, {"canned": "1", "priority": "low"}, {"canned": ""}):
+            s.append(request("POST", page, who, form=form))
+    s.append(request("GET", page + "?changed=open&changed_priority=high&assigned=1", CAROL_COOKIE))
+    s.append(request("GET", page + "?changed_priority=x&assigned=maybe", CAROL_COOKIE))
+    return s
+
+
+def canned_pages():
+    """The canned replies' page (issue 15 part 5): the canned program's."""
+    s = []
+    P = "/support/canned/"
+    good = {"title": "Hi", "body": "Hello {{customer.name}}", "shortcut": "hi"}
+    for who in (CAROL_COOKIE, DAVE_COOKIE, ALICE_COOKIE):
+        s.append(request("GET", P, who))
+        s.append(request("POST", P, who, form=good))
+        s.append(request("POST", P, who, form=dict(good, shared="true")))
+        s.append(request("POST", P, who, form=dict(good, title="", body="{{x}}")))
+        for cid in ("1", "0", "99999"):
+            s.append(request("GET", P + cid + "/", who))
+            s.append(request("POST", P + cid + "/", who, form=good))
+            s.append(request("POST", P + cid + "/delete/", who, form={}))
+    s.append(request("GET", P + "?done=saved", CAROL_COOKIE))
+    s.append(request("GET", P + "?done=other", CAROL_COOKIE))
+    return s
+
+
+PROGRAMS = {"tickets": lambda: tickets() + tpage(), "messages": messages,
+            "session": session, "users": users,
+            "canned": lambda: canned() + canned_pages()}
 
 
 def main():

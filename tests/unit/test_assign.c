@@ -247,6 +247,27 @@ test_round_robin(void)
 	is_err(user_available(&st, NULL, &ids, &n), SUP_OK, "user_available");
 	is_int((int64_t)n, 0, "  nobody available");
 	free(ids);
+	/* The ticket page's list: every active agent, away or not. */
+	is_err(user_agents(&st, NULL, &ids, &n), SUP_OK, "user_agents");
+	ok(n == 2 && ids[0] == a1.id && ids[1] == a2.id,
+	    "  a1 and a2, away, are agents still; a3 is not (%zu)", n);
+	free(ids);
+	store_close(&st);
+	snprintf(path, sizeof(path), "%s/db/agents.db", dir);
+	ok(unlink(path) == 0, "agents.db removed (an older store)");
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
+		bail_out("store_open after removing agents.db");
+	is_err(user_agents(&st, NULL, &ids, &n), SUP_OK,
+	    "user_agents after the build");
+	ok(n == 2 && ids[0] == a1.id && ids[1] == a2.id,
+	    "  the build lists a1 and a2 again (%zu)", n);
+	free(ids);
+	is_err(user_set_active(&st, 0, a2.id, false), SUP_OK, "a2 disabled");
+	is_err(user_agents(&st, NULL, &ids, &n), SUP_OK, "user_agents");
+	ok(n == 1 && ids[0] == a1.id, "  a disabled agent is not listed (%zu)",
+	    n);
+	free(ids);
+	is_err(user_set_active(&st, 0, a2.id, true), SUP_OK, "a2 enabled");
 	is_int(open_ticket(&cust), 0, "no agent available: unassigned");
 	is_int(open_count(0), 2,
 	    "t_counts: two open unassigned (this one and a1's own)");
