@@ -68,7 +68,9 @@ const PAGES = [
 	{ name: '404 (customer)', as: 'customer', path: '/support/no-such-page/', status: 404 },
 	{ name: '404 (agent)', as: 'carol', path: '/support/no-such-page/', status: 404 },
 	{ name: 'someone else\'s ticket (customer: 404)', as: 'bob', path: (f) => f.ticket, status: 404 },
-	{ name: 'canned responses (agent)', as: 'carol', path: '/support/canned/', ifMissing: true },
+	{ name: 'canned responses (agent)', as: 'carol', path: '/support/canned/' },
+	{ name: 'canned responses (admin)', as: 'dave', path: '/support/canned/' },
+	{ name: 'new ticket for a customer (agent)', as: 'carol', path: '/support/tickets/new/' },
 ];
 
 const LAUNCH_ARGS = [
