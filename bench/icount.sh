@@ -4,13 +4,13 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
-#       [--only "detail list queue triage search chat listpage poll304 post"]
+#       [--only "detail list queue triage search chat listpage poll304 poll304s post"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
 # detail with 20 messages as its owner, a staff list page of 20, three
 # filtered staff lists (the queue: status=open,waiting_for_admin; the
-# unassigned queue: the same with assignee=none; a search: q=button), the messages poll answered 304 as the owner, posting a message with owner and
+# unassigned queue: the same with assignee=none; a search: q=button), the messages poll answered 304 as the owner and as staff (poll304s), posting a message with owner and
 # agent in turn over the targets; and the HTML pages: the chat page of the
 # same ticket as its owner and the staff's list page /support/) starts the program with one worker
 # (--listen unix:... --children 1) under
@@ -253,6 +253,19 @@ do_poll304() {
 	request "$DIR/poll304.sock" GET "/api/support/tickets/$DETAIL/messages/" \
 	    "" "$OWNER" "" "$ETAG" | expect 304
 }
+# The same poll as staff (the agent's token): the one that reads, and
+# now and then writes, the agents' presence on the ticket.
+do_poll304s() {
+	if [ -z "${ETAGS:-}" ]; then
+		ETAGS=$(request "$DIR/poll304s.sock" GET \
+		    "/api/support/tickets/$DETAIL/messages/" "" "$AGENT" |
+		    awk 'tolower($1) == "etag:" { sub(/\r$/, ""); print $2 }')
+		[ -n "$ETAGS" ] || die "no ETag"
+		return
+	fi
+	request "$DIR/poll304s.sock" GET "/api/support/tickets/$DETAIL/messages/" \
+	    "" "$AGENT" "" "$ETAGS" | expect 304
+}
 do_post() {
 	local t tok
 	# Over the targets, owner and agent in turn, as post.lua does.
@@ -280,6 +293,8 @@ say "list page"
 run_endpoint listpage tickets
 say "poll 304 (the first request fetches the ETag: one more warm-up)"
 WARMUP=$((WARMUP + 1)) run_endpoint poll304 messages
+say "poll 304 as staff"
+WARMUP=$((WARMUP + 1)) run_endpoint poll304s messages
 say "post"
 run_endpoint post messages
 

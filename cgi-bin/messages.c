@@ -5,6 +5,12 @@
  *   POST /api/support/tickets/{uuid}/messages/
  *        {content, is_internal?, last_seen?}
  *
+ * the presence of agents on a ticket (collision detection, docs/api.md
+ * "Presence"), staff only:
+ *
+ *   GET  /api/support/tickets/{uuid}/presence/
+ *   POST /api/support/tickets/{uuid}/presence/  {typing?, viewing?}
+ *
  * and the reply form of the chat page (docs/pages.md), through the same
  * handler:
  *
@@ -18,6 +24,7 @@
 #include "app.h"
 #include "msg.h"
 #include "page.h"
+#include "presence.h"
 #include "ticket.h"
 #include "tpage.h"
 #include "valid.h"
@@ -29,7 +36,9 @@ static const struct field show_fields[] = {
 /*
  * GET /api/support/tickets/{uuid}/messages/?after=<uuid>
  * The owner or staff.  200 a JSON array, oldest first, with an ETag; 304
- * when If-None-Match has it; 400 a malformed "after"; 404.
+ * when If-None-Match has it; 400 a malformed "after"; 404.  For staff the
+ * tag covers the other agents present too, and the poll marks its caller
+ * as viewing (msg_poll).
  */
 static sup_err
 thread_show(void *ctx, struct sup_req *r)
@@ -44,7 +53,7 @@ thread_show(void *ctx, struct sup_req *r)
 		return e;
 	if (v[0].present && !uuid_parse(v[0].str, v[0].len, after))
 		return valid_fail(r, "after", "Must be a message uuid.");
-	e = msg_list(&app->store, &r->user, r->uuid[0],
+	e = msg_poll(&app->store, &r->user, r->uuid[0],
 	    v[0].present ? after : NULL, req_env(r, "HTTP_IF_NONE_MATCH"),
 	    r->etag, &list);
 	if (e != SUP_OK)
@@ -149,11 +158,77 @@ page_reply(void *ctx, struct sup_req *r)
 	return page_redirect(r, app->conf.url_prefix, path);
 }
 
+/*
+ * GET /api/support/tickets/{uuid}/presence/
+ * Staff (403 otherwise).  200 {"viewers": [{user, typing, seen_at}]}: the
+ * other agents with the ticket open, and whether each is typing a reply;
+ * 404.  Reads only: the caller is marked by their poll of the messages.
+ */
+static sup_err
+presence_get(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *o;
+	sup_err e;
+
+	if ((e = presence_show(&app->store, &r->user, r->uuid[0], &o)) !=
+	    SUP_OK)
+		return e;
+	return app_reply(r, 200, o);
+}
+
+enum { P_TYPING, P_VIEWING, P_NFIELDS };
+static const struct field presence_fields[P_NFIELDS] = {
+	[P_TYPING] = { "typing", F_BOOL, 0, 0, 0, NULL, NULL },
+	[P_VIEWING] = { "viewing", F_BOOL, 0, 0, 0, NULL, NULL },
+};
+
+/*
+ * POST /api/support/tickets/{uuid}/presence/ {typing?, viewing?}
+ * Staff (403 otherwise).  The caller says they are typing a reply
+ * ({"typing": true}), no more ({"typing": false}: still viewing), or left
+ * the page ({"viewing": false}).  200 as GET, after the change; 400 a
+ * body with neither field, a field not a boolean, typing without viewing;
+ * 404.
+ */
+static sup_err
+presence_post(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[P_NFIELDS];
+	enum presence_mark how;
+	json_object *o;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, presence_fields, P_NFIELDS, v)) !=
+	    SUP_OK)
+		return e;
+	if (!v[P_TYPING].present && !v[P_VIEWING].present)
+		return valid_fail(r, "typing", "Give typing (or viewing).");
+	if (v[P_VIEWING].present && !v[P_VIEWING].b) {
+		if (v[P_TYPING].present && v[P_TYPING].b)
+			return valid_fail(r, "typing",
+			    "Cannot be true when viewing is false.");
+		how = PRESENCE_GONE;
+	} else
+		how = v[P_TYPING].present && v[P_TYPING].b ? PRESENCE_TYPING :
+		    PRESENCE_VIEWING;
+	if ((e = presence_set(&app->store, &r->user, r->uuid[0], how, &o)) !=
+	    SUP_OK)
+		return e;
+	return app_reply(r, 200, o);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
 		ROUTE_LOGIN | ROUTE_QUERY, ROUTE_FIELDS(show_fields) },
 	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(post_fields) },
+	{ "GET", "/api/support/tickets/{uuid}/presence/", presence_get,
+		ROUTE_STAFF, ROUTE_NO_FIELDS },
+	{ "POST", "/api/support/tickets/{uuid}/presence/", presence_post,
+		ROUTE_STAFF | ROUTE_BODY,
+		ROUTE_FIELDS(presence_fields) },
 	{ "POST", "/support/tickets/{uuid}/messages/", page_reply,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(post_fields) },

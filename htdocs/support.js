@@ -245,6 +245,8 @@
 				return r.json().then(function (list) {
 					append(list);
 					refreshHead();
+					document.dispatchEvent(new CustomEvent(
+					    "support:moved"));
 				});
 			    })
 			    .catch(function () {})
@@ -349,6 +351,113 @@
 			    });
 		});
 	}
+
+	/*
+	 * Presence, on the ticket page of staff (templates/ticket.html's
+	 * #presence; docs/api.md "Presence"): which other agents have the
+	 * ticket open and which is typing a reply.  The chat's poll carries
+	 * it: for staff its ETag covers the others present, so when the tag
+	 * moves ("support:moved") GET .../presence/ says who they are.
+	 * Typing in the reply box says so (POST .../presence/ {"typing":
+	 * true}) at most every TYPING_EVERY ms (the server shows it 8 s);
+	 * an emptied box or a sent reply says it stopped; leaving the page
+	 * says so ({"viewing": false}).
+	 */
+	var TYPING_EVERY = 4000;
+
+	function presence(box, thread) {
+		var url = thread.dataset.messagesUrl.replace(/messages\/$/,
+		    "presence/");
+		var form = document.getElementById("reply");
+		var content = form && form.elements.content;
+		var typing = false, lastTyping = 0, asked = 0;
+
+		/* "A", "A and B", "A, B and C". */
+		function names(list) {
+			if (list.length < 2)
+				return list.join("");
+			return list.slice(0, -1).join(", ") + " and " +
+			    list[list.length - 1];
+		}
+
+		function show(p) {
+			var viewing = [], typers = [], parts = [], text;
+			(p.viewers || []).forEach(function (v) {
+				var u = v.user || {};
+				(v.typing ? typers : viewing).push(
+				    u.display_name || u.username || "");
+			});
+			if (typers.length)
+				parts.push(names(typers) + (typers.length > 1 ?
+				    " are" : " is") + " typing a reply\u2026");
+			if (viewing.length)
+				parts.push(names(viewing) + (viewing.length > 1 ?
+				    " are" : " is") + " viewing");
+			text = parts.join(" \u00b7 ");
+			if (box.textContent !== text)
+				box.textContent = text;
+		}
+
+		/* Only the newest answer is shown: they may cross. */
+		function answer(promise) {
+			var mine = ++asked;
+			promise.then(function (r) {
+				return r.status === 200 ? r.json() : null;
+			}).then(function (p) {
+				if (p && mine === asked)
+					show(p);
+			}).catch(function () {});
+		}
+
+		function read() {
+			answer(fetch(url, { credentials: "same-origin",
+			    cache: "no-store",
+			    headers: { Accept: "application/json" } }));
+		}
+
+		function say(body, leaving) {
+			answer(fetch(url, { method: "POST",
+			    credentials: "same-origin", keepalive: !!leaving,
+			    headers: { "Content-Type": "application/json",
+				"Accept": "application/json",
+				"X-CSRFToken": csrfToken() },
+			    body: JSON.stringify(body) }));
+		}
+
+		function stopTyping() {
+			if (!typing)
+				return;
+			typing = false;
+			say({ typing: false });
+		}
+
+		if (content) {
+			content.addEventListener("input", function () {
+				var now = Date.now();
+				if (!content.value.trim())
+					return stopTyping();
+				if (typing && now - lastTyping < TYPING_EVERY)
+					return;
+				typing = true;
+				lastTyping = now;
+				say({ typing: true });
+			});
+			form.addEventListener("submit", stopTyping);
+		}
+		document.addEventListener("support:moved", read);
+		window.addEventListener("pagehide", function () {
+			say({ viewing: false }, true);
+		});
+		read();
+	}
+
+	document.addEventListener("DOMContentLoaded", function () {
+		var thread = document.getElementById("thread");
+		var box = document.getElementById("presence");
+		if (box && thread && thread.dataset.messagesUrl &&
+		    thread.dataset.staff === "true" && window.fetch)
+			presence(box, thread);
+	});
 
 	document.addEventListener("DOMContentLoaded", function () {
 		var thread = document.getElementById("thread");

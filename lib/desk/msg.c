@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "event.h"
+#include "presence.h"
 #include "msg.h"
 #include "record.h"
 #include "ticket.h"
@@ -453,6 +454,8 @@ struct list_args {
 	const uint8_t *ticket, *after;
 	const char *if_none_match;
 	char *etag;
+	bool presence;			/* msg_poll for staff */
+	struct presence_scan ps;	/* what it read of presence */
 	json_object *out;
 };
 
@@ -499,8 +502,16 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (a->after != NULL)
 		sodium_bin2hex(after_hex, sizeof(after_hex), a->after,
 		    UUID_LEN);
-	snprintf(a->etag, ETAG_MAX, "\"%" PRId64 "-%c-%s\"", tt.rev,
-	    user_is_staff(a->u) ? 's' : 'c', after_hex);
+	if (a->presence &&
+	    (e = presence_scan(s, txn, a->u->id, a->ticket, time_now_us(),
+	    &a->ps)) != SUP_OK)
+		return e;
+	if (a->presence && a->ps.others > 0)
+		snprintf(a->etag, ETAG_MAX, "\"%" PRId64 "-s-%s-p%08" PRIx32
+		    "\"", tt.rev, after_hex, a->ps.tag);
+	else
+		snprintf(a->etag, ETAG_MAX, "\"%" PRId64 "-%c-%s\"", tt.rev,
+		    user_is_staff(a->u) ? 's' : 'c', after_hex);
 	if (etag_matches(a->if_none_match, a->etag))
 		return SUP_OK;
 	if (a->after != NULL &&
@@ -525,6 +536,25 @@ msg_list(struct store *s, const struct sup_user *u,
 
 	*out = NULL;
 	return store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
+}
+
+sup_err
+msg_poll(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t *after,
+    const char *if_none_match, char etag[ETAG_MAX], json_object **out)
+{
+	struct list_args a = { .u = u, .ticket = ticket, .after = after,
+		.if_none_match = if_none_match, .etag = etag,
+		.presence = user_is_staff(u) };
+	sup_err e, te;
+
+	*out = NULL;
+	e = store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
+	if (e == SUP_OK && a.presence && a.ps.due &&
+	    (te = presence_touch(s, u, ticket)) != SUP_OK)
+		fprintf(stderr, "support: a presence mark was not written: "
+		    "%s\n", sup_strerror(te));
+	return e;
 }
 
 /* --- The area ---------------------------------------------------------- */

@@ -19,7 +19,7 @@
 #include "user.h"
 #include "util.h"
 
-#define ETAG_MAX 64
+#define ETAG_MAX 80		/* the size of struct sup_req's etag */
 
 /*
  * The area's errors.  MSG_ESTALE: a reply held because the thread moved
@@ -94,6 +94,20 @@ sup_err msg_post_seen(struct store *s, const struct sup_user *u,
  * (may be NULL), *out is NULL: not modified.  Otherwise *out is an array.
  */
 sup_err msg_list(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t *after,
+    const char *if_none_match, char etag[ETAG_MAX], json_object **out);
+
+/*
+ * msg_list as the ticket page's poll asks it: for staff, the other agents
+ * present on the ticket (lib/desk/presence.h) are part of the tag, read
+ * in the same transaction, so that a poll answered 304 says nothing
+ * changed, presence included; and u's own viewing mark is written when
+ * it is due, after the read, in a transaction of its own (a mark that
+ * could not be written is the next poll's to write: the answer does not
+ * wait on it).  For a customer, msg_list exactly: their poll neither
+ * reads nor writes presence.
+ */
+sup_err msg_poll(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const uint8_t *after,
     const char *if_none_match, char etag[ETAG_MAX], json_object **out);
 

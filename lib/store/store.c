@@ -825,7 +825,7 @@ store_run(struct store *s, unsigned flags, store_fn fn, void *arg)
 			 */
 			rc = txn->commit(txn, DB_TXN_NOSYNC);
 			if (rc == 0 && s->conf != NULL && s->conf->durable &&
-			    !(flags & STORE_READ) &&
+			    !(flags & (STORE_READ | STORE_NOSYNC)) &&
 			    (rc = s->env->log_flush(s->env, NULL)) != 0) {
 				/* Committed, but maybe not on disk: no retry. */
 				store_err(rc, "log flush");

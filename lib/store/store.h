@@ -232,10 +232,16 @@ sup_err store_reopen(struct store *s, const struct sup_conf *conf);
  * another process has run recovery meanwhile, the store is reopened and fn
  * run again, once.  fn must start its work afresh each time it is called
  * (reset what it wrote to arg).  flags: STORE_READ for transactions that
- * only read (read-committed).
+ * only read (read-committed); STORE_NOSYNC (below).
  */
 typedef sup_err (*store_fn)(struct store *s, DB_TXN *txn, void *arg);
 #define STORE_READ 1u
+/*
+ * STORE_NOSYNC: a write whose loss in a crash costs nothing (the agents'
+ * presence marks): committed without waiting for the log to reach the
+ * disk, whatever the durability setting.
+ */
+#define STORE_NOSYNC 2u
 sup_err store_run(struct store *s, unsigned flags, store_fn fn, void *arg);
 
 /*

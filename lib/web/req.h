@@ -68,7 +68,7 @@ struct sup_req {
 	int status;
 	json_object *reply;		/* owned */
 	char *location;			/* owned: Location header */
-	char etag[64];			/* ETag header when set */
+	char etag[80];			/* ETag header when set */
 	char allow[64];			/* Allow header for 405 */
 	json_object *err_fields;	/* owned: {"field": "why"} */
 	char err_msg[256];		/* overrides the error's sentence */

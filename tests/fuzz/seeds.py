@@ -308,6 +308,17 @@ def messages():
         s.append(request("POST", pm, who, form=f))
     for v in limits(CONTENT_MAX, "bytes"):
         s.append(request("POST", pm, ALICE_COOKIE, form={"content": v}))
+    # Presence (staff): the staff poll marks, the endpoint reads and sets.
+    pr = TICKETS + TA + "/presence/"
+    for who in (CAROL, DAVE, ALICE, ANON):
+        s.append(request("GET", pr, who))
+    s.append(request("GET", m, CAROL, extra=[("HTTP_IF_NONE_MATCH", '"1-s-0-p0000abcd"')]))
+    for who, b in ((CAROL, {"typing": True}), (CAROL, {"typing": False}),
+                   (DAVE, {"viewing": False}), (CAROL, {}), (CAROL, {"typing": "yes"}),
+                   (CAROL, {"typing": True, "viewing": False}), (CAROL, {"mood": 1}),
+                   (ALICE, {"typing": True}), (CAROL_COOKIE, {"typing": True})):
+        s.append(request("POST", pr, who, json_body=b))
+    s.append(request("POST", TICKETS + TC + "/presence/", CAROL, json_body={"typing": True}))
     return s
 
 

@@ -43,6 +43,7 @@
 #include "canned.h"
 #include "conf.h"
 #include "msg.h"
+#include "presence.h"
 #include "req.h"
 #include "store.h"
 #include "sup.h"
@@ -849,6 +850,40 @@ run_msg_list(void)
 	return e;
 }
 
+/* The staff poll: the thread, presence in its tag, the agent's mark. */
+static sup_err
+run_msg_poll(void)
+{
+	json_object *out = NULL;
+	char etag[ETAG_MAX];
+	sup_err e;
+
+	arm();
+	e = msg_poll(&st, &agent, ticket, NULL, NULL, etag, &out);
+	disarm();
+	if (e == SUP_OK && (x(out) == NULL ||
+	    (long)json_object_array_length(x(out)) != 1 + nposted))
+		incomplete = "the thread read is not all there";
+	json_object_put(out);
+	return e;
+}
+
+/* An agent's typing signal, answered with the others present. */
+static sup_err
+run_presence_set(void)
+{
+	json_object *out = NULL;
+	sup_err e;
+
+	arm();
+	e = presence_set(&st, &agent, ticket, PRESENCE_TYPING, &out);
+	disarm();
+	if (e == SUP_OK && x(out) == NULL)
+		incomplete = "no presence answer";
+	json_object_put(out);
+	return e;
+}
+
 /* Does user_find(name) give the user id? */
 static bool
 found_as(struct store *s, const char *name, uint32_t id)
@@ -1106,6 +1141,8 @@ main(void)
 	oom_loop("tmpl_render", run_tmpl_render, false);
 	oom_loop("ticket_show", run_ticket_show, true);
 	oom_loop("msg_list", run_msg_list, true);
+	oom_loop("msg_poll, as staff", run_msg_poll, true);
+	oom_loop("presence_set", run_presence_set, true);
 	oom_loop("ticket_create", run_ticket_create, true);
 	oom_loop("ticket_create, assigned in turn", run_ticket_assign, true);
 	oom_loop("ticket_update", run_ticket_update, true);
