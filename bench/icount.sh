@@ -4,7 +4,8 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
-#       [--only "detail list queue triage search chat listpage poll304 poll304s post"]
+#       [--only "detail list queue triage search chat listpage poll304 poll304s
+#       post bulk render"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
@@ -12,7 +13,11 @@
 # filtered staff lists (the queue: status=open,waiting_for_admin; the
 # unassigned queue: the same with assignee=none; a search: q=button), the messages poll answered 304 as the owner and as staff (poll304s), posting a message with owner and
 # agent in turn over the targets; and the HTML pages: the chat page of the
-# same ticket as its owner and the staff's list page /support/) starts the program with one worker
+# same ticket as its owner and the staff's list page /support/; and two
+# staff writes of the agent desk: a bulk change of 20 tickets' priority,
+# high and low in turn, and the render of a canned response with every
+# placeholder for the detail ticket, the response made by the agent through
+# cgi-bin/canned as plain CGI before any program starts) starts the program with one worker
 # (--listen unix:... --children 1) under
 #   valgrind --tool=callgrind --toggle-collect=serve_one --dump-after=serve_one
 # sends it --warmup requests (default 5; they fill the per-process caches)
@@ -117,6 +122,21 @@ while read -r t u; do
 	[ -n "${TOK[$u]:-}" ] || TOK[$u]=$(token "$u")
 	echo "$t ${TOK[$u]}" >>"$DIR/post-targets"
 done <"$DIR/store/targets.txt"
+
+# The bulk update: the first 20 targets, as a JSON array.
+BULK=$(head -20 "$DIR/store/targets.txt" |
+    awk '{ printf "%s\"%s\"", (NR > 1 ? "," : "["), $1 } END { print "]" }')
+# The canned response rendered: every placeholder once, made by the agent
+# through cgi-bin/canned run as plain CGI (no server yet).
+CANNED_BODY='{"title":"Bench render","shortcut":"bench-render","body":"Hello {{customer.name}},\n\nthank you for writing about #{{ticket.number}}, \"{{ticket.subject}}\". We will write to {{customer.email}} again soon.\n\n{{agent.name}}"}'
+CANNED=$(env -i REQUEST_METHOD=POST PATH_INFO=/api/support/canned-responses/ \
+    REQUEST_URI=/api/support/canned-responses/ GATEWAY_INTERFACE=CGI/1.1 \
+    SERVER_PROTOCOL=HTTP/1.1 SERVER_NAME=127.0.0.1 SERVER_PORT=80 \
+    REMOTE_ADDR=127.0.0.1 HTTP_HOST=127.0.0.1 HTTP_AUTHORIZATION="Bearer $AGENT" \
+    CONTENT_TYPE=application/json CONTENT_LENGTH=${#CANNED_BODY} \
+    "$ROOT/cgi-bin/canned" --conf "$DIR/run.conf" <<<"$CANNED_BODY" |
+    sed -n 's/.*"id": *\([0-9][0-9]*\).*/\1/p' | head -1)
+[ -n "$CANNED" ] || die "could not make the canned response"
 
 # request SOCK METHOD PATH QUERY TOKEN [BODY [IF-NONE-MATCH]]: one request
 # through cgi-fcgi; its whole answer (headers and body) on stdout.
@@ -275,6 +295,24 @@ do_post() {
 	request "$DIR/post.sock" POST "/api/support/tickets/$t/messages/" "" \
 	    "$tok" '{"content":"Instruction count check."}' | expect 201
 }
+# A bulk change of 20 tickets' priority, as staff: high and low in turn,
+# so that after the first every request changes all 20 (20 writes, 20
+# ticket.updated events, one commit).
+do_bulk() {
+	local p=low out
+	[ $(($1 % 2)) -eq 0 ] || p=high
+	out=$(request "$DIR/bulk.sock" POST /api/support/tickets/bulk/ "" \
+	    "$AGENT" "{\"uuids\":$BULK,\"priority\":\"$p\"}")
+	printf '%s\n' "$out" | expect 200
+	[ "$1" -eq 1 ] || printf '%s' "$out" | grep -Eq '"updated": ?20[,}]' ||
+	    die "bulk: not every ticket changed"
+}
+# The canned response (every placeholder) rendered for the detail ticket.
+do_render() {
+	request "$DIR/render.sock" POST \
+	    "/api/support/canned-responses/$CANNED/render/" "" "$AGENT" \
+	    "{\"ticket\":\"$DETAIL\"}" | expect 200
+}
 
 : >"$DIR/table"
 say "detail"
@@ -297,6 +335,10 @@ say "poll 304 as staff"
 WARMUP=$((WARMUP + 1)) run_endpoint poll304s messages
 say "post"
 run_endpoint post messages
+say "bulk"
+run_endpoint bulk tickets
+say "render"
+run_endpoint render canned
 
 echo "Instructions per request (callgrind, inside serve_one), $TICKETS tickets,"
 echo "code $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" &&

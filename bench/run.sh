@@ -13,6 +13,10 @@
 #   hello (before and after), ticket detail with 20 messages, a list page,
 #   the messages poll answered 304, posting a message (durable commit),
 #   the chat page (HTML, 20 messages) and the log-in form's POST;
+#   two staff writes of the agent desk: a bulk change of 20 tickets'
+#   priority (bulk.lua) and the render of a canned response with every
+#   placeholder (postjson.lua; the response is made through the API on the
+#   first run and found again on later ones);
 # each as a ratio to hello.  Controls: hello with bodies as large as the
 # detail's and the list's.  Beside posting, a floor: hello with one durable
 # Berkeley DB commit a request (hello --commit), posted the same bodies.  --sweep measures posting again with the
@@ -308,6 +312,7 @@ start_servers() {
 	start_prog tickets "$CHILDREN"
 	start_prog messages "$CHILDREN"
 	start_prog session "$CHILDREN"
+	start_prog canned "$CHILDREN"
 	/usr/sbin/nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/log/nginx-error.log" \
 	    </dev/null >>"$RUN/log/nginx.log" 2>&1 &
 	PIDS="$PIDS $!"
@@ -391,6 +396,54 @@ check_endpoints() {
 	    -H 'Content-Type: application/json' \
 	    -d '{"content":"Benchmark check."}' \
 	    "$BASE/api/support/tickets/$t/messages/"
+	check_desk_writes
+}
+
+# The bulk change and the canned render: the canned response (the store
+# is reused, so it may be there from an earlier run: found by its
+# shortcut), a bulk change of the first 20 targets answered with all 20,
+# and a render with every placeholder filled.
+CANNED_SHORTCUT=bench-render
+CANNED_BODY='Hello {{customer.name}},\n\nthank you for writing about #{{ticket.number}}, \"{{ticket.subject}}\". We will write to {{customer.email}} again soon.\n\n{{agent.name}}'
+check_desk_writes() {
+	local c=$RUN/check p bulk
+	expect 200 "$c.canned" -H "Authorization: Bearer $AGENT_TOKEN" \
+	    "$BASE/api/support/canned-responses/"
+	CANNED_ID=$(python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    if r["shortcut"] == sys.argv[2]:
+        print(r["id"]); break' "$c.canned" "$CANNED_SHORTCUT") ||
+	    die "the canned responses' list"
+	if [ -z "$CANNED_ID" ]; then
+		expect 201 "$c.cannednew" -H "Authorization: Bearer $AGENT_TOKEN" \
+		    -H 'Content-Type: application/json' \
+		    -d "{\"title\":\"Bench render\",\"shortcut\":\"$CANNED_SHORTCUT\",\"body\":\"$CANNED_BODY\"}" \
+		    "$BASE/api/support/canned-responses/"
+		CANNED_ID=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["id"])' "$c.cannednew") ||
+		    die "the new canned response"
+	fi
+	RENDER_URL=$BASE/api/support/canned-responses/$CANNED_ID/render/
+	RENDER_BODY="{\"ticket\":\"$DETAIL\"}"
+	expect 200 "$c.render" -H "Authorization: Bearer $AGENT_TOKEN" \
+	    -H 'Content-Type: application/json' -d "$RENDER_BODY" "$RENDER_URL"
+	python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["content"]
+assert "{{" not in c and c.startswith("Hello ") and "#" in c, c' \
+	    "$c.render" || die "the render left a placeholder"
+	BULK_URL=$BASE/api/support/tickets/bulk/
+	bulk=$(head -20 "$RUN/post-targets" | awk '{ printf "%s\"%s\"",
+	    (NR > 1 ? "," : "["), $1 } END { print "]" }')
+	for p in urgent low; do
+		expect 200 "$c.bulk" -H "Authorization: Bearer $AGENT_TOKEN" \
+		    -H 'Content-Type: application/json' \
+		    -d "{\"uuids\":$bulk,\"priority\":\"$p\"}" "$BULK_URL"
+	done
+	# The second of the two changed every ticket.
+	python3 -c 'import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["updated"] == 20 and len(b["results"]) == 20, b["updated"]' \
+	    "$c.bulk" || die "the bulk change did not change 20 tickets"
 }
 
 # --- Measuring -----------------------------------------------------------
@@ -519,6 +572,14 @@ measure() {
 	POST_RPS=$RPS POST_BAD=$BAD POST_ERRS=$ERRS POST_LAT=$LAT
 	floor_run floor
 	FLOOR_RPS=$RPS FLOOR_BAD=$BAD FLOOR_ERRS=$ERRS FLOOR_LAT=$LAT
+	stat_run bulk -s "$BENCH/bulk.lua" "$BULK_URL" -- "$RUN/post-targets" \
+	    "$AGENT_TOKEN"
+	BULK_STATS=$STATS BULK_PER=$PER
+	BULK_RPS=$RPS BULK_BAD=$BAD BULK_ERRS=$ERRS BULK_LAT=$LAT
+	stat_run render -s "$BENCH/postjson.lua" "$RENDER_URL" -- \
+	    "$AGENT_TOKEN" "$RENDER_BODY"
+	RENDER_PER=$PER RENDER_RPS=$RPS RENDER_BAD=$BAD RENDER_ERRS=$ERRS
+	RENDER_LAT=$LAT
 	wrk_run hello2 "$BASE/hello"
 	HELLO2=$RPS HELLO2_BAD=$BAD HELLO2_ERRS=$ERRS HELLO2_LAT=$LAT
 	HELLO=$(python3 -c "print('%.2f' % (($HELLO1 + $HELLO2) / 2))")
@@ -683,8 +744,14 @@ report() {
 	    "$POST_RPS" "$POST_LAT" "$POST_BAD" "$POST_ERRS" 0.4 "$POST_PER"
 	row "floor: hello --commit, one durable commit a post (same bodies)" \
 	    "$FLOOR_RPS" "$FLOOR_LAT" "$FLOOR_BAD" "$FLOOR_ERRS" ""
+	row "POST bulk change of 20 tickets' priority, staff (bulk.lua)" \
+	    "$BULK_RPS" "$BULK_LAT" "$BULK_BAD" "$BULK_ERRS" "" "$BULK_PER"
+	row "POST canned-response render, every placeholder, staff" \
+	    "$RENDER_RPS" "$RENDER_LAT" "$RENDER_BAD" "$RENDER_ERRS" "" "$RENDER_PER"
 	echo
 	echo "While posting ($CHILDREN messages workers): $(echo "$POST_STATS" |
+	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }')."
+	echo "While changing in bulk: $(echo "$BULK_STATS" |
 	    awk -F' [|] ' '{ print $1 " commits per log flush, " $2 " lock waits per commit, " $3 " deadlocks" }')."
 	if [ -n "$SWEEP" ]; then
 		echo

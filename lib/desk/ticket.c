@@ -693,6 +693,82 @@ bulk_refusal(sup_err e)
 }
 
 /*
+ * A count a bulk change moves: a t_counts entry (kind NET_TCOUNT: status
+ * and assignee id) or a counter of counters.db (kind a record_counter,
+ * and its id), and the sum of the moves.
+ */
+#define NET_TCOUNT	(-1)
+struct net {
+	int kind;
+	int status;
+	int64_t id;
+	int64_t delta;
+};
+
+/* Add delta to the entry of tab[0..*n) for (kind, status, id), or a new one. */
+static void
+net_add(struct net *tab, size_t *n, int kind, int status, int64_t id,
+    int64_t delta)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (tab[i].kind == kind && tab[i].status == status &&
+		    tab[i].id == id)
+			break;
+	if (i == *n)
+		tab[(*n)++] = (struct net){ .kind = kind, .status = status,
+		    .id = id };
+	tab[i].delta += delta;
+}
+
+/*
+ * The counts of the n changes cs, as ticket_move_count moves them for
+ * each ticket that changed, but summed first: each t_counts entry and
+ * each counter is written once, with the sum of the moves (a bulk change
+ * of 20 tickets from one status to another writes two t_counts entries,
+ * not 40 times one), and not at all when they cancel out.  All the
+ * t_counts entries before counters.db, as every writer.  SUP_ENOMEM,
+ * SUP_EDB.
+ */
+static sup_err
+bulk_counts(struct store *s, DB_TXN *txn, const struct change *cs, size_t n)
+{
+	struct net *tab;
+	size_t nt = 0;
+	sup_err e = SUP_OK;
+
+	/* At most five moves a ticket. */
+	if ((tab = calloc(5 * n, sizeof(*tab))) == NULL)
+		return SUP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct change *c = &cs[i];
+		if (!c->changed || (c->old == c->status &&
+		    c->old_assignee == c->assignee))
+			continue;
+		net_add(tab, &nt, NET_TCOUNT, c->old, c->old_assignee, -1);
+		net_add(tab, &nt, NET_TCOUNT, c->status, c->assignee, 1);
+		if (status_active(c->old) != status_active(c->status))
+			net_add(tab, &nt, RC_ACTIVE, 0, c->user,
+			    status_active(c->status) ? 1 : -1);
+		if (c->old_assignee != c->assignee) {
+			net_add(tab, &nt, RC_ASSIGNEE, 0, c->old_assignee, -1);
+			net_add(tab, &nt, RC_ASSIGNEE, 0, c->assignee, 1);
+		}
+	}
+	for (size_t i = 0; i < nt && e == SUP_OK; i++)
+		if (tab[i].kind == NET_TCOUNT && tab[i].delta != 0)
+			e = store_tcount_add(s, txn, tab[i].status,
+			    (uint32_t)tab[i].id, tab[i].delta);
+	for (size_t i = 0; i < nt && e == SUP_OK; i++)
+		if (tab[i].kind != NET_TCOUNT && tab[i].delta != 0)
+			e = count_add(s, txn, (enum record_counter)tab[i].kind,
+			    tab[i].id, tab[i].delta);
+	free(tab);
+	return e;
+}
+
+/*
  * *out = {name: n, "results": the JSON array text in rb (taken)}: a list's
  * answer.  SUP_ENOMEM; *out is then whatever was made of it, which
  * store_run_json releases.
@@ -712,12 +788,12 @@ results_object(json_object **out, const char *name, int64_t n,
 
 /*
  * Every ticket of the bulk changed in one transaction, in uuid order (two
- * bulk updates lock their tickets in the same order), then the counts of
- * each, then the events of each, then a->out built as {"updated",
- * "results"} with the tickets in the order given.  A ticket refused by a
- * rule does not stop the walk at once: the one refused first in the order
- * given is named (*a->failed) and its error returned, and store_run
- * aborts the lot.
+ * bulk updates lock their tickets in the same order), then their counts
+ * (bulk_counts: summed), then the events of each, then a->out built as
+ * {"updated", "results"} with the tickets in the order given.  A ticket
+ * refused by a rule does not stop the walk at once: the one refused first
+ * in the order given is named (*a->failed) and its error returned, and
+ * store_run aborts the lot.
  */
 static sup_err
 bulk_txn(struct store *s, DB_TXN *txn, void *arg)
@@ -755,9 +831,8 @@ bulk_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = first;
 		goto out;
 	}
-	for (size_t i = 0; i < a->n; i++)
-		if ((e = change_counts(s, txn, &cs[i])) != SUP_OK)
-			goto out;
+	if ((e = bulk_counts(s, txn, cs, a->n)) != SUP_OK)
+		goto out;
 	for (size_t i = 0; i < a->n; i++) {
 		if ((e = change_event(s, txn, &cs[i])) != SUP_OK)
 			goto out;

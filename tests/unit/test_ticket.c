@@ -2826,6 +2826,116 @@ counts_now(void)
 	return c;
 }
 
+/* The value of counter kind of id (0 when there is none). */
+static int64_t
+counter_now(enum record_counter kind, int64_t id)
+{
+	char name[64];
+	int64_t v;
+
+	record_counter(name, sizeof(name), kind, id);
+	if (store_count_get(&st, NULL, name, &v) != SUP_OK)
+		bail_out("store_count_get %s", name);
+	return v;
+}
+
+/*
+ * A bulk change writes each count once, with the sum of its tickets'
+ * moves (bulk_counts): the counts after it are those of the tickets one
+ * by one, whichever status and assignee each came from.
+ */
+static void
+test_bulk_counts(void)
+{
+	static const struct {
+		int status;
+		bool assigned;
+	} from[4] = {
+		{ ST_OPEN, false }, { ST_WAITING_FOR_USER, true },
+		{ ST_RESOLVED, true }, { ST_OPEN, true },
+	};
+	uint8_t b[4][UUID_LEN];
+	struct ticket_patch p;
+	struct counts c0, c1;
+	int64_t active0, mine0, none0;
+	json_object *o;
+	size_t failed;
+	bool same = true;
+
+	for (int i = 0; i < 4; i++) {
+		create_uuid(&agent, "Bulk counts", b[i]);
+		p = no_change;
+		p.status = from[i].status;
+		p.set_assignee = true;
+		p.assignee = from[i].assigned ? agent.id : 0;
+		is_err(update(&agent, b[i], &p, &o), SUP_OK,
+		    "bulk counts: ticket %d made %s, %s", i,
+		    ticket_status_names[from[i].status], from[i].assigned ?
+		    "the agent's" : "nobody's");
+		json_object_put(o);
+	}
+	c0 = counts_now();
+	active0 = counter_now(RC_ACTIVE, agent.id);
+	mine0 = counter_now(RC_ASSIGNEE, agent.id);
+	none0 = counter_now(RC_ASSIGNEE, 0);
+
+	/* All four closed and nobody's. */
+	p = no_change;
+	p.status = ST_CLOSED;
+	p.set_assignee = true;
+	p.assignee = 0;
+	is_err(bulk_e(&agent, b, 4, &p, &failed, &o), SUP_OK,
+	    "bulk counts: four tickets from three statuses closed, unassigned");
+	is_int(jint(o, "updated"), 4, "  updated: 4");
+	json_object_put(o);
+	c1 = counts_now();
+	for (int i = 0; i < ST_MAX; i++) {
+		int64_t mine = 0, none = 0;
+		for (int k = 0; k < 4; k++)
+			if (from[k].status == i && from[k].assigned)
+				mine--;
+			else if (from[k].status == i)
+				none--;
+		if (i == ST_CLOSED)
+			none += 4;
+		if (c1.n[i][0] != c0.n[i][0] + mine ||
+		    c1.n[i][1] != c0.n[i][1] + none ||
+		    c1.n[i][2] != c0.n[i][2] + mine + none) {
+			diag("%s: the agent's %lld -> %lld, nobody's %lld -> "
+			    "%lld", ticket_status_names[i],
+			    (long long)c0.n[i][0], (long long)c1.n[i][0],
+			    (long long)c0.n[i][1], (long long)c1.n[i][1]);
+			same = false;
+		}
+	}
+	ok(same, "  t_counts: each status and assignee moved by its tickets");
+	is_int(counter_now(RC_ACTIVE, agent.id), active0 - 3,
+	    "  the owner's active count: three fewer (one was resolved)");
+	is_int(counter_now(RC_ASSIGNEE, agent.id), mine0 - 3,
+	    "  the agent's assigned count: three fewer");
+	is_int(counter_now(RC_ASSIGNEE, 0), none0 + 3,
+	    "  nobody's: three more");
+
+	/* And back: open and the agent's, all four. */
+	p.status = ST_OPEN;
+	p.assignee = agent.id;
+	is_err(bulk_e(&agent, b, 4, &p, &failed, &o), SUP_OK,
+	    "bulk counts: the four re-opened, the agent's");
+	json_object_put(o);
+	c0 = counts_now();
+	is_int(c0.n[ST_OPEN][0], c1.n[ST_OPEN][0] + 4,
+	    "  open and the agent's: four more");
+	is_int(c0.n[ST_CLOSED][1], c1.n[ST_CLOSED][1] - 4,
+	    "  closed and nobody's: four fewer");
+	is_int(counter_now(RC_ACTIVE, agent.id), active0 + 1,
+	    "  the owner's active count: four more");
+	is_int(counter_now(RC_ASSIGNEE, agent.id), mine0 + 1,
+	    "  the agent's assigned count: four more");
+	is_int(counter_now(RC_ASSIGNEE, 0), none0 - 1,
+	    "  nobody's: four fewer");
+	is_int(verify_now(), 0, "  verify finds every count right");
+}
+
 /* Is there a counter name in counters.db (whatever its value)? */
 static bool
 counter_there(const char *name)
@@ -3136,6 +3246,7 @@ main(void)
 	test_counts_upgrade();
 	test_close_old();
 	test_bulk();
+	test_bulk_counts();
 	test_stale();
 	user_clear(&alice);
 	user_clear(&bob);
