@@ -45,7 +45,7 @@ uuid_gen_time(uint8_t out[UUID_LEN], int64_t us)
 	out[8] = (out[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 }
 
-static int
+int
 hexval(char c)
 {
 	if (c >= '0' && c <= '9')

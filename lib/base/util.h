@@ -29,6 +29,8 @@ void uuid_gen_time(uint8_t out[UUID_LEN], int64_t us);
 
 /* Parse the canonical text form, either case; false when it is not one. */
 bool uuid_parse(const char *s, size_t len, uint8_t out[UUID_LEN]);
+/* The value of the hex digit c (either case), or -1 when it is none. */
+int hexval(char c);
 
 /* Lowercase canonical text form into buf (at least UUID_STRLEN + 1). */
 void uuid_format(const uint8_t u[UUID_LEN], char *buf);

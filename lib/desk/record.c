@@ -203,10 +203,10 @@ j_ref(json_object *rec, const char *name, uint8_t ref[MSG_REF_LEN], bool *has)
 	if (strlen(s) != MSG_REF_STRLEN)
 		return false;
 	for (size_t i = 0; i < MSG_REF_LEN; i++) {
-		unsigned x;
-		if (sscanf(s + 2 * i, "%2x", &x) != 1)
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return false;
-		ref[i] = (uint8_t)x;
+		ref[i] = (uint8_t)(hi << 4 | lo);
 	}
 	*has = true;
 	return true;
