@@ -1084,6 +1084,32 @@ plan_list(const struct ticket_query *q, struct plan *p)
 }
 
 /*
+ * The count of a plan whose count the counters have (p->counted): one
+ * counter of counters.db, or the sum of t_counts entries of its
+ * statuses (of one assignee, or of all).
+ */
+static sup_err
+plan_count(struct store *s, DB_TXN *txn, const struct plan *p, int64_t *out)
+{
+	sup_err e;
+
+	*out = 0;
+	if (p->counter[0] != '\0')
+		return store_count_get(s, txn, p->counter, out);
+	for (int i = 0; i < ST_MAX; i++) {
+		int64_t n;
+		if (!(p->count_mask & (1u << i)))
+			continue;
+		e = p->count_one ? store_tcount_get(s, txn, i,
+		    p->count_assignee, &n) : store_tcount_status(s, txn, i, &n);
+		if (e != SUP_OK)
+			return e;
+		*out += n;
+	}
+	return SUP_OK;
+}
+
+/*
  * A ticket the list keeps: its key, where its stored text is in the
  * list's buffer of texts (one buffer: not an allocation for each), and
  * what it is sorted by.
@@ -1360,19 +1386,8 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	plan_list(q, &p);
 	desc = q->desc && !p.sort;
 	idx = ticket_index_db(s, p.idx);
-	if (p.counter[0] != '\0' &&
-	    (e = store_count_get(s, txn, p.counter, &count)) != SUP_OK)
+	if (p.counted && (e = plan_count(s, txn, &p, &count)) != SUP_OK)
 		return e;
-	for (int i = 0; i < ST_MAX; i++) {
-		int64_t n;
-		if (!(p.count_mask & (1u << i)))
-			continue;
-		e = p.count_one ? store_tcount_get(s, txn, i,
-		    p.count_assignee, &n) : store_tcount_status(s, txn, i, &n);
-		if (e != SUP_OK)
-			return e;
-		count += n;
-	}
 	/* Known to be past the end: no need to walk there. */
 	if (p.counted && q->page > 1 && first >= count)
 		return SUP_ENOTFOUND;
@@ -1502,4 +1517,41 @@ ticket_list(struct store *s, const struct sup_user *u,
 		a.q.user = u->id;
 	}
 	return store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
+}
+
+struct counts_args {
+	const struct ticket_query *q;
+	size_t n;
+	int64_t *counts;
+};
+
+/* The counts of ticket_counts, in one read transaction. */
+static sup_err
+counts_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct counts_args *a = arg;
+	struct plan p;
+	sup_err e;
+
+	for (size_t i = 0; i < a->n; i++) {
+		a->counts[i] = -1;
+		plan_list(&a->q[i], &p);
+		if (p.counted && (e = plan_count(s, txn, &p, &a->counts[i])) !=
+		    SUP_OK)
+			return e;
+	}
+	return SUP_OK;
+}
+
+sup_err
+ticket_counts(struct store *s, const struct sup_user *u,
+    const struct ticket_query *q, size_t n, int64_t *counts)
+{
+	struct counts_args a = { q, n, counts };
+
+	for (size_t i = 0; i < n; i++)
+		counts[i] = -1;
+	if (!user_is_staff(u))
+		return SUP_EFORBIDDEN;
+	return store_run(s, STORE_READ, counts_txn, &a);
 }

@@ -1,0 +1,580 @@
+/*
+ * queue.c - the staff's queue page: its sidebar of views, its filter
+ * form and the agents' saved views (queue.h, docs/pages.md "The queue").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "page.h"
+#include "queue.h"
+#include "saved.h"
+#include "user.h"
+
+#define VIEWS_PATH "/api/support/views/"
+#define HOME "/support/"
+
+#define S(st) (1u << (st))
+
+/*
+ * The fixed views, as a team coming from Help Scout or Zendesk expects
+ * them.  Their query is written as tquery_canonical writes it, so that
+ * the view shown is found by comparing the two.  assignee: -1 anyone, 0
+ * nobody, 1 the reader.
+ */
+static const struct builtin {
+	const char *name, *query;
+	unsigned mask;
+	int assignee;
+} builtins[] = {
+	{ "All tickets", "", 0, -1 },
+	{ "Unassigned", "status=open,waiting_for_admin&assignee=none",
+		S(ST_OPEN) | S(ST_WAITING_FOR_ADMIN), 0 },
+	{ "Mine", "status=open,waiting_for_admin,waiting_for_user&assignee=me",
+		S(ST_OPEN) | S(ST_WAITING_FOR_ADMIN) | S(ST_WAITING_FOR_USER), 1 },
+	{ "All open", "status=open,waiting_for_admin",
+		S(ST_OPEN) | S(ST_WAITING_FOR_ADMIN), -1 },
+	{ "Waiting for customer", "status=waiting_for_user",
+		S(ST_WAITING_FOR_USER), -1 },
+	{ "Resolved", "status=resolved", S(ST_RESOLVED), -1 },
+	{ "Closed", "status=closed", S(ST_CLOSED), -1 },
+};
+#define NBUILTIN SUP_NELEM(builtins)
+
+/* The orderings the sort control offers, with their words. */
+static const struct {
+	const char *value, *label;
+} orderings[] = {
+	{ "-updated_at", "Last activity, newest first" },
+	{ "updated_at", "Last activity, oldest first" },
+	{ "-created_at", "Created, newest first" },
+	{ "created_at", "Created, oldest first" },
+	{ "-priority", "Priority, urgent first" },
+	{ "priority", "Priority, low first" },
+	{ "-number", "Number, highest first" },
+	{ "number", "Number, lowest first" },
+};
+
+static const char *const priority_labels[PRI_MAX] = {
+	"Low", "Normal", "High", "Urgent"
+};
+
+/* A user's name as shown: the display name, else the username. */
+static const char *
+name_of(json_object *rec)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(rec, "display_name", &v) &&
+	    json_object_get_string_len(v) > 0)
+		return json_object_get_string(v);
+	if (json_object_object_get_ex(rec, "username", &v))
+		return json_object_get_string(v);
+	return "";
+}
+
+/* A query parameter of r, NULL when absent or empty. */
+static const char *
+given(const struct sup_req *r, const char *name)
+{
+	const char *v = req_query(r, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Append {value, label, selected} to arr; false when out of memory. */
+static bool
+add_option(json_object *arr, const char *value, const char *label,
+    bool selected)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL || json_object_array_add(arr, o) != 0) {
+		json_object_put(o);
+		return false;
+	}
+	return json_set(o, "value", json_object_new_string(value)) &&
+	    json_set(o, "label", json_object_new_string(label)) &&
+	    json_set(o, "selected", json_object_new_boolean(selected));
+}
+
+/* A new array member k of o; NULL when out of memory. */
+static json_object *
+add_array(json_object *o, const char *k)
+{
+	json_object *a = json_object_new_array();
+
+	return json_set(o, k, a) ? a : NULL;
+}
+
+sup_err
+queue_customer(struct app *app, struct sup_req *r, struct tquery_page *pq)
+{
+	json_object *rec;
+	sup_err e;
+
+	if (pq->customer == NULL)
+		return SUP_OK;
+	e = user_find(&app->store, NULL, pq->customer, &rec);
+	if (e == SUP_ENOTFOUND)
+		return valid_fail(r, "customer", "No user has this username "
+		    "or e-mail address.");
+	if (e != SUP_OK)
+		return e;
+	pq->q.has_user = true;
+	pq->q.user = (uint32_t)json_object_get_int64(json_object_object_get(
+	    rec, "id"));
+	json_object_put(rec);
+	return SUP_OK;
+}
+
+/*
+ * The queries of the fixed views and of the saved ones (their texts in
+ * saved, an array of records) for reader u, into q[NBUILTIN + nsaved].
+ * A saved view whose query no longer parses, or that filters on a
+ * subject, gets a query the counters cannot answer.
+ */
+static sup_err
+view_queries(const struct sup_user *u, json_object *saved,
+    struct ticket_query *q)
+{
+	size_t nsaved = json_object_array_length(saved);
+	struct tquery_page pq;
+	struct sup_req tmp;
+	json_object *v;
+	sup_err e;
+
+	for (size_t i = 0; i < NBUILTIN; i++) {
+		memset(&q[i], 0, sizeof(q[i]));
+		q[i].priority = -1;
+		q[i].status_mask = builtins[i].mask;
+		q[i].has_assignee = builtins[i].assignee >= 0;
+		q[i].assignee = builtins[i].assignee > 0 ? u->id : 0;
+		q[i].page = 1;
+		q[i].page_size = 20;
+	}
+	for (size_t i = 0; i < nsaved; i++) {
+		struct ticket_query *qi = &q[NBUILTIN + i];
+		json_object_object_get_ex(json_object_array_get_idx(saved, i),
+		    "query", &v);
+		e = tquery_parse_string(v != NULL ? json_object_get_string(v) :
+		    "", u, &tmp, &pq);
+		*qi = pq.q;
+		/*
+		 * The text q points into tmp, which goes now: a count never
+		 * reads it, only whether there is one (then there is no
+		 * count), so any text will do.  A query that does not parse
+		 * is given one too.
+		 */
+		if (e != SUP_OK || qi->q != NULL) {
+			qi->q = "";
+			qi->q_len = 0;
+		}
+		req_free(&tmp);
+		if (e == SUP_ENOMEM)
+			return e;
+	}
+	return SUP_OK;
+}
+
+/*
+ * Append the view name/query (its count n, -1: none; id 0: a fixed one)
+ * to arr, current when its query is the one shown.  False: no memory.
+ */
+static bool
+add_view(json_object *arr, const char *prefix, const char *name,
+    const char *query, int64_t n, int64_t id, bool current)
+{
+	json_object *o = json_object_new_object();
+	char *url;
+	bool ok;
+
+	if (o == NULL || json_object_array_add(arr, o) != 0) {
+		json_object_put(o);
+		return false;
+	}
+	if (asprintf(&url, "%s" HOME "%s%s", prefix, *query ? "?" : "",
+	    query) < 0)
+		return false;
+	ok = json_set(o, "name", json_object_new_string(name)) &&
+	    json_set(o, "url", json_object_new_string(url)) &&
+	    json_set(o, "current", json_object_new_boolean(current)) &&
+	    json_set(o, "counted", json_object_new_boolean(n >= 0)) &&
+	    (n < 0 || json_set(o, "count", json_object_new_int64(n))) &&
+	    (id == 0 || json_set(o, "id", json_object_new_int64(id)));
+	free(url);
+	return ok;
+}
+
+/* The sidebar: "views" and "saved" in qo; *title the view shown. */
+static sup_err
+add_views(struct app *app, struct sup_req *r, const char *canonical,
+    json_object *qo, const char **title)
+{
+	const char *prefix = app->conf.url_prefix;
+	json_object *saved = NULL, *views, *mine, *rec, *v;
+	struct ticket_query *q = NULL;
+	int64_t *counts = NULL;
+	size_t nsaved, n;
+	bool found = false;
+	sup_err e;
+
+	if ((e = saved_list(&app->store, &r->user, &saved)) != SUP_OK)
+		return e;
+	nsaved = json_object_array_length(saved);
+	n = NBUILTIN + nsaved;
+	if ((q = calloc(n, sizeof(*q))) == NULL ||
+	    (counts = calloc(n, sizeof(*counts))) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	if ((e = view_queries(&r->user, saved, q)) != SUP_OK ||
+	    (e = ticket_counts(&app->store, &r->user, q, n, counts)) != SUP_OK)
+		goto out;
+	e = SUP_ENOMEM;
+	if ((views = add_array(qo, "views")) == NULL ||
+	    (mine = add_array(qo, "saved")) == NULL)
+		goto out;
+	for (size_t i = 0; i < NBUILTIN; i++) {
+		bool cur = !found && strcmp(canonical, builtins[i].query) == 0;
+		if (!add_view(views, prefix, builtins[i].name,
+		    builtins[i].query, counts[i], 0, cur))
+			goto out;
+		if (cur)
+			*title = builtins[i].name;
+		found |= cur;
+	}
+	for (size_t i = 0; i < nsaved; i++) {
+		const char *name, *query;
+		rec = json_object_array_get_idx(saved, i);
+		name = json_object_object_get_ex(rec, "name", &v) ?
+		    json_object_get_string(v) : "";
+		query = json_object_object_get_ex(rec, "query", &v) ?
+		    json_object_get_string(v) : "";
+		bool cur = !found && strcmp(canonical, query) == 0;
+		if (!add_view(mine, prefix, name, query, counts[NBUILTIN + i],
+		    json_object_get_int64(json_object_object_get(rec, "id")),
+		    cur))
+			goto out;
+		if (cur) {
+			/* The name lives in qo, which outlives the title. */
+			json_object *last = json_object_array_get_idx(mine, i);
+			*title = json_object_get_string(json_object_object_get(
+			    last, "name"));
+		}
+		found |= cur;
+	}
+	if (!json_set(qo, "can_save", json_object_new_boolean(nsaved <
+	    SAVED_MAX)) || !json_set(qo, "has_saved",
+	    json_object_new_boolean(nsaved > 0)))
+		goto out;
+	e = SUP_OK;
+out:
+	free(q);
+	free(counts);
+	json_object_put(saved);
+	return e;
+}
+
+/* The assignee control: anyone, nobody, me, each agent who takes tickets. */
+static sup_err
+add_assignees(struct app *app, struct sup_req *r, json_object *form)
+{
+	const char *sel = given(r, "assignee");
+	json_object *arr, *rec;
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	char num[16];
+	bool listed = sel == NULL || strcmp(sel, "none") == 0 ||
+	    strcmp(sel, "me") == 0;
+	sup_err e;
+
+	if ((arr = add_array(form, "assignees")) == NULL)
+		return SUP_ENOMEM;
+	if (!add_option(arr, "", "Anyone", sel == NULL) ||
+	    !add_option(arr, "none", "Nobody", sel != NULL &&
+	    strcmp(sel, "none") == 0) ||
+	    !add_option(arr, "me", "Me", sel != NULL && strcmp(sel, "me") == 0))
+		return SUP_ENOMEM;
+	if ((e = user_available(&app->store, NULL, &ids, &n)) != SUP_OK)
+		return e;
+	/* An agent asked for who takes no tickets now is listed too. */
+	for (size_t i = 0; i <= n && e == SUP_OK; i++) {
+		long id;
+		if (i == n) {
+			if (listed || !parse_long(sel, 1, UINT32_MAX, &id))
+				break;
+		} else
+			id = ids[i];
+		snprintf(num, sizeof(num), "%ld", id);
+		bool is = sel != NULL && strcmp(sel, num) == 0;
+		listed |= is;
+		if ((e = user_get(&app->store, NULL, (uint32_t)id, &rec)) ==
+		    SUP_ENOTFOUND) {
+			e = SUP_OK;
+			continue;
+		}
+		if (e == SUP_OK && !add_option(arr, num, name_of(rec), is))
+			e = SUP_ENOMEM;
+		json_object_put(rec);
+	}
+	free(ids);
+	return e;
+}
+
+/* The filter form's state: what each control shows. */
+static sup_err
+add_form(struct app *app, struct sup_req *r, const struct tquery_page *pq,
+    json_object *qo)
+{
+	const struct ticket_query *q = &pq->q;
+	const char *ord = given(r, "ordering"), *v;
+	json_object *form, *arr, *rec;
+	sup_err e;
+
+	if ((form = json_object_new_object()) == NULL ||
+	    !json_set(qo, "form", form))
+		return SUP_ENOMEM;
+	if ((arr = add_array(form, "statuses")) == NULL)
+		return SUP_ENOMEM;
+	for (int i = 0; i < ST_MAX; i++)
+		if (!add_option(arr, ticket_status_names[i],
+		    page_status_label(ticket_status_names[i], true),
+		    (q->status_mask & S(i)) != 0))
+			return SUP_ENOMEM;
+	if ((arr = add_array(form, "priorities")) == NULL ||
+	    !add_option(arr, "", "Any", q->priority < 0))
+		return SUP_ENOMEM;
+	for (int i = 0; i < PRI_MAX; i++)
+		if (!add_option(arr, ticket_priority_names[i],
+		    priority_labels[i], q->priority == i))
+			return SUP_ENOMEM;
+	if ((arr = add_array(form, "orderings")) == NULL)
+		return SUP_ENOMEM;
+	for (size_t i = 0; i < SUP_NELEM(orderings); i++)
+		if (!add_option(arr, orderings[i].value, orderings[i].label,
+		    ord != NULL ? strcmp(ord, orderings[i].value) == 0 : i == 0))
+			return SUP_ENOMEM;
+	if ((e = add_assignees(app, r, form)) != SUP_OK)
+		return e;
+	/* The customer as typed, or the user= of a link, by username. */
+	if (pq->customer != NULL) {
+		if (!json_set(form, "customer",
+		    json_object_new_string(pq->customer)))
+			return SUP_ENOMEM;
+	} else if (q->has_user) {
+		if ((e = user_get(&app->store, NULL, q->user, &rec)) == SUP_OK) {
+			json_object *un = json_object_object_get(rec,
+			    "username");
+			bool ok = json_set(form, "customer",
+			    json_object_new_string(un != NULL ?
+			    json_object_get_string(un) : ""));
+			json_object_put(rec);
+			if (!ok)
+				return SUP_ENOMEM;
+		} else if (e != SUP_ENOTFOUND)
+			return e;
+	}
+	/* The date inputs speak created_from/to; a date of the API's too. */
+	if ((v = given(r, "created_from")) == NULL &&
+	    (v = given(r, "created_after")) != NULL && strlen(v) != 10)
+		v = NULL;
+	if (v != NULL && !json_set(form, "created_from",
+	    json_object_new_string(v)))
+		return SUP_ENOMEM;
+	if ((v = given(r, "created_to")) != NULL && !json_set(form,
+	    "created_to", json_object_new_string(v)))
+		return SUP_ENOMEM;
+	if ((v = given(r, "q")) != NULL && !json_set(form, "q",
+	    json_object_new_string(v)))
+		return SUP_ENOMEM;
+	if (q->page_size != 20 && !json_set(form, "page_size",
+	    json_object_new_int64(q->page_size)))
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
+sup_err
+queue_context(struct app *app, struct sup_req *r,
+    const struct tquery_page *pq, const char *canonical, json_object *pc,
+    const char **title)
+{
+	json_object *qo;
+	sup_err e;
+
+	*title = *canonical == '\0' ? "All tickets" : "Tickets";
+	if ((qo = json_object_new_object()) == NULL ||
+	    !json_set(pc, "queue", qo) ||
+	    !json_set(qo, "query", json_object_new_string(canonical)))
+		return SUP_ENOMEM;
+	if ((e = add_views(app, r, canonical, qo, title)) != SUP_OK)
+		return e;
+	return add_form(app, r, pq, qo);
+}
+
+/* --- Saved views -------------------------------------------------------- */
+
+enum { VF_NAME, VF_QUERY };
+const struct field queue_view_fields[QUEUE_VIEW_NFIELDS] = {
+	[VF_NAME] = { "name", F_STRING, FIELD_REQUIRED, 1, SAVED_NAME_MAX,
+		NULL, NULL },
+	[VF_QUERY] = { "query", F_TEXT, FIELD_REQUIRED, 0, SAVED_QUERY_MAX,
+		NULL, NULL },
+};
+
+/*
+ * Save the view of the request's fields for the caller: the query
+ * checked as the queue's (a "?" in front is dropped) and kept in its
+ * canonical form.  *out the record.  SUP_EINVAL naming "query" (its
+ * problems in one sentence) or "name"; SUP_EEXIST, SUP_ECONFLICT naming
+ * "name".
+ */
+static sup_err
+save_view(struct app *app, struct sup_req *r, json_object **out)
+{
+	struct value v[QUEUE_VIEW_NFIELDS];
+	struct saved_why why = { 0 };
+	struct tquery_page pq;
+	struct sup_req tmp;
+	char why_q[SUP_NELEM(r->err_msg)], *canonical = NULL;
+	const char *qs;
+	sup_err e;
+
+	*out = NULL;
+	if ((e = valid_json(r, r->json, queue_view_fields, QUEUE_VIEW_NFIELDS,
+	    v)) != SUP_OK)
+		return e;
+	qs = v[VF_QUERY].str != NULL ? v[VF_QUERY].str : "";
+	if (qs[0] == '?')
+		qs++;
+	e = tquery_parse_string(qs, &r->user, &tmp, &pq);
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_EFORBIDDEN) {
+		tquery_problems(tmp.err_fields, why_q, sizeof(why_q));
+		req_free(&tmp);
+		return valid_fail(r, "query", why_q[0] != '\0' ? why_q :
+		    "Not a query of the ticket list.");
+	}
+	if (e == SUP_OK && (canonical = tquery_canonical(&tmp, &pq.q)) == NULL)
+		e = SUP_ENOMEM;
+	req_free(&tmp);
+	if (e != SUP_OK)
+		return e;
+	e = saved_create(&app->store, &r->user, v[VF_NAME].str, canonical,
+	    &why, out);
+	free(canonical);
+	if ((e == SUP_EINVAL || e == SUP_EEXIST || e == SUP_ECONFLICT) &&
+	    why.field != NULL) {
+		if (req_field_error(r, why.field, why.text) != SUP_OK)
+			return SUP_ENOMEM;
+		snprintf(r->err_msg, sizeof(r->err_msg), "%s", why.text);
+	}
+	return e;
+}
+
+/*
+ * GET /api/support/views/
+ * Staff.  200 {count, results: [{id, name, query, created_at}]}: the
+ * caller's saved views, oldest first.
+ */
+sup_err
+queue_views_index(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *arr, *o;
+	sup_err e;
+
+	if ((e = saved_list(&app->store, &r->user, &arr)) != SUP_OK)
+		return e;
+	if ((o = json_object_new_object()) == NULL) {
+		json_object_put(arr);
+		return SUP_ENOMEM;
+	}
+	if (!json_set(o, "count", json_object_new_int64(
+	    (int64_t)json_object_array_length(arr))) ||
+	    !json_set(o, "results", arr)) {
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	return app_reply(r, 200, o);
+}
+
+/*
+ * POST /api/support/views/ {name, query}
+ * Staff.  201 the view, its query in canonical form, with Location; 400 a
+ * bad field (a query that is not the queue's: its problems named); 409
+ * a name the caller has already (any case), or SAVED_MAX views.
+ */
+sup_err
+queue_views_create(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *o;
+	sup_err e;
+
+	if ((e = save_view(app, r, &o)) != SUP_OK)
+		return e;
+	if (asprintf(&r->location, "%s" VIEWS_PATH "%lld/",
+	    app->conf.url_prefix, (long long)json_object_get_int64(
+	    json_object_object_get(o, "id"))) < 0)
+		r->location = NULL;
+	return app_reply(r, 201, o);
+}
+
+/*
+ * DELETE /api/support/views/{id}/
+ * Staff.  204; 404 when the caller has no view of that id (another
+ * agent's is not theirs).
+ */
+sup_err
+queue_views_delete(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	if ((e = saved_delete(&app->store, &r->user, r->id)) != SUP_OK)
+		return e;
+	return app_reply(r, 204, NULL);
+}
+
+/*
+ * POST /support/views/ name, query (a form: the queue's "Save this view")
+ * Staff.  303 to the queue showing the view; an error page naming the
+ * field otherwise (400, 409).
+ */
+sup_err
+queue_page_save(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *o, *q;
+	char *path;
+	sup_err e;
+
+	if ((e = save_view(app, r, &o)) != SUP_OK)
+		return e;
+	q = json_object_object_get(o, "query");
+	if (asprintf(&path, HOME "%s%s", json_object_get_string_len(q) > 0 ?
+	    "?" : "", json_object_get_string(q)) < 0) {
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	json_object_put(o);
+	e = page_redirect(r, app->conf.url_prefix, path);
+	free(path);
+	return e;
+}
+
+/*
+ * POST /support/views/{id}/delete/ (a form: a saved view's Delete button)
+ * Staff.  303 to the queue; a 404 page when the reader has no such view.
+ */
+sup_err
+queue_page_delete(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, NULL, 0, NULL)) != SUP_OK ||
+	    (e = saved_delete(&app->store, &r->user, r->id)) != SUP_OK)
+		return e;
+	return page_redirect(r, app->conf.url_prefix, HOME);
+}
