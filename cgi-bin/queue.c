@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jtext.h"
 #include "page.h"
 #include "queue.h"
 #include "saved.h"
@@ -82,29 +83,71 @@ given(const struct sup_req *r, const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* Append {value, label, selected} to arr; false when out of memory. */
-static bool
-add_option(json_object *arr, const char *value, const char *label,
-    bool selected)
+/*
+ * The queue's part of the page is written as JSON text, one buffer, and
+ * handed to the template as a text object (lib/text/jtext.h): some
+ * hundred json-c objects, their tables and their frees were a fifth of
+ * the page's instructions.  Each value is followed by a comma; close()
+ * drops the one before the bracket it writes.
+ */
+static void
+wkey(struct sbuf *b, const char *k)
 {
-	json_object *o = json_object_new_object();
-
-	if (o == NULL || json_object_array_add(arr, o) != 0) {
-		json_object_put(o);
-		return false;
-	}
-	return json_set(o, "value", json_object_new_string(value)) &&
-	    json_set(o, "label", json_object_new_string(label)) &&
-	    json_set(o, "selected", json_object_new_boolean(selected));
+	sbuf_add(b, "\"", 1);
+	sbuf_adds(b, k);
+	sbuf_add(b, "\":", 2);
 }
 
-/* A new array member k of o; NULL when out of memory. */
-static json_object *
-add_array(json_object *o, const char *k)
+static void
+wstr(struct sbuf *b, const char *k, const char *v)
 {
-	json_object *a = json_object_new_array();
+	wkey(b, k);
+	jt_put_string(b, v, strlen(v));
+	sbuf_add(b, ",", 1);
+}
 
-	return json_set(o, k, a) ? a : NULL;
+static void
+wbool(struct sbuf *b, const char *k, bool v)
+{
+	wkey(b, k);
+	sbuf_adds(b, v ? "true," : "false,");
+}
+
+static void
+wint(struct sbuf *b, const char *k, int64_t v)
+{
+	wkey(b, k);
+	sbuf_add_int(b, v);
+	sbuf_add(b, ",", 1);
+}
+
+/* Open member k (NULL: an element) as an object or array (c). */
+static void
+wopen(struct sbuf *b, const char *k, char c)
+{
+	if (k != NULL)
+		wkey(b, k);
+	sbuf_add(b, &c, 1);
+}
+
+static void
+wclose(struct sbuf *b, char c)
+{
+	if (!b->failed && b->len > 0 && b->p[b->len - 1] == ',')
+		b->len--;
+	sbuf_add(b, &c, 1);
+	sbuf_add(b, ",", 1);
+}
+
+/* An element {value, label, selected} of the array being written. */
+static void
+woption(struct sbuf *b, const char *value, const char *label, bool selected)
+{
+	wopen(b, NULL, '{');
+	wstr(b, "value", value);
+	wstr(b, "label", label);
+	wbool(b, "selected", selected);
+	wclose(b, '}');
 }
 
 sup_err
@@ -178,41 +221,55 @@ view_queries(const struct sup_user *u, json_object *saved,
 }
 
 /*
- * Append the view name/query (its count n, -1: none; id 0: a fixed one)
- * to arr, current when its query is the one shown.  False: no memory.
+ * An element of the views being written: view name/query, its count n
+ * (-1: none), its id (0: a fixed one), current when its query is the
+ * one shown.
  */
-static bool
-add_view(json_object *arr, const char *prefix, const char *name,
+static void
+wview(struct sbuf *b, const char *prefix, const char *name,
     const char *query, int64_t n, int64_t id, bool current)
 {
-	json_object *o = json_object_new_object();
-	char *url;
-	bool ok;
+	char buf[256];
+	struct sbuf url = { 0 };
 
-	if (o == NULL || json_object_array_add(arr, o) != 0) {
-		json_object_put(o);
-		return false;
+	wopen(b, NULL, '{');
+	wstr(b, "name", name);
+	url.p = buf;
+	url.cap = sizeof(buf);
+	sbuf_adds(&url, prefix);
+	sbuf_adds(&url, HOME);
+	if (*query != '\0') {
+		sbuf_add(&url, "?", 1);
+		sbuf_adds(&url, query);
 	}
-	if (asprintf(&url, "%s" HOME "%s%s", prefix, *query ? "?" : "",
-	    query) < 0)
-		return false;
-	ok = json_set(o, "name", json_object_new_string(name)) &&
-	    json_set(o, "url", json_object_new_string(url)) &&
-	    json_set(o, "current", json_object_new_boolean(current)) &&
-	    json_set(o, "counted", json_object_new_boolean(n >= 0)) &&
-	    (n < 0 || json_set(o, "count", json_object_new_int64(n))) &&
-	    (id == 0 || json_set(o, "id", json_object_new_int64(id)));
-	free(url);
-	return ok;
+	wkey(b, "url");
+	if (url.failed)
+		b->failed = true;
+	else
+		jt_put_string(b, url.p, url.len);
+	sbuf_add(b, ",", 1);
+	if (url.p != buf)
+		free(url.p);
+	wbool(b, "current", current);
+	wbool(b, "counted", n >= 0);
+	if (n >= 0)
+		wint(b, "count", n);
+	if (id != 0)
+		wint(b, "id", id);
+	wclose(b, '}');
 }
 
-/* The sidebar: "views" and "saved" in qo; *title the view shown. */
+/*
+ * The sidebar into b: "views" and "saved", "can_save", "has_saved".
+ * The view shown (canonical is its query) names the page: pc's "title".
+ */
 static sup_err
-add_views(struct app *app, struct sup_req *r, const char *canonical,
-    json_object *qo, const char **title)
+write_views(struct app *app, struct sup_req *r, const char *canonical,
+    struct sbuf *b, json_object *pc)
 {
 	const char *prefix = app->conf.url_prefix;
-	json_object *saved = NULL, *views, *mine, *rec, *v;
+	const char *title = *canonical == '\0' ? "All tickets" : "Tickets";
+	json_object *saved = NULL, *rec, *v;
 	struct ticket_query *q = NULL;
 	int64_t *counts = NULL;
 	size_t nsaved, n;
@@ -231,19 +288,17 @@ add_views(struct app *app, struct sup_req *r, const char *canonical,
 	if ((e = view_queries(&r->user, saved, q)) != SUP_OK ||
 	    (e = ticket_counts(&app->store, &r->user, q, n, counts)) != SUP_OK)
 		goto out;
-	e = SUP_ENOMEM;
-	if ((views = add_array(qo, "views")) == NULL ||
-	    (mine = add_array(qo, "saved")) == NULL)
-		goto out;
+	wopen(b, "views", '[');
 	for (size_t i = 0; i < NBUILTIN; i++) {
 		bool cur = !found && strcmp(canonical, builtins[i].query) == 0;
-		if (!add_view(views, prefix, builtins[i].name,
-		    builtins[i].query, counts[i], 0, cur))
-			goto out;
+		wview(b, prefix, builtins[i].name, builtins[i].query, counts[i],
+		    0, cur);
 		if (cur)
-			*title = builtins[i].name;
+			title = builtins[i].name;
 		found |= cur;
 	}
+	wclose(b, ']');
+	wopen(b, "saved", '[');
 	for (size_t i = 0; i < nsaved; i++) {
 		const char *name, *query;
 		rec = json_object_array_get_idx(saved, i);
@@ -252,23 +307,19 @@ add_views(struct app *app, struct sup_req *r, const char *canonical,
 		query = json_object_object_get_ex(rec, "query", &v) ?
 		    json_object_get_string(v) : "";
 		bool cur = !found && strcmp(canonical, query) == 0;
-		if (!add_view(mine, prefix, name, query, counts[NBUILTIN + i],
+		wview(b, prefix, name, query, counts[NBUILTIN + i],
 		    json_object_get_int64(json_object_object_get(rec, "id")),
-		    cur))
-			goto out;
-		if (cur) {
-			/* The name lives in qo, which outlives the title. */
-			json_object *last = json_object_array_get_idx(mine, i);
-			*title = json_object_get_string(json_object_object_get(
-			    last, "name"));
-		}
+		    cur);
+		if (cur)
+			title = name;
 		found |= cur;
 	}
-	if (!json_set(qo, "can_save", json_object_new_boolean(nsaved <
-	    SAVED_MAX)) || !json_set(qo, "has_saved",
-	    json_object_new_boolean(nsaved > 0)))
-		goto out;
-	e = SUP_OK;
+	wclose(b, ']');
+	wbool(b, "can_save", nsaved < SAVED_MAX);
+	wbool(b, "has_saved", nsaved > 0);
+	/* title may be saved's: copied before saved goes. */
+	e = json_set(pc, "title", json_object_new_string(title)) ? SUP_OK :
+	    SUP_ENOMEM;
 out:
 	free(q);
 	free(counts);
@@ -278,10 +329,10 @@ out:
 
 /* The assignee control: anyone, nobody, me, each agent who takes tickets. */
 static sup_err
-add_assignees(struct app *app, struct sup_req *r, json_object *form)
+write_assignees(struct app *app, struct sup_req *r, struct sbuf *b)
 {
 	const char *sel = given(r, "assignee");
-	json_object *arr, *rec;
+	json_object *rec;
 	uint32_t *ids = NULL;
 	size_t n = 0;
 	char num[16];
@@ -289,13 +340,10 @@ add_assignees(struct app *app, struct sup_req *r, json_object *form)
 	    strcmp(sel, "me") == 0;
 	sup_err e;
 
-	if ((arr = add_array(form, "assignees")) == NULL)
-		return SUP_ENOMEM;
-	if (!add_option(arr, "", "Anyone", sel == NULL) ||
-	    !add_option(arr, "none", "Nobody", sel != NULL &&
-	    strcmp(sel, "none") == 0) ||
-	    !add_option(arr, "me", "Me", sel != NULL && strcmp(sel, "me") == 0))
-		return SUP_ENOMEM;
+	wopen(b, "assignees", '[');
+	woption(b, "", "Anyone", sel == NULL);
+	woption(b, "none", "Nobody", sel != NULL && strcmp(sel, "none") == 0);
+	woption(b, "me", "Me", sel != NULL && strcmp(sel, "me") == 0);
 	if ((e = user_available(&app->store, NULL, &ids, &n)) != SUP_OK)
 		return e;
 	/* An agent asked for who takes no tickets now is listed too. */
@@ -314,64 +362,54 @@ add_assignees(struct app *app, struct sup_req *r, json_object *form)
 			e = SUP_OK;
 			continue;
 		}
-		if (e == SUP_OK && !add_option(arr, num, name_of(rec), is))
-			e = SUP_ENOMEM;
+		if (e == SUP_OK)
+			woption(b, num, name_of(rec), is);
 		json_object_put(rec);
 	}
 	free(ids);
+	wclose(b, ']');
 	return e;
 }
 
-/* The filter form's state: what each control shows. */
+/* The filter form's state into b: what each control shows. */
 static sup_err
-add_form(struct app *app, struct sup_req *r, const struct tquery_page *pq,
-    json_object *qo)
+write_form(struct app *app, struct sup_req *r, const struct tquery_page *pq,
+    struct sbuf *b)
 {
 	const struct ticket_query *q = &pq->q;
 	const char *ord = given(r, "ordering"), *v;
-	json_object *form, *arr, *rec;
+	json_object *rec, *un;
 	sup_err e;
 
-	if ((form = json_object_new_object()) == NULL ||
-	    !json_set(qo, "form", form))
-		return SUP_ENOMEM;
-	if ((arr = add_array(form, "statuses")) == NULL)
-		return SUP_ENOMEM;
+	wopen(b, "form", '{');
+	wopen(b, "statuses", '[');
 	for (int i = 0; i < ST_MAX; i++)
-		if (!add_option(arr, ticket_status_names[i],
+		woption(b, ticket_status_names[i],
 		    page_status_label(ticket_status_names[i], true),
-		    (q->status_mask & S(i)) != 0))
-			return SUP_ENOMEM;
-	if ((arr = add_array(form, "priorities")) == NULL ||
-	    !add_option(arr, "", "Any", q->priority < 0))
-		return SUP_ENOMEM;
+		    (q->status_mask & S(i)) != 0);
+	wclose(b, ']');
+	wopen(b, "priorities", '[');
+	woption(b, "", "Any", q->priority < 0);
 	for (int i = 0; i < PRI_MAX; i++)
-		if (!add_option(arr, ticket_priority_names[i],
-		    priority_labels[i], q->priority == i))
-			return SUP_ENOMEM;
-	if ((arr = add_array(form, "orderings")) == NULL)
-		return SUP_ENOMEM;
+		woption(b, ticket_priority_names[i], priority_labels[i],
+		    q->priority == i);
+	wclose(b, ']');
+	wopen(b, "orderings", '[');
 	for (size_t i = 0; i < SUP_NELEM(orderings); i++)
-		if (!add_option(arr, orderings[i].value, orderings[i].label,
-		    ord != NULL ? strcmp(ord, orderings[i].value) == 0 : i == 0))
-			return SUP_ENOMEM;
-	if ((e = add_assignees(app, r, form)) != SUP_OK)
+		woption(b, orderings[i].value, orderings[i].label, ord != NULL ?
+		    strcmp(ord, orderings[i].value) == 0 : i == 0);
+	wclose(b, ']');
+	if ((e = write_assignees(app, r, b)) != SUP_OK)
 		return e;
 	/* The customer as typed, or the user= of a link, by username. */
-	if (pq->customer != NULL) {
-		if (!json_set(form, "customer",
-		    json_object_new_string(pq->customer)))
-			return SUP_ENOMEM;
-	} else if (q->has_user) {
+	if (pq->customer != NULL)
+		wstr(b, "customer", pq->customer);
+	else if (q->has_user) {
 		if ((e = user_get(&app->store, NULL, q->user, &rec)) == SUP_OK) {
-			json_object *un = json_object_object_get(rec,
-			    "username");
-			bool ok = json_set(form, "customer",
-			    json_object_new_string(un != NULL ?
-			    json_object_get_string(un) : ""));
+			un = json_object_object_get(rec, "username");
+			wstr(b, "customer", un != NULL ?
+			    json_object_get_string(un) : "");
 			json_object_put(rec);
-			if (!ok)
-				return SUP_ENOMEM;
 		} else if (e != SUP_ENOTFOUND)
 			return e;
 	}
@@ -379,37 +417,44 @@ add_form(struct app *app, struct sup_req *r, const struct tquery_page *pq,
 	if ((v = given(r, "created_from")) == NULL &&
 	    (v = given(r, "created_after")) != NULL && strlen(v) != 10)
 		v = NULL;
-	if (v != NULL && !json_set(form, "created_from",
-	    json_object_new_string(v)))
-		return SUP_ENOMEM;
-	if ((v = given(r, "created_to")) != NULL && !json_set(form,
-	    "created_to", json_object_new_string(v)))
-		return SUP_ENOMEM;
-	if ((v = given(r, "q")) != NULL && !json_set(form, "q",
-	    json_object_new_string(v)))
-		return SUP_ENOMEM;
-	if (q->page_size != 20 && !json_set(form, "page_size",
-	    json_object_new_int64(q->page_size)))
-		return SUP_ENOMEM;
+	if (v != NULL)
+		wstr(b, "created_from", v);
+	if ((v = given(r, "created_to")) != NULL)
+		wstr(b, "created_to", v);
+	if ((v = given(r, "q")) != NULL)
+		wstr(b, "q", v);
+	if (q->page_size != 20)
+		wint(b, "page_size", q->page_size);
+	wclose(b, '}');
 	return SUP_OK;
 }
 
 sup_err
 queue_context(struct app *app, struct sup_req *r,
-    const struct tquery_page *pq, const char *canonical, json_object *pc,
-    const char **title)
+    const struct tquery_page *pq, const char *canonical, json_object *pc)
 {
+	struct sbuf b = { 0 };
 	json_object *qo;
 	sup_err e;
 
-	*title = *canonical == '\0' ? "All tickets" : "Tickets";
-	if ((qo = json_object_new_object()) == NULL ||
-	    !json_set(pc, "queue", qo) ||
-	    !json_set(qo, "query", json_object_new_string(canonical)))
-		return SUP_ENOMEM;
-	if ((e = add_views(app, r, canonical, qo, title)) != SUP_OK)
+	/* About what a queue without saved views takes. */
+	if ((b.p = malloc(4096)) != NULL)
+		b.cap = 4096;
+	wopen(&b, NULL, '{');
+	wstr(&b, "query", canonical);
+	if ((e = write_views(app, r, canonical, &b, pc)) != SUP_OK ||
+	    (e = write_form(app, r, pq, &b)) != SUP_OK) {
+		free(b.p);
 		return e;
-	return add_form(app, r, pq, qo);
+	}
+	wclose(&b, '}');
+	b.len--;	/* the comma after the whole */
+	if (b.failed || (qo = jt_object_new(b.p, b.len)) == NULL) {
+		if (b.failed)
+			free(b.p);
+		return SUP_ENOMEM;
+	}
+	return json_set(pc, "queue", qo) ? SUP_OK : SUP_ENOMEM;
 }
 
 /* --- Saved views -------------------------------------------------------- */

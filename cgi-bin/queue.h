@@ -28,15 +28,15 @@ sup_err queue_customer(struct app *app, struct sup_req *r,
 
 /*
  * Add to the page context pc of the staff's queue "queue": {views (the
- * fixed ones, then "saved": the reader's), the filter form's state, the
- * query shown (canonical, tquery_canonical)}, and set *title to the
- * name of the view shown (a static string, or one of pc's).  Every count
- * is from the counters (ticket_counts): a saved view they cannot count
- * has none.  SUP_ENOMEM, the store's errors.
+ * fixed ones), saved (the reader's), can_save, has_saved, form (the
+ * filter form's state), query (the canonical query shown,
+ * tquery_canonical)}, a text object, and set pc's "title" to the name of
+ * the view shown ("All tickets" without filters, "Tickets" when they are
+ * no view's).  Every count is from the counters (ticket_counts): a saved
+ * view they cannot count has none.  SUP_ENOMEM, the store's errors.
  */
 sup_err queue_context(struct app *app, struct sup_req *r,
-    const struct tquery_page *pq, const char *canonical, json_object *pc,
-    const char **title);
+    const struct tquery_page *pq, const char *canonical, json_object *pc);
 
 /* The handlers and their fields (the routes are the program's). */
 #define QUEUE_VIEW_NFIELDS 2

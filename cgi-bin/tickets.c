@@ -374,12 +374,10 @@ page_index(void *ctx, struct sup_req *r)
 	e = SUP_ENOMEM;
 	if ((pc = page_context(&app->page, r, title)) == NULL)
 		goto out;
-	if (staff && (e = queue_context(app, r, &pq, canonical, pc,
-	    &title)) != SUP_OK)
+	if (staff && (e = queue_context(app, r, &pq, canonical, pc)) !=
+	    SUP_OK)
 		goto out;
 	e = SUP_ENOMEM;
-	if (!json_set(pc, "title", json_object_new_string(title)))
-		goto out;
 	if (list != NULL) {
 		json_object_object_add(pc, "tickets", list);
 		list = NULL;
