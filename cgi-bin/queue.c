@@ -60,20 +60,6 @@ static const char *const priority_labels[PRI_MAX] = {
 	"Low", "Normal", "High", "Urgent"
 };
 
-/* A user's name as shown: the display name, else the username. */
-static const char *
-name_of(json_object *rec)
-{
-	json_object *v;
-
-	if (json_object_object_get_ex(rec, "display_name", &v) &&
-	    json_object_get_string_len(v) > 0)
-		return json_object_get_string(v);
-	if (json_object_object_get_ex(rec, "username", &v))
-		return json_object_get_string(v);
-	return "";
-}
-
 /* A query parameter of r, NULL when absent or empty. */
 static const char *
 given(const struct sup_req *r, const char *name)
@@ -139,15 +125,58 @@ wclose(struct sbuf *b, char c)
 	sbuf_add(b, ",", 1);
 }
 
-/* An element {value, label, selected} of the array being written. */
+/*
+ * An element {value, label, selected} of the array being written; value
+ * and label are this program's own words, which need no escapes, or
+ * label is JSON text already (quoted: a name read from a user's text).
+ */
+static void
+woption_json(struct sbuf *b, const char *value, const char *label,
+    size_t label_len, bool selected)
+{
+	sbuf_adds(b, "{\"value\":\"");
+	sbuf_adds(b, value);
+	sbuf_adds(b, "\",\"label\":");
+	sbuf_add(b, label, label_len);
+	sbuf_adds(b, selected ? ",\"selected\":true}," :
+	    ",\"selected\":false},");
+}
+
 static void
 woption(struct sbuf *b, const char *value, const char *label, bool selected)
 {
-	wopen(b, NULL, '{');
-	wstr(b, "value", value);
-	wstr(b, "label", label);
-	wbool(b, "selected", selected);
-	wclose(b, '}');
+	sbuf_adds(b, "{\"value\":\"");
+	sbuf_adds(b, value);
+	sbuf_adds(b, "\",\"label\":\"");
+	sbuf_adds(b, label);
+	sbuf_adds(b, selected ? "\",\"selected\":true}," :
+	    "\",\"selected\":false},");
+}
+
+/*
+ * The name of user id as JSON text (quoted, as the user's public text
+ * has it: the display name, else the username; the username alone when
+ * username), into *out, valid until the next call: read from the users'
+ * per-process cache (user_public_text) without parsing a record.
+ */
+static sup_err
+user_name_json(struct app *app, uint32_t id, int64_t now, bool username,
+    struct jt *out)
+{
+	struct jt user;
+	const char *text;
+	size_t len;
+	sup_err e;
+
+	if ((e = user_public_text(&app->store, NULL, id, false, now, &text,
+	    &len)) != SUP_OK)
+		return e;
+	user = (struct jt){ text, len };
+	if (!username && jt_member(user, "display_name", 12, out) &&
+	    jt_type(*out) == JT_STRING && out->n > 2)
+		return SUP_OK;
+	return jt_member(user, "username", 8, out) &&
+	    jt_type(*out) == JT_STRING ? SUP_OK : SUP_EDB;
 }
 
 sup_err
@@ -332,7 +361,8 @@ static sup_err
 write_assignees(struct app *app, struct sup_req *r, struct sbuf *b)
 {
 	const char *sel = given(r, "assignee");
-	json_object *rec;
+	int64_t now = time_now_us();
+	struct jt name;
 	uint32_t *ids = NULL;
 	size_t n = 0;
 	char num[16];
@@ -357,14 +387,13 @@ write_assignees(struct app *app, struct sup_req *r, struct sbuf *b)
 		snprintf(num, sizeof(num), "%ld", id);
 		bool is = sel != NULL && strcmp(sel, num) == 0;
 		listed |= is;
-		if ((e = user_get(&app->store, NULL, (uint32_t)id, &rec)) ==
-		    SUP_ENOTFOUND) {
+		if ((e = user_name_json(app, (uint32_t)id, now, false,
+		    &name)) == SUP_ENOTFOUND) {
 			e = SUP_OK;
 			continue;
 		}
 		if (e == SUP_OK)
-			woption(b, num, name_of(rec), is);
-		json_object_put(rec);
+			woption_json(b, num, name.p, name.n, is);
 	}
 	free(ids);
 	wclose(b, ']');
@@ -378,7 +407,7 @@ write_form(struct app *app, struct sup_req *r, const struct tquery_page *pq,
 {
 	const struct ticket_query *q = &pq->q;
 	const char *ord = given(r, "ordering"), *v;
-	json_object *rec, *un;
+	struct jt name;
 	sup_err e;
 
 	wopen(b, "form", '{');
@@ -405,11 +434,11 @@ write_form(struct app *app, struct sup_req *r, const struct tquery_page *pq,
 	if (pq->customer != NULL)
 		wstr(b, "customer", pq->customer);
 	else if (q->has_user) {
-		if ((e = user_get(&app->store, NULL, q->user, &rec)) == SUP_OK) {
-			un = json_object_object_get(rec, "username");
-			wstr(b, "customer", un != NULL ?
-			    json_object_get_string(un) : "");
-			json_object_put(rec);
+		if ((e = user_name_json(app, q->user, time_now_us(), true,
+		    &name)) == SUP_OK) {
+			wkey(b, "customer");
+			sbuf_add(b, name.p, name.n);
+			sbuf_add(b, ",", 1);
 		} else if (e != SUP_ENOTFOUND)
 			return e;
 	}
