@@ -645,9 +645,11 @@ sup_err
 queue_page_delete(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
+	struct value none[1];	/* valid_json clears n of them: give it room */
 	sup_err e;
 
-	if ((e = valid_json(r, r->json, NULL, 0, NULL)) != SUP_OK ||
+	/* The form carries nothing but its token: anything else is refused. */
+	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
 	    (e = saved_delete(&app->store, &r->user, r->id)) != SUP_OK)
 		return e;
 	return page_redirect(r, app->conf.url_prefix, HOME);
