@@ -186,6 +186,20 @@ for (const js of [true, false]) {
 	});
 }
 
+test('queue: at phone width (375px) the queue fits, its rows readable, without sideways scrolling', async () => {
+	const ctx = await newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+	const page = await ctx.newPage();
+	await logIn(page, 'carol');
+	await page.goto(`/support/?q=${RUN}`);
+	await page.screenshot({ path: path.join(SHOTS, 'queue-phone.png'), fullPage: true });
+	const w = await page.evaluate(() => document.documentElement.scrollWidth);
+	assert.ok(w <= 375, `the queue is ${w}px wide`);
+	const row = page.locator('#tickets [data-uuid]').first();
+	assert.ok(await row.locator('a.subject').isVisible(), 'a row\'s subject is shown');
+	const box = await row.locator('a.subject').boundingBox();
+	assert.ok(box.x >= 0 && box.x + box.width <= 375, 'inside the screen');
+});
+
 test('queue: a customer\'s list is still theirs, without the queue', async () => {
 	const ctx = await newContext();
 	const page = await ctx.newPage();
