@@ -4,8 +4,8 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
-#       [--only "detail list queue triage search chat listpage poll304 poll304s
-#       post bulk render"]
+#       [--only "detail list queue triage search chat listpage queuepage
+#       poll304 poll304s post bulk render"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
@@ -262,6 +262,13 @@ do_chat() {
 do_listpage() {
 	request "$DIR/listpage.sock" GET /support/ "" "$AGENT" | expect 200
 }
+# The staff's queue page filtered to the unassigned tickets waiting for
+# them, with its sidebar (every view's count from the counters) and the
+# filter form: what it costs must not grow with the store.
+do_queuepage() {
+	request "$DIR/queuepage.sock" GET /support/ \
+	    "status=open,waiting_for_admin&assignee=none" "$AGENT" | expect 200
+}
 do_poll304() {
 	if [ -z "${ETAG:-}" ]; then
 		ETAG=$(request "$DIR/poll304.sock" GET \
@@ -329,6 +336,8 @@ say "chat page"
 run_endpoint chat tickets
 say "list page"
 run_endpoint listpage tickets
+say "queue page (filtered, with its sidebar)"
+run_endpoint queuepage tickets
 say "poll 304 (the first request fetches the ETag: one more warm-up)"
 WARMUP=$((WARMUP + 1)) run_endpoint poll304 messages
 say "poll 304 as staff"

@@ -12,7 +12,9 @@
 # measures with wrk -t2 -c16 (DESIGN §10):
 #   hello (before and after), ticket detail with 20 messages, a list page,
 #   the messages poll answered 304, posting a message (durable commit),
-#   the chat page (HTML, 20 messages) and the log-in form's POST;
+#   the chat page (HTML, 20 messages), the staff's queue page (filtered
+#   to the unassigned tickets, with its views' counts) and the log-in
+#   form's POST;
 #   two staff writes of the agent desk: a bulk change of 20 tickets'
 #   priority (bulk.lua) and the render of a canned response with every
 #   placeholder (postjson.lua; the response is made through the API on the
@@ -379,6 +381,10 @@ check_endpoints() {
 	expect 200 "$c.page" -H "Authorization: Bearer $OWNER_TOKEN" "$PAGE_URL"
 	[ "$(grep -c '<li id="m-' "$c.page")" = 20 ] ||
 	    die "the chat page does not show 20 messages"
+	QUEUE_URL="$BASE/support/?status=open,waiting_for_admin&assignee=none"
+	expect 200 "$c.queuepage" -H "Authorization: Bearer $AGENT_TOKEN" "$QUEUE_URL"
+	grep -q 'aria-current="page"><span class="view-name">Unassigned<' "$c.queuepage" ||
+	    die "the queue page does not show the Unassigned view"
 	LOGIN_URL=$BASE/support/login/
 	expect 200 "$c.loginform" "$LOGIN_URL"
 	LOGIN_TOKEN=$(awk 'tolower($1) == "set-cookie:" && $2 ~ /^csrftoken=/ {
@@ -564,6 +570,8 @@ measure() {
 	    -H "If-None-Match: $ETAG" "$POLL_URL"
 	stat_run page -H "Authorization: Bearer $OWNER_TOKEN" "$PAGE_URL"
 	PAGE_PER=$PER PAGE_RPS=$RPS PAGE_BAD=$BAD PAGE_ERRS=$ERRS PAGE_LAT=$LAT
+	stat_run queuepage -H "Authorization: Bearer $AGENT_TOKEN" "$QUEUE_URL"
+	QUEUE_PER=$PER QUEUE_RPS=$RPS QUEUE_BAD=$BAD QUEUE_ERRS=$ERRS QUEUE_LAT=$LAT
 	stat_run login -s "$BENCH/login.lua" "$LOGIN_URL" -- "$LOGIN_USER" \
 	    "$LOGIN_PASSWORD" "$LOGIN_TOKEN"
 	LOGIN_PER=$PER LOGIN_RPS=$RPS LOGIN_BAD=$BAD LOGIN_ERRS=$ERRS LOGIN_LAT=$LAT
@@ -739,6 +747,7 @@ report() {
 	row "GET list page, staff, page_size 20, -updated_at" "$LIST_RPS" "$LIST_LAT" "$LIST_BAD" "$LIST_ERRS" 0.6 "$LIST_PER"
 	row "GET messages, If-None-Match → 304 (owner)" "$POLL_RPS" "$POLL_LAT" "$POLL_BAD" "$POLL_ERRS" 0.8 "$POLL_PER"
 	row "GET chat page, HTML, 20 messages (owner)" "$PAGE_RPS" "$PAGE_LAT" "$PAGE_BAD" "$PAGE_ERRS" "" "$PAGE_PER"
+	row "GET queue page, HTML, staff: unassigned, with its views' counts" "$QUEUE_RPS" "$QUEUE_LAT" "$QUEUE_BAD" "$QUEUE_ERRS" "" "$QUEUE_PER"
 	row "POST log-in form → 303 (argon2id, new session)" "$LOGIN_RPS" "$LOGIN_LAT" "$LOGIN_BAD" "$LOGIN_ERRS" "" "$LOGIN_PER"
 	row "POST message, durable (owner/agent in turn, $(wc -l <"$RUN/post-targets") tickets)" \
 	    "$POST_RPS" "$POST_LAT" "$POST_BAD" "$POST_ERRS" 0.4 "$POST_PER"

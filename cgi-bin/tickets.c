@@ -17,6 +17,8 @@
  *   POST /support/tickets/{uuid}/   status=resolved|closed (staff: any,
  *                                   and priority, assignee, canned=ID)
  *   POST /support/tickets/bulk/     the queue's bulk bar (staff), 303 to it
+ *
+ * and the agents' saved views of the queue (cgi-bin/queue.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "app.h"
 #include "canned.h"
 #include "page.h"
+#include "queue.h"
 #include "ticket.h"
 #include "tpage.h"
 #include "tquery.h"
@@ -180,11 +183,33 @@ ticket_open(void *ctx, struct sup_req *r)
 }
 
 /*
+ * The URL of page n of the list: the request's with page=n, or the
+ * queue's with the filters of base (a canonical query, may be "") and
+ * page=n.  New string, NULL when out of memory.
+ */
+static char *
+page_link(struct app *app, struct sup_req *r, const char *base, long n)
+{
+	char *url;
+
+	if (base == NULL)
+		return req_page_url(r, app->conf.url_prefix, n);
+	if (asprintf(&url, "%s%s?%s%spage=%ld", app->conf.url_prefix, r->path,
+	    base, *base ? "&" : "", n) < 0)
+		return NULL;
+	return url;
+}
+
+/*
  * Answer with the page of tickets q asks for, as the list API does:
- * {count, next, previous, results}.
+ * {count, next, previous, results}.  The links to the next and previous
+ * pages are the request's with page= changed, or with base (may be NULL)
+ * the queue's filters: base, a canonical query (tquery_canonical), and
+ * page=.
  */
 static sup_err
-index_reply(struct app *app, struct sup_req *r, const struct ticket_query *q)
+index_reply(struct app *app, struct sup_req *r, const struct ticket_query *q,
+    const char *base)
 {
 	json_object *page, *count;
 	char *next = NULL, *prev = NULL;
@@ -194,10 +219,10 @@ index_reply(struct app *app, struct sup_req *r, const struct ticket_query *q)
 		return e;
 	json_object_object_get_ex(page, "count", &count);
 	if (q->page * q->page_size < json_object_get_int64(count) &&
-	    (next = req_page_url(r, app->conf.url_prefix, q->page + 1)) == NULL)
+	    (next = page_link(app, r, base, q->page + 1)) == NULL)
 		goto nomem;
 	if (q->page > 1 &&
-	    (prev = req_page_url(r, app->conf.url_prefix, q->page - 1)) == NULL)
+	    (prev = page_link(app, r, base, q->page - 1)) == NULL)
 		goto nomem;
 	json_object_object_add(page, "next",
 	    next ? json_object_new_string(next) : NULL);
@@ -226,7 +251,7 @@ ticket_index(void *ctx, struct sup_req *r)
 
 	if ((e = tquery_parse(r, &r->user, &q)) != SUP_OK)
 		return e;
-	return index_reply(ctx, r, &q);
+	return index_reply(ctx, r, &q, NULL);
 }
 
 /*
@@ -404,44 +429,70 @@ ticket_bulk(void *ctx, struct sup_req *r)
 #define PAGE_TICKETS "/support/tickets/"
 
 /*
- * GET /support/?status=&page=  (the list's query parameters; updated=N:
- * the notice after a bulk change)
- * Logged in.  The reader's tickets, newest activity first (staff: all of
- * them, with a status filter and the bulk bar), 20 to a page.  200; 400
- * and 404 pages.
+ * GET /support/?status=&priority=&assignee=&customer=&q=&created_from=
+ *     &created_to=&ordering=&page=  (the list's query parameters and the
+ *     page's: cgi-bin/tquery.h; updated=N: the notice after a bulk change)
+ * Logged in.  The reader's tickets, newest activity first, 20 to a page;
+ * staff see every ticket: the queue, with its views and their counts,
+ * the filter form, the bulk bar and "Save this view" (docs/pages.md).
+ * 200; the queue again with 400 and the field's error for a customer
+ * nobody is; 400 and 404 pages.
  */
 static sup_err
 page_index(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	bool staff = user_is_staff(&r->user);
-	struct ticket_query q;
-	json_object *list, *pc;
-	char notice[64];
-	long updated;
+	struct tquery_page pq;
+	json_object *list = NULL, *pc = NULL;
+	const char *title = staff ? "All tickets" : "My tickets";
+	char notice[64], *canonical = NULL;
+	bool bad_customer = false;
 	sup_err e;
 
-	if ((e = tquery_parse_page(r, &r->user, &q, &updated)) != SUP_OK ||
-	    (e = index_reply(app, r, &q)) != SUP_OK)
+	if ((e = tquery_parse_page(r, &r->user, &pq)) != SUP_OK)
 		return e;
-	list = page_ticket_list(r->reply, staff, req_query(r, "status"));
-	pc = page_context(&app->page, r, staff ? "All tickets" :
-	    "My tickets");
-	if (list == NULL || pc == NULL) {
-		json_object_put(list);
-		json_object_put(pc);
-		return SUP_ENOMEM;
-	}
-	json_object_object_add(pc, "tickets", list);
-	if (updated >= 0) {
-		snprintf(notice, sizeof(notice), "%ld ticket%s changed.",
-		    updated, updated == 1 ? "" : "s");
-		if (!json_set(pc, "notice", json_object_new_string(notice))) {
-			json_object_put(pc);
+	if (staff) {
+		e = queue_customer(app, r, &pq);
+		if (e == SUP_EINVAL)
+			bad_customer = true;
+		else if (e != SUP_OK)
+			return e;
+		if ((canonical = tquery_canonical(r, &pq.q)) == NULL)
 			return SUP_ENOMEM;
-		}
 	}
-	e = page_render(&app->page, r, 200, "tickets.html", pc);
+	if (!bad_customer) {
+		if ((e = index_reply(app, r, &pq.q, canonical)) != SUP_OK)
+			goto out;
+		e = SUP_ENOMEM;
+		if ((list = page_ticket_list(r->reply, staff, NULL)) == NULL)
+			goto out;
+	}
+	e = SUP_ENOMEM;
+	if ((pc = page_context(&app->page, r, title)) == NULL)
+		goto out;
+	if (staff && (e = queue_context(app, r, &pq, canonical, pc)) !=
+	    SUP_OK)
+		goto out;
+	e = SUP_ENOMEM;
+	if (list != NULL) {
+		json_object_object_add(pc, "tickets", list);
+		list = NULL;
+	}
+	if (bad_customer && (e = page_form_errors(pc, r, SUP_EINVAL)) !=
+	    SUP_OK)
+		goto out;
+	if (pq.updated >= 0) {
+		snprintf(notice, sizeof(notice), "%ld ticket%s changed.",
+		    pq.updated, pq.updated == 1 ? "" : "s");
+		if (!json_set(pc, "notice", json_object_new_string(notice)))
+			goto out;
+	}
+	e = page_render(&app->page, r, bad_customer ? 400 : 200,
+	    "tickets.html", pc);
+out:
+	free(canonical);
+	json_object_put(list);
 	json_object_put(pc);
 	return e;
 }
@@ -799,6 +850,17 @@ static const struct route routes[] = {
 	{ "POST", PAGE_TICKETS "bulk/", page_bulk,
 		ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(page_bulk_fields) },
+	{ "GET", "/api/support/views/", queue_views_index, ROUTE_STAFF,
+		ROUTE_NO_FIELDS },
+	{ "POST", "/api/support/views/", queue_views_create,
+		ROUTE_STAFF | ROUTE_BODY, ROUTE_FIELDS(queue_view_fields) },
+	{ "DELETE", "/api/support/views/{id}/", queue_views_delete,
+		ROUTE_STAFF, ROUTE_NO_FIELDS },
+	{ "POST", "/support/views/", queue_page_save,
+		ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(queue_view_fields) },
+	{ "POST", "/support/views/{id}/delete/", queue_page_delete,
+		ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
 	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(page_change_fields) },

@@ -35,7 +35,7 @@
 		} catch (e) {
 			return;
 		}
-		root.querySelectorAll("time[datetime]").forEach(function (t) {
+		root.querySelectorAll("time[datetime]:not(.ago)").forEach(function (t) {
 			var d = new Date(t.getAttribute("datetime"));
 			if (!isNaN(d.getTime())) {
 				t.textContent = fmt.format(d);
@@ -927,5 +927,29 @@
 			controls(section);
 		if (form && form.dataset.renderUrl)
 			picker(form);
+	});
+})();
+
+
+/*
+ * The queue (issue 15 part 1): a relative time ("5 min ago", time.ago)
+ * keeps its words; its title, the absolute time, is put in local time.
+ */
+(function () {
+	"use strict";
+	document.addEventListener("DOMContentLoaded", function () {
+		var fmt;
+		try {
+			fmt = new Intl.DateTimeFormat(undefined,
+			    { dateStyle: "medium", timeStyle: "short" });
+		} catch (e) {
+			return;
+		}
+		document.querySelectorAll("time.ago[datetime]").forEach(
+		    function (t) {
+			var d = new Date(t.getAttribute("datetime"));
+			if (!isNaN(d.getTime()))
+				t.title = fmt.format(d);
+		    });
 	});
 })();

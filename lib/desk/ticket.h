@@ -133,6 +133,18 @@ sup_err ticket_list(struct store *s, const struct sup_user *u,
     const struct ticket_query *q, json_object **out);
 
 /*
+ * How many tickets each of the n queries q[i] finds, for staff u, from
+ * the counters alone (t_counts, counters.db: docs/store.md "Counters"),
+ * in one read transaction: counts[i] is -1 for a query the counters
+ * cannot answer (a priority, q, creation times, a user with a status),
+ * which is then not counted at all: this never walks an index, so it
+ * costs the same whatever the store holds.  SUP_EFORBIDDEN for a
+ * customer.
+ */
+sup_err ticket_counts(struct store *s, const struct sup_user *u,
+    const struct ticket_query *q, size_t n, int64_t *counts);
+
+/*
  * The counts of a change of user's ticket from status old_status and
  * assignee old_assignee (0: none) to status and assignee: its (status,
  * assignee) count in t_counts, "active:USER" when it goes from or to

@@ -599,6 +599,27 @@ store_tcount_status(struct store *s, DB_TXN *txn, int status, int64_t *out)
 	    store_err(rc, "t_counts");
 }
 
+sup_err
+store_tcount_each(struct store *s, DB_TXN *txn,
+    void (*fn)(void *ctx, int status, uint32_t assignee, int64_t n),
+    void *ctx)
+{
+	uint8_t key[5], buf[8];
+	DBT k = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
+	DBT d = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	DB *counts = ticket_db(s, TDB_COUNTS);
+	DBC *c;
+	int rc;
+
+	if ((rc = counts->cursor(counts, txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0)
+		if (k.size == sizeof(key) && d.size == 8)
+			fn(ctx, key[0], be32_get(key + 1),
+			    (int64_t)be64_get(buf));
+	c->close(c);
+	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "t_counts");
+}
 
 /* --- The area's check (supportctl db verify) ------------------------- */
 

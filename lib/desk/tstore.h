@@ -126,6 +126,16 @@ sup_err store_tcount_status(struct store *s, DB_TXN *txn, int status,
     int64_t *out);
 
 /*
+ * Call fn with each entry of t_counts (status, assignee, count), in key
+ * order, in one walk of the file (a leaf page or two): for a page that
+ * needs the counts of several statuses and assignees at once.  Stops at
+ * the first error fn returns.
+ */
+sup_err store_tcount_each(struct store *s, DB_TXN *txn,
+    void (*fn)(void *ctx, int status, uint32_t assignee, int64_t n),
+    void *ctx);
+
+/*
  * Ticket index keys of a ticket's index fields (record_ticket_keys: for
  * building scan bounds, for the check); for IDX_UPDATED the key of its
  * t_recent entry.  Its length; 0 for an unknown index.

@@ -212,6 +212,45 @@ user_name(const struct jt_index *ix, struct jt *out)
 }
 
 #define DISPLAY "_display"
+#define AGO "_ago"
+
+bool
+page_time_ago(int64_t us, int64_t now, char *buf, size_t n)
+{
+	int64_t s = (now - us) / 1000000;
+	const char *unit;
+	long k;
+
+	if (n == 0)
+		return false;
+	buf[0] = '\0';
+	if (s < 60) {
+		/* A clock a little ahead of ours is "now" too. */
+		return (size_t)snprintf(buf, n, "just now") < n;
+	}
+	if (s < 3600) {
+		k = (long)(s / 60);
+		unit = "min";
+	} else if (s < 86400) {
+		k = (long)(s / 3600);
+		unit = k == 1 ? "hour" : "hours";
+	} else if (s < 86400 * 60) {
+		k = (long)(s / 86400);
+		unit = k == 1 ? "day" : "days";
+	} else if (s < 86400 * 730) {
+		k = (long)(s / (86400 * 30));
+		unit = "months";
+	} else {
+		k = (long)(s / (86400 * 365));
+		unit = "years";
+	}
+	int w = snprintf(buf, n, "%ld %s ago", k, unit);
+	if (w < 0 || (size_t)w >= n) {
+		buf[0] = '\0';
+		return false;
+	}
+	return true;
+}
 
 /* The tmpl_extra of every page; ctx is its struct page_members. */
 static bool
@@ -231,6 +270,23 @@ page_member(void *ctx, const struct jt_index *obj, const char *name,
 		    !page_time_display(text, shown, sizeof(shown)))
 			return false;
 		quote(shown, buf, out);
+		return true;
+	}
+	if (n > 3 + strlen(AGO) && memcmp(name + n - strlen(AGO), AGO,
+	    strlen(AGO)) == 0 && memcmp(name + n - strlen(AGO) - 3, "_at",
+	    3) == 0) {
+		char words[32];
+		int64_t us;
+		if (!plain_index(obj, name, n - strlen(AGO), &v) ||
+		    !plain_copy(v, text, sizeof(text)) ||
+		    !time_parse(text, &us))
+			return false;
+		/* One clock reading a render: a page's times share it. */
+		if (pm->now == 0)
+			pm->now = time_now_us();
+		if (!page_time_ago(us, pm->now, words, sizeof(words)))
+			return false;
+		quote(words, buf, out);
 		return true;
 	}
 	if (n == 12 && memcmp(name, "status_label", 12) == 0) {
@@ -300,6 +356,7 @@ page_extra(struct page_members *pm)
 {
 	memset(pm->sender, 0, sizeof(pm->sender));
 	pm->next = 0;
+	pm->now = 0;
 	return (struct tmpl_extra){ page_member, pm };
 }
 

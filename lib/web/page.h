@@ -87,9 +87,18 @@ const char *page_ticket_status_label(const char *status, bool staff,
 bool page_time_display(const char *iso, char *buf, size_t n);
 
 /*
+ * How long before now the time us was (both µs since the epoch), in
+ * words, into buf (n bytes; 24 are enough): "just now" (under a minute,
+ * or ahead of now), "5 min ago", "1 hour ago", "3 days ago", "4 months
+ * ago", "2 years ago".  False when it does not fit (buf is then "").
+ */
+bool page_time_ago(int64_t us, int64_t now, char *buf, size_t n);
+
+/*
  * The members every page computes for the API's text objects, when a
  * template asks for them (struct tmpl_extra; docs/pages.md): for any
- * object, <name>_at_display (a time in words, UTC) and status_label (in
+ * object, <name>_at_display (a time in words, UTC), <name>_at_ago (how
+ * long ago: page_time_ago) and status_label (in
  * the words of staff when *staff: page_ticket_status_label); for a
  * message, from_staff and sender_name; for a User, name and own_name (a
  * display name of its own, not empty nor its username).  pm holds what they need (set staff;
@@ -103,6 +112,7 @@ struct page_members {
 		struct jt text, name;
 	} sender[PAGE_SENDERS];
 	unsigned next;
+	int64_t now;			/* _at_ago's clock; 0: not read yet */
 };
 struct tmpl_extra page_extra(struct page_members *pm);
 

@@ -269,6 +269,35 @@ def tickets():
                          form={"status": st}))
         s.append(request("POST", "/support/tickets/" + TA + "/", CAROL_COOKIE,
                          form={"status": st}))
+    s.extend(queue())
+    return s
+
+
+def queue():
+    """The staff's queue page and the saved views (cgi-bin/queue.c)."""
+    s = []
+    for q in ("status=open&status=waiting_for_admin&assignee=none",
+              "status=open,waiting_for_admin,waiting_for_user&assignee=me",
+              "priority=urgent&customer=alice&created_from=2026-01-01&created_to=2026-12-31"
+              "&q=%23123&ordering=-priority&updated=3",
+              "customer=nobody@example.com", "customer=bob&user=2",
+              "created_to=2026-01-01&created_before=2026-01-02", "status=&status=closed"):
+        s.append(request("GET", "/support/", CAROL, query=q))
+    s.append(request("GET", "/support/", ALICE, query="customer=alice"))
+    views = API + "views/"
+    s.append(request("GET", views, CAROL))
+    for body in ({"name": "Mine", "query": "?assignee=me&status=waiting_for_user,open"},
+                 {"name": "x" * 61, "query": ""}, {"name": 5, "query": 5},
+                 {"name": "Bad", "query": "page=2&customer=x&colour=red"},
+                 {"name": "Esc", "query": "q=%zz"}, {"name": "Long", "query": "q=" + "a" * 1000},
+                 {"name": "\u00e9" * 60, "query": "user=1&priority=low"}):
+        s.append(request("POST", views, CAROL, json_body=body))
+    s.append(request("POST", views, ALICE, json_body={"name": "n", "query": ""}))
+    s.append(request("DELETE", views + "1/", CAROL))
+    s.append(request("DELETE", views + "99999/", DAVE))
+    s.append(request("POST", "/support/views/", CAROL_COOKIE,
+                     form={"name": "Saved", "query": "status=closed"}))
+    s.append(request("POST", "/support/views/1/delete/", CAROL_COOKIE, form={}))
     return s
 
 

@@ -151,8 +151,10 @@ def inert(r, escaped=()):
 
 
 def list_item(text, subject):
-    """The <li> of the ticket list that shows subject ("" when none)."""
-    for item in re.findall(r"<li>(.*?)</li>", text, re.S):
+    """The <li> of a customer's list, or the <tr> of the staff's queue,
+    that shows subject ("" when none)."""
+    for item in re.findall(r"<li>(.*?)</li>|<tr data-uuid[^>]*>(.*?)</tr>", text, re.S):
+        item = item[0] or item[1]
         if subject in item:
             return item
     return ""
@@ -378,10 +380,11 @@ def test_staff():
         is_page(r, 200)
         check("VPN drops" in r.text(), "alice's ticket not in the staff list")
         item = list_item(r.text(), "VPN drops")
-        check("from alice</span>" in item, "the staff list does not name the customer: %s" % item)
+        check('<td class="customer">alice</td>' in item, "the staff list does not name the customer: %s" % item)
         check("alice (alice)" not in r.text(), "a name without a display name of its own shown twice")
-        check("from alice" not in alice.get(HOME).text(), "the customer's list names the customer")
-        check('<label for="status-filter">' in r.text(), "no status filter")
+        check('class="customer"' not in alice.get(HOME).text(), "the customer's list names the customer")
+        check('<fieldset class="statuses" id="status-filter">' in r.text() and
+              '<legend>Status</legend>' in r.text(), "no status filter")
         check('class="unanswered">1 awaiting reply</span>' in item,
               "the staff list does not count the customer's message for staff: %s" % item)
         check("new from support" not in r.text(), "the staff list words a count for the customer")

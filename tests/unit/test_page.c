@@ -214,6 +214,45 @@ test_members(void)
 	json_object_put(plain);
 }
 
+/* page_time_ago's words, and the member that gives them. */
+static void
+test_ago(void)
+{
+	static const struct {
+		int64_t secs;
+		const char *words;
+	} cases[] = {
+		{ -30, "just now" }, { 0, "just now" }, { 59, "just now" },
+		{ 60, "1 min ago" }, { 5 * 60 + 59, "5 min ago" },
+		{ 3599, "59 min ago" }, { 3600, "1 hour ago" },
+		{ 7200, "2 hours ago" }, { 86399, "23 hours ago" },
+		{ 86400, "1 day ago" }, { 3 * 86400, "3 days ago" },
+		{ 59 * 86400, "59 days ago" }, { 60 * 86400, "2 months ago" },
+		{ 400 * 86400, "13 months ago" }, { 730 * 86400, "2 years ago" },
+	};
+	const int64_t now = 1800000000LL * 1000000;
+	char buf[32], small[4];
+	char *got;
+
+	for (size_t i = 0; i < SUP_NELEM(cases); i++) {
+		ok(page_time_ago(now - cases[i].secs * 1000000, now, buf,
+		    sizeof(buf)), "ago %lld s", (long long)cases[i].secs);
+		is_str(buf, cases[i].words, "  its words");
+	}
+	ok(!page_time_ago(now - 7200 * (int64_t)1000000, now, small,
+	    sizeof(small)) && small[0] == '\0', "ago: too small a buffer");
+	json_object *o = text_object("{\"a_at\": \"2001-01-01T00:00:00Z\", "
+	    "\"b_at\": null, \"c_at\": \"soon\"}");
+	got = render_page("[{{a_at_ago}}][{{b_at_ago}}][{{c_at_ago}}]", o,
+	    true);
+	ok(got != NULL && strncmp(got, "[", 1) == 0 &&
+	    strstr(got, " years ago][][]") != NULL,
+	    "ago: the member, none for null or what is no time: %s",
+	    got ? got : "(null)");
+	free(got);
+	json_object_put(o);
+}
+
 /* A member of o as a boolean (false when absent). */
 static bool
 flag(json_object *o, const char *name)
@@ -491,6 +530,7 @@ main(void)
 	test_labels();
 	test_times();
 	test_members();
+	test_ago();
 	test_ticket_fields();
 	test_list();
 	tap_tmpdir(dir, sizeof(dir));
