@@ -1293,15 +1293,17 @@ page_admin_change(void *ctx, struct sup_req *r)
 
 /*
  * POST /support/admin/users/{id}/password/ new_password (a form)
- * Admin, on another user (their own is /support/password/, with the old
- * password).  303 to the user's page; the page again with 400.
+ * Admin, on another user: 303 to the user's page; the page again with
+ * 400.  On their own id the rules of one's own change hold (the old
+ * password too: /support/password/ asks for it); their page has no such
+ * form to show again, so a refusal is the 400 page naming the fields.
  */
 static sup_err
 page_admin_password(void *ctx, struct sup_req *r)
 {
 	sup_err e = user_password(ctx, r);
 
-	if (form_refusal(e))
+	if (form_refusal(e) && r->id != r->user.id)
 		return admin_user_render(ctx, r, app_status(e), e, NULL);
 	if (e != SUP_OK)
 		return e;

@@ -526,6 +526,15 @@ def test_pages():
         check('id="role-error"' in r.text(), "named")
         r = b.post(path + "sessions/", form={"extra": "1", "csrfmiddlewaretoken": b.csrf})
         status(r, 400, "an unknown field")
+        did = user_id("dave")
+        r = b.get(ADMIN_USERS + "%d/" % did)
+        check('id="admin-own-password"' in r.text() and 'id="admin-password-form"' not in r.text(),
+              "one's own page links to the password page instead of the form")
+        r = b.post(ADMIN_USERS + "%d/password/" % did, form={"new_password": "Dave-new-pw-1",
+                                                            "csrfmiddlewaretoken": b.csrf})
+        status(r, 400, "one's own password without the old one")
+        check('data-field="old_password"' in r.text(), "the 400 page names old_password")
+        browser_of("dave", srv.users["dave"].password)
         r = b.post(path, form={"role": "admin"})
         status(r, 403, "no CSRF token")
         eq(dave().get(USERS + "%d/" % fid).json["role"], "user", "unchanged")
