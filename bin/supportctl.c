@@ -36,6 +36,7 @@
 
 #include <sodium.h>
 
+#include "account.h"
 #include "areas.h"
 #include "backup.h"
 #include "conf.h"
@@ -244,16 +245,8 @@ cmd_user_disable(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	}
 	if ((rc = find_user(s, argv[1], &id)) != 0)
 		return rc;
-	/*
-	 * Switched off first: from that commit on, every process refuses the
-	 * account's tokens and takes its session cookies for no session at
-	 * their next request, and no login can start a session.  Then the
-	 * sessions are ended, so that switching the account on again brings
-	 * none back; should that fail, the command fails and may be run
-	 * again (and user enable ends them too).
-	 */
-	if ((e = user_set_active(s, 0, id, false)) != SUP_OK ||
-	    (e = sess_end_user(s, id, NULL, &ended)) != SUP_OK)
+	/* The account, then its sessions (account.h says why). */
+	if ((e = account_set_active(s, 0, id, false, &ended)) != SUP_OK)
 		return failed("user disable", e);
 	printf("disabled user %s (%ld session%s ended)\n", argv[1], ended,
 	    ended == 1 ? "" : "s");
@@ -275,13 +268,8 @@ cmd_user_enable(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	}
 	if ((rc = find_user(s, argv[1], &id)) != 0)
 		return rc;
-	/*
-	 * Sessions a disable failed to end must not come back.  They are
-	 * ended while the account is still off, when no login can start a
-	 * new one that this would end too.
-	 */
-	if ((e = sess_end_user(s, id, NULL, NULL)) != SUP_OK ||
-	    (e = user_set_active(s, 0, id, true)) != SUP_OK)
+	/* Sessions a disable failed to end do not come back (account.h). */
+	if ((e = account_set_active(s, 0, id, true, NULL)) != SUP_OK)
 		return failed("user enable", e);
 	printf("enabled user %s\n", argv[1]);
 	return 0;
@@ -372,7 +360,7 @@ cmd_user_set_password(const struct sup_conf *conf SUP_UNUSED,
 		free(password);
 		return 2;
 	}
-	e = user_set_password(s, 0, id, password);
+	e = account_set_password(s, 0, id, password, NULL, &ended);
 	sodium_memzero(password, strlen(password));
 	free(password);
 	if (e == SUP_EINVAL) {
@@ -380,7 +368,7 @@ cmd_user_set_password(const struct sup_conf *conf SUP_UNUSED,
 		    PASSWORD_MAX);
 		return 1;
 	}
-	if (e != SUP_OK || (e = sess_end_user(s, id, NULL, &ended)) != SUP_OK)
+	if (e != SUP_OK)
 		return failed("user set-password", e);
 	printf("password of %s set (%ld session%s ended)\n", argv[1], ended,
 	    ended == 1 ? "" : "s");

@@ -187,9 +187,12 @@ dispatch(struct app *app, struct sup_req *r, const struct route **routep)
 		return e;
 	if ((e = auth_request(&app->store, &app->conf, r)) != SUP_OK)
 		return e;
-	if ((route->flags & (ROUTE_LOGIN | ROUTE_STAFF)) && r->user.rec == NULL)
+	if ((route->flags & (ROUTE_LOGIN | ROUTE_STAFF | ROUTE_ADMIN)) &&
+	    r->user.rec == NULL)
 		return SUP_EUNAUTH;
 	if ((route->flags & ROUTE_STAFF) && !user_is_staff(&r->user))
+		return SUP_EFORBIDDEN;
+	if ((route->flags & ROUTE_ADMIN) && r->user.role != ROLE_ADMIN)
 		return SUP_EFORBIDDEN;
 	if (!(route->flags & ROUTE_QUERY) && r->nquery > 0 &&
 	    (e = valid_query(r, NULL, 0, NULL)) != SUP_OK)
@@ -747,6 +750,7 @@ print_routes(const struct route *routes, size_t n)
 		{ ROUTE_LOGIN, "login" }, { ROUTE_STAFF, "staff" },
 		{ ROUTE_BODY, "body" }, { ROUTE_QUERY, "query" },
 		{ ROUTE_ANON_CSRF, "anon_csrf" }, { ROUTE_PAGE, "page" },
+		{ ROUTE_ADMIN, "admin" },
 	};
 	json_object *all = json_object_new_array(), *o, *fl, *fields;
 	int rc = 1;

@@ -1,12 +1,20 @@
 /*
  * users - accounts over HTTP.
  *
- *   POST /api/support/users/                 sign up (allow_registration)
- *   GET  /api/support/users/?q=&page=        staff: find users, with counts
+ *   POST /api/support/users/                 sign up (allow_registration);
+ *                                            admin: create any account
+ *   GET  /api/support/users/?q=&role=&is_active=&page=
+ *                                            staff: find users, with counts
  *   GET  /api/support/users/{id}/            staff (with the user's tickets),
  *                                            or the user themself
- *   PATCH /api/support/users/{id}/           staff: away (admin: anyone's)
- *   POST /api/support/users/{id}/password/   change one's own password
+ *   PATCH /api/support/users/{id}/           staff: away (admin: anyone's,
+ *                                            and role, is_active)
+ *   POST /api/support/users/{id}/password/   change one's own password;
+ *                                            admin: set another's
+ *   DELETE /api/support/users/{id}/sessions/ admin: end the user's sessions
+ *   GET, DELETE /api/support/users/{id}/tokens/
+ *                                            admin: list, revoke all tokens
+ *   GET  /api/support/settings/              admin: support.conf in force
  *
  * and the same as pages (docs/pages.md), through the same handlers:
  *
@@ -14,13 +22,21 @@
  *   GET, POST /support/password/   change one's own password
  *   GET /support/customers/        staff: find customers
  *   GET /support/customers/{id}/   staff: a customer and their tickets
+ *   /support/admin/...             admin: the users and the settings
+ *
+ * The admin area is here, not in a program of its own, because its pages
+ * call these handlers in-process (docs/pages.md, one data path), and the
+ * settings are two routes too few to be worth a program (a pool of
+ * workers, a fuzz target).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "app.h"
+#include "conf.h"
 #include "counter.h"
 #include "page.h"
 #include "record.h"
@@ -31,10 +47,15 @@
 
 #define USERS_PATH "/api/support/users/"
 #define TICKETS_PATH "/api/support/tickets/"
+#define SETTINGS_PATH "/api/support/settings/"
 #define PAGE_SIZE_DEFAULT 20
 #define PAGE_SIZE_MAX 100
 
-enum { REG_NAME, REG_EMAIL, REG_PASSWORD, REG_DISPLAY, REG_NFIELDS };
+/* The roles by enum user_role, as the API names them. */
+static const char *const role_choices[] = { "user", "agent", "admin", NULL };
+
+enum { REG_NAME, REG_EMAIL, REG_PASSWORD, REG_DISPLAY, REG_ROLE,
+	REG_NFIELDS };
 static const struct field register_fields[REG_NFIELDS] = {
 	[REG_NAME] = { "username", F_STRING, FIELD_REQUIRED, 1, USERNAME_MAX,
 		NULL, NULL },
@@ -45,13 +66,22 @@ static const struct field register_fields[REG_NFIELDS] = {
 		PASSWORD_MAX, NULL, NULL },
 	[REG_DISPLAY] = { "display_name", F_STRING, 0, 0, USERNAME_MAX, NULL,
 		NULL },
+	/* An admin's only (user_register). */
+	[REG_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
 };
 
+static sup_err detail_object(struct app *app, struct sup_req *r,
+    json_object *rec, json_object **out);
+
 /*
- * POST /api/support/users/ {username, email, password, display_name?}
+ * POST /api/support/users/ {username, email, password, display_name?,
+ * role?}
  * Anyone, when allow_registration = yes (403 registration_closed
- * otherwise).  201 the User, logged in (session cookies); 400 bad fields;
- * 409 already_exists naming the field taken.
+ * otherwise): 201 the User, logged in (session cookies).  An admin,
+ * whatever allow_registration says: an account of any role (role, default
+ * user), the admin staying logged in as themself: 201 the User as GET
+ * shows it to them, with Location.  role from anyone else: 403.  400 bad
+ * fields; 409 already_exists naming the field taken.
  */
 static sup_err
 user_register(void *ctx, struct sup_req *r)
@@ -60,14 +90,21 @@ user_register(void *ctx, struct sup_req *r)
 	struct value v[REG_NFIELDS];
 	const char *name, *email, *display, *pw, *why;
 	json_object *rec = NULL, *o;
+	bool by_admin = r->user.rec != NULL && r->user.role == ROLE_ADMIN;
+	enum user_role role = ROLE_USER;
 	uint32_t id;
 	sup_err e;
 
-	if (!app->conf.allow_registration)
+	if (!by_admin && !app->conf.allow_registration)
 		return USER_EREGCLOSED;
 	if ((e = valid_json(r, r->json, register_fields, REG_NFIELDS, v)) !=
 	    SUP_OK)
 		return e;
+	if (v[REG_ROLE].present) {
+		if (!by_admin)
+			return SUP_EFORBIDDEN;
+		role = (enum user_role)v[REG_ROLE].num;
+	}
 	name = v[REG_NAME].str;
 	email = v[REG_EMAIL].str;
 	pw = v[REG_PASSWORD].str;
@@ -82,7 +119,8 @@ user_register(void *ctx, struct sup_req *r)
 		e = valid_fail(r, "password", why);
 	if (e != SUP_OK)
 		return e;
-	e = user_create(&app->store, name, email, display, ROLE_USER, pw, &id);
+	e = user_create_by(&app->store, by_admin ? r->user.id : 0, name, email,
+	    display, role, pw, &id);
 	if (e == SUP_EEXIST) {
 		/* Which one: the lookup is the same one user_create made. */
 		if (user_find(&app->store, NULL, name, &rec) == SUP_OK)
@@ -98,8 +136,11 @@ user_register(void *ctx, struct sup_req *r)
 		return e;
 	if ((e = user_get(&app->store, NULL, id, &rec)) != SUP_OK)
 		return e;
-	if ((e = sess_begin(&app->store, &app->conf, r, id)) == SUP_OK &&
-	    (o = user_public(rec, true)) == NULL)
+	if (by_admin) {
+		r->id = id;
+		e = detail_object(app, r, rec, &o);
+	} else if ((e = sess_begin(&app->store, &app->conf, r, id)) ==
+	    SUP_OK && (o = user_public(rec, true)) == NULL)
 		e = SUP_ENOMEM;
 	json_object_put(rec);
 	if (e != SUP_OK)
@@ -144,6 +185,8 @@ add_counts(struct app *app, json_object *o, uint32_t id)
 /* What user_index collects: the matching users of one page. */
 struct search {
 	const char *q;
+	int role;		/* -1: any */
+	int active;		/* -1: either; 0 disabled, 1 active */
 	long first, last;	/* the page: matches [first, last) */
 	long count;
 	json_object *results;
@@ -167,18 +210,28 @@ collect(void *ctx, json_object *rec)
 {
 	struct search *sr = ctx;
 
+	static const char *const copied[] = { "role", "is_active",
+		"created_at" };
+	json_object *v;
+
 	if (sr->q != NULL && !field_has(rec, "username", sr->q) &&
 	    !field_has(rec, "email", sr->q) &&
 	    !field_has(rec, "display_name", sr->q))
 		return SUP_OK;
+	if (sr->role >= 0 && (!json_object_object_get_ex(rec, "role", &v) ||
+	    user_role_from(json_object_get_string(v)) != sr->role))
+		return SUP_OK;
+	if (sr->active >= 0 && user_is_active(rec) != (sr->active == 1))
+		return SUP_OK;
 	if (sr->count >= sr->first && sr->count < sr->last) {
-		json_object *o = user_public(rec, true), *v;
+		json_object *o = user_public(rec, true);
 
 		if (o == NULL)
 			return SUP_ENOMEM;
-		if (json_object_object_get_ex(rec, "created_at", &v))
-			json_object_object_add(o, "created_at",
-			    json_object_get(v));
+		for (size_t i = 0; i < SUP_NELEM(copied); i++)
+			if (json_object_object_get_ex(rec, copied[i], &v))
+				json_object_object_add(o, copied[i],
+				    json_object_get(v));
 		if (!json_set(o, "away",
 		    json_object_new_boolean(user_is_away(rec))) ||
 		    json_object_array_add(sr->results, o) != 0) {
@@ -190,20 +243,23 @@ collect(void *ctx, json_object *rec)
 	return SUP_OK;
 }
 
-enum { IX_Q, IX_PAGE, IX_PAGE_SIZE, IX_NFIELDS };
+enum { IX_Q, IX_ROLE, IX_ACTIVE, IX_PAGE, IX_PAGE_SIZE, IX_NFIELDS };
 static const struct field index_fields[IX_NFIELDS] = {
 	[IX_Q] = { "q", F_STRING, 0, 1, EMAIL_MAX, NULL, NULL },
+	[IX_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
+	[IX_ACTIVE] = { "is_active", F_BOOL, 0, 0, 0, NULL, NULL },
 	[IX_PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
 	[IX_PAGE_SIZE] = { "page_size", F_INT, 0, 1, PAGE_SIZE_MAX, NULL,
 		NULL },
 };
 
 /*
- * GET /api/support/users/?q=&page=&page_size=
+ * GET /api/support/users/?q=&role=&is_active=&page=&page_size=
  * Staff.  200 {count, next, previous, results}, in id order, each User
- * with e-mail, created_at, away, ticket_count and open_ticket_count; q
- * matches a substring of the username, e-mail or display name, in any
- * case.  The users are read in full for each search (they are the small
+ * with e-mail, role, is_active, created_at, away, ticket_count and
+ * open_ticket_count; q matches a substring of the username, e-mail or
+ * display name, in any case; role (user, agent, admin) and is_active
+ * (true, false) keep only the users who have it.  The users are read in full for each search (they are the small
  * table: docs/api.md says what it costs); the counters are read only for
  * the page's users, at most page_size of them.  400 bad parameters; 404 a
  * page past the end.
@@ -225,6 +281,8 @@ user_index(void *ctx, struct sup_req *r)
 	size = v[IX_PAGE_SIZE].present ? v[IX_PAGE_SIZE].num :
 	    PAGE_SIZE_DEFAULT;
 	sr.q = v[IX_Q].present ? v[IX_Q].str : NULL;
+	sr.role = v[IX_ROLE].present ? (int)v[IX_ROLE].num : -1;
+	sr.active = v[IX_ACTIVE].present ? v[IX_ACTIVE].b : -1;
 	sr.first = (page - 1) * size;
 	sr.last = page * size;
 	if ((sr.results = json_object_new_array()) == NULL)
@@ -397,34 +455,106 @@ static const struct field change_fields[] = {
 	{ "away", F_BOOL, FIELD_REQUIRED, 0, 0, NULL, NULL },
 };
 
-/*
- * PATCH /api/support/users/{id}/ {away}
- * Staff, for themselves; an admin, for anyone (another's: 403 for an
- * agent; a customer: 403).  Marks the user away (auto_assign gives them
- * no ticket) or back.  200 the User as GET shows it; 400 a bad body;
- * 404 no such user.
- */
+/* What an admin's PATCH takes: the route lists these. */
+enum { CH_AWAY, CH_ROLE, CH_ACTIVE, CH_NFIELDS };
+static const struct field admin_change_fields[CH_NFIELDS] = {
+	[CH_AWAY] = { "away", F_BOOL, 0, 0, 0, NULL, NULL },
+	[CH_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
+	[CH_ACTIVE] = { "is_active", F_BOOL, 0, 0, 0, NULL, NULL },
+};
+
+/* Answer 200 with user r->id as GET shows it to the caller. */
 static sup_err
-user_change(void *ctx, struct sup_req *r)
+reply_detail(struct app *app, struct sup_req *r)
 {
-	struct app *app = ctx;
-	struct value v[SUP_NELEM(change_fields)];
 	json_object *rec, *o;
 	sup_err e;
 
-	if (r->id != r->user.id && r->user.role != ROLE_ADMIN)
-		return SUP_EFORBIDDEN;
-	if ((e = valid_json(r, r->json, change_fields,
-	    SUP_NELEM(change_fields), v)) != SUP_OK)
-		return e;
-	if ((e = user_set_away(&app->store, r->user.id, r->id, v[0].b)) !=
-	    SUP_OK || (e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+	if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
 		return e;
 	e = detail_object(app, r, rec, &o);
 	json_object_put(rec);
 	if (e != SUP_OK)
 		return e;
 	return app_reply(r, 200, o);
+}
+
+/*
+ * Make user r->id's record say what v (admin_change_fields) asks, by the
+ * caller, an admin: only what differs is changed, each field with its
+ * own event in its own transaction, role first (then is_active, then
+ * away), so that a refusal of the first (last_admin) changes nothing.
+ * Switched off, the account's sessions end too (account_set_active).
+ */
+static sup_err
+admin_change(struct app *app, struct sup_req *r, const struct value *v)
+{
+	json_object *rec, *jv;
+	int role;
+	bool active, away;
+	sup_err e;
+
+	if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+		return e;
+	role = json_object_object_get_ex(rec, "role", &jv) ?
+	    user_role_from(json_object_get_string(jv)) : -1;
+	active = user_is_active(rec);
+	away = user_is_away(rec);
+	json_object_put(rec);
+	if (v[CH_ROLE].present && v[CH_ROLE].num != role &&
+	    (e = user_set_role(&app->store, r->user.id, r->id,
+	    (enum user_role)v[CH_ROLE].num)) != SUP_OK)
+		return e;
+	if (v[CH_ACTIVE].present && v[CH_ACTIVE].b != active &&
+	    (e = account_set_active(&app->store, r->user.id, r->id,
+	    v[CH_ACTIVE].b, NULL)) != SUP_OK)
+		return e;
+	if (v[CH_AWAY].present && v[CH_AWAY].b != away &&
+	    (e = user_set_away(&app->store, r->user.id, r->id,
+	    v[CH_AWAY].b)) != SUP_OK)
+		return e;
+	return SUP_OK;
+}
+
+/*
+ * PATCH /api/support/users/{id}/ {away} (staff) or {away?, role?,
+ * is_active?} (an admin, at least one)
+ * Staff, for themselves, away only (role or is_active from an agent: 400
+ * unknown_field); an admin, any of them for anyone (another's: 403 for an
+ * agent; a customer: 403).  away: auto_assign gives an agent away no
+ * ticket.  is_active false switches the account off: its sessions and
+ * tokens fail at their next request, its sessions end.  200 the User as
+ * GET shows it; 400 a bad body; 404 no such user; 409 last_admin when the
+ * change would leave no active admin.
+ */
+static sup_err
+user_change(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[CH_NFIELDS];
+	sup_err e;
+
+	if (r->user.role != ROLE_ADMIN) {
+		if (r->id != r->user.id)
+			return SUP_EFORBIDDEN;
+		if ((e = valid_json(r, r->json, change_fields,
+		    SUP_NELEM(change_fields), v)) != SUP_OK)
+			return e;
+		if ((e = user_set_away(&app->store, r->user.id, r->id,
+		    v[0].b)) != SUP_OK)
+			return e;
+		return reply_detail(app, r);
+	}
+	if ((e = valid_json(r, r->json, admin_change_fields, CH_NFIELDS, v)) !=
+	    SUP_OK)
+		return e;
+	if (!v[CH_AWAY].present && !v[CH_ROLE].present &&
+	    !v[CH_ACTIVE].present)
+		return valid_fail(r, "role", "Give role, is_active or away: "
+		    "at least one.");
+	if ((e = admin_change(app, r, v)) != SUP_OK)
+		return e;
+	return reply_detail(app, r);
 }
 
 enum { PW_OLD, PW_NEW, PW_NFIELDS };
@@ -435,12 +565,31 @@ static const struct field password_fields[PW_NFIELDS] = {
 		PASSWORD_MAX, NULL, NULL },
 };
 
+static const struct field set_password_fields[] = {
+	{ "new_password", F_TEXT, FIELD_REQUIRED | FIELD_RAW, 1, PASSWORD_MAX,
+		NULL, NULL },
+};
+
+/* The record's text field name, or "" when it has none. */
+static const char *
+rec_text(json_object *rec, const char *name)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, name, &v) ?
+	    json_object_get_string(v) : "";
+}
+
 /*
  * POST /api/support/users/{id}/password/ {old_password, new_password}
  * The user themself (staff on another: 403; a customer: 404).  The old
  * password is checked as a login is, throttled alike (429).  200 the User;
  * every other session of the user ends (the one making the change stays).
  * 400 a wrong old password or a new one the rules refuse.
+ *
+ * An admin setting another's: {new_password} only (old_password is 400
+ * unknown_field), the same rules; 200 the User; every session of theirs
+ * ends (their API tokens stay: DELETE .../tokens/).
  */
 static sup_err
 user_password(void *ctx, struct sup_req *r)
@@ -449,41 +598,49 @@ user_password(void *ctx, struct sup_req *r)
 	struct value v[PW_NFIELDS];
 	json_object *rec, *checked = NULL, *o;
 	const char *old, *pw, *why, *name, *email;
-	json_object *jv;
+	bool by_admin;
 	sup_err e;
 
 	if ((e = path_user(app, r, &rec)) != SUP_OK)
 		return e;
-	if (r->id != r->user.id) {
+	by_admin = r->id != r->user.id && r->user.role == ROLE_ADMIN;
+	if (r->id != r->user.id && !by_admin) {
 		json_object_put(rec);
 		return SUP_EFORBIDDEN;
 	}
-	if ((e = valid_json(r, r->json, password_fields, PW_NFIELDS, v)) !=
-	    SUP_OK)
+	if (by_admin)
+		e = valid_json(r, r->json, set_password_fields,
+		    SUP_NELEM(set_password_fields), &v[PW_NEW]);
+	else
+		e = valid_json(r, r->json, password_fields, PW_NFIELDS, v);
+	if (e != SUP_OK)
 		goto out;
-	old = v[PW_OLD].str;
 	pw = v[PW_NEW].str;
-	name = json_object_object_get_ex(rec, "username", &jv) ?
-	    json_object_get_string(jv) : "";
-	email = json_object_object_get_ex(rec, "email", &jv) ?
-	    json_object_get_string(jv) : "";
+	name = rec_text(rec, "username");
+	email = rec_text(rec, "email");
 	if ((why = user_password_problem(name, email, pw)) != NULL) {
 		e = valid_fail(r, "new_password", why);
 		goto out;
 	}
-	e = sess_login(&app->store, &app->conf, name, old, v[PW_OLD].len,
-	    req_env(r, "REMOTE_ADDR"), time_now_us(), &r->retry_after,
-	    &checked);
-	json_object_put(checked);
-	if (e == SESS_ECREDS) {
-		e = valid_fail(r, "old_password", "Wrong password.");
-		goto out;
+	if (by_admin) {
+		if ((e = account_set_password(&app->store, r->user.id, r->id,
+		    pw, NULL, NULL)) != SUP_OK)
+			goto out;
+	} else {
+		old = v[PW_OLD].str;
+		e = sess_login(&app->store, &app->conf, name, old,
+		    v[PW_OLD].len, req_env(r, "REMOTE_ADDR"), time_now_us(),
+		    &r->retry_after, &checked);
+		json_object_put(checked);
+		if (e == SESS_ECREDS) {
+			e = valid_fail(r, "old_password", "Wrong password.");
+			goto out;
+		}
+		if (e != SUP_OK || (e = account_set_password(&app->store,
+		    r->user.id, r->id, pw, r->by_cookie ? r->sess_key : NULL,
+		    NULL)) != SUP_OK)
+			goto out;
 	}
-	if (e != SUP_OK ||
-	    (e = user_set_password(&app->store, r->user.id, r->id, pw)) != SUP_OK ||
-	    (e = sess_end_user(&app->store, r->id, r->by_cookie ?
-	    r->sess_key : NULL, NULL)) != SUP_OK)
-		goto out;
 	if ((o = user_public(rec, true)) == NULL) {
 		e = SUP_ENOMEM;
 		goto out;
@@ -493,6 +650,118 @@ user_password(void *ctx, struct sup_req *r)
 out:
 	json_object_put(rec);
 	return e;
+}
+
+/* 200 {name: n}: what an admin's revocation did. */
+static sup_err
+reply_count(struct sup_req *r, const char *name, long n)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL || !json_set(o, name, json_object_new_int64(n))) {
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	return app_reply(r, 200, o);
+}
+
+/*
+ * DELETE /api/support/users/{id}/sessions/
+ * Admin.  Ends every session of user id (an admin's own: all but the one
+ * making the request), with a sessions.revoked event when any ended.  200
+ * {"sessions_ended": N}; 404 no such user.
+ */
+static sup_err
+user_sessions_end(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *rec;
+	long n;
+	sup_err e;
+
+	if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+		return e;
+	json_object_put(rec);
+	if ((e = sess_revoke_user(&app->store, r->user.id, r->id,
+	    r->id == r->user.id && r->by_cookie ? r->sess_key : NULL, &n)) !=
+	    SUP_OK)
+		return e;
+	return reply_count(r, "sessions_ended", n);
+}
+
+/*
+ * GET /api/support/users/{id}/tokens/
+ * Admin.  200 {"count", "results"}: user id's API tokens without their
+ * secret ({id, user, username, name, created_at, last_used_at?}, oldest
+ * first: token_list); 404 no such user.
+ */
+static sup_err
+user_tokens(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *rec, *list, *o;
+	sup_err e;
+
+	if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+		return e;
+	json_object_put(rec);
+	if ((e = token_list(&app->store, r->id, &list)) != SUP_OK)
+		return e;
+	if ((o = json_object_new_object()) == NULL ||
+	    !json_set(o, "count", json_object_new_int64(
+	    (int64_t)json_object_array_length(list)))) {
+		json_object_put(list);
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	json_object_object_add(o, "results", list);
+	return app_reply(r, 200, o);
+}
+
+/*
+ * DELETE /api/support/users/{id}/tokens/
+ * Admin.  Revokes every API token of user id in one transaction (a
+ * token.revoked event each): none works at its next request.  200
+ * {"tokens_revoked": N}; 404 no such user.
+ */
+static sup_err
+user_tokens_revoke(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *rec;
+	long n;
+	sup_err e;
+
+	if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+		return e;
+	json_object_put(rec);
+	if ((e = token_revoke_user(&app->store, r->user.id, r->id, &n)) !=
+	    SUP_OK)
+		return e;
+	return reply_count(r, "tokens_revoked", n);
+}
+
+/*
+ * GET /api/support/settings/
+ * Admin.  200 {"count", "results": [{name, value, default}]}: every key
+ * support.conf takes, as this process loaded it (conf_settings: values
+ * only, never what a file holds).
+ */
+static sup_err
+settings_show(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *list = conf_settings(&app->conf), *o = NULL;
+
+	if (list == NULL || (o = json_object_new_object()) == NULL ||
+	    !json_set(o, "count", json_object_new_int64(
+	    (int64_t)json_object_array_length(list)))) {
+		json_object_put(list);
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	json_object_object_add(o, "results", list);
+	return app_reply(r, 200, o);
 }
 
 /* --- Pages ------------------------------------------------------------ */
@@ -759,6 +1028,410 @@ out:
 	return e;
 }
 
+/* --- The admin area (docs/pages.md) --------------------------------- */
+
+#define PAGE_ADMIN "/support/admin/"
+#define PAGE_ADMIN_USERS PAGE_ADMIN "users/"
+
+/* The words for each role, by enum user_role. */
+static const char *const role_labels[] = { "Customer", "Agent", "Admin" };
+
+/*
+ * Add to o, under name, the choices of a <select> as the template shows
+ * them: [{value, label, selected}], from values[] and labels[] (n each),
+ * selected the value that is (NULL: none).  false when out of memory.
+ */
+static bool
+add_options(json_object *o, const char *name, const char *const *values,
+    const char *const *labels, size_t n, const char *selected)
+{
+	json_object *list = json_object_new_array(), *opt;
+
+	if (list == NULL || !json_set(o, name, list))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if ((opt = json_object_new_object()) == NULL ||
+		    json_object_array_add(list, opt) != 0) {
+			json_object_put(opt);
+			return false;
+		}
+		if (!json_set(opt, "value", json_object_new_string(values[i])) ||
+		    !json_set(opt, "label", json_object_new_string(labels[i])) ||
+		    !json_set(opt, "selected", json_object_new_boolean(
+		    selected != NULL && strcmp(selected, values[i]) == 0)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Add the admin pages' members of a User object u: page_user's, and
+ * role_label and is_disabled (the template has no "not").  SUP_ENOMEM.
+ */
+static sup_err
+admin_user_members(json_object *u)
+{
+	json_object *v;
+	int role = -1;
+	sup_err e;
+
+	if ((e = page_user(u)) != SUP_OK)
+		return e;
+	if (json_object_object_get_ex(u, "role", &v))
+		role = user_role_from(json_object_get_string(v));
+	if (!json_set(u, "role_label", json_object_new_string(role >= 0 ?
+	    role_labels[role] : "")) ||
+	    !json_set(u, "is_disabled", json_object_new_boolean(
+	    !json_object_object_get_ex(u, "is_active", &v) ||
+	    !json_object_get_boolean(v))))
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
+/*
+ * The list of users, its filters and the form to create one
+ * (admin_users.html) with status; after a refused creation (e) with what
+ * was typed (never the password) and the API's messages.  The list is
+ * GET /api/support/users/'s for the request's query (none after a POST).
+ */
+static sup_err
+admin_users_render(struct app *app, struct sup_req *r, int status, sup_err e)
+{
+	static const char *const active_values[] = { "true", "false" };
+	static const char *const active_labels[] = { "Active", "Disabled" };
+	json_object *list, *pc, *results, *count, *v;
+	const char *q, *role_sel = NULL;
+	sup_err rc;
+
+	if ((rc = user_index(app, r)) != SUP_OK)
+		return rc;
+	list = json_object_get(r->reply);
+	json_object_object_get_ex(list, "results", &results);
+	for (size_t i = 0; i < json_object_array_length(results); i++)
+		if ((rc = admin_user_members(json_object_array_get_idx(results,
+		    i))) != SUP_OK) {
+			json_object_put(list);
+			return rc;
+		}
+	json_object_object_get_ex(list, "count", &count);
+	if ((pc = page_context(&app->page, r, "Users")) == NULL ||
+	    !json_set(list, "empty", json_object_new_boolean(
+	    json_object_get_int64(count) == 0)) ||
+	    json_object_object_add(pc, "users", list) != 0) {
+		json_object_put(list);
+		json_object_put(pc);
+		return SUP_ENOMEM;
+	}
+	rc = SUP_ENOMEM;
+	if (e != SUP_OK && r->json != NULL &&
+	    json_object_object_get_ex(r->json, "role", &v))
+		role_sel = json_object_get_string(v);
+	if ((q = req_query(r, "q")) != NULL &&
+	    !json_set(pc, "q", json_object_new_string(q)))
+		goto out;
+	if (!add_options(pc, "role_filter", role_choices, role_labels, 3,
+	    req_query(r, "role")) ||
+	    !add_options(pc, "active_filter", active_values, active_labels, 2,
+	    req_query(r, "is_active")) ||
+	    !add_options(pc, "roles", role_choices, role_labels, 3,
+	    role_sel != NULL ? role_sel : "user"))
+		goto out;
+	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
+		goto out;
+	rc = page_render(&app->page, r, status, "admin_users.html", pc);
+out:
+	json_object_put(pc);
+	return rc;
+}
+
+/*
+ * GET /support/admin/users/?q=&role=&is_active=&page=&page_size=
+ * Admin (staff and customers: the 403 page).  The users as GET
+ * /api/support/users/ finds them, with filters, and the form to create
+ * one.  200; 400 and 404 pages as the API's errors.
+ */
+static sup_err
+page_admin_users(void *ctx, struct sup_req *r)
+{
+	return admin_users_render(ctx, r, 200, SUP_OK);
+}
+
+/* What the page of a user says after a change (?done=), by done_choices. */
+static const char *const done_choices[] = { "created", "role", "disabled",
+	"enabled", "password", "sessions", "tokens", "away", NULL };
+static const char *const done_notices[] = {
+	"The account was created.",
+	"The role was changed.",
+	"The account was disabled: its sessions were ended and its API "
+	    "tokens no longer work.",
+	"The account was enabled.",
+	"The password was set. The user's sessions were ended.",
+	"Every session of the user was ended.",
+	"Every API token of the user was revoked.",
+	"The away flag was changed.",
+};
+
+/*
+ * The page of user r->id (admin_user.html) with status: the User as GET
+ * /api/support/users/{id}/ shows it to an admin (without the tickets:
+ * the customer page has them), their API tokens, and a form for each
+ * change; notice: a sentence of done_notices (or NULL); after a refused
+ * change (e) the API's messages.  SUP_ENOTFOUND for no such user.
+ */
+static sup_err
+admin_user_render(struct app *app, struct sup_req *r, int status, sup_err e,
+    const char *notice)
+{
+	json_object *rec, *u = NULL, *tokens = NULL, *pc = NULL, *v;
+	const char *role = NULL;
+	sup_err rc;
+
+	if ((rc = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+		return rc;
+	rc = detail_object(app, r, rec, &u);
+	json_object_put(rec);
+	if (rc != SUP_OK || (rc = admin_user_members(u)) != SUP_OK ||
+	    (rc = token_list(&app->store, r->id, &tokens)) != SUP_OK)
+		goto out;
+	rc = SUP_ENOMEM;
+	for (size_t i = 0; i < json_object_array_length(tokens); i++) {
+		json_object *t = json_object_array_get_idx(tokens, i);
+		char when[PAGE_TIME_STRLEN + 1];
+		static const char *const times[][2] = {
+			{ "created_at", "created_at_display" },
+			{ "last_used_at", "last_used_at_display" },
+		};
+		for (size_t k = 0; k < SUP_NELEM(times); k++)
+			if (json_object_object_get_ex(t, times[k][0], &v) &&
+			    page_time_display(json_object_get_string(v), when,
+			    sizeof(when)) && !json_set(t, times[k][1],
+			    json_object_new_string(when)))
+				goto out;
+	}
+	if (json_object_object_get_ex(u, "role", &v))
+		role = json_object_get_string(v);
+	if ((pc = page_context(&app->page, r, "User")) == NULL ||
+	    !add_options(u, "roles", role_choices, role_labels, 3, role) ||
+	    !json_set(u, "is_self", json_object_new_boolean(
+	    r->id == r->user.id)) ||
+	    !json_set(u, "is_other", json_object_new_boolean(
+	    r->id != r->user.id)) ||
+	    !json_set(u, "no_tokens", json_object_new_boolean(
+	    json_object_array_length(tokens) == 0)) ||
+	    !json_set(u, "token_count", json_object_new_int64(
+	    (int64_t)json_object_array_length(tokens))) ||
+	    !json_set(u, "tokens", tokens))
+		goto out;
+	tokens = NULL;
+	if (json_object_object_add(pc, "user", u) != 0)
+		goto out;
+	u = NULL;
+	if (notice != NULL && !json_set(pc, "notice",
+	    json_object_new_string(notice)))
+		goto out;
+	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
+		goto out;
+	rc = page_render(&app->page, r, status, "admin_user.html", pc);
+out:
+	json_object_put(pc);
+	json_object_put(u);
+	json_object_put(tokens);
+	return rc;
+}
+
+static const struct field admin_user_query[] = {
+	{ "done", F_ENUM, 0, 0, 0, done_choices, NULL },
+};
+
+/*
+ * GET /support/admin/users/{id}/?done=
+ * Admin.  The user's page (admin_user_render); done (one of
+ * done_choices) says what the change just made did.  200; 404 page.
+ */
+static sup_err
+page_admin_user(void *ctx, struct sup_req *r)
+{
+	struct value v[1];
+	sup_err e;
+
+	if ((e = valid_query(r, admin_user_query, 1, v)) != SUP_OK)
+		return e;
+	return admin_user_render(ctx, r, 200, SUP_OK, v[0].present ?
+	    done_notices[v[0].num] : NULL);
+}
+
+/* 303 to user r->id's page saying done (one of done_choices). */
+static sup_err
+admin_user_done(struct app *app, struct sup_req *r, const char *done)
+{
+	char path[sizeof(PAGE_ADMIN_USERS) + 40];
+	int n = snprintf(path, sizeof(path), PAGE_ADMIN_USERS "%" PRIu32
+	    "/?done=%s", r->id, done);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return SUP_ENOMEM;
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
+/* Is e a refusal the form shows again (rather than an error page)? */
+static bool
+form_refusal(sup_err e)
+{
+	return e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_EEXIST ||
+	    e == USER_ELASTADMIN || e == SESS_ETHROTTLE;
+}
+
+/*
+ * POST /support/admin/users/ username, display_name, email, role,
+ * password (a form)
+ * Admin.  Creates the account (user_register, as an admin): 303 to its
+ * page; the list and the form again with 400 (bad fields) or 409 (the
+ * name or e-mail is taken).
+ */
+static sup_err
+page_admin_create(void *ctx, struct sup_req *r)
+{
+	sup_err e = user_register(ctx, r);
+
+	if (form_refusal(e))
+		return admin_users_render(ctx, r, app_status(e), e);
+	if (e != SUP_OK)
+		return e;
+	return admin_user_done(ctx, r, "created");
+}
+
+/*
+ * POST /support/admin/users/{id}/ role | is_active | away (a form)
+ * Admin.  The change of PATCH /api/support/users/{id}/: 303 to the user's
+ * page saying what changed; the page again with 400 (bad fields) or 409
+ * (last_admin); 404 page.
+ */
+static sup_err
+page_admin_change(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *rec, *v;
+	const char *done = "away";
+	sup_err e = user_change(ctx, r);
+
+	if (form_refusal(e))
+		return admin_user_render(app, r, app_status(e), e, NULL);
+	if (e != SUP_OK)
+		return e;
+	if (json_object_object_get_ex(r->json, "role", &v))
+		done = "role";
+	else if (json_object_object_get_ex(r->json, "is_active", &v)) {
+		if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
+			return e;
+		done = user_is_active(rec) ? "enabled" : "disabled";
+		json_object_put(rec);
+	}
+	return admin_user_done(app, r, done);
+}
+
+/*
+ * POST /support/admin/users/{id}/password/ new_password (a form)
+ * Admin, on another user: 303 to the user's page; the page again with
+ * 400.  On their own id the rules of one's own change hold (the old
+ * password too: /support/password/ asks for it); their page has no such
+ * form to show again, so a refusal is the 400 page naming the fields.
+ */
+static sup_err
+page_admin_password(void *ctx, struct sup_req *r)
+{
+	sup_err e = user_password(ctx, r);
+
+	if (form_refusal(e) && r->id != r->user.id)
+		return admin_user_render(ctx, r, app_status(e), e, NULL);
+	if (e != SUP_OK)
+		return e;
+	return admin_user_done(ctx, r, "password");
+}
+
+/*
+ * POST /support/admin/users/{id}/sessions/ (a form with its token)
+ * Admin.  user_sessions_end: 303 to the user's page; 404 page.
+ */
+static sup_err
+page_admin_sessions(void *ctx, struct sup_req *r)
+{
+	struct value none[1];
+	sup_err e;
+
+	/* The form carries its token only: anything else is refused. */
+	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
+	    (e = user_sessions_end(ctx, r)) != SUP_OK)
+		return e;
+	return admin_user_done(ctx, r, "sessions");
+}
+
+/*
+ * POST /support/admin/users/{id}/tokens/ (a form with its token)
+ * Admin.  user_tokens_revoke: 303 to the user's page; 404 page.
+ */
+static sup_err
+page_admin_tokens(void *ctx, struct sup_req *r)
+{
+	struct value none[1];
+	sup_err e;
+
+	/* The form carries its token only: anything else is refused. */
+	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
+	    (e = user_tokens_revoke(ctx, r)) != SUP_OK)
+		return e;
+	return admin_user_done(ctx, r, "tokens");
+}
+
+/*
+ * GET /support/admin/
+ * Admin.  303 to the users: the area's first page.
+ */
+static sup_err
+page_admin_home(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+
+	return page_redirect(r, app->conf.url_prefix, PAGE_ADMIN_USERS);
+}
+
+/*
+ * GET /support/admin/settings/
+ * Admin.  The settings of GET /api/support/settings/ as a table, each
+ * marked when it is not the default (is_changed).  200.
+ */
+static sup_err
+page_admin_settings(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *list, *pc, *results, *v, *d;
+	sup_err e;
+
+	if ((e = settings_show(ctx, r)) != SUP_OK)
+		return e;
+	list = json_object_get(r->reply);
+	json_object_object_get_ex(list, "results", &results);
+	for (size_t i = 0; i < json_object_array_length(results); i++) {
+		json_object *o = json_object_array_get_idx(results, i);
+		json_object_object_get_ex(o, "value", &v);
+		json_object_object_get_ex(o, "default", &d);
+		if (!json_set(o, "is_changed", json_object_new_boolean(
+		    strcmp(json_object_get_string(v),
+		    json_object_get_string(d)) != 0))) {
+			json_object_put(list);
+			return SUP_ENOMEM;
+		}
+	}
+	if ((pc = page_context(&app->page, r, "Settings")) == NULL ||
+	    json_object_object_add(pc, "settings", list) != 0) {
+		json_object_put(list);
+		json_object_put(pc);
+		return SUP_ENOMEM;
+	}
+	e = page_render(&app->page, r, 200, "admin_settings.html", pc);
+	json_object_put(pc);
+	return e;
+}
+
 static const struct route routes[] = {
 	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF,
 		ROUTE_FIELDS(register_fields) },
@@ -767,9 +1440,17 @@ static const struct route routes[] = {
 	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN,
 		ROUTE_NO_FIELDS },
 	{ "PATCH", USERS_PATH "{id}/", user_change, ROUTE_STAFF | ROUTE_BODY,
-		ROUTE_FIELDS(change_fields) },
+		ROUTE_FIELDS(admin_change_fields) },
 	{ "POST", USERS_PATH "{id}/password/", user_password,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(password_fields) },
+	{ "DELETE", USERS_PATH "{id}/sessions/", user_sessions_end,
+		ROUTE_ADMIN, ROUTE_NO_FIELDS },
+	{ "GET", USERS_PATH "{id}/tokens/", user_tokens, ROUTE_ADMIN,
+		ROUTE_NO_FIELDS },
+	{ "DELETE", USERS_PATH "{id}/tokens/", user_tokens_revoke,
+		ROUTE_ADMIN, ROUTE_NO_FIELDS },
+	{ "GET", SETTINGS_PATH, settings_show, ROUTE_ADMIN,
+		ROUTE_NO_FIELDS },
 	{ "GET", PAGE_REGISTER, page_register_form, ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
 	{ "POST", PAGE_REGISTER, page_register,
@@ -788,6 +1469,29 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(index_fields) },
 	{ "GET", PAGE_CUSTOMERS "{id}/", page_customer,
 		ROUTE_LOGIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
+	{ "GET", PAGE_ADMIN, page_admin_home, ROUTE_ADMIN | ROUTE_PAGE,
+		ROUTE_NO_FIELDS },
+	{ "GET", PAGE_ADMIN_USERS, page_admin_users,
+		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(index_fields) },
+	{ "POST", PAGE_ADMIN_USERS, page_admin_create,
+		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(register_fields) },
+	{ "GET", PAGE_ADMIN_USERS "{id}/", page_admin_user,
+		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(admin_user_query) },
+	{ "POST", PAGE_ADMIN_USERS "{id}/", page_admin_change,
+		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(admin_change_fields) },
+	{ "POST", PAGE_ADMIN_USERS "{id}/password/", page_admin_password,
+		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(set_password_fields) },
+	{ "POST", PAGE_ADMIN_USERS "{id}/sessions/", page_admin_sessions,
+		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
+	{ "POST", PAGE_ADMIN_USERS "{id}/tokens/", page_admin_tokens,
+		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
+	{ "GET", PAGE_ADMIN "settings/", page_admin_settings,
+		ROUTE_ADMIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
 };
 
 int

@@ -18,7 +18,9 @@
  *    "Send anyway" (sent again, it carries the new last_seen);
  *  - Ctrl+Enter (Cmd+Enter) in the reply box sends it;
  *  - on the queue, "All on this page" of the bulk bar ticks every
- *    ticket's box too (without it the server reads the box itself).
+ *    ticket's box too (without it the server reads the box itself);
+ *  - a chat page whose session is gone (a poll or a reply answered 401:
+ *    logged out elsewhere, or the account disabled) says so at the top.
  * No inline script anywhere: the pages' Content-Security-Policy forbids
  * it, so this file finds its elements by id (templates/ticket.html).
  */
@@ -238,6 +240,8 @@
 			    ""), { headers: headers, credentials: "same-origin",
 			    cache: "no-cache" })
 			    .then(function (r) {
+				if (r.status === 401)
+					signedOut();
 				if (r.status !== 200)
 					return;
 				etag = r.headers.get("ETag") || etag;
@@ -284,6 +288,8 @@
 				})
 			}).then(function (r) {
 				return r.json().then(function (body) {
+					if (r.status === 401)
+						signedOut();
 					if (r.status === 403 && body.error &&
 					    body.error.code === "csrf_failed")
 						throw new Error("Your session has " +
@@ -341,6 +347,30 @@
 				schedule();
 		});
 		schedule();
+	}
+
+	/*
+	 * Part 9: the page's session is gone (logged out elsewhere, ended by
+	 * an admin, or the account disabled): the poll or a reply got 401.
+	 * Say so once, at the top, with a link to log in again; the
+	 * reply form's draft stays in the box.
+	 */
+	function signedOut() {
+		var main = document.getElementById("main"), p, a;
+		var brand = document.querySelector("a.brand");
+		if (!main || document.getElementById("signed-out"))
+			return;
+		p = el("p", "alert", "You are no longer signed in: your " +
+		    "session ended or your account was disabled. ");
+		p.id = "signed-out";
+		p.setAttribute("role", "alert");
+		a = el("a", null, "Log in again");
+		/* The brand links to url_prefix + /support/. */
+		a.href = (brand ? brand.pathname.replace(/\/support\/$/, "") :
+		    "") + "/support/login/?next=" +
+		    encodeURIComponent(location.pathname);
+		p.appendChild(a);
+		main.insertBefore(p, main.firstChild);
 	}
 
 	function bulkAll(all) {

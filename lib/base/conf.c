@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <ini.h>
+#include <json-c/json.h>
 
 #include "conf.h"
 #include "util.h"
@@ -189,11 +190,10 @@ url_prefix_ok(const char *p)
 	return true;
 }
 
-sup_err
-conf_load(struct sup_conf *conf, const char *path)
+/* conf as support.conf leaves it when it sets nothing.  SUP_ENOMEM. */
+static sup_err
+conf_defaults(struct sup_conf *conf)
 {
-	int rc;
-
 	memset(conf, 0, sizeof(*conf));
 	conf->durable = true;
 	conf->cache_kb = 16384;
@@ -219,7 +219,16 @@ conf_load(struct sup_conf *conf, const char *path)
 	    set_default(&conf->templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT) !=
 	    SUP_OK)
 		return SUP_ENOMEM;
+	return SUP_OK;
+}
 
+sup_err
+conf_load(struct sup_conf *conf, const char *path)
+{
+	int rc;
+
+	if (conf_defaults(conf) != SUP_OK)
+		return SUP_ENOMEM;
 	rc = ini_parse(path, on_value, conf);
 	if (rc < 0) {
 		snprintf(conf->errmsg, sizeof(conf->errmsg),
@@ -254,6 +263,86 @@ conf_free(struct sup_conf *conf)
 	free(conf->templates_dir);
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
 	conf->templates_dir = NULL;
+}
+
+/* The names of auto_assign's policies, by enum conf_assign. */
+static const char *const assign_names[] = {
+	[ASSIGN_NO] = "no", [ASSIGN_ROUND_ROBIN] = "round_robin",
+	[ASSIGN_LEAST_OPEN] = "least_open",
+};
+
+/* The value of key k in c as JSON: a new object, NULL when out of memory. */
+static json_object *
+key_value(const struct sup_conf *c, const struct key *k)
+{
+	const char *field = (const char *)c + k->off;
+	const char *str;
+
+	switch (k->kind) {
+	case K_STR:
+	case K_PATH:
+		str = *(char *const *)(const void *)field;
+		return json_object_new_string(str != NULL ? str : "");
+	case K_BOOL:
+		return json_object_new_boolean(*(const bool *)(const void *)
+		    field);
+	case K_LONG:
+		return json_object_new_int64(*(const long *)(const void *)
+		    field);
+	}
+	return NULL;
+}
+
+/*
+ * Add {"name", "value", "default"} to list.  value and dflt are taken
+ * (NULL: out of memory, as is a failed addition).  false when out of
+ * memory.
+ */
+static bool
+add_setting(json_object *list, const char *name, json_object *value,
+    json_object *dflt)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL || value == NULL || dflt == NULL ||
+	    json_object_array_add(list, o) != 0) {
+		json_object_put(o);
+		json_object_put(value);
+		json_object_put(dflt);
+		return false;
+	}
+	return json_set(o, "name", json_object_new_string(name)) &&
+	    json_set(o, "value", value) && json_set(o, "default", dflt);
+}
+
+json_object *
+conf_settings(const struct sup_conf *conf)
+{
+	struct sup_conf d;
+	json_object *list = NULL;
+	bool ok;
+
+	if (conf_defaults(&d) != SUP_OK ||
+	    (list = json_object_new_array()) == NULL)
+		goto nomem;
+	/* The two keys that name a choice, then the table's, in its order. */
+	ok = add_setting(list, "durability", json_object_new_string(
+	    conf->durable ? "sync" : "nosync"), json_object_new_string(
+	    d.durable ? "sync" : "nosync")) &&
+	    add_setting(list, "auto_assign", json_object_new_string(
+	    assign_names[conf->auto_assign]), json_object_new_string(
+	    assign_names[d.auto_assign]));
+	for (size_t i = 0; ok && i < SUP_NELEM(keys); i++)
+		ok = add_setting(list, keys[i].name, key_value(conf, &keys[i]),
+		    key_value(&d, &keys[i]));
+	if (!ok)
+		goto nomem;
+	conf_free(&d);
+	return list;
+nomem:
+	conf_free(&d);
+	json_object_put(list);
+	return NULL;
 }
 
 const char *

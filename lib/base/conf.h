@@ -72,6 +72,18 @@ struct sup_conf {
 sup_err conf_load(struct sup_conf *conf, const char *path);
 void conf_free(struct sup_conf *conf);
 
+/*
+ * The settings in force, for an administrator to read: a new JSON array
+ * (json_object_put) of {"name", "value", "default"}, one for every key
+ * support.conf takes (durability and auto_assign first, then the others
+ * in conf.c's order), value as in force and default as support.conf
+ * leaves it: a bool, a number or a string (a path as a path).  Only
+ * values are shown: no key holds a secret, and a key naming a file never
+ * shows what is in it.  NULL when out of memory.
+ */
+struct json_object;
+struct json_object *conf_settings(const struct sup_conf *conf);
+
 /* The path to read: explicit, else $SUPPORT_CONF, else the compiled default. */
 const char *conf_path(const char *explicit_path);
 

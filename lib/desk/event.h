@@ -52,6 +52,7 @@ enum event_type {
 	EV_CANNED_CREATED,	/* data: canned (its id), title */
 	EV_CANNED_UPDATED,	/* data: canned, title */
 	EV_CANNED_DELETED,	/* data: canned, title */
+	EV_SESSIONS_REVOKED,	/* user; data: count (an admin's revocation) */
 	EV_MAX
 };
 

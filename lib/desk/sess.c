@@ -353,6 +353,8 @@ struct end_args {
 	uint32_t user;
 	const uint8_t *keep;
 	long ended;
+	bool revoke;		/* sess_revoke_user: log it, by actor */
+	uint32_t actor;
 };
 
 /*
@@ -394,6 +396,27 @@ end_txn(struct store *s, DB_TXN *txn, void *arg)
 	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "session list");
 	c->close(c);
+	if (e == SUP_OK && a->revoke && a->ended > 0) {
+		struct event ev;
+
+		event_init(&ev, EV_SESSIONS_REVOKED, a->actor);
+		ev.user = a->user;
+		e = event_finish(s, txn, &ev, event_data_int(&ev, "count",
+		    a->ended));
+	}
+	return e;
+}
+
+sup_err
+sess_revoke_user(struct store *s, uint32_t actor, uint32_t user,
+    const uint8_t *keep, long *ended)
+{
+	struct end_args a = { .user = user, .keep = keep, .revoke = true,
+		.actor = actor };
+	sup_err e = store_run(s, 0, end_txn, &a);
+
+	if (ended != NULL)
+		*ended = e == SUP_OK ? a.ended : 0;
 	return e;
 }
 

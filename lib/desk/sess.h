@@ -67,6 +67,16 @@ sup_err sess_end_user(struct store *s, uint32_t user,
     const uint8_t *keep, long *ended);
 
 /*
+ * sess_end_user as an administrator's act of its own (revoke every
+ * session of an account), by actor: when any ended, a sessions.revoked
+ * event (user; data: count) in the same transaction.  The sessions a
+ * change of password or a switch-off ends are part of that change's
+ * event, and logged by it.
+ */
+sup_err sess_revoke_user(struct store *s, uint32_t actor, uint32_t user,
+    const uint8_t *keep, long *ended);
+
+/*
  * Delete the sessions expired at now_us and the throttle records whose
  * window has passed.  *removed (may be NULL) gets how many records went.
  * Works in batches of small transactions, so a server may run beside it.

@@ -56,6 +56,11 @@ static const struct sup_errdef user_errdefs[] = {
 	    "Registration is closed on this desk.", NULL,
 	    "New accounts cannot be created here. Ask the support team for "
 	    "one." },
+	{ USER_ELASTADMIN, SUP_ECONFLICT, "last_admin",
+	    "This is the desk's last active admin: make another user an admin "
+	    "first.", "The last admin",
+	    "The desk would have no active admin left. Make another user an "
+	    "admin first, then try again." },
 };
 SUP_ERRORS(user_errors, SUP_AREA_USERS, user_errdefs)
 
@@ -317,6 +322,7 @@ user_agents(struct store *s, DB_TXN *txn, uint32_t **ids, size_t *n)
 struct create_args {
 	const char *username, *email, *display_name, *hash;
 	enum user_role role;
+	uint32_t actor;		/* who made it (0: the desk itself) */
 	uint32_t id;
 };
 
@@ -328,7 +334,7 @@ created_event(struct store *s, DB_TXN *txn, const struct create_args *a)
 	struct event ev;
 	sup_err e;
 
-	event_init(&ev, EV_USER_CREATED, 0);
+	event_init(&ev, EV_USER_CREATED, a->actor);
 	ev.user = a->id;
 	if ((e = event_data_cstr(&ev, "username", a->username)) == SUP_OK)
 		e = event_data_cstr(&ev, "role", role);
@@ -406,17 +412,27 @@ user_create(struct store *s, const char *username, const char *email,
     const char *display_name, enum user_role role, const char *password,
     uint32_t *id_out)
 {
+	return user_create_by(s, 0, username, email, display_name, role,
+	    password, id_out);
+}
+
+sup_err
+user_create_by(struct store *s, uint32_t actor, const char *username,
+    const char *email, const char *display_name, enum user_role role,
+    const char *password, uint32_t *id_out)
+{
 	char hash[crypto_pwhash_STRBYTES] = "";
 	size_t plen = password ? strlen(password) : 0;
 	struct create_args a = {
 		.username = username, .email = email, .hash = hash,
 		.display_name = display_name ? display_name : username,
-		.role = role,
+		.role = role, .actor = actor,
 	};
 	sup_err e;
 
 	/* Without a password (REMOTE_USER accounts) the e-mail may be "". */
-	if (!user_name_valid(username) || (password != NULL &&
+	if ((unsigned)role >= SUP_NELEM(role_names) ||
+	    !user_name_valid(username) || (password != NULL &&
 	    (plen == 0 || plen > PASSWORD_MAX)) ||
 	    (!user_email_valid(email) && (password != NULL || *email != '\0')))
 		return SUP_EINVAL;
@@ -623,7 +639,59 @@ struct field_args {
 	uint32_t actor, id;
 	const char *name;
 	json_object *value;	/* the caller's; the record takes a reference */
+	bool takes_admin;	/* the change may leave the account no admin */
 };
+
+/* Is the account of rec an active admin? */
+static bool
+rec_active_admin(json_object *rec)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "role", &v) &&
+	    user_role_from(json_object_get_string(v)) == ROLE_ADMIN &&
+	    user_is_active(rec);
+}
+
+/*
+ * SUP_OK when an active admin other than user id exists, USER_ELASTADMIN
+ * when none does.  A walk of the users inside txn: the records it read
+ * stay locked until txn ends, so two admins taking each other's rights at
+ * once deadlock, and the one run again sees the other's change (the desk
+ * is never left without an admin).  The users are the small table.
+ */
+static sup_err
+other_admin(struct store *s, DB_TXN *txn, uint32_t id)
+{
+	DBT k = { 0 }, d = { 0 };
+	json_object *rec;
+	sup_err e = USER_ELASTADMIN;
+	DBC *c;
+	int rc;
+
+	if ((rc = udb(s, UDB_USERS)->cursor(udb(s, UDB_USERS), txn, &c,
+	    0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		bool found;
+
+		if (k.size == 4 && be32_get(k.data) == id)
+			continue;
+		if ((e = store_parse(&d, &rec)) != SUP_OK)
+			break;
+		found = rec_active_admin(rec);
+		json_object_put(rec);
+		if (found) {
+			e = SUP_OK;
+			break;
+		}
+		e = USER_ELASTADMIN;
+	}
+	if (rc != 0 && rc != DB_NOTFOUND && e == USER_ELASTADMIN)
+		e = store_err(rc, "user list");
+	c->close(c);
+	return e;
+}
 
 /*
  * The event of a change of field name from was to now: user.disabled or
@@ -678,6 +746,10 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	if (json_object_object_get_ex(rec, a->name, &was))
 		json_object_get(was);
+	/* An admin the change leaves no admin: only if another remains. */
+	if (a->takes_admin && rec_active_admin(rec) &&
+	    (e = other_admin(s, txn, a->id)) != SUP_OK)
+		goto out;
 	/* a->name is one of set_field's callers' constants. */
 	if (!json_set(rec, a->name, json_object_get(a->value)))
 		e = SUP_ENOMEM;
@@ -686,6 +758,7 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 	    (e = staff_note(s, txn, a->id, rec)) == SUP_OK) &&
 	    (e = field_event(s, txn, a, was)) == SUP_OK)
 		e = gen_bump(s, txn);
+out:
 	json_object_put(was);
 	json_object_put(rec);
 	return e;
@@ -694,13 +767,15 @@ field_txn(struct store *s, DB_TXN *txn, void *arg)
 /*
  * Set one field of user id's record to value, which this call takes (and
  * releases); value NULL (a failed json_object_new_*) is SUP_ENOMEM.
+ * takes_admin: the new value makes an admin no (active) admin; made by a
+ * user (actor not 0), it is refused when no other active admin remains.
  */
 static sup_err
 set_field(struct store *s, uint32_t actor, uint32_t id, const char *name,
-    json_object *value)
+    json_object *value, bool takes_admin)
 {
 	struct field_args a = { .actor = actor, .id = id, .name = name,
-		.value = value };
+		.value = value, .takes_admin = takes_admin && actor != 0 };
 	sup_err e;
 
 	if (value == NULL)
@@ -722,7 +797,8 @@ user_set_password(struct store *s, uint32_t actor, uint32_t id,
 		return SUP_EINVAL;
 	if (password_hash(password, plen, hash) != SUP_OK)
 		return SUP_ENOMEM;
-	e = set_field(s, actor, id, "password", json_object_new_string(hash));
+	e = set_field(s, actor, id, "password", json_object_new_string(hash),
+	    false);
 	sodium_memzero(hash, sizeof(hash));
 	return e;
 }
@@ -731,13 +807,14 @@ sup_err
 user_set_active(struct store *s, uint32_t actor, uint32_t id, bool active)
 {
 	return set_field(s, actor, id, "is_active",
-	    json_object_new_boolean(active));
+	    json_object_new_boolean(active), !active);
 }
 
 sup_err
 user_set_away(struct store *s, uint32_t actor, uint32_t id, bool away)
 {
-	return set_field(s, actor, id, "away", json_object_new_boolean(away));
+	return set_field(s, actor, id, "away", json_object_new_boolean(away),
+	    false);
 }
 
 sup_err
@@ -747,7 +824,7 @@ user_set_role(struct store *s, uint32_t actor, uint32_t id,
 	if ((unsigned)role >= SUP_NELEM(role_names))
 		return SUP_EINVAL;
 	return set_field(s, actor, id, "role",
-	    json_object_new_string(role_names[role]));
+	    json_object_new_string(role_names[role]), role != ROLE_ADMIN);
 }
 
 /* --- Public texts, cached per process ------------------------------- */
@@ -887,14 +964,14 @@ static void token_id(const uint8_t *hash, char id[TOKEN_ID_STRLEN + 1]);
 /* The event of a token made or revoked: its id, never the token. */
 static sup_err
 token_event(struct store *s, DB_TXN *txn, enum event_type type,
-    uint32_t user, const uint8_t *hash, const char *name)
+    uint32_t actor, uint32_t user, const uint8_t *hash, const char *name)
 {
 	char id[TOKEN_ID_STRLEN + 1];
 	struct event ev;
 	sup_err e;
 
 	token_id(hash, id);
-	event_init(&ev, type, 0);
+	event_init(&ev, type, actor);
 	ev.user = user;
 	if ((e = event_data_cstr(&ev, "token", id)) == SUP_OK && name != NULL)
 		e = event_data_cstr(&ev, "name", name);
@@ -928,7 +1005,7 @@ token_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOMEM;
 	else if ((e = store_put(udb(s, UDB_TOKENS), txn, a->hash,
 	    sizeof(a->hash), rec, DB_NOOVERWRITE)) == SUP_OK)
-		e = token_event(s, txn, EV_TOKEN_CREATED,
+		e = token_event(s, txn, EV_TOKEN_CREATED, 0,
 		    (uint32_t)json_object_get_int64(id), a->hash, a->name);
 	json_object_put(rec);
 	json_object_put(user);
@@ -1307,7 +1384,7 @@ revoke_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((rc = udb(s, UDB_TOKENS)->del(udb(s, UDB_TOKENS),
 	    txn, &found, 0)) != 0)
 		return store_err(rc, "token revoke");
-	if ((e = token_event(s, txn, EV_TOKEN_REVOKED, user, a->found,
+	if ((e = token_event(s, txn, EV_TOKEN_REVOKED, 0, user, a->found,
 	    NULL)) != SUP_OK)
 		return e;
 	return gen_bump(s, txn);
@@ -1338,6 +1415,74 @@ token_revoke_id(struct store *s, const char *id)
 	    &n, NULL) != 0 || n != TOKEN_ID_BYTES)
 		return SUP_EINVAL;
 	return store_run(s, 0, revoke_txn, &a);
+}
+
+struct revoke_user_args {
+	uint32_t actor, user;
+	long revoked;
+};
+
+/*
+ * Delete every token of a->user, each with its token.revoked event, and
+ * bump the revocation generation once (when there was one): a walk of
+ * the tokens (they are keyed by hash, not by user), counted in
+ * a->revoked.
+ */
+static sup_err
+revoke_user_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct revoke_user_args *a = arg;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	DBT k = { 0 }, d = { 0 };
+	json_object *rec, *v;
+	DBC *c;
+	sup_err e = SUP_OK;
+	int rc;
+
+	a->revoked = 0;
+	if ((rc = udb(s, UDB_TOKENS)->cursor(udb(s, UDB_TOKENS), txn, &c,
+	    0)) != 0)
+		return store_err(rc, "cursor");
+	while ((rc = c->get(c, &k, &d, DB_NEXT | DB_RMW)) == 0) {
+		uint32_t user;
+
+		if (k.size != crypto_hash_sha256_BYTES)
+			continue;	/* the revocation generation */
+		if ((e = store_parse(&d, &rec)) != SUP_OK)
+			break;
+		user = json_object_object_get_ex(rec, "user", &v) ?
+		    (uint32_t)json_object_get_int64(v) : 0;
+		json_object_put(rec);
+		if (user != a->user)
+			continue;
+		memcpy(hash, k.data, sizeof(hash));	/* the cursor's memory */
+		if ((rc = c->del(c, 0)) != 0) {
+			e = store_err(rc, "token revoke");
+			break;
+		}
+		if ((e = token_event(s, txn, EV_TOKEN_REVOKED, a->actor, user,
+		    hash, NULL)) != SUP_OK)
+			break;
+		a->revoked++;
+	}
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "token revoke");
+	c->close(c);
+	if (e == SUP_OK && a->revoked > 0)
+		e = gen_bump(s, txn);
+	return e;
+}
+
+sup_err
+token_revoke_user(struct store *s, uint32_t actor, uint32_t user,
+    long *revoked)
+{
+	struct revoke_user_args a = { .actor = actor, .user = user };
+	sup_err e = store_run(s, 0, revoke_user_txn, &a);
+
+	if (revoked != NULL)
+		*revoked = e == SUP_OK ? a.revoked : 0;
+	return e;
 }
 
 /* --- The area ---------------------------------------------------------- */

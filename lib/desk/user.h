@@ -20,6 +20,8 @@
 
 /* The accounts' own errors (sup.h). */
 #define USER_EREGCLOSED ((sup_err)SUP_ERR_AREA(SUP_AREA_USERS, 1))
+/* A change that would leave the desk without an active admin (409). */
+#define USER_ELASTADMIN ((sup_err)SUP_ERR_AREA(SUP_AREA_USERS, 2))
 
 #define USERNAME_MAX 150
 #define EMAIL_MAX 254
@@ -63,6 +65,15 @@ sup_err user_create(struct store *s, const char *username, const char *email,
     uint32_t *id_out);
 
 /*
+ * user_create by actor (a user id: an admin's page or API; user_create
+ * is the desk itself, 0), whom its user.created event names.  A role
+ * out of range is SUP_EINVAL.
+ */
+sup_err user_create_by(struct store *s, uint32_t actor, const char *username,
+    const char *email, const char *display_name, enum user_role role,
+    const char *password, uint32_t *id_out);
+
+/*
  * Why password is not acceptable for an account set over HTTP (8 to 1024,
  * not the username or the e-mail, either case), or NULL when it is fine.
  * A static sentence.
@@ -76,7 +87,12 @@ const char *user_password_problem(const char *username, const char *email,
  * user.enabled; event.h): its password
  * (SUP_EINVAL when empty or over PASSWORD_MAX bytes; the account's
  * sessions are the caller's to end), whether it may log in at all, its
- * role.  SUP_ENOTFOUND when there is no such user.  Each one also makes
+ * role.  SUP_ENOTFOUND when there is no such user.  Made by a user
+ * (actor not 0), switching off an active admin or making them agent or
+ * user is USER_ELASTADMIN when no other active admin would remain (read in
+ * the change's transaction, so two admins demoting each other at once
+ * cannot both succeed); supportctl (actor 0), the way back in for whoever
+ * holds the store's files, is not held to it.  Each one also makes
  * every process drop what it has cached about the account's tokens, in
  * the same transaction (token_lookup): a change is seen by the next
  * request, whichever process serves it.
@@ -220,5 +236,14 @@ sup_err token_list(struct store *s, uint32_t user, json_object **out);
 sup_err token_revoke(struct store *s, const char *token, size_t len,
     char id[TOKEN_ID_STRLEN + 1]);
 sup_err token_revoke_id(struct store *s, const char *id);
+
+/*
+ * Revoke every token of user, by actor, in one transaction: a
+ * token.revoked event each, and the revocation generation bumped, so
+ * that none works at its next request in any process.  *revoked (may be
+ * NULL) gets how many; none is not an error.
+ */
+sup_err token_revoke_user(struct store *s, uint32_t actor, uint32_t user,
+    long *revoked);
 
 #endif

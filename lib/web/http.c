@@ -304,9 +304,14 @@ http_send_error(struct sup_req *r, int status, sup_err e)
 	}
 	/*
 	 * Only "no credentials" asks for Basic ones: a refused login (an
-	 * area's error of that kind) must not make a browser prompt.
+	 * area's error of that kind) must not make a browser prompt.  Nor
+	 * does a page's own request whose session is gone (ended, or its
+	 * account disabled): it still sends the sessionid cookie, and a
+	 * challenge would hold its fetch behind the browser's login dialog
+	 * instead of letting the page say so (htdocs/support.js).
 	 */
-	rc = send_json(r, status, env, e == SUP_EUNAUTH);
+	rc = send_json(r, status, env, e == SUP_EUNAUTH &&
+	    req_cookie(r, "sessionid") == NULL);
 	json_object_put(env);
 	return rc;
 }

@@ -440,6 +440,8 @@ page_context(const struct page_env *pe, struct sup_req *r, const char *title)
 	    !add_str(o, "csrf_token", token) ||
 	    !add_bool(o, "anonymous", me == NULL) ||
 	    !add_bool(o, "is_staff", me != NULL && user_is_staff(&r->user)) ||
+	    !add_bool(o, "is_admin", me != NULL &&
+	    r->user.role == ROLE_ADMIN) ||
 	    !add_bool(o, "is_customer", me != NULL &&
 	    !user_is_staff(&r->user)) ||
 	    !add_bool(o, "allow_registration", pe->conf->allow_registration))

@@ -23,6 +23,7 @@ enum route_flags {
 	ROUTE_PAGE = 1 << 5,	/* an HTML page: errors are error pages, and
 				 * a missing login is a 303 to the log-in
 				 * page (docs/pages.md) */
+	ROUTE_ADMIN = 1 << 6,	/* 403 unless admin (401 without login) */
 };
 
 struct field;

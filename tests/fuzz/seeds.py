@@ -462,6 +462,58 @@ def users():
                      form={"old_password": "wrong", "new_password": "the new password"}))
     s.append(request("POST", "/support/password/", ALICE_COOKIE,
                      form={"old_password": "alice password", "new_password": "alice"}))
+    s += admin()
+    return s
+
+
+def admin():
+    """The admin area (cgi-bin/users.c): its API and pages, by an admin
+    and by those it refuses, with good and bad input."""
+    s = []
+    made = {"username": "madeagent", "email": "madeagent@example.com",
+            "password": "a fine password", "role": "agent"}
+    for who in (DAVE, CAROL, ALICE, ANON):
+        s.append(request("POST", USERS, who, json_body=made))
+    for b in (dict(made, role="boss"), dict(made, role=2), dict(made, role=None),
+              dict(made, username="ALICE"), dict(made, password="short")):
+        s.append(request("POST", USERS, DAVE, json_body=b))
+    for q in ({"role": "agent"}, {"is_active": "false"}, {"role": "boss"},
+              {"is_active": "maybe"}, {"role": "", "is_active": "", "q": "a"}):
+        s.append(request("GET", USERS, DAVE, query=q))
+    for uid in ("@alice_id@", "@carol_id@", "@dave_id@", "99999"):
+        for body in ({"role": "agent"}, {"is_active": False}, {"is_active": True},
+                     {"role": "user", "is_active": False, "away": True}, {"role": 1}, {}):
+            s.append(request("PATCH", USERS + uid + "/", DAVE, json_body=body))
+        s.append(request("POST", USERS + uid + "/password/", DAVE,
+                         json_body={"new_password": "a new password"}))
+        s.append(request("POST", USERS + uid + "/password/", DAVE,
+                         json_body={"new_password": "short"}))
+        for method in ("GET", "DELETE"):
+            s.append(request(method, USERS + uid + "/tokens/", DAVE))
+        s.append(request("DELETE", USERS + uid + "/sessions/", DAVE))
+        s.append(request("DELETE", USERS + uid + "/sessions/", CAROL))
+    s.append(request("PATCH", USERS + "@carol_id@/", CAROL, json_body={"role": "admin"}))
+    for who in (DAVE, CAROL):
+        s.append(request("GET", API + "settings/", who))
+    # The pages.
+    A = "/support/admin/"
+    for who in (DAVE_COOKIE, CAROL_COOKIE, ALICE_COOKIE, ANON):
+        s.append(request("GET", A, who))
+        s.append(request("GET", A + "users/", who, query={"q": "a", "role": "agent"}))
+        s.append(request("GET", A + "users/@alice_id@/", who, query={"done": "disabled"}))
+        s.append(request("GET", A + "settings/", who))
+    s.append(request("GET", A + "users/@alice_id@/", DAVE_COOKIE, query={"done": "nope"}))
+    form = {"username": "formmade", "email": "formmade@example.com",
+            "password": "a fine password", "role": "agent", "display_name": "Form"}
+    s.append(request("POST", A + "users/", DAVE_COOKIE, form=form))
+    s.append(request("POST", A + "users/", DAVE_COOKIE, form=dict(form, role="boss")))
+    for uid in ("@alice_id@", "@dave_id@", "99999"):
+        for f in ({"role": "agent"}, {"is_active": "false"}, {"is_active": "true"}):
+            s.append(request("POST", A + "users/" + uid + "/", DAVE_COOKIE, form=f))
+        s.append(request("POST", A + "users/" + uid + "/password/", DAVE_COOKIE,
+                         form={"new_password": "a new password"}))
+        s.append(request("POST", A + "users/" + uid + "/sessions/", DAVE_COOKIE, form={}))
+        s.append(request("POST", A + "users/" + uid + "/tokens/", DAVE_COOKIE, form={"x": "1"}))
     return s
 
 

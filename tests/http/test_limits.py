@@ -82,7 +82,7 @@ class Caller:
         """Send fields (name: value) the way route takes them."""
         flags = route["flags"]
         headers, body, ctype = {}, None, None
-        login = "login" in flags or "staff" in flags
+        login = "login" in flags or "staff" in flags or "admin" in flags
         page = "page" in flags
         auth = "Bearer " + self.admin.token if login and not page else None
         if page:
