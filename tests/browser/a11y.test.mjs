@@ -71,6 +71,17 @@ const PAGES = [
 	{ name: 'canned responses (agent)', as: 'carol', path: '/support/canned/' },
 	{ name: 'canned responses (admin)', as: 'dave', path: '/support/canned/' },
 	{ name: 'new ticket for a customer (agent)', as: 'carol', path: '/support/tickets/new/' },
+	{ name: 'staff queue, unassigned view', as: 'carol',
+	    path: '/support/?status=open,waiting_for_admin&assignee=none' },
+	{ name: 'staff queue, every filter', as: 'carol',
+	    path: '/support/?status=open&status=resolved&priority=high&assignee=me&created_from=2026-01-01&created_to=2030-12-31&q=printer&ordering=-priority' },
+	{ name: 'staff queue, an unknown customer (400)', as: 'carol',
+	    path: '/support/?customer=no-such-customer-anywhere', status: 400 },
+	{ name: 'admin: users', as: 'dave', path: '/support/admin/users/' },
+	{ name: 'admin: users, search', as: 'dave', path: (f) => `/support/admin/users/?q=${f.customer.username}` },
+	{ name: 'admin: a user', as: 'dave', path: (f) => `/support/admin/users/${f.customer.id}/` },
+	{ name: 'admin: settings', as: 'dave', path: '/support/admin/settings/' },
+	{ name: 'admin area refused to an agent (403)', as: 'carol', path: '/support/admin/users/', status: 403 },
 ];
 
 const LAUNCH_ARGS = [
