@@ -41,11 +41,13 @@ count_tap() {
 note "dependencies"
 ./run.sh deps || { echo "0 passed, 1 failed"; exit 1; }
 # What only the tests need: clang and its runtimes for the sanitizer and
-# fuzzing build; groff to check the man pages; chromium for the browser
+# fuzzing build; groff to check the man pages; aiosmtpd (a real SMTP
+# server on loopback) and openssl (its test certificate) for the mail tests;
+# chromium for the browser
 # tier, and node 20 or later with npm (Debian's nodejs and npm when there is
 # no node at all; a node from elsewhere, e.g. NodeSource's, is kept).
 missing=""
-for p in clang libclang-rt-14-dev groff-base chromium; do
+for p in clang libclang-rt-14-dev groff-base chromium python3-aiosmtpd openssl; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="$missing $p"
 done
