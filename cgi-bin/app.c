@@ -182,9 +182,23 @@ dispatch(struct app *app, struct sup_req *r, const struct route **routep)
 	*routep = route;
 	/* The size is checked before a byte of the body is read. */
 	long len;
-	if ((route->flags & ROUTE_BODY) && (e = req_body_length(r,
-	    app->conf.max_body_bytes, &len)) != SUP_OK)
+	if ((route->flags & (ROUTE_BODY | ROUTE_SIGNED)) &&
+	    (e = req_body_length(r, app->conf.max_body_bytes, &len)) != SUP_OK)
 		return e;
+	/*
+	 * A signed route is its signature's: no credentials are looked at
+	 * and no CSRF token asked for (no browser signs a body), and the
+	 * handler gets the body's bytes unparsed.
+	 */
+	if (route->flags & ROUTE_SIGNED) {
+		if (r->nquery > 0 &&
+		    (e = valid_query(r, NULL, 0, NULL)) != SUP_OK)
+			return e;
+		if ((e = req_read_body(r, app->conf.max_body_bytes)) != SUP_OK)
+			return e;
+		r->status = 200;
+		return route->handler(app, r);
+	}
 	if ((e = auth_request(&app->store, &app->conf, r)) != SUP_OK)
 		return e;
 	if ((route->flags & (ROUTE_LOGIN | ROUTE_STAFF | ROUTE_ADMIN)) &&
@@ -750,7 +764,7 @@ print_routes(const struct route *routes, size_t n)
 		{ ROUTE_LOGIN, "login" }, { ROUTE_STAFF, "staff" },
 		{ ROUTE_BODY, "body" }, { ROUTE_QUERY, "query" },
 		{ ROUTE_ANON_CSRF, "anon_csrf" }, { ROUTE_PAGE, "page" },
-		{ ROUTE_ADMIN, "admin" },
+		{ ROUTE_ADMIN, "admin" }, { ROUTE_SIGNED, "signed" },
 	};
 	json_object *all = json_object_new_array(), *o, *fl, *fields;
 	int rc = 1;

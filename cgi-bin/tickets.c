@@ -18,7 +18,8 @@
  *                                   and priority, assignee, canned=ID)
  *   POST /support/tickets/bulk/     the queue's bulk bar (staff), 303 to it
  *
- * and the agents' saved views of the queue (cgi-bin/queue.h).
+ * and the agents' saved views of the queue (cgi-bin/queue.h), and the
+ * webhook in (cgi-bin/webhook.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "tquery.h"
 #include "valid.h"
 #include "view.h"
+#include "webhook.h"
 
 #define TICKETS_PATH "/api/support/tickets/"
 
@@ -864,6 +866,8 @@ static const struct route routes[] = {
 	{ "POST", PAGE_TICKETS "{uuid}/", page_ticket_status,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(page_change_fields) },
+	{ "POST", WEBHOOK_PATH, webhook_in, ROUTE_SIGNED,
+		ROUTE_FIELDS(webhook_fields) },
 };
 
 int

@@ -10,6 +10,7 @@
 
 #include <ini.h>
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "conf.h"
 #include "util.h"
@@ -19,7 +20,11 @@
  * depend on the directory the web server starts a program in (under plain
  * CGI, its cgi-bin/), which differs from supportctl's.
  */
-enum kind { K_STR, K_PATH, K_BOOL, K_LONG };
+/*
+ * K_SECRET is a string never shown: conf_settings() says only whether it
+ * is set.
+ */
+enum kind { K_STR, K_PATH, K_BOOL, K_LONG, K_SECRET };
 
 struct key {
 	const char *section;
@@ -53,6 +58,7 @@ static const struct key keys[] = {
 	{ "support", "url_prefix", K_STR, O(url_prefix), 0, 0 },
 	{ "support", "templates_dir", K_PATH, O(templates_dir), 0, 0 },
 	{ "support", "confine", K_BOOL, O(confine), 0, 0 },
+	{ "support", "webhook_secret", K_SECRET, O(webhook_secret), 0, 0 },
 };
 #undef O
 
@@ -131,7 +137,8 @@ on_value(void *user, const char *section, const char *name, const char *value)
 				return 0;
 			}
 			/* FALLTHROUGH */
-		case K_STR: {
+		case K_STR:
+		case K_SECRET: {
 			char *copy = strdup(value);
 			if (copy == NULL) {
 				snprintf(conf->errmsg, sizeof(conf->errmsg),
@@ -216,6 +223,7 @@ conf_defaults(struct sup_conf *conf)
 	if (set_default(&conf->data_dir, SUPPORT_DATA_DIR_DEFAULT) != SUP_OK ||
 	    set_default(&conf->support_email, "") != SUP_OK ||
 	    set_default(&conf->url_prefix, "") != SUP_OK ||
+	    set_default(&conf->webhook_secret, "") != SUP_OK ||
 	    set_default(&conf->templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT) !=
 	    SUP_OK)
 		return SUP_ENOMEM;
@@ -261,8 +269,13 @@ conf_free(struct sup_conf *conf)
 	free(conf->support_email);
 	free(conf->url_prefix);
 	free(conf->templates_dir);
+	if (conf->webhook_secret != NULL) {
+		sodium_memzero(conf->webhook_secret,
+		    strlen(conf->webhook_secret));
+		free(conf->webhook_secret);
+	}
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
-	conf->templates_dir = NULL;
+	conf->templates_dir = conf->webhook_secret = NULL;
 }
 
 /* The names of auto_assign's policies, by enum conf_assign. */
@@ -283,6 +296,10 @@ key_value(const struct sup_conf *c, const struct key *k)
 	case K_PATH:
 		str = *(char *const *)(const void *)field;
 		return json_object_new_string(str != NULL ? str : "");
+	case K_SECRET:
+		str = *(char *const *)(const void *)field;
+		return json_object_new_string(str != NULL && *str != '\0' ?
+		    "set" : "not set");
 	case K_BOOL:
 		return json_object_new_boolean(*(const bool *)(const void *)
 		    field);

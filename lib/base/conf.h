@@ -61,6 +61,8 @@ struct sup_conf {
 					 * "" or "/path", URL_PREFIX_MAX bytes */
 	char *templates_dir;		/* HTML and e-mail templates */
 	bool confine;			/* workers confine themselves */
+	char *webhook_secret;		/* signs webhooks in; "": they are
+					 * off (docs/api.md "Webhook") */
 	char errmsg[256];		/* why conf_load failed */
 };
 
@@ -77,9 +79,9 @@ void conf_free(struct sup_conf *conf);
  * (json_object_put) of {"name", "value", "default"}, one for every key
  * support.conf takes (durability and auto_assign first, then the others
  * in conf.c's order), value as in force and default as support.conf
- * leaves it: a bool, a number or a string (a path as a path).  Only
- * values are shown: no key holds a secret, and a key naming a file never
- * shows what is in it.  NULL when out of memory.
+ * leaves it: a bool, a number or a string (a path as a path).  A key
+ * holding a secret (webhook_secret) shows only "set" or "not set"; a key
+ * naming a file never shows what is in it.  NULL when out of memory.
  */
 struct json_object;
 struct json_object *conf_settings(const struct sup_conf *conf);

@@ -225,6 +225,7 @@ struct create_args {
 	const struct sup_conf *conf;
 	const struct sup_user *u;
 	struct ticket_new *in;
+	bool want_out;		/* render the new ticket into out */
 	json_object *out;
 };
 
@@ -390,24 +391,50 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	    (e = created_event(s, txn, u, a->in, t.uuid, mkey,
 	    t.assignee)) != SUP_OK)
 		goto out;
-	e = render(s, txn, u, text.p, text.len, true, &a->out);
+	if (a->want_out)
+		e = render(s, txn, u, text.p, text.len, true, &a->out);
 out:
 	free(text.p);
 	return e;
+}
+
+/* What ticket_create and ticket_create_in refuse before any reading. */
+static sup_err
+create_check(const struct sup_user *u, const struct ticket_new *in)
+{
+	if (in->channel < 0 || in->channel >= CH_MAX ||
+	    in->priority < 0 || in->priority >= PRI_MAX)
+		return SUP_EINVAL;
+	if (in->owner != 0 && !user_is_staff(u))
+		return SUP_EFORBIDDEN;
+	return SUP_OK;
 }
 
 sup_err
 ticket_create(struct store *s, const struct sup_conf *conf,
     const struct sup_user *u, struct ticket_new *in, json_object **out)
 {
-	struct create_args a = { .conf = conf, .u = u, .in = in };
+	struct create_args a = { .conf = conf, .u = u, .in = in,
+		.want_out = true };
+	sup_err e;
 
-	if (in->channel < 0 || in->channel >= CH_MAX ||
-	    in->priority < 0 || in->priority >= PRI_MAX)
-		return SUP_EINVAL;
-	if (in->owner != 0 && !user_is_staff(u))
-		return SUP_EFORBIDDEN;
+	if ((e = create_check(u, in)) != SUP_OK)
+		return e;
 	return store_run_json(s, 0, create_txn, &a, &a.out, out);
+}
+
+sup_err
+ticket_create_in(struct store *s, DB_TXN *txn, const struct sup_conf *conf,
+    const struct sup_user *u, struct ticket_new *in)
+{
+	struct create_args a = { .conf = conf, .u = u, .in = in };
+	sup_err e;
+
+	if ((e = create_check(u, in)) != SUP_OK)
+		return e;
+	e = create_txn(s, txn, &a);
+	json_object_put(a.out);
+	return e;
 }
 
 /* --- Show ------------------------------------------------------------ */

@@ -54,6 +54,17 @@ struct ticket_new {
 sup_err ticket_create(struct store *s, const struct sup_conf *conf,
     const struct sup_user *u, struct ticket_new *in, json_object **out);
 
+/*
+ * ticket_create inside the caller's transaction txn (which also writes
+ * what goes with the ticket: the webhook in's user and key, webin.h),
+ * without the rendered ticket: in->uuid says which it is.  The same
+ * checks, writes and ticket.created event; on a deadlock the caller's
+ * store_run runs the whole transaction again.
+ */
+sup_err ticket_create_in(struct store *s, DB_TXN *txn,
+    const struct sup_conf *conf, const struct sup_user *u,
+    struct ticket_new *in);
+
 /* The ticket with its messages; SUP_ENOTFOUND when absent or not u's. */
 sup_err ticket_show(struct store *s, const struct sup_user *u,
     const uint8_t uuid[UUID_LEN], json_object **out);

@@ -445,6 +445,76 @@ user_create_by(struct store *s, uint32_t actor, const char *username,
 	return e;
 }
 
+static sup_err find_in(struct store *s, DB_TXN *txn, DB *idx,
+    bool also_name, const char *name, json_object **out);
+
+/*
+ * A username for the account of email, free in txn, into name (room for
+ * USERNAME_MAX + 1): the e-mail's local part with what a username may not
+ * hold left out, at most USERNAME_BASE bytes ("customer" when nothing is
+ * left), then, while another account has it, "-2" ... "-99" after it,
+ * then "-" and 8 random hex digits (USERNAME_TRIES of them).
+ * SUP_EEXIST when none was free.
+ */
+#define USERNAME_BASE 30
+#define USERNAME_TRIES 8
+static sup_err
+free_name(struct store *s, DB_TXN *txn, const char *email, char *name)
+{
+	char base[USERNAME_BASE + 1];
+	size_t n = 0;
+	sup_err e;
+
+	for (const char *p = email; *p != '\0' && *p != '@' &&
+	    n < USERNAME_BASE; p++)
+		if (isalnum((unsigned char)*p) || strchr(".+-_", *p) != NULL)
+			base[n++] = *p;
+	base[n] = '\0';
+	if (n == 0)
+		snprintf(base, sizeof(base), "customer");
+	for (int i = 1; i < 99 + USERNAME_TRIES; i++) {
+		if (i == 1)
+			snprintf(name, USERNAME_MAX + 1, "%s", base);
+		else if (i < 100)
+			snprintf(name, USERNAME_MAX + 1, "%s-%d", base, i);
+		else
+			snprintf(name, USERNAME_MAX + 1, "%s-%08x", base,
+			    (unsigned)randombytes_random());
+		if ((e = name_taken(s, txn, name, false)) != SUP_EEXIST)
+			return e;
+	}
+	return SUP_EEXIST;
+}
+
+sup_err
+user_for_email(struct store *s, DB_TXN *txn, const char *email,
+    const char *display_name, json_object **out, bool *made)
+{
+	char name[USERNAME_MAX + 1];
+	struct create_args a = {
+		.username = name, .email = email, .hash = "",
+		.role = ROLE_USER, .actor = 0,
+	};
+	sup_err e;
+
+	*out = NULL;
+	*made = false;
+	if (!user_email_valid(email))
+		return SUP_EINVAL;
+	e = find_in(s, txn, udb(s, UDB_BY_EMAIL), false, email, out);
+	if (e != SUP_ENOTFOUND)
+		return e;
+	if ((e = free_name(s, txn, email, name)) != SUP_OK)
+		return e;
+	a.display_name = display_name != NULL && *display_name != '\0' ?
+	    display_name : name;
+	/* create_txn looks the e-mail up again: taken as a username, EEXIST. */
+	if ((e = create_txn(s, txn, &a)) != SUP_OK)
+		return e;
+	*made = true;
+	return user_get(s, txn, a.id, out);
+}
+
 sup_err
 user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out)
 {

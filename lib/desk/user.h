@@ -133,6 +133,21 @@ sup_err user_available(struct store *s, DB_TXN *txn, uint32_t **ids,
 sup_err user_agents(struct store *s, DB_TXN *txn, uint32_t **ids,
     size_t *n);
 
+/*
+ * The account whose e-mail is email (either case; never matched by
+ * username), found or made in txn: a new one is a customer with no
+ * password (nobody logs in to it with one), display_name (NULL or "":
+ * its username), and a username made from the e-mail's local part, with a
+ * number after it when another account has it; *made says which, and its
+ * user.created event (actor 0, the desk) is in txn.  *out is the record
+ * (json_object_put()).  SUP_EINVAL for a bad e-mail; SUP_EEXIST when an
+ * account has this e-mail as its username (not its e-mail) or no free
+ * username was found.  The caller checks display_name (USERNAME_MAX
+ * characters) and whether a found account is active.
+ */
+sup_err user_for_email(struct store *s, DB_TXN *txn, const char *email,
+    const char *display_name, json_object **out, bool *made);
+
 /* The record of user id.  *out is new; json_object_put() it. */
 sup_err user_get(struct store *s, DB_TXN *txn, uint32_t id, json_object **out);
 

@@ -250,7 +250,8 @@ setup(const char *name, const struct route *routes, size_t nroutes)
 	    "session_idle_s = 86400\n"
 	    "session_max_s = 86400\n"
 	    "login_fails_account = 1000\n"
-	    "login_fails_address = 1000\n",
+	    "login_fails_address = 1000\n"
+	    "webhook_secret = " FUZZ_WEBHOOK_SECRET "\n",
 	    db_dir, FUZZ_TEMPLATES_DIR);
 	if (fclose(f) != 0)
 		die("support.conf", SUP_EIO);

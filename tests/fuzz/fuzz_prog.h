@@ -1,7 +1,7 @@
 /*
  * fuzz_prog.h - the harness shared by the whole-program fuzz targets
  * (fuzz_prog_tickets.c, fuzz_prog_messages.c, fuzz_prog_session.c,
- * fuzz_prog_users.c, fuzz_prog_canned.c): one raw request through parsing, routing,
+ * fuzz_prog_users.c, fuzz_prog_canned.c, fuzz_prog_webhook.c): one raw request through parsing, routing,
  * authentication, the handler and a real Berkeley DB store.
  *
  * Input (docs/testing.md, "Whole-program targets"):
@@ -34,6 +34,8 @@
 
 #define FUZZ_MAX_VARS 64
 #define FUZZ_RESET 10000
+/* The store's webhook_secret, with which fuzz_prog_webhook signs. */
+#define FUZZ_WEBHOOK_SECRET "fuzz-webhook-secret"
 
 /*
  * Serve the request in data[0..size) with the program called name and its

@@ -64,7 +64,7 @@ while getopts n:t:l:b:fmz opt; do
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- prog_tickets prog_messages prog_session prog_users \
-    prog_canned
+    prog_canned prog_webhook
 OUT=${OUT:-$here/test-out/fuzz}
 mkdir -p "$OUT/artifacts" "$build"
 

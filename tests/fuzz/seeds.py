@@ -3,7 +3,8 @@
 
     python3 tests/fuzz/seeds.py [--out DIR]
 
-writes, for each program, into DIR/prog_<program>/ (default: this
+writes, for each program (and prog_webhook, the tickets program's webhook
+in, signed by its target), into DIR/prog_<program>/ (default: this
 directory's corpus/): the requests the http tests make (tests/http/
 test_api.py, test_session.py, test_pages.py), one or more per route, with
 each way of logging in (Bearer token, Basic, session cookie with its CSRF
@@ -585,9 +586,59 @@ def canned_pages():
     return s
 
 
+WEBHOOK = API + "webhook/"
+WEBHOOK_SECRET = "fuzz-webhook-secret"   # FUZZ_WEBHOOK_SECRET, fuzz_prog.h
+
+
+def webhook():
+    """The webhook in (issue 16 part 7), for fuzz_prog_webhook, which signs
+    an input that has no signature line: good calls, every field at and
+    past its limit, bad bodies and keys; and inputs that carry their own
+    (bad) signature headers, which it serves as they are."""
+    import hmac as _hmac
+    s = []
+    good = {"email": "hook@example.org", "subject": "From the shop",
+            "message": "Order 42 never came.", "name": "Jane Ro\u00eb"}
+    s.append(request("POST", WEBHOOK, json_body=good))
+    s.append(request("POST", WEBHOOK, json_body=dict(good, email="alice@example.com")))
+    s.append(request("POST", WEBHOOK, json_body=dict(good, name=None)))
+    s.append(request("POST", WEBHOOK, json_body=good,
+                     extra=[("HTTP_IDEMPOTENCY_KEY", "order-42")]))
+    s.append(request("POST", WEBHOOK, json_body=dict(good, message="other"),
+                     extra=[("HTTP_IDEMPOTENCY_KEY", "order-42")]))
+    for key in ("", "k" * 200, "k" * 201, "caf\u00e9", "a\tb"):
+        s.append(request("POST", WEBHOOK, json_body=good,
+                         extra=[("HTTP_IDEMPOTENCY_KEY", key)]))
+    s.append(request("POST", WEBHOOK, ALICE_COOKIE, json_body=good))
+    for name, maxlen, unit in (("email", EMAIL_MAX, "chars"), ("subject", SUBJECT_MAX, "chars"),
+                               ("message", CONTENT_MAX, "bytes"), ("name", USERNAME_MAX, "chars")):
+        for v in limits(maxlen, unit):
+            s.append(request("POST", WEBHOOK, json_body=dict(good, **{name: v})))
+    for f in ("email", "subject", "message"):
+        s.append(request("POST", WEBHOOK, json_body={k: v for k, v in good.items() if k != f}))
+    for f, v in (("email", 5), ("subject", []), ("message", {}), ("name", 7),
+                 ("email", "not-an-address"), ("extra", 1), ("subject", " ")):
+        s.append(request("POST", WEBHOOK, json_body=dict(good, **{f: v})))
+    for body in (b"", b"[]", b"{", b'{"email": "a@b.c", "subject": "\xff\xfe", "message": "m"}',
+                 b'{"email": "a@b.c", "subject": "s", "message": "m\\u0000"}'):
+        s.append(request("POST", WEBHOOK, body=body, ctype="application/json"))
+    s.append(request("POST", WEBHOOK, form={"email": "a@b.c", "subject": "s", "message": "m"}))
+    s.append(request("GET", WEBHOOK))
+    s.append(request("POST", WEBHOOK, query={"x": "1"}, json_body=good))
+    # Signed by the input itself: wrong, malformed, stale.
+    body = json.dumps(good).encode()
+    mac = _hmac.new(WEBHOOK_SECRET.encode(), b"1700000000." + body, "sha256").hexdigest()
+    for ts, sig in (("1700000000", "sha256=" + mac), ("1700000000", "sha256=" + "0" * 64),
+                    ("abc", "sha256=" + mac), ("", ""), ("1700000000", mac),
+                    ("99999999999999", "sha256=" + mac[:-1])):
+        s.append(request("POST", WEBHOOK, json_body=good,
+                         extra=[("HTTP_X_SUPPORT_TIMESTAMP", ts), ("HTTP_X_SUPPORT_SIGNATURE", sig)]))
+    return s
+
+
 PROGRAMS = {"tickets": lambda: tickets() + tpage(), "messages": messages,
             "session": session, "users": users,
-            "canned": lambda: canned() + canned_pages()}
+            "canned": lambda: canned() + canned_pages(), "webhook": webhook}
 
 
 def main():

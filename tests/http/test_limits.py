@@ -9,18 +9,22 @@ max + 1; one whose limit counts bytes ("text") gets max bytes, then
 max + 1.  At the limit the answer is anything but a server error, and never
 a complaint about that field's length; one past it the answer is 400 naming
 the field ("no more than ..."), in the JSON error envelope or on the page.
-No worker may die on the way.  A field added to a table is covered here
+A signed route (the webhook in) gets its calls signed with the desk's
+webhook_secret.  No worker may die on the way.  A field added to a table is covered here
 without a line of this file changing.
 
 Run from the repo root of a built tree:  python3 tests/http/test_limits.py
 """
 
 import glob
+import hashlib
+import hmac
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
 sys.dont_write_bytecode = True
@@ -32,6 +36,8 @@ from support import (T, BUILD, PROGRAMS, SESSION, TICKETS, Client, check, eq, st
 # One character of each UTF-8 width.
 CHARS = {1: "a", 2: "\u00e9", 3: "\u20ac", 4: "\U0001F600"}
 
+# The webhook in's secret (signed routes: docs/api.md "Webhook").
+WEBHOOK_SECRET = "limits-webhook-secret"
 srv = None
 
 
@@ -100,6 +106,10 @@ class Caller:
             body, ctype = urllib.parse.urlencode(fields), "application/x-www-form-urlencoded"
         else:
             body, ctype = json.dumps(fields, ensure_ascii=False).encode("utf-8"), "application/json"
+        if "signed" in flags:
+            ts = str(int(time.time()))
+            mac = hmac.new(WEBHOOK_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256)
+            headers.update({"X-Support-Timestamp": ts, "X-Support-Signature": "sha256=" + mac.hexdigest()})
         return Client(srv.port, auth).request(route["method"], path, body=body, headers=headers,
                                               content_type=ctype)
 
@@ -201,7 +211,8 @@ def main():
         check(set(progs) >= set(PROGRAMS), "programs: %s, programs.tab: %s" % (sorted(progs), sorted(PROGRAMS)))
         eq(sum(1 for routes in progs.values() for r in routes for f in r["fields"]) > 0, True,
            "some route declares fields")
-    srv = standard_server(conf={("support", "allow_registration"): "yes"})
+    srv = standard_server(conf={("support", "allow_registration"): "yes",
+                                ("support", "webhook_secret"): WEBHOOK_SECRET})
     r = srv.client("alice").post(TICKETS, {"subject": "Limits", "initial_message": "hello"})
     status(r, 201, "alice opens a ticket")
     ticket = r.json["uuid"]

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "conf.h"
 #include "sup.h"
 
@@ -190,6 +192,54 @@ test_errors(void)
 }
 
 /* The layout configure chose is what the library was built with. */
+/* The value of setting name in conf_settings()'s list, or NULL. */
+static const char *
+setting(json_object *list, const char *name)
+{
+	json_object *o, *v;
+
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		o = json_object_array_get_idx(list, i);
+		if (json_object_object_get_ex(o, "name", &v) &&
+		    strcmp(json_object_get_string(v), name) == 0 &&
+		    json_object_object_get_ex(o, "value", &v))
+			return json_object_get_string(v);
+	}
+	return NULL;
+}
+
+/* webhook_secret: read, and never shown by conf_settings. */
+static void
+test_secret(void)
+{
+	struct sup_conf c;
+	json_object *list;
+	const char *text;
+
+	is_err(load(&c, "[support]\n"), SUP_OK, "no webhook_secret");
+	is_str(c.webhook_secret, "", "  webhook_secret empty: webhooks off");
+	list = conf_settings(&c);
+	ok(list != NULL, "  settings");
+	is_str(setting(list, "webhook_secret"), "not set",
+	    "  the settings say \"not set\"");
+	json_object_put(list);
+	conf_free(&c);
+
+	is_err(load(&c, "[support]\nwebhook_secret = s3cr3t-value-xyz\n"),
+	    SUP_OK, "webhook_secret set");
+	is_str(c.webhook_secret, "s3cr3t-value-xyz", "  read");
+	list = conf_settings(&c);
+	ok(list != NULL, "  settings");
+	is_str(setting(list, "webhook_secret"), "set",
+	    "  the settings say \"set\"");
+	text = json_object_to_json_string(list);
+	ok(text != NULL && strstr(text, "s3cr3t") == NULL,
+	    "  and nowhere show the secret");
+	json_object_put(list);
+	conf_free(&c);
+	ok(c.webhook_secret == NULL, "  conf_free clears it");
+}
+
 static void
 test_layout(void)
 {
@@ -256,6 +306,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_errors();
+	test_secret();
 	test_layout();
 	test_path();
 	tap_rmtree(dir);
