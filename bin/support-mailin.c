@@ -29,7 +29,6 @@
  * facility) and standard error.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,7 +50,6 @@
 #include "store.h"
 #include "ticket.h"
 #include "user.h"
-#include "view.h"
 
 /* Why a mail was cut short, after its first CONTENT_MAX bytes or so. */
 static const char cut_note[] = "\n\n(The rest of the mail was cut: it was "
@@ -320,7 +318,7 @@ take_new(struct store *s, const struct sup_conf *conf,
 	struct sup_user u = { 0 };
 	struct ticket_new tn = { .priority = PRI_NORMAL, .channel = CH_EMAIL };
 	json_object *out = NULL;
-	char *content = NULL;
+	char *content = NULL, ustr[UUID_STRLEN + 1];
 	size_t clen = 0;
 	sup_err e;
 	int rc;
@@ -361,9 +359,9 @@ take_new(struct store *s, const struct sup_conf *conf,
 		rc = status_of(e);
 		goto out;
 	}
-	say(LOG_INFO, "taken: new mail from %s is ticket %" PRId64 " (%s)",
-	    m->from, rec_int(out, "number"), m->message_id ? m->message_id :
-	    "no Message-ID");
+	uuid_format(tn.uuid, ustr);
+	say(LOG_INFO, "taken: new mail from %s is ticket %s (%s)", m->from,
+	    ustr, m->message_id ? m->message_id : "no Message-ID");
 	rc = 0;
 out:
 	json_object_put(out);

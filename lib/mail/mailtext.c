@@ -58,7 +58,8 @@ ends_with(const char *p, size_t n, const char *suffix)
 static bool
 attribution_end(const char *p, size_t n)
 {
-	return ends_with(p, n, "wrote:") || ends_with(p, n, "schrieb:") ||
+	return ends_with(p, n, "wrote:") || (n > 0 && p[n - 1] == ':' &&
+	    memmem(p, n, " schrieb ", 9) != NULL) ||
 	    ends_with(p, n, "\xc3\xa9" "crit :") ||
 	    ends_with(p, n, "\xc3\xa9" "crit:");
 }
@@ -160,13 +161,21 @@ mail_trim_reply(char *text, size_t *len)
 	/* Blank lines at the start and the end go. */
 	while (w > 0 && isspace((unsigned char)out[w - 1]))
 		w--;
-	n = 0;
-	while (n < w && (out[n] == '\n' || out[n] == '\r'))
-		n++;
+	/* Whole lines of white space at the start. */
+	for (size_t i = n = 0; i < w; i++) {
+		if (out[i] == '\n')
+			n = i + 1;
+		else if (!isspace((unsigned char)out[i]))
+			break;
+	}
 	if (!blank(out + n, w - n)) {
 		memcpy(text, out + n, w - n);
 		*len = w - n;
 		text[*len] = '\0';
+	} else {
+		/* All quote: kept, but for white space at its end. */
+		while (*len > 0 && isspace((unsigned char)text[*len - 1]))
+			text[--*len] = '\0';
 	}
 	free(out);
 }
