@@ -232,8 +232,9 @@ subject_of(const struct mail_in *m, const char **s, size_t *len)
 
 /*
  * A reply to a reply address: ticket number / user from the token, the
- * From checked, the message posted as that user (msg_post: the status
- * moves and the event as from the web).
+ * From checked, the message posted as that user (msg_post_channel: the
+ * status moves, counts and event as from the web, the event saying
+ * channel email).
  */
 static int
 take_reply(struct store *s, const struct mail_in *m, uint32_t number,
@@ -291,8 +292,8 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	if ((e = msg_post(s, &u, uuid, content, clen, false, &out)) !=
-	    SUP_OK) {
+	if ((e = msg_post_channel(s, &u, uuid, content, clen, CH_EMAIL,
+	    &out)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u: %s",
 		    m->from, number, sup_strerror(e));
 		rc = status_of(e);

@@ -232,7 +232,9 @@ part_text(GMimeObject *o, size_t *len)
 	    g_mime_stream_flush(filtered) == 0) {
 		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 		if ((text = g_malloc(ba->len + 1)) != NULL) {
-			memcpy(text, ba->data, ba->len);
+			/* An empty part's array has no data at all. */
+			if (ba->len > 0)
+				memcpy(text, ba->data, ba->len);
 			text[ba->len] = '\0';
 			*len = ba->len;
 		}

@@ -252,7 +252,8 @@ def body():
         check(m[-1]["is_from_user"] is True, "from the customer")
         p = srv.ctl("events")
         ev = [l for l in p.stdout.decode().splitlines() if '"message.posted"' in l]
-        check(ev and t1["uuid"] in ev[-1], "message.posted event: %r" % ev[-1:])
+        check(ev and t1["uuid"] in ev[-1] and '"channel":"email"' in ev[-1],
+              "message.posted event with channel email: %r" % ev[-1:])
 
     with T.case("replayed, the same reply is taken again (a token lasts until its day)"):
         rc, err = mailin(corpus("reply.eml", REPLY=state["addr"]))
