@@ -182,12 +182,18 @@ mail_trim_reply(char *text, size_t *len)
 
 /* --- HTML ------------------------------------------------------------ */
 
-/* Append code point c as UTF-8 (U+FFFD for one that is not a character). */
+/*
+ * Append code point c as UTF-8 (U+FFFD for one that is not a character);
+ * a control character other than tab and newline is dropped, as in the
+ * mail's own text.
+ */
 static void
 add_utf8(struct sbuf *out, unsigned long c)
 {
 	char b[4];
 
+	if ((c > 0 && c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+		return;
 	if (c == 0 || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
 		c = 0xfffd;
 	if (c < 0x80) {

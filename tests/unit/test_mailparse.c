@@ -77,8 +77,9 @@ test_html(void)
 	    "</p></body></html>", "Hello there,\n\nline two\nthree",
 	    "paragraphs, br, nbsp; head and style dropped");
 	check_html("<div>a &lt;b&gt; &amp; &#233;&#xe9; &eacute; &bogus; "
-	    "&#0;</div>", "a <b> & \xc3\xa9\xc3\xa9 \xc3\xa9 &bogus; "
-	    "\xef\xbf\xbd", "entities: named, decimal, hex, unknown, NUL");
+	    "&#0;&#x04;&#127;</div>", "a <b> & \xc3\xa9\xc3\xa9 \xc3\xa9 &bogus; "
+	    "\xef\xbf\xbd", "entities: named, decimal, hex, unknown, NUL; "
+	    "control characters dropped");
 	check_html("<script>alert(1)</script><ul><li>one<li>two</ul>",
 	    "- one\n- two", "script dropped, list items");
 	check_html("<!-- <p>hidden</p> -->x < y <a href=\"a>b\">link</a>",
