@@ -25,11 +25,13 @@
  * closed ticket: the MTA bounces it); EX_TEMPFAIL (75) the store busy or
  * failing (the MTA tries again later); EX_CONFIG (78) support.conf or
  * secret_file unusable; EX_USAGE (64) bad arguments; EX_IOERR (74)
- * standard input unreadable.  Every decision is logged to syslog (mail
+ * standard input unreadable.  Still running after request_timeout_s
+ * (input that never ends, a store that hangs): EX_TEMPFAIL.  Every decision is logged to syslog (mail
  * facility) and standard error.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,24 @@ say(int prio, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+/*
+ * The watchdog: a mail still being read or taken after request_timeout_s
+ * (standard input that never ends, a lock wait nothing wakes: a store
+ * another process recovered meanwhile) ends the process with
+ * EX_TEMPFAIL, and the MTA tries again later, as a FastCGI worker is
+ * ended (cgi-bin/app.c).  Only async-signal-safe calls here.
+ */
+static void
+on_alarm(int sig SUP_UNUSED)
+{
+	static const char msg[] = "support-mailin: still running after "
+	    "request_timeout_s: left for the MTA to retry\n";
+
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(EX_TEMPFAIL);
+	_exit(EX_TEMPFAIL);
 }
 
 /* The exit status of a store or desk error: retry, or never. */
@@ -426,6 +446,8 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return EX_CONFIG;
 	}
+	signal(SIGALRM, on_alarm);
+	alarm((unsigned)conf.request_timeout_s);
 	if ((rc = read_mail(conf.mail_max_bytes, &buf, &len)) != 0) {
 		if (rc == EX_DATAERR)
 			say(LOG_NOTICE, "refused: the mail is larger than "

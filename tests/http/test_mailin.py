@@ -340,6 +340,32 @@ def body():
         eq(sorted(subjects), ["The printer on floor 3 is jammed 0", "The printer on floor 3 is jammed 1"],
            "two tickets")
 
+    with T.case("input that never ends: 75 after request_timeout_s (the MTA retries)"):
+        conf = conf_copy("slow.conf", request_timeout_s="2")
+        owner = srv.store_owner()
+        e = srv.env()
+        e["SUPPORT_CONF"] = conf
+        t0 = time.time()
+        p = subprocess.Popen([MAILIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=e,
+                             preexec_fn=(lambda: (os.setgroups([]), os.setgid(owner[1]),
+                                                  os.setuid(owner[0]))) if owner else None)
+        p.stdin.write(b"From: alice@example.com\n")
+        p.stdin.flush()
+        try:
+            rc = p.wait(timeout=20)
+        finally:
+            p.stdin.close()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        err = p.stderr.read().decode(errors="replace")
+        p.stdout.close()
+        p.stderr.close()
+        eq(rc, 75, "exit status (%s)" % err)
+        check(time.time() - t0 < 10, "within the limit")
+        check("request_timeout_s" in err, "said: %r" % err)
+
     with T.case("not a mail: 65; no From: 65; a bad support.conf: 78; a bad argument: 64"):
         rc, err = mailin(corpus("not-a-mail.eml"))
         eq(rc, 65, "not a mail (%s)" % err)

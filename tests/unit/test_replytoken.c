@@ -223,6 +223,7 @@ test_store(void)
 	is_err(mailin_rate_take(&st, "", hour, 3, &over), SUP_EINVAL,
 	    "an empty sender");
 
+
 	is_err(mailin_user(&st, "new@x.org", "New One", false, &u),
 	    SUP_ENOTFOUND, "an unknown sender without create");
 	is_err(mailin_user(&st, "not an address", NULL, true, &u), SUP_EINVAL,
