@@ -330,7 +330,12 @@ mail_parse(const char *data, size_t len, struct mail_in *m)
 		    INTERNET_ADDRESS_MAILBOX(ia));
 		if (s == NULL || *s == '\0')
 			continue;
-		m->from = dup_or_null(s, &failed);
+		{
+			/* Logged: no control character may pass. */
+			size_t n = strlen(s);
+			if ((m->from = clean_text(s, &n, true)) == NULL)
+				failed = true;
+		}
 		if ((s = internet_address_get_name(ia)) != NULL) {
 			size_t n = strlen(s);
 			if ((m->from_name = clean_text(s, &n, true)) == NULL)
@@ -343,8 +348,11 @@ mail_parse(const char *data, size_t len, struct mail_in *m)
 		if ((m->subject = clean_text(s, &n, true)) == NULL)
 			failed = true;
 	}
-	m->message_id = dup_or_null(g_mime_message_get_message_id(msg),
-	    &failed);
+	if ((s = g_mime_message_get_message_id(msg)) != NULL) {
+		size_t n = strlen(s);
+		if ((m->message_id = clean_text(s, &n, true)) == NULL)
+			failed = true;
+	}
 	read_headers(m, GMIME_OBJECT(msg), &failed);
 	add_rcpts(m, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO),
 	    &failed);

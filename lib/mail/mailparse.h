@@ -19,7 +19,11 @@
 
 #define MAIL_RCPT_MAX 64	/* addresses kept from the recipient headers */
 
-/* A parsed mail.  Every string is NUL-terminated UTF-8, owned by it. */
+/*
+ * A parsed mail.  Every string is NUL-terminated UTF-8, owned by it; from,
+ * from_name, subject and message_id hold no control character (they are
+ * logged and shown on one line).
+ */
 struct mail_in {
 	char *from;		/* the first From mailbox's address, or NULL */
 	char *from_name;	/* its display name, or NULL */

@@ -177,6 +177,14 @@ test_parse(void)
 	ok(m.subject == NULL, "no subject");
 	mail_in_free(&m);
 
+	is_err(parse("From: \"a\\\x01b\" <\"x\\\x1b[31m\"@x.org>\nMessage-ID: "
+	    "<a\x07b@x>\n\nt\n", &m), SUP_OK, "control characters in From");
+	ok(m.from != NULL && strpbrk(m.from, "\x01\x07\x1b") == NULL &&
+	    m.message_id != NULL && strchr(m.message_id, '\x07') == NULL,
+	    "none left in the address or Message-ID (they are logged): %s",
+	    m.from ? m.from : "(null)");
+	mail_in_free(&m);
+
 	is_err(parse("", &m), SUP_EINVAL, "empty input is not a mail");
 	mail_in_free(&m);
 	is_err(parse("just some text without headers\n", &m), SUP_EINVAL,
