@@ -78,7 +78,8 @@ void mail_trim_reply(char *text, size_t *len);
 
 /*
  * html[0..len) as plain text appended to out: tags dropped (script, style
- * and head with their contents), line breaks for br, p, div, li, tr and
+ * and head with their contents, and blockquote's: what a reply quotes),
+ * line breaks for br, p, div, li, tr and
  * headings, character references decoded (named ones of HTML's common
  * set, decimal and hex; others kept as written), runs of blank lines
  * squeezed.  out->failed when out of memory.

@@ -314,6 +314,7 @@ mail_html_text(const char *html, size_t len, struct sbuf *out)
 	const char *p = html, *end = html + len;
 	unsigned long c;
 	size_t n;
+	int quoted = 0;		/* blockquotes open: their text is not taken */
 
 	while (p < end && !out->failed) {
 		if (*p == '<') {
@@ -344,11 +345,28 @@ mail_html_text(const char *html, size_t len, struct sbuf *out)
 			}
 			if (n == 0 && !closing) {
 				/* "<" not starting a tag ("a < b"): text. */
-				sbuf_lit(out, "<");
+				if (quoted == 0)
+					sbuf_lit(out, "<");
 				p++;
 				continue;
 			}
 			p = close < end ? close + 1 : end;
+			/*
+			 * A blockquote is what the reply quotes (Gmail's
+			 * gmail_quote, Apple Mail, Thunderbird): dropped, as
+			 * the "> " lines of a text part are.
+			 */
+			if (tag_in(t, n, "blockquote")) {
+				if (!closing)
+					quoted++;
+				else if (quoted > 0)
+					quoted--;
+				if (quoted == 0)
+					add_break(out);
+				continue;
+			}
+			if (quoted > 0)
+				continue;
 			if (!closing && tag_in(t, n, "script style head title")) {
 				/* Their contents are not text: skip to the end tag. */
 				const char *q = p;
@@ -373,13 +391,17 @@ mail_html_text(const char *html, size_t len, struct sbuf *out)
 				add_break(out);
 				sbuf_lit(out, "- ");
 			} else if (tag_in(t, n, "p div tr h1 h2 h3 h4 h5 h6 ul ol "
-			    "table blockquote hr pre")) {
+			    "table hr pre")) {
 				add_break(out);
-				if (tag_in(t, n, "p h1 h2 h3 h4 h5 h6 blockquote"))
+				if (tag_in(t, n, "p h1 h2 h3 h4 h5 h6"))
 					add_break(out);
 			} else if (tag_in(t, n, "td th")) {
 				add_space(out);
 			}
+			continue;
+		}
+		if (quoted > 0) {
+			p++;
 			continue;
 		}
 		if (*p == '&' && (n = entity(p, end, &c)) > 0) {

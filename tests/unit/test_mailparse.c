@@ -87,6 +87,10 @@ test_html(void)
 	check_html("<p>a</p>\n\n\n<p></p><p></p><p>b</p>", "a\n\nb",
 	    "blank lines squeezed");
 	check_html("<td>a</td><td>b</td>", "a b", "cells apart");
+	check_html("<p>Yes.</p><blockquote type=\"cite\"><p>old</p><blockquote>"
+	    "older</blockquote>still old &amp; <b>quoted</b></blockquote>"
+	    "<p>Bye</p>", "Yes.\n\nBye", "blockquotes (nested) dropped");
+	check_html("a</blockquote>b", "a\nb", "a stray closing blockquote");
 	check_html("<scr", "", "a cut tag");
 	check_html("<style>never closed", "", "an unclosed style");
 }
