@@ -135,6 +135,15 @@ setup() {
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|$max_body|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"
 	case $SERVER in apache-*) setup_apache ;; esac
+	# The desk's secret (secret_file: the reply addresses of its mail),
+	# 32 random bytes only the desk's user reads, made once.
+	if [ ! -f "$VAR/secret" ]; then
+		(umask 077 && head -c 32 /dev/urandom >"$VAR/secret")
+		[ -z "$RUN_AS" ] || chown "$RUN_AS:" "$VAR/secret"
+	fi
+	if ! grep -q '^[[:space:]]*secret_file[[:space:]]*=' "$VAR/support.conf"; then
+		sed -i "/^\[support\]/a secret_file = $VAR/secret" "$VAR/support.conf"
+	fi
 	export SUPPORT_CONF="$VAR/support.conf"
 	if [ ! -f "$VAR/admin-password" ]; then
 		pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')

@@ -43,11 +43,13 @@ note "dependencies"
 # What only the tests need: clang and its runtimes for the sanitizer and
 # fuzzing build; groff to check the man pages; aiosmtpd (a real SMTP
 # server on loopback) and openssl (its test certificate) for the mail tests;
+# opensmtpd (a real MTA piping mail into support-mailin: test_mailin_mta.py);
 # chromium for the browser
 # tier, and node 20 or later with npm (Debian's nodejs and npm when there is
 # no node at all; a node from elsewhere, e.g. NodeSource's, is kept).
 missing=""
-for p in clang libclang-rt-14-dev groff-base chromium python3-aiosmtpd openssl; do
+for p in clang libclang-rt-14-dev groff-base chromium python3-aiosmtpd openssl \
+    opensmtpd; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="$missing $p"
 done
@@ -193,7 +195,7 @@ else
 	# leaks inside libraries that are not ours (tests/lsan.supp).
 	export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 	for name in test_api test_session test_pages test_concurrency \
-	    test_limits test_throttle; do
+	    test_limits test_throttle test_mailin; do
 		note "sanitizers: http $name"
 		SUPPORT_BUILD="$SAN" TEST_OUT="$OUT" timeout 900 python3 \
 		    "tests/http/$name.py" >"$OUT/sanitize-$name.log" 2>&1

@@ -18,6 +18,7 @@
  *   supportctl [--conf FILE] close_old_tickets --days N
  *   supportctl [--conf FILE] events [--from N] [--follow]
  *   supportctl [--conf FILE] events trim
+ *   supportctl [--conf FILE] reply-token TICKET USER [--days N]
  *
  * Exit status: 0 done, 1 refused or failed (no such user or token, a name
  * taken, a store error), 2 bad usage; messages on stderr.
@@ -41,6 +42,8 @@
 #include "backup.h"
 #include "conf.h"
 #include "event.h"
+#include "mailin.h"
+#include "replytoken.h"
 #include "sess.h"
 #include "store.h"
 #include "ticket.h"
@@ -68,7 +71,8 @@ usage(void)
 	    "  session purge\n"
 	    "  close_old_tickets --days N\n"
 	    "  events [--from N] [--follow]\n"
-	    "  events trim\n", stderr);
+	    "  events trim\n"
+	    "  reply-token TICKET USER [--days N]\n", stderr);
 }
 
 /*
@@ -674,6 +678,70 @@ cmd_events_trim(const struct sup_conf *conf, struct store *s, int argc,
 	return 0;
 }
 
+/*
+ * reply-token TICKET USER [--days N]: the signed reply address of ticket
+ * number TICKET for USER (a username or e-mail), good for N days from
+ * today (reply_token_days when not given; 0: through today; a negative N
+ * makes one already expired, for tests), printed on one line.  The
+ * address a mail to USER about the ticket carries (docs/mailin.md).
+ */
+static int
+cmd_reply_token(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv)
+{
+	char tok[REPLY_TOKEN_STRLEN + 1], *addr;
+	uint8_t key[REPLY_KEY_LEN], uuid[UUID_LEN];
+	long number, days = conf->reply_token_days;
+	uint32_t id;
+	sup_err e;
+	int rc;
+
+	if (argc == 5 && strcmp(argv[3], "--days") == 0) {
+		if (!parse_long(argv[4], -3650, 3650, &days)) {
+			fputs("supportctl: --days takes -3650 to 3650\n",
+			    stderr);
+			return 2;
+		}
+	} else if (argc != 3) {
+		usage();
+		return 2;
+	}
+	if (!parse_long(argv[1], 1, UINT32_MAX, &number)) {
+		fputs("supportctl: TICKET is a ticket number\n", stderr);
+		return 2;
+	}
+	if ((e = mailin_ticket_uuid(s, (uint32_t)number, uuid)) != SUP_OK) {
+		if (e == SUP_ENOTFOUND) {
+			fprintf(stderr, "supportctl: no ticket %ld\n", number);
+			return 1;
+		}
+		return failed("reply-token", e);
+	}
+	if ((rc = find_user(s, argv[2], &id)) != 0)
+		return rc;
+	if (reply_key_load(conf, key) != SUP_OK) {
+		fputs("supportctl: secret_file is not set, or not a readable "
+		    "file of at least 32 bytes\n", stderr);
+		return 1;
+	}
+	e = reply_token_make(key, (uint32_t)number, id,
+	    reply_day(time_now_us()) + days, tok);
+	sodium_memzero(key, sizeof(key));
+	if (e != SUP_OK)
+		return failed("reply-token", e);
+	if ((e = reply_address(conf->support_email, tok, &addr)) != SUP_OK) {
+		if (e == SUP_EINVAL) {
+			fputs("supportctl: support_email is not set to an "
+			    "address (local@domain)\n", stderr);
+			return 1;
+		}
+		return failed("reply-token", e);
+	}
+	printf("%s\n", addr);
+	free(addr);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -692,6 +760,7 @@ static const struct command commands[] = {
 	/* "events trim" before "events": the first that matches runs. */
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },
+	{ "reply-token", NULL, 0, cmd_reply_token },
 };
 
 /* Find the command argv names, open the store unless it opens its own, run. */

@@ -39,7 +39,8 @@ cet_objects() {
 	done
 }
 
-programs=$(for f in "$BUILD"/cgi-bin/* "$BUILD"/bin/supportctl; do
+programs=$(for f in "$BUILD"/cgi-bin/* "$BUILD"/bin/supportctl \
+    "$BUILD"/bin/support-mailin; do
 	case $f in *.c | *.h | *.o) continue ;; esac
 	[ -f "$f" ] && [ -x "$f" ] && echo "$f"
 done)

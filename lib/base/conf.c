@@ -59,6 +59,11 @@ static const struct key keys[] = {
 	{ "support", "templates_dir", K_PATH, O(templates_dir), 0, 0 },
 	{ "support", "confine", K_BOOL, O(confine), 0, 0 },
 	{ "support", "webhook_secret", K_SECRET, O(webhook_secret), 0, 0 },
+	{ "support", "secret_file", K_PATH, O(secret_file), 0, 0 },
+	{ "support", "reply_token_days", K_LONG, O(reply_token_days), 1, 3650 },
+	{ "support", "mail_max_bytes", K_LONG, O(mail_max_bytes), 1024, 1L << 30 },
+	{ "support", "mail_create_users", K_BOOL, O(mail_create_users), 0, 0 },
+	{ "support", "mail_max_per_sender_hour", K_LONG, O(mail_max_per_sender_hour), 1, 1000000 },
 };
 #undef O
 
@@ -220,10 +225,15 @@ conf_defaults(struct sup_conf *conf)
 	conf->login_fails_address = 20;
 	conf->login_window_s = 900;
 	conf->confine = true;
+	conf->reply_token_days = 90;
+	conf->mail_max_bytes = 10L << 20;
+	conf->mail_create_users = false;
+	conf->mail_max_per_sender_hour = 20;
 	if (set_default(&conf->data_dir, SUPPORT_DATA_DIR_DEFAULT) != SUP_OK ||
 	    set_default(&conf->support_email, "") != SUP_OK ||
 	    set_default(&conf->url_prefix, "") != SUP_OK ||
 	    set_default(&conf->webhook_secret, "") != SUP_OK ||
+	    set_default(&conf->secret_file, "") != SUP_OK ||
 	    set_default(&conf->templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT) !=
 	    SUP_OK)
 		return SUP_ENOMEM;
@@ -274,6 +284,8 @@ conf_free(struct sup_conf *conf)
 		    strlen(conf->webhook_secret));
 		free(conf->webhook_secret);
 	}
+	free(conf->secret_file);
+	conf->secret_file = NULL;
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
 	conf->templates_dir = conf->webhook_secret = NULL;
 }

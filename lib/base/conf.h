@@ -63,6 +63,12 @@ struct sup_conf {
 	bool confine;			/* workers confine themselves */
 	char *webhook_secret;		/* signs webhooks in; "": they are
 					 * off (docs/api.md "Webhook") */
+	/* Mail in (docs/mailin.md) and the reply token (replytoken.h). */
+	char *secret_file;		/* the desk's secret: "" not set */
+	long reply_token_days;		/* a reply address lasts this long */
+	long mail_max_bytes;		/* support-mailin takes no larger mail */
+	bool mail_create_users;		/* an unknown sender gets an account */
+	long mail_max_per_sender_hour;	/* more from one sender: dropped */
 	char errmsg[256];		/* why conf_load failed */
 };
 

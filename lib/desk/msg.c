@@ -235,6 +235,7 @@ struct post_args {
 	const char *html;
 	bool internal;
 	const uint8_t *last_seen;
+	int channel;		/* enum ticket_channel, -1: not said */
 	json_object *out, *newer;
 };
 
@@ -274,6 +275,9 @@ posted_event(struct store *s, DB_TXN *txn, const struct post_args *a,
 			e = event_data_bool(&ev, "from_user", from_user);
 		if (e == SUP_OK && first_response)
 			e = event_data_bool(&ev, "first_response", true);
+		if (e == SUP_OK && a->channel >= 0 && a->channel < CH_MAX)
+			e = event_data_cstr(&ev, "channel",
+			    ticket_channel_names[a->channel]);
 	}
 	return event_finish(s, txn, &ev, e);
 }
@@ -417,14 +421,16 @@ msg_post(struct store *s, const struct sup_user *u,
 	    NULL);
 }
 
-sup_err
-msg_post_seen(struct store *s, const struct sup_user *u,
+/* msg_post_seen, with the channel the post came by (-1: not said). */
+static sup_err
+post(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    bool internal, const uint8_t *last_seen, json_object **out,
+    bool internal, const uint8_t *last_seen, int channel, json_object **out,
     json_object **newer)
 {
 	struct post_args a = { .u = u, .ticket = ticket, .content = content,
-		.len = len, .internal = internal, .last_seen = last_seen };
+		.len = len, .internal = internal, .last_seen = last_seen,
+		.channel = channel };
 	char *html;
 	sup_err e;
 
@@ -445,6 +451,29 @@ msg_post_seen(struct store *s, const struct sup_user *u,
 	else
 		json_object_put(a.newer);
 	return e;
+}
+
+sup_err
+msg_post_seen(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    bool internal, const uint8_t *last_seen, json_object **out,
+    json_object **newer)
+{
+	return post(s, u, ticket, content, len, internal, last_seen, -1, out,
+	    newer);
+}
+
+sup_err
+msg_post_channel(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    int channel, json_object **out)
+{
+	if (channel < 0 || channel >= CH_MAX) {
+		*out = NULL;
+		return SUP_EINVAL;
+	}
+	return post(s, u, ticket, content, len, false, NULL, channel, out,
+	    NULL);
 }
 
 /* --- List ------------------------------------------------------------ */

@@ -1,0 +1,530 @@
+/*
+ * support-mailin - take one mail from the MTA on standard input
+ * (docs/mailin.md):
+ *
+ *   support-mailin [--conf FILE] [--recipient ADDR] [--sender ADDR]
+ *
+ * as Postfix's pipe(8) or an alias "|support-mailin", Exim's pipe
+ * transport, a .forward, procmail or cPanel's "pipe to a program" run it.
+ * A reply to a signed reply address (local+TOKEN@domain: replytoken.h)
+ * becomes a message on that ticket from the user the token was made for;
+ * a new mail to the desk's address becomes a ticket (channel email) of
+ * its sender.  Automatic, bulk and list mail, bounces, the desk's own
+ * mail and a sender over mail_max_per_sender_hour are dropped and logged,
+ * never answered.
+ *
+ * The recipient is --recipient, else $ORIGINAL_RECIPIENT or $RECIPIENT
+ * (Postfix's local delivery and Exim set them), else the first address
+ * of Delivered-To, X-Original-To, To, Cc that is a reply address of the
+ * desk.  The envelope sender is --sender, else $SENDER when set ("" is a
+ * bounce's null sender).
+ *
+ * Exit status (sysexits.h), which the MTA acts on: 0 taken or dropped on
+ * purpose; EX_DATAERR (65) a mail that can never be taken (too large,
+ * unreadable, a forged or expired reply address, a sender refused, a
+ * closed ticket: the MTA bounces it); EX_TEMPFAIL (75) the store busy or
+ * failing (the MTA tries again later); EX_CONFIG (78) support.conf or
+ * secret_file unusable; EX_USAGE (64) bad arguments; EX_IOERR (74)
+ * standard input unreadable.  Still running after request_timeout_s
+ * (input that never ends, a store that hangs): EX_TEMPFAIL.  Every decision is logged to syslog (mail
+ * facility) and standard error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "areas.h"
+#include "conf.h"
+#include "mailin.h"
+#include "mailparse.h"
+#include "msg.h"
+#include "replytoken.h"
+#include "store.h"
+#include "ticket.h"
+#include "user.h"
+
+/* Why a mail was cut short, after its first CONTENT_MAX bytes or so. */
+static const char cut_note[] = "\n\n(The rest of the mail was cut: it was "
+    "longer than a message may be.)";
+
+SUP_PRINTF(2, 3) static void
+say(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsyslog(LOG_MAIL | prio, fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	fputs("support-mailin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/*
+ * The watchdog: a mail still being read or taken after request_timeout_s
+ * (standard input that never ends, a lock wait nothing wakes: a store
+ * another process recovered meanwhile) ends the process with
+ * EX_TEMPFAIL, and the MTA tries again later, as a FastCGI worker is
+ * ended (cgi-bin/app.c).  Only async-signal-safe calls here.
+ */
+static void
+on_alarm(int sig SUP_UNUSED)
+{
+	static const char msg[] = "support-mailin: still running after "
+	    "request_timeout_s: left for the MTA to retry\n";
+
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(EX_TEMPFAIL);
+	_exit(EX_TEMPFAIL);
+}
+
+/* The exit status of a store or desk error: retry, or never. */
+static int
+status_of(sup_err e)
+{
+	switch (sup_errkind(e)) {
+	case SUP_ENOMEM:
+	case SUP_EDEADLOCK:
+	case SUP_EBUSY:
+	case SUP_ERECOVER:
+	case SUP_EDB:
+	case SUP_EIO:
+		return EX_TEMPFAIL;
+	case SUP_ECONFIG:
+		return EX_CONFIG;
+	default:
+		return EX_DATAERR;
+	}
+}
+
+/*
+ * Read standard input into a new buffer (free()), at most max bytes: one
+ * byte more is read to know it is over, and then no more.  *len; returns
+ * 0, EX_DATAERR when over max, EX_IOERR, EX_TEMPFAIL (out of memory).
+ */
+static int
+read_mail(long max, char **buf, size_t *len)
+{
+	size_t cap = 65536, n = 0, limit = (size_t)max + 1;
+	char *b = malloc(cap), *nb;
+	ssize_t r;
+
+	*buf = NULL;
+	if (b == NULL)
+		return EX_TEMPFAIL;
+	for (;;) {
+		if (n == cap) {
+			cap = cap * 2 < limit ? cap * 2 : limit;
+			if ((nb = realloc(b, cap)) == NULL) {
+				free(b);
+				return EX_TEMPFAIL;
+			}
+			b = nb;
+		}
+		r = read(STDIN_FILENO, b + n, (cap < limit ? cap : limit) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(b);
+			return EX_IOERR;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n >= limit) {
+			free(b);
+			return EX_DATAERR;
+		}
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* Is the address the one user rec has (either case)? */
+static bool
+same_address(json_object *rec, const char *addr)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "email", &v) &&
+	    json_object_get_string(v) != NULL &&
+	    strcasecmp(json_object_get_string(v), addr) == 0;
+}
+
+/*
+ * The reply token of this mail, if any: from the envelope recipient when
+ * the MTA gave it, else from the first recipient header address that is
+ * a reply address of the desk.  Only a part of REPLY_TOKEN_STRLEN after
+ * the '+' is a token ("help+billing@" is the desk's address, a new mail).
+ */
+static bool
+find_token(const struct mail_in *m, const char *envelope,
+    const char *support_email, const char **tok, size_t *len)
+{
+	const char *at = support_email != NULL ? strchr(support_email, '@') :
+	    NULL;
+	size_t local = at != NULL ? (size_t)(at - support_email) : 0;
+
+	if (envelope != NULL && *envelope != '\0')
+		return reply_token_find(envelope, tok, len) &&
+		    *len == REPLY_TOKEN_STRLEN;
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		const char *a = m->rcpt[i];
+		if (!reply_token_find(a, tok, len) || *len != REPLY_TOKEN_STRLEN)
+			continue;
+		/* The desk's local part before the '+', when it has one. */
+		if (local == 0 || (strncasecmp(a, support_email, local) == 0 &&
+		    a[local] == '+'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The message content of the mail's text: what Markdown would take as
+ * HTML made literal, cut (at a character) to CONTENT_MAX bytes with a
+ * note.  A new string (free()), NULL when out of memory.
+ */
+static char *
+content_of(const struct mail_in *m, size_t *len)
+{
+	struct sbuf sb = { 0 };
+	size_t keep;
+
+	mail_md_escape(m->text, m->text_len, &sb);
+	if (sb.failed) {
+		free(sb.p);
+		return NULL;
+	}
+	if (sb.len > CONTENT_MAX) {
+		keep = CONTENT_MAX - sizeof(cut_note);
+		/* Not inside a UTF-8 sequence, nor after a lone backslash. */
+		while (keep > 0 && ((unsigned char)sb.p[keep] & 0xc0) == 0x80)
+			keep--;
+		sb.len = keep;
+		sbuf_lit(&sb, cut_note);
+		if (sb.failed) {
+			free(sb.p);
+			return NULL;
+		}
+	}
+	*len = sb.len;
+	return sb.p;
+}
+
+/* The subject for a new ticket: at most SUBJECT_MAX characters. */
+static void
+subject_of(const struct mail_in *m, const char **s, size_t *len)
+{
+	const char *p = m->subject;
+	size_t chars = 0, i = 0;
+
+	while (p != NULL && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == NULL || *p == '\0') {
+		*s = "(no subject)";
+		*len = strlen(*s);
+		return;
+	}
+	for (; p[i] != '\0'; i++) {
+		if (((unsigned char)p[i] & 0xc0) != 0x80 && chars++ ==
+		    SUBJECT_MAX)
+			break;
+	}
+	while (i > 0 && p[i - 1] == ' ')
+		i--;
+	*s = p;
+	*len = i;
+}
+
+/*
+ * A reply to a reply address: ticket number / user from the token, the
+ * From checked, the message posted as that user (msg_post_channel: the
+ * status moves, counts and event as from the web, the event saying
+ * channel email).
+ */
+static int
+take_reply(struct store *s, const struct mail_in *m, uint32_t number,
+    uint32_t uid)
+{
+	uint8_t uuid[UUID_LEN];
+	struct sup_user u = { 0 }, sender = { 0 };
+	json_object *rec = NULL, *out = NULL;
+	char *content = NULL;
+	size_t clen = 0;
+	sup_err e;
+	int rc;
+
+	if ((e = mailin_ticket_uuid(s, number, uuid)) != SUP_OK) {
+		say(LOG_NOTICE, "refused: reply from %s: ticket %u: %s",
+		    m->from, number, sup_strerror(e));
+		return status_of(e);
+	}
+	if ((e = user_get(s, NULL, uid, &rec)) != SUP_OK ||
+	    (e = user_from_record(&u, rec)) != SUP_OK) {
+		say(LOG_NOTICE, "refused: reply from %s: user %u of the reply "
+		    "address: %s", m->from, uid, sup_strerror(e));
+		return status_of(e);
+	}
+	if (!user_is_active(u.rec)) {
+		say(LOG_NOTICE, "refused: reply from %s to ticket %u: the "
+		    "account %u is switched off", m->from, number, uid);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/*
+	 * The token says who posts; the From only has to agree with it: the
+	 * address of that user, or a staff account's (a From is easily
+	 * forged, so it never makes the message anyone else's).
+	 */
+	if (!same_address(u.rec, m->from)) {
+		e = mailin_user(s, m->from, NULL, false, &sender);
+		if (e != SUP_OK || !user_is_staff(&sender) ||
+		    !user_is_active(sender.rec)) {
+			say(LOG_WARNING, "refused: reply to ticket %u for user "
+			    "%u from %s, who is neither that user nor staff",
+			    number, uid, m->from);
+			rc = e == SUP_OK || e == SUP_ENOTFOUND ||
+			    e == SUP_EINVAL ? EX_DATAERR : status_of(e);
+			goto out;
+		}
+	}
+	if (m->text == NULL || m->text_len == 0) {
+		say(LOG_NOTICE, "refused: reply from %s to ticket %u has no "
+		    "text", m->from, number);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if ((content = content_of(m, &clen)) == NULL) {
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	if ((e = msg_post_channel(s, &u, uuid, content, clen, CH_EMAIL,
+	    &out)) != SUP_OK) {
+		say(LOG_NOTICE, "refused: reply from %s to ticket %u: %s",
+		    m->from, number, sup_strerror(e));
+		rc = status_of(e);
+		goto out;
+	}
+	say(LOG_INFO, "taken: reply from %s posted on ticket %u as user %u "
+	    "(%s)", m->from, number, uid, m->message_id ? m->message_id :
+	    "no Message-ID");
+	rc = 0;
+out:
+	json_object_put(out);
+	free(content);
+	user_clear(&u);
+	user_clear(&sender);
+	return rc;
+}
+
+/* A new mail: a new ticket of its sender, channel email. */
+static int
+take_new(struct store *s, const struct sup_conf *conf,
+    const struct mail_in *m)
+{
+	struct sup_user u = { 0 };
+	struct ticket_new tn = { .priority = PRI_NORMAL, .channel = CH_EMAIL };
+	json_object *out = NULL;
+	char *content = NULL, ustr[UUID_STRLEN + 1];
+	size_t clen = 0;
+	sup_err e;
+	int rc;
+
+	e = mailin_user(s, m->from, m->from_name, conf->mail_create_users, &u);
+	if (e != SUP_OK) {
+		if (e == SUP_ENOTFOUND)
+			say(LOG_NOTICE, "refused: new mail from %s: no account "
+			    "has that address (mail_create_users = no)",
+			    m->from);
+		else
+			say(LOG_NOTICE, "refused: new mail from %s: %s",
+			    m->from, sup_strerror(e));
+		return e == SUP_EEXIST ? EX_DATAERR : status_of(e);
+	}
+	if (!user_is_active(u.rec)) {
+		say(LOG_NOTICE, "refused: new mail from %s: the account is "
+		    "switched off", m->from);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (m->text == NULL || m->text_len == 0) {
+		say(LOG_NOTICE, "refused: new mail from %s has no text",
+		    m->from);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if ((content = content_of(m, &clen)) == NULL) {
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	subject_of(m, &tn.subject, &tn.subject_len);
+	tn.content = content;
+	tn.content_len = clen;
+	if ((e = ticket_create(s, conf, &u, &tn, &out)) != SUP_OK) {
+		say(LOG_NOTICE, "refused: new mail from %s: %s", m->from,
+		    sup_strerror(e));
+		rc = status_of(e);
+		goto out;
+	}
+	uuid_format(tn.uuid, ustr);
+	say(LOG_INFO, "taken: new mail from %s is ticket %s (%s)", m->from,
+	    ustr, m->message_id ? m->message_id : "no Message-ID");
+	rc = 0;
+out:
+	json_object_put(out);
+	free(content);
+	user_clear(&u);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	fputs("usage: support-mailin [--conf FILE] [--recipient ADDR] "
+	    "[--sender ADDR] < mail\n", stderr);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "sender", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_file = NULL, *rcpt = NULL, *sender = NULL, *why, *tok;
+	struct sup_conf conf;
+	struct mail_in m;
+	struct store s;
+	uint8_t key[REPLY_KEY_LEN];
+	uint32_t number = 0, uid = 0;
+	bool reply, over, store_open_ok = false;
+	char *buf = NULL;
+	size_t len = 0, tlen = 0;
+	sup_err e;
+	int c, rc;
+
+	memset(&m, 0, sizeof(m));
+	openlog("support-mailin", LOG_PID, LOG_MAIL);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf_file = optarg; break;
+		case 'r': rcpt = optarg; break;
+		case 's': sender = optarg; break;
+		case 'h': usage(); return 0;
+		default: usage(); return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return EX_USAGE;
+	}
+	if (rcpt == NULL && (rcpt = getenv("ORIGINAL_RECIPIENT")) == NULL)
+		rcpt = getenv("RECIPIENT");
+	if (sender == NULL)
+		sender = getenv("SENDER");
+	if (sodium_init() < 0)
+		return EX_SOFTWARE;
+	if (conf_load(&conf, conf_path(conf_file)) != SUP_OK) {
+		say(LOG_ERR, "%s", conf.errmsg);
+		conf_free(&conf);
+		return EX_CONFIG;
+	}
+	signal(SIGALRM, on_alarm);
+	alarm((unsigned)conf.request_timeout_s);
+	if ((rc = read_mail(conf.mail_max_bytes, &buf, &len)) != 0) {
+		if (rc == EX_DATAERR)
+			say(LOG_NOTICE, "refused: the mail is larger than "
+			    "mail_max_bytes (%ld)", conf.mail_max_bytes);
+		else
+			say(LOG_ERR, "cannot read the mail: %s",
+			    rc == EX_IOERR ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	if ((e = mail_parse(buf, len, &m)) != SUP_OK) {
+		say(LOG_NOTICE, "refused: %s", e == SUP_EINVAL ?
+		    "not a mail (no header)" : sup_strerror(e));
+		rc = e == SUP_EINVAL ? EX_DATAERR : EX_TEMPFAIL;
+		goto out;
+	}
+	if ((why = mail_screen(&m, conf.support_email, sender)) != NULL) {
+		say(LOG_INFO, "dropped: %s, from %s (%s)", why,
+		    m.from ? m.from : "nobody", m.message_id ? m.message_id :
+		    "no Message-ID");
+		rc = 0;
+		goto out;
+	}
+	if (m.from == NULL || !user_email_valid(m.from)) {
+		say(LOG_NOTICE, "refused: no sender address (From) to take "
+		    "the mail from");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	reply = find_token(&m, rcpt, conf.support_email, &tok, &tlen);
+	if (reply) {
+		if (reply_key_load(&conf, key) != SUP_OK) {
+			say(LOG_ERR, "a reply from %s, but secret_file is not "
+			    "set or not a readable file of 32 bytes or more: "
+			    "left for the MTA to retry", m.from);
+			rc = EX_CONFIG;
+			goto out;
+		}
+		e = reply_token_check(key, tok, tlen, reply_day(time_now_us()),
+		    &number, &uid);
+		sodium_memzero(key, sizeof(key));
+		if (e != SUP_OK) {
+			say(LOG_WARNING, "refused: reply from %s to a reply "
+			    "address that is %s", m.from, e == SUP_EFORBIDDEN ?
+			    "expired" : e == SUP_EUNAUTH ? "forged" :
+			    "malformed");
+			rc = EX_DATAERR;
+			goto out;
+		}
+	}
+	if ((e = store_open(&s, &conf, desk_areas)) != SUP_OK) {
+		say(LOG_ERR, "cannot open the store in %s: %s", conf.data_dir,
+		    sup_strerror(e));
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	store_open_ok = true;
+	if ((e = mailin_rate_take(&s, m.from, time_now_us(),
+	    conf.mail_max_per_sender_hour, &over)) != SUP_OK) {
+		say(LOG_ERR, "mail from %s: the store: %s", m.from,
+		    sup_strerror(e));
+		rc = status_of(e);
+		goto out;
+	}
+	if (over) {
+		say(LOG_NOTICE, "dropped: more than %ld mails from %s this "
+		    "hour (mail_max_per_sender_hour)",
+		    conf.mail_max_per_sender_hour, m.from);
+		rc = 0;
+		goto out;
+	}
+	rc = reply ? take_reply(&s, &m, number, uid) : take_new(&s, &conf, &m);
+out:
+	if (store_open_ok)
+		store_close(&s);
+	mail_in_free(&m);
+	free(buf);
+	conf_free(&conf);
+	closelog();
+	return rc;
+}

@@ -1,0 +1,97 @@
+/*
+ * mailparse.h - a mail as support-mailin reads it (docs/mailin.md):
+ * parsed with GMime into what the desk needs (sender, subject, the
+ * addresses it went to, the headers that mark automatic mail, and its
+ * text as UTF-8 with quotes and signature trimmed), then screened for
+ * what must be dropped and never answered (RFC 3834).
+ *
+ * The text helpers below (mail_trim_reply, mail_html_text, mail_md_escape)
+ * need no GMime: they are plain functions on UTF-8 text.
+ */
+#ifndef SUP_MAILPARSE_H
+#define SUP_MAILPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sup.h"
+#include "util.h"
+
+#define MAIL_RCPT_MAX 64	/* addresses kept from the recipient headers */
+
+/*
+ * A parsed mail.  Every string is NUL-terminated UTF-8, owned by it; from,
+ * from_name, subject and message_id hold no control character (they are
+ * logged and shown on one line).
+ */
+struct mail_in {
+	char *from;		/* the first From mailbox's address, or NULL */
+	char *from_name;	/* its display name, or NULL */
+	char *subject;		/* decoded; NULL when none */
+	char *message_id;	/* without <>, or NULL */
+	/* Delivered-To, X-Original-To, To, Cc addresses, in that order. */
+	char *rcpt[MAIL_RCPT_MAX];
+	size_t nrcpt;
+	/* What marks automatic mail (each NULL / false when absent). */
+	char *auto_submitted;	/* the Auto-Submitted value */
+	char *precedence;	/* the Precedence value */
+	bool list_id;		/* a List-Id header */
+	bool auto_reply;	/* X-Autoreply, X-Autorespond */
+	bool report;		/* a multipart/report (a DSN, an MDN) */
+	bool null_return_path;	/* Return-Path: <> */
+	/* The body as text: trimmed, UTF-8, "\n" line ends. */
+	char *text;
+	size_t text_len;
+	bool from_html;		/* made from an HTML part (no text part) */
+};
+
+/*
+ * Parse data[0..len) into m (mail_in_free it, also after an error).
+ * SUP_EINVAL when it is not a mail GMime can read (no headers at all);
+ * SUP_ENOMEM.  A mail without a From or a text is parsed: the caller
+ * decides what to do with it.
+ */
+sup_err mail_parse(const char *data, size_t len, struct mail_in *m);
+void mail_in_free(struct mail_in *m);
+
+/*
+ * Why m must be dropped and never answered, or NULL when it may be taken:
+ * a static sentence for the log.  Automatic mail (Auto-Submitted other
+ * than "no", X-Autoreply/X-Autorespond), bulk and list mail (Precedence
+ * bulk, list or junk; List-Id), bounces (multipart/report, a null return
+ * path, from MAILER-DAEMON), mail from the desk's own address or one of
+ * its reply addresses (support_email, may be "" or NULL).  sender, when
+ * not NULL, is the envelope sender the MTA gave ("" is the null one).
+ */
+const char *mail_screen(const struct mail_in *m, const char *support_email,
+    const char *sender);
+
+/*
+ * Cut what a reply quotes and its signature from text[0..*len) in place
+ * (*len shrinks): from the first line that starts a quote ("On ... wrote:",
+ * "-----Original Message-----", "From: ..." after a line of underscores,
+ * Outlook style) or a signature ("-- ") to the end, and every line that
+ * starts with ">" (with the blank lines left around them); then trailing
+ * blank lines.  If that leaves nothing, the text is kept as it was.
+ */
+void mail_trim_reply(char *text, size_t *len);
+
+/*
+ * html[0..len) as plain text appended to out: tags dropped (script, style
+ * and head with their contents, and blockquote's: what a reply quotes),
+ * line breaks for br, p, div, li, tr and
+ * headings, character references decoded (named ones of HTML's common
+ * set, decimal and hex; others kept as written), runs of blank lines
+ * squeezed.  out->failed when out of memory.
+ */
+void mail_html_text(const char *html, size_t len, struct sbuf *out);
+
+/*
+ * text[0..len) appended to out with what Markdown would take as HTML made
+ * literal: each '<', '>' and '&' is backslash-escaped (cmark renders
+ * "\<" as "&lt;"), so a mail's text shows as written.  out->failed when
+ * out of memory.
+ */
+void mail_md_escape(const char *text, size_t len, struct sbuf *out);
+
+#endif

@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Mail in (docs/mailin.md): the corpus of tests/mail/ piped into
+bin/support-mailin with the SUPPORT_CONF of a desk started by the harness,
+the results read back through the API:
+
+- a new mail to the desk's address is a ticket of its sender, channel
+  email, its text trimmed of quote and signature and made literal for
+  Markdown; multipart/alternative takes the plain part; an HTML-only mail
+  becomes safe text (no tag, no script); ISO-8859-1 and Shift_JIS bodies
+  and encoded subjects arrive as UTF-8; a large attachment is skipped;
+- a reply to a signed reply address (supportctl reply-token) is a message
+  on that ticket from the token's user (status moved, as from the web),
+  from the envelope recipient (--recipient, $ORIGINAL_RECIPIENT) or the
+  headers; replayed, it is taken again (by design); from a staff address
+  it is taken as the token's user; from anyone else, forged, expired,
+  malformed or upper-cased, or to a closed ticket, it is refused (65) and
+  nothing changes;
+- auto-replies, bulk and list mail, a DSN bounce, a null sender, the
+  desk's own mail are dropped (0) and logged, and make nothing;
+- an unknown sender is refused (65) unless mail_create_users = yes, which
+  makes the account; more than mail_max_per_sender_hour from one sender
+  are dropped;
+- a mail over mail_max_bytes is refused (65) without waiting for the rest
+  of its input; no headers at all: 65; a bad support.conf: 78; bad
+  arguments: 64.
+
+Run from the repo root of a built tree:  python3 tests/http/test_mailin.py
+"""
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support import (BUILD, REPO, T, TICKETS, check, eq, status,  # noqa: E402
+                     set_conf_key, standard_server, check_no_leftovers, run_main)
+
+MAILIN = os.path.join(BUILD, "bin", "support-mailin")
+CORPUS = os.path.join(REPO, "tests", "mail")
+SUPPORT = "help@example.com"
+srv = None
+
+
+def corpus(name, **subst):
+    with open(os.path.join(CORPUS, name), "rb") as f:
+        data = f.read()
+    for k, v in subst.items():
+        data = data.replace(("{{%s}}" % k).encode(), v.encode() if isinstance(v, str) else v)
+    return data
+
+
+def mailin(data, *args, conf=None, env=None, timeout=60):
+    """Pipe data into support-mailin as the store's owner: (rc, stderr)."""
+    owner = srv.store_owner()
+
+    def become_owner():
+        os.setgroups([])
+        os.setgid(owner[1])
+        os.setuid(owner[0])
+
+    e = srv.env()
+    for k in ("ORIGINAL_RECIPIENT", "RECIPIENT", "SENDER"):
+        e.pop(k, None)
+    e["SUPPORT_CONF"] = conf or srv.conf
+    e.update(env or {})
+    p = subprocess.run([MAILIN] + list(args), input=data, env=e, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout,
+                       preexec_fn=become_owner if owner else None)
+    return p.returncode, p.stderr.decode(errors="replace")
+
+
+def conf_copy(name, **keys):
+    """A copy of the desk's support.conf with keys set (same store)."""
+    path = os.path.join(srv.var, name)
+    with open(srv.conf) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text)
+    for k, v in keys.items():
+        set_conf_key(path, "support", k, v)
+    os.chmod(path, 0o644)
+    return path
+
+
+def tickets(who):
+    r = srv.client(who).get(TICKETS + "?page_size=100")
+    status(r, 200, "ticket list as %s" % who)
+    return r.json["results"]
+
+
+def ticket_by_subject(who, subject):
+    found = [t for t in tickets(who) if t["subject"] == subject]
+    check(len(found) == 1, "one ticket %r for %s, got %d: %r" % (
+        subject, who, len(found), [t["subject"] for t in tickets(who)]))
+    return found[0]
+
+
+def messages(who, uuid):
+    r = srv.client(who).get(TICKETS + uuid + "/messages/")
+    status(r, 200, "messages")
+    return r.json
+
+
+def count_all():
+    return len(tickets("dave"))
+
+
+def reply_address(number, user, days=None):
+    args = ["reply-token", str(number), user] + (["--days", str(days)] if days is not None else [])
+    p = srv.ctl(*args)
+    check(p.returncode == 0, "supportctl reply-token: %s" % p.stderr.decode(errors="replace"))
+    addr = p.stdout.decode().strip()
+    check(re.match(r"^help\+[a-z2-7]{32}@example\.com$", addr), "address %r" % addr)
+    return addr
+
+
+def body():
+    global srv
+    srv = standard_server(conf={("support", "support_email"): SUPPORT})
+    state = {}
+
+    with T.case("a new plain mail is a ticket of its sender, channel email, quote and "
+                "signature trimmed, <error 42> and & kept literal"):
+        rc, err = mailin(corpus("new-plain.eml"))
+        eq(rc, 0, "exit status (%s)" % err)
+        check("taken: new mail from alice@example.com" in err, "logged: %r" % err)
+        t = ticket_by_subject("alice", "The printer on floor 3 is jammed")
+        eq(t["channel"], "email", "channel")
+        m = messages("alice", t["uuid"])
+        eq(len(m), 1, "one message")
+        c = m[0]["content"]
+        check("Alice Example\nACME" not in c and "-- " not in c, "signature trimmed: %r" % c)
+        check("<error 42>" in m[0]["content_html"].replace("&lt;", "<").replace("&gt;", ">")
+              and "&amp;" in m[0]["content_html"], "shown literally: %r" % m[0]["content_html"])
+        check("<error" not in m[0]["content_html"], "no raw tag in the HTML: %r" % m[0]["content_html"])
+        state["t1"] = t
+
+    with T.case("the event log has ticket.created with channel email by alice"):
+        p = srv.ctl("events")
+        ev = [l for l in p.stdout.decode().splitlines() if '"ticket.created"' in l]
+        check(ev and '"channel":"email"' in ev[-1], "event: %r" % ev[-1:])
+
+    with T.case("multipart/alternative: the plain part, an encoded-word subject"):
+        rc, err = mailin(corpus("multipart-alternative.eml"))
+        eq(rc, 0, "exit status (%s)" % err)
+        t = ticket_by_subject("bob", "VPN kaputt \u2717")
+        c = messages("bob", t["uuid"])[0]["content"]
+        eq(c, "The VPN drops every 5 minutes \u2014 since Friday.", "content")
+
+    with T.case("HTML only: safe text, no tag or script, entities decoded, quote trimmed"):
+        rc, err = mailin(corpus("html-only.eml"))
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("bob", ticket_by_subject("bob", "HTML only")["uuid"])[0]
+        c, h = m["content"], m["content_html"]
+        check("alert" not in c and "<script" not in h and "onerror" not in h and "<img" not in h,
+              "no script: %r / %r" % (c, h))
+        check("Hi team," in c and "since the update \u2014 help!" in c, "text: %r" % c)
+        check("&lt;b&gt;garbage&lt;/b&gt;" in h, "the literal <b> escaped: %r" % h)
+        check("old answer" not in c, "quote trimmed: %r" % c)
+
+    with T.case("ISO-8859-1 from an unknown sender: refused (65) with mail_create_users = no"):
+        before = count_all()
+        rc, err = mailin(corpus("unknown-sender.eml"))
+        eq(rc, 65, "exit status (%s)" % err)
+        check("no account has that address" in err, "logged: %r" % err)
+        eq(count_all(), before, "no ticket")
+
+    with T.case("mail_create_users = yes: the account is made, the Latin-1 text in UTF-8"):
+        conf = conf_copy("create.conf", mail_create_users="yes")
+        rc, err = mailin(corpus("unknown-sender.eml"), conf=conf)
+        eq(rc, 0, "exit status (%s)" % err)
+        p = srv.ctl("user", "list")
+        line = [l for l in p.stdout.decode().splitlines() if "stranger@example.org" in l]
+        check(line and " user " in line[0], "a customer account: %r" % line)
+        found = [t for t in tickets("dave") if t["subject"] == "Caf\u00e9 machine"]
+        eq(len(found), 1, "the ticket")
+        c = messages("dave", found[0]["uuid"])[0]["content"]
+        eq(c, "La machine \u00e0 caf\u00e9 est en panne. Gr\u00fc\u00dfe!", "content")
+
+    with T.case("Shift_JIS body and an ISO-2022-JP subject arrive as UTF-8"):
+        rc, err = mailin(corpus("shift-jis.eml"))
+        eq(rc, 0, "exit status (%s)" % err)
+        t = ticket_by_subject("bob", "\u30d7\u30ea\u30f3\u30bf\u30fc")
+        eq(messages("bob", t["uuid"])[0]["content"], "\u30d7\u30ea\u30f3\u30bf\u30fc\u304c"
+           "\u52d5\u304d\u307e\u305b\u3093\u3002", "content")
+
+    with T.case("a 3 MB attachment: the text taken, the attachment not"):
+        att = base64.encodebytes(os.urandom(3 * 1024 * 1024))
+        rc, err = mailin(corpus("large-attachment.eml", ATTACHMENT=att))
+        eq(rc, 0, "exit status (%s)" % err)
+        t = ticket_by_subject("bob", "Logs attached")
+        eq(messages("bob", t["uuid"])[0]["content"], "The logs of last night are attached.", "content")
+
+    with T.case("a mail over mail_max_bytes is refused (65) without waiting for the rest"):
+        conf = conf_copy("small.conf", mail_max_bytes="4096")
+        owner = srv.store_owner()
+        e = srv.env()
+        e["SUPPORT_CONF"] = conf
+        p = subprocess.Popen([MAILIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=e,
+                             preexec_fn=(lambda: (os.setgroups([]), os.setgid(owner[1]),
+                                                  os.setuid(owner[0]))) if owner else None)
+        p.stdin.write(corpus("new-plain.eml") + b"x" * 8192)
+        p.stdin.flush()
+        # The pipe stays open: the program must not wait for its end.
+        try:
+            rc = p.wait(timeout=20)
+        finally:
+            p.stdin.close()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        err = p.stderr.read().decode(errors="replace")
+        p.stdout.close()
+        p.stderr.close()
+        eq(rc, 65, "exit status (%s)" % err)
+        check("larger than mail_max_bytes" in err, "logged: %r" % err)
+
+    for name, why in (("auto-reply.eml", "Auto-Submitted"), ("bulk-precedence.eml", "Precedence"),
+                      ("list-mail.eml", "List-Id"), ("dsn-bounce.eml", "multipart/report"),
+                      ("from-desk.eml", "own address")):
+        with T.case("%s is dropped (0), logged (%s), and makes nothing" % (name, why)):
+            before = count_all()
+            rc, err = mailin(corpus(name))
+            eq(rc, 0, "exit status (%s)" % err)
+            check("dropped" in err and why in err, "logged: %r" % err)
+            eq(count_all(), before, "no ticket")
+
+    with T.case("a null envelope sender (--sender '') is dropped as a bounce"):
+        data = corpus("new-plain.eml").replace(b"jammed", b"jammed again")
+        rc, err = mailin(data, "--sender", "")
+        eq(rc, 0, "exit status")
+        check("null return path" in err, "logged: %r" % err)
+        check(not [t for t in tickets("alice") if t["subject"].endswith("again")], "no ticket")
+
+    t1 = state.get("t1")
+    with T.case("a reply to alice's reply address is a message on her ticket, from her"):
+        check(t1 is not None, "the first ticket")
+        addr = reply_address(t1["number"], "alice")
+        state["addr"] = addr
+        rc, err = mailin(corpus("reply.eml", REPLY=addr))
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("alice", t1["uuid"])
+        eq(len(m), 2, "two messages")
+        eq(m[-1]["content"], "It works again, thank you!", "quote trimmed")
+        eq(m[-1]["sender"]["username"], "alice", "from alice")
+        check(m[-1]["is_from_user"] is True, "from the customer")
+        p = srv.ctl("events")
+        ev = [l for l in p.stdout.decode().splitlines() if '"message.posted"' in l]
+        check(ev and t1["uuid"] in ev[-1] and '"channel":"email"' in ev[-1],
+              "message.posted event with channel email: %r" % ev[-1:])
+
+    with T.case("replayed, the same reply is taken again (a token lasts until its day)"):
+        rc, err = mailin(corpus("reply.eml", REPLY=state["addr"]))
+        eq(rc, 0, "exit status (%s)" % err)
+        eq(len(messages("alice", t1["uuid"])), 3, "three messages")
+
+    with T.case("the envelope recipient counts: $ORIGINAL_RECIPIENT, an Outlook quote trimmed"):
+        data = corpus("outlook-reply.eml", REPLY=SUPPORT)
+        rc, err = mailin(data, env={"ORIGINAL_RECIPIENT": state["addr"]})
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("alice", t1["uuid"])
+        eq(m[-1]["content"], "Still jammed on Tuesdays.", "content")
+
+    with T.case("--recipient wins over the headers"):
+        data = corpus("outlook-reply.eml", REPLY=state["addr"]).replace(b"Tuesdays", b"Wednesdays")
+        n = len(messages("alice", t1["uuid"]))
+        rc, err = mailin(data, "--recipient", SUPPORT)
+        eq(rc, 0, "exit status (%s)" % err)
+        eq(len(messages("alice", t1["uuid"])), n, "not a reply")
+        t = ticket_by_subject("alice", "RE: [#1] The printer")
+        eq(t["channel"], "email", "a new ticket instead")
+
+    with T.case("a staff sender (carol) on alice's reply address: taken, as alice"):
+        data = corpus("reply.eml", REPLY=state["addr"]).replace(
+            b"From: Alice Example <alice@example.com>", b"From: carol@example.com")
+        data = data.replace(b"It works", b"Carol: it works")
+        rc, err = mailin(data)
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("alice", t1["uuid"])
+        eq(m[-1]["sender"]["username"], "alice", "posted as the token's user")
+
+    def refused(desc, data, why, **kw):
+        with T.case(desc):
+            n = len(messages("alice", t1["uuid"]))
+            rc, err = mailin(data, **kw)
+            eq(rc, 65, "exit status (%s)" % err)
+            check(why in err, "logged %r: %r" % (why, err))
+            eq(len(messages("alice", t1["uuid"])), n, "nothing posted")
+
+    addr = state["addr"]
+    tok = addr.split("+")[1].split("@")[0]
+    forged = addr.replace(tok, tok[:-1] + ("a" if tok[-1] != "a" else "b"))
+    refused("bob on alice's reply address is refused (65)",
+            corpus("reply.eml", REPLY=addr).replace(b"From: Alice Example <alice@example.com>",
+                                                    b"From: bob@example.com"),
+            "neither that user nor staff")
+    refused("a forged token is refused (65)", corpus("reply.eml", REPLY=forged), "forged")
+    refused("another ticket's number in the token is refused (65)",
+            corpus("reply.eml", REPLY=addr.replace(tok, ("aaaaaaqa" if tok[:8] != "aaaaaaqa" else
+                                                         "aaaaaaya") + tok[8:])), "forged")
+    refused("an expired token (supportctl reply-token --days -1) is refused (65)",
+            corpus("reply.eml", REPLY=reply_address(t1["number"], "alice", days=-1)), "expired")
+    refused("an upper-case token is refused (65)",
+            corpus("reply.eml", REPLY=addr.replace(tok, tok.upper())), "malformed")
+    refused("a token with characters outside base32 is refused (65)",
+            corpus("reply.eml", REPLY=addr.replace(tok, tok[:10] + "01890189" + tok[18:])), "malformed")
+
+    with T.case("help+billing@ (not a token's length) is the desk's address: a new ticket"):
+        data = corpus("new-plain.eml").replace(b"jammed", b"jammed (billing)")
+        rc, err = mailin(data, "--recipient", "help+billing@example.com")
+        eq(rc, 0, "exit status (%s)" % err)
+        ticket_by_subject("alice", "The printer on floor 3 is jammed (billing)")
+
+    with T.case("a reply to a closed ticket is refused (65)"):
+        r = srv.client("dave").patch(TICKETS + t1["uuid"] + "/", {"status": "closed"})
+        status(r, 200, "close")
+        n = len(messages("alice", t1["uuid"]))
+        rc, err = mailin(corpus("reply.eml", REPLY=addr))
+        eq(rc, 65, "exit status (%s)" % err)
+        eq(len(messages("alice", t1["uuid"])), n, "nothing posted")
+
+    with T.case("more than mail_max_per_sender_hour from one sender: dropped (0)"):
+        conf = conf_copy("rate.conf", mail_create_users="yes", mail_max_per_sender_hour="2")
+        rcs = []
+        for i in range(3):
+            data = corpus("new-plain.eml").replace(b"alice@example.com", b"rate@example.net").replace(
+                b"jammed", b"jammed %d" % i)
+            rc, err = mailin(data, conf=conf)
+            rcs.append(rc)
+        eq(rcs, [0, 0, 0], "exit statuses")
+        check("mail_max_per_sender_hour" in err, "logged: %r" % err)
+        subjects = [t["subject"] for t in tickets("dave") if t["subject"].startswith("The printer on floor 3 is jammed ")
+                    and t["subject"][-1].isdigit()]
+        eq(sorted(subjects), ["The printer on floor 3 is jammed 0", "The printer on floor 3 is jammed 1"],
+           "two tickets")
+
+    with T.case("input that never ends: 75 after request_timeout_s (the MTA retries)"):
+        conf = conf_copy("slow.conf", request_timeout_s="2")
+        owner = srv.store_owner()
+        e = srv.env()
+        e["SUPPORT_CONF"] = conf
+        t0 = time.time()
+        p = subprocess.Popen([MAILIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=e,
+                             preexec_fn=(lambda: (os.setgroups([]), os.setgid(owner[1]),
+                                                  os.setuid(owner[0]))) if owner else None)
+        p.stdin.write(b"From: alice@example.com\n")
+        p.stdin.flush()
+        try:
+            rc = p.wait(timeout=20)
+        finally:
+            p.stdin.close()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        err = p.stderr.read().decode(errors="replace")
+        p.stdout.close()
+        p.stderr.close()
+        eq(rc, 75, "exit status (%s)" % err)
+        check(time.time() - t0 < 10, "within the limit")
+        check("request_timeout_s" in err, "said: %r" % err)
+
+    with T.case("not a mail: 65; no From: 65; a bad support.conf: 78; a bad argument: 64"):
+        rc, err = mailin(corpus("not-a-mail.eml"))
+        eq(rc, 65, "not a mail (%s)" % err)
+        rc, err = mailin(b"Subject: hello\n\nno sender\n")
+        eq(rc, 65, "no From (%s)" % err)
+        bad = conf_copy("bad.conf", no_such_key="1")
+        rc, err = mailin(corpus("new-plain.eml"), conf=bad)
+        eq(rc, 78, "bad conf (%s)" % err)
+        rc, err = mailin(corpus("new-plain.eml"), "--bogus")
+        eq(rc, 64, "bad argument (%s)" % err)
+
+    with T.case("no secret_file: a reply is left to the MTA to retry (78), a new mail still taken"):
+        conf = conf_copy("nosecret.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(re.sub(r"(?m)^secret_file\s*=.*$", "", text))
+        rc, err = mailin(corpus("reply.eml", REPLY=addr), conf=conf)
+        eq(rc, 78, "reply (%s)" % err)
+        data = corpus("new-plain.eml").replace(b"jammed", b"jammed (no secret)")
+        rc, err = mailin(data, conf=conf)
+        eq(rc, 0, "new mail (%s)" % err)
+
+    with T.case("the store's check passes after all of it"):
+        srv.stop()
+        p = srv.ctl("db", "verify")
+        check(p.returncode == 0, "db verify: %s %s" % (p.stdout.decode(errors="replace")[-500:],
+                                                       p.stderr.decode(errors="replace")[-500:]))
+        srv.start()
+
+    check_no_leftovers(srv)
+
+
+if __name__ == "__main__":
+    run_main(body)
