@@ -16,5 +16,6 @@ const struct store_area *const desk_areas[AREA_MAX + 1] = {
 	[AREA_CANNED] = &canned_area,
 	[AREA_PRESENCE] = &presence_area,
 	[AREA_SAVED] = &saved_area,
+	[AREA_OUTBOX] = &outbox_area,
 	[AREA_MAX] = NULL,
 };
