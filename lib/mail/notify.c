@@ -125,7 +125,7 @@ static sup_err
 user_mail(struct job *j, uint32_t id, char *addr, size_t alen, char *name,
     size_t nlen, bool *wants)
 {
-	json_object *rec, *v;
+	json_object *rec;
 	const char *email, *dname;
 	sup_err e;
 
@@ -139,8 +139,7 @@ user_mail(struct job *j, uint32_t id, char *addr, size_t alen, char *name,
 	snprintf(addr, alen, "%s", email != NULL ? email : "");
 	snprintf(name, nlen, "%s", dname != NULL ? dname : "");
 	*wants = user_is_active(rec) && addr[0] != '\0' &&
-	    !(json_object_object_get_ex(rec, "notify", &v) &&
-	    !json_object_get_boolean(v));
+	    user_wants_mail(rec);
 	json_object_put(rec);
 	return SUP_OK;
 }
