@@ -355,6 +355,37 @@ def body(sink, work):
         eq(r.returncode, 0, "db verify: %s %s" % (r.stdout.decode(), r.stderr.decode()))
 
     check_no_leftovers(srv)
+    cgi(sink)
+
+
+def cgi(sink):
+    """Plain CGI (Apache's mod_cgi), where no daemon runs: the request that
+    queued mail starts one pass of the worker after its answer."""
+    sink.start()
+    srv = standard_server(mode="apache-cgi", conf={
+        ("support", "support_email"): "help@example.com",
+        ("support", "support_team_emails"): "team@example.com",
+        ("support", "smtp_url"): "smtp://127.0.0.1:%d" % sink.port,
+        ("support", "smtp_starttls"): "no",
+    })
+    with T.case("plain CGI: no worker runs, yet a new ticket's mail goes out after the answer"):
+        check(not os.path.exists(os.path.join(srv.var, "run", "support-worker.pid")),
+              "run.sh started no worker under plain CGI")
+        r = srv.client("alice").post(TICKETS, {"subject": "Sent from CGI", "initial_message": "x"})
+        status(r, 201)
+        env, m = sink.wait(1, timeout=30)[0]
+        eq(env["to"], ["team@example.com"], "to the team")
+        check("Sent from CGI" in str(m["Subject"]), "its subject: %s" % m["Subject"])
+    with T.case("plain CGI: the answer does not wait for the mail server (a slow one: 3 s)"):
+        sink.start("--delay", "3")
+        t0 = time.monotonic()
+        r = srv.client("alice").post(TICKETS, {"subject": "Slow server", "initial_message": "x"})
+        took = time.monotonic() - t0
+        status(r, 201)
+        check(took < 2.5, "the request took %.1f s" % took)
+        env, m = sink.wait(1, timeout=30)[0]
+        check("Slow server" in str(m["Subject"]), "sent afterwards: %s" % m["Subject"])
+    check_no_leftovers(srv)
 
 
 if __name__ == "__main__":
