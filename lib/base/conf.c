@@ -175,9 +175,10 @@ on_value(void *user, const char *section, const char *name, const char *value)
 			return 0;
 		}
 	}
-	snprintf(conf->errmsg, sizeof(conf->errmsg), "unknown key %s%s%s",
+	snprintf(conf->errmsg, sizeof(conf->errmsg), "unknown key %s%s%s%s",
+	    name, strcmp(section, "support") == 0 ? "" : " in [",
 	    strcmp(section, "support") == 0 ? "" : section,
-	    strcmp(section, "support") == 0 ? "" : ".", name);
+	    strcmp(section, "support") == 0 ? "" : "]");
 	return 0;
 }
 
