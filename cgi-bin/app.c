@@ -616,7 +616,7 @@ serve_cgi(struct app *app)
 
 	watch_start(app, false);
 	/* Before confinement, which forbids starting a program (wake.h). */
-	wake_prepare(&wake, &app->conf);
+	wake_prepare(&wake, &app->conf, getenv("REQUEST_METHOD"));
 	open_store(app);
 	if (confine(app, true) != 0) {
 		wake_finish(&wake, false);

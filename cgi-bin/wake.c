@@ -41,7 +41,7 @@ helper(int fd, const char *worker)
 }
 
 void
-wake_prepare(struct wake *w, const struct sup_conf *conf)
+wake_prepare(struct wake *w, const struct sup_conf *conf, const char *method)
 {
 	int fds[2];
 	pid_t pid;
@@ -49,6 +49,9 @@ wake_prepare(struct wake *w, const struct sup_conf *conf)
 	w->fd = -1;
 	if (conf->support_email[0] == '\0' || (conf->smtp_url[0] == '\0' &&
 	    conf->sendmail_path[0] == '\0') || conf->worker_path[0] == '\0')
+		return;
+	if (method != NULL && (strcmp(method, "GET") == 0 ||
+	    strcmp(method, "HEAD") == 0))
 		return;
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		perror("support: wake pipe");

@@ -22,11 +22,14 @@ struct wake {
 
 /*
  * Start the helper, when conf sends mail (support_email, and smtp_url or
- * sendmail_path) and worker_path is set; w->fd is -1 otherwise or when it
- * cannot be started (said on stderr: mail then waits for the next pass
- * or cron).  Call before confinement.
+ * sendmail_path), worker_path is set and the request's method (may be
+ * NULL) can change something (not GET or HEAD, which append no event:
+ * most requests fork nothing); w->fd is -1 otherwise or when it cannot be
+ * started (said on stderr: mail then waits for the next pass or cron).
+ * Call before confinement.
  */
-void wake_prepare(struct wake *w, const struct sup_conf *conf);
+void wake_prepare(struct wake *w, const struct sup_conf *conf,
+    const char *method);
 
 /*
  * After the answer is complete: tell the helper to start the worker when
