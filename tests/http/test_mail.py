@@ -41,7 +41,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (T, BUILD, TICKETS, USERS, Fail, check, eq, status, error, free_port,  # noqa: E402
                      standard_server, set_conf_key, run_main, check_no_leftovers, log)
 
+from test_pages import Page, LOGIN  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+PASSWORD_PAGE = "/support/password/"
+NOTIFY_PAGE = "/support/notify/"
 WORKER = os.path.join(BUILD, "bin", "support-worker")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -241,6 +245,35 @@ def body(sink, work):
         time.sleep(1)
         eq(len(sink.mails()), 4, "no mail once she turned it off")
         status(zoe.patch(USERS + "%d/" % uid, {"notify": True}), 200)
+
+    with T.case("the password page's Mail notifications switch, without JavaScript, for a customer"):
+        b = Page(srv.port)
+        b.get(LOGIN)
+        status(b.submit(LOGIN, {"username": "zoe", "password": "pw-zoe-Secret-1"}), 303, "log in")
+
+        def state():
+            text = b.get(PASSWORD_PAGE).text()
+            s = re.search(r'id="notify-state">The desk <strong>([a-z ]+)</strong>', text)
+            tok = re.search(r'name="csrfmiddlewaretoken" value="([0-9a-f]{64})"', text)
+            v = re.search(r'name="notify" value="(true|false)"', text)
+            return (s.group(1) if s else None, tok.group(1) if tok else None, v.group(1) if v else None)
+
+        s, tok, v = state()
+        eq((s, v), ("mails you", "false"), "on, the switch offers off")
+        r = b.submit(NOTIFY_PAGE, {"csrfmiddlewaretoken": tok, "notify": v})
+        status(r, 303, "POST the switch")
+        check((r.header("Location") or "").endswith(PASSWORD_PAGE), "back to the password page")
+        s, tok, v = state()
+        eq((s, v), ("does not mail you", "true"), "off, the switch offers on")
+        status(b.submit(NOTIFY_PAGE, {"csrfmiddlewaretoken": tok, "notify": "perhaps"}), 400, "a bad value")
+        status(b.submit(NOTIFY_PAGE, {"notify": "true"}, csrf=None), 403, "no CSRF token")
+        before = len(sink.mails())
+        status(carol.post(TICKETS + ticket["id"] + "/messages/", {"content": "Stumm?"}), 201)
+        once()
+        time.sleep(1)
+        eq(len(sink.mails()), before, "no mail while it is off")
+        status(b.submit(NOTIFY_PAGE, {"csrfmiddlewaretoken": tok, "notify": "true"}), 303, "on again")
+        eq(state()[0], "mails you", "on again")
 
     with T.case("kill -9 of the worker mid-run: every delivery sent, each Message-ID received"):
         sink.start("--delay", "0.15")
