@@ -152,6 +152,8 @@ smtp_send(struct mail_transport *t, const char *rcpt, const char *msg,
 		}
 		curl_easy_setopt(t->curl, CURLOPT_USERNAME, c->smtp_user);
 		curl_easy_setopt(t->curl, CURLOPT_PASSWORD, password);
+		/* The credentials with the AUTH command (RFC 4954): one round. */
+		curl_easy_setopt(t->curl, CURLOPT_SASL_IR, 1L);
 	}
 	rc = curl_easy_perform(t->curl);
 	explicit_bzero(password, sizeof(password));

@@ -383,6 +383,29 @@ def body(sink, work):
         eq(env["tls"], True, "over TLS")
         eq(m["To"].addresses[0].addr_spec, "zoe@example.com", "to her")
 
+    with T.case("AUTH after STARTTLS: a wrong password is a 535 (dead, kept), the right one sends it"):
+        sink.start("--cert", cert, "--key", key, "--auth", "desk:s3cret-pw")
+        pwfile = os.path.join(work, "smtp.password")
+        with open(pwfile, "w") as f:
+            f.write("wrong\n")
+        os.chmod(pwfile, 0o600)
+        set_conf_key(tls_conf, "support", "smtp_user", "desk")
+        set_conf_key(tls_conf, "support", "smtp_password_file", pwfile)
+        known = {d["id"] for d in outbox()}
+        status(carol.post(TICKETS + ticket["id"] + "/messages/", {"content": "Mit Passwort."}), 201)
+        once(tls_conf)
+        dead = [d for d in by_state("dead") if d["id"] not in known]
+        eq(len(dead), 1, "dead on the refused AUTH: %s" % [d for d in outbox() if d["id"] not in known])
+        check(dead and "535" in dead[0]["last_error"], "the 535 kept: %r" % (dead and dead[0]["last_error"]))
+        with open(pwfile, "w") as f:
+            f.write("s3cret-pw\n")
+        r = srv.ctl("outbox", "retry", dead[0]["id"])
+        check(r.returncode == 0, "outbox retry: %s" % r.stderr.decode())
+        once(tls_conf)
+        env, m = sink.wait(1)[0]
+        eq((env["tls"], env["auth"]), (True, True), "over TLS, authenticated")
+        eq([d["state"] for d in outbox() if d["id"] not in known], ["sent"], "sent, nothing left")
+
     with T.case("supportctl db verify: the outbox is whole"):
         r = srv.ctl("db", "verify")
         eq(r.returncode, 0, "db verify: %s %s" % (r.stdout.decode(), r.stderr.decode()))
