@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "event.h"
+#include "msg.h"
 #include "mailbuild.h"
 #include "notify.h"
 #include "outbox.h"
@@ -101,6 +102,7 @@ struct job {
 	char actor_email[EMAIL_MAX + 1];
 	struct record_ticket t;
 	bool have_ticket;
+	char *message_text;		/* a reply's text, or NULL */
 	struct rcpt rcpt[RCPT_MAX];
 	size_t nrcpt;
 };
@@ -244,6 +246,8 @@ mail_data(struct job *j, const struct rcpt *r, const char *old_status)
 	    json_object_new_string(url))) ||
 	    (old_status != NULL && !json_set(d, "ticket_old_status",
 	    json_object_new_string(old_status))) ||
+	    (j->message_text != NULL && !json_set(d, "message_text",
+	    json_object_new_string(j->message_text))) ||
 	    !json_set(d, "recipient_name", json_object_new_string(
 	    r->name[0] ? r->name : r->addr)) ||
 	    !json_set(d, "actor_name", json_object_new_string(
@@ -355,6 +359,34 @@ status_change(json_object *ev, const char **from, const char **to)
 	return *to != NULL;
 }
 
+/*
+ * The text of the event's message into j->message_text, when it is a
+ * public one.  false when the message is internal (or no message at all:
+ * then nothing of it may be mailed), or cannot be read.
+ */
+static sup_err
+public_text(struct job *j, bool *public)
+{
+	struct record_message m;
+	const char *mid = str_member(j->ev, "message");
+	uint8_t uuid[UUID_LEN];
+	char *rec = NULL;
+	size_t len, clen;
+	sup_err e;
+
+	*public = false;
+	if (mid == NULL || !uuid_parse(mid, strlen(mid), uuid))
+		return SUP_OK;
+	if ((e = msg_get_record(j->s, j->txn, uuid, &rec, &len)) != SUP_OK)
+		return e == SUP_ENOTFOUND ? SUP_OK : e;
+	if ((e = record_message_decode(rec, len, &m)) == SUP_OK &&
+	    !m.internal && (e = record_message_content(rec, len,
+	    &j->message_text, &clen)) == SUP_OK)
+		*public = true;
+	free(rec);
+	return e == SUP_EDB ? SUP_OK : e;
+}
+
 /* The event's mail: who gets which, by its type and the switches. */
 static sup_err
 event_mail(struct job *j, int type)
@@ -374,11 +406,23 @@ event_mail(struct job *j, int type)
 		if (json_object_object_get_ex(j->ev, "data", &data) &&
 		    json_object_object_get_ex(data, "from_user", &v))
 			from_user = json_object_get_boolean(v);
-		/* A staff reply, to the customer; never a note (its own type). */
+		/*
+		 * A staff reply, to the customer.  A note is its own event
+		 * type; the message is checked again all the same: an
+		 * internal one is never quoted to anyone, nor mailed.
+		 */
 		if (from_user || !c->notify_admin_response)
 			return SUP_OK;
-		if (add_user(j, j->t.user) != SUP_OK)
-			return SUP_EDB;
+		{
+			bool public;
+			sup_err e;
+			if ((e = public_text(j, &public)) != SUP_OK)
+				return e;
+			if (!public)
+				return SUP_OK;
+			if ((e = add_user(j, j->t.user)) != SUP_OK)
+				return e;
+		}
 		return queue_mail(j, MK_RESPONSE, NULL);
 	case EV_TICKET_UPDATED: {
 		sup_err e;
@@ -464,6 +508,7 @@ on_event(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
 out:
 	if (j.have_ticket)
 		record_ticket_clear(&j.t);
+	free(j.message_text);
 	json_object_put(j.ev);
 	return e;
 }

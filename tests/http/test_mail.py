@@ -206,8 +206,13 @@ def body(sink, work):
 
     with T.case("a staff reply mails the customer (To with her non-ASCII name), threaded on the ticket"):
         t = ticket["id"]
-        status(carol.post(TICKETS + t + "/messages/", {"content": "Ich schaue nach."}), 201)
+        reply = "Ich schaue nach. <b>Jetzt</b> & gleich"
+        status(carol.post(TICKETS + t + "/messages/", {"content": reply}), 201)
         m = sink.wait(3)[2][1]
+        text, html = [pt.get_content() for pt in m.iter_parts()]
+        check(reply in text, "the reply's text in the text part, as written: %r" % text)
+        check("Ich schaue nach. &lt;b&gt;Jetzt&lt;/b&gt; &amp; gleich" in html and "<b>Jetzt" not in html,
+              "the reply's text in the HTML part, escaped: %r" % html)
         eq(m["To"].addresses[0].display_name, "Zoë Ångström", "the name, decoded")
         eq(m["To"].addresses[0].addr_spec, "zoe@example.com", "the address")
         check("New reply" in str(m["Subject"]), "the reply's subject: %s" % m["Subject"])
