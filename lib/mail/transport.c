@@ -213,11 +213,25 @@ sendmail_send(struct mail_transport *t, const char *rcpt, const char *msg,
 	wrote = write_all(fds[1], msg, len);
 	close(fds[1]);
 	sigaction(SIGPIPE, &old, NULL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
+	/* A program that hangs is ended, as an SMTP server that does is. */
+	for (long waited = 0;; waited++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
 			snprintf(why, whylen, "waitpid: %s", strerror(errno));
 			return MAIL_RETRY;
 		}
+		if (waited == SMTP_TIMEOUT_S * 100) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			snprintf(why, whylen, "%s did not end within %ld s",
+			    c->sendmail_path, SMTP_TIMEOUT_S);
+			return MAIL_RETRY;
+		}
+		usleep(10000);
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && wrote)
 		return MAIL_SENT;
 	if (WIFEXITED(status)) {

@@ -411,6 +411,46 @@ def body(sink, work):
         eq((env["tls"], env["auth"]), (True, True), "over TLS, authenticated")
         eq([d["state"] for d in outbox() if d["id"] not in known], ["sent"], "sent, nothing left")
 
+    with T.case("a sendmail pipe: -oi -f FROM -- RCPT, the message on stdin; 75 retried, 1 dead"):
+        sm_dir = os.path.join(work, "sendmail")
+        os.makedirs(sm_dir)
+        exit_file = os.path.join(work, "sendmail-exit")
+        script = os.path.join(work, "fake-sendmail")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nn=$(ls '%s' | wc -l)\nprintf '%%s\\n' \"$@\" >'%s'/$n.args\n"
+                    "cat >'%s'/$n.eml\nexit $(cat '%s')\n" % (sm_dir, sm_dir, sm_dir, exit_file))
+        os.chmod(script, 0o755)
+        sm_conf = os.path.join(work, "sendmail.conf")
+        shutil.copy(srv.conf, sm_conf)
+        set_conf_key(sm_conf, "support", "smtp_url", "")
+        set_conf_key(sm_conf, "support", "sendmail_path", script)
+
+        def post_and_pass(code):
+            with open(exit_file, "w") as f:
+                f.write("%d\n" % code)
+            known = {d["id"] for d in outbox()}
+            status(carol.post(TICKETS + ticket["id"] + "/messages/", {"content": "Per sendmail %d" % code}),
+                   201)
+            once(sm_conf)
+            return [d for d in outbox() if d["id"] not in known]
+
+        new = post_and_pass(0)
+        eq([d["state"] for d in new], ["sent"], "sent through the program")
+        with open(os.path.join(sm_dir, "0.args")) as f:
+            eq(f.read().split("\n")[:5], ["-oi", "-f", "help@example.com", "--", "zoe@example.com"],
+               "its arguments")
+        with open(os.path.join(sm_dir, "0.eml"), "rb") as f:
+            m = email.message_from_bytes(f.read(), policy=email.policy.default)
+        eq(m["Message-ID"], "<%s@example.com>" % new[0]["id"], "the message on its stdin")
+        new = post_and_pass(75)
+        eq([d["state"] for d in new], ["pending"], "EX_TEMPFAIL: retried")
+        check("75" in new[0]["last_error"], "its error: %r" % new[0]["last_error"])
+        r = srv.ctl("outbox", "drop", new[0]["id"])
+        check(r.returncode == 0, "outbox drop: %s" % r.stderr.decode())
+        check(all(d["id"] != new[0]["id"] for d in outbox()), "dropped")
+        new = post_and_pass(1)
+        eq([d["state"] for d in new], ["dead"], "another failure: dead")
+
     with T.case("supportctl db verify: the outbox is whole"):
         r = srv.ctl("db", "verify")
         eq(r.returncode, 0, "db verify: %s %s" % (r.stdout.decode(), r.stderr.decode()))
