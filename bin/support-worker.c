@@ -40,6 +40,7 @@
 
 static volatile sig_atomic_t stopping;
 
+/* SIGTERM, SIGINT: stop between two deliveries. */
 static void
 on_stop(int sig SUP_UNUSED)
 {

@@ -20,6 +20,7 @@
 
 enum outbox_db { ODB_OUTBOX, ODB_DUE, OUTBOX_NDB };
 
+/* The deliveries, and the pending ones by when they are due. */
 static inline DB *
 outbox_db(const struct store *s)
 {
@@ -53,6 +54,7 @@ name_index(const char *const *names, int n, const char *name)
 	return -1;
 }
 
+/* The key of delivery id due at `at` in outbox_due.db. */
 static void
 due_key(uint8_t key[DUE_LEN], int64_t at, const uint8_t id[UUID_LEN])
 {
@@ -60,6 +62,7 @@ due_key(uint8_t key[DUE_LEN], int64_t at, const uint8_t id[UUID_LEN])
 	memcpy(key + 8, id, UUID_LEN);
 }
 
+/* Note delivery id as due at `at`, inside txn.  A store error. */
 static sup_err
 due_put(struct store *s, DB_TXN *txn, int64_t at, const uint8_t id[UUID_LEN])
 {
@@ -67,9 +70,11 @@ due_put(struct store *s, DB_TXN *txn, int64_t at, const uint8_t id[UUID_LEN])
 	DBT k = { .data = key, .size = DUE_LEN }, d = { .data = "", .size = 0 };
 
 	due_key(key, at, id);
-	return store_err(due_db(s)->put(due_db(s), txn, &k, &d, 0), "outbox_due");
+	return store_err(due_db(s)->put(due_db(s), txn, &k, &d, 0),
+	    "outbox_due");
 }
 
+/* Remove delivery id's entry due at `at` (none is no error).  A store error. */
 static sup_err
 due_del(struct store *s, DB_TXN *txn, int64_t at, const uint8_t id[UUID_LEN])
 {
@@ -96,6 +101,7 @@ rec_time(json_object *rec, const char *name)
 	return us;
 }
 
+/* Set member name of rec to the time us; false when out of memory. */
 static bool
 set_time(json_object *rec, const char *name, int64_t us)
 {
@@ -105,6 +111,7 @@ set_time(json_object *rec, const char *name, int64_t us)
 	return json_set(rec, name, json_object_new_string(buf));
 }
 
+/* A string member of rec, or NULL (the record's: do not free). */
 static const char *
 rec_str(json_object *rec, const char *name)
 {
@@ -116,6 +123,7 @@ rec_str(json_object *rec, const char *name)
 	return json_object_get_string(v);
 }
 
+/* rec's state (enum outbox_state), or -1 when it has none we know. */
 static int
 rec_state(json_object *rec)
 {
@@ -123,6 +131,7 @@ rec_state(json_object *rec)
 	    rec_str(rec, "state"));
 }
 
+/* rec's attempts so far (0 when absent). */
 static long
 rec_attempts(json_object *rec)
 {
@@ -146,6 +155,10 @@ to_ok(const char *to)
 	return true;
 }
 
+/*
+ * Set member name of rec to uuid u (nothing for NULL); false when out of
+ * memory.
+ */
 static bool
 set_uuid(json_object *rec, const char *name, const uint8_t *u)
 {
@@ -184,7 +197,8 @@ outbox_add(struct store *s, DB_TXN *txn, const struct outbox_new *d)
 	    !set_uuid(rec, "ticket", d->ticket) ||
 	    !json_set(rec, "state", json_object_new_string("pending")) ||
 	    !json_set(rec, "attempts", json_object_new_int(0)) ||
-	    !set_time(rec, "next_at", now) || !set_time(rec, "queued_at", now) ||
+	    !set_time(rec, "next_at", now) ||
+	    !set_time(rec, "queued_at", now) ||
 	    !set_time(rec, "created_at", now) ||
 	    !json_set(rec, "message", json_object_new_string_len(d->message,
 	    (int)d->len))) {
@@ -212,6 +226,7 @@ struct claim_args {
 	struct outbox_item *it;
 };
 
+/* outbox_claim's transaction: the first due entry, if due, for a lease. */
 static sup_err
 claim_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -259,7 +274,8 @@ claim_txn(struct store *s, DB_TXN *txn, void *arg)
 		goto out;
 	}
 	a->it->attempts = rec_attempts(rec) + 1;
-	if (!json_set(rec, "attempts", json_object_new_int64(a->it->attempts)) ||
+	if (!json_set(rec, "attempts",
+	    json_object_new_int64(a->it->attempts)) ||
 	    !set_time(rec, "next_at", a->now + OUTBOX_LEASE_US)) {
 		e = SUP_ENOMEM;
 		goto out;
@@ -316,6 +332,7 @@ struct done_args {
 	long retry_hours;
 };
 
+/* outbox_done's transaction: the outcome, the due entry moved or gone. */
 static sup_err
 done_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -386,6 +403,7 @@ struct list_args {
 	void *ctx;
 };
 
+/* outbox_list's read: each record, its message left out, to a->fn. */
 static sup_err
 list_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -422,6 +440,7 @@ outbox_list(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
 	return store_run(s, STORE_READ, list_txn, &a);
 }
 
+/* outbox_retry's transaction (arg: the id). */
 static sup_err
 retry_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -458,6 +477,7 @@ outbox_retry(struct store *s, const uint8_t id[UUID_LEN])
 	return store_run(s, 0, retry_txn, (void *)id);
 }
 
+/* outbox_drop's transaction (arg: the id): the record and its due entry. */
 static sup_err
 drop_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -488,6 +508,7 @@ struct counts_args {
 	int64_t now, *counts, due;
 };
 
+/* outbox_list's fn for outbox_counts: count rec by state, and the due ones. */
 static sup_err
 count_one(void *ctx, json_object *rec)
 {
@@ -523,6 +544,10 @@ struct trim_args {
 	bool more;
 };
 
+/*
+ * One batch of outbox_trim: walk from the oldest, delete the sent and dead
+ * ones created before a->before, stop at a newer one or after TRIM_BATCH.
+ */
 static sup_err
 trim_txn(struct store *s, DB_TXN *txn, void *arg)
 {

@@ -50,11 +50,11 @@ extern const char *const outbox_state_names[OUTBOX_NSTATE];
 
 /* A delivery to add (outbox_add): what the caller gives. */
 struct outbox_new {
-	uint8_t id[UUID_LEN];		/* stable: the Message-ID's left part */
+	uint8_t id[UUID_LEN];		/* stable: the Message-ID's */
 	enum outbox_kind kind;
 	const char *to;			/* a mail address, a URL */
-	const uint8_t *event;		/* the event it came from, or NULL */
-	const uint8_t *ticket;		/* the ticket it is about, or NULL */
+	const uint8_t *event;		/* its event, or NULL */
+	const uint8_t *ticket;		/* its ticket, or NULL */
 	const char *message;		/* the bytes to send */
 	size_t len;
 };

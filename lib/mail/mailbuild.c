@@ -35,6 +35,10 @@ one_line(const char *s)
 	return s != NULL && s[0] != '\0' && strpbrk(s, "\r\n") == NULL;
 }
 
+/*
+ * Is a an address alone (no space, brackets, quote or comma), with a name
+ * of one line?
+ */
 static bool
 addr_ok(const struct mail_addr *a)
 {

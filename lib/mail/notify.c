@@ -107,6 +107,7 @@ struct job {
 	size_t nrcpt;
 };
 
+/* A string member of o, or NULL (o's: do not free). */
 static const char *
 str_member(json_object *o, const char *name)
 {
@@ -239,7 +240,8 @@ mail_data(struct job *j, const struct rcpt *r, const char *old_status)
 		snprintf(url, sizeof(url), "%.*s/support/tickets/%s/",
 		    (int)blen, c->base_url, uuid);
 	if (!json_set(d, "ticket_number", json_object_new_int64(j->t.number)) ||
-	    !json_set(d, "ticket_subject", json_object_new_string(j->t.subject)) ||
+	    !json_set(d, "ticket_subject",
+	    json_object_new_string(j->t.subject)) ||
 	    !json_set(d, "ticket_status", json_object_new_string(
 	    ticket_status_names[j->t.status])) ||
 	    (url[0] != '\0' && !json_set(d, "ticket_url",
@@ -270,7 +272,8 @@ queue_mail(struct job *j, enum mail_kind k, const char *old_status)
 	const struct sup_conf *c = j->nt->conf;
 	const char *domain = mail_domain(c->support_email);
 	char subject[MAIL_SUBJECT_MAX], mid[UUID_STRLEN + 300];
-	char tid[UUID_STRLEN + 300], reply[EMAIL_MAX + 64], uuid[UUID_STRLEN + 1];
+	char tid[UUID_STRLEN + 300], reply[EMAIL_MAX + 64];
+	char uuid[UUID_STRLEN + 1];
 	const char *evid = str_member(j->ev, "id");
 	uint8_t event_id[UUID_LEN];
 	sup_err e = SUP_OK;

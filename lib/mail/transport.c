@@ -83,6 +83,7 @@ struct upload {
 	size_t left;
 };
 
+/* libcurl's read callback: the message, a piece at a time. */
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -97,6 +98,7 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* mail_send through smtp_url: one SMTP transaction on a kept connection. */
 static enum mail_result
 smtp_send(struct mail_transport *t, const char *rcpt, const char *msg,
     size_t len, char *why, size_t whylen)
@@ -152,7 +154,7 @@ smtp_send(struct mail_transport *t, const char *rcpt, const char *msg,
 		}
 		curl_easy_setopt(t->curl, CURLOPT_USERNAME, c->smtp_user);
 		curl_easy_setopt(t->curl, CURLOPT_PASSWORD, password);
-		/* The credentials with the AUTH command (RFC 4954): one round. */
+		/* The credentials with AUTH itself (RFC 4954): one round. */
 		curl_easy_setopt(t->curl, CURLOPT_SASL_IR, 1L);
 	}
 	rc = curl_easy_perform(t->curl);
@@ -178,6 +180,11 @@ smtp_send(struct mail_transport *t, const char *rcpt, const char *msg,
 	return r;
 }
 
+/*
+ * mail_send through sendmail_path: the program run with -oi -f FROM --
+ * RCPT, the message on its stdin; 0 sent, 75 (EX_TEMPFAIL) retried, any
+ * other exit refused; ended after SMTP_TIMEOUT_S.
+ */
 static enum mail_result
 sendmail_send(struct mail_transport *t, const char *rcpt, const char *msg,
     size_t len, char *why, size_t whylen)
@@ -238,8 +245,9 @@ sendmail_send(struct mail_transport *t, const char *rcpt, const char *msg,
 		snprintf(why, whylen, "%s exited with %d", c->sendmail_path,
 		    WEXITSTATUS(status));
 		/* EX_TEMPFAIL (75), or a program that could not be run. */
-		return WEXITSTATUS(status) == 75 || WEXITSTATUS(status) == 127 ||
-		    !wrote ? MAIL_RETRY : MAIL_REFUSED;
+		return WEXITSTATUS(status) == 75 ||
+		    WEXITSTATUS(status) == 127 || !wrote ? MAIL_RETRY :
+		    MAIL_REFUSED;
 	}
 	snprintf(why, whylen, "%s ended by signal %d", c->sendmail_path,
 	    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
