@@ -111,6 +111,7 @@ stop() {
 	for p in $PROGRAMS; do
 		stop_pid "$VAR/run/$p.pid"
 	done
+	stop_pid "$VAR/run/support-worker.pid"
 }
 
 setup() {
@@ -119,6 +120,7 @@ setup() {
 	if [ ! -f "$VAR/support.conf" ]; then
 		sed -e "s|@DATA@|$VAR/data|" \
 		    -e "s|^;templates_dir = .*|templates_dir = $ROOT/templates|" \
+		    -e "s|^;worker_path = .*|worker_path = $BUILD/bin/support-worker|" \
 		    "$ROOT/conf/support.conf.example" >"$VAR/support.conf"
 	fi
 	user=""
@@ -217,13 +219,22 @@ Group $RUN_AS"
 }
 
 # The processes run.sh itself starts (named by their pid files): the web
-# server, and the programs when they listen on their own sockets.
+# server, the programs when they listen on their own sockets, and
+# support-worker (docs/mail.md) but under plain CGI, where no daemon may
+# run and a request that queues mail starts a worker's pass itself.
 started() {
 	case $SERVER in
-	nginx) echo "$PROGRAMS nginx" ;;
-	apache-proxy) echo "$PROGRAMS apache" ;;
+	nginx) echo "$PROGRAMS nginx support-worker" ;;
+	apache-proxy) echo "$PROGRAMS apache support-worker" ;;
+	apache-fcgid) echo "apache support-worker" ;;
 	*) echo apache ;;
 	esac
+}
+
+# Does this mode run support-worker as a daemon?
+with_worker() {
+	case " $(started) " in *" support-worker "*) return 0 ;; esac
+	return 1
 }
 
 # The size of log $1 now (0 when there is none): where this run's lines
@@ -314,6 +325,12 @@ start() {
 	for p in $PROGRAMS; do
 		eval "logat_$p=$(log_size "$(program_log "$p")")"
 	done
+	logat_worker=$(log_size "$VAR/log/support-worker.log")
+	if with_worker; then
+		(as_run_user "$BUILD/bin/support-worker" --conf "$VAR/support.conf") \
+		    </dev/null >>"$VAR/log/support-worker.log" 2>&1 &
+		echo $! >"$VAR/run/support-worker.pid"
+	fi
 	case $SERVER in nginx | apache-proxy)
 		for p in $PROGRAMS; do
 			kids=$CHILDREN
@@ -341,6 +358,12 @@ start() {
 	esac
 	# Ready when every program answers (the API: 401, it wants a login).
 	wait_ready
+	if with_worker && ! running "$(cat "$VAR/run/support-worker.pid")"; then
+		say "support-worker exited at start"
+		log_since "$VAR/log/support-worker.log" "$logat_worker"
+		stop
+		exit 1
+	fi
 	cat <<MSG
 Support desk on http://127.0.0.1:$PORT/support/ (the pages)
 API on http://127.0.0.1:$PORT/api/support/tickets/

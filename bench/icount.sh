@@ -4,8 +4,8 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
-#       [--only "detail list queue triage search chat listpage queuepage
-#       poll304 poll304s post bulk render"]
+#       [--mail] [--only "detail list queue triage search chat listpage
+#       queuepage poll304 poll304s post bulk render"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
@@ -32,7 +32,9 @@
 # environment's opening and the upkeep between requests are not counted;
 # system calls count only their user-space side.  Stops, by pid, what it
 # started.  --keep keeps the callgrind files (for callgrind_annotate);
-# --only runs only the endpoints named.
+# --only runs only the endpoints named; --mail runs the programs with mail
+# configured and every notification on (docs/mail.md: a request does no
+# more than append its event; no worker runs here, so nothing is sent).
 #
 # Needs valgrind and cgi-fcgi (Debian: valgrind, libfcgi-bin; installed
 # when missing and run as root).
@@ -45,6 +47,7 @@ REQUESTS=20
 WARMUP=5
 KEEP=no
 ONLY=""
+MAIL=no
 
 say() { printf 'icount: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -56,7 +59,8 @@ while [ $# -gt 0 ]; do
 	--warmup) WARMUP=$2; shift 2 ;;
 	--keep) KEEP=yes; shift ;;
 	--only) ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--tickets N] [--requests N] [--warmup N] [--keep] [--only \"NAME...\"]" >&2
+	--mail) MAIL=yes; shift ;;
+	*) echo "usage: $0 [--tickets N] [--requests N] [--warmup N] [--keep] [--mail] [--only \"NAME...\"]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -106,6 +110,13 @@ sed -e "s|@DATA@|$DIR/store/data|" \
     -e "s|^;templates_dir = .*|templates_dir = $ROOT/templates|" \
     -e "s|^confine = .*|confine = no|" \
     "$ROOT/conf/support.conf.example" >"$DIR/run.conf"
+if [ "$MAIL" = yes ]; then
+	sed -i -e "s|^support_email =.*|support_email = help@example.com|" \
+	    -e "s|^support_team_emails =.*|support_team_emails = team@example.com|" \
+	    -e "s|^smtp_url =.*|smtp_url = smtp://127.0.0.1:9|" \
+	    -e "s|^base_url =.*|base_url = https://help.example.com|" "$DIR/run.conf"
+	grep -q "^support_email = help@" "$DIR/run.conf" || die "--mail: no mail keys in the example"
+fi
 "$BENCH/gen" --conf "$DIR/run.conf" --reset-env || die "gen --reset-env"
 export SUPPORT_CONF=$DIR/run.conf
 

@@ -19,6 +19,9 @@
  *   supportctl [--conf FILE] events [--from N] [--follow]
  *   supportctl [--conf FILE] events trim
  *   supportctl [--conf FILE] reply-token TICKET USER [--days N]
+ *   supportctl [--conf FILE] outbox list
+ *   supportctl [--conf FILE] outbox retry ID
+ *   supportctl [--conf FILE] outbox drop ID
  *
  * Exit status: 0 done, 1 refused or failed (no such user or token, a name
  * taken, a store error), 2 bad usage; messages on stderr.
@@ -44,6 +47,7 @@
 #include "event.h"
 #include "mailin.h"
 #include "replytoken.h"
+#include "outbox.h"
 #include "sess.h"
 #include "store.h"
 #include "ticket.h"
@@ -73,6 +77,9 @@ usage(void)
 	    "  events [--from N] [--follow]\n"
 	    "  events trim\n"
 	    "  reply-token TICKET USER [--days N]\n", stderr);
+	    "  outbox list\n"
+	    "  outbox retry ID\n"
+	    "  outbox drop ID\n", stderr);
 }
 
 /*
@@ -742,6 +749,89 @@ cmd_reply_token(const struct sup_conf *conf, struct store *s, int argc,
 	return 0;
 }
 
+/* Print one delivery (without its message) as a line of JSON. */
+static sup_err
+print_delivery(void *ctx SUP_UNUSED, json_object *rec)
+{
+	const char *t = json_object_to_json_string_ext(rec,
+	    JSON_C_TO_STRING_PLAIN);
+
+	if (t == NULL)
+		return SUP_ENOMEM;
+	if (puts(t) == EOF)
+		return SUP_EIO;
+	return SUP_OK;
+}
+
+/* outbox list: every delivery, oldest first, as JSON lines. */
+static int
+cmd_outbox_list(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv SUP_UNUSED)
+{
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = outbox_list(s, print_delivery, NULL)) != SUP_OK)
+		return e == SUP_EIO && errno == EPIPE ? 0 :
+		    failed("outbox list", e);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* The delivery id argv[1] names: false (said) when it is no id. */
+static bool
+delivery_id(int argc, char **argv, uint8_t id[UUID_LEN])
+{
+	if (argc != 2) {
+		usage();
+		return false;
+	}
+	if (!uuid_parse(argv[1], strlen(argv[1]), id)) {
+		fprintf(stderr, "supportctl: %s: not a delivery id\n", argv[1]);
+		return false;
+	}
+	return true;
+}
+
+/* outbox retry ID: queue a dead (or waiting) delivery again, due now. */
+static int
+cmd_outbox_retry(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint8_t id[UUID_LEN];
+	sup_err e;
+
+	if (!delivery_id(argc, argv, id))
+		return 2;
+	if ((e = outbox_retry(s, id)) == SUP_ECONFLICT) {
+		fprintf(stderr, "supportctl: outbox retry: %s was sent "
+		    "already\n", argv[1]);
+		return 1;
+	}
+	if (e != SUP_OK)
+		return failed("outbox retry", e);
+	printf("%s queued\n", argv[1]);
+	return 0;
+}
+
+/* outbox drop ID: delete a delivery, whatever its state. */
+static int
+cmd_outbox_drop(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint8_t id[UUID_LEN];
+	sup_err e;
+
+	if (!delivery_id(argc, argv, id))
+		return 2;
+	if ((e = outbox_drop(s, id)) != SUP_OK)
+		return failed("outbox drop", e);
+	printf("%s dropped\n", argv[1]);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -761,6 +851,9 @@ static const struct command commands[] = {
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },
 	{ "reply-token", NULL, 0, cmd_reply_token },
+	{ "outbox", "list", 0, cmd_outbox_list },
+	{ "outbox", "retry", 0, cmd_outbox_retry },
+	{ "outbox", "drop", 0, cmd_outbox_drop },
 };
 
 /* Find the command argv names, open the store unless it opens its own, run. */

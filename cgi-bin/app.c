@@ -38,6 +38,8 @@
 #include "sess.h"
 #include "user.h"
 #include "valid.h"
+#include "wake.h"
+#include "outbox.h"
 
 extern char **environ;
 
@@ -624,10 +626,14 @@ static int
 serve_cgi(struct app *app)
 {
 	struct sup_io io = { cgi_read, cgi_write, NULL };
+	struct wake wake;
 
 	watch_start(app, false);
+	/* Before confinement, which forbids starting a program (wake.h). */
+	wake_prepare(&wake, &app->conf, getenv("REQUEST_METHOD"));
 	open_store(app);
 	if (confine(app, true) != 0) {
+		wake_finish(&wake, false);
 		store_close(&app->store);
 		cgi_misconfigured();
 		return 1;
@@ -637,6 +643,8 @@ serve_cgi(struct app *app)
 	store_maintain(&app->store);
 	store_close(&app->store);
 	page_env_close(&app->page);
+	/* The answer is complete: mail this request queued goes out now. */
+	wake_finish(&wake, outbox_woken());
 	return 0;
 }
 

@@ -7,8 +7,9 @@
  *                                            staff: find users, with counts
  *   GET  /api/support/users/{id}/            staff (with the user's tickets),
  *                                            or the user themself
- *   PATCH /api/support/users/{id}/           staff: away (admin: anyone's,
- *                                            and role, is_active)
+ *   PATCH /api/support/users/{id}/           one's own notify; staff: away
+ *                                            (admin: anyone's, and role,
+ *                                            is_active)
  *   POST /api/support/users/{id}/password/   change one's own password;
  *                                            admin: set another's
  *   DELETE /api/support/users/{id}/sessions/ admin: end the user's sessions
@@ -364,6 +365,13 @@ detail_object(struct app *app, struct sup_req *r, json_object *rec,
 		e = SUP_ENOMEM;
 		goto fail;
 	}
+	/* Whether they take the desk's mail: theirs to see, and an admin's. */
+	if ((r->id == r->user.id || r->user.role == ROLE_ADMIN) &&
+	    !json_set(o, "notify", json_object_new_boolean(
+	    user_wants_mail(rec)))) {
+		e = SUP_ENOMEM;
+		goto fail;
+	}
 	if ((e = add_counts(app, o, r->id)) != SUP_OK)
 		goto fail;
 	*out = o;
@@ -451,17 +459,21 @@ user_detail(void *ctx, struct sup_req *r)
 	return app_reply(r, 200, o);
 }
 
-static const struct field change_fields[] = {
-	{ "away", F_BOOL, FIELD_REQUIRED, 0, 0, NULL, NULL },
-};
-
-/* What an admin's PATCH takes: the route lists these. */
-enum { CH_AWAY, CH_ROLE, CH_ACTIVE, CH_NFIELDS };
+/* What a PATCH takes: the route lists these; who may give which, below. */
+enum { CH_AWAY, CH_ROLE, CH_ACTIVE, CH_NOTIFY, CH_NFIELDS };
 static const struct field admin_change_fields[CH_NFIELDS] = {
 	[CH_AWAY] = { "away", F_BOOL, 0, 0, 0, NULL, NULL },
 	[CH_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
 	[CH_ACTIVE] = { "is_active", F_BOOL, 0, 0, 0, NULL, NULL },
+	[CH_NOTIFY] = { "notify", F_BOOL, 0, 0, 0, NULL, NULL },
 };
+/* Staff on themselves: away and notify, at least one. */
+enum { SC_AWAY, SC_NOTIFY, SC_NFIELDS };
+static const struct field change_fields[SC_NFIELDS] = {
+	[SC_AWAY] = { "away", F_BOOL, 0, 0, 0, NULL, NULL },
+	[SC_NOTIFY] = { "notify", F_BOOL, 0, 0, 0, NULL, NULL },
+};
+
 
 /* Answer 200 with user r->id as GET shows it to the caller. */
 static sup_err
@@ -517,12 +529,14 @@ admin_change(struct app *app, struct sup_req *r, const struct value *v)
 }
 
 /*
- * PATCH /api/support/users/{id}/ {away} (staff) or {away?, role?,
- * is_active?} (an admin, at least one)
- * Staff, for themselves, away only (role or is_active from an agent: 400
- * unknown_field); an admin, any of them for anyone (another's: 403 for an
- * agent; a customer: 403).  away: auto_assign gives an agent away no
- * ticket.  is_active false switches the account off: its sessions and
+ * PATCH /api/support/users/{id}/ {notify} (a customer), {away?, notify?}
+ * (staff, at least one) or {away?, role?, is_active?, notify?} (an admin,
+ * at least one)
+ * notify, the desk's mail on or off (docs/mail.md), each for themselves
+ * only (another's: 403, an admin's too).  Staff, for themselves, away and
+ * notify only (role or is_active from an agent: 400 unknown_field); an
+ * admin, the others for anyone (another's: 403 for an agent or a
+ * customer).  away: auto_assign gives an agent away no ticket.  is_active false switches the account off: its sessions and
  * tokens fail at their next request, its sessions end.  200 the User as
  * GET shows it; 400 a bad body; 404 no such user; 409 last_admin when the
  * change would leave no active admin.
@@ -534,14 +548,39 @@ user_change(void *ctx, struct sup_req *r)
 	struct value v[CH_NFIELDS];
 	sup_err e;
 
+	if (r->user.role == ROLE_USER) {
+		/*
+		 * A customer: their own mail switch, and nothing else (away,
+		 * staff's, stays 403 as it was before they could PATCH).
+		 */
+		if (r->id != r->user.id)
+			return SUP_EFORBIDDEN;
+		if ((e = valid_json(r, r->json, change_fields,
+		    SUP_NELEM(change_fields), v)) != SUP_OK)
+			return e;
+		if (v[SC_AWAY].present)
+			return SUP_EFORBIDDEN;
+		if (!v[SC_NOTIFY].present)
+			return valid_fail(r, "notify", "This field is required.");
+		if ((e = user_set_notify(&app->store, r->user.id, r->id,
+		    v[SC_NOTIFY].b)) != SUP_OK)
+			return e;
+		return reply_detail(app, r);
+	}
 	if (r->user.role != ROLE_ADMIN) {
 		if (r->id != r->user.id)
 			return SUP_EFORBIDDEN;
 		if ((e = valid_json(r, r->json, change_fields,
 		    SUP_NELEM(change_fields), v)) != SUP_OK)
 			return e;
-		if ((e = user_set_away(&app->store, r->user.id, r->id,
-		    v[0].b)) != SUP_OK)
+		if (!v[SC_AWAY].present && !v[SC_NOTIFY].present)
+			return valid_fail(r, "away", "Give away or notify: at "
+			    "least one.");
+		if (v[SC_AWAY].present && (e = user_set_away(&app->store,
+		    r->user.id, r->id, v[SC_AWAY].b)) != SUP_OK)
+			return e;
+		if (v[SC_NOTIFY].present && (e = user_set_notify(&app->store,
+		    r->user.id, r->id, v[SC_NOTIFY].b)) != SUP_OK)
 			return e;
 		return reply_detail(app, r);
 	}
@@ -549,10 +588,17 @@ user_change(void *ctx, struct sup_req *r)
 	    SUP_OK)
 		return e;
 	if (!v[CH_AWAY].present && !v[CH_ROLE].present &&
-	    !v[CH_ACTIVE].present)
-		return valid_fail(r, "role", "Give role, is_active or away: "
-		    "at least one.");
-	if ((e = admin_change(app, r, v)) != SUP_OK)
+	    !v[CH_ACTIVE].present && !v[CH_NOTIFY].present)
+		return valid_fail(r, "role", "Give role, is_active, away or "
+		    "notify: at least one.");
+	/* Mail is each user's own choice, an admin's too. */
+	if (v[CH_NOTIFY].present && r->id != r->user.id)
+		return SUP_EFORBIDDEN;
+	if ((v[CH_AWAY].present || v[CH_ROLE].present ||
+	    v[CH_ACTIVE].present) && (e = admin_change(app, r, v)) != SUP_OK)
+		return e;
+	if (v[CH_NOTIFY].present && (e = user_set_notify(&app->store,
+	    r->user.id, r->id, v[CH_NOTIFY].b)) != SUP_OK)
 		return e;
 	return reply_detail(app, r);
 }
@@ -794,6 +840,11 @@ user_form(struct app *app, struct sup_req *r, const char *name,
 		    json_object_new_boolean(true)) != 0)
 			goto out;
 	}
+	/* Everyone's mail switch: "notify_on" or "notify_off". */
+	if (r->user.rec != NULL && json_object_object_add(pc,
+	    user_wants_mail(r->user.rec) ? "notify_on" : "notify_off",
+	    json_object_new_boolean(true)) != 0)
+		goto out;
 	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
 		goto out;
 	rc = page_render(&app->page, r, status, name, pc);
@@ -910,6 +961,34 @@ page_away(void *ctx, struct sup_req *r)
 		return e;
 	if ((e = user_set_away(&app->store, r->user.id, r->user.id, v[0].b)) !=
 	    SUP_OK)
+		return e;
+	return page_redirect(r, app->conf.url_prefix, PAGE_PASSWORD);
+}
+
+#define PAGE_NOTIFY "/support/notify/"
+
+static const struct field notify_fields[] = {
+	{ "notify", F_BOOL, FIELD_REQUIRED, 0, 0, NULL, NULL },
+};
+
+/*
+ * POST /support/notify/ notify=true|false (a form)
+ * Anyone logged in, for themselves: the desk's mail on or off, as PATCH
+ * /api/support/users/{id}/ {notify}.  303 to the password page, whose
+ * switch sent it; 400 a bad form.
+ */
+static sup_err
+page_notify(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[SUP_NELEM(notify_fields)];
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, notify_fields,
+	    SUP_NELEM(notify_fields), v)) != SUP_OK)
+		return e;
+	if ((e = user_set_notify(&app->store, r->user.id, r->user.id,
+	    v[0].b)) != SUP_OK)
 		return e;
 	return page_redirect(r, app->conf.url_prefix, PAGE_PASSWORD);
 }
@@ -1439,7 +1518,7 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(index_fields) },
 	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN,
 		ROUTE_NO_FIELDS },
-	{ "PATCH", USERS_PATH "{id}/", user_change, ROUTE_STAFF | ROUTE_BODY,
+	{ "PATCH", USERS_PATH "{id}/", user_change, ROUTE_LOGIN | ROUTE_BODY,
 		ROUTE_FIELDS(admin_change_fields) },
 	{ "POST", USERS_PATH "{id}/password/", user_password,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(password_fields) },
@@ -1464,6 +1543,8 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(password_fields) },
 	{ "POST", PAGE_AWAY, page_away, ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(away_fields) },
+	{ "POST", PAGE_NOTIFY, page_notify, ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(notify_fields) },
 	{ "GET", PAGE_CUSTOMERS, page_customers,
 		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(index_fields) },

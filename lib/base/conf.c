@@ -64,6 +64,21 @@ static const struct key keys[] = {
 	{ "support", "mail_max_bytes", K_LONG, O(mail_max_bytes), 1024, 1L << 30 },
 	{ "support", "mail_create_users", K_BOOL, O(mail_create_users), 0, 0 },
 	{ "support", "mail_max_per_sender_hour", K_LONG, O(mail_max_per_sender_hour), 1, 1000000 },
+	{ "support", "support_team_emails", K_STR, O(support_team_emails), 0, 0 },
+	{ "support", "outbox_retry_hours", K_LONG, O(outbox_retry_hours), 1, 24 * 365 },
+	{ "support", "smtp_url", K_STR, O(smtp_url), 0, 0 },
+	{ "support", "smtp_starttls", K_BOOL, O(smtp_starttls), 0, 0 },
+	{ "support", "smtp_user", K_STR, O(smtp_user), 0, 0 },
+	{ "support", "smtp_password_file", K_PATH, O(smtp_password_file), 0, 0 },
+	{ "support", "smtp_ca_file", K_PATH, O(smtp_ca_file), 0, 0 },
+	{ "support", "sendmail_path", K_PATH, O(sendmail_path), 0, 0 },
+	{ "support", "base_url", K_STR, O(base_url), 0, 0 },
+	{ "support", "worker_path", K_PATH, O(worker_path), 0, 0 },
+	{ "notifications", "ticket_created", K_BOOL, O(notify_ticket_created), 0, 0 },
+	{ "notifications", "admin_response", K_BOOL, O(notify_admin_response), 0, 0 },
+	{ "notifications", "ticket_updated", K_BOOL, O(notify_ticket_updated), 0, 0 },
+	{ "notifications", "ticket_resolved", K_BOOL, O(notify_ticket_resolved), 0, 0 },
+	{ "notifications", "escalation_alerts", K_BOOL, O(notify_escalation_alerts), 0, 0 },
 };
 #undef O
 
@@ -123,15 +138,18 @@ on_value(void *user, const char *section, const char *name, const char *value)
 		}
 		return 1;
 	}
-	if (strcmp(section, "support") != 0) {
+	if (strcmp(section, "support") != 0 &&
+	    strcmp(section, "notifications") != 0) {
 		snprintf(conf->errmsg, sizeof(conf->errmsg), "%s%s%s: unknown "
-		    "section (settings go under [support])", *section ? "[" :
+		    "section (settings go under [support], the mails' "
+		    "switches under [notifications])", *section ? "[" :
 		    "", *section ? section : "no section", *section ? "]" : "");
 		return 0;
 	}
 	for (size_t i = 0; i < SUP_NELEM(keys); i++) {
 		const struct key *k = &keys[i];
-		if (strcmp(k->name, name) != 0)
+		if (strcmp(k->name, name) != 0 ||
+		    strcmp(k->section, section) != 0)
 			continue;
 		field = (char *)conf + k->off;
 		switch (k->kind) {
@@ -169,7 +187,10 @@ on_value(void *user, const char *section, const char *name, const char *value)
 			return 0;
 		}
 	}
-	snprintf(conf->errmsg, sizeof(conf->errmsg), "unknown key %s", name);
+	snprintf(conf->errmsg, sizeof(conf->errmsg), "unknown key %s%s%s%s",
+	    name, strcmp(section, "support") == 0 ? "" : " in [",
+	    strcmp(section, "support") == 0 ? "" : section,
+	    strcmp(section, "support") == 0 ? "" : "]");
 	return 0;
 }
 
@@ -202,6 +223,70 @@ url_prefix_ok(const char *p)
 	return true;
 }
 
+/*
+ * Is a[0..n) a mail address the desk can put in a header and an SMTP
+ * envelope: local@domain, printable ASCII without space, quote, comma,
+ * angle brackets or a second @?
+ */
+static bool
+address_ok(const char *a, size_t n)
+{
+	const char *at = memchr(a, '@', n);
+
+	if (n == 0 || n > 254 || at == NULL || at == a || at == a + n - 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] <= ' ' || a[i] >= 0x7f || strchr("\"(),:;<>[]\\", a[i])
+		    != NULL || (a[i] == '@' && a + i != at))
+			return false;
+	return true;
+}
+
+/*
+ * Why the mail keys cannot be used (a sentence into why), or false when
+ * they can: support_email and each of support_team_emails an address,
+ * smtp_url smtp:// or smtps://, base_url http:// or https://.
+ */
+static bool
+mail_keys_bad(const struct sup_conf *c, char *why, size_t n)
+{
+	const char *p = c->support_team_emails, *end;
+
+	if (c->support_email[0] != '\0' &&
+	    !address_ok(c->support_email, strlen(c->support_email))) {
+		snprintf(why, n, "support_email: not a mail address "
+		    "(local@domain)");
+		return true;
+	}
+	while (*p != '\0') {
+		const char *a;
+		size_t len;
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		str_trim(p, (size_t)(end - p), &a, &len);
+		if (!address_ok(a, len)) {
+			snprintf(why, n, "support_team_emails: \"%.*s\" is not "
+			    "a mail address", (int)(len > 80 ? 80 : len), a);
+			return true;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (c->smtp_url[0] != '\0' && strncmp(c->smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(c->smtp_url, "smtps://", 8) != 0) {
+		snprintf(why, n, "smtp_url: must start with smtp:// or "
+		    "smtps://");
+		return true;
+	}
+	if (c->base_url[0] != '\0' && ((strncmp(c->base_url, "http://", 7) !=
+	    0 && strncmp(c->base_url, "https://", 8) != 0) ||
+	    strpbrk(c->base_url, " \"<>\\") != NULL)) {
+		snprintf(why, n, "base_url: must be an http:// or https:// URL");
+		return true;
+	}
+	return false;
+}
+
 /* conf as support.conf leaves it when it sets nothing.  SUP_ENOMEM. */
 static sup_err
 conf_defaults(struct sup_conf *conf)
@@ -229,8 +314,21 @@ conf_defaults(struct sup_conf *conf)
 	conf->mail_max_bytes = 10L << 20;
 	conf->mail_create_users = false;
 	conf->mail_max_per_sender_hour = 20;
+	conf->outbox_retry_hours = 48;
+	conf->smtp_starttls = true;
+	conf->notify_ticket_created = conf->notify_admin_response = true;
+	conf->notify_ticket_updated = conf->notify_ticket_resolved = true;
+	conf->notify_escalation_alerts = true;
 	if (set_default(&conf->data_dir, SUPPORT_DATA_DIR_DEFAULT) != SUP_OK ||
 	    set_default(&conf->support_email, "") != SUP_OK ||
+	    set_default(&conf->support_team_emails, "") != SUP_OK ||
+	    set_default(&conf->smtp_url, "") != SUP_OK ||
+	    set_default(&conf->smtp_user, "") != SUP_OK ||
+	    set_default(&conf->smtp_password_file, "") != SUP_OK ||
+	    set_default(&conf->smtp_ca_file, "") != SUP_OK ||
+	    set_default(&conf->sendmail_path, "") != SUP_OK ||
+	    set_default(&conf->base_url, "") != SUP_OK ||
+	    set_default(&conf->worker_path, SUPPORT_WORKER_DEFAULT) != SUP_OK ||
 	    set_default(&conf->url_prefix, "") != SUP_OK ||
 	    set_default(&conf->webhook_secret, "") != SUP_OK ||
 	    set_default(&conf->secret_file, "") != SUP_OK ||
@@ -260,6 +358,9 @@ conf_load(struct sup_conf *conf, const char *path)
 		    URL_PREFIX_MAX);
 		return SUP_ECONFIG;
 	}
+	if (rc == 0 && mail_keys_bad(conf, conf->errmsg,
+	    sizeof(conf->errmsg)))
+		return SUP_ECONFIG;
 	if (rc > 0) {
 		char why[sizeof(conf->errmsg)], where[64];
 		memcpy(why, conf->errmsg, sizeof(why));
@@ -285,9 +386,20 @@ conf_free(struct sup_conf *conf)
 		free(conf->webhook_secret);
 	}
 	free(conf->secret_file);
-	conf->secret_file = NULL;
+	free(conf->support_team_emails);
+	free(conf->smtp_url);
+	free(conf->smtp_user);
+	free(conf->smtp_password_file);
+	free(conf->smtp_ca_file);
+	free(conf->sendmail_path);
+	free(conf->base_url);
+	free(conf->worker_path);
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
-	conf->templates_dir = conf->webhook_secret = NULL;
+	conf->templates_dir = conf->webhook_secret = conf->secret_file = NULL;
+	conf->support_team_emails = NULL;
+	conf->smtp_url = conf->smtp_user = conf->smtp_password_file = NULL;
+	conf->smtp_ca_file = conf->sendmail_path = conf->base_url = NULL;
+	conf->worker_path = NULL;
 }
 
 /* The names of auto_assign's policies, by enum conf_assign. */

@@ -22,6 +22,10 @@
 #define SUPPORT_TEMPLATES_DIR_DEFAULT "/usr/share/support/templates"
 #endif
 /* Where make install put htdocs/: the web server serves it, not the programs. */
+/* Where make install put support-worker (plain CGI starts it). */
+#ifndef SUPPORT_WORKER_DEFAULT
+#define SUPPORT_WORKER_DEFAULT "/usr/sbin/support-worker"
+#endif
 #ifndef SUPPORT_HTDOCS_DIR_DEFAULT
 #define SUPPORT_HTDOCS_DIR_DEFAULT "/usr/share/support/htdocs"
 #endif
@@ -56,7 +60,23 @@ struct sup_conf {
 	long login_fails_account;	/* failed logins per account ... */
 	long login_fails_address;	/* ... and per client address ... */
 	long login_window_s;		/* ... in this window: then 429 */
-	char *support_email;
+	char *support_email;		/* From of the desk's mail (docs/mail.md) */
+	char *support_team_emails;	/* the team's addresses, comma-separated */
+	long outbox_retry_hours;	/* a delivery is retried this long */
+	char *smtp_url;			/* smtp://host[:port], smtps://... */
+	bool smtp_starttls;		/* smtp://: STARTTLS required */
+	char *smtp_user;		/* AUTH, with ... */
+	char *smtp_password_file;	/* ... the password in this file */
+	char *smtp_ca_file;		/* CA bundle for the server's certificate */
+	char *sendmail_path;		/* else a sendmail-compatible pipe */
+	char *base_url;			/* the desk's public URL, for links */
+	char *worker_path;		/* support-worker, for plain CGI */
+	/* [notifications]: which mails the desk sends. */
+	bool notify_ticket_created;	/* to the team */
+	bool notify_admin_response;	/* a staff reply, to the customer */
+	bool notify_ticket_updated;	/* a status change */
+	bool notify_ticket_resolved;	/* to the customer */
+	bool notify_escalation_alerts;	/* to the team (reminders) */
 	char *url_prefix;		/* stripped from paths before routing:
 					 * "" or "/path", URL_PREFIX_MAX bytes */
 	char *templates_dir;		/* HTML and e-mail templates */

@@ -616,6 +616,28 @@ msg_verify(struct store *s, struct store_check *c)
 	return SUP_OK;
 }
 
+sup_err
+msg_get_record(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN],
+    char **rec, size_t *len)
+{
+	DB *idx = store_db(s, AREA_MSG, MSG_DB_BY_UUID);
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	int rc;
+
+	*rec = NULL;
+	*len = 0;
+	/* A get on the associated index gives the primary's record. */
+	rc = idx->get(idx, txn, &k, &d, 0);
+	if (rc == DB_NOTFOUND)
+		return SUP_ENOTFOUND;
+	if (rc != 0)
+		return store_err(rc, "m_by_uuid");
+	*rec = d.data;
+	*len = d.size;
+	return SUP_OK;
+}
+
 static const struct store_db msg_dbs[MSG_NDB] = {
 	[MSG_DB_MESSAGES] = { .file = "messages.db", .type = DB_BTREE },
 	[MSG_DB_BY_UUID] = { .file = "m_by_uuid.db", .type = DB_BTREE,

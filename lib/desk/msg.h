@@ -56,6 +56,14 @@ void msg_key_new(uint8_t key[MSG_KEY_LEN], const uint8_t ticket[UUID_LEN],
 sup_err msg_render(const char *content, size_t len, char **html);
 
 /*
+ * The stored record of the message uuid, read inside txn (the mail
+ * consumer's): *rec (len bytes; free() it), to be read with the codec
+ * (record_message_decode, record_message_content).  SUP_ENOTFOUND.
+ */
+sup_err msg_get_record(struct store *s, DB_TXN *txn,
+    const uint8_t uuid[UUID_LEN], char **rec, size_t *len);
+
+/*
  * Store one message under key (from msg_key_new), with html the content
  * rendered by msg_render (NULL: rendered here).  When rec != NULL, *rec
  * gets the stored text (free(rec->p)) on success.

@@ -1141,6 +1141,33 @@ record_message_decode(const char *rec, size_t len, struct record_message *m)
 	return SUP_OK;
 }
 
+sup_err
+record_message_content(const char *rec, size_t len, char **content,
+    size_t *clen)
+{
+	json_object *o, *v;
+	sup_err e;
+
+	*content = NULL;
+	*clen = 0;
+	if ((e = parse(rec, len, &o)) != SUP_OK)
+		return e;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "content", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		json_object_put(o);
+		return SUP_EDB;
+	}
+	*clen = (size_t)json_object_get_string_len(v);
+	if ((*content = malloc(*clen + 1)) == NULL) {
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	memcpy(*content, json_object_get_string(v), *clen + 1);
+	json_object_put(o);
+	return SUP_OK;
+}
+
 void
 record_msg_ref(const uint8_t key[MSG_KEY_LEN], char out[MSG_REF_STRLEN + 1])
 {

@@ -301,6 +301,14 @@ struct record_message {
 sup_err record_message_decode(const char *rec, size_t len,
     struct record_message *m);
 
+/*
+ * The text (Markdown source) of the stored message rec[0..len), as a new
+ * NUL-terminated string in *content (*clen bytes; free() it): what a mail
+ * quotes.  SUP_EDB when it is not a message, SUP_ENOMEM.
+ */
+sup_err record_message_content(const char *rec, size_t len, char **content,
+    size_t *clen);
+
 /* The ref of the message with key (a tail's "last_public" text). */
 void record_msg_ref(const uint8_t key[MSG_KEY_LEN],
     char out[MSG_REF_STRLEN + 1]);

@@ -141,6 +141,15 @@ user_is_away(json_object *rec)
 	    json_object_get_boolean(v);
 }
 
+bool
+user_wants_mail(json_object *rec)
+{
+	json_object *v;
+
+	return !json_object_object_get_ex(rec, "notify", &v) ||
+	    json_object_get_boolean(v);
+}
+
 /* Is the account of rec an agent (agent or admin) and active? */
 static bool
 rec_agent(json_object *rec)
@@ -885,6 +894,13 @@ user_set_away(struct store *s, uint32_t actor, uint32_t id, bool away)
 {
 	return set_field(s, actor, id, "away", json_object_new_boolean(away),
 	    false);
+}
+
+sup_err
+user_set_notify(struct store *s, uint32_t actor, uint32_t id, bool notify)
+{
+	return set_field(s, actor, id, "notify",
+	    json_object_new_boolean(notify), false);
 }
 
 sup_err

@@ -2,9 +2,9 @@
  * user.h - accounts, passwords (argon2id) and API tokens.
  *
  * A user record: {"id", "username", "email", "display_name", "role",
- * "password", "is_active", "created_at", "away"?}; "password" is libsodium's
- * argon2id string and never leaves lib/; "away" (absent: false) is set by
- * user_set_away.
+ * "password", "is_active", "created_at", "away"?, "notify"?}; "password" is
+ * libsodium's argon2id string and never leaves lib/; "away" (absent: false)
+ * is set by user_set_away, "notify" (absent: true) by user_set_notify.
  */
 #ifndef SUP_USER_H
 #define SUP_USER_H
@@ -112,6 +112,18 @@ sup_err user_set_role(struct store *s, uint32_t actor, uint32_t id,
  */
 sup_err user_set_away(struct store *s, uint32_t actor, uint32_t id,
     bool away);
+
+/*
+ * Turn user id's mail from the desk on or off (the notifications,
+ * docs/mail.md), by actor, with its event (user.changed, "notify":
+ * [from, to]).  SUP_ENOTFOUND.  Who may is the caller's rule (each user
+ * for themselves).
+ */
+sup_err user_set_notify(struct store *s, uint32_t actor, uint32_t id,
+    bool notify);
+
+/* Does the account of rec take the desk's mail (true unless turned off)? */
+bool user_wants_mail(json_object *rec);
 
 /* Has the account of rec marked itself away? */
 bool user_is_away(json_object *rec);

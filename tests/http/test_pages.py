@@ -605,6 +605,9 @@ def test_other_pages():
     with T.case("no inline script or style attribute in any template"):
         tdir = os.path.join(REPO, "templates")
         for f in sorted(os.listdir(tdir)):
+            # templates/mail/ holds mails, not pages: no CSP reads them.
+            if os.path.isdir(os.path.join(tdir, f)):
+                continue
             with open(os.path.join(tdir, f), encoding="utf-8") as fh:
                 text = fh.read()
             check(not re.search(r"<script(?![^>]*\bsrc=)", text), "inline <script> in " + f)

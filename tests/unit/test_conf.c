@@ -298,10 +298,62 @@ test_url_prefix(void)
 	refused(text, "url_prefix over URL_PREFIX_MAX bytes", "line 3", NULL);
 }
 
+/* The mail keys (docs/mail.md) and the [notifications] switches. */
+static void
+test_mail(void)
+{
+	struct sup_conf c;
+
+	is_err(load(&c, "[support]\n"), SUP_OK, "mail: the defaults");
+	ok(c.outbox_retry_hours == 48 && c.smtp_starttls &&
+	    c.notify_ticket_created && c.notify_admin_response &&
+	    c.notify_ticket_updated && c.notify_ticket_resolved &&
+	    c.notify_escalation_alerts && c.support_email[0] == '\0' &&
+	    c.smtp_url[0] == '\0' && strcmp(c.worker_path,
+	    SUPPORT_WORKER_DEFAULT) == 0,
+	    "  48 h of retries, STARTTLS, every notification on, no mail");
+	conf_free(&c);
+	is_err(load(&c, "[support]\nsupport_email = help@example.com\n"
+	    "support_team_emails = a@example.com , b@example.org\n"
+	    "smtp_url = smtps://mail.example.com:465\n"
+	    "outbox_retry_hours = 2\n[notifications]\nadmin_response = no\n"
+	    "[support]\nbase_url = https://help.example.com/desk\n"),
+	    SUP_OK, "mail: set, [notifications] between two [support]");
+	ok(strcmp(c.support_email, "help@example.com") == 0 &&
+	    c.outbox_retry_hours == 2 && !c.notify_admin_response &&
+	    c.notify_ticket_created && strcmp(c.base_url,
+	    "https://help.example.com/desk") == 0, "  as written");
+	conf_free(&c);
+	refused("[support]\nsupport_email = help\n", "support_email without "
+	    "an @", "support_email", NULL);
+	refused("[support]\nsupport_email = Help <help@example.com>\n",
+	    "support_email with a name", "support_email", NULL);
+	refused("[support]\nsupport_team_emails = a@example.com, b\n",
+	    "a team address that is none", "support_team_emails", "\"b\"");
+	refused("[support]\nsmtp_url = http://mail.example.com\n",
+	    "smtp_url not smtp:// or smtps://", "smtp_url", NULL);
+	refused("[support]\nbase_url = javascript:alert(1)\n",
+	    "base_url not http(s)", "base_url", NULL);
+	refused("[support]\noutbox_retry_hours = 0\n", "outbox_retry_hours 0",
+	    "line 2", "outbox_retry_hours");
+	refused("[support]\nsmtp_password_file = pw.txt\n",
+	    "a relative smtp_password_file", "line 2", "absolute path");
+	refused("[notifications]\nticket_created = maybe\n",
+	    "a switch that is no bool", "line 2", "ticket_created");
+	refused("[notifications]\ndata_dir = /x\n", "a [support] key under "
+	    "[notifications]", "unknown key data_dir in [notifications]",
+	    NULL);
+	refused("[support]\nticket_created = no\n", "a switch under "
+	    "[support]", "unknown key ticket_created", NULL);
+	refused("[mail]\nsmtp_url = smtp://x\n", "an unknown section",
+	    "[mail]", NULL);
+}
+
 int
 main(void)
 {
 	tap_tmpdir(dir, sizeof(dir));
+	test_mail();
 	test_url_prefix();
 	test_defaults();
 	test_values();

@@ -12,7 +12,7 @@ conf=$src/lib/base/conf.c
 man=$src/man/support.conf.5
 example=$src/conf/support.conf.example
 # Keys read and checked that take effect with later work, as the page says.
-LATER="support_email ticket_retention_days enable_file_uploads"
+LATER="ticket_retention_days enable_file_uploads escalation_alerts"
 n=0
 bad=0
 
@@ -30,7 +30,7 @@ ok() {	# ok COND-STATUS WHAT
 NAMED="auto_assign:auto_assign durability:durable"
 
 # "key field" pairs: the table's rows, then the keys parsed by name.
-pairs=$(sed -n 's/.*{ "support", "\([a-z_]*\)", K_[A-Z]*, O(\([a-z_]*\)).*/\1 \2/p' "$conf"
+pairs=$(sed -n 's/.*{ "[a-z]*", "\([a-z_]*\)", K_[A-Z]*, O(\([a-z_]*\)).*/\1 \2/p' "$conf"
 	for kf in $NAMED; do echo "${kf%%:*} ${kf#*:}"; done)
 [ -n "$pairs" ]; ok $? "conf.c's keys are found"
 byname=$(sed -n 's/.*strcmp(name, "\([a-z_]*\)").*/\1/p' "$conf" | sort | tr '\n' ' ')

@@ -9,7 +9,7 @@
  * The calls: the request parser (req_parse, the body as JSON and as a
  * urlencoded form), the template engine (parse and render), the records
  * (ticket_create, ticket_show, ticket_update, ticket_bulk_update,
- * msg_post, msg_list) and the
+ * msg_post, msg_list), the outbox (add, claim, done) and the
  * store's own writes (user_create, whose unique indexes Berkeley DB builds
  * through our callbacks).
  *
@@ -43,6 +43,7 @@
 #include "canned.h"
 #include "conf.h"
 #include "msg.h"
+#include "outbox.h"
 #include "presence.h"
 #include "req.h"
 #include "store.h"
@@ -963,6 +964,39 @@ run_user_set_away(void)
 	return e;
 }
 
+static sup_err
+outbox_add_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	return outbox_add(s, txn, arg);
+}
+
+/*
+ * A delivery queued (as the mail consumer queues it, in a transaction of
+ * its own here), claimed and marked sent: three transactions, each whole
+ * or not at all (a run cut after the first leaves a pending delivery,
+ * which a later run's claim takes: it is due first).
+ */
+static sup_err
+run_outbox(void)
+{
+	static const char msg[] = "Subject: oom\n\nbody\n";
+	struct outbox_new d = { .kind = OUTBOX_MAIL, .to = "oom@example.com",
+		.message = msg, .len = sizeof(msg) - 1 };
+	struct outbox_item it = { 0 };
+	sup_err e;
+
+	uuid_gen_time(d.id, time_now_us());
+	arm();
+	e = store_run(&st, 0, outbox_add_txn, &d);
+	if (e == SUP_OK)
+		e = outbox_claim(&st, time_now_us(), &it);
+	if (e == SUP_OK)
+		e = outbox_done(&st, it.id, OUTBOX_OK, NULL, time_now_us(), 48);
+	disarm();
+	outbox_item_free(&it);
+	return e;
+}
+
 /* A user record and its two unique indexes, which our callbacks make. */
 static sup_err
 run_user_create(void)
@@ -1153,6 +1187,7 @@ main(void)
 	    MSG_ESTALE);
 	oom_loop("user_create", run_user_create, true);
 	oom_loop("user_set_away", run_user_set_away, true);
+	oom_loop("outbox_add, outbox_claim, outbox_done", run_outbox, true);
 	oom_loop_want("user_create, name taken", run_user_taken, true,
 	    SUP_EEXIST);
 	oom_loop("canned_create", run_canned_create, true);

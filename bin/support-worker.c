@@ -1,0 +1,233 @@
+/*
+ * support-worker - the desk's deliveries (docs/mail.md, support-worker(8)):
+ * turns the events that call for mail into deliveries in the outbox (the
+ * mail consumer of the event log), then sends the deliveries that are due,
+ * with retries and back-off, until none is left.
+ *
+ *   support-worker [--conf FILE] [--once] [--interval SECONDS]
+ *
+ * With --once it makes one pass and exits (cron, and the request that
+ * queued mail under plain CGI); without it, it passes again every
+ * interval (default 2 s) until SIGTERM or SIGINT, which it heeds between
+ * two deliveries.  Several workers may run at once: a delivery is claimed
+ * before it is sent.  Exit status: 0 done, 1 a failure (said on stderr),
+ * 2 bad usage.  The configuration is FILE, else $SUPPORT_CONF, else the
+ * compiled default.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "areas.h"
+#include "conf.h"
+#include "notify.h"
+#include "outbox.h"
+#include "store.h"
+#include "transport.h"
+#include "util.h"
+
+#define CONSUME_BATCH 100
+#define TRIM_EVERY_US (3600LL * 1000000)
+
+static volatile sig_atomic_t stopping;
+
+/* SIGTERM, SIGINT: stop between two deliveries. */
+static void
+on_stop(int sig SUP_UNUSED)
+{
+	stopping = 1;
+}
+
+static void
+usage(void)
+{
+	fputs("usage: support-worker [--conf FILE] [--once] "
+	    "[--interval SECONDS]\n", stderr);
+}
+
+/*
+ * Queue the mail of the events not yet handled.  SUP_OK when the log is
+ * read to its end (or a stop was asked for).
+ */
+static sup_err
+consume(struct store *s, struct notify *nt)
+{
+	long handled;
+	sup_err e;
+
+	do {
+		if ((e = notify_consume(s, nt, CONSUME_BATCH, &handled)) !=
+		    SUP_OK)
+			return e;
+	} while (handled == CONSUME_BATCH && !stopping);
+	return SUP_OK;
+}
+
+/* Send the deliveries due now, one claim each; *sent counts them. */
+static sup_err
+deliver(const struct sup_conf *conf, struct store *s,
+    struct mail_transport *tr, long *sent)
+{
+	struct outbox_item it;
+	char why[OUTBOX_ERROR_MAX + 1], id[UUID_STRLEN + 1];
+	sup_err e;
+
+	while (!stopping) {
+		enum mail_result r;
+		enum outbox_outcome how;
+
+		if ((e = outbox_claim(s, time_now_us(), &it)) == SUP_ENOTFOUND)
+			return SUP_OK;
+		if (e != SUP_OK)
+			return e;
+		if (it.kind == OUTBOX_MAIL)
+			r = mail_send(tr, it.to, it.message, it.len, why,
+			    sizeof(why));
+		else {
+			/* Webhooks are queued by later work: hold them. */
+			snprintf(why, sizeof(why), "no sender for this kind "
+			    "of delivery yet");
+			r = MAIL_RETRY;
+		}
+		how = r == MAIL_SENT ? OUTBOX_OK : r == MAIL_RETRY ?
+		    OUTBOX_RETRY : OUTBOX_FAIL;
+		uuid_format(it.id, id);
+		if (r != MAIL_SENT)
+			fprintf(stderr, "support-worker: delivery %s to %s, "
+			    "attempt %ld: %s\n", id, it.to, it.attempts, why);
+		else
+			(*sent)++;
+		e = outbox_done(s, it.id, how, r == MAIL_SENT ? NULL : why,
+		    time_now_us(), conf->outbox_retry_hours);
+		outbox_item_free(&it);
+		if (e != SUP_OK)
+			return e;
+	}
+	return SUP_OK;
+}
+
+/* One pass: the events, then the deliveries due, then upkeep. */
+static sup_err
+pass(const struct sup_conf *conf, struct store *s, struct notify *nt,
+    struct mail_transport *tr, int64_t *last_trim)
+{
+	long sent = 0;
+	sup_err e;
+
+	if ((e = consume(s, nt)) != SUP_OK) {
+		fprintf(stderr, "support-worker: reading the event log: %s\n",
+		    sup_strerror(e));
+		return e;
+	}
+	if ((e = deliver(conf, s, tr, &sent)) != SUP_OK) {
+		fprintf(stderr, "support-worker: delivering: %s\n",
+		    sup_strerror(e));
+		return e;
+	}
+	if (time_now_us() - *last_trim > TRIM_EVERY_US) {
+		*last_trim = time_now_us();
+		/* Sent and dead deliveries go as the events do. */
+		outbox_trim(s, time_now_us() - conf->event_retention_days *
+		    86400LL * 1000000, 0, NULL);
+	}
+	store_maintain(s);
+	return SUP_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct sup_conf conf;
+	struct store s;
+	struct notify *nt = NULL;
+	struct mail_transport *tr = NULL;
+	const char *conf_file = NULL;
+	bool once = false, open = false;
+	long interval = 2;
+	int64_t last_trim = 0;
+	int c, rc = 1;
+	sup_err e;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf_file = optarg; break;
+		case 'o': once = true; break;
+		case 'i':
+			if (!parse_long(optarg, 1, 3600, &interval)) {
+				fputs("support-worker: --interval takes 1 to "
+				    "3600 seconds\n", stderr);
+				return 2;
+			}
+			break;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	if (sodium_init() < 0)
+		return 1;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (conf_load(&conf, conf_path(conf_file)) != SUP_OK) {
+		fprintf(stderr, "support-worker: %s\n", conf.errmsg);
+		goto out;
+	}
+	if ((e = store_open(&s, &conf, desk_areas)) != SUP_OK) {
+		fprintf(stderr, "support-worker: cannot open the store in %s: "
+		    "%s\n", conf.data_dir, sup_strerror(e));
+		goto out;
+	}
+	open = true;
+	if ((e = notify_open(&conf, &nt)) != SUP_OK ||
+	    (e = mail_transport_open(&conf, &tr)) != SUP_OK) {
+		fprintf(stderr, "support-worker: %s\n", sup_strerror(e));
+		goto out;
+	}
+	if (!mail_transport_configured(&conf))
+		fprintf(stderr, "support-worker: no mail transport (set "
+		    "support_email, and smtp_url or sendmail_path): mail is "
+		    "queued, not sent\n");
+	for (;;) {
+		e = pass(&conf, &s, nt, tr, &last_trim);
+		if (e == SUP_ERECOVER)
+			e = store_reopen(&s, &conf);
+		if (once) {
+			rc = e == SUP_OK ? 0 : 1;
+			break;
+		}
+		for (long i = 0; i < interval * 10 && !stopping; i++)
+			usleep(100000);
+		if (stopping) {
+			rc = 0;
+			break;
+		}
+	}
+out:
+	mail_transport_close(tr);
+	notify_close(nt);
+	if (open)
+		store_close(&s);
+	conf_free(&conf);
+	return rc;
+}

@@ -1,0 +1,707 @@
+/*
+ * outbox.c - the durable outbox (outbox.h).
+ *
+ * outbox.db       id(16)                   -> the delivery's record (JSON)
+ * outbox_due.db   next_at(8) id(16)        -> nothing: the pending ones,
+ *                                             by when they are due (kept
+ *                                             by hand with each write)
+ *
+ * Times in keys are µs since the epoch, big-endian.  A claim moves the
+ * due key a lease ahead before the send, so a worker that dies leaves the
+ * delivery due again once the lease is over: nothing is lost.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "areas.h"
+#include "event.h"
+#include "outbox.h"
+
+enum outbox_db { ODB_OUTBOX, ODB_DUE, OUTBOX_NDB };
+
+/* The deliveries, and the pending ones by when they are due. */
+static inline DB *
+outbox_db(const struct store *s)
+{
+	return store_db(s, AREA_OUTBOX, ODB_OUTBOX);
+}
+
+static inline DB *
+due_db(const struct store *s)
+{
+	return store_db(s, AREA_OUTBOX, ODB_DUE);
+}
+
+#define DUE_LEN (8 + UUID_LEN)
+#define HOUR_US (3600LL * 1000000)
+
+const char *const outbox_kind_names[OUTBOX_NKIND] = {
+	[OUTBOX_MAIL] = "mail", [OUTBOX_WEBHOOK] = "webhook",
+};
+const char *const outbox_state_names[OUTBOX_NSTATE] = {
+	[OUTBOX_PENDING] = "pending", [OUTBOX_SENT] = "sent",
+	[OUTBOX_DEAD] = "dead",
+};
+
+/* The index of name in names[n], or -1. */
+static int
+name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (name != NULL && strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* The key of delivery id due at `at` in outbox_due.db. */
+static void
+due_key(uint8_t key[DUE_LEN], int64_t at, const uint8_t id[UUID_LEN])
+{
+	be64_put(key, (uint64_t)at);
+	memcpy(key + 8, id, UUID_LEN);
+}
+
+/* Note delivery id as due at `at`, inside txn.  A store error. */
+static sup_err
+due_put(struct store *s, DB_TXN *txn, int64_t at, const uint8_t id[UUID_LEN])
+{
+	uint8_t key[DUE_LEN];
+	DBT k = { .data = key, .size = DUE_LEN }, d = { .data = "", .size = 0 };
+
+	due_key(key, at, id);
+	return store_err(due_db(s)->put(due_db(s), txn, &k, &d, 0),
+	    "outbox_due");
+}
+
+/* Remove delivery id's entry due at `at` (none is no error).  A store error. */
+static sup_err
+due_del(struct store *s, DB_TXN *txn, int64_t at, const uint8_t id[UUID_LEN])
+{
+	uint8_t key[DUE_LEN];
+	DBT k = { .data = key, .size = DUE_LEN };
+	int rc;
+
+	due_key(key, at, id);
+	rc = due_db(s)->del(due_db(s), txn, &k, 0);
+	return store_err(rc == DB_NOTFOUND ? 0 : rc, "outbox_due");
+}
+
+/* A member of rec as a time in µs (0 when absent or bad). */
+static int64_t
+rec_time(json_object *rec, const char *name)
+{
+	json_object *v;
+	int64_t us;
+
+	if (!json_object_object_get_ex(rec, name, &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !time_parse(json_object_get_string(v), &us))
+		return 0;
+	return us;
+}
+
+/* Set member name of rec to the time us; false when out of memory. */
+static bool
+set_time(json_object *rec, const char *name, int64_t us)
+{
+	char buf[TIME_STRLEN + 1];
+
+	time_format(us, buf);
+	return json_set(rec, name, json_object_new_string(buf));
+}
+
+/* A string member of rec, or NULL (the record's: do not free). */
+static const char *
+rec_str(json_object *rec, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(rec, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* rec's state (enum outbox_state), or -1 when it has none we know. */
+static int
+rec_state(json_object *rec)
+{
+	return name_index(outbox_state_names, OUTBOX_NSTATE,
+	    rec_str(rec, "state"));
+}
+
+/* rec's attempts so far (0 when absent). */
+static long
+rec_attempts(json_object *rec)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "attempts", &v) ?
+	    (long)json_object_get_int64(v) : 0;
+}
+
+/* Is to a recipient we keep: 1..OUTBOX_TO_MAX bytes, no control byte? */
+static bool
+to_ok(const char *to)
+{
+	size_t n = to != NULL ? strlen(to) : 0;
+
+	if (n == 0 || n > OUTBOX_TO_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)to[i] < 0x20 || to[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Set member name of rec to uuid u (nothing for NULL); false when out of
+ * memory.
+ */
+static bool
+set_uuid(json_object *rec, const char *name, const uint8_t *u)
+{
+	char buf[UUID_STRLEN + 1];
+
+	if (u == NULL)
+		return true;
+	uuid_format(u, buf);
+	return json_set(rec, name, json_object_new_string(buf));
+}
+
+sup_err
+outbox_add(struct store *s, DB_TXN *txn, const struct outbox_new *d)
+{
+	int64_t now = time_now_us();
+	json_object *rec = NULL;
+	DBT k = { .data = (void *)d->id, .size = UUID_LEN };
+	sup_err e;
+	int rc;
+
+	if ((unsigned)d->kind >= OUTBOX_NKIND || !to_ok(d->to) ||
+	    d->message == NULL || d->len > (size_t)OUTBOX_MESSAGE_MAX)
+		return SUP_EINVAL;
+	/* Handed over again after a failed batch: it is there already. */
+	rc = outbox_db(s)->exists(outbox_db(s), txn, &k, DB_RMW);
+	if (rc == 0)
+		return SUP_OK;
+	if (rc != DB_NOTFOUND)
+		return store_err(rc, "outbox");
+	if ((rec = json_object_new_object()) == NULL ||
+	    !set_uuid(rec, "id", d->id) ||
+	    !json_set(rec, "kind",
+	    json_object_new_string(outbox_kind_names[d->kind])) ||
+	    !json_set(rec, "to", json_object_new_string(d->to)) ||
+	    !set_uuid(rec, "event", d->event) ||
+	    !set_uuid(rec, "ticket", d->ticket) ||
+	    !json_set(rec, "state", json_object_new_string("pending")) ||
+	    !json_set(rec, "attempts", json_object_new_int(0)) ||
+	    !set_time(rec, "next_at", now) ||
+	    !set_time(rec, "queued_at", now) ||
+	    !set_time(rec, "created_at", now) ||
+	    !json_set(rec, "message", json_object_new_string_len(d->message,
+	    (int)d->len))) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	if ((e = store_put(outbox_db(s), txn, d->id, UUID_LEN, rec, 0)) ==
+	    SUP_OK)
+		e = due_put(s, txn, now, d->id);
+out:
+	json_object_put(rec);
+	return e;
+}
+
+void
+outbox_item_free(struct outbox_item *it)
+{
+	free(it->to);
+	free(it->message);
+	memset(it, 0, sizeof(*it));
+}
+
+struct claim_args {
+	int64_t now;
+	struct outbox_item *it;
+};
+
+/* outbox_claim's transaction: the first due entry, if due, for a lease. */
+static sup_err
+claim_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct claim_args *a = arg;
+	uint8_t key[DUE_LEN];
+	DBT k = { .data = key, .ulen = DUE_LEN, .flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+	json_object *rec = NULL, *msg;
+	uint8_t id[UUID_LEN];
+	int64_t at;
+	const char *to;
+	DBC *cur;
+	sup_err e;
+	int rc, kind;
+
+	outbox_item_free(a->it);
+	if ((rc = due_db(s)->cursor(due_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "outbox_due cursor");
+	rc = cur->get(cur, &k, &d, DB_FIRST | DB_RMW);
+	cur->close(cur);
+	if (rc == DB_NOTFOUND)
+		return SUP_ENOTFOUND;
+	if (rc != 0)
+		return store_err(rc, "outbox_due");
+	if (k.size != DUE_LEN)
+		return SUP_EDB;
+	at = (int64_t)be64_get(key);
+	if (at > a->now)
+		return SUP_ENOTFOUND;
+	memcpy(id, key + 8, UUID_LEN);
+	if ((e = store_get(outbox_db(s), txn, id, UUID_LEN, DB_RMW, &rec)) !=
+	    SUP_OK) {
+		/* An index entry without its delivery: drop it. */
+		if (e == SUP_ENOTFOUND)
+			e = due_del(s, txn, at, id) == SUP_OK ? SUP_EDEADLOCK :
+			    SUP_EDB;
+		return e;
+	}
+	kind = name_index(outbox_kind_names, OUTBOX_NKIND,
+	    rec_str(rec, "kind"));
+	to = rec_str(rec, "to");
+	if (kind < 0 || to == NULL ||
+	    !json_object_object_get_ex(rec, "message", &msg)) {
+		e = SUP_EDB;
+		goto out;
+	}
+	a->it->attempts = rec_attempts(rec) + 1;
+	if (!json_set(rec, "attempts",
+	    json_object_new_int64(a->it->attempts)) ||
+	    !set_time(rec, "next_at", a->now + OUTBOX_LEASE_US)) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	memcpy(a->it->id, id, UUID_LEN);
+	a->it->kind = (enum outbox_kind)kind;
+	a->it->len = (size_t)json_object_get_string_len(msg);
+	if ((a->it->to = strdup(to)) == NULL ||
+	    (a->it->message = malloc(a->it->len + 1)) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	memcpy(a->it->message, json_object_get_string(msg), a->it->len);
+	a->it->message[a->it->len] = '\0';
+	if ((e = store_put(outbox_db(s), txn, id, UUID_LEN, rec, 0)) ==
+	    SUP_OK && (e = due_del(s, txn, at, id)) == SUP_OK)
+		e = due_put(s, txn, a->now + OUTBOX_LEASE_US, id);
+out:
+	json_object_put(rec);
+	if (e != SUP_OK)
+		outbox_item_free(a->it);
+	return e;
+}
+
+sup_err
+outbox_claim(struct store *s, int64_t now_us, struct outbox_item *it)
+{
+	struct claim_args a = { .now = now_us, .it = it };
+	sup_err e;
+
+	memset(it, 0, sizeof(*it));
+	/* claim_txn's SUP_EDEADLOCK after dropping a stray entry: once more. */
+	for (int i = 0; i < 3; i++)
+		if ((e = store_run(s, 0, claim_txn, &a)) != SUP_EBUSY)
+			break;
+	return e;
+}
+
+int64_t
+outbox_backoff_us(long attempts)
+{
+	int64_t d = OUTBOX_BACKOFF_FIRST_US;
+
+	for (long i = 1; i < attempts && d < OUTBOX_BACKOFF_MAX_US; i++)
+		d *= 2;
+	return d < OUTBOX_BACKOFF_MAX_US ? d : OUTBOX_BACKOFF_MAX_US;
+}
+
+struct done_args {
+	const uint8_t *id;
+	enum outbox_outcome how;
+	const char *error;
+	int64_t now;
+	long retry_hours;
+};
+
+/* outbox_done's transaction: the outcome, the due entry moved or gone. */
+static sup_err
+done_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct done_args *a = arg;
+	json_object *rec;
+	int64_t next, queued, old_next;
+	const char *state;
+	sup_err e;
+
+	if ((e = store_get(outbox_db(s), txn, a->id, UUID_LEN, DB_RMW, &rec)) !=
+	    SUP_OK)
+		return e;
+	if (rec_state(rec) != OUTBOX_PENDING) {
+		json_object_put(rec);
+		return SUP_OK;
+	}
+	old_next = rec_time(rec, "next_at");
+	queued = rec_time(rec, "queued_at");
+	next = a->now + outbox_backoff_us(rec_attempts(rec));
+	switch (a->how) {
+	case OUTBOX_OK:
+		state = "sent";
+		break;
+	case OUTBOX_RETRY:
+		state = next > queued + a->retry_hours * HOUR_US ? "dead" :
+		    "pending";
+		break;
+	default:
+		state = "dead";
+		break;
+	}
+	e = SUP_ENOMEM;
+	if (!json_set(rec, "state", json_object_new_string(state)))
+		goto out;
+	if (a->error != NULL && !json_set(rec, "last_error",
+	    json_object_new_string_len(a->error, (int)strnlen(a->error,
+	    OUTBOX_ERROR_MAX))))
+		goto out;
+	if (a->how == OUTBOX_OK && !set_time(rec, "sent_at", a->now))
+		goto out;
+	if (strcmp(state, "pending") == 0 && !set_time(rec, "next_at", next))
+		goto out;
+	if (strcmp(state, "pending") != 0 &&
+	    !json_set_null(rec, "next_at"))
+		goto out;
+	if ((e = store_put(outbox_db(s), txn, a->id, UUID_LEN, rec, 0)) ==
+	    SUP_OK && (e = due_del(s, txn, old_next, a->id)) == SUP_OK &&
+	    strcmp(state, "pending") == 0)
+		e = due_put(s, txn, next, a->id);
+out:
+	json_object_put(rec);
+	return e;
+}
+
+sup_err
+outbox_done(struct store *s, const uint8_t id[UUID_LEN],
+    enum outbox_outcome how, const char *error, int64_t now_us,
+    long retry_hours)
+{
+	struct done_args a = { .id = id, .how = how, .error = error,
+		.now = now_us, .retry_hours = retry_hours };
+
+	return store_run(s, 0, done_txn, &a);
+}
+
+struct list_args {
+	sup_err (*fn)(void *ctx, json_object *rec);
+	void *ctx;
+};
+
+/* outbox_list's read: each record, its message left out, to a->fn. */
+static sup_err
+list_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct list_args *a = arg;
+	DBT k = { 0 }, d = { 0 };
+	json_object *rec;
+	sup_err e = SUP_OK;
+	DBC *cur;
+	int rc;
+
+	if ((rc = outbox_db(s)->cursor(outbox_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "outbox cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		if ((e = store_parse(&d, &rec)) != SUP_OK)
+			break;
+		json_object_object_del(rec, "message");
+		e = a->fn(a->ctx, rec);
+		json_object_put(rec);
+		if (e != SUP_OK)
+			break;
+	}
+	cur->close(cur);
+	if (e == SUP_OK && rc != DB_NOTFOUND)
+		e = store_err(rc, "outbox read");
+	return e;
+}
+
+sup_err
+outbox_list(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
+    void *ctx)
+{
+	struct list_args a = { fn, ctx };
+
+	return store_run(s, STORE_READ, list_txn, &a);
+}
+
+/* outbox_retry's transaction (arg: the id). */
+static sup_err
+retry_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	const uint8_t *id = arg;
+	json_object *rec;
+	int64_t now = time_now_us();
+	sup_err e;
+	int state;
+
+	if ((e = store_get(outbox_db(s), txn, id, UUID_LEN, DB_RMW, &rec)) !=
+	    SUP_OK)
+		return e;
+	if ((state = rec_state(rec)) == OUTBOX_SENT) {
+		e = SUP_ECONFLICT;
+		goto out;
+	}
+	if (state == OUTBOX_PENDING &&
+	    (e = due_del(s, txn, rec_time(rec, "next_at"), id)) != SUP_OK)
+		goto out;
+	e = SUP_ENOMEM;
+	if (!json_set(rec, "state", json_object_new_string("pending")) ||
+	    !set_time(rec, "next_at", now) || !set_time(rec, "queued_at", now))
+		goto out;
+	if ((e = store_put(outbox_db(s), txn, id, UUID_LEN, rec, 0)) == SUP_OK)
+		e = due_put(s, txn, now, id);
+out:
+	json_object_put(rec);
+	return e;
+}
+
+sup_err
+outbox_retry(struct store *s, const uint8_t id[UUID_LEN])
+{
+	return store_run(s, 0, retry_txn, (void *)id);
+}
+
+/* outbox_drop's transaction (arg: the id): the record and its due entry. */
+static sup_err
+drop_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	const uint8_t *id = arg;
+	DBT k = { .data = (void *)id, .size = UUID_LEN };
+	json_object *rec;
+	sup_err e;
+
+	if ((e = store_get(outbox_db(s), txn, id, UUID_LEN, DB_RMW, &rec)) !=
+	    SUP_OK)
+		return e;
+	if (rec_state(rec) == OUTBOX_PENDING)
+		e = due_del(s, txn, rec_time(rec, "next_at"), id);
+	json_object_put(rec);
+	if (e == SUP_OK)
+		e = store_err(outbox_db(s)->del(outbox_db(s), txn, &k, 0),
+		    "outbox");
+	return e;
+}
+
+sup_err
+outbox_drop(struct store *s, const uint8_t id[UUID_LEN])
+{
+	return store_run(s, 0, drop_txn, (void *)id);
+}
+
+struct counts_args {
+	int64_t now, *counts, due;
+};
+
+/* outbox_list's fn for outbox_counts: count rec by state, and the due ones. */
+static sup_err
+count_one(void *ctx, json_object *rec)
+{
+	struct counts_args *a = ctx;
+	int st = rec_state(rec);
+
+	if (st < 0)
+		return SUP_OK;
+	a->counts[st]++;
+	if (st == OUTBOX_PENDING && rec_time(rec, "next_at") <= a->now)
+		a->due++;
+	return SUP_OK;
+}
+
+sup_err
+outbox_counts(struct store *s, int64_t now_us, int64_t counts[OUTBOX_NSTATE],
+    int64_t *due)
+{
+	struct counts_args a = { .now = now_us, .counts = counts };
+
+	memset(counts, 0, sizeof(int64_t) * OUTBOX_NSTATE);
+	sup_err e = outbox_list(s, count_one, &a);
+	if (due != NULL)
+		*due = a.due;
+	return e;
+}
+
+#define TRIM_BATCH 200
+
+struct trim_args {
+	int64_t before;
+	long removed;
+	bool more;
+};
+
+/*
+ * One batch of outbox_trim: walk from the oldest, delete the sent and dead
+ * ones created before a->before, stop at a newer one or after TRIM_BATCH.
+ */
+static sup_err
+trim_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct trim_args *a = arg;
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	sup_err e = SUP_OK;
+	int rc;
+	long seen = 0;
+
+	a->removed = 0;
+	a->more = false;
+	if ((rc = outbox_db(s)->cursor(outbox_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "outbox cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
+		json_object *rec;
+		int st;
+		if (++seen > TRIM_BATCH) {
+			a->more = true;
+			break;
+		}
+		if (store_parse(&d, &rec) != SUP_OK)
+			continue;
+		st = rec_state(rec);
+		if (rec_time(rec, "created_at") >= a->before) {
+			json_object_put(rec);
+			break;		/* ids are in time order */
+		}
+		json_object_put(rec);
+		if (st != OUTBOX_SENT && st != OUTBOX_DEAD)
+			continue;
+		if ((rc = cur->del(cur, 0)) != 0)
+			break;
+		a->removed++;
+	}
+	cur->close(cur);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "outbox trim");
+	return e;
+}
+
+sup_err
+outbox_trim(struct store *s, int64_t before_us, long max, long *removed)
+{
+	struct trim_args a = { .before = before_us };
+	long total = 0;
+	sup_err e;
+
+	/*
+	 * Each batch walks from the start again: the pending ones the walk
+	 * passes stay, and so a batch that removed nothing but saw a full
+	 * batch ends the trim (a long-pending head holds it back).
+	 */
+	do {
+		if ((e = store_run(s, 0, trim_txn, &a)) != SUP_OK)
+			break;
+		total += a.removed;
+	} while (a.more && a.removed > 0 && (max == 0 || total < max));
+	if (removed != NULL)
+		*removed = total;
+	return e;
+}
+
+/* --- The area -------------------------------------------------------- */
+
+static bool woken;
+
+/*
+ * The subscriber: note that a delivery may come of this event.  Only a
+ * flag of this process (outbox_woken): the consumer decides.
+ */
+static sup_err
+outbox_on_event(struct store *s SUP_UNUSED, DB_TXN *txn SUP_UNUSED,
+    const struct event *ev)
+{
+	if (ev->type == EV_TICKET_CREATED || ev->type == EV_TICKET_UPDATED ||
+	    ev->type == EV_MESSAGE_POSTED)
+		woken = true;
+	return SUP_OK;
+}
+
+bool
+outbox_woken(void)
+{
+	bool was = woken;
+
+	woken = false;
+	return was;
+}
+
+/* A pending delivery without its due entry, or a due entry without one. */
+static sup_err
+outbox_verify(struct store *s, struct store_check *c)
+{
+	DBT k = { 0 }, d = { 0 };
+	DBC *cur;
+	long pending = 0, due = 0, bad = 0;
+	int rc;
+
+	if ((rc = outbox_db(s)->cursor(outbox_db(s), NULL, &cur, 0)) != 0)
+		return store_err(rc, "outbox cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		json_object *rec;
+		if (k.size != UUID_LEN || store_parse(&d, &rec) != SUP_OK) {
+			bad++;
+			continue;
+		}
+		if (rec_state(rec) < 0)
+			bad++;
+		else if (rec_state(rec) == OUTBOX_PENDING) {
+			uint8_t key[DUE_LEN];
+			DBT dk = { .data = key, .size = DUE_LEN }, dd = { 0 };
+			pending++;
+			due_key(key, rec_time(rec, "next_at"), k.data);
+			if (due_db(s)->get(due_db(s), NULL, &dk, &dd, 0) != 0)
+				store_problem(c, "outbox_due.db: a pending "
+				    "delivery is not in it");
+		}
+		json_object_put(rec);
+	}
+	cur->close(cur);
+	if (rc != DB_NOTFOUND)
+		return store_err(rc, "outbox read");
+	if ((rc = due_db(s)->cursor(due_db(s), NULL, &cur, 0)) != 0)
+		return store_err(rc, "outbox_due cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0)
+		due++;
+	cur->close(cur);
+	if (bad > 0)
+		store_problem(c, "outbox.db: %ld deliveries that are not whole",
+		    bad);
+	if (due != pending)
+		store_problem(c, "outbox_due.db: %ld entries for %ld pending "
+		    "deliveries", due, pending);
+	return SUP_OK;
+}
+
+static const struct store_db outbox_dbs[OUTBOX_NDB] = {
+	[ODB_OUTBOX] = { .file = "outbox.db", .type = DB_BTREE },
+	[ODB_DUE] = { .file = "outbox_due.db", .type = DB_BTREE,
+		.kind = STORE_BY_HAND, .primary = ODB_OUTBOX },
+};
+
+static const struct event_subscriber outbox_sub = { "outbox",
+	outbox_on_event };
+static const struct event_subscriber *const outbox_subs[] = { &outbox_sub,
+	NULL };
+static const char *const outbox_consumers[] = { OUTBOX_MAIL_CONSUMER, NULL };
+
+const struct store_area outbox_area = {
+	.name = "outbox",
+	.db = outbox_dbs,
+	.ndb = OUTBOX_NDB,
+	.verify = outbox_verify,
+	.subscribers = outbox_subs,
+	.consumers = outbox_consumers,
+};
