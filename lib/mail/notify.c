@@ -6,12 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "event.h"
 #include "msg.h"
 #include "mailbuild.h"
 #include "notify.h"
 #include "outbox.h"
 #include "record.h"
+#include "replytoken.h"
 #include "ticket.h"
 #include "tmpl.h"
 #include "tstore.h"
@@ -24,6 +27,9 @@
 struct notify {
 	const struct sup_conf *conf;
 	struct tmpl_cache *tmpl;
+	/* The reply token's key, from secret_file; have_key false: unset. */
+	uint8_t reply_key[REPLY_KEY_LEN];
+	bool have_key;
 };
 
 /* The kinds of mail, with their templates and subjects. */
@@ -57,6 +63,8 @@ notify_open(const struct sup_conf *conf, struct notify **out)
 		free(n);
 		return e;
 	}
+	/* No secret_file: the mail's Reply-To is the desk's plain address. */
+	n->have_key = reply_key_load(conf, n->reply_key) == SUP_OK;
 	mail_init();
 	*out = n;
 	return SUP_OK;
@@ -68,20 +76,33 @@ notify_close(struct notify *n)
 	if (n == NULL)
 		return;
 	tmpl_cache_close(n->tmpl);
+	sodium_memzero(n->reply_key, sizeof(n->reply_key));
 	free(n);
 }
 
 /*
- * TODO(lead): reply_token_make once replytoken.c is merged: the address
- * will carry a signed token of the ticket, the recipient and an expiry
- * (local+token@domain).  Until then every mail's Reply-To is the desk's
- * own address.
+ * The signed reply address (docs/mailin.md): support_email with a token
+ * of the ticket, the recipient and an expiry reply_token_days from now,
+ * which support-mailin checks before a reply becomes a message from that
+ * recipient.  A team address (user 0, no account), a desk without
+ * secret_file, or a token that cannot be made: the plain support_email.
  */
 void
-mail_reply_to(const struct notify *nt, uint32_t ticket_number SUP_UNUSED,
-    uint32_t user SUP_UNUSED, char *buf, size_t n)
+mail_reply_to(const struct notify *nt, uint32_t ticket_number,
+    uint32_t user, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s", nt->conf->support_email);
+	const struct sup_conf *c = nt->conf;
+	char tok[REPLY_TOKEN_STRLEN + 1], *addr = NULL;
+
+	snprintf(buf, n, "%s", c->support_email);
+	if (!nt->have_key || user == 0 || reply_token_make(nt->reply_key,
+	    ticket_number, user, reply_day(time_now_us()) +
+	    c->reply_token_days, tok) != SUP_OK ||
+	    reply_address(c->support_email, tok, &addr) != SUP_OK)
+		return;
+	if (strlen(addr) < n)
+		snprintf(buf, n, "%s", addr);
+	free(addr);
 }
 
 /* One recipient of an event's mail. */

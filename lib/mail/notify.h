@@ -48,7 +48,9 @@ sup_err notify_consume(struct store *s, struct notify *n, long max,
 
 /*
  * The Reply-To of the mail about ticket number to user (0: a team
- * address), into buf (n bytes).
+ * address), into buf (n bytes): the signed reply address of
+ * lib/desk/replytoken.h when secret_file is set and user is an account,
+ * else support_email.
  */
 void mail_reply_to(const struct notify *nt, uint32_t ticket_number,
     uint32_t user, char *buf, size_t n);

@@ -47,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD_PAGE = "/support/password/"
 NOTIFY_PAGE = "/support/notify/"
 WORKER = os.path.join(BUILD, "bin", "support-worker")
+MAILIN = os.path.join(BUILD, "bin", "support-mailin")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -217,6 +218,39 @@ def body(sink, work):
         eq(m["To"].addresses[0].addr_spec, "zoe@example.com", "the address")
         check("New reply" in str(m["Subject"]), "the reply's subject: %s" % m["Subject"])
         eq(m["References"], "<%s@example.com>" % t, "the same thread")
+
+    with T.case("the customer's mail carries a signed reply address; her reply by mail joins the ticket"):
+        t = ticket["id"]
+        m = sink.wait(3)[2][1]
+        reply_to = m["Reply-To"].addresses[0].addr_spec
+        check(re.fullmatch(r"help\+[a-z2-7]{32}@example\.com", reply_to),
+              "Reply-To is help+<token>@example.com: %r" % reply_to)
+        answer = ("From: Zoe <zoe@example.com>\r\nTo: %s\r\nSubject: Re: %s\r\n"
+                  "Message-ID: <zoe-answer-1@example.com>\r\nIn-Reply-To: %s\r\n"
+                  "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                  "Danke, es geht wieder.\r\n\r\nOn Monday Support wrote:\r\n> Ich schaue nach.\r\n"
+                  % (reply_to, m["Subject"], m["Message-ID"])).encode()
+        owner = srv.store_owner()
+        e = srv.env()
+        e["SUPPORT_CONF"] = srv.conf
+        p = subprocess.run([MAILIN, "--recipient", reply_to], input=answer, env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                           preexec_fn=(lambda: (os.setgroups([]), os.setgid(owner[1]),
+                                                os.setuid(owner[0]))) if owner else None)
+        eq(p.returncode, 0, "support-mailin took the reply: %s" % p.stderr.decode(errors="replace"))
+        r = zoe.get(TICKETS + t + "/messages/")
+        status(r, 200)
+        last = r.json[-1]
+        eq(last["content"].strip(), "Danke, es geht wieder.", "the reply, its quote trimmed")
+        eq(last["is_from_user"], True, "from the customer")
+        # A token is for its recipient: another sender on Zoe's token is refused.
+        forged = answer.replace(b"From: Zoe <zoe@example.com>", b"From: Mallory <mallory@example.net>")
+        p = subprocess.run([MAILIN, "--recipient", reply_to], input=forged, env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                           preexec_fn=(lambda: (os.setgroups([]), os.setgid(owner[1]),
+                                                os.setuid(owner[0]))) if owner else None)
+        eq(p.returncode, 65, "another sender on her token: refused (EX_DATAERR)")
+        eq(len(zoe.get(TICKETS + t + "/messages/").json), len(r.json), "and nothing posted")
 
     with T.case("an internal note is never mailed to the customer; nobody is mailed their own action"):
         t = ticket["id"]
