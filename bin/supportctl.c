@@ -76,7 +76,7 @@ usage(void)
 	    "  close_old_tickets --days N\n"
 	    "  events [--from N] [--follow]\n"
 	    "  events trim\n"
-	    "  reply-token TICKET USER [--days N]\n", stderr);
+	    "  reply-token TICKET USER [--days N]\n"
 	    "  outbox list\n"
 	    "  outbox retry ID\n"
 	    "  outbox drop ID\n", stderr);
