@@ -312,20 +312,29 @@ static sup_err
 page_message_change(struct app *app, struct sup_req *r, bool del)
 {
 	char path[80], us[UUID_STRLEN + 1];
-	json_object *t;
+	json_object *t, *more = NULL, *note = NULL;
 	sup_err e;
 
 	e = del ? message_delete(app, r) : message_edit(app, r);
 	if (e == SUP_EINVAL || e == SUP_EUNKNOWN) {
+		/* Said at the top of the page: the reply box is another form. */
 		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
 		if (te != SUP_OK)
 			return te;
-		/* Said at the top: the reply box's field is not this one. */
 		json_object_put(r->err_fields);
 		r->err_fields = NULL;
-		snprintf(r->err_msg, sizeof(r->err_msg), "The message was not "
-		    "edited: give its new text.");
-		e = tpage_render(app, r, app_status(e), t, NULL, NULL, NULL);
+		if ((note = json_object_new_object()) == NULL ||
+		    !json_set(note, "text", json_object_new_string("The message "
+		    "was not edited: give its new text.")) ||
+		    (more = json_object_new_object()) == NULL ||
+		    json_object_object_add(more, "message_error", note) != 0) {
+			json_object_put(note);
+			json_object_put(more);
+			json_object_put(t);
+			return SUP_ENOMEM;
+		}
+		e = tpage_render(app, r, app_status(e), t, NULL, NULL, more);
+		json_object_put(more);
 		json_object_put(t);
 		return e;
 	}
