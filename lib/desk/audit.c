@@ -453,6 +453,9 @@ list_txn(struct store *s, DB_TXN *txn, void *arg)
 	a->more = false;
 	if ((a->rows = json_object_new_array()) == NULL)
 		return SUP_ENOMEM;
+	/* Nothing is older than the epoch (a key's time is not negative). */
+	if (q->to_us <= 0 || q->to_us <= q->from_us)
+		return SUP_OK;
 	/* The most selective index: the ticket's, the actor's, or time. */
 	if (q->ticket != NULL) {
 		idx = adb(s, ADB_TICKET);

@@ -367,6 +367,8 @@ def test_filters():
         eq(len(audit(ticket=t["uuid"], **{"from": str(today)})["results"]), 6, "from today")
         eq(audit(ticket=t["uuid"], **{"from": str(today + datetime.timedelta(days=1))})["results"], [],
            "from tomorrow")
+        eq(audit(ticket=t["uuid"], to="1960-01-01")["results"], [], "to a date before the epoch")
+        eq(len(audit(ticket=t["uuid"], **{"from": "1960-01-01"})["results"]), 6, "from before the epoch")
         cut = by_num[2]["at"]
         eq(audit(ticket=t["uuid"], **{"from": cut})["results"], by_num[:3], "from a time: it and newer")
         eq(audit(ticket=t["uuid"], to=cut)["results"], by_num[3:], "to a time: older")
