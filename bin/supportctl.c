@@ -42,6 +42,7 @@
 
 #include "account.h"
 #include "areas.h"
+#include "audit.h"
 #include "backup.h"
 #include "conf.h"
 #include "event.h"
@@ -79,7 +80,9 @@ usage(void)
 	    "  reply-token TICKET USER [--days N]\n"
 	    "  outbox list\n"
 	    "  outbox retry ID\n"
-	    "  outbox drop ID\n", stderr);
+	    "  outbox drop ID\n"
+	    "  audit [--actor NAME] [--ticket N|UUID] [--since DATE] "
+	    "[--json]\n", stderr);
 }
 
 /*
@@ -832,6 +835,111 @@ cmd_outbox_drop(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	return 0;
 }
 
+/*
+ * One row of the audit log as a line: time, who, from where, what, the
+ * ticket, the changes ("content" edits said only: --json has the text).
+ */
+static void
+print_audit_row(json_object *row)
+{
+	json_object *v, *ch;
+
+	printf("%s", json_object_object_get_ex(row, "at", &v) ?
+	    json_object_get_string(v) : "?");
+	printf(" %s", json_object_object_get_ex(row, "actor_name", &v) &&
+	    v != NULL ? json_object_get_string(v) : "-");
+	printf(" %s", json_object_object_get_ex(row, "addr", &v) ?
+	    json_object_get_string(v) : "-");
+	printf(" %s", json_object_object_get_ex(row, "type", &v) ?
+	    json_object_get_string(v) : "?");
+	if (json_object_object_get_ex(row, "ticket_number", &v) && v != NULL)
+		printf(" #%" PRId64, json_object_get_int64(v));
+	if (json_object_object_get_ex(row, "user_name", &v) && v != NULL)
+		printf(" user=%s", json_object_get_string(v));
+	if (json_object_object_get_ex(row, "changed", &ch))
+		for (size_t i = 0; i < json_object_array_length(ch); i++) {
+			json_object *c = json_object_array_get_idx(ch, i), *f,
+			    *from, *to;
+			json_object_object_get_ex(c, "field", &f);
+			json_object_object_get_ex(c, "from", &from);
+			json_object_object_get_ex(c, "to", &to);
+			if (strcmp(json_object_get_string(f), "content") == 0)
+				printf(" content edited");
+			else
+				printf(" %s: %s -> %s", json_object_get_string(f),
+				    json_object_get_string(from),
+				    json_object_get_string(to));
+		}
+	putchar('\n');
+}
+
+/*
+ * audit [--actor NAME] [--ticket N|UUID] [--since DATE] [--json]: the
+ * audit log, newest first, a line a change (--json: each row as the API
+ * gives it, a JSON line).
+ */
+static int
+cmd_audit(const struct sup_conf *conf SUP_UNUSED, struct store *s, int argc,
+    char **argv)
+{
+	struct audit_query q = { .from_us = INT64_MIN, .to_us = INT64_MAX,
+		.limit = AUDIT_PAGE_MAX };
+	uint8_t ticket[UUID_LEN], next[AUDIT_CURSOR_LEN];
+	json_object *rows, *rec, *id;
+	bool json = false, more;
+	sup_err e;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--actor") == 0 && i + 1 < argc) {
+			if ((e = user_find(s, NULL, argv[++i], &rec)) != SUP_OK) {
+				fprintf(stderr, "supportctl: no account %s\n",
+				    argv[i]);
+				return 2;
+			}
+			json_object_object_get_ex(rec, "id", &id);
+			q.actor = (uint32_t)json_object_get_int64(id);
+			json_object_put(rec);
+		} else if (strcmp(argv[i], "--ticket") == 0 && i + 1 < argc) {
+			i++;
+			if ((e = audit_ticket_of(s, argv[i], strlen(argv[i]),
+			    ticket)) != SUP_OK) {
+				fprintf(stderr, "supportctl: no ticket %s\n",
+				    argv[i]);
+				return 2;
+			}
+			q.ticket = ticket;
+		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			if (!time_parse(argv[++i], &q.from_us)) {
+				fputs("supportctl: --since takes a date "
+				    "(YYYY-MM-DD) or a time\n", stderr);
+				return 2;
+			}
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	do {
+		if ((e = audit_list(s, &q, &rows, &more, next)) != SUP_OK)
+			return failed("audit", e);
+		for (size_t i = 0; i < json_object_array_length(rows); i++) {
+			json_object *row = json_object_array_get_idx(rows, i);
+			if (json)
+				puts(json_object_to_json_string_ext(row,
+				    JSON_C_TO_STRING_PLAIN));
+			else
+				print_audit_row(row);
+		}
+		json_object_put(rows);
+		if (fflush(stdout) != 0)
+			return errno == EPIPE ? 0 : 1;
+		q.before = next;
+	} while (more);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -854,6 +962,7 @@ static const struct command commands[] = {
 	{ "outbox", "list", 0, cmd_outbox_list },
 	{ "outbox", "retry", 0, cmd_outbox_retry },
 	{ "outbox", "drop", 0, cmd_outbox_drop },
+	{ "audit", NULL, 0, cmd_audit },
 };
 
 /* Find the command argv names, open the store unless it opens its own, run. */

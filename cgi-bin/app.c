@@ -182,6 +182,8 @@ dispatch(struct app *app, struct sup_req *r, const struct route **routep)
 	if ((e = route_find(app->routes, app->nroutes, r, &route)) != SUP_OK)
 		return e;
 	*routep = route;
+	/* The events of this request say where it came from (event.h). */
+	event_origin(&app->store, req_env(r, "REMOTE_ADDR"));
 	/* The size is checked before a byte of the body is read. */
 	long len;
 	if ((route->flags & (ROUTE_BODY | ROUTE_SIGNED)) &&
@@ -287,6 +289,8 @@ serve_one(struct app *app, char **envp, struct sup_io io)
 		e = http_send_json(&r, r.status, r.reply);
 	else if (e != SUP_OK && !r.sent)
 		send_failure(app, route, &r, e);
+	if (app->store.env != NULL)
+		event_origin(&app->store, NULL);
 	req_free(&r);
 	return e;
 }

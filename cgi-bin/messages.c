@@ -11,17 +11,27 @@
  *   GET  /api/support/tickets/{uuid}/presence/
  *   POST /api/support/tickets/{uuid}/presence/  {typing?, viewing?}
  *
+ * a message edited or deleted by staff, and its history (the audit log's
+ * rows of it):
+ *
+ *   PATCH  /api/support/tickets/{uuid}/messages/{uuid}/  {content}
+ *   DELETE /api/support/tickets/{uuid}/messages/{uuid}/
+ *   GET    /api/support/tickets/{uuid}/messages/{uuid}/history/
+ *
  * and the reply form of the chat page (docs/pages.md), through the same
- * handler:
+ * handler, with the staff's edit and delete forms of each message:
  *
  *   POST /support/tickets/{uuid}/messages/  content, is_internal (staff),
  *                                            last_seen
+ *   POST /support/tickets/{uuid}/messages/{uuid}/edit/    content
+ *   POST /support/tickets/{uuid}/messages/{uuid}/delete/
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "msg.h"
 #include "page.h"
 #include "presence.h"
@@ -219,6 +229,137 @@ presence_post(void *ctx, struct sup_req *r)
 	return app_reply(r, 200, o);
 }
 
+enum { E_CONTENT, E_NFIELDS };
+static const struct field edit_fields[E_NFIELDS] = {
+	[E_CONTENT] = { "content", F_TEXT, FIELD_REQUIRED, 1, CONTENT_MAX,
+		NULL, "text" },
+};
+
+/*
+ * PATCH /api/support/tickets/{uuid}/messages/{uuid}/ {content | text}
+ * Staff (403 otherwise, before anything is looked up).  200 the message
+ * edited ("edited_at" set; the same content again changes nothing); 400
+ * naming the field; 404 when the ticket or the message in it is not
+ * there.
+ */
+static sup_err
+message_edit(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[E_NFIELDS];
+	json_object *m;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, edit_fields, E_NFIELDS, v)) != SUP_OK)
+		return e;
+	if ((e = msg_edit(&app->store, &r->user, r->uuid[0], r->uuid[1],
+	    v[E_CONTENT].str, v[E_CONTENT].len, &m)) != SUP_OK)
+		return e;
+	return app_reply(r, 200, m);
+}
+
+/*
+ * DELETE /api/support/tickets/{uuid}/messages/{uuid}/
+ * Staff (403 otherwise).  204; 404 when the ticket or the message in it
+ * is not there (a second DELETE: 404).
+ */
+static sup_err
+message_delete(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	sup_err e;
+
+	if ((e = msg_delete(&app->store, &r->user, r->uuid[0], r->uuid[1])) !=
+	    SUP_OK)
+		return e;
+	return app_reply(r, 204, NULL);
+}
+
+/*
+ * GET /api/support/tickets/{uuid}/messages/{uuid}/history/
+ * Staff (403 otherwise).  200 the message's edits and deletion, newest
+ * first, as rows of the audit log (docs/api.md "Audit log"): each with
+ * its "changed" content from and to (a deletion: data.content).  404
+ * when the ticket is not there; a message never edited (or unknown) has
+ * an empty history.
+ */
+static sup_err
+message_history(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct audit_query q = { .ticket = r->uuid[0], .message = r->uuid[1],
+		.from_us = INT64_MIN, .to_us = INT64_MAX,
+		.limit = AUDIT_PAGE_MAX };
+	uint8_t next[AUDIT_CURSOR_LEN];
+	json_object *t, *rows;
+	bool more;
+	sup_err e;
+
+	if ((e = ticket_show(&app->store, &r->user, r->uuid[0], &t)) != SUP_OK)
+		return e;
+	json_object_put(t);
+	if ((e = audit_list(&app->store, &q, &rows, &more, next)) != SUP_OK)
+		return e;
+	return app_reply(r, 200, rows);
+}
+
+/*
+ * The staff's forms of a message on the ticket page: the page again
+ * (303) once done; the page with 400 and the field's message when the
+ * edit was refused; a 403 or 404 page.
+ */
+static sup_err
+page_message_change(struct app *app, struct sup_req *r, bool del)
+{
+	char path[80], us[UUID_STRLEN + 1];
+	json_object *t, *more = NULL, *note = NULL;
+	sup_err e;
+
+	e = del ? message_delete(app, r) : message_edit(app, r);
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN) {
+		/* Said at the top of the page: the reply box is another form. */
+		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
+		if (te != SUP_OK)
+			return te;
+		json_object_put(r->err_fields);
+		r->err_fields = NULL;
+		if ((note = json_object_new_object()) == NULL ||
+		    !json_set(note, "text", json_object_new_string("The message "
+		    "was not edited: give its new text.")) ||
+		    (more = json_object_new_object()) == NULL ||
+		    json_object_object_add(more, "message_error", note) != 0) {
+			json_object_put(note);
+			json_object_put(more);
+			json_object_put(t);
+			return SUP_ENOMEM;
+		}
+		e = tpage_render(app, r, app_status(e), t, NULL, NULL, more);
+		json_object_put(more);
+		json_object_put(t);
+		return e;
+	}
+	if (e != SUP_OK)
+		return e;
+	req_reset_reply(r);
+	uuid_format(r->uuid[0], us);
+	snprintf(path, sizeof(path), "/support/tickets/%s/", us);
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
+/* POST /support/tickets/{uuid}/messages/{uuid}/edit/ content: staff. */
+static sup_err
+page_message_edit(void *ctx, struct sup_req *r)
+{
+	return page_message_change(ctx, r, false);
+}
+
+/* POST /support/tickets/{uuid}/messages/{uuid}/delete/: staff. */
+static sup_err
+page_message_delete(void *ctx, struct sup_req *r)
+{
+	return page_message_change(ctx, r, true);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
 		ROUTE_LOGIN | ROUTE_QUERY, ROUTE_FIELDS(show_fields) },
@@ -229,6 +370,19 @@ static const struct route routes[] = {
 	{ "POST", "/api/support/tickets/{uuid}/presence/", presence_post,
 		ROUTE_STAFF | ROUTE_BODY,
 		ROUTE_FIELDS(presence_fields) },
+	{ "PATCH", "/api/support/tickets/{uuid}/messages/{uuid}/",
+		message_edit, ROUTE_STAFF | ROUTE_BODY,
+		ROUTE_FIELDS(edit_fields) },
+	{ "DELETE", "/api/support/tickets/{uuid}/messages/{uuid}/",
+		message_delete, ROUTE_STAFF, ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/tickets/{uuid}/messages/{uuid}/history/",
+		message_history, ROUTE_STAFF, ROUTE_NO_FIELDS },
+	{ "POST", "/support/tickets/{uuid}/messages/{uuid}/edit/",
+		page_message_edit, ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(edit_fields) },
+	{ "POST", "/support/tickets/{uuid}/messages/{uuid}/delete/",
+		page_message_delete, ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_NO_FIELDS },
 	{ "POST", "/support/tickets/{uuid}/messages/", page_reply,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(post_fields) },

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "canned.h"
 #include "jtext.h"
 #include "ticket.h"
@@ -350,6 +351,57 @@ out:
 	return e;
 }
 
+/*
+ * history into ctx, for an admin: the ticket's rows of the audit log,
+ * newest first, TPAGE_HISTORY of them ({results, more, empty, log_url}:
+ * more when older ones are on the audit page, log_url that page for the
+ * ticket).
+ */
+static sup_err
+add_history(struct app *app, struct sup_req *r, json_object *ctx,
+    const struct tfacts *f)
+{
+	uint8_t uuid[UUID_LEN], next[AUDIT_CURSOR_LEN];
+	struct audit_query q = { .ticket = uuid, .from_us = INT64_MIN,
+		.to_us = INT64_MAX, .limit = TPAGE_HISTORY };
+	json_object *h, *rows;
+	char url[160];
+	bool more;
+	sup_err e;
+
+	if (r->user.role != ROLE_ADMIN ||
+	    !uuid_parse(f->uuid, strlen(f->uuid), uuid))
+		return SUP_OK;
+	if ((e = audit_list(&app->store, &q, &rows, &more, next)) != SUP_OK)
+		return e;
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		json_object *row = json_object_array_get_idx(rows, i), *at;
+		char disp[64];
+		if (json_object_object_get_ex(row, "at", &at) &&
+		    page_time_display(json_object_get_string(at), disp,
+		    sizeof(disp)) && !json_set(row, "at_display",
+		    json_object_new_string(disp))) {
+			json_object_put(rows);
+			return SUP_ENOMEM;
+		}
+	}
+	snprintf(url, sizeof(url), "%s/support/admin/audit/?ticket=%s",
+	    app->conf.url_prefix, f->uuid);
+	if ((h = json_object_new_object()) == NULL ||
+	    json_object_object_add(ctx, "history", h) != 0) {
+		json_object_put(h);
+		json_object_put(rows);
+		return SUP_ENOMEM;
+	}
+	if (!json_set(h, "empty", json_object_new_boolean(
+	    json_object_array_length(rows) == 0)) ||
+	    !json_set(h, "results", rows) ||
+	    !json_set(h, "more", json_object_new_boolean(more)) ||
+	    !json_set(h, "log_url", json_object_new_string(url)))
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
 sup_err
 tpage_staff(struct app *app, struct sup_req *r, json_object *api_ticket,
     json_object *ctx)
@@ -362,7 +414,8 @@ tpage_staff(struct app *app, struct sup_req *r, json_object *api_ticket,
 	if (!add_choices(ctx, &f))
 		return SUP_ENOMEM;
 	if ((e = add_agents(app, ctx, &f)) != SUP_OK ||
-	    (e = add_customer(app, r, ctx, &f)) != SUP_OK)
+	    (e = add_customer(app, r, ctx, &f)) != SUP_OK ||
+	    (e = add_history(app, r, ctx, &f)) != SUP_OK)
 		return e;
 	return add_canned(app, r, ctx);
 }

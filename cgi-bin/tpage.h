@@ -15,6 +15,8 @@
 
 /* The other tickets of the customer the side panel lists. */
 #define TPAGE_OTHER_TICKETS 10
+/* The rows of the audit log an admin sees on a ticket's page. */
+#define TPAGE_HISTORY 20
 
 /*
  * Render the chat page of api_ticket (the API's ticket, a text object)
@@ -38,6 +40,9 @@ sup_err tpage_render(struct app *app, struct sup_req *r, int status,
  *                  number, subject, status, status_label}], more,
  *                  no_more, no_others (bools)}
  *   canned         [{id, title, shared}] (canned_list, for the reader)
+ *   history        for an admin: {results (the ticket's rows of the audit
+ *                  log, newest first, TPAGE_HISTORY at most), empty, more,
+ *                  log_url (the audit page for the ticket)}
  * SUP_ENOMEM, the store's errors.
  */
 sup_err tpage_staff(struct app *app, struct sup_req *r,

@@ -37,6 +37,7 @@
 
 #include "account.h"
 #include "app.h"
+#include "auditlog.h"
 #include "conf.h"
 #include "counter.h"
 #include "page.h"
@@ -1571,6 +1572,11 @@ static const struct route routes[] = {
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
 	{ "POST", PAGE_ADMIN_USERS "{id}/tokens/", page_admin_tokens,
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/audit/", auditlog_api,
+		ROUTE_ADMIN | ROUTE_QUERY, ROUTE_FIELDS(auditlog_fields) },
+	{ "GET", PAGE_ADMIN "audit/", auditlog_page,
+		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(auditlog_fields) },
 	{ "GET", PAGE_ADMIN "settings/", page_admin_settings,
 		ROUTE_ADMIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
 };

@@ -242,6 +242,10 @@
 			    .then(function (r) {
 				if (r.status === 401)
 					signedOut();
+				/* The message polled after was deleted: resync. */
+				if (r.status === 404 && after)
+					document.dispatchEvent(new CustomEvent(
+					    "support:moved"));
 				if (r.status !== 200)
 					return;
 				etag = r.headers.get("ETag") || etag;
@@ -981,5 +985,91 @@
 			if (!isNaN(d.getTime()))
 				t.title = fmt.format(d);
 		    });
+	});
+})();
+
+
+/*
+ * Messages edited or deleted by staff (issue 17 part 8): when the chat's
+ * poll sees the thread move ("support:moved"), the whole thread is read
+ * once and the page follows it: a message whose "edited_at" changed gets
+ * its new text and its "Edited" mark, one that is gone leaves the page.
+ * New messages stay the poll's to add.  Without JavaScript the page shows
+ * the same on its next load.
+ */
+(function () {
+	"use strict";
+	var busy = false, again = false;
+
+	function mark(li, m) {
+		var p = li.querySelector("p.edited"), t;
+		if (!m.edited_at)
+			return;
+		if (!p) {
+			p = document.createElement("p");
+			p.className = "muted edited";
+			p.id = "edited-" + m.uuid;
+			li.querySelector(".body").after(p);
+		}
+		p.textContent = "Edited ";
+		t = document.createElement("time");
+		t.setAttribute("datetime", m.edited_at);
+		t.textContent = new Date(m.edited_at).toLocaleString();
+		p.appendChild(t);
+	}
+
+	function resync(thread) {
+		if (busy) {
+			again = true;
+			return;
+		}
+		busy = true;
+		fetch(thread.dataset.messagesUrl, { credentials: "same-origin",
+		    cache: "no-cache", headers: { Accept: "application/json" } })
+		    .then(function (r) {
+			return r.status === 200 ? r.json() : null;
+		    })
+		    .then(function (list) {
+			var byUuid = {};
+			if (!list)
+				return;
+			list.forEach(function (m) {
+				byUuid[m.uuid] = m;
+			});
+			thread.querySelectorAll("li[data-uuid]").forEach(
+			    function (li) {
+				var m = byUuid[li.dataset.uuid], body;
+				if (!m) {
+					li.remove();
+					return;
+				}
+				if ((m.edited_at || "") === (li.dataset.edited || ""))
+					return;
+				li.dataset.edited = m.edited_at || "";
+				body = li.querySelector(".body");
+				/* The server's cmark output in safe mode, as the
+				 * page itself shows it. */
+				if (body)
+					body.innerHTML = m.content_html;
+				mark(li, m);
+			    });
+		    })
+		    .catch(function () {})
+		    .then(function () {
+			busy = false;
+			if (again) {
+				again = false;
+				resync(thread);
+			}
+		    });
+	}
+
+	document.addEventListener("DOMContentLoaded", function () {
+		var thread = document.getElementById("thread");
+		if (!thread || !thread.dataset.messagesUrl || !window.fetch)
+			return;
+		document.addEventListener("support:moved", function () {
+			resync(thread);
+		});
 	});
 })();

@@ -60,6 +60,8 @@ const char *const event_type_names[EV_MAX] = {
 	[EV_CANNED_UPDATED] = "canned.updated",
 	[EV_CANNED_DELETED] = "canned.deleted",
 	[EV_SESSIONS_REVOKED] = "sessions.revoked",
+	[EV_MESSAGE_EDITED] = "message.edited",
+	[EV_MESSAGE_DELETED] = "message.deleted",
 };
 
 int
@@ -70,6 +72,56 @@ event_type_from(const char *name, size_t len)
 		    memcmp(event_type_names[i], name, len) == 0)
 			return i;
 	return -1;
+}
+
+/* --- Where from -------------------------------------------------------- */
+
+/* The area's per-process slot: the origin of the current request. */
+struct event_cache {
+	bool set;
+	char addr[EVENT_ADDR_MAX + 1];
+};
+
+static void *
+event_cache_new(void)
+{
+	return calloc(1, sizeof(struct event_cache));
+}
+
+static void
+event_cache_free(void *cache)
+{
+	free(cache);
+}
+
+void
+event_origin(struct store *s, const char *addr)
+{
+	struct event_cache **c = (struct event_cache **)store_cache(s,
+	    AREA_EVENT);
+	size_t n;
+
+	if (*c == NULL && (addr == NULL || (*c = event_cache_new()) == NULL))
+		return;		/* no room: the events go without it */
+	(*c)->set = addr != NULL && *addr != '\0';
+	if (!(*c)->set)
+		return;
+	n = strlen(addr);
+	if (n > EVENT_ADDR_MAX)
+		n = EVENT_ADDR_MAX;
+	memcpy((*c)->addr, addr, n);
+	(*c)->addr[n] = '\0';
+}
+
+/* The address an event of this process comes from, or NULL. */
+static const char *
+origin_of(struct store *s, const struct event *ev)
+{
+	const struct event_cache *c = *store_cache(s, AREA_EVENT);
+
+	if (ev->addr != NULL)
+		return ev->addr;
+	return c != NULL && c->set ? c->addr : NULL;
 }
 
 /* --- Building an event ----------------------------------------------- */
@@ -222,8 +274,8 @@ event_data_int(struct event *ev, const char *name, int64_t v)
  * finds it there).  New string (free()) in *out.
  */
 static sup_err
-event_text(const struct event *ev, const uint8_t id[UUID_LEN], char **out,
-    size_t *len)
+event_text(const struct event *ev, const char *addr,
+    const uint8_t id[UUID_LEN], char **out, size_t *len)
 {
 	char uuid[UUID_STRLEN + 1], at[TIME_STRLEN + 1];
 	struct sbuf b = { 0 };
@@ -253,6 +305,10 @@ event_text(const struct event *ev, const uint8_t id[UUID_LEN], char **out,
 	if (ev->user != 0) {
 		sbuf_add(&b, ",\"user\":", 8);
 		sbuf_add_int(&b, ev->user);
+	}
+	if (addr != NULL) {
+		sbuf_add(&b, ",\"addr\":", 8);
+		jt_put_string(&b, addr, strlen(addr));
 	}
 	if (ev->changes.len > 0) {
 		sbuf_add(&b, ",\"changes\":{", 12);
@@ -320,7 +376,8 @@ event_append(struct store *s, DB_TXN *txn, struct event *ev)
 		return e;
 	ev->at_us = time_now_us();
 	uuid_gen_time(id, ev->at_us);
-	if ((e = event_text(ev, id, &text, &len)) != SUP_OK)
+	if ((e = event_text(ev, origin_of(s, ev), id, &text, &len)) !=
+	    SUP_OK)
 		return e;
 	ev->text = text;
 	ev->len = len;
@@ -756,4 +813,6 @@ const struct store_area event_area = {
 	.db = event_dbs,
 	.ndb = EVENT_NDB,
 	.verify = event_verify,
+	.cache_new = event_cache_new,
+	.cache_free = event_cache_free,
 };

@@ -7,6 +7,7 @@
  *   {"seq": 42, "id": "<uuid>", "at": "2026-12-07T10:04:05.123456Z",
  *    "type": "ticket.updated", "actor": 3 | null,
  *    "ticket": "<uuid>"?, "message": "<uuid>"?, "user": 7?,
+ *    "addr": "<client address>"?,
  *    "changes": {"status": ["open", "resolved"], ...}?,
  *    "data": {...}?}
  * seq numbers the events from 1 in the order their transactions
@@ -14,6 +15,8 @@
  * delivery it has seen); actor 0 / null is the desk itself (supportctl, a
  * timer).  "changes" says what changed from what to what; "data" carries
  * what else the type needs (a new ticket's subject, a login's address).
+ * addr is where the change came from: the client address of the request
+ * that made it (event_origin), absent for the desk itself (supportctl).
  *
  * Two kinds of consumers:
  *  - subscribers run inside the writing transaction (event_subscriber):
@@ -53,6 +56,8 @@ enum event_type {
 	EV_CANNED_UPDATED,	/* data: canned, title */
 	EV_CANNED_DELETED,	/* data: canned, title */
 	EV_SESSIONS_REVOKED,	/* user; data: count (an admin's revocation) */
+	EV_MESSAGE_EDITED,	/* changes: content; data: author, is_internal */
+	EV_MESSAGE_DELETED,	/* data: content, author, is_internal, ... */
 	EV_MAX
 };
 
@@ -72,6 +77,8 @@ struct event {
 	const uint8_t *ticket;		/* uuid, or NULL */
 	const uint8_t *message;		/* uuid, or NULL */
 	uint32_t user;			/* the account concerned, or 0 */
+	const char *addr;		/* where from (NULL: the origin of
+					 * event_origin, if any) */
 	/*
 	 * The members of "changes" and "data" as JSON text, written as they
 	 * are added (an event is written on every change: building json-c
@@ -111,6 +118,19 @@ sup_err event_data_str(struct event *ev, const char *name, const char *s,
 sup_err event_data_cstr(struct event *ev, const char *name, const char *s);
 sup_err event_data_int(struct event *ev, const char *name, int64_t v);
 sup_err event_data_bool(struct event *ev, const char *name, bool v);
+
+/*
+ * Where the changes of this process's current request come from: the
+ * client address (REMOTE_ADDR) that every event appended until the next
+ * call carries as "addr" (an event's own addr wins); NULL when no request
+ * is being served (the desk itself).  Set by the programs around each
+ * request (cgi-bin/app.c), so that the builders of the events (tickets,
+ * messages, accounts, sessions) need not be handed the request: one FastCGI
+ * process serves one request at a time.  Copied, at most EVENT_ADDR_MAX
+ * bytes; kept in the log area's per-process slot.
+ */
+#define EVENT_ADDR_MAX 64
+void event_origin(struct store *s, const char *addr);
 
 /*
  * A subscriber: fn runs inside the transaction of every change, after

@@ -1,6 +1,7 @@
 /*
  * msg.c - the chat thread of a ticket.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -474,6 +475,253 @@ msg_post_channel(struct store *s, const struct sup_user *u,
 	}
 	return post(s, u, ticket, content, len, false, NULL, channel, out,
 	    NULL);
+}
+
+/* --- Edit and delete (staff) ---------------------------------------- */
+
+struct change_args {
+	const struct sup_user *u;
+	const uint8_t *ticket, *uuid;
+	const char *content;		/* NULL: delete */
+	size_t len;
+	const char *html;
+	json_object *out;
+};
+
+/*
+ * The message uuid of ticket, read for update: its primary key into key
+ * and its stored text into d (DB_DBT_MALLOC: free(d->data)).
+ * SUP_ENOTFOUND when it is not there or not in this ticket.
+ */
+static sup_err
+msg_get(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
+    const uint8_t uuid[UUID_LEN], uint8_t key[MSG_KEY_LEN], DBT *d)
+{
+	DBT k = { .data = (void *)uuid, .size = UUID_LEN };
+	DBT pk = { .data = key, .ulen = MSG_KEY_LEN,
+		.flags = DB_DBT_USERMEM };
+	DB *by_uuid = store_db(s, AREA_MSG, MSG_DB_BY_UUID);
+	sup_err e;
+
+	memset(d, 0, sizeof(*d));
+	d->flags = DB_DBT_MALLOC;
+	if ((e = store_err(by_uuid->pget(by_uuid, txn, &k, &pk, d, DB_RMW),
+	    "message")) != SUP_OK)
+		return e;
+	if (pk.size != MSG_KEY_LEN || memcmp(key, ticket, UUID_LEN) != 0) {
+		free(d->data);
+		d->data = NULL;
+		return SUP_ENOTFOUND;
+	}
+	return SUP_OK;
+}
+
+/*
+ * Work out a ticket's message counts and the refs of its newest public
+ * message and note again from its thread, as the posts kept them
+ * (post_txn): after a message left it.
+ */
+static sup_err
+recount(struct store *s, DB_TXN *txn, struct record_ticket *t)
+{
+	uint8_t start[UUID_LEN];
+	DBT k = { .data = start, .size = UUID_LEN }, d = { 0 };
+	DBC *cur;
+	int rc, rc2;
+
+	t->public_count = t->note_count = t->unanswered = t->replies = 0;
+	t->has_public = t->has_note = false;
+	memcpy(start, t->uuid, UUID_LEN);
+	if ((rc = msg_db(s)->cursor(msg_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "messages cursor");
+	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE); rc == 0;
+	    rc = cur->get(cur, &k, &d, DB_NEXT)) {
+		uint32_t author;
+		bool internal;
+		size_t cut;
+
+		if (k.size != MSG_KEY_LEN ||
+		    memcmp(k.data, t->uuid, UUID_LEN) != 0)
+			break;
+		if (!record_message_tail(d.data, d.size, &cut, &author,
+		    &internal)) {
+			rc = EINVAL;
+			break;
+		}
+		if (internal) {
+			t->note_count++;
+			t->has_note = t->has_refs;
+			memcpy(t->last_note, (uint8_t *)k.data + UUID_LEN,
+			    MSG_REF_LEN);
+			continue;
+		}
+		t->public_count++;
+		t->has_public = t->has_refs;
+		memcpy(t->last_public, (uint8_t *)k.data + UUID_LEN,
+		    MSG_REF_LEN);
+		if (author == t->user) {
+			t->unanswered++;
+			t->replies = 0;
+		} else {
+			t->unanswered = 0;
+			t->replies++;
+		}
+	}
+	rc2 = cur->close(cur);
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	if (rc == EINVAL) {
+		fprintf(stderr, "support: a message record is not laid out as "
+		    "expected\n");
+		return SUP_EDB;
+	}
+	return store_err(rc != 0 ? rc : rc2, "messages walk");
+}
+
+/*
+ * The event of an edit (the content before and after) or a deletion (the
+ * content it had, and its time): the author and whether it was a note.
+ */
+static sup_err
+changed_event(struct store *s, DB_TXN *txn, const struct change_args *a,
+    const uint8_t key[MSG_KEY_LEN], const char *old, size_t old_len,
+    uint32_t author, bool internal)
+{
+	char at[TIME_STRLEN + 1];
+	struct event ev;
+	sup_err e;
+
+	event_init(&ev, a->content != NULL ? EV_MESSAGE_EDITED :
+	    EV_MESSAGE_DELETED, a->u->id);
+	ev.ticket = a->ticket;
+	ev.message = key + UUID_LEN + 8;
+	if (a->content != NULL)
+		e = event_change_str(&ev, "content", old, old_len, a->content,
+		    a->len);
+	else
+		e = event_data_str(&ev, "content", old, old_len);
+	if (e == SUP_OK)
+		e = event_data_int(&ev, "author", author);
+	if (e == SUP_OK)
+		e = event_data_bool(&ev, "is_internal", internal);
+	if (e == SUP_OK && a->content == NULL) {
+		time_format((int64_t)be64_get(key + UUID_LEN), at);
+		e = event_data_cstr(&ev, "created_at", at);
+	}
+	return event_finish(s, txn, &ev, e);
+}
+
+static sup_err
+change_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct change_args *a = arg;
+	uint8_t key[MSG_KEY_LEN];
+	struct record_ticket t;
+	struct sbuf m = { 0 }, text = { 0 };
+	char *old = NULL;
+	size_t old_len, cut;
+	uint32_t author;
+	bool internal;
+	struct view v;
+	DBT d = { 0 };
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	/* The ticket first, write-locked: the order of the posts. */
+	if ((e = ticket_load(s, txn, a->u, a->ticket, DB_RMW, &t)) != SUP_OK)
+		return e;
+	if ((e = msg_get(s, txn, a->ticket, a->uuid, key, &d)) != SUP_OK)
+		goto out;
+	if (!record_message_tail(d.data, d.size, &cut, &author, &internal)) {
+		e = SUP_EDB;
+		goto out;
+	}
+	if ((e = record_message_content(d.data, d.size, &old, &old_len)) !=
+	    SUP_OK)
+		goto out;
+	if (a->content != NULL && old_len == a->len &&
+	    memcmp(old, a->content, a->len) == 0) {
+		/* Nothing to change: the message as it is. */
+		view_begin(&v, s, txn, a->u);
+		e = view_message(&v, d.data, d.size, &a->out);
+		view_end(&v);
+		goto out;
+	}
+	DBT k = { .data = key, .size = MSG_KEY_LEN };
+	if (a->content != NULL) {
+		if ((e = record_message_edit(d.data, d.size, a->content,
+		    a->len, a->html, time_now_us(), &m)) != SUP_OK)
+			goto out;
+		DBT nd = { .data = m.p, .size = (u_int32_t)m.len };
+		if ((e = store_err(msg_db(s)->put(msg_db(s), txn, &k, &nd, 0),
+		    "put")) != SUP_OK)
+			goto out;
+		view_begin(&v, s, txn, a->u);
+		e = view_message(&v, m.p, m.len, &a->out);
+		view_end(&v);
+	} else {
+		if ((e = store_err(msg_db(s)->del(msg_db(s), txn, &k, 0),
+		    "del")) == SUP_OK)
+			e = recount(s, txn, &t);
+	}
+	/* The revision moves: the thread's ETag, the view's cache. */
+	if (e == SUP_OK)
+		e = ticket_save(s, txn, &t, time_now_us(), &text);
+	if (e == SUP_OK)
+		e = changed_event(s, txn, a, key, old, old_len, author,
+		    internal);
+out:
+	free(old);
+	free(m.p);
+	free(text.p);
+	free(d.data);
+	record_ticket_clear(&t);
+	return e;
+}
+
+/* msg_edit and msg_delete: content NULL deletes. */
+static sup_err
+msg_change(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t uuid[UUID_LEN],
+    const char *content, size_t len, json_object **out)
+{
+	struct change_args a = { .u = u, .ticket = ticket, .uuid = uuid,
+		.content = content, .len = len };
+	json_object *o = NULL;
+	char *html = NULL;
+	sup_err e;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!user_is_staff(u))
+		return SUP_EFORBIDDEN;
+	/* Rendered once, before the transaction: no lock is held for it. */
+	if (content != NULL && (e = msg_render(content, len, &html)) != SUP_OK)
+		return e;
+	a.html = html;
+	e = store_run_json(s, 0, change_txn, &a, &a.out, &o);
+	free(html);
+	if (out != NULL)
+		*out = o;
+	else
+		json_object_put(o);
+	return e;
+}
+
+sup_err
+msg_edit(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t uuid[UUID_LEN],
+    const char *content, size_t len, json_object **out)
+{
+	return msg_change(s, u, ticket, uuid, content, len, out);
+}
+
+sup_err
+msg_delete(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t uuid[UUID_LEN])
+{
+	return msg_change(s, u, ticket, uuid, NULL, 0, NULL);
 }
 
 /* --- List ------------------------------------------------------------ */

@@ -130,4 +130,31 @@ sup_err msg_poll(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const uint8_t *after,
     const char *if_none_match, char etag[ETAG_MAX], json_object **out);
 
+/*
+ * Edit message `uuid` of ticket `ticket`, by staff u: its content becomes
+ * content[0..len) (rendered here), "edited_at" is set, and the ticket's
+ * revision moves (so the thread's ETag does and open pages read it
+ * again), with a message.edited event whose changes.content holds the
+ * text before and after: the history staff read (lib/desk/audit.h).
+ * The same content again changes nothing and appends no event.  *out is
+ * the message as u sees it.  SUP_EFORBIDDEN for a customer;
+ * SUP_ENOTFOUND when the ticket or the message (in that ticket) is not
+ * there; the store's errors.
+ */
+sup_err msg_edit(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t uuid[UUID_LEN],
+    const char *content, size_t len, json_object **out);
+
+/*
+ * Delete message `uuid` of ticket `ticket`, by staff u: it leaves the
+ * thread for everyone (its text, author and time stay in the
+ * message.deleted event, so in the audit log staff read); the ticket's
+ * counts (public, notes, unanswered, replies) and the refs of its newest
+ * messages are worked out again from the thread that remains, its status
+ * and its times (first_response_at included: a reply was given) stay,
+ * and its revision moves.  Errors as msg_edit.
+ */
+sup_err msg_delete(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const uint8_t uuid[UUID_LEN]);
+
 #endif

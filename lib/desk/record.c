@@ -1143,29 +1143,86 @@ record_message_decode(const char *rec, size_t len, struct record_message *m)
 
 sup_err
 record_message_content(const char *rec, size_t len, char **content,
-    size_t *clen)
+    size_t *n)
 {
 	json_object *o, *v;
 	sup_err e;
 
 	*content = NULL;
-	*clen = 0;
+	*n = 0;
 	if ((e = parse(rec, len, &o)) != SUP_OK)
 		return e;
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "content", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
+	    !json_object_is_type(v, json_type_string))
+		e = SUP_EDB;
+	else {
+		*n = (size_t)json_object_get_string_len(v);
+		if ((*content = malloc(*n + 1)) == NULL)
+			e = SUP_ENOMEM;
+		else {
+			memcpy(*content, json_object_get_string(v), *n);
+			(*content)[*n] = '\0';
+		}
+	}
+	json_object_put(o);
+	return e;
+}
+
+/* v's compact JSON text to out (out->failed when memory ran out). */
+static void
+put_plain(struct sbuf *out, json_object *v)
+{
+	const char *t = json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN);
+
+	if (t == NULL)
+		out->failed = true;
+	else
+		sbuf_adds(out, t);
+}
+
+sup_err
+record_message_edit(const char *rec, size_t len, const char *content,
+    size_t n, const char *html, int64_t us, struct sbuf *out)
+{
+	char tbuf[TIME_STRLEN + 1];
+	json_object *o, *user = NULL;
+	bool first = true;
+	sup_err e;
+
+	if ((e = parse(rec, len, &o)) != SUP_OK)
+		return e;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "user", &user) ||
+	    !json_object_object_get_ex(o, "content", NULL)) {
 		json_object_put(o);
 		return SUP_EDB;
 	}
-	*clen = (size_t)json_object_get_string_len(v);
-	if ((*content = malloc(*clen + 1)) == NULL) {
-		json_object_put(o);
-		return SUP_ENOMEM;
+	sbuf_lit(out, "{");
+	json_object_object_foreach(o, key, val) {
+		if (strcmp(key, "edited_at") == 0 || strcmp(key, "user") == 0)
+			continue;	/* written last, in this order */
+		if (!first)
+			sbuf_lit(out, ",");
+		first = false;
+		jt_put_string(out, key, strlen(key));
+		sbuf_lit(out, ":");
+		if (strcmp(key, "content") == 0)
+			jt_put_string(out, content, n);
+		else if (strcmp(key, "content_html") == 0)
+			jt_put_string(out, html, strlen(html));
+		else
+			put_plain(out, val);
 	}
-	memcpy(*content, json_object_get_string(v), *clen + 1);
+	time_format(us, tbuf);
+	sbuf_lit(out, ",\"edited_at\":\"");
+	sbuf_add(out, tbuf, TIME_STRLEN);
+	sbuf_lit(out, "\",\"user\":");
+	put_plain(out, user);
+	sbuf_lit(out, "}");
 	json_object_put(o);
-	return SUP_OK;
+	return out->failed ? SUP_ENOMEM : SUP_OK;
 }
 
 void

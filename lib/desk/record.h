@@ -30,8 +30,8 @@
  * and the refs; both write "replies".
  *
  * Stored message: {"uuid", "ticket", "content", "content_html",
- *   "is_from_user", "is_internal", "attachments", "created_at", then
- *   "user": id}
+ *   "is_from_user", "is_internal", "attachments", "created_at",
+ *   "edited_at" (only once staff edited it), then "user": id}
  *
  * Speed: the hot paths (every list item, every post, every index
  * callback) read a record by position, without json-c: the tail from the
@@ -302,12 +302,21 @@ sup_err record_message_decode(const char *rec, size_t len,
     struct record_message *m);
 
 /*
- * The text (Markdown source) of the stored message rec[0..len), as a new
- * NUL-terminated string in *content (*clen bytes; free() it): what a mail
- * quotes.  SUP_EDB when it is not a message, SUP_ENOMEM.
+ * The content of a stored message: a new NUL-terminated string in
+ * *content (free()), its length in *n.  SUP_EDB when it has none,
+ * SUP_ENOMEM.
  */
 sup_err record_message_content(const char *rec, size_t len, char **content,
-    size_t *clen);
+    size_t *n);
+
+/*
+ * Append to out the stored message rec[0..len) edited: content[0..n) and
+ * its rendering html in place of its own, "edited_at" set to us (right
+ * before the author, where record_message_tail reads), every other field
+ * as it was, in its order.  SUP_EDB when rec is no message, SUP_ENOMEM.
+ */
+sup_err record_message_edit(const char *rec, size_t len, const char *content,
+    size_t n, const char *html, int64_t us, struct sbuf *out);
 
 /* The ref of the message with key (a tail's "last_public" text). */
 void record_msg_ref(const uint8_t key[MSG_KEY_LEN],

@@ -582,6 +582,36 @@ sbuf_add_encoded(struct sbuf *b, const char *s)
 }
 
 char *
+req_query_url(const struct sup_req *r, const char *url_prefix,
+    const char *name, const char *value)
+{
+	struct sbuf b = { 0 };
+	char sep = '?';
+
+	if (url_prefix != NULL)
+		sbuf_add(&b, url_prefix, strlen(url_prefix));
+	sbuf_add(&b, r->path, strlen(r->path));
+	for (size_t i = 0; i < r->nquery; i++) {
+		if (strcmp(r->query[i].key, name) == 0)
+			continue;
+		sbuf_add(&b, &sep, 1);
+		sbuf_add_encoded(&b, r->query[i].key);
+		sbuf_add(&b, "=", 1);
+		sbuf_add_encoded(&b, r->query[i].val);
+		sep = '&';
+	}
+	sbuf_add(&b, &sep, 1);
+	sbuf_add_encoded(&b, name);
+	sbuf_add(&b, "=", 1);
+	sbuf_add_encoded(&b, value);
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+char *
 req_page_url(const struct sup_req *r, const char *url_prefix, long page)
 {
 	struct sbuf b = { 0 };

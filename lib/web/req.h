@@ -148,4 +148,11 @@ sup_err req_field_error(struct sup_req *r, const char *field, const char *why);
  */
 char *req_page_url(const struct sup_req *r, const char *url_prefix, long page);
 
+/*
+ * The same with the query parameter name set to value (a cursor's
+ * place: the audit log's "before").  New string (free()), or NULL.
+ */
+char *req_query_url(const struct sup_req *r, const char *url_prefix,
+    const char *name, const char *value);
+
 #endif

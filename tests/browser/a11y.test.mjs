@@ -82,6 +82,12 @@ const PAGES = [
 	{ name: 'admin: a user', as: 'dave', path: (f) => `/support/admin/users/${f.customer.id}/` },
 	{ name: 'admin: settings', as: 'dave', path: '/support/admin/settings/' },
 	{ name: 'admin area refused to an agent (403)', as: 'carol', path: '/support/admin/users/', status: 403 },
+	{ name: 'admin: audit log', as: 'dave', path: '/support/admin/audit/' },
+	{ name: 'admin: audit log, a bad filter (400)', as: 'dave',
+	    path: '/support/admin/audit/?actor=no-such-account-anywhere&from=2026-01-01', status: 400 },
+	{ name: 'admin: audit log refused to an agent (403)', as: 'carol', path: '/support/admin/audit/', status: 403 },
+	{ name: 'ticket page (agent), a message\'s edit form open', as: 'carol', path: (f) => f.ticket,
+	    then: async (page) => { await page.locator('details.message-tools summary').first().click(); } },
 ];
 
 const LAUNCH_ARGS = [

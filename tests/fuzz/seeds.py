@@ -349,6 +349,42 @@ def messages():
                    (ALICE, {"typing": True}), (CAROL_COOKIE, {"typing": True})):
         s.append(request("POST", pr, who, json_body=b))
     s.append(request("POST", TICKETS + TC + "/presence/", CAROL, json_body={"typing": True}))
+    s += message_changes()
+    return s
+
+
+def message_changes():
+    """Staff's edit and delete of a message, its history, the page forms
+    (issue 17 part 8)."""
+    s = []
+    mm = TICKETS + TA + "/messages/@msg_alice@/"
+    other = TICKETS + TB + "/messages/@msg_alice@/"
+    for who, b in ((CAROL, {"content": "edited *text*"}), (DAVE, {"text": "alias"}),
+                   (CAROL_COOKIE, {"content": "from the page's script"}),
+                   (ALICE, {"content": "mine"}), (BOB, {"content": "x"}), (ANON, {"content": "x"}),
+                   (CAROL, {}), (CAROL, {"content": ""}), (CAROL, {"content": "  "}),
+                   (CAROL, {"content": 5}), (CAROL, {"content": None}),
+                   (CAROL, {"content": "x", "is_internal": True})):
+        s.append(request("PATCH", mm, who, json_body=b))
+    s.append(request("PATCH", mm, CAROL, body=b"[1]", ctype="application/json"))
+    s.append(request("PATCH", mm, CAROL, body=b"content=x", ctype="text/plain"))
+    s.append(request("PATCH", other, CAROL, json_body={"content": "wrong ticket"}))
+    s.append(request("PATCH", TICKETS + TA + "/messages/@note_alice@/", CAROL,
+                     json_body={"content": "a note, edited"}))
+    for v in limits(CONTENT_MAX, "bytes"):
+        s.append(request("PATCH", mm, CAROL, json_body={"content": v}))
+    for who in (CAROL, DAVE, ALICE, ANON):
+        s.append(request("GET", mm + "history/", who))
+        s.append(request("DELETE", mm, who))
+    s.append(request("DELETE", other, CAROL))
+    s.append(request("DELETE", TICKETS + TA + "/messages/zz/", CAROL))
+    s.append(request("DELETE", mm, CAROL, query={"x": "1"}))
+    pm = "/support/tickets/" + TA + "/messages/@msg_alice@/"
+    for who, f in ((CAROL_COOKIE, {"content": "page edit"}), (CAROL_COOKIE, {"content": ""}),
+                   (ALICE_COOKIE, {"content": "x"}), (ANON, {"content": "x"})):
+        s.append(request("POST", pm + "edit/", who, form=f))
+    for who in (CAROL_COOKIE, ALICE_COOKIE, DAVE_COOKIE):
+        s.append(request("POST", pm + "delete/", who, form={}))
     return s
 
 
@@ -496,6 +532,28 @@ def admin():
     s.append(request("PATCH", USERS + "@carol_id@/", CAROL, json_body={"role": "admin"}))
     for who in (DAVE, CAROL):
         s.append(request("GET", API + "settings/", who))
+    # The audit log (issue 17 part 7): its filters, each bad value, who may.
+    AUD = API + "audit/"
+    for who in (DAVE, CAROL, ALICE, ANON, DAVE_COOKIE):
+        s.append(request("GET", AUD, who))
+    for q in ({"actor": "carol"}, {"actor": "@carol_id@"}, {"actor": "nobody"},
+              {"ticket": TA}, {"ticket": "1"}, {"ticket": "99999"}, {"ticket": "abc"},
+              {"from": "2026-01-01", "to": "2026-12-31"}, {"from": "2026-12-31T10:00:00Z"},
+              {"to": "2026-01-01", "from": "2026-02-01"}, {"from": "yesterday"},
+              {"before": "0" * 32}, {"before": "zz"}, {"before": "f" * 33},
+              {"limit": "1"}, {"limit": "200"}, {"limit": "0"}, {"limit": "201"},
+              {"page": "2"}, "actor=%ZZ", "limit=1&limit=2",
+              {"actor": "carol", "ticket": TA, "from": "2026-01-01", "limit": "2"}):
+        s.append(request("GET", AUD, DAVE, query=q))
+        s.append(request("GET", "/support/admin/audit/", DAVE_COOKIE, query=q))
+    for v in limits(254, "chars"):
+        s.append(request("GET", AUD, DAVE, query={"actor": v}))
+    for v in limits(UUID_STRLEN, "chars"):
+        s.append(request("GET", AUD, DAVE, query={"ticket": v}))
+    for method in ("POST", "PATCH", "DELETE"):
+        s.append(request(method, AUD, DAVE, json_body={}))
+    for who in (CAROL_COOKIE, ALICE_COOKIE, ANON):
+        s.append(request("GET", "/support/admin/audit/", who))
     # The pages.
     A = "/support/admin/"
     for who in (DAVE_COOKIE, CAROL_COOKIE, ALICE_COOKIE, ANON):
