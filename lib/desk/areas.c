@@ -17,5 +17,6 @@ const struct store_area *const desk_areas[AREA_MAX + 1] = {
 	[AREA_PRESENCE] = &presence_area,
 	[AREA_SAVED] = &saved_area,
 	[AREA_WEBIN] = &webin_area,
+	[AREA_STATS] = &stats_area,
 	[AREA_MAX] = NULL,
 };

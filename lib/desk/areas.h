@@ -22,12 +22,13 @@ enum desk_area {
 	AREA_PRESENCE,		/* agents on a ticket: lib/desk/presence.c */
 	AREA_SAVED,		/* the agents' saved views: lib/desk/saved.c */
 	AREA_WEBIN,		/* the webhook in's keys: lib/desk/webin.c */
+	AREA_STATS,		/* the statistics' aggregates: lib/desk/stats.c */
 	AREA_MAX
 };
 
 extern const struct store_area user_area, ticket_area, msg_area,
     counter_area, sess_area, view_area, event_area, canned_area,
-    presence_area, saved_area, webin_area;
+    presence_area, saved_area, webin_area, stats_area;
 
 /* The areas, at their places, NULL-ended: what store_open is given. */
 extern const struct store_area *const desk_areas[AREA_MAX + 1];

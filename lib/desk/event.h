@@ -80,7 +80,8 @@ struct event {
 	struct sbuf changes, data;
 	/* Set by event_append, for the subscribers. */
 	int64_t seq;
-	int64_t at_us;
+	int64_t at_us;			/* a change may set it first: its
+					   own time (0: event_append's) */
 	const char *text;		/* the event as stored (JSON) */
 	size_t len;
 };
