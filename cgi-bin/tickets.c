@@ -29,6 +29,7 @@
 #include "canned.h"
 #include "page.h"
 #include "queue.h"
+#include "reports.h"
 #include "ticket.h"
 #include "tpage.h"
 #include "tquery.h"
@@ -868,6 +869,11 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(page_change_fields) },
 	{ "POST", WEBHOOK_PATH, webhook_in, ROUTE_SIGNED,
 		ROUTE_FIELDS(webhook_fields) },
+	{ "GET", REPORTS_PATH, reports_api, ROUTE_STAFF | ROUTE_QUERY,
+		reports_fields, REPORTS_NFIELDS },
+	{ "GET", REPORTS_PAGE, reports_page,
+		ROUTE_STAFF | ROUTE_QUERY | ROUTE_PAGE, reports_fields,
+		REPORTS_NFIELDS },
 };
 
 int
