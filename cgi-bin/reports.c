@@ -194,25 +194,28 @@ obj_add(json_object *arr)
 }
 
 /*
- * The x axis's labels: the first day, the middle one and the last, at
- * the middle of their slots.
+ * The x axis's labels: the first day (from the plot's left edge), the
+ * middle one (at its slot's middle) and the last (to the right edge).
  */
 static bool
 x_labels(json_object *chart, json_object *daily, size_t n, double slot)
 {
+	static const char *const anchors[3] = { "start", "middle", "end" };
 	json_object *arr = json_object_new_array(), *l;
 	size_t pick[3] = { 0, n / 2, n - 1 };
+	double at[3] = { PLOT_X, PLOT_X + slot * ((double)(n / 2) + 0.5),
+	    PLOT_X + PLOT_W };
 
 	if (arr == NULL || !json_set(chart, "x_labels", arr))
 		return false;
 	for (size_t i = 0; i < 3; i++) {
-		if ((i == 1 && (pick[1] == 0 || pick[1] == n - 1)) ||
-		    (i == 2 && n == 1))
+		if ((i == 1 && n < 5) || (i == 2 && n == 1))
 			continue;
 		json_object *row = json_object_array_get_idx(daily, pick[i]);
 		if ((l = obj_add(arr)) == NULL ||
-		    !json_set(l, "x", len(PLOT_X + slot * ((double)pick[i] +
-		    0.5))) || !json_set(l, "text", json_object_get(
+		    !json_set(l, "x", len(at[i])) ||
+		    !json_set(l, "anchor", json_object_new_string(anchors[i])) ||
+		    !json_set(l, "text", json_object_get(
 		    json_object_object_get(row, "date"))))
 			return false;
 	}

@@ -82,6 +82,11 @@ const PAGES = [
 	{ name: 'admin: a user', as: 'dave', path: (f) => `/support/admin/users/${f.customer.id}/` },
 	{ name: 'admin: settings', as: 'dave', path: '/support/admin/settings/' },
 	{ name: 'admin area refused to an agent (403)', as: 'carol', path: '/support/admin/users/', status: 403 },
+	{ name: 'statistics dashboard (agent)', as: 'carol', path: '/support/stats/' },
+	{ name: 'statistics dashboard, last 7 days (admin)', as: 'dave', path: '/support/stats/?days=7' },
+	{ name: 'statistics dashboard, an empty window', as: 'carol', path: '/support/stats/?from=2020-01-01&to=2020-01-03' },
+	{ name: 'statistics dashboard, a bad date (400)', as: 'carol', path: '/support/stats/?from=2026-13-01', status: 400 },
+	{ name: 'statistics refused to a customer (403)', as: 'customer', path: '/support/stats/', status: 403 },
 ];
 
 const LAUNCH_ARGS = [
