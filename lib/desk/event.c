@@ -60,6 +60,7 @@ const char *const event_type_names[EV_MAX] = {
 	[EV_CANNED_UPDATED] = "canned.updated",
 	[EV_CANNED_DELETED] = "canned.deleted",
 	[EV_SESSIONS_REVOKED] = "sessions.revoked",
+	[EV_TICKET_RATED] = "ticket.rated",
 };
 
 int

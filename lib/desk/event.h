@@ -53,6 +53,7 @@ enum event_type {
 	EV_CANNED_UPDATED,	/* data: canned, title */
 	EV_CANNED_DELETED,	/* data: canned, title */
 	EV_SESSIONS_REVOKED,	/* user; data: count (an admin's revocation) */
+	EV_TICKET_RATED,	/* the customer's rating; data: rating */
 	EV_MAX
 };
 

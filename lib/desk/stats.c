@@ -12,6 +12,7 @@
 #include "event.h"
 #include "record.h"
 #include "stats.h"
+#include "ticket.h"
 #include "tstore.h"
 #include "user.h"
 #include "util.h"
@@ -55,9 +56,21 @@ stats_quantile(const int64_t *h, int64_t n, int pct)
 	return stats_bucket_bound_s[STATS_NBUCKETS - 2];
 }
 
+static const struct sup_errdef stats_errdefs[] = {
+	{ STATS_ENOTRESOLVED, SUP_ECONFLICT, "not_resolved",
+	    "Only a resolved ticket can be rated.", NULL, NULL },
+	{ STATS_ERATED, SUP_ECONFLICT, "already_rated",
+	    "This ticket has been rated already.", NULL, NULL },
+};
+SUP_ERRORS(stats_errors, SUP_AREA_STATS, stats_errdefs)
+
 /* --- The databases ----------------------------------------------------- */
 
-enum stats_db { SDB_AGG, SDB_FACTS, STATS_NDB };
+/*
+ * ratings.db: ticket uuid -> {"rating": "good"|"bad", "comment": text or
+ * null, "created_at", "user"} (the customer's rating, once a ticket).
+ */
+enum stats_db { SDB_AGG, SDB_FACTS, SDB_RATINGS, STATS_NDB };
 
 static inline DB *
 sdb(const struct store *s, enum stats_db i)
@@ -278,8 +291,6 @@ status_moved(struct store *s, DB_TXN *txn, struct facts *f, int to,
 	struct add a = { 0 };
 	sup_err e = SUP_OK;
 
-	if (to == f->status)
-		return SUP_OK;
 	if (to != ST_CLOSED && f->res != 0) {
 		add_time(&a, SF_RES_N, SF_RES_SUM, SF_RES_H, f->res - f->created,
 		    -1);
@@ -404,41 +415,66 @@ on_updated(struct store *s, DB_TXN *txn, const struct event *ev,
 }
 
 /*
+ * What a message.posted says, read from the event's own members as it
+ * was written (msg.c's posted_event: data from_user and first_response,
+ * changes status, none of them a text anybody typed): a parse with
+ * json-c was a sixth of a post.  from and to are -1 when the status did
+ * not move.  False when the event is not laid out so.
+ */
+static bool
+posted_of(const struct event *ev, bool *from_user, bool *first, int *from,
+    int *to)
+{
+	static const char key[] = "\"status\":[";
+	const char *c = ev->changes.p, *p, *q, *end;
+
+	*from_user = ev->data.p != NULL && memmem(ev->data.p, ev->data.len,
+	    "\"from_user\":true", 16) != NULL;
+	*first = ev->data.p != NULL && memmem(ev->data.p, ev->data.len,
+	    "\"first_response\":true", 21) != NULL;
+	*from = *to = -1;
+	if (c == NULL || (p = memmem(c, ev->changes.len, key,
+	    sizeof(key) - 1)) == NULL)
+		return true;
+	end = c + ev->changes.len;
+	p += sizeof(key) - 1;
+	for (int i = 0; i < 2; i++) {
+		if (p >= end || *p != '"' ||
+		    (q = memchr(p + 1, '"', (size_t)(end - p - 1))) == NULL)
+			return false;
+		*(i == 0 ? from : to) = ticket_name_quoted(ticket_status_names,
+		    p, (size_t)(q - p + 1));
+		p = q + 2;	/* past the quote and the comma */
+	}
+	return *from >= 0 && *to >= 0;
+}
+
+/*
  * A public message: a staff reply counts for its writer; the first one
  * is the first response (its delay on the day it was written, and on
- * the ticket's creation day); a status it moved is a re-open.  A
- * customer's message that moves no resolved ticket costs no read.
+ * the ticket's creation day); a status it moved out of resolved or
+ * closed is a re-open.  A customer's message that re-opens nothing
+ * costs nothing, a staff reply one record.
  */
 static sup_err
-on_posted(struct store *s, DB_TXN *txn, const struct event *ev,
-    json_object *root)
+on_posted(struct store *s, DB_TXN *txn, const struct event *ev)
 {
 	struct facts f;
-	json_object *v;
 	struct add a = { 0 };
-	bool has, from_user, first;
-	int to = -1;
+	bool from_user, first, reopen;
+	int from, to;
 	sup_err e;
 
-	v = data_of(root, "from_user");
-	from_user = v != NULL && json_object_get_boolean(v);
-	v = data_of(root, "first_response");
-	first = v != NULL && json_object_get_boolean(v);
-	v = change_to(root, "status", &has);
-	if (has && (to = name_of(v, ticket_status_names)) < 0)
+	if (!posted_of(ev, &from_user, &first, &from, &to))
 		return SUP_EDB;
-	if (from_user && !first && (to < 0 || to == ST_WAITING_FOR_ADMIN)) {
-		/* Only a re-open of a resolved ticket changes a number. */
-		json_object *ch, *pair;
-		int from;
-		if (!has || !json_object_object_get_ex(root, "changes", &ch) ||
-		    !json_object_object_get_ex(ch, "status", &pair))
-			return SUP_OK;
-		from = name_of(json_object_array_get_idx(pair, 0),
-		    ticket_status_names);
-		if (from != ST_RESOLVED && from != ST_CLOSED)
-			return SUP_OK;
+	reopen = from == ST_RESOLVED || from == ST_CLOSED;
+	if (!from_user && !first && !reopen) {
+		add_one(&a, SF_REPLIES, 1);
+		return agg_add(s, txn, STATS_K_AGENT, stats_day(ev->at_us),
+		    ev->actor, &a);
 	}
+	if (from_user && !reopen)
+		return SUP_OK;
 	if ((e = facts_load(s, txn, ev->ticket, &f)) != SUP_OK)
 		return e;
 	if (!from_user) {
@@ -447,21 +483,47 @@ on_posted(struct store *s, DB_TXN *txn, const struct event *ev,
 			add_time(&a, SF_FR_N, SF_FR_SUM, SF_FR_H,
 			    ev->at_us - f.created, 1);
 			f.fr = ev->at_us;
-			if ((e = agg_add_day(s, txn, stats_day(ev->at_us),
-			    ev->actor, f.prio, &a)) != SUP_OK)
-				return e;
+		}
+		if ((e = agg_add_day(s, txn, stats_day(ev->at_us), ev->actor,
+		    f.prio, &a)) != SUP_OK)
+			return e;
+		if (first) {
 			a.n = 0;
 			add_time(&a, SF_FR_N, SF_FR_SUM, SF_FR_H,
 			    ev->at_us - f.created, 1);
 			if ((e = agg_add(s, txn, STATS_K_COHORT,
 			    stats_day(f.created), 0, &a)) != SUP_OK)
 				return e;
-		} else if ((e = agg_add(s, txn, STATS_K_AGENT,
-		    stats_day(ev->at_us), ev->actor, &a)) != SUP_OK)
-			return e;
+		}
 	}
-	if (to >= 0 && (e = status_moved(s, txn, &f, to, ev->at_us,
+	if (reopen && (e = status_moved(s, txn, &f, to, ev->at_us,
 	    ev->actor)) != SUP_OK)
+		return e;
+	return facts_save(s, txn, ev->ticket, &f);
+}
+
+/*
+ * A rating: good or bad on the day it was given, for the ticket's
+ * priority and its assignee (the customer who gave it is no agent).
+ */
+static sup_err
+on_rated(struct store *s, DB_TXN *txn, const struct event *ev,
+    json_object *root)
+{
+	static const char *const ratings[] = { "good", "bad", NULL };
+	struct facts f;
+	struct add a = { 0 };
+	int r;
+	sup_err e;
+
+	if ((r = name_of(data_of(root, "rating"), ratings)) < 0)
+		return SUP_EDB;
+	if ((e = facts_load(s, txn, ev->ticket, &f)) != SUP_OK)
+		return e;
+	f.rating = r + 1;
+	add_one(&a, r == 0 ? SF_GOOD : SF_BAD, 1);
+	if ((e = agg_add_day(s, txn, stats_day(ev->at_us), f.assignee, f.prio,
+	    &a)) != SUP_OK)
 		return e;
 	return facts_save(s, txn, ev->ticket, &f);
 }
@@ -480,8 +542,11 @@ stats_on_event(struct store *s, DB_TXN *txn, const struct event *ev)
 	sup_err e;
 
 	if ((ev->type != EV_TICKET_CREATED && ev->type != EV_TICKET_UPDATED &&
-	    ev->type != EV_MESSAGE_POSTED) || ev->ticket == NULL)
+	    ev->type != EV_MESSAGE_POSTED && ev->type != EV_TICKET_RATED) ||
+	    ev->ticket == NULL)
 		return SUP_OK;
+	if (ev->type == EV_MESSAGE_POSTED)
+		return on_posted(s, txn, ev);
 	if ((tok = json_tokener_new()) == NULL)
 		return SUP_ENOMEM;
 	root = json_tokener_parse_ex(tok, ev->text, (int)ev->len);
@@ -499,7 +564,7 @@ stats_on_event(struct store *s, DB_TXN *txn, const struct event *ev)
 		e = on_updated(s, txn, ev, root);
 		break;
 	default:
-		e = on_posted(s, txn, ev, root);
+		e = on_rated(s, txn, ev, root);
 		break;
 	}
 	json_object_put(root);
@@ -1106,11 +1171,172 @@ stats_report(struct store *s, int64_t from_day, int64_t to_day,
 	return store_run_json(s, STORE_READ, report_txn, &a, &a.out, out);
 }
 
+/* --- Ratings ------------------------------------------------------------ */
+
+struct rate_args {
+	const struct sup_user *u;
+	const uint8_t *uuid;
+	bool good;
+	const char *comment;
+	size_t len;
+	json_object *out;
+	bool can_rate;
+};
+
+/* The rating rec as the API shows it: a new object, or NULL. */
+static json_object *
+rating_public(json_object *rec)
+{
+	json_object *o = json_object_new_object(), *v;
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_foreach(rec, k, val) {
+		if (strcmp(k, "user") == 0)
+			continue;
+		v = json_object_get(val);
+		if (json_object_object_add(o, k, v) != 0) {
+			json_object_put(v);
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static sup_err
+rate_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct rate_args *a = arg;
+	struct record_ticket t = { 0 };
+	json_object *rec = NULL, *old;
+	char at[TIME_STRLEN + 1];
+	struct event ev;
+	int64_t now = time_now_us();
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	event_init(&ev, EV_TICKET_RATED, a->u->id);
+	if ((e = ticket_load(s, txn, a->u, a->uuid, DB_RMW, &t)) != SUP_OK)
+		goto out;
+	if (t.user != a->u->id) {
+		e = SUP_EFORBIDDEN;
+		goto out;
+	}
+	if ((t.status != ST_RESOLVED && t.status != ST_CLOSED) ||
+	    t.resolved_at == RECORD_NULL) {
+		e = STATS_ENOTRESOLVED;
+		goto out;
+	}
+	e = store_get(sdb(s, SDB_RATINGS), txn, a->uuid, UUID_LEN, DB_RMW,
+	    &old);
+	json_object_put(old);
+	if (e == SUP_OK)
+		e = STATS_ERATED;
+	if (e != SUP_ENOTFOUND)
+		goto out;
+	time_format(now, at);
+	if ((rec = json_object_new_object()) == NULL ||
+	    !json_set(rec, "rating", json_object_new_string(a->good ? "good" :
+	    "bad")) ||
+	    !(a->comment != NULL ? json_set(rec, "comment",
+	    json_object_new_string_len(a->comment, (int)a->len)) :
+	    json_set_null(rec, "comment")) ||
+	    !json_set(rec, "created_at", json_object_new_string(at)) ||
+	    !json_set(rec, "user", json_object_new_int64(a->u->id))) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	if ((e = store_put(sdb(s, SDB_RATINGS), txn, a->uuid, UUID_LEN, rec,
+	    DB_NOOVERWRITE)) != SUP_OK)
+		goto out;
+	ev.ticket = a->uuid;
+	ev.user = a->u->id;
+	ev.at_us = now;
+	if ((e = event_data_cstr(&ev, "rating", a->good ? "good" : "bad")) !=
+	    SUP_OK || (e = event_append(s, txn, &ev)) != SUP_OK)
+		goto out;
+	if ((a->out = rating_public(rec)) == NULL)
+		e = SUP_ENOMEM;
+out:
+	event_free(&ev);
+	record_ticket_clear(&t);
+	json_object_put(rec);
+	return e;
+}
+
+sup_err
+stats_rate(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], bool good, const char *comment, size_t len,
+    json_object **out)
+{
+	struct rate_args a = { .u = u, .uuid = uuid, .good = good,
+		.comment = comment, .len = len };
+
+	*out = NULL;
+	if (user_is_staff(u))
+		return SUP_EFORBIDDEN;
+	if (comment != NULL && len > STATS_COMMENT_MAX * 4)
+		return SUP_EINVAL;
+	return store_run_json(s, 0, rate_txn, &a, &a.out, out);
+}
+
+static sup_err
+rating_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct rate_args *a = arg;
+	struct record_ticket t = { 0 };
+	json_object *rec;
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	a->can_rate = false;
+	if ((e = ticket_load(s, txn, a->u, a->uuid, 0, &t)) != SUP_OK) {
+		record_ticket_clear(&t);
+		return e;
+	}
+	e = store_get(sdb(s, SDB_RATINGS), txn, a->uuid, UUID_LEN, 0, &rec);
+	if (e == SUP_ENOTFOUND) {
+		a->can_rate = !user_is_staff(a->u) && t.user == a->u->id &&
+		    (t.status == ST_RESOLVED || t.status == ST_CLOSED) &&
+		    t.resolved_at != RECORD_NULL;
+		e = SUP_OK;
+		rec = NULL;
+	}
+	record_ticket_clear(&t);
+	if (e != SUP_OK || rec == NULL)
+		return e;
+	a->out = rating_public(rec);
+	json_object_put(rec);
+	return a->out != NULL ? SUP_OK : SUP_ENOMEM;
+}
+
+sup_err
+stats_rating(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], json_object **out, bool *can_rate)
+{
+	struct rate_args a = { .u = u, .uuid = uuid };
+	sup_err e;
+
+	*out = NULL;
+	e = store_run(s, STORE_READ, rating_txn, &a);
+	if (e == SUP_OK)
+		*out = a.out;
+	else
+		json_object_put(a.out);
+	if (can_rate != NULL)
+		*can_rate = e == SUP_OK && a.can_rate;
+	return e;
+}
+
 /* --- The area ---------------------------------------------------------- */
 
 static const struct store_db stats_dbs[STATS_NDB] = {
 	[SDB_AGG] = { .file = "stats.db", .type = DB_BTREE },
 	[SDB_FACTS] = { .file = "stats_tickets.db", .type = DB_BTREE },
+	[SDB_RATINGS] = { .file = "ratings.db", .type = DB_BTREE },
 };
 
 static const struct store_build stats_builds[] = {

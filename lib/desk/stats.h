@@ -32,6 +32,8 @@
 
 #include "store.h"
 #include "sup.h"
+#include "user.h"
+#include "util.h"
 
 /* The histograms' buckets: bucket i holds times below its bound. */
 #define STATS_NBUCKETS 16
@@ -89,6 +91,35 @@ sup_err stats_get(struct store *s, DB_TXN *txn, int kind, int64_t day,
 #define STATS_DAYS_MAX 366
 sup_err stats_report(struct store *s, int64_t from_day, int64_t to_day,
     json_object **out);
+
+/* A customer's rating of a resolved ticket (docs/reports.md). */
+#define STATS_ENOTRESOLVED ((sup_err)SUP_ERR_AREA(SUP_AREA_STATS, 1))
+#define STATS_ERATED ((sup_err)SUP_ERR_AREA(SUP_AREA_STATS, 2))
+#define STATS_COMMENT_MAX 1000
+
+/*
+ * u, the ticket's customer, rates ticket uuid good or bad, with a
+ * comment (comment[0..len), NULL/0 for none), once, when it is resolved
+ * (status resolved, or closed after its resolution): in one transaction
+ * the rating is stored and a ticket.rated event appended (its subscriber
+ * counts it).  *out the rating as stats_rating gives it.
+ * SUP_EFORBIDDEN (staff, or not the owner), SUP_ENOTFOUND (not u's),
+ * STATS_ENOTRESOLVED, STATS_ERATED (rated before), SUP_ENOMEM, store
+ * errors.
+ */
+sup_err stats_rate(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], bool good, const char *comment, size_t len,
+    json_object **out);
+
+/*
+ * The rating of ticket uuid as u (its owner or staff) may see it: a new
+ * {"rating": "good"|"bad", "comment": text or null, "created_at"} in
+ * *out, NULL when it has none; *can_rate (may be NULL) whether u may
+ * rate it now (its customer, resolved, not rated).  SUP_ENOTFOUND (no
+ * ticket of u's), SUP_ENOMEM, store errors.
+ */
+sup_err stats_rating(struct store *s, const struct sup_user *u,
+    const uint8_t uuid[UUID_LEN], json_object **out, bool *can_rate);
 
 /*
  * The quantile pct (1..100, in percent) of a histogram h[STATS_NBUCKETS]

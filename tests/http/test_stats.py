@@ -33,6 +33,7 @@ BOUNDS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 57600, 86400,
           172800, 345600, 604800, 1209600, 2592000]
 
 srv = None
+TK = {}         # the history's tickets by name
 D0 = 0          # the epoch second of the history's day D (00:00 UTC)
 
 
@@ -128,7 +129,7 @@ def history():
     go(DAY + 600)
     patch("carol", t5, status="resolved")    # resolved with no reply
     go(DAY + 700)
-    return ids
+    return ids, {"t1": t1, "t2": t2, "t3": t3, "t5": t5}
 
 
 def facts():
@@ -247,11 +248,11 @@ def compare(got, want, what):
 
 
 def test_numbers():
-    global D0
+    global D0, TK
     now = time.time()
     D0 = (int(now) // DAY + 20) * DAY     # a day 20 days ahead, nobody else's
     with T.case("a history at fixed times, across two midnights"):
-        staff = history()
+        staff, TK = history()
     tickets, events = facts()
     dave = srv.client("dave")
     for lo, hi, what in ((0, 0, "day D"), (-1, 0, "D-1..D"), (0, 1, "D..D+1"), (-1, 1, "D-1..D+1"),
@@ -312,6 +313,67 @@ def test_numbers():
         check('id="nav-dashboard"' in b.get("/support/").text(), "the Dashboard link in the staff's header")
 
 
+def test_ratings():
+    alice, bob, carol = srv.client("alice"), srv.client("bob"), srv.client("carol")
+    rate = lambda c, t, body: c.post(TICKETS + TK[t] + "/rating/", body)  # noqa: E731
+    with T.case("the customer rates a resolved ticket once, with a comment"):
+        r = rate(alice, "t1", {"rating": "good", "comment": "Quick, thanks — merci"})
+        status(r, 201)
+        eq(r.json["rating"], "good", "rating")
+        eq(r.json["comment"], "Quick, thanks — merci", "comment")
+        error(rate(alice, "t1", {"rating": "bad"}), 409, "already_rated")
+        eq(alice.get(TICKETS + TK["t1"] + "/rating/").json["rating"], "good", "still good")
+    with T.case("refused: not resolved, not one's own, staff, bad fields"):
+        error(rate(alice, "t3", {"rating": "good"}), 409, "not_resolved")   # closed, never resolved
+        error(rate(bob, "t2", {"rating": "good"}), 409, "not_resolved")     # re-opened
+        error(rate(bob, "t5", {"rating": "good"}), 404, "not_found")        # alice's
+        error(rate(carol, "t5", {"rating": "good"}), 403, "forbidden")
+        error(rate(alice, "t5", {"rating": "meh"}), 400, "invalid", ["rating"])
+        error(rate(alice, "t5", {"comment": "no rating"}), 400, "invalid", ["rating"])
+        error(rate(alice, "t5", {"rating": "bad", "comment": "x" * 1001}), 400, "invalid", ["comment"])
+        error(rate(alice, "t5", {"rating": "bad", "stars": 5}), 400, "unknown_field", ["stars"])
+        status(alice.get(TICKETS + TK["t5"] + "/rating/"), 404)
+    with T.case("a rating without a comment; staff read it"):
+        r = rate(alice, "t5", {"rating": "bad"})
+        status(r, 201)
+        eq(r.json["comment"], None, "no comment")
+        r = carol.get(TICKETS + TK["t5"] + "/rating/")
+        status(r, 200)
+        eq(r.json["rating"], "bad", "staff see it")
+        status(bob.get(TICKETS + TK["t5"] + "/rating/"), 404)
+    with T.case("the stats count the ratings of the day they were given, for the assignee"):
+        r = srv.client("dave").get(STATS + "?from=%s&to=%s" % (date(1), date(1)))
+        status(r, 200)
+        eq(r.json["satisfaction"], {"good": 1, "bad": 1, "ratings": 2, "score": 50.0}, "satisfaction")
+        eq(r.json["daily"][0]["ratings"], 2, "daily ratings")
+        carol_row = [a for a in r.json["per_agent"] if a["username"] == "carol"][0]
+        eq(carol_row["satisfaction"], {"good": 1, "bad": 0, "ratings": 1, "score": 100.0},
+           "carol's: t1 is hers, t5 nobody's")
+        r = srv.client("dave").get(STATS + "?from=%s&to=%s" % (date(0), date(0)))
+        eq(r.json["satisfaction"]["ratings"], 0, "none on day D")
+    with T.case("the ticket page: the rating form without JavaScript, then the rating shown"):
+        b = Browser(srv.port)
+        b.login("bob", srv.users["bob"].password)
+        r = bob.post(TICKETS, {"subject": "Rate me", "initial_message": "Hi."})
+        t = r.json["uuid"]
+        check('id="rating-form"' not in b.get("/support/tickets/%s/" % t).text(), "no form before resolution")
+        status(carol.patch(TICKETS + t + "/", {"status": "resolved"}), 200)
+        page = b.get("/support/tickets/%s/" % t).text()
+        check('id="rating-form"' in page and 'id="rating-good"' in page, "the form on a resolved ticket")
+        r = b.post("/support/tickets/%s/rating/" % t, form={"rating": "bad", "comment": "Slow.",
+                                                             "csrfmiddlewaretoken": b.csrf})
+        status(r, 303)
+        page = b.get("/support/tickets/%s/" % t).text()
+        check('id="rating-value">Bad<' in page and "Slow." in page and 'id="rating-form"' not in page,
+              "the rating shown, the form gone")
+        s = Browser(srv.port)
+        s.login("carol", srv.users["carol"].password)
+        page = s.get("/support/tickets/%s/" % t).text()
+        check("The customer rated this ticket" in page and 'id="rating-value">Bad<' in page, "staff see it")
+        r = b.post("/support/tickets/%s/rating/" % t, form={"rating": "good", "csrfmiddlewaretoken": b.csrf})
+        status(r, 409)
+
+
 def test_refusals():
     dave = srv.client("dave")
     for query, field in (("days=0", "days"), ("days=367", "days"), ("days=abc", "days"),
@@ -342,6 +404,7 @@ def main():
     srv = standard_server(clock=True)
     test_refusals()
     test_numbers()
+    test_ratings()
     check_no_leftovers(srv)
 
 
