@@ -56,7 +56,8 @@ window_of(struct sup_req *r, int64_t *from, int64_t *to)
 		*from = *to - (v[RF_DAYS].present ? v[RF_DAYS].num :
 		    DEFAULT_DAYS) + 1;
 	if (*from > *to)
-		return valid_fail(r, "from", "The window starts after it ends.");
+		return valid_fail(r, "from",
+		    "The window starts after it ends.");
 	if (*to - *from + 1 > STATS_DAYS_MAX)
 		return valid_fail(r, "from", "A window of at most 366 days.");
 	if (*from < 0)
@@ -214,7 +215,8 @@ x_labels(json_object *chart, json_object *daily, size_t n, double slot)
 		json_object *row = json_object_array_get_idx(daily, pick[i]);
 		if ((l = obj_add(arr)) == NULL ||
 		    !json_set(l, "x", len(at[i])) ||
-		    !json_set(l, "anchor", json_object_new_string(anchors[i])) ||
+		    !json_set(l, "anchor",
+		    json_object_new_string(anchors[i])) ||
 		    !json_set(l, "text", json_object_get(
 		    json_object_object_get(row, "date"))))
 			return false;
@@ -236,7 +238,8 @@ y_labels(json_object *chart, double top, const char *unit)
 		snprintf(buf, sizeof(buf), v == (long)v ? "%.0f%s" : "%.1f%s",
 		    v, unit);
 		if ((l = obj_add(arr)) == NULL ||
-		    !json_set(l, "y", len(PLOT_Y + PLOT_H - PLOT_H * i / 2.0)) ||
+		    !json_set(l, "y",
+		    len(PLOT_Y + PLOT_H - PLOT_H * i / 2.0)) ||
 		    !json_set(l, "ty", len(PLOT_Y + PLOT_H - PLOT_H * i / 2.0 +
 		    4)) || !json_set(l, "text", json_object_new_string(buf)))
 			return false;
@@ -360,7 +363,8 @@ trend_chart(json_object *daily)
 			sbuf_printf(&pts, "%s%.1f,%.1f", pts.len ? " " : "", x,
 			    y);
 			if ((d = obj_add(dots)) == NULL ||
-			    !json_set(d, "x", len(x)) || !json_set(d, "y", len(y)) ||
+			    !json_set(d, "x", len(x)) ||
+			    !json_set(d, "y", len(y)) ||
 			    !json_set(d, "date", json_object_get(
 			    json_object_object_get(row, "date"))) ||
 			    !json_set(d, "text", json_object_get(
@@ -415,7 +419,8 @@ status_chart(json_object *by_status)
 		if ((b = obj_add(bars)) == NULL ||
 		    !json_set(b, "y", len(10 + 34.0 * (double)i)) ||
 		    !json_set(b, "ty", len(10 + 34.0 * (double)i + 17)) ||
-		    !json_set(b, "w", len(max > 0 ? (double)v / max * 380 : 0)) ||
+		    !json_set(b, "w",
+		    len(max > 0 ? (double)v / max * 380 : 0)) ||
 		    !json_set(b, "vx", len(176 + (max > 0 ? (double)v / max *
 		    380 : 0) + 6)) ||
 		    !json_set(b, "status", json_object_new_string(st)) ||

@@ -292,8 +292,8 @@ status_moved(struct store *s, DB_TXN *txn, struct facts *f, int to,
 	sup_err e = SUP_OK;
 
 	if (to != ST_CLOSED && f->res != 0) {
-		add_time(&a, SF_RES_N, SF_RES_SUM, SF_RES_H, f->res - f->created,
-		    -1);
+		add_time(&a, SF_RES_N, SF_RES_SUM, SF_RES_H,
+		    f->res - f->created, -1);
 		if ((e = agg_add(s, txn, STATS_K_COHORT, cday, 0, &a)) !=
 		    SUP_OK)
 			return e;
@@ -302,7 +302,8 @@ status_moved(struct store *s, DB_TXN *txn, struct facts *f, int to,
 	a.n = 0;
 	if (to == ST_RESOLVED) {
 		f->res = at;
-		add_time(&a, SF_RES_N, SF_RES_SUM, SF_RES_H, at - f->created, 1);
+		add_time(&a, SF_RES_N, SF_RES_SUM, SF_RES_H, at - f->created,
+		    1);
 		if ((e = agg_add(s, txn, STATS_K_COHORT, cday, 0, &a)) !=
 		    SUP_OK ||
 		    (e = agg_add_day(s, txn, day, credited(f, actor), f->prio,
@@ -940,14 +941,16 @@ put_times(json_object *o, const int64_t *v, bool response, bool resolution)
 	bool ok = true;
 
 	if (response) {
-		ok = ok && set_mean(o, "avg_response_time", v[SF_FR_SUM], v[SF_FR_N]) &&
-		    set_quant(o, "median_response_time", v + SF_FR_H, v[SF_FR_N], 50) &&
-		    set_quant(o, "p90_response_time", v + SF_FR_H, v[SF_FR_N], 90);
+		ok = ok && set_mean(o, "avg_response_time", v[SF_FR_SUM],
+		    v[SF_FR_N]) && set_quant(o, "median_response_time",
+		    v + SF_FR_H, v[SF_FR_N], 50) && set_quant(o,
+		    "p90_response_time", v + SF_FR_H, v[SF_FR_N], 90);
 	}
 	if (resolution) {
-		ok = ok && set_mean(o, "avg_resolution_time", v[SF_RES_SUM], v[SF_RES_N]) &&
-		    set_quant(o, "median_resolution_time", v + SF_RES_H, v[SF_RES_N], 50) &&
-		    set_quant(o, "p90_resolution_time", v + SF_RES_H, v[SF_RES_N], 90);
+		ok = ok && set_mean(o, "avg_resolution_time", v[SF_RES_SUM],
+		    v[SF_RES_N]) && set_quant(o, "median_resolution_time",
+		    v + SF_RES_H, v[SF_RES_N], 50) && set_quant(o,
+		    "p90_resolution_time", v + SF_RES_H, v[SF_RES_N], 90);
 	}
 	return ok;
 }
@@ -975,8 +978,9 @@ struct report_args {
 	json_object *out;
 };
 
+/* Set name of o to v (taken; NULL: out of memory).  SUP_ENOMEM. */
 static sup_err
-add_days(json_object *o, const char *name, json_object *v)
+add_member(json_object *o, const char *name, json_object *v)
 {
 	return json_set(o, name, v) ? SUP_OK : SUP_ENOMEM;
 }
@@ -997,8 +1001,8 @@ report_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((o = a->out = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
 	memset(prio, 0, sizeof(prio));
-	if ((daily = json_object_new_array()) == NULL ||
-	    (e = add_days(o, "daily", daily)) != SUP_OK)
+	daily = json_object_new_array();
+	if ((e = add_member(o, "daily", daily)) != SUP_OK)
 		goto out;
 	for (int64_t day = a->from; day <= a->to; day++) {
 		if ((e = stats_get(s, txn, STATS_K_COHORT, day, 0, v)) !=
@@ -1022,10 +1026,12 @@ report_txn(struct store *s, DB_TXN *txn, void *arg)
 		    json_object_new_int64(v[SF_CREATED])) ||
 		    !json_set(row, "first_responses",
 		    json_object_new_int64(v[SF_FR_N])) ||
-		    !set_mean(row, "avg_response_time", v[SF_FR_SUM], v[SF_FR_N]) ||
+		    !set_mean(row, "avg_response_time", v[SF_FR_SUM],
+		    v[SF_FR_N]) ||
 		    !json_set(row, "resolved",
 		    json_object_new_int64(v[SF_RES_N])) ||
-		    !set_mean(row, "avg_resolution_time", v[SF_RES_SUM], v[SF_RES_N]) ||
+		    !set_mean(row, "avg_resolution_time", v[SF_RES_SUM],
+		    v[SF_RES_N]) ||
 		    !json_set(row, "closed",
 		    json_object_new_int64(v[SF_CLOSED])) ||
 		    !json_set(row, "ratings",
@@ -1063,8 +1069,8 @@ report_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = SUP_ENOMEM;
 		goto out;
 	}
-	if ((arr = json_object_new_array()) == NULL ||
-	    (e = add_days(o, "tickets_by_status", arr)) != SUP_OK)
+	arr = json_object_new_array();
+	if ((e = add_member(o, "tickets_by_status", arr)) != SUP_OK)
 		goto out;
 	for (int st = 0; st < ST_MAX; st++) {
 		if ((row = json_object_new_object()) == NULL ||
@@ -1077,8 +1083,8 @@ report_txn(struct store *s, DB_TXN *txn, void *arg)
 			goto out;
 		}
 	}
-	if ((arr = json_object_new_array()) == NULL ||
-	    (e = add_days(o, "by_priority", arr)) != SUP_OK)
+	arr = json_object_new_array();
+	if ((e = add_member(o, "by_priority", arr)) != SUP_OK)
 		goto out;
 	for (int p = 0; p < PRI_MAX; p++) {
 		if ((row = json_object_new_object()) == NULL ||
@@ -1098,8 +1104,8 @@ report_txn(struct store *s, DB_TXN *txn, void *arg)
 			goto out;
 		}
 	}
-	if ((arr = json_object_new_array()) == NULL ||
-	    (e = add_days(o, "per_agent", arr)) != SUP_OK)
+	arr = json_object_new_array();
+	if ((e = add_member(o, "per_agent", arr)) != SUP_OK)
 		goto out;
 	for (size_t i = 0; i < r.n; i++) {
 		struct agent_row *ag = &r.agents[i];
