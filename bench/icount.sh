@@ -5,7 +5,7 @@
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
 #       [--mail] [--only "detail list queue triage search chat listpage
-#       queuepage poll304 poll304s post bulk render"]
+#       queuepage poll304 poll304s post bulk render stats dashboard"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
@@ -17,7 +17,9 @@
 # staff writes of the agent desk: a bulk change of 20 tickets' priority,
 # high and low in turn, and the render of a canned response with every
 # placeholder for the detail ticket, the response made by the agent through
-# cgi-bin/canned as plain CGI before any program starts) starts the program with one worker
+# cgi-bin/canned as plain CGI before any program starts; and the
+# statistics of the last 30 days as the API and as the dashboard page)
+# starts the program with one worker
 # (--listen unix:... --children 1) under
 #   valgrind --tool=callgrind --toggle-collect=serve_one --dump-after=serve_one
 # sends it --warmup requests (default 5; they fill the per-process caches)
@@ -331,6 +333,17 @@ do_render() {
 	    "/api/support/canned-responses/$CANNED/render/" "" "$AGENT" \
 	    "{\"ticket\":\"$DETAIL\"}" | expect 200
 }
+# The statistics of the last 30 days, as the API and as the staff's
+# dashboard: read from the aggregates (lib/desk/stats.c), a number of
+# records set by the days and the agents, never by the tickets.
+do_stats() {
+	request "$DIR/stats.sock" GET /api/support/stats/ days=30 "$AGENT" |
+	    expect 200
+}
+do_dashboard() {
+	request "$DIR/dashboard.sock" GET /support/stats/ days=30 "$AGENT" |
+	    expect 200
+}
 
 : >"$DIR/table"
 say "detail"
@@ -359,6 +372,10 @@ say "bulk"
 run_endpoint bulk tickets
 say "render"
 run_endpoint render canned
+say "stats"
+run_endpoint stats tickets
+say "dashboard"
+run_endpoint dashboard tickets
 
 echo "Instructions per request (callgrind, inside serve_one), $TICKETS tickets,"
 echo "code $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" &&

@@ -50,6 +50,7 @@
 #include "replytoken.h"
 #include "outbox.h"
 #include "sess.h"
+#include "stats.h"
 #include "store.h"
 #include "ticket.h"
 #include "user.h"
@@ -82,7 +83,8 @@ usage(void)
 	    "  outbox retry ID\n"
 	    "  outbox drop ID\n"
 	    "  audit [--actor NAME] [--ticket N|UUID] [--since DATE] "
-	    "[--json]\n", stderr);
+	    "[--json]\n"
+	    "  support_stats [--days N] [--json]\n", stderr);
 }
 
 /*
@@ -940,6 +942,136 @@ cmd_audit(const struct sup_conf *conf SUP_UNUSED, struct store *s, int argc,
 	return 0;
 }
 
+/* A time in seconds as "2d 3h", "1h 4m", "5m 2s", "-" for null. */
+static void
+print_duration(json_object *o, const char *name)
+{
+	json_object *v;
+	double x;
+	long sec;
+
+	if (!json_object_object_get_ex(o, name, &v) || v == NULL) {
+		fputs("-", stdout);
+		return;
+	}
+	x = json_object_get_double(v);
+	sec = (long)(x + 0.5);
+	if (sec >= 86400)
+		printf("%ldd %ldh", sec / 86400, sec % 86400 / 3600);
+	else if (sec >= 3600)
+		printf("%ldh %ldm", sec / 3600, sec % 3600 / 60);
+	else if (sec >= 60)
+		printf("%ldm %lds", sec / 60, sec % 60);
+	else
+		printf("%lds", sec);
+}
+
+static int64_t
+jint(json_object *o, const char *name)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, name, &v) ?
+	    json_object_get_int64(v) : 0;
+}
+
+/* The report r as text, for a person. */
+static void
+print_stats(json_object *r)
+{
+	json_object *w, *arr, *row, *sat;
+	size_t n;
+
+	json_object_object_get_ex(r, "window", &w);
+	printf("Support statistics, %s to %s (%" PRId64 " days, UTC)\n\n",
+	    json_object_get_string(json_object_object_get(w, "from")),
+	    json_object_get_string(json_object_object_get(w, "to")),
+	    jint(w, "days"));
+	printf("Tickets created:        %" PRId64 "\n",
+	    jint(r, "total_tickets"));
+	printf("  resolved now:         %" PRId64 "\n",
+	    jint(r, "resolved_tickets"));
+	printf("Open now (status open): %" PRId64 "\n", jint(r, "open_tickets"));
+	fputs("First response:         mean ", stdout);
+	print_duration(r, "avg_response_time");
+	fputs(", median <= ", stdout);
+	print_duration(r, "median_response_time");
+	fputs(", 90% <= ", stdout);
+	print_duration(r, "p90_response_time");
+	fputs("\nResolution:             mean ", stdout);
+	print_duration(r, "avg_resolution_time");
+	fputs(", median <= ", stdout);
+	print_duration(r, "median_resolution_time");
+	fputs(", 90% <= ", stdout);
+	print_duration(r, "p90_resolution_time");
+	json_object_object_get_ex(r, "satisfaction", &sat);
+	printf("\nSatisfaction:           %" PRId64 " good, %" PRId64 " bad\n",
+	    jint(sat, "good"), jint(sat, "bad"));
+	fputs("\nAll tickets by status:\n", stdout);
+	json_object_object_get_ex(r, "tickets_by_status", &arr);
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		row = json_object_array_get_idx(arr, i);
+		printf("  %-20s %" PRId64 "\n", json_object_get_string(
+		    json_object_object_get(row, "status")), jint(row, "count"));
+	}
+	fputs("\nAgents (open assigned, replies, first responses, "
+	    "resolutions, mean first response):\n", stdout);
+	json_object_object_get_ex(r, "per_agent", &arr);
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *name;
+		row = json_object_array_get_idx(arr, i);
+		name = json_object_object_get(row, "username");
+		printf("  %-20s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6"
+		    PRId64 "  ", name ? json_object_get_string(name) : "?",
+		    jint(row, "assigned_open"), jint(row, "replies"),
+		    jint(row, "first_responses"), jint(row, "resolutions"));
+		print_duration(row, "avg_response_time");
+		fputs("\n", stdout);
+	}
+}
+
+/*
+ * support_stats [--days N] [--json]: the report of the last N UTC days
+ * (30 unless told, today included), as GET /api/support/stats/ gives it
+ * (--json, one line) or as text.
+ */
+static int
+cmd_support_stats(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	long days = 30;
+	bool json = false;
+	int64_t today = stats_day(time_now_us());
+	json_object *r;
+	sup_err e;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
+			if (!parse_long(argv[++i], 1, STATS_DAYS_MAX, &days)) {
+				fprintf(stderr, "supportctl: --days takes a "
+				    "number of days from 1 to %d\n",
+				    STATS_DAYS_MAX);
+				return 2;
+			}
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	if ((e = stats_report(s, today - days + 1, today, &r)) != SUP_OK)
+		return failed("support_stats", e);
+	if (json)
+		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	else
+		print_stats(r);
+	json_object_put(r);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -958,6 +1090,7 @@ static const struct command commands[] = {
 	/* "events trim" before "events": the first that matches runs. */
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },
+	{ "support_stats", NULL, 0, cmd_support_stats },
 	{ "reply-token", NULL, 0, cmd_reply_token },
 	{ "outbox", "list", 0, cmd_outbox_list },
 	{ "outbox", "retry", 0, cmd_outbox_retry },

@@ -29,6 +29,8 @@
 #include "canned.h"
 #include "page.h"
 #include "queue.h"
+#include "reports.h"
+#include "stats.h"
 #include "ticket.h"
 #include "tpage.h"
 #include "tquery.h"
@@ -623,6 +625,119 @@ show_notices(struct sup_req *r, const struct value *v, json_object *more)
 	return e;
 }
 
+/* --- Ratings (docs/reports.md "Satisfaction") ------------------------- */
+
+enum { RT_RATING, RT_COMMENT, RT_NFIELDS };
+static const char *const rating_names[] = { "good", "bad", NULL };
+static const struct field rating_fields[RT_NFIELDS] = {
+	[RT_RATING] = { "rating", F_ENUM, FIELD_REQUIRED, 0, 0, rating_names,
+		NULL },
+	[RT_COMMENT] = { "comment", F_STRING, FIELD_NULLABLE, 0,
+		STATS_COMMENT_MAX, NULL, NULL },
+};
+
+/* Rate ticket r->uuid[0] with the body's checked fields: *out the rating. */
+static sup_err
+rate(struct app *app, struct sup_req *r, json_object **out)
+{
+	struct value v[RT_NFIELDS];
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, rating_fields, RT_NFIELDS, v)) !=
+	    SUP_OK)
+		return e;
+	return stats_rate(&app->store, &r->user, r->uuid[0],
+	    v[RT_RATING].num == 0, v[RT_COMMENT].present &&
+	    !v[RT_COMMENT].is_null && v[RT_COMMENT].len > 0 ?
+	    v[RT_COMMENT].str : NULL, v[RT_COMMENT].len, out);
+}
+
+/*
+ * POST /api/support/tickets/{uuid}/rating/ {rating: good|bad, comment?}
+ * The ticket's customer, once it is resolved.  201 the rating; 400 bad
+ * fields; 403 staff or not the owner; 404; 409 not_resolved,
+ * already_rated.
+ */
+static sup_err
+ticket_rate(void *ctx, struct sup_req *r)
+{
+	json_object *o;
+	sup_err e;
+
+	if ((e = rate(ctx, r, &o)) != SUP_OK)
+		return e;
+	return app_reply(r, 201, o);
+}
+
+/*
+ * GET /api/support/tickets/{uuid}/rating/
+ * The owner or staff.  200 {rating, comment, created_at}; 404 no rating
+ * (or no such ticket).
+ */
+static sup_err
+ticket_rating(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	json_object *o;
+	sup_err e;
+
+	if ((e = stats_rating(&app->store, &r->user, r->uuid[0], &o, NULL)) !=
+	    SUP_OK)
+		return e;
+	if (o == NULL)
+		return SUP_ENOTFOUND;
+	return app_reply(r, 200, o);
+}
+
+/*
+ * POST /support/tickets/{uuid}/rating/ rating=good|bad, comment=
+ * The ticket page's rating form: 303 to the ticket page (which shows the
+ * rating), or the error page (400, 403, 404, 409).
+ */
+static sup_err
+page_rate(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	char path[sizeof(PAGE_TICKETS) + UUID_STRLEN + 2], us[UUID_STRLEN + 1];
+	json_object *o;
+	sup_err e;
+
+	if ((e = rate(app, r, &o)) != SUP_OK)
+		return e;
+	json_object_put(o);
+	uuid_format(r->uuid[0], us);
+	snprintf(path, sizeof(path), PAGE_TICKETS "%s/", us);
+	return page_redirect(r, app->conf.url_prefix, path);
+}
+
+/*
+ * Add to more the ticket's rating for the page ("rating": the API's with
+ * "label") and whether the reader may rate it ("can_rate").
+ */
+static sup_err
+rating_context(struct app *app, struct sup_req *r, json_object *more)
+{
+	json_object *o, *v;
+	bool can;
+	sup_err e;
+
+	if ((e = stats_rating(&app->store, &r->user, r->uuid[0], &o, &can)) !=
+	    SUP_OK)
+		return e;
+	if (!json_set(more, "can_rate", json_object_new_boolean(can))) {
+		json_object_put(o);
+		return SUP_ENOMEM;
+	}
+	if (o == NULL)
+		return SUP_OK;
+	json_object_object_get_ex(o, "rating", &v);
+	if (!json_set(o, "label", json_object_new_string(
+	    strcmp(json_object_get_string(v), "good") == 0 ? "Good" : "Bad")) ||
+	    !json_set(more, "rating", o))
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
 /*
  * GET /support/tickets/{uuid}/[?changed=STATUS][&changed_priority=P]
  *     [&assigned=1]
@@ -645,7 +760,8 @@ page_ticket_show(void *ctx, struct sup_req *r)
 		return e;
 	if ((more = json_object_new_object()) == NULL)
 		return SUP_ENOMEM;
-	if ((e = show_notices(r, v, more)) == SUP_OK)
+	if ((e = show_notices(r, v, more)) == SUP_OK &&
+	    (e = rating_context(app, r, more)) == SUP_OK)
 		e = tpage_render(app, r, 200, r->reply, NULL,
 		    v[SH_CHANGED].present ?
 		    ticket_status_names[v[SH_CHANGED].num] : NULL, more);
@@ -868,6 +984,18 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(page_change_fields) },
 	{ "POST", WEBHOOK_PATH, webhook_in, ROUTE_SIGNED,
 		ROUTE_FIELDS(webhook_fields) },
+	{ "POST", TICKETS_PATH "{uuid}/rating/", ticket_rate,
+		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(rating_fields) },
+	{ "GET", TICKETS_PATH "{uuid}/rating/", ticket_rating, ROUTE_LOGIN,
+		ROUTE_NO_FIELDS },
+	{ "POST", PAGE_TICKETS "{uuid}/rating/", page_rate,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_FIELDS(rating_fields) },
+	{ "GET", REPORTS_PATH, reports_api, ROUTE_STAFF | ROUTE_QUERY,
+		reports_fields, REPORTS_NFIELDS },
+	{ "GET", REPORTS_PAGE, reports_page,
+		ROUTE_STAFF | ROUTE_QUERY | ROUTE_PAGE, reports_fields,
+		REPORTS_NFIELDS },
 };
 
 int

@@ -62,6 +62,7 @@ const char *const event_type_names[EV_MAX] = {
 	[EV_SESSIONS_REVOKED] = "sessions.revoked",
 	[EV_MESSAGE_EDITED] = "message.edited",
 	[EV_MESSAGE_DELETED] = "message.deleted",
+	[EV_TICKET_RATED] = "ticket.rated",
 };
 
 int
@@ -374,7 +375,9 @@ event_append(struct store *s, DB_TXN *txn, struct event *ev)
 	ev->text = NULL;
 	if ((e = next_seq(s, txn, &ev->seq)) != SUP_OK)
 		return e;
-	ev->at_us = time_now_us();
+	/* A change may stamp its event with its own time (the ticket's). */
+	if (ev->at_us == 0)
+		ev->at_us = time_now_us();
 	uuid_gen_time(id, ev->at_us);
 	if ((e = event_text(ev, origin_of(s, ev), id, &text, &len)) !=
 	    SUP_OK)

@@ -58,6 +58,7 @@ enum event_type {
 	EV_SESSIONS_REVOKED,	/* user; data: count (an admin's revocation) */
 	EV_MESSAGE_EDITED,	/* changes: content; data: author, is_internal */
 	EV_MESSAGE_DELETED,	/* data: content, author, is_internal, ... */
+	EV_TICKET_RATED,	/* the customer's rating; data: rating */
 	EV_MAX
 };
 
@@ -87,7 +88,8 @@ struct event {
 	struct sbuf changes, data;
 	/* Set by event_append, for the subscribers. */
 	int64_t seq;
-	int64_t at_us;
+	int64_t at_us;			/* a change may set it first: its
+					   own time (0: event_append's) */
 	const char *text;		/* the event as stored (JSON) */
 	size_t len;
 };

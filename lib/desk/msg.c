@@ -265,6 +265,7 @@ posted_event(struct store *s, DB_TXN *txn, const struct post_args *a,
 	    a->u->id);
 	ev.ticket = a->ticket;
 	ev.message = key + UUID_LEN + 8;
+	ev.at_us = (int64_t)be64_get(key + UUID_LEN);	/* the message's */
 	if (!a->internal) {
 		if (new != old)
 			e = event_change_str(&ev, "status",

@@ -304,6 +304,7 @@ created_event(struct store *s, DB_TXN *txn, const struct sup_user *u,
 
 	event_init(&ev, EV_TICKET_CREATED, u->id);
 	ev.ticket = uuid;
+	ev.at_us = (int64_t)be64_get(mkey + UUID_LEN);	/* created_at */
 	ev.user = in->owner;
 	ev.message = mkey + UUID_LEN + 8;
 	if ((e = event_data_str(&ev, "subject", in->subject,
@@ -548,6 +549,7 @@ change_one(struct store *s, DB_TXN *txn, const struct sup_user *u,
 	memset(c, 0, sizeof(*c));
 	event_init(&c->ev, EV_TICKET_UPDATED, u->id);
 	c->ev.ticket = uuid;
+	c->ev.at_us = now;
 	if ((e = ticket_load(s, txn, u, uuid, DB_RMW, &t)) != SUP_OK)
 		return e;
 	c->user = t.user;
@@ -953,6 +955,7 @@ close_one(struct store *s, DB_TXN *txn, struct close_args *a,
 	/* The desk itself closes it, as staff would: no actor. */
 	event_init(&ev, EV_TICKET_UPDATED, 0);
 	ev.ticket = t->uuid;
+	ev.at_us = a->now;
 	record_state_of(t, &st);
 	if ((e = record_status_move(&st, true, false, MOVE_SET, ST_CLOSED,
 	    a->now, &first)) != SUP_OK ||

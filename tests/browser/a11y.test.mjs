@@ -88,6 +88,11 @@ const PAGES = [
 	{ name: 'admin: audit log refused to an agent (403)', as: 'carol', path: '/support/admin/audit/', status: 403 },
 	{ name: 'ticket page (agent), a message\'s edit form open', as: 'carol', path: (f) => f.ticket,
 	    then: async (page) => { await page.locator('details.message-tools summary').first().click(); } },
+	{ name: 'statistics dashboard (agent)', as: 'carol', path: '/support/stats/' },
+	{ name: 'statistics dashboard, last 7 days (admin)', as: 'dave', path: '/support/stats/?days=7' },
+	{ name: 'statistics dashboard, an empty window', as: 'carol', path: '/support/stats/?from=2020-01-01&to=2020-01-03' },
+	{ name: 'statistics dashboard, a bad date (400)', as: 'carol', path: '/support/stats/?from=2026-13-01', status: 400 },
+	{ name: 'statistics refused to a customer (403)', as: 'customer', path: '/support/stats/', status: 403 },
 ];
 
 const LAUNCH_ARGS = [

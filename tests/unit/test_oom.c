@@ -46,6 +46,7 @@
 #include "outbox.h"
 #include "presence.h"
 #include "req.h"
+#include "stats.h"
 #include "store.h"
 #include "sup.h"
 #include "ticket.h"
@@ -1162,6 +1163,27 @@ run_canned_render(void)
 	return e;
 }
 
+/* The statistics of the last 30 days (lib/desk/stats.c). */
+static sup_err
+run_stats_report(void)
+{
+	int64_t today = stats_day(time_now_us());
+	json_object *out = NULL, *v;
+	sup_err e;
+
+	arm();
+	e = stats_report(&st, today - 29, today, &out);
+	disarm();
+	if (e == SUP_OK && (!json_object_object_get_ex(out, "total_tickets",
+	    &v) || json_object_get_int(v) < 1 ||
+	    jlen(x(out), "daily") != 30)) {
+		incomplete = "the report is not all there";
+		diag("%s", json_object_to_json_string(out));
+	}
+	json_object_put(out);
+	return e;
+}
+
 int
 main(void)
 {
@@ -1192,6 +1214,7 @@ main(void)
 	    SUP_EEXIST);
 	oom_loop("canned_create", run_canned_create, true);
 	oom_loop("canned_render", run_canned_render, true);
+	oom_loop("stats_report", run_stats_report, true);
 
 	tmpl_cache_close(tcache);
 	tap_rmtree(tdir);
