@@ -18,6 +18,8 @@
  *   supportctl [--conf FILE] close_old_tickets --days N
  *   supportctl [--conf FILE] events [--from N] [--follow]
  *   supportctl [--conf FILE] events trim
+ *   supportctl [--conf FILE] export_support_data --format=csv|json --days=N
+ *                                      [--out FILE]
  *
  * Exit status: 0 done, 1 refused or failed (no such user or token, a name
  * taken, a store error), 2 bad usage; messages on stderr.
@@ -41,6 +43,7 @@
 #include "backup.h"
 #include "conf.h"
 #include "event.h"
+#include "export.h"
 #include "sess.h"
 #include "store.h"
 #include "ticket.h"
@@ -68,7 +71,9 @@ usage(void)
 	    "  session purge\n"
 	    "  close_old_tickets --days N\n"
 	    "  events [--from N] [--follow]\n"
-	    "  events trim\n", stderr);
+	    "  events trim\n"
+	    "  export_support_data --format=csv|json --days=N [--out FILE]\n",
+	    stderr);
 }
 
 /*
@@ -674,6 +679,137 @@ cmd_events_trim(const struct sup_conf *conf, struct store *s, int argc,
 	return 0;
 }
 
+/* export's writer: the batch's text to the stream ctx. */
+static sup_err
+write_stream(void *ctx, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, ctx) == n ? SUP_OK : SUP_EIO;
+}
+
+/*
+ * export_support_data --format=csv|json --days=N [--out FILE]: the
+ * tickets created in the last N days (N times 24 hours back from now)
+ * with their messages, on stdout or into FILE.  FILE is written under a
+ * temporary name beside it (mode 0600: it holds personal data) and
+ * renamed when complete, so a failed export leaves no partial file and
+ * an older FILE stays as it was.  The counts and the rate on stderr.
+ */
+static int
+cmd_export(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL, *days_arg = NULL, *out = NULL;
+	struct export_stats st;
+	enum export_format fmt;
+	char *tmp = NULL;
+	FILE *f = stdout;
+	int64_t now, began;
+	long days;
+	double secs;
+	int c, fd, rc = 1;
+	sup_err e;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'd': days_arg = optarg; break;
+		case 'o': out = optarg; break;
+		default:
+			fprintf(stderr, "supportctl: export_support_data: "
+			    "unknown option or missing value: %s\n",
+			    argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (format == NULL || days_arg == NULL) {
+		fputs("supportctl: export_support_data needs --format=csv|json "
+		    "and --days=N\n", stderr);
+		return 2;
+	}
+	if (strcmp(format, "csv") == 0)
+		fmt = EXPORT_CSV;
+	else if (strcmp(format, "json") == 0)
+		fmt = EXPORT_JSON;
+	else {
+		fprintf(stderr, "supportctl: --format takes csv or json, not "
+		    "%s\n", format);
+		return 2;
+	}
+	if (!parse_long(days_arg, 1, 100000, &days)) {
+		fprintf(stderr, "supportctl: --days takes a whole number of "
+		    "days from 1 to 100000, not %s\n", days_arg);
+		return 2;
+	}
+	if (out != NULL && *out == '\0') {
+		fputs("supportctl: --out takes a file name\n", stderr);
+		return 2;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "supportctl: export_support_data: unexpected "
+		    "argument %s\n", argv[optind]);
+		return 2;
+	}
+	if (out != NULL) {
+		if (asprintf(&tmp, "%s.XXXXXX", out) < 0) {
+			tmp = NULL;
+			return failed("export_support_data", SUP_ENOMEM);
+		}
+		if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+			fprintf(stderr, "supportctl: cannot write %s: %s\n",
+			    out, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			free(tmp);
+			return 1;
+		}
+	}
+	began = now = time_now_us();
+	e = export_tickets(s, now - days * 86400LL * 1000000, now, fmt,
+	    write_stream, f, &st);
+	if (e == SUP_OK && fflush(f) != 0)
+		e = SUP_EIO;
+	if (out != NULL) {
+		if (e == SUP_OK && fsync(fileno(f)) != 0)
+			e = SUP_EIO;
+		if (fclose(f) != 0 && e == SUP_OK)
+			e = SUP_EIO;
+		if (e == SUP_OK && rename(tmp, out) != 0)
+			e = SUP_EIO;
+		if (e != SUP_OK)
+			unlink(tmp);
+	}
+	if (e == SUP_EIO) {
+		fprintf(stderr, "supportctl: export_support_data: cannot "
+		    "write %s: %s\n", out != NULL ? out : "the output",
+		    strerror(errno));
+		goto done;
+	}
+	if (e != SUP_OK) {
+		failed("export_support_data", e);
+		goto done;
+	}
+	secs = (double)(time_now_us() - began) / 1e6;
+	fprintf(stderr, "exported %ld ticket%s, %ld message%s in %.2f s "
+	    "(%.0f messages a second, %ld read transactions)\n", st.tickets,
+	    st.tickets == 1 ? "" : "s", st.messages, st.messages == 1 ? "" :
+	    "s", secs, secs > 0 ? (double)st.messages / secs : 0.0,
+	    st.batches);
+	rc = 0;
+done:
+	free(tmp);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -692,6 +828,7 @@ static const struct command commands[] = {
 	/* "events trim" before "events": the first that matches runs. */
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },
+	{ "export_support_data", NULL, 0, cmd_export },
 };
 
 /* Find the command argv names, open the store unless it opens its own, run. */
