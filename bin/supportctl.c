@@ -20,6 +20,7 @@
  *   supportctl [--conf FILE] events trim
  *   supportctl [--conf FILE] export_support_data --format=csv|json --days=N
  *                                      [--out FILE]
+ *   supportctl [--conf FILE] purge_old_tickets [--dry-run]
  *
  * Exit status: 0 done, 1 refused or failed (no such user or token, a name
  * taken, a store error), 2 bad usage; messages on stderr.
@@ -44,6 +45,7 @@
 #include "conf.h"
 #include "event.h"
 #include "export.h"
+#include "retention.h"
 #include "sess.h"
 #include "store.h"
 #include "ticket.h"
@@ -72,7 +74,8 @@ usage(void)
 	    "  close_old_tickets --days N\n"
 	    "  events [--from N] [--follow]\n"
 	    "  events trim\n"
-	    "  export_support_data --format=csv|json --days=N [--out FILE]\n",
+	    "  export_support_data --format=csv|json --days=N [--out FILE]\n"
+	    "  purge_old_tickets [--dry-run]\n",
 	    stderr);
 }
 
@@ -810,6 +813,49 @@ done:
 	return rc;
 }
 
+/*
+ * purge_old_tickets [--dry-run]: closed tickets untouched for
+ * ticket_retention_days go, with their messages and what the event log
+ * says of them (lib/desk/retention.h); --dry-run counts them only.
+ */
+static int
+cmd_purge_old(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv)
+{
+	struct purge_stats st;
+	bool dry = false;
+	sup_err e;
+
+	if (argc == 2 && strcmp(argv[1], "--dry-run") == 0)
+		dry = true;
+	else if (argc != 1) {
+		fprintf(stderr, "supportctl: purge_old_tickets takes only "
+		    "--dry-run, not %s\n", argv[1]);
+		return 2;
+	}
+	e = ticket_purge(s, time_now_us() - conf->ticket_retention_days *
+	    86400LL * 1000000, dry, &st);
+	if (e != SUP_OK) {
+		fprintf(stderr, "supportctl: purge_old_tickets: %s (%ld "
+		    "tickets purged before the error)\n", sup_strerror(e),
+		    st.tickets);
+		return 1;
+	}
+	if (dry) {
+		printf("%ld ticket%s (%ld message%s) would be purged: closed "
+		    "and untouched for %ld days\n", st.tickets,
+		    st.tickets == 1 ? "" : "s", st.messages,
+		    st.messages == 1 ? "" : "s", conf->ticket_retention_days);
+		return 0;
+	}
+	printf("%ld ticket%s (%ld message%s) purged; %ld event%s emptied, "
+	    "%ld left for a consumer that has not read them yet\n",
+	    st.tickets, st.tickets == 1 ? "" : "s", st.messages,
+	    st.messages == 1 ? "" : "s", st.events, st.events == 1 ? "" : "s",
+	    st.events_held);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "user", "add", 0, cmd_user_add },
 	{ "user", "list", 0, cmd_user_list },
@@ -829,6 +875,7 @@ static const struct command commands[] = {
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },
 	{ "export_support_data", NULL, 0, cmd_export },
+	{ "purge_old_tickets", NULL, 0, cmd_purge_old },
 };
 
 /* Find the command argv names, open the store unless it opens its own, run. */
