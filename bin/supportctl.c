@@ -9,6 +9,8 @@
  *   supportctl [--conf FILE] user set-role NAME user|agent|admin
  *   supportctl [--conf FILE] user set-away NAME yes|no
  *   supportctl [--conf FILE] user set-password NAME --password-stdin
+ *   supportctl [--conf FILE] user export NAME
+ *   supportctl [--conf FILE] user erase NAME
  *   supportctl [--conf FILE] token create NAME [--label L]
  *   supportctl [--conf FILE] token list [NAME]
  *   supportctl [--conf FILE] token revoke ID | --token-stdin
@@ -45,6 +47,7 @@
 #include "conf.h"
 #include "event.h"
 #include "export.h"
+#include "privacy.h"
 #include "retention.h"
 #include "sess.h"
 #include "store.h"
@@ -65,6 +68,8 @@ usage(void)
 	    "  user set-role NAME user|agent|admin\n"
 	    "  user set-away NAME yes|no\n"
 	    "  user set-password NAME --password-stdin\n"
+	    "  user export NAME\n"
+	    "  user erase NAME\n"
 	    "  token create NAME [--label L]\n"
 	    "  token list [NAME]\n"
 	    "  token revoke ID | --token-stdin\n"
@@ -383,6 +388,84 @@ cmd_user_set_password(const struct sup_conf *conf SUP_UNUSED,
 	return 0;
 }
 
+/* export's writer: the batch's text to the stream ctx. */
+static sup_err
+write_stream(void *ctx, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, ctx) == n ? SUP_OK : SUP_EIO;
+}
+
+/*
+ * user export NAME: everything the desk holds about the account, as one
+ * JSON object on stdout (lib/desk/privacy.h says what).
+ */
+static int
+cmd_user_export(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint32_t id;
+	sup_err e;
+	int rc;
+
+	if (argc != 2) {
+		fputs("supportctl: user export takes one NAME (a username or "
+		    "an e-mail)\n", stderr);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	e = user_data_export(s, id, write_stream, stdout);
+	if (e == SUP_OK && fflush(stdout) != 0)
+		e = SUP_EIO;
+	if (e == SUP_EIO) {
+		fprintf(stderr, "supportctl: user export: cannot write: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return e == SUP_OK ? 0 : failed("user export", e);
+}
+
+/*
+ * user erase NAME: the account's personal data goes, its messages stay
+ * under "Deleted user" (lib/desk/privacy.h); never the last admin.
+ */
+static int
+cmd_user_erase(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	struct erase_stats st;
+	uint32_t id;
+	sup_err e;
+	int rc;
+
+	if (argc != 2) {
+		fputs("supportctl: user erase takes one NAME (a username or "
+		    "an e-mail)\n", stderr);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	e = user_data_erase(s, id, &st);
+	if (e == USER_ELASTADMIN) {
+		fprintf(stderr, "supportctl: %s is the last active admin: make "
+		    "another admin first\n", argv[1]);
+		return 1;
+	}
+	if (e != SUP_OK) {
+		fprintf(stderr, "supportctl: user erase: %s (run it again to "
+		    "finish)\n", sup_strerror(e));
+		return 1;
+	}
+	printf("erased user %s (now \"" USER_ERASED_NAME_FMT "\"): %ld "
+	    "session%s, %ld saved view%s, %ld canned response%s, %ld presence "
+	    "mark%s removed, %ld event%s rewritten\n", argv[1], id,
+	    st.sessions, st.sessions == 1 ? "" : "s", st.views,
+	    st.views == 1 ? "" : "s", st.canned, st.canned == 1 ? "" : "s",
+	    st.marks, st.marks == 1 ? "" : "s", st.events,
+	    st.events == 1 ? "" : "s");
+	return 0;
+}
+
 /* token create NAME [--label L]: the new token on stdout, once. */
 static int
 cmd_token_create(const struct sup_conf *conf SUP_UNUSED, struct store *s,
@@ -682,13 +765,6 @@ cmd_events_trim(const struct sup_conf *conf, struct store *s, int argc,
 	return 0;
 }
 
-/* export's writer: the batch's text to the stream ctx. */
-static sup_err
-write_stream(void *ctx, const char *p, size_t n)
-{
-	return fwrite(p, 1, n, ctx) == n ? SUP_OK : SUP_EIO;
-}
-
 /*
  * export_support_data --format=csv|json --days=N [--out FILE]: the
  * tickets created in the last N days (N times 24 hours back from now)
@@ -864,6 +940,8 @@ static const struct command commands[] = {
 	{ "user", "set-role", 0, cmd_user_set_role },
 	{ "user", "set-away", 0, cmd_user_set_away },
 	{ "user", "set-password", 0, cmd_user_set_password },
+	{ "user", "export", 0, cmd_user_export },
+	{ "user", "erase", 0, cmd_user_erase },
 	{ "token", "create", 0, cmd_token_create },
 	{ "token", "list", 0, cmd_token_list },
 	{ "token", "revoke", 0, cmd_token_revoke },

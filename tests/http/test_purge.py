@@ -24,8 +24,9 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support import (T, TICKETS, check, eq, status,  # noqa: E402
+from support import (T, TICKETS, SESSION, Client, check, eq, status,  # noqa: E402
                      standard_server, check_no_leftovers, run_main)
+from test_session import Browser  # noqa: E402
 
 DAY = 86400
 RETENTION = 30
@@ -168,10 +169,116 @@ def test_purge():
         eq(staff_view()[""][0], 4, "nothing purged")
 
 
+ERIN, ERIN_EMAIL, ERIN_DISPLAY = "erin-erase", "Erin.Secret@example.org", "Erin Quux-Zed"
+ERIN_PW = "pw-erin-Secret-1"
+
+
+def add_erin():
+    ctl_ok("user", "add", ERIN, "--email", ERIN_EMAIL, "--display-name", ERIN_DISPLAY,
+           "--password-stdin", input=(ERIN_PW + "\n").encode())
+    token = ctl_ok("token", "create", ERIN).strip()
+    return Client(srv.port, "Bearer " + token, name=ERIN), token
+
+
+def test_export_erase():
+    erin, token = add_erin()
+    carol = srv.client("carol")
+    b = Browser(srv.port)
+    b.login(ERIN, ERIN_PW)
+    r = Browser(srv.port).post(SESSION, {"username": ERIN, "password": "wrong-password"})
+    check(r.status >= 400, "a failed login: %d" % r.status)
+    t = make(erin, "Erin's printer", "Ask %s at %s, says %s" % ("me", "my address", "I"))
+    status(carol.post(TICKETS + t + "/messages/", {"content": "Carol here."}), 201)
+    status(erin.post(TICKETS + t + "/messages/", {"content": "Thanks, Carol."}), 201)
+    other = make(srv.client("alice"), "Alice's question")
+    status(carol.post(TICKETS + other + "/messages/", {"content": "Carol answers Alice."}), 201)
+
+    with T.case("user export: the account without its hash, tokens, sessions, tickets, events"):
+        out = json.loads(ctl_ok("user", "export", ERIN))
+        eq(sorted(out), sorted(["user", "tokens", "sessions", "saved_views", "canned_responses",
+                                "tickets", "messages", "events"]), "members")
+        eq(out["user"]["username"], ERIN, "username")
+        eq(out["user"]["email"], ERIN_EMAIL, "e-mail")
+        eq(out["user"]["display_name"], ERIN_DISPLAY, "display name")
+        check("password" not in out["user"], "no password hash")
+        eq(len(out["tokens"]), 1, "one token")
+        check(token not in json.dumps(out), "the token's secret is not there")
+        eq(len(out["sessions"]), 1, "one session")
+        eq(sorted(out["sessions"][0]), ["addr", "agent", "created_at", "last_seen_at"], "session metadata only")
+        eq([x["uuid"] for x in out["tickets"]], [t], "her ticket")
+        eq(out["tickets"][0], api_ticket(t), "as staff see it")
+        eq(out["messages"], [], "no message in others' tickets")
+        types = [e["type"] for e in out["events"]]
+        for ty in ("user.created", "token.created", "login.succeeded", "login.failed", "ticket.created",
+                   "message.posted"):
+            check(ty in types, "%s among her events: %s" % (ty, types))
+
+    with T.case("user export of an agent: the messages written in customers' tickets"):
+        out = json.loads(ctl_ok("user", "export", "carol"))
+        eq(sorted(m["content"] for m in out["messages"]), ["Carol answers Alice.", "Carol here."],
+           "carol's messages")
+        eq(out["tickets"], [], "carol opened no ticket")
+
+    with T.case("user export / erase: bad usage and unknown names"):
+        for verb in ("export", "erase"):
+            p = srv.ctl("user", verb)
+            eq(p.returncode, 2, "%s without a name" % verb)
+            p = srv.ctl("user", verb, "nobody-such")
+            eq(p.returncode, 1, "%s of an unknown name" % verb)
+            check(b"nobody-such" in p.stderr, "names it")
+
+    dump = dump_all().lower()
+    check(ERIN.lower() in dump and ERIN_EMAIL.lower() in dump, "the dump holds her name before")
+
+    with T.case("user erase: the name and e-mail are in no record of the store"):
+        out = ctl_ok("user", "erase", ERIN)
+        check(out.startswith("erased user %s" % ERIN), "says: %r" % out)
+        dump = dump_all().lower()
+        for word in (ERIN, ERIN_EMAIL, ERIN_DISPLAY):
+            check(word.lower() not in dump, "%r still in a db5.3_dump of the store" % word)
+
+    with T.case("after the erasure: staff read the ticket, the author shown as a deleted user"):
+        tk = api_ticket(t)
+        eq([m["content"] for m in tk["messages"]],
+           ["Ask me at my address, says I", "Carol here.", "Thanks, Carol."], "the thread is whole")
+        for m in (tk["messages"][0], tk["messages"][2]):
+            eq(m["sender"]["display_name"], "Deleted user", "the author's display name")
+            check(m["sender"]["username"].startswith("Deleted user"), "username %r" % m["sender"]["username"])
+        eq(tk["user"]["display_name"], "Deleted user", "the customer")
+        eq(tk["user"].get("email"), "", "no e-mail")
+        eq(erin.get(TICKETS).status, 401, "her token is gone")
+        eq(b.get(TICKETS).status in (401, 403), True, "her session is gone")
+        r = Browser(srv.port).post(SESSION, {"username": ERIN, "password": ERIN_PW})
+        check(r.status >= 400, "she cannot log in: %d" % r.status)
+        verify_clean()
+
+    with T.case("the name is free again; erasing an erased account again changes nothing"):
+        p = srv.ctl("user", "erase", "Deleted user %d" % tk["user"]["id"])
+        eq(p.returncode, 0, "again: %s" % p.stderr)
+        verify_clean()
+
+    with T.case("the last active admin cannot be erased"):
+        ctl_ok("user", "disable", "admin")
+        p = srv.ctl("user", "erase", "dave")
+        eq(p.returncode, 1, "refused")
+        check(b"last active admin" in p.stderr, "says why: %r" % p.stderr)
+        status(srv.client("dave").get(TICKETS), 200, "dave still works")
+        out = json.loads(ctl_ok("user", "export", "dave"))
+        eq(out["user"]["username"], "dave", "dave's account is whole")
+        ctl_ok("user", "enable", "admin")
+
+
+def api_ticket(uuid):
+    r = srv.client("dave").get(TICKETS + uuid + "/")
+    status(r, 200, "staff's view of the ticket")
+    return r.json
+
+
 def main():
     global srv
     srv = standard_server(clock=True, conf={("support", "ticket_retention_days"): str(RETENTION)})
     test_purge()
+    test_export_erase()
     check_no_leftovers(srv)
 
 
