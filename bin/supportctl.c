@@ -925,7 +925,7 @@ cmd_purge_old(const struct sup_conf *conf, struct store *s, int argc,
 		return 0;
 	}
 	printf("%ld ticket%s (%ld message%s) purged; %ld event%s emptied, "
-	    "%ld left for a consumer that has not read them yet\n",
+	    "%ld from the first a consumer has not read on left as they are\n",
 	    st.tickets, st.tickets == 1 ? "" : "s", st.messages,
 	    st.messages == 1 ? "" : "s", st.events, st.events == 1 ? "" : "s",
 	    st.events_held);

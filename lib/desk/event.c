@@ -702,6 +702,7 @@ event_trim(struct store *s, long retention_days, int64_t now_us, long max,
 
 struct rewrite_args {
 	bool passed_only;
+	int64_t before_us;
 	sup_err (*fn)(void *ctx, struct store *s, DB_TXN *txn,
 	    json_object *ev, bool *changed);
 	void *ctx;
@@ -738,7 +739,7 @@ rewrite_txn(struct store *s, DB_TXN *txn, void *arg)
 	uint8_t key[SEQ_LEN];
 	DBT k = { .data = key, .size = SEQ_LEN, .ulen = SEQ_LEN,
 	    .flags = DB_DBT_USERMEM }, d = { 0 };
-	int64_t least = INT64_MAX, seq;
+	int64_t least = INT64_MAX, seq, at;
 	long n = 0;
 	sup_err e = SUP_OK;
 	DBC *cur;
@@ -762,6 +763,11 @@ rewrite_txn(struct store *s, DB_TXN *txn, void *arg)
 		if (k.size != SEQ_LEN)
 			continue;
 		seq = (int64_t)be64_get(key);
+		if (a->before_us != INT64_MAX && event_at(&d, &at) &&
+		    at >= a->before_us) {
+			a->done = true;
+			goto out;
+		}
 		a->next = seq + 1;
 		if (seq > least) {
 			int64_t last;
@@ -811,11 +817,12 @@ out:
 }
 
 sup_err
-event_rewrite(struct store *s, bool passed_only,
+event_rewrite(struct store *s, bool passed_only, int64_t before_us,
     sup_err (*fn)(void *ctx, struct store *s, DB_TXN *txn, json_object *ev,
     bool *changed), void *ctx, long *changed, long *held)
 {
-	struct rewrite_args a = { .passed_only = passed_only, .fn = fn,
+	struct rewrite_args a = { .passed_only = passed_only,
+	    .before_us = before_us, .fn = fn,
 	    .ctx = ctx, .from = 1 };
 	long total = 0, kept = 0;
 	sup_err e;

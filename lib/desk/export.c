@@ -52,7 +52,10 @@ export_csv_field(struct sbuf *b, const char *p, size_t n)
 {
 	size_t i, from;
 
-	if (strcspn(p, ",\"\r\n") >= n && memchr(p, '"', n) == NULL) {
+	for (i = 0; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n')
+			break;
+	if (i == n) {
 		sbuf_add(b, p, n);
 		return;
 	}

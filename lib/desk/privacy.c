@@ -649,7 +649,7 @@ rest:
 	    (e = sess_user_forget(s, id, sc.names)) != SUP_OK ||
 	    (e = presence_user_erase(s, id, &st->marks)) != SUP_OK)
 		goto out;
-	e = event_rewrite(s, false, scrub_event, &sc, &st->events, NULL);
+	e = event_rewrite(s, false, INT64_MAX, scrub_event, &sc, &st->events, NULL);
 out:
 	json_object_put(was);
 	free(name);
