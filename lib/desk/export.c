@@ -11,6 +11,7 @@
 
 #include "caller.h"
 #include "export.h"
+#include "jtext.h"
 #include "record.h"
 #include "tstore.h"
 #include "util.h"
@@ -44,6 +45,8 @@ struct export_args {
 	bool first;		/* no ticket written yet (JSON's commas) */
 	struct sbuf out;	/* the batch's text, written after it */
 	struct sbuf scratch;	/* one ticket's JSON text, for the CSV */
+	struct sbuf head;	/* its nine ticket columns */
+	struct sbuf tmp;	/* one unescaped string */
 	long tickets, messages;	/* out: the batch's */
 };
 
@@ -70,97 +73,103 @@ export_csv_field(struct sbuf *b, const char *p, size_t n)
 	sbuf_lit(b, "\"");
 }
 
-/* A member of o as a CSV field: a string as it is, null empty, else JSON. */
-static void
-csv_member(struct sbuf *b, json_object *o, const char *name)
+/*
+ * Member name of the object o (JSON text) appended to b as a CSV field: a
+ * string's content (unescaped, through tmp), nothing for null or a
+ * missing member, any other value as its JSON text (a number, true,
+ * false).  False when a string is malformed or memory ran out.
+ */
+static bool
+csv_member(struct sbuf *b, struct sbuf *tmp, struct jt o, const char *name)
 {
-	json_object *v = NULL;
-	const char *p;
+	struct jt v;
 
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) || v == NULL)
-		return;
-	if (json_object_is_type(v, json_type_string)) {
-		export_csv_field(b, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-		return;
+	if (o.p == NULL || !jt_member(o, name, strlen(name), &v))
+		return true;
+	switch (jt_type(v)) {
+	case JT_NONE:
+	case JT_NULL:
+		return true;
+	case JT_STRING:
+		if (jt_string_plain(v)) {
+			export_csv_field(b, v.p + 1, v.n - 2);
+			return true;
+		}
+		tmp->len = 0;
+		if (!jt_string_get(v, tmp))
+			return false;
+		export_csv_field(b, tmp->p != NULL ? tmp->p : "", tmp->len);
+		return true;
+	default:
+		export_csv_field(b, v.p, v.n);
+		return true;
 	}
-	p = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-	export_csv_field(b, p, strlen(p));
 }
 
-/* The member name of o (an object or NULL), or NULL. */
-static json_object *
-member(json_object *o, const char *name)
+/* Member name of o when it is an object; else no value (p NULL). */
+static struct jt
+member(struct jt o, const char *name)
 {
-	json_object *v = NULL;
+	struct jt v = { NULL, 0 };
 
-	if (o == NULL || !json_object_object_get_ex(o, name, &v))
-		return NULL;
-	return json_object_is_type(v, json_type_object) ? v : NULL;
+	if (o.p == NULL || !jt_member(o, name, strlen(name), &v) ||
+	    jt_type(v) != JT_OBJECT)
+		v.p = NULL;
+	return v;
 }
 
 /*
- * The CSV rows of one ticket (its API text, with "messages"): one a
- * message, its columns in export_csv_columns' order, each row ended
- * with CRLF.  A ticket without messages (none is made so) writes none.
+ * The CSV rows of one ticket (its API text, with "messages"), read in
+ * place (lib/text/jtext.h): one a message, its columns in
+ * export_csv_columns' order, each row ended with CRLF.  The ticket's
+ * nine columns are made once and repeated.  SUP_EDB when the text is not
+ * a ticket with messages (the view's own text: never), SUP_ENOMEM.
  */
 static sup_err
 csv_ticket(struct export_args *a, const char *text, size_t len)
 {
-	json_object *t, *msgs = NULL, *m, *user, *assignee;
-	struct json_tokener *tok;
-	size_t i, n;
+	static const char *const tcols[] = { "uuid", "number", "subject",
+	    "status", "priority" };
+	static const char *const mcols[] = { "is_from_user", "is_internal",
+	    "created_at", "content" };
+	struct jt t = { text, len }, msgs, m, user, assignee;
+	struct jt_iter it;
+	struct sbuf *head = &a->head, *tmp = &a->tmp;
+	bool fine = true;
 
-	if ((tok = json_tokener_new()) == NULL)
-		return SUP_ENOMEM;
-	t = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
-	if (t == NULL)
-		return SUP_ENOMEM;	/* the view's own text: only memory */
+	head->len = 0;
+	for (size_t i = 0; i < SUP_NELEM(tcols); i++) {
+		fine &= csv_member(head, tmp, t, tcols[i]);
+		sbuf_lit(head, ",");
+	}
 	user = member(t, "user");
 	assignee = member(t, "assignee");
-	if (!json_object_object_get_ex(t, "messages", &msgs) ||
-	    !json_object_is_type(msgs, json_type_array)) {
-		json_object_put(t);
+	fine &= csv_member(head, tmp, user, "username");
+	sbuf_lit(head, ",");
+	fine &= csv_member(head, tmp, user, "email");
+	sbuf_lit(head, ",");
+	fine &= csv_member(head, tmp, assignee, "username");
+	sbuf_lit(head, ",");
+	fine &= csv_member(head, tmp, t, "created_at");
+	sbuf_lit(head, ",");
+	if (!jt_member(t, "messages", 8, &msgs) || !jt_iter_start(msgs, &it))
 		return SUP_EDB;
-	}
-	n = json_object_array_length(msgs);
-	for (i = 0; i < n; i++) {
-		m = json_object_array_get_idx(msgs, i);
-		csv_member(&a->out, t, "uuid");
+	while (fine && jt_iter_next(&it, &m)) {
+		sbuf_add(&a->out, head->p, head->len);
+		fine &= csv_member(&a->out, tmp, m, "uuid");
 		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, t, "number");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, t, "subject");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, t, "status");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, t, "priority");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, user, "username");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, user, "email");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, assignee, "username");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, t, "created_at");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, m, "uuid");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, member(m, "sender"), "username");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, m, "is_from_user");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, m, "is_internal");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, m, "created_at");
-		sbuf_lit(&a->out, ",");
-		csv_member(&a->out, m, "content");
+		fine &= csv_member(&a->out, tmp, member(m, "sender"),
+		    "username");
+		for (size_t i = 0; i < SUP_NELEM(mcols); i++) {
+			sbuf_lit(&a->out, ",");
+			fine &= csv_member(&a->out, tmp, m, mcols[i]);
+		}
 		sbuf_lit(&a->out, "\r\n");
+		a->messages++;
 	}
-	a->messages += (long)n;
-	json_object_put(t);
-	return SUP_OK;
+	if (head->failed || tmp->failed || a->out.failed)
+		return SUP_ENOMEM;
+	return fine ? SUP_OK : SUP_EDB;
 }
 
 /*
@@ -386,5 +395,7 @@ export_tickets(struct store *s, int64_t since, int64_t until,
 out:
 	free(a.out.p);
 	free(a.scratch.p);
+	free(a.head.p);
+	free(a.tmp.p);
 	return e;
 }
