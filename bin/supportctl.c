@@ -9,6 +9,8 @@
  *   supportctl [--conf FILE] user set-role NAME user|agent|admin
  *   supportctl [--conf FILE] user set-away NAME yes|no
  *   supportctl [--conf FILE] user set-password NAME --password-stdin
+ *   supportctl [--conf FILE] user export NAME
+ *   supportctl [--conf FILE] user erase NAME
  *   supportctl [--conf FILE] token create NAME [--label L]
  *   supportctl [--conf FILE] token list [NAME]
  *   supportctl [--conf FILE] token revoke ID | --token-stdin
@@ -18,6 +20,9 @@
  *   supportctl [--conf FILE] close_old_tickets --days N
  *   supportctl [--conf FILE] events [--from N] [--follow]
  *   supportctl [--conf FILE] events trim
+ *   supportctl [--conf FILE] export_support_data --format=csv|json --days=N
+ *                                      [--out FILE]
+ *   supportctl [--conf FILE] purge_old_tickets [--dry-run]
  *   supportctl [--conf FILE] reply-token TICKET USER [--days N]
  *   supportctl [--conf FILE] outbox list
  *   supportctl [--conf FILE] outbox retry ID
@@ -46,6 +51,9 @@
 #include "backup.h"
 #include "conf.h"
 #include "event.h"
+#include "export.h"
+#include "privacy.h"
+#include "retention.h"
 #include "mailin.h"
 #include "replytoken.h"
 #include "outbox.h"
@@ -69,6 +77,8 @@ usage(void)
 	    "  user set-role NAME user|agent|admin\n"
 	    "  user set-away NAME yes|no\n"
 	    "  user set-password NAME --password-stdin\n"
+	    "  user export NAME\n"
+	    "  user erase NAME\n"
 	    "  token create NAME [--label L]\n"
 	    "  token list [NAME]\n"
 	    "  token revoke ID | --token-stdin\n"
@@ -84,7 +94,9 @@ usage(void)
 	    "  outbox drop ID\n"
 	    "  audit [--actor NAME] [--ticket N|UUID] [--since DATE] "
 	    "[--json]\n"
-	    "  support_stats [--days N] [--json]\n", stderr);
+	    "  support_stats [--days N] [--json]\n"
+	    "  export_support_data --format=csv|json --days=N [--out FILE]\n"
+	    "  purge_old_tickets [--dry-run]\n", stderr);
 }
 
 /*
@@ -391,6 +403,85 @@ cmd_user_set_password(const struct sup_conf *conf SUP_UNUSED,
 	return 0;
 }
 
+/* export's writer: the batch's text to the stream ctx. */
+static sup_err
+write_stream(void *ctx, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, ctx) == n ? SUP_OK : SUP_EIO;
+}
+
+/*
+ * user export NAME: everything the desk holds about the account, as one
+ * JSON object on stdout (lib/desk/privacy.h says what).
+ */
+static int
+cmd_user_export(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	uint32_t id;
+	sup_err e;
+	int rc;
+
+	if (argc != 2) {
+		fputs("supportctl: user export takes one NAME (a username or "
+		    "an e-mail)\n", stderr);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	e = user_data_export(s, id, write_stream, stdout);
+	if (e == SUP_OK && fflush(stdout) != 0)
+		e = SUP_EIO;
+	if (e == SUP_EIO) {
+		fprintf(stderr, "supportctl: user export: cannot write: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return e == SUP_OK ? 0 : failed("user export", e);
+}
+
+/*
+ * user erase NAME: the account's personal data goes, its messages stay
+ * under "Deleted user" (lib/desk/privacy.h); never the last admin.
+ */
+static int
+cmd_user_erase(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	struct erase_stats st;
+	uint32_t id;
+	sup_err e;
+	int rc;
+
+	if (argc != 2) {
+		fputs("supportctl: user erase takes one NAME (a username or "
+		    "an e-mail)\n", stderr);
+		return 2;
+	}
+	if ((rc = find_user(s, argv[1], &id)) != 0)
+		return rc;
+	e = user_data_erase(s, id, &st);
+	if (e == USER_ELASTADMIN) {
+		fprintf(stderr, "supportctl: %s is the last active admin: make "
+		    "another admin first\n", argv[1]);
+		return 1;
+	}
+	if (e != SUP_OK) {
+		fprintf(stderr, "supportctl: user erase: %s (run it again to "
+		    "finish)\n", sup_strerror(e));
+		return 1;
+	}
+	printf("erased user %s (now \"" USER_ERASED_NAME_FMT "\"): %ld "
+	    "session%s, %ld saved view%s, %ld canned response%s, %ld presence "
+	    "mark%s removed, %ld event%s rewritten\n", argv[1], id,
+	    st.sessions, st.sessions == 1 ? "" : "s", st.views,
+	    st.views == 1 ? "" : "s", st.canned, st.canned == 1 ? "" : "s",
+	    st.marks, st.marks == 1 ? "" : "s", st.events,
+	    st.events == 1 ? "" : "s");
+	return 0;
+}
+
+
 /* token create NAME [--label L]: the new token on stdout, once. */
 static int
 cmd_token_create(const struct sup_conf *conf SUP_UNUSED, struct store *s,
@@ -689,6 +780,174 @@ cmd_events_trim(const struct sup_conf *conf, struct store *s, int argc,
 	printf("%ld event%s removed\n", removed, removed == 1 ? "" : "s");
 	return 0;
 }
+
+/*
+ * export_support_data --format=csv|json --days=N [--out FILE]: the
+ * tickets created in the last N days (N times 24 hours back from now)
+ * with their messages, on stdout or into FILE.  FILE is written under a
+ * temporary name beside it (mode 0600: it holds personal data) and
+ * renamed when complete, so a failed export leaves no partial file and
+ * an older FILE stays as it was.  The counts and the rate on stderr.
+ */
+static int
+cmd_export(const struct sup_conf *conf SUP_UNUSED, struct store *s,
+    int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL, *days_arg = NULL, *out = NULL;
+	struct export_stats st;
+	enum export_format fmt;
+	char *tmp = NULL;
+	FILE *f = stdout;
+	int64_t now, began;
+	long days;
+	double secs;
+	int c, fd, rc = 1;
+	sup_err e;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'd': days_arg = optarg; break;
+		case 'o': out = optarg; break;
+		default:
+			fprintf(stderr, "supportctl: export_support_data: "
+			    "unknown option or missing value: %s\n",
+			    argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (format == NULL || days_arg == NULL) {
+		fputs("supportctl: export_support_data needs --format=csv|json "
+		    "and --days=N\n", stderr);
+		return 2;
+	}
+	if (strcmp(format, "csv") == 0)
+		fmt = EXPORT_CSV;
+	else if (strcmp(format, "json") == 0)
+		fmt = EXPORT_JSON;
+	else {
+		fprintf(stderr, "supportctl: --format takes csv or json, not "
+		    "%s\n", format);
+		return 2;
+	}
+	if (!parse_long(days_arg, 1, 100000, &days)) {
+		fprintf(stderr, "supportctl: --days takes a whole number of "
+		    "days from 1 to 100000, not %s\n", days_arg);
+		return 2;
+	}
+	if (out != NULL && *out == '\0') {
+		fputs("supportctl: --out takes a file name\n", stderr);
+		return 2;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "supportctl: export_support_data: unexpected "
+		    "argument %s\n", argv[optind]);
+		return 2;
+	}
+	if (out != NULL) {
+		if (asprintf(&tmp, "%s.XXXXXX", out) < 0) {
+			tmp = NULL;
+			return failed("export_support_data", SUP_ENOMEM);
+		}
+		if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+			fprintf(stderr, "supportctl: cannot write %s: %s\n",
+			    out, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			free(tmp);
+			return 1;
+		}
+	}
+	began = now = time_now_us();
+	e = export_tickets(s, now - days * 86400LL * 1000000, now, fmt,
+	    write_stream, f, &st);
+	if (e == SUP_OK && fflush(f) != 0)
+		e = SUP_EIO;
+	if (out != NULL) {
+		if (e == SUP_OK && fsync(fileno(f)) != 0)
+			e = SUP_EIO;
+		if (fclose(f) != 0 && e == SUP_OK)
+			e = SUP_EIO;
+		if (e == SUP_OK && rename(tmp, out) != 0)
+			e = SUP_EIO;
+		if (e != SUP_OK)
+			unlink(tmp);
+	}
+	if (e == SUP_EIO) {
+		fprintf(stderr, "supportctl: export_support_data: cannot "
+		    "write %s: %s\n", out != NULL ? out : "the output",
+		    strerror(errno));
+		goto done;
+	}
+	if (e != SUP_OK) {
+		failed("export_support_data", e);
+		goto done;
+	}
+	secs = (double)(time_now_us() - began) / 1e6;
+	fprintf(stderr, "exported %ld ticket%s, %ld message%s in %.2f s "
+	    "(%.0f messages a second, %ld read transactions)\n", st.tickets,
+	    st.tickets == 1 ? "" : "s", st.messages, st.messages == 1 ? "" :
+	    "s", secs, secs > 0 ? (double)st.messages / secs : 0.0,
+	    st.batches);
+	rc = 0;
+done:
+	free(tmp);
+	return rc;
+}
+
+/*
+ * purge_old_tickets [--dry-run]: closed tickets untouched for
+ * ticket_retention_days go, with their messages and what the event log
+ * says of them (lib/desk/retention.h); --dry-run counts them only.
+ */
+static int
+cmd_purge_old(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv)
+{
+	struct purge_stats st;
+	bool dry = false;
+	sup_err e;
+
+	if (argc == 2 && strcmp(argv[1], "--dry-run") == 0)
+		dry = true;
+	else if (argc != 1) {
+		fprintf(stderr, "supportctl: purge_old_tickets takes only "
+		    "--dry-run, not %s\n", argv[1]);
+		return 2;
+	}
+	e = ticket_purge(s, time_now_us() - conf->ticket_retention_days *
+	    86400LL * 1000000, dry, &st);
+	if (e != SUP_OK) {
+		fprintf(stderr, "supportctl: purge_old_tickets: %s (%ld "
+		    "tickets purged before the error)\n", sup_strerror(e),
+		    st.tickets);
+		return 1;
+	}
+	if (dry) {
+		printf("%ld ticket%s (%ld message%s) would be purged: closed "
+		    "and untouched for %ld days\n", st.tickets,
+		    st.tickets == 1 ? "" : "s", st.messages,
+		    st.messages == 1 ? "" : "s", conf->ticket_retention_days);
+		return 0;
+	}
+	printf("%ld ticket%s (%ld message%s) purged; %ld event%s emptied, "
+	    "%ld from the first a consumer has not read on left as they are\n",
+	    st.tickets, st.tickets == 1 ? "" : "s", st.messages,
+	    st.messages == 1 ? "" : "s", st.events, st.events == 1 ? "" : "s",
+	    st.events_held);
+	return 0;
+}
+
 
 /*
  * reply-token TICKET USER [--days N]: the signed reply address of ticket
@@ -1080,6 +1339,8 @@ static const struct command commands[] = {
 	{ "user", "set-role", 0, cmd_user_set_role },
 	{ "user", "set-away", 0, cmd_user_set_away },
 	{ "user", "set-password", 0, cmd_user_set_password },
+	{ "user", "export", 0, cmd_user_export },
+	{ "user", "erase", 0, cmd_user_erase },
 	{ "token", "create", 0, cmd_token_create },
 	{ "token", "list", 0, cmd_token_list },
 	{ "token", "revoke", 0, cmd_token_revoke },
@@ -1090,6 +1351,8 @@ static const struct command commands[] = {
 	/* "events trim" before "events": the first that matches runs. */
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },
+	{ "export_support_data", NULL, 0, cmd_export },
+	{ "purge_old_tickets", NULL, 0, cmd_purge_old },
 	{ "support_stats", NULL, 0, cmd_support_stats },
 	{ "reply-token", NULL, 0, cmd_reply_token },
 	{ "outbox", "list", 0, cmd_outbox_list },

@@ -758,6 +758,149 @@ event_trim(struct store *s, long retention_days, int64_t now_us, long max,
 	return e;
 }
 
+/* --- Rewriting: retention and erasure --------------------------------- */
+
+struct rewrite_args {
+	bool passed_only;
+	int64_t before_us;
+	sup_err (*fn)(void *ctx, struct store *s, DB_TXN *txn,
+	    json_object *ev, bool *changed);
+	void *ctx;
+	int64_t from;		/* the batch starts at this seq */
+	int64_t next;		/* out: where the next one starts */
+	long changed, held;	/* the batch's */
+	bool done;
+};
+
+/* The seq, id, at and type of an event: what a rewrite must keep. */
+static bool
+same_frame(json_object *a, json_object *b)
+{
+	static const char *const keep[] = { "seq", "id", "at", "type" };
+	json_object *x, *y;
+
+	for (size_t i = 0; i < SUP_NELEM(keep); i++) {
+		bool hx = json_object_object_get_ex(a, keep[i], &x);
+		bool hy = json_object_object_get_ex(b, keep[i], &y);
+		if (hx != hy || (hx && !json_object_equal(x, y)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One batch of event_rewrite: from seq a->from on, EVENT_TRIM_BATCH
+ * events, each handed to fn and stored again when it changed it.
+ */
+static sup_err
+rewrite_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct rewrite_args *a = arg;
+	uint8_t key[SEQ_LEN];
+	DBT k = { .data = key, .size = SEQ_LEN, .ulen = SEQ_LEN,
+	    .flags = DB_DBT_USERMEM }, d = { 0 };
+	int64_t least = INT64_MAX, seq, at;
+	long n = 0;
+	sup_err e = SUP_OK;
+	DBC *cur;
+	int rc;
+
+	a->changed = a->held = 0;
+	a->done = false;
+	a->next = a->from;
+	if (a->passed_only && (e = least_position(s, txn, &least)) != SUP_OK)
+		return e;
+	if ((rc = events_db(s)->cursor(events_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "events cursor");
+	be64_put(key, (uint64_t)a->from);
+	for (rc = cur->get(cur, &k, &d, DB_SET_RANGE | DB_RMW); rc == 0;
+	    rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) {
+		json_object *ev = NULL, *was = NULL;
+		bool changed = false;
+		const char *text;
+		size_t len;
+
+		if (k.size != SEQ_LEN)
+			continue;
+		seq = (int64_t)be64_get(key);
+		if (a->before_us != INT64_MAX && event_at(&d, &at) &&
+		    at >= a->before_us) {
+			a->done = true;
+			goto out;
+		}
+		a->next = seq + 1;
+		if (seq > least) {
+			int64_t last;
+
+			/* This one and every later one: left whole. */
+			if ((e = last_seq(s, txn, &last)) != SUP_OK)
+				goto out;
+			a->held = (long)(last - seq + 1);
+			a->done = true;
+			goto out;
+		}
+		if ((e = store_parse(&d, &ev)) != SUP_OK ||
+		    (e = store_parse(&d, &was)) != SUP_OK ||
+		    (e = a->fn(a->ctx, s, txn, ev, &changed)) != SUP_OK) {
+			json_object_put(ev);
+			json_object_put(was);
+			goto out;
+		}
+		if (changed) {
+			if (!same_frame(ev, was)) {
+				e = SUP_EINVAL;
+			} else if ((text = json_object_to_json_string_length(ev,
+			    JSON_C_TO_STRING_PLAIN, &len)) == NULL) {
+				e = SUP_ENOMEM;
+			} else {
+				DBT nd = { .data = (void *)(uintptr_t)text,
+				    .size = (u_int32_t)len };
+				e = store_err(cur->put(cur, &k, &nd,
+				    DB_CURRENT), "events rewrite");
+			}
+			a->changed++;
+		}
+		json_object_put(ev);
+		json_object_put(was);
+		if (e != SUP_OK)
+			goto out;
+		if (++n == EVENT_TRIM_BATCH)
+			break;
+	}
+	if (rc == DB_NOTFOUND)
+		a->done = true;
+	else if (rc != 0)
+		e = store_err(rc, "events read");
+out:
+	cur->close(cur);
+	return e;
+}
+
+sup_err
+event_rewrite(struct store *s, bool passed_only, int64_t before_us,
+    sup_err (*fn)(void *ctx, struct store *s, DB_TXN *txn, json_object *ev,
+    bool *changed), void *ctx, long *changed, long *held)
+{
+	struct rewrite_args a = { .passed_only = passed_only,
+	    .before_us = before_us, .fn = fn,
+	    .ctx = ctx, .from = 1 };
+	long total = 0, kept = 0;
+	sup_err e;
+
+	do {
+		if ((e = store_run(s, 0, rewrite_txn, &a)) != SUP_OK)
+			break;
+		total += a.changed;
+		kept += a.held;
+		a.from = a.next;
+	} while (!a.done);
+	if (changed != NULL)
+		*changed = total;
+	if (held != NULL)
+		*held = kept;
+	return e;
+}
+
 /* --- The area -------------------------------------------------------- */
 
 /* A stored event that is no JSON object with its own seq, or a hole. */

@@ -204,4 +204,23 @@ sup_err event_consume(struct store *s, const char *consumer, long max,
 sup_err event_trim(struct store *s, long retention_days, int64_t now_us,
     long max, long *removed);
 
+/*
+ * Rewrite stored events in place, for retention and erasure (docs/data.md):
+ * fn gets each event of seq from 1 up to `upto` (INT64_MAX: all) as a
+ * parsed object it may change (remove or replace members), and says
+ * whether it did; a changed event is stored again under its seq, with
+ * its seq, id, at and type as they were (fn must leave those), so the
+ * numbering has no hole and a consumer reads it as any event.  With
+ * passed_only, the walk stops at the least position of the known
+ * consumers (an event a consumer has still to handle is left whole);
+ * it stops too at the first event stamped at or after before_us
+ * (INT64_MAX: none).
+ * Batches of EVENT_TRIM_BATCH events, a transaction each.  *changed (may
+ * be NULL) gets how many were rewritten; *held (may be NULL) how many
+ * were left for a consumer.
+ */
+sup_err event_rewrite(struct store *s, bool passed_only, int64_t before_us,
+    sup_err (*fn)(void *ctx, struct store *s, DB_TXN *txn, json_object *ev,
+    bool *changed), void *ctx, long *changed, long *held);
+
 #endif

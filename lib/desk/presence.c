@@ -303,6 +303,47 @@ sweep(struct store *s, DB_TXN *txn, int64_t now)
 	return e;
 }
 
+struct erase_args {
+	uint32_t user;
+	long removed;
+};
+
+static sup_err
+erase_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct erase_args *a = arg;
+	DBT k = { 0 }, d = { .flags = DB_DBT_PARTIAL };
+	DBC *cur;
+	int rc, rc2;
+
+	a->removed = 0;
+	if ((rc = presence_db(s)->cursor(presence_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "presence cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
+		if (k.size != PRESENCE_KEY_LEN ||
+		    be32_get((const uint8_t *)k.data + UUID_LEN) != a->user)
+			continue;
+		if ((rc = cur->del(cur, 0)) != 0)
+			break;
+		a->removed++;
+	}
+	rc2 = cur->close(cur);
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	return store_err(rc != 0 ? rc : rc2, "presence erase");
+}
+
+sup_err
+presence_user_erase(struct store *s, uint32_t user, long *removed)
+{
+	struct erase_args a = { .user = user };
+	sup_err e = store_run(s, 0, erase_txn, &a);
+
+	if (removed != NULL)
+		*removed = e == SUP_OK ? a.removed : 0;
+	return e;
+}
+
 struct mark_args {
 	const struct sup_user *u;
 	const uint8_t *ticket;

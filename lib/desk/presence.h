@@ -113,4 +113,11 @@ sup_err presence_set(struct store *s, const struct sup_user *u,
 sup_err presence_show(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], json_object **out);
 
+/*
+ * For an erasure: delete every mark of user (a walk of the marks: the
+ * database holds few), in one transaction.  *removed (may be NULL) gets
+ * how many.
+ */
+sup_err presence_user_erase(struct store *s, uint32_t user, long *removed);
+
 #endif

@@ -432,6 +432,121 @@ sess_end_user(struct store *s, uint32_t user, const uint8_t *keep,
 	return e;
 }
 
+/* --- A user's data: export and erasure ------------------------------ */
+
+struct user_list_args {
+	uint32_t user;
+	json_object *array;
+	size_t had;		/* the array's length before: a retry resets */
+};
+
+/* The metadata of a->user's sessions, read through the 'U' range. */
+static sup_err
+user_list_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	static const char *const fields[] = { "created_at", "last_seen_at",
+	    "addr", "agent" };
+	struct user_list_args *a = arg;
+	uint8_t prefix[5], kbuf[U_KEY_LEN], sk[S_KEY_LEN];
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .size = sizeof(prefix),
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+	json_object *rec, *item, *v;
+	sup_err e = SUP_OK;
+	DBC *c;
+	int rc;
+
+	while (json_object_array_length(a->array) > a->had)
+		json_object_array_del_idx(a->array,
+		    json_object_array_length(a->array) - 1, 1);
+	prefix[0] = 'U';
+	be32_put(prefix + 1, a->user);
+	memcpy(kbuf, prefix, sizeof(prefix));
+	if ((rc = sessions_db(s)->cursor(sessions_db(s), txn, &c, 0)) != 0)
+		return store_err(rc, "cursor");
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0;
+	    rc = c->get(c, &k, &d, DB_NEXT)) {
+		if (k.size != U_KEY_LEN || memcmp(kbuf, prefix, 5) != 0)
+			break;
+		s_key(sk, kbuf + 5);
+		e = store_get(sessions_db(s), txn, sk, sizeof(sk), 0, &rec);
+		if (e == SUP_ENOTFOUND) {
+			e = SUP_OK;
+			continue;
+		}
+		if (e != SUP_OK)
+			break;
+		if ((item = json_object_new_object()) == NULL ||
+		    json_object_array_add(a->array, item) != 0) {
+			json_object_put(item);
+			json_object_put(rec);
+			e = SUP_ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < SUP_NELEM(fields) && e == SUP_OK; i++)
+			if (json_object_object_get_ex(rec, fields[i], &v) &&
+			    !json_set(item, fields[i], json_object_get(v)))
+				e = SUP_ENOMEM;
+		json_object_put(rec);
+		if (e != SUP_OK)
+			break;
+	}
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "session list");
+	c->close(c);
+	return e;
+}
+
+sup_err
+sess_user_list(struct store *s, uint32_t user, json_object *array)
+{
+	struct user_list_args a = { .user = user, .array = array,
+	    .had = json_object_array_length(array) };
+
+	return store_run(s, STORE_READ, user_list_txn, &a);
+}
+
+struct forget_args {
+	uint32_t user;
+	const char *const *names;
+};
+
+static sup_err
+forget_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct forget_args *a = arg;
+	uint8_t key[T_KEY_MAX];
+	DBT k = { .data = key };
+	int rc;
+
+	key[0] = 'u';
+	be32_put(key + 1, a->user);
+	k.size = 5;
+	rc = throttle_db(s)->del(throttle_db(s), txn, &k, 0);
+	for (size_t i = 0; a->names[i] != NULL && (rc == 0 ||
+	    rc == DB_NOTFOUND); i++) {
+		size_t n = strlen(a->names[i]);
+
+		if (n == 0 || n > T_KEY_MAX - 1)
+			continue;
+		key[0] = 'n';
+		for (size_t j = 0; j < n; j++)
+			key[1 + j] = (uint8_t)tolower((unsigned char)
+			    a->names[i][j]);
+		k.size = (u_int32_t)(1 + n);
+		rc = throttle_db(s)->del(throttle_db(s), txn, &k, 0);
+	}
+	return rc == DB_NOTFOUND ? SUP_OK : store_err(rc, "throttle forget");
+}
+
+sup_err
+sess_user_forget(struct store *s, uint32_t user, const char *const *names)
+{
+	struct forget_args a = { .user = user, .names = names };
+
+	return store_run(s, 0, forget_txn, &a);
+}
+
 /* --- Purge ------------------------------------------------------------ */
 
 /*

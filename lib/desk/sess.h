@@ -109,4 +109,20 @@ sup_err sess_login(struct store *s, const struct sup_conf *conf,
     const char *name, const char *password, size_t plen, const char *addr,
     int64_t now_us, long *retry_after, json_object **user_rec);
 
+/*
+ * For a user's data export (lib/desk/privacy.c): the metadata of user's
+ * sessions appended to array, each {"created_at", "last_seen_at", "addr",
+ * "agent"}: never the session's id, its hash or its CSRF token.
+ */
+sup_err sess_user_list(struct store *s, uint32_t user, json_object *array);
+
+/*
+ * For an erasure: delete the login throttle records of the account
+ * ('u' and user) and of the names a caller typed for it (names: a
+ * NULL-ended list, e.g. its username and e-mail; 'n' and each
+ * lowercased), in one transaction.
+ */
+sup_err sess_user_forget(struct store *s, uint32_t user,
+    const char *const *names);
+
 #endif

@@ -1571,6 +1571,108 @@ token_revoke_user(struct store *s, uint32_t actor, uint32_t user,
 	return e;
 }
 
+/* --- Erasure ----------------------------------------------------------- */
+
+struct erase_args {
+	uint32_t actor, id;
+	json_object *was;	/* out: the record before */
+};
+
+bool
+user_is_erased(json_object *rec)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(rec, "erased", &v) &&
+	    json_object_get_boolean(v);
+}
+
+/* The stub that replaces the record rec of account id (new, or NULL). */
+static json_object *
+erased_stub(json_object *rec, uint32_t id)
+{
+	char name[64];
+	json_object *o, *v;
+
+	snprintf(name, sizeof(name), USER_ERASED_NAME_FMT, id);
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (!json_set(o, "id", json_object_new_int64(id)) ||
+	    !json_set(o, "username", json_object_new_string(name)) ||
+	    !json_set(o, "email", json_object_new_string("")) ||
+	    !json_set(o, "display_name",
+	    json_object_new_string(USER_ERASED_DISPLAY)) ||
+	    !json_set(o, "role", json_object_object_get_ex(rec, "role", &v) ?
+	    json_object_get(v) : json_object_new_string("user")) ||
+	    !json_set_null(o, "password") ||
+	    !json_set(o, "is_active", json_object_new_boolean(0)) ||
+	    (json_object_object_get_ex(rec, "created_at", &v) &&
+	    !json_set(o, "created_at", json_object_get(v))) ||
+	    !json_set(o, "erased", json_object_new_boolean(1))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static sup_err
+erase_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct erase_args *a = arg;
+	struct revoke_user_args r = { .actor = a->actor, .user = a->id };
+	uint8_t key[4];
+	json_object *rec, *stub = NULL;
+	struct event ev;
+	sup_err e;
+
+	json_object_put(a->was);
+	a->was = NULL;
+	be32_put(key, a->id);
+	if ((e = store_get(udb(s, UDB_USERS), txn, key, sizeof(key), DB_RMW,
+	    &rec)) != SUP_OK)
+		return e;
+	if (user_is_erased(rec)) {
+		a->was = rec;
+		return SUP_OK;
+	}
+	if (rec_active_admin(rec) && (e = other_admin(s, txn, a->id)) !=
+	    SUP_OK)
+		goto out;
+	if ((stub = erased_stub(rec, a->id)) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	if ((e = store_put(udb(s, UDB_USERS), txn, key, sizeof(key), stub,
+	    0)) != SUP_OK || (e = staff_note(s, txn, a->id, stub)) != SUP_OK ||
+	    (e = revoke_user_txn(s, txn, &r)) != SUP_OK)
+		goto out;
+	event_init(&ev, EV_USER_CHANGED, a->actor);
+	ev.user = a->id;
+	if ((e = event_finish(s, txn, &ev, event_change(&ev, "erased",
+	    json_object_new_boolean(0), json_object_new_boolean(1)))) !=
+	    SUP_OK || (e = gen_bump(s, txn)) != SUP_OK)
+		goto out;
+	a->was = rec;
+	rec = NULL;
+out:
+	json_object_put(stub);
+	json_object_put(rec);
+	return e;
+}
+
+sup_err
+user_erase(struct store *s, uint32_t actor, uint32_t id, json_object **was)
+{
+	struct erase_args a = { .actor = actor, .id = id };
+	sup_err e = store_run(s, 0, erase_txn, &a);
+
+	if (e == SUP_OK && was != NULL)
+		*was = a.was;
+	else
+		json_object_put(a.was);
+	return e;
+}
+
 /* --- The area ---------------------------------------------------------- */
 
 /* A user's lowercased field as the key of a unique index. */

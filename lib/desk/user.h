@@ -273,4 +273,25 @@ sup_err token_revoke_id(struct store *s, const char *id);
 sup_err token_revoke_user(struct store *s, uint32_t actor, uint32_t user,
     long *revoked);
 
+/*
+ * Erase the account id's personal data (docs/data.md): its record becomes
+ * a stub that keeps only its id, role and creation time, named
+ * USER_ERASED_NAME_FMT with its id (a name no account can take: it has a
+ * space), shown as USER_ERASED_DISPLAY, with no e-mail or password,
+ * inactive and marked "erased", so that the tickets and messages that
+ * name it still read; every token of it goes; its user.changed event says
+ * only "erased" (by actor; 0 for the desk).  USER_ELASTADMIN when it is
+ * the last active admin; SUP_ENOTFOUND.  *was (may be NULL) gets the
+ * record as it was (new: json_object_put), for the caller's cleaning of
+ * what other areas hold.  Erasing an erased account again changes
+ * nothing but is no error.
+ */
+#define USER_ERASED_NAME_FMT "Deleted user %u"
+#define USER_ERASED_DISPLAY "Deleted user"
+sup_err user_erase(struct store *s, uint32_t actor, uint32_t id,
+    json_object **was);
+
+/* Is rec an erased account's stub? */
+bool user_is_erased(json_object *rec);
+
 #endif

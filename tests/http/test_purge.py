@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Retention and erasure (docs/data.md), behind the real web server with the
+test clock:
+
+- `supportctl purge_old_tickets [--dry-run]`: closed tickets untouched for
+  ticket_retention_days go with their messages; the lists and counts are
+  right at once; `db verify` is clean after; the events about them are
+  emptied; --dry-run changes nothing.
+- `supportctl user export NAME`: everything the desk holds about a user.
+- `supportctl user erase NAME`: the account and its personal data go; its
+  messages stay, their author shown as a deleted user; the name and e-mail
+  are in no record of any .db file of the store (`db5.3_dump`); the last
+  admin cannot be erased.
+
+Run from the repo root of a built tree:  python3 tests/http/test_purge.py
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support import (T, TICKETS, SESSION, Client, check, eq, status,  # noqa: E402
+                     standard_server, check_no_leftovers, run_main)
+from test_session import Browser  # noqa: E402
+
+DAY = 86400
+RETENTION = 30
+
+srv = None
+
+
+def ctl_ok(*args, input=None):
+    p = srv.ctl(*args, input=input)
+    check(p.returncode == 0, "supportctl %s: exit %d: %s %s" % (
+        " ".join(args), p.returncode, p.stdout.decode(errors="replace"),
+        p.stderr.decode(errors="replace")))
+    return p.stdout.decode()
+
+
+def events():
+    return [json.loads(l) for l in ctl_ok("events").splitlines()]
+
+
+def verify_clean():
+    out = ctl_ok("db", "verify")
+    check("0 problems found" in out, "db verify: %s" % out)
+
+
+def make(client, subject, message="Hello."):
+    r = client.post(TICKETS, {"subject": subject, "initial_message": message})
+    status(r, 201, "open %r" % subject)
+    return r.json["uuid"]
+
+
+def close(uuid):
+    status(srv.client("carol").patch(TICKETS + uuid + "/", {"status": "closed"}), 200, "close")
+
+
+def staff_view():
+    """What staff see: every list's count and uuids, by status and by customer."""
+    dave = srv.client("dave")
+    out = {}
+    for q in ("", "status=closed", "status=open", "status=resolved"):
+        r = dave.get(TICKETS + "?page_size=100&" + q)
+        status(r, 200, "list " + q)
+        out[q] = (r.json["count"], sorted(t["uuid"] for t in r.json["results"]))
+    for name in ("alice", "bob"):
+        r = srv.client(name).get(TICKETS + "?page_size=100")
+        out[name] = (r.json["count"], sorted(t["uuid"] for t in r.json["results"]))
+    return out
+
+
+def dump_all():
+    """db5.3_dump -p of every .db file of the store, as one text."""
+    data = os.path.join(srv.var, "data")
+    out = []
+    for f in sorted(glob.glob(os.path.join(data, "*.db"))):
+        p = subprocess.run(["db5.3_dump", "-p", "-h", data, f], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        check(p.returncode == 0, "db5.3_dump %s: %s" % (f, p.stderr.decode(errors="replace")))
+        out.append(p.stdout.decode("utf-8", errors="replace"))
+    return "\n".join(out)
+
+
+def test_purge():
+    alice, bob, carol = srv.client("alice"), srv.client("bob"), srv.client("carol")
+    old_a = make(alice, "Old closed one", "first")
+    status(carol.post(TICKETS + old_a + "/messages/", {"content": "an answer"}), 201)
+    status(carol.post(TICKETS + old_a + "/messages/", {"content": "a note", "is_internal": True}), 201)
+    close(old_a)
+    old_b = make(bob, "Old closed two")
+    close(old_b)
+    old_touched = make(bob, "Old closed, then changed")
+    close(old_touched)
+    old_resolved = make(alice, "Old resolved, not closed")
+    status(carol.patch(TICKETS + old_resolved + "/", {"status": "resolved"}), 200)
+    old_open = make(alice, "Old open one")
+    srv.move_clock(RETENTION * DAY - 3600)
+    # Changed an hour before the others pass their retention: kept.
+    status(carol.patch(TICKETS + old_touched + "/", {"priority": "high"}), 200)
+    srv.move_clock(3600 + 60)
+    new_closed = make(alice, "New closed one")
+    close(new_closed)
+    purged = {old_a, old_b}
+    kept = {old_touched, old_resolved, old_open, new_closed}
+
+    with T.case("--dry-run counts what would go and changes nothing"):
+        before, evs, dump = staff_view(), events(), dump_all()
+        check("Old closed one" in dump and "an answer" in dump, "the dump holds the tickets' texts")
+        out = ctl_ok("purge_old_tickets", "--dry-run")
+        check("2 tickets (4 messages) would be purged" in out, "dry run says: %r" % out)
+        eq(staff_view(), before, "the lists")
+        eq(events(), evs, "the event log")
+        eq(dump_all(), dump, "every record of the store")
+
+    with T.case("purge_old_tickets: the old closed tickets go, the rest stay"):
+        seqs = {e["seq"] for e in events() if e.get("ticket") in purged}
+        check(seqs, "events about the purged tickets before")
+        out = ctl_ok("purge_old_tickets")
+        check(out.startswith("2 tickets (4 messages) purged; %d events emptied" % len(seqs)),
+              "says: %r" % out)
+        dave = srv.client("dave")
+        for u in purged:
+            eq(dave.get(TICKETS + u + "/").status, 404, "purged %s" % u)
+            eq(dave.get(TICKETS + u + "/messages/").status, 404, "messages of %s" % u)
+        for u in kept:
+            status(dave.get(TICKETS + u + "/"), 200, "kept %s" % u)
+
+    with T.case("lists and counts right after"):
+        v = staff_view()
+        eq(v[""], (4, sorted(kept)), "all")
+        eq(v["status=closed"], (2, sorted([old_touched, new_closed])), "closed")
+        eq(v["status=resolved"], (1, [old_resolved]), "resolved")
+        eq(v["alice"], (3, sorted([old_resolved, old_open, new_closed])), "alice's")
+        eq(v["bob"], (1, [old_touched]), "bob's")
+
+    with T.case("db verify is clean after the purge"):
+        verify_clean()
+
+    with T.case("the events about purged tickets are emptied, their numbers kept; others whole"):
+        evs = events()
+        eq([e["seq"] for e in evs], list(range(1, len(evs) + 1)), "no hole in the numbering")
+        for e in evs:
+            if e["seq"] in seqs:
+                eq(sorted(e), sorted(["seq", "id", "at", "type", "actor", "purged"]), "event %d" % e["seq"])
+            check(e.get("ticket") not in purged, "event %d names a purged ticket" % e["seq"])
+        check(any(e.get("ticket") == old_touched for e in evs), "a kept ticket's events are there")
+        text = json.dumps(evs)
+        check("Old closed one" not in text and "Old closed two" not in text, "purged subjects in the log")
+        dump = dump_all()
+        for word in ("Old closed one", "Old closed two", "an answer", "a note"):
+            check(word not in dump, "%r still in a record of the store" % word)
+        check("Old open one" in dump, "a kept ticket's subject is")
+
+    with T.case("a second purge finds nothing more"):
+        out = ctl_ok("purge_old_tickets")
+        check(out.startswith("0 tickets (0 messages) purged; 0 events emptied"), "says: %r" % out)
+        verify_clean()
+
+    with T.case("purge_old_tickets refuses other arguments"):
+        p = srv.ctl("purge_old_tickets", "--now")
+        eq(p.returncode, 2, "exit")
+        check(b"--now" in p.stderr, "names it: %r" % p.stderr)
+        eq(staff_view()[""][0], 4, "nothing purged")
+
+
+ERIN, ERIN_EMAIL, ERIN_DISPLAY = "erin-erase", "Erin.Secret@example.org", "Erin Quux-Zed"
+ERIN_PW = "pw-erin-Secret-1"
+
+
+def add_erin():
+    ctl_ok("user", "add", ERIN, "--email", ERIN_EMAIL, "--display-name", ERIN_DISPLAY,
+           "--password-stdin", input=(ERIN_PW + "\n").encode())
+    token = ctl_ok("token", "create", ERIN).strip()
+    return Client(srv.port, "Bearer " + token, name=ERIN), token
+
+
+def test_export_erase():
+    erin, token = add_erin()
+    carol = srv.client("carol")
+    b = Browser(srv.port)
+    b.login(ERIN, ERIN_PW)
+    r = Browser(srv.port).post(SESSION, {"username": ERIN, "password": "wrong-password"})
+    check(r.status >= 400, "a failed login: %d" % r.status)
+    t = make(erin, "Erin's printer", "Ask %s at %s, says %s" % ("me", "my address", "I"))
+    status(carol.post(TICKETS + t + "/messages/", {"content": "Carol here."}), 201)
+    status(erin.post(TICKETS + t + "/messages/", {"content": "Thanks, Carol."}), 201)
+    other = make(srv.client("alice"), "Alice's question")
+    status(carol.post(TICKETS + other + "/messages/", {"content": "Carol answers Alice."}), 201)
+
+    with T.case("user export: the account without its hash, tokens, sessions, tickets, events"):
+        out = json.loads(ctl_ok("user", "export", ERIN))
+        eq(sorted(out), sorted(["user", "tokens", "sessions", "saved_views", "canned_responses",
+                                "tickets", "messages", "events"]), "members")
+        eq(out["user"]["username"], ERIN, "username")
+        eq(out["user"]["email"], ERIN_EMAIL, "e-mail")
+        eq(out["user"]["display_name"], ERIN_DISPLAY, "display name")
+        check("password" not in out["user"], "no password hash")
+        eq(len(out["tokens"]), 1, "one token")
+        check(token not in json.dumps(out), "the token's secret is not there")
+        eq(len(out["sessions"]), 1, "one session")
+        eq(sorted(out["sessions"][0]), ["addr", "agent", "created_at", "last_seen_at"], "session metadata only")
+        eq([x["uuid"] for x in out["tickets"]], [t], "her ticket")
+        eq(out["tickets"][0], api_ticket(t), "as staff see it")
+        eq(out["messages"], [], "no message in others' tickets")
+        types = [e["type"] for e in out["events"]]
+        for ty in ("user.created", "token.created", "login.succeeded", "login.failed", "ticket.created",
+                   "message.posted"):
+            check(ty in types, "%s among her events: %s" % (ty, types))
+
+    with T.case("user export of an agent: the messages written in customers' tickets"):
+        out = json.loads(ctl_ok("user", "export", "carol"))
+        eq(sorted(m["content"] for m in out["messages"]), ["Carol answers Alice.", "Carol here."],
+           "carol's messages")
+        eq(out["tickets"], [], "carol opened no ticket")
+
+    with T.case("user export / erase: bad usage and unknown names"):
+        for verb in ("export", "erase"):
+            p = srv.ctl("user", verb)
+            eq(p.returncode, 2, "%s without a name" % verb)
+            p = srv.ctl("user", verb, "nobody-such")
+            eq(p.returncode, 1, "%s of an unknown name" % verb)
+            check(b"nobody-such" in p.stderr, "names it")
+
+    dump = dump_all().lower()
+    check(ERIN.lower() in dump and ERIN_EMAIL.lower() in dump, "the dump holds her name before")
+
+    with T.case("user erase: the name and e-mail are in no record of the store"):
+        out = ctl_ok("user", "erase", ERIN)
+        check(out.startswith("erased user %s" % ERIN), "says: %r" % out)
+        dump = dump_all().lower()
+        for word in (ERIN, ERIN_EMAIL, ERIN_DISPLAY):
+            check(word.lower() not in dump, "%r still in a db5.3_dump of the store" % word)
+
+    with T.case("after the erasure: staff read the ticket, the author shown as a deleted user"):
+        tk = api_ticket(t)
+        eq([m["content"] for m in tk["messages"]],
+           ["Ask me at my address, says I", "Carol here.", "Thanks, Carol."], "the thread is whole")
+        for m in (tk["messages"][0], tk["messages"][2]):
+            eq(m["sender"]["display_name"], "Deleted user", "the author's display name")
+            check(m["sender"]["username"].startswith("Deleted user"), "username %r" % m["sender"]["username"])
+        eq(tk["user"]["display_name"], "Deleted user", "the customer")
+        eq(tk["user"].get("email"), "", "no e-mail")
+        eq(erin.get(TICKETS).status, 401, "her token is gone")
+        eq(b.get(TICKETS).status in (401, 403), True, "her session is gone")
+        r = Browser(srv.port).post(SESSION, {"username": ERIN, "password": ERIN_PW})
+        check(r.status >= 400, "she cannot log in: %d" % r.status)
+        verify_clean()
+
+    with T.case("the name is free again; erasing an erased account again changes nothing"):
+        p = srv.ctl("user", "erase", "Deleted user %d" % tk["user"]["id"])
+        eq(p.returncode, 0, "again: %s" % p.stderr)
+        verify_clean()
+
+    with T.case("the last active admin cannot be erased"):
+        ctl_ok("user", "disable", "admin")
+        p = srv.ctl("user", "erase", "dave")
+        eq(p.returncode, 1, "refused")
+        check(b"last active admin" in p.stderr, "says why: %r" % p.stderr)
+        status(srv.client("dave").get(TICKETS), 200, "dave still works")
+        out = json.loads(ctl_ok("user", "export", "dave"))
+        eq(out["user"]["username"], "dave", "dave's account is whole")
+        ctl_ok("user", "enable", "admin")
+
+
+def api_ticket(uuid):
+    r = srv.client("dave").get(TICKETS + uuid + "/")
+    status(r, 200, "staff's view of the ticket")
+    return r.json
+
+
+def main():
+    global srv
+    srv = standard_server(clock=True, conf={("support", "ticket_retention_days"): str(RETENTION)})
+    test_purge()
+    test_export_erase()
+    check_no_leftovers(srv)
+
+
+if __name__ == "__main__":
+    run_main(main)
