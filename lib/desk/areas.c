@@ -19,5 +19,6 @@ const struct store_area *const desk_areas[AREA_MAX + 1] = {
 	[AREA_WEBIN] = &webin_area,
 	[AREA_MAILIN] = &mailin_area,
 	[AREA_OUTBOX] = &outbox_area,
+	[AREA_REMIND] = &remind_area,
 	[AREA_MAX] = NULL,
 };

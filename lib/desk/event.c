@@ -60,6 +60,8 @@ const char *const event_type_names[EV_MAX] = {
 	[EV_CANNED_UPDATED] = "canned.updated",
 	[EV_CANNED_DELETED] = "canned.deleted",
 	[EV_SESSIONS_REVOKED] = "sessions.revoked",
+	[EV_TICKET_REMINDER_DUE] = "ticket.reminder_due",
+	[EV_TICKET_ESCALATED] = "ticket.escalated",
 };
 
 int

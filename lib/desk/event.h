@@ -53,6 +53,8 @@ enum event_type {
 	EV_CANNED_UPDATED,	/* data: canned, title */
 	EV_CANNED_DELETED,	/* data: canned, title */
 	EV_SESSIONS_REVOKED,	/* user; data: count (an admin's revocation) */
+	EV_TICKET_REMINDER_DUE,	/* user: the customer; data: since, days */
+	EV_TICKET_ESCALATED,	/* data: status, since, hours */
 	EV_MAX
 };
 
