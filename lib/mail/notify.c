@@ -245,7 +245,8 @@ render(struct notify *nt, const char *name, const char *ext,
 
 /*
  * The template data of a mail to r (a new object), old_status the status
- * before a change (or NULL); NULL when out of memory.
+ * before a change (or NULL), reply its Reply-To address; NULL when out
+ * of memory.
  */
 static json_object *
 mail_data(struct job *j, const struct rcpt *r, const char *old_status,
