@@ -31,12 +31,14 @@
 #include "conf.h"
 #include "notify.h"
 #include "outbox.h"
+#include "remind.h"
 #include "store.h"
 #include "transport.h"
 #include "util.h"
 
 #define CONSUME_BATCH 100
 #define TRIM_EVERY_US (3600LL * 1000000)
+#define REMIND_EVERY_US (600LL * 1000000)	/* reminders: every 10 min */
 
 static volatile sig_atomic_t stopping;
 
@@ -115,14 +117,28 @@ deliver(const struct sup_conf *conf, struct store *s,
 	return SUP_OK;
 }
 
-/* One pass: the events, then the deliveries due, then upkeep. */
+/*
+ * One pass: the reminders and escalations due (every REMIND_EVERY_US,
+ * and in every --once pass: *last_remind is 0 then), the events, then
+ * the deliveries due, then upkeep.
+ */
 static sup_err
 pass(const struct sup_conf *conf, struct store *s, struct notify *nt,
-    struct mail_transport *tr, int64_t *last_trim)
+    struct mail_transport *tr, int64_t *last_trim, int64_t *last_remind)
 {
 	long sent = 0;
 	sup_err e;
 
+	if (*last_remind == 0 || time_now_us() - *last_remind >=
+	    REMIND_EVERY_US) {
+		*last_remind = time_now_us();
+		if ((e = remind_scan(s, conf, time_now_us(), NULL, NULL)) !=
+		    SUP_OK) {
+			fprintf(stderr, "support-worker: reminders: %s\n",
+			    sup_strerror(e));
+			return e;
+		}
+	}
 	if ((e = consume(s, nt)) != SUP_OK) {
 		fprintf(stderr, "support-worker: reading the event log: %s\n",
 		    sup_strerror(e));
@@ -161,7 +177,7 @@ main(int argc, char **argv)
 	const char *conf_file = NULL;
 	bool once = false, open = false;
 	long interval = 2;
-	int64_t last_trim = 0;
+	int64_t last_trim = 0, last_remind = 0;
 	int c, rc = 1;
 	sup_err e;
 
@@ -209,7 +225,7 @@ main(int argc, char **argv)
 		    "support_email, and smtp_url or sendmail_path): mail is "
 		    "queued, not sent\n");
 	for (;;) {
-		e = pass(&conf, &s, nt, tr, &last_trim);
+		e = pass(&conf, &s, nt, tr, &last_trim, &last_remind);
 		if (e == SUP_ERECOVER)
 			e = store_reopen(&s, &conf);
 		if (once) {

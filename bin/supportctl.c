@@ -18,6 +18,7 @@
  *   supportctl [--conf FILE] db backup DIR
  *   supportctl [--conf FILE] session purge
  *   supportctl [--conf FILE] close_old_tickets --days N
+ *   supportctl [--conf FILE] send_ticket_reminders
  *   supportctl [--conf FILE] events [--from N] [--follow]
  *   supportctl [--conf FILE] events trim
  *   supportctl [--conf FILE] export_support_data --format=csv|json --days=N
@@ -57,6 +58,7 @@
 #include "mailin.h"
 #include "replytoken.h"
 #include "outbox.h"
+#include "remind.h"
 #include "sess.h"
 #include "stats.h"
 #include "store.h"
@@ -86,6 +88,7 @@ usage(void)
 	    "  db backup DIR\n"
 	    "  session purge\n"
 	    "  close_old_tickets --days N\n"
+	    "  send_ticket_reminders\n"
 	    "  events [--from N] [--follow]\n"
 	    "  events trim\n"
 	    "  reply-token TICKET USER [--days N]\n"
@@ -689,6 +692,30 @@ cmd_close_old(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 		return 1;
 	}
 	printf("%ld ticket%s closed\n", closed, closed == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * send_ticket_reminders: the reminders and escalation alerts now due
+ * (remind_scan), each once per waiting period: their events are
+ * appended, and support-worker mails them (its next pass).
+ */
+static int
+cmd_send_reminders(const struct sup_conf *conf, struct store *s, int argc,
+    char **argv SUP_UNUSED)
+{
+	long reminded = 0, escalated = 0;
+	sup_err e;
+
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((e = remind_scan(s, conf, time_now_us(), &reminded, &escalated))
+	    != SUP_OK)
+		return failed("send_ticket_reminders", e);
+	printf("%ld reminder%s, %ld escalation%s queued\n", reminded,
+	    reminded == 1 ? "" : "s", escalated, escalated == 1 ? "" : "s");
 	return 0;
 }
 
@@ -1348,6 +1375,7 @@ static const struct command commands[] = {
 	{ "db", "backup", OWN_STORE, cmd_db_backup },
 	{ "session", "purge", 0, cmd_session_purge },
 	{ "close_old_tickets", NULL, 0, cmd_close_old },
+	{ "send_ticket_reminders", NULL, 0, cmd_send_reminders },
 	/* "events trim" before "events": the first that matches runs. */
 	{ "events", "trim", 0, cmd_events_trim },
 	{ "events", NULL, 0, cmd_events },

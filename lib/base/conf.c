@@ -61,6 +61,8 @@ static const struct key keys[] = {
 	{ "support", "webhook_secret", K_SECRET, O(webhook_secret), 0, 0 },
 	{ "support", "secret_file", K_PATH, O(secret_file), 0, 0 },
 	{ "support", "reply_token_days", K_LONG, O(reply_token_days), 1, 3650 },
+	{ "support", "reminder_days", K_LONG, O(reminder_days), 0, 3650 },
+	{ "support", "escalation_hours", K_LONG, O(escalation_hours), 0, 24 * 3650 },
 	{ "support", "mail_max_bytes", K_LONG, O(mail_max_bytes), 1024, 1L << 30 },
 	{ "support", "mail_create_users", K_BOOL, O(mail_create_users), 0, 0 },
 	{ "support", "mail_max_per_sender_hour", K_LONG, O(mail_max_per_sender_hour), 1, 1000000 },
@@ -311,6 +313,8 @@ conf_defaults(struct sup_conf *conf)
 	conf->login_window_s = 900;
 	conf->confine = true;
 	conf->reply_token_days = 90;
+	conf->reminder_days = 3;
+	conf->escalation_hours = 24;
 	conf->mail_max_bytes = 10L << 20;
 	conf->mail_create_users = false;
 	conf->mail_max_per_sender_hour = 20;

@@ -89,6 +89,9 @@ struct sup_conf {
 	long mail_max_bytes;		/* support-mailin takes no larger mail */
 	bool mail_create_users;		/* an unknown sender gets an account */
 	long mail_max_per_sender_hour;	/* more from one sender: dropped */
+	/* Reminders and escalation (docs/mail.md, "Reminders"); 0: off. */
+	long reminder_days;		/* waiting for the customer this long */
+	long escalation_hours;		/* waiting for staff this long */
 	char errmsg[256];		/* why conf_load failed */
 };
 

@@ -21,5 +21,6 @@ const struct store_area *const desk_areas[AREA_MAX + 1] = {
 	[AREA_OUTBOX] = &outbox_area,
 	[AREA_AUDIT] = &audit_area,
 	[AREA_STATS] = &stats_area,
+	[AREA_REMIND] = &remind_area,
 	[AREA_MAX] = NULL,
 };

@@ -63,6 +63,8 @@ const char *const event_type_names[EV_MAX] = {
 	[EV_MESSAGE_EDITED] = "message.edited",
 	[EV_MESSAGE_DELETED] = "message.deleted",
 	[EV_TICKET_RATED] = "ticket.rated",
+	[EV_TICKET_REMINDER_DUE] = "ticket.reminder_due",
+	[EV_TICKET_ESCALATED] = "ticket.escalated",
 };
 
 int

@@ -59,6 +59,8 @@ enum event_type {
 	EV_MESSAGE_EDITED,	/* changes: content; data: author, is_internal */
 	EV_MESSAGE_DELETED,	/* data: content, author, is_internal, ... */
 	EV_TICKET_RATED,	/* the customer's rating; data: rating */
+	EV_TICKET_REMINDER_DUE,	/* user: the customer; data: since, days */
+	EV_TICKET_ESCALATED,	/* data: status, since, hours */
 	EV_MAX
 };
 

@@ -33,7 +33,8 @@ struct notify {
 };
 
 /* The kinds of mail, with their templates and subjects. */
-enum mail_kind { MK_CREATED, MK_RESPONSE, MK_UPDATED, MK_RESOLVED, MK_MAX };
+enum mail_kind { MK_CREATED, MK_RESPONSE, MK_UPDATED, MK_RESOLVED, MK_REMINDER,
+	MK_ESCALATION, MK_MAX };
 
 static const struct {
 	const char *name;	/* templates/mail/NAME.txt, NAME.html */
@@ -43,6 +44,8 @@ static const struct {
 	[MK_RESPONSE] = { "admin_response", "New reply" },
 	[MK_UPDATED] = { "ticket_updated", "Ticket updated" },
 	[MK_RESOLVED] = { "ticket_resolved", "Ticket resolved" },
+	[MK_REMINDER] = { "ticket_reminder", "Waiting for your reply" },
+	[MK_ESCALATION] = { "escalation_alert", "Escalation" },
 };
 
 sup_err
@@ -242,13 +245,15 @@ render(struct notify *nt, const char *name, const char *ext,
 
 /*
  * The template data of a mail to r (a new object), old_status the status
- * before a change (or NULL); NULL when out of memory.
+ * before a change (or NULL), reply its Reply-To address; NULL when out
+ * of memory.
  */
 static json_object *
-mail_data(struct job *j, const struct rcpt *r, const char *old_status)
+mail_data(struct job *j, const struct rcpt *r, const char *old_status,
+    const char *reply)
 {
 	const struct sup_conf *c = j->nt->conf;
-	json_object *d = json_object_new_object();
+	json_object *d = json_object_new_object(), *ed, *v;
 	char uuid[UUID_STRLEN + 1], url[1024] = "";
 	size_t blen = strlen(c->base_url);
 
@@ -276,11 +281,26 @@ mail_data(struct job *j, const struct rcpt *r, const char *old_status)
 	    !json_set(d, "actor_name", json_object_new_string(
 	    j->actor_name[0] ? j->actor_name : "The support desk")) ||
 	    !json_set(d, "desk_email", json_object_new_string(
-	    c->support_email))) {
+	    c->support_email)) ||
+	    !json_set(d, "reply_address", json_object_new_string(reply))) {
 		json_object_put(d);
 		return NULL;
 	}
+	/* A reminder's days, an escalation's hours (remind.h). */
+	if (json_object_object_get_ex(j->ev, "data", &ed)) {
+		if (json_object_object_get_ex(ed, "days", &v) &&
+		    !json_set(d, "waiting_days", json_object_new_int64(
+		    json_object_get_int64(v))))
+			goto fail;
+		if (json_object_object_get_ex(ed, "hours", &v) &&
+		    !json_set(d, "waiting_hours", json_object_new_int64(
+		    json_object_get_int64(v))))
+			goto fail;
+	}
 	return d;
+fail:
+	json_object_put(d);
+	return NULL;
 }
 
 /*
@@ -313,7 +333,9 @@ queue_mail(struct job *j, enum mail_kind k, const char *old_status)
 		char *bytes = NULL;
 		size_t len;
 
-		if ((data = mail_data(j, r, old_status)) == NULL)
+		mail_reply_to(j->nt, (uint32_t)j->t.number, r->user, reply,
+		    sizeof(reply));
+		if ((data = mail_data(j, r, old_status, reply)) == NULL)
 			return SUP_ENOMEM;
 		if ((e = render(j->nt, kinds[k].name, "txt", data, &text)) !=
 		    SUP_OK || (e = render(j->nt, kinds[k].name, "html", data,
@@ -323,8 +345,6 @@ queue_mail(struct job *j, enum mail_kind k, const char *old_status)
 		uuid_format(d.id, mid);
 		snprintf(mid + UUID_STRLEN, sizeof(mid) - UUID_STRLEN, "@%s",
 		    domain);
-		mail_reply_to(j->nt, (uint32_t)j->t.number, r->user, reply,
-		    sizeof(reply));
 		m.from.addr = c->support_email;
 		m.from.name = "Support";
 		m.to.addr = r->addr;
@@ -470,6 +490,32 @@ event_mail(struct job *j, int type)
 			return e;
 		return queue_mail(j, MK_UPDATED, from);
 	}
+	case EV_TICKET_REMINDER_DUE:
+		/*
+		 * To the customer, while the ticket still waits for them (a
+		 * reply or a change since the event: the reminder is moot).
+		 */
+		if (j->t.status != ST_WAITING_FOR_USER)
+			return SUP_OK;
+		{
+			sup_err e;
+			if ((e = add_user(j, j->t.user)) != SUP_OK)
+				return e;
+		}
+		return queue_mail(j, MK_REMINDER, NULL);
+	case EV_TICKET_ESCALATED:
+		/* To the team and the assignee, while it still waits. */
+		if (!c->notify_escalation_alerts ||
+		    (j->t.status != ST_OPEN &&
+		    j->t.status != ST_WAITING_FOR_ADMIN))
+			return SUP_OK;
+		add_team(j);
+		{
+			sup_err e;
+			if ((e = add_user(j, j->t.assignee)) != SUP_OK)
+				return e;
+		}
+		return queue_mail(j, MK_ESCALATION, NULL);
 	default:
 		/* note.added among them: an internal note is never mailed. */
 		return SUP_OK;
@@ -504,7 +550,8 @@ on_event(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
 	}
 	t = event_type_from(type, strlen(type));
 	if (t != EV_TICKET_CREATED && t != EV_TICKET_UPDATED &&
-	    t != EV_MESSAGE_POSTED)
+	    t != EV_MESSAGE_POSTED && t != EV_TICKET_REMINDER_DUE &&
+	    t != EV_TICKET_ESCALATED)
 		goto out;
 	if ((tk = str_member(j.ev, "ticket")) == NULL ||
 	    !uuid_parse(tk, strlen(tk), tuuid))
