@@ -130,4 +130,12 @@ sup_err stats_rating(struct store *s, const struct sup_user *u,
  */
 int64_t stats_quantile(const int64_t *h, int64_t n, int pct);
 
+/*
+ * Remove the rating (with its comment) of the ticket uuid inside txn, for
+ * a ticket purged for its age (lib/desk/retention.c); the aggregates keep
+ * its numbers, and the ticket's facts stay with them.  The store's errors.
+ */
+sup_err stats_forget_rating(struct store *s, DB_TXN *txn,
+    const uint8_t uuid[UUID_LEN]);
+
 #endif
