@@ -679,6 +679,104 @@ audit_verify(struct store *s, struct store_check *c)
 	return SUP_OK;
 }
 
+/* --- Rewriting (erasure) ---------------------------------------------- */
+
+#define AUDIT_REWRITE_BATCH 500
+
+struct audit_rewrite_args {
+	sup_err (*fn)(void *ctx, struct store *s, DB_TXN *txn,
+	    json_object *row, bool *changed);
+	void *ctx;
+	uint8_t from[ROW_KEY_LEN];	/* the batch starts at this key */
+	bool started, done;
+	long changed;			/* the batch's */
+};
+
+/*
+ * One batch of audit_rewrite: AUDIT_REWRITE_BATCH rows from a->from on,
+ * each handed to fn and stored again under its key when fn changed it
+ * (the indexes hold only keys, ticket and actor ids: they stay).
+ */
+static sup_err
+audit_rewrite_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct audit_rewrite_args *a = arg;
+	uint8_t key[ROW_KEY_LEN];
+	DBT k = { .data = key, .size = ROW_KEY_LEN, .ulen = ROW_KEY_LEN,
+	    .flags = DB_DBT_USERMEM }, d = { 0 };
+	DB *log = adb(s, ADB_LOG);
+	long n = 0;
+	sup_err e = SUP_OK;
+	DBC *cur;
+	int rc;
+
+	a->changed = 0;
+	memcpy(key, a->from, ROW_KEY_LEN);
+	if ((rc = log->cursor(log, txn, &cur, 0)) != 0)
+		return store_err(rc, "audit cursor");
+	for (rc = cur->get(cur, &k, &d, (a->started ? DB_SET_RANGE :
+	    DB_FIRST) | DB_RMW); rc == 0;
+	    rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) {
+		json_object *row = NULL;
+		bool changed = false;
+		const char *text;
+		size_t len;
+
+		if (k.size != ROW_KEY_LEN)
+			continue;
+		if (n++ == AUDIT_REWRITE_BATCH) {
+			memcpy(a->from, key, ROW_KEY_LEN);
+			a->started = true;
+			goto out;
+		}
+		if ((e = store_parse(&d, &row)) != SUP_OK ||
+		    (e = a->fn(a->ctx, s, txn, row, &changed)) != SUP_OK) {
+			json_object_put(row);
+			goto out;
+		}
+		if (changed) {
+			if ((text = json_object_to_json_string_length(row,
+			    JSON_C_TO_STRING_PLAIN, &len)) == NULL) {
+				e = SUP_ENOMEM;
+			} else {
+				DBT nd = { .data = (void *)(uintptr_t)text,
+				    .size = (u_int32_t)len };
+				e = store_err(cur->put(cur, &k, &nd,
+				    DB_CURRENT), "audit rewrite");
+			}
+			a->changed++;
+		}
+		json_object_put(row);
+		if (e != SUP_OK)
+			goto out;
+	}
+	if (rc == DB_NOTFOUND)
+		a->done = true;
+	else
+		e = store_err(rc, "audit read");
+out:
+	cur->close(cur);
+	return e;
+}
+
+sup_err
+audit_rewrite(struct store *s, sup_err (*fn)(void *ctx, struct store *s,
+    DB_TXN *txn, json_object *row, bool *changed), void *ctx, long *changed)
+{
+	struct audit_rewrite_args a = { .fn = fn, .ctx = ctx };
+	long total = 0;
+	sup_err e;
+
+	do {
+		if ((e = store_run(s, 0, audit_rewrite_txn, &a)) != SUP_OK)
+			break;
+		total += a.changed;
+	} while (!a.done);
+	if (changed != NULL)
+		*changed = total;
+	return e;
+}
+
 /* --- The area ---------------------------------------------------------- */
 
 static const struct store_db audit_dbs[AUDIT_NDB] = {

@@ -76,4 +76,16 @@ sup_err audit_list(struct store *s, const struct audit_query *q,
 sup_err audit_ticket_of(struct store *s, const char *text, size_t n,
     uint8_t uuid[UUID_LEN]);
 
+/*
+ * Hand every row of the audit log (an event as the log stored it, parsed)
+ * to fn, in batches of short transactions, and store again under its key
+ * each row fn says it changed: what an erasure uses to take a person's
+ * name and addresses out of the rows (lib/desk/privacy.c), as it does
+ * with the event log (event_rewrite).  *changed (may be NULL) gets how
+ * many rows were rewritten.  fn's error, or the store's.
+ */
+sup_err audit_rewrite(struct store *s, sup_err (*fn)(void *ctx,
+    struct store *s, DB_TXN *txn, json_object *row, bool *changed),
+    void *ctx, long *changed);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "canned.h"
 #include "caller.h"
 #include "event.h"
@@ -649,7 +650,11 @@ rest:
 	    (e = sess_user_forget(s, id, sc.names)) != SUP_OK ||
 	    (e = presence_user_erase(s, id, &st->marks)) != SUP_OK)
 		goto out;
-	e = event_rewrite(s, false, INT64_MAX, scrub_event, &sc, &st->events, NULL);
+	if ((e = event_rewrite(s, false, INT64_MAX, scrub_event, &sc,
+	    &st->events, NULL)) != SUP_OK)
+		goto out;
+	/* The audit log keeps copies of the events: the same scrub. */
+	e = audit_rewrite(s, scrub_event, &sc, &st->audit);
 out:
 	json_object_put(was);
 	free(name);

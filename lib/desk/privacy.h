@@ -28,15 +28,16 @@ sup_err user_data_export(struct store *s, uint32_t id, export_write_fn write,
     void *ctx);
 
 struct erase_stats {
-	long sessions, views, canned, marks, events;
+	long sessions, views, canned, marks, events, audit;
 };
 
 /*
  * Erase account id's personal data: the account becomes a stub that keeps
  * its id (user_erase: its messages stay, shown by "Deleted user"), its
  * sessions, tokens, login throttle records, presence marks, saved views
- * and personal canned responses go, and every event of the log is
- * rewritten without its name, e-mail and display name (any string equal
+ * and personal canned responses go, and every event of the log (and
+ * every row of the audit log, which keeps copies of them) is rewritten
+ * without its name, e-mail and display name (any string equal
  * to one of them becomes "Deleted user") and, for the events by or about
  * it, without the addresses it logged in from.  USER_ELASTADMIN for the
  * last active admin (nothing is changed then); SUP_ENOTFOUND.  Each step
