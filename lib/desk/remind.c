@@ -199,6 +199,24 @@ remind_scan(struct store *s, const struct sup_conf *conf, int64_t now_us,
 
 /* --- The area -------------------------------------------------------- */
 
+sup_err
+remind_forget(struct store *s, DB_TXN *txn, const uint8_t uuid[UUID_LEN])
+{
+	DB *marks = store_db(s, AREA_REMIND, RDB_MARKS);
+
+	for (int kind = 0; kind < REMIND_NKIND; kind++) {
+		uint8_t key[MARK_KEY_LEN];
+		DBT k = { .data = key, .size = sizeof(key) };
+		int rc;
+
+		mark_key(key, uuid, (enum remind_kind)kind);
+		if ((rc = marks->del(marks, txn, &k, 0)) != 0 &&
+		    rc != DB_NOTFOUND)
+			return store_err(rc, "remind forget");
+	}
+	return SUP_OK;
+}
+
 static const struct store_db remind_dbs[REMIND_NDB] = {
 	[RDB_MARKS] = { .file = "remind.db", .type = DB_BTREE },
 };

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "store.h"
 #include "sup.h"
+#include "util.h"
 
 #define REMIND_BATCH 100	/* tickets looked at in one transaction */
 
@@ -42,5 +43,12 @@ enum remind_kind { REMIND_CUSTOMER, REMIND_ESCALATE, REMIND_NKIND };
  */
 sup_err remind_scan(struct store *s, const struct sup_conf *conf,
     int64_t now_us, long *reminded, long *escalated);
+
+/*
+ * Remove the markers of the ticket uuid inside txn (a ticket purged for
+ * its age: lib/desk/retention.c).  The store's errors.
+ */
+sup_err remind_forget(struct store *s, DB_TXN *txn,
+    const uint8_t uuid[UUID_LEN]);
 
 #endif

@@ -12,7 +12,9 @@
 #include "msg.h"
 #include "presence.h"
 #include "record.h"
+#include "remind.h"
 #include "retention.h"
+#include "stats.h"
 #include "tstore.h"
 #include "util.h"
 
@@ -77,9 +79,10 @@ count_add(struct store *s, DB_TXN *txn, enum record_counter kind, int64_t id,
 
 /*
  * Purge one ticket, t (read from tickets.db under a write lock in txn):
- * its messages, its presence marks, its t_recent entry, its record (the
- * associated indexes follow), then its counts, last as every writer
- * does.  A ticket is closed, so not active: "active:ID" is not its.
+ * its messages, its presence marks, its reminder markers and rating
+ * (its facts stay with the statistics' numbers), its t_recent entry, its
+ * record (the associated indexes follow), then its counts, last as every
+ * writer does.  A ticket is closed, so not active: "active:ID" is not its.
  */
 static sup_err
 purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
@@ -97,7 +100,8 @@ purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
 	store_recent_key(rkey, t->updated_at, t->uuid);
 	if ((e = delete_range(msg_db(s), txn, t->uuid, messages)) != SUP_OK ||
 	    (e = delete_range(presence_db(s), txn, t->uuid, &marks)) !=
-	    SUP_OK)
+	    SUP_OK || (e = remind_forget(s, txn, t->uuid)) != SUP_OK ||
+	    (e = stats_forget_rating(s, txn, t->uuid)) != SUP_OK)
 		return e;
 	rc = recent->del(recent, txn, &rk, 0);
 	if (rc != 0 && rc != DB_NOTFOUND)
@@ -191,7 +195,7 @@ ticket_purge_event(void *ctx SUP_UNUSED, struct store *s, DB_TXN *txn,
     json_object *ev, bool *changed)
 {
 	static const char *const drop[] = { "ticket", "message", "changes",
-	    "data" };
+	    "data", "addr" };
 	DB *tickets = ticket_db(s, TDB_TICKETS);
 	json_object *v;
 	uint8_t uuid[UUID_LEN];
