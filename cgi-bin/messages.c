@@ -319,13 +319,23 @@ page_message_change(struct app *app, struct sup_req *r, bool del)
 	if (e == SUP_EINVAL || e == SUP_EUNKNOWN) {
 		/* Said at the top of the page: the reply box is another form. */
 		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
+		json_object *why = NULL;
+		char text[512];
+
 		if (te != SUP_OK)
 			return te;
+		/* The field's own words (its limit, say), else a plain ask. */
+		if (r->err_fields == NULL || !json_object_object_get_ex(
+		    r->err_fields, "content", &why) ||
+		    !json_object_is_type(why, json_type_string))
+			why = NULL;
+		snprintf(text, sizeof(text), "%s", why != NULL ?
+		    json_object_get_string(why) : "Give its new text.");
 		json_object_put(r->err_fields);
 		r->err_fields = NULL;
 		if ((note = json_object_new_object()) == NULL ||
-		    !json_set(note, "text", json_object_new_string("The message "
-		    "was not edited: give its new text.")) ||
+		    !json_set(note, "field", json_object_new_string("content")) ||
+		    !json_set(note, "text", json_object_new_string(text)) ||
 		    (more = json_object_new_object()) == NULL ||
 		    json_object_object_add(more, "message_error", note) != 0) {
 			json_object_put(note);

@@ -358,7 +358,7 @@ async function reply(page, text, { internal = false } = {}) {
 	await box.fill(text);
 	if (internal)
 		await page.getByRole('checkbox', { name: /internal/i }).check();
-	await page.getByRole('button', { name: /^send/i }).click();
+	await page.getByRole('button', { name: /^send reply/i }).click();
 }
 
 step('live conversation: customer and staff pages open at once, no reload', async () => {
@@ -551,7 +551,7 @@ step('the same flow with JavaScript disabled: forms post and redirect', async ()
 
 	const c1 = 'A reply without JavaScript ' + Date.now();
 	await cust.getByRole('textbox', { name: /reply|message/i }).fill(c1);
-	r = await postForm(cust, cust.getByRole('button', { name: /^send/i }));
+	r = await postForm(cust, cust.getByRole('button', { name: /^send reply/i }));
 	assert.equal(r.status(), 303, 'the reply form answers with a redirect');
 	assert.equal(path0(cust), url, 'back on the chat page');
 	assert.equal(await messageWith(cust, c1).count(), 1, 'the reply shows after the redirect');
@@ -562,13 +562,13 @@ step('the same flow with JavaScript disabled: forms post and redirect', async ()
 	assert.equal(await messageWith(staff, c1).count(), 1, 'the staff page shows the reply');
 	const s1 = 'Staff answer without JavaScript ' + Date.now();
 	await staff.getByRole('textbox', { name: /reply|message/i }).fill(s1);
-	r = await postForm(staff, staff.getByRole('button', { name: /^send/i }));
+	r = await postForm(staff, staff.getByRole('button', { name: /^send reply/i }));
 	assert.equal(r.status(), 303, 'the staff reply answers with a redirect');
 	assert.equal(await messageWith(staff, s1).count(), 1, 'the staff reply shows after the redirect');
 	const note = 'Internal note without JavaScript ' + Date.now();
 	await staff.getByRole('textbox', { name: /reply|message/i }).fill(note);
 	await staff.getByRole('checkbox', { name: /internal/i }).check();
-	r = await postForm(staff, staff.getByRole('button', { name: /^send/i }));
+	r = await postForm(staff, staff.getByRole('button', { name: /^send reply/i }));
 	assert.equal(r.status(), 303, 'the internal note answers with a redirect');
 	assert.equal(await messageWith(staff, note).count(), 1, 'the note shows on the staff page');
 	await shot(staff, 'nojs-staff-replied');

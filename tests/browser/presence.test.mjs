@@ -212,14 +212,14 @@ step('a held reply: B sends after A replied; B sees A\'s reply, then sends anywa
 	// A replies through their page.
 	const boxA = A.getByRole('textbox', { name: /reply/i });
 	await boxA.fill(first);
-	await A.getByRole('button', { name: /^send/i }).click();
+	await A.getByRole('button', { name: /^send reply/i }).click();
 	await messageWith(A, first).waitFor({ timeout: LIVE_TIMEOUT });
 	assert.equal(await boxA.inputValue(), '', 'A\'s box is emptied once sent');
 	assert.equal(await messageWith(B, first).count(), 0, 'B has not seen A\'s reply yet');
 
 	// B sends: held, A's reply shown, the draft kept, "Send anyway".
 	expectStatus(B, `/api/support/tickets/${ticketUuid}/messages/`, 409);
-	await B.getByRole('button', { name: /^send/i }).click();
+	await B.getByRole('button', { name: /^send reply/i }).click();
 	await messageWith(B, first).waitFor({ timeout: LIVE_TIMEOUT });
 	await B.getByRole('button', { name: /send anyway/i }).waitFor({ timeout: LIVE_TIMEOUT });
 	assert.equal(await boxB.inputValue(), draft, 'B\'s draft is kept');

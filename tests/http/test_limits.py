@@ -143,15 +143,17 @@ def field_complaint(r, name):
         m = re.search(r'data-field="%s"><strong>[^<]*</strong>: ([^<]*)<' % re.escape(name), r.text())
         if m:
             return m.group(1)
-        # A form shown again: the control's aria-describedby names its error.
+        # A form shown again: the control's aria-describedby names its error
+        # (a page may have several controls of that name: a message's edit
+        # form and the reply box both take "content").
         text = r.text()
-        m = re.search(r'<(?:input|textarea|select)[^>]*name="%s"[^>]*>' % re.escape(name), text)
-        ids = re.search(r'aria-describedby="([^"]*)"', m.group(0)) if m else None
         said = []
-        for i in (ids.group(1).split() if ids else []):
-            e = re.search(r'id="%s"[^>]*>([^<]*)<' % re.escape(i), text)
-            if e:
-                said.append(e.group(1))
+        for m in re.finditer(r'<(?:input|textarea|select)[^>]*name="%s"[^>]*>' % re.escape(name), text):
+            ids = re.search(r'aria-describedby="([^"]*)"', m.group(0))
+            for i in (ids.group(1).split() if ids else []):
+                e = re.search(r'id="%s"[^>]*>([^<]*)<' % re.escape(i), text)
+                if e:
+                    said.append(e.group(1))
         return " ".join(said) or None
     try:
         return (r.json["error"].get("fields") or {}).get(name)
