@@ -1,6 +1,7 @@
 /*
  * wake.c - start support-worker after a plain CGI request (wake.h).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +28,8 @@ helper(int fd, const char *worker)
 		if (null > 2)
 			close(null);
 	}
-	while (read(fd, &c, 1) < 0)
+	/* The word, or end of file (the request made no mail, or died). */
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
 		;
 	close(fd);
 	if (c != 'w')
