@@ -1429,20 +1429,31 @@ page_admin_password(void *ctx, struct sup_req *r)
 }
 
 /*
+ * A form of the user's admin page that carries its token only (anything
+ * else is refused with 400): action(ctx, r), then 303 to the user's page
+ * with the notice done; action's error (a 404 page) otherwise.
+ */
+static sup_err
+admin_bare_form(void *ctx, struct sup_req *r,
+    sup_err (*action)(void *ctx, struct sup_req *r), const char *done)
+{
+	struct value none[1];
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
+	    (e = action(ctx, r)) != SUP_OK)
+		return e;
+	return admin_user_done(ctx, r, done);
+}
+
+/*
  * POST /support/admin/users/{id}/sessions/ (a form with its token)
  * Admin.  user_sessions_end: 303 to the user's page; 404 page.
  */
 static sup_err
 page_admin_sessions(void *ctx, struct sup_req *r)
 {
-	struct value none[1];
-	sup_err e;
-
-	/* The form carries its token only: anything else is refused. */
-	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
-	    (e = user_sessions_end(ctx, r)) != SUP_OK)
-		return e;
-	return admin_user_done(ctx, r, "sessions");
+	return admin_bare_form(ctx, r, user_sessions_end, "sessions");
 }
 
 /*
@@ -1452,14 +1463,7 @@ page_admin_sessions(void *ctx, struct sup_req *r)
 static sup_err
 page_admin_tokens(void *ctx, struct sup_req *r)
 {
-	struct value none[1];
-	sup_err e;
-
-	/* The form carries its token only: anything else is refused. */
-	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
-	    (e = user_tokens_revoke(ctx, r)) != SUP_OK)
-		return e;
-	return admin_user_done(ctx, r, "tokens");
+	return admin_bare_form(ctx, r, user_tokens_revoke, "tokens");
 }
 
 /*
