@@ -777,6 +777,91 @@ audit_rewrite(struct store *s, sup_err (*fn)(void *ctx, struct store *s,
 	return e;
 }
 
+/* --- A purged ticket ------------------------------------------------- */
+
+/*
+ * Empty the rows of the ticket being purged (docs/data.md): each loses
+ * what the purge takes from the ticket's events (ticket_purge_event) --
+ * "ticket", "message", "changes" (a subject or a message's text before),
+ * "data" (a deleted message's text) and "addr" -- and gets "purged":
+ * true; it keeps its place, its type, its time and its actor, so that
+ * who changed something, and when, outlives the ticket as the log
+ * promises, and its actor's index entry stays.  Its entry in
+ * audit_by_ticket.db goes: the row names no ticket any more.
+ */
+static sup_err
+forget_row(struct store *s, DB_TXN *txn, const uint8_t row[ROW_KEY_LEN])
+{
+	static const char *const drop[] = { "ticket", "message", "changes",
+	    "data", "addr" };
+	DB *log = adb(s, ADB_LOG);
+	DBT k = { .data = (void *)(uintptr_t)row, .size = ROW_KEY_LEN };
+	DBT d = { .flags = DB_DBT_MALLOC }, nd = { 0 };
+	json_object *o = NULL;
+	const char *text;
+	size_t len;
+	sup_err e;
+	int rc;
+
+	if ((rc = log->get(log, txn, &k, &d, DB_RMW)) == DB_NOTFOUND)
+		return SUP_OK;	/* a dangling entry: verify's to report */
+	if (rc != 0)
+		return store_err(rc, "audit read");
+	e = store_parse(&d, &o);
+	free(d.data);
+	if (e != SUP_OK)
+		return e;
+	for (size_t i = 0; i < SUP_NELEM(drop); i++)
+		json_object_object_del(o, drop[i]);
+	e = SUP_ENOMEM;
+	if (json_object_object_add(o, "purged",
+	    json_object_new_boolean(1)) != 0 ||
+	    (text = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN, &len)) == NULL)
+		goto out;
+	nd.data = (void *)(uintptr_t)text;
+	nd.size = (u_int32_t)len;
+	e = store_err(log->put(log, txn, &k, &nd, 0), "audit purge");
+out:
+	json_object_put(o);
+	return e;
+}
+
+sup_err
+audit_forget_ticket(struct store *s, DB_TXN *txn,
+    const uint8_t ticket[UUID_LEN])
+{
+	uint8_t key[TICKET_KEY_LEN];
+	DBT k = { .data = key, .size = UUID_LEN, .ulen = sizeof(key),
+	    .flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+	DB *idx = adb(s, ADB_TICKET);
+	sup_err e = SUP_OK;
+	DBC *c;
+	int rc, rc2;
+
+	memcpy(key, ticket, UUID_LEN);
+	if ((rc = idx->cursor(idx, txn, &c, 0)) != 0)
+		return store_err(rc, "audit cursor");
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW); rc == 0;
+	    rc = c->get(c, &k, &d, DB_NEXT | DB_RMW)) {
+		if (k.size < UUID_LEN || memcmp(key, ticket, UUID_LEN) != 0)
+			break;
+		if (k.size != TICKET_KEY_LEN)
+			continue;	/* verify's to report */
+		if ((e = forget_row(s, txn, key + UUID_LEN)) != SUP_OK)
+			break;
+		if ((rc = c->del(c, 0)) != 0)
+			break;
+	}
+	rc2 = c->close(c);
+	if (e != SUP_OK)
+		return e;
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	return store_err(rc != 0 ? rc : rc2, "audit purge");
+}
+
 /* --- The area ---------------------------------------------------------- */
 
 static const struct store_db audit_dbs[AUDIT_NDB] = {

@@ -88,4 +88,15 @@ sup_err audit_rewrite(struct store *s, sup_err (*fn)(void *ctx,
     struct store *s, DB_TXN *txn, json_object *row, bool *changed),
     void *ctx, long *changed);
 
+/*
+ * The purge of the ticket whose uuid is ticket (lib/desk/retention.c),
+ * inside its transaction: its rows of the log are emptied of what they
+ * say about it -- the ticket, the message, the changes (a subject, a
+ * message's text before), the data, the client address -- and marked
+ * "purged"; they keep their time, type and actor.  Its index entries go.
+ * SUP_ENOMEM, the store's errors.
+ */
+sup_err audit_forget_ticket(struct store *s, DB_TXN *txn,
+    const uint8_t ticket[UUID_LEN]);
+
 #endif

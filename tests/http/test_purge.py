@@ -32,6 +32,7 @@ DAY = 86400
 RETENTION = 30
 
 srv = None
+carol_id = None
 
 
 def worker_once():
@@ -107,7 +108,15 @@ def dump_all():
 def test_purge():
     alice, bob, carol = srv.client("alice"), srv.client("bob"), srv.client("carol")
     old_a = make(alice, "Old closed one", "first")
-    status(carol.post(TICKETS + old_a + "/messages/", {"content": "an answer"}), 201)
+    r = carol.post(TICKETS + old_a + "/messages/", {"content": "an answer"})
+    status(r, 201)
+    global carol_id
+    carol_id = r.json["sender"]["id"]
+    # The audit log keeps a subject change and a message's text before an
+    # edit: the purge must take both from its rows.
+    status(carol.patch(TICKETS + old_a + "/messages/" + r.json["uuid"] + "/",
+                       {"content": "an edited answer"}), 200, "edit")
+    status(carol.patch(TICKETS + old_a + "/", {"subject": "Old closed one (renamed)"}), 200, "rename")
     status(carol.post(TICKETS + old_a + "/messages/", {"content": "a note", "is_internal": True}), 201)
     close(old_a)
     old_b = make(bob, "Old closed two")
@@ -130,6 +139,10 @@ def test_purge():
         worker_once()
         before, evs, dump = staff_view(), events(), dump_all()
         check("Old closed one" in dump and "an answer" in dump, "the dump holds the tickets' texts")
+        rows = audit_rows(ticket=old_a)
+        check(any(c["from"] == "an answer" for r in rows for c in r["changed"]), "the edit's row: %s" % rows)
+        check(any(c["from"] == "Old closed one" for r in rows for c in r["changed"]), "the rename's row")
+        audit_before = audit_rows()
         out = ctl_ok("purge_old_tickets", "--dry-run")
         check("2 tickets (4 messages) would be purged" in out, "dry run says: %r" % out)
         eq(staff_view(), before, "the lists")
@@ -174,6 +187,24 @@ def test_purge():
         for word in ("Old closed one", "Old closed two", "an answer", "a note"):
             check(word not in dump, "%r still in a record of the store" % word)
         check("Old open one" in dump, "a kept ticket's subject is")
+
+    with T.case("the audit rows of purged tickets are emptied: who and when stay, no ticket, no text"):
+        for u in purged:
+            eq(audit_rows(ticket=u), [], "the rows found by the purged ticket %s" % u)
+        rows = audit_rows()
+        eq(len(rows), len(audit_before), "no row removed")
+        emptied = [r for r in rows if r.get("purged")]
+        check(emptied, "emptied rows")
+        for r in rows:
+            check(r.get("ticket") not in purged, "a row names a purged ticket: %s" % r)
+        for r in emptied:
+            check("ticket" not in r and "changes" not in r and "data" not in r and "addr" not in r
+                  and "message" not in r, "an emptied row: %s" % r)
+            eq(r["changed"], [], "no change listed")
+        check(any(r["type"] == "message.edited" and r["actor"] == carol_id for r in emptied),
+              "the edit's row keeps its type and actor")
+        check(any(r["type"] == "ticket.updated" and r.get("ticket") == old_touched for r in rows),
+              "a kept ticket's rows are whole")
 
     with T.case("a second purge finds nothing more"):
         out = ctl_ok("purge_old_tickets")
@@ -284,6 +315,15 @@ def test_export_erase():
         out = json.loads(ctl_ok("user", "export", "dave"))
         eq(out["user"]["username"], "dave", "dave's account is whole")
         ctl_ok("user", "enable", "admin")
+
+
+def audit_rows(**query):
+    """Every row of the audit log (admins' API), newest first, filtered by query."""
+    q = "&".join("%s=%s" % kv for kv in sorted(query.items()))
+    r = srv.client("dave").get("/api/support/audit/?limit=200&" + q)
+    status(r, 200, "the audit log " + q)
+    check(r.json["next"] is None, "one page holds the log")
+    return r.json["results"]
 
 
 def api_ticket(uuid):
