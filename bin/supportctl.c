@@ -476,11 +476,13 @@ cmd_user_erase(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	}
 	printf("erased user %s (now \"" USER_ERASED_NAME_FMT "\"): %ld "
 	    "session%s, %ld saved view%s, %ld canned response%s, %ld presence "
-	    "mark%s removed, %ld event%s rewritten\n", argv[1], id,
+	    "mark%s, %ld mail%s of the outbox, %ld mail-in count%s removed, "
+	    "%ld event%s rewritten\n", argv[1], id,
 	    st.sessions, st.sessions == 1 ? "" : "s", st.views,
 	    st.views == 1 ? "" : "s", st.canned, st.canned == 1 ? "" : "s",
-	    st.marks, st.marks == 1 ? "" : "s", st.events,
-	    st.events == 1 ? "" : "s");
+	    st.marks, st.marks == 1 ? "" : "s", st.mails,
+	    st.mails == 1 ? "" : "s", st.senders, st.senders == 1 ? "" : "s",
+	    st.events, st.events == 1 ? "" : "s");
 	return 0;
 }
 
@@ -968,10 +970,11 @@ cmd_purge_old(const struct sup_conf *conf, struct store *s, int argc,
 		return 0;
 	}
 	printf("%ld ticket%s (%ld message%s) purged; %ld event%s emptied, "
-	    "%ld from the first a consumer has not read on left as they are\n",
+	    "%ld from the first a consumer has not read on left as they are; "
+	    "%ld mail%s of the outbox dropped\n",
 	    st.tickets, st.tickets == 1 ? "" : "s", st.messages,
 	    st.messages == 1 ? "" : "s", st.events, st.events == 1 ? "" : "s",
-	    st.events_held);
+	    st.events_held, st.mails, st.mails == 1 ? "" : "s");
 	return 0;
 }
 

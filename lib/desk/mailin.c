@@ -107,6 +107,58 @@ mailin_rate_take(struct store *s, const char *sender, int64_t now_us,
 	return SUP_OK;
 }
 
+struct forget_args {
+	const char *sender;
+	size_t len;
+	long removed;
+};
+
+/*
+ * Delete every entry of a->sender (any hour): the table holds the
+ * current hour's senders and the few hours a sweep has not reached yet,
+ * so the walk is short.
+ */
+static sup_err
+forget_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct forget_args *a = arg;
+	DBT k = { 0 }, d = { .flags = DB_DBT_PARTIAL };
+	DBC *cur;
+	int rc;
+
+	a->removed = 0;
+	if ((rc = senders_db(s)->cursor(senders_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "mail_senders cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
+		if (k.size != 8 + a->len ||
+		    strncasecmp((const char *)k.data + 8, a->sender,
+		    a->len) != 0)
+			continue;
+		if ((rc = cur->del(cur, 0)) != 0)
+			break;
+		a->removed++;
+	}
+	cur->close(cur);
+	return store_err(rc == DB_NOTFOUND ? 0 : rc, "mail_senders forget");
+}
+
+sup_err
+mailin_sender_forget(struct store *s, const char *sender, long *removed)
+{
+	struct forget_args a = { .sender = sender };
+	sup_err e;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (sender == NULL || (a.len = strlen(sender)) == 0 ||
+	    a.len > EMAIL_MAX)
+		return SUP_EINVAL;
+	e = store_run(s, 0, forget_txn, &a);
+	if (e == SUP_OK && removed != NULL)
+		*removed = a.removed;
+	return e;
+}
+
 sup_err
 mailin_ticket_uuid(struct store *s, uint32_t number, uint8_t uuid[UUID_LEN])
 {

@@ -32,6 +32,15 @@
 sup_err mailin_rate_take(struct store *s, const char *sender, int64_t now_us,
     long max, bool *over);
 
+/*
+ * Remove the counts of sender (an address; either case) of every hour:
+ * an erasure (lib/desk/privacy.c).  *removed (may be NULL) gets how many
+ * entries went.  SUP_EINVAL for an empty or overlong sender; the store's
+ * errors.
+ */
+sup_err mailin_sender_forget(struct store *s, const char *sender,
+    long *removed);
+
 /* The uuid of ticket number; SUP_ENOTFOUND. */
 sup_err mailin_ticket_uuid(struct store *s, uint32_t number,
     uint8_t uuid[UUID_LEN]);

@@ -611,6 +611,94 @@ outbox_trim(struct store *s, int64_t before_us, long max, long *removed)
 	return e;
 }
 
+#define DROP_BATCH 200
+
+struct drop_if_args {
+	sup_err (*match)(void *ctx, struct store *s, DB_TXN *txn,
+	    json_object *rec, bool *drop);
+	void *ctx;
+	uint8_t from[UUID_LEN];		/* the batch starts at this id */
+	bool started, done;
+	long dropped;			/* the batch's */
+};
+
+/*
+ * One batch of outbox_drop_if: DROP_BATCH deliveries from a->from on,
+ * each whole (its message too) handed to match, and deleted with its due
+ * entry when it matches.
+ */
+static sup_err
+drop_if_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct drop_if_args *a = arg;
+	uint8_t key[UUID_LEN];
+	DBT k = { .data = key, .size = UUID_LEN, .ulen = UUID_LEN,
+	    .flags = DB_DBT_USERMEM }, d = { 0 };
+	long seen = 0;
+	sup_err e = SUP_OK;
+	DBC *cur;
+	int rc;
+
+	a->dropped = 0;
+	memcpy(key, a->from, UUID_LEN);
+	if ((rc = outbox_db(s)->cursor(outbox_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "outbox cursor");
+	for (rc = cur->get(cur, &k, &d, (a->started ? DB_SET_RANGE :
+	    DB_FIRST) | DB_RMW); rc == 0;
+	    rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) {
+		json_object *rec;
+		bool hit = false;
+
+		if (k.size != UUID_LEN)
+			continue;
+		if (seen++ == DROP_BATCH) {
+			memcpy(a->from, key, UUID_LEN);
+			a->started = true;
+			goto out;
+		}
+		if (store_parse(&d, &rec) != SUP_OK)
+			continue;	/* verify's to report */
+		if ((e = a->match(a->ctx, s, txn, rec, &hit)) == SUP_OK &&
+		    hit &&
+		    rec_state(rec) == OUTBOX_PENDING)
+			e = due_del(s, txn, rec_time(rec, "next_at"), key);
+		json_object_put(rec);
+		if (e != SUP_OK)
+			goto out;
+		if (!hit)
+			continue;
+		if ((rc = cur->del(cur, 0)) != 0)
+			break;
+		a->dropped++;
+	}
+	if (rc == DB_NOTFOUND)
+		a->done = true;
+	else
+		e = store_err(rc, "outbox read");
+out:
+	cur->close(cur);
+	return e;
+}
+
+sup_err
+outbox_drop_if(struct store *s, sup_err (*match)(void *ctx,
+    struct store *s, DB_TXN *txn, json_object *rec, bool *drop), void *ctx,
+    long *dropped)
+{
+	struct drop_if_args a = { .match = match, .ctx = ctx };
+	long total = 0;
+	sup_err e;
+
+	do {
+		if ((e = store_run(s, 0, drop_if_txn, &a)) != SUP_OK)
+			break;
+		total += a.dropped;
+	} while (!a.done);
+	if (dropped != NULL)
+		*dropped = total;
+	return e;
+}
+
 /* --- The area -------------------------------------------------------- */
 
 static bool woken;

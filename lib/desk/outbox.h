@@ -130,6 +130,18 @@ sup_err outbox_retry(struct store *s, const uint8_t id[UUID_LEN]);
 sup_err outbox_drop(struct store *s, const uint8_t id[UUID_LEN]);
 
 /*
+ * Delete every delivery, whatever its state, that match says *drop of:
+ * match gets each record whole (its "message" too; the walk's: do not
+ * keep it) inside the batch's transaction, 200 deliveries a
+ * transaction.  What an erasure uses to take the mail about a person out
+ * of the outbox (lib/desk/privacy.c).  *dropped (may be NULL) gets how
+ * many went.  match's error, or the store's.
+ */
+sup_err outbox_drop_if(struct store *s, sup_err (*match)(void *ctx,
+    struct store *s, DB_TXN *txn, json_object *rec, bool *drop), void *ctx,
+    long *dropped);
+
+/*
  * The counts of deliveries in each state (counts[OUTBOX_NSTATE]), and the
  * number of pending ones due at now_us.  For the tests and the worker.
  */

@@ -12,7 +12,9 @@
 #include "canned.h"
 #include "caller.h"
 #include "event.h"
+#include "mailin.h"
 #include "msg.h"
+#include "outbox.h"
 #include "presence.h"
 #include "privacy.h"
 #include "record.h"
@@ -455,6 +457,7 @@ out:
 struct scrub {
 	uint32_t id;
 	const char *names[4];		/* name, e-mail, display name; NULL */
+	const char *email;		/* the e-mail, or NULL (erased before) */
 };
 
 /* Does string v equal one of the erased names (either case)? */
@@ -604,6 +607,46 @@ erase_canned(struct store *s, const struct sup_user *u, long *n)
 	return e;
 }
 
+/*
+ * outbox_drop_if's match for an erasure: a delivery addressed to the
+ * account's e-mail, about a ticket the account is the customer of (the
+ * team's "ticket created" mail names it), or whose bytes hold its e-mail
+ * address anywhere (either case).  The names alone are not looked for in
+ * the bytes: a display name such as "Ann" is in many mails that are not
+ * about her.  A ticket gone (purged) is no match.
+ */
+static sup_err
+erase_delivery(void *ctx, struct store *s, DB_TXN *txn, json_object *rec,
+    bool *drop)
+{
+	const struct scrub *sc = ctx;
+	const char *email = sc->email, *to = rec_str(rec, "to");
+	const char *msg = rec_str(rec, "message"), *ticket;
+	uint8_t uuid[UUID_LEN];
+	DBT k = { .data = uuid, .size = UUID_LEN };
+	DBT d = { .flags = DB_DBT_MALLOC };
+	struct record_ticket t;
+	sup_err e;
+
+	*drop = email != NULL && ((to != NULL && strcasecmp(to, email) == 0) ||
+	    (msg != NULL && strcasestr(msg, email) != NULL));
+	if (*drop || (ticket = rec_str(rec, "ticket")) == NULL ||
+	    !uuid_parse(ticket, strlen(ticket), uuid))
+		return SUP_OK;
+	e = store_err(ticket_db(s, TDB_TICKETS)->get(ticket_db(s,
+	    TDB_TICKETS), txn, &k, &d, 0), "ticket");
+	if (e == SUP_ENOTFOUND)
+		return SUP_OK;
+	if (e != SUP_OK)
+		return e;
+	e = record_ticket_decode(d.data, d.size, &t);
+	free(d.data);
+	if (e == SUP_OK)
+		*drop = t.user == sc->id;
+	record_ticket_clear(&t);
+	return e == SUP_EDB ? SUP_OK : e;	/* verify's to report */
+}
+
 sup_err
 user_data_erase(struct store *s, uint32_t id, struct erase_stats *st)
 {
@@ -640,7 +683,7 @@ user_data_erase(struct store *s, uint32_t id, struct erase_stats *st)
 		if (*name != '\0')
 			sc.names[k++] = name;
 		if (*email != '\0')
-			sc.names[k++] = email;
+			sc.names[k++] = sc.email = email;
 		if (*display != '\0')
 			sc.names[k++] = display;
 		sc.names[k] = NULL;
@@ -648,7 +691,12 @@ user_data_erase(struct store *s, uint32_t id, struct erase_stats *st)
 rest:
 	if ((e = sess_end_user(s, id, NULL, &st->sessions)) != SUP_OK ||
 	    (e = sess_user_forget(s, id, sc.names)) != SUP_OK ||
-	    (e = presence_user_erase(s, id, &st->marks)) != SUP_OK)
+	    (e = presence_user_erase(s, id, &st->marks)) != SUP_OK ||
+	    (e = outbox_drop_if(s, erase_delivery, &sc, &st->mails)) !=
+	    SUP_OK)
+		goto out;
+	if (sc.email != NULL && (e = mailin_sender_forget(s, sc.email,
+	    &st->senders)) != SUP_OK)
 		goto out;
 	if ((e = event_rewrite(s, false, INT64_MAX, scrub_event, &sc,
 	    &st->events, NULL)) != SUP_OK)

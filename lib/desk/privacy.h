@@ -29,13 +29,17 @@ sup_err user_data_export(struct store *s, uint32_t id, export_write_fn write,
 
 struct erase_stats {
 	long sessions, views, canned, marks, events, audit;
+	long mails;		/* deliveries dropped from the outbox */
+	long senders;		/* support-mailin's counts of its address */
 };
 
 /*
  * Erase account id's personal data: the account becomes a stub that keeps
  * its id (user_erase: its messages stay, shown by "Deleted user"), its
  * sessions, tokens, login throttle records, presence marks, saved views
- * and personal canned responses go, and every event of the log (and
+ * and personal canned responses go, the outbox's deliveries to it or
+ * about its tickets (any state: their bytes hold its name and address)
+ * and support-mailin's counts of its address go, and every event of the log (and
  * every row of the audit log, which keeps copies of them) is rewritten
  * without its name, e-mail and display name (any string equal
  * to one of them becomes "Deleted user") and, for the events by or about

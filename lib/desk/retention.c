@@ -11,6 +11,7 @@
 #include "counter.h"
 #include "event.h"
 #include "msg.h"
+#include "outbox.h"
 #include "presence.h"
 #include "record.h"
 #include "remind.h"
@@ -226,6 +227,35 @@ ticket_purge_event(void *ctx SUP_UNUSED, struct store *s, DB_TXN *txn,
 	return SUP_OK;
 }
 
+/*
+ * outbox_drop_if's match for a purge: a delivery about a ticket that
+ * tickets.db no longer holds (its bytes hold the ticket's subject and
+ * text).
+ */
+static sup_err
+purge_delivery(void *ctx SUP_UNUSED, struct store *s, DB_TXN *txn,
+    json_object *rec, bool *drop)
+{
+	DB *tickets = ticket_db(s, TDB_TICKETS);
+	json_object *v;
+	uint8_t uuid[UUID_LEN];
+	DBT k = { .data = uuid, .size = UUID_LEN };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+	int rc;
+
+	*drop = false;
+	if (!json_object_object_get_ex(rec, "ticket", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !uuid_parse(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), uuid))
+		return SUP_OK;
+	rc = tickets->get(tickets, txn, &k, &d, 0);
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return store_err(rc, "purge outbox");
+	*drop = rc == DB_NOTFOUND;
+	return SUP_OK;
+}
+
 sup_err
 ticket_purge(struct store *s, int64_t before_us, bool dry_run,
     struct purge_stats *st)
@@ -244,6 +274,14 @@ ticket_purge(struct store *s, int64_t before_us, bool dry_run,
 	} while (!a.done);
 	if (dry_run)
 		return SUP_OK;
+	/*
+	 * The outbox's mails about them: sent ones stay until events trim
+	 * (event_retention_days), which may be longer than the retention.
+	 * A walk of the outbox, which that trim keeps short.
+	 */
+	if ((e = outbox_drop_if(s, purge_delivery, NULL, &st->mails)) !=
+	    SUP_OK)
+		return e;
 	/*
 	 * A purged ticket's events are no later than its last change, which
 	 * is before before_us: the walk stops at the first event after it

@@ -20,13 +20,15 @@ struct purge_stats {
 	long messages;		/* their messages */
 	long events;		/* events emptied of the purged tickets */
 	long events_held;	/* events a consumer has still to handle */
+	long mails;		/* deliveries about them dropped */
 };
 
 /*
  * Remove every closed ticket whose last change (updated_at: its closing,
  * or a later change of a closed ticket) is before before_us, in batches
  * of a transaction each, then empty the events about tickets that are no
- * longer there, up to where every consumer of the log has read.  With
+ * longer there, up to where every consumer of the log has read, and
+ * drop the outbox's deliveries about them.  With
  * dry_run nothing is written and st counts what would go (the tickets and
  * their messages; events are not counted then).  SUP_ENOMEM, the store's
  * errors; st counts what was done before an error.

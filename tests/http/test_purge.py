@@ -30,6 +30,8 @@ from test_session import Browser  # noqa: E402
 
 DAY = 86400
 RETENTION = 30
+SUPPORT = "help@example.com"
+MAILIN = os.path.join(BUILD, "bin", "support-mailin")
 
 srv = None
 carol_id = None
@@ -50,6 +52,32 @@ def worker_once():
                        env=srv.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
                        preexec_fn=become_owner if owner else None)
     check(p.returncode == 0, "support-worker --once: %s" % p.stderr.decode(errors="replace"))
+
+
+def as_owner():
+    owner = srv.store_owner()
+
+    def become_owner():
+        os.setgroups([])
+        os.setgid(owner[1])
+        os.setuid(owner[0])
+    return become_owner if owner else None
+
+
+def outbox():
+    return [json.loads(l) for l in ctl_ok("outbox", "list").splitlines() if l.strip()]
+
+
+def mail_in(sender, subject):
+    """A new mail from sender to the desk through support-mailin: 0."""
+    data = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@example.org>\r\n"
+            "Date: Mon, 07 Dec 2026 10:00:00 +0000\r\n\r\nPlease help.\r\n" % (
+                sender, SUPPORT, subject, subject.replace(" ", "."))).encode()
+    e = srv.env()
+    e["SUPPORT_CONF"] = srv.conf
+    p = subprocess.run([MAILIN], input=data, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60, preexec_fn=as_owner())
+    eq(p.returncode, 0, "support-mailin: %s" % p.stderr.decode(errors="replace"))
 
 
 def ctl_ok(*args, input=None):
@@ -91,6 +119,14 @@ def staff_view():
         r = srv.client(name).get(TICKETS + "?page_size=100")
         out[name] = (r.json["count"], sorted(t["uuid"] for t in r.json["results"]))
     return out
+
+
+def dump_one(name):
+    data = os.path.join(srv.var, "data")
+    p = subprocess.run(["db5.3_dump", "-p", "-h", data, os.path.join(data, name)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    check(p.returncode == 0, "db5.3_dump %s: %s" % (name, p.stderr.decode(errors="replace")))
+    return p.stdout
 
 
 def dump_all():
@@ -137,6 +173,9 @@ def test_purge():
 
     with T.case("--dry-run counts what would go and changes nothing"):
         worker_once()
+        mails = [d for d in outbox() if d.get("ticket") in purged]
+        check(mails and all(d["state"] == "pending" for d in mails),
+              "pending mails about the tickets to purge: %s" % mails)
         before, evs, dump = staff_view(), events(), dump_all()
         check("Old closed one" in dump and "an answer" in dump, "the dump holds the tickets' texts")
         rows = audit_rows(ticket=old_a)
@@ -155,6 +194,10 @@ def test_purge():
         out = ctl_ok("purge_old_tickets")
         check(out.startswith("2 tickets (4 messages) purged; %d events emptied" % len(seqs)),
               "says: %r" % out)
+        check(out.rstrip().endswith("; %d mails of the outbox dropped" % len(mails)), "says: %r" % out)
+        left = outbox()
+        eq([d for d in left if d.get("ticket") in purged], [], "mails about purged tickets")
+        check(any(d.get("ticket") == old_touched for d in left), "a kept ticket's mails stay")
         dave = srv.client("dave")
         for u in purged:
             eq(dave.get(TICKETS + u + "/").status, 404, "purged %s" % u)
@@ -209,6 +252,7 @@ def test_purge():
     with T.case("a second purge finds nothing more"):
         out = ctl_ok("purge_old_tickets")
         check(out.startswith("0 tickets (0 messages) purged; 0 events emptied"), "says: %r" % out)
+        check(out.rstrip().endswith("; 0 mails of the outbox dropped"), "says: %r" % out)
         verify_clean()
 
     with T.case("purge_old_tickets refuses other arguments"):
@@ -276,15 +320,42 @@ def test_export_erase():
             eq(p.returncode, 1, "%s of an unknown name" % verb)
             check(b"nobody-such" in p.stderr, "names it")
 
+    with T.case("before the erasure: mails to her and about her ticket wait in the outbox, "
+                "support-mailin counted her address"):
+        mail_in(ERIN_EMAIL, "Erin by mail")
+        worker_once()
+        box = outbox()
+        to_her = [d for d in box if d["to"].lower() == ERIN_EMAIL.lower()]
+        check(to_her and all(d["state"] == "pending" for d in to_her), "pending mails to her: %s" % box)
+        check(any(d.get("ticket") == t and d["to"] == "team@example.com" for d in box),
+              "the team's mail about her ticket")
+        others = [d["id"] for d in box if d["to"].lower() != ERIN_EMAIL.lower() and d.get("ticket") == other]
+        check(others, "mails about alice's ticket")
+        ticket_by_mail = [x for x in json.loads(ctl_ok("user", "export", ERIN))["tickets"]
+                          if x["subject"] == "Erin by mail"]
+        eq(len(ticket_by_mail), 1, "her mail made a ticket")
+        check(ERIN_EMAIL.lower().encode() in dump_one("mail_senders.db").lower(),
+              "mail_senders.db holds her address")
+
     dump = dump_all().lower()
     check(ERIN.lower() in dump and ERIN_EMAIL.lower() in dump, "the dump holds her name before")
 
     with T.case("user erase: the name and e-mail are in no record of the store"):
         out = ctl_ok("user", "erase", ERIN)
         check(out.startswith("erased user %s" % ERIN), "says: %r" % out)
+        check(" 1 mail-in count " in out, "says: %r" % out)
         dump = dump_all().lower()
         for word in (ERIN, ERIN_EMAIL, ERIN_DISPLAY):
             check(word.lower() not in dump, "%r still in a db5.3_dump of the store" % word)
+
+    with T.case("after the erasure: no mail to her or about her tickets in the outbox, others stay"):
+        box = outbox()
+        eq([d for d in box if d["to"].lower() == ERIN_EMAIL.lower() or d.get("ticket") == t], [],
+           "her mails")
+        left = {d["id"] for d in box}
+        check(all(i in left for i in others), "the mails about alice's ticket stay")
+        check(ERIN_EMAIL.lower().encode() not in dump_one("mail_senders.db").lower(),
+              "mail_senders.db has forgotten her")
 
     with T.case("after the erasure: staff read the ticket, the author shown as a deleted user"):
         tk = api_ticket(t)
@@ -336,7 +407,13 @@ def main():
     global srv
     # No reminders or escalations: the worker's scan would add events as
     # the clock moves past their times (tests/http/test_remind.py has them).
+    # Mail is on but has no transport: the worker queues it and sends
+    # nothing, so the outbox holds the mails about the tickets and to the
+    # users, as while a mail server is down.
     srv = standard_server(clock=True, conf={("support", "ticket_retention_days"): str(RETENTION),
+                                            ("support", "support_email"): SUPPORT,
+                                            ("support", "support_team_emails"): "team@example.com",
+                                            ("support", "mail_create_users"): "no",
                                             ("support", "reminder_days"): "0",
                                             ("support", "escalation_hours"): "0"})
     test_purge()
