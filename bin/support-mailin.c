@@ -28,6 +28,10 @@
  * standard input unreadable.  Still running after request_timeout_s
  * (input that never ends, a store that hangs): EX_TEMPFAIL.  Every decision is logged to syslog (mail
  * facility) and standard error.
+ *
+ * It confines itself (confine_worker(), as a worker) before it reads the
+ * mail, having read what lies outside the store first: docs/mailin.md,
+ * "Confinement".  Not confined when it should be: EX_CONFIG.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +49,7 @@
 
 #include "areas.h"
 #include "conf.h"
+#include "confine.h"
 #include "mailin.h"
 #include "mailparse.h"
 #include "msg.h"
@@ -414,14 +419,15 @@ main(int argc, char **argv)
 	struct store s;
 	uint8_t key[REPLY_KEY_LEN];
 	uint32_t number = 0, uid = 0;
-	bool reply, over, store_open_ok = false;
+	bool reply, over, store_open_ok = false, have_key;
 	char *buf = NULL;
 	size_t len = 0, tlen = 0;
 	sup_err e;
 	int c, rc;
 
 	memset(&m, 0, sizeof(m));
-	openlog("support-mailin", LOG_PID, LOG_MAIL);
+	/* Connected now: a confined process can make no socket (below). */
+	openlog("support-mailin", LOG_PID | LOG_NDELAY, LOG_MAIL);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': conf_file = optarg; break;
@@ -448,6 +454,24 @@ main(int argc, char **argv)
 	}
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned)conf.request_timeout_s);
+	/*
+	 * What lies outside the store is read now -- the reply key's
+	 * secret_file, GMime's set-up and the charsets' iconv modules -- and
+	 * the process confined (docs/security.md, "Confinement"), before a
+	 * byte of the mail is read: the parse of outside bytes, and all that
+	 * follows, runs with files only under data_dir, templates_dir and
+	 * the temporary directory, and the workers' system calls.  The store
+	 * is opened after (confined, as a worker reopens it).
+	 */
+	have_key = reply_key_load(&conf, key) == SUP_OK;
+	(void)mail_parse_prepare();
+	if (confine_worker(&conf, true) != SUP_OK) {
+		say(LOG_ERR, "cannot confine this process (confine = no in "
+		    "support.conf runs it unconfined): left for the MTA to "
+		    "retry");
+		rc = EX_CONFIG;
+		goto out;
+	}
 	if ((rc = read_mail(conf.mail_max_bytes, &buf, &len)) != 0) {
 		if (rc == EX_DATAERR)
 			say(LOG_NOTICE, "refused: the mail is larger than "
@@ -478,7 +502,7 @@ main(int argc, char **argv)
 	}
 	reply = find_token(&m, rcpt, conf.support_email, &tok, &tlen);
 	if (reply) {
-		if (reply_key_load(&conf, key) != SUP_OK) {
+		if (!have_key) {
 			say(LOG_ERR, "a reply from %s, but secret_file is not "
 			    "set or not a readable file of 32 bytes or more: "
 			    "left for the MTA to retry", m.from);
@@ -487,7 +511,6 @@ main(int argc, char **argv)
 		}
 		e = reply_token_check(key, tok, tlen, reply_day(time_now_us()),
 		    &number, &uid);
-		sodium_memzero(key, sizeof(key));
 		if (e != SUP_OK) {
 			say(LOG_WARNING, "refused: reply from %s to a reply "
 			    "address that is %s", m.from, e == SUP_EFORBIDDEN ?
@@ -520,8 +543,10 @@ main(int argc, char **argv)
 	}
 	rc = reply ? take_reply(&s, &m, number, uid) : take_new(&s, &conf, &m);
 out:
+	sodium_memzero(key, sizeof(key));
 	if (store_open_ok)
 		store_close(&s);
+	mail_parse_release();
 	mail_in_free(&m);
 	free(buf);
 	conf_free(&conf);

@@ -368,6 +368,16 @@ filter(void)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
 		    2, SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
 		    SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY, 0));
+	/*
+	 * send() on a socket it already has, connected (x86-64 has no send
+	 * call: glibc makes it sendto with no address): support-mailin's
+	 * syslog, connected to /dev/log before confining (LOG_NDELAY).  With
+	 * an address, which could aim an unconnected socket anywhere, it is
+	 * refused; and no new socket can be made.
+	 */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 2,
+		    SCMP_A4(SCMP_CMP_EQ, 0, 0), SCMP_A5(SCMP_CMP_EQ, 0, 0));
 	/* Signals to itself only (the watchdog's raise: gettid, tgkill). */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,

@@ -293,6 +293,50 @@ gmime_once(void)
 	}
 }
 
+/*
+ * The charsets mail is written in, as GMime names them: their iconv
+ * modules are loaded by mail_parse_prepare (glibc keeps a module loaded
+ * while a descriptor of it is open), so that a process confined after it
+ * -- which can neither open the gconv directory nor map code -- converts
+ * them still.
+ */
+static const char *const known_charsets[] = {
+	"iso-8859-1", "iso-8859-2", "iso-8859-3", "iso-8859-4",
+	"iso-8859-5", "iso-8859-6", "iso-8859-7", "iso-8859-8",
+	"iso-8859-9", "iso-8859-10", "iso-8859-11", "iso-8859-13",
+	"iso-8859-14", "iso-8859-15", "iso-8859-16",
+	"windows-1250", "windows-1251", "windows-1252", "windows-1253",
+	"windows-1254", "windows-1255", "windows-1256", "windows-1257",
+	"windows-1258", "koi8-r", "koi8-u", "ibm866", "ibm850", "ibm437",
+	"macintosh", "tis-620",
+	"shift_jis", "euc-jp", "iso-2022-jp", "euc-kr", "iso-2022-kr",
+	"gb2312", "gbk", "gb18030", "big5", "big5-hkscs",
+	"utf-16", "utf-16le", "utf-16be", "utf-7",
+};
+static GMimeFilter *charset_filters[SUP_NELEM(known_charsets)];
+
+sup_err
+mail_parse_prepare(void)
+{
+	gmime_once();
+	for (size_t i = 0; i < SUP_NELEM(known_charsets); i++)
+		if (charset_filters[i] == NULL)
+			/* NULL: this system's iconv lacks it (not an error). */
+			charset_filters[i] = g_mime_filter_charset_new(
+			    known_charsets[i], "UTF-8");
+	return SUP_OK;
+}
+
+void
+mail_parse_release(void)
+{
+	for (size_t i = 0; i < SUP_NELEM(known_charsets); i++)
+		if (charset_filters[i] != NULL) {
+			g_object_unref(charset_filters[i]);
+			charset_filters[i] = NULL;
+		}
+}
+
 sup_err
 mail_parse(const char *data, size_t len, struct mail_in *m)
 {

@@ -55,6 +55,18 @@ sup_err mail_parse(const char *data, size_t len, struct mail_in *m);
 void mail_in_free(struct mail_in *m);
 
 /*
+ * Make ready, before the process is confined (lib/base/confine.h), what
+ * mail_parse needs from outside the store: GMime initialised, and the
+ * iconv modules of the charsets mail is commonly written in loaded (and
+ * kept until mail_parse_release).  A charset not among them is then
+ * taken as unknown by a confined process: its bytes as they are, made
+ * valid UTF-8 (docs/mailin.md).  SUP_OK (a charset this system lacks is
+ * no error).
+ */
+sup_err mail_parse_prepare(void);
+void mail_parse_release(void);
+
+/*
  * Why m must be dropped and never answered, or NULL when it may be taken:
  * a static sentence for the log.  Automatic mail (Auto-Submitted other
  * than "no", X-Autoreply/X-Autorespond), bulk and list mail (Precedence

@@ -15,6 +15,9 @@ web server SUPPORT_SERVER names.
   and pages, reads, durable writes, a sign-up (argon2id), log in and out.
 - Nothing in the programs' logs says a worker could not be confined.
 - confine = no in support.conf: the workers run unconfined.
+- support-mailin (behind nginx only: it is no web server's) is confined
+  before it reads the mail: caught while it waits for the rest of it,
+  then it takes a Shift_JIS mail; with confine = no it is not.
 
 Run from the repo root: python3 tests/http/test_confine.py
 """
@@ -337,6 +340,87 @@ def check_logs():
             log("notes: %s" % notes[0])
 
 
+MAILIN = os.path.join(BUILD, "bin", "support-mailin")
+
+
+def mailin_held(conf, subject):
+    """support-mailin given the first half of a mail on a pipe held open:
+    its /proc status while it waits for the rest, then its exit status
+    and stderr once the rest came."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail",
+                           "shift-jis.eml"), "rb") as f:
+        data = f.read().replace(b"{{support}}", b"help@example.com")
+    data = re.sub(rb"(?m)^Subject: .*$", b"Subject: " + subject.encode(), data, count=1)
+    data = re.sub(rb"(?m)^Message-ID: .*$", b"Message-ID: <" + subject.replace(" ", ".").encode() +
+                  b"@example.com>", data, count=1)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SUPPORT_CONF": conf}
+    env.update({k: v for k, v in srv.env().items() if k.startswith("SUPPORT_TEST")})
+    p = subprocess.Popen([MAILIN], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=run_as_store_owner())
+    try:
+        p.stdin.write(data[:len(data) // 2])
+        p.stdin.flush()
+        # Blocked in its read of standard input from here on: once its
+        # set-up is done, its status is what it parses the mail under.
+        deadline = time.monotonic() + 10
+        st = proc_status(p.pid)
+        while time.monotonic() < deadline and p.poll() is None:
+            st = proc_status(p.pid)
+            if st and st.get("Seccomp") == "2":
+                break
+            time.sleep(0.02)
+        time.sleep(0.2)
+        st = proc_status(p.pid) or st
+        out, err = p.communicate(data[len(data) // 2:], timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return st, p.returncode, err.decode(errors="replace")
+
+
+def check_mailin():
+    """support-mailin confines itself before it reads the mail: the GMime
+    parse of outside bytes (a Shift_JIS mail: iconv modules loaded before
+    confining) runs confined, and the mail is taken; confine = no leaves
+    it unconfined."""
+    bob = srv.client("bob")
+
+    def subjects():
+        r = bob.get(TICKETS + "?page_size=100")
+        status(r, 200, "bob's tickets")
+        return [t["subject"] for t in r.json["results"]]
+
+    with T.case("support-mailin: confined (seccomp, no_new_privs) while it reads the mail; "
+                "then takes it, its Shift_JIS text converted"):
+        st, rc, err = mailin_held(srv.conf, "Confined mail in")
+        check(st is not None, "no status read")
+        eq(st.get("Seccomp"), "2", "Seccomp while it reads (stderr: %s)" % err[-300:])
+        eq(st.get("NoNewPrivs"), "1", "NoNewPrivs while it reads")
+        eq(rc, 0, "exit status (stderr: %s)" % err[-300:])
+        check("Confined mail in" in subjects(), "the mail is bob's ticket")
+        r = bob.get(TICKETS + "?page_size=100")
+        t = [t for t in r.json["results"] if t["subject"] == "Confined mail in"][0]
+        msgs = bob.get(TICKETS + t["uuid"] + "/messages/").json
+        text = msgs[0]["content"] if isinstance(msgs, list) else msgs["results"][0]["content"]
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail",
+                               "shift-jis.eml"), "rb") as f:
+            want = f.read().split(b"\n\n", 1)[1].decode("shift_jis").strip()
+        check(want and want in text, "the Shift_JIS text arrived as %r: %r" % (want, text[:120]))
+
+    with T.case("support-mailin with confine = no: unconfined, and takes the mail"):
+        conf = os.path.join(srv.var, "support-noconfine.conf")
+        with open(srv.conf) as f, open(conf, "w") as g:
+            g.write(f.read())
+        set_conf_key(conf, "support", "confine", "no")
+        os.chmod(conf, 0o644)
+        st, rc, err = mailin_held(conf, "Unconfined mail in")
+        check(st is not None, "no status read")
+        eq(st.get("Seccomp"), "0", "Seccomp while it reads")
+        eq(rc, 0, "exit status (stderr: %s)" % err[-300:])
+        check("Unconfined mail in" in subjects(), "the mail is bob's ticket")
+
+
 def check_off():
     with T.case("confine = no: the workers run unconfined and serve"):
         srv.stop()
@@ -366,6 +450,8 @@ def main():
     if SERVER_MODE == "nginx":
         check_tcp_listen()
     check_logs()
+    if SERVER_MODE == "nginx":
+        check_mailin()
     if SERVER_MODE != "apache-cgi":
         check_off()
     check_no_leftovers(srv)

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -352,6 +353,28 @@ ioctl_tcgets_only(void)
 	return ioctl(tcp_fd, FIONREAD, &n) != 0 && errno == EPERM ? 0 : 2;
 }
 
+static int unix_fds[2] = { -1, -1 };	/* a socket pair made before */
+
+/*
+ * send() on a connected socket it has (support-mailin's syslog) works;
+ * sendto with an address is refused.
+ */
+static int
+send_connected_only(void)
+{
+	struct sockaddr_un to = { .sun_family = AF_UNIX };
+	char c;
+
+	if (send(unix_fds[0], "x", 1, 0) != 1 ||
+	    read(unix_fds[1], &c, 1) != 1 || c != 'x')
+		return 1;
+	strcpy(to.sun_path, "/dev/log");
+	if (sendto(unix_fds[0], "x", 1, 0, (struct sockaddr *)&to,
+	    sizeof(to)) >= 0 || errno != EPERM)
+		return 2;
+	return 0;
+}
+
 /* A call off the list (uname) fails with EPERM, and the process goes on. */
 static int
 unlisted_eperm(void)
@@ -568,6 +591,13 @@ test_calls(void)
 	ok(exited_ok(confined(ioctl_tcgets_only)),
 	    "ioctl: TCGETS answers (not a terminal), FIONREAD is refused");
 	close(tcp_fd);
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, unix_fds) != 0)
+		bail_out("socketpair");
+	ok(exited_ok(confined(send_connected_only)),
+	    "send on a connected socket it has works (syslog); sendto with "
+	    "an address is refused (EPERM)");
+	close(unix_fds[0]);
+	close(unix_fds[1]);
 	ok(exited_ok(confined(unlisted_eperm)),
 	    "a call off the allow-list (uname) fails with EPERM");
 	ok(exited_ok(confined(signals_self_only)),
