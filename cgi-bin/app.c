@@ -32,6 +32,7 @@
 #include "areas.h"
 #include "auth.h"
 #include "confine.h"
+#include "ratelink.h"
 #include "event.h"
 #include "fcgiout.h"
 #include "http.h"
@@ -494,6 +495,8 @@ confine(struct app *app, bool cgi)
 {
 	if (!cgi)
 		page_preload(&app->page);
+	app->have_rate_key = ratelink_key_load(&app->conf, app->rate_key) ==
+	    SUP_OK;
 	if (confine_worker(&app->conf, cgi) == SUP_OK)
 		return 0;
 	fprintf(stderr, "%s: cannot confine this process (confine = no in "

@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "page.h"
+#include "replytoken.h"
 #include "route.h"
 #include "store.h"
 
@@ -20,6 +21,13 @@ struct app {
 	struct store store;		/* store.env is NULL while closed */
 	struct page_env page;		/* the parsed templates */
 	int64_t trimmed_us;		/* when it last trimmed the event log */
+	/*
+	 * The rating link's key (lib/desk/ratelink.h), read from
+	 * secret_file before confinement, which may leave that file out of
+	 * reach; have_rate_key false: no secret_file, no rating links.
+	 */
+	uint8_t rate_key[REPLY_KEY_LEN];
+	bool have_rate_key;
 };
 
 /* Run the program: parse argv, then serve until told to stop. */

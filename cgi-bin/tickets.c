@@ -29,6 +29,7 @@
 #include "canned.h"
 #include "page.h"
 #include "queue.h"
+#include "ratelink.h"
 #include "reports.h"
 #include "stats.h"
 #include "ticket.h"
@@ -738,6 +739,133 @@ rating_context(struct app *app, struct sup_req *r, json_object *more)
 	return SUP_OK;
 }
 
+/* --- The rating link of the "resolved" mail (lib/desk/ratelink.h) ----- */
+
+enum { RL_TOKEN, RL_CHOICE, RL_NFIELDS };
+static const struct field rate_link_fields[RL_NFIELDS] = {
+	[RL_TOKEN] = { "t", F_STRING, FIELD_REQUIRED, 1, REPLY_TOKEN_STRLEN,
+		NULL, NULL },
+	[RL_CHOICE] = { "r", F_ENUM, 0, 0, 0, rating_names, NULL },
+};
+enum { RP_TOKEN, RP_RATING, RP_COMMENT, RP_NFIELDS };
+static const struct field rate_post_fields[RP_NFIELDS] = {
+	[RP_TOKEN] = { "t", F_STRING, FIELD_REQUIRED, 1, REPLY_TOKEN_STRLEN,
+		NULL, NULL },
+	[RP_RATING] = { "rating", F_ENUM, FIELD_REQUIRED, 0, 0, rating_names,
+		NULL },
+	[RP_COMMENT] = { "comment", F_STRING, FIELD_NULLABLE, 0,
+		STATS_COMMENT_MAX, NULL, NULL },
+};
+
+/* What token v names (ratelink_open); RATELINK_EBAD without the key. */
+static sup_err
+rate_link_open(struct app *app, const struct value *v, struct ratelink *rl)
+{
+	memset(rl, 0, sizeof(*rl));
+	if (!app->have_rate_key)
+		return RATELINK_EBAD;
+	return ratelink_open(&app->store, app->rate_key, v->str, v->len,
+	    time_now_us(), rl);
+}
+
+/*
+ * GET /support/rate/?t=TOKEN[&r=good|bad]
+ * Anyone with the link (no login: the token is the authority).  200 the
+ * rating page of the token's ticket: its form with the choice r
+ * preselected, or the rating given already, or that the ticket is not
+ * resolved any more.  Records nothing: mail scanners open links.  400 a
+ * bad query or an expired link, 404 a link that is not valid.
+ */
+static sup_err
+page_rate_link(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[RL_NFIELDS];
+	struct ratelink rl;
+	json_object *pc = NULL, *o = NULL, *lv;
+	char title[64];
+	bool can = false;
+	sup_err e;
+
+	if ((e = valid_query(r, rate_link_fields, RL_NFIELDS, v)) != SUP_OK)
+		return e;
+	if ((e = rate_link_open(app, &v[RL_TOKEN], &rl)) != SUP_OK ||
+	    (e = stats_rating(&app->store, &rl.user, rl.ticket, &o, &can)) !=
+	    SUP_OK)
+		goto out;
+	snprintf(title, sizeof(title), "Rate ticket #%lld",
+	    (long long)rl.number);
+	e = SUP_ENOMEM;
+	if ((pc = page_context(&app->page, r, title)) == NULL ||
+	    !json_set(pc, "ticket_number", json_object_new_int64(rl.number)) ||
+	    !json_set(pc, "ticket_subject", json_object_new_string(
+	    rl.subject)) ||
+	    !json_set(pc, "token", json_object_new_string(v[RL_TOKEN].str)) ||
+	    !json_set(pc, "can_rate", json_object_new_boolean(can)) ||
+	    !json_set(pc, "not_resolved", json_object_new_boolean(!can &&
+	    o == NULL)) ||
+	    !json_set(pc, "good_checked", json_object_new_boolean(
+	    v[RL_CHOICE].present && v[RL_CHOICE].num == 0)) ||
+	    !json_set(pc, "bad_checked", json_object_new_boolean(
+	    v[RL_CHOICE].present && v[RL_CHOICE].num == 1)))
+		goto out;
+	if (o != NULL) {
+		json_object_object_get_ex(o, "rating", &lv);
+		if (!json_set(o, "label", json_object_new_string(strcmp(
+		    json_object_get_string(lv), "good") == 0 ? "Good" :
+		    "Bad")) || !json_set(pc, "rating", o))
+			goto out;
+		o = NULL;
+	}
+	e = page_render(&app->page, r, 200, "rate.html", pc);
+out:
+	json_object_put(o);
+	json_object_put(pc);
+	ratelink_clear(&rl);
+	return e;
+}
+
+/*
+ * POST /support/rate/ t=TOKEN, rating=good|bad, comment=
+ * The rating page's form.  Authorised by the token it carries, not by a
+ * session: no login, and no CSRF token (ROUTE_SIGNED; docs/security.md
+ * "The rating link").  Rates the token's ticket as its customer, once:
+ * 303 to the page of the link (which then shows the rating); the error
+ * page otherwise: 400 bad fields or an expired link, 404 a link not
+ * valid, 409 already rated or not resolved (the API's answers).
+ */
+static sup_err
+page_rate_link_post(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[RP_NFIELDS];
+	struct ratelink rl;
+	json_object *o = NULL;
+	struct sbuf path = { 0 };
+	sup_err e;
+
+	memset(&rl, 0, sizeof(rl));
+	if ((e = req_parse_body(r)) != SUP_OK ||
+	    (e = valid_json(r, r->json, rate_post_fields, RP_NFIELDS, v)) !=
+	    SUP_OK)
+		return e;
+	if ((e = rate_link_open(app, &v[RP_TOKEN], &rl)) != SUP_OK ||
+	    (e = stats_rate(&app->store, &rl.user, rl.ticket,
+	    v[RP_RATING].num == 0, v[RP_COMMENT].present &&
+	    !v[RP_COMMENT].is_null && v[RP_COMMENT].len > 0 ?
+	    v[RP_COMMENT].str : NULL, v[RP_COMMENT].len, &o)) != SUP_OK)
+		goto out;
+	/* The token is base32: nothing in it needs escaping. */
+	sbuf_printf(&path, RATELINK_PATH "?t=%s", v[RP_TOKEN].str);
+	e = path.failed ? SUP_ENOMEM : page_redirect(r, app->conf.url_prefix,
+	    path.p);
+out:
+	free(path.p);
+	json_object_put(o);
+	ratelink_clear(&rl);
+	return e;
+}
+
 /*
  * GET /support/tickets/{uuid}/[?changed=STATUS][&changed_priority=P]
  *     [&assigned=1]
@@ -991,6 +1119,10 @@ static const struct route routes[] = {
 	{ "POST", PAGE_TICKETS "{uuid}/rating/", page_rate,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(rating_fields) },
+	{ "GET", RATELINK_PATH, page_rate_link, ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(rate_link_fields) },
+	{ "POST", RATELINK_PATH, page_rate_link_post,
+		ROUTE_SIGNED | ROUTE_PAGE, ROUTE_FIELDS(rate_post_fields) },
 	{ "GET", REPORTS_PATH, reports_api, ROUTE_STAFF | ROUTE_QUERY,
 		reports_fields, REPORTS_NFIELDS },
 	{ "GET", REPORTS_PAGE, reports_page,

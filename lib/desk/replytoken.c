@@ -121,6 +121,13 @@ reply_token_check(const uint8_t key[REPLY_KEY_LEN], const char *token,
 sup_err
 reply_key_load(const struct sup_conf *conf, uint8_t key[REPLY_KEY_LEN])
 {
+	return token_key_load(conf, "reply-token", key);
+}
+
+sup_err
+token_key_load(const struct sup_conf *conf, const char *context,
+    uint8_t key[REPLY_KEY_LEN])
+{
 	uint8_t secret[REPLY_SECRET_MAX];
 	size_t n = 0;
 	ssize_t r;
@@ -150,7 +157,8 @@ reply_key_load(const struct sup_conf *conf, uint8_t key[REPLY_KEY_LEN])
 	}
 	crypto_auth_hmacsha256_state st;
 	crypto_auth_hmacsha256_init(&st, secret, n);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)"reply-token", 11);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)context,
+	    strlen(context));
 	crypto_auth_hmacsha256_final(&st, key);
 	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(secret, sizeof(secret));

@@ -62,6 +62,15 @@ sup_err reply_token_check(const uint8_t key[REPLY_KEY_LEN], const char *token,
  */
 sup_err reply_key_load(const struct sup_conf *conf, uint8_t key[REPLY_KEY_LEN]);
 
+/*
+ * The key of another use of the same token layout, HMAC-SHA256(secret,
+ * context), as reply_key_load makes the reply token's (context
+ * "reply-token"): a token made with one key is forged for every other
+ * (the rating link's, ratelink.h, is "rating-token").  The same errors.
+ */
+sup_err token_key_load(const struct sup_conf *conf, const char *context,
+    uint8_t key[REPLY_KEY_LEN]);
+
 /* The day (days since 1970-01-01 UTC) of now_us (µs since the epoch). */
 int64_t reply_day(int64_t now_us);
 

@@ -61,6 +61,14 @@ static const struct sup_errdef stats_errdefs[] = {
 	    "Only a resolved ticket can be rated.", NULL, NULL },
 	{ STATS_ERATED, SUP_ECONFLICT, "already_rated",
 	    "This ticket has been rated already.", NULL, NULL },
+	{ RATELINK_EBAD, SUP_ENOTFOUND, "rating_link_invalid",
+	    "This rating link is not valid.", "This rating link is not valid",
+	    "The link may have been cut or changed on its way. You can rate "
+	    "the ticket on its page once you are logged in." },
+	{ RATELINK_EOLD, SUP_EINVAL, "rating_link_expired",
+	    "This rating link has expired.", "This rating link has expired",
+	    "Rating links last 30 days. You can still rate the ticket on "
+	    "its page once you are logged in." },
 };
 SUP_ERRORS(stats_errors, SUP_AREA_STATS, stats_errdefs)
 

@@ -95,6 +95,9 @@ sup_err stats_report(struct store *s, int64_t from_day, int64_t to_day,
 /* A customer's rating of a resolved ticket (docs/reports.md). */
 #define STATS_ENOTRESOLVED ((sup_err)SUP_ERR_AREA(SUP_AREA_STATS, 1))
 #define STATS_ERATED ((sup_err)SUP_ERR_AREA(SUP_AREA_STATS, 2))
+/* The rating link's (ratelink.h): not valid (404), past its day (400). */
+#define RATELINK_EBAD ((sup_err)SUP_ERR_AREA(SUP_AREA_STATS, 3))
+#define RATELINK_EOLD ((sup_err)SUP_ERR_AREA(SUP_AREA_STATS, 4))
 #define STATS_COMMENT_MAX 1000
 
 /*

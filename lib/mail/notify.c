@@ -13,6 +13,7 @@
 #include "mailbuild.h"
 #include "notify.h"
 #include "outbox.h"
+#include "ratelink.h"
 #include "record.h"
 #include "replytoken.h"
 #include "ticket.h"
@@ -30,6 +31,9 @@ struct notify {
 	/* The reply token's key, from secret_file; have_key false: unset. */
 	uint8_t reply_key[REPLY_KEY_LEN];
 	bool have_key;
+	/* The rating link's key (ratelink.h); have_rate_key false: unset. */
+	uint8_t rate_key[REPLY_KEY_LEN];
+	bool have_rate_key;
 };
 
 /* The kinds of mail, with their templates and subjects. */
@@ -68,6 +72,8 @@ notify_open(const struct sup_conf *conf, struct notify **out)
 	}
 	/* No secret_file: the mail's Reply-To is the desk's plain address. */
 	n->have_key = reply_key_load(conf, n->reply_key) == SUP_OK;
+	/* Nor a rating link in the "resolved" mail. */
+	n->have_rate_key = ratelink_key_load(conf, n->rate_key) == SUP_OK;
 	mail_init();
 	*out = n;
 	return SUP_OK;
@@ -80,6 +86,7 @@ notify_close(struct notify *n)
 		return;
 	tmpl_cache_close(n->tmpl);
 	sodium_memzero(n->reply_key, sizeof(n->reply_key));
+	sodium_memzero(n->rate_key, sizeof(n->rate_key));
 	free(n);
 }
 
@@ -304,6 +311,40 @@ fail:
 }
 
 /*
+ * Add to d the rating links of the "resolved" mail to r (ratelink.h):
+ * rate_good_url and rate_bad_url, BASE_URL/support/rate/?t=TOKEN&r=...,
+ * when r is the ticket's customer and the desk has base_url and
+ * secret_file; nothing otherwise (the mail says to rate on the ticket's
+ * page).  false when out of memory.
+ */
+static bool
+add_rate_links(struct job *j, const struct rcpt *r, json_object *d)
+{
+	const struct sup_conf *c = j->nt->conf;
+	char tok[REPLY_TOKEN_STRLEN + 1], url[1024];
+	size_t blen = strlen(c->base_url);
+	int n;
+
+	while (blen > 0 && c->base_url[blen - 1] == '/')
+		blen--;
+	if (!j->nt->have_rate_key || blen == 0 || r->user == 0 ||
+	    r->user != j->t.user || j->t.number <= 0 ||
+	    j->t.number > UINT32_MAX ||
+	    ratelink_make(j->nt->rate_key, (uint32_t)j->t.number, r->user,
+	    reply_day(time_now_us()) + RATELINK_DAYS, tok) != SUP_OK)
+		return true;
+	n = snprintf(url, sizeof(url), "%.*s" RATELINK_PATH "?t=%s&r=good",
+	    (int)blen, c->base_url, tok);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return true;
+	if (!json_set(d, "rate_good_url", json_object_new_string(url)))
+		return false;
+	/* The same link but its last word. */
+	memcpy(url + n - 4, "bad", 4);
+	return json_set(d, "rate_bad_url", json_object_new_string(url));
+}
+
+/*
  * Queue the mail of kind k to each recipient of j.  A message that cannot
  * be built (an address GMime refuses) is logged and skipped.
  */
@@ -337,6 +378,10 @@ queue_mail(struct job *j, enum mail_kind k, const char *old_status)
 		    sizeof(reply));
 		if ((data = mail_data(j, r, old_status, reply)) == NULL)
 			return SUP_ENOMEM;
+		if (k == MK_RESOLVED && !add_rate_links(j, r, data)) {
+			json_object_put(data);
+			return SUP_ENOMEM;
+		}
 		if ((e = render(j->nt, kinds[k].name, "txt", data, &text)) !=
 		    SUP_OK || (e = render(j->nt, kinds[k].name, "html", data,
 		    &html)) != SUP_OK)
