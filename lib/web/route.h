@@ -25,11 +25,13 @@ enum route_flags {
 				 * page (docs/pages.md) */
 	ROUTE_ADMIN = 1 << 6,	/* 403 unless admin (401 without login) */
 	ROUTE_SIGNED = 1 << 7,	/* authenticated by a signature of its body
-				 * (the webhook in, docs/api.md "Webhook"):
-				 * no session, login or CSRF; the body is
-				 * read (size-capped) as it came and not
-				 * parsed: the handler checks the signature
-				 * over the raw bytes, then parses */
+				 * (the webhook in, docs/api.md "Webhook")
+				 * or a signed token in it (the rating
+				 * link's form): no session, login or CSRF;
+				 * the body is read (size-capped) as it
+				 * came and not parsed: the handler checks
+				 * the signature over the raw bytes, or
+				 * parses and checks the token */
 };
 
 struct field;
