@@ -22,6 +22,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +94,10 @@ const PAGES = [
 	{ name: 'statistics dashboard, an empty window', as: 'carol', path: '/support/stats/?from=2020-01-01&to=2020-01-03' },
 	{ name: 'statistics dashboard, a bad date (400)', as: 'carol', path: '/support/stats/?from=2026-13-01', status: 400 },
 	{ name: 'statistics refused to a customer (403)', as: 'customer', path: '/support/stats/', status: 403 },
+	{ name: 'rating link: the form, Good chosen (nobody logged in)', as: null, path: (f) => f.rateLink + '&r=good' },
+	{ name: 'rating link: rated, the thank-you', as: null, path: (f) => f.ratedLink },
+	{ name: 'rating link: a forged one (404)', as: null, path: (f) => f.rateLink.slice(0, -1) +
+	    (f.rateLink.endsWith('a') ? 'b' : 'a'), status: 404 },
 ];
 
 const LAUNCH_ARGS = [
@@ -161,7 +166,48 @@ before(async () => {
 	fixtures.resolved = `/support/tickets/${r.json.uuid}/`;
 	r = await api(c, 'PATCH', `/tickets/${r.json.uuid}/`, { status: 'resolved' });
 	assert.equal(r.status, 200, 'ticket resolved through the API');
+	await rateLinkFixtures(c);
 });
+
+// The rating links of two resolved tickets of the customer, one of them
+// rated (docs/reports.md "Satisfaction"): the token made here as the
+// resolved mail makes it (lib/desk/ratelink.h), from the desk's
+// secret_file, which run.py's SUPPORT_CONF names.
+async function rateLinkFixtures(c) {
+	const conf = fs.readFileSync(process.env.SUPPORT_CONF, 'utf8');
+	const file = /^\s*secret_file\s*=\s*(\S+)/m.exec(conf)[1];
+	const secret = fs.readFileSync(file).subarray(0, 4096);
+	const key = crypto.createHmac('sha256', secret).update('rating-token').digest();
+	const b32 = 'abcdefghijklmnopqrstuvwxyz234567';
+	const link = (number) => {
+		const raw = Buffer.alloc(20);
+		raw.writeUInt32BE(number, 0);
+		raw.writeUInt32BE(c.id, 4);
+		raw.writeUInt16BE(Math.floor(Date.now() / 86400000) + 30, 8);
+		crypto.createHmac('sha256', key).update('support-reply-v1')
+		    .update(raw.subarray(0, 10)).digest().copy(raw, 10, 0, 10);
+		let bits = '', t = '';
+		for (const b of raw)
+			bits += b.toString(2).padStart(8, '0');
+		for (let i = 0; i < bits.length; i += 5)
+			t += b32[parseInt(bits.slice(i, i + 5), 2)];
+		return `/support/rate/?t=${t}`;
+	};
+	for (const [name, rate] of [['rateLink', false], ['ratedLink', true]]) {
+		let r = await api(c, 'POST', '/tickets/',
+		    { subject: `A11y: rate me (${name})`, initial_message: 'Please.' });
+		assert.equal(r.status, 201);
+		const { uuid, number } = r.json;
+		r = await api('carol', 'PATCH', `/tickets/${uuid}/`, { status: 'resolved' });
+		assert.equal(r.status, 200, 'resolved by staff');
+		if (rate) {
+			r = await api(c, 'POST', `/tickets/${uuid}/rating/`,
+			    { rating: 'good', comment: 'Quick and kind.' });
+			assert.equal(r.status, 201, 'rated through the API');
+		}
+		fixtures[name] = link(number);
+	}
+}
 
 after(async () => {
 	if (browser)

@@ -116,6 +116,9 @@ def run_group(out, conf, extra_users, files):
             "SUPPORT_URL": "http://127.0.0.1:%d" % srv.port,
             "SUPPORT_USERS": json.dumps(users),
             "SHOT_DIR": out,
+            # The desk's support.conf: a11y.test.mjs makes rating links
+            # with its secret_file, as the resolved mail does.
+            "SUPPORT_CONF": srv.conf,
             # playwright-core gives every browser a fresh --user-data-dir
             # under the temp directory (it refuses one in the launch
             # arguments): keep those profiles in our own scratch directory.
