@@ -107,8 +107,11 @@ class Caller:
         else:
             body, ctype = json.dumps(fields, ensure_ascii=False).encode("utf-8"), "application/json"
         if "signed" in flags:
+            # A signed page route (the rating link's form) posts a form:
+            # its signature is the token among the fields, this one unused.
+            raw = body.encode("utf-8") if isinstance(body, str) else body
             ts = str(int(time.time()))
-            mac = hmac.new(WEBHOOK_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256)
+            mac = hmac.new(WEBHOOK_SECRET.encode(), ts.encode() + b"." + raw, hashlib.sha256)
             headers.update({"X-Support-Timestamp": ts, "X-Support-Signature": "sha256=" + mac.hexdigest()})
         return Client(srv.port, auth).request(route["method"], path, body=body, headers=headers,
                                               content_type=ctype)
