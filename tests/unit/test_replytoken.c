@@ -2,7 +2,8 @@
  * test_replytoken.c - the signed reply address (lib/desk/replytoken.c): a
  * token made is checked back; forged, changed, truncated, overlong,
  * expired, upper-case and garbage tokens are refused with their error;
- * the key from secret_file; the address made and found.  And the store's
+ * the key from secret_file (and the rating link's, another one); the
+ * address made and found.  And the store's
  * side of mail in (lib/desk/mailin.c): the hourly count per sender, a
  * ticket by its number, the account of a sender.
  */
@@ -15,6 +16,7 @@
 #include "areas.h"
 #include "conf.h"
 #include "mailin.h"
+#include "ratelink.h"
 #include "replytoken.h"
 #include "sup.h"
 #include "ticket.h"
@@ -143,6 +145,28 @@ test_key(void)
 	conf.secret_file = strdup(path);
 	is_err(reply_key_load(&conf, k2), SUP_OK, "another secret");
 	ok(memcmp(k1, k2, sizeof(k1)) != 0, "another key");
+	{
+		/* The rating link's key: another context, another key. */
+		uint8_t rk[REPLY_KEY_LEN];
+		char tok[REPLY_TOKEN_STRLEN + 1];
+		uint32_t n, u;
+
+		is_err(ratelink_key_load(&conf, rk), SUP_OK,
+		    "the rating link's key from the same secret");
+		ok(memcmp(rk, k2, sizeof(rk)) != 0,
+		    "  is not the reply key (HMAC(secret, \"rating-token\"))");
+		is_err(ratelink_make(rk, 12, 34, 20000, tok), SUP_OK,
+		    "a rating token");
+		is_err(reply_token_check(rk, tok, strlen(tok), 19999, &n, &u),
+		    SUP_OK, "  checked with its key");
+		ok(n == 12 && u == 34, "  names its ticket and user");
+		is_err(reply_token_check(k2, tok, strlen(tok), 19999, &n, &u),
+		    SUP_EUNAUTH, "  is forged for the reply key");
+		is_err(reply_token_make(k2, 12, 34, 20000, tok), SUP_OK,
+		    "a reply token of the same ticket and user");
+		is_err(reply_token_check(rk, tok, strlen(tok), 19999, &n, &u),
+		    SUP_EUNAUTH, "  is forged for the rating key");
+	}
 	/* Not the secret itself: HMAC(secret, "reply-token"). */
 	ok(memcmp(k1, "01234567890123456789012345678901", 32) != 0,
 	    "the key is not the secret");
