@@ -928,8 +928,13 @@ static const struct event_subscriber outbox_sub = { "outbox",
 	outbox_on_event };
 static const struct event_subscriber *const outbox_subs[] = { &outbox_sub,
 	NULL };
-static const char *const outbox_consumers[] = { OUTBOX_MAIL_CONSUMER,
-	OUTBOX_WEBHOOK_CONSUMER, NULL };
+/*
+ * The webhooks consumer (OUTBOX_WEBHOOK_CONSUMER) is not declared: it
+ * becomes known at the worker's first pass, which reads on whether any
+ * subscription is set or not: a subscription added later gets the events
+ * appended once the worker runs with it.
+ */
+static const char *const outbox_consumers[] = { OUTBOX_MAIL_CONSUMER, NULL };
 
 const struct store_area outbox_area = {
 	.name = "outbox",
