@@ -25,6 +25,7 @@
 #include "areas.h"
 #include "event.h"
 #include "outbox.h"
+#include "webout.h"
 
 enum outbox_db { ODB_OUTBOX, ODB_DUE, ODB_HOOKS, OUTBOX_NDB };
 
@@ -824,15 +825,19 @@ outbox_trim(struct store *s, int64_t before_us, long max, long *removed)
 static bool woken;
 
 /*
- * The subscriber: note that a delivery may come of this event.  Only a
- * flag of this process (outbox_woken): the consumer decides.
+ * The subscriber: note that a delivery may come of this event: a mail's
+ * (a ticket made or changed, a public message), or, when support.conf
+ * has a [webhook.NAME] section, any event a webhook may carry.  Only a
+ * flag of this process (outbox_woken): the consumers decide.
  */
 static sup_err
-outbox_on_event(struct store *s SUP_UNUSED, DB_TXN *txn SUP_UNUSED,
+outbox_on_event(struct store *s, DB_TXN *txn SUP_UNUSED,
     const struct event *ev)
 {
 	if (ev->type == EV_TICKET_CREATED || ev->type == EV_TICKET_UPDATED ||
-	    ev->type == EV_MESSAGE_POSTED)
+	    ev->type == EV_MESSAGE_POSTED ||
+	    (s->conf != NULL && s->conf->nwebhooks > 0 &&
+	    webout_offered(ev->type)))
 		woken = true;
 	return SUP_OK;
 }

@@ -20,7 +20,9 @@ every call's signature and timestamp as a receiver should and records it:
   button, CSRF); a customer and an agent get 403; supportctl outbox list
   shows the deliveries;
 - a bad [webhook.NAME] section is refused at start, saying which section,
-  which key and why.
+  which key and why;
+- under plain CGI (Apache's mod_cgi, no daemon) a note's call goes out
+  after the request's answer.
 
 Run alone from the repo root: python3 tests/http/test_webout.py
 """
@@ -482,6 +484,33 @@ def body(rec, work):
             check(re.search(want, err), "the message %r says %r" % (err.strip(), want))
         eq(len(outbox()), before, "nothing changed")
 
+    check_no_leftovers(srv)
+    cgi(rec)
+
+
+def cgi(rec):
+    """Plain CGI (Apache's mod_cgi), where no daemon runs: the request that
+    appended an event a subscription may want starts one pass of the worker
+    after its answer, a note too (which makes no mail)."""
+    global srv
+    srv = standard_server(mode="apache-cgi", conf={
+        ("webhook.cgi", "url"): rec.url("/cgi"),
+        ("webhook.cgi", "events"): "note.added",
+        ("webhook.cgi", "secret"): SECRET_A,
+    })
+    rec.secrets["/cgi"] = SECRET_A
+    with T.case("plain CGI: no worker runs, yet a note's webhook goes out after the answer"):
+        check(not os.path.exists(os.path.join(srv.var, "run", "support-worker.pid")),
+              "run.sh started no worker under plain CGI")
+        r = srv.client("alice").post(TICKETS, {"subject": "From CGI", "initial_message": "x"})
+        status(r, 201)
+        status(srv.client("carol").post(TICKETS + r.json["uuid"] + "/messages/",
+                                        {"content": "A note under CGI", "is_internal": True}), 201)
+        c = rec.wait("/cgi", 1, timeout=30)
+        check(c[0][3], "the receiver's checks: %s" % c[0][4])
+        d = json.loads(c[0][2])
+        eq(d["event"], "note.added", "the note's call")
+        eq(d["data"]["message"]["is_internal"], True, "marked is_internal")
     check_no_leftovers(srv)
 
 
