@@ -1,8 +1,9 @@
 /*
- * support-worker - the desk's deliveries (docs/mail.md, support-worker(8)):
- * turns the events that call for mail into deliveries in the outbox (the
- * mail consumer of the event log), then sends the deliveries that are due,
- * with retries and back-off, until none is left.
+ * support-worker - the desk's deliveries (docs/mail.md, docs/webhooks.md,
+ * support-worker(8)): turns the events that call for mail or a webhook
+ * into deliveries in the outbox (the mail and the webhooks consumers of
+ * the event log), then sends the deliveries that are due, with retries
+ * and back-off, until none is left.
  *
  *   support-worker [--conf FILE] [--once] [--interval SECONDS]
  *
@@ -35,6 +36,8 @@
 #include "store.h"
 #include "transport.h"
 #include "util.h"
+#include "webout.h"
+#include "webpost.h"
 
 #define CONSUME_BATCH 100
 #define TRIM_EVERY_US (3600LL * 1000000)
@@ -56,28 +59,77 @@ usage(void)
 	    "[--interval SECONDS]\n", stderr);
 }
 
+/* What a pass works with. */
+struct worker {
+	const struct sup_conf *conf;
+	struct store *s;
+	struct notify *nt;
+	struct mail_transport *tr;
+	struct webout *wo;
+	struct webpost *wp;
+};
+
 /*
- * Queue the mail of the events not yet handled.  SUP_OK when the log is
- * read to its end (or a stop was asked for).
+ * Queue the mail and the webhook calls of the events not yet handled.
+ * SUP_OK when the log is read to its end (or a stop was asked for).
  */
 static sup_err
-consume(struct store *s, struct notify *nt)
+consume(struct worker *w)
 {
 	long handled;
 	sup_err e;
 
 	do {
-		if ((e = notify_consume(s, nt, CONSUME_BATCH, &handled)) !=
-		    SUP_OK)
+		if ((e = notify_consume(w->s, w->nt, CONSUME_BATCH,
+		    &handled)) != SUP_OK)
+			return e;
+	} while (handled == CONSUME_BATCH && !stopping);
+	do {
+		if ((e = webout_consume(w->s, w->wo, CONSUME_BATCH,
+		    &handled)) != SUP_OK)
 			return e;
 	} while (handled == CONSUME_BATCH && !stopping);
 	return SUP_OK;
 }
 
+/*
+ * Send webhook delivery it: to its subscription's url, signed with its
+ * secret now; the event's type is the body's "event".  why gets the
+ * reason when it was not sent.
+ */
+static enum outbox_outcome
+post_hook(struct worker *w, const struct outbox_item *it, char *why,
+    size_t n)
+{
+	const char *url, *secret, *event = NULL;
+	json_object *body, *v;
+	size_t slen;
+	long status;
+	enum webpost_result r;
+
+	if (webout_target(w->wo, it->to, &url, &secret, &slen) != SUP_OK) {
+		snprintf(why, n, "no [webhook.%s] in support.conf any more",
+		    it->to);
+		return OUTBOX_FAIL;
+	}
+	body = json_tokener_parse(it->message);
+	if (body != NULL && json_object_object_get_ex(body, "event", &v))
+		event = json_object_get_string(v);
+	if (event == NULL) {
+		json_object_put(body);
+		snprintf(why, n, "the delivery's body cannot be read");
+		return OUTBOX_FAIL;
+	}
+	r = webpost_send(w->wp, url, secret, slen, event, it->id,
+	    time_now_us() / 1000000, it->message, it->len, &status, why, n);
+	json_object_put(body);
+	return r == WEBPOST_SENT ? OUTBOX_OK : r == WEBPOST_RETRY ?
+	    OUTBOX_RETRY : OUTBOX_FAIL;
+}
+
 /* Send the deliveries due now, one claim each; *sent counts them. */
 static sup_err
-deliver(const struct sup_conf *conf, struct store *s,
-    struct mail_transport *tr, long *sent)
+deliver(struct worker *w, long *sent)
 {
 	struct outbox_item it;
 	char why[OUTBOX_ERROR_MAX + 1], id[UUID_STRLEN + 1];
@@ -87,29 +139,26 @@ deliver(const struct sup_conf *conf, struct store *s,
 		enum mail_result r;
 		enum outbox_outcome how;
 
-		if ((e = outbox_claim(s, time_now_us(), &it)) == SUP_ENOTFOUND)
+		if ((e = outbox_claim(w->s, time_now_us(), &it)) ==
+		    SUP_ENOTFOUND)
 			return SUP_OK;
 		if (e != SUP_OK)
 			return e;
-		if (it.kind == OUTBOX_MAIL)
-			r = mail_send(tr, it.to, it.message, it.len, why,
+		if (it.kind == OUTBOX_MAIL) {
+			r = mail_send(w->tr, it.to, it.message, it.len, why,
 			    sizeof(why));
-		else {
-			/* Webhooks are queued by later work: hold them. */
-			snprintf(why, sizeof(why), "no sender for this kind "
-			    "of delivery yet");
-			r = MAIL_RETRY;
-		}
-		how = r == MAIL_SENT ? OUTBOX_OK : r == MAIL_RETRY ?
-		    OUTBOX_RETRY : OUTBOX_FAIL;
+			how = r == MAIL_SENT ? OUTBOX_OK : r == MAIL_RETRY ?
+			    OUTBOX_RETRY : OUTBOX_FAIL;
+		} else
+			how = post_hook(w, &it, why, sizeof(why));
 		uuid_format(it.id, id);
-		if (r != MAIL_SENT)
+		if (how != OUTBOX_OK)
 			fprintf(stderr, "support-worker: delivery %s to %s, "
 			    "attempt %ld: %s\n", id, it.to, it.attempts, why);
 		else
 			(*sent)++;
-		e = outbox_done(s, it.id, how, r == MAIL_SENT ? NULL : why,
-		    time_now_us(), conf->outbox_retry_hours);
+		e = outbox_done(w->s, it.id, how, how == OUTBOX_OK ? NULL : why,
+		    time_now_us(), w->conf->outbox_retry_hours);
 		outbox_item_free(&it);
 		if (e != SUP_OK)
 			return e;
@@ -123,9 +172,10 @@ deliver(const struct sup_conf *conf, struct store *s,
  * the deliveries due, then upkeep.
  */
 static sup_err
-pass(const struct sup_conf *conf, struct store *s, struct notify *nt,
-    struct mail_transport *tr, int64_t *last_trim, int64_t *last_remind)
+pass(struct worker *w, int64_t *last_trim, int64_t *last_remind)
 {
+	const struct sup_conf *conf = w->conf;
+	struct store *s = w->s;
 	long sent = 0;
 	sup_err e;
 
@@ -139,12 +189,12 @@ pass(const struct sup_conf *conf, struct store *s, struct notify *nt,
 			return e;
 		}
 	}
-	if ((e = consume(s, nt)) != SUP_OK) {
+	if ((e = consume(w)) != SUP_OK) {
 		fprintf(stderr, "support-worker: reading the event log: %s\n",
 		    sup_strerror(e));
 		return e;
 	}
-	if ((e = deliver(conf, s, tr, &sent)) != SUP_OK) {
+	if ((e = deliver(w, &sent)) != SUP_OK) {
 		fprintf(stderr, "support-worker: delivering: %s\n",
 		    sup_strerror(e));
 		return e;
@@ -174,6 +224,10 @@ main(int argc, char **argv)
 	struct store s;
 	struct notify *nt = NULL;
 	struct mail_transport *tr = NULL;
+	struct webout *wo = NULL;
+	struct webpost *wp = NULL;
+	struct worker w;
+	char why[256];
 	const char *conf_file = NULL;
 	bool once = false, open = false;
 	long interval = 2;
@@ -209,6 +263,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "support-worker: %s\n", conf.errmsg);
 		goto out;
 	}
+	if ((e = webout_open(&conf, &wo, why, sizeof(why))) != SUP_OK) {
+		fprintf(stderr, "support-worker: %s: %s\n",
+		    conf_path(conf_file), e == SUP_ECONFIG ? why :
+		    sup_strerror(e));
+		goto out;
+	}
 	if ((e = store_open(&s, &conf, desk_areas)) != SUP_OK) {
 		fprintf(stderr, "support-worker: cannot open the store in %s: "
 		    "%s\n", conf.data_dir, sup_strerror(e));
@@ -216,7 +276,8 @@ main(int argc, char **argv)
 	}
 	open = true;
 	if ((e = notify_open(&conf, &nt)) != SUP_OK ||
-	    (e = mail_transport_open(&conf, &tr)) != SUP_OK) {
+	    (e = mail_transport_open(&conf, &tr)) != SUP_OK ||
+	    (e = webpost_open(&wp)) != SUP_OK) {
 		fprintf(stderr, "support-worker: %s\n", sup_strerror(e));
 		goto out;
 	}
@@ -224,8 +285,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "support-worker: no mail transport (set "
 		    "support_email, and smtp_url or sendmail_path): mail is "
 		    "queued, not sent\n");
+	w = (struct worker){ .conf = &conf, .s = &s, .nt = nt, .tr = tr,
+		.wo = wo, .wp = wp };
 	for (;;) {
-		e = pass(&conf, &s, nt, tr, &last_trim, &last_remind);
+		e = pass(&w, &last_trim, &last_remind);
 		if (e == SUP_ERECOVER)
 			e = store_reopen(&s, &conf);
 		if (once) {
@@ -241,6 +304,8 @@ main(int argc, char **argv)
 	}
 out:
 	mail_transport_close(tr);
+	webpost_close(wp);
+	webout_close(wo);
 	notify_close(nt);
 	if (open)
 		store_close(&s);

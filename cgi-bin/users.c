@@ -16,6 +16,9 @@
  *   GET, DELETE /api/support/users/{id}/tokens/
  *                                            admin: list, revoke all tokens
  *   GET  /api/support/settings/              admin: support.conf in force
+ *   GET  /api/support/admin/webhooks/        admin: the webhooks out's
+ *   POST /api/support/admin/webhooks/{uuid}/retry/   delivery log
+ *                                            (cgi-bin/webhooks.c)
  *
  * and the same as pages (docs/pages.md), through the same handlers:
  *
@@ -46,6 +49,7 @@
 #include "ticket.h"
 #include "user.h"
 #include "valid.h"
+#include "webhooks.h"
 
 #define USERS_PATH "/api/support/users/"
 #define TICKETS_PATH "/api/support/tickets/"
@@ -1583,6 +1587,15 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(auditlog_fields) },
 	{ "GET", PAGE_ADMIN "settings/", page_admin_settings,
 		ROUTE_ADMIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
+	{ "GET", "/api/support/admin/webhooks/", webhooks_api,
+		ROUTE_ADMIN | ROUTE_QUERY, ROUTE_FIELDS(webhooks_fields) },
+	{ "POST", "/api/support/admin/webhooks/{uuid}/retry/",
+		webhooks_retry_api, ROUTE_ADMIN, ROUTE_NO_FIELDS },
+	{ "GET", PAGE_ADMIN "webhooks/", webhooks_page,
+		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
+		ROUTE_FIELDS(webhooks_page_fields) },
+	{ "POST", PAGE_ADMIN "webhooks/{uuid}/retry/", webhooks_retry_page,
+		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
 };
 
 int

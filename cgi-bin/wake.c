@@ -49,8 +49,10 @@ wake_prepare(struct wake *w, const struct sup_conf *conf, const char *method)
 	pid_t pid;
 
 	w->fd = -1;
-	if (conf->support_email[0] == '\0' || (conf->smtp_url[0] == '\0' &&
-	    conf->sendmail_path[0] == '\0') || conf->worker_path[0] == '\0')
+	/* Mail to send, or a webhook subscription (docs/webhooks.md). */
+	if ((conf->nwebhooks == 0 && (conf->support_email[0] == '\0' ||
+	    (conf->smtp_url[0] == '\0' && conf->sendmail_path[0] == '\0'))) ||
+	    conf->worker_path[0] == '\0')
 		return;
 	if (method != NULL && (strcmp(method, "GET") == 0 ||
 	    strcmp(method, "HEAD") == 0))

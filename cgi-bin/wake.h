@@ -22,7 +22,8 @@ struct wake {
 
 /*
  * Start the helper, when conf sends mail (support_email, and smtp_url or
- * sendmail_path), worker_path is set and the request's method (may be
+ * sendmail_path) or has a [webhook.NAME] section (docs/webhooks.md),
+ * worker_path is set and the request's method (may be
  * NULL) can change something (not GET or HEAD, which append no event:
  * most requests fork nothing); w->fd is -1 otherwise or when it cannot be
  * started (said on stderr: mail then waits for the next pass or cron).

@@ -103,6 +103,249 @@ parse_bool(const char *v, bool *out)
 	return -1;
 }
 
+/*
+ * The keys of a [webhook.NAME] section (docs/webhooks.md), read by
+ * webhook_value; they are described in support.conf(5) under WEBHOOKS
+ * OUT (tests/unit/test_confdoc.sh reads this table).
+ */
+enum wkey { WK_URL, WK_EVENTS, WK_SECRET, WK_SECRET_FILE, WK_ENABLED };
+static const struct {
+	const char *name;
+	enum wkey which;
+} webhook_keys[] = {
+	{ "url", WK_URL },
+	{ "events", WK_EVENTS },
+	{ "secret", WK_SECRET },
+	{ "secret_file", WK_SECRET_FILE },
+	{ "enabled", WK_ENABLED },
+};
+
+/* Is name a subscription's name: 1..CONF_WEBHOOK_NAME_MAX of [a-z0-9_-]? */
+static bool
+webhook_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > CONF_WEBHOOK_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * Is u a URL a webhook may be posted to: http:// or https://, a host,
+ * at most CONF_WEBHOOK_URL_MAX bytes of printable ASCII without space,
+ * quote, angle bracket or backslash?
+ */
+static bool
+webhook_url_ok(const char *u)
+{
+	size_t n = strlen(u), skip;
+
+	if (strncmp(u, "http://", 7) == 0)
+		skip = 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		skip = 8;
+	else
+		return false;
+	if (n > CONF_WEBHOOK_URL_MAX || n == skip || u[skip] == '/' ||
+	    u[skip] == ':')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (u[i] <= ' ' || u[i] >= 0x7f || strchr("\"<>\\", u[i]) !=
+		    NULL)
+			return false;
+	return true;
+}
+
+/*
+ * Is e a list of event names as events takes it: "*", or names of
+ * [a-z_.] separated by commas (spaces around them allowed), at least one?
+ * (The names themselves are checked against the log's by webout_open.)
+ */
+static bool
+webhook_events_ok(const char *e)
+{
+	const char *p = e, *end;
+	int names = 0;
+
+	while (*p != '\0') {
+		const char *a;
+		size_t len;
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		str_trim(p, (size_t)(end - p), &a, &len);
+		if (len == 0)
+			return false;
+		if (!(len == 1 && a[0] == '*'))
+			for (size_t i = 0; i < len; i++)
+				if (!islower((unsigned char)a[i]) &&
+				    a[i] != '_' && a[i] != '.')
+					return false;
+		names++;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return names > 0;
+}
+
+/*
+ * The subscription named name, made (empty) when it is new; NULL with
+ * conf->errmsg said when there are too many or out of memory.
+ */
+static struct conf_webhook *
+webhook_section(struct sup_conf *conf, const char *name)
+{
+	struct conf_webhook *w;
+
+	for (size_t i = 0; i < conf->nwebhooks; i++)
+		if (strcmp(conf->webhooks[i].name, name) == 0)
+			return &conf->webhooks[i];
+	if (conf->nwebhooks == CONF_WEBHOOK_MAX) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "[webhook.%s]: "
+		    "more than %d webhook sections", name, CONF_WEBHOOK_MAX);
+		return NULL;
+	}
+	w = realloc(conf->webhooks, (conf->nwebhooks + 1) * sizeof(*w));
+	if (w == NULL)
+		goto nomem;
+	conf->webhooks = w;
+	w = &conf->webhooks[conf->nwebhooks];
+	memset(w, 0, sizeof(*w));
+	w->enabled = true;
+	if ((w->name = strdup(name)) == NULL)
+		goto nomem;
+	conf->nwebhooks++;
+	return w;
+nomem:
+	snprintf(conf->errmsg, sizeof(conf->errmsg), "out of memory");
+	return NULL;
+}
+
+/*
+ * inih's callback for a key of [webhook.NAME] (name: NAME): 1 to go on,
+ * 0 with conf->errmsg saying which section, which key and why.
+ */
+static int
+webhook_value(struct sup_conf *conf, const char *hook, const char *name,
+    const char *value)
+{
+	struct conf_webhook *w;
+	char **field = NULL;
+	size_t i;
+
+	if (!webhook_name_ok(hook)) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "[webhook.%.60s]: "
+		    "the name after \"webhook.\" must be 1 to %d of a-z, 0-9, "
+		    "_ and -", hook, CONF_WEBHOOK_NAME_MAX);
+		return 0;
+	}
+	for (i = 0; i < SUP_NELEM(webhook_keys); i++)
+		if (strcmp(webhook_keys[i].name, name) == 0)
+			break;
+	if (i == SUP_NELEM(webhook_keys)) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "[webhook.%s]: "
+		    "unknown key %.60s (url, events, secret, secret_file, "
+		    "enabled)", hook, name);
+		return 0;
+	}
+	if ((w = webhook_section(conf, hook)) == NULL)
+		return 0;
+#define WFAIL(...) do { \
+		int n_ = snprintf(conf->errmsg, sizeof(conf->errmsg), \
+		    "[webhook.%s] %s: ", hook, name); \
+		snprintf(conf->errmsg + n_, sizeof(conf->errmsg) - n_, \
+		    __VA_ARGS__); \
+		return 0; \
+	} while (0)
+	switch (webhook_keys[i].which) {
+	case WK_URL:
+		if (!webhook_url_ok(value))
+			WFAIL("must be an http:// or https:// URL (at most %d "
+			    "bytes, no spaces)", CONF_WEBHOOK_URL_MAX);
+		field = &w->url;
+		break;
+	case WK_EVENTS:
+		if (!webhook_events_ok(value))
+			WFAIL("must be * or event names separated by commas "
+			    "(ticket.created, message.posted, ...)");
+		field = &w->events;
+		break;
+	case WK_SECRET:
+		if (strlen(value) < CONF_WEBHOOK_SECRET_MIN)
+			WFAIL("must be at least %d bytes",
+			    CONF_WEBHOOK_SECRET_MIN);
+		field = &w->secret;
+		break;
+	case WK_SECRET_FILE:
+		if (value[0] != '/')
+			WFAIL("must be an absolute path");
+		field = &w->secret_file;
+		break;
+	case WK_ENABLED:
+		if (parse_bool(value, &w->enabled) != 0)
+			WFAIL("must be yes or no");
+		return 1;
+	}
+	if (*field != NULL)
+		WFAIL("given twice");
+#undef WFAIL
+	if ((*field = strdup(value)) == NULL) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "out of memory");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Why the webhook sections cannot be used, into why, or false when they
+ * can: each has its url and events, and a secret or a secret_file (not
+ * both).  Absent keys are set to "" on the way.  false also when out of
+ * memory (said in why, returning true).
+ */
+static bool
+webhooks_bad(struct sup_conf *c, char *why, size_t n)
+{
+	for (size_t i = 0; i < c->nwebhooks; i++) {
+		struct conf_webhook *w = &c->webhooks[i];
+		const char *missing = w->url == NULL ? "url" :
+		    w->events == NULL ? "events" : NULL;
+		if (missing != NULL) {
+			snprintf(why, n, "[webhook.%s] %s: missing (a "
+			    "subscription needs url, events and a secret)",
+			    w->name, missing);
+			return true;
+		}
+		if ((w->secret == NULL) == (w->secret_file == NULL)) {
+			snprintf(why, n, "[webhook.%s] secret: give either "
+			    "secret or secret_file, %s", w->name,
+			    w->secret == NULL ? "one is missing" : "not both");
+			return true;
+		}
+		if ((w->secret == NULL && (w->secret = strdup("")) == NULL) ||
+		    (w->secret_file == NULL &&
+		    (w->secret_file = strdup("")) == NULL)) {
+			snprintf(why, n, "out of memory");
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct conf_webhook *
+conf_webhook_find(const struct sup_conf *conf, const char *name, size_t n)
+{
+	for (size_t i = 0; i < conf->nwebhooks; i++)
+		if (strlen(conf->webhooks[i].name) == n &&
+		    memcmp(conf->webhooks[i].name, name, n) == 0)
+			return &conf->webhooks[i];
+	return NULL;
+}
+
 /* inih callback: 1 to go on, 0 to stop with an error on this line. */
 static int
 on_value(void *user, const char *section, const char *name, const char *value)
@@ -140,11 +383,14 @@ on_value(void *user, const char *section, const char *name, const char *value)
 		}
 		return 1;
 	}
+	if (strncmp(section, "webhook.", 8) == 0)
+		return webhook_value(conf, section + 8, name, value);
 	if (strcmp(section, "support") != 0 &&
 	    strcmp(section, "notifications") != 0) {
 		snprintf(conf->errmsg, sizeof(conf->errmsg), "%s%s%s: unknown "
 		    "section (settings go under [support], the mails' "
-		    "switches under [notifications])", *section ? "[" :
+		    "switches under [notifications], webhooks out under "
+		    "[webhook.NAME])", *section ? "[" :
 		    "", *section ? section : "no section", *section ? "]" : "");
 		return 0;
 	}
@@ -365,6 +611,8 @@ conf_load(struct sup_conf *conf, const char *path)
 	if (rc == 0 && mail_keys_bad(conf, conf->errmsg,
 	    sizeof(conf->errmsg)))
 		return SUP_ECONFIG;
+	if (rc == 0 && webhooks_bad(conf, conf->errmsg, sizeof(conf->errmsg)))
+		return SUP_ECONFIG;
 	if (rc > 0) {
 		char why[sizeof(conf->errmsg)], where[64];
 		memcpy(why, conf->errmsg, sizeof(why));
@@ -404,6 +652,20 @@ conf_free(struct sup_conf *conf)
 	conf->smtp_url = conf->smtp_user = conf->smtp_password_file = NULL;
 	conf->smtp_ca_file = conf->sendmail_path = conf->base_url = NULL;
 	conf->worker_path = NULL;
+	for (size_t i = 0; i < conf->nwebhooks; i++) {
+		struct conf_webhook *w = &conf->webhooks[i];
+		if (w->secret != NULL) {
+			sodium_memzero(w->secret, strlen(w->secret));
+			free(w->secret);
+		}
+		free(w->name);
+		free(w->url);
+		free(w->events);
+		free(w->secret_file);
+	}
+	free(conf->webhooks);
+	conf->webhooks = NULL;
+	conf->nwebhooks = 0;
 }
 
 /* The names of auto_assign's policies, by enum conf_assign. */

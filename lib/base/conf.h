@@ -39,6 +39,25 @@ enum conf_assign {
 	ASSIGN_LEAST_OPEN		/* the one with the fewest open */
 };
 
+/*
+ * A webhook out subscription: a [webhook.NAME] section (docs/webhooks.md).
+ * conf_load checks its form (name, url, secret or secret_file, events as a
+ * list of names); lib/desk/webout.c checks the event names against the
+ * log's types and reads secret_file.
+ */
+#define CONF_WEBHOOK_NAME_MAX 40	/* bytes of NAME: [a-z0-9_-] */
+#define CONF_WEBHOOK_MAX 32		/* sections, at most */
+#define CONF_WEBHOOK_URL_MAX 1000	/* bytes of a url */
+#define CONF_WEBHOOK_SECRET_MIN 16	/* bytes of a secret, at least */
+struct conf_webhook {
+	char *name;			/* NAME */
+	char *url;			/* http:// or https:// */
+	char *events;			/* "ticket.created, ..." or "*" */
+	char *secret;			/* "" when secret_file is set */
+	char *secret_file;		/* "" when secret is set */
+	bool enabled;			/* default yes */
+};
+
 struct sup_conf {
 	char *data_dir;			/* Berkeley DB environment */
 	bool durable;			/* fsync every commit (durability = sync) */
@@ -92,6 +111,9 @@ struct sup_conf {
 	/* Reminders and escalation (docs/mail.md, "Reminders"); 0: off. */
 	long reminder_days;		/* waiting for the customer this long */
 	long escalation_hours;		/* waiting for staff this long */
+	/* [webhook.NAME] sections, in the file's order (conf_webhook). */
+	struct conf_webhook *webhooks;
+	size_t nwebhooks;
 	char errmsg[256];		/* why conf_load failed */
 };
 
@@ -114,6 +136,10 @@ void conf_free(struct sup_conf *conf);
  */
 struct json_object;
 struct json_object *conf_settings(const struct sup_conf *conf);
+
+/* The subscription named name (n bytes), or NULL. */
+const struct conf_webhook *conf_webhook_find(const struct sup_conf *conf,
+    const char *name, size_t n);
 
 /* The path to read: explicit, else $SUPPORT_CONF, else the compiled default. */
 const char *conf_path(const char *explicit_path);

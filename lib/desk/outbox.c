@@ -5,6 +5,14 @@
  * outbox_due.db   next_at(8) id(16)        -> nothing: the pending ones,
  *                                             by when they are due (kept
  *                                             by hand with each write)
+ * outbox_hooks.db to NUL id(16)            -> nothing: the webhook
+ *                 "*" NUL id(16)              deliveries, by subscription
+ *                                             and all of them, in time
+ *                                             order (kept by hand by add,
+ *                                             drop and trim: the only
+ *                                             writes that make or remove
+ *                                             a delivery); the admins' log
+ *                                             reads them newest first
  *
  * Times in keys are µs since the epoch, big-endian.  A claim moves the
  * due key a lease ahead before the send, so a worker that dies leaves the
@@ -17,8 +25,9 @@
 #include "areas.h"
 #include "event.h"
 #include "outbox.h"
+#include "webout.h"
 
-enum outbox_db { ODB_OUTBOX, ODB_DUE, OUTBOX_NDB };
+enum outbox_db { ODB_OUTBOX, ODB_DUE, ODB_HOOKS, OUTBOX_NDB };
 
 /* The deliveries, and the pending ones by when they are due. */
 static inline DB *
@@ -33,7 +42,15 @@ due_db(const struct store *s)
 	return store_db(s, AREA_OUTBOX, ODB_DUE);
 }
 
+static inline DB *
+hooks_db(const struct store *s)
+{
+	return store_db(s, AREA_OUTBOX, ODB_HOOKS);
+}
+
 #define DUE_LEN (8 + UUID_LEN)
+#define HOOK_KEY_MAX (OUTBOX_TO_MAX + 1 + UUID_LEN)
+#define HOOK_ALL "*"		/* the key prefix of every webhook delivery */
 #define HOUR_US (3600LL * 1000000)
 
 const char *const outbox_kind_names[OUTBOX_NKIND] = {
@@ -170,6 +187,50 @@ set_uuid(json_object *rec, const char *name, const uint8_t *u)
 	return json_set(rec, name, json_object_new_string(buf));
 }
 
+/* The key of webhook delivery id to `to` in outbox_hooks.db; its length. */
+static size_t
+hook_key(uint8_t key[HOOK_KEY_MAX], const char *to, const uint8_t *id)
+{
+	size_t n = strnlen(to, OUTBOX_TO_MAX);
+
+	memcpy(key, to, n);
+	key[n] = '\0';
+	memcpy(key + n + 1, id, UUID_LEN);
+	return n + 1 + UUID_LEN;
+}
+
+/*
+ * Put (or with del, remove: none is no error) the two index entries of
+ * webhook delivery id to `to`, inside txn.  A store error.
+ */
+static sup_err
+hook_index(struct store *s, DB_TXN *txn, const char *to, const uint8_t *id,
+    bool del)
+{
+	const char *names[2] = { to, HOOK_ALL };
+	uint8_t key[HOOK_KEY_MAX];
+
+	for (int i = 0; i < 2; i++) {
+		DBT k = { .data = key }, d = { .data = "", .size = 0 };
+		int rc;
+		k.size = (uint32_t)hook_key(key, names[i], id);
+		rc = del ? hooks_db(s)->del(hooks_db(s), txn, &k, 0) :
+		    hooks_db(s)->put(hooks_db(s), txn, &k, &d, 0);
+		if (rc != 0 && !(del && rc == DB_NOTFOUND))
+			return store_err(rc, "outbox_hooks");
+	}
+	return SUP_OK;
+}
+
+/* Whether rec is a webhook delivery (its index entries are then due). */
+static bool
+rec_is_hook(json_object *rec)
+{
+	return name_index(outbox_kind_names, OUTBOX_NKIND,
+	    rec_str(rec, "kind")) == OUTBOX_WEBHOOK && rec_str(rec, "to") !=
+	    NULL;
+}
+
 sup_err
 outbox_add(struct store *s, DB_TXN *txn, const struct outbox_new *d)
 {
@@ -195,6 +256,9 @@ outbox_add(struct store *s, DB_TXN *txn, const struct outbox_new *d)
 	    !json_set(rec, "to", json_object_new_string(d->to)) ||
 	    !set_uuid(rec, "event", d->event) ||
 	    !set_uuid(rec, "ticket", d->ticket) ||
+	    (d->label != NULL && !json_set(rec, "label",
+	    json_object_new_string_len(d->label, (int)strnlen(d->label,
+	    OUTBOX_LABEL_MAX)))) ||
 	    !json_set(rec, "state", json_object_new_string("pending")) ||
 	    !json_set(rec, "attempts", json_object_new_int(0)) ||
 	    !set_time(rec, "next_at", now) ||
@@ -208,6 +272,8 @@ outbox_add(struct store *s, DB_TXN *txn, const struct outbox_new *d)
 	if ((e = store_put(outbox_db(s), txn, d->id, UUID_LEN, rec, 0)) ==
 	    SUP_OK)
 		e = due_put(s, txn, now, d->id);
+	if (e == SUP_OK && d->kind == OUTBOX_WEBHOOK)
+		e = hook_index(s, txn, d->to, d->id, false);
 out:
 	json_object_put(rec);
 	return e;
@@ -440,6 +506,137 @@ outbox_list(struct store *s, sup_err (*fn)(void *ctx, json_object *rec),
 	return store_run(s, STORE_READ, list_txn, &a);
 }
 
+/* outbox_get's read (arg: get_args). */
+struct get_args {
+	const uint8_t *id;
+	json_object *out;
+};
+
+static sup_err
+get_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct get_args *a = arg;
+	sup_err e;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	if ((e = store_get(outbox_db(s), txn, a->id, UUID_LEN, 0, &a->out)) ==
+	    SUP_OK)
+		json_object_object_del(a->out, "message");
+	return e;
+}
+
+sup_err
+outbox_get(struct store *s, const uint8_t id[UUID_LEN], json_object **out)
+{
+	struct get_args a = { .id = id };
+
+	return store_run_json(s, STORE_READ, get_txn, &a, &a.out, out);
+}
+
+struct hooks_args {
+	const struct outbox_query *q;
+	json_object *rows;
+	bool more;
+	uint8_t *next;
+};
+
+/*
+ * outbox_list_hooks's read: from the index entry before q->before (or the
+ * last) of q->to (or all), backwards, each delivery of q->state (or any)
+ * into rows, until q->limit of them or OUTBOX_SCAN_MAX entries looked at.
+ */
+static sup_err
+hooks_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct hooks_args *a = arg;
+	const struct outbox_query *q = a->q;
+	const char *to = q->to != NULL ? q->to : HOOK_ALL;
+	uint8_t start[HOOK_KEY_MAX], key[HOOK_KEY_MAX];
+	size_t plen = strnlen(to, OUTBOX_TO_MAX) + 1, slen;
+	DBT k = { .data = key, .ulen = HOOK_KEY_MAX,
+		.flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+	long seen = 0;
+	DBC *cur;
+	sup_err e = SUP_OK;
+	int rc;
+
+	json_object_put(a->rows);
+	a->more = false;
+	if ((a->rows = json_object_new_array()) == NULL)
+		return SUP_ENOMEM;
+	/* The key after the place: the next prefix, or the before id. */
+	if (q->before != NULL)
+		slen = hook_key(start, to, q->before);
+	else {
+		memcpy(start, to, plen - 1);
+		start[plen - 1] = '\1';
+		slen = plen;
+	}
+	memcpy(key, start, slen);
+	k.size = (uint32_t)slen;
+	if ((rc = hooks_db(s)->cursor(hooks_db(s), txn, &cur, 0)) != 0)
+		return store_err(rc, "outbox_hooks cursor");
+	rc = cur->get(cur, &k, &d, DB_SET_RANGE);
+	rc = rc == DB_NOTFOUND ? cur->get(cur, &k, &d, DB_LAST) :
+	    rc == 0 ? cur->get(cur, &k, &d, DB_PREV) : rc;
+	for (; rc == 0; rc = cur->get(cur, &k, &d, DB_PREV)) {
+		json_object *rec;
+		if (k.size != plen + UUID_LEN || memcmp(key, to, plen - 1) != 0 ||
+		    key[plen - 1] != '\0')
+			break;		/* another subscription's, or none */
+		if ((long)json_object_array_length(a->rows) >= q->limit ||
+		    seen >= OUTBOX_SCAN_MAX) {
+			a->more = true;
+			break;
+		}
+		seen++;
+		memcpy(a->next, key + plen, UUID_LEN);
+		e = store_get(outbox_db(s), txn, key + plen, UUID_LEN, 0, &rec);
+		if (e == SUP_ENOTFOUND) {
+			e = SUP_OK;	/* verify reports it */
+			continue;
+		}
+		if (e != SUP_OK)
+			break;
+		json_object_object_del(rec, "message");
+		if (q->state >= 0 && rec_state(rec) != q->state) {
+			json_object_put(rec);
+			continue;
+		}
+		if (json_object_array_add(a->rows, rec) != 0) {
+			json_object_put(rec);
+			e = SUP_ENOMEM;
+			break;
+		}
+	}
+	cur->close(cur);
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
+		e = store_err(rc, "outbox_hooks read");
+	return e;
+}
+
+sup_err
+outbox_list_hooks(struct store *s, const struct outbox_query *q,
+    json_object **rows, bool *more, uint8_t next[UUID_LEN])
+{
+	struct hooks_args a = { .q = q, .next = next };
+	sup_err e;
+
+	*rows = NULL;
+	*more = false;
+	if (q->limit < 1 || (q->to != NULL && !to_ok(q->to)))
+		return SUP_EINVAL;
+	if ((e = store_run(s, STORE_READ, hooks_txn, &a)) != SUP_OK) {
+		json_object_put(a.rows);
+		return e;
+	}
+	*rows = a.rows;
+	*more = a.more;
+	return SUP_OK;
+}
+
 /* outbox_retry's transaction (arg: the id). */
 static sup_err
 retry_txn(struct store *s, DB_TXN *txn, void *arg)
@@ -491,6 +688,8 @@ drop_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	if (rec_state(rec) == OUTBOX_PENDING)
 		e = due_del(s, txn, rec_time(rec, "next_at"), id);
+	if (e == SUP_OK && rec_is_hook(rec))
+		e = hook_index(s, txn, rec_str(rec, "to"), id, true);
 	json_object_put(rec);
 	if (e == SUP_OK)
 		e = store_err(outbox_db(s)->del(outbox_db(s), txn, &k, 0),
@@ -564,6 +763,7 @@ trim_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "outbox cursor");
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
 		json_object *rec;
+		bool hook;
 		int st;
 		if (++seen > TRIM_BATCH) {
 			a->more = true;
@@ -576,15 +776,24 @@ trim_txn(struct store *s, DB_TXN *txn, void *arg)
 			json_object_put(rec);
 			break;		/* ids are in time order */
 		}
-		json_object_put(rec);
-		if (st != OUTBOX_SENT && st != OUTBOX_DEAD)
+		if (st != OUTBOX_SENT && st != OUTBOX_DEAD) {
+			json_object_put(rec);
 			continue;
+		}
+		hook = rec_is_hook(rec) && k.size == UUID_LEN;
+		e = hook ? hook_index(s, txn, rec_str(rec, "to"), k.data, true) :
+		    SUP_OK;
+		json_object_put(rec);
+		if (e != SUP_OK) {
+			rc = 0;
+			break;
+		}
 		if ((rc = cur->del(cur, 0)) != 0)
 			break;
 		a->removed++;
 	}
 	cur->close(cur);
-	if (rc != 0 && rc != DB_NOTFOUND)
+	if (e == SUP_OK && rc != 0 && rc != DB_NOTFOUND)
 		e = store_err(rc, "outbox trim");
 	return e;
 }
@@ -704,15 +913,19 @@ outbox_drop_if(struct store *s, sup_err (*match)(void *ctx,
 static bool woken;
 
 /*
- * The subscriber: note that a delivery may come of this event.  Only a
- * flag of this process (outbox_woken): the consumer decides.
+ * The subscriber: note that a delivery may come of this event: a mail's
+ * (a ticket made or changed, a public message), or, when support.conf
+ * has a [webhook.NAME] section, any event a webhook may carry.  Only a
+ * flag of this process (outbox_woken): the consumers decide.
  */
 static sup_err
-outbox_on_event(struct store *s SUP_UNUSED, DB_TXN *txn SUP_UNUSED,
+outbox_on_event(struct store *s, DB_TXN *txn SUP_UNUSED,
     const struct event *ev)
 {
 	if (ev->type == EV_TICKET_CREATED || ev->type == EV_TICKET_UPDATED ||
-	    ev->type == EV_MESSAGE_POSTED)
+	    ev->type == EV_MESSAGE_POSTED ||
+	    (s->conf != NULL && s->conf->nwebhooks > 0 &&
+	    webout_offered(ev->type)))
 		woken = true;
 	return SUP_OK;
 }
@@ -732,7 +945,7 @@ outbox_verify(struct store *s, struct store_check *c)
 {
 	DBT k = { 0 }, d = { 0 };
 	DBC *cur;
-	long pending = 0, due = 0, bad = 0;
+	long pending = 0, due = 0, bad = 0, hooks = 0, hook_entries = 0;
 	int rc;
 
 	if ((rc = outbox_db(s)->cursor(outbox_db(s), NULL, &cur, 0)) != 0)
@@ -754,6 +967,17 @@ outbox_verify(struct store *s, struct store_check *c)
 				store_problem(c, "outbox_due.db: a pending "
 				    "delivery is not in it");
 		}
+		if (rec_state(rec) >= 0 && rec_is_hook(rec)) {
+			uint8_t key[HOOK_KEY_MAX];
+			DBT hk = { .data = key }, hd = { 0 };
+			hooks++;
+			hk.size = (uint32_t)hook_key(key, rec_str(rec, "to"),
+			    k.data);
+			if (hooks_db(s)->get(hooks_db(s), NULL, &hk, &hd, 0) !=
+			    0)
+				store_problem(c, "outbox_hooks.db: a webhook "
+				    "delivery is not in it");
+		}
 		json_object_put(rec);
 	}
 	cur->close(cur);
@@ -764,6 +988,14 @@ outbox_verify(struct store *s, struct store_check *c)
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0)
 		due++;
 	cur->close(cur);
+	if ((rc = hooks_db(s)->cursor(hooks_db(s), NULL, &cur, 0)) != 0)
+		return store_err(rc, "outbox_hooks cursor");
+	while ((rc = cur->get(cur, &k, &d, DB_NEXT)) == 0)
+		hook_entries++;
+	cur->close(cur);
+	if (hook_entries != 2 * hooks)
+		store_problem(c, "outbox_hooks.db: %ld entries for %ld webhook "
+		    "deliveries (two each)", hook_entries, hooks);
 	if (bad > 0)
 		store_problem(c, "outbox.db: %ld deliveries that are not whole",
 		    bad);
@@ -777,12 +1009,24 @@ static const struct store_db outbox_dbs[OUTBOX_NDB] = {
 	[ODB_OUTBOX] = { .file = "outbox.db", .type = DB_BTREE },
 	[ODB_DUE] = { .file = "outbox_due.db", .type = DB_BTREE,
 		.kind = STORE_BY_HAND, .primary = ODB_OUTBOX },
+	/*
+	 * No build for an older store: before this index, nothing queued
+	 * a webhook delivery, so an older store has none to index.
+	 */
+	[ODB_HOOKS] = { .file = "outbox_hooks.db", .type = DB_BTREE,
+		.kind = STORE_BY_HAND, .primary = ODB_OUTBOX },
 };
 
 static const struct event_subscriber outbox_sub = { "outbox",
 	outbox_on_event };
 static const struct event_subscriber *const outbox_subs[] = { &outbox_sub,
 	NULL };
+/*
+ * The webhooks consumer (OUTBOX_WEBHOOK_CONSUMER) is not declared: it
+ * becomes known at the worker's first pass, which reads on whether any
+ * subscription is set or not: a subscription added later gets the events
+ * appended once the worker runs with it.
+ */
 static const char *const outbox_consumers[] = { OUTBOX_MAIL_CONSUMER, NULL };
 
 const struct store_area outbox_area = {

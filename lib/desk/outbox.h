@@ -6,10 +6,14 @@
  *
  * A delivery, as stored and as `supportctl outbox list` shows it:
  *   {"id": "<uuid>", "kind": "mail", "to": "a@example.com",
- *    "event": "<uuid>"?, "ticket": "<uuid>"?, "state": "pending",
+ *    "event": "<uuid>"?, "ticket": "<uuid>"?, "label": "..."?,
+ *    "state": "pending",
  *    "attempts": 0, "next_at": "<time>", "queued_at": "<time>",
  *    "created_at": "<time>", "sent_at": "<time>"?, "last_error": "..."?,
  *    "message": "<the bytes to send>"}
+ * A webhook delivery's "to" is its subscription's name (the [webhook.NAME]
+ * section, whose url and secret are read when it is sent) and its label
+ * the event's type (docs/webhooks.md).
  * state is pending (due at next_at), sent or dead (given up: a permanent
  * refusal, or retried for outbox_retry_hours since queued_at).
  *
@@ -32,11 +36,14 @@
 #include "sup.h"
 #include "util.h"
 
-/* The name of the mail consumer of the event log (outbox_area declares it). */
+/* The names of the consumers of the event log (outbox_area declares them). */
 #define OUTBOX_MAIL_CONSUMER "mail"
+#define OUTBOX_WEBHOOK_CONSUMER "webhooks"	/* lib/desk/webout.c */
 
 #define OUTBOX_TO_MAX 254		/* bytes of a recipient or target */
 #define OUTBOX_ERROR_MAX 300		/* bytes of a last error kept */
+#define OUTBOX_LABEL_MAX 64		/* bytes of a label kept */
+#define OUTBOX_SCAN_MAX 1000		/* index entries one page reads */
 #define OUTBOX_MESSAGE_MAX (4L << 20)	/* bytes of a delivery's message */
 #define OUTBOX_LEASE_US (5LL * 60 * 1000000)	/* a claim's hold */
 #define OUTBOX_BACKOFF_FIRST_US (60LL * 1000000)	/* 1 min, doubling */
@@ -55,6 +62,8 @@ struct outbox_new {
 	const char *to;			/* a mail address, a URL */
 	const uint8_t *event;		/* its event, or NULL */
 	const uint8_t *ticket;		/* its ticket, or NULL */
+	const char *label;		/* what it is about, for the lists
+					   (a webhook's event type), or NULL */
 	const char *message;		/* the bytes to send */
 	size_t len;
 };
@@ -118,6 +127,34 @@ int64_t outbox_backoff_us(long attempts);
  */
 sup_err outbox_list(struct store *s,
     sup_err (*fn)(void *ctx, json_object *rec), void *ctx);
+
+/*
+ * Delivery id's record, without its message, into *out (json_object_put).
+ * SUP_ENOTFOUND.
+ */
+sup_err outbox_get(struct store *s, const uint8_t id[UUID_LEN],
+    json_object **out);
+
+/* What outbox_list_hooks reads. */
+struct outbox_query {
+	const char *to;			/* a subscription's name; NULL: all */
+	int state;			/* enum outbox_state; -1: any */
+	const uint8_t *before;		/* only deliveries older than this
+					   id (a "next" place); NULL */
+	long limit;			/* at most this many rows, >= 1 */
+};
+
+/*
+ * The webhook deliveries q asks for, newest first, as records without
+ * their message (a new array into *rows), read through their index
+ * (outbox_hooks.db) in one read transaction: at most q->limit rows, and
+ * at most OUTBOX_SCAN_MAX index entries looked at, so that a filter on a
+ * state few have costs no more than that.  *more says whether there may
+ * be more, and then next is the place to go on from (q->before of the
+ * next call).  SUP_EINVAL for a bad q; store errors.
+ */
+sup_err outbox_list_hooks(struct store *s, const struct outbox_query *q,
+    json_object **rows, bool *more, uint8_t next[UUID_LEN]);
 
 /*
  * Queue delivery id again, due now, with its retry time counted afresh

@@ -554,6 +554,26 @@ def admin():
         s.append(request(method, AUD, DAVE, json_body={}))
     for who in (CAROL_COOKIE, ALICE_COOKIE, ANON):
         s.append(request("GET", "/support/admin/audit/", who))
+    # The webhooks out's delivery log (issue 16 part 8): filters, paging, retry.
+    WH = API + "admin/webhooks/"
+    for who in (DAVE, CAROL, ALICE, ANON, DAVE_COOKIE):
+        s.append(request("GET", WH, who))
+    for q in ({"subscription": "crm"}, {"subscription": "BAD NAME"}, {"state": "dead"},
+              {"state": "lost"}, {"before": "01a24f06-63f6-7c24-a27a-b8b06d2d565b"},
+              {"before": "xyz"}, {"limit": "1"}, {"limit": "200"}, {"limit": "0"},
+              {"limit": "201"}, {"colour": "red"}, "state=dead&state=sent",
+              {"subscription": "crm", "state": "pending", "limit": "5"}):
+        s.append(request("GET", WH, DAVE, query=q))
+        s.append(request("GET", "/support/admin/webhooks/", DAVE_COOKIE, query=q))
+    for v in limits(40, "chars"):
+        s.append(request("GET", WH, DAVE, query={"subscription": v}))
+    for who in (DAVE, CAROL):
+        s.append(request("POST", WH + "01a24f06-63f6-7c24-a27a-b8b06d2d565b/retry/", who))
+    s.append(request("POST", WH + "not-a-uuid/retry/", DAVE))
+    s.append(request("POST", "/support/admin/webhooks/01a24f06-63f6-7c24-a27a-b8b06d2d565b/retry/",
+                     DAVE_COOKIE, form={}))
+    s.append(request("GET", "/support/admin/webhooks/", DAVE_COOKIE, query={"done": "retried"}))
+    s.append(request("GET", "/support/admin/webhooks/", CAROL_COOKIE))
     # The pages.
     A = "/support/admin/"
     for who in (DAVE_COOKIE, CAROL_COOKIE, ALICE_COOKIE, ANON):

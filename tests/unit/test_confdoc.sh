@@ -5,7 +5,8 @@
 # and each key's field is used somewhere outside conf.c (a key read and then
 # ignored fails), except the keys the page marks as taking effect only with
 # later work ("change nothing yet", listed in LATER below, which must then
-# say so on the page).  make check runs it.  Prints TAP.
+# say so on the page); the same for the keys of a [webhook.NAME] section.
+# make check runs it.  Prints TAP.
 set -u
 src=${srcdir:-.}
 conf=$src/lib/base/conf.c
@@ -55,8 +56,25 @@ done <<EOF
 $pairs
 EOF
 
+# The keys of a [webhook.NAME] section: conf.c's webhook_keys table, each
+# described under ".Ss [webhook.NAME]" in support.conf(5), in the
+# example's commented section, and its field used outside conf.c.
+hookkeys=$(sed -n 's/.*{ "\([a-z_]*\)", WK_[A-Z_]* },.*/\1/p' "$conf")
+[ -n "$hookkeys" ]; ok $? "conf.c's [webhook.NAME] keys are found"
+hookman=$(sed -n '/^\.Ss \[webhook\.NAME\]/,/^\.S[hs] /p' "$man")
+for key in $hookkeys; do
+	echo "$hookman" | grep -q "^\.It Cm $key No = "; ok $? "[webhook.NAME] $key is described in support.conf(5)"
+	sed -n '/^;\[webhook\./,$p' "$example" | grep -q "^;$key ="
+	ok $? "[webhook.NAME] $key is in support.conf.example"
+	grep -rlE "(->|\.)$key\b" "$src/lib" "$src/cgi-bin" "$src/bin" --include='*.c' |
+	    grep -v '/conf\.c$' | grep -q .
+	ok $? "[webhook.NAME] $key is used outside conf.c"
+done
+
 for key in $(sed -n 's/^\.It Cm \([a-z_]*\) No = .*/\1/p' "$man"); do
-	echo "$pairs" | grep -q "^$key "; ok $? "support.conf(5)'s $key is a key conf.c reads"
+	{ echo "$pairs" | grep -q "^$key " ||
+	    echo "$hookman" | grep -q "^\.It Cm $key No = "; }
+	ok $? "support.conf(5)'s $key is a key conf.c reads"
 done
 echo "1..$n"
 [ $bad -eq 0 ]
