@@ -674,7 +674,24 @@ outbox_retry(struct store *s, const uint8_t id[UUID_LEN])
 	return store_run(s, 0, retry_txn, (void *)id);
 }
 
-/* outbox_drop's transaction (arg: the id): the record and its due entry. */
+/*
+ * Remove delivery id's index entries (its due entry while pending, its
+ * webhook entries), inside txn, before the record itself goes.  A store
+ * error.
+ */
+static sup_err
+unindex(struct store *s, DB_TXN *txn, json_object *rec, const uint8_t *id)
+{
+	sup_err e = SUP_OK;
+
+	if (rec_state(rec) == OUTBOX_PENDING)
+		e = due_del(s, txn, rec_time(rec, "next_at"), id);
+	if (e == SUP_OK && rec_is_hook(rec))
+		e = hook_index(s, txn, rec_str(rec, "to"), id, true);
+	return e;
+}
+
+/* outbox_drop's transaction (arg: the id): the record and its index entries. */
 static sup_err
 drop_txn(struct store *s, DB_TXN *txn, void *arg)
 {
@@ -686,10 +703,7 @@ drop_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = store_get(outbox_db(s), txn, id, UUID_LEN, DB_RMW, &rec)) !=
 	    SUP_OK)
 		return e;
-	if (rec_state(rec) == OUTBOX_PENDING)
-		e = due_del(s, txn, rec_time(rec, "next_at"), id);
-	if (e == SUP_OK && rec_is_hook(rec))
-		e = hook_index(s, txn, rec_str(rec, "to"), id, true);
+	e = unindex(s, txn, rec, id);
 	json_object_put(rec);
 	if (e == SUP_OK)
 		e = store_err(outbox_db(s)->del(outbox_db(s), txn, &k, 0),
@@ -763,8 +777,8 @@ trim_txn(struct store *s, DB_TXN *txn, void *arg)
 		return store_err(rc, "outbox cursor");
 	while ((rc = cur->get(cur, &k, &d, DB_NEXT | DB_RMW)) == 0) {
 		json_object *rec;
-		bool hook;
 		int st;
+
 		if (++seen > TRIM_BATCH) {
 			a->more = true;
 			break;
@@ -780,9 +794,7 @@ trim_txn(struct store *s, DB_TXN *txn, void *arg)
 			json_object_put(rec);
 			continue;
 		}
-		hook = rec_is_hook(rec) && k.size == UUID_LEN;
-		e = hook ? hook_index(s, txn, rec_str(rec, "to"), k.data, true) :
-		    SUP_OK;
+		e = k.size == UUID_LEN ? unindex(s, txn, rec, k.data) : SUP_OK;
 		json_object_put(rec);
 		if (e != SUP_OK) {
 			rc = 0;
@@ -834,7 +846,7 @@ struct drop_if_args {
 /*
  * One batch of outbox_drop_if: DROP_BATCH deliveries from a->from on,
  * each whole (its message too) handed to match, and deleted with its due
- * entry when it matches.
+ * entry and its webhook index entries (unindex) when it matches.
  */
 static sup_err
 drop_if_txn(struct store *s, DB_TXN *txn, void *arg)
@@ -867,10 +879,8 @@ drop_if_txn(struct store *s, DB_TXN *txn, void *arg)
 		}
 		if (store_parse(&d, &rec) != SUP_OK)
 			continue;	/* verify's to report */
-		if ((e = a->match(a->ctx, s, txn, rec, &hit)) == SUP_OK &&
-		    hit &&
-		    rec_state(rec) == OUTBOX_PENDING)
-			e = due_del(s, txn, rec_time(rec, "next_at"), key);
+		if ((e = a->match(a->ctx, s, txn, rec, &hit)) == SUP_OK && hit)
+			e = unindex(s, txn, rec, key);
 		json_object_put(rec);
 		if (e != SUP_OK)
 			goto out;

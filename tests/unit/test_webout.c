@@ -8,8 +8,8 @@
  * (the ticket as staff see it, a note marked is_internal), none for a
  * disabled one or an event not chosen, and nothing twice; the log newest
  * first, by subscription, by state, paged, a state filter stopping after
- * OUTBOX_SCAN_MAX entries with a place to go on from; drop and trim take
- * the index entries with them.  The store must pass store_verify.
+ * OUTBOX_SCAN_MAX entries with a place to go on from; drop, drop by match
+ * and trim take the index entries with them.  The store must pass store_verify.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,6 +401,40 @@ test_drop_trim(void)
 	json_object_put(rows);
 }
 
+/* outbox_drop_if's match: the deliveries to subscription "dropif". */
+static sup_err
+match_dropif(void *ctx SUP_UNUSED, struct store *s SUP_UNUSED,
+    DB_TXN *txn SUP_UNUSED, json_object *rec, bool *drop)
+{
+	json_object *to;
+
+	*drop = json_object_object_get_ex(rec, "to", &to) &&
+	    strcmp(json_object_get_string(to), "dropif") == 0;
+	return SUP_OK;
+}
+
+/* A drop by match (an erasure's, a purge's) takes the index entries too. */
+static void
+test_drop_if(void)
+{
+	uint8_t last[UUID_LEN], next[UUID_LEN];
+	json_object *rows;
+	long dropped;
+	bool more;
+
+	add_hooks("dropif", 4, last);
+	add_hooks("kept", 2, last);
+	is_err(outbox_drop_if(&st, match_dropif, NULL, &dropped), SUP_OK,
+	    "drop by match");
+	is_int(dropped, 4, "  the four of the subscription");
+	rows = rows_of("dropif", -1, NULL, 50, &more, next);
+	is_int(json_object_array_length(rows), 0, "  none left in the log");
+	json_object_put(rows);
+	rows = rows_of("kept", -1, NULL, 50, &more, next);
+	is_int(json_object_array_length(rows), 2, "  the others' stay");
+	json_object_put(rows);
+}
+
 static void
 report_line(void *ctx SUP_UNUSED, const char *line)
 {
@@ -438,6 +472,7 @@ main(void)
 	test_consume();
 	test_paging();
 	test_drop_trim();
+	test_drop_if();
 	store_close(&st);
 	is_err(store_verify(&conf, desk_areas, report_line, NULL, &problems),
 	    SUP_OK, "store_verify");
