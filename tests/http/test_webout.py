@@ -92,11 +92,14 @@ class Receiver:
                     code = plan.pop(0) if plan else 200
                 if rec.delay:
                     time.sleep(rec.delay)
-                self.send_response(code if ok else 401)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(code if ok else 401)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass        # the worker killed mid-call (the kill -9 case)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
