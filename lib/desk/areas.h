@@ -27,7 +27,7 @@ enum desk_area {
 	AREA_AUDIT,		/* the audit log: lib/desk/audit.c */
 	AREA_STATS,		/* the statistics' aggregates: lib/desk/stats.c */
 	AREA_REMIND,		/* reminders' markers: lib/desk/remind.c */
-	AREA_SEARCH,		/* the full-text index: lib/desk/search.c */
+	AREA_SEARCH,		/* the full-text index: lib/desk/textsearch.c */
 	AREA_MAX
 };
 

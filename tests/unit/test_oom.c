@@ -659,11 +659,19 @@ run_ticket_create(void)
 		.content_len = 43, .priority = PRI_HIGH,
 	};
 	json_object *out = NULL, *again = NULL;
+	long limit = conf.max_tickets_per_user;
 	sup_err e;
 
+	/*
+	 * Each run a failure is absorbed in (json-c's parser lets some go,
+	 * and the search index parses each new message) makes a ticket: the
+	 * per-customer limit is not what this loop is about.
+	 */
+	conf.max_tickets_per_user = 0;
 	arm();
 	e = ticket_create(&st, &conf, &alice, &in, &out);
 	disarm();
+	conf.max_tickets_per_user = limit;
 	if (e == SUP_OK) {
 		if (strcmp(jstr(x(out), "subject"), "Printer on fire") != 0 ||
 		    jlen(x(out), "messages") != 1)

@@ -1,8 +1,8 @@
 /*
- * search.h - the full-text search (docs/search.md): an inverted index of
- * the tickets' subjects and messages, kept by a subscriber of the event
- * log inside the transaction of every change, so it is never stale; the
- * words of a text (Unicode, through utf8proc); queries of words, prefixes
+ * textsearch.h - the full-text search (docs/search.md; prefix search_):
+ * an inverted index of the tickets' subjects and messages, kept by a
+ * subscriber of the event log inside the transaction of every change, so
+ * it is never stale; the words of a text (Unicode, through utf8proc); queries of words, prefixes
  * and phrases; the snippet of a match.
  *
  * The area keeps two databases:
@@ -17,8 +17,8 @@
  * Every ticket has its subject's document and every message its own,
  * even without a word (verify counts them).
  */
-#ifndef SUP_SEARCH_H
-#define SUP_SEARCH_H
+#ifndef SUP_TEXTSEARCH_H
+#define SUP_TEXTSEARCH_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,9 @@
 /*
- * search.c - the full-text search's area (search.h, docs/search.md): the
- * words of a text, the index kept by a subscriber of the event log, its
- * build for an older store and its check, and the queries.
+ * textsearch.c - the full-text search's area (textsearch.h,
+ * docs/search.md): the words of a text, the index kept by a subscriber
+ * of the event log, its build for an older store and its check, and the
+ * queries.  (Not search.c: glibc has a <search.h>, which a lower layer
+ * would find in place of this area's header.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 #include "event.h"
 #include "msg.h"
 #include "record.h"
-#include "search.h"
+#include "textsearch.h"
 #include "tstore.h"
 #include "util.h"
 
@@ -535,129 +537,7 @@ search_forget_ticket(struct store *s, DB_TXN *txn,
 
 /* --- The subscriber ------------------------------------------------------ */
 
-/* The string at path changes.NAME[1] or data.NAME of the event root. */
-static json_object *
-event_str(json_object *root, const char *group, const char *name)
-{
-	json_object *g, *v;
-
-	if (!json_object_object_get_ex(root, group, &g) ||
-	    !json_object_object_get_ex(g, name, &v))
-		return NULL;
-	if (json_object_is_type(v, json_type_array)) {
-		if (json_object_array_length(v) != 2)
-			return NULL;
-		v = json_object_array_get_idx(v, 1);
-	}
-	return json_object_is_type(v, json_type_string) ? v : NULL;
-}
-
-/*
- * The subject of a ticket.created (data.subject) or of a ticket.updated
- * that changed it (changes.subject[1]) into *out (a reference of *root,
- * which the caller puts); *out NULL when the event has none.
- */
-static sup_err
-event_subject(const struct event *ev, json_object **root, json_object **out)
-{
-	struct json_tokener *tok;
-	sup_err e;
-
-	*root = *out = NULL;
-	if ((tok = json_tokener_new()) == NULL)
-		return SUP_ENOMEM;
-	*root = json_tokener_parse_ex(tok, ev->text, (int)ev->len);
-	if (*root == NULL) {
-		e = json_parse_nomem(tok) ? SUP_ENOMEM : SUP_EDB;
-		json_tokener_free(tok);
-		return e;
-	}
-	json_tokener_free(tok);
-	*out = event_str(*root, ev->type == EV_TICKET_CREATED ? "data" :
-	    "changes", "subject");
-	return SUP_OK;
-}
-
-/*
- * The subscriber: each change of a subject or a message is in the index
- * in its own transaction.  An event it cannot read aborts the change
- * (SUP_EDB) rather than leave the index behind it.
- */
-static sup_err
-search_on_event(struct store *s, DB_TXN *txn, const struct event *ev)
-{
-	json_object *root = NULL, *subj;
-	sup_err e = SUP_OK;
-
-	if (ev->ticket == NULL)
-		return SUP_OK;
-	switch (ev->type) {
-	case EV_TICKET_CREATED:
-	case EV_TICKET_UPDATED:
-		if (ev->type == EV_TICKET_UPDATED && memmem(ev->text, ev->len,
-		    "\"subject\"", 9) == NULL)
-			return SUP_OK;
-		if ((e = event_subject(ev, &root, &subj)) != SUP_OK)
-			break;
-		if (subj == NULL) {
-			e = ev->type == EV_TICKET_CREATED ? SUP_EDB : SUP_OK;
-			break;
-		}
-		if (ev->type == EV_TICKET_UPDATED &&
-		    (e = doc_del(s, txn, ev->ticket, subject_doc)) != SUP_OK)
-			break;
-		e = doc_put(s, txn, ev->ticket, subject_doc, false,
-		    json_object_get_string(subj),
-		    (size_t)json_object_get_string_len(subj));
-		if (e == SUP_OK && ev->type == EV_TICKET_CREATED &&
-		    ev->message != NULL)
-			e = doc_message(s, txn, ev->ticket, ev->message, true);
-		break;
-	case EV_MESSAGE_POSTED:
-	case EV_NOTE_ADDED:
-	case EV_MESSAGE_EDITED:
-		if (ev->message != NULL)
-			e = doc_message(s, txn, ev->ticket, ev->message,
-			    ev->type != EV_MESSAGE_EDITED);
-		break;
-	case EV_MESSAGE_DELETED:
-		if (ev->message != NULL)
-			e = doc_del(s, txn, ev->ticket, ev->message);
-		break;
-	default:
-		break;
-	}
-	json_object_put(root);
-	return e;
-}
-
-/* --- The build for an older store ---------------------------------------- */
-
-/*
- * A store made before this area has tickets and messages and no
- * search.db: its first opener indexes every subject, then every message,
- * in batches of SEARCH_BATCH documents, a transaction each (the marker
- * protocol of store.h).  A build cut short starts again: it empties both
- * databases first.
- */
-#define SEARCH_MARK "search.build"
-#define SEARCH_BATCH 200
-
-static bool
-search_due(const struct store *s)
-{
-	return store_has_file(s, "tickets.db") &&
-	    !store_has_file(s, "search.db");
-}
-
-struct sbatch {
-	int pass;		/* 0: the subjects; 1: the messages; 2: done */
-	bool started;
-	uint8_t last[MSG_KEY_LEN];
-	u_int32_t lastlen;
-};
-
-/* The subject of a stored ticket into doc_put. */
+/* The subject of a stored ticket (key k, record v) into doc_put. */
 static sup_err
 build_subject(struct store *s, DB_TXN *txn, const DBT *k, const DBT *v)
 {
@@ -677,6 +557,99 @@ build_subject(struct store *s, DB_TXN *txn, const DBT *k, const DBT *v)
 	record_ticket_clear(&t);
 	return e;
 }
+
+/* The subject of ticket, as stored now, into doc_put. */
+static sup_err
+doc_subject(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN])
+{
+	DBT k = { .data = (void *)(uintptr_t)ticket, .size = UUID_LEN };
+	DBT v = { .flags = DB_DBT_MALLOC };
+	DB *tickets = ticket_db(s, TDB_TICKETS);
+	sup_err e;
+
+	if ((e = store_err(tickets->get(tickets, txn, &k, &v, 0), "ticket")) !=
+	    SUP_OK)
+		return e;
+	e = build_subject(s, txn, &k, &v);
+	free(v.data);
+	return e;
+}
+
+/*
+ * The subscriber: each change of a subject or a message is in the index
+ * in its own transaction, read from the store as the change left it (the
+ * event's own text is not parsed).  A record it cannot read aborts the
+ * change (SUP_EDB) rather than leave the index behind it.
+ */
+static sup_err
+search_on_event(struct store *s, DB_TXN *txn, const struct event *ev)
+{
+	sup_err e;
+
+	if (ev->ticket == NULL)
+		return SUP_OK;
+	switch (ev->type) {
+	case EV_TICKET_CREATED:
+		if ((e = doc_subject(s, txn, ev->ticket)) != SUP_OK ||
+		    ev->message == NULL)
+			return e;
+		return doc_message(s, txn, ev->ticket, ev->message, true);
+	case EV_TICKET_UPDATED:
+		/* Only a change of subject: the stored one is the new one. */
+		if (memmem(ev->text, ev->len, "\"subject\"", 9) == NULL)
+			return SUP_OK;
+		if ((e = doc_del(s, txn, ev->ticket, subject_doc)) != SUP_OK)
+			return e;
+		return doc_subject(s, txn, ev->ticket);
+	case EV_MESSAGE_POSTED:
+	case EV_NOTE_ADDED:
+	case EV_MESSAGE_EDITED:
+		if (ev->message == NULL)
+			return SUP_OK;
+		return doc_message(s, txn, ev->ticket, ev->message,
+		    ev->type != EV_MESSAGE_EDITED);
+	case EV_MESSAGE_DELETED:
+		if (ev->message == NULL)
+			return SUP_OK;
+		return doc_del(s, txn, ev->ticket, ev->message);
+	default:
+		return SUP_OK;
+	}
+}
+
+/* --- The build for an older store ---------------------------------------- */
+
+/*
+ * A store made before this area has tickets and messages and no
+ * search.db: its first opener indexes every subject, then every message,
+ * in batches of SEARCH_BATCH documents, a transaction each (the marker
+ * protocol of store.h).  A build cut short starts again: it empties both
+ * databases first.
+ */
+#define SEARCH_MARK "search.build"
+#define SEARCH_BATCH 200
+
+/*
+ * Due for a store without the index, and for one an older program has
+ * written to since: a program from before t_recent makes t_by_updated.db
+ * again when it opens the store (lib/desk/tstore.c), and its writes
+ * reached no subscriber.  (A program from between t_recent and this area
+ * leaves no such mark: docs/search.md says what to do then.)
+ */
+static bool
+search_due(const struct store *s)
+{
+	return store_has_file(s, "tickets.db") &&
+	    (!store_has_file(s, "search.db") ||
+	    store_has_file(s, "t_by_updated.db"));
+}
+
+struct sbatch {
+	int pass;		/* 0: the subjects; 1: the messages; 2: done */
+	bool started;
+	uint8_t last[MSG_KEY_LEN];
+	u_int32_t lastlen;
+};
 
 /* A stored message into doc_put. */
 static sup_err
@@ -961,7 +934,7 @@ search_verify(struct store *s, struct store_check *c)
 		    "and %ld messages", vt.wrong, vm.wrong);
 	if (vt.unreadable + vm.unreadable + bad > 0)
 		store_problem(c, "%ld search documents not laid out as "
-		    "search.c says", vt.unreadable + vm.unreadable + bad);
+		    "textsearch.c says", vt.unreadable + vm.unreadable + bad);
 	if (ndocs != ntickets + nmessages)
 		store_problem(c, "the search index has %lld documents for "
 		    "%lld tickets and %lld messages", (long long)ndocs,
@@ -1369,7 +1342,7 @@ postings_walk(struct store *s, DB_TXN *txn, const struct search_query *sq,
 		return SUP_ENOMEM;
 	if (rc == EINVAL || rc == DB_BUFFER_SMALL) {
 		fprintf(stderr, "support: a search posting is not laid out as "
-		    "search.c says\n");
+		    "textsearch.c says\n");
 		return SUP_EDB;
 	}
 	return rc == 0 || rc == DB_NOTFOUND ? SUP_OK :
