@@ -221,17 +221,12 @@ doc_word(void *ctx, const char *w, size_t n, size_t at SUP_UNUSED,
 	return 0;
 }
 
-/*
- * qsort has no context: the words' buffer of the sort under way.  A
- * FastCGI process serves one request at a time, and no sort calls another.
- */
-static const char *sort_base;
-
+/* Offsets into the words' buffer base: by word, then by place. */
 static int
-off_cmp(const void *a, const void *b)
+off_cmp(const void *a, const void *b, void *base)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(sort_base + x, sort_base + y);
+	int c = strcmp((const char *)base + x, (const char *)base + y);
 
 	return c != 0 ? c : (x > y) - (x < y);
 }
@@ -262,8 +257,7 @@ doc_uniq(struct doc *d, bool cap)
 	if ((u = malloc(d->n * sizeof(*u))) == NULL)
 		return false;
 	memcpy(u, d->off, d->n * sizeof(*u));
-	sort_base = d->b.p;
-	qsort(u, d->n, sizeof(*u), off_cmp);	/* equal words: first first */
+	qsort_r(u, d->n, sizeof(*u), off_cmp, d->b.p);	/* first first */
 	for (size_t i = 0; i < d->n; i++)
 		if (n == 0 || strcmp(d->b.p + u[n - 1], d->b.p + u[i]) != 0)
 			u[n++] = u[i];
