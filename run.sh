@@ -53,7 +53,7 @@ case $SERVER in apache-*) [ "$(id -u)" -ne 0 ] || RUN_AS=www-data ;; esac
 # Build and run-time packages, by their Debian names.
 PACKAGES="build-essential autoconf automake pkg-config libdb5.3-dev db5.3-util
  libfcgi-dev libjson-c-dev libinih-dev libsodium-dev libcmark-dev libseccomp-dev
- libgmime-3.0-dev libcurl4-openssl-dev
+ libgmime-3.0-dev libcurl4-openssl-dev libutf8proc-dev
  nginx-light apache2 apache2-utils libapache2-mod-fcgid curl python3 procps
  util-linux"
 

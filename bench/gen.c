@@ -66,6 +66,7 @@ struct gen {
 	struct sup_user agent;
 	uint64_t rng;
 	long messages;		/* written by this run */
+	long made;		/* tickets made by this run */
 };
 
 static const char *const words[] = {
@@ -172,6 +173,17 @@ ticket(struct gen *g, int c, int nmsg, bool resolve, uint8_t uuid_out[UUID_LEN])
 	in.content = content;
 	in.content_len = text(g, content, sizeof(content),
 	    10 + (int)rnd(g, 40));
+	/*
+	 * A word of this ticket's own, "ref" and its place in the run
+	 * (ref0, ref1 ...): a search for one is as selective as a search
+	 * can be, at any size of store (bench/icount.sh's searchrare).
+	 */
+	int n = snprintf(content + in.content_len, sizeof(content) -
+	    in.content_len, " ref%ld", g->made++);
+	if (n > 0 && (size_t)n < sizeof(content) - in.content_len)
+		in.content_len += (size_t)n;
+	else
+		content[in.content_len] = '\0';
 	in.priority = (enum ticket_priority)rnd(g, PRI_MAX);
 	in.channel = CH_API;
 	if ((e = ticket_create(&g->s, &g->conf, &g->cust[c], &in, &t)) !=

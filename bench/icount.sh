@@ -4,14 +4,17 @@
 # doing (wrk ratios do; see RESULTS.md).
 #
 #   bench/icount.sh [--tickets N] [--requests N] [--warmup N] [--keep]
-#       [--mail] [--only "detail list queue triage search chat listpage
+#       [--mail] [--only "detail list queue triage search searchrare
+#       searchpage chat listpage
 #       queuepage poll304 poll304s post bulk render stats dashboard"]
 #
 # Builds the programs and bench/gen, generates a fresh store of N tickets (default 10000) with bench/gen under
 # bench/out/icount-N/, then for each endpoint of the benchmark (ticket
 # detail with 20 messages as its owner, a staff list page of 20, three
 # filtered staff lists (the queue: status=open,waiting_for_admin; the
-# unassigned queue: the same with assignee=none; a search: q=button), the messages poll answered 304 as the owner and as staff (poll304s), posting a message with owner and
+# unassigned queue: the same with assignee=none; the full-text search of a
+# common word, q=button, of a word of one ticket, q=refN, and the queue page
+# of the common word), the messages poll answered 304 as the owner and as staff (poll304s), posting a message with owner and
 # agent in turn over the targets; and the HTML pages: the chat page of the
 # same ticket as its owner and the staff's list page /support/; and two
 # staff writes of the agent desk: a bulk change of 20 tickets' priority,
@@ -262,9 +265,21 @@ do_triage() {
 	    "assignee=none&status=open,waiting_for_admin&page_size=20" "$AGENT" |
 	    expect 200
 }
+# The full-text search (docs/search.md): a common word (button: in most
+# tickets; the search looks at SEARCH_SCAN_MAX postings and says it
+# stopped), a word of one ticket (gen writes refN into ticket N's first
+# message), and the queue page of the common word, with its snippets.
 do_search() {
 	request "$DIR/search.sock" GET /api/support/tickets/ \
 	    "q=button&page_size=20" "$AGENT" | expect 200
+}
+do_searchrare() {
+	request "$DIR/searchrare.sock" GET /api/support/tickets/ \
+	    "q=ref$((TICKETS / 2))&page_size=20" "$AGENT" | expect 200
+}
+do_searchpage() {
+	request "$DIR/searchpage.sock" GET /support/ "q=button" "$AGENT" |
+	    expect 200
 }
 # The HTML rows: the chat page of the detail ticket (20 messages, as its
 # owner) and the staff's list page (20 tickets), through the templates.
@@ -354,8 +369,12 @@ say "queue"
 run_endpoint queue tickets
 say "triage"
 run_endpoint triage tickets
-say "search"
+say "search (a common word)"
 run_endpoint search tickets
+say "search (a word of one ticket)"
+run_endpoint searchrare tickets
+say "search page (a common word, with snippets)"
+run_endpoint searchpage tickets
 say "chat page"
 run_endpoint chat tickets
 say "list page"

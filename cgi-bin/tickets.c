@@ -472,6 +472,12 @@ page_index(void *ctx, struct sup_req *r)
 		e = SUP_ENOMEM;
 		if ((list = page_ticket_list(r->reply, staff, NULL)) == NULL)
 			goto out;
+		/* A search that looked at as much as it may: its notice. */
+		json_object *tr;
+		if (json_object_object_get_ex(r->reply, "search_truncated",
+		    &tr) && json_object_get_boolean(tr) && !json_set(list,
+		    "search_truncated", json_object_new_boolean(true)))
+			goto out;
 	}
 	e = SUP_ENOMEM;
 	if ((pc = page_context(&app->page, r, title)) == NULL)

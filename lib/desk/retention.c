@@ -17,6 +17,7 @@
 #include "remind.h"
 #include "retention.h"
 #include "stats.h"
+#include "textsearch.h"
 #include "tstore.h"
 #include "util.h"
 
@@ -83,9 +84,10 @@ count_add(struct store *s, DB_TXN *txn, enum record_counter kind, int64_t id,
  * Purge one ticket, t (read from tickets.db under a write lock in txn):
  * its messages, its presence marks, its reminder markers and rating
  * (its facts stay with the statistics' numbers), the text of its audit
- * rows (audit_forget_ticket: who and when stay), its t_recent entry, its
- * record (the associated indexes follow), then its counts, last as every
- * writer does.  A ticket is closed, so not active: "active:ID" is not its.
+ * rows (audit_forget_ticket: who and when stay), its documents in the
+ * search index, its t_recent entry, its record (the associated indexes
+ * follow), then its counts, last as every writer does.  A ticket is
+ * closed, so not active: "active:ID" is not its.
  */
 static sup_err
 purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
@@ -105,7 +107,8 @@ purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
 	    (e = delete_range(presence_db(s), txn, t->uuid, &marks)) !=
 	    SUP_OK || (e = remind_forget(s, txn, t->uuid)) != SUP_OK ||
 	    (e = stats_forget_rating(s, txn, t->uuid)) != SUP_OK ||
-	    (e = audit_forget_ticket(s, txn, t->uuid)) != SUP_OK)
+	    (e = audit_forget_ticket(s, txn, t->uuid)) != SUP_OK ||
+	    (e = search_forget_ticket(s, txn, t->uuid)) != SUP_OK)
 		return e;
 	rc = recent->del(recent, txn, &rk, 0);
 	if (rc != 0 && rc != DB_NOTFOUND)

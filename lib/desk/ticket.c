@@ -13,6 +13,7 @@
 #include "event.h"
 #include "msg.h"
 #include "record.h"
+#include "textsearch.h"
 #include "ticket.h"
 #include "util.h"
 
@@ -1063,6 +1064,7 @@ ticket_close_resolved(struct store *s, int64_t before, long *closed)
 struct list_args {
 	const struct sup_user *u;
 	struct ticket_query q;		/* with the customer's own id forced */
+	struct search_query *sq;	/* q's words, for a search */
 	json_object *out;
 };
 
@@ -1230,6 +1232,7 @@ struct hit {
 	size_t off, len;
 	int64_t number;
 	int priority;
+	int64_t updated;	/* a search's: last activity */
 };
 
 static int
@@ -1617,17 +1620,221 @@ out:
 	return e;
 }
 
+/* Last activity, then number: a search's default order. */
+static int
+hit_by_updated(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	return x->updated != y->updated ? (x->updated > y->updated) -
+	    (x->updated < y->updated) : hit_by_number(a, b);
+}
+
+/* Add ticket number n to the list *u (n of them), when it is there and
+ * not listed yet: a query of digits names it as well as its word. */
+static sup_err
+number_add(struct store *s, DB_TXN *txn, int64_t number, uint8_t **u,
+    size_t *n)
+{
+	uint8_t kb[8], pkb[UUID_LEN], *x;
+	DBT k = { .data = kb, .size = sizeof(kb) };
+	DBT pk = { .data = pkb, .ulen = sizeof(pkb), .flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };	/* nothing copied */
+	DB *idx = ticket_db(s, TDB_NUMBER);
+	int rc;
+
+	be64_put(kb, (uint64_t)number);
+	rc = idx->pget(idx, txn, &k, &pk, &d, 0);
+	if (rc == DB_NOTFOUND)
+		return SUP_OK;
+	if (rc != 0)
+		return store_err(rc, "ticket number");
+	if (pk.size != UUID_LEN)
+		return SUP_EDB;
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp(*u + i * UUID_LEN, pkb, UUID_LEN) == 0)
+			return SUP_OK;
+	if ((x = realloc(*u, (*n + 1) * UUID_LEN)) == NULL)
+		return SUP_ENOMEM;
+	memcpy(x + *n * UUID_LEN, pkb, UUID_LEN);
+	*u = x;
+	(*n)++;
+	return SUP_OK;
+}
+
+/*
+ * Append ticket i's snippet to its API text, the last object of rb (its
+ * closing brace is taken off and put back after "snippet").
+ */
+static sup_err
+snippet_add(struct store *s, DB_TXN *txn, const struct list_args *a,
+    const struct hit *h, const char *rec, struct sbuf *rb)
+{
+	struct record_filter f;
+	struct record_ticket t;
+	bool decoded = false;
+	sup_err e;
+
+	if (rb->failed || rb->len == 0 || rb->p[rb->len - 1] != '}')
+		return rb->failed ? SUP_ENOMEM : SUP_EDB;
+	if (!record_ticket_filter(rec, h->len, RF_SUBJECT, &f) ||
+	    f.subject == NULL) {
+		if ((e = record_ticket_decode(rec, h->len, &t)) != SUP_OK) {
+			record_ticket_clear(&t);
+			return e;
+		}
+		decoded = true;
+		record_filter_of(&t, &f);
+	}
+	rb->len--;
+	sbuf_lit(rb, ",\"snippet\":");
+	e = search_snippet(s, txn, a->sq, h->uuid, user_is_staff(a->u),
+	    f.subject != NULL ? f.subject : "", f.subject_len, rb);
+	sbuf_lit(rb, "}");
+	if (decoded)
+		record_ticket_clear(&t);
+	return e == SUP_OK && rb->failed ? SUP_ENOMEM : e;
+}
+
+/*
+ * The list's page of a search (q with words: lib/desk/textsearch.h): the
+ * tickets the index finds, each read and checked against the list's
+ * other filters, sorted in the order asked (last activity by default)
+ * and paged as the list is; each with its "snippet".  a->out is
+ * {"count", "results", "search_truncated"}: truncated when the search
+ * looked at SEARCH_SCAN_MAX postings and there were more (count is then
+ * what it found among them).
+ */
+static sup_err
+search_list_txn(struct store *s, DB_TXN *txn, void *arg)
+{
+	struct list_args *a = arg;
+	struct ticket_query mq = a->q;
+	DB *tickets = ticket_db(s, TDB_TICKETS);
+	DBT d = { .flags = DB_DBT_REALLOC };
+	uint8_t *uuids = NULL;
+	size_t nu = 0, nhits = 0;
+	struct hit *hits = NULL;
+	struct sbuf recs = { 0 }, rb = { 0 };
+	int64_t first = (mq.page - 1) * mq.page_size;
+	bool truncated;
+	unsigned want;
+	struct view v;
+	sup_err e;
+	int rc;
+
+	json_object_put(a->out);
+	a->out = NULL;
+	mq.q = NULL;		/* the words are the index's */
+	mq.q_len = 0;
+	want = filter_want(&mq);
+	if ((e = search_find(s, txn, a->sq, user_is_staff(a->u), mq.has_user,
+	    mq.user, &uuids, &nu, &truncated)) != SUP_OK)
+		return e;
+	if (search_number(a->sq) > 0 && (e = number_add(s, txn,
+	    search_number(a->sq), &uuids, &nu)) != SUP_OK)
+		goto out;
+	for (size_t i = 0; i < nu; i++) {
+		DBT k = { .data = uuids + i * UUID_LEN, .size = UUID_LEN };
+		struct record_filter f;
+		struct record_keys rk;
+		struct record_ticket t;
+		bool decoded = false, nomem = false;
+
+		rc = tickets->get(tickets, txn, &k, &d, 0);
+		if (rc == DB_NOTFOUND)
+			continue;
+		if (rc != 0) {
+			e = store_err(rc, "search list");
+			goto out;
+		}
+		if (!record_ticket_keys(d.data, d.size, &rk, &nomem)) {
+			e = nomem ? SUP_ENOMEM : SUP_EDB;
+			goto out;
+		}
+		if (!record_ticket_filter(d.data, d.size, want, &f)) {
+			if ((e = record_ticket_decode(d.data, d.size, &t)) !=
+			    SUP_OK) {
+				record_ticket_clear(&t);
+				goto out;
+			}
+			decoded = true;
+			record_filter_of(&t, &f);
+		}
+		if (list_match(&mq, &f) && (e = hit_add(&hits, &nhits, &recs,
+		    &k, &d, &f)) == SUP_OK)
+			hits[nhits - 1].updated = rk.updated_us;
+		if (decoded)
+			record_ticket_clear(&t);
+		if (e != SUP_OK)
+			goto out;
+	}
+	if (nhits > 1)
+		qsort(hits, nhits, sizeof(*hits), mq.order == ORDER_UPDATED ?
+		    hit_by_updated : mq.order == ORDER_PRIORITY ?
+		    hit_by_priority : hit_by_number);
+	if (mq.desc)
+		for (size_t i = 0; i < nhits / 2; i++) {
+			struct hit x = hits[i];
+			hits[i] = hits[nhits - 1 - i];
+			hits[nhits - 1 - i] = x;
+		}
+	if (mq.page > 1 && first >= (int64_t)nhits) {
+		e = SUP_ENOTFOUND;
+		goto out;
+	}
+	size_t from = (size_t)first < nhits ? (size_t)first : nhits;
+	size_t to = from + (size_t)mq.page_size < nhits ?
+	    from + (size_t)mq.page_size : nhits;
+	sbuf_add(&rb, "[", 1);
+	view_begin(&v, s, txn, a->u);
+	for (size_t i = from; i < to && e == SUP_OK; i++) {
+		if (i > from)
+			sbuf_add(&rb, ",", 1);
+		e = view_ticket_list_add(&v, hits[i].uuid,
+		    recs.p + hits[i].off, hits[i].len, &rb);
+		if (e == SUP_OK)
+			e = snippet_add(s, txn, a, &hits[i],
+			    recs.p + hits[i].off, &rb);
+	}
+	view_end(&v);
+	sbuf_add(&rb, "]", 1);
+	if (e == SUP_OK && rb.failed)
+		e = SUP_ENOMEM;
+	if (e == SUP_OK)
+		e = results_object(&a->out, "count", (int64_t)nhits, &rb);
+	if (e == SUP_OK && !json_set(a->out, "search_truncated",
+	    json_object_new_boolean(truncated)))
+		e = SUP_ENOMEM;
+out:
+	free(rb.p);
+	free(recs.p);
+	free(hits);
+	free(uuids);
+	free(d.data);
+	return e;
+}
+
 sup_err
 ticket_list(struct store *s, const struct sup_user *u,
     const struct ticket_query *q, json_object **out)
 {
 	struct list_args a = { .u = u, .q = *q };
+	sup_err e;
 
 	if (!user_is_staff(u)) {
 		a.q.has_user = true;
 		a.q.user = u->id;
 	}
-	return store_run_json(s, STORE_READ, list_txn, &a, &a.out, out);
+	/* Words go to the index; "#123" stays the list's own filter. */
+	if (q->q == NULL || search_is_number_only(q->q, q->q_len))
+		return store_run_json(s, STORE_READ, list_txn, &a, &a.out,
+		    out);
+	if ((e = search_parse(q->q, q->q_len, &a.sq)) != SUP_OK)
+		return e;
+	e = store_run_json(s, STORE_READ, search_list_txn, &a, &a.out, out);
+	search_query_free(a.sq);
+	return e;
 }
 
 struct counts_args {

@@ -125,7 +125,8 @@ struct ticket_query {
 	int priority;		/* -1: any */
 	bool has_assignee;
 	uint32_t assignee;	/* 0: unassigned */
-	const char *q;		/* subject substring or #number; NULL: any */
+	const char *q;		/* words (lib/desk/textsearch.h) or #number;
+				   NULL: any */
 	size_t q_len;
 	bool has_after, has_before;
 	int64_t created_after, created_before;

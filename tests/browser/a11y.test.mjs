@@ -57,6 +57,8 @@ const PAGES = [
 	{ name: 'staff queue (agent)', as: 'carol', path: '/support/' },
 	{ name: 'staff queue (admin)', as: 'dave', path: '/support/' },
 	{ name: 'staff queue, filtered', as: 'carol', path: '/support/?status=open' },
+	{ name: 'staff queue, a search with snippets', as: 'carol', path: '/support/?q=export+button' },
+	{ name: 'my tickets, a search (customer)', as: 'customer', path: '/support/?q=expo*' },
 	{ name: 'staff queue, a row chosen with j', as: 'carol', path: '/support/',
 	    then: async (page) => { await page.keyboard.press('j'); } },
 	{ name: 'keyboard shortcuts dialog (queue)', as: 'carol', path: '/support/',
