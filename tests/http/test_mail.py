@@ -19,7 +19,10 @@ mails read as a mail client reads them (Python's email package):
   `outbox retry` queues it again and it goes); one that is down (retried
   with back-off as the test clock moves, dead after outbox_retry_hours);
   STARTTLS with a self-signed certificate made here by openssl, trusted
-  through smtp_ca_file (and refused without it).
+  through smtp_ca_file (and refused without it), and smtps:// the same way;
+  a status change mailed to the assignee too, never to whoever made it
+  nor to a team address of theirs; each [notifications] switch turned off
+  alone stops its own mail and no other.
 
 Run alone from the repo root: python3 tests/http/test_mail.py
 """
