@@ -44,12 +44,13 @@ note "dependencies"
 # fuzzing build; groff to check the man pages; aiosmtpd (a real SMTP
 # server on loopback) and openssl (its test certificate) for the mail tests;
 # opensmtpd (a real MTA piping mail into support-mailin: test_mailin_mta.py);
+# systemd (systemd-analyze reads the worker's unit in the install tier);
 # chromium for the browser
 # tier, and node 20 or later with npm (Debian's nodejs and npm when there is
 # no node at all; a node from elsewhere, e.g. NodeSource's, is kept).
 missing=""
 for p in clang libclang-rt-14-dev groff-base chromium python3-aiosmtpd openssl \
-    opensmtpd; do
+    opensmtpd systemd; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="$missing $p"
 done
@@ -229,7 +230,7 @@ install_tier() {
 	rm -rf "$stage"
 	t "make install DESTDIR= stages the desk" make -s install DESTDIR="$stage"
 	local root=$stage$prefix
-	for f in sbin/supportctl $(for p in $PROGRAMS; do
+	for f in sbin/supportctl sbin/support-worker sbin/support-mailin $(for p in $PROGRAMS; do
 	    echo libexec/support/cgi-bin/$p; done); do
 		t "$f is installed and executable" test -x "$root/$f" -a -f "$root/$f"
 	done
@@ -238,7 +239,7 @@ install_tier() {
 	    share/man/man5/support.conf.5 etc/support/support.conf.example \
 	    $ex/nginx-support.conf $ex/fastcgi-support.conf $ex/programs.tab \
 	    $ex/apache/fcgid.conf $ex/apache/proxy-fcgi.conf \
-	    $ex/apache/cgi.htaccess \
+	    $ex/apache/cgi.htaccess $ex/support-worker.service \
 	    share/doc/support/install.md share/doc/support/README.md \
 	    share/support/htdocs/index.html; do
 		t "$f is installed" test -f "$root/$f" -a -r "$root/$f"
@@ -253,6 +254,13 @@ install_tier() {
 	    "! find '$stage' \\( -name 'test_*' -o -name 'fuzz_*' -o -name hello -o -name gen \\) | grep ."
 	t "nothing is installed outside the prefix" sh -c \
 	    "! find '$stage' -mindepth 1 -maxdepth 2 ! -path '$stage/usr' ! -path '$stage/usr/local' | grep ."
+	# The worker's systemd unit, pointed at the staged worker, as systemd
+	# reads it: no error, no unknown key (systemd-analyze only warns).
+	sed "s|^ExecStart=$prefix/sbin/|ExecStart=$root/sbin/|" \
+	    "$root/$ex/support-worker.service" >"$scratch/support-worker.service"
+	t "the systemd unit support-worker.service verifies (systemd-analyze)" sh -c \
+	    "grep -q '^ExecStart=$root/sbin/support-worker\$' '$scratch/support-worker.service' &&
+	    systemd-analyze verify '$scratch/support-worker.service' 2>&1 | (! grep .)"
 	t "the man pages format without a warning" sh -c \
 	    "groff -mandoc -ww -z '$root'/share/man/man*/* 2>&1 | (! grep .)"
 	t "the installed support.conf.example names the installed store" \

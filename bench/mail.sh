@@ -2,7 +2,7 @@
 # bench/mail.sh - how fast support-worker sends the desk's mail
 # (docs/mail.md) to an SMTP server on this machine.
 #
-#   bench/mail.sh [--tickets N]
+#   bench/mail.sh [--tickets N] [--memory]
 #
 # Builds the programs and bench/gen, generates a store of N tickets
 # (default 2000; one message each) under bench/out/mail-N/ with mail
@@ -21,6 +21,11 @@
 #     each a whole SMTP transaction on a kept connection, and the
 #     worker's largest resident size (/usr/bin/time).
 #
+# With --memory, instead of the two passes: one `support-worker --once`
+# to the server that queues and sends everything, its VmRSS and VmHWM
+# (/proc/PID/status) sampled about every 10 000 mails the server has
+# received (bench/RESULTS.md: the worker's memory over 100k deliveries).
+#
 # The receiving server is Python (aiosmtpd writing each message to a
 # file): at these rates it is the slower side, so the figure is a floor
 # for the worker.  Stops, by pid, what it started.
@@ -29,6 +34,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 TICKETS=2000
+MEMORY=""
 
 say() { printf 'mail: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -36,7 +42,8 @@ die() { say "FAIL: $*"; exit 1; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tickets) TICKETS=$2; shift 2 ;;
-	*) echo "usage: $0 [--tickets N]" >&2; exit 2 ;;
+	--memory) MEMORY=1; shift ;;
+	*) echo "usage: $0 [--tickets N] [--memory]" >&2; exit 2 ;;
 	esac
 done
 case $TICKETS in *[!0-9]* | "") die "--tickets takes a number" ;; esac
@@ -82,6 +89,35 @@ for _ in $(seq 100); do [ -f "$DIR/sink/ready" ] && break; sleep 0.1; done
 [ -f "$DIR/sink/ready" ] || die "the SMTP server did not start"
 
 now() { date +%s.%N; }
+
+if [ -n "$MEMORY" ]; then
+	say "one pass to the server, the worker's memory sampled"
+	t0=$(now)
+	"$ROOT/bin/support-worker" --once --conf "$DIR/send.conf" 2>"$DIR/send.log" &
+	WORKER=$!
+	printf 'received\tVmRSS_kB\tVmHWM_kB\tseconds\n' >"$DIR/rss.tsv"
+	next=0
+	while kill -0 "$WORKER" 2>/dev/null; do
+		n=$(ls -f "$DIR/sink" | grep -c '\.eml$' || true)
+		if [ "$n" -ge "$next" ]; then
+			st=$(cat "/proc/$WORKER/status" 2>/dev/null) || break
+			printf '%d\t%s\t%s\t%.1f\n' "$n" \
+			    "$(echo "$st" | awk '/^VmRSS/ {print $2}')" \
+			    "$(echo "$st" | awk '/^VmHWM/ {print $2}')" \
+			    "$(echo "$(now) - $t0" | bc)" >>"$DIR/rss.tsv"
+			next=$(( (n / 10000 + 1) * 10000 ))
+		fi
+		sleep 0.5
+	done
+	wait "$WORKER" || die "the worker failed: $(tail -3 "$DIR/send.log")"
+	t1=$(now)
+	sent=$(ls -f "$DIR/sink" | grep -c '\.eml$' || true)
+	left=$("$ROOT/bin/supportctl" --conf "$DIR/send.conf" outbox list | grep -vc '"state":"sent"' || true)
+	printf 'sent %d in %.1f s (queueing included), %d not sent\n' "$sent" \
+	    "$(echo "$t1 - $t0" | bc)" "$left"
+	column -t "$DIR/rss.tsv"
+	exit 0
+fi
 
 say "pass 1: queueing (the server closed)"
 t0=$(now)

@@ -27,8 +27,10 @@ const struct field webhook_fields[WH_NFIELDS] = {
  * POST /api/support/webhook/ {email, subject, message, name?}
  * Anyone holding webhook_secret: X-Support-Timestamp and
  * X-Support-Signature sign the raw body; Idempotency-Key (optional)
- * makes a call safe to repeat.  201 {"ticket_id"} (a repeat: the first
- * answer again, with Idempotent-Replayed: true); 400 bad fields or a bad
+ * makes a call safe to repeat; without one the signature is the key, so
+ * the same signed call again (a replay) makes nothing either.  201
+ * {"ticket_id"} (a repeat: the first answer again, with
+ * Idempotent-Replayed: true); 400 bad fields or a bad
  * Idempotency-Key; 401 unsigned, wrongly signed, stale, or webhooks off;
  * 403 ticket_limit_reached or account_disabled; 409 the key with another
  * body; 413 a body over max_body_bytes; 415 not JSON.
@@ -73,6 +75,7 @@ webhook_in(void *ctx, struct sup_req *r)
 		.message = v[WH_MESSAGE].str,
 		.message_len = v[WH_MESSAGE].len,
 		.key = key,
+		.sig = req_env(r, "HTTP_X_SUPPORT_SIGNATURE"),
 		.body = r->body != NULL ? r->body : "",
 		.body_len = r->body_len,
 	};

@@ -2,6 +2,7 @@
  * webin.c - the webhook in (webin.h): signatures, the keys of the answers
  * given, and the call's one transaction.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,8 @@ key_get(struct store *s, DB_TXN *txn, const char *key, const char *sha,
 struct receive_args {
 	const struct sup_conf *conf;
 	const struct webin_call *c;
+	const char *key;	/* c->key, or the signature's key; NULL */
+	char sigkey[WEBIN_SIG_STRLEN + 2];
 	char sha[2 * crypto_hash_sha256_BYTES + 1];
 	int64_t now_us;
 	struct webin_answer *a;
@@ -302,7 +305,7 @@ receive_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = trim(s, txn, ra->now_us - WEBIN_KEY_TTL_S * 1000000LL)) !=
 	    SUP_OK)
 		return e;
-	if (c->key != NULL && (e = key_get(s, txn, c->key, ra->sha,
+	if (ra->key != NULL && (e = key_get(s, txn, ra->key, ra->sha,
 	    ra->now_us, a)) != SUP_ENOTFOUND)
 		return e;
 	if ((e = user_for_email(s, txn, c->email, c->name, &rec,
@@ -323,8 +326,8 @@ receive_txn(struct store *s, DB_TXN *txn, void *arg)
 		goto out;
 	memcpy(a->ticket, in.uuid, UUID_LEN);
 	a->status = 201;
-	if (c->key != NULL)
-		e = key_put(s, txn, c->key, ra->sha, ra->now_us, a);
+	if (ra->key != NULL)
+		e = key_put(s, txn, ra->key, ra->sha, ra->now_us, a);
 out:
 	user_clear(&u);
 	return e;
@@ -340,6 +343,18 @@ webin_receive(struct store *s, const struct sup_conf *conf,
 
 	if (c->key != NULL && !webin_key_valid(c->key))
 		return SUP_EINVAL;
+	ra.key = c->key;
+	if (c->key == NULL && c->sig != NULL &&
+	    strlen(c->sig) == WEBIN_SIG_STRLEN) {
+		/* Its hex in lower case (either is taken), after a tab no
+		 * Idempotency-Key may hold. */
+		ra.sigkey[0] = '\t';
+		for (size_t i = 0; i < WEBIN_SIG_STRLEN; i++)
+			ra.sigkey[i + 1] = (char)tolower((unsigned char)
+			    c->sig[i]);
+		ra.sigkey[WEBIN_SIG_STRLEN + 1] = '\0';
+		ra.key = ra.sigkey;
+	}
 	crypto_hash_sha256(h, (const uint8_t *)c->body, c->body_len);
 	sodium_bin2hex(ra.sha, sizeof(ra.sha), h, sizeof(h));
 	return store_run(s, 0, receive_txn, &ra);

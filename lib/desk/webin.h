@@ -66,6 +66,7 @@ struct webin_call {
 	const char *message;
 	size_t message_len;
 	const char *key;		/* Idempotency-Key; NULL: none */
+	const char *sig;		/* X-Support-Signature, verified */
 	const char *body;		/* the raw body, which the key binds */
 	size_t body_len;
 };
@@ -82,6 +83,8 @@ struct webin_answer {
  * Take a call, in one transaction: with a key answered before (and not
  * expired) whose body was the same, that answer again (a->replayed) and
  * nothing else; the same key with another body, WEBIN_EKEYREUSED.
+ * Without a key the signature c->sig (when given) is one, kept the same
+ * way: the same signed call again (a replay) makes nothing either.
  * Otherwise the account of c->email is found or made (user_for_email),
  * its ticket opened through ticket_create_in (channel webhook: the same
  * limit, counters, assignment and ticket.created event as any ticket the

@@ -1,13 +1,14 @@
 """A real SMTP server for the mail tests (aiosmtpd), on 127.0.0.1.
 
     python3 smtpsink.py --port P --dir DIR [--tempfail N] [--reject]
-                        [--cert C --key K [--auth USER:PASSWORD]] [--delay S]
+                        [--cert C --key K [--smtps] [--auth USER:PASSWORD]] [--delay S]
 
 Every message it accepts is written to DIR as NNNN.eml (the bytes as
 received) and NNNN.json ({"from", "to", "tls"}), NNNN counting from 1.
 --tempfail N answers the first N messages' DATA with 451, --reject
 answers every RCPT with 550, --cert/--key offers STARTTLS and requires it
-before MAIL, --auth then requires AUTH (PLAIN or LOGIN, after STARTTLS)
+before MAIL (with --smtps: TLS from the first byte instead, as an
+smtps:// server on port 465 does), --auth then requires AUTH (PLAIN or LOGIN, after STARTTLS)
 with that name and password (535 otherwise), --delay waits S seconds
 before each answer to DATA.  It
 writes DIR/ready once it listens and runs until SIGTERM.  The test
@@ -55,7 +56,8 @@ class Handler:
             f.write(envelope.original_content)
         with open(base + ".json", "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                       "tls": session.ssl is not None,
+                       "tls": session.ssl is not None or
+                       server.transport.get_extra_info("ssl_object") is not None,
                        "auth": session.authenticated}, f)
         os.replace(base + ".tmp", base + ".eml")
         return "250 OK: queued as %d" % n
@@ -69,6 +71,7 @@ def main():
     ap.add_argument("--reject", action="store_true")
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--smtps", action="store_true")
     ap.add_argument("--auth")
     ap.add_argument("--delay", type=float, default=0.0)
     args = ap.parse_args()
@@ -77,7 +80,7 @@ def main():
     if args.cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.cert, args.key)
-        kw = {"tls_context": ctx, "require_starttls": True}
+        kw = {"ssl_context": ctx} if args.smtps else {"tls_context": ctx, "require_starttls": True}
     if args.auth:
         user, password = args.auth.split(":", 1)
 

@@ -19,7 +19,10 @@ mails read as a mail client reads them (Python's email package):
   `outbox retry` queues it again and it goes); one that is down (retried
   with back-off as the test clock moves, dead after outbox_retry_hours);
   STARTTLS with a self-signed certificate made here by openssl, trusted
-  through smtp_ca_file (and refused without it).
+  through smtp_ca_file (and refused without it), and smtps:// the same way;
+  a status change mailed to the assignee too, never to whoever made it
+  nor to a team address of theirs; each [notifications] switch turned off
+  alone stops its own mail and no other.
 
 Run alone from the repo root: python3 tests/http/test_mail.py
 """
@@ -449,6 +452,24 @@ def body(sink, work):
         eq((env["tls"], env["auth"]), (True, True), "over TLS, authenticated")
         eq([d["state"] for d in outbox() if d["id"] not in known], ["sent"], "sent, nothing left")
 
+    with T.case("smtps:// (TLS from the first byte): refused untrusted, sent through smtp_ca_file"):
+        sink.start("--cert", cert, "--key", key, "--smtps")
+        smtps_conf = os.path.join(work, "smtps.conf")
+        shutil.copy(srv.conf, smtps_conf)
+        set_conf_key(smtps_conf, "support", "smtp_url", "smtps://127.0.0.1:%d" % sink.port)
+        known = {d["id"] for d in outbox()}
+        status(carol.post(TICKETS + ticket["id"] + "/messages/", {"content": "Implizit."}), 201)
+        once(smtps_conf)
+        eq(len(sink.mails()), 0, "not sent to an untrusted certificate")
+        eq([d["state"] for d in outbox() if d["id"] not in known], ["pending"], "kept pending")
+        set_conf_key(smtps_conf, "support", "smtp_ca_file", cert)
+        srv.move_clock(120)
+        once(smtps_conf)
+        env, m = sink.wait(1)[0]
+        eq(env["tls"], True, "over TLS")
+        eq(m["To"].addresses[0].addr_spec, "zoe@example.com", "to her")
+        eq([d["state"] for d in outbox() if d["id"] not in known], ["sent"], "sent")
+
     with T.case("a sendmail pipe: -oi -f FROM -- RCPT, the message on stdin; 75 retried, 1 dead"):
         sm_dir = os.path.join(work, "sendmail")
         os.makedirs(sm_dir)
@@ -488,6 +509,67 @@ def body(sink, work):
         check(all(d["id"] != new[0]["id"] for d in outbox()), "dropped")
         new = post_and_pass(1)
         eq([d["state"] for d in new], ["dead"], "another failure: dead")
+
+    def kinds_to():
+        """The mails this sink run received: (recipient, the subject's label), sorted."""
+        return sorted((env["to"][0], re.match(r"\[#\d+\] ([^:]+):", str(m["Subject"])).group(1))
+                      for env, m in sink.mails())
+
+    with T.case("a status change mails the assignee too; whoever made it gets none, nor their team address"):
+        sink.start()
+        dave = srv.client("dave")
+        r = dave.get(USERS + "?q=carol")
+        carol_id = [u["id"] for u in r.json["results"] if u["username"] == "carol"][0]
+        r = zoe.post(TICKETS, {"subject": "Assigned one", "initial_message": "x"})
+        status(r, 201)
+        t2 = r.json["uuid"]
+        status(dave.patch(TICKETS + t2 + "/", {"assignee": carol_id}), 200)
+        status(dave.patch(TICKETS + t2 + "/", {"status": "waiting_for_admin"}), 200)
+        once()
+        eq(kinds_to(), [("carol@example.com", "Ticket updated"), ("lead@example.com", "New ticket"),
+                        ("team@example.com", "New ticket"), ("zoe@example.com", "Ticket updated")],
+           "the team's, then the customer's and the assignee's (the assignment alone mails nobody)")
+        sink.start()
+        status(carol.patch(TICKETS + t2 + "/", {"status": "waiting_for_user"}), 200)
+        status(dave.patch(TICKETS + t2 + "/", {"status": "resolved"}), 200)
+        once()
+        eq(kinds_to(), [("carol@example.com", "Ticket updated"), ("zoe@example.com", "Ticket resolved"),
+                        ("zoe@example.com", "Ticket updated")],
+           "carol's own change to zoe only; the resolution: resolved to zoe, updated to carol")
+        sink.start()
+        p = srv.ctl("user", "add", "leah", "--email", "lead@example.com", "--role", "agent",
+                    "--password-stdin", input=b"pw-leah-Secret-1\n")
+        check(p.returncode == 0, "user add leah: %s" % p.stderr.decode())
+        leah = Client(srv.port, "Bearer " + srv.ctl("token", "create", "leah").stdout.decode().strip(),
+                      name="leah")
+        status(leah.post(TICKETS, {"subject": "Leah's own", "initial_message": "x"}), 201)
+        once()
+        eq(kinds_to(), [("team@example.com", "New ticket")], "not to lead@, the address of who opened it")
+
+    all_on = [("lead@example.com", "New ticket"), ("team@example.com", "New ticket"),
+              ("zoe@example.com", "New reply"), ("zoe@example.com", "Ticket resolved"),
+              ("zoe@example.com", "Ticket updated")]
+    for switch, want in ((None, all_on),
+                         ("ticket_created", all_on[2:]),
+                         ("admin_response", all_on[:2] + all_on[3:]),
+                         ("ticket_updated", all_on[:4]),
+                         ("ticket_resolved", all_on[:3] + [all_on[4]] * 2)):
+        with T.case("[notifications] %s = no: its mail alone is not queued" % switch
+                    if switch else "[notifications] every switch on: each kind of mail"):
+            sink.start()
+            sw_conf = os.path.join(work, "switch.conf")
+            shutil.copy(srv.conf, sw_conf)
+            if switch:
+                set_conf_key(sw_conf, "notifications", switch, "no")
+            r = zoe.post(TICKETS, {"subject": "Switch %s" % switch, "initial_message": "x"})
+            status(r, 201)
+            t3 = r.json["uuid"]
+            status(carol.post(TICKETS + t3 + "/messages/", {"content": "Answer."}), 201)
+            # (the reply set waiting_for_user: that change is the reply's mail)
+            status(dave.patch(TICKETS + t3 + "/", {"status": "waiting_for_admin"}), 200)
+            status(dave.patch(TICKETS + t3 + "/", {"status": "resolved"}), 200)
+            once(sw_conf)
+            eq(kinds_to(), want, "the mails")
 
     with T.case("supportctl db verify: the outbox is whole"):
         r = srv.ctl("db", "verify")

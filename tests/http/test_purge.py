@@ -188,6 +188,8 @@ def test_purge():
         eq(events(), evs, "the event log")
         eq(dump_all(), dump, "every record of the store")
 
+    stats_url = "/api/support/stats/?days=%d" % (RETENTION + 2)
+    stats_before = srv.client("dave").get(stats_url).json
     with T.case("purge_old_tickets: the old closed tickets go, the rest stay"):
         seqs = {e["seq"] for e in events() if e.get("ticket") in purged}
         check(seqs, "events about the purged tickets before")
@@ -204,6 +206,16 @@ def test_purge():
             eq(dave.get(TICKETS + u + "/messages/").status, 404, "messages of %s" % u)
         for u in kept:
             status(dave.get(TICKETS + u + "/"), 200, "kept %s" % u)
+
+    with T.case("the statistics keep the purged tickets' numbers; only the count of closed ones now drops"):
+        r = srv.client("dave").get(stats_url)
+        status(r, 200)
+        eq(stats_before["total_tickets"], 6, "every ticket in the window before")
+        for k in stats_before:
+            if k != "tickets_by_status":
+                eq(r.json[k], stats_before[k], "%s after the purge" % k)
+        closed = lambda st: [x["count"] for x in st["tickets_by_status"] if x["status"] == "closed"][0]  # noqa
+        eq(closed(r.json), closed(stats_before) - 2, "closed tickets now: two fewer")
 
     with T.case("lists and counts right after"):
         v = staff_view()

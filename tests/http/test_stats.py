@@ -170,6 +170,11 @@ def expected(tickets, events, staff, lo, hi):
     # Per day and agent: what happened on each day.
     daily = {d: {"created": 0, "first_responses": 0, "resolved": 0, "closed": 0} for d in days}
     agents = {}
+    prio = {}       # by the ticket's priority (the history never changes one)
+
+    def pri(t):
+        return prio.setdefault(t["priority"], {"created": 0, "first_responses": 0, "resolved": 0,
+                                               "closed": 0, "fr": [], "res": []})
 
     def agent(i):
         return agents.setdefault(i, {"replies": 0, "first_responses": 0, "resolutions": 0,
@@ -179,6 +184,7 @@ def expected(tickets, events, staff, lo, hi):
         d = day_of(created(t))
         if d in inwin:
             daily[d]["created"] += 1
+            pri(t)["created"] += 1
         if t["assignee"] and t["status"] not in ("resolved", "closed"):
             agent(t["assignee"]["id"])["assigned_open"] += 1
         first = True
@@ -196,6 +202,8 @@ def expected(tickets, events, staff, lo, hi):
                     a = agent(m["user"]["id"])
                     a["first_responses"] += 1
                     a["fr"].append(parse_time(m["created_at"]) - created(t))
+                    pri(t)["first_responses"] += 1
+                    pri(t)["fr"].append(parse_time(m["created_at"]) - created(t))
     assignee = {}
     for ev in events:
         if ev["type"] == "ticket.created":
@@ -211,15 +219,19 @@ def expected(tickets, events, staff, lo, hi):
             who = assignee.get(ev["ticket"]) or (ev["actor"] if ev["actor"] != t["user"]["id"] else None)
             if ch["status"][1] == "resolved":
                 daily[d]["resolved"] += 1
+                pri(t)["resolved"] += 1
+                pri(t)["res"].append(parse_time(ev["at"]) - created(t))
                 if who:
                     agent(who)["resolutions"] += 1
                     agent(who)["res"].append(parse_time(ev["at"]) - created(t))
             else:
                 daily[d]["closed"] += 1
+                pri(t)["closed"] += 1
                 if who:
                     agent(who)["closed"] += 1
     e["daily"] = [dict(date=d, **daily[d]) for d in days]
     e["per_agent"] = agents
+    e["by_priority"] = prio
     return e
 
 
@@ -232,6 +244,16 @@ def compare(got, want, what):
     near(got["avg_resolution_time"], want["avg_resolution_time"], what + ": avg_resolution_time")
     eq([{k: d[k] for k in ("date", "created", "first_responses", "resolved", "closed")}
         for d in got["daily"]], want["daily"], what + ": daily")
+    eq(sorted(p["priority"] for p in got["by_priority"]), ["high", "low", "normal", "urgent"],
+       what + ": by_priority, every priority")
+    for p in got["by_priority"]:
+        w = want["by_priority"].get(p["priority"], {"created": 0, "first_responses": 0, "resolved": 0,
+                                                   "closed": 0, "fr": [], "res": []})
+        for k in ("created", "first_responses", "resolved", "closed"):
+            eq(p[k], w[k], "%s: by_priority %s %s" % (what, p["priority"], k))
+        near(p["avg_response_time"], mean(w["fr"]), "%s: by_priority %s avg_response_time" % (what, p["priority"]))
+        near(p["avg_resolution_time"], mean(w["res"]),
+             "%s: by_priority %s avg_resolution_time" % (what, p["priority"]))
     agents = {a["id"]: a for a in got["per_agent"]}
     for i, w in want["per_agent"].items():
         check(i in agents, "%s: agent %s in per_agent" % (what, i))

@@ -4,7 +4,8 @@ docs/api.md "Webhook"): a signed call opens a ticket (channel webhook)
 for the account with the e-mail, found or made; every bad input is a 400
 naming the field, every bad signature or timestamp a 401, and none of
 them changes anything; Idempotency-Key replays the first answer, and the
-same key with another body is 409; the test clock moves the window; a
+same key with another body is 409; without a key the same signed call
+again (a replay) gets the first answer and makes nothing; the test clock moves the window; a
 body over max_body_bytes is 413; with no webhook_secret every call is 401
 and the settings never show the secret.
 
@@ -258,6 +259,22 @@ def test_idempotency():
         unchanged("key reused", lambda: error(hook(dict(body, message="twice"), key="order-42"),
                                               409, "idempotency_key_reused"))
 
+    with T.case("the same signed call again without a key (a replay): the first answer, no new ticket"):
+        raw = json.dumps(dict(body, email="replay@example.org")).encode()
+        ts = now()
+        before = count_tickets()
+        a = hook(raw=raw, ts=ts)
+        status(a, 201)
+        eq(a.header("Idempotent-Replayed"), None, "the first is no replay")
+        for sig in (sign(ts, raw), sign(ts, raw).upper().replace("SHA256=", "sha256=")):
+            b = hook(raw=raw, ts=ts, sig=sig)
+            eq((b.status, b.json), (a.status, a.json), "the same status and body")
+            eq(b.header("Idempotent-Replayed"), "true", "marked as a replay")
+        eq(count_tickets(), before + 1, "one ticket")
+        c = hook(raw=raw, ts=ts + 1)       # signed anew: another call
+        status(c, 201)
+        check(c.json["ticket_id"] != a.json["ticket_id"], "a call signed anew is a new ticket")
+
     body = dict(body, email="idem2@example.org")
     with T.case("a refused call does not use its key up"):
         error(hook(dict(body, subject=""), key="order-43"), 400, "invalid", ["subject"])
@@ -280,7 +297,7 @@ def test_limit():
     with T.case("max_tickets_per_user holds: the call over it is 403 ticket_limit_reached"):
         p = {"email": "many@example.org", "subject": "s", "message": "m"}
         for i in range(LIMIT):
-            status(hook(p), 201, "ticket %d" % (i + 1))
+            status(hook(dict(p, subject="s%d" % i)), 201, "ticket %d" % (i + 1))
         unchanged("over the limit", lambda: error(hook(p, key="many-1"), 403, "ticket_limit_reached"))
 
 
