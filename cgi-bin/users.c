@@ -16,6 +16,7 @@
  *   GET, DELETE /api/support/users/{id}/tokens/
  *                                            admin: list, revoke all tokens
  *   GET  /api/support/settings/              admin: support.conf in force
+ *                                            (cgi-bin/admin.c)
  *   GET  /api/support/admin/webhooks/        admin: the webhooks out's
  *   POST /api/support/admin/webhooks/{uuid}/retry/   delivery log
  *                                            (cgi-bin/webhooks.c)
@@ -27,11 +28,13 @@
  *   GET /support/customers/        staff: find customers
  *   GET /support/customers/{id}/   staff: a customer and their tickets
  *   /support/admin/...             admin: the users and the settings
+ *                                  (cgi-bin/admin.c)
  *
- * The admin area is here, not in a program of its own, because its pages
- * call these handlers in-process (docs/pages.md, one data path), and the
- * settings are two routes too few to be worth a program (a pool of
- * workers, a fuzz target).
+ * The admin area is in this program, not in one of its own, because its
+ * pages call these handlers in-process (users.h; docs/pages.md, one data
+ * path), and the settings are two routes too few to be worth a program (a
+ * pool of workers, a fuzz target).  Its code is admin.c; the route table
+ * stays here, whole.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,15 +42,16 @@
 #include <string.h>
 
 #include "account.h"
+#include "admin.h"
 #include "app.h"
 #include "auditlog.h"
-#include "conf.h"
 #include "counter.h"
 #include "page.h"
 #include "record.h"
 #include "sess.h"
 #include "ticket.h"
 #include "user.h"
+#include "users.h"
 #include "valid.h"
 #include "webhooks.h"
 
@@ -58,7 +62,8 @@
 #define PAGE_SIZE_MAX 100
 
 /* The roles by enum user_role, as the API names them. */
-static const char *const role_choices[] = { "user", "agent", "admin", NULL };
+const char *const users_role_choices[] = { "user", "agent", "admin",
+	NULL };
 
 enum { REG_NAME, REG_EMAIL, REG_PASSWORD, REG_DISPLAY, REG_ROLE,
 	REG_NFIELDS };
@@ -72,12 +77,9 @@ static const struct field register_fields[REG_NFIELDS] = {
 		PASSWORD_MAX, NULL, NULL },
 	[REG_DISPLAY] = { "display_name", F_STRING, 0, 0, USERNAME_MAX, NULL,
 		NULL },
-	/* An admin's only (user_register). */
-	[REG_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
+	/* An admin's only (users_register). */
+	[REG_ROLE] = { "role", F_ENUM, 0, 0, 0, users_role_choices, NULL },
 };
-
-static sup_err detail_object(struct app *app, struct sup_req *r,
-    json_object *rec, json_object **out);
 
 /*
  * POST /api/support/users/ {username, email, password, display_name?,
@@ -89,8 +91,8 @@ static sup_err detail_object(struct app *app, struct sup_req *r,
  * shows it to them, with Location.  role from anyone else: 403.  400 bad
  * fields; 409 already_exists naming the field taken.
  */
-static sup_err
-user_register(void *ctx, struct sup_req *r)
+sup_err
+users_register(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	struct value v[REG_NFIELDS];
@@ -144,7 +146,7 @@ user_register(void *ctx, struct sup_req *r)
 		return e;
 	if (by_admin) {
 		r->id = id;
-		e = detail_object(app, r, rec, &o);
+		e = users_detail_object(app, r, rec, &o);
 	} else if ((e = sess_begin(&app->store, &app->conf, r, id)) ==
 	    SUP_OK && (o = user_public(rec, true)) == NULL)
 		e = SUP_ENOMEM;
@@ -188,7 +190,7 @@ add_counts(struct app *app, json_object *o, uint32_t id)
 	return SUP_OK;
 }
 
-/* What user_index collects: the matching users of one page. */
+/* What users_index collects: the matching users of one page. */
 struct search {
 	const char *q;
 	int role;		/* -1: any */
@@ -252,7 +254,7 @@ collect(void *ctx, json_object *rec)
 enum { IX_Q, IX_ROLE, IX_ACTIVE, IX_PAGE, IX_PAGE_SIZE, IX_NFIELDS };
 static const struct field index_fields[IX_NFIELDS] = {
 	[IX_Q] = { "q", F_STRING, 0, 1, EMAIL_MAX, NULL, NULL },
-	[IX_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
+	[IX_ROLE] = { "role", F_ENUM, 0, 0, 0, users_role_choices, NULL },
 	[IX_ACTIVE] = { "is_active", F_BOOL, 0, 0, 0, NULL, NULL },
 	[IX_PAGE] = { "page", F_INT, 0, 1, 1000000, NULL, NULL },
 	[IX_PAGE_SIZE] = { "page_size", F_INT, 0, 1, PAGE_SIZE_MAX, NULL,
@@ -270,8 +272,8 @@ static const struct field index_fields[IX_NFIELDS] = {
  * the page's users, at most page_size of them.  400 bad parameters; 404 a
  * page past the end.
  */
-static sup_err
-user_index(void *ctx, struct sup_req *r)
+sup_err
+users_index(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	struct value v[IX_NFIELDS];
@@ -350,8 +352,8 @@ path_user(struct app *app, struct sup_req *r, json_object **rec)
  * The User of rec (user r->id) as user_detail shows it to r's caller,
  * into *out (new); rec stays the caller's.
  */
-static sup_err
-detail_object(struct app *app, struct sup_req *r, json_object *rec,
+sup_err
+users_detail_object(struct app *app, struct sup_req *r, json_object *rec,
     json_object **out)
 {
 	static const char *const extra[] = { "role", "is_active",
@@ -454,7 +456,7 @@ user_detail(void *ctx, struct sup_req *r)
 
 	if ((e = path_user(app, r, &rec)) != SUP_OK)
 		return e;
-	e = detail_object(app, r, rec, &o);
+	e = users_detail_object(app, r, rec, &o);
 	json_object_put(rec);
 	if (e == SUP_OK && user_is_staff(&r->user) &&
 	    (e = add_tickets(app, r, o, r->id)) != SUP_OK)
@@ -468,7 +470,7 @@ user_detail(void *ctx, struct sup_req *r)
 enum { CH_AWAY, CH_ROLE, CH_ACTIVE, CH_NOTIFY, CH_NFIELDS };
 static const struct field admin_change_fields[CH_NFIELDS] = {
 	[CH_AWAY] = { "away", F_BOOL, 0, 0, 0, NULL, NULL },
-	[CH_ROLE] = { "role", F_ENUM, 0, 0, 0, role_choices, NULL },
+	[CH_ROLE] = { "role", F_ENUM, 0, 0, 0, users_role_choices, NULL },
 	[CH_ACTIVE] = { "is_active", F_BOOL, 0, 0, 0, NULL, NULL },
 	[CH_NOTIFY] = { "notify", F_BOOL, 0, 0, 0, NULL, NULL },
 };
@@ -489,7 +491,7 @@ reply_detail(struct app *app, struct sup_req *r)
 
 	if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
 		return e;
-	e = detail_object(app, r, rec, &o);
+	e = users_detail_object(app, r, rec, &o);
 	json_object_put(rec);
 	if (e != SUP_OK)
 		return e;
@@ -546,8 +548,8 @@ admin_change(struct app *app, struct sup_req *r, const struct value *v)
  * GET shows it; 400 a bad body; 404 no such user; 409 last_admin when the
  * change would leave no active admin.
  */
-static sup_err
-user_change(void *ctx, struct sup_req *r)
+sup_err
+users_change(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	struct value v[CH_NFIELDS];
@@ -642,8 +644,8 @@ rec_text(json_object *rec, const char *name)
  * unknown_field), the same rules; 200 the User; every session of theirs
  * ends (their API tokens stay: DELETE .../tokens/).
  */
-static sup_err
-user_password(void *ctx, struct sup_req *r)
+sup_err
+users_password(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	struct value v[PW_NFIELDS];
@@ -722,8 +724,8 @@ reply_count(struct sup_req *r, const char *name, long n)
  * making the request), with a sessions.revoked event when any ended.  200
  * {"sessions_ended": N}; 404 no such user.
  */
-static sup_err
-user_sessions_end(void *ctx, struct sup_req *r)
+sup_err
+users_sessions_end(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	json_object *rec;
@@ -775,8 +777,8 @@ user_tokens(void *ctx, struct sup_req *r)
  * token.revoked event each): none works at its next request.  200
  * {"tokens_revoked": N}; 404 no such user.
  */
-static sup_err
-user_tokens_revoke(void *ctx, struct sup_req *r)
+sup_err
+users_tokens_revoke(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	json_object *rec;
@@ -790,29 +792,6 @@ user_tokens_revoke(void *ctx, struct sup_req *r)
 	    SUP_OK)
 		return e;
 	return reply_count(r, "tokens_revoked", n);
-}
-
-/*
- * GET /api/support/settings/
- * Admin.  200 {"count", "results": [{name, value, default}]}: every key
- * support.conf takes, as this process loaded it (conf_settings: values
- * only, never what a file holds).
- */
-static sup_err
-settings_show(void *ctx, struct sup_req *r)
-{
-	struct app *app = ctx;
-	json_object *list = conf_settings(&app->conf), *o = NULL;
-
-	if (list == NULL || (o = json_object_new_object()) == NULL ||
-	    !json_set(o, "count", json_object_new_int64(
-	    (int64_t)json_object_array_length(list)))) {
-		json_object_put(list);
-		json_object_put(o);
-		return SUP_ENOMEM;
-	}
-	json_object_object_add(o, "results", list);
-	return app_reply(r, 200, o);
 }
 
 /* --- Pages ------------------------------------------------------------ */
@@ -888,7 +867,7 @@ page_register(void *ctx, struct sup_req *r)
 	struct app *app = ctx;
 	sup_err e;
 
-	e = user_register(ctx, r);
+	e = users_register(ctx, r);
 	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_EEXIST)
 		return user_form(app, r, "register.html", "Create an account",
 		    app_status(e), e, false);
@@ -930,7 +909,7 @@ page_password(void *ctx, struct sup_req *r)
 	sup_err e;
 
 	r->id = r->user.id;
-	e = user_password(ctx, r);
+	e = users_password(ctx, r);
 	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SESS_ETHROTTLE)
 		return user_form(app, r, "password.html",
 		    "Change your password", app_status(e), e, false);
@@ -1006,8 +985,8 @@ page_notify(void *ctx, struct sup_req *r)
  * created_at in words, UTC).  These objects are json-c's, not texts, so
  * page_extra does not compute them.  SUP_ENOMEM.
  */
-static sup_err
-page_user(json_object *u)
+sup_err
+users_page_user(json_object *u)
 {
 	char when[PAGE_TIME_STRLEN + 1];
 	json_object *v;
@@ -1043,13 +1022,13 @@ page_customers(void *ctx, struct sup_req *r)
 
 	if (!user_is_staff(&r->user))
 		return SUP_ENOTFOUND;
-	if ((e = user_index(ctx, r)) != SUP_OK)
+	if ((e = users_index(ctx, r)) != SUP_OK)
 		return e;
 	list = json_object_get(r->reply);
 	json_object_object_get_ex(list, "results", &results);
 	for (size_t i = 0; i < json_object_array_length(results); i++)
-		if ((e = page_user(json_object_array_get_idx(results, i))) !=
-		    SUP_OK) {
+		if ((e = users_page_user(json_object_array_get_idx(results,
+		    i))) != SUP_OK) {
 			json_object_put(list);
 			return e;
 		}
@@ -1099,7 +1078,7 @@ page_customer(void *ctx, struct sup_req *r)
 		json_object_put(list);
 		goto out;
 	}
-	if ((e = page_user(u)) != SUP_OK)
+	if ((e = users_page_user(u)) != SUP_OK)
 		goto out;
 	e = SUP_ENOMEM;
 	if ((pc = page_context(&app->page, r, "Customer")) == NULL ||
@@ -1112,432 +1091,24 @@ out:
 	return e;
 }
 
-/* --- The admin area (docs/pages.md) --------------------------------- */
-
-#define PAGE_ADMIN "/support/admin/"
-#define PAGE_ADMIN_USERS PAGE_ADMIN "users/"
-
-/* The words for each role, by enum user_role. */
-static const char *const role_labels[] = { "Customer", "Agent", "Admin" };
-
-/*
- * Add to o, under name, the choices of a <select> as the template shows
- * them: [{value, label, selected}], from values[] and labels[] (n each),
- * selected the value that is (NULL: none).  false when out of memory.
- */
-static bool
-add_options(json_object *o, const char *name, const char *const *values,
-    const char *const *labels, size_t n, const char *selected)
-{
-	json_object *list = json_object_new_array(), *opt;
-
-	if (list == NULL || !json_set(o, name, list))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if ((opt = json_object_new_object()) == NULL ||
-		    json_object_array_add(list, opt) != 0) {
-			json_object_put(opt);
-			return false;
-		}
-		if (!json_set(opt, "value", json_object_new_string(values[i])) ||
-		    !json_set(opt, "label", json_object_new_string(labels[i])) ||
-		    !json_set(opt, "selected", json_object_new_boolean(
-		    selected != NULL && strcmp(selected, values[i]) == 0)))
-			return false;
-	}
-	return true;
-}
-
-/*
- * Add the admin pages' members of a User object u: page_user's, and
- * role_label and is_disabled (the template has no "not").  SUP_ENOMEM.
- */
-static sup_err
-admin_user_members(json_object *u)
-{
-	json_object *v;
-	int role = -1;
-	sup_err e;
-
-	if ((e = page_user(u)) != SUP_OK)
-		return e;
-	if (json_object_object_get_ex(u, "role", &v))
-		role = user_role_from(json_object_get_string(v));
-	if (!json_set(u, "role_label", json_object_new_string(role >= 0 ?
-	    role_labels[role] : "")) ||
-	    !json_set(u, "is_disabled", json_object_new_boolean(
-	    !json_object_object_get_ex(u, "is_active", &v) ||
-	    !json_object_get_boolean(v))))
-		return SUP_ENOMEM;
-	return SUP_OK;
-}
-
-/*
- * The list of users, its filters and the form to create one
- * (admin_users.html) with status; after a refused creation (e) with what
- * was typed (never the password) and the API's messages.  The list is
- * GET /api/support/users/'s for the request's query (none after a POST).
- */
-static sup_err
-admin_users_render(struct app *app, struct sup_req *r, int status, sup_err e)
-{
-	static const char *const active_values[] = { "true", "false" };
-	static const char *const active_labels[] = { "Active", "Disabled" };
-	json_object *list, *pc, *results, *count, *v;
-	const char *q, *role_sel = NULL;
-	sup_err rc;
-
-	if ((rc = user_index(app, r)) != SUP_OK)
-		return rc;
-	list = json_object_get(r->reply);
-	json_object_object_get_ex(list, "results", &results);
-	for (size_t i = 0; i < json_object_array_length(results); i++)
-		if ((rc = admin_user_members(json_object_array_get_idx(results,
-		    i))) != SUP_OK) {
-			json_object_put(list);
-			return rc;
-		}
-	json_object_object_get_ex(list, "count", &count);
-	if ((pc = page_context(&app->page, r, "Users")) == NULL ||
-	    !json_set(list, "empty", json_object_new_boolean(
-	    json_object_get_int64(count) == 0)) ||
-	    json_object_object_add(pc, "users", list) != 0) {
-		json_object_put(list);
-		json_object_put(pc);
-		return SUP_ENOMEM;
-	}
-	rc = SUP_ENOMEM;
-	if (e != SUP_OK && r->json != NULL &&
-	    json_object_object_get_ex(r->json, "role", &v))
-		role_sel = json_object_get_string(v);
-	if ((q = req_query(r, "q")) != NULL &&
-	    !json_set(pc, "q", json_object_new_string(q)))
-		goto out;
-	if (!add_options(pc, "role_filter", role_choices, role_labels, 3,
-	    req_query(r, "role")) ||
-	    !add_options(pc, "active_filter", active_values, active_labels, 2,
-	    req_query(r, "is_active")) ||
-	    !add_options(pc, "roles", role_choices, role_labels, 3,
-	    role_sel != NULL ? role_sel : "user"))
-		goto out;
-	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
-		goto out;
-	rc = page_render(&app->page, r, status, "admin_users.html", pc);
-out:
-	json_object_put(pc);
-	return rc;
-}
-
-/*
- * GET /support/admin/users/?q=&role=&is_active=&page=&page_size=
- * Admin (staff and customers: the 403 page).  The users as GET
- * /api/support/users/ finds them, with filters, and the form to create
- * one.  200; 400 and 404 pages as the API's errors.
- */
-static sup_err
-page_admin_users(void *ctx, struct sup_req *r)
-{
-	return admin_users_render(ctx, r, 200, SUP_OK);
-}
-
-/* What the page of a user says after a change (?done=), by done_choices. */
-static const char *const done_choices[] = { "created", "role", "disabled",
-	"enabled", "password", "sessions", "tokens", "away", NULL };
-static const char *const done_notices[] = {
-	"The account was created.",
-	"The role was changed.",
-	"The account was disabled: its sessions were ended and its API "
-	    "tokens no longer work.",
-	"The account was enabled.",
-	"The password was set. The user's sessions were ended.",
-	"Every session of the user was ended.",
-	"Every API token of the user was revoked.",
-	"The away flag was changed.",
-};
-
-/*
- * The page of user r->id (admin_user.html) with status: the User as GET
- * /api/support/users/{id}/ shows it to an admin (without the tickets:
- * the customer page has them), their API tokens, and a form for each
- * change; notice: a sentence of done_notices (or NULL); after a refused
- * change (e) the API's messages.  SUP_ENOTFOUND for no such user.
- */
-static sup_err
-admin_user_render(struct app *app, struct sup_req *r, int status, sup_err e,
-    const char *notice)
-{
-	json_object *rec, *u = NULL, *tokens = NULL, *pc = NULL, *v;
-	const char *role = NULL;
-	sup_err rc;
-
-	if ((rc = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
-		return rc;
-	rc = detail_object(app, r, rec, &u);
-	json_object_put(rec);
-	if (rc != SUP_OK || (rc = admin_user_members(u)) != SUP_OK ||
-	    (rc = token_list(&app->store, r->id, &tokens)) != SUP_OK)
-		goto out;
-	rc = SUP_ENOMEM;
-	for (size_t i = 0; i < json_object_array_length(tokens); i++) {
-		json_object *t = json_object_array_get_idx(tokens, i);
-		char when[PAGE_TIME_STRLEN + 1];
-		static const char *const times[][2] = {
-			{ "created_at", "created_at_display" },
-			{ "last_used_at", "last_used_at_display" },
-		};
-		for (size_t k = 0; k < SUP_NELEM(times); k++)
-			if (json_object_object_get_ex(t, times[k][0], &v) &&
-			    page_time_display(json_object_get_string(v), when,
-			    sizeof(when)) && !json_set(t, times[k][1],
-			    json_object_new_string(when)))
-				goto out;
-	}
-	if (json_object_object_get_ex(u, "role", &v))
-		role = json_object_get_string(v);
-	if ((pc = page_context(&app->page, r, "User")) == NULL ||
-	    !add_options(u, "roles", role_choices, role_labels, 3, role) ||
-	    !json_set(u, "is_self", json_object_new_boolean(
-	    r->id == r->user.id)) ||
-	    !json_set(u, "is_other", json_object_new_boolean(
-	    r->id != r->user.id)) ||
-	    !json_set(u, "no_tokens", json_object_new_boolean(
-	    json_object_array_length(tokens) == 0)) ||
-	    !json_set(u, "token_count", json_object_new_int64(
-	    (int64_t)json_object_array_length(tokens))) ||
-	    !json_set(u, "tokens", tokens))
-		goto out;
-	tokens = NULL;
-	if (json_object_object_add(pc, "user", u) != 0)
-		goto out;
-	u = NULL;
-	if (notice != NULL && !json_set(pc, "notice",
-	    json_object_new_string(notice)))
-		goto out;
-	if (e != SUP_OK && (rc = page_form_errors(pc, r, e)) != SUP_OK)
-		goto out;
-	rc = page_render(&app->page, r, status, "admin_user.html", pc);
-out:
-	json_object_put(pc);
-	json_object_put(u);
-	json_object_put(tokens);
-	return rc;
-}
-
-static const struct field admin_user_query[] = {
-	{ "done", F_ENUM, 0, 0, 0, done_choices, NULL },
-};
-
-/*
- * GET /support/admin/users/{id}/?done=
- * Admin.  The user's page (admin_user_render); done (one of
- * done_choices) says what the change just made did.  200; 404 page.
- */
-static sup_err
-page_admin_user(void *ctx, struct sup_req *r)
-{
-	struct value v[1];
-	sup_err e;
-
-	if ((e = valid_query(r, admin_user_query, 1, v)) != SUP_OK)
-		return e;
-	return admin_user_render(ctx, r, 200, SUP_OK, v[0].present ?
-	    done_notices[v[0].num] : NULL);
-}
-
-/* 303 to user r->id's page saying done (one of done_choices). */
-static sup_err
-admin_user_done(struct app *app, struct sup_req *r, const char *done)
-{
-	char path[sizeof(PAGE_ADMIN_USERS) + 40];
-	int n = snprintf(path, sizeof(path), PAGE_ADMIN_USERS "%" PRIu32
-	    "/?done=%s", r->id, done);
-
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return SUP_ENOMEM;
-	return page_redirect(r, app->conf.url_prefix, path);
-}
-
-/* Is e a refusal the form shows again (rather than an error page)? */
-static bool
-form_refusal(sup_err e)
-{
-	return e == SUP_EINVAL || e == SUP_EUNKNOWN || e == SUP_EEXIST ||
-	    e == USER_ELASTADMIN || e == SESS_ETHROTTLE;
-}
-
-/*
- * POST /support/admin/users/ username, display_name, email, role,
- * password (a form)
- * Admin.  Creates the account (user_register, as an admin): 303 to its
- * page; the list and the form again with 400 (bad fields) or 409 (the
- * name or e-mail is taken).
- */
-static sup_err
-page_admin_create(void *ctx, struct sup_req *r)
-{
-	sup_err e = user_register(ctx, r);
-
-	if (form_refusal(e))
-		return admin_users_render(ctx, r, app_status(e), e);
-	if (e != SUP_OK)
-		return e;
-	return admin_user_done(ctx, r, "created");
-}
-
-/*
- * POST /support/admin/users/{id}/ role | is_active | away (a form)
- * Admin.  The change of PATCH /api/support/users/{id}/: 303 to the user's
- * page saying what changed; the page again with 400 (bad fields) or 409
- * (last_admin); 404 page.
- */
-static sup_err
-page_admin_change(void *ctx, struct sup_req *r)
-{
-	struct app *app = ctx;
-	json_object *rec, *v;
-	const char *done = "away";
-	sup_err e = user_change(ctx, r);
-
-	if (form_refusal(e))
-		return admin_user_render(app, r, app_status(e), e, NULL);
-	if (e != SUP_OK)
-		return e;
-	if (json_object_object_get_ex(r->json, "role", &v))
-		done = "role";
-	else if (json_object_object_get_ex(r->json, "is_active", &v)) {
-		if ((e = user_get(&app->store, NULL, r->id, &rec)) != SUP_OK)
-			return e;
-		done = user_is_active(rec) ? "enabled" : "disabled";
-		json_object_put(rec);
-	}
-	return admin_user_done(app, r, done);
-}
-
-/*
- * POST /support/admin/users/{id}/password/ new_password (a form)
- * Admin, on another user: 303 to the user's page; the page again with
- * 400.  On their own id the rules of one's own change hold (the old
- * password too: /support/password/ asks for it); their page has no such
- * form to show again, so a refusal is the 400 page naming the fields.
- */
-static sup_err
-page_admin_password(void *ctx, struct sup_req *r)
-{
-	sup_err e = user_password(ctx, r);
-
-	if (form_refusal(e) && r->id != r->user.id)
-		return admin_user_render(ctx, r, app_status(e), e, NULL);
-	if (e != SUP_OK)
-		return e;
-	return admin_user_done(ctx, r, "password");
-}
-
-/*
- * A form of the user's admin page that carries its token only (anything
- * else is refused with 400): action(ctx, r), then 303 to the user's page
- * with the notice done; action's error (a 404 page) otherwise.
- */
-static sup_err
-admin_bare_form(void *ctx, struct sup_req *r,
-    sup_err (*action)(void *ctx, struct sup_req *r), const char *done)
-{
-	struct value none[1];
-	sup_err e;
-
-	if ((e = valid_json(r, r->json, NULL, 0, none)) != SUP_OK ||
-	    (e = action(ctx, r)) != SUP_OK)
-		return e;
-	return admin_user_done(ctx, r, done);
-}
-
-/*
- * POST /support/admin/users/{id}/sessions/ (a form with its token)
- * Admin.  user_sessions_end: 303 to the user's page; 404 page.
- */
-static sup_err
-page_admin_sessions(void *ctx, struct sup_req *r)
-{
-	return admin_bare_form(ctx, r, user_sessions_end, "sessions");
-}
-
-/*
- * POST /support/admin/users/{id}/tokens/ (a form with its token)
- * Admin.  user_tokens_revoke: 303 to the user's page; 404 page.
- */
-static sup_err
-page_admin_tokens(void *ctx, struct sup_req *r)
-{
-	return admin_bare_form(ctx, r, user_tokens_revoke, "tokens");
-}
-
-/*
- * GET /support/admin/
- * Admin.  303 to the users: the area's first page.
- */
-static sup_err
-page_admin_home(void *ctx, struct sup_req *r)
-{
-	struct app *app = ctx;
-
-	return page_redirect(r, app->conf.url_prefix, PAGE_ADMIN_USERS);
-}
-
-/*
- * GET /support/admin/settings/
- * Admin.  The settings of GET /api/support/settings/ as a table, each
- * marked when it is not the default (is_changed).  200.
- */
-static sup_err
-page_admin_settings(void *ctx, struct sup_req *r)
-{
-	struct app *app = ctx;
-	json_object *list, *pc, *results, *v, *d;
-	sup_err e;
-
-	if ((e = settings_show(ctx, r)) != SUP_OK)
-		return e;
-	list = json_object_get(r->reply);
-	json_object_object_get_ex(list, "results", &results);
-	for (size_t i = 0; i < json_object_array_length(results); i++) {
-		json_object *o = json_object_array_get_idx(results, i);
-		json_object_object_get_ex(o, "value", &v);
-		json_object_object_get_ex(o, "default", &d);
-		if (!json_set(o, "is_changed", json_object_new_boolean(
-		    strcmp(json_object_get_string(v),
-		    json_object_get_string(d)) != 0))) {
-			json_object_put(list);
-			return SUP_ENOMEM;
-		}
-	}
-	if ((pc = page_context(&app->page, r, "Settings")) == NULL ||
-	    json_object_object_add(pc, "settings", list) != 0) {
-		json_object_put(list);
-		json_object_put(pc);
-		return SUP_ENOMEM;
-	}
-	e = page_render(&app->page, r, 200, "admin_settings.html", pc);
-	json_object_put(pc);
-	return e;
-}
-
 static const struct route routes[] = {
-	{ "POST", USERS_PATH, user_register, ROUTE_BODY | ROUTE_ANON_CSRF,
+	{ "POST", USERS_PATH, users_register, ROUTE_BODY | ROUTE_ANON_CSRF,
 		ROUTE_FIELDS(register_fields) },
-	{ "GET", USERS_PATH, user_index, ROUTE_STAFF | ROUTE_QUERY,
+	{ "GET", USERS_PATH, users_index, ROUTE_STAFF | ROUTE_QUERY,
 		ROUTE_FIELDS(index_fields) },
 	{ "GET", USERS_PATH "{id}/", user_detail, ROUTE_LOGIN,
 		ROUTE_NO_FIELDS },
-	{ "PATCH", USERS_PATH "{id}/", user_change, ROUTE_LOGIN | ROUTE_BODY,
+	{ "PATCH", USERS_PATH "{id}/", users_change, ROUTE_LOGIN | ROUTE_BODY,
 		ROUTE_FIELDS(admin_change_fields) },
-	{ "POST", USERS_PATH "{id}/password/", user_password,
+	{ "POST", USERS_PATH "{id}/password/", users_password,
 		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(password_fields) },
-	{ "DELETE", USERS_PATH "{id}/sessions/", user_sessions_end,
+	{ "DELETE", USERS_PATH "{id}/sessions/", users_sessions_end,
 		ROUTE_ADMIN, ROUTE_NO_FIELDS },
 	{ "GET", USERS_PATH "{id}/tokens/", user_tokens, ROUTE_ADMIN,
 		ROUTE_NO_FIELDS },
-	{ "DELETE", USERS_PATH "{id}/tokens/", user_tokens_revoke,
+	{ "DELETE", USERS_PATH "{id}/tokens/", users_tokens_revoke,
 		ROUTE_ADMIN, ROUTE_NO_FIELDS },
-	{ "GET", SETTINGS_PATH, settings_show, ROUTE_ADMIN,
+	{ "GET", SETTINGS_PATH, admin_settings_api, ROUTE_ADMIN,
 		ROUTE_NO_FIELDS },
 	{ "GET", PAGE_REGISTER, page_register_form, ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
@@ -1559,33 +1130,33 @@ static const struct route routes[] = {
 		ROUTE_FIELDS(index_fields) },
 	{ "GET", PAGE_CUSTOMERS "{id}/", page_customer,
 		ROUTE_LOGIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
-	{ "GET", PAGE_ADMIN, page_admin_home, ROUTE_ADMIN | ROUTE_PAGE,
+	{ "GET", PAGE_ADMIN, admin_home_page, ROUTE_ADMIN | ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
-	{ "GET", PAGE_ADMIN_USERS, page_admin_users,
+	{ "GET", PAGE_ADMIN_USERS, admin_users_page,
 		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(index_fields) },
-	{ "POST", PAGE_ADMIN_USERS, page_admin_create,
+	{ "POST", PAGE_ADMIN_USERS, admin_create_page,
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(register_fields) },
-	{ "GET", PAGE_ADMIN_USERS "{id}/", page_admin_user,
+	{ "GET", PAGE_ADMIN_USERS "{id}/", admin_user_page,
 		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(admin_user_query) },
-	{ "POST", PAGE_ADMIN_USERS "{id}/", page_admin_change,
+	{ "POST", PAGE_ADMIN_USERS "{id}/", admin_change_page,
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(admin_change_fields) },
-	{ "POST", PAGE_ADMIN_USERS "{id}/password/", page_admin_password,
+	{ "POST", PAGE_ADMIN_USERS "{id}/password/", admin_password_page,
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_FIELDS(set_password_fields) },
-	{ "POST", PAGE_ADMIN_USERS "{id}/sessions/", page_admin_sessions,
+	{ "POST", PAGE_ADMIN_USERS "{id}/sessions/", admin_sessions_page,
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
-	{ "POST", PAGE_ADMIN_USERS "{id}/tokens/", page_admin_tokens,
+	{ "POST", PAGE_ADMIN_USERS "{id}/tokens/", admin_tokens_page,
 		ROUTE_ADMIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_NO_FIELDS },
 	{ "GET", "/api/support/audit/", auditlog_api,
 		ROUTE_ADMIN | ROUTE_QUERY, ROUTE_FIELDS(auditlog_fields) },
 	{ "GET", PAGE_ADMIN "audit/", auditlog_page,
 		ROUTE_ADMIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(auditlog_fields) },
-	{ "GET", PAGE_ADMIN "settings/", page_admin_settings,
+	{ "GET", PAGE_ADMIN "settings/", admin_settings_page,
 		ROUTE_ADMIN | ROUTE_PAGE, ROUTE_NO_FIELDS },
 	{ "GET", "/api/support/admin/webhooks/", webhooks_api,
 		ROUTE_ADMIN | ROUTE_QUERY, ROUTE_FIELDS(webhooks_fields) },

@@ -20,19 +20,18 @@
 // Content-Security-Policy forbids any script but the desk's own file, so
 // these contexts bypass it (desk.test.mjs checks the CSP as it is).
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+	SHOTS, USERS, api as apiCall, logIn, newContext, register,
+} from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const AXE = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
 const FAIL_IMPACTS = ['serious', 'critical'];
 // Rules of a lesser impact that the desk holds every page to all the same
 // (docs/testing.md): one h1, one main, all content in landmarks.
@@ -105,46 +104,12 @@ const PAGES = [
 	    (f.rateLink.endsWith('a') ? 'b' : 'a'), status: 404 },
 ];
 
-const LAUNCH_ARGS = [
-	'--headless', '--no-sandbox', '--disable-gpu',
-	'--disable-background-networking', '--disable-component-update',
-	'--disable-sync', '--no-first-run', '--disable-quic',
-];
-
-let browser = null;
 const pages = {};               // role key ('' for nobody) -> signed-in page
 const fixtures = {};
 
-fs.mkdirSync(SHOTS, { recursive: true });
-
-// A customer of the test's own, registered through the API (the standard
-// ones have at most max_tickets_per_user open tickets, shared by every
-// test file).
-async function register(prefix) {
-	const username = prefix + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
-	const password = `pw-${username}-Secret-1`;
-	const r = await fetch(BASE + '/api/support/users/', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({ username, password, email: username + '@example.com',
-		    display_name: 'Test ' + prefix }),
-	});
-	assert.equal(r.status, 201, 'a customer registered through the API');
-	const u = await r.json();
-	return { username, password, id: u.id,
-	    auth: 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64') };
-}
-
 // A call to the API as who: a standard user's name, or one register() made.
-async function api(who, method, apiPath, body) {
-	const r = await fetch(BASE + '/api/support' + apiPath, {
-		method,
-		headers: { Authorization: typeof who === 'string' ?
-		    'Bearer ' + USERS[who].token : who.auth,
-		    'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: await r.json().catch(() => null) };
+function api(who, method, apiPath, body) {
+	return apiCall(who, method, '/api/support' + apiPath, body);
 }
 
 // The fixtures: a customer of our own with a ticket answered by staff,
@@ -214,33 +179,17 @@ async function rateLinkFixtures(c) {
 	}
 }
 
-after(async () => {
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
 // The page of one reader, logged in through the log-in form once.
 async function pageFor(who) {
 	const key = who || '';
 	if (pages[key])
 		return pages[key];
-	if (!browser)
-		browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-		    headless: true, args: LAUNCH_ARGS });
-	const ctx = await browser.newContext({ baseURL: BASE, bypassCSP: true,
-	    viewport: { width: 1024, height: 768 }, locale: 'en-US' });
-	ctx.setDefaultTimeout(10000);
+	const ctx = await newContext({ bypassCSP: true }, { onPage: null });
 	const page = await ctx.newPage();
 	if (who) {
-		await page.goto('/support/login/');
 		const u = who === 'customer' ? fixtures.customer :
 		    { username: who, password: USERS[who].password };
-		await page.locator('#username').fill(u.username);
-		await page.locator('#password').fill(u.password);
-		await Promise.all([
-			page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-			page.locator('#login-submit').click(),
-		]);
+		await logIn(page, u.username, u.password);
 	}
 	pages[key] = page;
 	return page;

@@ -15,55 +15,23 @@
 // Environment (set by run.py): SUPPORT_URL, SUPPORT_USERS (name ->
 // {password, token, role}), SHOT_DIR.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { SHOTS, STEP_TIMEOUT, USERS, api, logIn, newContext } from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
-const STEP_TIMEOUT = 90000;
-
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
 const errors = [];              // console errors and uncaught exceptions
-
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
 
 // A signed-in page of its own (its own cookies) for user name.
 async function signedIn(name, opts = {}) {
-	if (!browser)
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium',
-			headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu',
-			    '--disable-background-networking', '--no-first-run'],
-		});
-	const ctx = await browser.newContext({ baseURL: BASE, ...opts });
-	ctx.setDefaultTimeout(10000);
-	contexts.push(ctx);
+	const ctx = await newContext(opts, { onPage: null });
 	const page = await ctx.newPage();
 	page.on('console', (m) => {
 		if (m.type() === 'error')
 			errors.push(`${name}: ${m.text()}`);
 	});
 	page.on('pageerror', (e) => errors.push(`${name}: uncaught ${e.message}`));
-	await page.goto('/support/login/');
-	await page.locator('#username').fill(name);
-	await page.locator('#password').fill(USERS[name].password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.locator('#login-submit').click(),
-	]);
+	await logIn(page, name, USERS[name].password);
 	return page;
 }
 
@@ -95,16 +63,11 @@ async function setAway(page, away) {
 
 // Mark the user name away (or back) through the API, as the admin dave.
 async function apiAway(name, away) {
-	const auth = { Authorization: 'Bearer ' + USERS.dave.token };
-	const list = await fetch(`${BASE}/api/support/users/?q=${name}`, { headers: auth });
+	const list = await api('dave', 'GET', `/api/support/users/?q=${name}`);
 	assert.equal(list.status, 200, 'the users list');
-	const user = (await list.json()).results.find((u) => u.username === name);
+	const user = list.json.results.find((u) => u.username === name);
 	assert.ok(user, `${name} is a user`);
-	const r = await fetch(`${BASE}/api/support/users/${user.id}/`, {
-		method: 'PATCH',
-		headers: { ...auth, 'Content-Type': 'application/json' },
-		body: JSON.stringify({ away }),
-	});
+	const r = await api('dave', 'PATCH', `/api/support/users/${user.id}/`, { away });
 	assert.equal(r.status, 200, `PATCH ${name} away ${away}`);
 }
 

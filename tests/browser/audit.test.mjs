@@ -13,134 +13,22 @@
 // The customer and the tickets are this file's own (a run-unique name):
 // the standard users are never changed.
 
-import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	BASE, USERS, api, expectStatus, logIn, newContext as libNewContext,
+	postForm, shooter, step, waitUntil,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
-const STEP_TIMEOUT = 90000;
 const LIVE_TIMEOUT = 15000;     // the poll runs every 3 s on a visible page
 const TAIL = Date.now().toString(36) + Math.random().toString(36).slice(2, 5);
 
-const LAUNCH_ARGS = [
-	'--headless', '--no-sandbox', '--disable-gpu',
-	'--disable-background-networking', '--disable-component-update',
-	'--disable-sync', '--no-first-run', '--disable-quic',
-];
-
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
-const problems = [];
-let current = '';
-
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
-async function newContext(opts = {}) {
-	if (!browser)
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium', headless: true,
-			args: LAUNCH_ARGS,
-		});
-	const ctx = await browser.newContext({
-		baseURL: BASE, viewport: { width: 1024, height: 900 },
-		locale: 'en-US', ...opts,
-	});
-	ctx.setDefaultTimeout(10000);
-	ctx.on('page', watch);
-	contexts.push(ctx);
-	return ctx;
+// A context of its own, watched (lib.mjs), in a taller window.  The 4xx
+// this file asks for on purpose are marked with expectStatus().
+function newContext(opts = {}) {
+	return libNewContext({ viewport: { width: 1024, height: 900 }, ...opts });
 }
 
-// Uncaught errors and CSP violations are problems; the 4xx this file asks
-// for on purpose (page._expected) and a poll's 404 after the message it
-// polled from was deleted are not.
-function watch(page) {
-	page.on('console', (msg) => {
-		const text = msg.text();
-		const csp = /Content[- ]Security[- ]Policy/i.test(text);
-		if (msg.type() !== 'error' && !csp)
-			return;
-		const where = msg.location().url || page.url();
-		const m = /status of (\d{3})/.exec(text);
-		if (m && (page._expected || []).some((e) =>
-		    e.status === Number(m[1]) && where.startsWith(e.url)))
-			return;
-		problems.push({ test: current, url: where, text });
-	});
-	page.on('pageerror', (err) => {
-		problems.push({ test: current, url: page.url(), text: 'uncaught: ' + err.message });
-	});
-}
-
-function expectStatus(page, url, status) {
-	page._expected = page._expected || [];
-	page._expected.push({ url: new URL(url, BASE).href, status });
-}
-
-let shotNo = 0;
-async function shot(page, name) {
-	shotNo++;
-	await page.screenshot({ path: path.join(SHOTS, 'audit-' +
-	    String(shotNo).padStart(2, '0') + '-' + name + '.png'), fullPage: true });
-}
-
-function step(name, fn) {
-	test(name, { timeout: STEP_TIMEOUT }, async () => {
-		current = name;
-		await fn();
-		const mine = problems.filter((p) => p.test === name);
-		assert.deepEqual(mine, [], 'console errors, page errors or CSP violations');
-	});
-}
-
-async function logIn(page, username, password) {
-	await page.goto('/support/login/');
-	await page.getByLabel(/user ?name/i).fill(username);
-	await page.getByLabel(/^password/i).fill(password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.getByRole('button', { name: /log ?in/i }).click(),
-	]);
-}
-
-// Submit a real form by its button: the response of the POST itself.
-async function postForm(page, button) {
-	const [nav] = await Promise.all([page.waitForNavigation(), button.click()]);
-	let req = nav.request();
-	while (req.redirectedFrom())
-		req = req.redirectedFrom();
-	assert.equal(req.method(), 'POST', 'sent with POST');
-	return req === nav.request() ? nav : await req.response();
-}
-
-async function waitUntil(cond, ms, what) {
-	const end = Date.now() + ms;
-	while (!(await cond())) {
-		assert.ok(Date.now() < end, what + ` (waited ${ms} ms)`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
-}
-
-async function api(auth, method, p, body) {
-	const r = await fetch(BASE + p, {
-		method,
-		headers: { Authorization: auth, 'Content-Type': 'application/json',
-		    Accept: 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: await r.json().catch(() => null) };
-}
+const shot = shooter('audit-');
 
 const carol = () => 'Bearer ' + USERS.carol.token;
 

@@ -8,40 +8,21 @@
 // Environment (set by run.py): SUPPORT_URL, SUPPORT_USERS (name ->
 // {password, token, role}), SHOT_DIR.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	SHOTS, USERS, api as apiCall, basicAuth, logIn, newContext,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
 const STEP_TIMEOUT = 120000;
 const TAG = 'bulktag' + Date.now().toString(36);
 
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
 const errors = [];
 let tickets = [];               // the twenty uuids
 
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
-async function api(auth, method, apiPath, body) {
-	const r = await fetch(BASE + '/api/support' + apiPath, {
-		method,
-		headers: { ...(auth ? { Authorization: auth } : {}),
-		    'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: await r.json() };
+function api(auth, method, apiPath, body) {
+	return apiCall(auth, method, '/api/support' + apiPath, body);
 }
 
 const carol = () => 'Bearer ' + USERS.carol.token;
@@ -54,20 +35,11 @@ async function customer(prefix) {
 	const r = await api('', 'POST', '/users/', { username, password,
 	    email: username + '@example.com' });
 	assert.equal(r.status, 201, 'a customer registered');
-	return 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64');
+	return basicAuth(username, password);
 }
 
 async function signedIn(name, opts = {}) {
-	if (!browser)
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium',
-			headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu',
-			    '--disable-background-networking', '--no-first-run'],
-		});
-	const ctx = await browser.newContext({ baseURL: BASE, ...opts });
-	ctx.setDefaultTimeout(15000);
-	contexts.push(ctx);
+	const ctx = await newContext(opts, { onPage: null, timeout: 15000 });
 	const page = await ctx.newPage();
 	page.on('console', (m) => {
 		// The refused change is a 400 page on purpose.
@@ -75,13 +47,7 @@ async function signedIn(name, opts = {}) {
 			errors.push(`${name}: ${m.text()}`);
 	});
 	page.on('pageerror', (e) => errors.push(`${name}: uncaught ${e.message}`));
-	await page.goto('/support/login/');
-	await page.locator('#username').fill(name);
-	await page.locator('#password').fill(USERS[name].password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.locator('#login-submit').click(),
-	]);
+	await logIn(page, name, USERS[name].password);
 	return page;
 }
 

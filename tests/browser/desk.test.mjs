@@ -10,33 +10,15 @@
 // Every page any test opens is watched for console errors, uncaught page
 // errors and Content-Security-Policy violations.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	BASE, USERS, api as apiCall, expectStatus, logIn, newContext, pagesLoaded,
+	postForm, problems, shooter, step as libStep, waitUntil,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
 const LIVE_TIMEOUT = 15000;     // a message must show on the other page within this
-const STEP_TIMEOUT = 90000;     // one test() at most
 const ISO_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
-
-const LAUNCH_ARGS = [
-	'--headless', '--no-sandbox', '--disable-gpu',
-	'--disable-background-networking', '--disable-component-update',
-	'--disable-sync', '--no-first-run', '--disable-quic',
-];
-
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
-const problems = [];            // {test, url, text}: console errors, page errors, CSP
-let pagesSeen = 0;
-let shotNo = 0;
-let current = '';               // name of the running test, for problem reports
 
 // The registered customer, shared by the first tests.
 const customer = {
@@ -46,133 +28,17 @@ const customer = {
 	page: null,             // the customer's signed-in page
 };
 
-async function getBrowser() {
-	if (!browser) {
-		// playwright-core adds a fresh temporary --user-data-dir itself
-		// (it refuses one here); run.py points TMPDIR at its own scratch.
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium',
-			headless: true,
-			args: LAUNCH_ARGS,
-		});
-	}
-	return browser;
-}
-
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
-// A new browser context (its own cookies): a second person at another
-// computer.  Every page opened in it is watched.
-async function newContext(opts = {}) {
-	const b = await getBrowser();
-	const ctx = await b.newContext({
-		baseURL: BASE,
-		viewport: { width: 1024, height: 768 },
-		locale: 'en-US',
-		...opts,
-	});
-	ctx.setDefaultTimeout(10000);
-	ctx.on('page', watch);
-	contexts.push(ctx);
-	return ctx;
-}
-
-// Record console errors, uncaught exceptions and CSP violations of a page.
-// A page answered with an error status on purpose (a form shown again with
-// 400) logs "Failed to load resource" for itself: the caller marks those
-// with expectStatus().
-function watch(page) {
-	page.on('framenavigated', (frame) => {
-		if (frame === page.mainFrame())
-			pagesSeen++;
-	});
-	page.on('console', (msg) => {
-		const text = msg.text();
-		const csp = /Content[- ]Security[- ]Policy/i.test(text);
-		if (msg.type() !== 'error' && !csp)
-			return;
-		const where = msg.location().url || page.url();
-		// Chromium asks for /favicon.ico by itself, now and then: that
-		// path belongs to the site the desk is added to, not to the desk.
-		if (new URL(where, BASE).pathname === '/favicon.ico')
-			return;
-		const m = /status of (\d{3})/.exec(text);
-		if (m && (page._expected || []).some((e) =>
-		    e.status === Number(m[1]) && where.startsWith(e.url)))
-			return;
-		problems.push({ test: current, url: where, text });
-	});
-	page.on('pageerror', (err) => {
-		problems.push({ test: current, url: page.url(), text: 'uncaught: ' + err.message });
-	});
-}
-
-function expectStatus(page, url, status) {
-	page._expected = page._expected || [];
-	page._expected.push({ url: new URL(url, BASE).href, status });
-}
-
 // A screenshot of the whole page, numbered in the order taken.
-async function shot(page, step) {
-	shotNo++;
-	const file = path.join(SHOTS, String(shotNo).padStart(2, '0') + '-' + step + '.png');
-	await page.screenshot({ path: file, fullPage: true });
-	return file;
-}
+const shot = shooter('');
 
-// Run one test step with its name recorded for the problem list.
+// Run one test step with its name recorded for the problem list (the last
+// test looks at them all).
 function step(name, fn) {
-	test(name, { timeout: STEP_TIMEOUT }, async () => {
-		current = name;
-		await fn();
-	});
+	libStep(name, fn, { check: false });
 }
 
 function path0(page) {
 	return new URL(page.url()).pathname;
-}
-
-// Log in through the login page, as a person would: the fields by their
-// labels, the button by its name.
-async function logIn(page, username, password) {
-	if (!/\/support\/login\//.test(page.url()))
-		await page.goto('/support/login/');
-	await page.getByLabel(/user ?name/i).fill(username);
-	await page.getByLabel(/^password/i).fill(password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.getByRole('button', { name: /log ?in|sign ?in/i }).click(),
-	]);
-}
-
-// Submit a form (a real one: the page navigates) by its button; wait for
-// the page it leads to, and return the response the POST itself got: the
-// redirect, or the page shown again (a 400 form).
-async function postForm(page, button) {
-	const [nav] = await Promise.all([
-		page.waitForNavigation(),
-		button.click(),
-	]);
-	assert.ok(nav, 'the form led to a new page');
-	let req = nav.request();
-	while (req.redirectedFrom())
-		req = req.redirectedFrom();
-	assert.equal(req.method(), 'POST', 'the form was sent with POST');
-	return req === nav.request() ? nav : await req.response();
-}
-
-// Poll `cond` until it is true or `ms` pass; fail with `what` then.
-async function waitUntil(cond, ms, what) {
-	const end = Date.now() + ms;
-	while (!(await cond())) {
-		assert.ok(Date.now() < end, what + ` (waited ${ms} ms)`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
 }
 
 // The message list of a chat page.
@@ -472,13 +338,8 @@ step('live conversation: customer and staff pages open at once, no reload', asyn
 });
 
 // A call to the API as user (the other person of a test).
-async function api(user, method, apiPath, body) {
-	const r = await fetch(BASE + '/api/support' + apiPath, {
-		method,
-		headers: { Authorization: 'Bearer ' + USERS[user].token, 'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: await r.json().catch(() => null) };
+function api(user, method, apiPath, body) {
+	return apiCall(user, method, '/api/support' + apiPath, body);
 }
 
 step('someone else\'s change shows without a reload; a reply to a moved thread is held', async () => {
@@ -652,8 +513,7 @@ step('phone width 375px: every page fits without sideways scrolling', async () =
 });
 
 test('no console errors and no CSP violations on any page', () => {
-	current = '';
-	assert.ok(pagesSeen >= 10, `pages were visited (${pagesSeen})`);
+	assert.ok(pagesLoaded() >= 10, `pages were visited (${pagesLoaded()})`);
 	const all = problems.map((p) => `[${p.test}] ${p.url}: ${p.text}`).join('\n');
 	assert.equal(all, '', 'problems seen:\n' + all);
 });

@@ -8,59 +8,23 @@
 // {password, token, role}; carol an agent), SHOT_DIR.  The tickets it
 // works on are its own: two customers registered here open them.
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	SHOTS, USERS, api as apiCall, logIn, newContext, register,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
 const ROWS = '#tickets > li, #tickets [data-uuid]';
 const STEP_TIMEOUT = 60000;
-const LAUNCH_ARGS = [
-	'--headless', '--no-sandbox', '--disable-gpu',
-	'--disable-background-networking', '--disable-component-update',
-	'--disable-sync', '--no-first-run', '--disable-quic',
-];
 
-let browser = null;
-const contexts = [];
 const errors = [];              // uncaught page errors
 const made = [];                // paths of the tickets made here
 let customer = null;            // one of the customers made here
 
-fs.mkdirSync(SHOTS, { recursive: true });
-
-// A customer of the test's own, registered through the API (the standard
-// ones have at most max_tickets_per_user open tickets, shared by every
-// test file).
-async function register(prefix) {
-	const username = prefix + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
-	const password = `pw-${username}-Secret-1`;
-	const r = await fetch(BASE + '/api/support/users/', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({ username, password, email: username + '@example.com',
-		    display_name: 'Test ' + prefix }),
-	});
-	assert.equal(r.status, 201, 'a customer registered through the API');
-	const u = await r.json();
-	return { username, password, id: u.id,
-	    auth: 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64') };
-}
-
 // A call to the API as who: a standard user's name, or one register() made.
-async function api(who, method, apiPath, body) {
-	const r = await fetch(BASE + '/api/support' + apiPath, {
-		method,
-		headers: { Authorization: typeof who === 'string' ?
-		    'Bearer ' + USERS[who].token : who.auth,
-		    'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: await r.json().catch(() => null) };
+function api(who, method, apiPath, body) {
+	return apiCall(who, method, '/api/support' + apiPath, body);
 }
 
 // Enough tickets of our own that the queue's first page scrolls in a
@@ -76,35 +40,17 @@ before(async () => {
 	}
 });
 
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
 // A page of who (a standard user's name, one register() made, null:
 // nobody), logged in through the log-in form.
 async function pageFor(who, opts = {}) {
-	if (!browser)
-		browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
-		    headless: true, args: LAUNCH_ARGS });
-	const ctx = await browser.newContext({ baseURL: BASE, locale: 'en-US',
-	    viewport: { width: 1024, height: 500 }, ...opts });
-	ctx.setDefaultTimeout(10000);
-	contexts.push(ctx);
+	const ctx = await newContext({ viewport: { width: 1024, height: 500 }, ...opts },
+	    { onPage: null });
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
 	if (who) {
-		await page.goto('/support/login/');
 		const u = typeof who === 'string' ?
 		    { username: who, password: USERS[who].password } : who;
-		await page.locator('#username').fill(u.username);
-		await page.locator('#password').fill(u.password);
-		await Promise.all([
-			page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-			page.locator('#login-submit').click(),
-		]);
+		await logIn(page, u.username, u.password);
 	}
 	return page;
 }

@@ -14,108 +14,15 @@
 // customer and the ticket are this file's own (registered through the
 // API); the standard agents only log in.
 
-import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	BASE, USERS, api, basicAuth, expectStatus, logIn, newContext, shooter,
+	step, waitUntil,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
 const LIVE_TIMEOUT = 15000;     // what another page does shows within this
-const STEP_TIMEOUT = 90000;
 
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
-const problems = [];            // console errors, uncaught errors, CSP
-let current = '';
-
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
-async function newContext() {
-	if (!browser)
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium',
-			headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu',
-			    '--disable-background-networking', '--no-first-run',
-			    '--disable-quic'],
-		});
-	const ctx = await browser.newContext({ baseURL: BASE, locale: 'en-US',
-	    viewport: { width: 1024, height: 768 } });
-	ctx.setDefaultTimeout(10000);
-	ctx.on('page', watch);
-	contexts.push(ctx);
-	return ctx;
-}
-
-// Console errors, uncaught errors and CSP reports of a page, but for the
-// statuses a test expects (page._expected: {url, status}).
-function watch(page) {
-	page.on('console', (msg) => {
-		const text = msg.text();
-		if (msg.type() !== 'error' && !/Content[- ]Security[- ]Policy/i.test(text))
-			return;
-		const where = msg.location().url || page.url();
-		if (new URL(where, BASE).pathname === '/favicon.ico')
-			return;
-		const m = /status of (\d{3})/.exec(text);
-		if (m && (page._expected || []).some((e) =>
-		    e.status === Number(m[1]) && where.startsWith(e.url)))
-			return;
-		problems.push({ test: current, url: where, text });
-	});
-	page.on('pageerror', (err) => {
-		problems.push({ test: current, url: page.url(), text: 'uncaught: ' + err.message });
-	});
-}
-
-function expectStatus(page, url, status) {
-	page._expected = page._expected || [];
-	page._expected.push({ url: new URL(url, BASE).href, status });
-}
-
-let shotNo = 0;
-async function shot(page, name) {
-	shotNo++;
-	await page.screenshot({ fullPage: true,
-	    path: path.join(SHOTS, 'presence-' + String(shotNo).padStart(2, '0') + '-' + name + '.png') });
-}
-
-function step(name, fn) {
-	test(name, { timeout: STEP_TIMEOUT }, async () => {
-		current = name;
-		await fn();
-		const mine = problems.filter((p) => p.test === name);
-		assert.deepEqual(mine, [], 'no console errors, page errors or CSP reports');
-	});
-}
-
-async function logIn(page, username, password) {
-	await page.goto('/support/login/');
-	await page.getByLabel(/user ?name/i).fill(username);
-	await page.getByLabel(/^password/i).fill(password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.getByRole('button', { name: /log ?in|sign ?in/i }).click(),
-	]);
-}
-
-async function waitUntil(cond, ms, what) {
-	const end = Date.now() + ms;
-	while (!(await cond())) {
-		assert.ok(Date.now() < end, what + ` (waited ${ms} ms)`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
-}
+const shot = shooter('presence-');
 
 async function presenceText(page) {
 	return (await page.locator('#presence').innerText()).trim();
@@ -141,17 +48,9 @@ const customer = {
 let ticketPath = null, ticketUuid = null;
 const pages = {};               // A (carol) and B (dave) on the ticket
 
-async function asCustomer(method, apiPath, body) {
-	const r = await fetch(BASE + '/api/support' + apiPath, {
-		method,
-		headers: {
-			Authorization: 'Basic ' + Buffer.from(customer.username + ':' +
-			    customer.password).toString('base64'),
-			'Content-Type': 'application/json',
-		},
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: await r.json().catch(() => null) };
+function asCustomer(method, apiPath, body) {
+	return api(basicAuth(customer.username, customer.password), method,
+	    '/api/support' + apiPath, body);
 }
 
 step('two agents on one ticket: each sees the other viewing, then typing, then gone', async () => {

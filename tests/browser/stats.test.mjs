@@ -10,73 +10,37 @@
 // Environment (set by run.py): SUPPORT_URL, SUPPORT_USERS (alice a
 // customer, carol an agent, with their passwords and tokens), SHOT_DIR.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	SHOTS, USERS, api, logIn as libLogIn, newContext as libNewContext,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
 const RUN = 's' + Date.now().toString(36);
 
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
 const problems = [];
 
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
-async function newContext(opts = {}) {
-	if (!browser)
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium', headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu',
-			    '--no-first-run', '--disable-background-networking'],
-		});
-	const ctx = await browser.newContext({ baseURL: BASE,
-	    viewport: { width: 1200, height: 900 }, locale: 'en-US', ...opts });
-	ctx.setDefaultTimeout(10000);
-	ctx.on('page', (page) => {
-		page.on('console', (msg) => {
-			// The bad date and the customer are refused on purpose.
-			if (/status of 40[03]/.test(msg.text()))
-				return;
-			if (msg.type() === 'error' ||
-			    /Content[- ]Security[- ]Policy/i.test(msg.text()))
-				problems.push(page.url() + ': ' + msg.text());
-		});
-		page.on('pageerror', (err) => problems.push(page.url() + ': ' + err.message));
+// A context of its own in a 1200x900 window: console errors, uncaught
+// errors and CSP reports are problems (but the refused bad date and customer).
+function newContext(opts = {}) {
+	return libNewContext({ viewport: { width: 1200, height: 900 }, ...opts }, {
+		onPage: (page) => {
+			page.on('console', (msg) => {
+				// The bad date and the customer are refused on purpose.
+				if (/status of 40[03]/.test(msg.text()))
+					return;
+				if (msg.type() === 'error' ||
+				    /Content[- ]Security[- ]Policy/i.test(msg.text()))
+					problems.push(page.url() + ': ' + msg.text());
+			});
+			page.on('pageerror', (err) => problems.push(page.url() + ': ' + err.message));
+		},
 	});
-	contexts.push(ctx);
-	return ctx;
 }
 
-async function api(user, method, url, body) {
-	const r = await fetch(BASE + url, {
-		method,
-		headers: { Authorization: 'Bearer ' + USERS[user].token,
-		    'Content-Type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: r.status, json: r.status === 204 ? null : await r.json() };
-}
-
-async function logIn(page, user) {
-	await page.goto('/support/login/');
-	await page.getByLabel(/user ?name/i).fill(user);
-	await page.getByLabel(/^password/i).fill(USERS[user].password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.getByRole('button', { name: /log ?in|sign ?in/i }).click(),
-	]);
+function logIn(page, user) {
+	return libLogIn(page, user, USERS[user].password);
 }
 
 async function dashboard(js) {

@@ -8,23 +8,14 @@
 // customer (through the register page) and its own tickets and canned
 // response; carol (agent) and dave (admin) are only read, never changed.
 
-import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+	SHOTS, USERS, api as apiCall, basicAuth, currentStep, logIn,
+	newContext as libNewContext, step as libStep, waitUntil,
+} from './lib.mjs';
 
-const BASE = process.env.SUPPORT_URL;
-const USERS = JSON.parse(process.env.SUPPORT_USERS || '{}');
-const SHOTS = process.env.SHOT_DIR || path.resolve('test-out/browser');
-const STEP_TIMEOUT = 90000;
-
-fs.mkdirSync(SHOTS, { recursive: true });
-
-let browser = null;
-const contexts = [];
 const problems = [];
-let current = '';
 
 const customer = {
 	username: 'tp' + Date.now().toString(36),
@@ -33,75 +24,31 @@ const customer = {
 };
 const state = { ticket: null, canned: null, carolId: 0, daveId: 0 };
 
-async function getBrowser() {
-	if (!browser)
-		browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium', headless: true,
-			args: ['--headless', '--no-sandbox', '--disable-gpu',
-				'--disable-background-networking', '--no-first-run'],
-		});
-	return browser;
-}
-
-after(async () => {
-	for (const c of contexts)
-		await c.close().catch(() => {});
-	if (browser)
-		await browser.close().catch(() => {});
-});
-
-async function newContext(opts = {}) {
-	const b = await getBrowser();
-	const ctx = await b.newContext({ baseURL: BASE,
-		viewport: { width: 1200, height: 900 }, locale: 'en-US', ...opts });
-	ctx.setDefaultTimeout(10000);
-	ctx.on('page', (page) => {
-		page.on('console', (msg) => {
-			if (msg.type() === 'error' && !/status of 400/.test(msg.text()))
-				problems.push({ test: current, text: msg.text() });
-		});
-		page.on('pageerror', (err) => problems.push({ test: current,
-			text: 'uncaught: ' + err.message }));
+// A context of its own in a 1200x900 window: console errors (but a 400,
+// the refused forms') and uncaught errors are problems, of the step
+// running.
+function newContext(opts = {}) {
+	return libNewContext({ viewport: { width: 1200, height: 900 }, ...opts }, {
+		onPage: (page) => {
+			page.on('console', (msg) => {
+				if (msg.type() === 'error' && !/status of 400/.test(msg.text()))
+					problems.push({ test: currentStep(), text: msg.text() });
+			});
+			page.on('pageerror', (err) => problems.push({ test: currentStep(),
+				text: 'uncaught: ' + err.message }));
+		},
 	});
-	contexts.push(ctx);
-	return ctx;
 }
 
+// One step; the last one looks at the problems of them all.
 function step(name, fn) {
-	test(name, { timeout: STEP_TIMEOUT }, async () => {
-		current = name;
-		await fn();
-	});
+	libStep(name, fn, { check: false });
 }
 
 // The API as a user, with their token (carol, dave) or password (ours).
-async function api(method, url, who, body) {
-	const auth = USERS[who] ? 'Bearer ' + USERS[who].token :
-	    'Basic ' + Buffer.from(who + ':' + customer.password).toString('base64');
-	const r = await fetch(BASE + url, { method, headers: {
-		Authorization: auth, Accept: 'application/json',
-		'Content-Type': 'application/json' },
-		body: body ? JSON.stringify(body) : undefined });
-	const text = await r.text();
-	return { status: r.status, json: text ? JSON.parse(text) : null };
-}
-
-async function logIn(page, username, password) {
-	await page.goto('/support/login/');
-	await page.getByLabel(/user ?name/i).fill(username);
-	await page.getByLabel(/^password/i).fill(password);
-	await Promise.all([
-		page.waitForURL((u) => !u.pathname.startsWith('/support/login/')),
-		page.getByRole('button', { name: /log ?in|sign ?in/i }).click(),
-	]);
-}
-
-async function waitUntil(cond, ms, what) {
-	const end = Date.now() + ms;
-	while (!(await cond())) {
-		assert.ok(Date.now() < end, what + ` (waited ${ms} ms)`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
+function api(method, url, who, body) {
+	return apiCall(USERS[who] ? who : basicAuth(who, customer.password),
+	    method, url, body || undefined);
 }
 
 function expected(t) {

@@ -4,7 +4,9 @@
  * Berkeley DB store (fuzz_prog.h gives the input format).
  *
  * The program's source is compiled in with its main() renamed, so the
- * target serves the program's own static route table, unchanged.
+ * target serves the program's own static route table, unchanged; the
+ * files its routes reach (admin.c, auditlog.c, webhooks.c) are linked
+ * beside it (Makefile.am).
  * Build with ./configure CC=clang --enable-fuzzing; the saved corpus in
  * corpus/prog_users/ is replayed by make check (replay_prog_users) and by
  * ./test.sh.

@@ -504,7 +504,7 @@ def users():
 
 
 def admin():
-    """The admin area (cgi-bin/users.c): its API and pages, by an admin
+    """The admin area (cgi-bin/users.c, admin.c): its API and pages, by an admin
     and by those it refuses, with good and bad input."""
     s = []
     made = {"username": "madeagent", "email": "madeagent@example.com",
