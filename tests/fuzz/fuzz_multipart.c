@@ -8,7 +8,10 @@
  * so that every limit is reached.  After a parse: every file's size is
  * within its limit, its spool file holds exactly its bytes (size and
  * SHA-256 read back), and after mp_upload_free (or a failed parse) the
- * spool directory is empty again.
+ * spool directory is empty again.  Each file's type is found from its
+ * spool file and from its bytes in memory (the two must agree), and its
+ * name made safe: valid UTF-8, no quote, slash, backslash or line break,
+ * at most FNAME_MAX bytes, in a Content-Disposition without a line break.
  * Build with ./configure CC=clang --enable-fuzzing; the saved corpus in
  * corpus/multipart/ is replayed by make check.
  */
@@ -21,7 +24,10 @@
 
 #include <sodium.h>
 
+#include "fname.h"
+#include "ftype.h"
 #include "multipart.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -75,6 +81,35 @@ spool_empty(void)
 			empty = false;
 	closedir(d);
 	return empty;
+}
+
+/* Check the type and the safe name of file f. */
+static void
+check_type_name(const struct mp_file *f)
+{
+	static uint8_t buf[4096];
+	char safe[FNAME_MAX + 1], *disp;
+	enum ftype t, t2;
+	ssize_t n;
+
+	if (ftype_detect(f->fd, f->size, f->head, f->nhead, &t) != SUP_OK)
+		abort();
+	if ((n = pread(f->fd, buf, sizeof(buf), 0)) < 0 ||
+	    (uint64_t)n != f->size)
+		abort();	/* lim.max_file_bytes < sizeof(buf) */
+	t2 = ftype_detect_mem(buf, (size_t)n);
+	if (t != t2)
+		abort();
+	fname_safe(f->name, t, safe);
+	if (strlen(safe) > FNAME_MAX || strlen(safe) == 0 ||
+	    utf8_len(safe, strlen(safe)) < 0 ||
+	    strpbrk(safe, "\"/\\\r\n") != NULL)
+		abort();
+	if ((disp = fname_disposition(safe)) == NULL)
+		abort();
+	if (strpbrk(disp, "\r\n") != NULL)
+		abort();
+	free(disp);
 }
 
 /* Does file f's spool file hold exactly its size and hash? */
@@ -149,6 +184,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !file_whole(&up->files[i]) ||
 		    strlen(up->files[i].name) > MP_FILENAME_MAX)
 			abort();
+		else
+			check_type_name(&up->files[i]);
 	json_object_put(fields);
 	free(csrf);
 	mp_upload_free(up);
