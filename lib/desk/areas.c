@@ -22,5 +22,6 @@ const struct store_area *const desk_areas[AREA_MAX + 1] = {
 	[AREA_AUDIT] = &audit_area,
 	[AREA_STATS] = &stats_area,
 	[AREA_REMIND] = &remind_area,
+	[AREA_ATTACH] = &attach_area,
 	[AREA_MAX] = NULL,
 };

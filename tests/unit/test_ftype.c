@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "ftype.h"
 #include "sup.h"
 
@@ -129,6 +130,9 @@ test_names(void)
 	    strcmp(bad, "svg") == 0, "svg is refused, and named");
 	ok(!ftype_parse_list("html", &mask, bad, sizeof(bad)),
 	    "html is refused");
+	ok(ftype_parse_list(CONF_FILE_TYPES " jpg", &mask, bad,
+	    sizeof(bad)) && mask == FTYPE_ALL,
+	    "attachment_types' default and jpg: the whole allow-list");
 	ftype_list(FTYPE_ALL, buf, sizeof(buf));
 	is_str(buf, "png, jpeg, gif, webp, pdf, text, zip", "the whole list");
 }
