@@ -133,6 +133,21 @@ setup() {
 	max_body=$(sed -n 's/^[[:space:]]*max_body_bytes[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
 	    "$VAR/support.conf" | tail -n 1)
 	[ -n "$max_body" ] || max_body=262144
+	# With file uploads on, a message may carry max_attachments_per_message
+	# files of max_attachment_bytes each (and 4 KB of part headers each)
+	# beside its fields: the web server's limit leaves room for them, and
+	# the programs hold every other body to max_body_bytes themselves
+	# (docs/attachments.md).
+	conf_key() {
+		sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([0-9A-Za-z][0-9A-Za-z]*\).*/\1/p" \
+		    "$VAR/support.conf" | tail -n 1
+	}
+	uploads=$(conf_key enable_file_uploads)
+	case $uploads in no|false|off|0) ;; *)
+		att=$(conf_key max_attachment_bytes)
+		natt=$(conf_key max_attachments_per_message)
+		max_body=$((max_body + ${natt:-5} * (${att:-10485760} + 4096)))
+	esac
 	sed -e "s|@RUN@|$VAR/run|g" -e "s|@CONF@|$ROOT/conf|g" \
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|$max_body|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"

@@ -50,6 +50,8 @@ static const struct key keys[] = {
 	{ "support", "max_attachment_bytes", K_LONG, O(max_attachment_bytes), 1, 1L << 30 },
 	{ "support", "max_attachments_per_message", K_LONG, O(max_attachments_per_message), 1, 100 },
 	{ "support", "attachment_types", K_STR, O(attachment_types), 0, 0 },
+	{ "support", "attachment_sendfile", K_STR, O(attachment_sendfile), 0, 0 },
+	{ "support", "attachment_accel_prefix", K_STR, O(attachment_accel_prefix), 0, 0 },
 	{ "support", "trust_remote_user", K_BOOL, O(trust_remote_user), 0, 0 },
 	{ "support", "allow_registration", K_BOOL, O(allow_registration), 0, 0 },
 	{ "support", "session_idle_s", K_LONG, O(session_idle_s), 1, 10L * 365 * 86400 },
@@ -372,6 +374,9 @@ conf_defaults(struct sup_conf *conf)
 	    set_default(&conf->webhook_secret, "") != SUP_OK ||
 	    set_default(&conf->secret_file, "") != SUP_OK ||
 	    set_default(&conf->attachment_types, CONF_FILE_TYPES) != SUP_OK ||
+	    set_default(&conf->attachment_sendfile, "no") != SUP_OK ||
+	    set_default(&conf->attachment_accel_prefix, "/support-files") !=
+	    SUP_OK ||
 	    set_default(&conf->templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT) !=
 	    SUP_OK)
 		return SUP_ENOMEM;
@@ -403,6 +408,21 @@ conf_load(struct sup_conf *conf, const char *path)
 		    "names from \"%s\" (jpg for jpeg too), separated by "
 		    "spaces or commas; SVG and HTML are never taken",
 		    CONF_FILE_TYPES);
+		return SUP_ECONFIG;
+	}
+	if (rc == 0 && strcmp(conf->attachment_sendfile, "no") != 0 &&
+	    strcmp(conf->attachment_sendfile, "x-accel-redirect") != 0 &&
+	    strcmp(conf->attachment_sendfile, "x-sendfile") != 0) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "attachment_sendfile: "
+		    "must be no, x-accel-redirect (nginx) or x-sendfile "
+		    "(Apache's mod_xsendfile)");
+		return SUP_ECONFIG;
+	}
+	if (rc == 0 && (!url_prefix_ok(conf->attachment_accel_prefix) ||
+	    conf->attachment_accel_prefix[0] == '\0')) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg),
+		    "attachment_accel_prefix: must be a path such as "
+		    "/support-files, without a final /");
 		return SUP_ECONFIG;
 	}
 	if (rc == 0 && mail_keys_bad(conf, conf->errmsg,
@@ -442,7 +462,10 @@ conf_free(struct sup_conf *conf)
 	free(conf->base_url);
 	free(conf->worker_path);
 	free(conf->attachment_types);
-	conf->attachment_types = NULL;
+	free(conf->attachment_sendfile);
+	free(conf->attachment_accel_prefix);
+	conf->attachment_types = conf->attachment_sendfile = NULL;
+	conf->attachment_accel_prefix = NULL;
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
 	conf->templates_dir = conf->webhook_secret = conf->secret_file = NULL;
 	conf->support_team_emails = NULL;

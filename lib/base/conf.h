@@ -57,6 +57,8 @@ struct sup_conf {
 	long max_attachment_bytes;	/* one file (docs/attachments.md) */
 	long max_attachments_per_message;
 	char *attachment_types;		/* the allow-list (ftype.h's names) */
+	char *attachment_sendfile;	/* no, x-accel-redirect, x-sendfile */
+	char *attachment_accel_prefix;	/* nginx's internal location */
 	enum conf_assign auto_assign;
 	bool trust_remote_user;
 	bool allow_registration;	/* POST /api/support/users/ */

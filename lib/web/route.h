@@ -30,6 +30,10 @@ enum route_flags {
 				 * read (size-capped) as it came and not
 				 * parsed: the handler checks the signature
 				 * over the raw bytes, then parses */
+	ROUTE_UPLOAD = 1 << 8,	/* with ROUTE_BODY: the body may also be
+				 * multipart/form-data carrying files
+				 * (r->upload; docs/attachments.md), capped
+				 * by the upload limits, not max_body_bytes */
 };
 
 struct field;
