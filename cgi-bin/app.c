@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -131,7 +132,7 @@ reopen_store(struct app *app)
 static sup_err
 check_csrf(const struct route *route, const struct sup_req *r)
 {
-	const char *m = r->method, *cookie;
+	const char *m = r->method, *cookie, *h;
 
 	if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
 	    strcmp(m, "OPTIONS") == 0)
@@ -140,7 +141,15 @@ check_csrf(const struct route *route, const struct sup_req *r)
 		return cookie_token_equal(cookie_sent_token(r), r->csrf) ?
 		    SUP_OK : SUP_ECSRF;
 	cookie = req_cookie(r, "csrftoken");
-	/* A multipart body is a form too: browsers send it cross-site. */
+	/*
+	 * A multipart body is a form too (browsers send one cross-site, with
+	 * Basic credentials), but for an API token, which no browser sends
+	 * by itself: uploads from scripts (docs/attachments.md).
+	 */
+	if (mp_is_multipart(req_env(r, "CONTENT_TYPE")) &&
+	    r->user.rec != NULL && (h = req_env(r, "HTTP_AUTHORIZATION")) !=
+	    NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		return SUP_OK;
 	if (!req_body_is_form(r) &&
 	    !mp_is_multipart(req_env(r, "CONTENT_TYPE")) && (cookie == NULL ||
 	    !(route->flags & ROUTE_ANON_CSRF) || r->user.rec != NULL))
