@@ -523,6 +523,8 @@ struct change_args {
 	const char *content;		/* NULL: delete */
 	size_t len;
 	const char *html;
+	struct att_gone gone;	/* a deleted message's files, collected
+				 * after the commit */
 	json_object *out;
 };
 
@@ -699,7 +701,11 @@ change_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = view_message(&v, m.p, m.len, &a->out);
 		view_end(&v);
 	} else {
-		if ((e = store_err(msg_db(s)->del(msg_db(s), txn, &k, 0),
+		long n = 0;
+		/* Its files go with it (attach.h): no one downloads them. */
+		if ((e = att_forget(s, txn, a->ticket, a->uuid, &a->gone,
+		    &n)) == SUP_OK &&
+		    (e = store_err(msg_db(s)->del(msg_db(s), txn, &k, 0),
 		    "del")) == SUP_OK)
 			e = recount(s, txn, &t);
 	}
@@ -740,6 +746,8 @@ msg_change(struct store *s, const struct sup_user *u,
 	a.html = html;
 	e = store_run_json(s, 0, change_txn, &a, &a.out, &o);
 	free(html);
+	/* After the commit (or the abort: then each still has its count). */
+	(void)att_collect(s, &a.gone, NULL, false);
 	if (out != NULL)
 		*out = o;
 	else

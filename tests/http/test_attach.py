@@ -301,6 +301,21 @@ def cases():
         check(b"Bad file." in r.body, "the page keeps the draft")
         check(b'id="files-error"' in r.body, "the file field is marked")
 
+    with T.case("a message deleted by staff takes its files: 404, the file removed when no other uses it"):
+        unique = b"only in this message\n" + uuidlib.uuid4().hex.encode()
+        r = post_files(alice, S["t"], content="To be deleted.", files=[("f", "gone.txt", unique),
+                                                                       ("f", "shared.png", PNG)])
+        status(r, 201, "posted")
+        m = r.json
+        before = file_count()
+        r = carol.delete(TICKETS + S["t"] + "/messages/" + m["uuid"] + "/")
+        check(r.status in (200, 204), "deleted: %d" % r.status)
+        for a in m["attachments"]:
+            error(alice.get(a["url"]), 404, "not_found")
+            error(carol.get(a["url"]), 404, "not_found")
+        eq(file_count(), before - 1, "its own file removed, the shared one kept")
+        status(alice.get(S["png"]["url"]), 200, "the other message's copy of the PNG still downloads")
+
     with T.case("kill -9 the messages workers during uploads, then verify: nothing points at a missing file"):
         t2 = new_ticket(alice, "Crash")
         stop = threading.Event()
