@@ -216,7 +216,7 @@ spool_open(struct mp *m)
 		free(b.p);
 		return SUP_ENOMEM;
 	}
-	f->fd = open(b.p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	f->fd = open(b.p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (f->fd < 0) {
 		fprintf(stderr, "support: spool file %s: %s\n", b.p,
 		    strerror(errno));

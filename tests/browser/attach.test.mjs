@@ -131,10 +131,25 @@ step('with JavaScript: a chosen picture goes up with a progress bar and shows as
 		mimeType: 'image/png', buffer: PNG });
 	assert.match(await page.locator('#files-chosen').innerText(), /pixel\.png/);
 	await page.locator('#content').fill('A picture with JavaScript.');
+	assert.equal(await page.locator('#upload-progress').isHidden(), true,
+	    'the progress bar waits for an upload');
+	// What the bar showed, kept across the reload that follows the send.
+	await page.evaluate(() => {
+		const bar = document.getElementById('upload-progress');
+		new MutationObserver(() => {
+			if (!bar.hidden)
+				sessionStorage.setItem('shown', 'yes');
+			sessionStorage.setItem('progress', String(bar.value));
+		}).observe(bar, { attributes: true });
+	});
 	await Promise.all([
 		page.waitForEvent('load'),
 		page.locator('#send').click(),
 	]);
+	assert.equal(await page.evaluate(() => sessionStorage.getItem('shown')), 'yes',
+	    'the progress bar was shown');
+	assert.equal(await page.evaluate(() => sessionStorage.getItem('progress')), '100',
+	    'and reached 100');
 	const link = page.locator('#thread .attachments a', { hasText: 'pixel.png' });
 	await link.waitFor();
 	const img = page.locator('#thread .attachments img.thumb').last();
