@@ -16,7 +16,7 @@
 #  2. download: `wrk -t2 -c4 -d10s` of one file through the program
 #     (streamed in 256 KB pieces, checked for the owner first): MB/s;
 #  3. the same file served by a second nginx as a static file, the same
-#     wrk: MB/s.
+#     wrk: MB/s, with sendfile on and off.
 #
 # Stops, by pid, what it started (run.sh stop; the static nginx).
 set -eu
@@ -124,8 +124,17 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$STATIC_PORT/file
 
 say "downloading through the program"
 wrk -t2 -c4 -d10s -H "Authorization: Bearer $TOKEN" "$BASE$URL" >"$DIR/wrk-desk.txt"
-say "downloading from nginx, static"
+say "downloading from nginx, static (sendfile on)"
 wrk -t2 -c4 -d10s "http://127.0.0.1:$STATIC_PORT/file.zip" >"$DIR/wrk-static.txt"
+# The same nginx with sendfile off, as the desk's own nginx.conf has it.
+kill "$STATIC_PID"
+wait "$STATIC_PID" 2>/dev/null || true
+sed -i 's/sendfile on;/sendfile off;/' "$DIR/static.conf"
+nginx -c "$DIR/static.conf" -p "$DIR" >/dev/null 2>&1 &
+STATIC_PID=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$STATIC_PORT/file.zip" && break; sleep 0.1; done
+say "downloading from nginx, static (sendfile off)"
+wrk -t2 -c4 -d10s "http://127.0.0.1:$STATIC_PORT/file.zip" >"$DIR/wrk-static-off.txt"
 
 mbs() {	# the Transfer/sec line of a wrk report, in MB/s
 	awk '/Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); v += 0;
@@ -133,8 +142,8 @@ mbs() {	# the Transfer/sec line of a wrk report, in MB/s
 		printf "%.0f", v }' "$1"
 }
 awk -v n="$COUNT" -v mb="$SIZE" -v a="$t0" -v b="$t1" -v d="$(mbs "$DIR/wrk-desk.txt")" \
-    -v s="$(mbs "$DIR/wrk-static.txt")" 'BEGIN {
+    -v s="$(mbs "$DIR/wrk-static.txt")" -v o="$(mbs "$DIR/wrk-static-off.txt")" 'BEGIN {
 	printf "upload: %d files of %d MB in %.2f s: %.0f MB/s (one at a time, curl, durable commits)\n", n, mb, b - a, n * mb / (b - a)
 	printf "download through the program: %d MB/s (wrk -t2 -c4, streamed in 256 KB pieces)\n", d
-	printf "download from nginx, static: %d MB/s (the same file, the same wrk)\n", s
+	printf "download from nginx, static: %d MB/s with sendfile, %d MB/s without (the same file, the same wrk)\n", s, o
 }'
