@@ -400,74 +400,6 @@ page_message_delete(void *ctx, struct sup_req *r)
 
 /* --- Attachments: the download (docs/attachments.md) ------------------ */
 
-/*
- * The single byte range of a Range header for a file of size bytes:
- * "bytes=a-b", "bytes=a-" or "bytes=-n".  1 with *from and *to (the last
- * byte) set; 0 when the header is to be ignored (not bytes, or several
- * ranges: the whole file is sent, as RFC 9110 allows); -1 when it cannot
- * be satisfied (416).
- */
-static int
-parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-	unsigned long long a = 0, b = 0;
-	const char *p;
-	char *end;
-
-	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
-		return 0;
-	p = h + 6;
-	if (*p == '-') {
-		if (p[1] < '0' || p[1] > '9')
-			return -1;
-		b = strtoull(p + 1, &end, 10);
-		if (*end != '\0' || b == 0 || size == 0)
-			return -1;
-		*from = b >= size ? 0 : size - b;
-		*to = size - 1;
-		return 1;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	a = strtoull(p, &end, 10);
-	if (*end != '-')
-		return -1;
-	p = end + 1;
-	if (*p == '\0')
-		b = size > 0 ? size - 1 : 0;
-	else {
-		if (*p < '0' || *p > '9')
-			return -1;
-		b = strtoull(p, &end, 10);
-		if (*end != '\0' || b < a)
-			return -1;
-		if (b >= size)
-			b = size - 1;
-	}
-	if (a >= size)
-		return -1;
-	*from = a;
-	*to = b;
-	return 1;
-}
-
-/* Does an If-None-Match (or If-Range) header name the tag? */
-static bool
-tag_in(const char *h, const char *tag)
-{
-	size_t n = strlen(tag);
-
-	if (h == NULL)
-		return false;
-	if (strcmp(h, "*") == 0)
-		return true;
-	for (const char *p = strstr(h, tag); p != NULL; p = strstr(p + 1, tag))
-		if ((p == h || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return true;
-	return false;
-}
-
 /* The Content-Security-Policy of a download: nothing runs, ever. */
 static const char download_csp[] = "sandbox; default-src 'none'";
 
@@ -497,14 +429,14 @@ attachment_get(void *ctx, struct sup_req *r)
 		return e;
 	sodium_bin2hex(hex, sizeof(hex), a.sha256, ATT_SHA_LEN);
 	snprintf(r->etag, sizeof(r->etag), "\"%s\"", hex);
-	if (tag_in(req_env(r, "HTTP_IF_NONE_MATCH"), r->etag)) {
+	if (http_tag_in(req_env(r, "HTTP_IF_NONE_MATCH"), r->etag)) {
 		r->status = 304;
 		return http_send_head(r, 304, NULL, download_csp);
 	}
 	range = req_env(r, "HTTP_RANGE");
 	if_range = req_env(r, "HTTP_IF_RANGE");
-	if (range != NULL && (if_range == NULL || tag_in(if_range, r->etag)))
-		rr = parse_range(range, a.size, &from, &to);
+	if (range != NULL && (if_range == NULL || http_tag_in(if_range, r->etag)))
+		rr = http_range(range, a.size, &from, &to);
 	if (rr < 0) {
 		if ((e = req_add_header(r, "Content-Range: bytes */%llu",
 		    (unsigned long long)a.size)) != SUP_OK)

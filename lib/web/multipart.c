@@ -33,6 +33,7 @@
 
 #include <sodium.h>
 
+#include "fname.h"
 #include "multipart.h"
 #include "util.h"
 
@@ -335,7 +336,10 @@ part_headers(struct mp *m, char *hdr, size_t n)
 	struct mp_upload *up = m->up;
 	struct mp_file *f;
 	if (fname[0] != '\0' && up->nfiles >= m->lim->max_files) {
-		say(m, m->name, "%s: more than %zu files.", fname,
+		char shown[FNAME_MAX + 1];
+		/* Said back as it will be kept: safe, UTF-8 (fname.h). */
+		fname_safe(fname, FT_UNKNOWN, shown);
+		say(m, m->name, "%s: more than %zu files.", shown,
 		    m->lim->max_files);
 		return SUP_EINVAL;
 	}
@@ -371,9 +375,10 @@ part_data(struct mp *m, const char *p, size_t n)
 		return m->value.failed ? SUP_ENOMEM : SUP_OK;
 	}
 	if (n > m->lim->max_file_bytes - f->size) {
+		char shown[FNAME_MAX + 1];
+		fname_safe(f->name, FT_UNKNOWN, shown);
 		say(m, m->name, "%s: the file is over the limit of %llu "
-		    "bytes.", f->name[0] != '\0' ? f->name : "(no name)",
-		    (unsigned long long)m->lim->max_file_bytes);
+		    "bytes.", shown, (unsigned long long)m->lim->max_file_bytes);
 		return SUP_ETOOLARGE;
 	}
 	if (f->nhead < sizeof(f->head)) {
@@ -387,7 +392,7 @@ part_data(struct mp *m, const char *p, size_t n)
 	if (!write_all(f->fd, p, n)) {
 		fprintf(stderr, "support: spool file %s: %s\n", f->path,
 		    strerror(errno));
-		say(m, m->name, "%s: the file could not be stored.", f->name);
+		say(m, m->name, "The file could not be stored.");
 		return SUP_EDB;
 	}
 	f->size += n;
