@@ -142,6 +142,8 @@ setup() {
 		    "$VAR/support.conf" | tail -n 1
 	}
 	max_upload=$max_body
+	files_dir=$(sed -n 's/^[[:space:]]*data_dir[[:space:]]*=[[:space:]]*\(\/[^[:space:]]*\).*/\1/p' \
+	    "$VAR/support.conf" | tail -n 1)/files
 	uploads=$(conf_key enable_file_uploads)
 	case $uploads in no|false|off|0) ;; *)
 		att=$(conf_key max_attachment_bytes)
@@ -150,6 +152,7 @@ setup() {
 	esac
 	sed -e "s|@RUN@|$VAR/run|g" -e "s|@CONF@|$ROOT/conf|g" \
 	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|$max_body|g" -e "s|@MAX_UPLOAD@|$max_upload|g" \
+	    -e "s|@FILES@|$files_dir|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"
 	case $SERVER in apache-*) setup_apache ;; esac
 	# The desk's secret (secret_file: the reply addresses of its mail),
