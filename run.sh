@@ -133,8 +133,26 @@ setup() {
 	max_body=$(sed -n 's/^[[:space:]]*max_body_bytes[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
 	    "$VAR/support.conf" | tail -n 1)
 	[ -n "$max_body" ] || max_body=262144
+	# With file uploads on, a message may carry max_attachments_per_message
+	# files of max_attachment_bytes each (and 4 KB of part headers each)
+	# beside its fields: the paths that take files (programs.tab's upload
+	# rows) may send that much (docs/attachments.md).
+	conf_key() {
+		sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([0-9A-Za-z][0-9A-Za-z]*\).*/\1/p" \
+		    "$VAR/support.conf" | tail -n 1
+	}
+	max_upload=$max_body
+	files_dir=$(sed -n 's/^[[:space:]]*data_dir[[:space:]]*=[[:space:]]*\(\/[^[:space:]]*\).*/\1/p' \
+	    "$VAR/support.conf" | tail -n 1)/files
+	uploads=$(conf_key enable_file_uploads)
+	case $uploads in no|false|off|0) ;; *)
+		att=$(conf_key max_attachment_bytes)
+		natt=$(conf_key max_attachments_per_message)
+		max_upload=$((max_body + ${natt:-5} * (${att:-10485760} + 4096)))
+	esac
 	sed -e "s|@RUN@|$VAR/run|g" -e "s|@CONF@|$ROOT/conf|g" \
-	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|$max_body|g" \
+	    -e "s|@HTDOCS@|$ROOT/htdocs|g" -e "s|@MAX_BODY@|$max_body|g" -e "s|@MAX_UPLOAD@|$max_upload|g" \
+	    -e "s|@FILES@|$files_dir|g" \
 	    "$ROOT/conf/nginx-support.conf" >"$VAR/nginx-support.conf"
 	case $SERVER in apache-*) setup_apache ;; esac
 	# The desk's secret (secret_file: the reply addresses of its mail),
@@ -184,14 +202,14 @@ setup_apache() {
 		done
 		cp -f "$ROOT"/htdocs/* "$docroot/support/static/"
 		sed -e "s|@CONF@|$VAR/support.conf|g" \
-		    -e "s|@MAX_BODY@|$max_body|g" \
+		    -e "s|@MAX_BODY@|$max_body|g" -e "s|@MAX_UPLOAD@|$max_upload|g" \
 		    "$a/cgi.htaccess" >"$docroot/.htaccess"
 		snippet=cgi-host.conf
 		;;
 	esac
 	sed -e "s|@CGIBIN@|$BUILD/cgi-bin|g" -e "s|@HTDOCS@|$ROOT/htdocs|g" \
 	    -e "s|@CONF@|$VAR/support.conf|g" -e "s|@RUN@|$VAR/run|g" \
-	    -e "s|@MAX_BODY@|$max_body|g" -e "s|@DOCROOT@|$docroot|g" \
+	    -e "s|@MAX_BODY@|$max_body|g" -e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@DOCROOT@|$docroot|g" \
 	    "$a/$snippet" >"$VAR/apache-mode.conf"
 	user=""
 	[ -n "$RUN_AS" ] && user="User $RUN_AS\\

@@ -126,7 +126,8 @@ done
 # (made from conf/programs.tab).
 for mode in apache-fcgid apache-proxy apache-cgi; do
 	for t in test_api test_session test_pages test_concurrency \
-	    test_limits test_throttle test_slow test_confine test_routes; do
+	    test_limits test_throttle test_slow test_confine test_routes \
+	    test_attach; do
 		run_http tests/http/$t.py "$mode"
 	done
 done

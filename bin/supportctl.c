@@ -623,7 +623,8 @@ cmd_db_verify(const struct sup_conf *conf, struct store *s SUP_UNUSED,
 static void
 print_step(void *ctx SUP_UNUSED, enum backup_step step, const char *name)
 {
-	if (step == BACKUP_DATABASE || step == BACKUP_LOG)
+	if (step == BACKUP_DATABASE || step == BACKUP_LOG ||
+	    step == BACKUP_FILE)
 		printf("copied %s\n", name);
 	else if (step == BACKUP_RECOVERED)
 		puts("recovered the copy");
@@ -648,8 +649,9 @@ cmd_db_backup(const struct sup_conf *conf, struct store *s SUP_UNUSED,
 		    sup_strerror(e));
 		return 1;
 	}
-	printf("backup of %d databases and %d log files (%lld bytes) in %s\n",
-	    st.databases, st.logs, st.bytes, argv[1]);
+	printf("backup of %d databases and %d log files and %ld attached "
+	    "files (%lld bytes) in %s\n", st.databases, st.logs, st.files,
+	    st.bytes, argv[1]);
 	return 0;
 }
 
@@ -975,6 +977,9 @@ cmd_purge_old(const struct sup_conf *conf, struct store *s, int argc,
 	    st.tickets, st.tickets == 1 ? "" : "s", st.messages,
 	    st.messages == 1 ? "" : "s", st.events, st.events == 1 ? "" : "s",
 	    st.events_held, st.mails, st.mails == 1 ? "" : "s");
+	printf("%ld attachment%s purged; %ld file%s no message used any more "
+	    "removed\n", st.attachments, st.attachments == 1 ? "" : "s",
+	    st.files, st.files == 1 ? "" : "s");
 	return 0;
 }
 

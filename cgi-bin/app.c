@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -30,6 +31,7 @@
 
 #include "app.h"
 #include "areas.h"
+#include "attach.h"
 #include "auth.h"
 #include "confine.h"
 #include "ratelink.h"
@@ -131,7 +133,7 @@ reopen_store(struct app *app)
 static sup_err
 check_csrf(const struct route *route, const struct sup_req *r)
 {
-	const char *m = r->method, *cookie;
+	const char *m = r->method, *cookie, *h;
 
 	if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
 	    strcmp(m, "OPTIONS") == 0)
@@ -140,7 +142,17 @@ check_csrf(const struct route *route, const struct sup_req *r)
 		return cookie_token_equal(cookie_sent_token(r), r->csrf) ?
 		    SUP_OK : SUP_ECSRF;
 	cookie = req_cookie(r, "csrftoken");
-	if (!req_body_is_form(r) && (cookie == NULL ||
+	/*
+	 * A multipart body is a form too (browsers send one cross-site, with
+	 * Basic credentials), but for an API token, which no browser sends
+	 * by itself: uploads from scripts (docs/attachments.md).
+	 */
+	if (mp_is_multipart(req_env(r, "CONTENT_TYPE")) &&
+	    r->user.rec != NULL && (h = req_env(r, "HTTP_AUTHORIZATION")) !=
+	    NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		return SUP_OK;
+	if (!req_body_is_form(r) &&
+	    !mp_is_multipart(req_env(r, "CONTENT_TYPE")) && (cookie == NULL ||
 	    !(route->flags & ROUTE_ANON_CSRF) || r->user.rec != NULL))
 		return SUP_OK;
 	return cookie_token_equal(cookie_sent_token(r), cookie) ? SUP_OK :
@@ -169,6 +181,36 @@ server_refused(const struct sup_req *r)
 }
 
 /*
+ * The body's cap for route: a route that takes files (ROUTE_UPLOAD) sent
+ * a multipart body gets the upload limits' (att_body_cap), when uploads
+ * are on; otherwise max_body_bytes.
+ */
+static long
+body_cap(const struct app *app, const struct route *route,
+    const struct sup_req *r)
+{
+	if ((route->flags & ROUTE_UPLOAD) && app->conf.enable_file_uploads &&
+	    mp_is_multipart(req_env(r, "CONTENT_TYPE")))
+		return att_body_cap(&app->conf);
+	return app->conf.max_body_bytes;
+}
+
+/*
+ * Read and parse a multipart body of a route that takes files: its
+ * fields into r->json, its files spooled in the store (r->upload).
+ */
+static sup_err
+read_multipart(struct app *app, struct sup_req *r)
+{
+	char spool[ATT_PATH_MAX];
+	struct mp_limits lim;
+
+	if (att_limits(&app->conf, &lim, spool) != SUP_OK)
+		return SUP_EIO;
+	return req_parse_multipart(r, &lim);
+}
+
+/*
  * Everything between the parsed request and the handler, in DESIGN order.
  * *routep gets the route (NULL when none matched).
  */
@@ -188,8 +230,15 @@ dispatch(struct app *app, struct sup_req *r, const struct route **routep)
 	/* The size is checked before a byte of the body is read. */
 	long len;
 	if ((route->flags & (ROUTE_BODY | ROUTE_SIGNED)) &&
-	    (e = req_body_length(r, app->conf.max_body_bytes, &len)) != SUP_OK)
+	    (e = req_body_length(r, body_cap(app, route, r), &len)) !=
+	    SUP_OK) {
+		/* Files to a desk that takes none: say so, not "too large". */
+		if (e == SUP_ETOOLARGE && (route->flags & ROUTE_UPLOAD) &&
+		    !app->conf.enable_file_uploads &&
+		    mp_is_multipart(req_env(r, "CONTENT_TYPE")))
+			return ATT_EDISABLED;
 		return e;
+	}
 	/*
 	 * A signed route is its signature's: no credentials are looked at
 	 * and no CSRF token asked for (no browser signs a body), and the
@@ -216,7 +265,12 @@ dispatch(struct app *app, struct sup_req *r, const struct route **routep)
 	if (!(route->flags & ROUTE_QUERY) && r->nquery > 0 &&
 	    (e = valid_query(r, NULL, 0, NULL)) != SUP_OK)
 		return e;
-	if ((route->flags & ROUTE_BODY) && r->json == NULL) {
+	if ((route->flags & ROUTE_BODY) && r->json == NULL &&
+	    (route->flags & ROUTE_UPLOAD) &&
+	    mp_is_multipart(req_env(r, "CONTENT_TYPE"))) {
+		if ((e = read_multipart(app, r)) != SUP_OK)
+			return e;
+	} else if ((route->flags & ROUTE_BODY) && r->json == NULL) {
 		if ((e = req_read_body(r, app->conf.max_body_bytes)) != SUP_OK)
 			return e;
 		/* A form is parsed first: its token is checked next. */

@@ -25,19 +25,32 @@
  *                                            last_seen
  *   POST /support/tickets/{uuid}/messages/{uuid}/edit/    content
  *   POST /support/tickets/{uuid}/messages/{uuid}/delete/
+ *
+ * and the files on messages (docs/attachments.md):
+ *
+ *   GET /api/support/attachments/{uuid}
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "app.h"
+#include "attach.h"
 #include "audit.h"
+#include "http.h"
 #include "msg.h"
 #include "page.h"
 #include "presence.h"
 #include "ticket.h"
 #include "tpage.h"
 #include "valid.h"
+
+#define DOWNLOAD_CHUNK (256 * 1024)	/* bytes read and written at a time */
 
 static const struct field show_fields[] = {
 	{ "after", F_STRING, 0, 1, UUID_STRLEN, NULL, NULL },
@@ -81,8 +94,12 @@ static const struct field post_fields[NFIELDS] = {
 
 /*
  * POST /api/support/tickets/{uuid}/messages/
- *   {content | text, is_internal?, last_seen?}
- * The owner or staff; internal notes staff only.  201 the message; 400
+ *   {content | text, is_internal?, last_seen?}, as JSON, a form, or
+ *   multipart/form-data with files (any field name; docs/attachments.md)
+ * The owner or staff; internal notes staff only.  201 the message, its
+ * files in "attachments"; 400 an empty file or too many, naming it; 403
+ * uploads_disabled; 413 a file too large, naming it; 415 a file of a type
+ * not taken, naming it; 400
  * (a last_seen that is no message of this thread the caller can see is
  * named); 403 a customer's internal note; 404; 409 ticket_closed; 409
  * stale_thread when a message the caller can see came after last_seen,
@@ -93,9 +110,11 @@ thread_post(void *ctx, struct sup_req *r)
 {
 	struct app *app = ctx;
 	struct value v[NFIELDS];
-	char ticket[UUID_STRLEN + 1], why[96];
+	char ticket[UUID_STRLEN + 1], why[FNAME_MAX + 200];
 	uint8_t seen[UUID_LEN];
 	json_object *m, *newer;
+	struct att_batch files;
+	const char *field;
 	sup_err e;
 
 	if ((e = valid_json(r, r->json, post_fields, NFIELDS, v)) != SUP_OK)
@@ -103,9 +122,16 @@ thread_post(void *ctx, struct sup_req *r)
 	if (v[LAST_SEEN].present &&
 	    !uuid_parse(v[LAST_SEEN].str, v[LAST_SEEN].len, seen))
 		return valid_fail(r, "last_seen", "Must be a message uuid.");
-	e = msg_post_seen(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
+	if ((e = att_check(&app->conf, r->upload, &files, &field, why,
+	    sizeof(why))) != SUP_OK) {
+		(void)req_field_error(r, field, why);
+		snprintf(r->err_msg, sizeof(r->err_msg), "%.200s", why);
+		return e;
+	}
+	e = msg_post_files(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
 	    v[CONTENT].len, v[INTERNAL].present && v[INTERNAL].b,
-	    v[LAST_SEEN].present ? seen : NULL, &m, &newer);
+	    v[LAST_SEEN].present ? seen : NULL, &files, &m, &newer);
+	att_batch_free(&files);
 	if (e == MSG_ESEEN) {
 		uuid_format(seen, ticket);
 		snprintf(why, sizeof(why), "No message %s in this ticket.",
@@ -152,7 +178,9 @@ page_reply(void *ctx, struct sup_req *r)
 		snprintf(r->err_msg, sizeof(r->err_msg), "%s",
 		    sup_strerror(e));
 	}
-	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == MSG_ESTALE) {
+	/* A file refused: the page again too, the draft kept. */
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == MSG_ESTALE ||
+	    e == ATT_EEMPTY || e == ATT_ETYPE || e == ATT_EDISABLED) {
 		sup_err te = ticket_show(&app->store, &r->user, r->uuid[0], &t);
 		if (te != SUP_OK)
 			return te;
@@ -370,11 +398,132 @@ page_message_delete(void *ctx, struct sup_req *r)
 	return page_message_change(ctx, r, true);
 }
 
+/* --- Attachments: the download (docs/attachments.md) ------------------ */
+
+/* The Content-Security-Policy of a download: nothing runs, ever. */
+static const char download_csp[] = "sandbox; default-src 'none'";
+
+/*
+ * GET /api/support/attachments/{uuid}
+ * The ticket's owner and staff (a note's files: staff only); 404 for
+ * anyone else, as for tickets.  200 the file, as an attachment under
+ * its safe name, with the Content-Type of its checked type,
+ * X-Content-Type-Options: nosniff, a sandboxing Content-Security-Policy
+ * and its hash as ETag; 206 one byte range (Range; If-Range); 304 for
+ * If-None-Match; 416 a range past its end.  With attachment_sendfile the
+ * web server sends the bytes (X-Accel-Redirect, X-Sendfile); otherwise
+ * they are read and written in pieces, never whole in memory.
+ */
+static sup_err
+attachment_get(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct att_info a;
+	char hex[2 * ATT_SHA_LEN + 1], *disp = NULL, *buf = NULL;
+	uint64_t from = 0, to = 0, left;
+	const char *range, *if_range;
+	int status = 200, fd = -1, rr = 0;
+	sup_err e;
+
+	if ((e = att_get(&app->store, &r->user, r->uuid[0], &a)) != SUP_OK)
+		return e;
+	sodium_bin2hex(hex, sizeof(hex), a.sha256, ATT_SHA_LEN);
+	snprintf(r->etag, sizeof(r->etag), "\"%s\"", hex);
+	if (http_tag_in(req_env(r, "HTTP_IF_NONE_MATCH"), r->etag)) {
+		r->status = 304;
+		return http_send_head(r, 304, NULL, download_csp);
+	}
+	range = req_env(r, "HTTP_RANGE");
+	if_range = req_env(r, "HTTP_IF_RANGE");
+	if (range != NULL && (if_range == NULL || http_tag_in(if_range, r->etag)))
+		rr = http_range(range, a.size, &from, &to);
+	if (rr < 0) {
+		if ((e = req_add_header(r, "Content-Range: bytes */%llu",
+		    (unsigned long long)a.size)) != SUP_OK)
+			return e;
+		snprintf(r->err_msg, sizeof(r->err_msg), "The range is not "
+		    "within the file's %llu bytes.",
+		    (unsigned long long)a.size);
+		return http_send_error(r, 416, SUP_EINVAL);
+	}
+	if (rr == 0) {
+		from = 0;
+		to = a.size - 1;
+	} else
+		status = 206;
+	if ((disp = fname_disposition(a.name)) == NULL)
+		return SUP_ENOMEM;
+	if ((e = req_add_header(r, "Content-Disposition: %s", disp)) !=
+	    SUP_OK ||
+	    (e = req_add_header(r, "Accept-Ranges: bytes")) != SUP_OK ||
+	    (e = req_add_header(r, "Cache-Control: private, no-cache")) !=
+	    SUP_OK)
+		goto out;
+	if (app->conf.attachment_sendfile[0] == 'x') {
+		/* The web server sends the bytes, Range and all. */
+		if (strcmp(app->conf.attachment_sendfile,
+		    "x-accel-redirect") == 0)
+			e = req_add_header(r, "X-Accel-Redirect: %s/%s",
+			    app->conf.attachment_accel_prefix, a.rel);
+		else
+			e = req_add_header(r, "X-Sendfile: %s", a.path);
+		if (e == SUP_OK)
+			e = http_send_head(r, 200, ftype_mime(a.type),
+			    download_csp);
+		goto out;
+	}
+	if ((fd = open(a.path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "support: attachment file %s: %s\n", a.path,
+		    strerror(errno));
+		e = SUP_EIO;
+		goto out;
+	}
+	left = a.size == 0 ? 0 : to - from + 1;
+	if ((status == 206 && (e = req_add_header(r, "Content-Range: bytes "
+	    "%llu-%llu/%llu", (unsigned long long)from,
+	    (unsigned long long)to, (unsigned long long)a.size)) != SUP_OK) ||
+	    (e = req_add_header(r, "Content-Length: %llu",
+	    (unsigned long long)left)) != SUP_OK)
+		goto out;
+	r->status = status;
+	if ((e = http_send_head(r, status, ftype_mime(a.type),
+	    download_csp)) != SUP_OK || strcmp(r->method, "HEAD") == 0)
+		goto out;
+	if ((buf = malloc(DOWNLOAD_CHUNK)) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	while (left > 0) {
+		size_t want = left < DOWNLOAD_CHUNK ? (size_t)left :
+		    DOWNLOAD_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)from);
+		if (n <= 0) {
+			/* The head is sent: the answer is cut short. */
+			fprintf(stderr, "support: attachment file %s: read "
+			    "failed\n", a.path);
+			e = SUP_EIO;
+			break;
+		}
+		if ((e = http_write(r, buf, (size_t)n)) != SUP_OK)
+			break;
+		from += (uint64_t)n;
+		left -= (uint64_t)n;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(disp);
+	/* Sent: a failure now is the connection's, not an error answer. */
+	return r->sent ? SUP_OK : e;
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/support/tickets/{uuid}/messages/", thread_show,
 		ROUTE_LOGIN | ROUTE_QUERY, ROUTE_FIELDS(show_fields) },
 	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
-		ROUTE_LOGIN | ROUTE_BODY, ROUTE_FIELDS(post_fields) },
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_UPLOAD,
+		ROUTE_FIELDS(post_fields) },
 	{ "GET", "/api/support/tickets/{uuid}/presence/", presence_get,
 		ROUTE_STAFF, ROUTE_NO_FIELDS },
 	{ "POST", "/api/support/tickets/{uuid}/presence/", presence_post,
@@ -394,8 +543,10 @@ static const struct route routes[] = {
 		page_message_delete, ROUTE_STAFF | ROUTE_BODY | ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
 	{ "POST", "/support/tickets/{uuid}/messages/", page_reply,
-		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE | ROUTE_UPLOAD,
 		ROUTE_FIELDS(post_fields) },
+	{ "GET", ATT_URL "{uuid}", attachment_get, ROUTE_LOGIN,
+		ROUTE_NO_FIELDS },
 };
 
 int

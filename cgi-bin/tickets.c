@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "attach.h"
 #include "canned.h"
 #include "page.h"
 #include "queue.h"
@@ -144,6 +145,9 @@ open_from(struct app *app, struct sup_req *r, enum ticket_channel channel)
 {
 	struct value v[OPEN_NFIELDS];
 	struct ticket_new in;
+	struct att_batch files;
+	char why[FNAME_MAX + 200];
+	const char *field;
 	uint32_t owner = 0;
 	json_object *t;
 	bool by_id;
@@ -167,8 +171,17 @@ open_from(struct app *app, struct sup_req *r, enum ticket_channel channel)
 		.channel = channel,
 		.owner = owner,
 	};
-	if ((e = ticket_create(&app->store, &app->conf, &r->user, &in, &t)) !=
-	    SUP_OK)
+	/* Files with the first message (multipart: docs/attachments.md). */
+	if ((e = att_check(&app->conf, r->upload, &files, &field, why,
+	    sizeof(why))) != SUP_OK) {
+		(void)req_field_error(r, field, why);
+		snprintf(r->err_msg, sizeof(r->err_msg), "%.200s", why);
+		return e;
+	}
+	in.files = &files;
+	e = ticket_create(&app->store, &app->conf, &r->user, &in, &t);
+	att_batch_free(&files);
+	if (e != SUP_OK)
 		return e;
 	r->location = ticket_url(app, in.uuid);
 	return app_reply(r, 201, t);
@@ -549,7 +562,8 @@ page_create(void *ctx, struct sup_req *r)
 	sup_err e;
 
 	e = open_from(app, r, CH_WEB);
-	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == TICKET_ELIMIT)
+	if (e == SUP_EINVAL || e == SUP_EUNKNOWN || e == TICKET_ELIMIT ||
+	    e == ATT_EEMPTY || e == ATT_ETYPE || e == ATT_EDISABLED)
 		return new_form(app, r, app_status(e), e);
 	if (e != SUP_OK)
 		return e;
@@ -1080,7 +1094,8 @@ page_bulk(void *ctx, struct sup_req *r)
 }
 
 static const struct route routes[] = {
-	{ "POST", TICKETS_PATH, ticket_open, ROUTE_LOGIN | ROUTE_BODY,
+	{ "POST", TICKETS_PATH, ticket_open,
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_UPLOAD,
 		ROUTE_FIELDS(open_fields) },
 	{ "GET", TICKETS_PATH, ticket_index, ROUTE_LOGIN | ROUTE_QUERY,
 		tquery_fields, TQUERY_NFIELDS },
@@ -1095,7 +1110,8 @@ static const struct route routes[] = {
 	{ "GET", PAGE_TICKETS "new/", page_new, ROUTE_LOGIN | ROUTE_PAGE,
 		ROUTE_NO_FIELDS },
 	{ "POST", PAGE_TICKETS "new/", page_create,
-		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE, ROUTE_FIELDS(open_fields) },
+		ROUTE_LOGIN | ROUTE_BODY | ROUTE_PAGE | ROUTE_UPLOAD,
+		ROUTE_FIELDS(open_fields) },
 	{ "GET", PAGE_TICKETS "{uuid}/", page_ticket_show,
 		ROUTE_LOGIN | ROUTE_QUERY | ROUTE_PAGE,
 		ROUTE_FIELDS(show_fields) },

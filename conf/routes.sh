@@ -26,6 +26,8 @@
 #                   its leading "/": (api/support/|support/)
 #   %%ERRORS%%      the program of the 413 row
 #   %%ERRORS_URL%%  a path that reaches it: its first row without "*"
+#   %%UPLOADS%%     the paths of the rows marked upload as one regular
+#                   expression, without their leading "/"
 set -u
 
 # The configurations: FILE (under CONFDIR, made from FILE.in) and FORM,
@@ -99,8 +101,10 @@ FILENAME == TAB {
 	$0 = line
 	if (NF == 0)
 		next
-	if (NF != 2)
-		fail("a row is PROGRAM PATH (or PROGRAM 413), not \"" line "\"")
+	if (NF == 3 && $3 != "upload")
+		fail("a row'"'"'s third word can only be upload, not \"" $3 "\"")
+	if (NF != 2 && NF != 3)
+		fail("a row is PROGRAM PATH [upload] (or PROGRAM 413), not \"" line "\"")
 	if ($1 !~ /^[a-z][a-z0-9_]*$/)
 		fail("\"" $1 "\" is not a program name (a-z, 0-9, _)")
 	if (!($1 in seen)) {
@@ -125,6 +129,7 @@ FILENAME == TAB {
 	prog[nrows] = $1
 	path[nrows] = $2
 	note[nrows] = comment
+	up[nrows] = NF == 3
 	has_path[$1] = 1
 	next
 }
@@ -158,6 +163,11 @@ function table_done(    i, j) {
 		desk = desk (desk == "" ? "" : "|") substr(ere(path[i]), 2)
 	}
 	desk = "(" desk ")"
+	for (i = 1; i <= nrows; i++)
+		if (up[i])
+			uploads = uploads (uploads == "" ? "" : "|") \
+			    substr(ere(path[i]), 2)
+	uploads = "(" uploads ")"
 }
 
 !ready {
@@ -174,6 +184,8 @@ function routes(    i, re) {
 				print "# " note[i]
 			print "location ~ " re " {"
 			print "\tfastcgi_pass unix:@RUN@/" prog[i] ".sock;"
+			if (up[i])
+				print "\tclient_max_body_size @MAX_UPLOAD@;"
 			print "\tinclude @CONF@/fastcgi-support.conf;"
 			print "}"
 			continue
@@ -209,6 +221,7 @@ MODE == "expand" {
 	line = put(line, "%%DESK%%", desk)
 	line = put(line, "%%ERRORS_URL%%", errors_url)
 	line = put(line, "%%ERRORS%%", errors)
+	line = put(line, "%%UPLOADS%%", uploads)
 	if (line ~ /%%[A-Z_]*%%/)
 		fail("unknown placeholder in \"" $0 "\"")
 	print line

@@ -269,8 +269,12 @@
 			var internal = form.elements.is_internal;
 			var button = document.getElementById("send");
 			var seen = lastUuid();
+			var files = form.elements.files;
 			if (!text.trim() || !window.fetch)
 				return;	/* the server says what is wrong */
+			/* Files go up with the attachments' block (below). */
+			if (files && files.files && files.files.length)
+				return;
 			ev.preventDefault();
 			status.textContent = "Sending\u2026";
 			button.disabled = true;
@@ -1070,6 +1074,133 @@
 			return;
 		document.addEventListener("support:moved", function () {
 			resync(thread);
+		});
+	});
+})();
+
+/*
+ * Attachments (docs/attachments.md): on the chat page's reply form, files
+ * may be dropped on the file field's box, and a reply with files is sent
+ * with XMLHttpRequest (multipart, as the form itself would be) so that a
+ * progress bar shows the upload; the page is read again once it is in.
+ * Without JavaScript the form posts the same body and the server answers
+ * with the page.
+ */
+(function () {
+	"use strict";
+
+	function csrf() {
+		var m = document.querySelector('meta[name="csrf-token"]');
+		return m ? m.getAttribute("content") : "";
+	}
+
+	function names(input) {
+		var out = [];
+		for (var i = 0; i < input.files.length; i++)
+			out.push(input.files[i].name);
+		return out.join(", ");
+	}
+
+	document.addEventListener("DOMContentLoaded", function () {
+		var box = document.getElementById("attach-field");
+		var form = document.getElementById("reply");
+		var input = document.getElementById("files");
+		if (!box || !form || !input || !window.XMLHttpRequest ||
+		    !window.FormData)
+			return;
+		var chosen = document.createElement("p");
+		chosen.id = "files-chosen";
+		chosen.className = "muted";
+		chosen.setAttribute("role", "status");
+		box.appendChild(chosen);
+		var bar = document.createElement("progress");
+		bar.id = "upload-progress";
+		bar.className = "attach-progress";
+		bar.max = 100;
+		bar.value = 0;
+		bar.hidden = true;
+		bar.setAttribute("aria-label", "Upload progress");
+		box.appendChild(bar);
+
+		function show() {
+			chosen.textContent = input.files.length ?
+			    "To send: " + names(input) : "";
+		}
+		input.addEventListener("change", show);
+		["dragenter", "dragover"].forEach(function (t) {
+			box.addEventListener(t, function (ev) {
+				ev.preventDefault();
+				box.classList.add("dragging");
+			});
+		});
+		["dragleave", "drop"].forEach(function (t) {
+			box.addEventListener(t, function () {
+				box.classList.remove("dragging");
+			});
+		});
+		box.addEventListener("drop", function (ev) {
+			ev.preventDefault();
+			if (ev.dataTransfer && ev.dataTransfer.files.length) {
+				input.files = ev.dataTransfer.files;
+				show();
+			}
+		});
+
+		form.addEventListener("submit", function (ev) {
+			var status = document.getElementById("reply-status");
+			var button = document.getElementById("send");
+			if (!input.files.length || ev.defaultPrevented)
+				return;
+			ev.preventDefault();
+			var xhr = new XMLHttpRequest();
+			xhr.open("POST", box.dataset.uploadUrl);
+			xhr.setRequestHeader("Accept", "application/json");
+			xhr.setRequestHeader("X-CSRFToken", csrf());
+			xhr.upload.addEventListener("progress", function (e) {
+				if (e.lengthComputable) {
+					bar.hidden = false;
+					bar.value = Math.round(100 * e.loaded / e.total);
+				}
+			});
+			xhr.addEventListener("load", function () {
+				var body = null;
+				try {
+					body = JSON.parse(xhr.responseText);
+				} catch (e) {
+					body = null;
+				}
+				if (xhr.status === 201) {
+					bar.value = 100;
+					if (status)
+						status.textContent = "Sent.";
+					window.location.reload();
+					return;
+				}
+				bar.hidden = true;
+				if (button)
+					button.disabled = false;
+				if (status)
+					status.textContent = body && body.error ?
+					    body.error.message : "Not sent: try again.";
+			});
+			xhr.addEventListener("error", function () {
+				bar.hidden = true;
+				if (button)
+					button.disabled = false;
+				if (status)
+					status.textContent = "Not sent: try again.";
+			});
+			if (button)
+				button.disabled = true;
+			if (status)
+				status.textContent = "Uploading\u2026";
+			bar.hidden = false;
+			bar.value = 0;
+			var data = new FormData(form);
+			/* Never held (409): the page is read again anyway. */
+			if (data.delete)
+				data.delete("last_seen");
+			xhr.send(data);
 		});
 	});
 })();

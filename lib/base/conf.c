@@ -47,6 +47,11 @@ static const struct key keys[] = {
 	{ "support", "event_retention_days", K_LONG, O(event_retention_days), 1, 100000 },
 	{ "support", "enable_chat", K_BOOL, O(enable_chat), 0, 0 },
 	{ "support", "enable_file_uploads", K_BOOL, O(enable_file_uploads), 0, 0 },
+	{ "support", "max_attachment_bytes", K_LONG, O(max_attachment_bytes), 1, 1L << 30 },
+	{ "support", "max_attachments_per_message", K_LONG, O(max_attachments_per_message), 1, 100 },
+	{ "support", "attachment_types", K_STR, O(attachment_types), 0, 0 },
+	{ "support", "attachment_sendfile", K_STR, O(attachment_sendfile), 0, 0 },
+	{ "support", "attachment_accel_prefix", K_STR, O(attachment_accel_prefix), 0, 0 },
 	{ "support", "trust_remote_user", K_BOOL, O(trust_remote_user), 0, 0 },
 	{ "support", "allow_registration", K_BOOL, O(allow_registration), 0, 0 },
 	{ "support", "session_idle_s", K_LONG, O(session_idle_s), 1, 10L * 365 * 86400 },
@@ -472,6 +477,36 @@ url_prefix_ok(const char *p)
 }
 
 /*
+ * Is s a list of the file types lib/web/ftype.c knows (CONF_FILE_TYPES,
+ * and jpg), separated by spaces or commas?  ftype_parse_list reads it;
+ * tests/unit/test_ftype.c checks that the two agree.
+ */
+static bool
+file_types_ok(const char *s)
+{
+	static const char *const names[] = {
+		"png", "jpeg", "jpg", "gif", "webp", "pdf", "text", "zip",
+	};
+
+	while (*s != '\0') {
+		size_t n;
+		bool known = false;
+
+		s += strspn(s, " \t,");
+		if ((n = strcspn(s, " \t,")) == 0)
+			break;
+		for (size_t i = 0; i < SUP_NELEM(names); i++)
+			if (strlen(names[i]) == n &&
+			    strncasecmp(names[i], s, n) == 0)
+				known = true;
+		if (!known)
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+/*
  * Is a[0..n) a mail address the desk can put in a header and an SMTP
  * envelope: local@domain, printable ASCII without space, quote, comma,
  * angle brackets or a second @?
@@ -551,6 +586,8 @@ conf_defaults(struct sup_conf *conf)
 	conf->event_retention_days = 90;
 	conf->enable_chat = true;
 	conf->enable_file_uploads = true;
+	conf->max_attachment_bytes = 10L << 20;
+	conf->max_attachments_per_message = 5;
 	conf->auto_assign = ASSIGN_NO;
 	conf->session_idle_s = 14 * 86400;
 	conf->session_max_s = 30 * 86400;
@@ -582,6 +619,10 @@ conf_defaults(struct sup_conf *conf)
 	    set_default(&conf->url_prefix, "") != SUP_OK ||
 	    set_default(&conf->webhook_secret, "") != SUP_OK ||
 	    set_default(&conf->secret_file, "") != SUP_OK ||
+	    set_default(&conf->attachment_types, CONF_FILE_TYPES) != SUP_OK ||
+	    set_default(&conf->attachment_sendfile, "no") != SUP_OK ||
+	    set_default(&conf->attachment_accel_prefix, "/support-files") !=
+	    SUP_OK ||
 	    set_default(&conf->templates_dir, SUPPORT_TEMPLATES_DIR_DEFAULT) !=
 	    SUP_OK)
 		return SUP_ENOMEM;
@@ -606,6 +647,28 @@ conf_load(struct sup_conf *conf, const char *path)
 		    "must be empty or a path such as /desk (at most %d bytes "
 		    "of letters, digits and -._~/), without a final /",
 		    URL_PREFIX_MAX);
+		return SUP_ECONFIG;
+	}
+	if (rc == 0 && !file_types_ok(conf->attachment_types)) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "attachment_types: "
+		    "names from \"%s\" (jpg for jpeg too), separated by "
+		    "spaces or commas; SVG and HTML are never taken",
+		    CONF_FILE_TYPES);
+		return SUP_ECONFIG;
+	}
+	if (rc == 0 && strcmp(conf->attachment_sendfile, "no") != 0 &&
+	    strcmp(conf->attachment_sendfile, "x-accel-redirect") != 0 &&
+	    strcmp(conf->attachment_sendfile, "x-sendfile") != 0) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg), "attachment_sendfile: "
+		    "must be no, x-accel-redirect (nginx) or x-sendfile "
+		    "(Apache's mod_xsendfile)");
+		return SUP_ECONFIG;
+	}
+	if (rc == 0 && (!url_prefix_ok(conf->attachment_accel_prefix) ||
+	    conf->attachment_accel_prefix[0] == '\0')) {
+		snprintf(conf->errmsg, sizeof(conf->errmsg),
+		    "attachment_accel_prefix: must be a path such as "
+		    "/support-files, without a final /");
 		return SUP_ECONFIG;
 	}
 	if (rc == 0 && mail_keys_bad(conf, conf->errmsg,
@@ -646,6 +709,11 @@ conf_free(struct sup_conf *conf)
 	free(conf->sendmail_path);
 	free(conf->base_url);
 	free(conf->worker_path);
+	free(conf->attachment_types);
+	free(conf->attachment_sendfile);
+	free(conf->attachment_accel_prefix);
+	conf->attachment_types = conf->attachment_sendfile = NULL;
+	conf->attachment_accel_prefix = NULL;
 	conf->data_dir = conf->support_email = conf->url_prefix = NULL;
 	conf->templates_dir = conf->webhook_secret = conf->secret_file = NULL;
 	conf->support_team_emails = NULL;

@@ -31,6 +31,8 @@
 #endif
 
 #define URL_PREFIX_MAX 200		/* bytes of url_prefix */
+/* attachment_types' default: every type lib/web/ftype.h may allow. */
+#define CONF_FILE_TYPES "png jpeg gif webp pdf text zip"
 
 /* Who gets a ticket a customer opens (auto_assign; lib/desk/ticket.c). */
 enum conf_assign {
@@ -71,6 +73,11 @@ struct sup_conf {
 	long event_retention_days;	/* the change-event log (event.h) */
 	bool enable_chat;
 	bool enable_file_uploads;
+	long max_attachment_bytes;	/* one file (docs/attachments.md) */
+	long max_attachments_per_message;
+	char *attachment_types;		/* the allow-list (ftype.h's names) */
+	char *attachment_sendfile;	/* no, x-accel-redirect, x-sendfile */
+	char *attachment_accel_prefix;	/* nginx's internal location */
 	enum conf_assign auto_assign;
 	bool trust_remote_user;
 	bool allow_registration;	/* POST /api/support/users/ */

@@ -61,6 +61,7 @@
 #define LL_FS_READ_FILE		(1ULL << 2)
 #define LL_FS_READ_DIR		(1ULL << 3)
 #define LL_FS_REMOVE_FILE	(1ULL << 5)
+#define LL_FS_MAKE_DIR		(1ULL << 7)
 #define LL_FS_MAKE_REG		(1ULL << 8)
 #define LL_FS_ABI1		((1ULL << 13) - 1)
 #define LL_FS_REFER		(1ULL << 13)	/* ABI 2 */
@@ -78,6 +79,14 @@
 #define LL_READ_WRITE	(LL_FS_READ_FILE | LL_FS_WRITE_FILE | \
 	LL_FS_READ_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_REG | LL_FS_TRUNCATE)
 #define LL_READ		(LL_FS_READ_FILE | LL_FS_READ_DIR)
+/*
+ * The store's directory also: directories made (files/ab/cd/ of the
+ * attachments, lib/desk/attach.h) and a file linked or renamed from one
+ * directory of it to another (REFER, ABI 2: an upload's spool file in
+ * files/tmp/ put in place); on ABI 1, which refuses that link, attach.c
+ * copies the file instead.
+ */
+#define LL_STORE	(LL_READ_WRITE | LL_FS_MAKE_DIR | LL_FS_REFER)
 
 /*
  * struct landlock_ruleset_attr as of ABI 6.  The kernel takes a larger
@@ -212,7 +221,7 @@ landlock(const struct sup_conf *conf)
 		return SUP_ECONFIG;
 	}
 	if ((e = ll_allow(ruleset, attr.handled_access_fs, conf->data_dir,
-	    LL_READ_WRITE)) != SUP_OK ||
+	    LL_STORE)) != SUP_OK ||
 	    (e = ll_allow(ruleset, attr.handled_access_fs, conf->templates_dir,
 	    LL_READ)) != SUP_OK ||
 	    (e = ll_allow(ruleset, attr.handled_access_fs, tmp_dir(),
@@ -258,6 +267,8 @@ static const int allowed[] = {
 	SCMP_SYS(getdents64), SCMP_SYS(getcwd), SCMP_SYS(flock), SCMP_SYS(fdatasync), SCMP_SYS(fsync),
 	SCMP_SYS(ftruncate), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
 	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	/* attachments: their directories, a spool file put in place */
+	SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat),
 	SCMP_SYS(accept), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(shutdown),
 	/* glibc's last words on a crash (malloc's, the stack protector's) */

@@ -58,6 +58,7 @@ enum sup_area {
 	SUP_AREA_MESSAGES,
 	SUP_AREA_WEBIN,
 	SUP_AREA_STATS,
+	SUP_AREA_ATTACH,
 	SUP_AREA_MAX = 64
 };
 #define SUP_ERR_AREA(area, n) ((area) << 8 | (n))

@@ -23,5 +23,6 @@ const struct store_area *const desk_areas[AREA_MAX + 1] = {
 	[AREA_STATS] = &stats_area,
 	[AREA_REMIND] = &remind_area,
 	[AREA_SEARCH] = &search_area,
+	[AREA_ATTACH] = &attach_area,
 	[AREA_MAX] = NULL,
 };

@@ -28,13 +28,14 @@ enum desk_area {
 	AREA_STATS,		/* the statistics' aggregates: lib/desk/stats.c */
 	AREA_REMIND,		/* reminders' markers: lib/desk/remind.c */
 	AREA_SEARCH,		/* the full-text index: lib/desk/textsearch.c */
+	AREA_ATTACH,		/* files on messages: lib/desk/attach.c */
 	AREA_MAX
 };
 
 extern const struct store_area user_area, ticket_area, msg_area,
     counter_area, sess_area, view_area, event_area, canned_area,
     presence_area, saved_area, webin_area, mailin_area, outbox_area,
-    audit_area, stats_area, remind_area, search_area;
+    audit_area, stats_area, remind_area, search_area, attach_area;
 
 /* The areas, at their places, NULL-ended: what store_open is given. */
 extern const struct store_area *const desk_areas[AREA_MAX + 1];

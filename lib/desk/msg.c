@@ -15,6 +15,7 @@
 
 #include "event.h"
 #include "presence.h"
+#include "attach.h"
 #include "msg.h"
 #include "record.h"
 #include "ticket.h"
@@ -165,6 +166,17 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
     uint32_t sender, const char *content, size_t len, const char *html,
     bool internal, bool from_user, struct sbuf *rec)
 {
+	return msg_insert_att(s, txn, key, sender, content, len, html,
+	    internal, from_user, NULL, rec);
+}
+
+sup_err
+msg_insert_att(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
+    uint32_t sender, const char *content, size_t len, const char *html,
+    bool internal, bool from_user, const struct att_batch *files,
+    struct sbuf *rec)
+{
+	struct sbuf atts = { 0 };
 	struct sbuf b = { 0 };
 	char *rendered = NULL;
 	sup_err e;
@@ -174,9 +186,18 @@ msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
 			return e;
 		html = rendered;
 	}
-	record_message_encode(key, sender, content, len, html, internal,
-	    from_user, &b);
+	/* The files first: the record lists them. */
+	if (files != NULL && files->n > 0 &&
+	    (e = att_store(s, txn, key, key + UUID_LEN + 8, internal, sender,
+	    files, &atts)) != SUP_OK) {
+		free(rendered);
+		free(atts.p);
+		return e;
+	}
+	record_message_encode_att(key, sender, content, len, html, internal,
+	    from_user, atts.p, atts.len, &b);
 	free(rendered);
+	free(atts.p);
 	if (b.failed) {
 		free(b.p);
 		return SUP_ENOMEM;
@@ -237,6 +258,7 @@ struct post_args {
 	bool internal;
 	const uint8_t *last_seen;
 	int channel;		/* enum ticket_channel, -1: not said */
+	const struct att_batch *files;	/* may be NULL */
 	json_object *out, *newer;
 };
 
@@ -355,8 +377,8 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	    SUP_OK)
 		goto out;
 	msg_key_new(key, a->ticket, us);
-	if ((e = msg_insert(s, txn, key, u->id, a->content, a->len, a->html,
-	    a->internal, from_user, &m)) != SUP_OK)
+	if ((e = msg_insert_att(s, txn, key, u->id, a->content, a->len,
+	    a->html, a->internal, from_user, a->files, &m)) != SUP_OK)
 		goto out;
 	view_begin(&v, s, txn, u);
 	e = view_message(&v, m.p, m.len, &a->out);
@@ -427,12 +449,12 @@ msg_post(struct store *s, const struct sup_user *u,
 static sup_err
 post(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    bool internal, const uint8_t *last_seen, int channel, json_object **out,
-    json_object **newer)
+    bool internal, const uint8_t *last_seen, int channel,
+    const struct att_batch *files, json_object **out, json_object **newer)
 {
 	struct post_args a = { .u = u, .ticket = ticket, .content = content,
 		.len = len, .internal = internal, .last_seen = last_seen,
-		.channel = channel };
+		.channel = channel, .files = files };
 	char *html;
 	sup_err e;
 
@@ -461,8 +483,23 @@ msg_post_seen(struct store *s, const struct sup_user *u,
     bool internal, const uint8_t *last_seen, json_object **out,
     json_object **newer)
 {
-	return post(s, u, ticket, content, len, internal, last_seen, -1, out,
-	    newer);
+	return post(s, u, ticket, content, len, internal, last_seen, -1, NULL,
+	    out, newer);
+}
+
+sup_err
+msg_post_files(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    bool internal, const uint8_t *last_seen, const struct att_batch *files,
+    json_object **out, json_object **newer)
+{
+	sup_err e = post(s, u, ticket, content, len, internal, last_seen, -1,
+	    files, out, newer);
+
+	/* Files put in place by a post that was not committed. */
+	if (e != SUP_OK && files != NULL && files->n > 0)
+		(void)att_collect(s, NULL, files, false);
+	return e;
 }
 
 sup_err
@@ -474,8 +511,8 @@ msg_post_channel(struct store *s, const struct sup_user *u,
 		*out = NULL;
 		return SUP_EINVAL;
 	}
-	return post(s, u, ticket, content, len, false, NULL, channel, out,
-	    NULL);
+	return post(s, u, ticket, content, len, false, NULL, channel, NULL,
+	    out, NULL);
 }
 
 /* --- Edit and delete (staff) ---------------------------------------- */
@@ -486,6 +523,8 @@ struct change_args {
 	const char *content;		/* NULL: delete */
 	size_t len;
 	const char *html;
+	struct att_gone gone;	/* a deleted message's files, collected
+				 * after the commit */
 	json_object *out;
 };
 
@@ -662,7 +701,11 @@ change_txn(struct store *s, DB_TXN *txn, void *arg)
 		e = view_message(&v, m.p, m.len, &a->out);
 		view_end(&v);
 	} else {
-		if ((e = store_err(msg_db(s)->del(msg_db(s), txn, &k, 0),
+		long n = 0;
+		/* Its files go with it (attach.h): no one downloads them. */
+		if ((e = att_forget(s, txn, a->ticket, a->uuid, &a->gone,
+		    &n)) == SUP_OK &&
+		    (e = store_err(msg_db(s)->del(msg_db(s), txn, &k, 0),
 		    "del")) == SUP_OK)
 			e = recount(s, txn, &t);
 	}
@@ -703,6 +746,8 @@ msg_change(struct store *s, const struct sup_user *u,
 	a.html = html;
 	e = store_run_json(s, 0, change_txn, &a, &a.out, &o);
 	free(html);
+	/* After the commit (or the abort: then each still has its count). */
+	(void)att_collect(s, &a.gone, NULL, false);
 	if (out != NULL)
 		*out = o;
 	else

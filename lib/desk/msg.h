@@ -19,6 +19,8 @@
 #include "user.h"
 #include "util.h"
 
+struct att_batch;		/* lib/desk/attach.h */
+
 #define ETAG_MAX 80		/* the size of struct sup_req's etag */
 
 /*
@@ -72,6 +74,12 @@ sup_err msg_insert(struct store *s, DB_TXN *txn, const uint8_t key[MSG_KEY_LEN],
     uint32_t sender, const char *content, size_t len, const char *html,
     bool internal, bool from_user, struct sbuf *rec);
 
+/* msg_insert with files (attach.h; NULL: none), stored in txn first. */
+sup_err msg_insert_att(struct store *s, DB_TXN *txn,
+    const uint8_t key[MSG_KEY_LEN], uint32_t sender, const char *content,
+    size_t len, const char *html, bool internal, bool from_user,
+    const struct att_batch *files, struct sbuf *rec);
+
 /*
  * Post a message as u, moving the ticket's status (DESIGN §4).  Customers
  * get SUP_EFORBIDDEN for an internal note and TICKET_ECLOSED on a closed
@@ -94,6 +102,17 @@ sup_err msg_post_seen(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
     bool internal, const uint8_t *last_seen, json_object **out,
     json_object **newer);
+
+/*
+ * msg_post_seen with files (lib/desk/attach.h: checked by att_check; may
+ * be NULL): stored in the post's transaction, listed in the message's
+ * "attachments".  A post refused or failed removes the files it put in
+ * place that nothing else uses.
+ */
+sup_err msg_post_files(struct store *s, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    bool internal, const uint8_t *last_seen, const struct att_batch *files,
+    json_object **out, json_object **newer);
 
 /*
  * msg_post of a public message that came by channel (enum

@@ -1053,6 +1053,15 @@ record_message_encode(const uint8_t key[MSG_KEY_LEN], uint32_t sender,
     const char *content, size_t len, const char *html, bool internal,
     bool from_user, struct sbuf *b)
 {
+	record_message_encode_att(key, sender, content, len, html, internal,
+	    from_user, NULL, 0, b);
+}
+
+void
+record_message_encode_att(const uint8_t key[MSG_KEY_LEN], uint32_t sender,
+    const char *content, size_t len, const char *html, bool internal,
+    bool from_user, const char *atts, size_t alen, struct sbuf *b)
+{
 	char tbuf[TIME_STRLEN + 1], ubuf[UUID_STRLEN + 1];
 
 	/*
@@ -1079,7 +1088,12 @@ record_message_encode(const uint8_t key[MSG_KEY_LEN], uint32_t sender,
 	else
 		sbuf_lit(b, ",\"is_internal\":false");
 	time_format((int64_t)be64_get(key + UUID_LEN), tbuf);
-	sbuf_lit(b, ",\"attachments\":[],\"created_at\":\"");
+	sbuf_lit(b, ",\"attachments\":");
+	if (atts != NULL && alen > 0)
+		sbuf_add(b, atts, alen);
+	else
+		sbuf_lit(b, "[]");
+	sbuf_lit(b, ",\"created_at\":\"");
 	sbuf_add(b, tbuf, TIME_STRLEN);
 	sbuf_lit(b, "\",\"user\":");
 	sbuf_add_int(b, sender);

@@ -287,6 +287,15 @@ void record_message_encode(const uint8_t key[MSG_KEY_LEN], uint32_t sender,
     bool from_user, struct sbuf *out);
 
 /*
+ * The same with its "attachments": atts[0..alen), a JSON array made by
+ * lib/desk/attach.c (att_store); NULL or 0 bytes: [].
+ */
+void record_message_encode_att(const uint8_t key[MSG_KEY_LEN],
+    uint32_t sender, const char *content, size_t len, const char *html,
+    bool internal, bool from_user, const char *atts, size_t alen,
+    struct sbuf *out);
+
+/*
  * The author and the internal flag at the end of a stored message, by
  * position, and where the author starts (cut); false when not laid out so.
  */

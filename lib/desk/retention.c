@@ -2,11 +2,13 @@
  * retention.c - purging closed tickets past their retention
  * (retention.h, docs/data.md).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "attach.h"
 #include "audit.h"
 #include "counter.h"
 #include "event.h"
@@ -35,6 +37,9 @@ struct purge_args {
 	uint64_t next;		/* out */
 	bool done;		/* out: no closed ticket after the batch */
 	long tickets, messages;	/* out: the batch's */
+	long attachments;	/* out: the batch's */
+	struct att_gone gone;	/* files that may have lost their last
+				 * record: collected after the commit */
 };
 
 /*
@@ -91,7 +96,7 @@ count_add(struct store *s, DB_TXN *txn, enum record_counter kind, int64_t id,
  */
 static sup_err
 purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
-    long *messages)
+    long *messages, struct purge_args *a)
 {
 	uint8_t rkey[RECENT_KEY_LEN];
 	DBT k = { .data = (void *)(uintptr_t)t->uuid, .size = UUID_LEN };
@@ -103,7 +108,9 @@ purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
 	int rc;
 
 	store_recent_key(rkey, t->updated_at, t->uuid);
-	if ((e = delete_range(msg_db(s), txn, t->uuid, messages)) != SUP_OK ||
+	if ((e = att_forget(s, txn, t->uuid, NULL, &a->gone,
+	    &a->attachments)) != SUP_OK ||
+	    (e = delete_range(msg_db(s), txn, t->uuid, messages)) != SUP_OK ||
 	    (e = delete_range(presence_db(s), txn, t->uuid, &marks)) !=
 	    SUP_OK || (e = remind_forget(s, txn, t->uuid)) != SUP_OK ||
 	    (e = stats_forget_rating(s, txn, t->uuid)) != SUP_OK ||
@@ -146,7 +153,7 @@ purge_txn(struct store *s, DB_TXN *txn, void *arg)
 	DBC *c;
 	int rc;
 
-	a->tickets = a->messages = 0;
+	a->tickets = a->messages = a->attachments = 0;
 	a->done = false;
 	a->next = a->from;
 	key[0] = ST_CLOSED;
@@ -190,7 +197,7 @@ purge_txn(struct store *s, DB_TXN *txn, void *arg)
 				a->messages += (long)(t.public_count +
 				    t.note_count);
 			else
-				e = purge_one(s, txn, &t, &a->messages);
+				e = purge_one(s, txn, &t, &a->messages, a);
 		}
 		record_ticket_clear(&t);
 	}
@@ -268,11 +275,25 @@ ticket_purge(struct store *s, int64_t before_us, bool dry_run,
 
 	memset(st, 0, sizeof(*st));
 	do {
-		if ((e = store_run(s, dry_run ? STORE_READ : 0, purge_txn,
-		    &a)) != SUP_OK)
+		e = store_run(s, dry_run ? STORE_READ : 0, purge_txn, &a);
+		/*
+		 * The files no record uses any more, after the commit (a
+		 * crash before leaves them for verify to report).
+		 */
+		if (a.gone.failed) {
+			fprintf(stderr, "support: purge: out of memory: files "
+			    "of purged tickets are left for verify to "
+			    "report\n");
+			a.gone.failed = false;
+		}
+		long removed = att_collect(s, &a.gone, NULL, true);
+		if (e != SUP_OK)
 			return e;
 		st->tickets += a.tickets;
 		st->messages += a.messages;
+		st->attachments += a.attachments;
+		if (removed > 0)
+			st->files += removed;
 		a.from = a.next;
 	} while (!a.done);
 	if (dry_run)

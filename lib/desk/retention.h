@@ -16,6 +16,8 @@
 #include "store.h"
 
 struct purge_stats {
+	long attachments;	/* attachment records removed */
+	long files;		/* files no record used any more, removed */
 	long tickets;		/* purged (with dry_run: that would be) */
 	long messages;		/* their messages */
 	long events;		/* events emptied of the purged tickets */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
 #include "counter.h"
 #include "event.h"
 #include "msg.h"
@@ -381,8 +382,9 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	/* The t_recent entry after the message, as a post writes it. */
 	if ((e = ticket_put(s, txn, t.uuid, text.p, text.len,
 	    DB_NOOVERWRITE)) != SUP_OK ||
-	    (e = msg_insert(s, txn, mkey, u->id, a->in->content,
-	    a->in->content_len, NULL, false, true, NULL)) != SUP_OK ||
+	    (e = msg_insert_att(s, txn, mkey, u->id, a->in->content,
+	    a->in->content_len, NULL, false, true, a->in->files, NULL)) !=
+	    SUP_OK ||
 	    (e = store_recent_move(s, txn, t.uuid, -1, now, text.p,
 	    text.len)) != SUP_OK ||
 	    (e = store_tcount_add(s, txn, ST_OPEN, t.assignee, 1)) != SUP_OK ||
@@ -422,7 +424,11 @@ ticket_create(struct store *s, const struct sup_conf *conf,
 
 	if ((e = create_check(u, in)) != SUP_OK)
 		return e;
-	return store_run_json(s, 0, create_txn, &a, &a.out, out);
+	e = store_run_json(s, 0, create_txn, &a, &a.out, out);
+	/* Files put in place for a ticket that was not made. */
+	if (e != SUP_OK && in->files != NULL && in->files->n > 0)
+		(void)att_collect(s, NULL, in->files, false);
+	return e;
 }
 
 sup_err

@@ -27,6 +27,8 @@
 #define SUBJECT_MAX 255		/* characters */
 #define CONTENT_MAX 65536	/* bytes */
 
+struct att_batch;			/* lib/desk/attach.h */
+
 struct ticket_new {
 	const char *subject;
 	size_t subject_len;
@@ -35,6 +37,8 @@ struct ticket_new {
 	enum ticket_priority priority;
 	enum ticket_channel channel;	/* how it came in */
 	uint32_t owner;			/* staff for a customer: theirs; 0: u */
+	const struct att_batch *files;	/* the first message's files
+					 * (attach.h: checked), or NULL */
 	uint8_t uuid[UUID_LEN];		/* out: the new ticket's */
 };
 

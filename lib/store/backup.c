@@ -24,6 +24,8 @@
 #include "store.h"
 #include "util.h"
 
+static sup_err sync_dir(const char *dir);
+
 /* A multiple of every page size Berkeley DB allows (512 to 64K). */
 #define COPY_CHUNK 65536
 
@@ -175,6 +177,62 @@ copy_logs(DB_ENV *env, const char *from, const char *to, backup_fn fn,
 }
 
 /*
+ * The tree STORE_FILES_DIR of from into to, two levels of directories
+ * and their files, but its "tmp" and names starting with a dot (files
+ * being written).  Each file copied flushed, then each directory.
+ */
+static sup_err
+copy_tree(const char *from, const char *to, int depth, backup_fn fn,
+    void *arg, struct backup_stats *st)
+{
+	struct dirent *de;
+	struct stat sb;
+	sup_err e = SUP_OK;
+	DIR *d;
+
+	if ((d = opendir(from)) == NULL)
+		return errno == ENOENT ? SUP_OK : say("cannot read", from,
+		    errno);
+	if (mkdir(to, 0750) != 0 && errno != EEXIST) {
+		closedir(d);
+		return say("cannot make", to, errno);
+	}
+	while (e == SUP_OK && (de = readdir(d)) != NULL) {
+		char src[4096], dst[4096];
+
+		if (de->d_name[0] == '.' || (depth == 0 &&
+		    strcmp(de->d_name, "tmp") == 0))
+			continue;
+		if ((size_t)snprintf(src, sizeof(src), "%s/%s", from,
+		    de->d_name) >= sizeof(src) ||
+		    (size_t)snprintf(dst, sizeof(dst), "%s/%s", to,
+		    de->d_name) >= sizeof(dst)) {
+			e = say("path too long:", de->d_name, ENAMETOOLONG);
+			break;
+		}
+		if (stat(src, &sb) != 0) {
+			/* Removed meanwhile: it was no record's. */
+			if (errno != ENOENT)
+				e = say("cannot read", src, errno);
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode) && depth < 2)
+			e = copy_tree(src, dst, depth + 1, fn, arg, st);
+		else if (S_ISREG(sb.st_mode) && depth == 2 &&
+		    (e = copy_file(from, to, de->d_name, &st->bytes)) ==
+		    SUP_OK) {
+			st->files++;
+			if (fn != NULL)
+				fn(arg, BACKUP_FILE, de->d_name);
+		}
+	}
+	closedir(d);
+	if (e == SUP_OK)
+		e = sync_dir(to);
+	return e;
+}
+
+/*
  * Catastrophic recovery in the copy: every log record is applied to the
  * copied pages, and transactions the copy caught unfinished are undone.
  * A private environment, so the copy is left with no region files.
@@ -262,7 +320,26 @@ store_backup(const struct sup_conf *conf, const char *dir, backup_fn fn,
 		e = store_err(rc, "log_flush");
 		goto out;
 	}
-	e = copy_logs(s.env, conf->data_dir, dir, fn, arg, st);
+	if ((e = copy_logs(s.env, conf->data_dir, dir, fn, arg, st)) !=
+	    SUP_OK)
+		goto out;
+	/*
+	 * The files after the log: each was in place before the commit of
+	 * any record the copied log holds; none is removed while the lock
+	 * is held.
+	 */
+	{
+		char src[4096], dst[4096];
+
+		if ((size_t)snprintf(src, sizeof(src), "%s/%s", conf->data_dir,
+		    STORE_FILES_DIR) >= sizeof(src) ||
+		    (size_t)snprintf(dst, sizeof(dst), "%s/%s", dir,
+		    STORE_FILES_DIR) >= sizeof(dst)) {
+			e = say("path too long:", dir, ENAMETOOLONG);
+			goto out;
+		}
+		e = copy_tree(src, dst, 0, fn, arg, st);
+	}
 out:
 	if (lock >= 0)
 		close(lock);	/* releases it */

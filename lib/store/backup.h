@@ -15,6 +15,7 @@ enum backup_step {
 	BACKUP_DATABASE,	/* a database file copied */
 	BACKUP_DATABASES_DONE,	/* before the first log file is copied */
 	BACKUP_LOG,		/* a log file copied */
+	BACKUP_FILE,		/* a file of STORE_FILES_DIR copied */
 	BACKUP_RECOVERED,	/* recovery has run in the copy */
 };
 
@@ -22,12 +23,15 @@ typedef void (*backup_fn)(void *arg, enum backup_step step, const char *name);
 
 struct backup_stats {
 	int databases, logs;
+	long files;			/* under STORE_FILES_DIR */
 	long long bytes;
 };
 
 /*
  * Copy the store of conf into dir (made if missing; it must be empty),
- * then run recovery there, so that dir holds every transaction committed
+ * its files under STORE_FILES_DIR (the attachments' contents, written
+ * before any record names them) after the log, so that every file the
+ * copy's records name is there; then run recovery there, so that dir holds every transaction committed
  * before the call and opens as a store.  Checkpoints of the store are
  * held off meanwhile (store_checkpoint skips them), since after one
  * Berkeley DB removes log files the copy still needs.  fn (may be NULL)

@@ -34,6 +34,15 @@
  */
 #define STORE_BACKUP_LOCK "backup.lock"
 
+/*
+ * A directory of the store's that holds files, not databases (the
+ * attachments' contents: lib/desk/attach.h), laid out as
+ * STORE_FILES_DIR/xx/yy/name; its "tmp" holds uploads under way.  A
+ * backup copies it after the log; whoever removes a file there holds
+ * STORE_BACKUP_LOCK shared meanwhile.
+ */
+#define STORE_FILES_DIR "files"
+
 struct store;
 struct store_check;
 struct event_subscriber;	/* lib/desk/event.h: the store only holds them */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -314,4 +315,64 @@ http_send_error(struct sup_req *r, int status, sup_err e)
 	    req_cookie(r, "sessionid") == NULL);
 	json_object_put(env);
 	return rc;
+}
+
+int
+http_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	unsigned long long a = 0, b = 0;
+	const char *p;
+	char *end;
+
+	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+		return 0;
+	p = h + 6;
+	if (*p == '-') {
+		if (p[1] < '0' || p[1] > '9')
+			return -1;
+		b = strtoull(p + 1, &end, 10);
+		if (*end != '\0' || b == 0 || size == 0)
+			return -1;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+		return 1;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	a = strtoull(p, &end, 10);
+	if (*end != '-')
+		return -1;
+	p = end + 1;
+	if (*p == '\0')
+		b = size > 0 ? size - 1 : 0;
+	else {
+		if (*p < '0' || *p > '9')
+			return -1;
+		b = strtoull(p, &end, 10);
+		if (*end != '\0' || b < a)
+			return -1;
+		if (b >= size)
+			b = size - 1;
+	}
+	if (a >= size)
+		return -1;
+	*from = a;
+	*to = b;
+	return 1;
+}
+
+bool
+http_tag_in(const char *h, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	if (h == NULL)
+		return false;
+	if (strcmp(h, "*") == 0)
+		return true;
+	for (const char *p = strstr(h, tag); p != NULL; p = strstr(p + 1, tag))
+		if ((p == h || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+	return false;
 }

@@ -5,6 +5,9 @@
 #ifndef SUP_HTTP_H
 #define SUP_HTTP_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <json-c/json.h>
 
 #include "req.h"
@@ -45,6 +48,21 @@ sup_err http_send_head(struct sup_req *r, int status, const char *ctype,
  */
 sup_err http_send_body(struct sup_req *r, int status, const char *ctype,
     const char *csp, const char *body, size_t len);
+
+/*
+ * The single byte range of a Range header h for a body of size bytes:
+ * "bytes=a-b", "bytes=a-" or "bytes=-n" (RFC 9110 §14.1.2).  1 with *from
+ * and *to (its last byte) set; 0 when the header is to be ignored (not
+ * bytes, or several ranges: the whole body is sent, as RFC 9110 allows);
+ * -1 when it cannot be satisfied (416).
+ */
+int http_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+
+/*
+ * Does an If-None-Match or If-Range header h name the entity tag tag
+ * (with its quotes), or is it "*"?  False when h is NULL.
+ */
+bool http_tag_in(const char *h, const char *tag);
 
 /* Write len bytes of body; SUP_EIO when the client cannot take them. */
 sup_err http_write(struct sup_req *r, const char *buf, size_t len);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,9 @@ page_time_display(const char *iso, char *buf, size_t n)
  *   from_staff         a message not written by the customer
  *   name               a User's display name, else the username
  *   sender_name        a message's sender's name
+ *   has_attachments    a message carries files (docs/attachments.md)
+ *   is_image           an attachment a page may show (PNG, JPEG, GIF, WebP)
+ *   size_display       an attachment's size in words ("12 KB")
  */
 
 /* Is the member name (n bytes) of ix a string without escapes? */
@@ -324,6 +328,42 @@ page_member(void *ctx, const struct jt_index *obj, const char *name,
 	if (n == 4 && memcmp(name, "name", 4) == 0)
 		return jt_index_get(obj, "username", 8, &v) &&
 		    user_name(obj, out);
+	if (n == 15 && memcmp(name, "has_attachments", 15) == 0) {
+		bool any = jt_index_get(obj, "attachments", 11, &v) &&
+		    jt_type(v) == JT_ARRAY && v.n > 2;
+		*out = any ? (struct jt){ "true", 4 } :
+		    (struct jt){ "false", 5 };
+		return true;
+	}
+	if (n == 8 && memcmp(name, "is_image", 8) == 0) {
+		/* The checked type: only the raster images are ever image/. */
+		bool img = plain_index(obj, "content_type", 12, &v) &&
+		    v.n > 7 && memcmp(v.p, "\"image/", 7) == 0;
+		*out = img ? (struct jt){ "true", 4 } :
+		    (struct jt){ "false", 5 };
+		return true;
+	}
+	if (n == 12 && memcmp(name, "size_display", 12) == 0) {
+		char digits[24], words[32];
+		long size;
+		if (!jt_index_get(obj, "size", 4, &v) ||
+		    jt_type(v) != JT_NUMBER || v.n >= sizeof(digits))
+			return false;
+		memcpy(digits, v.p, v.n);
+		digits[v.n] = '\0';
+		if (!parse_long(digits, 0, LONG_MAX, &size))
+			return false;
+		if (size < 1024)
+			snprintf(words, sizeof(words), "%ld bytes", size);
+		else if (size < 1024 * 1024)
+			snprintf(words, sizeof(words), "%ld KB",
+			    (size + 1023) / 1024);
+		else
+			snprintf(words, sizeof(words), "%.1f MB",
+			    (double)size / (1024 * 1024));
+		quote(words, buf, out);
+		return true;
+	}
 	if (n == 11 && memcmp(name, "sender_name", 11) == 0) {
 		struct jt_index sender;
 		if (!jt_index_get(obj, "sender", 6, &v))
@@ -444,8 +484,24 @@ page_context(const struct page_env *pe, struct sup_req *r, const char *title)
 	    r->user.role == ROLE_ADMIN) ||
 	    !add_bool(o, "is_customer", me != NULL &&
 	    !user_is_staff(&r->user)) ||
-	    !add_bool(o, "allow_registration", pe->conf->allow_registration))
+	    !add_bool(o, "allow_registration", pe->conf->allow_registration) ||
+	    !add_bool(o, "uploads", pe->conf->enable_file_uploads))
 		goto nomem;
+	/* The reply form's file field says its limits (attachments.md). */
+	if (pe->conf->enable_file_uploads) {
+		char words[96];
+		long mb = pe->conf->max_attachment_bytes;
+		if (mb >= 1024 * 1024)
+			snprintf(words, sizeof(words), "up to %ld files of "
+			    "%.1f MB each", pe->conf->max_attachments_per_message,
+			    (double)mb / (1024 * 1024));
+		else
+			snprintf(words, sizeof(words), "up to %ld files of "
+			    "%ld KB each", pe->conf->max_attachments_per_message,
+			    (mb + 1023) / 1024);
+		if (!add_str(o, "upload_limits", words))
+			goto nomem;
+	}
 	if (me != NULL && json_object_object_add(o, "me", me) != 0)
 		goto nomem;
 	free(stat);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "multipart.h"
 #include "req.h"
 
 const char *
@@ -184,6 +185,7 @@ req_free(struct sup_req *r)
 	json_object_put(r->err_fields);
 	json_object_put(r->err_extra);
 	free(r->form_csrf);
+	mp_upload_free(r->upload);
 	free(r->headers.p);
 	user_clear(&r->user);
 	memset(r, 0, sizeof(*r));

@@ -29,6 +29,8 @@ struct sup_io {
 	void *ctx;
 };
 
+struct mp_upload;
+
 struct kv {
 	char *key;
 	char *val;
@@ -54,6 +56,8 @@ struct sup_req {
 					 * of strings) */
 	bool form;			/* the body was a urlencoded form */
 	char *form_csrf;		/* owned: its csrfmiddlewaretoken */
+	struct mp_upload *upload;	/* owned: a multipart body's files
+					 * (multipart.h), or NULL */
 
 	/* Filled by the router and the authenticator. */
 	uint8_t uuid[REQ_MAX_UUIDS][UUID_LEN];

@@ -32,6 +32,10 @@ enum route_flags {
 				 * came and not parsed: the handler checks
 				 * the signature over the raw bytes, or
 				 * parses and checks the token */
+	ROUTE_UPLOAD = 1 << 8,	/* with ROUTE_BODY: the body may also be
+				 * multipart/form-data carrying files
+				 * (r->upload; docs/attachments.md), capped
+				 * by the upload limits, not max_body_bytes */
 };
 
 struct field;

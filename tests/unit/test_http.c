@@ -136,9 +136,53 @@ test_pieces(void)
 	json_object_put(list);
 }
 
+/* http_range and http_tag_in: the download's Range and ETag headers. */
+static void
+test_range(void)
+{
+	static const struct {
+		const char *h;
+		uint64_t size;
+		int want;
+		uint64_t from, to;
+	} cases[] = {
+		{ "bytes=0-7", 100, 1, 0, 7 },
+		{ "bytes=10-", 100, 1, 10, 99 },
+		{ "bytes=-4", 100, 1, 96, 99 },
+		{ "bytes=-200", 100, 1, 0, 99 },
+		{ "bytes=90-500", 100, 1, 90, 99 },
+		{ "bytes=99-99", 100, 1, 99, 99 },
+		{ "bytes=100-", 100, -1, 0, 0 },
+		{ "bytes=5-4", 100, -1, 0, 0 },
+		{ "bytes=-0", 100, -1, 0, 0 },
+		{ "bytes=x-1", 100, -1, 0, 0 },
+		{ "bytes=1-x", 100, -1, 0, 0 },
+		{ "bytes=1", 100, -1, 0, 0 },
+		{ "bytes=0-", 0, -1, 0, 0 },
+		{ "bytes=0-1,4-5", 100, 0, 0, 0 },
+		{ "items=0-1", 100, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < SUP_NELEM(cases); i++) {
+		uint64_t from = 0, to = 0;
+		int got = http_range(cases[i].h, cases[i].size, &from, &to);
+		ok(got == cases[i].want && (got != 1 ||
+		    (from == cases[i].from && to == cases[i].to)),
+		    "Range %s of %llu bytes: %d %llu-%llu", cases[i].h,
+		    (unsigned long long)cases[i].size, got,
+		    (unsigned long long)from, (unsigned long long)to);
+	}
+	ok(http_tag_in("\"abc\"", "\"abc\""), "If-None-Match: the tag");
+	ok(http_tag_in("\"x\", W/\"abc\"", "\"abc\""), "a weak tag in a list");
+	ok(http_tag_in("*", "\"abc\""), "*");
+	ok(!http_tag_in("\"abcd\"", "\"abc\""), "not another tag");
+	ok(!http_tag_in(NULL, "\"abc\""), "no header");
+}
+
 int
 main(void)
 {
 	test_pieces();
+	test_range();
 	return done_testing();
 }
