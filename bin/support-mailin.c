@@ -263,12 +263,12 @@ subject_of(const struct mail_in *m, const char **s, size_t *len)
  */
 static int
 take_reply(struct store *s, const struct mail_in *m, uint32_t number,
-    uint32_t uid)
+    uint32_t uid, struct mailin_take *t)
 {
 	uint8_t uuid[UUID_LEN];
 	struct sup_user u = { 0 }, sender = { 0 };
-	json_object *rec = NULL, *out = NULL;
-	char *content = NULL;
+	json_object *rec = NULL;
+	char *content = NULL, mstr[UUID_STRLEN + 1];
 	size_t clen = 0;
 	sup_err e;
 	int rc;
@@ -295,6 +295,7 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 	 * address of that user, or a staff account's (a From is easily
 	 * forged, so it never makes the message anyone else's).
 	 */
+	t->key_user = uid;
 	if (!same_address(u.rec, m->from)) {
 		e = mailin_user(s, m->from, NULL, false, &sender);
 		if (e != SUP_OK || !user_is_staff(&sender) ||
@@ -306,6 +307,7 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 			    e == SUP_EINVAL ? EX_DATAERR : status_of(e);
 			goto out;
 		}
+		t->key_user = sender.id;	/* its address is in the key */
 	}
 	if (m->text == NULL || m->text_len == 0) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u has no "
@@ -317,19 +319,23 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	if ((e = msg_post_channel(s, &u, uuid, content, clen, CH_EMAIL,
-	    &out)) != SUP_OK) {
+	if ((e = mailin_reply(s, &u, uuid, content, clen, t)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u: %s",
 		    m->from, number, sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
-	say(LOG_INFO, "taken: reply from %s posted on ticket %u as user %u "
-	    "(%s)", m->from, number, uid, m->message_id ? m->message_id :
-	    "no Message-ID");
+	uuid_format(t->message, mstr);
+	if (t->duplicate)
+		say(LOG_INFO, "taken: duplicate of %s: the reply from %s to "
+		    "ticket %u (%s) was taken before", mstr, m->from, number,
+		    m->message_id);
+	else
+		say(LOG_INFO, "taken: reply from %s posted on ticket %u as "
+		    "user %u, message %s (%s)", m->from, number, uid, mstr,
+		    m->message_id ? m->message_id : "no Message-ID: not kept");
 	rc = 0;
 out:
-	json_object_put(out);
 	free(content);
 	user_clear(&u);
 	user_clear(&sender);
@@ -339,12 +345,11 @@ out:
 /* A new mail: a new ticket of its sender, channel email. */
 static int
 take_new(struct store *s, const struct sup_conf *conf,
-    const struct mail_in *m)
+    const struct mail_in *m, struct mailin_take *t)
 {
 	struct sup_user u = { 0 };
 	struct ticket_new tn = { .priority = PRI_NORMAL, .channel = CH_EMAIL };
-	json_object *out = NULL;
-	char *content = NULL, ustr[UUID_STRLEN + 1];
+	char *content = NULL, ustr[UUID_STRLEN + 1], mstr[UUID_STRLEN + 1];
 	size_t clen = 0;
 	sup_err e;
 	int rc;
@@ -379,18 +384,25 @@ take_new(struct store *s, const struct sup_conf *conf,
 	subject_of(m, &tn.subject, &tn.subject_len);
 	tn.content = content;
 	tn.content_len = clen;
-	if ((e = ticket_create(s, conf, &u, &tn, &out)) != SUP_OK) {
+	t->key_user = u.id;
+	if ((e = mailin_new_ticket(s, conf, &u, &tn, t)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: new mail from %s: %s", m->from,
 		    sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
-	uuid_format(tn.uuid, ustr);
-	say(LOG_INFO, "taken: new mail from %s is ticket %s (%s)", m->from,
-	    ustr, m->message_id ? m->message_id : "no Message-ID");
+	uuid_format(t->ticket, ustr);
+	uuid_format(t->message, mstr);
+	if (t->duplicate)
+		say(LOG_INFO, "taken: duplicate of %s: the new mail from %s "
+		    "(%s) was taken before, ticket %s", mstr, m->from,
+		    m->message_id, ustr);
+	else
+		say(LOG_INFO, "taken: new mail from %s is ticket %s, message "
+		    "%s (%s)", m->from, ustr, mstr, m->message_id ?
+		    m->message_id : "no Message-ID: not kept");
 	rc = 0;
 out:
-	json_object_put(out);
 	free(content);
 	user_clear(&u);
 	return rc;
@@ -417,7 +429,10 @@ main(int argc, char **argv)
 	struct sup_conf conf;
 	struct mail_in m;
 	struct store s;
-	uint8_t key[REPLY_KEY_LEN];
+	uint8_t key[REPLY_KEY_LEN], seen[MAILIN_SEEN_KEY_LEN];
+	uint8_t prev[UUID_LEN];
+	char pstr[UUID_STRLEN + 1];
+	struct mailin_take take = { 0 };
 	uint32_t number = 0, uid = 0;
 	bool reply, over, store_open_ok = false, have_key;
 	char *buf = NULL;
@@ -527,7 +542,34 @@ main(int argc, char **argv)
 		goto out;
 	}
 	store_open_ok = true;
-	if ((e = mailin_rate_take(&s, m.from, time_now_us(),
+	/*
+	 * A mail taken before (its Message-ID from this sender, to this
+	 * ticket or as a new mail) is a delivery again: answered as taken
+	 * before anything else is looked at, so that it is neither counted
+	 * nor refused for what changed since (a closed ticket, the open
+	 * ticket limit).  The take looks again in its transaction, for two
+	 * deliveries at once.
+	 */
+	take.now_us = time_now_us();
+	if (mailin_seen_key(m.from, m.message_id, reply ? number : 0, seen)) {
+		take.key = seen;
+		e = mailin_seen_get(&s, NULL, seen, take.now_us, prev);
+		if (e == SUP_OK) {
+			uuid_format(prev, pstr);
+			say(LOG_INFO, "taken: duplicate of %s: the mail from %s "
+			    "(%s) was taken before", pstr, m.from,
+			    m.message_id);
+			rc = 0;
+			goto out;
+		}
+		if (e != SUP_ENOTFOUND) {
+			say(LOG_ERR, "mail from %s: the store: %s", m.from,
+			    sup_strerror(e));
+			rc = status_of(e);
+			goto out;
+		}
+	}
+	if ((e = mailin_rate_take(&s, m.from, take.now_us,
 	    conf.mail_max_per_sender_hour, &over)) != SUP_OK) {
 		say(LOG_ERR, "mail from %s: the store: %s", m.from,
 		    sup_strerror(e));
@@ -541,7 +583,8 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	rc = reply ? take_reply(&s, &m, number, uid) : take_new(&s, &conf, &m);
+	rc = reply ? take_reply(&s, &m, number, uid, &take) :
+	    take_new(&s, &conf, &m, &take);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (store_open_ok)

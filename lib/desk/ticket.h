@@ -36,6 +36,7 @@ struct ticket_new {
 	enum ticket_channel channel;	/* how it came in */
 	uint32_t owner;			/* staff for a customer: theirs; 0: u */
 	uint8_t uuid[UUID_LEN];		/* out: the new ticket's */
+	uint8_t message[UUID_LEN];	/* out: its first message's */
 };
 
 /*
