@@ -115,6 +115,16 @@ status_of(sup_err e)
 }
 
 /*
+ * The word a log line of an error starts with: "deferred" when the MTA
+ * is told to try again (the store busy or failing), else "refused".
+ */
+static const char *
+verdict(sup_err e)
+{
+	return status_of(e) == EX_TEMPFAIL ? "deferred" : "refused";
+}
+
+/*
  * Read standard input into a new buffer (free()), at most max bytes: one
  * byte more is read to know it is over, and then no more.  *len; returns
  * 0, EX_DATAERR when over max, EX_IOERR, EX_TEMPFAIL (out of memory).
@@ -274,14 +284,14 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 	int rc;
 
 	if ((e = mailin_ticket_uuid(s, number, uuid)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: reply from %s: ticket %u: %s",
-		    m->from, number, sup_strerror(e));
+		say(LOG_NOTICE, "%s: reply from %s: ticket %u: %s",
+		    verdict(e), m->from, number, sup_strerror(e));
 		return status_of(e);
 	}
 	if ((e = user_get(s, NULL, uid, &rec)) != SUP_OK ||
 	    (e = user_from_record(&u, rec)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: reply from %s: user %u of the reply "
-		    "address: %s", m->from, uid, sup_strerror(e));
+		say(LOG_NOTICE, "%s: reply from %s: user %u of the reply "
+		    "address: %s", verdict(e), m->from, uid, sup_strerror(e));
 		return status_of(e);
 	}
 	if (!user_is_active(u.rec)) {
@@ -298,13 +308,19 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 	t->key_user = uid;
 	if (!same_address(u.rec, m->from)) {
 		e = mailin_user(s, m->from, NULL, false, &sender);
+		if (e != SUP_OK && e != SUP_ENOTFOUND && e != SUP_EINVAL) {
+			say(LOG_NOTICE, "%s: reply from %s to ticket %u: its "
+			    "sender's account: %s", verdict(e), m->from,
+			    number, sup_strerror(e));
+			rc = status_of(e);
+			goto out;
+		}
 		if (e != SUP_OK || !user_is_staff(&sender) ||
 		    !user_is_active(sender.rec)) {
 			say(LOG_WARNING, "refused: reply to ticket %u for user "
 			    "%u from %s, who is neither that user nor staff",
 			    number, uid, m->from);
-			rc = e == SUP_OK || e == SUP_ENOTFOUND ||
-			    e == SUP_EINVAL ? EX_DATAERR : status_of(e);
+			rc = EX_DATAERR;
 			goto out;
 		}
 		t->key_user = sender.id;	/* its address is in the key */
@@ -320,8 +336,8 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 		goto out;
 	}
 	if ((e = mailin_reply(s, &u, uuid, content, clen, t)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: reply from %s to ticket %u: %s",
-		    m->from, number, sup_strerror(e));
+		say(LOG_NOTICE, "%s: reply from %s to ticket %u: %s",
+		    verdict(e), m->from, number, sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
@@ -361,8 +377,8 @@ take_new(struct store *s, const struct sup_conf *conf,
 			    "has that address (mail_create_users = no)",
 			    m->from);
 		else
-			say(LOG_NOTICE, "refused: new mail from %s: %s",
-			    m->from, sup_strerror(e));
+			say(LOG_NOTICE, "%s: new mail from %s: %s",
+			    verdict(e), m->from, sup_strerror(e));
 		return e == SUP_EEXIST ? EX_DATAERR : status_of(e);
 	}
 	if (!user_is_active(u.rec)) {
@@ -386,8 +402,8 @@ take_new(struct store *s, const struct sup_conf *conf,
 	tn.content_len = clen;
 	t->key_user = u.id;
 	if ((e = mailin_new_ticket(s, conf, &u, &tn, t)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: new mail from %s: %s", m->from,
-		    sup_strerror(e));
+		say(LOG_NOTICE, "%s: new mail from %s: %s", verdict(e),
+		    m->from, sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
