@@ -11,7 +11,10 @@
  * a new mail to the desk's address becomes a ticket (channel email) of
  * its sender.  Automatic, bulk and list mail, bounces, the desk's own
  * mail and a sender over mail_max_per_sender_hour are dropped and logged,
- * never answered.
+ * never answered.  A mail taken before (its Message-ID from the same
+ * From, as a new mail or to the same ticket, in the last 30 days:
+ * mailin.h) is answered 0 and posts nothing, so that the MTA's retry of
+ * a mail taken by a process that died before its exit is posted once.
  *
  * The recipient is --recipient, else $ORIGINAL_RECIPIENT or $RECIPIENT
  * (Postfix's local delivery and Exim set them), else the first address
@@ -19,8 +22,8 @@
  * desk.  The envelope sender is --sender, else $SENDER when set ("" is a
  * bounce's null sender).
  *
- * Exit status (sysexits.h), which the MTA acts on: 0 taken or dropped on
- * purpose; EX_DATAERR (65) a mail that can never be taken (too large,
+ * Exit status (sysexits.h), which the MTA acts on: 0 taken (now or
+ * before) or dropped on purpose; EX_DATAERR (65) a mail that can never be taken (too large,
  * unreadable, a forged or expired reply address, a sender refused, a
  * closed ticket: the MTA bounces it); EX_TEMPFAIL (75) the store busy or
  * failing (the MTA tries again later); EX_CONFIG (78) support.conf or
