@@ -23,7 +23,7 @@ the results read back through the API:
   before and delivered again after its ticket was closed is still 0;
   after 30 days (the test clock) the Message-ID is forgotten, and the
   expired entries trimmed;
-- another process holding a write lock on the ticket (tests/http/holdlock):
+- another process holding a write lock on the ticket (tests/holdlock):
   75 when the lock waits time out (lock_timeout_ms) and 75 when
   request_timeout_s passes first, nothing posted either way, and the next
   delivery of the same mail is taken once;
@@ -53,7 +53,7 @@ from support import (BUILD, REPO, T, TICKETS, check, eq, status,  # noqa: E402
                      set_conf_key, standard_server, check_no_leftovers, run_main)
 
 MAILIN = os.path.join(BUILD, "bin", "support-mailin")
-HOLDLOCK = os.path.join(BUILD, "tests", "http", "holdlock")
+HOLDLOCK = os.path.join(BUILD, "tests", "holdlock")
 CORPUS = os.path.join(REPO, "tests", "mail")
 SUPPORT = "help@example.com"
 srv = None
