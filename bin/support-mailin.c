@@ -11,7 +11,10 @@
  * a new mail to the desk's address becomes a ticket (channel email) of
  * its sender.  Automatic, bulk and list mail, bounces, the desk's own
  * mail and a sender over mail_max_per_sender_hour are dropped and logged,
- * never answered.
+ * never answered.  A mail taken before (its Message-ID from the same
+ * From, as a new mail or to the same ticket, in the last 30 days:
+ * mailin.h) is answered 0 and posts nothing, so that the MTA's retry of
+ * a mail taken by a process that died before its exit is posted once.
  *
  * The recipient is --recipient, else $ORIGINAL_RECIPIENT or $RECIPIENT
  * (Postfix's local delivery and Exim set them), else the first address
@@ -19,8 +22,8 @@
  * desk.  The envelope sender is --sender, else $SENDER when set ("" is a
  * bounce's null sender).
  *
- * Exit status (sysexits.h), which the MTA acts on: 0 taken or dropped on
- * purpose; EX_DATAERR (65) a mail that can never be taken (too large,
+ * Exit status (sysexits.h), which the MTA acts on: 0 taken (now or
+ * before) or dropped on purpose; EX_DATAERR (65) a mail that can never be taken (too large,
  * unreadable, a forged or expired reply address, a sender refused, a
  * closed ticket: the MTA bounces it); EX_TEMPFAIL (75) the store busy or
  * failing (the MTA tries again later); EX_CONFIG (78) support.conf or
@@ -112,6 +115,16 @@ status_of(sup_err e)
 	default:
 		return EX_DATAERR;
 	}
+}
+
+/*
+ * The word a log line of an error starts with: "deferred" when the MTA
+ * is told to try again (the store busy or failing), else "refused".
+ */
+static const char *
+verdict(sup_err e)
+{
+	return status_of(e) == EX_TEMPFAIL ? "deferred" : "refused";
 }
 
 /*
@@ -263,25 +276,25 @@ subject_of(const struct mail_in *m, const char **s, size_t *len)
  */
 static int
 take_reply(struct store *s, const struct mail_in *m, uint32_t number,
-    uint32_t uid)
+    uint32_t uid, struct mailin_take *t)
 {
 	uint8_t uuid[UUID_LEN];
 	struct sup_user u = { 0 }, sender = { 0 };
-	json_object *rec = NULL, *out = NULL;
-	char *content = NULL;
+	json_object *rec = NULL;
+	char *content = NULL, mstr[UUID_STRLEN + 1];
 	size_t clen = 0;
 	sup_err e;
 	int rc;
 
 	if ((e = mailin_ticket_uuid(s, number, uuid)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: reply from %s: ticket %u: %s",
-		    m->from, number, sup_strerror(e));
+		say(LOG_NOTICE, "%s: reply from %s: ticket %u: %s",
+		    verdict(e), m->from, number, sup_strerror(e));
 		return status_of(e);
 	}
 	if ((e = user_get(s, NULL, uid, &rec)) != SUP_OK ||
 	    (e = user_from_record(&u, rec)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: reply from %s: user %u of the reply "
-		    "address: %s", m->from, uid, sup_strerror(e));
+		say(LOG_NOTICE, "%s: reply from %s: user %u of the reply "
+		    "address: %s", verdict(e), m->from, uid, sup_strerror(e));
 		return status_of(e);
 	}
 	if (!user_is_active(u.rec)) {
@@ -295,17 +308,25 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 	 * address of that user, or a staff account's (a From is easily
 	 * forged, so it never makes the message anyone else's).
 	 */
+	t->key_user = uid;
 	if (!same_address(u.rec, m->from)) {
 		e = mailin_user(s, m->from, NULL, false, &sender);
+		if (e != SUP_OK && e != SUP_ENOTFOUND && e != SUP_EINVAL) {
+			say(LOG_NOTICE, "%s: reply from %s to ticket %u: its "
+			    "sender's account: %s", verdict(e), m->from,
+			    number, sup_strerror(e));
+			rc = status_of(e);
+			goto out;
+		}
 		if (e != SUP_OK || !user_is_staff(&sender) ||
 		    !user_is_active(sender.rec)) {
 			say(LOG_WARNING, "refused: reply to ticket %u for user "
 			    "%u from %s, who is neither that user nor staff",
 			    number, uid, m->from);
-			rc = e == SUP_OK || e == SUP_ENOTFOUND ||
-			    e == SUP_EINVAL ? EX_DATAERR : status_of(e);
+			rc = EX_DATAERR;
 			goto out;
 		}
+		t->key_user = sender.id;	/* its address is in the key */
 	}
 	if (m->text == NULL || m->text_len == 0) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u has no "
@@ -317,19 +338,23 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	if ((e = msg_post_channel(s, &u, uuid, content, clen, CH_EMAIL,
-	    &out)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: reply from %s to ticket %u: %s",
-		    m->from, number, sup_strerror(e));
+	if ((e = mailin_reply(s, &u, uuid, content, clen, t)) != SUP_OK) {
+		say(LOG_NOTICE, "%s: reply from %s to ticket %u: %s",
+		    verdict(e), m->from, number, sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
-	say(LOG_INFO, "taken: reply from %s posted on ticket %u as user %u "
-	    "(%s)", m->from, number, uid, m->message_id ? m->message_id :
-	    "no Message-ID");
+	uuid_format(t->message, mstr);
+	if (t->duplicate)
+		say(LOG_INFO, "taken: duplicate of %s: the reply from %s to "
+		    "ticket %u (%s) was taken before", mstr, m->from, number,
+		    m->message_id);
+	else
+		say(LOG_INFO, "taken: reply from %s posted on ticket %u as "
+		    "user %u, message %s (%s)", m->from, number, uid, mstr,
+		    m->message_id ? m->message_id : "no Message-ID: not kept");
 	rc = 0;
 out:
-	json_object_put(out);
 	free(content);
 	user_clear(&u);
 	user_clear(&sender);
@@ -339,12 +364,11 @@ out:
 /* A new mail: a new ticket of its sender, channel email. */
 static int
 take_new(struct store *s, const struct sup_conf *conf,
-    const struct mail_in *m)
+    const struct mail_in *m, struct mailin_take *t)
 {
 	struct sup_user u = { 0 };
 	struct ticket_new tn = { .priority = PRI_NORMAL, .channel = CH_EMAIL };
-	json_object *out = NULL;
-	char *content = NULL, ustr[UUID_STRLEN + 1];
+	char *content = NULL, ustr[UUID_STRLEN + 1], mstr[UUID_STRLEN + 1];
 	size_t clen = 0;
 	sup_err e;
 	int rc;
@@ -356,8 +380,8 @@ take_new(struct store *s, const struct sup_conf *conf,
 			    "has that address (mail_create_users = no)",
 			    m->from);
 		else
-			say(LOG_NOTICE, "refused: new mail from %s: %s",
-			    m->from, sup_strerror(e));
+			say(LOG_NOTICE, "%s: new mail from %s: %s",
+			    verdict(e), m->from, sup_strerror(e));
 		return e == SUP_EEXIST ? EX_DATAERR : status_of(e);
 	}
 	if (!user_is_active(u.rec)) {
@@ -379,18 +403,25 @@ take_new(struct store *s, const struct sup_conf *conf,
 	subject_of(m, &tn.subject, &tn.subject_len);
 	tn.content = content;
 	tn.content_len = clen;
-	if ((e = ticket_create(s, conf, &u, &tn, &out)) != SUP_OK) {
-		say(LOG_NOTICE, "refused: new mail from %s: %s", m->from,
-		    sup_strerror(e));
+	t->key_user = u.id;
+	if ((e = mailin_new_ticket(s, conf, &u, &tn, t)) != SUP_OK) {
+		say(LOG_NOTICE, "%s: new mail from %s: %s", verdict(e),
+		    m->from, sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
-	uuid_format(tn.uuid, ustr);
-	say(LOG_INFO, "taken: new mail from %s is ticket %s (%s)", m->from,
-	    ustr, m->message_id ? m->message_id : "no Message-ID");
+	uuid_format(t->ticket, ustr);
+	uuid_format(t->message, mstr);
+	if (t->duplicate)
+		say(LOG_INFO, "taken: duplicate of %s: the new mail from %s "
+		    "(%s) was taken before, ticket %s", mstr, m->from,
+		    m->message_id, ustr);
+	else
+		say(LOG_INFO, "taken: new mail from %s is ticket %s, message "
+		    "%s (%s)", m->from, ustr, mstr, m->message_id ?
+		    m->message_id : "no Message-ID: not kept");
 	rc = 0;
 out:
-	json_object_put(out);
 	free(content);
 	user_clear(&u);
 	return rc;
@@ -417,7 +448,10 @@ main(int argc, char **argv)
 	struct sup_conf conf;
 	struct mail_in m;
 	struct store s;
-	uint8_t key[REPLY_KEY_LEN];
+	uint8_t key[REPLY_KEY_LEN], seen[MAILIN_SEEN_KEY_LEN];
+	uint8_t prev[UUID_LEN];
+	char pstr[UUID_STRLEN + 1];
+	struct mailin_take take = { 0 };
 	uint32_t number = 0, uid = 0;
 	bool reply, over, store_open_ok = false, have_key;
 	char *buf = NULL;
@@ -527,7 +561,34 @@ main(int argc, char **argv)
 		goto out;
 	}
 	store_open_ok = true;
-	if ((e = mailin_rate_take(&s, m.from, time_now_us(),
+	/*
+	 * A mail taken before (its Message-ID from this sender, to this
+	 * ticket or as a new mail) is a delivery again: answered as taken
+	 * before anything else is looked at, so that it is neither counted
+	 * nor refused for what changed since (a closed ticket, the open
+	 * ticket limit).  The take looks again in its transaction, for two
+	 * deliveries at once.
+	 */
+	take.now_us = time_now_us();
+	if (mailin_seen_key(m.from, m.message_id, reply ? number : 0, seen)) {
+		take.key = seen;
+		e = mailin_seen_get(&s, NULL, seen, take.now_us, prev);
+		if (e == SUP_OK) {
+			uuid_format(prev, pstr);
+			say(LOG_INFO, "taken: duplicate of %s: the mail from %s "
+			    "(%s) was taken before", pstr, m.from,
+			    m.message_id);
+			rc = 0;
+			goto out;
+		}
+		if (e != SUP_ENOTFOUND) {
+			say(LOG_ERR, "mail from %s: the store: %s", m.from,
+			    sup_strerror(e));
+			rc = status_of(e);
+			goto out;
+		}
+	}
+	if ((e = mailin_rate_take(&s, m.from, take.now_us,
 	    conf.mail_max_per_sender_hour, &over)) != SUP_OK) {
 		say(LOG_ERR, "mail from %s: the store: %s", m.from,
 		    sup_strerror(e));
@@ -541,7 +602,8 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	rc = reply ? take_reply(&s, &m, number, uid) : take_new(&s, &conf, &m);
+	rc = reply ? take_reply(&s, &m, number, uid, &take) :
+	    take_new(&s, &conf, &m, &take);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (store_open_ok)

@@ -476,13 +476,14 @@ cmd_user_erase(const struct sup_conf *conf SUP_UNUSED, struct store *s,
 	}
 	printf("erased user %s (now \"" USER_ERASED_NAME_FMT "\"): %ld "
 	    "session%s, %ld saved view%s, %ld canned response%s, %ld presence "
-	    "mark%s, %ld mail%s of the outbox, %ld mail-in count%s removed, "
-	    "%ld event%s rewritten\n", argv[1], id,
-	    st.sessions, st.sessions == 1 ? "" : "s", st.views,
+	    "mark%s, %ld mail%s of the outbox, %ld mail-in count%s, %ld "
+	    "mail-in Message-ID%s removed, %ld event%s rewritten\n", argv[1],
+	    id, st.sessions, st.sessions == 1 ? "" : "s", st.views,
 	    st.views == 1 ? "" : "s", st.canned, st.canned == 1 ? "" : "s",
 	    st.marks, st.marks == 1 ? "" : "s", st.mails,
 	    st.mails == 1 ? "" : "s", st.senders, st.senders == 1 ? "" : "s",
-	    st.events, st.events == 1 ? "" : "s");
+	    st.seen, st.seen == 1 ? "" : "s", st.events,
+	    st.events == 1 ? "" : "s");
 	return 0;
 }
 

@@ -259,6 +259,7 @@ struct post_args {
 	const uint8_t *last_seen;
 	int channel;		/* enum ticket_channel, -1: not said */
 	const struct att_batch *files;	/* may be NULL */
+	uint8_t *posted;	/* out: the new message's uuid; NULL */
 	json_object *out, *newer;
 };
 
@@ -380,6 +381,8 @@ post_txn(struct store *s, DB_TXN *txn, void *arg)
 	if ((e = msg_insert_att(s, txn, key, u->id, a->content, a->len,
 	    a->html, a->internal, from_user, a->files, &m)) != SUP_OK)
 		goto out;
+	if (a->posted != NULL)
+		memcpy(a->posted, key + UUID_LEN + 8, UUID_LEN);
 	view_begin(&v, s, txn, u);
 	e = view_message(&v, m.p, m.len, &a->out);
 	view_end(&v);
@@ -513,6 +516,23 @@ msg_post_channel(struct store *s, const struct sup_user *u,
 	}
 	return post(s, u, ticket, content, len, false, NULL, channel, NULL,
 	    out, NULL);
+}
+
+sup_err
+msg_post_channel_in(struct store *s, DB_TXN *txn, const struct sup_user *u,
+    const uint8_t ticket[UUID_LEN], const char *content, size_t len,
+    const char *html, int channel, uint8_t uuid[UUID_LEN])
+{
+	struct post_args a = { .u = u, .ticket = ticket, .content = content,
+		.len = len, .html = html, .channel = channel, .posted = uuid };
+	sup_err e;
+
+	if (channel < 0 || channel >= CH_MAX)
+		return SUP_EINVAL;
+	e = post_txn(s, txn, &a);
+	json_object_put(a.out);
+	json_object_put(a.newer);
+	return e;
 }
 
 /* --- Edit and delete (staff) ---------------------------------------- */

@@ -126,6 +126,20 @@ sup_err msg_post_channel(struct store *s, const struct sup_user *u,
     int channel, json_object **out);
 
 /*
+ * msg_post_channel inside the caller's transaction txn (which also writes
+ * what goes with the message: support-mailin's record of the mail's
+ * Message-ID, mailin.h), with html the content as msg_render made it
+ * (before the transaction: no lock is held for the render; NULL: rendered
+ * here), without the message as u sees it: uuid gets the new message's.
+ * The same checks, writes and message.posted event; on a deadlock the
+ * caller's store_run runs the whole transaction again.
+ */
+sup_err msg_post_channel_in(struct store *s, DB_TXN *txn,
+    const struct sup_user *u, const uint8_t ticket[UUID_LEN],
+    const char *content, size_t len, const char *html, int channel,
+    uint8_t uuid[UUID_LEN]);
+
+/*
  * The thread as u sees it, oldest first; after (may be NULL) keeps only the
  * messages after that one (SUP_ENOTFOUND when it is not in this ticket).
  * etag gets the thread's current tag; when it equals one in if_none_match

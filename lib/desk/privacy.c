@@ -698,6 +698,9 @@ rest:
 	if (sc.email != NULL && (e = mailin_sender_forget(s, sc.email,
 	    &st->senders)) != SUP_OK)
 		goto out;
+	/* By the id, which stays: an erasure cut short finishes them. */
+	if ((e = mailin_seen_forget_user(s, id, &st->seen)) != SUP_OK)
+		goto out;
 	if ((e = event_rewrite(s, false, INT64_MAX, scrub_event, &sc,
 	    &st->events, NULL)) != SUP_OK)
 		goto out;

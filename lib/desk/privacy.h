@@ -31,6 +31,7 @@ struct erase_stats {
 	long sessions, views, canned, marks, events, audit;
 	long mails;		/* deliveries dropped from the outbox */
 	long senders;		/* support-mailin's counts of its address */
+	long seen;		/* support-mailin's kept Message-IDs of it */
 };
 
 /*
@@ -39,7 +40,8 @@ struct erase_stats {
  * sessions, tokens, login throttle records, presence marks, saved views
  * and personal canned responses go, the outbox's deliveries to it or
  * about its tickets (any state: their bytes hold its name and address)
- * and support-mailin's counts of its address go, and every event of the log (and
+ * and support-mailin's counts of its address and the Message-IDs it
+ * keeps of the mails from it (mailin_seen_forget_user) go, and every event of the log (and
  * every row of the audit log, which keeps copies of them) is rewritten
  * without its name, e-mail and display name (any string equal
  * to one of them becomes "Deleted user") and, for the events by or about

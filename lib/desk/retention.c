@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "counter.h"
 #include "event.h"
+#include "mailin.h"
 #include "msg.h"
 #include "outbox.h"
 #include "presence.h"
@@ -90,7 +91,8 @@ count_add(struct store *s, DB_TXN *txn, enum record_counter kind, int64_t id,
  * its messages, its presence marks, its reminder markers and rating
  * (its facts stay with the statistics' numbers), the text of its audit
  * rows (audit_forget_ticket: who and when stay), its documents in the
- * search index, its t_recent entry, its record (the associated indexes
+ * search index, the Message-IDs of the mails that made its messages
+ * (mailin_seen_forget_ticket), its t_recent entry, its record (the associated indexes
  * follow), then its counts, last as every writer does.  A ticket is
  * closed, so not active: "active:ID" is not its.
  */
@@ -115,7 +117,8 @@ purge_one(struct store *s, DB_TXN *txn, const struct record_ticket *t,
 	    SUP_OK || (e = remind_forget(s, txn, t->uuid)) != SUP_OK ||
 	    (e = stats_forget_rating(s, txn, t->uuid)) != SUP_OK ||
 	    (e = audit_forget_ticket(s, txn, t->uuid)) != SUP_OK ||
-	    (e = search_forget_ticket(s, txn, t->uuid)) != SUP_OK)
+	    (e = search_forget_ticket(s, txn, t->uuid)) != SUP_OK ||
+	    (e = mailin_seen_forget_ticket(s, txn, t->uuid, NULL)) != SUP_OK)
 		return e;
 	rc = recent->del(recent, txn, &rk, 0);
 	if (rc != 0 && rc != DB_NOTFOUND)

@@ -356,6 +356,7 @@ create_txn(struct store *s, DB_TXN *txn, void *arg)
 	uuid_gen_time(t.uuid, now);
 	memcpy(a->in->uuid, t.uuid, UUID_LEN);
 	msg_key_new(mkey, t.uuid, now);
+	memcpy(a->in->message, mkey + UUID_LEN + 8, UUID_LEN);
 	t.number = number;
 	t.subject = (char *)a->in->subject;
 	t.subject_len = a->in->subject_len;

@@ -40,6 +40,7 @@ struct ticket_new {
 	const struct att_batch *files;	/* the first message's files
 					 * (attach.h: checked), or NULL */
 	uint8_t uuid[UUID_LEN];		/* out: the new ticket's */
+	uint8_t message[UUID_LEN];	/* out: its first message's */
 };
 
 /*

@@ -5,8 +5,9 @@
  * Input: one mail.  It is parsed with GMime (mail_parse), screened
  * (mail_screen, with and without a null envelope sender), its recipients
  * searched for a reply token, each found checked with a fixed key
- * (reply_token_check), and its text escaped for Markdown as support-mailin
- * does; the same bytes also go through the HTML-to-text converter and the
+ * (reply_token_check), its Message-ID made a key as support-mailin keeps
+ * it (mailin_seen_key: the same key with the Message-ID in <> again), and
+ * its text escaped for Markdown as support-mailin does; the same bytes also go through the HTML-to-text converter and the
  * reply trimmer on their own.  Checked: the text is valid UTF-8 without
  * NUL or control characters other than newline and tab, and the trimmer
  * only shrinks.  Build with ./configure CC=clang --enable-fuzzing; the
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mailin.h"
 #include "mailparse.h"
 #include "replytoken.h"
 
@@ -55,8 +57,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sbuf sb = { 0 };
 	const char *tok;
 	uint32_t number, user;
+	uint8_t seen[MAILIN_SEEN_KEY_LEN], again[MAILIN_SEEN_KEY_LEN];
 	size_t len;
-	char *copy;
+	char *copy, *wrapped;
 
 	if (mail_parse((const char *)data, size, &m) == SUP_OK) {
 		(void)mail_screen(&m, "help@example.com", NULL);
@@ -66,6 +69,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (reply_token_find(m.rcpt[i], &tok, &len))
 				(void)reply_token_check(key, tok, len, 20000,
 				    &number, &user);
+		if (m.from != NULL && m.message_id != NULL &&
+		    (wrapped = malloc(strlen(m.message_id) + 3)) != NULL) {
+			bool had = mailin_seen_key(m.from, m.message_id, 7,
+			    seen);
+			snprintf(wrapped, strlen(m.message_id) + 3, "<%s>",
+			    m.message_id);
+			if (mailin_seen_key(m.from, wrapped, 7, again) != had ||
+			    (had && memcmp(seen, again, sizeof(seen)) != 0))
+				abort();
+			free(wrapped);
+		}
 		if (m.text != NULL) {
 			if (strlen(m.text) != m.text_len ||
 			    !clean_utf8((const unsigned char *)m.text,

@@ -11,10 +11,22 @@ the results read back through the API:
 - a reply to a signed reply address (supportctl reply-token) is a message
   on that ticket from the token's user (status moved, as from the web),
   from the envelope recipient (--recipient, $ORIGINAL_RECIPIENT) or the
-  headers; replayed, it is taken again (by design); from a staff address
-  it is taken as the token's user; from anyone else, forged, expired,
-  malformed or upper-cased, or to a closed ticket, it is refused (65) and
-  nothing changes;
+  headers; from a staff address it is taken as the token's user; from
+  anyone else, forged, expired, malformed or upper-cased, or to a closed
+  ticket, it is refused (65) and nothing changes;
+- a mail delivered again (its Message-ID, from the same sender, to the
+  same ticket or as a new mail) is answered 0, logged "duplicate of
+  <message>", and posts nothing: a new mail piped twice is one ticket, a
+  reply replayed is one message (its token still takes a new reply with
+  a new Message-ID); the same Message-ID from another sender is another
+  mail; a mail without Message-ID is taken each time; a reply taken
+  before and delivered again after its ticket was closed is still 0;
+  after 30 days (the test clock) the Message-ID is forgotten, and the
+  expired entries trimmed;
+- another process holding a write lock on the ticket (tests/holdlock):
+  75 when the lock waits time out (lock_timeout_ms) and 75 when
+  request_timeout_s passes first, nothing posted either way, and the next
+  delivery of the same mail is taken once;
 - auto-replies, bulk and list mail, a DSN bounce, a null sender, the
   desk's own mail are dropped (0) and logged, and make nothing;
 - an unknown sender is refused (65) unless mail_create_users = yes, which
@@ -41,6 +53,7 @@ from support import (BUILD, REPO, T, TICKETS, check, eq, status,  # noqa: E402
                      set_conf_key, standard_server, check_no_leftovers, run_main)
 
 MAILIN = os.path.join(BUILD, "bin", "support-mailin")
+HOLDLOCK = os.path.join(BUILD, "tests", "holdlock")
 CORPUS = os.path.join(REPO, "tests", "mail")
 SUPPORT = "help@example.com"
 srv = None
@@ -72,6 +85,37 @@ def mailin(data, *args, conf=None, env=None, timeout=60):
                        stderr=subprocess.PIPE, timeout=timeout,
                        preexec_fn=become_owner if owner else None)
     return p.returncode, p.stderr.decode(errors="replace")
+
+
+def with_id(data, msgid):
+    """The mail data with its Message-ID made msgid (None: without one)."""
+    line = b"" if msgid is None else b"Message-ID: <" + msgid.encode() + b">"
+    out, n = re.subn(rb"(?mi)^Message-ID: .*\n", line + (b"\n" if line else b""), data, count=1)
+    check(n == 1, "the mail has a Message-ID to change")
+    return out
+
+
+def as_owner():
+    owner = srv.store_owner()
+    if not owner:
+        return None
+
+    def become_owner():
+        os.setgroups([])
+        os.setgid(owner[1])
+        os.setuid(owner[0])
+    return become_owner
+
+
+def seen_records():
+    """The records of mail_seen.db (db5.3_dump: one key and one data
+    line each after HEADER=END)."""
+    data = os.path.join(srv.var, "data")
+    p = subprocess.run(["db5.3_dump", "-h", data, os.path.join(data, "mail_seen.db")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    check(p.returncode == 0, "db5.3_dump: %s" % p.stderr.decode(errors="replace"))
+    lines = p.stdout.decode().split("HEADER=END\n", 1)[1].splitlines()
+    return [l.strip() for l in lines if l.startswith(" ")][0::2]
 
 
 def conf_copy(name, **keys):
@@ -121,7 +165,7 @@ def reply_address(number, user, days=None):
 
 def body():
     global srv
-    srv = standard_server(conf={("support", "support_email"): SUPPORT})
+    srv = standard_server(conf={("support", "support_email"): SUPPORT}, clock=True)
     state = {}
 
     with T.case("a new plain mail is a ticket of its sender, channel email, quote and "
@@ -139,6 +183,35 @@ def body():
               and "&amp;" in m[0]["content_html"], "shown literally: %r" % m[0]["content_html"])
         check("<error" not in m[0]["content_html"], "no raw tag in the HTML: %r" % m[0]["content_html"])
         state["t1"] = t
+
+    with T.case("the same mail piped again (the MTA's retry): 0, one ticket, one message, "
+                "logged as a duplicate of its message"):
+        before = count_all()
+        rc, err = mailin(corpus("new-plain.eml"))
+        eq(rc, 0, "exit status (%s)" % err)
+        first = messages("alice", state["t1"]["uuid"])[0]["uuid"]
+        check("taken: duplicate of %s" % first in err, "logged: %r" % err)
+        eq(count_all(), before, "no second ticket")
+        eq(len(messages("alice", state["t1"]["uuid"])), 1, "one message")
+        eq(len([t for t in tickets("alice") if t["subject"] == state["t1"]["subject"]]), 1,
+           "one ticket of that subject")
+
+    with T.case("the same Message-ID from another sender (bob) is another mail: his own ticket"):
+        data = corpus("new-plain.eml").replace(b"Alice Example <alice@example.com>",
+                                               b"Bob <bob@example.com>")
+        rc, err = mailin(data)
+        eq(rc, 0, "exit status (%s)" % err)
+        check("duplicate" not in err, "not a duplicate: %r" % err)
+        ticket_by_subject("bob", state["t1"]["subject"])
+
+    with T.case("a mail without Message-ID, piped twice: taken twice (nothing to know it by)"):
+        data = with_id(corpus("new-plain.eml"), None).replace(b"jammed", b"jammed (no id)")
+        for i in range(2):
+            rc, err = mailin(data)
+            eq(rc, 0, "exit status %d (%s)" % (i, err))
+            check("no Message-ID" in err, "logged: %r" % err)
+        found = [t for t in tickets("alice") if t["subject"].endswith("(no id)")]
+        eq(len(found), 2, "two tickets")
 
     with T.case("the event log has ticket.created with channel email by alice"):
         p = srv.ctl("events")
@@ -255,10 +328,20 @@ def body():
         check(ev and t1["uuid"] in ev[-1] and '"channel":"email"' in ev[-1],
               "message.posted event with channel email: %r" % ev[-1:])
 
-    with T.case("replayed, the same reply is taken again (a token lasts until its day)"):
+    with T.case("replayed, the same reply is a duplicate: 0, nothing posted"):
+        before = messages("alice", t1["uuid"])
         rc, err = mailin(corpus("reply.eml", REPLY=state["addr"]))
         eq(rc, 0, "exit status (%s)" % err)
-        eq(len(messages("alice", t1["uuid"])), 3, "three messages")
+        check("taken: duplicate of %s" % before[-1]["uuid"] in err, "logged: %r" % err)
+        eq(len(messages("alice", t1["uuid"])), 2, "still two messages")
+
+    with T.case("the token still takes a new reply (a new Message-ID) until its day"):
+        data = with_id(corpus("reply.eml", REPLY=state["addr"]), "reply-1b@example.com")
+        rc, err = mailin(data.replace(b"It works again", b"Works again, second note"))
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("alice", t1["uuid"])
+        eq(len(m), 3, "three messages")
+        check(m[-1]["content"].startswith("Works again, second note"), "the new one: %r" % m[-1]["content"])
 
     with T.case("the envelope recipient counts: $ORIGINAL_RECIPIENT, an Outlook quote trimmed"):
         data = corpus("outlook-reply.eml", REPLY=SUPPORT)
@@ -276,7 +359,8 @@ def body():
         t = ticket_by_subject("alice", "RE: [#1] The printer")
         eq(t["channel"], "email", "a new ticket instead")
 
-    with T.case("a staff sender (carol) on alice's reply address: taken, as alice"):
+    with T.case("a staff sender (carol) on alice's reply address, alice's Message-ID: "
+                "not a duplicate (another sender), taken as alice"):
         data = corpus("reply.eml", REPLY=state["addr"]).replace(
             b"From: Alice Example <alice@example.com>", b"From: carol@example.com")
         data = data.replace(b"It works", b"Carol: it works")
@@ -284,6 +368,50 @@ def body():
         eq(rc, 0, "exit status (%s)" % err)
         m = messages("alice", t1["uuid"])
         eq(m[-1]["sender"]["username"], "alice", "posted as the token's user")
+
+    def held(conf, mail, want_in_err):
+        """Pipe mail with conf while holdlock holds t1's record: (rc, err, secs)."""
+        e = srv.env()
+        e["SUPPORT_CONF"] = srv.conf
+        h = subprocess.Popen([HOLDLOCK, "tickets.db", t1["uuid"]], env=e, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=as_owner())
+        try:
+            eq(h.stdout.readline(), b"held\n", "the lock is held")
+            t0 = time.time()
+            rc, err = mailin(mail, conf=conf)
+            secs = time.time() - t0
+        finally:
+            h.stdin.close()
+            hrc = h.wait(timeout=30)
+            h.stdout.close()
+            herr = h.stderr.read().decode(errors="replace")
+            h.stderr.close()
+        eq(hrc, 0, "holdlock let go (%s)" % herr)
+        check(want_in_err in err, "logged %r: %r" % (want_in_err, err))
+        return rc, err, secs
+
+    for desc, keys, why, msgid in (
+            ("its lock waits time out (lock_timeout_ms = 100)", {"lock_timeout_ms": "100"},
+             "deferred", "busy-1@example.com"),
+            ("request_timeout_s (2) passes first", {"request_timeout_s": "2"},
+             "request_timeout_s", "busy-2@example.com")):
+        with T.case("another process holds a write lock on the ticket, %s: 75, nothing posted; "
+                    "the next delivery is taken, once" % desc):
+            data = with_id(corpus("reply.eml", REPLY=state["addr"]), msgid).replace(
+                b"It works again", b"Busy " + msgid.encode())
+            n = len(messages("alice", t1["uuid"]))
+            rc, err, secs = held(conf_copy("busy.conf", **keys), data, why)
+            eq(rc, 75, "exit status (%s)" % err)
+            check(secs < 20, "within its deadline: %.1f s" % secs)
+            eq(len(messages("alice", t1["uuid"])), n, "nothing posted")
+            rc, err = mailin(data)
+            eq(rc, 0, "the MTA's retry (%s)" % err)
+            check("duplicate" not in err, "not a duplicate: %r" % err)
+            eq(len(messages("alice", t1["uuid"])), n + 1, "posted")
+            rc, err = mailin(data)
+            eq(rc, 0, "once more (%s)" % err)
+            check("duplicate" in err, "a duplicate: %r" % err)
+            eq(len(messages("alice", t1["uuid"])), n + 1, "posted once")
 
     def refused(desc, data, why, **kw):
         with T.case(desc):
@@ -312,7 +440,7 @@ def body():
             corpus("reply.eml", REPLY=addr.replace(tok, tok[:10] + "01890189" + tok[18:])), "malformed")
 
     with T.case("help+billing@ (not a token's length) is the desk's address: a new ticket"):
-        data = corpus("new-plain.eml").replace(b"jammed", b"jammed (billing)")
+        data = with_id(corpus("new-plain.eml"), "billing@example.com").replace(b"jammed", b"jammed (billing)")
         rc, err = mailin(data, "--recipient", "help+billing@example.com")
         eq(rc, 0, "exit status (%s)" % err)
         ticket_by_subject("alice", "The printer on floor 3 is jammed (billing)")
@@ -321,16 +449,24 @@ def body():
         r = srv.client("dave").patch(TICKETS + t1["uuid"] + "/", {"status": "closed"})
         status(r, 200, "close")
         n = len(messages("alice", t1["uuid"]))
-        rc, err = mailin(corpus("reply.eml", REPLY=addr))
+        rc, err = mailin(with_id(corpus("reply.eml", REPLY=addr), "after-close@example.com"))
         eq(rc, 65, "exit status (%s)" % err)
+        eq(len(messages("alice", t1["uuid"])), n, "nothing posted")
+
+    with T.case("a reply taken before its ticket was closed, delivered again: 0 (it was taken), "
+                "not a bounce"):
+        n = len(messages("alice", t1["uuid"]))
+        rc, err = mailin(corpus("reply.eml", REPLY=addr))
+        eq(rc, 0, "exit status (%s)" % err)
+        check("duplicate" in err, "logged: %r" % err)
         eq(len(messages("alice", t1["uuid"])), n, "nothing posted")
 
     with T.case("more than mail_max_per_sender_hour from one sender: dropped (0)"):
         conf = conf_copy("rate.conf", mail_create_users="yes", mail_max_per_sender_hour="2")
         rcs = []
         for i in range(3):
-            data = corpus("new-plain.eml").replace(b"alice@example.com", b"rate@example.net").replace(
-                b"jammed", b"jammed %d" % i)
+            data = with_id(corpus("new-plain.eml"), "rate-%d@example.net" % i).replace(
+                b"alice@example.com", b"rate@example.net").replace(b"jammed", b"jammed %d" % i)
             rc, err = mailin(data, conf=conf)
             rcs.append(rc)
         eq(rcs, [0, 0, 0], "exit statuses")
@@ -385,9 +521,31 @@ def body():
             f.write(re.sub(r"(?m)^secret_file\s*=.*$", "", text))
         rc, err = mailin(corpus("reply.eml", REPLY=addr), conf=conf)
         eq(rc, 78, "reply (%s)" % err)
-        data = corpus("new-plain.eml").replace(b"jammed", b"jammed (no secret)")
+        data = with_id(corpus("new-plain.eml"), "no-secret@example.com").replace(
+            b"jammed", b"jammed (no secret)")
         rc, err = mailin(data, conf=conf)
         eq(rc, 0, "new mail (%s)" % err)
+
+    with T.case("30 days on (the test clock): the Message-ID is forgotten, the mail taken again, "
+                "the expired entries trimmed"):
+        data = with_id(corpus("new-plain.eml"), "expiry@example.com").replace(
+            b"alice@example.com", b"carol@example.com").replace(b"jammed", b"jammed (expiry)")
+        rc, err = mailin(data)
+        eq(rc, 0, "first (%s)" % err)
+        srv.move_clock(29 * 86400)
+        rc, err = mailin(data)
+        check(rc == 0 and "duplicate" in err, "29 days on: a duplicate (%d, %s)" % (rc, err))
+        old = seen_records()
+        srv.move_clock(2 * 86400)
+        rc, err = mailin(data)
+        eq(rc, 0, "31 days on (%s)" % err)
+        check("duplicate" not in err, "taken again: %r" % err)
+        eq(len([t for t in tickets("carol") if t["subject"].endswith("(expiry)")]), 2, "two tickets")
+        now = seen_records()
+        check(len(now) < len(old), "trimmed: %d records, %d before" % (len(now), len(old)))
+        # Its own expired record is written over when the trim did not reach it.
+        check(len(old) > 16 and len(now) == len(old) - 16 or len(old) <= 16 and len(now) == 1,
+              "16 at most removed a mail, the new one kept: %d, %d before" % (len(now), len(old)))
 
     with T.case("the store's check passes after all of it"):
         srv.stop()

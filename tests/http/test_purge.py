@@ -11,11 +11,15 @@ test clock:
   messages stay, their author shown as a deleted user; the name and e-mail
   are in no record of any .db file of the store (`db5.3_dump`); the last
   admin cannot be erased.
+- support-mailin's kept Message-IDs (mail_seen.db, docs/mailin.md): the
+  entry of a purged ticket's mail and the entries of an erased user's
+  mails go with them (their keys computed here as the desk does).
 
 Run from the repo root of a built tree:  python3 tests/http/test_purge.py
 """
 
 import glob
+import hashlib
 import json
 import os
 import subprocess
@@ -97,6 +101,25 @@ def verify_clean():
     check("0 problems found" in out, "db verify: %s" % out)
 
 
+def seen_key(sender, subject):
+    """The hex of mail_seen's key of mail_in(sender, subject)'s new mail
+    (mailin_seen_key: tag, ticket number 0 for a new mail, the address in
+    lower case, the Message-ID, its domain in lower case)."""
+    msgid = "%s@example.org" % subject.replace(" ", ".")
+    return hashlib.sha256(b"support-mailin-seen-v1\0" + b"\0\0\0\0" + sender.lower().encode() +
+                          b"\0" + msgid.encode()).hexdigest()
+
+
+def seen_keys():
+    """The keys of mail_seen.db's records, in hex (db5.3_dump)."""
+    data = os.path.join(srv.var, "data")
+    p = subprocess.run(["db5.3_dump", "-h", data, os.path.join(data, "mail_seen.db")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    check(p.returncode == 0, "db5.3_dump: %s" % p.stderr.decode(errors="replace"))
+    lines = p.stdout.decode().split("HEADER=END\n", 1)[1].splitlines()
+    return [l.strip() for l in lines if l.startswith(" ")][0::2]
+
+
 def make(client, subject, message="Hello."):
     r = client.post(TICKETS, {"subject": subject, "initial_message": message})
     status(r, 201, "open %r" % subject)
@@ -155,7 +178,10 @@ def test_purge():
     status(carol.patch(TICKETS + old_a + "/", {"subject": "Old closed one (renamed)"}), 200, "rename")
     status(carol.post(TICKETS + old_a + "/messages/", {"content": "a note", "is_internal": True}), 201)
     close(old_a)
-    old_b = make(bob, "Old closed two")
+    # By mail: support-mailin keeps its Message-ID, which the purge removes.
+    mail_in("bob@example.com", "Old closed two")
+    old_b = [t["uuid"] for t in bob.get(TICKETS + "?page_size=100").json["results"]
+             if t["subject"] == "Old closed two"][0]
     close(old_b)
     old_touched = make(bob, "Old closed, then changed")
     close(old_touched)
@@ -182,6 +208,8 @@ def test_purge():
         check(any(c["from"] == "an answer" for r in rows for c in r["changed"]), "the edit's row: %s" % rows)
         check(any(c["from"] == "Old closed one" for r in rows for c in r["changed"]), "the rename's row")
         audit_before = audit_rows()
+        check(seen_key("bob@example.com", "Old closed two") in seen_keys(),
+              "mail_seen.db keeps the Message-ID of the mail that made one: %s" % seen_keys())
         out = ctl_ok("purge_old_tickets", "--dry-run")
         check("2 tickets (4 messages) would be purged" in out, "dry run says: %r" % out)
         eq(staff_view(), before, "the lists")
@@ -227,6 +255,10 @@ def test_purge():
 
     with T.case("db verify is clean after the purge"):
         verify_clean()
+
+    with T.case("the Message-ID of the purged ticket's mail is no longer kept"):
+        check(seen_key("bob@example.com", "Old closed two") not in seen_keys(),
+              "mail_seen.db: %s" % seen_keys())
 
     with T.case("the events about purged tickets are emptied, their numbers kept; others whole"):
         evs = events()
@@ -350,6 +382,8 @@ def test_export_erase():
         eq(len(ticket_by_mail), 1, "her mail made a ticket")
         check(ERIN_EMAIL.lower().encode() in dump_one("mail_senders.db").lower(),
               "mail_senders.db holds her address")
+        check(seen_key(ERIN_EMAIL, "Erin by mail") in seen_keys(),
+              "mail_seen.db holds her mail's key: %s" % seen_keys())
 
     dump = dump_all().lower()
     check(ERIN.lower() in dump and ERIN_EMAIL.lower() in dump, "the dump holds her name before")
@@ -357,7 +391,8 @@ def test_export_erase():
     with T.case("user erase: the name and e-mail are in no record of the store"):
         out = ctl_ok("user", "erase", ERIN)
         check(out.startswith("erased user %s" % ERIN), "says: %r" % out)
-        check(" 1 mail-in count " in out, "says: %r" % out)
+        check(" 1 mail-in count, 1 mail-in Message-ID removed" in out, "says: %r" % out)
+        check(seen_key(ERIN_EMAIL, "Erin by mail") not in seen_keys(), "her mail's key is gone")
         dump = dump_all().lower()
         for word in (ERIN, ERIN_EMAIL, ERIN_DISPLAY):
             check(word.lower() not in dump, "%r still in a db5.3_dump of the store" % word)

@@ -5,7 +5,9 @@
  * the key from secret_file (and the rating link's, another one); the
  * address made and found.  And the store's
  * side of mail in (lib/desk/mailin.c): the hourly count per sender, a
- * ticket by its number, the account of a sender.
+ * ticket by its number, the account of a sender, the Message-IDs of the
+ * mails taken (a delivery again posts nothing; their scope, expiry and
+ * trim, and their removal by a purge and an erasure).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "areas.h"
 #include "conf.h"
 #include "mailin.h"
+#include "msg.h"
 #include "ratelink.h"
 #include "replytoken.h"
 #include "sup.h"
@@ -283,6 +286,147 @@ test_store(void)
 	tap_rmtree(dir);
 }
 
+/* The records of mail_seen (the area's second database). */
+static int64_t
+seen_count(struct store *st)
+{
+	int64_t n = -1;
+
+	store_count_db(store_db(st, AREA_MAILIN, 1), &n);
+	return n;
+}
+
+static void
+test_seen(void)
+{
+	char dir[64];
+	struct sup_conf conf;
+	struct store st;
+	struct sup_user u, staff;
+	struct ticket_new tn = { .subject = "s", .subject_len = 1,
+		.content = "c", .content_len = 1, .priority = PRI_NORMAL,
+		.channel = CH_EMAIL };
+	struct mailin_take t = { 0 };
+	uint8_t k1[MAILIN_SEEN_KEY_LEN], k2[MAILIN_SEEN_KEY_LEN];
+	uint8_t k3[MAILIN_SEEN_KEY_LEN], ticket[UUID_LEN], first[UUID_LEN];
+	uint8_t msg[UUID_LEN];
+	char etag[ETAG_MAX];
+	int64_t now = 1800000000LL * 1000000LL, ttl = MAILIN_SEEN_TTL_S *
+	    1000000LL;
+	long n = 0;
+	json_object *rec;
+
+	ok(!mailin_seen_key("a@x.org", NULL, 0, k1), "no Message-ID: no key");
+	ok(!mailin_seen_key("a@x.org", " <> ", 0, k1), "an empty one: none");
+	ok(mailin_seen_key("a@x.org", "abc@Host.Example", 0, k1), "a key");
+	ok(mailin_seen_key("A@X.ORG", "<abc@host.example> ", 0, k2) &&
+	    memcmp(k1, k2, sizeof(k1)) == 0,
+	    "the same: <>, spaces, the domain's and the address's case");
+	ok(mailin_seen_key("a@x.org", "ABC@host.example", 0, k2) &&
+	    memcmp(k1, k2, sizeof(k1)) != 0, "the left part's case counts");
+	ok(mailin_seen_key("b@x.org", "abc@host.example", 0, k2) &&
+	    memcmp(k1, k2, sizeof(k1)) != 0, "another sender: another key");
+	ok(mailin_seen_key("a@x.org", "abc@host.example", 1, k2) &&
+	    memcmp(k1, k2, sizeof(k1)) != 0, "a reply: another key");
+	ok(mailin_seen_key("a@x.org", "abc@host.example", 2, k3) &&
+	    memcmp(k2, k3, sizeof(k2)) != 0, "to another ticket: another");
+
+	tap_store_conf(dir, sizeof(dir), &conf, "");
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
+		bail_out("store_open");
+	is_err(mailin_user(&st, "a@x.org", NULL, true, &u), SUP_OK, "a user");
+	is_err(user_create(&st, "staffer", "s@x.org", NULL, ROLE_AGENT,
+	    "pw-12345678", NULL), SUP_OK, "an agent");
+	is_err(mailin_user(&st, "s@x.org", NULL, false, &staff), SUP_OK,
+	    "found");
+
+	mailin_seen_key("a@x.org", "abc@host.example", 0, k1);
+	t = (struct mailin_take){ .key = k1, .key_user = u.id, .now_us = now };
+	is_err(mailin_new_ticket(&st, &conf, &u, &tn, &t), SUP_OK,
+	    "a new mail's ticket");
+	ok(!t.duplicate, "not a duplicate");
+	ok(memcmp(t.ticket, tn.uuid, UUID_LEN) == 0, "its ticket");
+	ok(memcmp(t.message, tn.message, UUID_LEN) == 0,
+	    "its first message");
+	memcpy(ticket, t.ticket, UUID_LEN);
+	memcpy(first, t.message, UUID_LEN);
+	is_err(mailin_seen_get(&st, NULL, k1, now + 1, msg), SUP_OK,
+	    "the key is kept");
+	ok(memcmp(msg, first, UUID_LEN) == 0, "with its message");
+	t = (struct mailin_take){ .key = k1, .key_user = u.id,
+		.now_us = now + 10 };
+	is_err(mailin_new_ticket(&st, &conf, &u, &tn, &t), SUP_OK,
+	    "the same mail again: answered");
+	ok(t.duplicate, "a duplicate");
+	ok(memcmp(t.message, first, UUID_LEN) == 0, "of the first message");
+	is_err(mailin_ticket_uuid(&st, 2, msg), SUP_ENOTFOUND,
+	    "one ticket, not two");
+
+	mailin_seen_key("a@x.org", "r1@host.example", 1, k2);
+	t = (struct mailin_take){ .key = k2, .key_user = u.id,
+		.now_us = now + 20 };
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK, "a reply");
+	ok(!t.duplicate, "posted");
+	t.duplicate = false;
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	    "the same reply again");
+	ok(t.duplicate, "a duplicate, nothing posted");
+	mailin_seen_key("s@x.org", "r1@host.example", 1, k3);
+	t = (struct mailin_take){ .key = k3, .key_user = staff.id,
+		.now_us = now + 30 };
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	    "its Message-ID from another sender");
+	ok(!t.duplicate, "is posted");
+	t = (struct mailin_take){ .key = NULL, .now_us = now + 40 };
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	    "no Message-ID");
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	    "no Message-ID, again");
+	ok(!t.duplicate, "posted each time");
+	is_err(msg_list(&st, &u, ticket, NULL, NULL, etag, &rec), SUP_OK,
+	    "the thread");
+	is_int(json_object_array_length(rec), 5,
+	    "the first, a reply, staff's, two without id");
+	json_object_put(rec);
+	is_int(seen_count(&st), 3, "three keys kept");
+
+	is_err(mailin_seen_get(&st, NULL, k1, now + ttl + 1, NULL),
+	    SUP_ENOTFOUND, "expired after MAILIN_SEEN_TTL_S");
+	t = (struct mailin_take){ .key = k1, .key_user = u.id,
+		.now_us = now + ttl + 25 };
+	is_err(mailin_reply(&st, &u, ticket, "again", 5, &t), SUP_OK,
+	    "an expired key is taken again");
+	ok(!t.duplicate, "not a duplicate");
+	is_int(seen_count(&st), 2, "the trim removed the two expired ones, "
+	    "the key written again stays");
+
+	is_err(mailin_seen_forget_user(&st, staff.id, &n), SUP_OK,
+	    "an erasure of the agent");
+	is_int(n, 1, "its one key");
+	is_int(seen_count(&st), 1, "the other stays");
+	{
+		DB_TXN *txn;
+
+		st.env->txn_begin(st.env, NULL, &txn, 0);
+		n = 0;
+		is_err(mailin_seen_forget_ticket(&st, txn, ticket, &n), SUP_OK,
+		    "a purge of the ticket");
+		txn->commit(txn, 0);
+	}
+	is_int(n, 1, "its key");
+	is_int(seen_count(&st), 0, "none left");
+	for (unsigned i = 2; i <= 4; i++) {
+		int64_t c = -1;
+		store_count_db(store_db(&st, AREA_MAILIN, i), &c);
+		is_int(c, 0, "index %u empty too", i);
+	}
+	user_clear(&u);
+	user_clear(&staff);
+	store_close(&st);
+	conf_free(&conf);
+	tap_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -294,5 +438,6 @@ main(void)
 	test_key();
 	test_address();
 	test_store();
+	test_seen();
 	return done_testing();
 }
