@@ -48,6 +48,7 @@
 #include <sodium.h>
 
 #include "areas.h"
+#include "attach.h"
 #include "conf.h"
 #include "confine.h"
 #include "mailin.h"
@@ -201,33 +202,161 @@ find_token(const struct mail_in *m, const char *envelope,
 /*
  * The message content of the mail's text: what Markdown would take as
  * HTML made literal, cut (at a character) to CONTENT_MAX bytes with a
- * note.  A new string (free()), NULL when out of memory.
+ * note, then the notes of the files not kept (mail_files; may be empty),
+ * after a blank line when there is text.  A new string (free()), NULL
+ * when out of memory.
  */
 static char *
-content_of(const struct mail_in *m, size_t *len)
+content_of(const struct mail_in *m, const struct sbuf *notes, size_t *len)
 {
 	struct sbuf sb = { 0 };
-	size_t keep;
+	size_t keep, room = CONTENT_MAX - notes->len - 2;
 
-	mail_md_escape(m->text, m->text_len, &sb);
+	if (m->text != NULL)
+		mail_md_escape(m->text, m->text_len, &sb);
 	if (sb.failed) {
 		free(sb.p);
 		return NULL;
 	}
-	if (sb.len > CONTENT_MAX) {
-		keep = CONTENT_MAX - sizeof(cut_note);
+	if (sb.len > room) {
+		keep = room - sizeof(cut_note);
 		/* Not inside a UTF-8 sequence, nor after a lone backslash. */
 		while (keep > 0 && ((unsigned char)sb.p[keep] & 0xc0) == 0x80)
 			keep--;
 		sb.len = keep;
 		sbuf_lit(&sb, cut_note);
-		if (sb.failed) {
-			free(sb.p);
-			return NULL;
-		}
+	}
+	if (notes->len > 0) {
+		if (sb.len > 0)
+			sbuf_lit(&sb, "\n\n");
+		sbuf_add(&sb, notes->p, notes->len);
+	}
+	/* An empty text is a message of files only. */
+	sbuf_add(&sb, "", 0);
+	if (sb.failed) {
+		free(sb.p);
+		return NULL;
 	}
 	*len = sb.len;
 	return sb.p;
+}
+
+/*
+ * One line of notes for a file the desk did not keep: "[attachment NAME
+ * was not kept: WHY]", its name made safe (fname_safe) and the
+ * characters Markdown acts on inside a line backslash-escaped (so that
+ * it shows as written); after a blank line when notes has one already.
+ */
+static void
+note_add(struct sbuf *notes, const char *name, const char *why)
+{
+	char shown[FNAME_MAX + 1];
+
+	fname_safe(name, FT_UNKNOWN, shown);
+	if (notes->len > 0)
+		sbuf_lit(notes, "\n\n");
+	sbuf_lit(notes, "[attachment ");
+	for (const char *p = shown; *p != '\0'; p++) {
+		if (strchr("\\`*_[]()<>&!~|", *p) != NULL)
+			sbuf_lit(notes, "\\");
+		sbuf_add(notes, p, 1);
+	}
+	sbuf_printf(notes, " was not kept: %s]", why);
+}
+
+#define NOTES_MAX 20	/* files named in the notes; others counted */
+
+/*
+ * The files of m the desk keeps into *b (checked as an upload's are:
+ * att_check_file), and for each it does not a line in notes
+ * (note_add): a type not allowed, an empty file, over
+ * max_attachment_bytes, over max_attachments_per_message, uploads turned
+ * off.  The sender is not told otherwise (no backscatter): the mail is
+ * taken with its notes.  *kept, *refused count them.  SUP_EIO when a
+ * spool file cannot be read or flushed, SUP_ENOMEM.
+ */
+static sup_err
+mail_files(const struct sup_conf *conf, const struct mail_in *m,
+    struct att_batch *b, struct sbuf *notes, size_t *refused)
+{
+	char why[256], reason[80];
+	const char *brief;
+	size_t named = 0;
+	sup_err e;
+
+	*refused = 0;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct mail_file *mf = &m->files[i];
+		struct att_file f;
+
+		switch (mf->state) {
+		case MAIL_FILE_SPOOLED: {
+			struct mp_file mp = { .field = "", .name = mf->name,
+				.path = mf->path, .fd = mf->fd,
+				.size = mf->size, .nhead = mf->nhead };
+			memcpy(mp.sha256, mf->sha256, sizeof(mp.sha256));
+			memcpy(mp.head, mf->head, sizeof(mp.head));
+			e = att_check_file(conf, &mp, &f, why, sizeof(why),
+			    &brief);
+			if (e == SUP_OK) {
+				if ((e = att_batch_add(b, &f)) != SUP_OK)
+					return e;
+				continue;
+			}
+			if (e != ATT_ETYPE && e != ATT_EEMPTY)
+				return e;
+			snprintf(reason, sizeof(reason), "%s", brief);
+			break;
+		}
+		case MAIL_FILE_OFF:
+			snprintf(reason, sizeof(reason), "file uploads are "
+			    "turned off");
+			break;
+		case MAIL_FILE_TOO_MANY:
+			snprintf(reason, sizeof(reason), "more than %ld files "
+			    "in one message", conf->max_attachments_per_message);
+			break;
+		case MAIL_FILE_TOO_LARGE:
+		default:
+			snprintf(reason, sizeof(reason), "larger than %ld "
+			    "bytes", conf->max_attachment_bytes);
+			break;
+		}
+		(*refused)++;
+		if (named++ < NOTES_MAX)
+			note_add(notes, mf->name, reason);
+	}
+	*refused += m->files_more;
+	if (*refused > NOTES_MAX) {
+		if (notes->len > 0)
+			sbuf_lit(notes, "\n\n");
+		sbuf_printf(notes, "[%zu more attachments were not kept]",
+		    *refused - NOTES_MAX);
+	}
+	return notes->failed ? SUP_ENOMEM : SUP_OK;
+}
+
+/*
+ * The content and files of m's message: *content (free()), *clen, *b
+ * (att_batch_free), *refused; an exit status (0, EX_TEMPFAIL).
+ */
+static int
+message_of(const struct sup_conf *conf, const struct mail_in *m,
+    char **content, size_t *clen, struct att_batch *b, size_t *refused)
+{
+	struct sbuf notes = { 0 };
+	sup_err e;
+
+	*content = NULL;
+	if ((e = mail_files(conf, m, b, &notes, refused)) != SUP_OK) {
+		say(LOG_ERR, "mail from %s: its attachments: %s", m->from,
+		    sup_strerror(e));
+		free(notes.p);
+		return EX_TEMPFAIL;
+	}
+	*content = content_of(m, &notes, clen);
+	free(notes.p);
+	return *content != NULL ? 0 : EX_TEMPFAIL;
 }
 
 /* The subject for a new ticket: at most SUBJECT_MAX characters. */
@@ -267,9 +396,10 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 {
 	uint8_t uuid[UUID_LEN];
 	struct sup_user u = { 0 }, sender = { 0 };
+	struct att_batch files = { 0 };
 	json_object *rec = NULL, *out = NULL;
 	char *content = NULL;
-	size_t clen = 0;
+	size_t clen = 0, refused = 0;
 	sup_err e;
 	int rc;
 
@@ -307,28 +437,29 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 			goto out;
 		}
 	}
-	if (m->text == NULL || m->text_len == 0) {
+	if ((m->text == NULL || m->text_len == 0) && m->nfiles == 0) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u has no "
 		    "text", m->from, number);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if ((content = content_of(m, &clen)) == NULL) {
-		rc = EX_TEMPFAIL;
+	if ((rc = message_of(s->conf, m, &content, &clen, &files,
+	    &refused)) != 0)
 		goto out;
-	}
 	if ((e = msg_post_channel(s, &u, uuid, content, clen, CH_EMAIL,
-	    &out)) != SUP_OK) {
+	    &files, &out)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u: %s",
 		    m->from, number, sup_strerror(e));
 		rc = status_of(e);
 		goto out;
 	}
 	say(LOG_INFO, "taken: reply from %s posted on ticket %u as user %u "
-	    "(%s)", m->from, number, uid, m->message_id ? m->message_id :
-	    "no Message-ID");
+	    "(%s; %zu files kept, %zu not)", m->from, number, uid,
+	    m->message_id ? m->message_id : "no Message-ID", files.n,
+	    refused);
 	rc = 0;
 out:
+	att_batch_free(&files);
 	json_object_put(out);
 	free(content);
 	user_clear(&u);
@@ -343,9 +474,10 @@ take_new(struct store *s, const struct sup_conf *conf,
 {
 	struct sup_user u = { 0 };
 	struct ticket_new tn = { .priority = PRI_NORMAL, .channel = CH_EMAIL };
+	struct att_batch files = { 0 };
 	json_object *out = NULL;
 	char *content = NULL, ustr[UUID_STRLEN + 1];
-	size_t clen = 0;
+	size_t clen = 0, refused = 0;
 	sup_err e;
 	int rc;
 
@@ -366,19 +498,19 @@ take_new(struct store *s, const struct sup_conf *conf,
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if (m->text == NULL || m->text_len == 0) {
+	if ((m->text == NULL || m->text_len == 0) && m->nfiles == 0) {
 		say(LOG_NOTICE, "refused: new mail from %s has no text",
 		    m->from);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if ((content = content_of(m, &clen)) == NULL) {
-		rc = EX_TEMPFAIL;
+	if ((rc = message_of(conf, m, &content, &clen, &files,
+	    &refused)) != 0)
 		goto out;
-	}
 	subject_of(m, &tn.subject, &tn.subject_len);
 	tn.content = content;
 	tn.content_len = clen;
+	tn.files = &files;
 	if ((e = ticket_create(s, conf, &u, &tn, &out)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: new mail from %s: %s", m->from,
 		    sup_strerror(e));
@@ -386,10 +518,12 @@ take_new(struct store *s, const struct sup_conf *conf,
 		goto out;
 	}
 	uuid_format(tn.uuid, ustr);
-	say(LOG_INFO, "taken: new mail from %s is ticket %s (%s)", m->from,
-	    ustr, m->message_id ? m->message_id : "no Message-ID");
+	say(LOG_INFO, "taken: new mail from %s is ticket %s (%s; %zu files "
+	    "kept, %zu not)", m->from, ustr, m->message_id ? m->message_id :
+	    "no Message-ID", files.n, refused);
 	rc = 0;
 out:
+	att_batch_free(&files);
 	json_object_put(out);
 	free(content);
 	user_clear(&u);
@@ -416,6 +550,9 @@ main(int argc, char **argv)
 	const char *conf_file = NULL, *rcpt = NULL, *sender = NULL, *why, *tok;
 	struct sup_conf conf;
 	struct mail_in m;
+	struct mail_file_limits flim = { 0 };
+	struct mp_limits mlim;
+	char spool[ATT_PATH_MAX];
 	struct store s;
 	uint8_t key[REPLY_KEY_LEN];
 	uint32_t number = 0, uid = 0;
@@ -481,7 +618,24 @@ main(int argc, char **argv)
 			    rc == EX_IOERR ? strerror(errno) : "out of memory");
 		goto out;
 	}
-	if ((e = mail_parse(buf, len, &m)) != SUP_OK) {
+	/*
+	 * The attachments are decoded to spool files in the store's
+	 * files/tmp/ (made here when missing), as uploads are.
+	 */
+	flim.enabled = conf.enable_file_uploads;
+	flim.max_bytes = (uint64_t)conf.max_attachment_bytes;
+	flim.max_files = (size_t)conf.max_attachments_per_message;
+	if (flim.enabled) {
+		if (att_limits(&conf, &mlim, spool) != SUP_OK) {
+			say(LOG_ERR, "cannot make the spool directory under "
+			    "%s/files: left for the MTA to retry",
+			    conf.data_dir);
+			rc = EX_TEMPFAIL;
+			goto out;
+		}
+		flim.spool_dir = spool;
+	}
+	if ((e = mail_parse_files(buf, len, &flim, &m)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: %s", e == SUP_EINVAL ?
 		    "not a mail (no header)" : sup_strerror(e));
 		rc = e == SUP_EINVAL ? EX_DATAERR : EX_TEMPFAIL;

@@ -117,13 +117,13 @@ sup_err msg_post_files(struct store *s, const struct sup_user *u,
 /*
  * msg_post of a public message that came by channel (enum
  * ticket_channel, record.h: CH_EMAIL for support-mailin), which its
- * message.posted event says in its data ("channel"); SUP_EINVAL for a
- * channel out of range.  The web and the API post with msg_post, whose
- * events say none.
+ * message.posted event says in its data ("channel"), with files (may be
+ * NULL) as msg_post_files; SUP_EINVAL for a channel out of range.  The
+ * web and the API post with msg_post, whose events say none.
  */
 sup_err msg_post_channel(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    int channel, json_object **out);
+    int channel, const struct att_batch *files, json_object **out);
 
 /*
  * The thread as u sees it, oldest first; after (may be NULL) keeps only the
