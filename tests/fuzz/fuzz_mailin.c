@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mailparse.h"
 #include "replytoken.h"
@@ -56,22 +57,32 @@ clean_utf8(const unsigned char *s, size_t n)
 #define FUZZ_FILE_MAX 1024
 #define FUZZ_FILES 3
 
+static char spool[4096];
+
+/* At exit: the scratch spool directory goes (empty: checked). */
+static void
+spool_remove(void)
+{
+	rmdir(spool);
+}
+
 /* The scratch spool directory, made once; NULL when it cannot be. */
 static const char *
 spool_dir(void)
 {
-	static char dir[4096];
 	static int made;
 	const char *t = getenv("TMPDIR");
 
 	if (!made) {
 		made = 1;
-		snprintf(dir, sizeof(dir), "%s/fuzz-mailin-XXXXXX",
+		snprintf(spool, sizeof(spool), "%s/fuzz-mailin-XXXXXX",
 		    t != NULL && t[0] == '/' ? t : "/tmp");
-		if (mkdtemp(dir) == NULL)
-			dir[0] = '\0';
+		if (mkdtemp(spool) == NULL)
+			spool[0] = '\0';
+		else
+			atexit(spool_remove);
 	}
-	return dir[0] != '\0' ? dir : NULL;
+	return spool[0] != '\0' ? spool : NULL;
 }
 
 /* Is dir empty (no entry but . and ..)? */
