@@ -31,7 +31,6 @@ SUP_ERRORS(att_errtab, SUP_AREA_ATTACH, att_errors)
 
 /* Bytes a part's headers and boundary may add to each file in a body. */
 #define PART_OVERHEAD 4096
-#define SPOOL_OLD_S 3600	/* verify reports spool files older */
 
 static sup_err
 say_errno(const char *what, const char *path)
@@ -615,6 +614,41 @@ out:
 	return removed;
 }
 
+long
+att_spool_sweep(const struct sup_conf *conf, int64_t now_s, int64_t age_s)
+{
+	char dir[ATT_PATH_MAX], path[ATT_PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	long removed = 0;
+	DIR *d;
+
+	if (snprintf(dir, sizeof(dir), "%s/files/tmp", conf->data_dir) >=
+	    (int)sizeof(dir))
+		return -1;
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : (say_errno("cannot read", dir), -1);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path) || lstat(path, &st) != 0 ||
+		    !S_ISREG(st.st_mode) || now_s - st.st_mtime <= age_s)
+			continue;
+		/*
+		 * An upload or a mail under way writes its spool file as it
+		 * reads, and takes far less than an hour (request_timeout_s):
+		 * one this old was left by a process that died.
+		 */
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT)
+			say_errno("cannot remove", path);
+	}
+	closedir(d);
+	return removed;
+}
+
 /* --- Download ---------------------------------------------------------- */
 
 /* The string member k of o, or NULL. */
@@ -808,7 +842,7 @@ verify_tree(struct store *s, struct store_check *c)
 				if (snprintf(leaf, sizeof(leaf), "%s/%s", sub,
 				    e2->d_name) < (int)sizeof(leaf) &&
 				    stat(leaf, &st) == 0 &&
-				    now - st.st_mtime > SPOOL_OLD_S)
+				    now - st.st_mtime > ATT_SPOOL_OLD_S)
 					store_problem(c, "files/tmp/%s: a spool "
 					    "file left by an upload that did "
 					    "not finish (safe to remove)",

@@ -153,6 +153,22 @@ long att_collect(struct store *s, struct att_gone *gone,
 sup_err att_forget(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
     const uint8_t *message, struct att_gone *gone, long *n);
 
+/*
+ * Spool files (files/tmp/: an upload's up-*, a mail's mail-*) older than
+ * this were left by a process that died: verify reports them, and
+ * support-worker's hourly upkeep removes them (att_spool_sweep).
+ */
+#define ATT_SPOOL_OLD_S 3600
+
+/*
+ * Remove the spool files of conf's store last written more than age_s
+ * seconds before now_s.  Returns how many it removed (a file that
+ * cannot be removed is said on stderr and left), or -1 when the
+ * directory cannot be read (said on stderr); 0 when there is none.
+ */
+long att_spool_sweep(const struct sup_conf *conf, int64_t now_s,
+    int64_t age_s);
+
 /* What a download needs of an attachment. */
 struct att_info {
 	uint8_t uuid[UUID_LEN];
