@@ -23,14 +23,15 @@
  * bounce's null sender).
  *
  * Exit status (sysexits.h), which the MTA acts on: 0 taken (now or
- * before) or dropped on purpose; EX_DATAERR (65) a mail that can never be taken (too large,
- * unreadable, a forged or expired reply address, a sender refused, a
- * closed ticket: the MTA bounces it); EX_TEMPFAIL (75) the store busy or
- * failing (the MTA tries again later); EX_CONFIG (78) support.conf or
- * secret_file unusable; EX_USAGE (64) bad arguments; EX_IOERR (74)
- * standard input unreadable.  Still running after request_timeout_s
- * (input that never ends, a store that hangs): EX_TEMPFAIL.  Every decision is logged to syslog (mail
- * facility) and standard error.
+ * before) or dropped on purpose; EX_DATAERR (65) a mail that can never
+ * be taken (too large, unreadable, a forged or expired reply address, a
+ * sender refused, a closed ticket: the MTA bounces it); EX_TEMPFAIL (75)
+ * the store busy or failing (the MTA tries again later); EX_CONFIG (78)
+ * support.conf or secret_file unusable; EX_USAGE (64) bad arguments;
+ * EX_IOERR (74) standard input unreadable.  Still running after
+ * request_timeout_s (input that never ends, a store that hangs):
+ * EX_TEMPFAIL.  Every decision is logged to syslog (mail facility) and
+ * standard error.
  *
  * It confines itself (confine_worker(), as a worker) before it reads the
  * mail, having read what lies outside the store first: docs/mailin.md,
@@ -51,6 +52,7 @@
 #include <sodium.h>
 
 #include "areas.h"
+#include "attach.h"
 #include "conf.h"
 #include "confine.h"
 #include "mailin.h"
@@ -214,33 +216,165 @@ find_token(const struct mail_in *m, const char *envelope,
 /*
  * The message content of the mail's text: what Markdown would take as
  * HTML made literal, cut (at a character) to CONTENT_MAX bytes with a
- * note.  A new string (free()), NULL when out of memory.
+ * note, then the notes of the files not kept (mail_files; may be empty),
+ * after a blank line when there is text.  A new string (free()), NULL
+ * when out of memory.
  */
 static char *
-content_of(const struct mail_in *m, size_t *len)
+content_of(const struct mail_in *m, const struct sbuf *notes, size_t *len)
 {
 	struct sbuf sb = { 0 };
-	size_t keep;
+	size_t keep, room = CONTENT_MAX - notes->len - 2;
 
-	mail_md_escape(m->text, m->text_len, &sb);
+	if (m->text != NULL)
+		mail_md_escape(m->text, m->text_len, &sb);
 	if (sb.failed) {
 		free(sb.p);
 		return NULL;
 	}
-	if (sb.len > CONTENT_MAX) {
-		keep = CONTENT_MAX - sizeof(cut_note);
+	if (sb.len > room) {
+		keep = room - sizeof(cut_note);
 		/* Not inside a UTF-8 sequence, nor after a lone backslash. */
 		while (keep > 0 && ((unsigned char)sb.p[keep] & 0xc0) == 0x80)
 			keep--;
 		sb.len = keep;
 		sbuf_lit(&sb, cut_note);
-		if (sb.failed) {
-			free(sb.p);
-			return NULL;
-		}
+	}
+	if (notes->len > 0) {
+		if (sb.len > 0)
+			sbuf_lit(&sb, "\n\n");
+		sbuf_add(&sb, notes->p, notes->len);
+	}
+	/* An empty text is a message of files only. */
+	sbuf_add(&sb, "", 0);
+	if (sb.failed) {
+		free(sb.p);
+		return NULL;
 	}
 	*len = sb.len;
 	return sb.p;
+}
+
+/*
+ * One line of notes for a file the desk did not keep: "[attachment NAME
+ * was not kept: WHY]", its name made safe (fname_safe) and the
+ * characters Markdown acts on inside a line backslash-escaped (so that
+ * it shows as written); after a blank line when notes has one already.
+ */
+static void
+note_add(struct sbuf *notes, const char *name, const char *why)
+{
+	char shown[FNAME_MAX + 1];
+
+	fname_safe(name, FT_UNKNOWN, shown);
+	if (notes->len > 0)
+		sbuf_lit(notes, "\n\n");
+	sbuf_lit(notes, "[attachment ");
+	for (const char *p = shown; *p != '\0'; p++) {
+		if (strchr("\\`*_[]()<>&!~|", *p) != NULL)
+			sbuf_lit(notes, "\\");
+		sbuf_add(notes, p, 1);
+	}
+	sbuf_printf(notes, " was not kept: %s]", why);
+}
+
+#define NOTES_MAX 20	/* files named in the notes; others counted */
+
+/*
+ * The files of m the desk keeps into *b (checked as an upload's are:
+ * att_check_file), and for each it does not a line in notes
+ * (note_add): a type not allowed, an empty file, over
+ * max_attachment_bytes, over max_attachments_per_message, uploads turned
+ * off, a forwarded mail.  The sender is not told otherwise (no backscatter): the mail is
+ * taken with its notes.  *kept, *refused count them.  SUP_EIO when a
+ * spool file cannot be read or flushed, SUP_ENOMEM.
+ */
+static sup_err
+mail_files(const struct sup_conf *conf, const struct mail_in *m,
+    struct att_batch *b, struct sbuf *notes, size_t *refused)
+{
+	char why[256], reason[80];
+	const char *brief;
+	size_t named = 0;
+	sup_err e;
+
+	*refused = 0;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct mail_file *mf = &m->files[i];
+		struct att_file f;
+
+		switch (mf->state) {
+		case MAIL_FILE_SPOOLED: {
+			struct mp_file mp = { .field = "", .name = mf->name,
+				.path = mf->path, .fd = mf->fd,
+				.size = mf->size, .nhead = mf->nhead };
+			memcpy(mp.sha256, mf->sha256, sizeof(mp.sha256));
+			memcpy(mp.head, mf->head, sizeof(mp.head));
+			e = att_check_file(conf, &mp, &f, why, sizeof(why),
+			    &brief);
+			if (e == SUP_OK) {
+				if ((e = att_batch_add(b, &f)) != SUP_OK)
+					return e;
+				continue;
+			}
+			if (e != ATT_ETYPE && e != ATT_EEMPTY)
+				return e;
+			snprintf(reason, sizeof(reason), "%s", brief);
+			break;
+		}
+		case MAIL_FILE_OFF:
+			snprintf(reason, sizeof(reason), "file uploads are "
+			    "turned off");
+			break;
+		case MAIL_FILE_TOO_MANY:
+			snprintf(reason, sizeof(reason), "more than %ld files "
+			    "in one message", conf->max_attachments_per_message);
+			break;
+		case MAIL_FILE_FORWARDED:
+			snprintf(reason, sizeof(reason), "a forwarded mail "
+			    "is not kept; forward its text instead");
+			break;
+		case MAIL_FILE_TOO_LARGE:
+		default:
+			snprintf(reason, sizeof(reason), "larger than %ld "
+			    "bytes", conf->max_attachment_bytes);
+			break;
+		}
+		(*refused)++;
+		if (named++ < NOTES_MAX)
+			note_add(notes, mf->name, reason);
+	}
+	*refused += m->files_more;
+	if (*refused > NOTES_MAX) {
+		if (notes->len > 0)
+			sbuf_lit(notes, "\n\n");
+		sbuf_printf(notes, "[%zu more attachments were not kept]",
+		    *refused - NOTES_MAX);
+	}
+	return notes->failed ? SUP_ENOMEM : SUP_OK;
+}
+
+/*
+ * The content and files of m's message: *content (free()), *clen, *b
+ * (att_batch_free), *refused; an exit status (0, EX_TEMPFAIL).
+ */
+static int
+message_of(const struct sup_conf *conf, const struct mail_in *m,
+    char **content, size_t *clen, struct att_batch *b, size_t *refused)
+{
+	struct sbuf notes = { 0 };
+	sup_err e;
+
+	*content = NULL;
+	if ((e = mail_files(conf, m, b, &notes, refused)) != SUP_OK) {
+		say(LOG_ERR, "mail from %s: its attachments: %s", m->from,
+		    sup_strerror(e));
+		free(notes.p);
+		return EX_TEMPFAIL;
+	}
+	*content = content_of(m, &notes, clen);
+	free(notes.p);
+	return *content != NULL ? 0 : EX_TEMPFAIL;
 }
 
 /* The subject for a new ticket: at most SUBJECT_MAX characters. */
@@ -270,7 +404,7 @@ subject_of(const struct mail_in *m, const char **s, size_t *len)
 
 /*
  * A reply to a reply address: ticket number / user from the token, the
- * From checked, the message posted as that user (msg_post_channel: the
+ * From checked, the message posted as that user (mailin_reply: the
  * status moves, counts and event as from the web, the event saying
  * channel email).
  */
@@ -280,9 +414,10 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 {
 	uint8_t uuid[UUID_LEN];
 	struct sup_user u = { 0 }, sender = { 0 };
+	struct att_batch files = { 0 };
 	json_object *rec = NULL;
 	char *content = NULL, mstr[UUID_STRLEN + 1];
-	size_t clen = 0;
+	size_t clen = 0, refused = 0;
 	sup_err e;
 	int rc;
 
@@ -328,17 +463,17 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 		}
 		t->key_user = sender.id;	/* its address is in the key */
 	}
-	if (m->text == NULL || m->text_len == 0) {
+	if ((m->text == NULL || m->text_len == 0) && m->nfiles == 0) {
 		say(LOG_NOTICE, "refused: reply from %s to ticket %u has no "
 		    "text", m->from, number);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if ((content = content_of(m, &clen)) == NULL) {
-		rc = EX_TEMPFAIL;
+	if ((rc = message_of(s->conf, m, &content, &clen, &files,
+	    &refused)) != 0)
 		goto out;
-	}
-	if ((e = mailin_reply(s, &u, uuid, content, clen, t)) != SUP_OK) {
+	if ((e = mailin_reply(s, &u, uuid, content, clen, &files, t)) !=
+	    SUP_OK) {
 		say(LOG_NOTICE, "%s: reply from %s to ticket %u: %s",
 		    verdict(e), m->from, number, sup_strerror(e));
 		rc = status_of(e);
@@ -351,10 +486,13 @@ take_reply(struct store *s, const struct mail_in *m, uint32_t number,
 		    m->message_id);
 	else
 		say(LOG_INFO, "taken: reply from %s posted on ticket %u as "
-		    "user %u, message %s (%s)", m->from, number, uid, mstr,
-		    m->message_id ? m->message_id : "no Message-ID: not kept");
+		    "user %u, message %s (%s; %zu files kept, %zu not)",
+		    m->from, number, uid, mstr, m->message_id ?
+		    m->message_id : "no Message-ID: not kept", files.n,
+		    refused);
 	rc = 0;
 out:
+	att_batch_free(&files);
 	free(content);
 	user_clear(&u);
 	user_clear(&sender);
@@ -368,8 +506,9 @@ take_new(struct store *s, const struct sup_conf *conf,
 {
 	struct sup_user u = { 0 };
 	struct ticket_new tn = { .priority = PRI_NORMAL, .channel = CH_EMAIL };
+	struct att_batch files = { 0 };
 	char *content = NULL, ustr[UUID_STRLEN + 1], mstr[UUID_STRLEN + 1];
-	size_t clen = 0;
+	size_t clen = 0, refused = 0;
 	sup_err e;
 	int rc;
 
@@ -390,19 +529,19 @@ take_new(struct store *s, const struct sup_conf *conf,
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if (m->text == NULL || m->text_len == 0) {
+	if ((m->text == NULL || m->text_len == 0) && m->nfiles == 0) {
 		say(LOG_NOTICE, "refused: new mail from %s has no text",
 		    m->from);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if ((content = content_of(m, &clen)) == NULL) {
-		rc = EX_TEMPFAIL;
+	if ((rc = message_of(conf, m, &content, &clen, &files,
+	    &refused)) != 0)
 		goto out;
-	}
 	subject_of(m, &tn.subject, &tn.subject_len);
 	tn.content = content;
 	tn.content_len = clen;
+	tn.files = &files;
 	t->key_user = u.id;
 	if ((e = mailin_new_ticket(s, conf, &u, &tn, t)) != SUP_OK) {
 		say(LOG_NOTICE, "%s: new mail from %s: %s", verdict(e),
@@ -418,10 +557,12 @@ take_new(struct store *s, const struct sup_conf *conf,
 		    m->message_id, ustr);
 	else
 		say(LOG_INFO, "taken: new mail from %s is ticket %s, message "
-		    "%s (%s)", m->from, ustr, mstr, m->message_id ?
-		    m->message_id : "no Message-ID: not kept");
+		    "%s (%s; %zu files kept, %zu not)", m->from, ustr, mstr,
+		    m->message_id ? m->message_id : "no Message-ID: not kept",
+		    files.n, refused);
 	rc = 0;
 out:
+	att_batch_free(&files);
 	free(content);
 	user_clear(&u);
 	return rc;
@@ -447,6 +588,9 @@ main(int argc, char **argv)
 	const char *conf_file = NULL, *rcpt = NULL, *sender = NULL, *why, *tok;
 	struct sup_conf conf;
 	struct mail_in m;
+	struct mail_file_limits flim = { 0 };
+	struct mp_limits mlim;
+	char spool[ATT_PATH_MAX];
 	struct store s;
 	uint8_t key[REPLY_KEY_LEN], seen[MAILIN_SEEN_KEY_LEN];
 	uint8_t prev[UUID_LEN];
@@ -515,7 +659,24 @@ main(int argc, char **argv)
 			    rc == EX_IOERR ? strerror(errno) : "out of memory");
 		goto out;
 	}
-	if ((e = mail_parse(buf, len, &m)) != SUP_OK) {
+	/*
+	 * The attachments are decoded to spool files in the store's
+	 * files/tmp/ (made here when missing), as uploads are.
+	 */
+	flim.enabled = conf.enable_file_uploads;
+	flim.max_bytes = (uint64_t)conf.max_attachment_bytes;
+	flim.max_files = (size_t)conf.max_attachments_per_message;
+	if (flim.enabled) {
+		if (att_limits(&conf, &mlim, spool) != SUP_OK) {
+			say(LOG_ERR, "cannot make the spool directory under "
+			    "%s/files: left for the MTA to retry",
+			    conf.data_dir);
+			rc = EX_TEMPFAIL;
+			goto out;
+		}
+		flim.spool_dir = spool;
+	}
+	if ((e = mail_parse_files(buf, len, &flim, &m)) != SUP_OK) {
 		say(LOG_NOTICE, "refused: %s", e == SUP_EINVAL ?
 		    "not a mail (no header)" : sup_strerror(e));
 		rc = e == SUP_EINVAL ? EX_DATAERR : EX_TEMPFAIL;

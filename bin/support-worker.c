@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "areas.h"
+#include "attach.h"
 #include "conf.h"
 #include "notify.h"
 #include "outbox.h"
@@ -169,14 +170,15 @@ deliver(struct worker *w, long *sent)
 /*
  * One pass: the reminders and escalations due (every REMIND_EVERY_US,
  * and in every --once pass: *last_remind is 0 then), the events, then
- * the deliveries due, then upkeep.
+ * the deliveries due, then upkeep (hourly, and in every --once pass:
+ * the outbox trimmed, old spool files removed).
  */
 static sup_err
 pass(struct worker *w, int64_t *last_trim, int64_t *last_remind)
 {
 	const struct sup_conf *conf = w->conf;
 	struct store *s = w->s;
-	long sent = 0;
+	long sent = 0, n;
 	sup_err e;
 
 	if (*last_remind == 0 || time_now_us() - *last_remind >=
@@ -204,6 +206,12 @@ pass(struct worker *w, int64_t *last_trim, int64_t *last_remind)
 		/* Sent and dead deliveries go as the events do. */
 		outbox_trim(s, time_now_us() - conf->event_retention_days *
 		    86400LL * 1000000, 0, NULL);
+		/* Spool files a dead upload or mail left (attach.h). */
+		if ((n = att_spool_sweep(conf, time_now_us() / 1000000,
+		    ATT_SPOOL_OLD_S)) > 0)
+			fprintf(stderr, "support-worker: removed %ld spool "
+			    "files left in files/tmp/ by uploads or mails "
+			    "that did not finish\n", n);
 	}
 	store_maintain(s);
 	return SUP_OK;

@@ -28,7 +28,8 @@
  *
  * and the files on messages (docs/attachments.md):
  *
- *   GET /api/support/attachments/{uuid}
+ *   GET  /api/support/attachments/{uuid}
+ *   POST /api/support/tickets/{uuid}/attachments/  files, is_internal?
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,8 +87,8 @@ thread_show(void *ctx, struct sup_req *r)
 
 enum { CONTENT, INTERNAL, LAST_SEEN, NFIELDS };
 static const struct field post_fields[NFIELDS] = {
-	[CONTENT] = { "content", F_TEXT, FIELD_REQUIRED, 1, CONTENT_MAX, NULL,
-		"text" },
+	/* Required unless files come: thread_post says so. */
+	[CONTENT] = { "content", F_TEXT, 0, 0, CONTENT_MAX, NULL, "text" },
 	[INTERNAL] = { "is_internal", F_BOOL, 0, 0, 0, NULL, NULL },
 	[LAST_SEEN] = { "last_seen", F_STRING, 0, 1, UUID_STRLEN, NULL, NULL },
 };
@@ -95,7 +96,9 @@ static const struct field post_fields[NFIELDS] = {
 /*
  * POST /api/support/tickets/{uuid}/messages/
  *   {content | text, is_internal?, last_seen?}, as JSON, a form, or
- *   multipart/form-data with files (any field name; docs/attachments.md)
+ *   multipart/form-data with files (any field name; docs/attachments.md);
+ *   content may be left out or empty when files come (a message of
+ *   files only), and is required otherwise (400)
  * The owner or staff; internal notes staff only.  201 the message, its
  * files in "attachments"; 400 an empty file or too many, naming it; 403
  * uploads_disabled; 413 a file too large, naming it; 415 a file of a type
@@ -128,8 +131,15 @@ thread_post(void *ctx, struct sup_req *r)
 		snprintf(r->err_msg, sizeof(r->err_msg), "%.200s", why);
 		return e;
 	}
-	e = msg_post_files(&app->store, &r->user, r->uuid[0], v[CONTENT].str,
-	    v[CONTENT].len, v[INTERNAL].present && v[INTERNAL].b,
+	/* A message of files only is one; of nothing, not. */
+	if (files.n == 0 && (!v[CONTENT].present || v[CONTENT].len == 0))
+		return valid_fail(r, "content", v[CONTENT].present ?
+		    "This field may not be blank." :
+		    "This field is required.");
+	e = msg_post_files(&app->store, &r->user, r->uuid[0],
+	    v[CONTENT].present ? v[CONTENT].str : "",
+	    v[CONTENT].present ? v[CONTENT].len : 0,
+	    v[INTERNAL].present && v[INTERNAL].b,
 	    v[LAST_SEEN].present ? seen : NULL, &files, &m, &newer);
 	att_batch_free(&files);
 	if (e == MSG_ESEEN) {
@@ -148,6 +158,56 @@ thread_post(void *ctx, struct sup_req *r)
 		}
 		return e;
 	}
+	if (e != SUP_OK)
+		return e;
+	uuid_format(r->uuid[0], ticket);
+	if (asprintf(&r->location, "%s/api/support/tickets/%s/messages/",
+	    app->conf.url_prefix, ticket) < 0)
+		r->location = NULL;
+	return app_reply(r, 201, m);
+}
+
+enum { A_INTERNAL, A_NFIELDS };
+static const struct field att_fields[A_NFIELDS] = {
+	[A_INTERNAL] = { "is_internal", F_BOOL, 0, 0, 0, NULL, NULL },
+};
+
+/*
+ * POST /api/support/tickets/{uuid}/attachments/
+ *   multipart/form-data: files (any field name), is_internal?
+ * A message of files only (no text), as POST .../messages/ with files
+ * and no content: the owner or staff; internal (a note's files) staff
+ * only.  201 the message, its files in "attachments"; 400 no file (a
+ * body that is not multipart, or has none), a field other than
+ * is_internal, an empty file or too many; 403 uploads_disabled, a
+ * customer's internal note; 404; 409 ticket_closed; 413; 415.
+ */
+static sup_err
+attachments_post(void *ctx, struct sup_req *r)
+{
+	struct app *app = ctx;
+	struct value v[A_NFIELDS];
+	char ticket[UUID_STRLEN + 1], why[FNAME_MAX + 200];
+	json_object *m, *newer;
+	struct att_batch files;
+	const char *field;
+	sup_err e;
+
+	if ((e = valid_json(r, r->json, att_fields, A_NFIELDS, v)) != SUP_OK)
+		return e;
+	if (r->upload == NULL || r->upload->nfiles == 0)
+		return valid_fail(r, "files", "Send one or more files, as "
+		    "multipart/form-data.");
+	if ((e = att_check(&app->conf, r->upload, &files, &field, why,
+	    sizeof(why))) != SUP_OK) {
+		(void)req_field_error(r, field, why);
+		snprintf(r->err_msg, sizeof(r->err_msg), "%.200s", why);
+		return e;
+	}
+	e = msg_post_files(&app->store, &r->user, r->uuid[0], "", 0,
+	    v[A_INTERNAL].present && v[A_INTERNAL].b, NULL, &files, &m,
+	    &newer);
+	att_batch_free(&files);
 	if (e != SUP_OK)
 		return e;
 	uuid_format(r->uuid[0], ticket);
@@ -524,6 +584,9 @@ static const struct route routes[] = {
 	{ "POST", "/api/support/tickets/{uuid}/messages/", thread_post,
 		ROUTE_LOGIN | ROUTE_BODY | ROUTE_UPLOAD,
 		ROUTE_FIELDS(post_fields) },
+	{ "POST", "/api/support/tickets/{uuid}/attachments/",
+		attachments_post, ROUTE_LOGIN | ROUTE_BODY | ROUTE_UPLOAD,
+		ROUTE_FIELDS(att_fields) },
 	{ "GET", "/api/support/tickets/{uuid}/presence/", presence_get,
 		ROUTE_STAFF, ROUTE_NO_FIELDS },
 	{ "POST", "/api/support/tickets/{uuid}/presence/", presence_post,

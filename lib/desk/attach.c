@@ -31,7 +31,6 @@ SUP_ERRORS(att_errtab, SUP_AREA_ATTACH, att_errors)
 
 /* Bytes a part's headers and boundary may add to each file in a body. */
 #define PART_OVERHEAD 4096
-#define SPOOL_OLD_S 3600	/* verify reports spool files older */
 
 static sup_err
 say_errno(const char *what, const char *path)
@@ -121,11 +120,66 @@ att_batch_free(struct att_batch *b)
 }
 
 sup_err
+att_check_file(const struct sup_conf *conf, const struct mp_file *m,
+    struct att_file *f, char *why, size_t whylen, const char **brief)
+{
+	char list[128], bad[64];
+	unsigned allowed;
+	enum ftype t;
+	sup_err e;
+
+	memset(f, 0, sizeof(*f));
+	why[0] = '\0';
+	*brief = "";
+	if (m->size == 0) {
+		snprintf(why, whylen, "the file is empty");
+		*brief = "the file is empty";
+		return ATT_EEMPTY;
+	}
+	if ((e = ftype_detect(m->fd, m->size, m->head, m->nhead, &t)) !=
+	    SUP_OK) {
+		snprintf(why, whylen, "the file could not be read");
+		*brief = "the file could not be read";
+		return e;
+	}
+	if (t == FT_MARKUP) {
+		snprintf(why, whylen, "HTML, SVG and XML files are not taken "
+		    "(zip them)");
+		*brief = "HTML, SVG and XML files are not taken";
+		return ATT_ETYPE;
+	}
+	/* conf_load checked the list: an unknown name cannot be here. */
+	if (!ftype_parse_list(conf->attachment_types, &allowed, bad,
+	    sizeof(bad)))
+		allowed = 0;
+	if (t == FT_UNKNOWN || !(allowed & (1u << t))) {
+		ftype_list(allowed, list, sizeof(list));
+		snprintf(why, whylen, "a file of this type is not taken; taken "
+		    "are: %s", list[0] != '\0' ? list : "none");
+		*brief = "type not allowed";
+		return ATT_ETYPE;
+	}
+	/* Its bytes on the disk before a record can name them. */
+	if (fsync(m->fd) != 0) {
+		e = say_errno("cannot flush", m->path);
+		snprintf(why, whylen, "the file could not be stored");
+		*brief = "the file could not be stored";
+		return e;
+	}
+	f->spool = m->path;
+	f->size = m->size;
+	memcpy(f->sha256, m->sha256, ATT_SHA_LEN);
+	f->type = t;
+	fname_safe(m->name, t, f->name);
+	return SUP_OK;
+}
+
+sup_err
 att_check(const struct sup_conf *conf, const struct mp_upload *up,
     struct att_batch *b, const char **field, char *why, size_t whylen)
 {
-	char shown[FNAME_MAX + 1], list[128], bad[64];
-	unsigned allowed;
+	char shown[FNAME_MAX + 1], reason[256];
+	const char *brief;
 	sup_err e = SUP_OK;
 
 	b->f = NULL;
@@ -140,57 +194,19 @@ att_check(const struct sup_conf *conf, const struct mp_upload *up,
 		    "desk.");
 		return ATT_EDISABLED;
 	}
-	/* conf_load checked the list: an unknown name cannot be here. */
-	if (!ftype_parse_list(conf->attachment_types, &allowed, bad,
-	    sizeof(bad)))
-		allowed = 0;
-	ftype_list(allowed, list, sizeof(list));
 	if ((b->f = calloc(up->nfiles, sizeof(*b->f))) == NULL)
 		return SUP_ENOMEM;
 	for (size_t i = 0; i < up->nfiles; i++) {
 		const struct mp_file *m = &up->files[i];
-		struct att_file *f = &b->f[i];
-		enum ftype t;
 
-		/* The client's name, made safe to be said back. */
-		fname_safe(m->name, FT_UNKNOWN, shown);
 		*field = m->field;
-		if (m->size == 0) {
-			snprintf(why, whylen, "%s: the file is empty.", shown);
-			e = ATT_EEMPTY;
+		if ((e = att_check_file(conf, m, &b->f[i], reason,
+		    sizeof(reason), &brief)) != SUP_OK) {
+			/* The client's name, made safe to be said back. */
+			fname_safe(m->name, FT_UNKNOWN, shown);
+			snprintf(why, whylen, "%s: %s.", shown, reason);
 			goto out;
 		}
-		if ((e = ftype_detect(m->fd, m->size, m->head, m->nhead,
-		    &t)) != SUP_OK) {
-			snprintf(why, whylen, "%s: the file could not be "
-			    "read.", shown);
-			goto out;
-		}
-		if (t == FT_MARKUP) {
-			snprintf(why, whylen, "%s: HTML, SVG and XML files are "
-			    "not taken (zip them).", shown);
-			e = ATT_ETYPE;
-			goto out;
-		}
-		if (t == FT_UNKNOWN || !(allowed & (1u << t))) {
-			snprintf(why, whylen, "%s: a file of this type is not "
-			    "taken; taken are: %s.", shown,
-			    list[0] != '\0' ? list : "none");
-			e = ATT_ETYPE;
-			goto out;
-		}
-		/* Its bytes on the disk before a record can name them. */
-		if (fsync(m->fd) != 0) {
-			e = say_errno("cannot flush", m->path);
-			snprintf(why, whylen, "%s: the file could not be "
-			    "stored.", shown);
-			goto out;
-		}
-		f->spool = m->path;
-		f->size = m->size;
-		memcpy(f->sha256, m->sha256, ATT_SHA_LEN);
-		f->type = t;
-		fname_safe(m->name, t, f->name);
 		b->n++;
 	}
 	*field = "";
@@ -198,6 +214,19 @@ out:
 	if (e != SUP_OK)
 		att_batch_free(b);
 	return e;
+}
+
+/* Add the checked file f to b (a copy); SUP_ENOMEM. */
+sup_err
+att_batch_add(struct att_batch *b, const struct att_file *f)
+{
+	struct att_file *nf;
+
+	if ((nf = realloc(b->f, (b->n + 1) * sizeof(*nf))) == NULL)
+		return SUP_ENOMEM;
+	b->f = nf;
+	b->f[b->n++] = *f;
+	return SUP_OK;
 }
 
 /*
@@ -585,6 +614,41 @@ out:
 	return removed;
 }
 
+long
+att_spool_sweep(const struct sup_conf *conf, int64_t now_s, int64_t age_s)
+{
+	char dir[ATT_PATH_MAX], path[ATT_PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	long removed = 0;
+	DIR *d;
+
+	if (snprintf(dir, sizeof(dir), "%s/files/tmp", conf->data_dir) >=
+	    (int)sizeof(dir))
+		return -1;
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : (say_errno("cannot read", dir), -1);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path) || lstat(path, &st) != 0 ||
+		    !S_ISREG(st.st_mode) || now_s - st.st_mtime <= age_s)
+			continue;
+		/*
+		 * An upload or a mail under way writes its spool file as it
+		 * reads, and takes far less than an hour (request_timeout_s):
+		 * one this old was left by a process that died.
+		 */
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT)
+			say_errno("cannot remove", path);
+	}
+	closedir(d);
+	return removed;
+}
+
 /* --- Download ---------------------------------------------------------- */
 
 /* The string member k of o, or NULL. */
@@ -778,7 +842,7 @@ verify_tree(struct store *s, struct store_check *c)
 				if (snprintf(leaf, sizeof(leaf), "%s/%s", sub,
 				    e2->d_name) < (int)sizeof(leaf) &&
 				    stat(leaf, &st) == 0 &&
-				    now - st.st_mtime > SPOOL_OLD_S)
+				    now - st.st_mtime > ATT_SPOOL_OLD_S)
 					store_problem(c, "files/tmp/%s: a spool "
 					    "file left by an upload that did "
 					    "not finish (safe to remove)",
@@ -903,7 +967,8 @@ att_verify(struct store *s, struct store_check *c)
 	if (e != SUP_OK)
 		goto out;
 	/* The counts against the records, both in hash order. */
-	qsort(shas, n, sizeof(*shas), sha_cmp);
+	if (n > 1)	/* shas is NULL when there are none */
+		qsort(shas, n, sizeof(*shas), sha_cmp);
 	i = 0;
 	if ((rc = refs->cursor(refs, NULL, &cur, 0)) != 0) {
 		e = store_err(rc, "cursor");

@@ -95,6 +95,22 @@ sup_err att_check(const struct sup_conf *conf, const struct mp_upload *up,
 void att_batch_free(struct att_batch *b);
 
 /*
+ * Check one file m against conf (not enable_file_uploads: the caller's)
+ * into *f, which borrows m's spool path: not empty (ATT_EEMPTY), of a
+ * type found from its bytes that attachment_types allows (ATT_ETYPE),
+ * flushed, its name made safe.  On an error why (whylen bytes) gets the
+ * reason as the API says it ("a file of this type is not taken; taken
+ * are: ...", no name, no full stop) and *brief a short static one
+ * ("type not allowed"), as a note in a message says it.  SUP_EIO when
+ * the spool file cannot be read or flushed.
+ */
+sup_err att_check_file(const struct sup_conf *conf, const struct mp_file *m,
+    struct att_file *f, char *why, size_t whylen, const char **brief);
+
+/* Append a copy of the checked file f to b; SUP_ENOMEM. */
+sup_err att_batch_add(struct att_batch *b, const struct att_file *f);
+
+/*
  * Inside txn: store the files of b as attachments of message `message`
  * of `ticket` (internal: a note's, which customers never see), uploaded
  * by user: each file put in place (above), its record and count written.
@@ -136,6 +152,22 @@ long att_collect(struct store *s, struct att_gone *gone,
  */
 sup_err att_forget(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
     const uint8_t *message, struct att_gone *gone, long *n);
+
+/*
+ * Spool files (files/tmp/: an upload's up-*, a mail's mail-*) older than
+ * this were left by a process that died: verify reports them, and
+ * support-worker's hourly upkeep removes them (att_spool_sweep).
+ */
+#define ATT_SPOOL_OLD_S 3600
+
+/*
+ * Remove the spool files of conf's store last written more than age_s
+ * seconds before now_s.  Returns how many it removed (a file that
+ * cannot be removed is said on stderr and left), or -1 when the
+ * directory cannot be read (said on stderr); 0 when there is none.
+ */
+long att_spool_sweep(const struct sup_conf *conf, int64_t now_s,
+    int64_t age_s);
 
 /* What a download needs of an attachment. */
 struct att_info {

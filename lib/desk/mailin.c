@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "areas.h"
+#include "attach.h"
 #include "mailin.h"
 #include "msg.h"
 #include "tstore.h"
@@ -397,6 +398,7 @@ struct reply_args {
 	const uint8_t *ticket;
 	const char *content, *html;
 	size_t len;
+	const struct att_batch *files;
 	struct mailin_take *t;
 };
 
@@ -411,7 +413,7 @@ reply_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	memcpy(t->ticket, a->ticket, UUID_LEN);
 	if ((e = msg_post_channel_in(s, txn, a->u, a->ticket, a->content,
-	    a->len, a->html, CH_EMAIL, t->message)) != SUP_OK)
+	    a->len, a->html, CH_EMAIL, a->files, t->message)) != SUP_OK)
 		return e;
 	return take_end(s, txn, t);
 }
@@ -419,10 +421,10 @@ reply_txn(struct store *s, DB_TXN *txn, void *arg)
 sup_err
 mailin_reply(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    struct mailin_take *t)
+    const struct att_batch *files, struct mailin_take *t)
 {
 	struct reply_args a = { .u = u, .ticket = ticket, .content = content,
-		.len = len, .t = t };
+		.len = len, .files = files, .t = t };
 	char *html;
 	sup_err e;
 
@@ -434,7 +436,12 @@ mailin_reply(struct store *s, const struct sup_user *u,
 	e = store_run(s, 0, reply_txn, &a);
 	free(html);
 	/* A duplicate aborts: the trim waits for the next mail. */
-	return e == SUP_EEXIST && t->duplicate ? SUP_OK : e;
+	if (e == SUP_EEXIST && t->duplicate)
+		return SUP_OK;
+	/* Files put in place by a post that was not committed. */
+	if (e != SUP_OK && files != NULL && files->n > 0)
+		(void)att_collect(s, NULL, files, false);
+	return e;
 }
 
 struct new_args {
@@ -469,7 +476,11 @@ mailin_new_ticket(struct store *s, const struct sup_conf *conf,
 
 	t->duplicate = false;
 	e = store_run(s, 0, new_txn, &a);
-	return e == SUP_EEXIST && t->duplicate ? SUP_OK : e;
+	if (e == SUP_EEXIST && t->duplicate)
+		return SUP_OK;
+	if (e != SUP_OK && in->files != NULL && in->files->n > 0)
+		(void)att_collect(s, NULL, in->files, false);
+	return e;
 }
 
 /*

@@ -96,19 +96,21 @@ struct mailin_take {
 };
 
 /*
- * Post a reply by mail: content[0..len) as u on ticket (msg_post_channel,
- * channel email), and keep t->key with it, in one transaction, which
+ * Post a reply by mail: content[0..len) and files (may be NULL) as u on
+ * ticket (msg_post_channel_in, channel email), and keep t->key with it, in one transaction, which
  * also removes up to MAILIN_SEEN_TRIM expired keys.  When t->key was
  * taken within MAILIN_SEEN_TTL_S, nothing is written: t->duplicate, and
- * t->message the earlier message.  msg_post's errors; the store's.
+ * t->message the earlier message.  msg_post's errors; the store's.  Files
+ * put in place by a post that was not committed are collected.
  */
 sup_err mailin_reply(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    struct mailin_take *t);
+    const struct att_batch *files, struct mailin_take *t);
 
 /*
  * Open a ticket of a new mail: ticket_create_in for u with in, and keep
- * t->key with it, in one transaction, as mailin_reply does.
+ * t->key with it, in one transaction, as mailin_reply does (in->files
+ * too).
  * ticket_create's errors; the store's.
  */
 sup_err mailin_new_ticket(struct store *s, const struct sup_conf *conf,

@@ -508,23 +508,31 @@ msg_post_files(struct store *s, const struct sup_user *u,
 sup_err
 msg_post_channel(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    int channel, json_object **out)
+    int channel, const struct att_batch *files, json_object **out)
 {
+	sup_err e;
+
 	if (channel < 0 || channel >= CH_MAX) {
 		*out = NULL;
 		return SUP_EINVAL;
 	}
-	return post(s, u, ticket, content, len, false, NULL, channel, NULL,
+	e = post(s, u, ticket, content, len, false, NULL, channel, files,
 	    out, NULL);
+	/* Files put in place by a post that was not committed. */
+	if (e != SUP_OK && files != NULL && files->n > 0)
+		(void)att_collect(s, NULL, files, false);
+	return e;
 }
 
 sup_err
 msg_post_channel_in(struct store *s, DB_TXN *txn, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    const char *html, int channel, uint8_t uuid[UUID_LEN])
+    const char *html, int channel, const struct att_batch *files,
+    uint8_t uuid[UUID_LEN])
 {
 	struct post_args a = { .u = u, .ticket = ticket, .content = content,
-		.len = len, .html = html, .channel = channel, .posted = uuid };
+		.len = len, .html = html, .channel = channel, .files = files,
+		.posted = uuid };
 	sup_err e;
 
 	if (channel < 0 || channel >= CH_MAX)

@@ -117,13 +117,13 @@ sup_err msg_post_files(struct store *s, const struct sup_user *u,
 /*
  * msg_post of a public message that came by channel (enum
  * ticket_channel, record.h: CH_EMAIL for support-mailin), which its
- * message.posted event says in its data ("channel"); SUP_EINVAL for a
- * channel out of range.  The web and the API post with msg_post, whose
- * events say none.
+ * message.posted event says in its data ("channel"), with files (may be
+ * NULL) as msg_post_files; SUP_EINVAL for a channel out of range.  The
+ * web and the API post with msg_post, whose events say none.
  */
 sup_err msg_post_channel(struct store *s, const struct sup_user *u,
     const uint8_t ticket[UUID_LEN], const char *content, size_t len,
-    int channel, json_object **out);
+    int channel, const struct att_batch *files, json_object **out);
 
 /*
  * msg_post_channel inside the caller's transaction txn (which also writes
@@ -132,12 +132,14 @@ sup_err msg_post_channel(struct store *s, const struct sup_user *u,
  * (before the transaction: no lock is held for the render; NULL: rendered
  * here), without the message as u sees it: uuid gets the new message's.
  * The same checks, writes and message.posted event; on a deadlock the
- * caller's store_run runs the whole transaction again.
+ * caller's store_run runs the whole transaction again.  files (may be
+ * NULL) as msg_post_files, but when the transaction is not committed the
+ * caller collects them (att_collect).
  */
 sup_err msg_post_channel_in(struct store *s, DB_TXN *txn,
     const struct sup_user *u, const uint8_t ticket[UUID_LEN],
     const char *content, size_t len, const char *html, int channel,
-    uint8_t uuid[UUID_LEN]);
+    const struct att_batch *files, uint8_t uuid[UUID_LEN]);
 
 /*
  * The thread as u sees it, oldest first; after (may be NULL) keeps only the

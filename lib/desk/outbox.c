@@ -56,9 +56,9 @@ hooks_db(const struct store *s)
 const char *const outbox_kind_names[OUTBOX_NKIND] = {
 	[OUTBOX_MAIL] = "mail", [OUTBOX_WEBHOOK] = "webhook",
 };
-const char *const outbox_state_names[OUTBOX_NSTATE] = {
+const char *const outbox_state_names[OUTBOX_NSTATE + 1] = {
 	[OUTBOX_PENDING] = "pending", [OUTBOX_SENT] = "sent",
-	[OUTBOX_DEAD] = "dead",
+	[OUTBOX_DEAD] = "dead", [OUTBOX_NSTATE] = NULL,
 };
 
 /* The index of name in names[n], or -1. */

@@ -53,7 +53,8 @@ enum outbox_kind { OUTBOX_MAIL, OUTBOX_WEBHOOK, OUTBOX_NKIND };
 enum outbox_state { OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_DEAD, OUTBOX_NSTATE };
 
 extern const char *const outbox_kind_names[OUTBOX_NKIND];
-extern const char *const outbox_state_names[OUTBOX_NSTATE];
+/* The states' names, NULL after the last (a field's F_ENUM choices). */
+extern const char *const outbox_state_names[OUTBOX_NSTATE + 1];
 
 /* A delivery to add (outbox_add): what the caller gives. */
 struct outbox_new {

@@ -785,8 +785,9 @@ check_doc(struct store *s, const uint8_t *dockey, bool internal,
 		doc_free(&want);
 		return e;
 	}
-	if (want.b.len != got.b.len || memcmp(want.b.p, got.b.p,
-	    want.b.len) != 0 || (flags & SEARCH_F_INTERNAL) != internal)
+	if (want.b.len != got.b.len || (want.b.len > 0 &&
+	    memcmp(want.b.p, got.b.p, want.b.len) != 0) ||
+	    (flags & SEARCH_F_INTERNAL) != internal)
 		vc->wrong++;
 	doc_free(&got);
 	doc_free(&want);

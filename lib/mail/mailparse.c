@@ -8,15 +8,21 @@
  * (support-mailin), never in the FastCGI programs.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
+#include <sodium.h>
 
 #include "mailparse.h"
 
 #define PART_DEPTH_MAX 32	/* multiparts nested deeper are not read */
+#define DECODE_CHUNK 65536	/* bytes of a part decoded at a time */
 
 /* A new copy of s (NULL for NULL); *failed when out of memory. */
 static char *
@@ -244,16 +250,17 @@ part_text(GMimeObject *o, size_t *len)
 	return text;
 }
 
-/* The mail's text into m->text: the plain part, else the HTML made text. */
+/*
+ * The mail's text into m->text: the plain part, else the HTML made text
+ * (find_text's).
+ */
 static sup_err
-read_text(struct mail_in *m, GMimeObject *top)
+read_text(struct mail_in *m, GMimeObject *plain, GMimeObject *html)
 {
-	GMimeObject *plain = NULL, *html = NULL;
 	struct sbuf sb = { 0 };
 	char *raw, *clean;
 	size_t len = 0;
 
-	find_text(top, 0, &plain, &html);
 	if (plain == NULL && html == NULL)
 		return SUP_OK;
 	if ((raw = part_text(plain != NULL ? plain : html, &len)) == NULL)
@@ -279,6 +286,228 @@ read_text(struct mail_in *m, GMimeObject *top)
 	m->text = clean;
 	m->text_len = len;
 	return SUP_OK;
+}
+
+/*
+ * Is o, a leaf part that is not the text taken, an attachment?  One
+ * marked so (Content-Disposition: attachment), or an inline part that is
+ * not text (an image beside the text) or is text with a file name (as
+ * Apple Mail sends a text file); never a signature of multipart/signed.
+ */
+static bool
+is_file_part(GMimeObject *o)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+	if (ct != NULL && (g_mime_content_type_is_type(ct, "application",
+	    "pgp-signature") || g_mime_content_type_is_type(ct, "application",
+	    "pkcs7-signature") || g_mime_content_type_is_type(ct,
+	    "application", "x-pkcs7-signature")))
+		return false;
+	if (g_mime_part_is_attachment(GMIME_PART(o)))
+		return true;
+	if (ct == NULL || !g_mime_content_type_is_type(ct, "text", "*"))
+		return true;
+	return g_mime_part_get_filename(GMIME_PART(o)) != NULL;
+}
+
+/* Close and remove f's spool file, if any. */
+static void
+file_unspool(struct mail_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (f->path != NULL)
+		unlink(f->path);
+	free(f->path);
+	f->path = NULL;
+}
+
+/*
+ * Decode the content of part o into a new spool file for f, a piece at a
+ * time through GMime's decoding filter, the SHA-256 on the way; past
+ * lim->max_bytes it stops and removes the file (MAIL_FILE_TOO_LARGE).
+ */
+static sup_err
+spool_part(GMimeObject *o, const struct mail_file_limits *lim,
+    struct mail_file *f)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
+	GMimeStream *raw, *filtered = NULL;
+	GMimeContentEncoding enc;
+	crypto_hash_sha256_state sha;
+	uint8_t rnd[12];
+	char hex[2 * sizeof(rnd) + 1], *buf = NULL;
+	sup_err e = SUP_OK;
+	ssize_t n;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	if (asprintf(&f->path, "%s/mail-%s", lim->spool_dir, hex) < 0) {
+		f->path = NULL;
+		return SUP_ENOMEM;
+	}
+	if ((f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0640)) < 0) {
+		fprintf(stderr, "support: spool file %s: %s\n", f->path,
+		    strerror(errno));
+		free(f->path);
+		f->path = NULL;
+		return SUP_EIO;
+	}
+	crypto_hash_sha256_init(&sha);
+	if (w == NULL || (raw = g_mime_data_wrapper_get_stream(w)) == NULL)
+		goto done;		/* a part with no content: empty */
+	if ((buf = malloc(DECODE_CHUNK)) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	g_mime_stream_reset(raw);
+	filtered = g_mime_stream_filter_new(raw);
+	enc = g_mime_data_wrapper_get_encoding(w);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dec);
+		g_object_unref(dec);
+	}
+	while (!g_mime_stream_eos(filtered)) {
+		if ((n = g_mime_stream_read(filtered, buf, DECODE_CHUNK)) < 0) {
+			e = SUP_EIO;
+			goto out;
+		}
+		if ((uint64_t)n > lim->max_bytes - f->size) {
+			/* Over the cap: nothing more is decoded. */
+			f->state = MAIL_FILE_TOO_LARGE;
+			f->size = lim->max_bytes + 1;
+			file_unspool(f);
+			goto out;
+		}
+		if (f->nhead < sizeof(f->head)) {
+			size_t k = sizeof(f->head) - f->nhead;
+			if (k > (size_t)n)
+				k = (size_t)n;
+			memcpy(f->head + f->nhead, buf, k);
+			f->nhead += k;
+		}
+		crypto_hash_sha256_update(&sha, (unsigned char *)buf,
+		    (size_t)n);
+		if (!write_all(f->fd, buf, (size_t)n)) {
+			fprintf(stderr, "support: spool file %s: %s\n",
+			    f->path, strerror(errno));
+			e = SUP_EIO;
+			goto out;
+		}
+		f->size += (uint64_t)n;
+	}
+done:
+	crypto_hash_sha256_final(&sha, f->sha256);
+	if (lseek(f->fd, 0, SEEK_SET) != 0)
+		e = SUP_EIO;
+out:
+	if (filtered != NULL)
+		g_object_unref(filtered);
+	free(buf);
+	if (e != SUP_OK)
+		file_unspool(f);
+	return e;
+}
+
+/*
+ * A new entry of m->files named name (NULL: ""), into *f; *f NULL when
+ * m->files is full (the file only counted, in m->files_more).
+ * SUP_ENOMEM.
+ */
+static sup_err
+file_add(struct mail_in *m, const char *name, struct mail_file **f)
+{
+	*f = NULL;
+	if (m->nfiles == MAIL_FILES_MAX) {
+		m->files_more++;
+		return SUP_OK;
+	}
+	if (m->files == NULL && (m->files = calloc(MAIL_FILES_MAX,
+	    sizeof(*m->files))) == NULL)
+		return SUP_ENOMEM;
+	*f = &m->files[m->nfiles++];
+	(*f)->fd = -1;
+	if (((*f)->name = strdup(name != NULL ? name : "")) == NULL)
+		return SUP_ENOMEM;
+	return SUP_OK;
+}
+
+/*
+ * A forwarded mail, o (message/rfc822), which is neither walked into nor
+ * kept: an entry of m->files (MAIL_FILE_FORWARDED) so that the message
+ * says it was not kept, named by its file name, else its subject.
+ */
+static sup_err
+forwarded(struct mail_in *m, GMimeObject *o)
+{
+	GMimeMessage *fw = g_mime_message_part_get_message(
+	    GMIME_MESSAGE_PART(o));
+	const char *name = g_mime_object_get_content_disposition_parameter(o,
+	    "filename");
+	struct mail_file *f;
+	char *clean = NULL;
+	size_t len;
+	sup_err e;
+
+	if (name == NULL && fw != NULL)
+		name = g_mime_message_get_subject(fw);
+	if (name != NULL) {
+		len = strlen(name);
+		/* One line, valid UTF-8, as the names of parts are made. */
+		if ((clean = clean_text(name, &len, true)) == NULL)
+			return SUP_ENOMEM;
+	}
+	e = file_add(m, clean != NULL ? clean : "a forwarded mail", &f);
+	if (f != NULL)
+		f->state = MAIL_FILE_FORWARDED;
+	free(clean);
+	return e;
+}
+
+/* The attachments of the mail under o (the text parts taken excepted). */
+static sup_err
+read_files(struct mail_in *m, GMimeObject *o, int depth,
+    const GMimeObject *plain, const GMimeObject *html,
+    const struct mail_file_limits *lim, size_t *decoded)
+{
+	struct mail_file *f;
+	sup_err e;
+
+	if (o == NULL || depth > PART_DEPTH_MAX)
+		return SUP_OK;
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n; i++)
+			if ((e = read_files(m, g_mime_multipart_get_part(mp, i),
+			    depth + 1, plain, html, lim, decoded)) != SUP_OK)
+				return e;
+		return SUP_OK;
+	}
+	if (GMIME_IS_MESSAGE_PART(o))
+		return forwarded(m, o);
+	if (!GMIME_IS_PART(o) || o == plain || o == html || !is_file_part(o))
+		return SUP_OK;
+	if ((e = file_add(m, g_mime_part_get_filename(GMIME_PART(o)), &f)) !=
+	    SUP_OK || f == NULL)
+		return e;
+	if (!lim->enabled) {
+		f->state = MAIL_FILE_OFF;
+		return SUP_OK;
+	}
+	if (*decoded >= lim->max_files) {
+		f->state = MAIL_FILE_TOO_MANY;
+		return SUP_OK;
+	}
+	(*decoded)++;
+	f->state = MAIL_FILE_SPOOLED;
+	return spool_part(o, lim, f);
 }
 
 /* GMime once per process (g_mime_init may be called only once). */
@@ -339,6 +568,13 @@ mail_parse_release(void)
 
 sup_err
 mail_parse(const char *data, size_t len, struct mail_in *m)
+{
+	return mail_parse_files(data, len, NULL, m);
+}
+
+sup_err
+mail_parse_files(const char *data, size_t len,
+    const struct mail_file_limits *lim, struct mail_in *m)
 {
 	GMimeStream *stream = NULL;
 	GMimeParser *parser = NULL;
@@ -408,7 +644,15 @@ mail_parse(const char *data, size_t len, struct mail_in *m)
 		if (ct != NULL && g_mime_content_type_is_type(ct, "multipart",
 		    "report"))
 			m->report = true;
-		if ((e = read_text(m, top)) != SUP_OK)
+		GMimeObject *plain = NULL, *html = NULL;
+		size_t decoded = 0;
+
+		find_text(top, 0, &plain, &html);
+		if ((e = read_text(m, plain, html)) != SUP_OK)
+			goto out;
+		/* A report is dropped whole: its parts are not files. */
+		if (lim != NULL && !m->report && (e = read_files(m, top, 0,
+		    plain, html, lim, &decoded)) != SUP_OK)
 			goto out;
 	}
 	if (failed)
@@ -435,6 +679,11 @@ mail_in_free(struct mail_in *m)
 	free(m->auto_submitted);
 	free(m->precedence);
 	free(m->text);
+	for (size_t i = 0; i < m->nfiles; i++) {
+		file_unspool(&m->files[i]);
+		free(m->files[i].name);
+	}
+	free(m->files);
 	memset(m, 0, sizeof(*m));
 }
 

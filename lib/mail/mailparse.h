@@ -13,11 +13,55 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sup.h"
 #include "util.h"
 
 #define MAIL_RCPT_MAX 64	/* addresses kept from the recipient headers */
+
+/*
+ * What mail_parse_files does with a mail's attachments: the MIME parts
+ * that are not its text (docs/mailin.md, "Attachments").
+ */
+struct mail_file_limits {
+	const char *spool_dir;	/* where they are decoded: the store's
+				 * files/tmp/ (attach.h) */
+	uint64_t max_bytes;	/* one file: the decode stops one byte past */
+	size_t max_files;	/* files decoded; those after only named */
+	bool enabled;		/* false: every file only named */
+};
+
+#define MAIL_FILES_MAX 100	/* attachments listed (the most
+				 * max_attachments_per_message may be);
+				 * more only counted */
+
+enum mail_file_state {
+	MAIL_FILE_SPOOLED,	/* decoded to its spool file */
+	MAIL_FILE_OFF,		/* not decoded: enabled was false */
+	MAIL_FILE_TOO_MANY,	/* not decoded: max_files came before it */
+	MAIL_FILE_TOO_LARGE,	/* its bytes passed max_bytes: not kept */
+	MAIL_FILE_FORWARDED,	/* a forwarded mail (message/rfc822): not
+				 * kept, an .eml being no type the desk
+				 * takes; named by its file name, else its
+				 * subject */
+};
+
+/* One attachment of a mail. */
+struct mail_file {
+	enum mail_file_state state;
+	char *name;		/* its file name as the mail gives it,
+				 * decoded (RFC 2047, RFC 2231) but not
+				 * made safe (fname.h); "" when none */
+	char *path;		/* its spool file (MAIL_FILE_SPOOLED, else
+				 * NULL); mail_in_free removes it unless it
+				 * is taken (path set to NULL) */
+	int fd;			/* the spool file, open, or -1 */
+	uint64_t size;		/* bytes decoded */
+	uint8_t sha256[32];	/* of its bytes (MAIL_FILE_SPOOLED) */
+	uint8_t head[32];	/* its first nhead bytes, for ftype.h */
+	size_t nhead;
+};
 
 /*
  * A parsed mail.  Every string is NUL-terminated UTF-8, owned by it; from,
@@ -43,6 +87,10 @@ struct mail_in {
 	char *text;
 	size_t text_len;
 	bool from_html;		/* made from an HTML part (no text part) */
+	/* Its attachments (mail_parse_files), in the mail's order. */
+	struct mail_file *files;
+	size_t nfiles;
+	size_t files_more;	/* past MAIL_FILES_MAX: not listed */
 };
 
 /*
@@ -52,6 +100,23 @@ struct mail_in {
  * decides what to do with it.
  */
 sup_err mail_parse(const char *data, size_t len, struct mail_in *m);
+
+/*
+ * mail_parse, with the mail's attachments into m->files (lim NULL: none,
+ * as mail_parse).  An attachment is a part that is not the text taken:
+ * one with Content-Disposition attachment, or an inline part that is not
+ * text (an image) or is text with a file name; not a multipart/signed's
+ * signature, nor a forwarded message (message/rfc822).  Each, up to
+ * lim->max_files of them and when lim->enabled, is decoded from its
+ * transfer encoding (base64, quoted-printable, uuencode) by GMime to a
+ * new spool file in lim->spool_dir a piece at a time, its SHA-256
+ * computed on the way; one passing lim->max_bytes is cut there, its
+ * spool file removed (MAIL_FILE_TOO_LARGE).  The first MAIL_FILES_MAX
+ * are listed, the others counted in files_more.  SUP_EIO besides
+ * mail_parse's errors when a spool file cannot be made or written.
+ */
+sup_err mail_parse_files(const char *data, size_t len,
+    const struct mail_file_limits *lim, struct mail_in *m);
 void mail_in_free(struct mail_in *m);
 
 /*

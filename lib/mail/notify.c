@@ -134,6 +134,8 @@ struct job {
 	struct record_ticket t;
 	bool have_ticket;
 	char *message_text;		/* a reply's text, or NULL */
+	json_object *message_files;	/* its files' names: {"files":
+					 * [{"name"}]}, or NULL (none) */
 	struct rcpt rcpt[RCPT_MAX];
 	size_t nrcpt;
 };
@@ -283,6 +285,8 @@ mail_data(struct job *j, const struct rcpt *r, const char *old_status,
 	    json_object_new_string(old_status))) ||
 	    (j->message_text != NULL && !json_set(d, "message_text",
 	    json_object_new_string(j->message_text))) ||
+	    (j->message_files != NULL && !json_set(d, "message_files",
+	    json_object_get(j->message_files))) ||
 	    !json_set(d, "recipient_name", json_object_new_string(
 	    r->name[0] ? r->name : r->addr)) ||
 	    !json_set(d, "actor_name", json_object_new_string(
@@ -449,6 +453,60 @@ status_change(json_object *ev, const char **from, const char **to)
 }
 
 /*
+ * The names of the files of a stored message rec[0..len) into
+ * j->message_files ({"files": [{"name"}, ...]}: the mail's templates
+ * list them), left NULL when it has none.  SUP_ENOMEM.
+ */
+static sup_err
+message_files(struct job *j, const char *rec, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = NULL, *atts, *list = NULL, *f, *name;
+	sup_err e = SUP_OK;
+	size_t n;
+
+	if (tok == NULL)
+		return SUP_ENOMEM;
+	o = json_tokener_parse_ex(tok, rec, (int)len);
+	json_tokener_free(tok);
+	if (o == NULL || !json_object_object_get_ex(o, "attachments", &atts) ||
+	    !json_object_is_type(atts, json_type_array) ||
+	    (n = json_object_array_length(atts)) == 0)
+		goto out;
+	if ((list = json_object_new_array()) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(atts,
+		    i), "name", &name))
+			continue;
+		if ((f = json_object_new_object()) == NULL ||
+		    json_object_array_add(list, f) != 0) {
+			json_object_put(f);
+			e = SUP_ENOMEM;
+			goto out;
+		}
+		if (!json_set(f, "name", json_object_get(name))) {
+			e = SUP_ENOMEM;
+			goto out;
+		}
+	}
+	if ((j->message_files = json_object_new_object()) == NULL) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	/* json_set takes list, or releases it. */
+	if (!json_set(j->message_files, "files", list))
+		e = SUP_ENOMEM;
+	list = NULL;
+out:
+	json_object_put(list);
+	json_object_put(o);
+	return e;
+}
+
+/*
  * The text of the event's message into j->message_text, when it is a
  * public one.  false when the message is internal (or no message at all:
  * then nothing of it may be mailed), or cannot be read.
@@ -470,8 +528,10 @@ public_text(struct job *j, bool *public)
 		return e == SUP_ENOTFOUND ? SUP_OK : e;
 	if ((e = record_message_decode(rec, len, &m)) == SUP_OK &&
 	    !m.internal && (e = record_message_content(rec, len,
-	    &j->message_text, &clen)) == SUP_OK)
+	    &j->message_text, &clen)) == SUP_OK) {
 		*public = true;
+		e = message_files(j, rec, len);
+	}
 	free(rec);
 	return e == SUP_EDB ? SUP_OK : e;
 }
@@ -625,6 +685,7 @@ out:
 	if (j.have_ticket)
 		record_ticket_clear(&j.t);
 	free(j.message_text);
+	json_object_put(j.message_files);
 	json_object_put(j.ev);
 	return e;
 }

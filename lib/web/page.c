@@ -485,7 +485,9 @@ page_context(const struct page_env *pe, struct sup_req *r, const char *title)
 	    !add_bool(o, "is_customer", me != NULL &&
 	    !user_is_staff(&r->user)) ||
 	    !add_bool(o, "allow_registration", pe->conf->allow_registration) ||
-	    !add_bool(o, "uploads", pe->conf->enable_file_uploads))
+	    !add_bool(o, "uploads", pe->conf->enable_file_uploads) ||
+	    /* The reply's text is required only when no file may come. */
+	    !add_bool(o, "no_uploads", !pe->conf->enable_file_uploads))
 		goto nomem;
 	/* The reply form's file field says its limits (attachments.md). */
 	if (pe->conf->enable_file_uploads) {

@@ -10,14 +10,21 @@
  * its text escaped for Markdown as support-mailin does; the same bytes also go through the HTML-to-text converter and the
  * reply trimmer on their own.  Checked: the text is valid UTF-8 without
  * NUL or control characters other than newline and tab, and the trimmer
- * only shrinks.  Build with ./configure CC=clang --enable-fuzzing; the
+ * only shrinks.  The attachments are decoded (mail_parse_files) into a
+ * scratch spool directory under $TMPDIR with small limits (1 KB, 3
+ * files): each spooled file holds the size said, within the limit, none
+ * over the count is decoded, and mail_in_free leaves the directory empty.
+ * Build with ./configure CC=clang --enable-fuzzing; the
  * saved corpus in corpus/mailin/ (seeded from tests/mail/) is replayed by
  * make check.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mailin.h"
 #include "mailparse.h"
@@ -47,6 +54,94 @@ clean_utf8(const unsigned char *s, size_t n)
 		i += k + 1;
 	}
 	return 1;
+}
+
+#define FUZZ_FILE_MAX 1024
+#define FUZZ_FILES 3
+
+static char spool[4096];
+
+/* At exit: the scratch spool directory goes (empty: checked). */
+static void
+spool_remove(void)
+{
+	rmdir(spool);
+}
+
+/* The scratch spool directory, made once; NULL when it cannot be. */
+static const char *
+spool_dir(void)
+{
+	static int made;
+	const char *t = getenv("TMPDIR");
+
+	if (!made) {
+		made = 1;
+		snprintf(spool, sizeof(spool), "%s/fuzz-mailin-XXXXXX",
+		    t != NULL && t[0] == '/' ? t : "/tmp");
+		if (mkdtemp(spool) == NULL)
+			spool[0] = '\0';
+		else
+			atexit(spool_remove);
+	}
+	return spool[0] != '\0' ? spool : NULL;
+}
+
+/* Is dir empty (no entry but . and ..)? */
+static int
+dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return 1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* The attachments' path: mail_parse_files with small limits. */
+static void
+check_files(const uint8_t *data, size_t size)
+{
+	struct mail_file_limits lim = { .spool_dir = spool_dir(),
+		.max_bytes = FUZZ_FILE_MAX, .max_files = FUZZ_FILES,
+		.enabled = 1 };
+	struct mail_in m;
+	size_t spooled = 0;
+	struct stat st;
+
+	if (lim.spool_dir == NULL)
+		return;
+	if (mail_parse_files((const char *)data, size, &lim, &m) == SUP_OK) {
+		if (m.nfiles > MAIL_FILES_MAX || (m.files_more > 0 &&
+		    m.nfiles != MAIL_FILES_MAX))
+			abort();
+		for (size_t i = 0; i < m.nfiles; i++) {
+			const struct mail_file *f = &m.files[i];
+			if (f->name == NULL)
+				abort();
+			if (f->state != MAIL_FILE_SPOOLED) {
+				if (f->path != NULL)
+					abort();
+				continue;
+			}
+			if (++spooled > FUZZ_FILES || f->path == NULL ||
+			    fstat(f->fd, &st) != 0 ||
+			    (uint64_t)st.st_size != f->size ||
+			    f->size > FUZZ_FILE_MAX ||
+			    f->nhead > sizeof(f->head) ||
+			    (f->size < sizeof(f->head) && f->nhead != f->size))
+				abort();
+		}
+	}
+	mail_in_free(&m);
+	if (!dir_empty(lim.spool_dir))
+		abort();
 }
 
 int
@@ -92,6 +187,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	mail_in_free(&m);
+	check_files(data, size);
 
 	memset(&sb, 0, sizeof(sb));
 	mail_html_text((const char *)data, size, &sb);

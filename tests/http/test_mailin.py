@@ -7,7 +7,14 @@ the results read back through the API:
   email, its text trimmed of quote and signature and made literal for
   Markdown; multipart/alternative takes the plain part; an HTML-only mail
   becomes safe text (no tag, no script); ISO-8859-1 and Shift_JIS bodies
-  and encoded subjects arrive as UTF-8; a large attachment is skipped;
+  and encoded subjects arrive as UTF-8;
+- attachments (docs/mailin.md "Attachments") are kept on the message as
+  uploads are: a PNG, a PDF with an RFC 2231 UTF-8 name, an inline GIF in
+  quoted-printable, downloadable by the customer and staff; an .exe, an
+  HTML page, a file over max_attachment_bytes, the files past
+  max_attachments_per_message, and every file with enable_file_uploads =
+  no are not kept, each named in a note appended to the text (the mail
+  is taken, nobody is mailed); a mail or a reply of files only is taken;
 - a reply to a signed reply address (supportctl reply-token) is a message
   on that ticket from the token's user (status moved, as from the web),
   from the envelope recipient (--recipient, $ORIGINAL_RECIPIENT) or the
@@ -40,7 +47,9 @@ Run from the repo root of a built tree:  python3 tests/http/test_mailin.py
 """
 
 import base64
+import hashlib
 import os
+import quopri
 import re
 import subprocess
 import sys
@@ -150,6 +159,47 @@ def messages(who, uuid):
     return r.json
 
 
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+       b"\x00\x00IEND\xaeB`\x82")
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+       b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(range(256)) * 4
+
+
+def b64(data):
+    return base64.encodebytes(data)
+
+
+def mixed_mail(subject, files, text="See the files.", sender="bob@example.com", to=SUPPORT):
+    """A multipart/mixed mail: text (None: no text part), then files, each
+    (filename, content type, bytes) sent as a base64 attachment."""
+    out = ["Return-Path: <%s>" % sender, "From: %s" % sender, "To: %s" % to,
+           "Subject: %s" % subject, "Message-ID: <%s@example.com>" % hashlib.sha1(
+               subject.encode()).hexdigest(), "MIME-Version: 1.0",
+           'Content-Type: multipart/mixed; boundary="MIX"', ""]
+    if text is not None:
+        out += ["--MIX", "Content-Type: text/plain; charset=utf-8", "", text, ""]
+    for name, ctype, data in files:
+        out += ["--MIX", "Content-Type: %s" % ctype,
+                'Content-Disposition: attachment; filename="%s"' % name,
+                "Content-Transfer-Encoding: base64", "", b64(data).decode()]
+    out += ["--MIX--", ""]
+    return "\n".join(out).encode()
+
+
+def download(who, att):
+    r = srv.client(who).get(att["url"])
+    status(r, 200, "download %s as %s" % (att["name"], who))
+    return r.body
+
+
+def spool_files():
+    d = os.path.join(srv.var, "data", "files", "tmp")
+    return os.listdir(d) if os.path.isdir(d) else []
+
+
 def count_all():
     return len(tickets("dave"))
 
@@ -165,7 +215,9 @@ def reply_address(number, user, days=None):
 
 def body():
     global srv
-    srv = standard_server(conf={("support", "support_email"): SUPPORT}, clock=True)
+    # bob sends more new mails than max_tickets_per_user's default (10).
+    srv = standard_server(conf={("support", "support_email"): SUPPORT,
+                                ("support", "max_tickets_per_user"): "50"}, clock=True)
     state = {}
 
     with T.case("a new plain mail is a ticket of its sender, channel email, quote and "
@@ -262,12 +314,107 @@ def body():
         eq(messages("bob", t["uuid"])[0]["content"], "\u30d7\u30ea\u30f3\u30bf\u30fc\u304c"
            "\u52d5\u304d\u307e\u305b\u3093\u3002", "content")
 
-    with T.case("a 3 MB attachment: the text taken, the attachment not"):
+    with T.case("a 3 MB attachment of no known type: the text taken, the file not, a note says so"):
         att = base64.encodebytes(os.urandom(3 * 1024 * 1024))
         rc, err = mailin(corpus("large-attachment.eml", ATTACHMENT=att))
         eq(rc, 0, "exit status (%s)" % err)
         t = ticket_by_subject("bob", "Logs attached")
-        eq(messages("bob", t["uuid"])[0]["content"], "The logs of last night are attached.", "content")
+        m = messages("bob", t["uuid"])[0]
+        eq(m["content"], "The logs of last night are attached.\n\n"
+           "[attachment logs.tar.gz was not kept: type not allowed]", "content")
+        eq(m["attachments"], [], "no attachment")
+        check("1 files kept" not in err and "0 files kept, 1 not" in err, "logged: %r" % err)
+
+    with T.case("attachments kept: a PNG, a PDF with an RFC 2231 UTF-8 name, an inline GIF "
+                "(quoted-printable); the HTML alternative is not a file"):
+        gif_qp = quopri.encodestring(GIF).rstrip(b"\n")
+        rc, err = mailin(corpus("attachments.eml", SUBJECT="Files by mail", PNG=b64(PNG), PDF=b64(PDF),
+                                GIF_QP=gif_qp))
+        eq(rc, 0, "exit status (%s)" % err)
+        check("3 files kept, 0 not" in err, "logged: %r" % err)
+        t = ticket_by_subject("bob", "Files by mail")
+        m = messages("bob", t["uuid"])[0]
+        eq(m["content"], "The screenshot and the invoice are attached.", "content: the plain part, no note")
+        atts = m["attachments"]
+        eq([(a["name"], a["content_type"], a["size"]) for a in atts],
+           [("file.gif", "image/gif", len(GIF)), ("screen shot.png", "image/png", len(PNG)),
+            ("R\u00e9sum\u00e9 \u2014 M\u00e4rz.pdf", "application/pdf", len(PDF))],
+           "names, types, sizes, in the mail's order")
+        for a, data in zip(atts, (GIF, PNG, PDF)):
+            eq(download("bob", a), data, "the bytes of %s, by the customer" % a["name"])
+            eq(download("carol", a), data, "the bytes of %s, by staff" % a["name"])
+        r = srv.client("alice").get(atts[0]["url"])
+        status(r, 404, "another customer")
+        eq(spool_files(), [], "no spool file left")
+        state["files_ticket"] = t
+
+    with T.case("a forwarded mail (message/rfc822) attached is not kept; the message says so by its subject"):
+        inner = ("From: Carl <carl@example.org>\nTo: bob@example.com\nSubject: Invoice 4711\n"
+                 "Message-ID: <inner-4711@example.org>\n\nThe invoice text.\n")
+        data = mixed_mail("Forwarded invoice", [], text="See the mail below.").replace(
+            b"--MIX--", ("--MIX\nContent-Type: message/rfc822\nContent-Disposition: attachment\n\n%s\n--MIX--"
+                         % inner).encode())
+        rc, err = mailin(data)
+        eq(rc, 0, "exit status: the mail is taken (%s)" % err)
+        check("0 files kept, 1 not" in err, "logged: %r" % err)
+        m = messages("bob", ticket_by_subject("bob", "Forwarded invoice")["uuid"])[0]
+        eq(m["content"], "See the mail below.\n\n[attachment Invoice 4711 was not kept: "
+           "a forwarded mail is not kept; forward its text instead]", "content")
+        eq(m["attachments"], [], "no file")
+        eq(spool_files(), [], "no spool file left")
+
+    with T.case("an .exe and an HTML attachment are refused with a note each; the PNG is kept"):
+        rc, err = mailin(corpus("attachments-refused.eml", PNG=b64(PNG), EXE=b64(EXE)))
+        eq(rc, 0, "exit status: the mail is taken (%s)" % err)
+        check("1 files kept, 2 not" in err, "logged: %r" % err)
+        m = messages("bob", ticket_by_subject("bob", "Refused files")["uuid"])[0]
+        eq(m["content"], "A program, a page and a picture.\n\n"
+           "[attachment report.exe was not kept: type not allowed]\n\n"
+           "[attachment page.html was not kept: HTML, SVG and XML files are not taken]", "content")
+        eq([a["name"] for a in m["attachments"]], ["ok.png"], "the PNG only")
+        check("<script" not in m["content_html"], "no markup: %r" % m["content_html"])
+        eq(spool_files(), [], "no spool file left")
+
+    with T.case("a file over max_attachment_bytes is not kept (a note), the rest is"):
+        conf = conf_copy("smallfiles.conf", max_attachment_bytes="100000")
+        big = PNG + os.urandom(200000)
+        rc, err = mailin(mixed_mail("Big and small", [("huge.png", "image/png", big),
+                                                      ("small.png", "image/png", PNG)]), conf=conf)
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("bob", ticket_by_subject("bob", "Big and small")["uuid"])[0]
+        eq(m["content"], "See the files.\n\n[attachment huge.png was not kept: larger than 100000 bytes]",
+           "content")
+        eq([a["name"] for a in m["attachments"]], ["small.png"], "the small one")
+        eq(spool_files(), [], "no spool file left")
+
+    with T.case("more than max_attachments_per_message: the first kept, the others named"):
+        conf = conf_copy("fewfiles.conf", max_attachments_per_message="2")
+        rc, err = mailin(mixed_mail("Three files", [("a.png", "image/png", PNG),
+                                                    ("b.pdf", "application/pdf", PDF),
+                                                    ("c [1].png", "image/png", PNG)]), conf=conf)
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("bob", ticket_by_subject("bob", "Three files")["uuid"])[0]
+        eq([a["name"] for a in m["attachments"]], ["a.png", "b.pdf"], "the first two")
+        eq(m["content"], "See the files.\n\n"
+           "[attachment c \\[1\\].png was not kept: more than 2 files in one message]", "content")
+        check("[attachment c [1].png was not kept" in m["content_html"], "shown as written: %r"
+              % m["content_html"])
+
+    with T.case("enable_file_uploads = no: no file kept, each named; a mail of files only still taken"):
+        conf = conf_copy("nofiles.conf", enable_file_uploads="no")
+        rc, err = mailin(mixed_mail("Uploads off", [("a.png", "image/png", PNG)], text=None), conf=conf)
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("bob", ticket_by_subject("bob", "Uploads off")["uuid"])[0]
+        eq(m["attachments"], [], "no file")
+        eq(m["content"], "[attachment a.png was not kept: file uploads are turned off]", "content")
+
+    with T.case("a new mail of files only (no text part): a ticket whose message has the file"):
+        rc, err = mailin(mixed_mail("Only a file", [("scan.pdf", "application/pdf", PDF)], text=None))
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("bob", ticket_by_subject("bob", "Only a file")["uuid"])[0]
+        eq(m["content"], "", "no text")
+        eq([a["name"] for a in m["attachments"]], ["scan.pdf"], "the file")
+        eq(download("bob", m["attachments"][0]), PDF, "its bytes")
 
     with T.case("a mail over mail_max_bytes is refused (65) without waiting for the rest"):
         conf = conf_copy("small.conf", mail_max_bytes="4096")
@@ -412,6 +559,16 @@ def body():
             eq(rc, 0, "once more (%s)" % err)
             check("duplicate" in err, "a duplicate: %r" % err)
             eq(len(messages("alice", t1["uuid"])), n + 1, "posted once")
+    with T.case("a reply of a file only: a message on alice's ticket with the file, from her"):
+        n = len(messages("alice", t1["uuid"]))
+        rc, err = mailin(corpus("reply-file-only.eml", REPLY=state["addr"], PDF=b64(PDF)))
+        eq(rc, 0, "exit status (%s)" % err)
+        m = messages("alice", t1["uuid"])
+        eq(len(m), n + 1, "one more message")
+        eq(m[-1]["sender"]["username"], "alice", "from alice")
+        eq(m[-1]["content"], "", "no text")
+        eq([a["name"] for a in m[-1]["attachments"]], ["jam.pdf"], "the file")
+        eq(download("alice", m[-1]["attachments"][0]), PDF, "its bytes, by alice")
 
     def refused(desc, data, why, **kw):
         with T.case(desc):
@@ -546,6 +703,8 @@ def body():
         # Its own expired record is written over when the trim did not reach it.
         check(len(old) > 16 and len(now) == len(old) - 16 or len(old) <= 16 and len(now) == 1,
               "16 at most removed a mail, the new one kept: %d, %d before" % (len(now), len(old)))
+    with T.case("no spool file is left in files/tmp/"):
+        eq(spool_files(), [], "files/tmp/")
 
     with T.case("the store's check passes after all of it"):
         srv.stop()

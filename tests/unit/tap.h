@@ -186,13 +186,21 @@ tap_rmtree(const char *dir)
 }
 
 /*
- * Make a fresh directory /tmp/support-test-XXXXXX into buf (at least 64
- * bytes); bails out when it cannot.
+ * Make a fresh directory $TMPDIR/support-test-XXXXXX into buf (at least 64
+ * bytes): $TMPDIR when it is an absolute path whose directory name fits
+ * in buf, else /tmp.  Bails out when it cannot.
  */
 TAP_UNUSED static char *
 tap_tmpdir(char *buf, size_t n)
 {
-	snprintf(buf, n, "/tmp/support-test-XXXXXX");
+	const char *t = getenv("TMPDIR");
+	int len;
+
+	if (t == NULL || t[0] != '/')
+		t = "/tmp";
+	len = snprintf(buf, n, "%s/support-test-XXXXXX", t);
+	if (len < 0 || (size_t)len >= n)
+		snprintf(buf, n, "/tmp/support-test-XXXXXX");
 	if (mkdtemp(buf) == NULL)
 		bail_out("mkdtemp: cannot make a scratch directory");
 	return buf;

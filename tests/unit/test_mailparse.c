@@ -5,8 +5,10 @@
  * encodings, multipart/alternative, HTML only, attachments skipped); the
  * screen of automatic mail, bounces, lists and the desk's own mail.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mailparse.h"
 #include "sup.h"
@@ -219,6 +221,98 @@ screen(const char *headers, const char *sender)
 	return w != NULL ? why : NULL;
 }
 
+/* The spool files in dir, counted. */
+static int
+count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* mail_parse_files: which parts are files, their names, bytes, limits. */
+static void
+test_files(void)
+{
+	static const char with_files[] = "From: a@x.org\nSubject: x\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n\n"
+	    "--BB\nContent-Type: multipart/signed; boundary=SS\n\n"
+	    "--SS\nContent-Type: text/plain\n\nThe text.\n"
+	    "--SS\nContent-Type: application/pgp-signature\n\nsig\n--SS--\n"
+	    "--BB\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; "
+	    "filename*=iso-8859-1''caf%E9.bin\n"
+	    "Content-Transfer-Encoding: base64\n\nMDEyMzQ1Njc4OQ==\n"
+	    "--BB\nContent-Type: image/png; name=\"eleven.png\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n0123456789=41\n"
+	    "--BB\nContent-Type: text/plain\nContent-Disposition: inline\n\n"
+	    "more text, not a file\n"
+	    "--BB\nContent-Type: text/plain\nContent-Disposition: inline; "
+	    "filename=notes.txt\n\nnotes\n"
+	    "--BB\nContent-Type: application/pdf\nContent-Disposition: "
+	    "attachment\n\n%PDF\n"
+	    "--BB\nContent-Type: application/pdf\nContent-Disposition: "
+	    "attachment; filename=five.pdf\n\n%PDF\n--BB--\n";
+	static const char one_image[] = "From: a@x.org\nMIME-Version: 1.0\n"
+	    "Content-Type: image/gif\nContent-Transfer-Encoding: base64\n\n"
+	    "R0lGODlh\n";
+	char dir[64];
+	struct mail_file_limits lim = { .max_bytes = 10, .max_files = 3,
+		.enabled = true };
+	struct mail_in m;
+	char buf[64];
+	ssize_t n;
+
+	tap_tmpdir(dir, sizeof(dir));
+	lim.spool_dir = dir;
+	is_err(mail_parse_files(with_files, strlen(with_files), &lim, &m),
+	    SUP_OK, "a mail with files");
+	is_str(m.text, "The text.", "the text, not the signature");
+	is_int((long)m.nfiles, 5, "five files: no signature, no inline text "
+	    "without a name");
+	if (m.nfiles == 5) {
+		is_str(m.files[0].name, "caf\xc3\xa9.bin",
+		    "RFC 2231 in ISO-8859-1, as UTF-8");
+		is_int(m.files[0].state, MAIL_FILE_SPOOLED, "  spooled");
+		is_int((long)m.files[0].size, 10, "  10 bytes (the limit)");
+		n = read(m.files[0].fd, buf, sizeof(buf));
+		ok(n == 10 && memcmp(buf, "0123456789", 10) == 0,
+		    "  base64 decoded");
+		is_str(m.files[1].name, "eleven.png", "the Content-Type's name");
+		is_int(m.files[1].state, MAIL_FILE_TOO_LARGE,
+		    "  11 bytes (quoted-printable): over the limit");
+		ok(m.files[1].path == NULL, "  no spool file");
+		is_str(m.files[2].name, "notes.txt", "inline text with a name");
+		is_int(m.files[2].state, MAIL_FILE_SPOOLED, "  spooled");
+		is_str(m.files[3].name, "", "a file with no name");
+		is_int(m.files[3].state, MAIL_FILE_TOO_MANY,
+		    "  the fourth (the one over the size counts): over "
+		    "max_files, not decoded");
+		is_str(m.files[4].name, "five.pdf", "the fifth named");
+		is_int(m.files[4].state, MAIL_FILE_TOO_MANY, "  not decoded");
+	}
+	is_int(count_files(dir), 2, "two spool files");
+	mail_in_free(&m);
+	is_int(count_files(dir), 0, "mail_in_free removed them");
+
+	lim.enabled = false;
+	is_err(mail_parse_files(one_image, strlen(one_image), &lim, &m),
+	    SUP_OK, "a mail that is one image");
+	ok(m.nfiles == 1 && m.files[0].state == MAIL_FILE_OFF,
+	    "  a file, not decoded with uploads off");
+	mail_in_free(&m);
+	is_int(count_files(dir), 0, "  no spool file");
+	tap_rmtree(dir);
+}
+
 static void
 test_screen(void)
 {
@@ -267,6 +361,7 @@ main(void)
 	test_html();
 	test_md();
 	test_parse();
+	test_files();
 	test_screen();
 	return done_testing();
 }

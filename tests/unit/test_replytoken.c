@@ -365,22 +365,22 @@ test_seen(void)
 	mailin_seen_key("a@x.org", "r1@host.example", 1, k2);
 	t = (struct mailin_take){ .key = k2, .key_user = u.id,
 		.now_us = now + 20 };
-	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK, "a reply");
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, NULL, &t), SUP_OK, "a reply");
 	ok(!t.duplicate, "posted");
 	t.duplicate = false;
-	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, NULL, &t), SUP_OK,
 	    "the same reply again");
 	ok(t.duplicate, "a duplicate, nothing posted");
 	mailin_seen_key("s@x.org", "r1@host.example", 1, k3);
 	t = (struct mailin_take){ .key = k3, .key_user = staff.id,
 		.now_us = now + 30 };
-	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, NULL, &t), SUP_OK,
 	    "its Message-ID from another sender");
 	ok(!t.duplicate, "is posted");
 	t = (struct mailin_take){ .key = NULL, .now_us = now + 40 };
-	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, NULL, &t), SUP_OK,
 	    "no Message-ID");
-	is_err(mailin_reply(&st, &u, ticket, "re", 2, &t), SUP_OK,
+	is_err(mailin_reply(&st, &u, ticket, "re", 2, NULL, &t), SUP_OK,
 	    "no Message-ID, again");
 	ok(!t.duplicate, "posted each time");
 	is_err(msg_list(&st, &u, ticket, NULL, NULL, etag, &rec), SUP_OK,
@@ -394,7 +394,7 @@ test_seen(void)
 	    SUP_ENOTFOUND, "expired after MAILIN_SEEN_TTL_S");
 	t = (struct mailin_take){ .key = k1, .key_user = u.id,
 		.now_us = now + ttl + 25 };
-	is_err(mailin_reply(&st, &u, ticket, "again", 5, &t), SUP_OK,
+	is_err(mailin_reply(&st, &u, ticket, "again", 5, NULL, &t), SUP_OK,
 	    "an expired key is taken again");
 	ok(!t.duplicate, "not a duplicate");
 	is_int(seen_count(&st), 2, "the trim removed the two expired ones, "

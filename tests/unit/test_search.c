@@ -501,5 +501,6 @@ main(void)
 	test_bound();
 	test_build_verify();
 	store_close(&st);
+	tap_rmtree(dir);
 	return done_testing();
 }

@@ -337,5 +337,6 @@ main(void)
 	test_build();
 	test_verify();
 	time_test_offset(0);
+	tap_rmtree(dir);
 	return done_testing();
 }

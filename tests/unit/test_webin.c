@@ -365,5 +365,6 @@ main(void)
 	is_err(store_verify(&conf, desk_areas, report_line, NULL, &problems),
 	    SUP_OK, "store_verify");
 	is_int(problems, 0, "  no problems");
+	tap_rmtree(dir);
 	return done_testing();
 }

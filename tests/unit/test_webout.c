@@ -444,7 +444,7 @@ report_line(void *ctx SUP_UNUSED, const char *line)
 int
 main(void)
 {
-	char extra[8192], sfile[4096];
+	char extra[8192], sfile[4096], sdir[64];
 	long problems = 0;
 
 	if (sodium_init() < 0)
@@ -459,10 +459,7 @@ main(void)
 	    "secret = b-secret-0123456789\n"
 	    "[webhook.c]\nurl = http://127.0.0.1:9/c\nevents = *\n"
 	    "secret = c-secret-0123456789\nenabled = no\n", sfile);
-	{
-		char sdir[64];
-		tap_store_conf(sdir, sizeof(sdir), &conf, extra);
-	}
+	tap_store_conf(sdir, sizeof(sdir), &conf, extra);
 	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open");
 	make_user("alice", ROLE_USER, &alice);
@@ -478,5 +475,7 @@ main(void)
 	    SUP_OK, "store_verify");
 	is_int(problems, 0, "  no problems");
 	conf_free(&conf);
+	tap_rmtree(sdir);
+	tap_rmtree(dir);
 	return done_testing();
 }
