@@ -54,7 +54,8 @@ case $SERVER in apache-*) [ "$(id -u)" -ne 0 ] || RUN_AS=www-data ;; esac
 PACKAGES="build-essential autoconf automake pkg-config libdb5.3-dev db5.3-util
  libfcgi-dev libjson-c-dev libinih-dev libsodium-dev libcmark-dev libseccomp-dev
  libgmime-3.0-dev libcurl4-openssl-dev libutf8proc-dev
- nginx-light apache2 apache2-utils libapache2-mod-fcgid curl python3 procps
+ nginx-light apache2 apache2-utils libapache2-mod-fcgid
+ libapache2-mod-xsendfile curl python3 procps
  util-linux"
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
@@ -144,6 +145,30 @@ setup() {
 	max_upload=$max_body
 	files_dir=$(sed -n 's/^[[:space:]]*data_dir[[:space:]]*=[[:space:]]*\(\/[^[:space:]]*\).*/\1/p' \
 	    "$VAR/support.conf" | tail -n 1)/files
+	# attachment_sendfile names the web server that sends a download's
+	# bytes (docs/attachments.md): another one would hand the client the
+	# program's internal header and an empty body.
+	sendfile=$(sed -n 's/^[[:space:]]*attachment_sendfile[[:space:]]*=[[:space:]]*\([a-z-]*\).*/\1/p' \
+	    "$VAR/support.conf" | tail -n 1)
+	case $SERVER:$sendfile in
+	nginx:x-sendfile)
+		say "attachment_sendfile = x-sendfile is Apache's (mod_xsendfile);" \
+		    "nginx takes x-accel-redirect"
+		exit 1
+		;;
+	apache-*:x-accel-redirect)
+		say "attachment_sendfile = x-accel-redirect is nginx's; Apache" \
+		    "takes x-sendfile (with mod_xsendfile) or no"
+		exit 1
+		;;
+	apache-*:x-sendfile)
+		[ -f /usr/lib/apache2/modules/mod_xsendfile.so ] || {
+			say "attachment_sendfile = x-sendfile needs mod_xsendfile" \
+			    "(apt-get install libapache2-mod-xsendfile)"
+			exit 1
+		}
+		;;
+	esac
 	uploads=$(conf_key enable_file_uploads)
 	case $uploads in no|false|off|0) ;; *)
 		att=$(conf_key max_attachment_bytes)
@@ -210,6 +235,7 @@ setup_apache() {
 	sed -e "s|@CGIBIN@|$BUILD/cgi-bin|g" -e "s|@HTDOCS@|$ROOT/htdocs|g" \
 	    -e "s|@CONF@|$VAR/support.conf|g" -e "s|@RUN@|$VAR/run|g" \
 	    -e "s|@MAX_BODY@|$max_body|g" -e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@DOCROOT@|$docroot|g" \
+	    -e "s|@FILES@|$files_dir|g" \
 	    "$a/$snippet" >"$VAR/apache-mode.conf"
 	user=""
 	[ -n "$RUN_AS" ] && user="User $RUN_AS\\

@@ -16,7 +16,11 @@
 #  2. download: `wrk -t2 -c4 -d10s` of one file through the program
 #     (streamed in 256 KB pieces, checked for the owner first): MB/s;
 #  3. the same file served by a second nginx as a static file, the same
-#     wrk: MB/s, with sendfile on and off.
+#     wrk: MB/s, with sendfile on and off;
+#  4. with mod_xsendfile installed, the desk again behind Apache, the same
+#     store and the same wrk: through X-Sendfile (attachment_sendfile =
+#     x-sendfile) under mod_fcgid and under mod_proxy_fcgi, and streamed by
+#     the program under mod_fcgid (attachment_sendfile = no): MB/s.
 #
 # Stops, by pid, what it started (run.sh stop; the static nginx).
 set -eu
@@ -136,6 +140,27 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$STATIC_PORT/file
 say "downloading from nginx, static (sendfile off)"
 wrk -t2 -c4 -d10s "http://127.0.0.1:$STATIC_PORT/file.zip" >"$DIR/wrk-static-off.txt"
 
+# 4. Apache, when it has mod_xsendfile.
+APACHE=""
+if [ -f /usr/lib/apache2/modules/mod_xsendfile.so ]; then
+	kill "$STATIC_PID"
+	wait "$STATIC_PID" 2>/dev/null || true
+	STATIC_PID=""
+	for run in apache-fcgid:x-sendfile apache-fcgid:no apache-proxy:x-sendfile; do
+		"$ROOT/run.sh" stop >/dev/null 2>&1
+		export SUPPORT_SERVER=${run%%:*}
+		sed -i "s|^attachment_sendfile = .*|attachment_sendfile = ${run#*:}|" "$SUPPORT_CONF"
+		"$ROOT/run.sh" --background >>"$DIR/run.log" 2>&1 ||
+		    die "run.sh $SUPPORT_SERVER (see $DIR/run.log)"
+		curl -sf -H "Authorization: Bearer $TOKEN" "$BASE$URL" | cmp - "$DIR/file.zip" ||
+		    die "$run: the download differs from the upload"
+		say "downloading through Apache ($run)"
+		wrk -t2 -c4 -d10s -H "Authorization: Bearer $TOKEN" "$BASE$URL" \
+		    >"$DIR/wrk-$SUPPORT_SERVER-${run#*:}.txt"
+	done
+	APACHE=yes
+fi
+
 mbs() {	# the Transfer/sec line of a wrk report, in MB/s
 	awk '/Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); v += 0;
 		if (u == "GB") v *= 1024; else if (u == "KB") v /= 1024;
@@ -147,3 +172,10 @@ awk -v n="$COUNT" -v mb="$SIZE" -v a="$t0" -v b="$t1" -v d="$(mbs "$DIR/wrk-desk
 	printf "download through the program: %d MB/s (wrk -t2 -c4, streamed in 256 KB pieces)\n", d
 	printf "download from nginx, static: %d MB/s with sendfile, %d MB/s without (the same file, the same wrk)\n", s, o
 }'
+if [ -n "$APACHE" ]; then
+	printf 'download through Apache, X-Sendfile: %d MB/s under mod_fcgid, %d MB/s under mod_proxy_fcgi; streamed by the program under mod_fcgid: %d MB/s\n' \
+	    "$(mbs "$DIR/wrk-apache-fcgid-x-sendfile.txt")" "$(mbs "$DIR/wrk-apache-proxy-x-sendfile.txt")" \
+	    "$(mbs "$DIR/wrk-apache-fcgid-no.txt")"
+else
+	echo "download through Apache: not measured (mod_xsendfile is not installed: apt-get install libapache2-mod-xsendfile)"
+fi

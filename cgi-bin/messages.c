@@ -513,11 +513,10 @@ attachment_get(void *ctx, struct sup_req *r)
 		status = 206;
 	if ((disp = fname_disposition(a.name)) == NULL)
 		return SUP_ENOMEM;
+	/* (Cache-Control: private, no-cache comes with every answer.) */
 	if ((e = req_add_header(r, "Content-Disposition: %s", disp)) !=
 	    SUP_OK ||
-	    (e = req_add_header(r, "Accept-Ranges: bytes")) != SUP_OK ||
-	    (e = req_add_header(r, "Cache-Control: private, no-cache")) !=
-	    SUP_OK)
+	    (e = req_add_header(r, "Accept-Ranges: bytes")) != SUP_OK)
 		goto out;
 	if (app->conf.attachment_sendfile[0] == 'x') {
 		/* The web server sends the bytes, Range and all. */

@@ -7,7 +7,11 @@ every limit (size, count, type by content, empty file, uploads off); names
 with ../, quotes, newlines and non-ASCII; the download's headers, Range,
 ETag and who may have it (another customer: 404); kill -9 during uploads,
 then `supportctl db verify`; a hot backup with its files, restored and
-verified; a purge removing the files nothing uses.
+verified; a purge removing the files nothing uses.  The web server sending
+the bytes (attachment_sendfile): nginx's X-Accel-Redirect; Apache's
+X-Sendfile (mod_xsendfile) in each mode, with the program's headers, Range
+and If-Range, and a path outside XSendFilePath refused; run.sh refusing
+the other web server's setting.
 
 Run from the repo root of a built tree:  python3 tests/http/test_attach.py
 Output is TAP; exit status 1 if any test failed.
@@ -127,6 +131,118 @@ def verify():
     return p.returncode, p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
 
 
+def apache_log_since(at):
+    """What Apache's error log got since byte at."""
+    with open(os.path.join(srv.var, "log", "apache-error.log"), "rb") as f:
+        f.seek(at)
+        return f.read().decode(errors="replace")
+
+
+def xsendfile_cases(srv, alice, bob, S):
+    """attachment_sendfile = x-sendfile behind Apache (mod_xsendfile):
+    Apache sends the bytes, with the program's headers, from files/ only."""
+    files = os.path.join(srv.var, "data", "files")
+    png_path = os.path.join(files, *(lambda h: (h[:2], h[2:4], h))(hashlib.sha256(PNG).hexdigest()))
+    etag = '"%s"' % hashlib.sha256(PNG).hexdigest()
+    mode_conf = os.path.join(srv.var, "apache-mode.conf")
+
+    with T.case("attachment_sendfile = x-sendfile: Apache sends the bytes, the program's headers kept"):
+        srv.stop()
+        set_conf_key(srv.conf, "support", "attachment_sendfile", "x-sendfile")
+        srv.start()
+        conf = ""
+        for name in ("apache.conf", "apache-mode.conf"):
+            with open(os.path.join(srv.var, name)) as f:
+                conf += f.read()
+        check(re.search(r"^\s*LoadModule xsendfile_module ", conf, re.M), "mod_xsendfile is loaded")
+        eq(re.findall(r"^\s*XSendFilePath\s+(.*)$", conf, re.M), ['"%s"' % files],
+           "Apache may send files/ and nothing else")
+        r = alice.get(S["png"]["url"])
+        status(r, 200, "download through Apache")
+        # The program writes no byte of it: without mod_xsendfile the body
+        # would be empty and X-Sendfile would reach the client.
+        eq(r.body, PNG, "the bytes")
+        eq(r.header("Content-Length"), str(len(PNG)), "Content-Length")
+        eq(r.header("Content-Type"), "image/png", "the checked type kept")
+        eq(r.header("Content-Disposition"), 'attachment; filename="pixel.png"', "the name kept")
+        eq(r.header("X-Content-Type-Options"), "nosniff", "nosniff")
+        check("sandbox" in (r.header("Content-Security-Policy") or ""), "CSP sandbox")
+        eq(r.header("ETag"), etag, "the program's ETag (the SHA-256), not Apache's own")
+        eq(r.header_all("Cache-Control"), ["private, no-cache"], "Cache-Control kept, once")
+        check(r.header("X-Sendfile") is None, "the file's path is not shown: %r" % r.header("X-Sendfile"))
+        r = alice.request("HEAD", S["png"]["url"])
+        status(r, 200, "HEAD")
+        eq(r.body, b"", "HEAD: no body")
+        check(r.header("X-Sendfile") is None, "HEAD: the path is not shown")
+        r = alice.get(S["pdf"]["url"])
+        eq((r.status, r.body, r.header("Content-Type")), (200, PDF, "application/pdf"), "another file")
+
+    with T.case("x-sendfile: Range 206 and If-Range answered by Apache, If-None-Match 304"):
+        r = alice.get(S["png"]["url"], headers={"Range": "bytes=0-7"})
+        status(r, 206, "Range 0-7")
+        eq(r.body, PNG[:8], "the first 8 bytes")
+        eq(r.header("Content-Range"), "bytes 0-7/%d" % len(PNG), "Content-Range")
+        check(r.header("X-Sendfile") is None, "206: the path is not shown")
+        r = alice.get(S["png"]["url"], headers={"Range": "bytes=-4"})
+        status(r, 206, "suffix range")
+        eq(r.body, PNG[-4:], "the last 4 bytes")
+        r = alice.get(S["png"]["url"], headers={"Range": "bytes=10-"})
+        status(r, 206, "open range")
+        eq(r.body, PNG[10:], "from byte 10 on")
+        r = alice.get(S["png"]["url"], headers={"Range": "bytes=2-5", "If-Range": etag})
+        status(r, 206, "If-Range with the file's ETag")
+        eq(r.body, PNG[2:6], "bytes 2-5")
+        r = alice.get(S["png"]["url"], headers={"Range": "bytes=0-3", "If-Range": '"other"'})
+        status(r, 200, "If-Range not matching: the whole file")
+        eq(r.body, PNG, "whole")
+        r = alice.get(S["png"]["url"], headers={"Range": "bytes=%d-" % len(PNG)})
+        status(r, 416, "a range past the end")
+        r = alice.get(S["png"]["url"], headers={"If-None-Match": etag})
+        status(r, 304, "If-None-Match")
+        eq(r.body, b"", "no body")
+        error(bob.get(S["png"]["url"]), 404, "not_found")
+
+    with T.case("x-sendfile: Apache refuses a file outside XSendFilePath (the program names one in files/)"):
+        # Misconfigured on purpose: XSendFilePath names data/file, a prefix
+        # of data/files as a string but not its parent; Apache re-reads it
+        # (graceful restart).
+        with open(mode_conf) as f:
+            text = f.read()
+        wrong = os.path.join(srv.var, "data", "file")
+        check(text.count('XSendFilePath "%s"' % files) == 1, "the snippet names files/")
+        with open(mode_conf, "w") as f:
+            f.write(text.replace('XSendFilePath "%s"' % files, 'XSendFilePath "%s"' % wrong))
+        at = os.path.getsize(os.path.join(srv.var, "log", "apache-error.log"))
+        with open(os.path.join(srv.var, "run", "apache-self.pid")) as f:
+            os.kill(int(f.read().strip()), signal.SIGUSR1)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = alice.get(S["png"]["url"])
+            except OSError:
+                r = None
+            if (r is not None and r.status != 200) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        check(r is not None, "Apache answers after its restart")
+        status(r, 404, "refused by Apache")
+        check(PNG not in r.body, "none of the file's bytes")
+        check(r.header("X-Sendfile") is None, "the path is not shown")
+        log = apache_log_since(at)
+        m = re.search(r"xsendfile: unable to find file: (\S+)", log)
+        check(m, "Apache says why: %s" % short(log, 800))
+        if m:
+            eq(m.group(1), png_path, "the path the program sent is the file in files/")
+        # Back to the right configuration (run.sh writes it again).
+        srv.stop()
+        srv.start()
+        r = alice.get(S["png"]["url"])
+        eq((r.status, r.body), (200, PNG), "downloads again")
+        srv.stop()
+        set_conf_key(srv.conf, "support", "attachment_sendfile", "no")
+        srv.start()
+
+
 def cases():
     global srv
     srv = standard_server(conf={("support", "max_attachment_bytes"): str(MAX_BYTES),
@@ -184,6 +300,7 @@ def cases():
         eq(r.header("ETag"), '"%s"' % hashlib.sha256(PNG).hexdigest(), "ETag is the SHA-256")
         eq(r.header("Accept-Ranges"), "bytes", "Accept-Ranges")
         eq(r.header("Content-Length"), str(len(PNG)), "Content-Length")
+        eq(r.header_all("Cache-Control"), ["private, no-cache"], "Cache-Control, once")
         S["etag"] = r.header("ETag")
 
     with T.case("download: If-None-Match 304; Range 206; a range past the end 416"):
@@ -500,6 +617,26 @@ def cases():
             srv.stop()
             set_conf_key(srv.conf, "support", "attachment_sendfile", "no")
             srv.start()
+
+    if srv.mode.startswith("apache-"):
+        xsendfile_cases(srv, alice, bob, S)
+
+    with T.case("attachment_sendfile of the other web server: run.sh refuses to start, saying why"):
+        srv.stop()
+        other = "x-sendfile" if srv.mode == "nginx" else "x-accel-redirect"
+        set_conf_key(srv.conf, "support", "attachment_sendfile", other)
+        try:
+            srv.start()
+            started = True
+        except RuntimeError as e:
+            started = False
+            why = str(e)
+        check(not started, "%s behind %s does not start" % (other, srv.mode))
+        if not started:
+            check(("attachment_sendfile = %s" % other) in why, "run.sh names the setting: %s" % short(why, 600))
+        srv.stop()
+        set_conf_key(srv.conf, "support", "attachment_sendfile", "no")
+        srv.start()
 
     with T.case("enable_file_uploads = no: files refused with 403 uploads_disabled; downloads still work"):
         srv.stop()
