@@ -197,7 +197,7 @@ else
 	# leaks inside libraries that are not ours (tests/lsan.supp).
 	export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 	for name in test_api test_session test_pages test_concurrency \
-	    test_limits test_throttle test_mailin; do
+	    test_limits test_throttle test_mailin test_attach; do
 		note "sanitizers: http $name"
 		SUPPORT_BUILD="$SAN" TEST_OUT="$OUT" timeout 900 python3 \
 		    "tests/http/$name.py" >"$OUT/sanitize-$name.log" 2>&1
