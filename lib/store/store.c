@@ -188,10 +188,7 @@ open_db(struct store *s, DB_TXN *txn, DB **out, const struct store_db *d,
 			return store_err(rc, file);
 		/* Before associate: it may call back to build the index. */
 		db->app_private = s;
-		if ((d->flags != 0 &&
-		    (rc = db->set_flags(db, d->flags)) != 0) ||
-		    (d->compress &&
-		    (rc = db->set_bt_compress(db, NULL, NULL)) != 0)) {
+		if (d->flags != 0 && (rc = db->set_flags(db, d->flags)) != 0) {
 			db->close(db, 0);
 			return store_err(rc, file);
 		}

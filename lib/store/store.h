@@ -53,8 +53,7 @@ enum store_kind {
 /*
  * One database of an area.  The store opens it in the store's directory
  * (creating it when absent), after DB->set_flags(flags) when flags is not
- * 0 (and DB->set_bt_compress when compress), with its app_private set to
- * the struct store.  An associated index
+ * 0, with its app_private set to the struct store.  An associated index
  * is associated with its primary (earlier in the same table) through key;
  * DB_CREATE (build the index from the primary) is asked for only when its
  * file was made by this open: to find out whether an index is empty,
@@ -73,12 +72,6 @@ struct store_db {
 	enum store_kind kind;
 	unsigned primary;		/* an index: its primary's place */
 	store_key_fn key;		/* STORE_ASSOCIATED: its key */
-	bool compress;			/* a btree stored with Berkeley DB's
-					   key prefix compression
-					   (DB->set_bt_compress, its default
-					   compressor): fixed when the file is
-					   made, so a file made without it
-					   does not open with it (EINVAL) */
 };
 
 /*
