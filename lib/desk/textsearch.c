@@ -164,8 +164,6 @@ search_words(const char *text, size_t len, search_word_fn fn, void *ctx)
 
 /* --- A document's words ------------------------------------------------ */
 
-#define DOC_REC_HEAD 1		/* a document's flags(1) */
-
 /*
  * The words of a document in order (b: each ended by NUL; off: where each
  * starts), and its distinct words (uniq: offsets into b, sorted by word).
@@ -295,7 +293,7 @@ doc_make(struct doc *d, const char *text, size_t len)
 }
 
 /*
- * A stored document (a search_docs.db record: flags(1), then words each
+ * A stored document (a search_docs.db record: flags, then words each
  * ended by NUL) into d and *flags (doc_free d, also on error).  SUP_EDB
  * when it is not laid out so; SUP_ENOMEM.
  */
@@ -303,10 +301,10 @@ static sup_err
 doc_read(struct doc *d, const char *rec, size_t len, unsigned *flags)
 {
 	memset(d, 0, sizeof(*d));
-	if (len < DOC_REC_HEAD || (len > DOC_REC_HEAD && rec[len - 1] != '\0'))
+	if (len < 1 || (len > 1 && rec[len - 1] != '\0'))
 		return SUP_EDB;
 	*flags = (unsigned char)rec[0];
-	sbuf_add(&d->b, rec + DOC_REC_HEAD, len - DOC_REC_HEAD);
+	sbuf_add(&d->b, rec + 1, len - 1);
 	if (d->b.failed)
 		return SUP_ENOMEM;
 	for (size_t i = 0; i < d->b.len; ) {
@@ -487,7 +485,7 @@ doc_put(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
     const uint8_t doc[UUID_LEN], bool internal, const char *text,
     size_t len)
 {
-	uint8_t dk[DOC_KEY_LEN], head[DOC_REC_HEAD];
+	uint8_t dk[DOC_KEY_LEN], flags;
 	struct sbuf rec = { 0 };
 	struct doc d;
 	DB *docs = srdb(s, SRDB_DOCS);
@@ -495,10 +493,10 @@ doc_put(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 
 	memcpy(dk, ticket, UUID_LEN);
 	memcpy(dk + UUID_LEN, doc, UUID_LEN);
-	head[0] = internal ? SEARCH_F_INTERNAL : 0;
+	flags = internal ? SEARCH_F_INTERNAL : 0;
 	if ((e = doc_make(&d, text, len)) != SUP_OK)
 		goto out;
-	sbuf_add(&rec, (const char *)head, DOC_REC_HEAD);
+	sbuf_add(&rec, (const char *)&flags, 1);
 	sbuf_add(&rec, d.b.p, d.b.len);
 	if (rec.failed) {
 		e = SUP_ENOMEM;
@@ -600,8 +598,7 @@ search_forget_ticket(struct store *s, DB_TXN *txn,
 	    rc = c->get(c, &k, &v, DB_NEXT | DB_RMW)) {
 		if (k.size != DOC_KEY_LEN || memcmp(kb, ticket, UUID_LEN) != 0)
 			break;
-		if ((e = doc_read(&d, v.data, v.size, &flags)) ==
-		    SUP_OK)
+		if ((e = doc_read(&d, v.data, v.size, &flags)) == SUP_OK)
 			e = postings_count(s, txn, ticket,
 			    flags & SEARCH_F_INTERNAL, -1, &d);
 		doc_free(&d);
@@ -946,9 +943,8 @@ vgroup_check(struct store *s, struct vgroup *g, int64_t *want, long *lost)
 		size_t j;
 		int rc;
 
-		for (j = i; j < g->n && vword_cmp(&g->w[i], &g->w[j],
-		    g->b.p) == 0;
-		    j++)
+		for (j = i; j < g->n &&
+		    vword_cmp(&g->w[i], &g->w[j], g->b.p) == 0; j++)
 			cnt[g->w[j].internal]++;
 		k.size = (u_int32_t)post_key(kb, g->b.p + g->w[i].off,
 		    g->ticket);
@@ -994,8 +990,9 @@ vgroup_add(struct vgroup *g, const struct doc *d, bool internal)
 
 /*
  * verify: every subject and message has its document, with the words the
- * index would make of its text now and its flags; no other document; every posting the documents make is there counting
- * them, and there is no other posting.
+ * index would make of its text now and its flags; no other document;
+ * every posting the documents make is there, counting them, and there is
+ * no other posting.
  */
 static sup_err
 search_verify(struct store *s, struct store_check *c)
@@ -1092,8 +1089,7 @@ search_verify(struct store *s, struct store_check *c)
 		if (g.any && memcmp(g.ticket, k.data, UUID_LEN) != 0 &&
 		    (e = vgroup_check(s, &g, &want_post, &lost)) != SUP_OK)
 			goto out;
-		if ((e = doc_read(&d, v.data, v.size, &flags)) !=
-		    SUP_OK) {
+		if ((e = doc_read(&d, v.data, v.size, &flags)) != SUP_OK) {
 			doc_free(&d);
 			if (e != SUP_EDB)
 				goto out;
@@ -1453,6 +1449,12 @@ term_range(const struct search_query *sq, size_t i, uint8_t *lo, size_t *lon,
 	}
 }
 
+static int
+uuid_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, UUID_LEN);
+}
+
 /* Add uuid to the list *u (n of them, capacity *cap).  false: no memory. */
 static bool
 uuid_add(uint8_t **u, size_t *n, size_t *cap, const uint8_t *uuid)
@@ -1468,12 +1470,6 @@ uuid_add(uint8_t **u, size_t *n, size_t *cap, const uint8_t *uuid)
 	memcpy(*u + *n * UUID_LEN, uuid, UUID_LEN);
 	(*n)++;
 	return true;
-}
-
-static int
-uuid_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, UUID_LEN);
 }
 
 /*
@@ -1634,7 +1630,7 @@ search_find(struct store *s, DB_TXN *txn, const struct search_query *sq,
 		size_t k = 1;
 		qsort(u, nu, UUID_LEN, uuid_cmp);
 		for (size_t i = 1; i < nu; i++)
-			if (memcmp(u + (k - 1) * UUID_LEN, u + i * UUID_LEN,
+			if (memcmp(u + (i - 1) * UUID_LEN, u + i * UUID_LEN,
 			    UUID_LEN) != 0)
 				memmove(u + k++ * UUID_LEN, u + i * UUID_LEN,
 				    UUID_LEN);
