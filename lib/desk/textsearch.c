@@ -348,56 +348,148 @@ srdb(const struct store *s, enum search_db i)
 }
 
 #define DOC_KEY_LEN (2 * UUID_LEN)
-#define POST_KEY_MAX (SEARCH_WORD_MAX + 1 + DOC_KEY_LEN)
+#define POST_KEY_MAX (SEARCH_WORD_MAX + 1 + UUID_LEN)
+#define POST_VAL_MAX 10		/* two counts of up to 5 bytes each */
 
 static const uint8_t subject_doc[UUID_LEN];	/* zeros: the subject */
 
 static size_t
-post_key(uint8_t k[POST_KEY_MAX], const char *w, const uint8_t *dockey)
+post_key(uint8_t k[POST_KEY_MAX], const char *w,
+    const uint8_t ticket[UUID_LEN])
 {
 	size_t n = strlen(w);
 
 	memcpy(k, w, n);
 	k[n] = 0;
-	memcpy(k + n + 1, dockey, DOC_KEY_LEN);
-	return n + 1 + DOC_KEY_LEN;
+	memcpy(k + n + 1, ticket, UUID_LEN);
+	return n + 1 + UUID_LEN;
 }
 
-/* Delete the postings of d's words for document dockey. */
-static sup_err
-postings_del(struct store *s, DB_TXN *txn, const uint8_t *dockey,
-    const struct doc *d)
+/*
+ * A posting's value: how many of the ticket's documents hold the word,
+ * cnt[0] public ones and cnt[1] notes, each a variable-length unsigned
+ * (7 bits a byte, low first, the high bit saying more follow).
+ */
+static size_t
+post_val(uint8_t v[POST_VAL_MAX], const uint32_t cnt[2])
 {
-	uint8_t kb[POST_KEY_MAX];
-	DB *db = srdb(s, SRDB_POST);
-	int rc;
+	size_t n = 0;
 
-	for (size_t i = 0; i < d->nuniq; i++) {
-		DBT k = { .data = kb };
-		k.size = (u_int32_t)post_key(kb, d->b.p + d->uniq[i], dockey);
-		if ((rc = db->del(db, txn, &k, 0)) != 0 && rc != DB_NOTFOUND)
-			return store_err(rc, "search postings");
+	for (int i = 0; i < 2; i++) {
+		uint32_t x = cnt[i];
+		while (x >= 0x80) {
+			v[n++] = (uint8_t)(x | 0x80);
+			x >>= 7;
+		}
+		v[n++] = (uint8_t)x;
 	}
-	return SUP_OK;
+	return n;
+}
+
+/* Read a posting's value v[0..n) into cnt.  false: not laid out so. */
+static bool
+post_val_read(const uint8_t *v, size_t n, uint32_t cnt[2])
+{
+	size_t i = 0;
+
+	for (int c = 0; c < 2; c++) {
+		uint64_t x = 0;
+		for (unsigned sh = 0;; sh += 7) {
+			if (i == n || sh > 28)
+				return false;
+			x |= (uint64_t)(v[i] & 0x7f) << sh;
+			if ((v[i++] & 0x80) == 0)
+				break;
+		}
+		if (x > UINT32_MAX)
+			return false;
+		cnt[c] = (uint32_t)x;
+	}
+	return i == n;
+}
+
+/*
+ * Count (delta 1) or uncount (-1) a document of ticket, a note when
+ * internal, in the postings of its distinct words d->uniq, through
+ * one cursor: each posting is read for update and written back (or
+ * made, or deleted when no document is left).  Uncounting a posting
+ * that is not there does nothing.  SUP_EDB for a posting not laid out
+ * as post_val says; the store's errors.
+ */
+static sup_err
+postings_count(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
+    bool internal, int delta, const struct doc *d)
+{
+	uint8_t kb[POST_KEY_MAX], vb[POST_VAL_MAX];
+	DB *db = srdb(s, SRDB_POST);
+	sup_err e = SUP_OK;
+	DBC *c;
+	int rc = 0;
+
+	if (d->nuniq == 0)
+		return SUP_OK;
+	if ((rc = db->cursor(db, txn, &c, 0)) != 0)
+		return store_err(rc, "search cursor");
+	for (size_t i = 0; i < d->nuniq && rc == 0; i++) {
+		DBT k = { .data = kb };
+		DBT v = { .data = vb, .ulen = sizeof(vb),
+			.flags = DB_DBT_USERMEM };
+		uint32_t cnt[2] = { 0, 0 };
+
+		k.size = (u_int32_t)post_key(kb, d->b.p + d->uniq[i], ticket);
+		rc = c->get(c, &k, &v, DB_SET | DB_RMW);
+		if (rc == DB_NOTFOUND) {
+			rc = 0;
+			if (delta < 0)
+				continue;
+			cnt[internal] = 1;
+			v.size = (u_int32_t)post_val(vb, cnt);
+			rc = c->put(c, &k, &v, DB_KEYFIRST);
+			continue;
+		}
+		if (rc == DB_BUFFER_SMALL || (rc == 0 &&
+		    !post_val_read(vb, v.size, cnt))) {
+			e = SUP_EDB;
+			break;
+		}
+		if (rc != 0)
+			break;
+		if (delta < 0 && cnt[internal] == 0)
+			continue;
+		cnt[internal] = delta < 0 ? cnt[internal] - 1 :
+		    cnt[internal] + 1;
+		if (cnt[0] == 0 && cnt[1] == 0)
+			rc = c->del(c, 0);
+		else {
+			v.size = (u_int32_t)post_val(vb, cnt);
+			rc = c->put(c, &k, &v, DB_CURRENT);
+		}
+	}
+	c->close(c);
+	if (e == SUP_EDB) {
+		fprintf(stderr, "support: a search posting is not laid out as "
+		    "textsearch.c says\n");
+		return e;
+	}
+	return rc == 0 ? SUP_OK : store_err(rc, "search postings");
 }
 
 /*
  * Index document doc of ticket, text[0..len), a note when internal: its
  * record in search_docs.db (written over an older one, which the caller
- * has removed) and a posting for each distinct word, written in word
- * order.
+ * has removed) and, for each distinct word, the document counted in the
+ * ticket's posting, in word order.
  */
 static sup_err
 doc_put(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
     const uint8_t doc[UUID_LEN], bool internal, const char *text,
     size_t len)
 {
-	uint8_t dk[DOC_KEY_LEN], kb[POST_KEY_MAX], flags;
+	uint8_t dk[DOC_KEY_LEN], flags;
 	struct sbuf rec = { 0 };
 	struct doc d;
-	DB *post = srdb(s, SRDB_POST), *docs = srdb(s, SRDB_DOCS);
+	DB *docs = srdb(s, SRDB_DOCS);
 	sup_err e;
-	int rc;
 
 	memcpy(dk, ticket, UUID_LEN);
 	memcpy(dk + UUID_LEN, doc, UUID_LEN);
@@ -415,15 +507,7 @@ doc_put(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 	if ((e = store_err(docs->put(docs, txn, &k, &v, 0), "search doc")) !=
 	    SUP_OK)
 		goto out;
-	for (size_t i = 0; i < d.nuniq; i++) {
-		DBT pk = { .data = kb };
-		DBT pv = { .data = &flags, .size = 1 };
-		pk.size = (u_int32_t)post_key(kb, d.b.p + d.uniq[i], dk);
-		if ((rc = post->put(post, txn, &pk, &pv, 0)) != 0) {
-			e = store_err(rc, "search posting");
-			goto out;
-		}
-	}
+	e = postings_count(s, txn, ticket, internal, 1, &d);
 out:
 	free(rec.p);
 	doc_free(&d);
@@ -455,7 +539,8 @@ doc_del(struct store *s, DB_TXN *txn, const uint8_t ticket[UUID_LEN],
 	if (rc != 0)
 		return store_err(rc, "search doc");
 	if ((e = doc_read(&d, v.data, v.size, &flags)) == SUP_OK &&
-	    (e = postings_del(s, txn, dk, &d)) == SUP_OK)
+	    (e = postings_count(s, txn, ticket, flags & SEARCH_F_INTERNAL, -1,
+	    &d)) == SUP_OK)
 		e = store_err(docs->del(docs, txn, &k, 0), "search doc");
 	doc_free(&d);
 	free(v.data);
@@ -514,7 +599,8 @@ search_forget_ticket(struct store *s, DB_TXN *txn,
 		if (k.size != DOC_KEY_LEN || memcmp(kb, ticket, UUID_LEN) != 0)
 			break;
 		if ((e = doc_read(&d, v.data, v.size, &flags)) == SUP_OK)
-			e = postings_del(s, txn, kb, &d);
+			e = postings_count(s, txn, ticket,
+			    flags & SEARCH_F_INTERNAL, -1, &d);
 		doc_free(&d);
 		if (e != SUP_OK)
 			break;
@@ -615,26 +701,34 @@ search_on_event(struct store *s, DB_TXN *txn, const struct event *ev)
 
 /*
  * A store made before this area has tickets and messages and no
- * search.db: its first opener indexes every subject, then every message,
- * in batches of SEARCH_BATCH documents, a transaction each (the marker
- * protocol of store.h).  A build cut short starts again: it empties both
- * databases first.
+ * search_post.db: its first opener indexes every subject, then every
+ * message, in batches of SEARCH_BATCH documents, a transaction each (the
+ * marker protocol of store.h).  A build cut short starts again: it
+ * empties both databases first (in batches too: search_empty_batch).
  */
-#define SEARCH_MARK "search.build"
+#define SEARCH_MARK "search_post.build"
 #define SEARCH_BATCH 200
+/*
+ * The postings of the index's first layout, one per word and document
+ * (word NUL ticket(16) doc(16) -> flags(1)): a program of that version
+ * makes it when it opens a store without it, and the build removes it.
+ */
+#define SEARCH_OLD_POST "search.db"
 
 /*
  * Due for a store without the index, and for one an older program has
  * written to since: a program from before t_recent makes t_by_updated.db
- * again when it opens the store (lib/desk/tstore.c), and its writes
- * reached no subscriber.  (A program from between t_recent and this area
- * leaves no such mark: docs/search.md says what to do then.)
+ * again when it opens the store (lib/desk/tstore.c), and one of the
+ * index's first layout makes search.db; neither one's writes reached this
+ * index.  (A program from between t_recent and the first layout leaves
+ * no such mark: docs/search.md says what to do then.)
  */
 static bool
 search_due(const struct store *s)
 {
 	return store_has_file(s, "tickets.db") &&
-	    (!store_has_file(s, "search.db") ||
+	    (!store_has_file(s, "search_post.db") ||
+	    store_has_file(s, SEARCH_OLD_POST) ||
 	    store_has_file(s, "t_by_updated.db"));
 }
 
@@ -723,20 +817,66 @@ search_batch(struct store *s, DB_TXN *txn, void *arg, size_t *n)
 	return rc;
 }
 
+/*
+ * One batch of emptying the area's databases (*arg: the one being
+ * emptied, SRDB_POST then SRDB_DOCS): up to SEARCH_EMPTY_BATCH records
+ * deleted from its start.  Not DB->truncate: it empties a file in one
+ * transaction, which locks every page of it, and a large index (one of
+ * the first layout at 1 000 000 tickets: 4.6 GB and 0.6 GB) ran out of
+ * the environment's lock table, leaving the build due at every open.
+ */
+#define SEARCH_EMPTY_BATCH 1000
+
+static int
+search_empty_batch(struct store *s, DB_TXN *txn, void *arg, size_t *n)
+{
+	int *which = arg;
+	uint8_t kb[POST_KEY_MAX > DOC_KEY_LEN ? POST_KEY_MAX : DOC_KEY_LEN];
+	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
+	DBT d = { .flags = DB_DBT_PARTIAL };	/* nothing copied */
+	DB *db;
+	DBC *c;
+	int rc;
+
+	*n = 0;
+	if (*which >= SEARCH_NDB)
+		return 0;
+	db = srdb(s, (enum search_db)*which);
+	if ((rc = db->cursor(db, txn, &c, 0)) != 0)
+		return rc;
+	while (*n < SEARCH_EMPTY_BATCH &&
+	    (rc = c->get(c, &k, &d, DB_NEXT | DB_RMW)) == 0) {
+		if ((rc = c->del(c, 0)) != 0)
+			break;
+		(*n)++;
+	}
+	c->close(c);
+	if (rc == DB_NOTFOUND) {
+		/* This one is empty: the next one, if any, in the next batch. */
+		(*which)++;
+		*n = *which < SEARCH_NDB ? *n + 1 : *n;
+		rc = 0;
+	}
+	return rc;
+}
+
 static sup_err
 search_run(struct store *s)
 {
 	struct sbatch b = { 0 };
-	u_int32_t count;
+	int which = SRDB_POST;
 	sup_err e;
 	int rc;
 
 	fprintf(stderr, "support: building the search index from the tickets "
 	    "and messages (a store of an older version)\n");
-	for (int i = 0; i < SEARCH_NDB; i++)
-		if ((rc = srdb(s, i)->truncate(srdb(s, i), NULL, &count,
-		    DB_AUTO_COMMIT)) != 0)
-			return store_err(rc, "search truncate");
+	if (store_has_file(s, SEARCH_OLD_POST) &&
+	    (rc = s->env->dbremove(s->env, NULL, SEARCH_OLD_POST, NULL,
+	    DB_AUTO_COMMIT)) != 0 && rc != ENOENT)
+		return store_err(rc, "search: removing " SEARCH_OLD_POST);
+	if ((e = store_batches(s, search_empty_batch, &which, sizeof(which),
+	    "emptying the search index")) != SUP_OK)
+		return e;
 	if ((e = store_batches(s, search_batch, &b, sizeof(b),
 	    "building the search index")) != SUP_OK)
 		return e;
@@ -795,29 +935,128 @@ check_doc(struct store *s, const uint8_t *dockey, bool internal,
 }
 
 /*
+ * The words of one ticket's documents, for the postings they make: each
+ * word (a NUL-ended copy in b at off) and whether its document is a note.
+ */
+struct vword {
+	size_t off;
+	bool internal;
+};
+
+struct vgroup {
+	uint8_t ticket[UUID_LEN];
+	bool any;
+	struct sbuf b;
+	struct vword *w;
+	size_t n, cap;
+};
+
+/* By word (their buffer base). */
+static int
+vword_cmp(const void *x, const void *y, void *base)
+{
+	const struct vword *a = x, *b = y;
+
+	return strcmp((const char *)base + a->off, (const char *)base + b->off);
+}
+
+/*
+ * Check the postings the documents gathered in g make: each word has its
+ * posting for g's ticket, counting exactly the public documents and the
+ * notes that hold it.  Each posting wanted is counted in *want, each one
+ * missing or counting otherwise in *lost; g is emptied.
+ */
+static sup_err
+vgroup_check(struct store *s, struct vgroup *g, int64_t *want, long *lost)
+{
+	DB *post = srdb(s, SRDB_POST);
+	sup_err e = SUP_OK;
+
+	if (g->b.failed) {
+		e = SUP_ENOMEM;
+		goto out;
+	}
+	qsort_r(g->w, g->n, sizeof(*g->w), vword_cmp, g->b.p);
+	for (size_t i = 0; i < g->n; ) {
+		uint8_t kb[POST_KEY_MAX], vb[POST_VAL_MAX];
+		uint32_t cnt[2] = { 0, 0 }, got[2];
+		DBT k = { .data = kb };
+		DBT v = { .data = vb, .ulen = sizeof(vb),
+			.flags = DB_DBT_USERMEM };
+		size_t j;
+		int rc;
+
+		for (j = i; j < g->n &&
+		    vword_cmp(&g->w[i], &g->w[j], g->b.p) == 0; j++)
+			cnt[g->w[j].internal]++;
+		k.size = (u_int32_t)post_key(kb, g->b.p + g->w[i].off,
+		    g->ticket);
+		(*want)++;
+		rc = post->get(post, NULL, &k, &v, 0);
+		if (rc == DB_NOTFOUND || rc == DB_BUFFER_SMALL || (rc == 0 &&
+		    (!post_val_read(vb, v.size, got) || got[0] != cnt[0] ||
+		    got[1] != cnt[1])))
+			(*lost)++;
+		else if (rc != 0) {
+			e = store_err(rc, "search verify");
+			goto out;
+		}
+		i = j;
+	}
+out:
+	g->b.len = 0;
+	g->b.failed = false;
+	g->n = 0;
+	g->any = false;
+	return e;
+}
+
+/* Gather the distinct words of document d (a note when internal) into g. */
+static bool
+vgroup_add(struct vgroup *g, const struct doc *d, bool internal)
+{
+	for (size_t i = 0; i < d->nuniq; i++) {
+		const char *w = d->b.p + d->uniq[i];
+		if (g->n == g->cap) {
+			size_t cap = g->cap ? g->cap * 2 : 256;
+			struct vword *x = realloc(g->w, cap * sizeof(*x));
+			if (x == NULL)
+				return false;
+			g->w = x;
+			g->cap = cap;
+		}
+		g->w[g->n++] = (struct vword){ g->b.len, internal };
+		sbuf_add(&g->b, w, strlen(w) + 1);
+	}
+	return !g->b.failed;
+}
+
+/*
  * verify: every subject and message has its document, with the words the
- * index would make of its text now; no other document; every document's
- * postings are there with its flags, and there is no other posting.
+ * index would make of its text now and its flags; no other document;
+ * every posting the documents make is there, counting them, and there is
+ * no other posting.
  */
 static sup_err
 search_verify(struct store *s, struct store_check *c)
 {
 	DBT k = { .flags = DB_DBT_REALLOC }, v = { .flags = DB_DBT_REALLOC };
 	DB *docs = srdb(s, SRDB_DOCS), *post = srdb(s, SRDB_POST);
+	DB *tickets = ticket_db(s, TDB_TICKETS);
 	int64_t ntickets, nmessages, ndocs = 0, npost, want_post = 0;
 	struct vcount vt = { 0 }, vm = { 0 };
+	struct vgroup g = { .any = false };
 	long lost = 0, bad = 0;
 	DBC *cur = NULL;
 	sup_err e = SUP_OK;
 	int rc;
 
-	if ((e = store_count_db(ticket_db(s, TDB_TICKETS), &ntickets)) !=
-	    SUP_OK || (e = store_count_db(msg_db(s), &nmessages)) != SUP_OK ||
+	if ((e = store_count_db(tickets, &ntickets)) != SUP_OK ||
+	    (e = store_count_db(msg_db(s), &nmessages)) != SUP_OK ||
 	    (e = store_count_db(post, &npost)) != SUP_OK)
 		return e;
 	/* The subjects. */
-	if ((rc = ticket_db(s, TDB_TICKETS)->cursor(ticket_db(s, TDB_TICKETS),
-	    NULL, &cur, 0)) != 0)
+	if ((rc = tickets->cursor(tickets, NULL, &cur, 0)) != 0)
 		return store_err(rc, "search verify");
 	while ((rc = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
 		struct record_ticket t;
@@ -873,7 +1112,10 @@ search_verify(struct store *s, struct store_check *c)
 	}
 	cur->close(cur);
 	cur = NULL;
-	/* The documents and their postings. */
+	/*
+	 * The documents, a ticket's together (their keys start with it),
+	 * and the postings their words make.
+	 */
 	if ((rc = docs->cursor(docs, NULL, &cur, 0)) != 0) {
 		e = store_err(rc, "search verify");
 		goto out;
@@ -887,6 +1129,9 @@ search_verify(struct store *s, struct store_check *c)
 			bad++;
 			continue;
 		}
+		if (g.any && memcmp(g.ticket, k.data, UUID_LEN) != 0 &&
+		    (e = vgroup_check(s, &g, &want_post, &lost)) != SUP_OK)
+			goto out;
 		if ((e = doc_read(&d, v.data, v.size, &flags)) != SUP_OK) {
 			doc_free(&d);
 			if (e != SUP_EDB)
@@ -895,32 +1140,21 @@ search_verify(struct store *s, struct store_check *c)
 			bad++;
 			continue;
 		}
-		want_post += (int64_t)d.nuniq;
-		for (size_t i = 0; i < d.nuniq; i++) {
-			uint8_t kb[POST_KEY_MAX], fb[4];
-			DBT pk = { .data = kb };
-			DBT pv = { .data = fb, .ulen = sizeof(fb),
-				.flags = DB_DBT_USERMEM };
-			pk.size = (u_int32_t)post_key(kb, d.b.p + d.uniq[i],
-			    k.data);
-			rc = post->get(post, NULL, &pk, &pv, 0);
-			if (rc == 0 && (pv.size != 1 || fb[0] != flags))
-				rc = DB_NOTFOUND;
-			if (rc == DB_NOTFOUND)
-				lost++;
-			else if (rc != 0)
-				break;
-		}
-		doc_free(&d);
-		if (rc != 0 && rc != DB_NOTFOUND) {
-			e = store_err(rc, "search verify");
+		memcpy(g.ticket, k.data, UUID_LEN);
+		g.any = true;
+		if (!vgroup_add(&g, &d, flags & SEARCH_F_INTERNAL)) {
+			doc_free(&d);
+			e = SUP_ENOMEM;
 			goto out;
 		}
+		doc_free(&d);
 	}
 	if (rc != DB_NOTFOUND) {
 		e = store_err(rc, "search verify");
 		goto out;
 	}
+	if (g.any && (e = vgroup_check(s, &g, &want_post, &lost)) != SUP_OK)
+		goto out;
 	if (vt.missing + vm.missing > 0)
 		store_problem(c, "the search index lacks %ld subjects and %ld "
 		    "messages", vt.missing, vm.missing);
@@ -936,7 +1170,7 @@ search_verify(struct store *s, struct store_check *c)
 		    (long long)ntickets, (long long)nmessages);
 	if (lost > 0)
 		store_problem(c, "%ld words of search documents lack their "
-		    "posting", lost);
+		    "posting or are counted wrong in it", lost);
 	if (npost != want_post)
 		store_problem(c, "the search index has %lld postings where its "
 		    "documents make %lld", (long long)npost,
@@ -944,6 +1178,8 @@ search_verify(struct store *s, struct store_check *c)
 out:
 	if (cur != NULL)
 		cur->close(cur);
+	free(g.b.p);
+	free(g.w);
 	free(k.data);
 	free(v.data);
 	return e;
@@ -1281,18 +1517,20 @@ uuid_add(uint8_t **u, size_t *n, size_t *cap, const uint8_t *uuid)
 
 /*
  * The postings of word i of sq, newest ticket first, at most limit of
- * them looked at: the distinct tickets whose posting the reader may see
- * into *u.  *more: there were more postings than limit.
+ * them looked at: the tickets whose posting the reader may see (a
+ * customer: those with a public document) into *u.  *more: there were
+ * more postings than limit.
  */
 static sup_err
 postings_walk(struct store *s, DB_TXN *txn, const struct search_query *sq,
     size_t i, bool staff, size_t limit, uint8_t **u, size_t *n, size_t *cap,
     bool *more)
 {
-	uint8_t lo[POST_KEY_MAX], hi[POST_KEY_MAX], kb[POST_KEY_MAX], fb[4];
+	uint8_t lo[POST_KEY_MAX], hi[POST_KEY_MAX], kb[POST_KEY_MAX];
+	uint8_t vb[POST_VAL_MAX];
 	size_t lon, hin, seen = 0;
 	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
-	DBT v = { .data = fb, .ulen = sizeof(fb), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vb, .ulen = sizeof(vb), .flags = DB_DBT_USERMEM };
 	DB *post = srdb(s, SRDB_POST);
 	DBC *c;
 	int rc;
@@ -1307,27 +1545,23 @@ postings_walk(struct store *s, DB_TXN *txn, const struct search_query *sq,
 	rc = rc == 0 ? c->get(c, &k, &v, DB_PREV) :
 	    rc == DB_NOTFOUND ? c->get(c, &k, &v, DB_LAST) : rc;
 	for (; rc == 0; rc = c->get(c, &k, &v, DB_PREV)) {
-		const uint8_t *ticket;
+		uint32_t cnt[2];
 
-		if (k.size < lon + DOC_KEY_LEN || memcmp(kb, lo, lon) != 0)
+		if (k.size < lon + UUID_LEN || memcmp(kb, lo, lon) != 0)
 			break;
-		if (!sq->w[i].prefix && k.size != lon + DOC_KEY_LEN)
+		if (!sq->w[i].prefix && k.size != lon + UUID_LEN)
 			break;
 		if (seen++ == limit) {
 			*more = true;
 			break;
 		}
-		if (v.size != 1) {
+		if (!post_val_read(vb, v.size, cnt)) {
 			rc = EINVAL;
 			break;
 		}
-		if (!staff && (fb[0] & SEARCH_F_INTERNAL))
+		if (!staff && cnt[0] == 0)
 			continue;
-		ticket = kb + k.size - DOC_KEY_LEN;
-		if (*n > 0 && memcmp(*u + (*n - 1) * UUID_LEN, ticket,
-		    UUID_LEN) == 0)
-			continue;
-		if (!uuid_add(u, n, cap, ticket)) {
+		if (!uuid_add(u, n, cap, kb + k.size - UUID_LEN)) {
 			rc = ENOMEM;
 			break;
 		}
@@ -1683,7 +1917,7 @@ out:
 /* --- The area ------------------------------------------------------------ */
 
 static const struct store_db search_dbs[SEARCH_NDB] = {
-	[SRDB_POST] = { .file = "search.db", .type = DB_BTREE },
+	[SRDB_POST] = { .file = "search_post.db", .type = DB_BTREE },
 	[SRDB_DOCS] = { .file = "search_docs.db", .type = DB_BTREE },
 };
 

@@ -6,10 +6,12 @@
  * and phrases; the snippet of a match.
  *
  * The area keeps two databases:
- *   search.db       word NUL ticket(16) doc(16) -> flags(1)
- *                   (a posting: the normalised word occurs in document
- *                   doc of ticket; flags SEARCH_F_INTERNAL for a note)
+ *   search_post.db  word NUL ticket(16) -> public(varint) notes(varint)
+ *                   (a posting: how many of ticket's public documents
+ *                   and notes hold the normalised word; there is none
+ *                   when no document does)
  *   search_docs.db  ticket(16) doc(16) -> flags(1) words
+ *                   (flags SEARCH_F_INTERNAL for a note)
  *                   (a document's normalised words in their order, each
  *                   ended by NUL: what removes its postings, confirms a
  *                   phrase and checks the other words of a query)
@@ -35,8 +37,8 @@
 #define SEARCH_DOC_TERMS 1000	/* distinct words of a document indexed: the
 				   text up to its 1001st distinct word */
 #define SEARCH_DOC_WORDS 16384	/* words of a document kept in order */
-#define SEARCH_SCAN_MAX 1000	/* postings (or a user's tickets) one search
-				   looks at, at most */
+#define SEARCH_SCAN_MAX 1000	/* postings (a ticket each), or a user's
+				   tickets, one search looks at, at most */
 #define SEARCH_F_INTERNAL 1u	/* the document is an internal note */
 
 /*
@@ -90,7 +92,8 @@ int64_t search_number(const struct search_query *sq);
  * has fewer tickets than the least frequent term has postings (and at
  * most SEARCH_SCAN_MAX), they are checked one by one instead of the
  * postings; others' tickets may still be returned (the caller filters).
- * At most SEARCH_SCAN_MAX postings or tickets are looked at: *truncated
+ * At most SEARCH_SCAN_MAX postings (a ticket each) or tickets of user are
+ * looked at: *truncated
  * says there were more (the results are then those found among them).
  * SUP_ENOMEM, the store's errors.
  */

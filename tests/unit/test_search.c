@@ -457,7 +457,7 @@ test_build_verify(void)
 
 	snprintf(saved, sizeof(saved), "%s", find(&carol, "gasket cafe"));
 	store_close(&st);
-	remove_file("search.db");
+	remove_file("search_post.db");
 	remove_file("search_docs.db");
 	if (store_open(&st, &conf, desk_areas) != SUP_OK)
 		bail_out("store_open of a store without the index");
@@ -468,13 +468,33 @@ test_build_verify(void)
 	    "customer too");
 	is_int(verify_now(), 0, "  verify finds nothing wrong");
 
-	/* Damage: a posting lost. */
-	DB **pp = store_db_find(&st, "search.db");
+	/* Damage: a posting's count. */
+	DB **pp = store_db_find(&st, "search_post.db");
 	post = pp != NULL ? *pp : NULL;
 	DB_TXN *txn;
 	if (post == NULL || st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
 	    post->cursor(post, txn, &c, 0) != 0)
-		bail_out("search.db cursor");
+		bail_out("search_post.db cursor");
+	if (c->get(c, &k, &d, DB_FIRST) != 0)
+		bail_out("reading a posting");
+	{
+		uint8_t two[2] = { 100, 0 };	/* 100 public documents */
+		DBT v = { .data = two, .size = 2 };
+		if (c->put(c, &k, &v, DB_CURRENT) != 0)
+			bail_out("writing a posting");
+	}
+	c->close(c);
+	if (txn->commit(txn, 0) != 0)
+		bail_out("commit");
+	is_int(verify_now(), 1, "verify: a posting counting its ticket's "
+	    "documents wrong is found");
+
+	/* Damage: a posting lost. */
+	pp = store_db_find(&st, "search_post.db");
+	post = pp != NULL ? *pp : NULL;
+	if (post == NULL || st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
+	    post->cursor(post, txn, &c, 0) != 0)
+		bail_out("search_post.db cursor");
 	if (c->get(c, &k, &d, DB_FIRST) != 0 || c->del(c, 0) != 0)
 		bail_out("deleting a posting");
 	c->close(c);
@@ -482,6 +502,112 @@ test_build_verify(void)
 		bail_out("commit");
 	ok(verify_now() >= 2, "verify: a posting lost is found (missing, "
 	    "and the count short)");
+}
+
+static bool
+file_there(const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", conf.data_dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * A store written by a program of the index's first layout (postings in
+ * search.db, one per word and document: word NUL ticket(16) doc(16) ->
+ * flags(1)), which kept its own index and not this one: the next open
+ * removes search.db and builds the index again.
+ */
+static void
+test_old_layout(void)
+{
+	uint8_t t[UUID_LEN], key[5 + 2 * UUID_LEN], flags = 0;
+	DBT k = { .data = key, .size = sizeof(key) };
+	DBT v = { .data = &flags, .size = 1 };
+	char saved[4096];
+	DB_TXN *txn;
+	DB *db, *post;
+	DBC *c;
+	DBT pk = { 0 }, pd = { 0 };
+
+	open_ticket(&alice, "Boiler pressure", "The boiler loses pressure.",
+	    t);
+	snprintf(saved, sizeof(saved), "%s", find(&carol, "boiler"));
+	is_str(saved, "Boiler pressure", "before: the word found");
+	/* What that program's writes leave: a change this index missed. */
+	DB **pp = store_db_find(&st, "search_post.db");
+	post = pp != NULL ? *pp : NULL;
+	if (post == NULL || st.env->txn_begin(st.env, NULL, &txn, 0) != 0 ||
+	    post->cursor(post, txn, &c, 0) != 0)
+		bail_out("search_post.db cursor");
+	if (c->get(c, &pk, &pd, DB_FIRST) != 0 || c->del(c, 0) != 0)
+		bail_out("deleting a posting");
+	c->close(c);
+	if (txn->commit(txn, 0) != 0)
+		bail_out("commit");
+	/* And its own index, in its layout. */
+	memcpy(key, "pump", 5);
+	memcpy(key + 5, t, UUID_LEN);
+	memset(key + 5 + UUID_LEN, 0, UUID_LEN);
+	if (db_create(&db, st.env, 0) != 0 ||
+	    db->open(db, NULL, "search.db", NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT, 0660) != 0 ||
+	    db->put(db, NULL, &k, &v, DB_AUTO_COMMIT) != 0 ||
+	    db->close(db, 0) != 0)
+		bail_out("cannot make the first layout's search.db");
+	store_close(&st);
+	ok(file_there("search.db"), "a store with the first layout's "
+	    "search.db");
+	if (store_open(&st, &conf, desk_areas) != SUP_OK)
+		bail_out("store_open of a store with the first layout");
+	ok(!file_there("search.db"), "  opening it removes search.db");
+	ok(!file_there("search_post.build"), "  and the build's marker");
+	is_str(find(&carol, "boiler"), saved, "  the index built again "
+	    "finds the same");
+	is_str(find(&carol, "pump"), "", "  nothing of the old file");
+	is_int(verify_now(), 0, "  verify: the posting the old program "
+	    "missed is there again");
+}
+
+/*
+ * A posting counts its ticket's public documents and notes with the
+ * word: a customer finds the ticket while a public one has it, staff
+ * while any has it; an edit or deletion of one leaves the others'.
+ */
+static void
+test_counts(void)
+{
+	uint8_t t[UUID_LEN], m1[UUID_LEN], m2[UUID_LEN], n1[UUID_LEN];
+	json_object *o;
+
+	open_ticket(&alice, "Heating", "The radiator is cold.", t);
+	post(&alice, t, "Still a cold radiator, and a draught.", false, m1);
+	post(&carol, t, "Radiator valve: order one (draught too).", true,
+	    n1);
+	post(&carol, t, "We will look at the radiator.", false, m2);
+	is_str(find(&alice, "radiator"), "Heating", "a word in three public "
+	    "documents and a note: the customer finds it");
+	is_str(find(&alice, "valve"), "", "  not by the note's own word");
+	if (msg_delete(&st, &carol, t, m1) != SUP_OK)
+		bail_out("msg_delete");
+	is_str(find(&alice, "draught"), "", "a word left only in a note: "
+	    "the customer no longer finds it");
+	is_str(find(&carol, "draught"), "Heating", "  staff still do");
+	is_str(find(&alice, "radiator"), "Heating", "  a word still in "
+	    "public documents: found");
+	if (msg_edit(&st, &carol, t, m2, "We will look at it.", 19, &o) !=
+	    SUP_OK)
+		bail_out("msg_edit");
+	json_object_put(o);
+	is_str(find(&alice, "radiator"), "Heating", "an edit takes the word "
+	    "from one document: the others keep it");
+	if (msg_delete(&st, &carol, t, n1) != SUP_OK)
+		bail_out("msg_delete");
+	is_str(find(&carol, "draught"), "", "its last document gone: staff "
+	    "no longer find it");
+	is_str(find(&carol, "valve"), "", "  nor the note's word");
+	is_int(verify_now(), 0, "verify: the counts agree with the documents");
 }
 
 int
@@ -499,6 +625,8 @@ main(void)
 	test_find();
 	test_changes();
 	test_bound();
+	test_counts();
+	test_old_layout();
 	test_build_verify();
 	store_close(&st);
 	tap_rmtree(dir);
