@@ -341,7 +341,8 @@ time_parse(const char *s, int64_t *us)
 	tm.tm_sec = sec;
 	time_t t = timegm(&tm);
 	struct tm back;
-	/* timegm normalises 02-30 to 03-02: a day the month lacks is refused. */
+
+	/* timegm makes 02-30 03-02: a day the month lacks is refused. */
 	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
 	    back.tm_mday != d || back.tm_mon != mo - 1)
 		return false;
@@ -654,6 +655,17 @@ json_parse_room(json_tokener *tok, size_t len)
 		return false;
 	printbuf_reset(tok->pb);
 	return true;
+}
+
+const char *
+json_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 bool

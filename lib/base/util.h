@@ -176,6 +176,12 @@ const char *json_text(struct json_object *o, int flags, size_t *len);
 bool json_set(struct json_object *o, const char *k, struct json_object *v);
 bool json_set_null(struct json_object *o, const char *k);
 
+/*
+ * The string member k of o, or NULL when o is NULL or its k is missing
+ * or not a string.  o's: valid while o is, not to be freed.
+ */
+const char *json_str(struct json_object *o, const char *k);
+
 /* Parse a whole decimal integer in [min, max]; false otherwise. */
 bool parse_long(const char *s, long min, long max, long *out);
 

@@ -626,8 +626,12 @@ att_spool_sweep(const struct sup_conf *conf, int64_t now_s, int64_t age_s)
 	if (snprintf(dir, sizeof(dir), "%s/files/tmp", conf->data_dir) >=
 	    (int)sizeof(dir))
 		return -1;
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : (say_errno("cannot read", dir), -1);
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		say_errno("cannot read", dir);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -651,18 +655,6 @@ att_spool_sweep(const struct sup_conf *conf, int64_t now_s, int64_t age_s)
 
 /* --- Download ---------------------------------------------------------- */
 
-/* The string member k of o, or NULL. */
-static const char *
-str_of(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Fill out from a stored record; SUP_EDB when it is not one. */
 static sup_err
 info_from(struct store *s, const DBT *d, struct att_info *out,
@@ -677,13 +669,13 @@ info_from(struct store *s, const DBT *d, struct att_info *out,
 	if ((e = store_parse(d, &o)) != SUP_OK)
 		return e;
 	e = SUP_EDB;
-	if ((uuid = str_of(o, "uuid")) == NULL ||
+	if ((uuid = json_str(o, "uuid")) == NULL ||
 	    !uuid_parse(uuid, strlen(uuid), out->uuid) ||
-	    (name = str_of(o, "name")) == NULL ||
+	    (name = json_str(o, "name")) == NULL ||
 	    strlen(name) > FNAME_MAX ||
-	    (type = str_of(o, "type")) == NULL ||
+	    (type = json_str(o, "type")) == NULL ||
 	    (out->type = ftype_from_name(type, strlen(type))) ==
-	    FT_UNKNOWN || (sha = str_of(o, "sha256")) == NULL ||
+	    FT_UNKNOWN || (sha = json_str(o, "sha256")) == NULL ||
 	    sodium_hex2bin(out->sha256, ATT_SHA_LEN, sha, strlen(sha), NULL,
 	    &got, NULL) != 0 || got != ATT_SHA_LEN ||
 	    !json_object_object_get_ex(o, "size", &v) ||
@@ -843,10 +835,10 @@ verify_tree(struct store *s, struct store_check *c)
 				    e2->d_name) < (int)sizeof(leaf) &&
 				    stat(leaf, &st) == 0 &&
 				    now - st.st_mtime > ATT_SPOOL_OLD_S)
-					store_problem(c, "files/tmp/%s: a spool "
-					    "file left by an upload that did "
-					    "not finish (safe to remove)",
-					    e2->d_name);
+					store_problem(c, "files/tmp/%s: a "
+					    "spool file left by an upload "
+					    "that did not finish (safe to "
+					    "remove)", e2->d_name);
 			}
 			closedir(d2);
 			continue;
@@ -873,7 +865,8 @@ verify_tree(struct store *s, struct store_check *c)
 				int64_t count;
 				const char *nm = e3->d_name;
 
-				if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
+				if (strcmp(nm, ".") == 0 ||
+				    strcmp(nm, "..") == 0)
 					continue;
 				if (strlen(nm) != 2 * ATT_SHA_LEN ||
 				    sodium_hex2bin(sha, sizeof(sha), nm,
@@ -891,9 +884,9 @@ verify_tree(struct store *s, struct store_check *c)
 				    ATT_SHA_LEN, &count)) != SUP_OK)
 					break;
 				if (count <= 0)
-					store_problem(c, "files/%s/%s/%s: a file "
-					    "no attachment uses (left by a "
-					    "crash; safe to remove)",
+					store_problem(c, "files/%s/%s/%s: a "
+					    "file no attachment uses (left by "
+					    "a crash; safe to remove)",
 					    e1->d_name, e2->d_name, nm);
 			}
 			closedir(d3);

@@ -128,24 +128,12 @@ set_time(json_object *rec, const char *name, int64_t us)
 	return json_set(rec, name, json_object_new_string(buf));
 }
 
-/* A string member of rec, or NULL (the record's: do not free). */
-static const char *
-rec_str(json_object *rec, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(rec, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* rec's state (enum outbox_state), or -1 when it has none we know. */
 static int
 rec_state(json_object *rec)
 {
 	return name_index(outbox_state_names, OUTBOX_NSTATE,
-	    rec_str(rec, "state"));
+	    json_str(rec, "state"));
 }
 
 /* rec's attempts so far (0 when absent). */
@@ -227,7 +215,7 @@ static bool
 rec_is_hook(json_object *rec)
 {
 	return name_index(outbox_kind_names, OUTBOX_NKIND,
-	    rec_str(rec, "kind")) == OUTBOX_WEBHOOK && rec_str(rec, "to") !=
+	    json_str(rec, "kind")) == OUTBOX_WEBHOOK && json_str(rec, "to") !=
 	    NULL;
 }
 
@@ -332,8 +320,8 @@ claim_txn(struct store *s, DB_TXN *txn, void *arg)
 		return e;
 	}
 	kind = name_index(outbox_kind_names, OUTBOX_NKIND,
-	    rec_str(rec, "kind"));
-	to = rec_str(rec, "to");
+	    json_str(rec, "kind"));
+	to = json_str(rec, "to");
 	if (kind < 0 || to == NULL ||
 	    !json_object_object_get_ex(rec, "message", &msg)) {
 		e = SUP_EDB;
@@ -583,9 +571,11 @@ hooks_txn(struct store *s, DB_TXN *txn, void *arg)
 	    rc == 0 ? cur->get(cur, &k, &d, DB_PREV) : rc;
 	for (; rc == 0; rc = cur->get(cur, &k, &d, DB_PREV)) {
 		json_object *rec;
-		if (k.size != plen + UUID_LEN || memcmp(key, to, plen - 1) != 0 ||
-		    key[plen - 1] != '\0')
-			break;		/* another subscription's, or none */
+
+		/* Another subscription's, or none. */
+		if (k.size != plen + UUID_LEN ||
+		    memcmp(key, to, plen - 1) != 0 || key[plen - 1] != '\0')
+			break;
 		if ((long)json_object_array_length(a->rows) >= q->limit ||
 		    seen >= OUTBOX_SCAN_MAX) {
 			a->more = true;
@@ -687,7 +677,7 @@ unindex(struct store *s, DB_TXN *txn, json_object *rec, const uint8_t *id)
 	if (rec_state(rec) == OUTBOX_PENDING)
 		e = due_del(s, txn, rec_time(rec, "next_at"), id);
 	if (e == SUP_OK && rec_is_hook(rec))
-		e = hook_index(s, txn, rec_str(rec, "to"), id, true);
+		e = hook_index(s, txn, json_str(rec, "to"), id, true);
 	return e;
 }
 
@@ -981,7 +971,7 @@ outbox_verify(struct store *s, struct store_check *c)
 			uint8_t key[HOOK_KEY_MAX];
 			DBT hk = { .data = key }, hd = { 0 };
 			hooks++;
-			hk.size = (uint32_t)hook_key(key, rec_str(rec, "to"),
+			hk.size = (uint32_t)hook_key(key, json_str(rec, "to"),
 			    k.data);
 			if (hooks_db(s)->get(hooks_db(s), NULL, &hk, &hd, 0) !=
 			    0)

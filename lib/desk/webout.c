@@ -125,8 +125,8 @@ read_secret(const struct conf_webhook *hook, struct sub *sub, char *why,
 	while (len > 0 && isspace((unsigned char)buf[len - 1]))
 		len--;
 	if (len < CONF_WEBHOOK_SECRET_MIN) {
-		snprintf(why, n, "[webhook.%s] secret_file: %s holds fewer than "
-		    "%d bytes", hook->name, hook->secret_file,
+		snprintf(why, n, "[webhook.%s] secret_file: %s holds fewer "
+		    "than %d bytes", hook->name, hook->secret_file,
 		    CONF_WEBHOOK_SECRET_MIN);
 		goto bad;
 	}
@@ -209,18 +209,6 @@ webout_target(const struct webout *w, const char *name, const char **url,
 			return SUP_OK;
 		}
 	return SUP_ENOTFOUND;
-}
-
-/* A string member of o, or NULL (o's: do not free). */
-static const char *
-str_member(json_object *o, const char *name)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* What one event's call works with. */
@@ -339,8 +327,8 @@ copy_member(struct job *j, const char *from, const char *to)
 static sup_err
 hook_data(struct job *j)
 {
-	const char *tk = str_member(j->ev, "ticket");
-	const char *mid = str_member(j->ev, "message");
+	const char *tk = json_str(j->ev, "ticket");
+	const char *mid = json_str(j->ev, "message");
 	json_object *v;
 	uint8_t tuuid[UUID_LEN];
 	uint32_t actor = 0, user = 0;
@@ -400,9 +388,9 @@ make_body(struct job *j, const uint8_t id[UUID_LEN], char **body,
 	    !json_set(o, "event", json_object_new_string(
 	    event_type_names[j->type])) ||
 	    !json_set(o, "event_id", json_object_new_string(
-	    str_member(j->ev, "id") != NULL ? str_member(j->ev, "id") : "")) ||
+	    json_str(j->ev, "id") != NULL ? json_str(j->ev, "id") : "")) ||
 	    !json_set(o, "created_at", json_object_new_string(
-	    str_member(j->ev, "at") != NULL ? str_member(j->ev, "at") : "")) ||
+	    json_str(j->ev, "at") != NULL ? json_str(j->ev, "at") : "")) ||
 	    !json_set(o, "data", json_object_get(j->data)) ||
 	    (text = json_object_to_json_string_length(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n)) ==
@@ -439,7 +427,7 @@ on_event(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
 		return SUP_ENOMEM;
 	j.ev = json_tokener_parse_ex(tok, text, (int)len);
 	json_tokener_free(tok);
-	if (j.ev == NULL || (type = str_member(j.ev, "type")) == NULL) {
+	if (j.ev == NULL || (type = json_str(j.ev, "type")) == NULL) {
 		fprintf(stderr, "support-worker: event %lld cannot be read; "
 		    "no webhook for it\n", (long long)seq);
 		goto out;
@@ -458,8 +446,8 @@ on_event(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
 	have_view = true;
 	if ((e = hook_data(&j)) != SUP_OK)
 		goto out;
-	evid = str_member(j.ev, "id");
-	tk = str_member(j.ev, "ticket");
+	evid = json_str(j.ev, "id");
+	tk = json_str(j.ev, "ticket");
 	for (size_t i = 0; i < w->n && e == SUP_OK; i++) {
 		const struct sub *sub = &w->subs[i];
 		struct outbox_new d = { .kind = OUTBOX_WEBHOOK,

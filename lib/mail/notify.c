@@ -140,18 +140,6 @@ struct job {
 	size_t nrcpt;
 };
 
-/* A string member of o, or NULL (o's: do not free). */
-static const char *
-str_member(json_object *o, const char *name)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /*
  * The user id's record, when the account is active: its address, its
  * name (display name, else username) and whether it takes mail.
@@ -168,10 +156,10 @@ user_mail(struct job *j, uint32_t id, char *addr, size_t alen, char *name,
 	*wants = false;
 	if ((e = user_get(j->s, j->txn, id, &rec)) != SUP_OK)
 		return e;
-	email = str_member(rec, "email");
-	dname = str_member(rec, "display_name");
+	email = json_str(rec, "email");
+	dname = json_str(rec, "display_name");
 	if (dname == NULL || dname[0] == '\0')
-		dname = str_member(rec, "username");
+		dname = json_str(rec, "username");
 	snprintf(addr, alen, "%s", email != NULL ? email : "");
 	snprintf(name, nlen, "%s", dname != NULL ? dname : "");
 	*wants = user_is_active(rec) && addr[0] != '\0' &&
@@ -360,7 +348,7 @@ queue_mail(struct job *j, enum mail_kind k, const char *old_status)
 	char subject[MAIL_SUBJECT_MAX], mid[UUID_STRLEN + 300];
 	char tid[UUID_STRLEN + 300], reply[EMAIL_MAX + 64];
 	char uuid[UUID_STRLEN + 1];
-	const char *evid = str_member(j->ev, "id");
+	const char *evid = json_str(j->ev, "id");
 	uint8_t event_id[UUID_LEN];
 	sup_err e = SUP_OK;
 
@@ -515,7 +503,7 @@ static sup_err
 public_text(struct job *j, bool *public)
 {
 	struct record_message m;
-	const char *mid = str_member(j->ev, "message");
+	const char *mid = json_str(j->ev, "message");
 	uint8_t uuid[UUID_LEN];
 	char *rec = NULL;
 	size_t len, clen;
@@ -648,7 +636,7 @@ on_event(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
 		return SUP_ENOMEM;
 	j.ev = json_tokener_parse_ex(tok, text, (int)len);
 	json_tokener_free(tok);
-	if (j.ev == NULL || (type = str_member(j.ev, "type")) == NULL) {
+	if (j.ev == NULL || (type = json_str(j.ev, "type")) == NULL) {
 		fprintf(stderr, "support-worker: event %lld cannot be read; "
 		    "skipped\n", (long long)seq);
 		goto out;
@@ -658,7 +646,7 @@ on_event(struct store *s, DB_TXN *txn, void *ctx, int64_t seq,
 	    t != EV_MESSAGE_POSTED && t != EV_TICKET_REMINDER_DUE &&
 	    t != EV_TICKET_ESCALATED)
 		goto out;
-	if ((tk = str_member(j.ev, "ticket")) == NULL ||
+	if ((tk = json_str(j.ev, "ticket")) == NULL ||
 	    !uuid_parse(tk, strlen(tk), tuuid))
 		goto out;
 	if (json_object_object_get_ex(j.ev, "actor", &v) && v != NULL)
