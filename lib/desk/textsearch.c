@@ -71,6 +71,40 @@ word_cut(const char *w, size_t n)
 }
 
 /*
+ * The next word of s[0..n) from *i on: *start where it begins, *i moved
+ * past its end, *ascii whether all of it is ASCII; false when no word is
+ * left.  A byte that is not UTF-8 is skipped; a word runs to the next
+ * separator (cp_kind).
+ */
+static bool
+next_word(const char *s, size_t n, size_t *i, size_t *start, bool *ascii)
+{
+	utf8proc_int32_t c;
+	size_t k;
+
+	while (*i < n) {
+		if ((k = cp_next(s + *i, n - *i, &c)) == 0) {
+			(*i)++;
+			continue;
+		}
+		if (cp_kind(c) != CP_WORD) {
+			*i += k;
+			continue;
+		}
+		*start = *i;
+		*ascii = c < 0x80;
+		*i += k;
+		while (*i < n && (k = cp_next(s + *i, n - *i, &c)) > 0 &&
+		    cp_kind(c) != CP_SEP) {
+			*ascii &= c < 0x80;
+			*i += k;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
  * Hand the words of the normalised run out[0..n) to fn: it may hold
  * separators (a compatibility form such as "½" gives "1⁄2").
  */
@@ -78,55 +112,24 @@ static int
 emit_normalised(const char *out, size_t n, size_t at, size_t span,
     search_word_fn fn, void *ctx)
 {
-	size_t i = 0, start, k;
-	utf8proc_int32_t c;
+	size_t i = 0, start;
+	bool ascii;
 	int r;
 
-	while (i < n) {
-		if ((k = cp_next(out + i, n - i, &c)) == 0) {
-			i++;
-			continue;
-		}
-		if (cp_kind(c) != CP_WORD) {
-			i += k;
-			continue;
-		}
-		start = i;
-		i += k;
-		while (i < n && (k = cp_next(out + i, n - i, &c)) > 0 &&
-		    cp_kind(c) != CP_SEP)
-			i += k;
+	while (next_word(out, n, &i, &start, &ascii))
 		if ((r = fn(ctx, out + start, word_cut(out + start, i - start),
 		    at, span)) != 0)
 			return r;
-	}
 	return 0;
 }
 
 sup_err
 search_words(const char *text, size_t len, search_word_fn fn, void *ctx)
 {
-	size_t i = 0, start, k;
-	utf8proc_int32_t c;
+	size_t i = 0, start;
 	bool ascii;
 
-	while (i < len) {
-		if ((k = cp_next(text + i, len - i, &c)) == 0) {
-			i++;
-			continue;
-		}
-		if (cp_kind(c) != CP_WORD) {
-			i += k;
-			continue;
-		}
-		start = i;
-		ascii = c < 0x80;
-		i += k;
-		while (i < len && (k = cp_next(text + i, len - i, &c)) > 0 &&
-		    cp_kind(c) != CP_SEP) {
-			ascii &= c < 0x80;
-			i += k;
-		}
+	while (next_word(text, len, &i, &start, &ascii)) {
 		if (ascii) {
 			/* The common case, without an allocation. */
 			char w[SEARCH_WORD_MAX];
